@@ -1,0 +1,142 @@
+// `discretion import ...`, `info`, `export`.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { UsageError } from '../../core/errors';
+import type { ImportSummary, OnError } from '../../importers/common';
+import { type DatasetFormat, importDataset } from '../../importers/datasets';
+import { exportDataset } from '../../importers/export';
+import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
+import { importLabels } from '../../importers/labels';
+import { importPrincipleList } from '../../importers/principles';
+import { DEFAULT_DB, printJson, table, withStore } from '../context';
+
+export const dbOption = () => new Option('--db <file>', 'SQLite database (created when missing)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
+const onErrorOption = () => new Option('--on-error <mode>', 'fail: nothing is imported on the first bad record; skip: import the valid records and list the rest').choices(['fail', 'skip']).default('fail');
+
+function printSummary(s: ImportSummary, json: boolean): void {
+  if (json) return printJson(s);
+  const counts = Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  console.log(`imported ${s.file}${s.dataset ? ` into dataset "${s.dataset}"` : ''}: ${counts}`);
+  for (const n of s.notes) console.log(`  note: ${n}`);
+  if (s.skipped.length > 0) {
+    console.log(`  skipped ${s.skipped.length} bad record(s):`);
+    for (const k of s.skipped) console.log(`    ${k.message}`);
+  }
+}
+
+export function registerDataCommands(program: Command): void {
+  const imp = program.command('import').description('import datasets, principle lists, labels and model judgments');
+
+  for (const [format, description] of [
+    ['hh-rlhf', 'HH-RLHF JSONL (plain or .gz): {chosen, rejected}; annotator "human" prefers y1 = chosen'],
+    ['pku-saferlhf', 'PKU-SafeRLHF JSONL: annotators "human-better" and "human-safer"'],
+  ] as const) {
+    imp.command(`${format} <file>`).description(description)
+      .addOption(dbOption())
+      .requiredOption('--dataset <name>', 'name of the new dataset')
+      .addOption(onErrorOption())
+      .option('--json', 'print the summary as JSON')
+      .action(async (file: string, o: { db: string; dataset: string; onError: OnError; json?: boolean }) => {
+        const s = await withStore(o.db, (store) => importDataset(store, { format, file, dataset: o.dataset, onError: o.onError }));
+        printSummary(s, !!o.json);
+      });
+  }
+
+  for (const format of ['jsonl', 'csv'] as const) {
+    imp.command(`${format} <file>`).description(`any ${format.toUpperCase()} file, with a field mapping (nested JSON fields as a.b.c)`)
+      .addOption(dbOption())
+      .requiredOption('--dataset <name>', 'name of the new dataset')
+      .requiredOption('--prompt <field>', 'field holding the prompt (the conversation so far)')
+      .requiredOption('--response-0 <field>', 'field holding response y0')
+      .requiredOption('--response-1 <field>', 'field holding response y1')
+      .option('--preferred <field>', 'field with the preferred response: 0|y0, 1|y1, tie, or empty')
+      .option('--preferred-annotator <name>', 'annotator the --preferred values are recorded as', 'human')
+      .option('--id <field>', 'field used as each pair\'s source id (must be unique)')
+      .addOption(onErrorOption())
+      .option('--json', 'print the summary as JSON')
+      .action(async (file: string, o: { db: string; dataset: string; prompt: string; response0: string; response1: string; preferred?: string; preferredAnnotator: string; id?: string; onError: OnError; json?: boolean }) => {
+        const s = await withStore(o.db, (store) => importDataset(store, {
+          format: format as DatasetFormat, file, dataset: o.dataset, onError: o.onError, preferredAnnotator: o.preferredAnnotator,
+          mapping: { prompt: o.prompt, response0: o.response0, response1: o.response1, preferred: o.preferred, id: o.id },
+        }));
+        printSummary(s, !!o.json);
+      });
+  }
+
+  imp.command('principles <file>').description('a principle list: .txt (one per line), .yaml/.yml or .json ([{id, short, text}])')
+    .addOption(dbOption())
+    .requiredOption('--name <name>', 'name of the list (new content under a known name becomes its next version)')
+    .option('--short <file>', 'short labels for a .txt list, one per line in the same order')
+    .option('--json', 'print the summary as JSON')
+    .action(async (file: string, o: { db: string; name: string; short?: string; json?: boolean }) => {
+      const s = await withStore(o.db, (store) => importPrincipleList(store, { file, shortFile: o.short, name: o.name }));
+      printSummary(s, !!o.json);
+    });
+
+  imp.command('labels <file>').description('human labels in the workbench format: {"pair", "overall", "principles", "rationale"} per line')
+    .addOption(dbOption())
+    .requiredOption('--dataset <name>', 'dataset the labels belong to')
+    .requiredOption('--principles <list>', 'principle list the principle ids refer to (name or name@version)')
+    .requiredOption('--annotator <name>', 'the human annotator')
+    .addOption(onErrorOption())
+    .option('--json', 'print the summary as JSON')
+    .action(async (file: string, o: { db: string; dataset: string; principles: string; annotator: string; onError: OnError; json?: boolean }) => {
+      const s = await withStore(o.db, (store) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: o.annotator, onError: o.onError }));
+      printSummary(s, !!o.json);
+    });
+
+  for (const [format, description] of [
+    ['oracle', 'principle-specific oracle probabilities: row_id, principle_id, order, prob_A, prob_B, prob_NA'],
+    ['rewards', 'reward-model scores: row_id, reward_a (y1), reward_b (y0)'],
+    ['judge', 'LLM judge asked in both orders: row_id, order, prob_A, prob_B, prob_NA'],
+    ['loglik', 'policy-model log-likelihoods: row_id, order, log_prob_chat_chosen (y1), log_prob_chat_rejected (y0)'],
+  ] as const) {
+    const cmd = imp.command(`${format} <csv>`).description(description)
+      .addOption(dbOption())
+      .requiredOption('--dataset <name>', 'dataset whose pair ids the row_id column holds')
+      .requiredOption('--annotator <name>', 'name for the model (an annotator of kind ' + { oracle: 'oracle', rewards: 'reward-model', judge: 'llm-judge', loglik: 'policy-model' }[format] + ')')
+      .option('--ignore-unknown-rows', 'skip rows whose row_id is not a pair of the dataset, and count them')
+      .addOption(onErrorOption())
+      .option('--json', 'print the summary as JSON');
+    if (format === 'oracle') cmd.requiredOption('--principles <list>', 'principle list whose 0-based positions principle_id refers to');
+    cmd.action(async (file: string, o: { db: string; dataset: string; annotator: string; principles?: string; ignoreUnknownRows?: boolean; onError: OnError; json?: boolean }) => {
+      const s = await withStore(o.db, (store) => importJudgments(store, {
+        format: format as JudgmentFormat, file, dataset: o.dataset, annotator: o.annotator, principles: o.principles, ignoreUnknownRows: !!o.ignoreUnknownRows, onError: o.onError,
+      }));
+      printSummary(s, !!o.json);
+    });
+  }
+
+  program.command('info').description('what the database holds: datasets, principle lists, annotators')
+    .addOption(dbOption())
+    .option('--json', 'print as JSON')
+    .action(async (o: { db: string; json?: boolean }) => {
+      const info = await withStore(o.db, (store) => store.info());
+      if (o.json) return printJson(info);
+      console.log(`database ${o.db}\n`);
+      console.log(info.datasets.length ? table(['dataset', 'format', 'pairs'], info.datasets.map((d) => [d.name, d.format, d.pairs])) : 'no datasets');
+      console.log('');
+      console.log(info.principleLists.length ? table(['principle list', 'version', 'principles'], info.principleLists.map((l) => [l.name, l.version, l.size])) : 'no principle lists');
+      console.log('');
+      const rows = info.annotators.flatMap((a) => (a.datasets.length ? a.datasets : [{ dataset: '-', preferences: 0, principlePreferences: 0 }]).map((d) => [a.name, a.kind, d.dataset, d.preferences, d.principlePreferences]));
+      console.log(rows.length ? table(['annotator', 'kind', 'dataset', 'pairs with a preference', 'pairs with principle labels'], rows) : 'no annotators');
+    });
+
+  program.command('export').description('write a dataset\'s pairs with every annotator\'s preferences (re-importable with import jsonl|csv)')
+    .addOption(dbOption())
+    .requiredOption('--dataset <name>', 'dataset to export')
+    .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
+    .requiredOption('--out <file>', 'output file')
+    .action(async (o: { db: string; dataset: string; format: 'jsonl' | 'csv'; out: string }) => {
+      const r = await withStore(o.db, (store) => exportDataset(store, { dataset: o.dataset, format: o.format, out: o.out }));
+      console.log(`wrote ${r.pairs} pairs with preferences of ${r.annotators.length} annotator(s) to ${o.out}`);
+      if (r.annotators.length) {
+        const example = o.format === 'jsonl' ? `--preferred preferences.${r.annotators[0]}` : `--preferred pref.${r.annotators[0]}`;
+        console.log(`re-import: discretion import ${o.format} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`);
+      }
+    });
+}
+
+export function requireUsage(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new UsageError(message);
+}

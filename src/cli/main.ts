@@ -1,0 +1,28 @@
+// The `discretion` command line: the same core and store as the VS Code extension.
+import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json';
+import { registerDataCommands } from './commands/data';
+import { registerDemoCommand } from './commands/demo';
+import { reportError } from './context';
+
+export function buildProgram(): Command {
+  const program = new Command('discretion')
+    .description('Discretion Workbench: annotate safety preference pairs against principles and measure alignment discretion.')
+    .version(pkg.version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDataCommands(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // commander already printed help or the usage error
+    return reportError(e);
+  }
+}
+

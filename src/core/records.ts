@@ -1,0 +1,116 @@
+// Dataset records (one parsed JSON line or CSV row) -> pairs and preferences. Each function names
+// the file, line and field of anything wrong, through InputError.
+import { InputError } from './errors';
+import { splitHHDialogue } from './hhrlhf';
+import type { Pair, StoredPreference } from './types';
+
+export interface RecordContext {
+  file: string;
+  /** 1-based line (JSONL) or row (CSV) number, for messages. */
+  line: number;
+  /** 0-based pair index assigned to this record. */
+  index: number;
+}
+
+export function parseJsonLine(ctx: RecordContext, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(ctx.file, ctx.line, null, `malformed JSON (${(e as Error).message})`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(ctx.file, ctx.line, null, 'expected a JSON object on this line');
+  return value as Record<string, unknown>;
+}
+
+/** Reads `a.b.c` from nested objects; a key that itself contains dots is tried first. */
+export function getPath(record: Record<string, unknown>, path: string): unknown {
+  if (path in record) return record[path];
+  let cur: unknown = record;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+export function requireString(ctx: RecordContext, record: Record<string, unknown>, field: string): string {
+  const v = getPath(record, field);
+  if (v === undefined || v === null) throw new InputError(ctx.file, ctx.line, field, 'missing');
+  if (typeof v !== 'string') throw new InputError(ctx.file, ctx.line, field, `must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
+  return v;
+}
+
+export function hhRecordToPair(ctx: RecordContext, record: Record<string, unknown>): Pair {
+  const chosen = requireString(ctx, record, 'chosen');
+  const rejected = requireString(ctx, record, 'rejected');
+  const split = splitHHDialogue(chosen, rejected);
+  if (!split) throw new InputError(ctx.file, ctx.line, 'chosen', 'chosen and rejected share no "\\n\\nAssistant:" turn to split at');
+  return { id: ctx.index, sourceId: String(ctx.index), prompt: split.prompt, y0: split.y0, y1: split.y1 };
+}
+
+export interface PkuRecord {
+  pair: Pair;
+  better: StoredPreference;
+  safer: StoredPreference;
+}
+
+function responseId(ctx: RecordContext, record: Record<string, unknown>, field: string): StoredPreference {
+  const v = record[field];
+  if (v === undefined || v === null) throw new InputError(ctx.file, ctx.line, field, 'missing');
+  const n = typeof v === 'string' && /^[01]$/.test(v.trim()) ? Number(v) : v;
+  if (n !== 0 && n !== 1) throw new InputError(ctx.file, ctx.line, field, `must be 0 or 1, not ${JSON.stringify(v)}`);
+  return (2 * n - 1) as StoredPreference;
+}
+
+const PKU_PAIR_FIELDS = new Set(['prompt', 'response_0', 'response_1', 'better_response_id', 'safer_response_id']);
+
+/** PKU-SafeRLHF: y0 = response_0, y1 = response_1; better/safer = 2*id - 1 (spec section 1). */
+export function pkuRecordToPair(ctx: RecordContext, record: Record<string, unknown>): PkuRecord {
+  const prompt = requireString(ctx, record, 'prompt');
+  const y0 = requireString(ctx, record, 'response_0');
+  const y1 = requireString(ctx, record, 'response_1');
+  const better = responseId(ctx, record, 'better_response_id');
+  const safer = responseId(ctx, record, 'safer_response_id');
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (!PKU_PAIR_FIELDS.has(k)) meta[k] = v;
+  return { pair: { id: ctx.index, sourceId: String(ctx.index), prompt, y0, y1, meta }, better, safer };
+}
+
+export interface FieldMapping {
+  prompt: string;
+  response0: string;
+  response1: string;
+  /** Column/field with the preferred response: 0|y0|response_0|-1 -> y0, 1|y1|response_1|+1 -> y1, tie -> 0, empty -> missing. */
+  preferred?: string;
+  /** Field used as the pair's source id (default: the line/row number). */
+  id?: string;
+}
+
+/** The values `--preferred` accepts (case-insensitive), mapped to preferences. */
+export function parsePreferredValue(ctx: RecordContext, field: string, v: unknown): StoredPreference {
+  if (v === undefined || v === null || v === '') return null;
+  const s = String(v).trim().toLowerCase();
+  if (['0', 'y0', 'response_0', 'a0', '-1'].includes(s)) return -1;
+  if (['1', 'y1', 'response_1', '+1'].includes(s)) return 1;
+  if (['tie', 'none', 'neither', 'both-bad', 'both_bad'].includes(s)) return 0;
+  throw new InputError(ctx.file, ctx.line, field, `unknown preference ${JSON.stringify(v).slice(0, 40)} (use 0/y0, 1/y1, tie, or leave empty)`);
+}
+
+export function genericRecordToPair(ctx: RecordContext, record: Record<string, unknown>, mapping: FieldMapping): { pair: Pair; preferred: StoredPreference | undefined } {
+  const prompt = requireString(ctx, record, mapping.prompt);
+  const y0 = requireString(ctx, record, mapping.response0);
+  const y1 = requireString(ctx, record, mapping.response1);
+  let sourceId = String(ctx.index);
+  if (mapping.id) {
+    const v = getPath(record, mapping.id);
+    if (v === undefined || v === null || v === '') throw new InputError(ctx.file, ctx.line, mapping.id, 'missing');
+    if (typeof v !== 'string' && typeof v !== 'number') throw new InputError(ctx.file, ctx.line, mapping.id, 'must be a string or number');
+    sourceId = String(v);
+  }
+  const used = new Set([mapping.prompt, mapping.response0, mapping.response1, mapping.preferred, mapping.id]);
+  const meta: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (!used.has(k) && v !== '' && v !== undefined) meta[k] = v;
+  const preferred = mapping.preferred === undefined ? undefined : parsePreferredValue(ctx, mapping.preferred, getPath(record, mapping.preferred));
+  return { pair: { id: ctx.index, sourceId, prompt, y0, y1, meta }, preferred };
+}

@@ -1,0 +1,64 @@
+// Human labels (the workbench's own format, also what the bundled sample labels use): one JSON line
+// per pair: {"pair": SOURCE_ID, "overall": "y0"|"y1"|"tie"|"both-bad", "principles": {ID: "y0"|"y1"|"neither"}, "rationale": "..."}.
+import { basename } from 'node:path';
+import { InputError, UsageError } from '../core/errors';
+import { parseJsonLine } from '../core/records';
+import type { OverallPreference, PreferenceValue, PrinciplePreference } from '../core/types';
+import type { Store } from '../store/store';
+import { ErrorPolicy, type ImportSummary, type OnError } from './common';
+import { readLineBatches } from './files';
+
+const OVERALL: Record<string, PreferenceValue> = { y0: -1, y1: 1, tie: 0, 'both-bad': 0 };
+const PRINCIPLE: Record<string, PreferenceValue> = { y0: -1, y1: 1, neither: 0 };
+
+export async function importLabels(store: Store, opts: { file: string; dataset: string; principles: string; annotator: string; onError?: OnError }): Promise<ImportSummary> {
+  const policy = new ErrorPolicy(opts.onError ?? 'fail');
+  const dataset = await store.requireDataset(opts.dataset);
+  const list = await store.requirePrincipleList(opts.principles);
+  const positions = new Map(list.principles.map((p, i) => [p.id, i]));
+  const bySource = new Map<string, number>();
+  for (const p of await store.listPairs(dataset.id, 0, Number.MAX_SAFE_INTEGER)) bySource.set(p.sourceId, p.id);
+  const rowIds = await store.pairRowIds(dataset.id);
+  const overall: OverallPreference[] = [];
+  const principle: PrinciplePreference[] = [];
+  const seen = new Map<number, number>();
+  for await (const lines of readLineBatches(opts.file)) {
+    for (const { line, text } of lines) {
+      if (text.trim() === '') continue;
+      policy.attempt(() => {
+        const ctx = { file: opts.file, line, index: line - 1 };
+        const r = parseJsonLine(ctx, text);
+        const source = r.pair;
+        if (typeof source !== 'string' && typeof source !== 'number') throw new InputError(opts.file, line, 'pair', 'missing (the pair\'s source id)');
+        const pairId = bySource.get(String(source));
+        if (pairId === undefined) throw new InputError(opts.file, line, 'pair', `"${source}" is not a pair of dataset "${opts.dataset}"`);
+        if (seen.has(pairId)) throw new InputError(opts.file, line, 'pair', `duplicate label for "${source}" (first on line ${seen.get(pairId)})`);
+        const choice = r.overall;
+        if (typeof choice !== 'string' || !(choice in OVERALL)) throw new InputError(opts.file, line, 'overall', `must be one of ${Object.keys(OVERALL).join(', ')}`);
+        const grid = r.principles ?? {};
+        if (typeof grid !== 'object' || Array.isArray(grid)) throw new InputError(opts.file, line, 'principles', 'must be an object {principle id: "y0"|"y1"|"neither"}');
+        const cells: PrinciplePreference[] = [];
+        for (const [key, v] of Object.entries(grid as Record<string, unknown>)) {
+          const position = positions.get(key);
+          if (position === undefined) throw new InputError(opts.file, line, `principles.${key}`, `not a principle of list "${list.name}"`);
+          if (typeof v !== 'string' || !(v in PRINCIPLE)) throw new InputError(opts.file, line, `principles.${key}`, 'must be "y0", "y1" or "neither"');
+          cells.push({ pairId, principleIndex: position, value: PRINCIPLE[v] });
+        }
+        const rationale = r.rationale;
+        if (rationale !== undefined && typeof rationale !== 'string') throw new InputError(opts.file, line, 'rationale', 'must be a string');
+        seen.set(pairId, line);
+        overall.push({ pairId, value: OVERALL[choice], raw: { choice }, rationale: rationale || null });
+        principle.push(...cells);
+      });
+    }
+  }
+  if (overall.length === 0) throw new InputError(opts.file, null, null, 'the file holds no labels');
+  await store.write(async () => {
+    const annotator = await store.ensureAnnotator(opts.annotator, 'human', { source: basename(opts.file) });
+    const existing = await store.pairsWithPreference(dataset.id, annotator.id);
+    if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} labels on dataset "${opts.dataset}"`);
+    await store.insertPreferences(annotator.id, overall, (idx) => rowIds.get(idx)!);
+    await store.insertPrinciplePreferences(annotator.id, principle, (idx) => rowIds.get(idx)!, await store.principleRowIds(list.id));
+  });
+  return { kind: 'labels', file: opts.file, dataset: opts.dataset, imported: overall.length, counts: { preferences: overall.length, principlePreferences: principle.length }, skipped: policy.skipped, notes: [] };
+}

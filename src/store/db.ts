@@ -1,0 +1,63 @@
+// A small promise wrapper over the `sqlite3` package: the only file that touches its callback API.
+import sqlite3 from 'sqlite3';
+
+export type SqlValue = string | number | null | Buffer;
+
+export class Database {
+  private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
+
+  static open(path: string, mode: 'readwrite' | 'readonly' = 'readwrite'): Promise<Database> {
+    const flags = mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(path, flags, (err) => (err ? reject(err) : resolve(new Database(db, path))));
+    });
+  }
+
+  /** Another process may hold the write lock (two VS Code windows): wait for it instead of failing. */
+  configure(busyTimeoutMs: number): void {
+    this.db.configure('busyTimeout', busyTimeoutMs);
+  }
+
+  exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+  }
+
+  run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> {
+    return new Promise((resolve, reject) =>
+      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err);
+        else resolve({ lastID: this.lastID, changes: this.changes });
+      }),
+    );
+  }
+
+  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
+  }
+
+  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+  }
+
+  prepare(sql: string): Promise<Statement> {
+    return new Promise((resolve, reject) => {
+      const stmt = this.db.prepare(sql, (err) => (err ? reject(err) : resolve(new Statement(stmt))));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+export class Statement {
+  constructor(private readonly stmt: sqlite3.Statement) {}
+
+  run(params: SqlValue[]): Promise<void> {
+    return new Promise((resolve, reject) => this.stmt.run(params, (err) => (err ? reject(err) : resolve())));
+  }
+
+  finalize(): Promise<void> {
+    return new Promise((resolve) => this.stmt.finalize(() => resolve()));
+  }
+}

@@ -1,0 +1,97 @@
+// Schema migrations, applied in order by `PRAGMA user_version`. Append; never edit a shipped one.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: datasets, pairs, principle lists, annotators, preferences, metric runs.
+  `
+  CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    source_path TEXT,
+    content_hash TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE pairs (
+    id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    source_id TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    y0 TEXT NOT NULL,
+    y1 TEXT NOT NULL,
+    meta TEXT,
+    UNIQUE (dataset_id, idx)
+  );
+  CREATE TABLE principle_lists (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    source_path TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (name, version),
+    UNIQUE (name, content_hash)
+  );
+  CREATE TABLE principles (
+    id INTEGER PRIMARY KEY,
+    list_id INTEGER NOT NULL REFERENCES principle_lists(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    short TEXT NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (list_id, position),
+    UNIQUE (list_id, key)
+  );
+  CREATE TABLE annotators (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('human', 'reward-model', 'llm-judge', 'oracle', 'policy-model')),
+    provenance TEXT,
+    created_at TEXT NOT NULL
+  );
+  -- The current overall preference of an annotator on a pair; value NULL = missing.
+  CREATE TABLE preferences (
+    id INTEGER PRIMARY KEY,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+    pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    value INTEGER CHECK (value IN (-1, 0, 1)),
+    score_y0 REAL,
+    score_y1 REAL,
+    raw TEXT,
+    shown_first INTEGER CHECK (shown_first IN (0, 1)),
+    rationale TEXT,
+    flagged INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (annotator_id, pair_id)
+  );
+  CREATE INDEX preferences_pair ON preferences (pair_id);
+  -- Principle-specific preferences c_i(k), from a human's grid or a model acting as oracle.
+  CREATE TABLE principle_preferences (
+    id INTEGER PRIMARY KEY,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+    pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    principle_id INTEGER NOT NULL REFERENCES principles(id) ON DELETE CASCADE,
+    value INTEGER CHECK (value IN (-1, 0, 1)),
+    prob_a REAL,
+    prob_b REAL,
+    prob_na REAL,
+    shown_order INTEGER CHECK (shown_order IN (0, 1)),
+    raw TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (annotator_id, pair_id, principle_id)
+  );
+  CREATE INDEX principle_preferences_pair ON principle_preferences (pair_id);
+  CREATE TABLE metric_runs (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    tool_version TEXT NOT NULL,
+    params TEXT NOT NULL,
+    input_hashes TEXT NOT NULL,
+    results TEXT NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

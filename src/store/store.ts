@@ -1,0 +1,375 @@
+// The store: one local SQLite file behind a narrow interface. WAL, foreign keys on, migrations by
+// PRAGMA user_version, one transaction per logical write (see `write`).
+import { createHash } from 'node:crypto';
+import { UsageError } from '../core/errors';
+import { canonicalPrincipleListText } from '../core/principles';
+import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference, StoredPreference } from '../core/types';
+import { Database, type SqlValue } from './db';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+
+export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
+export interface PrincipleListRow { id: number; name: string; version: number; contentHash: string; principles: Principle[] }
+export interface AnnotatorRow { id: number; name: string; kind: AnnotatorKind; provenance: Record<string, unknown> | null }
+export interface MetricRunRow { id: number; createdAt: string; datasetName: string | null; toolVersion: string; params: unknown; inputHashes: unknown; results: unknown }
+
+export interface StoreInfo {
+  datasets: { name: string; format: string; pairs: number; contentHash: string | null }[];
+  principleLists: { name: string; version: number; size: number; contentHash: string }[];
+  annotators: { name: string; kind: AnnotatorKind; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
+}
+
+/** Rows per multi-row INSERT: fewer round trips through the binding (which is the bottleneck). */
+const BATCH_ROWS = 200;
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const now = () => new Date().toISOString();
+const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+
+export class Store {
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new Map<string, Promise<import('./db').Statement>>();
+
+  private constructor(readonly db: Database) {}
+
+  /** Opens (creating when missing) and migrates. Fails clearly on a database from a newer schema. */
+  static async open(path: string, options: { busyTimeoutMs?: number } = {}): Promise<Store> {
+    let db: Database;
+    try {
+      db = await Database.open(path);
+    } catch (e) {
+      throw new UsageError(`cannot open database ${path}: ${(e as Error).message}`);
+    }
+    db.configure(options.busyTimeoutMs ?? 10_000);
+    try {
+      const header = await db.get<{ user_version: number }>('PRAGMA user_version');
+      const version = header?.user_version ?? 0;
+      if (version > SCHEMA_VERSION) {
+        throw new UsageError(`${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`);
+      }
+      await db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        await db.exec('BEGIN IMMEDIATE');
+        try {
+          await db.exec(MIGRATIONS[v]);
+          await db.exec(`PRAGMA user_version = ${v + 1}`);
+          await db.exec('COMMIT');
+        } catch (e) {
+          await db.exec('ROLLBACK');
+          throw e;
+        }
+      }
+    } catch (e) {
+      await db.close();
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot open database ${path}: ${(e as Error).message}`);
+    }
+    return new Store(db);
+  }
+
+  async close(): Promise<void> {
+    await this.writeQueue.catch(() => undefined);
+    for (const s of this.statements.values()) await (await s).finalize();
+    this.statements.clear();
+    await this.db.close();
+  }
+
+  /**
+   * One logical write = one transaction. Writes are serialised within this process (one connection),
+   * and BEGIN IMMEDIATE plus the busy timeout serialise them across processes. On any error the
+   * transaction rolls back and the database is exactly as it was.
+   */
+  write<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      await this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn();
+        await this.db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        await this.db.exec('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    };
+    const next = this.writeQueue.then(run, run);
+    this.writeQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  // ---- bulk inserts -------------------------------------------------------------------------
+
+  private statement(sql: string) {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Inserts rows in multi-row statements of BATCH_ROWS; all calls are queued, then awaited together. */
+  async insertRows(table: string, columns: readonly string[], rows: SqlValue[][]): Promise<void> {
+    if (rows.length === 0) return;
+    const placeholders = (n: number) => Array.from({ length: n }, () => `(${columns.map(() => '?').join(',')})`).join(',');
+    const pending: Promise<void>[] = [];
+    let i = 0;
+    for (; i + BATCH_ROWS <= rows.length; i += BATCH_ROWS) {
+      const stmt = await this.statement(`INSERT INTO ${table} (${columns.join(',')}) VALUES ${placeholders(BATCH_ROWS)}`);
+      pending.push(stmt.run(rows.slice(i, i + BATCH_ROWS).flat()));
+    }
+    if (i < rows.length) {
+      const rest = rows.slice(i);
+      pending.push(this.db.run(`INSERT INTO ${table} (${columns.join(',')}) VALUES ${placeholders(rest.length)}`, rest.flat()).then(() => undefined));
+    }
+    const results = await Promise.allSettled(pending);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+  }
+
+  // ---- datasets and pairs -------------------------------------------------------------------
+
+  async getDataset(name: string): Promise<DatasetRow | undefined> {
+    const row = await this.db.get<{ id: number; name: string; format: string; source_path: string | null; content_hash: string | null; created_at: string }>(
+      'SELECT * FROM datasets WHERE name = ?', [name]);
+    return row && { id: row.id, name: row.name, format: row.format, sourcePath: row.source_path, contentHash: row.content_hash, createdAt: row.created_at };
+  }
+
+  async requireDataset(name: string): Promise<DatasetRow> {
+    const d = await this.getDataset(name);
+    if (!d) {
+      const known = (await this.db.all<{ name: string }>('SELECT name FROM datasets ORDER BY name')).map((r) => r.name);
+      throw new UsageError(`unknown dataset "${name}"${known.length ? ` (known: ${known.join(', ')})` : ' (the database holds no datasets yet)'}`);
+    }
+    return d;
+  }
+
+  /** Call inside `write`. Fails when the name is taken. */
+  async createDataset(name: string, format: string, sourcePath: string | null): Promise<number> {
+    if (await this.getDataset(name)) throw new UsageError(`dataset "${name}" already exists; choose another --dataset name`);
+    const r = await this.db.run('INSERT INTO datasets (name, format, source_path, created_at) VALUES (?, ?, ?, ?)', [name, format, sourcePath, now()]);
+    return r.lastID;
+  }
+
+  async setDatasetHash(datasetId: number, contentHash: string): Promise<void> {
+    await this.db.run('UPDATE datasets SET content_hash = ? WHERE id = ?', [contentHash, datasetId]);
+  }
+
+  /** Next free pair row id; with BEGIN IMMEDIATE held, ids from here on are ours to assign. */
+  async nextPairRowId(): Promise<number> {
+    const r = await this.db.get<{ m: number | null }>('SELECT MAX(id) AS m FROM pairs');
+    return (r?.m ?? 0) + 1;
+  }
+
+  /** Call inside `write`. `rowIds[i]` is the row id for `pairs[i]` (see nextPairRowId). */
+  async insertPairs(datasetId: number, pairs: Pair[], rowIds: number[]): Promise<void> {
+    await this.insertRows('pairs', ['id', 'dataset_id', 'idx', 'source_id', 'prompt', 'y0', 'y1', 'meta'],
+      pairs.map((p, i) => [rowIds[i], datasetId, p.id, p.sourceId, p.prompt, p.y0, p.y1, json(p.meta && Object.keys(p.meta).length ? p.meta : null)]));
+  }
+
+  async countPairs(datasetId: number): Promise<number> {
+    return (await this.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM pairs WHERE dataset_id = ?', [datasetId]))!.n;
+  }
+
+  /** Pair index (idx) -> pair row id, for attaching judgments by row id. */
+  async pairRowIds(datasetId: number): Promise<Map<number, number>> {
+    const rows = await this.db.all<{ id: number; idx: number }>('SELECT id, idx FROM pairs WHERE dataset_id = ?', [datasetId]);
+    return new Map(rows.map((r) => [r.idx, r.id]));
+  }
+
+  /** Pairs in index order, paged (the workbench and exports never load a whole dataset at once). */
+  async listPairs(datasetId: number, offset: number, limit: number): Promise<(Pair & { rowId: number })[]> {
+    const rows = await this.db.all<{ id: number; idx: number; source_id: string; prompt: string; y0: string; y1: string; meta: string | null }>(
+      'SELECT id, idx, source_id, prompt, y0, y1, meta FROM pairs WHERE dataset_id = ? ORDER BY idx LIMIT ? OFFSET ?', [datasetId, limit, offset]);
+    return rows.map((r) => ({ rowId: r.id, id: r.idx, sourceId: r.source_id, prompt: r.prompt, y0: r.y0, y1: r.y1, meta: r.meta ? JSON.parse(r.meta) : undefined }));
+  }
+
+  // ---- principle lists ----------------------------------------------------------------------
+
+  /**
+   * Call inside `write`. Lists are versioned by content: the same content under the same name is
+   * the same version (returned as is); new content under a known name becomes the next version.
+   */
+  async savePrincipleList(name: string, principles: Principle[], sourcePath: string | null): Promise<{ list: PrincipleListRow; created: boolean }> {
+    const hash = sha256(canonicalPrincipleListText(principles));
+    const existing = await this.db.get<{ id: number }>('SELECT id FROM principle_lists WHERE name = ? AND content_hash = ?', [name, hash]);
+    if (existing) return { list: (await this.principleListById(existing.id))!, created: false };
+    const v = await this.db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM principle_lists WHERE name = ?', [name]);
+    const version = (v?.v ?? 0) + 1;
+    const r = await this.db.run('INSERT INTO principle_lists (name, version, content_hash, source_path, created_at) VALUES (?, ?, ?, ?, ?)', [name, version, hash, sourcePath, now()]);
+    await this.insertRows('principles', ['list_id', 'position', 'key', 'short', 'text'], principles.map((p, i) => [r.lastID, i, p.id, p.short, p.text]));
+    return { list: (await this.principleListById(r.lastID))!, created: true };
+  }
+
+  private async principleListById(id: number): Promise<PrincipleListRow | undefined> {
+    const l = await this.db.get<{ id: number; name: string; version: number; content_hash: string }>('SELECT * FROM principle_lists WHERE id = ?', [id]);
+    if (!l) return undefined;
+    const ps = await this.db.all<{ key: string; short: string; text: string }>('SELECT key, short, text FROM principles WHERE list_id = ? ORDER BY position', [id]);
+    return { id: l.id, name: l.name, version: l.version, contentHash: l.content_hash, principles: ps.map((p) => ({ id: p.key, short: p.short, text: p.text })) };
+  }
+
+  /** `name` or `name@version`; without a version, the latest. */
+  async requirePrincipleList(ref: string): Promise<PrincipleListRow> {
+    const m = /^(.*)@(\d+)$/.exec(ref);
+    const [name, version] = m ? [m[1], Number(m[2])] : [ref, undefined];
+    const row = await this.db.get<{ id: number }>(
+      version === undefined ? 'SELECT id FROM principle_lists WHERE name = ? ORDER BY version DESC LIMIT 1' : 'SELECT id FROM principle_lists WHERE name = ? AND version = ?',
+      version === undefined ? [name] : [name, version]);
+    if (!row) {
+      const known = (await this.db.all<{ name: string }>('SELECT DISTINCT name FROM principle_lists ORDER BY name')).map((r) => r.name);
+      throw new UsageError(`unknown principle list "${ref}"${known.length ? ` (known: ${known.join(', ')})` : ' (the database holds no principle lists yet)'}`);
+    }
+    return (await this.principleListById(row.id))!;
+  }
+
+  /** Principle row ids of a list, by position. */
+  async principleRowIds(listId: number): Promise<number[]> {
+    return (await this.db.all<{ id: number }>('SELECT id FROM principles WHERE list_id = ? ORDER BY position', [listId])).map((r) => r.id);
+  }
+
+  // ---- annotators ---------------------------------------------------------------------------
+
+  async getAnnotator(name: string): Promise<AnnotatorRow | undefined> {
+    const r = await this.db.get<{ id: number; name: string; kind: AnnotatorKind; provenance: string | null }>('SELECT * FROM annotators WHERE name = ?', [name]);
+    return r && { id: r.id, name: r.name, kind: r.kind, provenance: r.provenance ? JSON.parse(r.provenance) : null };
+  }
+
+  async requireAnnotator(name: string): Promise<AnnotatorRow> {
+    const a = await this.getAnnotator(name);
+    if (!a) {
+      const known = (await this.db.all<{ name: string }>('SELECT name FROM annotators ORDER BY name')).map((r) => r.name);
+      throw new UsageError(`unknown annotator "${name}"${known.length ? ` (known: ${known.join(', ')})` : ' (the database holds no annotators yet)'}`);
+    }
+    return a;
+  }
+
+  /** Call inside `write`. Creates the annotator, or checks the kind of an existing one. */
+  async ensureAnnotator(name: string, kind: AnnotatorKind, provenance: Record<string, unknown> | null): Promise<AnnotatorRow> {
+    const existing = await this.getAnnotator(name);
+    if (existing) {
+      if (existing.kind !== kind) throw new UsageError(`annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another --annotator name`);
+      if (provenance) await this.db.run('UPDATE annotators SET provenance = ? WHERE id = ?', [json({ ...existing.provenance, ...provenance }), existing.id]);
+      return { ...existing, provenance: provenance ? { ...existing.provenance, ...provenance } : existing.provenance };
+    }
+    const r = await this.db.run('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), now()]);
+    return { id: r.lastID, name, kind, provenance };
+  }
+
+  async listAnnotators(): Promise<AnnotatorRow[]> {
+    const rows = await this.db.all<{ id: number; name: string; kind: AnnotatorKind; provenance: string | null }>('SELECT * FROM annotators ORDER BY id');
+    return rows.map((r) => ({ id: r.id, name: r.name, kind: r.kind, provenance: r.provenance ? JSON.parse(r.provenance) : null }));
+  }
+
+  // ---- preferences --------------------------------------------------------------------------
+
+  /** Call inside `write`. `pairRowId` maps each preference's pair index to its row id. */
+  async insertPreferences(annotatorId: number, prefs: OverallPreference[], pairRowId: (idx: number) => number): Promise<void> {
+    const t = now();
+    await this.insertRows('preferences', ['annotator_id', 'pair_id', 'value', 'score_y0', 'score_y1', 'raw', 'shown_first', 'rationale', 'flagged', 'created_at', 'updated_at'],
+      prefs.map((p) => [annotatorId, pairRowId(p.pairId), p.value, p.scoreY0 ?? null, p.scoreY1 ?? null, json(p.raw), p.shownFirst ?? null, p.rationale ?? null, p.flagged ? 1 : 0, t, t]));
+  }
+
+  /** Call inside `write`. `principleRowIds[position]` from principleRowIds(). */
+  async insertPrinciplePreferences(annotatorId: number, prefs: PrinciplePreference[], pairRowId: (idx: number) => number, principleRowIds: number[]): Promise<void> {
+    const t = now();
+    await this.insertRows('principle_preferences', ['annotator_id', 'pair_id', 'principle_id', 'value', 'prob_a', 'prob_b', 'prob_na', 'shown_order', 'raw', 'created_at'],
+      prefs.map((p) => [annotatorId, pairRowId(p.pairId), principleRowIds[p.principleIndex], p.value, p.probA ?? null, p.probB ?? null, p.probNA ?? null, p.order ?? null, json(p.raw), t]));
+  }
+
+  /** Pair indices that already have a preference from this annotator (for refusing duplicates and resuming). */
+  async pairsWithPreference(datasetId: number, annotatorId: number): Promise<Set<number>> {
+    const rows = await this.db.all<{ idx: number }>('SELECT p.idx FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?', [datasetId, annotatorId]);
+    return new Set(rows.map((r) => r.idx));
+  }
+
+  async countPrinciplePreferences(datasetId: number, annotatorId: number, listId: number): Promise<number> {
+    return (await this.db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id WHERE p.dataset_id = ? AND pp.annotator_id = ? AND pr.list_id = ?',
+      [datasetId, annotatorId, listId]))!.n;
+  }
+
+  /** Every annotator's overall preferences on a dataset, as (annotator, pair index, value) rows. */
+  async overallPreferences(datasetId: number): Promise<{ annotatorId: number; idx: number; value: StoredPreference }[]> {
+    const rows = await this.db.all<{ a: number; idx: number; v: StoredPreference }>(
+      'SELECT pr.annotator_id AS a, p.idx AS idx, pr.value AS v FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?', [datasetId]);
+    return rows.map((r) => ({ annotatorId: r.a, idx: r.idx, value: r.v }));
+  }
+
+  /** Principle-specific preferences of one list on a dataset: (annotator, pair index, position, value). */
+  async principlePreferences(datasetId: number, listId: number): Promise<{ annotatorId: number; idx: number; position: number; value: StoredPreference }[]> {
+    const rows = await this.db.all<{ a: number; idx: number; pos: number; v: StoredPreference }>(
+      `SELECT pp.annotator_id AS a, p.idx AS idx, pr.position AS pos, pp.value AS v
+       FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id
+       WHERE p.dataset_id = ? AND pr.list_id = ?`, [datasetId, listId]);
+    return rows.map((r) => ({ annotatorId: r.a, idx: r.idx, position: r.pos, value: r.v }));
+  }
+
+  /** Full preference rows of a page of pairs, for export and the workbench. */
+  async preferencesForPairs(pairRowIds: number[]): Promise<{ pairRowId: number; annotator: string; kind: AnnotatorKind; value: StoredPreference; scoreY0: number | null; scoreY1: number | null; raw: string | null; shownFirst: number | null; rationale: string | null; flagged: number }[]> {
+    if (pairRowIds.length === 0) return [];
+    return this.db.all(
+      `SELECT pr.pair_id AS pairRowId, a.name AS annotator, a.kind AS kind, pr.value AS value, pr.score_y0 AS scoreY0, pr.score_y1 AS scoreY1,
+              pr.raw AS raw, pr.shown_first AS shownFirst, pr.rationale AS rationale, pr.flagged AS flagged
+       FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE pr.pair_id IN (${pairRowIds.map(() => '?').join(',')}) ORDER BY a.id`, pairRowIds);
+  }
+
+  async principlePreferencesForPairs(pairRowIds: number[]): Promise<{ pairRowId: number; annotator: string; list: string; listVersion: number; key: string; position: number; value: StoredPreference }[]> {
+    if (pairRowIds.length === 0) return [];
+    return this.db.all(
+      `SELECT pp.pair_id AS pairRowId, a.name AS annotator, l.name AS list, l.version AS listVersion, pr.key AS key, pr.position AS position, pp.value AS value
+       FROM principle_preferences pp JOIN annotators a ON a.id = pp.annotator_id JOIN principles pr ON pr.id = pp.principle_id JOIN principle_lists l ON l.id = pr.list_id
+       WHERE pp.pair_id IN (${pairRowIds.map(() => '?').join(',')}) ORDER BY a.id, pr.position`, pairRowIds);
+  }
+
+  // ---- metric runs --------------------------------------------------------------------------
+
+  async saveMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number> {
+    return this.write(async () => (await this.db.run(
+      'INSERT INTO metric_runs (created_at, dataset_id, tool_version, params, input_hashes, results) VALUES (?, ?, ?, ?, ?, ?)',
+      [now(), datasetId, toolVersion, JSON.stringify(params), JSON.stringify(inputHashes), JSON.stringify(results)])).lastID);
+  }
+
+  async listMetricRuns(): Promise<Omit<MetricRunRow, 'results'>[]> {
+    const rows = await this.db.all<{ id: number; created_at: string; dataset: string | null; tool_version: string; params: string; input_hashes: string }>(
+      'SELECT m.id, m.created_at, d.name AS dataset, m.tool_version, m.params, m.input_hashes FROM metric_runs m LEFT JOIN datasets d ON d.id = m.dataset_id ORDER BY m.id');
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at, datasetName: r.dataset, toolVersion: r.tool_version, params: JSON.parse(r.params), inputHashes: JSON.parse(r.input_hashes) }));
+  }
+
+  async getMetricRun(id: number): Promise<MetricRunRow> {
+    const r = await this.db.get<{ id: number; created_at: string; dataset: string | null; tool_version: string; params: string; input_hashes: string; results: string }>(
+      'SELECT m.*, d.name AS dataset FROM metric_runs m LEFT JOIN datasets d ON d.id = m.dataset_id WHERE m.id = ?', [id]);
+    if (!r) throw new UsageError(`no metric run with id ${id} (list them with "discretion runs")`);
+    return { id: r.id, createdAt: r.created_at, datasetName: r.dataset, toolVersion: r.tool_version, params: JSON.parse(r.params), inputHashes: JSON.parse(r.input_hashes), results: JSON.parse(r.results) };
+  }
+
+  // ---- overview -----------------------------------------------------------------------------
+
+  async info(): Promise<StoreInfo> {
+    const datasets = await this.db.all<{ name: string; format: string; content_hash: string | null; n: number }>(
+      'SELECT d.name, d.format, d.content_hash, (SELECT COUNT(*) FROM pairs p WHERE p.dataset_id = d.id) AS n FROM datasets d ORDER BY d.id');
+    const lists = await this.db.all<{ name: string; version: number; content_hash: string; n: number }>(
+      'SELECT l.name, l.version, l.content_hash, (SELECT COUNT(*) FROM principles p WHERE p.list_id = l.id) AS n FROM principle_lists l ORDER BY l.name, l.version');
+    const prefCounts = await this.db.all<{ a: number; dataset: string; n: number }>(
+      'SELECT pr.annotator_id AS a, d.name AS dataset, COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id WHERE pr.value IS NOT NULL GROUP BY pr.annotator_id, d.id');
+    const ppCounts = await this.db.all<{ a: number; dataset: string; n: number }>(
+      'SELECT pp.annotator_id AS a, d.name AS dataset, COUNT(DISTINCT pp.pair_id) AS n FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN datasets d ON d.id = p.dataset_id GROUP BY pp.annotator_id, d.id');
+    const annotators = await this.listAnnotators();
+    return {
+      datasets: datasets.map((d) => ({ name: d.name, format: d.format, pairs: d.n, contentHash: d.content_hash })),
+      principleLists: lists.map((l) => ({ name: l.name, version: l.version, size: l.n, contentHash: l.content_hash })),
+      annotators: annotators.map((a) => {
+        const names = new Set([...prefCounts, ...ppCounts].filter((c) => c.a === a.id).map((c) => c.dataset));
+        return {
+          name: a.name,
+          kind: a.kind,
+          datasets: [...names].map((dataset) => ({
+            dataset,
+            preferences: prefCounts.find((c) => c.a === a.id && c.dataset === dataset)?.n ?? 0,
+            principlePreferences: ppCounts.find((c) => c.a === a.id && c.dataset === dataset)?.n ?? 0,
+          })),
+        };
+      }),
+    };
+  }
+}
