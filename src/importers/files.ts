@@ -43,7 +43,8 @@ export async function* readLineBatches(file: string, batchLines = 5000): AsyncGe
       try {
         text = decoder.decode(chunk, { stream: true });
       } catch {
-        throw new InputError(file, lineNo + 1 + countNewlines(rest), null, 'the file is not valid UTF-8 text');
+        const inChunk = firstInvalidUtf8Line(chunk) ?? 1;
+        throw new InputError(file, lineNo + countNewlines(rest) + inChunk, null, 'the file is not valid UTF-8 text');
       }
       if (first) {
         text = text.replace(/^\uFEFF/, '');

@@ -171,7 +171,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   const notes: string[] = [];
   if (unknownRows) notes.push(`${unknownRows} rows whose row_id is not a pair of "${opts.dataset}" were ignored`);
   const decided = opts.format === 'oracle' ? principle.filter((p) => p.value !== 0).length : overall.filter((p) => p.value !== null && p.value !== 0).length;
-  const counts = opts.format === 'oracle' ? { principlePreferences: written, decisive: decided } : { preferences: written, decisive: decided };
+  const counts: Record<string, number> = opts.format === 'oracle' ? { principlePreferences: written, decisive: decided } : { preferences: written, decisive: decided };
   return { kind: opts.format, file: opts.file, dataset: opts.dataset, imported: written, counts, skipped: policy.skipped, notes };
 }
 

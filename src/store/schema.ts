@@ -92,6 +92,23 @@ export const MIGRATIONS: readonly string[] = [
     results TEXT NOT NULL
   );
   `,
+  // 2: label history for the annotation workbench. Every submission and every undo appends a row with
+  // the annotator's labels on the pair before and after (JSON), so undo restores the previous label
+  // exactly and no label is ever lost.
+  `
+  CREATE TABLE label_history (
+    id INTEGER PRIMARY KEY,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+    pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    action TEXT NOT NULL CHECK (action IN ('submit', 'undo')),
+    before_state TEXT,
+    after_state TEXT,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX label_history_annotator ON label_history (annotator_id, id);
+  `,
 ];
+
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -372,4 +372,167 @@ export class Store {
       }),
     };
   }
+
+  // ---- annotation workbench (label history, paging by index, queues) ------------------------
+
+  /** One pair by its index, or the nearest pair after (dir 1) / before (dir -1) it, skipping nothing. */
+  async workbenchPair(datasetId: number, idx: number, dir: 0 | 1 | -1 = 0): Promise<(Pair & { rowId: number }) | undefined> {
+    const op = dir === 0 ? '=' : dir === 1 ? '>' : '<';
+    const r = await this.db.get<{ id: number; idx: number; source_id: string; prompt: string; y0: string; y1: string; meta: string | null }>(
+      `SELECT id, idx, source_id, prompt, y0, y1, meta FROM pairs WHERE dataset_id = ? AND idx ${op} ? ORDER BY idx ${dir === -1 ? 'DESC' : 'ASC'} LIMIT 1`, [datasetId, idx]);
+    return r && { rowId: r.id, id: r.idx, sourceId: r.source_id, prompt: r.prompt, y0: r.y0, y1: r.y1, meta: r.meta ? JSON.parse(r.meta) : undefined };
+  }
+
+  /**
+   * The next pair index after `fromIdx` (dir 1) or before it (dir -1) in a queue:
+   * all pairs; pairs where the annotator and `model` disagree; or pairs where the annotator's own
+   * principle labels point both ways.
+   */
+  async workbenchQueueIdx(datasetId: number, annotatorId: number, fromIdx: number, dir: 1 | -1, filter: { kind: 'all' } | { kind: 'disagree'; modelId: number } | { kind: 'conflict' }): Promise<number | undefined> {
+    const op = dir === 1 ? '>' : '<';
+    const order = dir === 1 ? 'ASC' : 'DESC';
+    let where = '';
+    const params: SqlValue[] = [datasetId, fromIdx];
+    if (filter.kind === 'disagree') {
+      where = `AND EXISTS (SELECT 1 FROM preferences a JOIN preferences m ON m.pair_id = a.pair_id
+                 WHERE a.pair_id = p.id AND a.annotator_id = ? AND m.annotator_id = ? AND a.value IS NOT NULL AND m.value IS NOT NULL AND a.value <> m.value)`;
+      params.push(annotatorId, filter.modelId);
+    } else if (filter.kind === 'conflict') {
+      where = `AND EXISTS (SELECT 1 FROM principle_preferences x WHERE x.pair_id = p.id AND x.annotator_id = ? AND x.value = 1)
+               AND EXISTS (SELECT 1 FROM principle_preferences y WHERE y.pair_id = p.id AND y.annotator_id = ? AND y.value = -1)`;
+      params.push(annotatorId, annotatorId);
+    }
+    const r = await this.db.get<{ idx: number }>(`SELECT p.idx FROM pairs p WHERE p.dataset_id = ? AND p.idx ${op} ? ${where} ORDER BY p.idx ${order} LIMIT 1`, params);
+    return r?.idx;
+  }
+
+  /** The first pair (by index) this annotator has not labelled; undefined when all are labelled. */
+  async firstUnlabelledIdx(datasetId: number, annotatorId: number): Promise<number | undefined> {
+    const r = await this.db.get<{ idx: number }>(
+      'SELECT p.idx FROM pairs p WHERE p.dataset_id = ? AND NOT EXISTS (SELECT 1 FROM preferences pr WHERE pr.pair_id = p.id AND pr.annotator_id = ?) ORDER BY p.idx LIMIT 1',
+      [datasetId, annotatorId]);
+    return r?.idx;
+  }
+
+  /** Pairs of a dataset with an overall label from this annotator. */
+  async labelledCount(datasetId: number, annotatorId: number): Promise<number> {
+    return (await this.db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?', [datasetId, annotatorId]))!.n;
+  }
+
+  /** Per dataset: total pairs and, per human annotator, labelled pairs (for the tree view). */
+  async datasetProgress(): Promise<{ id: number; name: string; total: number; annotators: { name: string; labelled: number }[] }[]> {
+    const ds = await this.db.all<{ id: number; name: string; n: number }>('SELECT d.id, d.name, (SELECT COUNT(*) FROM pairs p WHERE p.dataset_id = d.id) AS n FROM datasets d ORDER BY d.id');
+    const counts = await this.db.all<{ d: number; name: string; n: number }>(
+      `SELECT p.dataset_id AS d, a.name AS name, COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN annotators a ON a.id = pr.annotator_id
+       WHERE a.kind = 'human' GROUP BY p.dataset_id, a.id ORDER BY a.name`);
+    return ds.map((d) => ({ id: d.id, name: d.name, total: d.n, annotators: counts.filter((c) => c.d === d.id).map((c) => ({ name: c.name, labelled: c.n })) }));
+  }
+
+  /** Every principle list version, newest first within a name. */
+  async listPrincipleLists(): Promise<{ id: number; name: string; version: number; size: number }[]> {
+    return this.db.all('SELECT l.id, l.name, l.version, (SELECT COUNT(*) FROM principles p WHERE p.list_id = l.id) AS size FROM principle_lists l ORDER BY l.name, l.version DESC');
+  }
+
+  /** Everything one annotator has recorded on one pair: the exact rows, for history and undo. */
+  async labelState(annotatorId: number, pairRowId: number): Promise<LabelState> {
+    const pref = await this.db.get<LabelState['preference'] & object>(
+      'SELECT value, score_y0, score_y1, raw, shown_first, rationale, flagged, created_at, updated_at FROM preferences WHERE annotator_id = ? AND pair_id = ?', [annotatorId, pairRowId]);
+    const principles = await this.db.all<LabelState['principles'][number]>(
+      'SELECT principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at FROM principle_preferences WHERE annotator_id = ? AND pair_id = ? ORDER BY principle_id', [annotatorId, pairRowId]);
+    return { preference: pref ?? null, principles };
+  }
+
+  /** Call inside `write`: replaces the annotator's rows on the pair with exactly `state`. */
+  private async putLabelState(annotatorId: number, pairRowId: number, state: LabelState): Promise<void> {
+    await this.db.run('DELETE FROM principle_preferences WHERE annotator_id = ? AND pair_id = ?', [annotatorId, pairRowId]);
+    await this.db.run('DELETE FROM preferences WHERE annotator_id = ? AND pair_id = ?', [annotatorId, pairRowId]);
+    const p = state.preference;
+    if (p) {
+      await this.db.run(
+        'INSERT INTO preferences (annotator_id, pair_id, value, score_y0, score_y1, raw, shown_first, rationale, flagged, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [annotatorId, pairRowId, p.value, p.score_y0, p.score_y1, p.raw, p.shown_first, p.rationale, p.flagged, p.created_at, p.updated_at]);
+    }
+    for (const q of state.principles) {
+      await this.db.run(
+        'INSERT INTO principle_preferences (annotator_id, pair_id, principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [annotatorId, pairRowId, q.principle_id, q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_order, q.raw, q.created_at]);
+    }
+  }
+
+  /**
+   * One workbench submission, in one transaction: the overall label and the principle labels of
+   * `principleRowIds` (null values are left unanswered: no row), with the previous state kept in
+   * label_history.
+   */
+  async saveWorkbenchLabel(annotatorId: number, pairRowId: number, label: WorkbenchLabel): Promise<number> {
+    return this.write(async () => {
+      const before = await this.labelState(annotatorId, pairRowId);
+      const t = now();
+      const keep = before.principles.filter((q) => !label.principles.some((l) => l.principleRowId === q.principle_id));
+      const after: LabelState = {
+        preference: {
+          value: label.value, score_y0: null, score_y1: null, raw: json(label.raw), shown_first: label.shownFirst,
+          rationale: label.rationale || null, flagged: label.flagged ? 1 : 0, created_at: before.preference?.created_at ?? t, updated_at: t,
+        },
+        principles: [
+          ...keep,
+          ...label.principles.filter((l) => l.value !== null).map((l) => ({
+            principle_id: l.principleRowId, value: l.value, prob_a: null, prob_b: null, prob_na: null,
+            // principle_preferences.shown_order: 0 = A was y1, 1 = A was y0
+            shown_order: label.shownFirst === 0 ? 1 : 0, raw: null, created_at: t,
+          })),
+        ].sort((a, b) => a.principle_id - b.principle_id),
+      };
+      await this.putLabelState(annotatorId, pairRowId, after);
+      return (await this.db.run(
+        "INSERT INTO label_history (annotator_id, pair_id, action, before_state, after_state, created_at) VALUES (?, ?, 'submit', ?, ?, ?)",
+        [annotatorId, pairRowId, JSON.stringify(before), JSON.stringify(after), t])).lastID;
+    });
+  }
+
+  /**
+   * Undoes this annotator's latest not-yet-undone submission on the dataset: restores the exact
+   * previous rows, marks the submission undone and appends an 'undo' history row. Returns the pair
+   * index, or undefined when there is nothing to undo.
+   */
+  async undoWorkbenchLabel(annotatorId: number, datasetId: number): Promise<number | undefined> {
+    return this.write(async () => {
+      const h = await this.db.get<{ id: number; pair_id: number; before_state: string; idx: number }>(
+        `SELECT h.id, h.pair_id, h.before_state, p.idx FROM label_history h JOIN pairs p ON p.id = h.pair_id
+         WHERE h.annotator_id = ? AND p.dataset_id = ? AND h.action = 'submit' AND h.undone = 0 ORDER BY h.id DESC LIMIT 1`, [annotatorId, datasetId]);
+      if (!h) return undefined;
+      const current = await this.labelState(annotatorId, h.pair_id);
+      const restored = JSON.parse(h.before_state) as LabelState;
+      await this.putLabelState(annotatorId, h.pair_id, restored);
+      await this.db.run('UPDATE label_history SET undone = 1 WHERE id = ?', [h.id]);
+      await this.db.run(
+        "INSERT INTO label_history (annotator_id, pair_id, action, before_state, after_state, created_at) VALUES (?, ?, 'undo', ?, ?, ?)",
+        [annotatorId, h.pair_id, JSON.stringify(current), h.before_state, now()]);
+      return h.idx;
+    });
+  }
+
+  /** Label history rows of an annotator (oldest first). */
+  async labelHistory(annotatorId: number): Promise<{ id: number; pairRowId: number; action: 'submit' | 'undo'; before: LabelState; after: LabelState; undone: boolean }[]> {
+    const rows = await this.db.all<{ id: number; pair_id: number; action: 'submit' | 'undo'; before_state: string; after_state: string; undone: number }>(
+      'SELECT id, pair_id, action, before_state, after_state, undone FROM label_history WHERE annotator_id = ? ORDER BY id', [annotatorId]);
+    return rows.map((r) => ({ id: r.id, pairRowId: r.pair_id, action: r.action, before: JSON.parse(r.before_state), after: JSON.parse(r.after_state), undone: r.undone === 1 }));
+  }
+}
+
+/** The exact rows one annotator holds on one pair (column names as in the schema). */
+export interface LabelState {
+  preference: { value: StoredPreference; score_y0: number | null; score_y1: number | null; raw: string | null; shown_first: number | null; rationale: string | null; flagged: number; created_at: string; updated_at: string } | null;
+  principles: { principle_id: number; value: StoredPreference; prob_a: number | null; prob_b: number | null; prob_na: number | null; shown_order: number | null; raw: string | null; created_at: string }[];
+}
+
+/** A submission from the workbench, in stored terms. */
+export interface WorkbenchLabel {
+  value: StoredPreference;
+  raw: Record<string, unknown> | null;
+  shownFirst: 0 | 1;
+  rationale: string;
+  flagged: boolean;
+  principles: { principleRowId: number; value: StoredPreference }[];
 }

@@ -1,0 +1,91 @@
+// The built CLI (dist/cli.js via bin/discretion.js), run as a user would: exit codes, one-line
+// errors, and export -> import round trips.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BAD, ROOT, tempDir } from '../support/helpers';
+
+const BIN = join(ROOT, 'bin', 'discretion.js');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl');
+const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
+}, 120_000);
+
+describe('discretion CLI', () => {
+  it('prints help with exit code 0, for every command', () => {
+    for (const args of [['--help'], ['import', '--help'], ['import', 'hh-rlhf', '--help'], ['export', '--help'], ['info', '--help']]) {
+      const r = run(args);
+      expect(r.status, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/Usage: discretion/);
+    }
+  });
+
+  it('turns bad input into one line on stderr, a non-zero exit, and no database left behind', () => {
+    const db = join(tempDir(), 'new.db');
+    const r = run(['import', 'hh-rlhf', join(BAD, 'hh-missing-field.jsonl'), '--dataset', 'x', '--db', db]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/hh-missing-field\.jsonl:2: field "rejected": missing/);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+    expect(existsSync(db)).toBe(false);
+  });
+
+  it('reports an unknown dataset clearly', () => {
+    const db = join(tempDir(), 'd.db');
+    expect(run(['import', 'principles', join(ROOT, 'media', 'principles', 'demo-safety.yaml'), '--name', 'demo', '--db', db]).status).toBe(0);
+    const r = run(['export', '--dataset', 'nope', '--out', join(tempDir(), 'x.jsonl'), '--db', db]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('discretion: unknown dataset "nope" (the database holds no datasets yet)\n');
+  });
+
+  for (const format of ['jsonl', 'csv'] as const) {
+    it(`exports ${format} that the generic importer reads back to the same pairs and preferences`, () => {
+      const dir = tempDir();
+      const db = join(dir, 'a.db');
+      expect(run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]).status).toBe(0);
+      expect(run(['import', 'principles', join(ROOT, 'media', 'principles', 'demo-safety.yaml'), '--name', 'demo', '--db', db]).status).toBe(0);
+      expect(run(['import', 'labels', join(ROOT, 'media', 'sample', 'labels-alice.jsonl'), '--dataset', 'sample', '--principles', 'demo', '--annotator', 'alice', '--db', db]).status).toBe(0);
+      const out = join(dir, `out.${format}`);
+      const e = run(['export', '--dataset', 'sample', '--format', format, '--out', out, '--db', db]);
+      expect(e.status, e.stderr).toBe(0);
+      const preferred = format === 'jsonl' ? 'preferences.alice' : 'pref.alice';
+      const i = run(['import', format, out, '--dataset', 'again', ...MAP.slice(0, 6), '--id', 'source_id', '--preferred', preferred, '--preferred-annotator', 'alice-again', '--db', db]);
+      expect(i.status, i.stderr).toBe(0);
+      // Compare the two datasets' pairs and alice's preferences, read back through a second export.
+      const out2 = join(dir, `out2.${format}`);
+      expect(run(['export', '--dataset', 'again', '--format', 'jsonl', '--out', out2, '--db', db]).status).toBe(0);
+      const first = readFileSync(out, 'utf8');
+      const lines2 = readFileSync(out2, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const source = readFileSync(SAMPLE, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const alice = readFileSync(join(ROOT, 'media', 'sample', 'labels-alice.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines2).toHaveLength(30);
+      lines2.forEach((p, k) => {
+        expect([p.source_id, p.prompt, p.response_0, p.response_1]).toEqual([source[k].id, source[k].prompt, source[k].response_0, source[k].response_1]);
+        const label = alice.find((a) => a.pair === source[k].id).overall;
+        expect(p.preferences['alice-again']).toBe({ y0: 'y0', y1: 'y1', tie: 'tie', 'both-bad': 'tie' }[label as string]);
+      });
+      expect(first.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('info --json lists datasets, lists and annotators with counts', () => {
+    const db = join(tempDir(), 'i.db');
+    run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]);
+    const r = run(['info', '--json', '--db', db]);
+    const info = JSON.parse(r.stdout);
+    expect(info.datasets).toEqual([{ name: 'sample', format: 'jsonl', pairs: 30, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+  });
+
+  it('refuses a second dataset with the same name and changes nothing', () => {
+    const dir = tempDir();
+    const db = join(dir, 'twice.db');
+    expect(run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]).status).toBe(0);
+    const r = run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/dataset "sample" already exists/);
+  });
+});

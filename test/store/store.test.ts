@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors';
+import { Database } from '../../src/store/db';
+import { SCHEMA_VERSION } from '../../src/store/schema';
+import { Store } from '../../src/store/store';
+import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
+
+describe('Store', () => {
+  it('migrates a new file to the current schema with WAL and foreign keys on', async () => {
+    const { store } = await openTempStore();
+    expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION);
+    expect((await store.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode).toBe('wal');
+    expect((await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
+    await expect(store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')")).rejects.toThrow(/FOREIGN KEY/);
+    await store.close();
+  });
+
+  it('refuses a database written by a newer schema, with a clear message, and leaves it alone', async () => {
+    const path = join(tempDir(), 'newer.db');
+    const raw = await Database.open(path);
+    await raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
+    await raw.close();
+    const err = await Store.open(path).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toMatch(new RegExp(`newer Discretion Workbench \\(schema version ${SCHEMA_VERSION + 5}; this version reads up to ${SCHEMA_VERSION}\\)`));
+    const again = await Database.open(path);
+    expect((await again.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION + 5);
+    await again.close();
+  });
+
+  it('rolls a failed write back completely', async () => {
+    const { store } = await openTempStore();
+    const before = await dumpDatabase(store);
+    await expect(store.write(async () => {
+      const id = await store.createDataset('d', 'jsonl', null);
+      await store.insertPairs(id, [{ id: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(await dumpDatabase(store)).toEqual(before);
+    await store.close();
+  });
+
+  it('serialises writers from two connections on one file (two windows) without losing either', async () => {
+    const path = join(tempDir(), 'shared.db');
+    const a = await Store.open(path);
+    const b = await Store.open(path);
+    const write = (s: Store, name: string) => s.write(async () => {
+      const id = await s.createDataset(name, 'jsonl', null);
+      const base = await s.nextPairRowId();
+      await s.insertPairs(id, Array.from({ length: 500 }, (_, i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), Array.from({ length: 500 }, (_, i) => base + i));
+    });
+    await Promise.all([write(a, 'from-a'), write(b, 'from-b')]);
+    const info = await a.info();
+    expect(info.datasets.map((d) => [d.name, d.pairs]).sort()).toEqual([['from-a', 500], ['from-b', 500]]);
+    expect((await a.db.get<{ integrity_check: string }>('PRAGMA integrity_check'))!.integrity_check).toBe('ok');
+    await a.close();
+    await b.close();
+  });
+
+  it('versions principle lists by content', async () => {
+    const { store } = await openTempStore();
+    const one = [{ id: 'a', short: 'A', text: 'Be kind.' }];
+    const v1 = await store.write(() => store.savePrincipleList('l', one, null));
+    const again = await store.write(() => store.savePrincipleList('l', one, null));
+    const v2 = await store.write(() => store.savePrincipleList('l', [...one, { id: 'b', short: 'B', text: 'Be honest.' }], null));
+    expect([v1.list.version, again.created, v2.list.version]).toEqual([1, false, 2]);
+    expect((await store.requirePrincipleList('l')).principles).toHaveLength(2);
+    expect((await store.requirePrincipleList('l@1')).principles).toHaveLength(1);
+    await expect(store.requirePrincipleList('nope')).rejects.toThrow(/unknown principle list "nope" \(known: l\)/);
+    await store.close();
+  });
+});
