@@ -69,27 +69,36 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
     const annotatorIds = new Map<string, number>();
     for (const name of annotators) annotatorIds.set(name, (await store.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id);
     let nextRowId = await store.nextPairRowId();
-    const seenSourceIds = opts.mapping?.id ? new Map<string, number>() : undefined;
+    /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
+    let lineOf = (idx: number) => idx + 1;
 
-    const writeBatch = async (converted: Converted[]) => {
-      const rowIds = converted.map(() => nextRowId++);
-      await store.insertPairs(datasetId, converted.map((c) => c.pair), rowIds);
-      const rowOf = new Map(converted.map((c, i) => [c.pair.id, rowIds[i]]));
+    const writeBatch = async (batch: Converted[]) => {
+      const rowIds = batch.map(() => nextRowId++);
+      const duplicates = await store.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
+      const rejected = new Set<number>();
+      for (const d of duplicates) {
+        const field = opts.mapping?.id ?? 'id';
+        const err = new InputError(opts.file, lineOf(d.pair.id), field, `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`);
+        policy.attempt(() => {
+          throw err;
+        });
+        rejected.add(d.pair.id);
+      }
+      const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
       for (const [name, id] of annotatorIds) {
         const prefs: OverallPreference[] = [];
-        for (const c of converted) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
+        for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
         await store.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!);
         counts.preferences += prefs.length;
       }
-      counts.pairs += converted.length;
+      counts.pairs += batch.length - rejected.size;
     };
-    const accept = (ctx: RecordContext, c: Converted): Converted => {
-      if (seenSourceIds) {
-        const first = seenSourceIds.get(c.pair.sourceId);
-        if (first !== undefined) throw new InputError(ctx.file, ctx.line, opts.mapping!.id!, `duplicate id "${c.pair.sourceId}" (first on line ${first})`);
-        seenSourceIds.set(c.pair.sourceId, ctx.line);
-      }
-      return c;
+    // Parsing the next batch overlaps SQLite writing the previous one (one batch in flight).
+    let inFlight: Promise<void> = Promise.resolve();
+    const enqueue = async (batch: Converted[]) => {
+      await inFlight;
+      inFlight = writeBatch(batch);
+      inFlight.catch(() => undefined);
     };
 
     if (opts.format === 'csv') {
@@ -100,22 +109,24 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
       const converted: Converted[] = [];
       rows.forEach((row, i) => {
         const ctx = { file: opts.file, line: row.line, index: i };
-        const c = policy.attempt(() => accept(ctx, convert(ctx, row.values)));
+        const c = policy.attempt(() => convert(ctx, row.values));
         if (c) converted.push(c);
       });
-      for (let i = 0; i < converted.length; i += 5000) await writeBatch(converted.slice(i, i + 5000));
+      lineOf = (idx) => rows[idx].line;
+      for (let i = 0; i < converted.length; i += 5000) await enqueue(converted.slice(i, i + 5000));
     } else {
       for await (const lines of readLineBatches(opts.file)) {
         const converted: Converted[] = [];
         for (const { line, text } of lines) {
           if (text.trim() === '') continue; // blank lines carry no record; pair ids stay line numbers
           const ctx = { file: opts.file, line, index: line - 1 };
-          const c = policy.attempt(() => accept(ctx, convert(ctx, parseJsonLine(ctx, text))));
+          const c = policy.attempt(() => convert(ctx, parseJsonLine(ctx, text)));
           if (c) converted.push(c);
         }
-        if (converted.length > 0) await writeBatch(converted);
+        if (converted.length > 0) await enqueue(converted);
       }
     }
+    await inFlight;
     if (counts.pairs === 0) {
       throw new InputError(opts.file, null, null, policy.skipped.length ? `no valid records (${policy.skipped.length} skipped; first: ${policy.skipped[0].message})` : 'the file holds no records (it is empty)');
     }

@@ -53,8 +53,14 @@ export class Database {
 export class Statement {
   constructor(private readonly stmt: sqlite3.Statement) {}
 
-  run(params: SqlValue[]): Promise<void> {
-    return new Promise((resolve, reject) => this.stmt.run(params, (err) => (err ? reject(err) : resolve())));
+  /** Resolves with the number of rows changed. */
+  run(params: SqlValue[]): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(err);
+        else resolve(this.changes);
+      }),
+    );
   }
 
   finalize(): Promise<void> {

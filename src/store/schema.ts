@@ -20,7 +20,8 @@ export const MIGRATIONS: readonly string[] = [
     y0 TEXT NOT NULL,
     y1 TEXT NOT NULL,
     meta TEXT,
-    UNIQUE (dataset_id, idx)
+    UNIQUE (dataset_id, idx),
+    UNIQUE (dataset_id, source_id)
   );
   CREATE TABLE principle_lists (
     id INTEGER PRIMARY KEY,
