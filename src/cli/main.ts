@@ -3,6 +3,9 @@ import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
+import { registerMetricsCommands } from './commands/metrics';
+import { registerReportCommand } from './commands/report';
+import { registerJudgeCommands } from './commands/judge';
 import { reportError } from './context';
 
 export function buildProgram(): Command {
@@ -12,7 +15,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDataCommands(program);
+  registerMetricsCommands(program);
   registerDemoCommand(program);
+  registerReportCommand(program);
+  registerJudgeCommands(program);
   return program;
 }
 
