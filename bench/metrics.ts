@@ -7,6 +7,7 @@
 // Run: npx esbuild bench/metrics.ts --bundle --platform=node --outfile=/tmp/mb.js && \
 //      node -e "require('/tmp/mb.js').runMetricsBench(console.log)"
 
+import { loadavg } from 'node:os';
 import { Rng, analyzeDiscretion, type AnnotatorInput, type DiscretionResult } from '../src/core/metrics';
 
 interface Synthetic {
@@ -56,8 +57,14 @@ function generate(nPairs: number, m: number, nAnnotators: number, maxExtra: numb
   return { nPairs, m, oracle, annotators };
 }
 
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 function run(log: (line: string) => void, label: string, d: Synthetic): DiscretionResult {
   const t0 = performance.now();
+  const c0 = cpuMs();
   const res = analyzeDiscretion({
     principles: Array.from({ length: d.m }, (_, i) => ({ id: `p${i}`, short: `P${i}` })),
     nPairs: d.nPairs,
@@ -71,6 +78,7 @@ function run(log: (line: string) => void, label: string, d: Synthetic): Discreti
     clock: () => performance.now(),
   });
   const wall = performance.now() - t0;
+  const cpu = cpuMs() - c0;
   const t = res.timings_ms!;
   const stages = ['categories', 'da', 'da_bootstrap', 'ps_wstar', 'dd_point', 'dd_bootstrap', 'agreement'];
   log(`${label}: ${d.nPairs} pairs x ${d.m} principles x ${d.annotators.length} annotators (DA bootstrap 1000, DD bootstrap 100)`);
@@ -78,7 +86,7 @@ function run(log: (line: string) => void, label: string, d: Synthetic): Discreti
     `  categories ${res.categories.consensus} consensus / ${res.categories.conflict} conflict / ${res.categories.indifference} indifference`,
   );
   for (const s of stages) log(`  ${s.padEnd(14)} ${(t[s] ?? 0).toFixed(1).padStart(10)} ms`);
-  log(`  ${'total'.padEnd(14)} ${wall.toFixed(1).padStart(10)} ms`);
+  log(`  ${'total'.padEnd(14)} ${wall.toFixed(1).padStart(10)} ms wall (${cpu.toFixed(0)} ms CPU, 1-min load average ${loadavg()[0]!.toFixed(1)})`);
   const h = res.annotators[1]!;
   log(`  e.g. ${h.name}: DA ${h.da?.toFixed(4)}, DD point ${h.dd_point?.toFixed(4)}, DD boot ${h.dd_boot?.mean?.toFixed(4)} +/- ${h.dd_boot?.sd?.toFixed(4)}`);
   return res;

@@ -1,1 +1,325 @@
-export function activate() {}
+// The extension host: tree of datasets and principle lists, commands, status bar, the workbench
+// panel (restored after reload), a read-only JSONL preview editor. Every error becomes one line.
+import { mkdirSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { userInfo } from 'node:os';
+import * as vscode from 'vscode';
+import { isUserFacingError, UsageError } from '../core/errors';
+import { type DatasetFormat, importDataset } from '../importers/datasets';
+import { exportDataset } from '../importers/export';
+import { type JudgmentFormat, importJudgments } from '../importers/judgments';
+import { importPrincipleList } from '../importers/principles';
+import { Store } from '../store/store';
+import { JsonlPreviewProvider } from './jsonlPreview';
+import { WorkbenchSession } from './session';
+import { registerDashboard } from './dashboard';
+import { registerJudgeCommands } from './judgeCommands';
+import { DiscretionTree } from './tree';
+import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions } from './workbenchPanel';
+
+const SAMPLE_DATASET = 'safety-pairs-sample';
+const SAMPLE_LIST = 'demo-safety';
+
+let store: Store | undefined;
+let storePath: string | undefined;
+let log: vscode.LogOutputChannel;
+
+export interface ExtensionDeps { openStore: () => Promise<Store> }
+
+function databasePath(context: vscode.ExtensionContext): string {
+  const configured = vscode.workspace.getConfiguration('discretion').get<string>('databasePath', '').trim();
+  if (configured) {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return configured.startsWith('/') || !folder ? configured : join(folder, configured);
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (folder && folder.uri.scheme === 'file') return join(folder.uri.fsPath, '.discretion', 'discretion.db');
+  return join(context.globalStorageUri.fsPath, 'discretion.db');
+}
+
+async function openStore(context: vscode.ExtensionContext): Promise<Store> {
+  const path = databasePath(context);
+  if (store && storePath === path) return store;
+  if (store) await store.close().catch(() => undefined);
+  store = undefined;
+  mkdirSync(dirname(path), { recursive: true });
+  store = await Store.open(path, { busyTimeoutMs: 10_000 });
+  storePath = path;
+  log.info(`database: ${path}`);
+  return store;
+}
+
+/** Runs a command body; user errors become one line, internal errors one line plus the log. */
+function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<unknown>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      log.error(`${name}: ${(e as Error)?.stack ?? e}`);
+      const message = isUserFacingError(e) ? e.message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]} (see the "Discretion" output)`;
+      void vscode.window.showErrorMessage(`Discretion: ${message}`);
+    }
+  };
+}
+
+/** The annotator identity: the setting, asked for once and saved globally. */
+async function annotatorName(): Promise<string | undefined> {
+  const cfg = vscode.workspace.getConfiguration('discretion');
+  const name = cfg.get<string>('annotator', '').trim();
+  if (name) return name;
+  return setAnnotator();
+}
+
+async function setAnnotator(): Promise<string | undefined> {
+  const cfg = vscode.workspace.getConfiguration('discretion');
+  let suggestion = cfg.get<string>('annotator', '') || '';
+  if (!suggestion) try { suggestion = userInfo().username; } catch { /* none */ }
+  const name = await vscode.window.showInputBox({
+    title: 'Discretion: annotator identity',
+    prompt: 'Your name as recorded with every label (kept in the setting discretion.annotator)',
+    value: suggestion,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.trim() === '' ? 'Enter a name' : v.length > 100 ? 'At most 100 characters' : /[\u0000-\u001f]/.test(v) ? 'No control characters' : undefined),
+  });
+  if (!name) return undefined;
+  await cfg.update('annotator', name.trim(), vscode.ConfigurationTarget.Global);
+  return name.trim();
+}
+
+export function activate(context: vscode.ExtensionContext): ExtensionDeps {
+  log = vscode.window.createOutputChannel('Discretion', { log: true });
+  const deps: ExtensionDeps = { openStore: () => openStore(context) };
+  const tree = new DiscretionTree(deps.openStore, log);
+  const status = vscode.window.createStatusBarItem('discretion.progress', vscode.StatusBarAlignment.Left, 50);
+  status.name = 'Discretion progress';
+  status.command = 'discretion.openWorkbench';
+
+  const updateStatus = async (s: WorkbenchSession) => {
+    const p = await s.progress();
+    status.text = `$(checklist) ${s.dataset.name}: ${p.labelled}/${p.total}`;
+    status.tooltip = `${s.annotator.name} has labelled ${p.labelled} of ${p.total} pairs of ${s.dataset.name} (${s.list.name}@${s.list.version})`;
+    status.show();
+    tree.refresh();
+  };
+
+  /** Picks the principle list for a dataset: remembered, the only one, or asked. */
+  const pickList = async (s: Store, dataset: string): Promise<string | undefined> => {
+    const lists = await s.listPrincipleLists();
+    const names = [...new Set(lists.map((l) => l.name))];
+    if (names.length === 0) throw new UsageError('no principle list loaded yet: run "Discretion: Load Principle List..." first');
+    const remembered = context.workspaceState.get<string>(`list:${dataset}`);
+    if (remembered && names.includes(remembered)) return remembered;
+    if (names.length === 1) return names[0];
+    const pick = await vscode.window.showQuickPick(names, { title: `Principle list for ${dataset}` });
+    if (pick) await context.workspaceState.update(`list:${dataset}`, pick);
+    return pick;
+  };
+
+  const sessionFor = async (dataset: string | undefined, restoreIdx?: number): Promise<WorkbenchSession | undefined> => {
+    const s = await deps.openStore();
+    if (!dataset) {
+      const ds = await s.datasetProgress();
+      if (ds.length === 0) throw new UsageError('the database holds no datasets yet: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset"');
+      const last = context.workspaceState.get<string>('lastDataset');
+      if (ds.length === 1) dataset = ds[0].name;
+      else {
+        const items = ds.map((d) => ({ label: d.name, description: `${d.total} pairs` }));
+        items.sort((a, b) => (a.label === last ? -1 : b.label === last ? 1 : 0));
+        dataset = (await vscode.window.showQuickPick(items, { title: 'Dataset to label' }))?.label;
+      }
+      if (!dataset) return undefined;
+    }
+    const annotator = await annotatorName();
+    if (!annotator) return undefined;
+    const list = await pickList(s, dataset);
+    if (!list) return undefined;
+    const session = await WorkbenchSession.open(s, { dataset, annotator, principleList: list });
+    await session.start(restoreIdx);
+    await context.workspaceState.update('lastDataset', dataset);
+    return session;
+  };
+
+  const panelHost = {
+    log,
+    openSession: async (restore: { dataset: string; pairIdx: number } | null) => {
+      try {
+        return await sessionFor(restore?.dataset ?? context.workspaceState.get<string>('lastDataset'), restore?.pairIdx);
+      } catch (e) {
+        log.error(`restore: ${(e as Error).message}`);
+        return undefined;
+      }
+    },
+    onProgress: (s: WorkbenchSession) => void updateStatus(s).catch(() => undefined),
+  };
+
+  const openWorkbench = async (dataset?: string) => {
+    const session = await sessionFor(typeof dataset === 'string' ? dataset : undefined);
+    if (!session) return;
+    if (WorkbenchPanel.current) {
+      WorkbenchPanel.current.panel.reveal(vscode.ViewColumn.Active);
+      await WorkbenchPanel.current.useSession(session);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(WORKBENCH_VIEW_TYPE, `Discretion: ${session.dataset.name}`, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    new WorkbenchPanel(panel, context.extensionUri, panelHost, session);
+  };
+
+  const withPanel = (fn: (p: WorkbenchPanel) => Promise<void>) => async () => {
+    const p = WorkbenchPanel.current;
+    if (!p) throw new UsageError('the workbench is not open: run "Discretion: Open Workbench"');
+    await p.enqueue(() => fn(p));
+  };
+
+  const importDatasetCmd = async (uri?: vscode.Uri) => {
+    const file = uri instanceof vscode.Uri ? uri : (await vscode.window.showOpenDialog({ title: 'Import a dataset of preference pairs', canSelectMany: false, filters: { 'Datasets': ['jsonl', 'json', 'csv'] } }))?.[0];
+    if (!file) return;
+    const ext = extname(file.fsPath).toLowerCase();
+    const formats: { label: string; format: DatasetFormat; detail: string }[] = ext === '.csv'
+      ? [{ label: 'CSV', format: 'csv', detail: 'columns prompt, response_0, response_1 (optional id, preferred)' }]
+      : [
+        { label: 'Generic JSONL', format: 'jsonl', detail: 'fields prompt, response_0, response_1 (optional id, preferred)' },
+        { label: 'HH-RLHF', format: 'hh-rlhf', detail: 'fields chosen, rejected' },
+        { label: 'PKU-SafeRLHF', format: 'pku-saferlhf', detail: 'fields prompt, response_0, response_1, better_response_id, safer_response_id' },
+      ];
+    const picked = formats.length === 1 ? formats[0] : await vscode.window.showQuickPick(formats, { title: 'Dataset format' });
+    if (!picked) return;
+    const name = await vscode.window.showInputBox({ title: 'Dataset name', value: basename(file.fsPath).replace(/\.[^.]+$/, ''), validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
+    if (!name) return;
+    const s = await deps.openStore();
+    const mapping = picked.format === 'jsonl' || picked.format === 'csv' ? { prompt: 'prompt', response0: 'response_0', response1: 'response_1' } : undefined;
+    const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${basename(file.fsPath)}` },
+      () => importDataset(s, { format: picked.format, file: file.fsPath, dataset: name.trim(), mapping, onError: 'skip' }));
+    tree.refresh();
+    void vscode.window.showInformationMessage(`Discretion: imported ${summary.imported} pairs into "${name.trim()}"${summary.skipped.length ? `; skipped ${summary.skipped.length} bad records (first: ${summary.skipped[0].message})` : ''}.`);
+  };
+
+  const loadListCmd = async (uri?: vscode.Uri) => {
+    const file = uri instanceof vscode.Uri ? uri : (await vscode.window.showOpenDialog({ title: 'Load a principle list', canSelectMany: false, filters: { 'Principle lists': ['yaml', 'yml', 'json', 'txt'] } }))?.[0];
+    if (!file) return;
+    const name = await vscode.window.showInputBox({ title: 'Principle list name', value: basename(file.fsPath).replace(/\.[^.]+$/, ''), validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
+    if (!name) return;
+    const summary = await importPrincipleList(await deps.openStore(), { file: file.fsPath, name: name.trim() });
+    tree.refresh();
+    void vscode.window.showInformationMessage(`Discretion: ${summary.counts.principles} principles; ${summary.notes.join('; ')}.`);
+  };
+
+  const openSample = async () => {
+    const s = await deps.openStore();
+    if (!(await s.getDataset(SAMPLE_DATASET))) {
+      await importDataset(s, { format: 'jsonl', file: vscode.Uri.joinPath(context.extensionUri, 'media', 'sample', 'safety-pairs.jsonl').fsPath, dataset: SAMPLE_DATASET, mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+    }
+    if ((await s.listPrincipleLists()).every((l) => l.name !== SAMPLE_LIST)) {
+      await importPrincipleList(s, { file: vscode.Uri.joinPath(context.extensionUri, 'media', 'principles', 'demo-safety.yaml').fsPath, name: SAMPLE_LIST });
+    }
+    await context.workspaceState.update(`list:${SAMPLE_DATASET}`, SAMPLE_LIST);
+    tree.refresh();
+    await openWorkbench(SAMPLE_DATASET);
+  };
+
+  const exportCmd = async () => {
+    const s = await deps.openStore();
+    const ds = await s.datasetProgress();
+    if (ds.length === 0) throw new UsageError('the database holds no datasets yet');
+    const dataset = ds.length === 1 ? ds[0].name : (await vscode.window.showQuickPick(ds.map((d) => d.name), { title: 'Dataset to export' }));
+    if (!dataset) return;
+    const target = await vscode.window.showSaveDialog({ title: `Export ${dataset}`, filters: { 'JSON Lines': ['jsonl'], 'CSV': ['csv'] }, defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${dataset}-labels.jsonl`) : undefined });
+    if (!target) return;
+    const r = await exportDataset(s, { dataset, format: target.fsPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl', out: target.fsPath });
+    void vscode.window.showInformationMessage(`Discretion: exported ${r.pairs} pairs with labels from ${r.annotators.length} annotators to ${basename(target.fsPath)}.`);
+  };
+
+  const importJudgmentsCmd = async () => {
+    const file = (await vscode.window.showOpenDialog({ title: 'Import model judgments (CSV)', canSelectMany: false, filters: { 'CSV': ['csv'] } }))?.[0];
+    if (!file) return;
+    const format = await vscode.window.showQuickPick(['rewards', 'judge', 'loglik', 'oracle'] as JudgmentFormat[], { title: 'Judgment format' }) as JudgmentFormat | undefined;
+    if (!format) return;
+    const s = await deps.openStore();
+    const ds = await s.datasetProgress();
+    const dataset = ds.length === 1 ? ds[0].name : await vscode.window.showQuickPick(ds.map((d) => d.name), { title: 'Dataset the judgments are about' });
+    if (!dataset) return;
+    const annotator = await vscode.window.showInputBox({ title: 'Model name (annotator)', value: basename(file.fsPath).replace(/\.[^.]+$/, '') });
+    if (!annotator) return;
+    const principles = format === 'oracle' ? await pickList(s, dataset) : undefined;
+    const summary = await importJudgments(s, { format, file: file.fsPath, dataset, annotator, principles, onError: 'skip' });
+    tree.refresh();
+    void vscode.window.showInformationMessage(`Discretion: imported ${summary.imported} judgments from ${annotator}.`);
+  };
+
+  const filterCmd = async () => {
+    const p = WorkbenchPanel.current;
+    if (!p?.session) throw new UsageError('open the workbench first');
+    const session = p.session;
+    const models = (await session.store.listAnnotators()).filter((a) => a.kind === 'reward-model' || a.kind === 'llm-judge' || a.kind === 'policy-model');
+    const items = [
+      { label: 'All pairs', filter: { kind: 'all' as const } },
+      { label: 'My principle labels in conflict', filter: { kind: 'conflict' as const } },
+      ...models.map((m) => ({ label: `Disagreements with ${m.name}`, description: m.kind, filter: { kind: 'disagree' as const, model: m.name } })),
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Workbench queue' });
+    if (!pick) return;
+    await p.enqueue(async () => {
+      const first = await session.setFilter(pick.filter);
+      if (first === undefined) void vscode.window.showInformationMessage(`Discretion: no pairs in the queue "${session.filterLabel()}".`);
+      await p.useSession(session);
+    });
+  };
+
+  const showInfo = async () => {
+    const info = await (await deps.openStore()).info();
+    log.info(JSON.stringify(info, null, 2));
+    log.show(true);
+  };
+
+  const reg = (id: string, fn: (...args: never[]) => Promise<unknown>) => context.subscriptions.push(vscode.commands.registerCommand(id, guarded(id, fn as (...args: unknown[]) => Promise<unknown>)));
+  reg('discretion.openWorkbench', openWorkbench as (...args: never[]) => Promise<unknown>);
+  reg('discretion.openSample', openSample);
+  reg('discretion.importDataset', importDatasetCmd as (...args: never[]) => Promise<unknown>);
+  reg('discretion.loadPrincipleList', loadListCmd as (...args: never[]) => Promise<unknown>);
+  reg('discretion.setAnnotator', setAnnotator);
+  reg('discretion.next', withPanel((p) => p.navigate('next')));
+  reg('discretion.previous', withPanel((p) => p.navigate('previous')));
+  reg('discretion.undo', withPanel((p) => p.undo()));
+  reg('discretion.flag', withPanel(async (p) => p.post({ type: 'command', command: 'toggleFlag' })));
+  reg('discretion.filterQueue', filterCmd);
+  reg('discretion.export', exportCmd);
+  reg('discretion.importJudgments', importJudgmentsCmd);
+  reg('discretion.showInfo', showInfo);
+  reg('discretion.refresh', async () => tree.refresh());
+
+  context.subscriptions.push(
+    log,
+    status,
+    vscode.window.createTreeView('discretion.explorer', { treeDataProvider: tree, showCollapseAll: false }),
+    vscode.window.registerWebviewPanelSerializer(WORKBENCH_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+        // The webview's own state (dataset, pair) arrives with its 'ready' message.
+        log.info('workbench: restoring the panel');
+        new WorkbenchPanel(panel, context.extensionUri, panelHost);
+      },
+    }),
+    vscode.window.registerCustomEditorProvider('discretion.jsonlPreview', new JsonlPreviewProvider(), { supportsMultipleEditorsPerDocument: true }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('discretion.databasePath')) {
+        tree.refresh();
+      }
+    }),
+    { dispose: () => void store?.close().catch(() => undefined) },
+  );
+  // Other parts of the extension (metrics dashboard, judges) register themselves; a failure there
+  // is logged and shown once, and never takes the workbench down.
+  for (const [name, register] of [['dashboard', registerDashboard], ['judges', registerJudgeCommands]] as const) {
+    try {
+      register(context, deps);
+    } catch (e) {
+      log.error(`${name}: ${(e as Error)?.stack ?? e}`);
+      void vscode.window.showErrorMessage(`Discretion: the ${name} could not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+    }
+  }
+  tree.refresh();
+  return deps;
+}
+
+export async function deactivate(): Promise<void> {
+  await store?.close().catch(() => undefined);
+  store = undefined;
+}

@@ -95,7 +95,7 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: label history for the annotation workbench. Every submission and every undo appends a row with
   // the annotator's labels on the pair before and after (JSON), so undo restores the previous label
-  // exactly and no label is ever lost.
+  // exactly and no label is ever lost; and each annotator's position per dataset.
   `
   CREATE TABLE label_history (
     id INTEGER PRIMARY KEY,
@@ -108,6 +108,14 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   CREATE INDEX label_history_annotator ON label_history (annotator_id, id);
+  -- Where each annotator is in each dataset, so the workbench resumes there (any window, any reload).
+  CREATE TABLE workbench_positions (
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    pair_idx INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (annotator_id, dataset_id)
+  );
   `,
 ];
 

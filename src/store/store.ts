@@ -525,6 +525,17 @@ export class Store {
     });
   }
 
+  /** Remembers where the annotator is in the dataset (the workbench resumes there). */
+  async saveWorkbenchPosition(annotatorId: number, datasetId: number, pairIdx: number): Promise<void> {
+    await this.write(() => this.db.run(
+      'INSERT INTO workbench_positions (annotator_id, dataset_id, pair_idx, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (annotator_id, dataset_id) DO UPDATE SET pair_idx = excluded.pair_idx, updated_at = excluded.updated_at',
+      [annotatorId, datasetId, pairIdx, now()]));
+  }
+
+  async workbenchPosition(annotatorId: number, datasetId: number): Promise<number | undefined> {
+    return (await this.db.get<{ pair_idx: number }>('SELECT pair_idx FROM workbench_positions WHERE annotator_id = ? AND dataset_id = ?', [annotatorId, datasetId]))?.pair_idx;
+  }
+
   /** Label history rows of an annotator (oldest first). */
   async labelHistory(annotatorId: number): Promise<{ id: number; pairRowId: number; action: 'submit' | 'undo'; before: LabelState; after: LabelState; undone: boolean }[]> {
     const rows = await this.db.all<{ id: number; pair_id: number; action: 'submit' | 'undo'; before_state: string; after_state: string; undone: number }>(

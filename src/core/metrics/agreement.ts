@@ -168,33 +168,6 @@ interface Profiles {
   counts: number[];
 }
 
-function profilesFromCounts(counts: Int32Array, nItems: number, K: number, nRaters: number): Profiles {
-  const weights: number[] = [];
-  const pc: number[] = [];
-  const base = nRaters + 1;
-  const numericKey = Math.pow(base, K) < 2 ** 52;
-  const map = new Map<number | string, number>();
-  for (let u = 0; u < nItems; u++) {
-    let key: number | string;
-    if (numericKey) {
-      let k = 0;
-      for (let c = K - 1; c >= 0; c--) k = k * base + counts[u * K + c]!;
-      key = k;
-    } else {
-      key = Array.prototype.join.call(counts.subarray(u * K, u * K + K), ',');
-    }
-    let t = map.get(key);
-    if (t === undefined) {
-      t = weights.length;
-      map.set(key, t);
-      weights.push(0);
-      for (let c = 0; c < K; c++) pc.push(counts[u * K + c]!);
-    }
-    weights[t]!++;
-  }
-  return { weights, counts: pc };
-}
-
 /** A statistic from profile multiplicities (`mult[t]` items of profile t); returns [value, items used]. */
 function statFromProfiles(kind: 'percent' | 'fleiss' | 'alpha', p: Profiles, mult: ArrayLike<number>, K: number, nRaters: number): [number, number] {
   const T = p.weights.length;
@@ -291,6 +264,119 @@ export interface AgreementOptions {
   stream?: string;
 }
 
+/**
+ * Accumulates items (in batches of codes with the same raters and categories) into the sufficient statistics
+ * of all four measures: the per-item profiles and, per rater pair, the Cohen contingency table. Memory is
+ * O(distinct profiles + nRaters^2 K^2), whatever the number of items.
+ */
+export class AgreementAccumulator {
+  private readonly profileIndex = new Map<number | string, number>();
+  private readonly profiles: Profiles = { weights: [], counts: [] };
+  /** Per rater pair (a < b): K*K joint cells, then one "either missing" cell. */
+  private readonly tables: number[][] = [];
+  private readonly itemCounts: Int32Array;
+  nItems = 0;
+
+  constructor(
+    readonly nRaters: number,
+    readonly K: number,
+  ) {
+    for (let a = 0; a < nRaters; a++) for (let b = a + 1; b < nRaters; b++) this.tables.push(new Array<number>(K * K + 1).fill(0));
+    this.itemCounts = new Int32Array(K);
+  }
+
+  /** Adds nItems items: codes is nItems x nRaters, values 0..K-1 or -1 (missing). */
+  add(codes: ArrayLike<number>, nItems: number): void {
+    const { nRaters: R, K } = this;
+    if (codes.length !== nItems * R) throw new RangeError('codes must have nItems * nRaters values');
+    const base = R + 1;
+    const numericKey = Math.pow(base, K) < 2 ** 52;
+    const cnt = this.itemCounts;
+    for (let u = 0; u < nItems; u++) {
+      cnt.fill(0);
+      for (let r = 0; r < R; r++) {
+        const c = codes[u * R + r]!;
+        if (c === -1) continue;
+        if (!(c >= 0 && c < K) || Math.floor(c) !== c) throw new RangeError(`code ${c} outside 0..${K - 1} (or -1 for missing)`);
+        cnt[c]!++;
+      }
+      let key: number | string;
+      if (numericKey) {
+        let k = 0;
+        for (let c = K - 1; c >= 0; c--) k = k * base + cnt[c]!;
+        key = k;
+      } else key = cnt.join(',');
+      let t = this.profileIndex.get(key);
+      if (t === undefined) {
+        t = this.profiles.weights.length;
+        this.profileIndex.set(key, t);
+        this.profiles.weights.push(0);
+        for (let c = 0; c < K; c++) this.profiles.counts.push(cnt[c]!);
+      }
+      this.profiles.weights[t]!++;
+    }
+    let p = 0;
+    for (let a = 0; a < R; a++) {
+      for (let b = a + 1; b < R; b++, p++) {
+        const table = this.tables[p]!;
+        for (let u = 0; u < nItems; u++) {
+          const x = codes[u * R + a]!;
+          const y = codes[u * R + b]!;
+          table[x === -1 || y === -1 ? K * K : x * K + y]!++;
+        }
+      }
+    }
+    this.nItems += nItems;
+  }
+
+  /** The four statistics, with percentile bootstrap intervals over the items when opts.bootstrap > 0. */
+  summary(opts: AgreementOptions = {}): AgreementSummary {
+    const { nRaters, K, nItems } = this;
+    const B = opts.bootstrap ?? 0;
+    const seed = opts.seed ?? 0;
+    const stream = opts.stream ?? '';
+    const prof = this.profiles;
+    // The three profile statistics share each resample of the items (one multinomial draw over profiles).
+    const kinds = ['percent', 'fleiss', 'alpha'] as const;
+    const points = kinds.map((kind) => statFromProfiles(kind, prof, prof.weights, K, nRaters));
+    let boots: (BootstrapSummary | null)[] = [null, null, null];
+    if (B > 0) {
+      const rng = new Rng(seed, `${stream}:profiles`);
+      const values = kinds.map(() => new Float64Array(B));
+      const draw = new Float64Array(prof.weights.length);
+      for (let b = 0; b < B; b++) {
+        if (nItems === 0) {
+          for (const v of values) v[b] = NaN;
+          continue;
+        }
+        rng.multinomialFromCounts(nItems, prof.weights, draw);
+        kinds.forEach((kind, i) => (values[i]![b] = statFromProfiles(kind, prof, draw, K, nRaters)[0]));
+      }
+      boots = values.map((v) => summarizeBootstrap(v));
+    }
+    const one = (i: number): AgreementStat => ({ value: points[i]![0], nItems: points[i]![1], boot: boots[i]! });
+    const cohen: CohenStat[] = [];
+    let p = 0;
+    for (let a = 0; a < nRaters; a++) {
+      for (let b = a + 1; b < nRaters; b++, p++) {
+        const weights = this.tables[p]!;
+        const value = cohenKappaFromTable(weights, K);
+        const boot = B > 0 ? bootstrapOver(weights, B, new Rng(seed, `${stream}:cohen:${a}:${b}`), (mult) => cohenKappaFromTable(mult, K)) : null;
+        cohen.push({ raters: [a, b], value, nItems: nItems - weights[K * K]!, boot });
+      }
+    }
+    return {
+      nItems,
+      nRaters,
+      nCategories: K,
+      percentAgreement: one(0),
+      fleissKappa: one(1),
+      krippendorffAlpha: one(2),
+      cohenKappa: cohen,
+    };
+  }
+}
+
 /** All four statistics for codes (nItems x nRaters, values 0..K-1 or -1 missing). */
 export function agreementStatistics(
   codes: ArrayLike<number>,
@@ -299,54 +385,9 @@ export function agreementStatistics(
   K: number,
   opts: AgreementOptions = {},
 ): AgreementSummary {
-  const B = opts.bootstrap ?? 0;
-  const seed = opts.seed ?? 0;
-  const stream = opts.stream ?? '';
-  const counts = itemCategoryCounts(codes, nItems, nRaters, K);
-  const prof = profilesFromCounts(counts, nItems, K, nRaters);
-  // The three profile statistics share each resample of the items (one multinomial draw over profiles).
-  const kinds = ['percent', 'fleiss', 'alpha'] as const;
-  const points = kinds.map((kind) => statFromProfiles(kind, prof, prof.weights, K, nRaters));
-  let boots: (BootstrapSummary | null)[] = [null, null, null];
-  if (B > 0) {
-    const rng = new Rng(seed, `${stream}:profiles`);
-    const values = kinds.map(() => new Float64Array(B));
-    const draw = new Float64Array(prof.weights.length);
-    for (let b = 0; b < B; b++) {
-      if (nItems === 0) {
-        for (const v of values) v[b] = NaN;
-        continue;
-      }
-      rng.multinomialFromCounts(nItems, prof.weights, draw);
-      kinds.forEach((kind, i) => (values[i]![b] = statFromProfiles(kind, prof, draw, K, nRaters)[0]));
-    }
-    boots = values.map((v) => summarizeBootstrap(v));
-  }
-  const one = (i: number): AgreementStat => ({ value: points[i]![0], nItems: points[i]![1], boot: boots[i]! });
-  const cohen: CohenStat[] = [];
-  for (let a = 0; a < nRaters; a++) {
-    for (let b = a + 1; b < nRaters; b++) {
-      // Joint cells x*K + y, plus one "either missing" type at K*K.
-      const weights = new Array<number>(K * K + 1).fill(0);
-      for (let u = 0; u < nItems; u++) {
-        const x = codes[u * nRaters + a]!;
-        const y = codes[u * nRaters + b]!;
-        weights[x === -1 || y === -1 ? K * K : x * K + y]!++;
-      }
-      const value = cohenKappaFromTable(weights, K);
-      const boot = B > 0 ? bootstrapOver(weights, B, new Rng(seed, `${stream}:cohen:${a}:${b}`), (mult) => cohenKappaFromTable(mult, K)) : null;
-      cohen.push({ raters: [a, b], value, nItems: nItems - weights[K * K]!, boot });
-    }
-  }
-  return {
-    nItems,
-    nRaters,
-    nCategories: K,
-    percentAgreement: one(0),
-    fleissKappa: one(1),
-    krippendorffAlpha: one(2),
-    cohenKappa: cohen,
-  };
+  const acc = new AgreementAccumulator(nRaters, K);
+  acc.add(codes, nItems);
+  return acc.summary(opts);
 }
 
 /** Cohen's kappa for two raters given as codes (0..K-1, -1 missing); items missing either rating are skipped. */

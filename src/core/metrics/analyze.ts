@@ -31,7 +31,7 @@
 //
 // Bad input throws MetricsInputError with a readable message.
 
-import { agreementStatistics, type AgreementStat, type AgreementSummary } from './agreement';
+import { AgreementAccumulator, agreementStatistics, type AgreementStat, type AgreementSummary } from './agreement';
 import { categorizePairs, majorityPrinciples, summarizeCategories, type CategorySummary, type PairCategories } from './categories';
 import { accumulateWins, buildConflictIndex, supremacyFromWins, type ConflictIndex } from './conflicts';
 import { bootstrapDa, daCounts, daFromCounts } from './da';
@@ -369,7 +369,7 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
       priorities.push(null);
       return;
     }
-    const c = daCounts(a.overall, s.cats);
+    const c = daCounts(a.overall, s.cats, false); // validated above
     const da = daFromCounts(c);
     r.da_n = c.agree + c.disagree;
     r.da_disagree = c.disagree;
@@ -462,17 +462,18 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
       if (a.principlesLabelled && !a.principlesLabelled[k]) return -1;
       return a.principles![k * m + i]! + 1; // -1, 0, +1 -> 0, 1, 2
     };
-    const pooledCodes = new Int8Array(nPairs * m * L);
-    for (let k = 0; k < nPairs; k++) {
-      for (let i = 0; i < m; i++) for (let q = 0; q < L; q++) pooledCodes[(k * m + i) * L + q] = code(q, k, i);
-    }
-    const pooled = agreementStatistics(pooledCodes, nPairs * m, L, 3, { bootstrap: Bag, seed, stream: 'agreement:principles' });
+    // Per principle: items = pairs; pooled: items = (pair, principle) cells, accumulated without a copy.
+    const pooledAcc = new AgreementAccumulator(L, 3);
+    const codes = new Int8Array(nPairs * L);
     const per = principles.map((p, i) => {
-      const codes = new Int8Array(nPairs * L);
-      for (let k = 0; k < nPairs; k++) for (let q = 0; q < L; q++) codes[k * L + q] = pooledCodes[(k * m + i) * L + q]!;
-      const s = agreementStatistics(codes, nPairs, L, 3, { bootstrap: Bag, seed, stream: `agreement:principle:${p.id}` });
+      for (let k = 0; k < nPairs; k++) for (let q = 0; q < L; q++) codes[k * L + q] = code(q, k, i);
+      const acc = new AgreementAccumulator(L, 3);
+      acc.add(codes, nPairs);
+      pooledAcc.add(codes, nPairs);
+      const s = acc.summary({ bootstrap: Bag, seed, stream: `agreement:principle:${p.id}` });
       return { id: p.id, short: p.short, ...agreementJson(s, raters, [-1, 0, 1]) };
     });
+    const pooled = pooledAcc.summary({ bootstrap: Bag, seed, stream: 'agreement:principles' });
     agreement.principles = { ...agreementJson(pooled, raters, [-1, 0, 1]), per_principle: per };
   }
   lap('agreement');

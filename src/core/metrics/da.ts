@@ -23,8 +23,8 @@ export interface DaCounts {
   nonDecisive: number;
 }
 
-export function daCounts(overall: Int8Array, cats: PairCategories): DaCounts {
-  assertPreferences(overall, cats.nPairs, 'annotator preferences');
+export function daCounts(overall: Int8Array, cats: PairCategories, validate = true): DaCounts {
+  if (validate) assertPreferences(overall, cats.nPairs, 'annotator preferences');
   let disagree = 0;
   let agree = 0;
   let nonDecisive = 0;

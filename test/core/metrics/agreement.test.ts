@@ -2,6 +2,7 @@
 // sources are cited per test).
 import { describe, expect, it } from 'vitest';
 import {
+  AgreementAccumulator,
   agreementStatistics,
   cohenKappa,
   cohenKappaFromTable,
@@ -145,5 +146,15 @@ describe('agreementStatistics (profiles + bootstrap)', () => {
     expect(c.cohenKappa).toHaveLength(1);
     expect(c.cohenKappa[0]!.value).toBeCloseTo(0.4, 12);
     expect(c.percentAgreement.value).toBeCloseTo(0.7, 12);
+  });
+});
+
+describe('AgreementAccumulator', () => {
+  it('adding items in batches equals one call over all of them', () => {
+    const codes = krippCodes(); // 12 units x 4 raters
+    const acc = new AgreementAccumulator(4, 5);
+    acc.add(codes.subarray(0, 5 * 4), 5);
+    acc.add(codes.subarray(5 * 4), 7);
+    expect(acc.summary({ bootstrap: 100, seed: 1 })).toEqual(agreementStatistics(codes, 12, 4, 5, { bootstrap: 100, seed: 1 }));
   });
 });

@@ -116,6 +116,12 @@ describe('analyzeDiscretion', () => {
     // Principle agreement between x and y is reported (2 labellers).
     expect(res.agreement.principles!.raters).toEqual(['x', 'y']);
     expect(res.agreement.principles!.per_principle).toHaveLength(2);
+    // Hand count: principle p, x = (+1, +1, 0), y = (-1, +1, +1): agree on 1 of 3 pairs; principle q,
+    // x = (0, -1, 0), y = (0, +1, 0): agree on 2 of 3; pooled over the 6 cells: 3 of 6.
+    expect(res.agreement.principles!.per_principle[0]!.percent_agreement.value).toBeCloseTo(1 / 3, 15);
+    expect(res.agreement.principles!.per_principle[1]!.percent_agreement.value).toBeCloseTo(2 / 3, 15);
+    expect(res.agreement.principles!.percent_agreement.value).toBeCloseTo(0.5, 15);
+    expect(res.agreement.principles!.n_items).toBe(6);
   });
 
   it("source 'majority' equals an oracle holding majorityPrinciples() of the named annotators", () => {

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `npm run test:e2e`: the workbench in a real VS Code (1.139.1 server from code-server@4.139.1 on
+# Node 24), with the packaged VSIX installed into a fresh --extensions-dir, driven by Debian
+# chromium through playwright-core. Screenshots and logs go to test-results/.
+# E2E_SCRIPT picks the driver (default test/e2e/workbench.e2e.mjs; scripts/e2e-bench.mjs for the benchmark).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+HOST_DIR=${E2E_HOST_DIR:-$ROOT/.e2e-host}
+SCRIPT=${E2E_SCRIPT:-test/e2e/workbench.e2e.mjs}
+PORT=${E2E_PORT:-$((20000 + RANDOM % 20000))}
+mkdir -p test-results
+
+bash scripts/e2e-install-host.sh
+NODE24="$HOST_DIR/node24/node_modules/.bin/node"
+SERVER="$HOST_DIR/node_modules/code-server/lib/vscode/out/server-main.js"
+
+VSIX="$HOST_DIR/discretion-e2e.vsix"
+VSIX_OUT="$VSIX" node scripts/package-vsix.mjs > test-results/e2e-package.log 2>&1 || { cat test-results/e2e-package.log; exit 1; }
+tail -1 test-results/e2e-package.log
+
+STATE=$(mktemp -d /tmp/discretion-e2e-XXXX)
+WS="$STATE/workspace"
+mkdir -p "$STATE"/{server-data,user-data,extensions} "$WS/.vscode"
+cleanup() {
+  if [ -f "$STATE/server.pid" ]; then
+    PGID=$(cat "$STATE/server.pid")
+    kill -- -"$PGID" 2>/dev/null || true
+    for _ in $(seq 1 20); do ps -eo pgid= | grep -qw "$PGID" || break; sleep 0.25; done
+    kill -9 -- -"$PGID" 2>/dev/null || true
+  fi
+  cp "$STATE/server.log" test-results/e2e-server.log 2>/dev/null || true
+  [ -n "${E2E_KEEP:-}" ] || rm -rf "$STATE"
+}
+trap cleanup EXIT
+
+EXTENSIONS_GALLERY='{}' "$NODE24" "$SERVER" --extensions-dir "$STATE/extensions" --install-extension "$VSIX" --force > "$STATE/install.log" 2>&1 \
+  || { cat "$STATE/install.log"; exit 1; }
+
+export E2E_STATE="$STATE" E2E_WS="$WS" E2E_DB="$STATE/e2e.db" E2E_PORT="$PORT" E2E_ROOT="$ROOT"
+node "$ROOT/test/e2e/prepare.mjs"
+
+EXTENSIONS_GALLERY='{}' setsid "$NODE24" "$SERVER" \
+  --host 127.0.0.1 --port "$PORT" --without-connection-token --accept-server-license-terms \
+  --enable-smoke-test-driver --disable-telemetry --disable-workspace-trust \
+  --server-data-dir "$STATE/server-data" --user-data-dir "$STATE/user-data" \
+  --extensions-dir "$STATE/extensions" --default-folder "$WS" \
+  > "$STATE/server.log" 2>&1 < /dev/null &
+echo $! > "$STATE/server.pid"
+for i in $(seq 1 120); do
+  curl -fs -o /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null && break
+  [ "$i" = 120 ] && { echo "e2e: the VS Code server did not come up"; cat "$STATE/server.log"; exit 1; }
+  sleep 0.5
+done
+node "$ROOT/$SCRIPT"

@@ -1,0 +1,178 @@
+// "Discretion: Show Dashboard": a webview that renders the report model with the same chart and section
+// code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with an
+// "Export report" action. Every message from the webview is validated (parseDashboardMessage) on the host.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import pkg from '../../package.json';
+import { isUserFacingError } from '../core/errors';
+import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
+import { prepareReport, writeReport, type PreparedReport } from '../cli/commands/report';
+import type { Store } from '../store/store';
+
+export const DASHBOARD_VIEW_TYPE = 'discretion.dashboard';
+
+const DASHBOARD_CSS = `
+body { max-width: none; color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); }
+:root { --ink: var(--vscode-foreground); --muted: var(--vscode-descriptionForeground); --line: var(--vscode-panel-border, #8884); --bg: var(--vscode-editor-background); --panel: var(--vscode-editorWidget-background, #8881); --accent: var(--vscode-textLink-foreground); }
+.toolbar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; padding: 8px 0; background: var(--vscode-editor-background); border-bottom: 1px solid var(--line); }
+.toolbar label { display: inline-flex; gap: 4px; align-items: center; }
+button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: 0; padding: 4px 10px; cursor: pointer; }
+button:hover { background: var(--vscode-button-hoverBackground); }
+select { color: var(--vscode-dropdown-foreground); background: var(--vscode-dropdown-background); border: 1px solid var(--vscode-dropdown-border, transparent); }
+#status.error { color: var(--vscode-errorForeground); }
+`;
+
+export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(18).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'));
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    "img-src data:",
+    "font-src 'none'",
+    "connect-src 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-src 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<style nonce="${nonce}">${REPORT_CSS}${DASHBOARD_CSS}</style>
+<title>Discretion Dashboard</title>
+</head>
+<body>
+<div class="toolbar" role="toolbar" aria-label="Dashboard">
+<label>Metric run <select id="run" aria-label="Metric run"></select></label>
+<button type="button" id="compute">Compute new…</button>
+<label>Heat map for <select id="ps" aria-label="Annotator of the heat map"></select></label>
+<span id="formats" role="group" aria-label="Export formats">
+<label><input type="checkbox" value="html" checked> HTML</label>
+<label><input type="checkbox" value="md" checked> Markdown</label>
+<label><input type="checkbox" value="json" checked> JSON</label>
+<label><input type="checkbox" value="csv" checked> CSV</label>
+</span>
+<button type="button" id="export">Export report</button>
+<span id="status" role="status" aria-live="polite">Loading…</span>
+</div>
+<div id="report"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+class DashboardPanel {
+  static current: DashboardPanel | undefined;
+  private prepared: PreparedReport | undefined;
+  private dataset: string | undefined;
+  private run: number | null = null;
+
+  constructor(readonly panel: vscode.WebviewPanel, private readonly context: vscode.ExtensionContext, private readonly deps: { openStore: () => Promise<Store> }) {
+    panel.webview.html = dashboardHtml(panel.webview, context.extensionUri);
+    panel.onDidDispose(() => { if (DashboardPanel.current === this) DashboardPanel.current = undefined; }, null, context.subscriptions);
+    panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const msg = parseDashboardMessage(raw);
+      if (!msg) return; // unknown or malformed: dropped
+      void this.handle(msg).catch((e) => this.fail(e));
+    }, null, context.subscriptions);
+  }
+
+  private post(m: HostToWebview): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private fail(e: unknown): void {
+    const text = isUserFacingError(e) ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+    this.post({ type: 'status', text, error: true });
+    void vscode.window.showErrorMessage(`Discretion dashboard: ${text}`);
+  }
+
+  private async sendRuns(): Promise<{ id: number }[]> {
+    const store = await this.deps.openStore();
+    const runs = (await store.listMetricRuns()).reverse();
+    this.post({ type: 'runs', current: this.run, runs: runs.map((r) => ({ id: r.id, label: `#${r.id} ${r.datasetName ?? '?'} — ${r.createdAt}` })) });
+    return runs;
+  }
+
+  private async show(prepared: PreparedReport, run: number | null): Promise<void> {
+    this.prepared = prepared;
+    this.run = run;
+    this.dataset = prepared.model.provenance.dataset.name;
+    this.post({ type: 'model', model: prepared.model, run });
+  }
+
+  private async handle(msg: WebviewToHost): Promise<void> {
+    const store = await this.deps.openStore();
+    switch (msg.type) {
+      case 'ready': {
+        const runs = await this.sendRuns();
+        if (this.prepared) this.post({ type: 'model', model: this.prepared.model, run: this.run });
+        else if (runs.length > 0) await this.show(await prepareReport(store, { run: runs[0]!.id }), runs[0]!.id);
+        else this.post({ type: 'status', text: 'No metric runs stored yet: use "Compute new…".' });
+        return;
+      }
+      case 'loadRun':
+        this.post({ type: 'status', text: `Loading run #${msg.id}…` });
+        await this.show(await prepareReport(store, { run: msg.id }), msg.id);
+        return;
+      case 'compute': {
+        const info = await store.info();
+        const pick = async (items: string[], placeHolder: string) => (items.length ? vscode.window.showQuickPick(items, { placeHolder, ignoreFocusOut: true }) : undefined);
+        const dataset = await pick(info.datasets.map((d) => d.name), 'Dataset');
+        if (!dataset) return;
+        const principles = await pick([...new Set(info.principleLists.map((l) => l.name))], 'Principle list');
+        if (!principles) return;
+        const withLabels = info.annotators.filter((a) => a.datasets.some((d) => d.dataset === dataset && d.principlePreferences > 0));
+        const source = await pick(['self', 'majority', ...withLabels.filter((a) => a.kind === 'oracle').map((a) => a.name)], 'Principle source');
+        if (!source) return;
+        const reference = await pick(info.annotators.filter((a) => a.kind !== 'oracle' && a.datasets.some((d) => d.dataset === dataset && d.preferences > 0)).map((a) => a.name), 'Reference annotator (DD)');
+        if (!reference) return;
+        this.post({ type: 'status', text: 'Computing the metrics…' });
+        await this.show(await prepareReport(store, { dataset, principles, principleSource: source, reference }), null);
+        return;
+      }
+      case 'export': {
+        if (!this.prepared) throw new Error('nothing to export yet');
+        const target = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export report here' });
+        if (!target?.[0] || target[0].scheme !== 'file') return;
+        const names = this.prepared.model.metrics.annotators.map((a) => a.name);
+        const ps = msg.psAnnotator && names.includes(msg.psAnnotator) ? msg.psAnnotator : this.prepared.model.psAnnotator;
+        const written = writeReport(target[0].fsPath, { ...this.prepared, model: { ...this.prepared.model, psAnnotator: ps } }, msg.formats);
+        this.post({ type: 'status', text: `Exported ${written.length} file(s) to ${target[0].fsPath}` });
+        const open = await vscode.window.showInformationMessage(`Discretion report written to ${target[0].fsPath}`, 'Open report.html');
+        if (open && msg.formats.includes('html')) await vscode.env.openExternal(vscode.Uri.joinPath(target[0], 'report.html'));
+        return;
+      }
+      case 'openPair': {
+        const n = this.prepared?.model.provenance.dataset.n_pairs ?? 0;
+        if (!this.dataset || msg.index >= n) return;
+        // The workbench command takes the dataset; the pair index is passed along for it to jump to.
+        await vscode.commands.executeCommand('discretion.openWorkbench', this.dataset, msg.index);
+        return;
+      }
+    }
+  }
+}
+
+export function registerDashboard(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
+  context.subscriptions.push(vscode.commands.registerCommand('discretion.showDashboard', () => {
+    if (DashboardPanel.current) {
+      DashboardPanel.current.panel.reveal(vscode.ViewColumn.Active);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Discretion Dashboard', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      enableCommandUris: false,
+      enableForms: false,
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
+      retainContextWhenHidden: true,
+    });
+    DashboardPanel.current = new DashboardPanel(panel, context, deps);
+  }));
+}
+
+export const DASHBOARD_TOOL = `${pkg.name} ${pkg.version}`;

@@ -1,0 +1,169 @@
+// The workbench session: one annotator on one dataset with one principle list. Builds cards (one
+// pair at a time, never the whole dataset), records submissions, undo, navigation and queues.
+// Free of `vscode` imports so that it is unit-tested against real SQLite files.
+import { UsageError } from '../core/errors';
+import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../store/store';
+import {
+  type CardView, type ExistingLabel, type GridChoice, type ModelView, type OverallChoice, type QueueFilter, type SubmitMessage,
+  choiceToValue, shownFirstFor, splitTurns, valueToSide,
+} from '../shared/protocol';
+
+const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
+
+export class WorkbenchSession {
+  private seq = 0;
+  current: number | undefined;
+  filter: QueueFilter = { kind: 'all' };
+  private principleRowIds: number[] = [];
+
+  private constructor(
+    readonly store: Store,
+    readonly dataset: DatasetRow,
+    readonly annotator: AnnotatorRow,
+    readonly list: PrincipleListRow,
+    private total: number,
+  ) {}
+
+  static async open(store: Store, opts: { dataset: string; annotator: string; principleList: string }): Promise<WorkbenchSession> {
+    const dataset = await store.requireDataset(opts.dataset);
+    const list = await store.requirePrincipleList(opts.principleList);
+    const annotator = await store.write(() => store.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
+    const s = new WorkbenchSession(store, dataset, annotator, list, await store.countPairs(dataset.id));
+    s.principleRowIds = await store.principleRowIds(list.id);
+    return s;
+  }
+
+  /**
+   * Where to start: where this annotator left off in this dataset (saved with every card shown),
+   * else the pair the webview restored, else the first pair this annotator has not labelled.
+   */
+  async start(restoreIdx?: number): Promise<number | undefined> {
+    const saved = await this.store.workbenchPosition(this.annotator.id, this.dataset.id);
+    if (saved !== undefined && (await this.store.workbenchPair(this.dataset.id, saved))) this.current = saved;
+    else if (restoreIdx !== undefined && (await this.store.workbenchPair(this.dataset.id, restoreIdx))) this.current = restoreIdx;
+    else this.current = (await this.store.firstUnlabelledIdx(this.dataset.id, this.annotator.id)) ?? (await this.store.workbenchPair(this.dataset.id, -1, 1))?.id;
+    return this.current;
+  }
+
+  async setFilter(filter: QueueFilter): Promise<number | undefined> {
+    if (filter.kind === 'disagree') await this.store.requireAnnotator(filter.model);
+    this.filter = filter;
+    const first = await this.queueStep(-1, 1);
+    if (first !== undefined) this.current = first;
+    return first;
+  }
+
+  private async storeFilter() {
+    if (this.filter.kind !== 'disagree') return this.filter;
+    return { kind: 'disagree' as const, modelId: (await this.store.requireAnnotator(this.filter.model)).id };
+  }
+
+  private async queueStep(from: number, dir: 1 | -1): Promise<number | undefined> {
+    return this.store.workbenchQueueIdx(this.dataset.id, this.annotator.id, from, dir, await this.storeFilter());
+  }
+
+  filterLabel(): string {
+    return this.filter.kind === 'all' ? 'all pairs' : this.filter.kind === 'conflict' ? 'my principle labels in conflict' : `disagreements with ${this.filter.model}`;
+  }
+
+  /** Moves to the next/previous pair of the queue; returns false at the end. */
+  async move(direction: 'next' | 'previous'): Promise<boolean> {
+    if (this.current === undefined) return false;
+    const idx = await this.queueStep(this.current, direction === 'next' ? 1 : -1);
+    if (idx === undefined) return false;
+    this.current = idx;
+    return true;
+  }
+
+  /** Saves the current position (called after a card is shown). */
+  async savePosition(): Promise<void> {
+    if (this.current !== undefined) await this.store.saveWorkbenchPosition(this.annotator.id, this.dataset.id, this.current);
+  }
+
+  async progress() {
+    return { labelled: await this.store.labelledCount(this.dataset.id, this.annotator.id), total: this.total };
+  }
+
+  async card(): Promise<CardView | undefined> {
+    if (this.current === undefined) return undefined;
+    const pair = await this.store.workbenchPair(this.dataset.id, this.current);
+    if (!pair) return undefined;
+    const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
+    const [a, b] = shownFirst === 0 ? [pair.y0, pair.y1] : [pair.y1, pair.y0];
+    const prefs = await this.store.preferencesForPairs([pair.rowId]);
+    const own = prefs.find((p) => p.annotator === this.annotator.name);
+    let existing: ExistingLabel | null = null;
+    if (own) {
+      const pp = (await this.store.principlePreferencesForPairs([pair.rowId])).filter((p) => p.annotator === this.annotator.name && p.list === this.list.name && p.listVersion === this.list.version);
+      const grid: GridChoice[] = this.list.principles.map((_, i) => {
+        const v = pp.find((p) => p.position === i)?.value;
+        if (v === undefined || v === null) return null;
+        return v === 0 ? 'neither' : (valueToSide(v, shownFirst) as 'A' | 'B');
+      });
+      let overall: OverallChoice | null = null;
+      const raw = own.raw ? (JSON.parse(own.raw) as { choice?: string }) : null;
+      if (raw?.choice === 'both_unacceptable') overall = 'both_unacceptable';
+      else if (own.value !== null) overall = valueToSide(own.value, shownFirst);
+      existing = { overall, grid, rationale: own.rationale ?? '', flagged: own.flagged === 1 };
+    }
+    const models = own ? this.modelViews(prefs, own.value, shownFirst) : null;
+    const previous = await this.queueStep(pair.id, -1);
+    const next = await this.queueStep(pair.id, 1);
+    return {
+      seq: ++this.seq,
+      dataset: this.dataset.name,
+      annotator: this.annotator.name,
+      pairIdx: pair.id,
+      sourceId: pair.sourceId,
+      turns: splitTurns(pair.prompt),
+      responseA: a,
+      responseB: b,
+      shownFirst,
+      principleList: `${this.list.name}@${this.list.version}`,
+      principles: this.list.principles.map((p) => ({ short: p.short, text: p.text })),
+      existing,
+      models,
+      progress: await this.progress(),
+      filter: this.filterLabel(),
+      hasPrevious: previous !== undefined,
+      hasNext: next !== undefined,
+    };
+  }
+
+  private modelViews(prefs: Awaited<ReturnType<Store['preferencesForPairs']>>, own: number | null, shownFirst: 0 | 1): ModelView[] {
+    return prefs.filter((p) => MODEL_KINDS.has(p.kind)).map((p) => ({
+      name: p.annotator,
+      kind: p.kind,
+      choice: valueToSide(p.value, shownFirst),
+      disagrees: own !== null && p.value !== null && p.value !== own,
+    }));
+  }
+
+  /** Records a submission in one transaction. Returns the model views now revealed on this pair. */
+  async submit(m: SubmitMessage): Promise<ModelView[]> {
+    if (m.pairIdx !== this.current) throw new UsageError(`the submission is for pair ${m.pairIdx}, but the workbench is on pair ${this.current}; nothing was saved`);
+    if (m.grid.length !== this.list.principles.length) throw new UsageError(`the principle grid has ${m.grid.length} rows, the list ${this.list.principles.length}; nothing was saved`);
+    const pair = await this.store.workbenchPair(this.dataset.id, m.pairIdx);
+    if (!pair) throw new UsageError(`pair ${m.pairIdx} is no longer in dataset "${this.dataset.name}"`);
+    const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
+    const value = choiceToValue(m.overall, shownFirst);
+    await this.store.saveWorkbenchLabel(this.annotator.id, pair.rowId, {
+      value,
+      raw: { choice: m.overall, source: 'workbench', principleList: `${this.list.name}@${this.list.version}` },
+      shownFirst,
+      rationale: m.rationale.trim(),
+      flagged: m.flagged,
+      principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
+    });
+    const prefs = await this.store.preferencesForPairs([pair.rowId]);
+    return this.modelViews(prefs, value, shownFirst);
+  }
+
+  /** Undo the latest submission; the workbench goes back to that pair. */
+  async undo(): Promise<boolean> {
+    const idx = await this.store.undoWorkbenchLabel(this.annotator.id, this.dataset.id);
+    if (idx === undefined) return false;
+    this.current = idx;
+    return true;
+  }
+}

@@ -1,0 +1,71 @@
+// The "Discretion" activity-bar tree: datasets (with per-annotator progress) and principle lists.
+import * as vscode from 'vscode';
+import type { Store } from '../store/store';
+
+type Node =
+  | { kind: 'group'; label: 'Datasets' | 'Principle lists' }
+  | { kind: 'dataset'; name: string; total: number; annotators: { name: string; labelled: number }[] }
+  | { kind: 'progress'; dataset: string; annotator: string; labelled: number; total: number }
+  | { kind: 'list'; name: string; version: number; size: number }
+  | { kind: 'error'; message: string };
+
+export class DiscretionTree implements vscode.TreeDataProvider<Node> {
+  private readonly emitter = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+
+  constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel) {}
+
+  refresh(): void {
+    this.emitter.fire(undefined);
+  }
+
+  getTreeItem(n: Node): vscode.TreeItem {
+    switch (n.kind) {
+      case 'group':
+        return Object.assign(new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded), { contextValue: n.label === 'Datasets' ? 'datasets' : 'lists' });
+      case 'dataset': {
+        const t = new vscode.TreeItem(n.name, n.annotators.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        t.description = `${n.total} pairs`;
+        t.iconPath = new vscode.ThemeIcon('database');
+        t.contextValue = 'dataset';
+        t.command = { command: 'discretion.openWorkbench', title: 'Open Workbench', arguments: [n.name] };
+        t.tooltip = `${n.name}: ${n.total} pairs. Click to label.`;
+        return t;
+      }
+      case 'progress': {
+        const t = new vscode.TreeItem(n.annotator);
+        t.description = `${n.labelled}/${n.total} labelled`;
+        t.iconPath = new vscode.ThemeIcon(n.labelled >= n.total ? 'pass' : 'person');
+        return t;
+      }
+      case 'list': {
+        const t = new vscode.TreeItem(`${n.name}@${n.version}`);
+        t.description = `${n.size} principles`;
+        t.iconPath = new vscode.ThemeIcon('list-ordered');
+        return t;
+      }
+      case 'error':
+        return Object.assign(new vscode.TreeItem(n.message), { iconPath: new vscode.ThemeIcon('error') });
+    }
+  }
+
+  async getChildren(n?: Node): Promise<Node[]> {
+    try {
+      const store = await this.openStore();
+      if (!n) {
+        const [ds, lists] = await Promise.all([store.datasetProgress(), store.listPrincipleLists()]);
+        const empty = ds.length === 0 && lists.length === 0;
+        void vscode.commands.executeCommand('setContext', 'discretion.empty', empty);
+        if (empty) return []; // the welcome content shows instead
+        return [{ kind: 'group', label: 'Datasets' }, { kind: 'group', label: 'Principle lists' }];
+      }
+      if (n.kind === 'group' && n.label === 'Datasets') return (await store.datasetProgress()).map((d) => ({ kind: 'dataset', ...d }));
+      if (n.kind === 'group') return (await store.listPrincipleLists()).map((l) => ({ kind: 'list', ...l }));
+      if (n.kind === 'dataset') return n.annotators.map((a) => ({ kind: 'progress', dataset: n.name, annotator: a.name, labelled: a.labelled, total: n.total }));
+      return [];
+    } catch (e) {
+      this.log.error(`tree: ${(e as Error).message}`);
+      return [{ kind: 'error', message: (e as Error).message.split('\n')[0] }];
+    }
+  }
+}

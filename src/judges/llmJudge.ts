@@ -1,0 +1,321 @@
+// LLM judges over an OpenAI-compatible Chat Completions endpoint (vLLM, SGLang, Ollama, llama.cpp's
+// server, hosted APIs). One token is generated; P(A), P(B), P(NA) come from its top_logprobs (0 when
+// a token is absent) and become preferences through src/core/derive.ts (spec section 2).
+// - judge mode: each pair asked in both orders -> overall preference of an "llm-judge" annotator;
+// - oracle mode: each pair x principle asked once -> principle-specific preferences of an "oracle".
+// Bounded concurrency, per-request timeout, retries with exponential backoff on 429/5xx, network
+// errors and malformed JSON, honouring Retry-After. Resumable. Writes one transaction per batch of
+// up to `flushEvery` completed units. The API key is sent as a Bearer header and never stored or logged.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ABProbabilities, oraclePreference, twoOrderJudgePreference } from '../core/derive';
+import { InputError, UsageError } from '../core/errors';
+import type { OverallPreference, PrinciplePreference } from '../core/types';
+import type { Store } from '../store/store';
+
+export interface LlmJudgeOptions {
+  dataset: string;
+  baseUrl: string;
+  model: string;
+  annotator: string;
+  apiKey?: string;
+  /** Oracle mode: a principle list (name or name@version). */
+  oracle?: boolean;
+  principles?: string;
+  promptDir: string;
+  concurrency?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** First backoff delay; doubles per attempt (Retry-After wins when the server sends it). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  topLogprobs?: number;
+  /** Prices per million tokens, for the cost estimate. */
+  pricePerMInput?: number;
+  pricePerMOutput?: number;
+  flushEvery?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+export interface LlmJudgeSummary {
+  annotator: string;
+  dataset: string;
+  mode: 'judge' | 'oracle';
+  requests: number;
+  retries: number;
+  /** Units stored by this run: pairs (judge) or pair x principle (oracle). */
+  stored: number;
+  alreadyStored: number;
+  missing: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+  seconds: number;
+  cancelled: boolean;
+}
+
+export interface Templates { system: string; judge: string; oracle: string; hashes: Record<string, string> }
+
+export function loadTemplates(dir: string): Templates {
+  const read = (f: string) => {
+    try {
+      return readFileSync(join(dir, f), 'utf8');
+    } catch (e) {
+      throw new InputError(join(dir, f), null, null, `cannot read prompt template: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const t = { system: read('system.txt'), judge: read('judge.txt'), oracle: read('oracle.txt') };
+  for (const [f, need] of [['judge.txt', ['prompt', 'response_a', 'response_b']], ['oracle.txt', ['prompt', 'response_a', 'response_b', 'principle']]] as const) {
+    const text = f === 'judge.txt' ? t.judge : t.oracle;
+    for (const p of need) if (!text.includes(`{{${p}}}`)) throw new InputError(join(dir, f), null, null, `prompt template lacks the placeholder {{${p}}}`);
+  }
+  const hashes = Object.fromEntries(Object.entries(t).map(([k, v]) => [`${k}.txt`, createHash('sha256').update(v).digest('hex')]));
+  return { ...t, hashes };
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  // One pass, so that a placeholder inside a response is never expanded.
+  return template.replace(/\{\{(\w+)\}\}/g, (m, k: string) => (k in values ? values[k] : m));
+}
+
+/** P(A), P(B), P(NA) from the first generated token's top_logprobs (tokens trimmed, case-folded). */
+export function abProbabilities(topLogprobs: { token: string; logprob: number }[]): ABProbabilities {
+  const p = { A: 0, B: 0, NA: 0 };
+  for (const t of topLogprobs) {
+    const k = t.token.trim().toUpperCase();
+    if ((k === 'A' || k === 'B' || k === 'NA') && Number.isFinite(t.logprob)) p[k] += Math.exp(t.logprob);
+  }
+  return { pA: p.A, pB: p.B, pNA: p.NA };
+}
+
+class Retryable extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) { super(message); }
+}
+
+/** Retry-After: delay-seconds or an HTTP date. */
+export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
+  if (!v) return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+export interface ChatClientOptions { baseUrl: string; model: string; apiKey?: string; timeoutMs: number; maxRetries: number; backoffMs: number; maxBackoffMs: number; topLogprobs: number }
+
+/** One chat request with retries. Counts retries and usage into `stats`. */
+export class ChatClient {
+  readonly url: string;
+  constructor(readonly o: ChatClientOptions, readonly stats = { requests: 0, retries: 0, promptTokens: 0, completionTokens: 0 }) {
+    let u: URL;
+    try {
+      u = new URL(o.baseUrl);
+    } catch {
+      throw new UsageError(`--base-url "${o.baseUrl}" is not a URL (for example http://127.0.0.1:8000/v1)`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--base-url must be http or https, not ${u.protocol}`);
+    this.url = o.baseUrl.replace(/\/+$/, '') + '/chat/completions';
+  }
+
+  async ask(system: string, user: string, signal?: AbortSignal): Promise<{ probs: ABProbabilities; token: string | null }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(system, user, signal);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        if (!(e instanceof Retryable) || attempt >= this.o.maxRetries) {
+          if (e instanceof Retryable) throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${e.message}`);
+          throw e;
+        }
+        this.stats.retries++;
+        const backoff = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** attempt);
+        await sleep(e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, 120_000) : backoff, signal);
+      }
+    }
+  }
+
+  private async once(system: string, user: string, signal?: AbortSignal) {
+    this.stats.requests++;
+    const timeout = AbortSignal.timeout(this.o.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(this.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) },
+        body: JSON.stringify({
+          model: this.o.model,
+          messages: [{ role: 'system', content: system }, { role: 'user', content: user }],
+          max_tokens: 1,
+          temperature: 0,
+          logprobs: true,
+          top_logprobs: this.o.topLogprobs,
+        }),
+        signal: combined,
+      });
+      text = await res.text();
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      if (timeout.aborted) throw new Retryable(`no answer within ${this.o.timeoutMs} ms`);
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+    }
+    if (res.status === 429 || res.status >= 500) throw new Retryable(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
+    if (!res.ok) throw new UsageError(`${this.url}: HTTP ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Retryable('the answer is not valid JSON');
+    }
+    const b = body as { choices?: { logprobs?: { content?: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[] } }[]; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+    if (typeof b.usage?.prompt_tokens === 'number') this.stats.promptTokens += b.usage.prompt_tokens;
+    if (typeof b.usage?.completion_tokens === 'number') this.stats.completionTokens += b.usage.completion_tokens;
+    const first = b.choices?.[0]?.logprobs?.content?.[0];
+    if (!first || !Array.isArray(first.top_logprobs)) {
+      throw new UsageError(`${this.url}: the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"`);
+    }
+    // The sampled token itself counts when the server leaves it out of top_logprobs.
+    const tops = first.top_logprobs.some((t) => t.token === first.token) ? first.top_logprobs : [...first.top_logprobs, { token: first.token, logprob: first.logprob }];
+    return { probs: abProbabilities(tops), token: first.token ?? null };
+  }
+}
+
+interface Unit { pairIdx: number; rowId: number; principle?: number; order: 0 | 1; prompt: string; y0: string; y1: string }
+
+export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<LlmJudgeSummary> {
+  const started = performance.now();
+  const mode = o.oracle ? 'oracle' : 'judge';
+  const concurrency = o.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be an integer from 1 to 256, not ${concurrency}`);
+  if (o.oracle && !o.principles) throw new UsageError('--oracle needs --principles NAME (the principle list to judge against)');
+  if (!o.oracle && o.principles) throw new UsageError('--principles is only used with --oracle');
+  const templates = loadTemplates(o.promptDir);
+  const client = new ChatClient({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, timeoutMs: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 5, backoffMs: o.backoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 30_000, topLogprobs: o.topLogprobs ?? 20 });
+  const dataset = await store.requireDataset(o.dataset);
+  const list = o.oracle ? await store.requirePrincipleList(o.principles!) : undefined;
+  const kind = o.oracle ? 'oracle' : 'llm-judge';
+  const existing = await store.getAnnotator(o.annotator);
+  if (existing && existing.kind !== kind) throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another --annotator name`);
+  const provenance = {
+    source: 'discretion judge llm', mode, base_url: o.baseUrl, model: o.model, temperature: 0, max_tokens: 1, top_logprobs: client.o.topLogprobs,
+    prompt_templates_sha256: templates.hashes, ...(list ? { principle_list: `${list.name}@${list.version}` } : {}),
+  };
+
+  // What is already stored (resume).
+  const doneJudge = existing && !o.oracle ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
+  const doneOracle = new Set<string>();
+  if (existing && list) for (const r of await store.principlePreferences(dataset.id, list.id)) if (r.annotatorId === existing.id) doneOracle.add(`${r.idx}:${r.position}`);
+
+  const total = await store.countPairs(dataset.id);
+  const units: Unit[] = [];
+  let alreadyStored = 0;
+  for (let offset = 0; offset < total; offset += 1000) {
+    for (const p of await store.listPairs(dataset.id, offset, 1000)) {
+      const base = { pairIdx: p.id, rowId: p.rowId, prompt: p.prompt, y0: p.y0, y1: p.y1 };
+      if (!list) {
+        if (doneJudge.has(p.id)) { alreadyStored++; continue; }
+        units.push({ ...base, order: 0 }, { ...base, order: 1 });
+      } else {
+        list.principles.forEach((_, k) => {
+          if (doneOracle.has(`${p.id}:${k}`)) { alreadyStored++; return; }
+          // Alternate which response is shown first, to spread position bias evenly; the order is stored.
+          units.push({ ...base, principle: k, order: ((p.id + k) % 2) as 0 | 1 });
+        });
+      }
+    }
+  }
+  const unitTotal = list ? total * list.principles.length : total;
+  const summary: LlmJudgeSummary = { annotator: o.annotator, dataset: o.dataset, mode, requests: 0, retries: 0, stored: 0, alreadyStored, missing: 0, promptTokens: 0, completionTokens: 0, costUsd: null, seconds: 0, cancelled: false };
+
+  const principleRowIds = list ? await store.principleRowIds(list.id) : [];
+  let annotatorId = existing?.id;
+  const pendingOverall: OverallPreference[] = [];
+  const pendingPrinciple: PrinciplePreference[] = [];
+  const rowIdOf = new Map<number, number>();
+  const halves = new Map<number, { 0?: ABProbabilities; 1?: ABProbabilities }>();
+  const flushEvery = o.flushEvery ?? 32;
+  let done = alreadyStored;
+  o.onProgress?.({ done, total: unitTotal });
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const over = pendingOverall.splice(0), princ = pendingPrinciple.splice(0);
+    if (over.length === 0 && princ.length === 0) return writing;
+    writing = writing.then(() => store.write(async () => {
+      if (annotatorId === undefined) annotatorId = (await store.ensureAnnotator(o.annotator, kind, provenance)).id;
+      if (over.length) await store.insertPreferences(annotatorId, over, (idx) => rowIdOf.get(idx)!);
+      if (princ.length) await store.insertPrinciplePreferences(annotatorId, princ, (idx) => rowIdOf.get(idx)!, principleRowIds);
+    })).then(() => {
+      const n = over.length + princ.length;
+      summary.stored += n;
+      done += n;
+      o.onProgress?.({ done, total: unitTotal });
+    });
+    return writing;
+  };
+
+  let failure: unknown;
+  const inner = new AbortController();
+  const complete = (u: Unit, probs: ABProbabilities) => {
+    rowIdOf.set(u.pairIdx, u.rowId);
+    if (u.principle !== undefined) {
+      const value = oraclePreference(probs, u.order);
+      pendingPrinciple.push({ pairId: u.pairIdx, principleIndex: u.principle, value, probA: probs.pA, probB: probs.pB, probNA: probs.pNA, order: u.order });
+    } else {
+      const h = halves.get(u.pairIdx) ?? {};
+      h[u.order] = probs;
+      if (h[0] && h[1]) {
+        halves.delete(u.pairIdx);
+        const value = twoOrderJudgePreference(h[0], h[1]);
+        if (value === null) summary.missing++;
+        pendingOverall.push({ pairId: u.pairIdx, value, raw: { order0: h[0], order1: h[1] } });
+      } else halves.set(u.pairIdx, h);
+    }
+    if (pendingOverall.length + pendingPrinciple.length >= flushEvery) {
+      // A failed write stops the run (the final flush rethrows it); no unhandled rejection meanwhile.
+      flush().catch((e) => { failure ??= e; inner.abort(); });
+    }
+  };
+
+  const principleText = (k: number) => list!.principles[k].text;
+  let next = 0;
+  const onAbort = () => inner.abort();
+  o.signal?.addEventListener('abort', onAbort);
+  const workerLoop = async () => {
+    while (!inner.signal.aborted && failure === undefined && next < units.length) {
+      const u = units[next++];
+      const [a, b] = u.order === 0 ? [u.y1, u.y0] : [u.y0, u.y1];
+      const user = fill(u.principle !== undefined ? templates.oracle : templates.judge, { prompt: u.prompt, response_a: a, response_b: b, ...(u.principle !== undefined ? { principle: principleText(u.principle) } : {}) });
+      try {
+        const r = await client.ask(templates.system, user, inner.signal);
+        complete(u, r.probs);
+      } catch (e) {
+        if (inner.signal.aborted) return;
+        failure ??= e;
+        inner.abort(); // stop the other workers; what is complete is still stored below
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(units.length, 1)) }, workerLoop));
+    await flush();
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    Object.assign(summary, { requests: client.stats.requests, retries: client.stats.retries, promptTokens: client.stats.promptTokens, completionTokens: client.stats.completionTokens });
+    if (o.pricePerMInput !== undefined || o.pricePerMOutput !== undefined) {
+      summary.costUsd = (summary.promptTokens * (o.pricePerMInput ?? 0) + summary.completionTokens * (o.pricePerMOutput ?? 0)) / 1e6;
+    }
+    summary.seconds = (performance.now() - started) / 1000;
+  }
+  if (failure !== undefined) throw failure;
+  summary.cancelled = !!o.signal?.aborted;
+  if (!summary.cancelled && existing) await store.write(async () => { await store.ensureAnnotator(o.annotator, kind, provenance); });
+  return summary;
+}

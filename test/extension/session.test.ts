@@ -1,0 +1,156 @@
+// The workbench session and the store additions, on real SQLite files.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importDataset } from '../../src/importers/datasets';
+import { importPrincipleList } from '../../src/importers/principles';
+import { WorkbenchSession } from '../../src/extension/session';
+import { Store } from '../../src/store/store';
+import { ROOT, tempDir } from '../support/helpers';
+
+const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl');
+const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml');
+
+async function setup() {
+  const db = join(tempDir(), 'wb.db');
+  const store = await Store.open(db);
+  await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+  await importPrincipleList(store, { file: LIST, name: 'demo' });
+  return { db, store };
+}
+
+const grid6 = ['A', 'B', 'neither', null, null, 'A'] as const;
+
+describe('WorkbenchSession', () => {
+  it('records a submission with identity, shown order and principle labels in one go, and resumes', async () => {
+    const { db, store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    expect(await s.start()).toBe(0);
+    const card = (await s.card())!;
+    expect(card.principles).toHaveLength(6);
+    expect(card.models).toBeNull();
+    expect(card.existing).toBeNull();
+    await s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [...grid6], rationale: ' because ', flagged: true });
+    const rows = await store.db.all<{ value: number; shown_first: number; rationale: string; flagged: number; name: string }>(
+      'SELECT p.value, p.shown_first, p.rationale, p.flagged, a.name FROM preferences p JOIN annotators a ON a.id = p.annotator_id');
+    expect(rows).toEqual([{ value: card.shownFirst === 0 ? -1 : 1, shown_first: card.shownFirst, rationale: 'because', flagged: 1, name: 'alice' }]);
+    const pp = await store.db.all<{ value: number; shown_order: number }>('SELECT value, shown_order FROM principle_preferences ORDER BY principle_id');
+    expect(pp).toHaveLength(4); // unanswered rows stay unanswered
+    const a = card.shownFirst === 0 ? -1 : 1;
+    expect(pp.map((r) => r.value)).toEqual([a, -a, 0, a]);
+    expect(new Set(pp.map((r) => r.shown_order))).toEqual(new Set([card.shownFirst === 0 ? 1 : 0]));
+    await store.close();
+
+    // a fresh session on the reopened file resumes on the first unlabelled pair and shows the label back
+    const store2 = await Store.open(db);
+    const s2 = await WorkbenchSession.open(store2, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    expect(await s2.start()).toBe(1);
+    s2.current = 0;
+    const again = (await s2.card())!;
+    expect(again.existing).toEqual({ overall: 'A', grid: [...grid6], rationale: 'because', flagged: true });
+    expect(again.progress).toEqual({ labelled: 1, total: 30 });
+    await store2.close();
+  });
+
+  it('undo restores the previous label exactly and keeps the history', async () => {
+    const { store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    await s.start();
+    const base = { type: 'submit' as const, seq: 1, pairIdx: 0, rationale: '', flagged: false };
+    await s.submit({ ...base, overall: 'A', grid: ['A', 'A', 'A', 'A', 'A', 'A'] });
+    const first = await store.labelState(1, 1);
+    const alice = (await store.getAnnotator('alice'))!;
+    const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
+    const before = await store.labelState(alice.id, pair0.rowId);
+    await s.submit({ ...base, overall: 'tie', grid: ['B', null, null, null, null, 'neither'], rationale: 'changed my mind' });
+    s.current = 5;
+    expect(await s.undo()).toBe(true);
+    expect(s.current).toBe(0);
+    expect(await store.labelState(alice.id, pair0.rowId)).toEqual(before);
+    expect(await s.undo()).toBe(true);
+    expect(await store.labelState(alice.id, pair0.rowId)).toEqual({ preference: null, principles: [] });
+    expect(await s.undo()).toBe(false);
+    const h = await store.labelHistory(alice.id);
+    expect(h.map((r) => [r.action, r.undone])).toEqual([['submit', true], ['submit', true], ['undo', false], ['undo', false]]);
+    expect(first).toBeDefined();
+    await store.close();
+  });
+
+  it('keeps several annotators, reveals models only after the label, and filters the queue', async () => {
+    const { store } = await setup();
+    const ds = (await store.getDataset('sample'))!;
+    const rows = await store.pairRowIds(ds.id);
+    await store.write(async () => {
+      const rm = await store.ensureAnnotator('rm-1', 'reward-model', null);
+      await store.insertPreferences(rm.id, [0, 1, 2].map((i) => ({ pairId: i, value: 1 })), (i) => rows.get(i)!);
+    });
+    const alice = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    const bob = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
+    await alice.start();
+    await bob.start();
+    const c = (await alice.card())!;
+    expect(c.models).toBeNull(); // blind
+    const y0 = c.shownFirst === 0 ? 'A' : 'B';
+    const models = await alice.submit({ type: 'submit', seq: c.seq, pairIdx: 0, overall: y0, grid: ['A', 'B', null, null, null, null], rationale: '', flagged: false });
+    expect(models).toEqual([{ name: 'rm-1', kind: 'reward-model', choice: c.shownFirst === 0 ? 'B' : 'A', disagrees: true }]);
+    const bc = (await bob.card())!;
+    await bob.submit({ type: 'submit', seq: bc.seq, pairIdx: 0, overall: 'tie', grid: [null, null, null, null, null, null], rationale: '', flagged: false });
+    expect((await store.preferencesForPairs([rows.get(0)!])).map((p) => p.annotator).sort()).toEqual(['alice', 'bob', 'rm-1']);
+    // alice labels pair 1 in agreement with the model
+    await alice.move('next');
+    const c1 = (await alice.card())!;
+    await alice.submit({ type: 'submit', seq: c1.seq, pairIdx: 1, overall: c1.shownFirst === 1 ? 'A' : 'B', grid: [null, null, null, null, null, null], rationale: '', flagged: false });
+    expect(await alice.setFilter({ kind: 'disagree', model: 'rm-1' })).toBe(0);
+    expect(await alice.move('next')).toBe(false);
+    expect(await alice.setFilter({ kind: 'conflict' })).toBe(0); // its grid has A and B
+    expect(await bob.setFilter({ kind: 'conflict' })).toBeUndefined();
+    await expect(alice.setFilter({ kind: 'disagree', model: 'nobody' })).rejects.toThrow(/unknown annotator/);
+    await store.close();
+  });
+
+  it('refuses a submission for another pair than the one shown', async () => {
+    const { store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    await s.start();
+    await expect(s.submit({ type: 'submit', seq: 1, pairIdx: 4, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false })).rejects.toThrow(/nothing was saved/);
+    await expect(s.submit({ type: 'submit', seq: 1, pairIdx: 0, overall: 'A', grid: [null], rationale: '', flagged: false })).rejects.toThrow(/grid has 1 rows/);
+    expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(0);
+    await store.close();
+  });
+
+  it('two connections on one file do not corrupt it (busy timeout, one writer)', async () => {
+    const { db, store } = await setup();
+    const other = await Store.open(db);
+    const a = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    const b = await WorkbenchSession.open(other, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
+    await a.start();
+    await b.start();
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const s of [a, b]) {
+        s.current = i;
+        jobs.push(s.submit({ type: 'submit', seq: i, pairIdx: i, overall: 'A', grid: ['A', null, null, null, null, null], rationale: '', flagged: false }));
+      }
+    }
+    await Promise.all(jobs);
+    expect(await store.labelledCount(a.dataset.id, a.annotator.id)).toBe(10);
+    expect(await store.labelledCount(a.dataset.id, b.annotator.id)).toBe(10);
+    expect((await store.db.get<{ integrity_check: string }>('PRAGMA integrity_check'))!.integrity_check).toBe('ok');
+    await other.close();
+    await store.close();
+  });
+});
+
+describe('resume', () => {
+  it('a new session resumes at the saved position, over the webview state and the first unlabelled pair', async () => {
+    const { store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    expect(await s.start(3)).toBe(3); // nothing saved yet: the webview's pair
+    s.current = 7;
+    await s.savePosition();
+    const again = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    expect(await again.start(3)).toBe(7);
+    const bob = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
+    expect(await bob.start()).toBe(0);
+    await store.close();
+  });
+});

@@ -1,0 +1,163 @@
+// The ONNX runner with real onnxruntime sessions (CPU here), real SQLite files and the real worker
+// process, against rewards computed by hand for a tiny model (see support.ts).
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError, UsageError } from '../../src/core/errors';
+import { importDataset } from '../../src/importers/datasets';
+import { runOnnxJudge } from '../../src/judges/onnxJudge';
+import { RewardScorer } from '../../src/judges/scorer';
+import { dumpDatabase, openTempStore } from '../support/helpers';
+import { PAIR_MAPPING, buildWorker, writePairsFile, writeTinyModel } from './support';
+
+// Hand computation (support.ts weights):
+// "very good": ids [4, 2], n = 2: (u4 + u2 + v[(3*4+2) mod 7 = 0]) / sqrt(2) + bias = (0.25 + 1 + 0.5) / sqrt(2) + 0.3
+const VERY_GOOD = 1.75 / Math.SQRT2 + 0.3;
+// "bad bad stuff": ids [3, 3, 1]: (-2 - 2 - 0.5 + v[12 mod 7 = 5] + v[10 mod 7 = 3]) / sqrt(3) + 0.3
+const BAD_BAD_STUFF = (-4.5 + 0.1 - 0.2) / Math.sqrt(3) + 0.3;
+// "" : no response tokens: 0 / sqrt(max(0, 1)) + 0.3
+const EMPTY = 0.3;
+// "Good" (case folded): u2 / 1 + 0.3
+const GOOD = 1.3;
+
+describe('RewardScorer (in-process, real onnxruntime session)', () => {
+  it('matches the hand computation, counting only response tokens, in input order across length buckets', async () => {
+    const s = await RewardScorer.open(writeTinyModel(), { provider: 'cpu', batchSize: 2 });
+    try {
+      expect(s.provider).toBe('cpu');
+      const r = await s.score([
+        { prompt: 'bad bad bad, very bad', response: 'very good' },
+        { prompt: 'x', response: 'bad bad stuff' },
+        { prompt: 'good', response: '' },
+        { prompt: '', response: 'Good' },
+      ]);
+      expect(r.scores[0]).toBeCloseTo(VERY_GOOD, 5);
+      expect(r.scores[1]).toBeCloseTo(BAD_BAD_STUFF, 5);
+      expect(r.scores[2]).toBeCloseTo(EMPTY, 5);
+      expect(r.scores[3]).toBeCloseTo(GOOD, 5);
+      expect(r.truncated).toEqual([false, false, false, false]);
+      expect(r.batches).toBe(2); // 4 sequences, batch size 2
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('truncates to model_max_length on the configured side and says which inputs were cut', async () => {
+    // prompt "good good" + response "very good" = ids [2, 2, 4, 2], types [0, 0, 1, 1]; max length 3.
+    const left = await RewardScorer.open(writeTinyModel({ maxLength: 3, truncationSide: 'left' }), { provider: 'cpu' });
+    const right = await RewardScorer.open(writeTinyModel({ maxLength: 3, truncationSide: 'right' }), { provider: 'cpu' });
+    try {
+      const item = [{ prompt: 'good good', response: 'very good' }, { prompt: '', response: 'good' }];
+      const l = await left.score(item);
+      const r = await right.score(item);
+      expect(l.scores[0]).toBeCloseTo(VERY_GOOD, 5); // [2 | 4, 2]: the response survives
+      expect(r.scores[0]).toBeCloseTo(0.25 + 0.3, 5); // [2, 2 | 4]: only "very" is left
+      expect(l.truncated).toEqual([true, false]);
+      expect(r.truncated).toEqual([true, false]);
+    } finally {
+      await left.release();
+      await right.release();
+    }
+  });
+
+  it('auto falls back from webgpu to cpu when no adapter exists and records the failed attempt', async () => {
+    const s = await RewardScorer.open(writeTinyModel(), { provider: 'auto' });
+    try {
+      if (s.provider === 'cpu') {
+        expect(s.attempts.map((a) => a.provider)).toEqual(['webgpu']);
+        expect(s.attempts[0].error).toMatch(/adapter|webgpu/i);
+      } else {
+        expect(s.provider).toBe('webgpu'); // a machine with a GPU
+      }
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('a named provider that cannot run is one clear error, not a silent fallback', async () => {
+    await expect(RewardScorer.open(writeTinyModel(), { provider: 'cuda' })).rejects.toThrow(/cuda/i);
+  });
+});
+
+describe('runOnnxJudge (worker process, SQLite)', () => {
+  const pairs = [
+    { prompt: 'q0', y0: 'bad bad stuff', y1: 'very good' }, // +1
+    { prompt: 'q1', y0: 'Good', y1: 'bad bad stuff' }, // -1
+    { prompt: 'q2', y0: 'very good', y1: 'very good' }, // tie -> missing
+    { prompt: 'q3', y0: '', y1: 'Good' }, // +1
+    { prompt: 'q4', y0: 'Good', y1: '' }, // -1
+  ];
+
+  async function setup() {
+    const { store, path } = await openTempStore();
+    await importDataset(store, { format: 'jsonl', file: writePairsFile(pairs), dataset: 'tiny', mapping: { ...PAIR_MAPPING, preferred: undefined } });
+    return { store, path };
+  }
+
+  it('stores rewards, derived preferences and provenance (model hash, provider)', async () => {
+    const { store } = await setup();
+    const model = writeTinyModel();
+    const s = await runOnnxJudge(store, { dataset: 'tiny', modelDir: model, annotator: 'tiny-rm', provider: 'cpu', workerPath: await buildWorker() });
+    expect(s).toMatchObject({ scored: 5, alreadyScored: 0, ties: 1, provider: 'cpu', truncatedInputs: 0, cancelled: false });
+    const rows = await store.db.all<{ idx: number; value: number | null; score_y0: number; score_y1: number }>(
+      'SELECT p.idx, pr.value, pr.score_y0, pr.score_y1 FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+    expect(rows.map((r) => r.value)).toEqual([1, -1, null, 1, -1]);
+    expect(rows[0].score_y0).toBeCloseTo(BAD_BAD_STUFF, 5);
+    expect(rows[0].score_y1).toBeCloseTo(VERY_GOOD, 5);
+    expect(rows[3].score_y0).toBeCloseTo(EMPTY, 5);
+    expect(rows[3].score_y1).toBeCloseTo(GOOD, 5);
+    const a = await store.requireAnnotator('tiny-rm');
+    expect(a.kind).toBe('reward-model');
+    expect(a.provenance).toMatchObject({ provider: 'cpu', model_dir: model });
+    expect(a.provenance!.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(a.provenance!.model_files_sha256 as object)).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']);
+    await store.close();
+  });
+
+  it('resumes: a cancelled run keeps its stored chunks and the next run scores only the rest', async () => {
+    const { store } = await setup();
+    const model = writeTinyModel();
+    const controller = new AbortController();
+    const first = await runOnnxJudge(store, {
+      dataset: 'tiny', modelDir: model, annotator: 'rm', provider: 'cpu', chunkPairs: 2, workerPath: await buildWorker(),
+      signal: controller.signal, onProgress: (p) => { if (p.done >= 2) controller.abort(); },
+    });
+    expect(first).toMatchObject({ scored: 2, cancelled: true });
+    const second = await runOnnxJudge(store, { dataset: 'tiny', modelDir: model, annotator: 'rm', provider: 'cpu', chunkPairs: 2, workerPath: await buildWorker() });
+    expect(second).toMatchObject({ scored: 3, alreadyScored: 2, cancelled: false });
+    const third = await runOnnxJudge(store, { dataset: 'tiny', modelDir: model, annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() });
+    expect(third).toMatchObject({ scored: 0, alreadyScored: 5 });
+    expect((await store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM preferences'))!.n).toBe(5);
+    await store.close();
+  });
+
+  it('refuses to resume an annotator with a different model', async () => {
+    const { store } = await setup();
+    await runOnnxJudge(store, { dataset: 'tiny', modelDir: writeTinyModel(), annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() });
+    await expect(runOnnxJudge(store, { dataset: 'tiny', modelDir: writeTinyModel({ maxLength: 3 }), annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() }))
+      .rejects.toThrow(UsageError);
+    await store.close();
+  });
+
+  it('bad model folders: one error naming the file, nothing written', async () => {
+    const { store } = await setup();
+    const before = await dumpDatabase(store);
+    const noTokenizer = writeTinyModel();
+    rmSync(join(noTokenizer, 'tokenizer.json'));
+    await expect(runOnnxJudge(store, { dataset: 'tiny', modelDir: noTokenizer, annotator: 'rm', workerPath: await buildWorker() }))
+      .rejects.toThrow(new RegExp(`${join(noTokenizer, 'tokenizer.json').replace(/[/.]/g, '\\$&')}: missing`));
+    const brokenOnnx = writeTinyModel();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(brokenOnnx, 'onnx', 'model.onnx'), 'not a model');
+    const err = await runOnnxJudge(store, { dataset: 'tiny', modelDir: brokenOnnx, annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() }).catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String(err.message)).toContain(join(brokenOnnx, 'onnx', 'model.onnx'));
+    const badJson = writeTinyModel();
+    writeFileSync(join(badJson, 'tokenizer_config.json'), '{"model_max_length": "long"}');
+    await expect(runOnnxJudge(store, { dataset: 'tiny', modelDir: badJson, annotator: 'rm', workerPath: await buildWorker() }))
+      .rejects.toThrow(InputError);
+    expect(await dumpDatabase(store)).toEqual(before);
+    expect(existsSync(noTokenizer)).toBe(true);
+    await store.close();
+  });
+});
