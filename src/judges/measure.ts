@@ -18,8 +18,9 @@ export function topWords(texts: string[], n: number): string[] {
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n).map(([w]) => w);
 }
 
-export function ensureTransformer(texts: string[], dir = TRANSFORMER_DIR): string {
-  if (!existsSync(join(dir, 'onnx', 'model.onnx'))) buildTransformerModel(dir, { ...TRANSFORMER, words: topWords(texts, 8000) });
+/** Builds the transformer into `dir` unless it is there; the vocabulary is the texts' 8000 most frequent words. */
+export function ensureTransformer(texts: string[], dir = TRANSFORMER_DIR, sizes: Partial<typeof TRANSFORMER> = {}): string {
+  if (!existsSync(join(dir, 'onnx', 'model.onnx'))) buildTransformerModel(dir, { ...TRANSFORMER, ...sizes, words: topWords(texts, 8000) });
   return dir;
 }
 

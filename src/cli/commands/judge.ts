@@ -25,16 +25,17 @@ function progressBar(unit: string): Progress {
       if (!bar) {
         bar = new cliProgress.SingleBar({
           stream: process.stderr,
-          format: `{bar} {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}`,
-          etaBuffer: 20,
+          format: `{bar} {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_text}`,
           hideCursor: true,
         }, cliProgress.Presets.shades_classic);
         startValue = done;
-        bar.start(total, done, { rate: '-' });
+        bar.start(total, done, { rate: '-', eta_text: '-' });
       }
       const secs = (Date.now() - t0) / 1000;
       bar.setTotal(total);
-      bar.update(done, { rate: secs > 0 ? ((done - startValue) / secs).toFixed(1) : '-' });
+      const rate = secs > 0 ? (done - startValue) / secs : 0;
+      const eta = rate > 0 ? Math.round((total - done) / rate) : undefined;
+      bar.update(done, { rate: rate > 0 ? rate.toFixed(1) : '-', eta_text: eta === undefined ? '-' : eta >= 3600 ? `${Math.floor(eta / 3600)}h${String(Math.floor((eta % 3600) / 60)).padStart(2, '0')}m` : eta >= 60 ? `${Math.floor(eta / 60)}m${String(eta % 60).padStart(2, '0')}s` : `${eta}s` });
     },
     stop() {
       bar?.stop();
