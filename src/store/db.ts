@@ -3,6 +3,7 @@ import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | null | Buffer;
 
+
 export class Database {
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
 

@@ -50,11 +50,11 @@ export const MIGRATIONS: readonly string[] = [
     provenance TEXT,
     created_at TEXT NOT NULL
   );
-  -- The current overall preference of an annotator on a pair; value NULL = missing.
+  -- The current overall preference of an annotator on a pair; value NULL = missing. Keyed by
+  -- (pair, annotator) without a rowid: one B-tree serves lookups by pair and keeps bulk imports cheap.
   CREATE TABLE preferences (
-    id INTEGER PRIMARY KEY,
-    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
     pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
     value INTEGER CHECK (value IN (-1, 0, 1)),
     score_y0 REAL,
     score_y1 REAL,
@@ -64,14 +64,12 @@ export const MIGRATIONS: readonly string[] = [
     flagged INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    UNIQUE (annotator_id, pair_id)
-  );
-  CREATE INDEX preferences_pair ON preferences (pair_id);
+    PRIMARY KEY (pair_id, annotator_id)
+  ) WITHOUT ROWID;
   -- Principle-specific preferences c_i(k), from a human's grid or a model acting as oracle.
   CREATE TABLE principle_preferences (
-    id INTEGER PRIMARY KEY,
-    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
     pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
     principle_id INTEGER NOT NULL REFERENCES principles(id) ON DELETE CASCADE,
     value INTEGER CHECK (value IN (-1, 0, 1)),
     prob_a REAL,
@@ -80,9 +78,8 @@ export const MIGRATIONS: readonly string[] = [
     shown_order INTEGER CHECK (shown_order IN (0, 1)),
     raw TEXT,
     created_at TEXT NOT NULL,
-    UNIQUE (annotator_id, pair_id, principle_id)
-  );
-  CREATE INDEX principle_preferences_pair ON principle_preferences (pair_id);
+    PRIMARY KEY (pair_id, annotator_id, principle_id)
+  ) WITHOUT ROWID;
   CREATE TABLE metric_runs (
     id INTEGER PRIMARY KEY,
     created_at TEXT NOT NULL,

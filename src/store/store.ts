@@ -18,7 +18,7 @@ export interface StoreInfo {
   annotators: { name: string; kind: AnnotatorKind; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
 }
 
-/** Rows per INSERT statement (one JSON parameter each). */
+/** Rows per INSERT statement. */
 const BATCH_ROWS = 2000;
 
 export function sha256(text: string | Buffer): string {
@@ -30,7 +30,6 @@ const json = (v: unknown): string | null => (v === undefined || v === null ? nul
 
 export class Store {
   private writeQueue: Promise<unknown> = Promise.resolve();
-  private readonly statements = new Map<string, Promise<import('./db').Statement>>();
 
   private constructor(readonly db: Database) {}
 
@@ -71,8 +70,6 @@ export class Store {
 
   async close(): Promise<void> {
     await this.writeQueue.catch(() => undefined);
-    for (const s of this.statements.values()) await (await s).finalize();
-    this.statements.clear();
     await this.db.close();
   }
 
@@ -100,26 +97,34 @@ export class Store {
 
   // ---- bulk inserts -------------------------------------------------------------------------
 
-  private statement(sql: string) {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
-  }
-
   /**
-   * Inserts rows; each batch of BATCH_ROWS travels as ONE JSON parameter expanded by SQLite's
-   * json_each. Binding values one by one through the sqlite3 binding costs microseconds each on the
-   * main thread and was the import bottleneck; JSON.stringify and SQLite's JSON reader are native.
+   * Inserts rows in batches of BATCH_ROWS. A batch travels as ONE JSON parameter expanded by SQLite's
+   * json_each, holding only the columns that vary within the batch; columns with one value across the
+   * batch (the dataset, the annotator, timestamps, NULLs) are bound once. Binding values one by one
+   * through the sqlite3 binding costs about a microsecond each on the main thread, and json_each reads
+   * each row once per selected column, so both are kept to what varies.
    */
   async insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore' = 'fail'): Promise<number> {
     if (rows.length === 0) return 0;
-    const sql = `INSERT ${conflict === 'ignore' ? 'OR IGNORE ' : ''}INTO ${table} (${columns.join(',')}) SELECT ${columns.map((_, i) => `value ->> ${i}`).join(',')} FROM json_each(?)`;
-    const stmt = await this.statement(sql);
+    const head = `INSERT ${conflict === 'ignore' ? 'OR IGNORE ' : ''}INTO ${table} (${columns.join(',')}) `;
     const pending: Promise<number>[] = [];
-    for (let i = 0; i < rows.length; i += BATCH_ROWS) pending.push(stmt.run([JSON.stringify(rows.slice(i, i + BATCH_ROWS))]));
+    for (let i = 0; i < rows.length; i += BATCH_ROWS) {
+      const batch = rows.slice(i, i + BATCH_ROWS);
+      const first = batch[0];
+      const constant = columns.map((_, c) => typeof first[c] !== 'object' || first[c] === null ? batch.every((r) => r[c] === first[c]) : false);
+      const varying = columns.map((_, c) => c).filter((c) => !constant[c]);
+      const params: SqlValue[] = [];
+      let k = 0;
+      const select = columns.map((_, c) => {
+        if (constant[c]) {
+          params.push(first[c]);
+          return `?${params.length + 1}`;
+        }
+        return `value ->> ${k++}`;
+      });
+      const json = JSON.stringify(varying.length === 1 ? batch.map((r) => [r[varying[0]]]) : batch.map((r) => varying.map((c) => r[c])));
+      pending.push(this.db.run(`${head}SELECT ${select.join(',')} FROM json_each(?1)`, [json, ...params]).then((r) => r.changes));
+    }
     const results = await Promise.allSettled(pending);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) throw failed.reason;
@@ -430,6 +435,16 @@ export class Store {
   async labelledCount(datasetId: number, annotatorId: number): Promise<number> {
     return (await this.db.get<{ n: number }>(
       'SELECT COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?', [datasetId, annotatorId]))!.n;
+  }
+
+  /**
+   * A stamp that changes whenever the database may have changed under what the workbench read
+   * ahead: PRAGMA data_version moves when another connection (another window, the CLI) commits,
+   * total_changes() when this connection writes (this window's judges, imports, labels).
+   */
+  async changeStamp(): Promise<string> {
+    const r = (await this.db.get<{ c: number; v: number }>('SELECT total_changes() AS c, data_version AS v FROM pragma_data_version'))!;
+    return `${r.v}:${r.c}`;
   }
 
   /** Per dataset: total pairs and, per human annotator, labelled pairs (for the tree view). */

@@ -39,6 +39,7 @@ export async function openTempStore(): Promise<{ store: Store; path: string }> {
 export async function dumpDatabase(store: Store): Promise<Record<string, unknown[]>> {
   const tables = await store.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
   const out: Record<string, unknown[]> = {};
-  for (const { name } of tables) out[name] = await store.db.all(`SELECT * FROM ${name} ORDER BY rowid`);
+  // Sorted in JS: some tables have no rowid (WITHOUT ROWID), and row order is not what is compared.
+  for (const { name } of tables) out[name] = (await store.db.all(`SELECT * FROM ${name}`)).map((r) => JSON.stringify(r)).sort();
   return out;
 }
