@@ -17,7 +17,7 @@ export async function importLabels(store: Store, opts: { file: string; dataset: 
   const list = await store.requirePrincipleList(opts.principles);
   const positions = new Map(list.principles.map((p, i) => [p.id, i]));
   const bySource = new Map<string, number>();
-  for (const p of await store.listPairs(dataset.id, 0, Number.MAX_SAFE_INTEGER)) bySource.set(p.sourceId, p.id);
+  for (const p of await store.pairSourceIds(dataset.id)) bySource.set(p.sourceId, p.idx);
   const rowIds = await store.pairRowIds(dataset.id);
   const overall: OverallPreference[] = [];
   const principle: PrinciplePreference[] = [];

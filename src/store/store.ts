@@ -202,6 +202,23 @@ export class Store {
     return rows.map((r) => ({ rowId: r.id, id: r.idx, sourceId: r.source_id, prompt: r.prompt, y0: r.y0, y1: r.y1, meta: r.meta ? JSON.parse(r.meta) : undefined }));
   }
 
+  /** Source id of every pair of a dataset, by pair index. */
+  async pairSourceIds(datasetId: number): Promise<{ idx: number; sourceId: string }[]> {
+    return this.db.all('SELECT idx, source_id AS sourceId FROM pairs WHERE dataset_id = ?', [datasetId]);
+  }
+
+  /** The pairs with these indices (any order; unknown indices are left out). */
+  async pairsByIndex(datasetId: number, indices: readonly number[]): Promise<Pair[]> {
+    const out: Pair[] = [];
+    for (let i = 0; i < indices.length; i += 500) {
+      const chunk = indices.slice(i, i + 500);
+      const rows = await this.db.all<{ idx: number; source_id: string; prompt: string; y0: string; y1: string; meta: string | null }>(
+        `SELECT idx, source_id, prompt, y0, y1, meta FROM pairs WHERE dataset_id = ? AND idx IN (${chunk.map(() => '?').join(',')})`, [datasetId, ...chunk]);
+      for (const r of rows) out.push({ id: r.idx, sourceId: r.source_id, prompt: r.prompt, y0: r.y0, y1: r.y1, meta: r.meta ? JSON.parse(r.meta) : undefined });
+    }
+    return out;
+  }
+
   // ---- principle lists ----------------------------------------------------------------------
 
   /**

@@ -70,27 +70,18 @@ function pairDataFromInput(loaded: LoadedAnalysis, metrics: MetricsDocument): Pa
   return { nPairs: input.nPairs, annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })), sources, annotatorSource };
 }
 
-/**
- * Source ids of all pairs (by array position) and the texts of the wanted positions. Two narrow queries
- * (ids only; texts only for the listed pairs) instead of paging every pair's texts.
- * TODO(store owner): a Store method for this; it reads store.db directly for now.
- */
+/** Source ids of all pairs (by array position) and the texts of the wanted positions only. */
 async function loadTexts(store: Store, dataset: string, pairIndex: readonly number[], wanted: Set<number>): Promise<{ sourceIds: string[]; texts: Map<number, PairText> }> {
   const ds = await store.requireDataset(dataset);
   const pos = new Map(pairIndex.map((idx, i) => [idx, i]));
   const sourceIds: string[] = new Array(pairIndex.length).fill('');
-  for (const r of await store.db.all<{ idx: number; source_id: string }>('SELECT idx, source_id FROM pairs WHERE dataset_id = ?', [ds.id])) {
+  for (const r of await store.pairSourceIds(ds.id)) {
     const p = pos.get(r.idx);
-    if (p !== undefined) sourceIds[p] = r.source_id;
+    if (p !== undefined) sourceIds[p] = r.sourceId;
   }
   const texts = new Map<number, PairText>();
   const want = [...wanted].map((p) => pairIndex[p]!).filter((x) => x !== undefined);
-  for (let i = 0; i < want.length; i += 200) {
-    const chunk = want.slice(i, i + 200);
-    const rows = await store.db.all<{ idx: number; source_id: string; prompt: string; y0: string; y1: string }>(
-      `SELECT idx, source_id, prompt, y0, y1 FROM pairs WHERE dataset_id = ? AND idx IN (${chunk.map(() => '?').join(',')})`, [ds.id, ...chunk]);
-    for (const r of rows) texts.set(pos.get(r.idx)!, { sourceId: r.source_id, prompt: r.prompt, y0: r.y0, y1: r.y1 });
-  }
+  for (const r of await store.pairsByIndex(ds.id, want)) texts.set(pos.get(r.id)!, { sourceId: r.sourceId, prompt: r.prompt, y0: r.y0, y1: r.y1 });
   return { sourceIds, texts };
 }
 
