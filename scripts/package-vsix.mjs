@@ -13,7 +13,7 @@ const out = resolve(root, process.env.VSIX_OUT || `${pkg.name}-${target}-${pkg.v
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 run(process.execPath, ['scripts/build.mjs']);
-run(process.execPath, [resolve(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--out', out, '--skip-license', '--allow-missing-repository', '--allow-star-activation']);
+run(process.execPath, [resolve(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--out', out, '--skip-license', '--allow-missing-repository', '--allow-star-activation', '--no-rewrite-relative-links']);
 const listing = execFileSync('unzip', ['-Z1', out], { encoding: 'utf8' }).split('\n');
 const natives = listing.filter((f) => /\.(node|so(\.\d+)*|dll|dylib)$/.test(f));
 const foreign = natives.filter((f) => /darwin|win32|arm64/.test(f));

@@ -99,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     status.text = `$(checklist) ${s.dataset.name}: ${p.labelled}/${p.total}`;
     status.tooltip = `${s.annotator.name} has labelled ${p.labelled} of ${p.total} pairs of ${s.dataset.name} (${s.list.name}@${s.list.version})`;
     status.show();
-    tree.refresh();
+    tree.refreshSoon();
   };
 
   /** Picks the principle list for a dataset: remembered, the only one, or asked. */
@@ -115,7 +115,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     return pick;
   };
 
-  const sessionFor = async (dataset: string | undefined, restoreIdx?: number): Promise<WorkbenchSession | undefined> => {
+  /** Asks what to label (dataset, identity, principle list); reads and writes nothing else. */
+  const chooseSession = async (dataset: string | undefined): Promise<{ store: Store; dataset: string; annotator: string; list: string } | undefined> => {
     const s = await deps.openStore();
     if (!dataset) {
       const ds = await s.datasetProgress();
@@ -133,10 +134,19 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     if (!annotator) return undefined;
     const list = await pickList(s, dataset);
     if (!list) return undefined;
-    const session = await WorkbenchSession.open(s, { dataset, annotator, principleList: list });
+    return { store: s, dataset, annotator, list };
+  };
+
+  const startSession = async (c: { store: Store; dataset: string; annotator: string; list: string }, restoreIdx?: number): Promise<WorkbenchSession> => {
+    const session = await WorkbenchSession.open(c.store, { dataset: c.dataset, annotator: c.annotator, principleList: c.list });
     await session.start(restoreIdx);
-    await context.workspaceState.update('lastDataset', dataset);
+    void context.workspaceState.update('lastDataset', c.dataset);
     return session;
+  };
+
+  const sessionFor = async (dataset: string | undefined, restoreIdx?: number): Promise<WorkbenchSession | undefined> => {
+    const c = await chooseSession(dataset);
+    return c && startSession(c, restoreIdx);
   };
 
   const panelHost = {
@@ -153,15 +163,25 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   };
 
   const openWorkbench = async (dataset?: string) => {
-    const session = await sessionFor(typeof dataset === 'string' ? dataset : undefined);
-    if (!session) return;
+    const choice = await chooseSession(typeof dataset === 'string' ? dataset : undefined);
+    if (!choice) return;
     if (WorkbenchPanel.current) {
+      const session = await startSession(choice);
       WorkbenchPanel.current.panel.reveal(vscode.ViewColumn.Active);
       await WorkbenchPanel.current.useSession(session);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(WORKBENCH_VIEW_TYPE, `Discretion: ${session.dataset.name}`, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    // The webview loads while the session opens (its first write, counts and first pair): the
+    // panel waits for the session when the webview says it is ready, and nothing waits twice.
+    const session = startSession(choice);
+    const panel = vscode.window.createWebviewPanel(WORKBENCH_VIEW_TYPE, `Discretion: ${choice.dataset}`, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
     new WorkbenchPanel(panel, context.extensionUri, panelHost, session);
+    try {
+      await session;
+    } catch (e) {
+      panel.dispose();
+      throw e;
+    }
   };
 
   const withPanel = (fn: (p: WorkbenchPanel) => Promise<void>) => async () => {

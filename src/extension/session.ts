@@ -10,11 +10,19 @@ import {
 
 const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
 
+interface PairInfo { pairIdx: number; rowId: number; sourceId: string; hadLabel: boolean }
+
 export class WorkbenchSession {
   private seq = 0;
   current: number | undefined;
   filter: QueueFilter = { kind: 'all' };
   private principleRowIds: number[] = [];
+  /** The pair the last card shown was built for (saves a lookup on submit). */
+  private shown: PairInfo | undefined;
+  /** This annotator's labelled count, kept up to date by submissions; recounted when `stamp` moves. */
+  private labelled: { n: number; stamp: string } | undefined;
+  /** The next card of the queue, read ahead while the annotator works on the current one. */
+  private ahead: { view: CardView; info: PairInfo; stamp: string } | undefined;
 
   private constructor(
     readonly store: Store,
@@ -27,7 +35,11 @@ export class WorkbenchSession {
   static async open(store: Store, opts: { dataset: string; annotator: string; principleList: string }): Promise<WorkbenchSession> {
     const dataset = await store.requireDataset(opts.dataset);
     const list = await store.requirePrincipleList(opts.principleList);
-    const annotator = await store.write(() => store.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
+    // Opening writes only when it has something to record: a new annotator, or a first workbench use.
+    const known = await store.getAnnotator(opts.annotator);
+    const annotator = known && known.kind === 'human' && known.provenance?.source === 'workbench'
+      ? known
+      : await store.write(() => store.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
     const s = new WorkbenchSession(store, dataset, annotator, list, await store.countPairs(dataset.id));
     s.principleRowIds = await store.principleRowIds(list.id);
     return s;
@@ -48,6 +60,7 @@ export class WorkbenchSession {
   async setFilter(filter: QueueFilter): Promise<number | undefined> {
     if (filter.kind === 'disagree') await this.store.requireAnnotator(filter.model);
     this.filter = filter;
+    this.ahead = undefined;
     const first = await this.queueStep(-1, 1);
     if (first !== undefined) this.current = first;
     return first;
@@ -80,13 +93,56 @@ export class WorkbenchSession {
     if (this.current !== undefined) await this.store.saveWorkbenchPosition(this.annotator.id, this.dataset.id, this.current);
   }
 
+  /**
+   * Labelled / total for this annotator. Counted once (a COUNT over the dataset's pairs), then kept
+   * up to date by submit(); recounted only when anything else wrote to the file (see changeStamp).
+   */
   async progress() {
-    return { labelled: await this.store.labelledCount(this.dataset.id, this.annotator.id), total: this.total };
+    const stamp = await this.store.changeStamp();
+    if (this.labelled?.stamp !== stamp) this.labelled = { n: await this.store.labelledCount(this.dataset.id, this.annotator.id), stamp };
+    return { labelled: this.labelled.n, total: this.total };
   }
 
   async card(): Promise<CardView | undefined> {
     if (this.current === undefined) return undefined;
-    const pair = await this.store.workbenchPair(this.dataset.id, this.current);
+    const built = await this.build(this.current);
+    if (!built) return undefined;
+    this.shown = built.info;
+    return { ...built.view, progress: await this.progress() };
+  }
+
+  /**
+   * Reads the card of the next pair in the queue ahead of time (call after a card is shown), so
+   * that after the next submission commits it can be shown without reading anything again.
+   */
+  async readAhead(): Promise<CardView | undefined> {
+    this.ahead = undefined;
+    if (this.current === undefined) return undefined;
+    const stamp = await this.store.changeStamp();
+    const idx = await this.queueStep(this.current, 1);
+    if (idx === undefined) return undefined;
+    const built = await this.build(idx);
+    if (!built) return undefined;
+    this.ahead = { ...built, stamp };
+    return built.view;
+  }
+
+  /**
+   * The card read ahead, when it is for the current pair and nothing has been written to the file
+   * since it was read (other than this session's own submission on another pair); else undefined.
+   */
+  async takeAhead(): Promise<CardView | undefined> {
+    const a = this.ahead;
+    this.ahead = undefined;
+    if (!a || a.view.pairIdx !== this.current || (await this.store.changeStamp()) !== a.stamp) return undefined;
+    this.shown = a.info;
+    const hasPrevious = this.filter.kind === 'all' ? true : (await this.queueStep(a.view.pairIdx, -1)) !== undefined;
+    return { ...a.view, seq: ++this.seq, progress: await this.progress(), filter: this.filterLabel(), hasPrevious };
+  }
+
+  /** Everything of the card of pair `idx` but the progress (read by the caller). */
+  private async build(idx: number): Promise<{ view: CardView; info: PairInfo } | undefined> {
+    const pair = await this.store.workbenchPair(this.dataset.id, idx);
     if (!pair) return undefined;
     const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
     const [a, b] = shownFirst === 0 ? [pair.y0, pair.y1] : [pair.y1, pair.y0];
@@ -109,7 +165,7 @@ export class WorkbenchSession {
     const models = own ? this.modelViews(prefs, own.value, shownFirst) : null;
     const previous = await this.queueStep(pair.id, -1);
     const next = await this.queueStep(pair.id, 1);
-    return {
+    const view: CardView = {
       seq: ++this.seq,
       dataset: this.dataset.name,
       annotator: this.annotator.name,
@@ -123,11 +179,12 @@ export class WorkbenchSession {
       principles: this.list.principles.map((p) => ({ short: p.short, text: p.text })),
       existing,
       models,
-      progress: await this.progress(),
+      progress: { labelled: 0, total: this.total },
       filter: this.filterLabel(),
       hasPrevious: previous !== undefined,
       hasNext: next !== undefined,
     };
+    return { view, info: { pairIdx: pair.id, rowId: pair.rowId, sourceId: pair.sourceId, hadLabel: own !== undefined } };
   }
 
   private modelViews(prefs: Awaited<ReturnType<Store['preferencesForPairs']>>, own: number | null, shownFirst: 0 | 1): ModelView[] {
@@ -143,8 +200,16 @@ export class WorkbenchSession {
   async submit(m: SubmitMessage): Promise<ModelView[]> {
     if (m.pairIdx !== this.current) throw new UsageError(`the submission is for pair ${m.pairIdx}, but the workbench is on pair ${this.current}; nothing was saved`);
     if (m.grid.length !== this.list.principles.length) throw new UsageError(`the principle grid has ${m.grid.length} rows, the list ${this.list.principles.length}; nothing was saved`);
-    const pair = await this.store.workbenchPair(this.dataset.id, m.pairIdx);
-    if (!pair) throw new UsageError(`pair ${m.pairIdx} is no longer in dataset "${this.dataset.name}"`);
+    // What was read before this write (the count, the card read ahead) stays exact only when nothing
+    // else has written since; this session's own write below touches only this pair.
+    const before = await this.store.changeStamp();
+    let pair: PairInfo | undefined = this.shown?.pairIdx === m.pairIdx ? this.shown : undefined;
+    if (!pair) {
+      const p = await this.store.workbenchPair(this.dataset.id, m.pairIdx);
+      if (!p) throw new UsageError(`pair ${m.pairIdx} is no longer in dataset "${this.dataset.name}"`);
+      pair = { pairIdx: p.id, rowId: p.rowId, sourceId: p.sourceId, hadLabel: true /* unknown: recount */ };
+      this.labelled = undefined;
+    }
     const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
     const value = choiceToValue(m.overall, shownFirst);
     await this.store.saveWorkbenchLabel(this.annotator.id, pair.rowId, {
@@ -155,6 +220,12 @@ export class WorkbenchSession {
       flagged: m.flagged,
       principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
     });
+    const after = await this.store.changeStamp();
+    if (this.labelled && this.labelled.stamp === before) this.labelled = { n: this.labelled.n + (pair.hadLabel ? 0 : 1), stamp: after };
+    else this.labelled = undefined;
+    if (this.ahead && this.ahead.stamp === before && this.ahead.info.pairIdx !== pair.pairIdx) this.ahead.stamp = after;
+    else this.ahead = undefined;
+    pair.hadLabel = true;
     const prefs = await this.store.preferencesForPairs([pair.rowId]);
     return this.modelViews(prefs, value, shownFirst);
   }
@@ -162,6 +233,8 @@ export class WorkbenchSession {
   /** Undo the latest submission; the workbench goes back to that pair. */
   async undo(): Promise<boolean> {
     const idx = await this.store.undoWorkbenchLabel(this.annotator.id, this.dataset.id);
+    this.ahead = undefined;
+    this.labelled = undefined;
     if (idx === undefined) return false;
     this.current = idx;
     return true;

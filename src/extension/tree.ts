@@ -15,8 +15,20 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
 
   constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel) {}
 
+  private soon: ReturnType<typeof setTimeout> | undefined;
+
   refresh(): void {
+    if (this.soon) clearTimeout(this.soon);
+    this.soon = undefined;
     this.emitter.fire(undefined);
+  }
+
+  /**
+   * Refreshes at most once a second while labels keep coming: the tree's counts scan every dataset,
+   * which is work the next card must not wait behind (one SQLite connection serves both).
+   */
+  refreshSoon(delayMs = 1000): void {
+    this.soon ??= setTimeout(() => this.refresh(), delayMs);
   }
 
   getTreeItem(n: Node): vscode.TreeItem {

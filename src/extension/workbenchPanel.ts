@@ -63,9 +63,11 @@ export class WorkbenchPanel {
   static current: WorkbenchPanel | undefined;
   session: WorkbenchSession | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** A card was shown; the status bar and tree are updated once the webview has painted it. */
+  private progressPending = false;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession) {
+  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
     WorkbenchPanel.current = this;
     panel.webview.options = webviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icons', 'discretion.svg');
@@ -109,15 +111,33 @@ export class WorkbenchPanel {
   private async show(): Promise<void> {
     const s = this.session;
     if (!s) return;
-    const card = await s.card();
+    // The card read ahead while the annotator worked on the previous one, when still exact; the
+    // submission it follows has already been committed (submit() returned before we got here).
+    const card = (await s.takeAhead()) ?? (await s.card());
     if (card) {
       this.post({ type: 'card', card });
-      this.panel.title = `Discretion: ${s.dataset.name}`;
+      const title = `Discretion: ${s.dataset.name}`;
+      if (this.panel.title !== title) this.panel.title = title;
       await s.savePosition();
+      // the status bar and tree follow when the webview reports the card painted (see 'painted'),
+      // so that VS Code's own UI updates do not compete with painting the card
+      this.progressPending = true;
+      setTimeout(() => this.flushProgress(), 1000); // cards shown without a key (open, Alt+N) report no paint
     } else {
       this.post({ type: 'done', dataset: s.dataset.name, message: s.filter.kind === 'all' ? 'No pairs to show.' : `No pairs in the queue "${s.filterLabel()}".`, progress: await s.progress() });
+      this.host.onProgress(s);
     }
-    this.host.onProgress(s);
+    if (card) {
+      const next = await s.readAhead();
+      // sent for the webview to prepare while idle; it is shown only when a later 'card' names it
+      if (next) this.post({ type: 'prefetch', card: next });
+    }
+  }
+
+  private flushProgress(): void {
+    if (!this.progressPending || !this.session) return;
+    this.progressPending = false;
+    this.host.onProgress(this.session);
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -129,7 +149,7 @@ export class WorkbenchPanel {
     const m = parsed.message;
     if (m.type === 'ready') {
       this.host.log.info(`workbench: webview ready (restore ${JSON.stringify(m.restore)})`);
-      if (!this.session) this.session = this.pendingSession ?? (await this.host.openSession(m.restore));
+      if (!this.session) this.session = (await this.pendingSession) ?? (await this.host.openSession(m.restore));
       this.pendingSession = undefined;
       if (!this.session) {
         this.post({ type: 'error', message: 'No dataset to label: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset".' });
@@ -141,6 +161,7 @@ export class WorkbenchPanel {
     }
     if (m.type === 'painted') {
       this.host.log.trace(`workbench: card ${m.seq} painted ${m.ms.toFixed(1)} ms after the key`);
+      this.flushProgress();
       return;
     }
     const s = this.session;

@@ -44,6 +44,8 @@ export interface CardView {
 
 export type HostToWebview =
   | { type: 'card'; card: CardView }
+  /** The next card of the queue, read ahead: the webview may prepare it, never shows it until a 'card' message carries it. */
+  | { type: 'prefetch'; card: CardView }
   | { type: 'reveal'; pairIdx: number; models: ModelView[] }
   | { type: 'done'; dataset: string; message: string; progress: { labelled: number; total: number } }
   | { type: 'error'; message: string }

@@ -4,6 +4,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
 import type { CardView, HostToWebview, WebviewToHost } from '../../src/shared/protocol';
+import { renderMarkdownCached } from './markdown';
 import { applyState, renderCard, renderModels } from './render';
 import { initialState, reduceKey, setGrid, type Effect, type UiState } from './state';
 
@@ -18,6 +19,9 @@ let card: CardView | null = null;
 let ui: UiState | null = null;
 let pendingSince: number | null = null;
 window.__discretionTimings = [];
+/** What was scrolled since the last card (a new card starts at the top; scroll events seen by capture). */
+const scrolled = new Set<Element | Document>();
+window.addEventListener('scroll', (e) => { if (e.target instanceof Element || e.target instanceof Document) scrolled.add(e.target); }, { passive: true, capture: true });
 
 const post = (m: WebviewToHost) => vscode.postMessage(m);
 
@@ -60,11 +64,13 @@ const handlers = {
   advance: () => ui && key('Enter'),
 };
 
-function key(k: string) {
+/** `at`: when the key was pressed (the event's timestamp), so the timing starts at the keystroke. */
+function key(k: string, at?: number) {
   if (!ui) return;
   const { state, effect } = reduceKey(ui, k);
   setUi(state);
   run(effect);
+  if (effect && effect.kind !== 'focusRationale' && at !== undefined && pendingSince !== null) pendingSince = Math.min(pendingSince, at);
 }
 
 function isTextEntry(e: Event): boolean {
@@ -87,7 +93,7 @@ window.addEventListener('keydown', (e) => {
   if (!handled) return;
   // Enter on a focused button other than the card's own controls behaves as the key map says.
   e.preventDefault();
-  key(e.key);
+  key(e.key, e.timeStamp);
 });
 
 function painted() {
@@ -115,9 +121,24 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       setUi(initialState(card));
       vscode.setState({ dataset: card.dataset, pairIdx: card.pairIdx });
       document.title = `Pair ${card.sourceId}`;
-      root.focus({ preventScroll: true });
-      window.scrollTo(0, 0);
+      // after every change to the card, so that at most one layout happens before the paint
+      if (document.activeElement !== root) root.focus({ preventScroll: true });
+      for (const t of scrolled) {
+        if (t instanceof Document) window.scrollTo(0, 0);
+        else t.scrollTop = 0;
+      }
+      scrolled.clear();
       painted();
+      break;
+    }
+    case 'prefetch': {
+      // The next card, read ahead by the host: render its Markdown once this card has painted, so
+      // that showing it later (when a 'card' message brings it, after the write) is only a swap.
+      const next = m.card;
+      requestAnimationFrame(() => setTimeout(() => {
+        renderMarkdownCached(next.responseA);
+        renderMarkdownCached(next.responseB);
+      }, 0));
       break;
     }
     case 'reveal':

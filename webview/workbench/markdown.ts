@@ -33,3 +33,21 @@ export function renderMarkdown(text: string): string {
   const html = marked.parse(text) as string;
   return DOMPurify.sanitize(html, { ALLOWED_TAGS, ALLOWED_ATTR: ['class', 'title', 'type', 'checked', 'disabled'], ALLOW_DATA_ATTR: false });
 }
+
+const cache = new Map<string, string>();
+const CACHE_ENTRIES = 16;
+
+/**
+ * renderMarkdown, remembered for the last few texts: the next card's responses are rendered while
+ * the annotator works (the host sends that card ahead), so showing it costs only the DOM swap.
+ * Same function, same sanitiser, same output: only the work is moved earlier.
+ */
+export function renderMarkdownCached(text: string): string {
+  let html = cache.get(text);
+  if (html === undefined) {
+    html = renderMarkdown(text);
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(text, html);
+  }
+  return html;
+}

@@ -1,6 +1,6 @@
 // DOM for the pair card. Dataset text only ever reaches the DOM through textContent or renderMarkdown.
 import type { CardView, GridChoice, ModelView, OverallChoice } from '../../src/shared/protocol';
-import { renderMarkdown } from './markdown';
+import { renderMarkdownCached } from './markdown';
 import { KEYMAP, OVERALL_LABEL, type UiState } from './state';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -26,35 +26,74 @@ function keyHint(k: string): HTMLElement {
   return el('kbd', { 'aria-hidden': 'true' }, k);
 }
 
-/** Builds the whole card for a new pair. */
+interface Built {
+  /** The principle list the grid rows were built for. */
+  key: string;
+  h: CardHandlers;
+  title: HTMLElement;
+  progress: HTMLElement;
+  convo: HTMLElement;
+  bodies: [HTMLElement, HTMLElement];
+  gridTitle: HTMLElement;
+  rationale: HTMLElement & { value: string };
+  models: HTMLElement;
+}
+const built = new WeakMap<HTMLElement, Built>();
+
+/**
+ * Shows a card. The card's structure (buttons, grid rows, rationale box, key map) is built once per
+ * principle list and reused; a new pair only swaps the texts, so the next card paints quickly.
+ */
 export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): void {
-  root.replaceChildren();
+  const key = JSON.stringify([card.principleList, card.principles]);
+  let b = built.get(root);
+  if (!b || b.key !== key || !root.contains(b.title)) {
+    b = buildCard(root, card, key, h);
+    built.set(root, b);
+  }
+  b.h = h;
   root.dataset.pairIdx = String(card.pairIdx);
   root.dataset.sourceId = card.sourceId;
   root.dataset.seq = String(card.seq);
+  b.title.textContent = `Pair ${card.sourceId}`;
+  b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator} · queue: ${card.filter}`;
+  b.convo.replaceChildren(...card.turns.map((t) => {
+    const turn = el('div', { class: `turn turn-${t.role}` });
+    turn.append(el('div', { class: 'turn-role' }, t.role === 'human' ? 'User' : t.role === 'assistant' ? 'Assistant' : 'Context'), el('div', { class: 'turn-text' }, t.text));
+    return turn;
+  }));
+  b.bodies[0].innerHTML = renderMarkdownCached(card.responseA);
+  b.bodies[1].innerHTML = renderMarkdownCached(card.responseB);
+  // (no scroll reset here: reading or writing scroll positions forces a layout before the card is
+  // complete; a response box starts at the top because its content is new, and main resets the page)
+  b.gridTitle.textContent = `Principles (${card.principleList}): which response does each favour?`;
+  b.rationale.value = card.existing?.rationale ?? '';
+  b.models.replaceChildren();
+  b.models.hidden = true;
+  if (card.models) renderModels(root, card.models, false);
+}
+
+/** Builds the card's structure (everything but the pair's texts). */
+function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandlers): Built {
+  root.replaceChildren();
+  const handlers = () => built.get(root)?.h ?? h;
 
   const header = el('header', { class: 'card-header' });
-  header.append(
-    el('h1', { id: 'card-title' }, `Pair ${card.sourceId}`),
-    el('span', { class: 'meta', id: 'progress', role: 'status', 'aria-live': 'polite' }, `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator} · queue: ${card.filter}`),
-  );
+  const title = el('h1', { id: 'card-title' });
+  const progress = el('span', { class: 'meta', id: 'progress', role: 'status', 'aria-live': 'polite' });
+  header.append(title, progress);
   root.append(header);
 
   const convo = el('section', { class: 'conversation', 'aria-label': 'Conversation' });
-  for (const t of card.turns) {
-    const turn = el('div', { class: `turn turn-${t.role}` });
-    turn.append(el('div', { class: 'turn-role' }, t.role === 'human' ? 'User' : t.role === 'assistant' ? 'Assistant' : 'Context'));
-    turn.append(el('div', { class: 'turn-text' }, t.text));
-    convo.append(turn);
-  }
   root.append(convo);
 
   const responses = el('section', { class: 'responses', 'aria-label': 'Responses' });
-  for (const [side, text] of [['A', card.responseA], ['B', card.responseB]] as const) {
+  const bodies: HTMLElement[] = [];
+  for (const side of ['A', 'B'] as const) {
     const box = el('article', { class: 'response', id: `response-${side}`, 'aria-labelledby': `response-${side}-title` });
     box.append(el('h2', { id: `response-${side}-title` }, `Response ${side}`));
     const body = el('div', { class: 'markdown', tabindex: '0', 'aria-label': `Response ${side} text` });
-    body.innerHTML = renderMarkdown(text);
+    bodies.push(body);
     box.append(body);
     responses.append(box);
   }
@@ -63,17 +102,18 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   const overall = el('section', { class: 'overall', 'aria-labelledby': 'overall-title' });
   overall.append(el('h2', { id: 'overall-title' }, 'Overall, which response is better?'));
   const group = el('div', { role: 'radiogroup', 'aria-labelledby': 'overall-title', class: 'choices' });
-  for (const [choice, key] of OVERALL_KEYS) {
-    const b = el('button', { type: 'button', role: 'radio', 'aria-checked': 'false', class: 'choice', 'data-overall': choice, 'aria-keyshortcuts': key, tabindex: '-1' });
-    b.append(keyHint(key), document.createTextNode(' ' + OVERALL_LABEL[choice]));
-    b.addEventListener('click', () => h.overall(choice));
+  for (const [choice, k] of OVERALL_KEYS) {
+    const b = el('button', { type: 'button', role: 'radio', 'aria-checked': 'false', class: 'choice', 'data-overall': choice, 'aria-keyshortcuts': k, tabindex: '-1' });
+    b.append(keyHint(k), document.createTextNode(' ' + OVERALL_LABEL[choice]));
+    b.addEventListener('click', () => handlers().overall(choice));
     group.append(b);
   }
   overall.append(group);
   root.append(overall);
 
   const gridSection = el('section', { class: 'grid', 'aria-labelledby': 'grid-title' });
-  gridSection.append(el('h2', { id: 'grid-title' }, `Principles (${card.principleList}): which response does each favour?`));
+  const gridTitle = el('h2', { id: 'grid-title' });
+  gridSection.append(gridTitle);
   const table = el('div', { class: 'grid-rows', role: 'group', 'aria-labelledby': 'grid-title' });
   card.principles.forEach((p, row) => {
     const r = el('div', { class: 'grid-row', 'data-row': String(row) });
@@ -82,10 +122,10 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
     summary.append(keyHint(row < 9 ? String(row + 1) : ' '), document.createTextNode(' ' + p.short));
     label.append(summary, el('p', { class: 'principle-text' }, p.text));
     const rg = el('div', { role: 'radiogroup', 'aria-label': `${p.short}: ${p.text}`, class: 'choices', id: `grid-row-${row}` });
-    for (const [value, key, name] of GRID_KEYS) {
+    for (const [value, k, name] of GRID_KEYS) {
       const b = el('button', { type: 'button', role: 'radio', 'aria-checked': 'false', class: 'choice small', 'data-grid': value, tabindex: '-1', 'aria-label': `${p.short}: ${name}` });
-      b.append(keyHint(key), document.createTextNode(' ' + name));
-      b.addEventListener('click', () => h.grid(row, value));
+      b.append(keyHint(k), document.createTextNode(' ' + name));
+      b.addEventListener('click', () => handlers().grid(row, value));
       rg.append(b);
     }
     r.append(label, rg);
@@ -102,10 +142,9 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   rationale.setAttribute('aria-labelledby', 'rationale-label');
   rationale.setAttribute('rows', '2');
   rationale.setAttribute('resize', 'vertical');
-  rationale.value = card.existing?.rationale ?? '';
   const flag = el('button', { type: 'button', class: 'choice', id: 'flag', role: 'switch', 'aria-checked': 'false', 'aria-keyshortcuts': 'F', tabindex: '-1' });
   flag.append(keyHint('F'), document.createTextNode(' Flag for review'));
-  flag.addEventListener('click', () => h.flag());
+  flag.addEventListener('click', () => handlers().flag());
   extra.append(rlabel, rationale, flag);
   root.append(extra);
 
@@ -114,17 +153,18 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   submit.id = 'submit';
   submit.setAttribute('aria-keyshortcuts', 'Enter');
   submit.append(document.createTextNode('Submit and next (Enter)'));
-  submit.addEventListener('click', () => h.submit());
+  submit.addEventListener('click', () => handlers().submit());
   const skip = document.createElement('vscode-button');
   skip.id = 'skip';
   skip.setAttribute('secondary', '');
   skip.setAttribute('aria-keyshortcuts', 'S');
   skip.append(document.createTextNode('Skip (S)'));
-  skip.addEventListener('click', () => h.skip());
+  skip.addEventListener('click', () => handlers().skip());
   actions.append(submit, skip, el('span', { class: 'keys-footer' }, 'Alt+N next · Alt+P previous · Alt+Z undo · ? all keys'), el('span', { id: 'notice', role: 'alert' }));
   root.append(actions);
 
-  root.append(el('section', { id: 'models', class: 'models', 'aria-live': 'polite', hidden: '' }));
+  const models = el('section', { id: 'models', class: 'models', 'aria-live': 'polite', hidden: '' });
+  root.append(models);
 
   const help = el('section', { id: 'help', class: 'help', 'aria-label': 'Keyboard shortcuts' });
   const dl = el('dl');
@@ -132,7 +172,7 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   help.append(el('h2', {}, 'Keys'), dl);
   root.append(help);
 
-  if (card.models) renderModels(root, card.models, false);
+  return { key, h, title, progress, convo, bodies: [bodies[0], bodies[1]], gridTitle, rationale, models };
 }
 
 export function renderModels(root: HTMLElement, models: ModelView[], awaitingAdvance: boolean): void {
