@@ -26,6 +26,10 @@ if [ -f "$SERVER" ] && [ -x "$NODE24" ]; then echo "e2e: host already installed 
 mkdir -p "$HOST_DIR/node24"
 [ -f "$HOST_DIR/package.json" ] || echo '{"name":"e2e-host","private":true}' > "$HOST_DIR/package.json"
 [ -f "$HOST_DIR/node24/package.json" ] || echo '{"name":"node24","private":true}' > "$HOST_DIR/node24/package.json"
+# Run under `npm test`, this script inherits the outer npm's npm_* environment; npm reads npm_config_* back as
+# configuration, so the outer user agent ("node/v20") would reach code-server's postinstall, which refuses
+# anything but Node 24. Start the host's installs from a clean npm environment.
+while IFS='=' read -r name _; do case "$name" in npm_*) unset "$name" 2>/dev/null || true ;; esac; done < <(env)
 export npm_config_yes=true   # node-pty's postinstall runs npx node-gyp
 (cd "$HOST_DIR/node24" && npm install --no-audit --no-fund --loglevel=error node@24.21.0)
 export PATH="$HOST_DIR/node24/node_modules/.bin:$PATH"

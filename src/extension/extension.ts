@@ -162,13 +162,19 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     onProgress: (s: WorkbenchSession) => void updateStatus(s).catch(() => undefined),
   };
 
-  const openWorkbench = async (dataset?: string) => {
+  /** `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
+  const openWorkbench = async (dataset?: string, pairIndex?: number) => {
     const choice = await chooseSession(typeof dataset === 'string' ? dataset : undefined);
     if (!choice) return;
+    const goTo = async () => {
+      const p = WorkbenchPanel.current;
+      if (p && typeof pairIndex === 'number') await p.enqueue(() => p.goTo(pairIndex));
+    };
     if (WorkbenchPanel.current) {
       const session = await startSession(choice);
       WorkbenchPanel.current.panel.reveal(vscode.ViewColumn.Active);
       await WorkbenchPanel.current.useSession(session);
+      await goTo();
       return;
     }
     // The webview loads while the session opens (its first write, counts and first pair): the
@@ -182,6 +188,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
       panel.dispose();
       throw e;
     }
+    await goTo();
   };
 
   const withPanel = (fn: (p: WorkbenchPanel) => Promise<void>) => async () => {

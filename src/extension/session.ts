@@ -88,6 +88,13 @@ export class WorkbenchSession {
     return true;
   }
 
+  /** Moves to pair `idx` of the dataset (a link from the dashboard); false when there is no such pair. */
+  async goTo(idx: number): Promise<boolean> {
+    if (!Number.isInteger(idx) || !(await this.store.workbenchPair(this.dataset.id, idx))) return false;
+    this.current = idx;
+    return true;
+  }
+
   /** Saves the current position (called after a card is shown). */
   async savePosition(): Promise<void> {
     if (this.current !== undefined) await this.store.saveWorkbenchPosition(this.annotator.id, this.dataset.id, this.current);

@@ -204,6 +204,16 @@ export class WorkbenchPanel {
     await this.show();
   }
 
+  async goTo(idx: number): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    if (!(await s.goTo(idx))) {
+      void vscode.window.setStatusBarMessage(`Discretion: dataset ${s.dataset.name} has no pair ${idx}`, 3000);
+      return;
+    }
+    await this.show();
+  }
+
   async undo(): Promise<void> {
     const s = this.session;
     if (!s) return;

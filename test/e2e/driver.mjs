@@ -48,3 +48,55 @@ export async function webviewFrame(page) {
   const handle = await page.frameLocator('iframe.webview.ready').locator('#active-frame').elementHandle({ timeout: 30_000 });
   return handle.contentFrame();
 }
+
+/**
+ * Answers the open quick pick: waits for it (by its title or placeholder, when given) to list a row
+ * with `choose`, types `choose` as the filter and accepts the focused row once it is that row.
+ */
+export async function quickPick(page, choose, { title, placeholder, timeout = 30_000 } = {}) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.waitFor({ state: 'visible', timeout });
+  if (title) await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout });
+  if (placeholder) await widget.locator(`.quick-input-box input[placeholder="${placeholder}"]`).waitFor({ timeout });
+  await widget.locator('.quick-input-list .monaco-list-row', { hasText: choose }).first().waitFor({ timeout });
+  await widget.locator('.quick-input-box input').first().fill(choose);
+  await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: choose }).waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The texts of the notification toasts now shown. */
+export async function notifications(page) {
+  return page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+}
+
+/**
+ * Waits until a notification whose text matches `re` is listed in the notification center (toasts
+ * hide after a while; the center keeps them), and returns the texts of all notifications there.
+ */
+export async function waitForNotification(page, re, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  const center = page.locator('.notifications-center .notification-list-item-message');
+  for (;;) {
+    await runCommand(page, 'Notifications: Show Notifications', { after: () => page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 5000 }) });
+    await page.waitForTimeout(300);
+    const texts = await center.allTextContents();
+    const hide = page.locator('.notifications-center .notifications-center-header .action-label[aria-label^="Hide Notifications"]').first();
+    if (await hide.count()) await hide.click().catch(() => undefined); else await page.keyboard.press('Escape');
+    await page.locator('.notifications-center').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    if (texts.some((t) => re.test(t))) return texts;
+    if (Date.now() > end) throw new Error(`no notification matching ${re}; the center lists ${JSON.stringify(texts)}`);
+    await page.waitForTimeout(1000);
+  }
+}
+
+/** The Frame of the dashboard webview's content (the one with #report and #compute), polled for. */
+export async function dashboardFrame(page, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.evaluate(() => !!document.getElementById('report') && !!document.getElementById('compute')).catch(() => false)) return f;
+    }
+    if (Date.now() > end) throw new Error('the dashboard webview did not load');
+    await page.waitForTimeout(250);
+  }
+}

@@ -1,23 +1,64 @@
-// Workspace settings for the e2e run, and the hostile dataset imported with the CLI (the sample
-// dataset is imported by the extension itself, from its bundled copy).
+// Workspace settings for the e2e run, and the database seeded with the CLI before the server starts:
+// the hostile dataset; the sample dataset and its principle list under the names the extension's
+// "Open Sample Dataset" uses (so it finds them and imports nothing), alice's and bilal's bundled
+// labels for it, generated labels of both on the hostile pairs plus a stored metric run of them (the
+// dashboard's first report: hostile text in its example pairs), a reward model trained on alice's
+// labels (named by discretion.judges.modelPath) and an empty folder for the dashboard's export.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const { E2E_WS: ws, E2E_DB: db, E2E_ROOT: root } = process.env;
-writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({
+const { E2E_WS: ws, E2E_DB: db, E2E_ROOT: root, E2E_STATE: state } = process.env;
+const bench = !!process.env.E2E_BENCH_PAIRS;
+const SAMPLE = 'safety-pairs-sample', LIST = 'demo-safety'; // = SAMPLE_DATASET, SAMPLE_LIST of src/extension/extension.ts
+const modelDir = join(state, 'rm-alice');
+const exportDir = join(state, 'export');
+const settings = {
   'discretion.databasePath': db,
   'discretion.annotator': 'e2e-annotator',
+  ...(bench ? {} : { 'discretion.judges.modelPath': modelDir }),
   'workbench.colorTheme': 'Default Dark Modern',
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'telemetry.telemetryLevel': 'off',
-}, null, 2));
+};
+writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));
 writeFileSync(join(ws, 'README.txt'), 'Discretion e2e workspace\n');
 const cli = join(root, 'bin', 'discretion.js');
-execFileSync(process.execPath, [cli, 'import', 'jsonl', join(root, 'test', 'fixtures', 'hostile', 'hostile-pairs.jsonl'), '--db', db, '--dataset', 'hostile-pairs',
-  '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'], { stdio: 'inherit' });
-if (process.env.E2E_BENCH_PAIRS) {
+const run = (...args) => execFileSync(process.execPath, [cli, ...args, '--db', db], { stdio: ['ignore', 'inherit', 'inherit'] });
+const quiet = (...args) => {
+  try { execFileSync(process.execPath, [cli, ...args, '--db', db], { stdio: 'pipe' }); } catch (e) { process.stderr.write(`${e.stdout ?? ''}${e.stderr ?? ''}`); throw e; }
+};
+const pairsArgs = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
+run('import', 'jsonl', join(root, 'test', 'fixtures', 'hostile', 'hostile-pairs.jsonl'), '--dataset', 'hostile-pairs', ...pairsArgs);
+run('import', 'principles', join(root, 'media', 'principles', 'demo-safety.yaml'), '--name', LIST);
+
+if (!bench) {
+  run('import', 'jsonl', join(root, 'media', 'sample', 'safety-pairs.jsonl'), '--dataset', SAMPLE, ...pairsArgs);
+  for (const who of ['alice', 'bilal']) run('import', 'labels', join(root, 'media', 'sample', `labels-${who}.jsonl`), '--dataset', SAMPLE, '--principles', LIST, '--annotator', who);
+  // hostile pairs: every principle picks the same side (consensus), alice overrules it on h06 and
+  // bilal on h01, h02, h05, so the report lists those pairs with their (hostile) texts
+  const principles = ['avoid-harm', 'honesty', 'helpfulness', 'privacy', 'respect-autonomy', 'avoid-moralising'];
+  for (const who of ['alice', 'bilal']) {
+    const lines = [];
+    for (let i = 1; i <= 6; i++) {
+      const side = i % 2 ? 'y0' : 'y1';
+      const overrule = who === 'alice' ? i === 6 : [1, 2, 5].includes(i);
+      lines.push(JSON.stringify({ pair: `h0${i}`, overall: overrule ? (side === 'y0' ? 'y1' : 'y0') : side,
+        principles: Object.fromEntries(principles.map((p) => [p, p === 'privacy' ? 'neither' : side])),
+        rationale: `<img src=x onerror="window.__pwned=1"> <script>window.__pwned=1</script> note ${i}` }));
+    }
+    const file = join(state, `hostile-labels-${who}.jsonl`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    run('import', 'labels', file, '--dataset', 'hostile-pairs', '--principles', LIST, '--annotator', who);
+  }
+  quiet('metrics', '--dataset', 'hostile-pairs', '--principles', LIST, '--principle-source', 'self', '--reference', 'alice', '--bootstrap', '20', '--da-bootstrap', '100');
+  quiet('train-rm', '--dataset', SAMPLE, '--annotator', 'alice', '--out', modelDir);
+  mkdirSync(exportDir, { recursive: true });
+  console.log(`e2e: seeded ${SAMPLE} (alice, bilal), hostile-pairs labels and metric run, reward model in ${modelDir}`);
+}
+
+if (bench) {
   // the benchmark's generated dataset
   const n = Number(process.env.E2E_BENCH_PAIRS);
   process.env.E2E_BENCH_FILE = join(process.env.E2E_STATE, 'bench.jsonl');
@@ -27,7 +68,5 @@ if (process.env.E2E_BENCH_PAIRS) {
       response_0: `**Answer ${i}/0.** ` + 'A careful, hedged response with some detail. '.repeat(8 + (i % 5)), response_1: `Answer ${i}/1:\n\n- point one\n- point two\n\n` + 'A direct response. '.repeat(10 + (i % 7)) }));
   }
   writeFileSync(process.env.E2E_BENCH_FILE, lines.join('\n') + '\n');
-  execFileSync(process.execPath, [cli, 'import', 'principles', join(root, 'media', 'principles', 'demo-safety.yaml'), '--db', db, '--name', 'demo-safety'], { stdio: 'inherit' });
-  execFileSync(process.execPath, [cli, 'import', 'jsonl', process.env.E2E_BENCH_FILE, '--db', db, '--dataset', 'bench-100k',
-    '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'], { stdio: 'inherit' });
+  run('import', 'jsonl', process.env.E2E_BENCH_FILE, '--dataset', 'bench-100k', ...pairsArgs);
 }

@@ -1,12 +1,12 @@
 // The end-to-end suite: a person labelling with the keyboard in a real VS Code, then the SQLite
 // file checked row by row; hostile pairs; screenshots in dark and light themes.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
-import { launch, openWorkbench, runCommand, webview, webviewFrame } from './driver.mjs';
+import { dashboardFrame, launch, notifications, openWorkbench, quickPick, runCommand, waitForNotification, webview, webviewFrame } from './driver.mjs';
 
-const { E2E_PORT: port, E2E_WS: ws, E2E_DB: db, E2E_ROOT: root } = process.env;
+const { E2E_PORT: port, E2E_WS: ws, E2E_DB: db, E2E_ROOT: root, E2E_STATE: state } = process.env;
 const out = join(root, 'test-results');
 mkdirSync(out, { recursive: true });
 const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`;
@@ -86,8 +86,9 @@ try {
   assert.deepEqual(pp, expected);
   const hist = await query('SELECT action, undone FROM label_history WHERE annotator_id = ? ORDER BY id', [annot[0].id]);
   assert.deepEqual(hist.map((h) => `${h.action}:${h.undone}`), ['submit:0', 'submit:0', 'submit:1', 'undo:0']);
-  const others = await query("SELECT COUNT(*) AS n FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE a.name <> 'e2e-annotator'");
-  assert.equal(others[0].n, 0);
+  // the only other preferences are the ones prepare.mjs imported (alice and bilal: 30 sample + 6 hostile pairs each)
+  const others = await query("SELECT a.name, COUNT(*) AS n FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE a.name <> 'e2e-annotator' GROUP BY a.name ORDER BY a.name");
+  assert.deepEqual(others.map((r) => `${r.name}:${r.n}`), ['alice:36', 'bilal:36']);
   lap('database holds exactly the expected rows');
 
   // reload: the serializer restores the panel on the same pair
@@ -105,9 +106,8 @@ try {
   // screenshots, dark then light
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(out, 'workbench-dark.png') });
-  writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify({
-    'discretion.databasePath': db, 'discretion.annotator': 'e2e-annotator', 'workbench.colorTheme': 'Default Light Modern', 'workbench.startupEditor': 'none',
-  }, null, 2));
+  const settingsFile = join(ws, '.vscode', 'settings.json');
+  writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(readFileSync(settingsFile, 'utf8')), 'workbench.colorTheme': 'Default Light Modern' }, null, 2));
   await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: 15_000 });
   await page.waitForTimeout(1000);
   await page.screenshot({ path: join(out, 'workbench-light.png') });
@@ -144,6 +144,145 @@ try {
   assert.deepEqual(dialogs, [], 'no dialogs opened');
   await page.screenshot({ path: join(out, 'workbench-hostile.png') });
   lap(`hostile pairs: nothing executed, text literal; external requests: ${[...external].length}`);
+
+  // ---- "Discretion: Show Dashboard" -------------------------------------------------------------
+  // console errors and uncaught exceptions of the webview frames (the workbench's own are only logged)
+  const webviewErrors = [], otherErrors = [], probes = [];
+  const isWebview = (u) => /\/webview\/|vscode-webview|fake\.html|dashboard\.js/.test(u ?? '');
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const where = m.location().url;
+    if (m.text() === 'e2e-console-probe') probes.push(where);
+    else (isWebview(where) ? webviewErrors : otherErrors).push(`${m.text().slice(0, 300)} @ ${where}`);
+  });
+  page.on('pageerror', (e) => (isWebview(e.stack) ? webviewErrors : otherErrors).push(`uncaught: ${e.message} @ ${(e.stack ?? '').split('\n')[1] ?? ''}`));
+  let dash;
+  await runCommand(page, 'Discretion: Show Dashboard', { after: async () => { dash = await dashboardFrame(page, 30_000); } });
+  const status = () => dash.locator('#status').textContent();
+  // on "ready" the dashboard shows the newest stored run: prepare.mjs's run of the hostile pairs
+  await dash.locator('#status', { hasText: /hostile-pairs: 2 annotators, run #\d+/ }).waitFor({ timeout: 60_000 });
+  // the listener does hear the dashboard frame (else "no console errors" below would prove nothing)
+  await dash.evaluate(() => console.error('e2e-console-probe'));
+  for (let i = 0; i < 50 && probes.length === 0; i++) await page.waitForTimeout(100);
+  assert.equal(probes.length, 1, 'console messages of the dashboard webview reach the driver');
+  const hostileRun = Number((await status()).match(/run #(\d+)/)[1]);
+  assert.equal(await dash.locator('#run').inputValue(), String(hostileRun), 'the run select shows the stored run');
+  const noActive = async (where) => {
+    assert.equal(await dash.evaluate(() => window.__pwned), undefined, `__pwned in the dashboard (${where})`);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await dash.locator('#report script, #report img, #report iframe, #report object, #report embed, #report [onerror], #report [onload], #report [onclick], #report a[href^="javascript"]').count(), 0, `no active elements in the report (${where})`);
+  };
+  await dash.locator('#report #sec-categories').waitFor({ timeout: 30_000 });
+  const hostileText = await dash.locator('#report').textContent();
+  assert.ok(hostileText.includes('<script>window.__pwned=1</script>'), 'hostile prompt shown as text in the report');
+  await noActive('hostile run');
+  lap(`dashboard open on stored run #${hostileRun} (hostile-pairs): text literal, nothing executed`);
+
+  // "Compute new…": dataset, principle list, principle source, reference, all from quick picks
+  await dash.locator('#compute').click();
+  await quickPick(page, 'safety-pairs-sample', { placeholder: 'Dataset' });
+  await quickPick(page, 'demo-safety', { placeholder: 'Principle list' });
+  await quickPick(page, 'self', { placeholder: 'Principle source' });
+  await quickPick(page, 'alice', { placeholder: 'Reference annotator (DD)' });
+  await dash.locator('#status', { hasText: /^safety-pairs-sample: \d+ annotators$/ }).waitFor({ timeout: 120_000 });
+  assert.equal(await dash.locator('#run').inputValue(), '', 'the run select no longer names the stored run');
+  const sec = dash.locator('#report #sec-categories');
+  await sec.waitFor({ timeout: 10_000 });
+  assert.equal((await sec.locator('h2').textContent()).trim(), 'Pair categories');
+  const charts = await dash.locator('#report svg.chart[data-chart]').evaluateAll((xs) => xs.map((x) => x.getAttribute('data-chart')));
+  assert.ok(charts.length >= 1, 'at least one chart');
+  const catChart = await sec.locator('svg.chart[data-chart]').first().getAttribute('data-chart');
+  assert.ok(await sec.locator(`svg.chart[data-chart="${catChart}"] rect, svg.chart[data-chart="${catChart}"] path`).count() > 0, 'the categories chart draws something');
+  const catRows = await sec.locator(`table[data-chart-table="${catChart}"] tbody tr`).allTextContents();
+  assert.ok(catRows.length >= 3 && /consensus/.test(catRows.join(' ')), `the categories chart's table has its rows (${catRows.length})`);
+  for (const id of charts) assert.equal(await dash.locator(`#report table[data-chart-table="${id}"]`).count(), 1, `chart ${id} has its table`);
+  const annotators = await dash.locator('#ps option').allTextContents();
+  for (const a of ['alice', 'bilal', 'e2e-annotator']) assert.ok(annotators.includes(a), `${a} in the heat-map select (${annotators})`);
+  await noActive('sample report');
+  assert.equal(await dash.locator('#status.error').count(), 0);
+  await page.waitForTimeout(300); // let the charts paint
+  await page.screenshot({ path: join(out, 'dashboard.png') });
+  lap(`dashboard computed the sample report: ${charts.length} charts (${charts.join(', ')}), each with its table`);
+
+  // "Export report": the web UI's folder dialog is VS Code's simple file dialog (a quick input
+  // with a path box). It first shows the state folder, then moves to the workspace folder: wait for
+  // that (its .vscode row), type the prepared (empty) export folder, wait until the list shows only
+  // its ".." row with nothing active (Enter on an active row would navigate), and accept.
+  const exportDir = join(state, 'export');
+  await dash.locator('#export').click();
+  const fileDialog = page.locator('.quick-input-widget');
+  const pathBox = fileDialog.locator('.quick-input-box input').first();
+  const dialogRows = fileDialog.locator('.quick-input-list .monaco-list-row');
+  await dialogRows.filter({ hasText: '.vscode' }).first().waitFor({ timeout: 30_000 });
+  assert.equal(await pathBox.inputValue(), ws + '/');
+  await pathBox.fill(exportDir + '/');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row')];
+    return rows.length === 1 && rows[0].textContent.trim() === '..' && !rows[0].classList.contains('focused');
+  }, null, { timeout: 30_000 });
+  assert.equal(await pathBox.inputValue(), exportDir + '/');
+  await page.keyboard.press('Enter');
+  await dash.locator('#status', { hasText: `Exported ${4 + charts.length} file(s) to ${exportDir}` }).waitFor({ timeout: 60_000 });
+  await waitForNotification(page, new RegExp(`Discretion report written to ${exportDir}`));
+  const exported = readdirSync(exportDir).sort();
+  assert.deepEqual(exported, ['charts', 'metrics.json', 'pairs.csv', 'report.html', 'report.md']);
+  assert.deepEqual(readdirSync(join(exportDir, 'charts')).sort(), charts.map((c) => `${c}.svg`).sort(), 'one SVG file a chart');
+  const exportedHtml = readFileSync(join(exportDir, 'report.html'), 'utf8');
+  assert.ok(exportedHtml.includes('Discretion report: safety-pairs-sample') && exportedHtml.includes('Pair categories'), 'report.html is the sample report');
+  const metricsJson = JSON.parse(readFileSync(join(exportDir, 'metrics.json'), 'utf8'));
+  assert.equal(JSON.stringify(metricsJson).includes('safety-pairs-sample'), true, 'metrics.json names the dataset');
+  lap(`dashboard export: ${exported.join(', ')}`);
+
+  // pick the stored run again from the select (loadRun)
+  await page.keyboard.press('Escape');
+  await dash.locator('#run').selectOption(String(hostileRun));
+  await dash.locator('#status', { hasText: `run #${hostileRun}` }).waitFor({ timeout: 30_000 });
+  await noActive('stored run picked again');
+  assert.deepEqual(dialogs, [], 'no dialogs opened');
+  assert.deepEqual(webviewErrors, [], 'no console errors in the webviews');
+  lap(`dashboard: stored run picked from the select; no webview console errors or exceptions (workbench errors meanwhile: ${JSON.stringify(otherErrors)})`);
+
+  // ---- "Discretion: Run Model Judgments..." with the reward model prepare.mjs trained ------------
+  const RM = 'rm-e2e-alice';
+  await runCommand(page, 'Discretion: Run Model Judgments', { after: () => quickPick(page, 'Reward model', { title: 'run model judgments', timeout: 10_000 }) });
+  await quickPick(page, 'safety-pairs-sample', { title: 'dataset to judge' });
+  const nameBox = page.locator('.quick-input-widget .quick-input-box input').first();
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: 'annotator name for these rewards' }).waitFor({ timeout: 30_000 });
+  assert.equal(await nameBox.inputValue(), 'rm-rm-alice', 'default name from the model folder');
+  await nameBox.fill(RM);
+  await page.keyboard.press('Enter');
+  // the database is the evidence: wait until every pair has the reward model's preference (toasts
+  // are only read to stop early on an error)
+  const countScored = async () => (await query(`SELECT COUNT(*) AS n FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id
+    JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id
+    WHERE a.name = ? AND d.name = 'safety-pairs-sample' AND pr.score_y0 IS NOT NULL AND pr.score_y1 IS NOT NULL`, [RM]))[0].n;
+  const end = Date.now() + 180_000;
+  for (;;) {
+    const err = (await notifications(page)).find((t) => /^Discretion: (?!scored|cancelled)/.test(t.trim()) && !/^Discretion: Scoring/.test(t.trim()));
+    if (err) throw new Error(`Run Model Judgments failed: ${err}`);
+    if ((await countScored()) === 30) break;
+    if (Date.now() > end) throw new Error(`Run Model Judgments: ${await countScored()} of 30 pairs scored after 180 s; notifications: ${JSON.stringify(await notifications(page))}`);
+    await page.waitForTimeout(500);
+  }
+  const texts = await waitForNotification(page, new RegExp(`scored 30 pairs as "${RM}"`));
+  const scoredText = texts.find((t) => t.includes(`as "${RM}"`));
+  assert.ok(!texts.some((t) => /^Discretion.*error/i.test(t.trim())), `no error notifications: ${JSON.stringify(texts)}`);
+  const [rm] = await query("SELECT id, kind FROM annotators WHERE name = ?", [RM]);
+  assert.equal(rm?.kind, 'reward-model');
+  const rows = await query(`SELECT p.source_id AS sid, pr.value, pr.score_y0 AS s0, pr.score_y1 AS s1, al.value AS alice
+    FROM pairs p JOIN datasets d ON d.id = p.dataset_id
+    LEFT JOIN preferences pr ON pr.pair_id = p.id AND pr.annotator_id = ?
+    LEFT JOIN preferences al ON al.pair_id = p.id AND al.annotator_id = (SELECT id FROM annotators WHERE name = 'alice')
+    WHERE d.name = 'safety-pairs-sample' ORDER BY p.idx`, [rm.id]);
+  assert.equal(rows.length, 30);
+  for (const r of rows) {
+    assert.ok(Number.isFinite(r.s0) && Number.isFinite(r.s1), `scores stored for ${r.sid}`);
+    assert.equal(r.value, r.s1 === r.s0 ? null : r.s1 > r.s0 ? 1 : -1, `preference of ${r.sid} follows its scores`);
+  }
+  const decided = rows.filter((r) => r.alice === 1 || r.alice === -1);
+  const agree = decided.filter((r) => r.value === r.alice).length / decided.length;
+  assert.ok(agree >= 0.75, `the model trained on alice agrees with her (${agree.toFixed(2)})`);
+  lap(`model judgments: 30/30 pairs scored as ${RM}; agreement with alice ${agree.toFixed(2)} (${scoredText.trim()})`);
   ok = true;
 } catch (e) {
   console.error('E2E FAILED:', e?.stack ?? e);

@@ -34,7 +34,7 @@ window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     options(runSel, [{ value: '', label: m.runs.length ? '(choose a run)' : '(no stored runs)' }, ...m.runs.map((r) => ({ value: String(r.id), label: r.label }))], m.current === null ? '' : String(m.current));
   } else if (m.type === 'model') {
     model = m.model;
-    if (m.run !== null) runSel.value = String(m.run);
+    runSel.value = m.run !== null ? String(m.run) : ''; // a report computed now is no stored run
     options(psSel, model.metrics.annotators.map((a) => ({ value: a.name, label: a.name })), model.psAnnotator);
     render();
     setStatus(`${model.provenance.dataset.name}: ${model.metrics.annotators.length} annotators${m.run !== null ? `, run #${m.run}` : ''}`);
