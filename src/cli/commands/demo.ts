@@ -62,7 +62,8 @@ export function registerDemoCommand(program: Command): void {
           say('');
           const pooled = r.categories.pooled_over ? ` (pair x annotator, pooled over ${r.categories.pooled_over.join(' and ')})` : ' pairs';
           say(`principle source "${source}": ${r.categories.consensus} consensus, ${r.categories.conflict} conflict, ${r.categories.indifference} indifference${pooled}`);
-          say(table(['annotator', 'kind', 'DA (overrode a consensus)', 'DD vs alice'], r.annotators.map((a) => [a.name, a.kind, a.da === null ? `– (${a.da_reason ?? 'undefined'})` : `${pct(a.da)} of ${a.da_n}`, a.dd_point === null ? `– (${a.dd_reason ?? 'undefined'})` : a.dd_point.toFixed(3)])));
+          say(table(['annotator', 'kind', 'DA (overrode a consensus)', 'DD vs alice'], r.annotators.map((a) => [a.name, a.kind, a.da === null ? '–' : `${pct(a.da)} of ${a.da_n}`, a.dd_point === null ? '–' : a.dd_point.toFixed(3)])));
+          for (const a of r.annotators) if (a.da === null || a.dd_point === null) say(`  – ${a.name}: ${a.da_reason ?? a.dd_reason ?? 'undefined'}`);
         }
         say('');
         say(`report: ${join(out, 'report.html')} (also report.md, metrics.json, pairs.csv; the "self" report in ${join(out, 'principle-source-self')})`);
