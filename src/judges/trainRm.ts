@@ -2,6 +2,7 @@
 // annotator's overall preferences, seeded and deterministic, holds out a split, reports pairwise
 // accuracy there, and writes the model folder in the Hugging Face layout the ONNX runner executes.
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { Rng } from '../core/metrics/prng';
 import { dirname, join, resolve, basename } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../core/errors';
@@ -37,16 +38,10 @@ export interface TrainResult {
   skipped_pairs: number;
 }
 
-/** mulberry32: a small, seedable PRNG (same sequence on every platform). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded uniform [0, 1) source: the project's one PRNG (src/core/metrics/prng.ts), on its own stream. */
+export function rng(seed: number, stream = 'reward-model'): () => number {
+  const r = new Rng(seed, stream);
+  return () => r.uniform();
 }
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
