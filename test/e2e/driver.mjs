@@ -64,6 +64,28 @@ export async function quickPick(page, choose, { title, placeholder, timeout = 30
   await page.keyboard.press('Enter');
 }
 
+/**
+ * Answers the open input box whose title matches `title` (text or RegExp): waits for it, checks the
+ * title also contains `expect` when given, types `value` and accepts. Returns the value it offered.
+ */
+export async function inputBox(page, title, value, { expect, timeout = 30_000 } = {}) {
+  const widget = page.locator('.quick-input-widget');
+  const heading = widget.locator('.quick-input-title', { hasText: title });
+  await heading.waitFor({ timeout });
+  if (expect) {
+    const text = await heading.textContent();
+    if (!text.includes(expect)) throw new Error(`expected the input box "${expect}", got "${text}"`);
+  }
+  const input = widget.locator('.quick-input-box input').first();
+  await input.waitFor({ state: 'visible', timeout });
+  const offered = await input.inputValue();
+  await input.fill(value);
+  if ((await input.inputValue()) !== value) throw new Error(`the input box "${await heading.textContent()}" did not take the value`);
+  await page.keyboard.press('Enter');
+  await heading.waitFor({ state: 'hidden', timeout });
+  return offered;
+}
+
 /** The texts of the notification toasts now shown. */
 export async function notifications(page) {
   return page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
