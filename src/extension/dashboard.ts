@@ -1,7 +1,7 @@
 // "Discretion: Show Dashboard": a webview that renders the report model with the same chart and section
 // code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with an
 // "Export report" action. Every message from the webview is validated (parseDashboardMessage) on the host.
-import { randomBytes } from 'node:crypto';
+import { newNonce, webviewCsp } from './webviewSecurity';
 import * as vscode from 'vscode';
 import pkg from '../../package.json';
 import { isUserFacingError } from '../core/errors';
@@ -23,19 +23,9 @@ select { color: var(--vscode-dropdown-foreground); background: var(--vscode-drop
 `;
 
 export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64');
+  const nonce = newNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src 'nonce-${nonce}'`,
-    "img-src data:",
-    "font-src 'none'",
-    "connect-src 'none'",
-    "form-action 'none'",
-    "base-uri 'none'",
-    "frame-src 'none'",
-  ].join('; ');
+  const csp = webviewCsp(nonce, { script: true, img: 'data:' });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -1,6 +1,7 @@
 // Read-only preview of a .jsonl dataset ("Reopen Editor With..."; priority "option", so JSONL
 // still opens as text by default). No scripts at all: every value is HTML-escaped.
-import { randomBytes } from 'node:crypto';
+import { escapeHtml as esc } from '../core/report/escape';
+import { newNonce, webviewCsp } from './webviewSecurity';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
@@ -8,7 +9,6 @@ import * as vscode from 'vscode';
 const MAX_ROWS = 200;
 const MAX_CELL = 400;
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const cell = (v: unknown) => {
   const s = typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
   return esc(s.length > MAX_CELL ? s.slice(0, MAX_CELL) + '…' : s);
@@ -40,8 +40,8 @@ export class JsonlPreviewProvider implements vscode.CustomReadonlyEditorProvider
         rows.push(`<tr><td>${total}</td><td colspan="${Math.max(keys.length, 1)}"><em>not a JSON object</em></td></tr>`);
       }
     }
-    const nonce = randomBytes(16).toString('base64');
-    const csp = `default-src 'none'; style-src 'nonce-${nonce}'`;
+    const nonce = newNonce();
+    const csp = webviewCsp(nonce, {});
     panel.webview.html = `<!DOCTYPE html><html><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <style nonce="${nonce}">body{font-family:var(--vscode-font-family);color:var(--vscode-foreground)}table{border-collapse:collapse}td,th{border:1px solid var(--vscode-panel-border);padding:2px 6px;vertical-align:top;white-space:pre-wrap;max-width:40ch;overflow-wrap:anywhere}</style></head>
 <body><h1>${esc(document.uri.path.split('/').pop() ?? '')}</h1><p>${total} records${bad ? `, ${bad} not JSON objects` : ''}; showing the first ${Math.min(total, MAX_ROWS)}. Read-only: run "Discretion: Import Dataset..." to label it.</p>

@@ -1,6 +1,6 @@
 // The workbench webview panel: strict CSP with a fresh nonce per render, local resources limited to
 // dist/webview, every incoming message validated before anything runs.
-import { randomBytes } from 'node:crypto';
+import { newNonce, webviewCsp } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { isUserFacingError } from '../core/errors';
 import { type HostToWebview, parseWebviewMessage } from '../shared/protocol';
@@ -19,20 +19,10 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64');
+  const nonce = newNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'workbench.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'workbench.css'));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    "img-src 'none'",
-    "connect-src 'none'",
-    "form-action 'none'",
-    "base-uri 'none'",
-    "frame-src 'none'",
-  ].join('; ');
+  const csp = webviewCsp(nonce, { script: true, style: webview.cspSource, font: webview.cspSource });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -4,9 +4,9 @@
 import DOMPurify from 'dompurify';
 import { Marked, type Tokens } from 'marked';
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+import { escapeHtml } from '../../src/core/report/escape';
+
+export { escapeHtml };
 
 const marked = new Marked({
   gfm: true,
