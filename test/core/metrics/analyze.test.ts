@@ -15,21 +15,9 @@ import {
   principlePriority,
   type DiscretionInput,
 } from '../../../src/core/metrics';
-import { HAND_A, HAND_B, HAND_C, HAND_N, HAND_PRINCIPLES } from './fixtures';
+import { HAND_A, HAND_B, HAND_C, HAND_N, handCaseInput } from './fixtures';
 
-const base = (): DiscretionInput => ({
-  principles: HAND_PRINCIPLES,
-  nPairs: HAND_N,
-  annotators: [
-    { name: 'a', kind: 'llm-judge', overall: HAND_A },
-    { name: 'b', kind: 'human', overall: HAND_B },
-  ],
-  principleSource: { kind: 'oracle', name: 'hand', matrix: HAND_C },
-  reference: 'b',
-  bootstrap: 0,
-  daBootstrap: 0,
-  agreementBootstrap: 0,
-});
+const base = (): DiscretionInput => handCaseInput();
 
 describe('majorityPrinciples', () => {
   it('per cell: sign of the sum of non-zero labels; 0 on a tie or when nobody labelled (hand-computed)', () => {

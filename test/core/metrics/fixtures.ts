@@ -1,5 +1,6 @@
 // The hand-checkable case of spec section 9 (../shared/spec/discretion-metrics.md), encoded as typed arrays.
 // Pairs are 0-based here (spec pair 1 = index 0). "." = 0; b's "missing" is 0 too (both are "no preference").
+import type { DiscretionInput } from '../../../src/core/metrics';
 
 export const HAND_M = 4;
 export const HAND_N = 8;
@@ -38,4 +39,21 @@ export function handCaseX(): number {
     else hi = mid;
   }
   return (lo + hi) / 2;
+}
+
+/** analyzeDiscretion's input for the hand case: oracle c, annotators a and b, reference b, no bootstraps. */
+export function handCaseInput(): DiscretionInput {
+  return {
+    principles: HAND_PRINCIPLES,
+    nPairs: HAND_N,
+    annotators: [
+      { name: 'a', kind: 'llm-judge', overall: HAND_A },
+      { name: 'b', kind: 'human', overall: HAND_B },
+    ],
+    principleSource: { kind: 'oracle', name: 'hand', matrix: HAND_C },
+    reference: 'b',
+    bootstrap: 0,
+    daBootstrap: 0,
+    agreementBootstrap: 0,
+  };
 }

@@ -18,7 +18,7 @@ import {
   supremacyFromWins,
   truncateRanks,
 } from '../../../src/core/metrics';
-import { HAND_A, HAND_B, HAND_C, HAND_M, HAND_N, HAND_PRINCIPLES, handCaseX } from './fixtures';
+import { HAND_A, HAND_B, HAND_C, HAND_M, HAND_N, handCaseInput, handCaseX } from './fixtures';
 
 const m = HAND_M;
 const cats = categorizePairs(HAND_C, HAND_N, m);
@@ -113,19 +113,7 @@ describe('spec section 9: hand case', () => {
   });
 
   it('analyzeDiscretion reproduces every value of the hand case in its JSON', () => {
-    const res = analyzeDiscretion({
-      principles: HAND_PRINCIPLES,
-      nPairs: HAND_N,
-      annotators: [
-        { name: 'a', kind: 'llm-judge', overall: HAND_A },
-        { name: 'b', kind: 'human', overall: HAND_B },
-      ],
-      principleSource: { kind: 'oracle', name: 'hand', matrix: HAND_C },
-      reference: 'b',
-      bootstrap: 0,
-      daBootstrap: 0,
-      agreementBootstrap: 0,
-    });
+    const res = analyzeDiscretion(handCaseInput());
     expect(res.categories).toMatchObject({ n: 8, consensus: 3, conflict: 4, indifference: 1 });
     const [a, b] = res.annotators;
     expect(a!.da).toBeCloseTo(1 / 3, 15);
