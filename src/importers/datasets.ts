@@ -56,6 +56,8 @@ function converter(opts: DatasetImportOptions): { annotators: string[]; convert:
   }
 }
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export async function importDataset(store: Store, opts: DatasetImportOptions): Promise<ImportSummary> {
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
   const { annotators, convert } = converter(opts);
@@ -93,12 +95,46 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
       }
       counts.pairs += batch.length - rejected.size;
     };
-    // Parsing the next batch overlaps SQLite writing the previous one (one batch in flight).
-    let inFlight: Promise<void> = Promise.resolve();
+    /**
+     * With --on-error fail, a batch's pair and preference statements are queued together (SQLite runs
+     * them in order on its own thread) and up to two batches are queued while the next is parsed, so
+     * SQLite never waits for the parser. A duplicate id then fails the whole import anyway, so its
+     * preference rows (which would break the foreign key) need not be held back; the duplicate is
+     * what gets reported.
+     */
+    const writeBatchQueued = async (batch: Converted[]) => {
+      const rowIds = batch.map(() => nextRowId++);
+      const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
+      const pairsWritten = store.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
+      const prefsWritten: Promise<void>[] = [];
+      let nPrefs = 0;
+      for (const [name, id] of annotatorIds) {
+        const prefs: OverallPreference[] = [];
+        for (const c of batch) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
+        prefsWritten.push(store.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
+        nPrefs += prefs.length;
+      }
+      const [pairs, ...rest] = await Promise.allSettled([pairsWritten, ...prefsWritten]);
+      if (pairs.status === 'rejected') throw pairs.reason;
+      const d = pairs.value[0];
+      if (d) throw new InputError(opts.file, lineOf(d.pair.id), opts.mapping?.id ?? 'id', `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`);
+      const failed = rest.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) throw failed.reason;
+      counts.pairs += batch.length;
+      counts.preferences += nPrefs;
+    };
+    const inFlight: Promise<void>[] = [];
     const enqueue = async (batch: Converted[]) => {
-      await inFlight;
-      inFlight = writeBatch(batch);
-      inFlight.catch(() => undefined);
+      if (policy.onError === 'skip') {
+        // Skipped duplicates must not get preference rows: write one batch at a time.
+        await Promise.all(inFlight.splice(0));
+        await writeBatch(batch);
+        return;
+      }
+      while (inFlight.length >= 2) await inFlight.shift();
+      const p = writeBatchQueued(batch);
+      p.catch(() => undefined);
+      inFlight.push(p);
     };
 
     if (opts.format === 'csv') {
@@ -117,7 +153,11 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
     } else {
       for await (const lines of readLineBatches(opts.file)) {
         const converted: Converted[] = [];
-        for (const { line, text } of lines) {
+        for (let k = 0; k < lines.length; k++) {
+          // The sqlite3 binding moves each queued statement through its steps with callbacks on this
+          // thread: yield often, or SQLite waits for the parser and the two never overlap.
+          if (k % 250 === 249) await yieldToEventLoop();
+          const { line, text } = lines[k];
           if (text.trim() === '') continue; // blank lines carry no record; pair ids stay line numbers
           const ctx = { file: opts.file, line, index: line - 1 };
           const c = policy.attempt(() => convert(ctx, parseJsonLine(ctx, text)));
@@ -126,7 +166,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         if (converted.length > 0) await enqueue(converted);
       }
     }
-    await inFlight;
+    for (const p of inFlight.splice(0)) await p;
     if (counts.pairs === 0) {
       throw new InputError(opts.file, null, null, policy.skipped.length ? `no valid records (${policy.skipped.length} skipped; first: ${policy.skipped[0].message})` : 'the file holds no records (it is empty)');
     }

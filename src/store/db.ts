@@ -10,7 +10,13 @@ export class Database {
   static open(path: string, mode: 'readwrite' | 'readonly' = 'readwrite'): Promise<Database> {
     const flags = mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(path, flags, (err) => (err ? reject(err) : resolve(new Database(db, path))));
+      const db = new sqlite3.Database(path, flags, (err) => {
+        if (err) return reject(err);
+        // Serialized mode: queued statements run in the order they were queued (the binding may
+        // otherwise reorder them), so a writer can queue dependent statements without awaiting each.
+        db.serialize();
+        resolve(new Database(db, path));
+      });
     });
   }
 
