@@ -31,7 +31,8 @@ export async function runCommand(page, title, { after } = {}) {
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input').first();
     try { await input.waitFor({ state: 'visible', timeout: 5000 }); } catch { continue; }
-    await input.fill('>' + title);
+    // The palette can close under us (a notification or a finished quick pick takes focus): retry.
+    try { await input.fill('>' + title, { timeout: 5000 }); } catch { await page.waitForTimeout(1000); continue; }
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     try { await row.waitFor({ timeout: 8000 }); } catch { await page.waitForTimeout(1500); continue; }
     await page.keyboard.press('Enter');
