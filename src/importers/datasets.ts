@@ -74,65 +74,45 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
     /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
     let lineOf = (idx: number) => idx + 1;
 
-    const writeBatch = async (batch: Converted[]) => {
-      const rowIds = batch.map(() => nextRowId++);
-      const duplicates = await store.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
-      const rejected = new Set<number>();
-      for (const d of duplicates) {
-        const field = opts.mapping?.id ?? 'id';
-        const err = new InputError(opts.file, lineOf(d.pair.id), field, `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`);
-        policy.attempt(() => {
-          throw err;
-        });
-        rejected.add(d.pair.id);
-      }
-      const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
-      for (const [name, id] of annotatorIds) {
-        const prefs: OverallPreference[] = [];
-        for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
-        await store.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!);
-        counts.preferences += prefs.length;
-      }
-      counts.pairs += batch.length - rejected.size;
-    };
     /**
-     * With --on-error fail, a batch's pair and preference statements are queued together (SQLite runs
-     * them in order on its own thread) and up to two batches are queued while the next is parsed, so
-     * SQLite never waits for the parser. A duplicate id then fails the whole import anyway, so its
-     * preference rows (which would break the foreign key) need not be held back; the duplicate is
-     * what gets reported.
+     * Writes one batch. Its pair and preference statements are queued together (serialized sqlite3 mode
+     * runs them in order on SQLite's thread) and up to two batches are queued while the next is parsed,
+     * so SQLite never waits for the parser. With --on-error skip a duplicate id is skipped, so the pairs
+     * must be in before the preferences of the others are built; with fail, a duplicate fails the whole
+     * import (its preference row breaking the foreign key does not matter: the duplicate is reported).
      */
-    const writeBatchQueued = async (batch: Converted[]) => {
+    const writeBatch = async (batch: Converted[]) => {
       const rowIds = batch.map(() => nextRowId++);
       const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
       const pairsWritten = store.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
+      const rejected = new Set<number>();
+      const duplicate = (d: { pair: Pair; firstIdx: number }) => {
+        policy.attempt(() => {
+          throw new InputError(opts.file, lineOf(d.pair.id), opts.mapping?.id ?? 'id', `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`);
+        });
+        rejected.add(d.pair.id);
+      };
+      if (policy.onError === 'skip') for (const d of await pairsWritten) duplicate(d);
       const prefsWritten: Promise<void>[] = [];
       let nPrefs = 0;
       for (const [name, id] of annotatorIds) {
         const prefs: OverallPreference[] = [];
-        for (const c of batch) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
+        for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
         prefsWritten.push(store.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
         nPrefs += prefs.length;
       }
       const [pairs, ...rest] = await Promise.allSettled([pairsWritten, ...prefsWritten]);
       if (pairs.status === 'rejected') throw pairs.reason;
-      const d = pairs.value[0];
-      if (d) throw new InputError(opts.file, lineOf(d.pair.id), opts.mapping?.id ?? 'id', `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`);
+      for (const d of pairs.value) if (!rejected.has(d.pair.id)) duplicate(d);
       const failed = rest.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) throw failed.reason;
-      counts.pairs += batch.length;
+      counts.pairs += batch.length - rejected.size;
       counts.preferences += nPrefs;
     };
     const inFlight: Promise<void>[] = [];
     const enqueue = async (batch: Converted[]) => {
-      if (policy.onError === 'skip') {
-        // Skipped duplicates must not get preference rows: write one batch at a time.
-        await Promise.all(inFlight.splice(0));
-        await writeBatch(batch);
-        return;
-      }
       while (inFlight.length >= 2) await inFlight.shift();
-      const p = writeBatchQueued(batch);
+      const p = writeBatch(batch);
       p.catch(() => undefined);
       inFlight.push(p);
     };

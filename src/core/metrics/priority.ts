@@ -225,6 +225,14 @@ export function fitBradleyTerry(W: Float64Array, m: number, nodes: readonly numb
   let L = NaN; // log-likelihood at x, computed only when a line search needs it
   let iterations = 0;
   let converged = maxG / total <= gradTol;
+  /** Takes the full Newton step already evaluated in `trial` (its derivatives are in gT/HT). */
+  const acceptTrial = (gmaxT: number) => {
+    x.set(trial);
+    swap();
+    maxG = gmaxT;
+    L = NaN;
+    converged = maxG / total <= gradTol;
+  };
   while (!converged && iterations < maxIter) {
     iterations++;
     for (let a = 0; a < d; a++) step[a] = g[a]!;
@@ -249,22 +257,14 @@ export function fitBradleyTerry(W: Float64Array, m: number, nodes: readonly numb
       // Quadratic-convergence region: the predicted gain (slope / 2) is far below anything a line search could
       // resolve; take the full step unless it no longer reduces the gradient (rounding floor).
       if (gmaxT >= maxG) break;
-      x.set(trial);
-      swap();
-      maxG = gmaxT;
-      L = NaN;
-      converged = maxG / total <= gradTol;
+      acceptTrial(gmaxT);
       continue;
     }
     let dphi = 0; // derivative of the log-likelihood along the step, at the full step
     for (let a = 0; a < d; a++) dphi += gT[a]! * step[a]!;
     if (dphi >= 0) {
       // Concave along the line and still increasing at t = 1: the full step increases the log-likelihood.
-      x.set(trial);
-      swap();
-      maxG = gmaxT;
-      L = NaN;
-      converged = maxG / total <= gradTol;
+      acceptTrial(gmaxT);
       continue;
     }
     // Overshoot: Armijo backtracking on the log-likelihood itself.
