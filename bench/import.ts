@@ -5,6 +5,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'no
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Store } from '../src/store/store';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HH = resolve(ROOT, '..', 'shared', 'data', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
@@ -29,6 +30,28 @@ function timedImport(args: string[]): { seconds: number; peakMiB: number; ok: bo
   return { seconds, peakMiB: kib / 1024, ok: r.status === 0, stderr: r.stderr };
 }
 
+/**
+ * What SQLite alone can do here: the same pairs and preferences, with the real schema and pragmas and
+ * the importer's transaction, generated inside SQLite by a recursive CTE, so no JSON, no JavaScript and
+ * no binding traffic is involved. No importer built on this store can beat this figure.
+ */
+async function sqliteCeiling(file: string, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const store = await Store.open(file);
+  await store.write(async () => {
+    const datasetId = await store.createDataset('ceiling', 'jsonl', null);
+    const annotator = await store.ensureAnnotator('human', 'human', null);
+    await store.db.run(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?1 - 1)
+      INSERT INTO pairs (id, dataset_id, idx, source_id, prompt, y0, y1)
+      SELECT i + 1, ?2, i, 'g' || i, 'Human: Tell me about medication doses (case ' || i || ').', 'I can''t help with medication doses.',
+        'Here is some general, safe information about medication doses, case ' || i || '.' FROM c`, [n, datasetId]);
+    await store.db.run(`INSERT INTO preferences (pair_id, annotator_id, value, created_at, updated_at)
+      SELECT id, ?1, CASE WHEN idx % 3 = 0 THEN -1 ELSE 1 END, 'now', 'now' FROM pairs WHERE dataset_id = ?2`, [annotator.id, datasetId]);
+  }, { checkForeignKeys: false });
+  await store.close();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
 export async function runImportBench(log: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-'));
   try {
@@ -47,6 +70,8 @@ export async function runImportBench(log: (line: string) => void): Promise<void>
       const r = timedImport(['import', 'jsonl', file, '--dataset', 'synthetic', '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred', '--db', join(dir, `s${n}.db`)]);
       log(`generated JSONL, ${n.toLocaleString('en')} pairs (${mb.toFixed(0)} MB, with a human preference each): ${r.seconds.toFixed(2)} s, ${(n / r.seconds).toFixed(0)} pairs/s, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.ok ? '' : ' FAILED: ' + r.stderr}`);
       rmSync(file, { force: true });
+      const ceiling = await sqliteCeiling(join(dir, `ceiling${n}.db`), n);
+      log(`  SQLite alone, same rows generated inside SQLite (the ceiling for any importer on this store): ${ceiling.toFixed(2)} s, ${(n / ceiling).toFixed(0)} pairs/s`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
