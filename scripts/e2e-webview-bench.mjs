@@ -38,7 +38,9 @@ const t = Date.now();
 await page.goto('file://' + join(dir, 'index.html'));
 await page.locator('#card[data-seq="1"]').waitFor();
 const loadMs = Date.now() - t;
-await page.evaluate(() => { window.__discretionTimings = []; });
+await page.evaluate(() => { window.__discretionTimings = []; window.__discretionPhases = []; });
+// WEBVIEW_TRACE=FILE: a Chromium trace of the submissions (open it in chrome://tracing or Perfetto)
+if (process.env.WEBVIEW_TRACE) await browser.startTracing(page, { path: process.env.WEBVIEW_TRACE, categories: ['devtools.timeline', 'blink.user_timing', 'v8.execute', 'disabled-by-default-devtools.timeline'] });
 for (let i = 0; i < N; i++) {
   const seq = await page.locator('#card').getAttribute('data-seq');
   await page.keyboard.press(i % 2 ? 'a' : 'b');
@@ -47,7 +49,11 @@ for (let i = 0; i < N; i++) {
   await page.keyboard.press('Enter');
   await page.locator(`#card:not([data-seq="${seq}"])`).waitFor();
 }
+if (process.env.WEBVIEW_TRACE) await browser.stopTracing();
 const xs = await page.evaluate(() => window.__discretionTimings);
+const phases = await page.evaluate(() => window.__discretionPhases);
 const pct = (p) => { const s = [...xs].sort((a, b) => a - b); return +s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)].toFixed(1); };
-console.log(JSON.stringify({ load_ms: loadMs, n: xs.length, submit_to_paint_ms: { p50: pct(50), p95: pct(95), max: +Math.max(...xs).toFixed(1) } }));
+const median = (k) => { const s = phases.map((p) => p[k]).sort((a, b) => a - b); return +s[Math.floor(s.length / 2)].toFixed(1); };
+console.log(JSON.stringify({ load_ms: loadMs, n: xs.length, submit_to_paint_ms: { p50: pct(50), p95: pct(95), max: +Math.max(...xs).toFixed(1) },
+  steps_p50_ms: Object.fromEntries(['posted', 'received', 'rendered', 'painted'].map((k) => [k, median(k)])) }));
 await browser.close();

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { isUserFacingError } from '../core/errors';
 import { type HostToWebview, parseWebviewMessage } from '../shared/protocol';
 import type { WorkbenchSession } from './session';
+import { inlineFile } from './webviewAssets';
 
 export const WORKBENCH_VIEW_TYPE = 'discretion.workbench';
 
@@ -20,16 +21,20 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 
 export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const nonce = newNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'workbench.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'workbench.css'));
-  const csp = webviewCsp(nonce, { script: true, style: webview.cspSource, font: webview.cspSource });
+  const file = (name: string) => vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name);
+  // inlined: the page opens without fetching its script and style one by one (see webviewAssets)
+  const js = inlineFile(file('workbench.js').fsPath, 'script');
+  const css = inlineFile(file('workbench.css').fsPath, 'style');
+  const script = js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${webview.asWebviewUri(file('workbench.js'))}"></script>`;
+  const style = css !== null ? `<style nonce="${nonce}">${css}</style>` : `<link rel="stylesheet" href="${webview.asWebviewUri(file('workbench.css'))}" nonce="${nonce}">`;
+  const csp = webviewCsp(nonce, { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}" nonce="${nonce}">
+${style}
 <title>Discretion Workbench</title>
 </head>
 <body>
@@ -37,7 +42,7 @@ export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
 <div id="status" role="status" aria-live="polite">Loading the workbench...</div>
 <div id="card" tabindex="-1" aria-label="Pair card" hidden></div>
 </main>
-<script nonce="${nonce}" src="${script}"></script>
+${script}
 </body>
 </html>`;
 }
@@ -55,19 +60,47 @@ export class WorkbenchPanel {
   private queue: Promise<unknown> = Promise.resolve();
   /** A card was shown; the status bar and tree are updated once the webview has painted it. */
   private progressPending = false;
+  /** When the webview message now being answered arrived (performance.now()). */
+  private answering: number | undefined;
+  private readonly createdAt = performance.now();
+  /** The first card was posted before the webview's first 'ready'. */
+  private postedBeforeReady = false;
+  private cardPosted = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
     WorkbenchPanel.current = this;
+    host.log.info('workbench: panel created');
     panel.webview.options = webviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icons', 'discretion.svg');
     panel.webview.html = workbenchHtml(panel.webview, extensionUri);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => this.enqueue(() => this.receive(raw))),
+      panel.webview.onDidReceiveMessage((raw) => {
+        const at = performance.now();
+        return this.enqueue(() => this.receive(raw, at));
+      }),
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', panel.active)),
     );
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', true);
+    // The first card is posted as soon as the session is open, not when the webview says it is
+    // ready: VS Code holds messages for a webview until its page has loaded, so the card is there
+    // when the script starts instead of one round trip later.
+    if (pendingSession) void this.enqueue(() => this.showFirst(pendingSession));
+  }
+
+  private async showFirst(pending: WorkbenchSession | Promise<WorkbenchSession>): Promise<void> {
+    let session: WorkbenchSession;
+    try {
+      session = await pending;
+    } catch {
+      return; // the command that opened the panel reports the failure and closes it
+    }
+    this.host.log.info(`workbench: session open ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`);
+    this.session = session;
+    this.pendingSession = undefined;
+    this.postedBeforeReady = true;
+    await this.show();
   }
 
   /** Replaces the session (another dataset) and shows its card. */
@@ -79,6 +112,11 @@ export class WorkbenchPanel {
   }
 
   post(m: HostToWebview): void {
+    // the first card, reveal or end after a webview message answers it: say how long the host took
+    if (this.answering !== undefined && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) {
+      m = { ...m, hostMs: performance.now() - this.answering };
+      this.answering = undefined;
+    }
     void this.panel.webview.postMessage(m);
   }
 
@@ -106,6 +144,8 @@ export class WorkbenchPanel {
     const card = (await s.takeAhead()) ?? (await s.card());
     if (card) {
       this.post({ type: 'card', card });
+      if (!this.cardPosted) this.host.log.info(`workbench: first card posted ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`);
+      this.cardPosted = true;
       const title = `Discretion: ${s.dataset.name}`;
       if (this.panel.title !== title) this.panel.title = title;
       await s.savePosition();
@@ -130,15 +170,20 @@ export class WorkbenchPanel {
     this.host.onProgress(this.session);
   }
 
-  private async receive(raw: unknown): Promise<void> {
+  private async receive(raw: unknown, receivedAt: number): Promise<void> {
     const parsed = parseWebviewMessage(raw);
     if (!parsed.ok) {
       this.host.log.warn(`workbench: rejected a message from the webview: ${parsed.reason}`);
       return;
     }
     const m = parsed.message;
+    this.answering = m.type === 'painted' ? undefined : receivedAt;
     if (m.type === 'ready') {
-      this.host.log.info(`workbench: webview ready (restore ${JSON.stringify(m.restore)})`);
+      this.host.log.info(`workbench: webview ready ${(receivedAt - this.createdAt).toFixed(0)} ms after the panel was created (restore ${JSON.stringify(m.restore)})`);
+      if (this.postedBeforeReady) {
+        this.postedBeforeReady = false; // its first card is already on its way; a later 'ready' (a reload) shows the card again
+        return;
+      }
       if (!this.session) this.session = (await this.pendingSession) ?? (await this.host.openSession(m.restore));
       this.pendingSession = undefined;
       if (!this.session) {

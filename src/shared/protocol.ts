@@ -42,12 +42,13 @@ export interface CardView {
   hasNext: boolean;
 }
 
+/** hostMs: the host's time from receiving the message this answers to posting the answer (for the benchmarks). */
 export type HostToWebview =
-  | { type: 'card'; card: CardView }
+  | { type: 'card'; card: CardView; hostMs?: number }
   /** The next card of the queue, read ahead: the webview may prepare it, never shows it until a 'card' message carries it. */
   | { type: 'prefetch'; card: CardView }
-  | { type: 'reveal'; pairIdx: number; models: ModelView[] }
-  | { type: 'done'; dataset: string; message: string; progress: { labelled: number; total: number } }
+  | { type: 'reveal'; pairIdx: number; models: ModelView[]; hostMs?: number }
+  | { type: 'done'; dataset: string; message: string; progress: { labelled: number; total: number }; hostMs?: number }
   | { type: 'error'; message: string }
   | { type: 'command'; command: 'toggleFlag' | 'focusRationale' | 'submit' };
 

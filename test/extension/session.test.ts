@@ -107,6 +107,30 @@ describe('WorkbenchSession', () => {
     await store.close();
   });
 
+  it('keeps its count and the card read ahead across its own position saves, and counts right', async () => {
+    const { store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    await s.start();
+    let card = (await s.card())!;
+    await s.savePosition();
+    let recounts = 0;
+    const count = store.labelledCount.bind(store);
+    store.labelledCount = async (...args) => (recounts++, count(...args));
+    for (let i = 0; i < 3; i++) {
+      await s.readAhead();
+      await s.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false });
+      await s.move('next');
+      const ahead = await s.takeAhead();
+      expect(ahead?.pairIdx).toBe(i + 1); // the read-ahead survived the position save
+      card = ahead!;
+      expect(card.progress.labelled).toBe(i + 1);
+      await s.savePosition();
+    }
+    expect(recounts).toBe(0);
+    expect(await count(1, s.annotator.id)).toBe(3);
+    await store.close();
+  });
+
   it('refuses a submission for another pair than the one shown', async () => {
     const { store } = await setup();
     const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });

@@ -5,12 +5,14 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
 import type { CardView, HostToWebview, WebviewToHost } from '../../src/shared/protocol';
 import { renderMarkdownCached } from './markdown';
-import { applyState, renderCard, renderModels } from './render';
+import { applyState, renderCard, renderModels, showBusy } from './render';
 import { initialState, reduceKey, setGrid, type Effect, type UiState } from './state';
 
 interface VsCodeApi { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
-declare global { interface Window { __discretionTimings?: number[] } }
+/** One card shown after a key: milliseconds from the keystroke to each step (for the benchmarks). */
+interface PaintTiming { posted: number; received: number; host: number; rendered: number; painted: number }
+declare global { interface Window { __discretionTimings?: number[]; __discretionPhases?: PaintTiming[]; __discretionFirstPaint?: number } }
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('card')!;
@@ -18,12 +20,22 @@ const status = document.getElementById('status')!;
 let card: CardView | null = null;
 let ui: UiState | null = null;
 let pendingSince: number | null = null;
+/** When the message the pending card answers was posted, and when that card arrived (host time included). */
+let postedAt = 0;
+let arrived: { at: number; hostMs: number } | null = null;
 window.__discretionTimings = [];
+window.__discretionPhases = [];
 /** What was scrolled since the last card (a new card starts at the top; scroll events seen by capture). */
 const scrolled = new Set<Element | Document>();
 window.addEventListener('scroll', (e) => { if (e.target instanceof Element || e.target instanceof Document) scrolled.add(e.target); }, { passive: true, capture: true });
 
 const post = (m: WebviewToHost) => vscode.postMessage(m);
+/** Posts a message whose answer is the next card (or a reveal): the timing starts here. */
+function postAwaitingCard(m: WebviewToHost) {
+  pendingSince = postedAt = performance.now();
+  arrived = null;
+  post(m);
+}
 
 function rationaleBox(): (HTMLElement & { value: string }) | null {
   return root.querySelector('#rationale');
@@ -38,16 +50,13 @@ function run(effect: Effect) {
   if (!effect || !card || !ui) return;
   switch (effect.kind) {
     case 'submit':
-      pendingSince = performance.now();
-      post({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: ui.overall!, grid: ui.grid, rationale: rationaleBox()?.value ?? '', flagged: ui.flagged });
+      postAwaitingCard({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: ui.overall!, grid: ui.grid, rationale: rationaleBox()?.value ?? '', flagged: ui.flagged });
       break;
     case 'skip':
-      pendingSince = performance.now();
-      post({ type: 'skip', pairIdx: card.pairIdx });
+      postAwaitingCard({ type: 'skip', pairIdx: card.pairIdx });
       break;
     case 'advance':
-      pendingSince = performance.now();
-      post({ type: 'advance' });
+      postAwaitingCard({ type: 'advance' });
       break;
     case 'focusRationale':
       rationaleBox()?.focus();
@@ -68,7 +77,12 @@ const handlers = {
 function key(k: string, at?: number) {
   if (!ui) return;
   const { state, effect } = reduceKey(ui, k);
-  setUi(state);
+  if (effect && effect.kind !== 'focusRationale') {
+    // Leaving this card: its DOM stays as it is (a change would make the page render a frame
+    // before VS Code passes the message on); the answer redraws it, or an error applies `ui`.
+    ui = state;
+    showBusy(root, true);
+  } else setUi(state);
   run(effect);
   if (effect && effect.kind !== 'focusRationale' && at !== undefined && pendingSince !== null) pendingSince = Math.min(pendingSince, at);
 }
@@ -88,22 +102,44 @@ window.addEventListener('keydown', (e) => {
     }
     return;
   }
-  if (e.ctrlKey || e.altKey || e.metaKey) return; // VS Code keybindings (next / previous / undo)
-  const handled = /^[1-9]$/.test(e.key) || ['a', 'b', 't', 'x', 'n', 'f', 's', 'r', '?', '0', 'A', 'B', 'T', 'X', 'N', 'F', 'S', 'R', 'Enter', 'Escape', 'Backspace', 'Delete', 'ArrowUp', 'ArrowDown'].includes(e.key);
-  if (!handled) return;
+  if (!isCardKey(e)) return;
   // Enter on a focused button other than the card's own controls behaves as the key map says.
   e.preventDefault();
+  keepFromWorkbench(e);
   key(e.key, e.timeStamp);
 });
+window.addEventListener('keyup', (e) => {
+  if (ui && !isTextEntry(e) && isCardKey(e)) keepFromWorkbench(e);
+});
 
+/** The card's own keys (modified keys are VS Code keybindings: next / previous / undo). */
+function isCardKey(e: KeyboardEvent): boolean {
+  if (e.ctrlKey || e.altKey || e.metaKey) return false;
+  return /^[1-9]$/.test(e.key) || ['a', 'b', 't', 'x', 'n', 'f', 's', 'r', '?', '0', 'A', 'B', 'T', 'X', 'N', 'F', 'S', 'R', 'Enter', 'Escape', 'Backspace', 'Delete', 'ArrowUp', 'ArrowDown'].includes(e.key);
+}
+
+/**
+ * VS Code's webview frame forwards every key to the workbench for its keybindings, on the same
+ * main thread as this card; a key the card handled (Esc aside) has no binding there, so it stops here.
+ * (Our listener was added before VS Code's, so stopping it skips theirs.)
+ */
+function keepFromWorkbench(e: KeyboardEvent): void {
+  if (e.key !== 'Escape') e.stopImmediatePropagation();
+}
+
+/** After a key's answer is on screen: measures keystroke -> painted (the frame after the DOM change). */
 function painted() {
   if (pendingSince === null || !card) return;
   const since = pendingSince;
   pendingSince = null;
   const seq = card.seq;
+  const rendered = performance.now();
+  const got = arrived;
   requestAnimationFrame(() => setTimeout(() => {
-    const ms = performance.now() - since;
+    const now = performance.now();
+    const ms = now - since;
     window.__discretionTimings!.push(ms);
+    if (got) window.__discretionPhases!.push({ posted: postedAt - since, received: got.at - since, host: got.hostMs, rendered: rendered - since, painted: ms });
     post({ type: 'painted', seq, ms });
   }, 0));
 }
@@ -111,6 +147,7 @@ function painted() {
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   const m = event.data;
   if (!m || typeof m !== 'object') return;
+  if (pendingSince !== null && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) arrived = { at: performance.now(), hostMs: m.hostMs ?? NaN };
   switch (m.type) {
     case 'card': {
       card = m.card;
@@ -128,6 +165,11 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         else t.scrollTop = 0;
       }
       scrolled.clear();
+      if (window.__discretionFirstPaint === undefined) {
+        window.__discretionFirstPaint = 0;
+        // wall-clock time of the first card's paint, comparable with the benchmark's clock
+        requestAnimationFrame(() => setTimeout(() => { window.__discretionFirstPaint = performance.timeOrigin + performance.now(); }, 0));
+      }
       painted();
       break;
     }

@@ -205,5 +205,20 @@ export function applyState(root: HTMLElement, s: UiState): void {
   const notice = root.querySelector('#notice');
   if (notice) notice.textContent = s.notice;
   root.querySelector<HTMLElement>('#help')?.toggleAttribute('hidden', !s.showHelp);
-  root.classList.toggle('busy', s.busy);
+  showBusy(root, s.busy);
+}
+
+/** A card waits longer than this for the host before it is dimmed (shorter waits would only flicker). */
+const BUSY_DIM_AFTER_MS = 250;
+const busyTimers = new WeakMap<HTMLElement, ReturnType<typeof setTimeout>>();
+
+/** Dims a busy card only when the wait is long: dimming repaints the whole card, twice. */
+export function showBusy(root: HTMLElement, busy: boolean): void {
+  if (busy) {
+    if (!busyTimers.has(root) && !root.classList.contains('busy')) busyTimers.set(root, setTimeout(() => root.classList.add('busy'), BUSY_DIM_AFTER_MS));
+    return;
+  }
+  clearTimeout(busyTimers.get(root));
+  busyTimers.delete(root);
+  root.classList.remove('busy');
 }
