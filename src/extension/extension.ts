@@ -287,8 +287,10 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     await p.enqueue(async () => {
       const first = await session.setFilter(pick.filter);
       if (first === undefined) void vscode.window.showInformationMessage(`Discretion: no pairs in the queue "${session.filterLabel()}".`);
-      await p.useSession(session);
     });
+    // not inside the enqueued step above: useSession enqueues its own step, which would wait for
+    // that one to finish while it waits for this (the panel's queue then stalls for good)
+    await p.useSession(session);
   };
 
   const showInfo = async () => {

@@ -26,18 +26,19 @@ export async function openWorkbench(page, url) {
 
 /** Runs a command from the palette by its title; retries (the welcome page races the first F1). */
 export async function runCommand(page, title, { after } = {}) {
+  const retry = (attempt, why) => console.log(`runCommand "${title}": attempt ${attempt} failed (${String(why?.message ?? why).split('\n')[0].slice(0, 160)}); retrying`);
   for (let attempt = 1; attempt <= 6; attempt++) {
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input').first();
-    try { await input.waitFor({ state: 'visible', timeout: 5000 }); } catch { continue; }
+    try { await input.waitFor({ state: 'visible', timeout: 5000 }); } catch (e) { retry(attempt, e); continue; }
     // The palette can close under us (a notification or a finished quick pick takes focus): retry.
-    try { await input.fill('>' + title, { timeout: 5000 }); } catch { await page.waitForTimeout(1000); continue; }
+    try { await input.fill('>' + title, { timeout: 5000 }); } catch (e) { retry(attempt, e); await page.waitForTimeout(1000); continue; }
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try { await row.waitFor({ timeout: 8000 }); } catch { await page.waitForTimeout(1500); continue; }
+    try { await row.waitFor({ timeout: 8000 }); } catch (e) { retry(attempt, e); await page.waitForTimeout(1500); continue; }
     await page.keyboard.press('Enter');
     if (!after) return;
-    try { await after(); return; } catch (e) { if (attempt === 6) throw e; }
+    try { await after(); return; } catch (e) { if (attempt === 6) throw e; retry(attempt, e); }
   }
   throw new Error(`could not run "${title}" from the command palette`);
 }
@@ -60,7 +61,11 @@ export async function quickPick(page, choose, { title, placeholder, timeout = 30
   if (title) await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout });
   if (placeholder) await widget.locator(`.quick-input-box input[placeholder="${placeholder}"]`).waitFor({ timeout });
   await widget.locator('.quick-input-list .monaco-list-row', { hasText: choose }).first().waitFor({ timeout });
-  await widget.locator('.quick-input-box input').first().fill(choose);
+  // (a bounded wait: when the pick closes under us, the caller's retry comes sooner)
+  await widget.locator('.quick-input-box input').first().fill(choose, { timeout: 10_000 }).catch(async (e) => {
+    if (process.env.E2E_DEBUG_SHOTS) await page.screenshot({ path: `${process.env.E2E_DEBUG_SHOTS}/quickpick-${Date.now()}.png` }).catch(() => undefined);
+    throw e;
+  });
   await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: choose }).waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
 }
@@ -109,6 +114,21 @@ export async function waitForNotification(page, re, timeout = 30_000) {
     if (texts.some((t) => re.test(t))) return texts;
     if (Date.now() > end) throw new Error(`no notification matching ${re}; the center lists ${JSON.stringify(texts)}`);
     await page.waitForTimeout(1000);
+  }
+}
+
+/**
+ * The first frame of the page whose document matches `selector` (polled for): a webview's content
+ * when several webviews are loaded (a hidden dashboard keeps its frame).
+ */
+export async function frameWith(page, selector, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (await f.evaluate((sel) => !!document.querySelector(sel), selector).catch(() => false)) return f;
+    }
+    if (Date.now() > end) throw new Error(`no frame shows ${selector}`);
+    await page.waitForTimeout(250);
   }
 }
 

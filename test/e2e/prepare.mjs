@@ -1,9 +1,11 @@
 // Workspace settings for the e2e run, and the database seeded with the CLI before the server starts:
 // the hostile dataset; the sample dataset and its principle list under the names the extension's
 // "Open Sample Dataset" uses (so it finds them and imports nothing), alice's and bilal's bundled
-// labels for it, generated labels of both on the hostile pairs plus a stored metric run of them (the
-// dashboard's first report: hostile text in its example pairs), a reward model trained on alice's
-// labels (named by discretion.judges.modelPath) and an empty folder for the dashboard's export.
+// labels for it, two models' judgments of a few of its pairs (test/fixtures/models), generated labels
+// of both annotators on the hostile pairs plus a stored metric run of them (the dashboard's first
+// report: hostile text in its example pairs), a reward model trained on alice's labels (named by
+// discretion.judges.modelPath) and an empty folder for the dashboard's export. The annotator
+// identity is left unset for the suite (it is asked once) and preset for the benchmark.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,9 @@ const modelDir = join(state, 'rm-alice');
 const exportDir = join(state, 'export');
 const settings = {
   'discretion.databasePath': db,
-  'discretion.annotator': 'e2e-annotator',
+  // the suite leaves the identity unset: the workbench asks for it once (its first step); the
+  // benchmark presets it
+  ...(bench ? { 'discretion.annotator': 'e2e-annotator' } : {}),
   ...(bench ? {} : { 'discretion.judges.modelPath': modelDir }),
   'workbench.colorTheme': 'Default Dark Modern',
   'workbench.startupEditor': 'none',
@@ -52,6 +56,9 @@ if (!bench) {
     writeFileSync(file, lines.join('\n') + '\n');
     run('import', 'labels', file, '--dataset', 'hostile-pairs', '--principles', LIST, '--annotator', who);
   }
+  // model judgments of a few sample pairs (what they prefer is written out by hand in workbench.e2e.mjs)
+  run('import', 'rewards', join(root, 'test', 'fixtures', 'models', 'sample-rewards.csv'), '--dataset', SAMPLE, '--annotator', 'rm-fixture');
+  run('import', 'judge', join(root, 'test', 'fixtures', 'models', 'sample-judge.csv'), '--dataset', SAMPLE, '--annotator', 'judge-fixture');
   quiet('metrics', '--dataset', 'hostile-pairs', '--principles', LIST, '--principle-source', 'self', '--reference', 'alice', '--bootstrap', '20', '--da-bootstrap', '100');
   quiet('train-rm', '--dataset', SAMPLE, '--annotator', 'alice', '--out', modelDir);
   mkdirSync(exportDir, { recursive: true });
