@@ -1,4 +1,5 @@
 // Dataset importers: HH-RLHF, PKU-SafeRLHF, generic JSONL and CSV. Streamed, one transaction each.
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
 import { type FieldMapping, genericRecordToPair, hhRecordToPair, parseJsonLine, pkuRecordToPair, type RecordContext } from '../core/records';
@@ -61,13 +62,9 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function importDataset(store: Store, opts: DatasetImportOptions): Promise<ImportSummary> {
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
   const { annotators, convert } = converter(opts);
-  const contentHash = await hashFile(opts.file).catch(() => {
-    throw new InputError(opts.file, null, null, 'no such file or not readable');
-  });
   const counts = { pairs: 0, preferences: 0 };
   await store.write(async () => {
     const datasetId = await store.createDataset(opts.dataset, opts.format, opts.file);
-    await store.setDatasetHash(datasetId, contentHash);
     const annotatorIds = new Map<string, number>();
     for (const name of annotators) annotatorIds.set(name, (await store.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id);
     let nextRowId = await store.nextPairRowId();
@@ -75,11 +72,12 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
     let lineOf = (idx: number) => idx + 1;
 
     /**
-     * Writes one batch. Its pair and preference statements are queued together (serialized sqlite3 mode
-     * runs them in order on SQLite's thread) and up to two batches are queued while the next is parsed,
-     * so SQLite never waits for the parser. With --on-error skip a duplicate id is skipped, so the pairs
-     * must be in before the preferences of the others are built; with fail, a duplicate fails the whole
-     * import (its preference row breaking the foreign key does not matter: the duplicate is reported).
+     * Writes one batch. Its pair and preference statements are queued together (the store keeps each
+     * table's in the order queued; the foreign keys they would check are ours and not checked) and up
+     * to two batches are queued while the next is parsed, so SQLite never waits for the parser. With
+     * --on-error skip a duplicate id is skipped, so the pairs must be in before the preferences of the
+     * others are built; with fail, a duplicate fails the whole import (its preference row pointing at
+     * no pair does not matter: the transaction rolls back and the duplicate is reported).
      */
     const writeBatch = async (batch: Converted[]) => {
       const rowIds = batch.map(() => nextRowId++);
@@ -119,6 +117,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
 
     if (opts.format === 'csv') {
       const text = await readTextFile(opts.file);
+      await store.setDatasetHash(datasetId, await hashFile(opts.file));
       const m = opts.mapping!;
       const required = [m.prompt, m.response0, m.response1, ...(m.preferred ? [m.preferred] : []), ...(m.id ? [m.id] : [])];
       const { rows } = parseCsv(opts.file, text, required);
@@ -131,12 +130,13 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
       lineOf = (idx) => rows[idx].line;
       for (let i = 0; i < converted.length; i += 5000) await enqueue(converted.slice(i, i + 5000));
     } else {
-      for await (const lines of readLineBatches(opts.file)) {
+      const fileHash = createHash('sha256');
+      for await (const lines of readLineBatches(opts.file, 5000, fileHash)) {
         const converted: Converted[] = [];
         for (let k = 0; k < lines.length; k++) {
           // The sqlite3 binding moves each queued statement through its steps with callbacks on this
           // thread: yield often, or SQLite waits for the parser and the two never overlap.
-          if (k % 250 === 249) await yieldToEventLoop();
+          if (k % 50 === 49) await yieldToEventLoop();
           const { line, text } = lines[k];
           if (text.trim() === '') continue; // blank lines carry no record; pair ids stay line numbers
           const ctx = { file: opts.file, line, index: line - 1 };
@@ -145,6 +145,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         }
         if (converted.length > 0) await enqueue(converted);
       }
+      await store.setDatasetHash(datasetId, fileHash.digest('hex'));
     }
     for (const p of inFlight.splice(0)) await p;
     if (counts.pairs === 0) {

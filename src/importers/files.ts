@@ -1,5 +1,6 @@
 // File reading for importers: streamed lines (plain or gzip, detected by magic bytes) with strict
 // UTF-8, and whole small text files. Every failure becomes an InputError naming the file and line.
+import type { Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../core/errors';
@@ -25,13 +26,16 @@ async function isGzip(file: string): Promise<boolean> {
 /**
  * Streams a text file line by line (gzip when the file starts with its magic bytes), in batches so
  * the caller can write each batch before more is read: memory stays flat whatever the file size.
+ * `fileHash`, when given, is fed the file's bytes (compressed, for gzip) as they are read.
  * Empty lines are yielded too (callers decide); a final empty line after the last "\n" is not.
  */
-export async function* readLineBatches(file: string, batchLines = 5000): AsyncGenerator<Line[]> {
+export async function* readLineBatches(file: string, batchLines = 5000, fileHash?: Hash): AsyncGenerator<Line[]> {
   const gz = await isGzip(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const stream = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => stream.destroy(e));
+  // The file's own bytes, hashed as they are read rather than in a pass of their own.
+  if (gz && fileHash) raw.on('data', (c) => fileHash.update(c));
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let lineNo = 0;
   let rest = '';
@@ -39,6 +43,7 @@ export async function* readLineBatches(file: string, batchLines = 5000): AsyncGe
   let first = true;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (!gz) fileHash?.update(chunk);
       let text: string;
       try {
         text = decoder.decode(chunk, { stream: true });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { UsageError } from '../core/errors';
 import { canonicalPrincipleListText } from '../core/principles';
 import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference, StoredPreference } from '../core/types';
-import { Database, type SqlValue } from './db';
+import { Database, type SqlValue, type Statement } from './db';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
 export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
@@ -18,8 +18,8 @@ export interface StoreInfo {
   annotators: { name: string; kind: AnnotatorKind; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
 }
 
-/** Rows per INSERT statement. */
-const BATCH_ROWS = 2000;
+/** Rows per INSERT statement: the dataset importer's whole batch, so each batch is one statement a table. */
+const BATCH_ROWS = 5000;
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
@@ -30,6 +30,15 @@ const json = (v: unknown): string | null => (v === undefined || v === null ? nul
 
 export class Store {
   private writeQueue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Prepared bulk-insert statements, by SQL text. `db.run` in serialized mode prepares, runs and
+   * finalizes a statement in three trips between SQLite's thread and this one, and SQLite waits for
+   * this (busy, parsing) thread at each; a prepared statement runs in one. Measured on the 1M-pair
+   * import: SQLite's statements took 16.5 s to complete instead of its 10 s of work; with these, 10.7 s.
+   */
+  private readonly bulkStatements = new Map<string, Promise<Statement>>();
+  private readonly bulkOrder = new Map<string, { sql: string; queued: Promise<unknown>; done: Promise<unknown> }>();
 
   private constructor(readonly db: Database) {}
 
@@ -70,7 +79,42 @@ export class Store {
 
   async close(): Promise<void> {
     await this.writeQueue.catch(() => undefined);
+    for (const stmt of this.bulkStatements.values()) await stmt.then((s) => s.finalize(), () => undefined);
+    this.bulkStatements.clear();
     await this.db.close();
+  }
+
+  /**
+   * Runs one bulk statement after the earlier ones on the same table, in the order queued: runs of one
+   * prepared statement keep their order by themselves, and a run of another shape waits for the last
+   * one to finish (so the first of two rows with one source id is the one kept). Tables are not
+   * ordered against each other: callers await a parent's rows before queuing rows whose foreign key
+   * checks them (the dataset importer, which queues pairs and preferences together, runs without the
+   * checks).
+   */
+  private queueBulkRun(table: string, sql: string, params: SqlValue[]): Promise<number> {
+    const prev = this.bulkOrder.get(table);
+    const after = !prev ? Promise.resolve() : prev.sql === sql ? prev.queued : prev.done;
+    const queued = after.catch(() => undefined).then(() => this.bulkStatement(sql));
+    const done = queued.then((stmt) => stmt.run(params));
+    this.bulkOrder.set(table, { sql, queued, done });
+    return done;
+  }
+
+  private bulkStatement(sql: string): Promise<Statement> {
+    let stmt = this.bulkStatements.get(sql);
+    if (!stmt) {
+      // The shapes are few (table x which columns are constant); the bound is for a long-lived host.
+      if (this.bulkStatements.size >= 32) {
+        const [oldest, evicted] = this.bulkStatements.entries().next().value!;
+        this.bulkStatements.delete(oldest);
+        void evicted.then((s) => s.finalize(), () => undefined); // runs after its queued runs
+      }
+      stmt = this.db.prepare(sql);
+      this.bulkStatements.set(sql, stmt);
+      stmt.catch(() => this.bulkStatements.delete(sql));
+    }
+    return stmt;
   }
 
   /**
@@ -134,7 +178,7 @@ export class Store {
         return `value ->> ${k++}`;
       });
       const json = JSON.stringify(varying.length === 1 ? batch.map((r) => [r[varying[0]]]) : batch.map((r) => varying.map((c) => r[c])));
-      pending.push(this.db.run(`${head}SELECT ${select.join(',')} FROM jsonb_each(?1)`, [json, ...params]).then((r) => r.changes));
+      pending.push(this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM jsonb_each(?1)`, [json, ...params]));
     }
     const results = await Promise.allSettled(pending);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;

@@ -1,6 +1,7 @@
 // The built CLI (dist/cli.js via bin/discretion.js), run as a user would: exit codes, one-line
 // errors, and export -> import round trips.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +78,9 @@ describe('discretion CLI', () => {
     run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]);
     const r = run(['info', '--json', '--db', db]);
     const info = JSON.parse(r.stdout);
-    expect(info.datasets).toEqual([{ name: 'sample', format: 'jsonl', pairs: 30, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    // the dataset's hash is the SHA-256 of the file's bytes (hashed while the import reads them)
+    const fileSha256 = createHash('sha256').update(readFileSync(SAMPLE)).digest('hex');
+    expect(info.datasets).toEqual([{ name: 'sample', format: 'jsonl', pairs: 30, contentHash: fileSha256 }]);
   });
 
   it('refuses a second dataset with the same name and changes nothing', () => {

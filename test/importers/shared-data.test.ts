@@ -1,6 +1,8 @@
 // Imports the real HH-RLHF harmless-base test set and the paper's published judgments from
 // ../shared/data (read, never copied). Expected values are worked by hand from the raw CSV rows
 // quoted in each case and the rules of spec section 2.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/importers/datasets';
@@ -33,6 +35,8 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
     const prefs = (await store.overallPreferences(d.id)).filter((p) => p.annotatorId === human.id);
     expect(prefs.length).toBe(2312);
     expect(prefs.every((p) => p.value === 1)).toBe(true);
+    // the hash of the .gz file's own (compressed) bytes, as `sha256sum` prints it
+    expect(d.contentHash).toBe(createHash('sha256').update(readFileSync(HH_FILE)).digest('hex'));
   });
 
   it('splits the 5 pairs whose responses contain "Human:"/"Assistant:" text at the shared context', async () => {

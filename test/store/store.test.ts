@@ -59,6 +59,25 @@ describe('Store', () => {
     await store.close();
   });
 
+  it('keeps bulk inserts on one table in the order queued, even when the later one is of a shape already prepared', async () => {
+    const { store } = await openTempStore();
+    const withMeta = (id: number, sourceId: string) => ({ id, sourceId, prompt: 'p', y0: 'a', y1: 'b', meta: { k: id } });
+    // prepares the "meta varies" statement, so below it could run at once while the other shape is still being prepared
+    await store.write(async () => {
+      const warm = await store.createDataset('warm', 'jsonl', null);
+      await store.insertPairs(warm, [withMeta(0, 'w0'), withMeta(1, 'w1')], [100, 101]);
+    });
+    await store.write(async () => {
+      const id = await store.createDataset('d', 'jsonl', null);
+      const first = store.insertPairs(id, [{ id: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' }, { id: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' }], [1, 2]);
+      const second = store.insertPairs(id, [withMeta(2, 'x'), withMeta(3, 'z')], [3, 4]);
+      expect(await first).toEqual([]);
+      // "x" is kept from the first batch (line 1); the second batch's "x" is the duplicate
+      expect((await second).map((d) => [d.pair.id, d.firstIdx])).toEqual([[2, 0]]);
+    });
+    await store.close();
+  });
+
   it('serialises writers from two connections on one file (two windows) without losing either', async () => {
     const path = join(tempDir(), 'shared.db');
     const a = await Store.open(path);
