@@ -52,6 +52,38 @@ async function sqliteCeiling(file: string, n: number): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/**
+ * The store's own write path with nothing to parse: the same pairs built in memory first, then written
+ * through insertPairs/insertPreferences in 5,000-pair batches (as the importer does) in one transaction.
+ * What remains of an import's time beyond this is reading and parsing the file.
+ */
+async function storeAlone(file: string, n: number): Promise<number> {
+  const topics = ['lock picking', 'medication doses', 'a neighbour\'s address', 'a phishing test', 'mixing cleaners', 'a harsh review'];
+  const pairs = Array.from({ length: n }, (_, i) => {
+    const t = topics[i % topics.length];
+    return { id: i, sourceId: `g${i}`, prompt: `Human: Tell me about ${t} (case ${i}).`, y0: `I can't help with ${t}.`, y1: `Here is some general, safe information about ${t}, case ${i}.` };
+  });
+  const t0 = process.hrtime.bigint();
+  const store = await Store.open(file);
+  await store.write(async () => {
+    const datasetId = await store.createDataset('store-alone', 'jsonl', null);
+    const annotator = await store.ensureAnnotator('human', 'human', null);
+    const inFlight: Promise<unknown>[] = [];
+    for (let i = 0; i < n; i += 5000) {
+      const batch = pairs.slice(i, i + 5000);
+      const rowIds = batch.map((p) => p.id + 1);
+      while (inFlight.length >= 2) await inFlight.shift();
+      inFlight.push(Promise.all([
+        store.insertPairs(datasetId, batch, rowIds),
+        store.insertPreferences(annotator.id, batch.map((p) => ({ pairId: p.id, value: p.id % 3 === 0 ? -1 : 1 })), (idx) => idx + 1),
+      ]));
+    }
+    await Promise.all(inFlight);
+  }, { checkForeignKeys: false });
+  await store.close();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
 export async function runImportBench(log: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-'));
   try {
@@ -70,6 +102,8 @@ export async function runImportBench(log: (line: string) => void): Promise<void>
       const r = timedImport(['import', 'jsonl', file, '--dataset', 'synthetic', '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred', '--db', join(dir, `s${n}.db`)]);
       log(`generated JSONL, ${n.toLocaleString('en')} pairs (${mb.toFixed(0)} MB, with a human preference each): ${r.seconds.toFixed(2)} s, ${(n / r.seconds).toFixed(0)} pairs/s, peak RSS ${r.peakMiB.toFixed(0)} MiB${r.ok ? '' : ' FAILED: ' + r.stderr}`);
       rmSync(file, { force: true });
+      const alone = await storeAlone(join(dir, `alone${n}.db`), n);
+      log(`  the store alone, same pairs built in memory first and written through its bulk path (no file, no parsing): ${alone.toFixed(2)} s, ${(n / alone).toFixed(0)} pairs/s`);
       const ceiling = await sqliteCeiling(join(dir, `ceiling${n}.db`), n);
       log(`  SQLite alone, same rows generated inside SQLite (the ceiling for any importer on this store): ${ceiling.toFixed(2)} s, ${(n / ceiling).toFixed(0)} pairs/s`);
     }
