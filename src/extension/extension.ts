@@ -103,8 +103,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   };
 
   /** Picks the principle list for a dataset: remembered, the only one, or asked. */
-  const pickList = async (s: Store, dataset: string): Promise<string | undefined> => {
-    const lists = await s.listPrincipleLists();
+  const pickList = async (s: Store, dataset: string, listed?: Promise<{ name: string }[]>): Promise<string | undefined> => {
+    const lists = await (listed ?? s.listPrincipleLists());
     const names = [...new Set(lists.map((l) => l.name))];
     if (names.length === 0) throw new UsageError('no principle list loaded yet: run "Discretion: Load Principle List..." first');
     const remembered = context.workspaceState.get<string>(`list:${dataset}`);
@@ -118,6 +118,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   /** Asks what to label (dataset, identity, principle list); reads and writes nothing else. */
   const chooseSession = async (dataset: string | undefined): Promise<{ store: Store; dataset: string; annotator: string; list: string } | undefined> => {
     const s = await deps.openStore();
+    // read while the dataset is being picked, so that the panel opens as soon as it is
+    const listed = s.listPrincipleLists();
+    listed.catch(() => undefined);
     if (!dataset) {
       const ds = await s.datasetProgress();
       if (ds.length === 0) throw new UsageError('the database holds no datasets yet: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset"');
@@ -132,7 +135,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     }
     const annotator = await annotatorName();
     if (!annotator) return undefined;
-    const list = await pickList(s, dataset);
+    const list = await pickList(s, dataset, listed);
     if (!list) return undefined;
     return { store: s, dataset, annotator, list };
   };

@@ -27,7 +27,9 @@ export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
   const css = inlineFile(file('workbench.css').fsPath, 'style');
   const script = js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${webview.asWebviewUri(file('workbench.js'))}"></script>`;
   const style = css !== null ? `<style nonce="${nonce}">${css}</style>` : `<link rel="stylesheet" href="${webview.asWebviewUri(file('workbench.css'))}" nonce="${nonce}">`;
-  const csp = webviewCsp(nonce, { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource });
+  // data: images: the rationale box's resize grip (a data: PNG in @vscode-elements' textarea styles).
+  // Dataset text is only ever set as text, so no dataset string can become an image source.
+  const csp = webviewCsp(nonce, { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource, img: 'data:' });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -52,17 +52,12 @@ const external = new Set();
 page.on('request', (r) => { const u = r.url(); if (/^https?:/.test(u) && !/^https?:\/\/(127\.0\.0\.1|([a-z0-9-]+\.)?localhost)[:/]/.test(u)) external.add(u.slice(0, 100)); });
 // console errors and uncaught exceptions of the webview frames (the workbench's own are only logged),
 // from the start: the pair card's and the dashboard's
-const webviewErrors = [], otherErrors = [], probes = [], knownErrors = [];
-// Known product bug (reported, not ours to fix here): the rationale box (@vscode-elements'
-// vscode-textarea) styles its resize grip with a data: PNG, which the workbench's CSP (img-src
-// 'none') blocks, logging this violation whenever the card is built. Only this exact image is excused.
-const RESIZER_CSP = /^Loading the image 'data:image\/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAcAAAAHCAYAAADEUlfTAAAAAXNSR0IB2cksfwAAAAlwSFlzAAALEwAACxMBAJqcGAAAACJJREFUeJxjYMAOZuIQZ5j5\/\/9\/rJJESczEKYGsG6cEXgAAsEEefMxkua4AAAAASUVORK5CYII=' violates the following Content Security Policy directive: "img-src 'none'"/;
+const webviewErrors = [], otherErrors = [], probes = [];
 const isWebview = (u) => /\/webview\/|vscode-webview|fake\.html|dashboard\.js/.test(u ?? '');
 page.on('console', (m) => {
   if (m.type() !== 'error') return;
   const where = m.location().url;
   if (m.text() === 'e2e-console-probe') probes.push(where);
-  else if (isWebview(where) && RESIZER_CSP.test(m.text())) knownErrors.push(m.text().slice(0, 80));
   else (isWebview(where) ? webviewErrors : otherErrors).push(`${m.text().slice(0, 300)} @ ${where}`);
 });
 page.on('pageerror', (e) => (isWebview(e.stack) ? webviewErrors : otherErrors).push(`uncaught: ${e.message} @ ${(e.stack ?? '').split('\n')[1] ?? ''}`));
@@ -260,7 +255,7 @@ try {
   assert.deepEqual(webviewErrors, [], 'no console errors in the workbench webview so far');
   setWorkspaceSetting('workbench.colorTheme', 'Default Light Modern');
   await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: 15_000 });
-  lap(`screenshots (dark, light, high contrast: focus outline visible, no console errors but the known resize-grip CSP report x${knownErrors.length})`);
+  lap(`screenshots (dark, light, high contrast: focus outline visible, no console errors)`);
 
   // ---- more labels, in terms of the sample's y0/y1 (the key is the side the card shows it on) ----
   const plan2 = [
