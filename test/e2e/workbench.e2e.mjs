@@ -205,11 +205,12 @@ try {
   lap('database holds exactly the expected rows');
 
   // reload: the serializer restores the panel on the same pair, and the identity is not asked again.
-  // page.reload() (an earlier note found the restored panel blank in headless Chromium after a
-  // reload and used a new tab instead; with this VS Code and Chromium it restores the panel: the
-  // wait below fails the suite when it does not)
-  await page.waitForTimeout(1500); // let the workbench persist its editor state
-  await page.reload({ waitUntil: 'domcontentloaded', timeout: 60_000 });
+  // VS Code's own "Developer: Reload Window" shuts the window down first, which saves the editor state
+  // (the open panel) before the page goes; a bare page.reload() races that save (one run here came
+  // back with no panel at all).
+  const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+  await runCommand(page, 'Developer: Reload Window');
+  await reloaded;
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   await webview(page).locator('#card[data-source-id="s03"]').waitFor({ timeout: 60_000 });
   assert.equal(await identityBox.isVisible(), false, 'the identity is not asked again after the reload');
@@ -256,6 +257,25 @@ try {
   setWorkspaceSetting('workbench.colorTheme', 'Default Light Modern');
   await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), null, { timeout: 15_000 });
   lap(`screenshots (dark, light, high contrast: focus outline visible, no console errors)`);
+
+  // ---- what a screen reader is given: roles and accessible names of the card's controls ------------
+  // (Playwright's ARIA roles and names, computed by the W3C rules from the rendered DOM; the names are
+  // written out by hand from the card's labels and media/principles/demo-safety.yaml)
+  const w = webview(page);
+  const named = async (role, name) => w.getByRole(role, { name, exact: true }).count();
+  assert.equal(await named('article', 'Response A'), 1);
+  assert.equal(await named('article', 'Response B'), 1);
+  assert.equal(await named('radiogroup', 'Overall, which response is better?'), 1);
+  for (const choice of ['Response A', 'Response B', 'Tie', 'Both unacceptable']) assert.equal(await named('radio', choice), 1, `overall choice "${choice}"`);
+  for (const principle of ['Avoid harm', 'Be honest', 'Be helpful', 'Protect privacy', 'Respect autonomy', 'Avoid moralising']) {
+    for (const side of ['A', 'B', 'Neither']) assert.equal(await named('radio', `${principle}: ${side}`), 1, `grid choice "${principle}: ${side}"`);
+  }
+  assert.equal(await named('textbox', 'Rationale (optional; Esc to leave)'), 1, 'the rationale box has a name');
+  assert.equal(await named('switch', 'Flag for review'), 1);
+  assert.equal(await named('button', 'Submit and next (Enter)'), 1);
+  assert.equal(await named('button', 'Skip (S)'), 1);
+  assert.ok((await w.getByRole('status').first().textContent()).includes('labelled by e2e-annotator'), 'progress is a live status');
+  lap('screen-reader view: every control of the card has its role and name');
 
   // ---- more labels, in terms of the sample's y0/y1 (the key is the side the card shows it on) ----
   const plan2 = [

@@ -103,6 +103,8 @@ describe('rendering hostile text', () => {
     expect(root.querySelectorAll('[role=radiogroup]')).toHaveLength(2);
     expect(root.querySelector('summary')!.getAttribute('title')).toBe('<img src=x onerror=alert(1)>');
     expect(root.textContent).toMatch(/Submit and next \(Enter\)/);
+    // the name of the textarea inside vscode-textarea's shadow root (the host's aria-labelledby does not reach it)
+    expect((root.querySelector('#rationale') as HTMLElement & { label: string }).label).toBe('Rationale (optional; Esc to leave)');
     applyState(root, keys(initialState(card({ principles: [{ short: 'p', text: 't' }] })), 'a', '1', 'b').s);
     expect(root.querySelector('[data-overall="A"]')!.getAttribute('aria-checked')).toBe('true');
     expect(root.querySelector('[data-overall="B"]')!.getAttribute('aria-checked')).toBe('false');

@@ -137,9 +137,12 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   const extra = el('section', { class: 'extra' });
   const rlabel = el('label', { for: 'rationale', id: 'rationale-label' });
   rlabel.append(keyHint('R'), document.createTextNode(' Rationale (optional; Esc to leave)'));
-  const rationale = document.createElement('vscode-textarea') as HTMLElement & { value: string };
+  const rationale = document.createElement('vscode-textarea') as HTMLElement & { value: string; label: string };
   rationale.id = 'rationale';
   rationale.setAttribute('aria-labelledby', 'rationale-label');
+  // aria-labelledby on the host does not reach the textarea inside its shadow root; the `label`
+  // property (not an attribute) becomes that textarea's aria-label
+  rationale.label = 'Rationale (optional; Esc to leave)';
   rationale.setAttribute('rows', '2');
   rationale.setAttribute('resize', 'vertical');
   const flag = el('button', { type: 'button', class: 'choice', id: 'flag', role: 'switch', 'aria-checked': 'false', 'aria-keyshortcuts': 'F', tabindex: '-1' });
