@@ -10,13 +10,18 @@ import { Store } from '../src/store/store';
 const ROOT = resolve(__dirname, '..', '..');
 const HH = resolve(ROOT, '..', 'shared', 'data', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
 
+const TOPICS = ['lock picking', 'medication doses', 'a neighbour\'s address', 'a phishing test', 'mixing cleaners', 'a harsh review'];
+
+/** Pair i of the generated dataset (the JSONL file and the store-alone run write the same pairs). */
+function syntheticPair(i: number): { id: string; prompt: string; response_0: string; response_1: string; preferred: 'y0' | 'y1' } {
+  const t = TOPICS[i % TOPICS.length];
+  return { id: `g${i}`, prompt: `Human: Tell me about ${t} (case ${i}).`, response_0: `I can't help with ${t}.`, response_1: `Here is some general, safe information about ${t}, case ${i}.`, preferred: i % 3 === 0 ? 'y0' : 'y1' };
+}
+
 async function writeSynthetic(file: string, n: number): Promise<void> {
   const out = createWriteStream(file);
-  const topics = ['lock picking', 'medication doses', 'a neighbour\'s address', 'a phishing test', 'mixing cleaners', 'a harsh review'];
   for (let i = 0; i < n; i++) {
-    const t = topics[i % topics.length];
-    const line = JSON.stringify({ id: `g${i}`, prompt: `Human: Tell me about ${t} (case ${i}).`, response_0: `I can't help with ${t}.`, response_1: `Here is some general, safe information about ${t}, case ${i}.`, preferred: i % 3 === 0 ? 'y0' : 'y1' }) + '\n';
-    if (!out.write(line)) await once(out, 'drain');
+    if (!out.write(JSON.stringify(syntheticPair(i)) + '\n')) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');
@@ -58,10 +63,9 @@ async function sqliteCeiling(file: string, n: number): Promise<number> {
  * What remains of an import's time beyond this is reading and parsing the file.
  */
 async function storeAlone(file: string, n: number): Promise<number> {
-  const topics = ['lock picking', 'medication doses', 'a neighbour\'s address', 'a phishing test', 'mixing cleaners', 'a harsh review'];
   const pairs = Array.from({ length: n }, (_, i) => {
-    const t = topics[i % topics.length];
-    return { id: i, sourceId: `g${i}`, prompt: `Human: Tell me about ${t} (case ${i}).`, y0: `I can't help with ${t}.`, y1: `Here is some general, safe information about ${t}, case ${i}.` };
+    const g = syntheticPair(i);
+    return { id: i, sourceId: g.id, prompt: g.prompt, y0: g.response_0, y1: g.response_1, value: (g.preferred === 'y0' ? -1 : 1) as -1 | 1 };
   });
   const t0 = process.hrtime.bigint();
   const store = await Store.open(file);
@@ -75,7 +79,7 @@ async function storeAlone(file: string, n: number): Promise<number> {
       while (inFlight.length >= 2) await inFlight.shift();
       inFlight.push(Promise.all([
         store.insertPairs(datasetId, batch, rowIds),
-        store.insertPreferences(annotator.id, batch.map((p) => ({ pairId: p.id, value: p.id % 3 === 0 ? -1 : 1 })), (idx) => idx + 1),
+        store.insertPreferences(annotator.id, batch.map((p) => ({ pairId: p.id, value: p.value })), (idx) => idx + 1),
       ]));
     }
     await Promise.all(inFlight);
