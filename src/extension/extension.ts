@@ -99,7 +99,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     status.text = `$(checklist) ${s.dataset.name}: ${p.labelled}/${p.total}`;
     status.tooltip = `${s.annotator.name} has labelled ${p.labelled} of ${p.total} pairs of ${s.dataset.name} (${s.list.name}@${s.list.version})`;
     status.show();
-    tree.refreshSoon();
+    tree.setLabelled(s.dataset.name, s.annotator.name, p.labelled);
   };
 
   /** Picks the principle list for a dataset: remembered, the only one, or asked. */

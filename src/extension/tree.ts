@@ -1,6 +1,7 @@
 // The "Discretion" activity-bar tree: datasets (with per-annotator progress) and principle lists.
 import * as vscode from 'vscode';
 import type { Store } from '../store/store';
+import { type DatasetProgress, withLabelled } from './treeProgress';
 
 type Node =
   | { kind: 'group'; label: 'Datasets' | 'Principle lists' }
@@ -15,20 +16,28 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
 
   constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel) {}
 
-  private soon: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The datasets with every human annotator's count, read once per refresh (the root and the Datasets
+   * group share it). The counts go over every human preference of every dataset: 0.85 s with a
+   * million-pair import's preferences, work that labelling must not repeat (see setLabelled).
+   */
+  private progress: Promise<DatasetProgress[]> | undefined;
 
   refresh(): void {
-    if (this.soon) clearTimeout(this.soon);
-    this.soon = undefined;
+    this.progress = undefined;
     this.emitter.fire(undefined);
   }
 
-  /**
-   * Refreshes at most once a second while labels keep coming: the tree's counts scan every dataset,
-   * which is work the next card must not wait behind (one SQLite connection serves both).
-   */
-  refreshSoon(delayMs = 1000): void {
-    this.soon ??= setTimeout(() => this.refresh(), delayMs);
+  /** One annotator's count after a label in the workbench: patched in, nothing read again. */
+  setLabelled(dataset: string, annotator: string, labelled: number): void {
+    if (!this.progress) return; // not read yet: the first read will have it
+    this.progress = this.progress.then((ds) => withLabelled(ds, dataset, annotator, labelled));
+    this.emitter.fire(undefined);
+  }
+
+  private datasetProgress(store: Store): Promise<DatasetProgress[]> {
+    this.progress ??= store.datasetProgress();
+    return this.progress;
   }
 
   getTreeItem(n: Node): vscode.TreeItem {
@@ -65,17 +74,18 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
     try {
       const store = await this.openStore();
       if (!n) {
-        const [ds, lists] = await Promise.all([store.datasetProgress(), store.listPrincipleLists()]);
+        const [ds, lists] = await Promise.all([this.datasetProgress(store), store.listPrincipleLists()]);
         const empty = ds.length === 0 && lists.length === 0;
         void vscode.commands.executeCommand('setContext', 'discretion.empty', empty);
         if (empty) return []; // the welcome content shows instead
         return [{ kind: 'group', label: 'Datasets' }, { kind: 'group', label: 'Principle lists' }];
       }
-      if (n.kind === 'group' && n.label === 'Datasets') return (await store.datasetProgress()).map((d) => ({ kind: 'dataset', ...d }));
+      if (n.kind === 'group' && n.label === 'Datasets') return (await this.datasetProgress(store)).map((d) => ({ kind: 'dataset', ...d }));
       if (n.kind === 'group') return (await store.listPrincipleLists()).map((l) => ({ kind: 'list', ...l }));
       if (n.kind === 'dataset') return n.annotators.map((a) => ({ kind: 'progress', dataset: n.name, annotator: a.name, labelled: a.labelled, total: n.total }));
       return [];
     } catch (e) {
+      this.progress = undefined; // read again next time
       this.log.error(`tree: ${(e as Error).message}`);
       return [{ kind: 'error', message: (e as Error).message.split('\n')[0] }];
     }

@@ -66,14 +66,16 @@ if (!bench) {
 }
 
 if (bench) {
-  // the benchmark's generated dataset
+  // the benchmark's generated dataset, with the dataset's own preference on every pair (as an HH-RLHF
+  // import has), so the workbench's counts run over real numbers of preference rows
   const n = Number(process.env.E2E_BENCH_PAIRS);
   process.env.E2E_BENCH_FILE = join(process.env.E2E_STATE, 'bench.jsonl');
   const lines = [];
   for (let i = 0; i < n; i++) {
     lines.push(JSON.stringify({ id: `b${i}`, prompt: `\n\nHuman: Question number ${i}: how should I handle situation ${i % 97}?\n\nAssistant: Can you say more?\n\nHuman: It is urgent (${i}).`,
-      response_0: `**Answer ${i}/0.** ` + 'A careful, hedged response with some detail. '.repeat(8 + (i % 5)), response_1: `Answer ${i}/1:\n\n- point one\n- point two\n\n` + 'A direct response. '.repeat(10 + (i % 7)) }));
+      response_0: `**Answer ${i}/0.** ` + 'A careful, hedged response with some detail. '.repeat(8 + (i % 5)), response_1: `Answer ${i}/1:\n\n- point one\n- point two\n\n` + 'A direct response. '.repeat(10 + (i % 7)),
+      preferred: i % 3 === 0 ? 'y0' : 'y1' }));
   }
   writeFileSync(process.env.E2E_BENCH_FILE, lines.join('\n') + '\n');
-  run('import', 'jsonl', process.env.E2E_BENCH_FILE, '--dataset', 'bench-100k', ...pairsArgs);
+  run('import', 'jsonl', process.env.E2E_BENCH_FILE, '--dataset', 'bench-100k', ...pairsArgs, '--preferred', 'preferred', '--preferred-annotator', 'dataset-label');
 }

@@ -78,6 +78,14 @@ describe('Store', () => {
     await store.close();
   });
 
+  it('counts an annotator\'s labels through the by-annotator index, not by probing every pair of the dataset', async () => {
+    const { store } = await openTempStore();
+    // the query of labelledCount (run after every card), as SQLite plans it
+    const plan = await store.db.all<{ detail: string }>('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?', [1, 1]);
+    expect(plan.map((r) => r.detail).join(' | ')).toMatch(/SEARCH pr USING COVERING INDEX preferences_by_annotator \(annotator_id=\?\)/);
+    await store.close();
+  });
+
   it('serialises writers from two connections on one file (two windows) without losing either', async () => {
     const path = join(tempDir(), 'shared.db');
     const a = await Store.open(path);

@@ -1,0 +1,18 @@
+// The tree's dataset progress, kept without vscode so it can be tested alone.
+import type { Store } from '../store/store';
+
+export type DatasetProgress = Awaited<ReturnType<Store['datasetProgress']>>[number];
+
+/**
+ * `progress` with one annotator's count on one dataset replaced, listed as Store.datasetProgress
+ * lists them (annotators with at least one label, by name), so a label in the workbench updates the
+ * tree without reading every dataset's counts again.
+ */
+export function withLabelled(progress: DatasetProgress[], dataset: string, annotator: string, labelled: number): DatasetProgress[] {
+  return progress.map((d) => {
+    if (d.name !== dataset) return d;
+    const others = d.annotators.filter((a) => a.name !== annotator);
+    const annotators = labelled > 0 ? [...others, { name: annotator, labelled }] : others;
+    return { ...d, annotators: annotators.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
+  });
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { withLabelled } from '../../src/extension/treeProgress';
+import { openTempStore } from '../support/helpers';
+
+describe('withLabelled (the tree after a workbench label)', () => {
+  const progress = [
+    { id: 1, name: 'hh', total: 10, annotators: [{ name: 'alice', labelled: 3 }, { name: 'carol', labelled: 1 }] },
+    { id: 2, name: 'other', total: 5, annotators: [{ name: 'bob', labelled: 2 }] },
+  ];
+
+  it('replaces one count, adds a new annotator in name order, drops one back at zero, leaves other datasets', () => {
+    expect(withLabelled(progress, 'hh', 'alice', 4)[0].annotators).toEqual([{ name: 'alice', labelled: 4 }, { name: 'carol', labelled: 1 }]);
+    expect(withLabelled(progress, 'hh', 'bob', 1)[0].annotators.map((a) => a.name)).toEqual(['alice', 'bob', 'carol']);
+    expect(withLabelled(progress, 'hh', 'carol', 0)[0].annotators).toEqual([{ name: 'alice', labelled: 3 }]);
+    expect(withLabelled(progress, 'hh', 'alice', 4)[1]).toBe(progress[1]);
+    expect(progress[0].annotators[0].labelled).toBe(3); // the input is not changed
+  });
+
+  it('agrees with what the store reads after the same labels', async () => {
+    const { store } = await openTempStore();
+    await store.write(async () => {
+      const id = await store.createDataset('hh', 'jsonl', null);
+      await store.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), [1, 2, 3]);
+      const carol = await store.ensureAnnotator('carol', 'human', null);
+      await store.insertPreferences(carol.id, [{ pairId: 0, value: 1 }], (idx) => idx + 1);
+    });
+    const before = await store.datasetProgress();
+    await store.write(async () => {
+      const bob = await store.ensureAnnotator('bob', 'human', null);
+      await store.insertPreferences(bob.id, [{ pairId: 0, value: 1 }, { pairId: 2, value: -1 }], (idx) => idx + 1);
+    });
+    expect(withLabelled(before, 'hh', 'bob', 2)).toEqual(await store.datasetProgress());
+    await store.close();
+  });
+});
