@@ -493,7 +493,9 @@ try {
   // pairs were skipped through), so h02 and h05 are moves.
   for (const idx of [1, 4]) {
     const article = dash.locator(`#report #sec-overrides article.pair[data-pair="${idx}"]`);
-    assert.ok((await article.locator('h3').textContent()).includes(`source id ${hostileIds[idx]}`), `pair ${idx} of the report is ${hostileIds[idx]}`);
+    // waited for, not read at once: the status names the run before the previous report's pairs are replaced
+    await article.locator('h3', { hasText: `source id ${hostileIds[idx]}` }).waitFor({ timeout: 30_000 })
+      .catch(async () => assert.fail(`pair ${idx} of the report is ${hostileIds[idx]}, not: ${await article.locator('h3').textContent({ timeout: 1000 }).catch(() => '(none)')}`));
     await article.locator('button.open-pair').click();
     // the dashboard stays loaded while hidden: the workbench's webview is the frame with the card
     const wb = await frameWith(page, `#card[data-source-id="${hostileIds[idx]}"]`, 30_000);
