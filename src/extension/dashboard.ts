@@ -1,7 +1,7 @@
 // "Discretion: Show Dashboard": a webview that renders the report model with the same chart and section
 // code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with an
 // "Export report" action. Every message from the webview is validated (parseDashboardMessage) on the host.
-import { newNonce, webviewCsp } from './webviewSecurity';
+import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import pkg from '../../package.json';
 import { isUserFacingError } from '../core/errors';
@@ -26,17 +26,11 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
   const nonce = newNonce();
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'));
   const csp = webviewCsp(nonce, { script: true, img: 'data:' });
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<style nonce="${nonce}">${REPORT_CSS}${DASHBOARD_CSS}</style>
-<title>Discretion Dashboard</title>
-</head>
-<body>
-<div class="toolbar" role="toolbar" aria-label="Dashboard">
+  return webviewPage({
+    csp,
+    title: 'Discretion Dashboard',
+    head: `<style nonce="${nonce}">${REPORT_CSS}${DASHBOARD_CSS}</style>`,
+    body: `<div class="toolbar" role="toolbar" aria-label="Dashboard">
 <label>Metric run <select id="run" aria-label="Metric run"></select></label>
 <button type="button" id="compute">Compute new…</button>
 <label>Heat map for <select id="ps" aria-label="Annotator of the heat map"></select></label>
@@ -50,9 +44,8 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
 <span id="status" role="status" aria-live="polite">Loading…</span>
 </div>
 <div id="report"></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+<script nonce="${nonce}" src="${script}"></script>`,
+  });
 }
 
 class DashboardPanel {

@@ -1,7 +1,7 @@
 // Read-only preview of a .jsonl dataset ("Reopen Editor With..."; priority "option", so JSONL
 // still opens as text by default). No scripts at all: every value is HTML-escaped.
 import { escapeHtml as esc } from '../core/report/escape';
-import { newNonce, webviewCsp } from './webviewSecurity';
+import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import * as vscode from 'vscode';
@@ -42,9 +42,13 @@ export class JsonlPreviewProvider implements vscode.CustomReadonlyEditorProvider
     }
     const nonce = newNonce();
     const csp = webviewCsp(nonce, {});
-    panel.webview.html = `<!DOCTYPE html><html><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
-<style nonce="${nonce}">body{font-family:var(--vscode-font-family);color:var(--vscode-foreground)}table{border-collapse:collapse}td,th{border:1px solid var(--vscode-panel-border);padding:2px 6px;vertical-align:top;white-space:pre-wrap;max-width:40ch;overflow-wrap:anywhere}</style></head>
-<body><h1>${esc(document.uri.path.split('/').pop() ?? '')}</h1><p>${total} records${bad ? `, ${bad} not JSON objects` : ''}; showing the first ${Math.min(total, MAX_ROWS)}. Read-only: run "Discretion: Import Dataset..." to label it.</p>
-<table><thead><tr><th>#</th>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></body></html>`;
+    const name = document.uri.path.split('/').pop() ?? '';
+    panel.webview.html = webviewPage({
+      csp,
+      title: name,
+      head: `<style nonce="${nonce}">body{font-family:var(--vscode-font-family);color:var(--vscode-foreground)}table{border-collapse:collapse}td,th{border:1px solid var(--vscode-panel-border);padding:2px 6px;vertical-align:top;white-space:pre-wrap;max-width:40ch;overflow-wrap:anywhere}</style>`,
+      body: `<h1>${esc(name)}</h1><p>${total} records${bad ? `, ${bad} not JSON objects` : ''}; showing the first ${Math.min(total, MAX_ROWS)}. Read-only: run "Discretion: Import Dataset..." to label it.</p>
+<table><thead><tr><th>#</th>${keys.map((k) => `<th>${esc(k)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`,
+    });
   }
 }

@@ -1,6 +1,7 @@
 // The strict Content-Security-Policy every webview of the extension starts from, with a fresh nonce
 // per render: nothing loads or runs but the nonce'd script and the sources a view names.
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../core/report/escape';
 
 export function newNonce(): string {
   return randomBytes(18).toString('base64');
@@ -26,4 +27,24 @@ export function webviewCsp(nonce: string, sources: CspSources): string {
     "base-uri 'none'",
     "frame-src 'none'",
   ].join('; ');
+}
+
+/**
+ * A webview page: the policy is the first thing in its head, so no page of the extension goes out
+ * without it. `head` and `body` are the page's own markup; `title` is text.
+ */
+export function webviewPage(page: { csp: string; title: string; head: string; body: string }): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${page.csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+${page.head}
+<title>${escapeHtml(page.title)}</title>
+</head>
+<body>
+${page.body}
+</body>
+</html>`;
 }

@@ -1,6 +1,6 @@
 // The workbench webview panel: strict CSP with a fresh nonce per render, local resources limited to
 // dist/webview, every incoming message validated before anything runs.
-import { newNonce, webviewCsp } from './webviewSecurity';
+import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { isUserFacingError } from '../core/errors';
 import { type HostToWebview, parseWebviewMessage } from '../shared/protocol';
@@ -30,23 +30,16 @@ export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
   // data: images: the rationale box's resize grip (a data: PNG in @vscode-elements' textarea styles).
   // Dataset text is only ever set as text, so no dataset string can become an image source.
   const csp = webviewCsp(nonce, { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource, img: 'data:' });
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-${style}
-<title>Discretion Workbench</title>
-</head>
-<body>
-<main>
+  return webviewPage({
+    csp,
+    title: 'Discretion Workbench',
+    head: style,
+    body: `<main>
 <div id="status" role="status" aria-live="polite">Loading the workbench...</div>
 <div id="card" tabindex="-1" aria-label="Pair card" hidden></div>
 </main>
-${script}
-</body>
-</html>`;
+${script}`,
+  });
 }
 
 export interface PanelHost {
