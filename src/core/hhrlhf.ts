@@ -31,3 +31,19 @@ export function splitHHDialogue(chosen: string, rejected: string): SplitDialogue
 function stripLeadingSpace(s: string): string {
   return s.startsWith(' ') ? s.slice(1) : s;
 }
+
+/** One turn of a conversation as the workbench card shows it. */
+export interface Turn { role: 'human' | 'assistant' | 'context'; text: string }
+
+/** Splits an HH-RLHF style context ("\n\nHuman: ... \n\nAssistant: ...") into turns. */
+export function splitTurns(prompt: string): Turn[] {
+  const re = /(?:^|\n\n)(Human|Assistant|User):\s?/g;
+  const marks: { role: Turn['role']; start: number; end: number }[] = [];
+  for (let m; (m = re.exec(prompt)); ) marks.push({ role: m[1] === 'Assistant' ? 'assistant' : 'human', start: m.index, end: m.index + m[0].length });
+  if (marks.length === 0) return [{ role: 'human', text: prompt }];
+  const turns: Turn[] = [];
+  const head = prompt.slice(0, marks[0].start).trim();
+  if (head) turns.push({ role: 'context', text: head });
+  marks.forEach((m, i) => turns.push({ role: m.role, text: prompt.slice(m.end, i + 1 < marks.length ? marks[i + 1].start : prompt.length).trim() }));
+  return turns;
+}

@@ -2,7 +2,8 @@
 // the file, line and field of anything wrong, through InputError.
 import { InputError } from './errors';
 import { splitHHDialogue } from './hhrlhf';
-import type { Pair, StoredPreference } from './types';
+import { parsePreferredWord, type StoredPreference } from './preferences';
+import type { Pair } from './types';
 
 export interface RecordContext {
   file: string;
@@ -89,11 +90,8 @@ export interface FieldMapping {
 
 /** The values `--preferred` accepts (case-insensitive), mapped to preferences. */
 export function parsePreferredValue(ctx: RecordContext, field: string, v: unknown): StoredPreference {
-  if (v === undefined || v === null || v === '') return null;
-  const s = String(v).trim().toLowerCase();
-  if (['0', 'y0', 'response_0', 'a0', '-1'].includes(s)) return -1;
-  if (['1', 'y1', 'response_1', '+1'].includes(s)) return 1;
-  if (['tie', 'none', 'neither', 'both-bad', 'both_bad'].includes(s)) return 0;
+  const value = parsePreferredWord(v);
+  if (value !== undefined) return value;
   throw new InputError(ctx.file, ctx.line, field, `unknown preference ${JSON.stringify(v).slice(0, 40)} (use 0/y0, 1/y1, tie, or leave empty)`);
 }
 

@@ -3,10 +3,9 @@
 // Free of `vscode` imports so that it is unit-tested against real SQLite files.
 import { UsageError } from '../core/errors';
 import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../store/store';
-import {
-  type CardView, type ExistingLabel, type GridChoice, type ModelView, type OverallChoice, type QueueFilter, type SubmitMessage,
-  choiceToValue, shownFirstFor, splitTurns, valueToSide,
-} from '../shared/protocol';
+import { splitTurns } from '../core/hhrlhf';
+import { choiceToValue, shownFirstFor, storedToOverall, valueToGrid, valueToSide, type GridChoice } from '../core/preferences';
+import type { CardView, ExistingLabel, ModelView, QueueFilter, SubmitMessage } from '../shared/protocol';
 
 const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
 
@@ -165,16 +164,8 @@ export class WorkbenchSession {
     let existing: ExistingLabel | null = null;
     if (own) {
       const pp = (await this.store.principlePreferencesForPairs([pair.rowId])).filter((p) => p.annotator === this.annotator.name && p.list === this.list.name && p.listVersion === this.list.version);
-      const grid: GridChoice[] = this.list.principles.map((_, i) => {
-        const v = pp.find((p) => p.position === i)?.value;
-        if (v === undefined || v === null) return null;
-        return v === 0 ? 'neither' : (valueToSide(v, shownFirst) as 'A' | 'B');
-      });
-      let overall: OverallChoice | null = null;
-      const raw = own.raw ? (JSON.parse(own.raw) as { choice?: string }) : null;
-      if (raw?.choice === 'both_unacceptable') overall = 'both_unacceptable';
-      else if (own.value !== null) overall = valueToSide(own.value, shownFirst);
-      existing = { overall, grid, rationale: own.rationale ?? '', flagged: own.flagged === 1 };
+      const grid: GridChoice[] = this.list.principles.map((_, i) => valueToGrid(pp.find((p) => p.position === i)?.value, shownFirst));
+      existing = { overall: storedToOverall(own.value, own.raw, shownFirst), grid, rationale: own.rationale ?? '', flagged: own.flagged === 1 };
     }
     const models = own ? this.modelViews(prefs, own.value, shownFirst) : null;
     const previous = await this.queueStep(pair.id, -1);

@@ -3,15 +3,11 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
-import type { StoredPreference } from '../core/types';
+import { preferenceWord, principleWord } from '../core/preferences';
 import type { Store } from '../store/store';
 
 const PAGE = 5000;
 
-export function preferenceLabel(v: StoredPreference): string {
-  return v === 1 ? 'y1' : v === -1 ? 'y0' : v === 0 ? 'tie' : '';
-}
-const principleLabel = (v: StoredPreference): string => (v === 1 ? 'y1' : v === -1 ? 'y0' : v === 0 ? 'neither' : '');
 
 export async function exportDataset(store: Store, opts: { dataset: string; format: 'jsonl' | 'csv'; out: string }): Promise<{ pairs: number; annotators: string[] }> {
   const dataset = await store.requireDataset(opts.dataset);
@@ -35,11 +31,11 @@ export async function exportDataset(store: Store, opts: { dataset: string; forma
     const pairs = await store.listPairs(dataset.id, offset, PAGE);
     const ids = pairs.map((p) => p.rowId);
     const prefs = new Map<number, Record<string, string>>();
-    for (const p of await store.preferencesForPairs(ids)) (prefs.get(p.pairRowId) ?? prefs.set(p.pairRowId, {}).get(p.pairRowId)!)[p.annotator] = preferenceLabel(p.value);
+    for (const p of await store.preferencesForPairs(ids)) (prefs.get(p.pairRowId) ?? prefs.set(p.pairRowId, {}).get(p.pairRowId)!)[p.annotator] = preferenceWord(p.value, p.raw);
     const grid = new Map<number, Record<string, Record<string, string>>>();
     for (const p of await store.principlePreferencesForPairs(ids)) {
       const byAnnotator = grid.get(p.pairRowId) ?? grid.set(p.pairRowId, {}).get(p.pairRowId)!;
-      (byAnnotator[p.annotator] ??= {})[p.key] = principleLabel(p.value);
+      (byAnnotator[p.annotator] ??= {})[p.key] = principleWord(p.value);
     }
     let chunk = '';
     for (const p of pairs) {

@@ -3,13 +3,11 @@
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
 import { parseJsonLine } from '../core/records';
-import type { OverallPreference, PreferenceValue, PrinciplePreference } from '../core/types';
+import { LABEL_OVERALL, LABEL_PRINCIPLE, isLabelOverallWord, isLabelPrincipleWord } from '../core/preferences';
+import type { OverallPreference, PrinciplePreference } from '../core/types';
 import type { Store } from '../store/store';
 import { ErrorPolicy, type ImportSummary, type OnError } from './common';
 import { readLineBatches } from './files';
-
-const OVERALL: Record<string, PreferenceValue> = { y0: -1, y1: 1, tie: 0, 'both-bad': 0 };
-const PRINCIPLE: Record<string, PreferenceValue> = { y0: -1, y1: 1, neither: 0 };
 
 export async function importLabels(store: Store, opts: { file: string; dataset: string; principles: string; annotator: string; onError?: OnError }): Promise<ImportSummary> {
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
@@ -34,20 +32,20 @@ export async function importLabels(store: Store, opts: { file: string; dataset: 
         if (pairId === undefined) throw new InputError(opts.file, line, 'pair', `"${source}" is not a pair of dataset "${opts.dataset}"`);
         if (seen.has(pairId)) throw new InputError(opts.file, line, 'pair', `duplicate label for "${source}" (first on line ${seen.get(pairId)})`);
         const choice = r.overall;
-        if (typeof choice !== 'string' || !(choice in OVERALL)) throw new InputError(opts.file, line, 'overall', `must be one of ${Object.keys(OVERALL).join(', ')}`);
+        if (!isLabelOverallWord(choice)) throw new InputError(opts.file, line, 'overall', `must be one of ${Object.keys(LABEL_OVERALL).join(', ')}`);
         const grid = r.principles ?? {};
         if (typeof grid !== 'object' || Array.isArray(grid)) throw new InputError(opts.file, line, 'principles', 'must be an object {principle id: "y0"|"y1"|"neither"}');
         const cells: PrinciplePreference[] = [];
         for (const [key, v] of Object.entries(grid as Record<string, unknown>)) {
           const position = positions.get(key);
           if (position === undefined) throw new InputError(opts.file, line, `principles.${key}`, `not a principle of list "${list.name}"`);
-          if (typeof v !== 'string' || !(v in PRINCIPLE)) throw new InputError(opts.file, line, `principles.${key}`, 'must be "y0", "y1" or "neither"');
-          cells.push({ pairId, principleIndex: position, value: PRINCIPLE[v] });
+          if (!isLabelPrincipleWord(v)) throw new InputError(opts.file, line, `principles.${key}`, 'must be "y0", "y1" or "neither"');
+          cells.push({ pairId, principleIndex: position, value: LABEL_PRINCIPLE[v] });
         }
         const rationale = r.rationale;
         if (rationale !== undefined && typeof rationale !== 'string') throw new InputError(opts.file, line, 'rationale', 'must be a string');
         seen.set(pairId, line);
-        overall.push({ pairId, value: OVERALL[choice], raw: { choice }, rationale: rationale || null });
+        overall.push({ pairId, value: LABEL_OVERALL[choice], raw: { choice }, rationale: rationale || null });
         principle.push(...cells);
       });
     }

@@ -2,19 +2,17 @@
 // validator. Free of `vscode` imports so it can be unit-tested and bundled into both sides.
 // Every message from the webview is untrusted: `parseWebviewMessage` accepts exactly the shapes
 // below and rejects everything else (unknown type, wrong shape, extra keys, oversized payload).
+// The preference words in these messages are those of src/core/preferences.ts.
+import type { Turn } from '../core/hhrlhf';
+import { type GridChoice, type OverallChoice, type ShownPreference, isGridChoice, isOverallChoice } from '../core/preferences';
 
-export type Side = 'A' | 'B';
-export type OverallChoice = 'A' | 'B' | 'tie' | 'both_unacceptable';
-export type GridChoice = 'A' | 'B' | 'neither' | null;
 export type QueueFilter = { kind: 'all' } | { kind: 'disagree'; model: string } | { kind: 'conflict' };
-
-export interface Turn { role: 'human' | 'assistant' | 'context'; text: string }
 
 export interface ModelView {
   name: string;
   kind: string;
   /** The model's choice in shown (A/B) terms; null when missing. */
-  choice: 'A' | 'B' | 'tie' | null;
+  choice: ShownPreference;
   disagrees: boolean;
 }
 
@@ -81,9 +79,6 @@ export const LIMITS = {
 
 export type ParseResult = { ok: true; message: WebviewToHost } | { ok: false; reason: string };
 
-const OVERALL: readonly string[] = ['A', 'B', 'tie', 'both_unacceptable'];
-const GRID: readonly (string | null)[] = ['A', 'B', 'neither', null];
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isIdx = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 function exactKeys(o: Record<string, unknown>, keys: string[]): string | null {
@@ -116,11 +111,11 @@ export function parseWebviewMessage(raw: unknown): ParseResult {
       const e = exactKeys(raw, ['type', 'seq', 'pairIdx', 'overall', 'grid', 'rationale', 'flagged']);
       if (e) return bad(e);
       if (!isIdx(raw.seq) || !isIdx(raw.pairIdx)) return bad('seq and pairIdx must be non-negative integers');
-      if (typeof raw.overall !== 'string' || !OVERALL.includes(raw.overall)) return bad('overall must be A, B, tie or both_unacceptable');
-      if (!Array.isArray(raw.grid) || raw.grid.length > LIMITS.maxGridRows || !raw.grid.every((g) => GRID.includes(g as string | null))) return bad('grid must be a list of A, B, neither or null');
+      if (!isOverallChoice(raw.overall)) return bad('overall must be A, B, tie or both_unacceptable');
+      if (!Array.isArray(raw.grid) || raw.grid.length > LIMITS.maxGridRows || !raw.grid.every(isGridChoice)) return bad('grid must be a list of A, B, neither or null');
       if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars) return bad(`rationale must be a string of at most ${LIMITS.maxRationaleChars} characters`);
       if (typeof raw.flagged !== 'boolean') return bad('flagged must be a boolean');
-      return { ok: true, message: { type: 'submit', seq: raw.seq, pairIdx: raw.pairIdx, overall: raw.overall as OverallChoice, grid: raw.grid as GridChoice[], rationale: raw.rationale, flagged: raw.flagged } };
+      return { ok: true, message: { type: 'submit', seq: raw.seq, pairIdx: raw.pairIdx, overall: raw.overall, grid: raw.grid as GridChoice[], rationale: raw.rationale, flagged: raw.flagged } };
     }
     case 'skip': {
       const e = exactKeys(raw, ['type', 'pairIdx']);
@@ -149,49 +144,4 @@ export function parseWebviewMessage(raw: unknown): ParseResult {
     default:
       return { ok: false, reason: `unknown message type ${JSON.stringify(String(raw.type)).slice(0, 60)}` };
   }
-}
-
-// ---- pure helpers shared by host and tests ------------------------------------------------------
-
-/** FNV-1a 32-bit hash: deterministic across runs and platforms. */
-export function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** Which response is shown as A for this annotator and pair: 0 = y0, 1 = y1. Deterministic. */
-export function shownFirstFor(annotator: string, dataset: string, sourceId: string): 0 | 1 {
-  return (fnv1a(`${annotator}\u0000${dataset}\u0000${sourceId}`) & 1) as 0 | 1;
-}
-
-/** Shown choice -> stored preference (+1 prefers y1, -1 prefers y0, 0 none). */
-export function choiceToValue(choice: 'A' | 'B' | 'tie' | 'both_unacceptable' | 'neither', shownFirst: 0 | 1): -1 | 0 | 1 {
-  if (choice !== 'A' && choice !== 'B') return 0;
-  const picksY1 = (choice === 'A') === (shownFirst === 1);
-  return picksY1 ? 1 : -1;
-}
-
-/** Stored preference -> shown side. */
-export function valueToSide(value: number | null, shownFirst: 0 | 1): 'A' | 'B' | 'tie' | null {
-  if (value === null || value === undefined) return null;
-  if (value === 0) return 'tie';
-  const y1 = value === 1;
-  return y1 === (shownFirst === 1) ? 'A' : 'B';
-}
-
-/** Splits an HH-RLHF style context ("\n\nHuman: ... \n\nAssistant: ...") into turns. */
-export function splitTurns(prompt: string): Turn[] {
-  const re = /(?:^|\n\n)(Human|Assistant|User):\s?/g;
-  const marks: { role: Turn['role']; start: number; end: number }[] = [];
-  for (let m; (m = re.exec(prompt)); ) marks.push({ role: m[1] === 'Assistant' ? 'assistant' : 'human', start: m.index, end: m.index + m[0].length });
-  if (marks.length === 0) return [{ role: 'human', text: prompt }];
-  const turns: Turn[] = [];
-  const head = prompt.slice(0, marks[0].start).trim();
-  if (head) turns.push({ role: 'context', text: head });
-  marks.forEach((m, i) => turns.push({ role: m.role, text: prompt.slice(m.end, i + 1 < marks.length ? marks[i + 1].start : prompt.length).trim() }));
-  return turns;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitHHDialogue } from '../../src/core/hhrlhf';
+import { splitHHDialogue, splitTurns } from '../../src/core/hhrlhf';
 
 describe('splitHHDialogue (spec section 1)', () => {
   it('splits at the last shared "\\n\\nAssistant:" turn', () => {
@@ -29,5 +29,13 @@ describe('splitHHDialogue (spec section 1)', () => {
 
   it('returns null when there is no shared assistant turn', () => {
     expect(splitHHDialogue('Human: a Assistant: b', 'Human: a Assistant: c')).toBeNull();
+  });
+});
+
+describe('splitTurns', () => {
+  it('splits HH-RLHF contexts into turns', () => {
+    expect(splitTurns('\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how?')).toEqual([
+      { role: 'human', text: 'hi' }, { role: 'assistant', text: 'hello' }, { role: 'human', text: 'how?' }]);
+    expect(splitTurns('plain question')).toEqual([{ role: 'human', text: 'plain question' }]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choiceToValue, LIMITS, parseWebviewMessage, shownFirstFor, splitTurns, valueToSide } from '../../src/shared/protocol';
+import { LIMITS, parseWebviewMessage } from '../../src/shared/protocol';
 
 const submit = { type: 'submit', seq: 3, pairIdx: 7, overall: 'A', grid: ['A', 'B', 'neither', null], rationale: 'why', flagged: false };
 
@@ -56,34 +56,5 @@ describe('parseWebviewMessage', () => {
     const cyclic: Record<string, unknown> = { type: 'undo' };
     cyclic.self = cyclic;
     expect(parseWebviewMessage(cyclic)).toMatchObject({ ok: false });
-  });
-});
-
-describe('A/B order and value mapping', () => {
-  it('is deterministic per annotator and pair and roughly balanced', () => {
-    expect(shownFirstFor('alice', 'd', 's01')).toBe(shownFirstFor('alice', 'd', 's01'));
-    const orders = Array.from({ length: 400 }, (_, i) => shownFirstFor('alice', 'd', `p${i}`));
-    const ones = orders.filter((o) => o === 1).length;
-    expect(ones).toBeGreaterThan(150);
-    expect(ones).toBeLessThan(250);
-    const other = Array.from({ length: 400 }, (_, i) => shownFirstFor('bob', 'd', `p${i}`));
-    expect(other).not.toEqual(orders);
-  });
-
-  it('maps shown choices to stored values and back', () => {
-    expect(choiceToValue('A', 0)).toBe(-1);
-    expect(choiceToValue('B', 0)).toBe(1);
-    expect(choiceToValue('A', 1)).toBe(1);
-    expect(choiceToValue('B', 1)).toBe(-1);
-    expect(choiceToValue('tie', 1)).toBe(0);
-    expect(choiceToValue('both_unacceptable', 0)).toBe(0);
-    for (const sf of [0, 1] as const) for (const c of ['A', 'B'] as const) expect(valueToSide(choiceToValue(c, sf), sf)).toBe(c);
-    expect(valueToSide(null, 0)).toBeNull();
-  });
-
-  it('splits HH-RLHF contexts into turns', () => {
-    expect(splitTurns('\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how?')).toEqual([
-      { role: 'human', text: 'hi' }, { role: 'assistant', text: 'hello' }, { role: 'human', text: 'how?' }]);
-    expect(splitTurns('plain question')).toEqual([{ role: 'human', text: 'plain question' }]);
   });
 });

@@ -121,4 +121,9 @@ describe('label importer', () => {
     { file: bad('labels-unknown-pair.jsonl'), line: 1, field: 'pair', message: /"zzz" is not a pair/ }));
   it('a principle that is not in the list', () => expectRejected(() => importLabels(store, { file: bad('labels-unknown-principle.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
     { file: bad('labels-unknown-principle.jsonl'), line: 1, field: 'principles.p9', message: /not a principle of list "two"/ }));
+  // "constructor" in {} is true: only the label words themselves may pass
+  it('an overall word that is an object key, not a label word', () => expectRejected(() => importLabels(store, { file: bad('labels-inherited-overall.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
+    { file: bad('labels-inherited-overall.jsonl'), line: 2, field: 'overall', message: /must be one of y0, y1, tie, both-bad$/ }));
+  it('a principle cell that is an object key, not a label word', () => expectRejected(() => importLabels(store, { file: bad('labels-inherited-principle.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
+    { file: bad('labels-inherited-principle.jsonl'), line: 1, field: 'principles.p0', message: /must be "y0", "y1" or "neither"/ }));
 });

@@ -1,7 +1,8 @@
 // DOM for the pair card. Dataset text only ever reaches the DOM through textContent or renderMarkdown.
-import type { CardView, GridChoice, ModelView, OverallChoice } from '../../src/shared/protocol';
+import { OVERALL_CHOICE_LABEL, type GridChoice, type OverallChoice } from '../../src/core/preferences';
+import type { CardView, ModelView } from '../../src/shared/protocol';
 import { renderMarkdownCached } from './markdown';
-import { KEYMAP, OVERALL_LABEL, type UiState } from './state';
+import { KEYMAP, type UiState } from './state';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -104,7 +105,7 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   const group = el('div', { role: 'radiogroup', 'aria-labelledby': 'overall-title', class: 'choices' });
   for (const [choice, k] of OVERALL_KEYS) {
     const b = el('button', { type: 'button', role: 'radio', 'aria-checked': 'false', class: 'choice', 'data-overall': choice, 'aria-keyshortcuts': k, tabindex: '-1' });
-    b.append(keyHint(k), document.createTextNode(' ' + OVERALL_LABEL[choice]));
+    b.append(keyHint(k), document.createTextNode(' ' + OVERALL_CHOICE_LABEL[choice]));
     b.addEventListener('click', () => handlers().overall(choice));
     group.append(b);
   }

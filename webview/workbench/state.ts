@@ -1,5 +1,6 @@
 // Pure UI state of the pair card and its key map. No DOM, no messaging: unit-tested directly.
-import type { CardView, GridChoice, ModelView, OverallChoice } from '../../src/shared/protocol';
+import type { GridChoice, OverallChoice } from '../../src/core/preferences';
+import type { CardView, ModelView } from '../../src/shared/protocol';
 
 export interface UiState {
   pairIdx: number;
@@ -119,5 +120,3 @@ export function setGrid(s: UiState, row: number, value: GridChoice): UiState {
   grid[row] = value;
   return { ...s, grid, selectedRow: row };
 }
-
-export const OVERALL_LABEL: Record<OverallChoice, string> = { A: 'Response A', B: 'Response B', tie: 'Tie', both_unacceptable: 'Both unacceptable' };

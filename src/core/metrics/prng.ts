@@ -15,6 +15,8 @@
 //   conditional binomials with exact integer suffix sums. Resampling n items with replacement from a pool in
 //   which t items share a "type" is exactly this multinomial over types, which is how the bootstraps stay cheap.
 
+import { fnv1a32 } from '../hash';
+
 const TWO_POW_32 = 4294967296;
 
 function splitmix32(state: { s: number }): number {
@@ -25,16 +27,6 @@ function splitmix32(state: { s: number }): number {
   t = Math.imul(t, 0x735a2d97);
   t ^= t >>> 15;
   return t >>> 0;
-}
-
-/** FNV-1a 32-bit hash of a string (used to derive independent streams from one seed). */
-export function hashString(label: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < label.length; i++) {
-    h ^= label.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 function normaliseSeed(seed: number): [number, number] {
@@ -53,7 +45,7 @@ export class Rng {
   /** A generator for `seed`, optionally a named sub-stream (e.g. `new Rng(42, 'da:human')`). */
   constructor(seed: number, stream = '') {
     const [lo, hi] = normaliseSeed(seed);
-    const st = { s: (lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(hashString(stream), 0x85ebca6b)) | 0 };
+    const st = { s: (lo ^ Math.imul(hi, 0x9e3779b1) ^ Math.imul(fnv1a32(stream), 0x85ebca6b)) | 0 };
     this.s0 = splitmix32(st);
     this.s1 = splitmix32(st);
     this.s2 = splitmix32(st);
