@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'no
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Store } from '../src/store/store';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HH = resolve(ROOT, '..', 'shared', 'data', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
@@ -42,10 +42,10 @@ function timedImport(args: string[]): { seconds: number; peakMiB: number; ok: bo
  */
 async function sqliteCeiling(file: string, n: number): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const store = await Store.open(file);
-  await store.write(async () => {
-    const datasetId = await store.createDataset('ceiling', 'jsonl', null);
-    const annotator = await store.ensureAnnotator('human', 'human', null);
+  const store = await openSqliteStore(file);
+  await store.write(async (tx) => {
+    const datasetId = await tx.createDataset('ceiling', 'jsonl', null);
+    const annotator = await tx.ensureAnnotator('human', 'human', null);
     await store.db.run(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ?1 - 1)
       INSERT INTO pairs (id, dataset_id, idx, source_id, prompt, y0, y1)
       SELECT i + 1, ?2, i, 'g' || i, 'Human: Tell me about medication doses (case ' || i || ').', 'I can''t help with medication doses.',
@@ -68,18 +68,18 @@ async function storeAlone(file: string, n: number): Promise<number> {
     return { id: i, sourceId: g.id, prompt: g.prompt, y0: g.response_0, y1: g.response_1, value: (g.preferred === 'y0' ? -1 : 1) as -1 | 1 };
   });
   const t0 = process.hrtime.bigint();
-  const store = await Store.open(file);
-  await store.write(async () => {
-    const datasetId = await store.createDataset('store-alone', 'jsonl', null);
-    const annotator = await store.ensureAnnotator('human', 'human', null);
+  const store = await openSqliteStore(file);
+  await store.write(async (tx) => {
+    const datasetId = await tx.createDataset('store-alone', 'jsonl', null);
+    const annotator = await tx.ensureAnnotator('human', 'human', null);
     const inFlight: Promise<unknown>[] = [];
     for (let i = 0; i < n; i += 5000) {
       const batch = pairs.slice(i, i + 5000);
       const rowIds = batch.map((p) => p.id + 1);
       while (inFlight.length >= 2) await inFlight.shift();
       inFlight.push(Promise.all([
-        store.insertPairs(datasetId, batch, rowIds),
-        store.insertPreferences(annotator.id, batch.map((p) => ({ pairId: p.id, value: p.value })), (idx) => idx + 1),
+        tx.insertPairs(datasetId, batch, rowIds),
+        tx.insertPreferences(annotator.id, batch.map((p) => ({ pairId: p.id, value: p.value })), (idx) => idx + 1),
       ]));
     }
     await Promise.all(inFlight);

@@ -9,14 +9,14 @@ import { importDataset } from '../src/importers/datasets';
 import { TRANSFORMER, TRANSFORMER_DIR, ensureTransformer, measure } from '../src/judges/measure';
 import type { ScoreItem } from '../src/judges/scorer';
 import { trainRewardModel } from '../src/judges/trainRm';
-import { Store } from '../src/store/store';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
 
 const ROOT = process.cwd();
 const HH = resolve(ROOT, '..', 'shared', 'data', 'hh-rlhf', 'harmless-base-test.jsonl.gz');
 
 /** Pairs of the HH-RLHF harmless-base test set when ../shared/data is there, else the bundled sample. */
-async function loadPairs(work: string): Promise<{ store: Store; dataset: string; items: (n: number) => Promise<ScoreItem[]>; texts: string[] }> {
-  const store = await Store.open(join(work, 'bench.db'));
+async function loadPairs(work: string): Promise<{ store: SqliteStore; dataset: string; items: (n: number) => Promise<ScoreItem[]>; texts: string[] }> {
+  const store = await openSqliteStore(join(work, 'bench.db'));
   let dataset = 'hh';
   if (existsSync(HH)) {
     await importDataset(store, { format: 'hh-rlhf', file: HH, dataset });

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { computeMetrics } from '../src/cli/analysis';
-import { Store } from '../src/store/store';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
 import { SHARED_DATA, sharedHHImports } from '../test/support/shared-hh';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -23,7 +23,7 @@ export async function runMetricsHHBench(log: (line: string) => void): Promise<vo
       if (r.status !== 0) return log(`import failed: ${r.stderr}`);
     }
     const opts = { dataset: 'hh', principles: 'ccai-seed', principleSource: 'gpt-4o-oracle', reference: 'human', bootstrap: 100, daBootstrap: 1000, seed: 0 };
-    const store = await Store.open(db);
+    const store = await openSqliteStore(db);
     const totals: number[] = [];
     const loads: number[] = [];
     const stages = new Map<string, number[]>();

@@ -10,7 +10,7 @@ import { computeMetrics } from '../src/cli/analysis';
 import { nodeCspHash, prepareReport, writeReport } from '../src/cli/commands/report';
 import { main } from '../src/cli/main';
 import { buildReportModel, renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv } from '../src/core/report';
-import { Store } from '../src/store/store';
+import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
 
 const SHARED = process.env.DISCRETION_SHARED_DATA ?? join(process.cwd(), '..', 'shared', 'data');
 
@@ -55,7 +55,7 @@ export async function runReportBench(log: (line: string) => void): Promise<void>
   const db = process.env.DISCRETION_BENCH_DB ?? join(dir, 'hh.db');
   try {
     if (!process.env.DISCRETION_BENCH_DB) await importHh(db, log);
-    const store = await Store.open(db);
+    const store = await openSqliteStore(db);
     try {
       const opts = { dataset: 'hh', principles: 'ccai_seed', principleSource: 'gpt-4o-oracle', reference: 'human', bootstrap: 100, daBootstrap: 1000, seed: 0 };
       let t = performance.now();

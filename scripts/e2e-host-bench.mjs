@@ -31,16 +31,16 @@ copyFileSync(base, db);
 
 const out = join(dir, 'entry.cjs');
 await build({
-  stdin: { contents: `export { Store } from './src/store/store'; export { WorkbenchSession } from './src/extension/session';`, resolveDir: root, loader: 'ts' },
+  stdin: { contents: `export { openStore } from './src/store'; export { WorkbenchSession } from './src/extension/session';`, resolveDir: root, loader: 'ts' },
   bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, external: ['sqlite3', 'vscode'], logLevel: 'warning',
 });
 const { createRequire } = await import('node:module');
-const { Store, WorkbenchSession } = createRequire(import.meta.url)(out);
+const { openStore, WorkbenchSession } = createRequire(import.meta.url)(out);
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]; };
 const now = () => performance.now();
 const t0 = now();
-const store = await Store.open(db);
+const store = await openStore(db);
 const t1 = now();
 const s = await WorkbenchSession.open(store, { dataset: 'bench-100k', annotator: 'bench', principleList: 'demo-safety' });
 const t2 = now();

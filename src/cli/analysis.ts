@@ -7,7 +7,7 @@ import { analyzeDiscretion, type DiscretionInput, type DiscretionResult, type Pr
 import type { ReportProvenance } from '../core/report/model';
 import type { Principle } from '../core/types';
 import { MetricsInputError } from '../core/metrics/stats';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import pkg from '../../package.json';
 
 export interface AnalysisOptions {

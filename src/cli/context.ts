@@ -1,14 +1,15 @@
 // What every CLI command shares: opening the store, printing, and turning errors into one line.
 import { existsSync, rmSync } from 'node:fs';
 import { isUserFacingError } from '../core/errors';
-import { Store } from '../store/store';
+import { openStore } from '../store';
+import type { Store } from '../store/port';
 
 export const DEFAULT_DB = 'discretion.db';
 
 /** Opens the store for one command; a database file that this failing command created is removed again. */
 export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise<T>): Promise<T> {
   const existed = existsSync(dbPath);
-  const store = await Store.open(dbPath);
+  const store = await openStore(dbPath);
   let ok = false;
   try {
     const result = await fn(store);

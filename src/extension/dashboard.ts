@@ -7,7 +7,7 @@ import pkg from '../../package.json';
 import { isUserFacingError } from '../core/errors';
 import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
 import { prepareReport, writeReport, type PreparedReport } from '../cli/commands/report';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 
 export const DASHBOARD_VIEW_TYPE = 'discretion.dashboard';
 

@@ -9,7 +9,8 @@ import { type DatasetFormat, importDataset } from '../importers/datasets';
 import { exportDataset } from '../importers/export';
 import { type JudgmentFormat, importJudgments } from '../importers/judgments';
 import { importPrincipleList } from '../importers/principles';
-import { Store } from '../store/store';
+import { openStore as openDatabase } from '../store';
+import type { Store } from '../store/port';
 import { JsonlPreviewProvider } from './jsonlPreview';
 import { WorkbenchSession } from './session';
 import { registerDashboard } from './dashboard';
@@ -43,7 +44,8 @@ async function openStore(context: vscode.ExtensionContext): Promise<Store> {
   if (store) await store.close().catch(() => undefined);
   store = undefined;
   mkdirSync(dirname(path), { recursive: true });
-  store = await Store.open(path, { busyTimeoutMs: 10_000 });
+  // A label waits this long for another window's or the CLI's write to finish, then fails clearly.
+  store = await openDatabase(path, { lockTimeoutMs: 30_000 });
   storePath = path;
   log.info(`database: ${path}`);
   return store;

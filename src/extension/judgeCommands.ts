@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors';
 import { runLlmJudge } from '../judges/llmJudge';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../judges/modelFolder';
 import { runOnnxJudge } from '../judges/onnxJudge';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 
 const SECRET_KEY = 'discretion.judges.apiKey';
 

@@ -2,7 +2,7 @@
 // pair at a time, never the whole dataset), records submissions, undo, navigation and queues.
 // Free of `vscode` imports so that it is unit-tested against real SQLite files.
 import { UsageError } from '../core/errors';
-import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../store/store';
+import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../store/port';
 import { splitTurns } from '../core/hhrlhf';
 import { choiceToValue, shownFirstFor, storedToOverall, valueToGrid, valueToSide, type GridChoice } from '../core/preferences';
 import type { CardView, ExistingLabel, ModelView, QueueFilter, SubmitMessage } from '../shared/protocol';
@@ -38,7 +38,7 @@ export class WorkbenchSession {
     const known = await store.getAnnotator(opts.annotator);
     const annotator = known && known.kind === 'human' && known.provenance?.source === 'workbench'
       ? known
-      : await store.write(() => store.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
+      : await store.write((tx) => tx.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
     const s = new WorkbenchSession(store, dataset, annotator, list, await store.countPairs(dataset.id));
     s.principleRowIds = await store.principleRowIds(list.id);
     return s;

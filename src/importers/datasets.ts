@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
 import { type FieldMapping, genericRecordToPair, hhRecordToPair, parseJsonLine, pkuRecordToPair, type RecordContext } from '../core/records';
 import type { OverallPreference, Pair, StoredPreference } from '../core/types';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import { ErrorPolicy, hashFile, type ImportSummary, type OnError } from './common';
 import { parseCsv } from './csv';
 import { readLineBatches, readTextFile } from './files';
@@ -63,11 +63,11 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
   const { annotators, convert } = converter(opts);
   const counts = { pairs: 0, preferences: 0 };
-  await store.write(async () => {
-    const datasetId = await store.createDataset(opts.dataset, opts.format, opts.file);
+  await store.write(async (tx) => {
+    const datasetId = await tx.createDataset(opts.dataset, opts.format, opts.file);
     const annotatorIds = new Map<string, number>();
-    for (const name of annotators) annotatorIds.set(name, (await store.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id);
-    let nextRowId = await store.nextPairRowId();
+    for (const name of annotators) annotatorIds.set(name, (await tx.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id);
+    let nextRowId = await tx.nextPairRowId();
     /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
     let lineOf = (idx: number) => idx + 1;
 
@@ -82,7 +82,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
     const writeBatch = async (batch: Converted[]) => {
       const rowIds = batch.map(() => nextRowId++);
       const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
-      const pairsWritten = store.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
+      const pairsWritten = tx.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
       const rejected = new Set<number>();
       const duplicate = (d: { pair: Pair; firstIdx: number }) => {
         policy.attempt(() => {
@@ -91,12 +91,12 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         rejected.add(d.pair.id);
       };
       if (policy.onError === 'skip') for (const d of await pairsWritten) duplicate(d);
-      const prefsWritten: Promise<void>[] = [];
+      const prefsWritten: Promise<number>[] = [];
       let nPrefs = 0;
       for (const [name, id] of annotatorIds) {
         const prefs: OverallPreference[] = [];
         for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
-        prefsWritten.push(store.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
+        prefsWritten.push(tx.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
         nPrefs += prefs.length;
       }
       const [pairs, ...rest] = await Promise.allSettled([pairsWritten, ...prefsWritten]);
@@ -117,7 +117,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
 
     if (opts.format === 'csv') {
       const text = await readTextFile(opts.file);
-      await store.setDatasetHash(datasetId, await hashFile(opts.file));
+      await tx.setDatasetHash(datasetId, await hashFile(opts.file));
       const m = opts.mapping!;
       const required = [m.prompt, m.response0, m.response1, ...(m.preferred ? [m.preferred] : []), ...(m.id ? [m.id] : [])];
       const { rows } = parseCsv(opts.file, text, required);
@@ -145,7 +145,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         }
         if (converted.length > 0) await enqueue(converted);
       }
-      await store.setDatasetHash(datasetId, fileHash.digest('hex'));
+      await tx.setDatasetHash(datasetId, fileHash.digest('hex'));
     }
     for (const p of inFlight.splice(0)) await p;
     if (counts.pairs === 0) {

@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
 import { preferenceWord, principleWord } from '../core/preferences';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 
 const PAGE = 5000;
 

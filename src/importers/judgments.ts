@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { type ABProbabilities, logLikelihoodPreference, oraclePreference, rewardPreference, twoOrderJudgePreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { AnnotatorKind, OverallPreference, PrinciplePreference } from '../core/types';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import { ErrorPolicy, hashFile, type ImportSummary, type OnError } from './common';
 import { type CsvRow, csvInteger, csvNumber, parseCsv } from './csv';
 import { readTextFile } from './files';
@@ -155,17 +155,17 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
 
   const written = opts.format === 'oracle' ? principle.length : overall.length;
   if (written === 0) throw new InputError(opts.file, null, null, unknownRows ? `none of its ${unknownRows} rows is a pair of dataset "${opts.dataset}"` : 'no valid rows');
-  await store.write(async () => {
-    const annotator = await store.ensureAnnotator(opts.annotator, kind, { source: basename(opts.file), format: opts.format, fileSha256: fileHash });
+  await store.write(async (tx) => {
+    const annotator = await tx.ensureAnnotator(opts.annotator, kind, { source: basename(opts.file), format: opts.format, fileSha256: fileHash });
     const rowOf = (idx: number) => pairRows.get(idx)!;
     if (opts.format === 'oracle') {
-      const existing = await store.countPrinciplePreferences(dataset.id, annotator.id, list!.id);
+      const existing = await tx.countPrinciplePreferences(dataset.id, annotator.id, list!.id);
       if (existing > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing} principle preferences on dataset "${opts.dataset}" for list "${list!.name}"; import under another --annotator name`);
-      await store.insertPrinciplePreferences(annotator.id, principle, rowOf, await store.principleRowIds(list!.id));
+      await tx.insertPrinciplePreferences(annotator.id, principle, rowOf, await tx.principleRowIds(list!.id));
     } else {
-      const existing = await store.pairsWithPreference(dataset.id, annotator.id);
+      const existing = await tx.pairsWithPreference(dataset.id, annotator.id);
       if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another --annotator name`);
-      await store.insertPreferences(annotator.id, overall, rowOf);
+      await tx.insertPreferences(annotator.id, overall, rowOf);
     }
   });
   const notes: string[] = [];

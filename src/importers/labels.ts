@@ -5,7 +5,7 @@ import { InputError, UsageError } from '../core/errors';
 import { parseJsonLine } from '../core/records';
 import { LABEL_OVERALL, LABEL_PRINCIPLE, isLabelOverallWord, isLabelPrincipleWord } from '../core/preferences';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import { ErrorPolicy, type ImportSummary, type OnError } from './common';
 import { readLineBatches } from './files';
 
@@ -51,12 +51,12 @@ export async function importLabels(store: Store, opts: { file: string; dataset: 
     }
   }
   if (overall.length === 0) throw new InputError(opts.file, null, null, 'the file holds no labels');
-  await store.write(async () => {
-    const annotator = await store.ensureAnnotator(opts.annotator, 'human', { source: basename(opts.file) });
-    const existing = await store.pairsWithPreference(dataset.id, annotator.id);
+  await store.write(async (tx) => {
+    const annotator = await tx.ensureAnnotator(opts.annotator, 'human', { source: basename(opts.file) });
+    const existing = await tx.pairsWithPreference(dataset.id, annotator.id);
     if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} labels on dataset "${opts.dataset}"`);
-    await store.insertPreferences(annotator.id, overall, (idx) => rowIds.get(idx)!);
-    await store.insertPrinciplePreferences(annotator.id, principle, (idx) => rowIds.get(idx)!, await store.principleRowIds(list.id));
+    await tx.insertPreferences(annotator.id, overall, (idx) => rowIds.get(idx)!);
+    await tx.insertPrinciplePreferences(annotator.id, principle, (idx) => rowIds.get(idx)!, await tx.principleRowIds(list.id));
   });
   return { kind: 'labels', file: opts.file, dataset: opts.dataset, imported: overall.length, counts: { preferences: overall.length, principlePreferences: principle.length }, skipped: policy.skipped, notes: [] };
 }

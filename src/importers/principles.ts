@@ -1,6 +1,6 @@
 // Principle lists from .txt (with an optional short-label file), YAML or JSON.
 import { parsePrincipleFile } from '../core/principles';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import type { ImportSummary } from './common';
 import { readTextFile } from './files';
 
@@ -8,7 +8,7 @@ export async function importPrincipleList(store: Store, opts: { file: string; sh
   const text = await readTextFile(opts.file);
   const shortText = opts.shortFile ? await readTextFile(opts.shortFile) : undefined;
   const principles = parsePrincipleFile(opts.file, text, opts.shortFile, shortText);
-  const { list, created } = await store.write(() => store.savePrincipleList(opts.name, principles, opts.file));
+  const { list, created } = await store.write((tx) => tx.savePrincipleList(opts.name, principles, opts.file));
   return {
     kind: 'principles',
     file: opts.file,

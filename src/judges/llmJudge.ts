@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { type ABProbabilities, oraclePreference, twoOrderJudgePreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 
 export interface LlmJudgeOptions {
   dataset: string;
@@ -248,10 +248,10 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   const flush = () => {
     const over = pendingOverall.splice(0), princ = pendingPrinciple.splice(0);
     if (over.length === 0 && princ.length === 0) return writing;
-    writing = writing.then(() => store.write(async () => {
-      if (annotatorId === undefined) annotatorId = (await store.ensureAnnotator(o.annotator, kind, provenance)).id;
-      if (over.length) await store.insertPreferences(annotatorId, over, (idx) => rowIdOf.get(idx)!);
-      if (princ.length) await store.insertPrinciplePreferences(annotatorId, princ, (idx) => rowIdOf.get(idx)!, principleRowIds);
+    writing = writing.then(() => store.write(async (tx) => {
+      if (annotatorId === undefined) annotatorId = (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
+      if (over.length) await tx.insertPreferences(annotatorId, over, (idx) => rowIdOf.get(idx)!);
+      if (princ.length) await tx.insertPrinciplePreferences(annotatorId, princ, (idx) => rowIdOf.get(idx)!, principleRowIds);
     })).then(() => {
       const n = over.length + princ.length;
       summary.stored += n;
@@ -316,6 +316,6 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   }
   if (failure !== undefined) throw failure;
   summary.cancelled = !!o.signal?.aborted;
-  if (!summary.cancelled && existing) await store.write(async () => { await store.ensureAnnotator(o.annotator, kind, provenance); });
+  if (!summary.cancelled && existing) await store.write(async (tx) => { await tx.ensureAnnotator(o.annotator, kind, provenance); });
   return summary;
 }

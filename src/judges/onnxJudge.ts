@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { rewardPreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference } from '../core/types';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import { type Provider, type ProviderChoice, PROVIDER_CHOICES, hashModelFolder } from './modelFolder';
 import type { FromWorker, InitMessage, ReadyMessage, ScoresMessage, ToWorker } from './workerProtocol';
 
@@ -203,9 +203,9 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
           return { pairId: p.id, value, scoreY0: s0, scoreY1: s1, raw: t0 || t1 ? { truncated_y0: t0, truncated_y1: t1 } : null };
         });
         const rowIds = new Map(chunk.map((p) => [p.id, p.rowId]));
-        await store.write(async () => {
-          if (annotatorId === undefined) annotatorId = (await store.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
-          await store.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!);
+        await store.write(async (tx) => {
+          if (annotatorId === undefined) annotatorId = (await tx.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
+          await tx.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!);
         });
         summary.scored += chunk.length;
         progress += chunk.length;
@@ -214,7 +214,7 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
       if (o.signal?.aborted) break;
     }
     if (o.signal?.aborted) summary.cancelled = true;
-    else if (existing) await store.write(async () => { await store.ensureAnnotator(o.annotator, 'reward-model', provenance); });
+    else if (existing) await store.write(async (tx) => { await tx.ensureAnnotator(o.annotator, 'reward-model', provenance); });
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     await worker.close();

@@ -6,7 +6,7 @@ import { Rng } from '../core/metrics/prng';
 import { dirname, join, resolve, basename } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../core/errors';
-import type { Store } from '../store/store';
+import type { Store } from '../store/port';
 import { BOW_ARCHITECTURE, type BowShape, bowFeatures, bowOnnx, bowTokenizerConfig, bowTokenizerJson } from './bowModel';
 import { PairEncoder, tokenizerSettings } from './tokenize';
 

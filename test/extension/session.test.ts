@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/importers/datasets';
 import { importPrincipleList } from '../../src/importers/principles';
 import { WorkbenchSession } from '../../src/extension/session';
-import { Store } from '../../src/store/store';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 import { ROOT, tempDir } from '../support/helpers';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl');
@@ -12,7 +12,7 @@ const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml');
 
 async function setup() {
   const db = join(tempDir(), 'wb.db');
-  const store = await Store.open(db);
+  const store = await openSqliteStore(db);
   await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
   await importPrincipleList(store, { file: LIST, name: 'demo' });
   return { db, store };
@@ -41,7 +41,7 @@ describe('WorkbenchSession', () => {
     await store.close();
 
     // a fresh session on the reopened file resumes on the first unlabelled pair and shows the label back
-    const store2 = await Store.open(db);
+    const store2 = await openSqliteStore(db);
     const s2 = await WorkbenchSession.open(store2, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     expect(await s2.start()).toBe(1);
     s2.current = 0;
@@ -79,9 +79,9 @@ describe('WorkbenchSession', () => {
     const { store } = await setup();
     const ds = (await store.getDataset('sample'))!;
     const rows = await store.pairRowIds(ds.id);
-    await store.write(async () => {
-      const rm = await store.ensureAnnotator('rm-1', 'reward-model', null);
-      await store.insertPreferences(rm.id, [0, 1, 2].map((i) => ({ pairId: i, value: 1 })), (i) => rows.get(i)!);
+    await store.write(async (tx) => {
+      const rm = await tx.ensureAnnotator('rm-1', 'reward-model', null);
+      await tx.insertPreferences(rm.id, [0, 1, 2].map((i) => ({ pairId: i, value: 1 })), (i) => rows.get(i)!);
     });
     const alice = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     const bob = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
@@ -143,7 +143,7 @@ describe('WorkbenchSession', () => {
 
   it('two connections on one file do not corrupt it (busy timeout, one writer)', async () => {
     const { db, store } = await setup();
-    const other = await Store.open(db);
+    const other = await openSqliteStore(db);
     const a = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     const b = await WorkbenchSession.open(other, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
     await a.start();

@@ -18,16 +18,16 @@ describe('withLabelled (the tree after a workbench label)', () => {
 
   it('agrees with what the store reads after the same labels', async () => {
     const { store } = await openTempStore();
-    await store.write(async () => {
-      const id = await store.createDataset('hh', 'jsonl', null);
-      await store.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), [1, 2, 3]);
-      const carol = await store.ensureAnnotator('carol', 'human', null);
-      await store.insertPreferences(carol.id, [{ pairId: 0, value: 1 }], (idx) => idx + 1);
+    await store.write(async (tx) => {
+      const id = await tx.createDataset('hh', 'jsonl', null);
+      await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), [1, 2, 3]);
+      const carol = await tx.ensureAnnotator('carol', 'human', null);
+      await tx.insertPreferences(carol.id, [{ pairId: 0, value: 1 }], (idx) => idx + 1);
     });
     const before = await store.datasetProgress();
-    await store.write(async () => {
-      const bob = await store.ensureAnnotator('bob', 'human', null);
-      await store.insertPreferences(bob.id, [{ pairId: 0, value: 1 }, { pairId: 2, value: -1 }], (idx) => idx + 1);
+    await store.write(async (tx) => {
+      const bob = await tx.ensureAnnotator('bob', 'human', null);
+      await tx.insertPreferences(bob.id, [{ pairId: 0, value: 1 }, { pairId: 2, value: -1 }], (idx) => idx + 1);
     });
     expect(withLabelled(before, 'hh', 'bob', 2)).toEqual(await store.datasetProgress());
     await store.close();

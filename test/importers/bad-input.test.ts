@@ -7,7 +7,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import type { Store } from '../../src/store/store';
+import type { Store } from '../../src/store/port';
 import { BAD, dumpDatabase, openTempStore } from '../support/helpers';
 
 const bad = (f: string) => join(BAD, f);
@@ -17,10 +17,10 @@ let store: Store;
 beforeEach(async () => {
   store = (await openTempStore()).store;
   // A small valid base so "unchanged" means something: one dataset of 3 pairs, a 2-principle list.
-  await store.write(async () => {
-    const id = await store.createDataset('base', 'jsonl', null);
-    await store.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
-    await store.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
+  await store.write(async (tx) => {
+    const id = await tx.createDataset('base', 'jsonl', null);
+    await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
+    await tx.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
   });
 });
 

@@ -11,7 +11,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
 import schema from '../../src/core/report/metrics-report.schema.json';
-import { Store } from '../../src/store/store';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 
 const media = join(__dirname, '..', '..', 'media');
 let dir: string;
@@ -22,7 +22,7 @@ let nPairs: number;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'report-cli-'));
   db = join(dir, 'test.db');
-  const store = await Store.open(db);
+  const store = await openSqliteStore(db);
   try {
     const s = await importDataset(store, { format: 'jsonl', file: join(media, 'sample', 'safety-pairs.jsonl'), dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
     nPairs = s.counts.pairs!;

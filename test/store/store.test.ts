@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
-import { Database } from '../../src/store/db';
-import { SCHEMA_VERSION } from '../../src/store/schema';
-import { Store } from '../../src/store/store';
+import { Database } from '../../src/store/sqlite/driver';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
 
-describe('Store', () => {
+describe('SqliteStore', () => {
   it('migrates a new file to the current schema with WAL and foreign keys on', async () => {
     const { store } = await openTempStore();
     expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION);
@@ -21,7 +21,7 @@ describe('Store', () => {
     const raw = await Database.open(path);
     await raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 5}`);
     await raw.close();
-    const err = await Store.open(path).catch((e) => e);
+    const err = await openSqliteStore(path).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toMatch(new RegExp(`newer Discretion Workbench \\(schema version ${SCHEMA_VERSION + 5}; this version reads up to ${SCHEMA_VERSION}\\)`));
     const again = await Database.open(path);
@@ -32,9 +32,9 @@ describe('Store', () => {
   it('rolls a failed write back completely', async () => {
     const { store } = await openTempStore();
     const before = await dumpDatabase(store);
-    await expect(store.write(async () => {
-      const id = await store.createDataset('d', 'jsonl', null);
-      await store.insertPairs(id, [{ id: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
+    await expect(store.write(async (tx) => {
+      const id = await tx.createDataset('d', 'jsonl', null);
+      await tx.insertPairs(id, [{ id: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
       throw new Error('boom');
     })).rejects.toThrow('boom');
     expect(await dumpDatabase(store)).toEqual(before);
@@ -45,17 +45,17 @@ describe('Store', () => {
     const { store } = await openTempStore();
     const fk = async () => (await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys;
     let inside = -1;
-    await store.write(async () => {
+    await store.write(async (tx) => {
       inside = await fk();
     }, { checkForeignKeys: false });
     expect(inside).toBe(0);
     expect(await fk()).toBe(1);
-    await expect(store.write(async () => {
+    await expect(store.write(async (tx) => {
       throw new Error('boom');
     }, { checkForeignKeys: false })).rejects.toThrow('boom');
     expect(await fk()).toBe(1);
     // an ordinary write after a bulk one still enforces them
-    await expect(store.write(() => store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')"))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(store.write((tx) => store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')"))).rejects.toThrow(/FOREIGN KEY/);
     await store.close();
   });
 
@@ -63,14 +63,14 @@ describe('Store', () => {
     const { store } = await openTempStore();
     const withMeta = (id: number, sourceId: string) => ({ id, sourceId, prompt: 'p', y0: 'a', y1: 'b', meta: { k: id } });
     // prepares the "meta varies" statement, so below it could run at once while the other shape is still being prepared
-    await store.write(async () => {
-      const warm = await store.createDataset('warm', 'jsonl', null);
-      await store.insertPairs(warm, [withMeta(0, 'w0'), withMeta(1, 'w1')], [100, 101]);
+    await store.write(async (tx) => {
+      const warm = await tx.createDataset('warm', 'jsonl', null);
+      await tx.insertPairs(warm, [withMeta(0, 'w0'), withMeta(1, 'w1')], [100, 101]);
     });
-    await store.write(async () => {
-      const id = await store.createDataset('d', 'jsonl', null);
-      const first = store.insertPairs(id, [{ id: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' }, { id: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' }], [1, 2]);
-      const second = store.insertPairs(id, [withMeta(2, 'x'), withMeta(3, 'z')], [3, 4]);
+    await store.write(async (tx) => {
+      const id = await tx.createDataset('d', 'jsonl', null);
+      const first = tx.insertPairs(id, [{ id: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' }, { id: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' }], [1, 2]);
+      const second = tx.insertPairs(id, [withMeta(2, 'x'), withMeta(3, 'z')], [3, 4]);
       expect(await first).toEqual([]);
       // "x" is kept from the first batch (line 1); the second batch's "x" is the duplicate
       expect((await second).map((d) => [d.pair.id, d.firstIdx])).toEqual([[2, 0]]);
@@ -88,12 +88,12 @@ describe('Store', () => {
 
   it('serialises writers from two connections on one file (two windows) without losing either', async () => {
     const path = join(tempDir(), 'shared.db');
-    const a = await Store.open(path);
-    const b = await Store.open(path);
-    const write = (s: Store, name: string) => s.write(async () => {
-      const id = await s.createDataset(name, 'jsonl', null);
-      const base = await s.nextPairRowId();
-      await s.insertPairs(id, Array.from({ length: 500 }, (_, i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), Array.from({ length: 500 }, (_, i) => base + i));
+    const a = await openSqliteStore(path);
+    const b = await openSqliteStore(path);
+    const write = (s: SqliteStore, name: string) => s.write(async (tx) => {
+      const id = await tx.createDataset(name, 'jsonl', null);
+      const base = await tx.nextPairRowId();
+      await tx.insertPairs(id, Array.from({ length: 500 }, (_, i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), Array.from({ length: 500 }, (_, i) => base + i));
     });
     await Promise.all([write(a, 'from-a'), write(b, 'from-b')]);
     const info = await a.info();
@@ -106,13 +106,38 @@ describe('Store', () => {
   it('versions principle lists by content', async () => {
     const { store } = await openTempStore();
     const one = [{ id: 'a', short: 'A', text: 'Be kind.' }];
-    const v1 = await store.write(() => store.savePrincipleList('l', one, null));
-    const again = await store.write(() => store.savePrincipleList('l', one, null));
-    const v2 = await store.write(() => store.savePrincipleList('l', [...one, { id: 'b', short: 'B', text: 'Be honest.' }], null));
+    const v1 = await store.write((tx) => tx.savePrincipleList('l', one, null));
+    const again = await store.write((tx) => tx.savePrincipleList('l', one, null));
+    const v2 = await store.write((tx) => tx.savePrincipleList('l', [...one, { id: 'b', short: 'B', text: 'Be honest.' }], null));
     expect([v1.list.version, again.created, v2.list.version]).toEqual([1, false, 2]);
     expect((await store.requirePrincipleList('l')).principles).toHaveLength(2);
     expect((await store.requirePrincipleList('l@1')).principles).toHaveLength(1);
     await expect(store.requirePrincipleList('nope')).rejects.toThrow(/unknown principle list "nope" \(known: l\)/);
+    await store.close();
+  });
+});
+
+describe('the store port', () => {
+  it('offers writes only on the transaction handle that write passes to its callback', async () => {
+    const { store } = await openTempStore();
+    // @ts-expect-error writes exist only on the transaction: "call inside write" is a type
+    expect(typeof store.createDataset).toBe('undefined');
+    const id = await store.write((tx) => tx.createDataset('d', 'jsonl', null));
+    expect((await store.requireDataset('d')).id).toBe(id);
+    await store.close();
+  });
+
+  it('names what the database holds when a lookup misses, one helper for datasets, lists and annotators', async () => {
+    const { store } = await openTempStore();
+    await expect(store.requireDataset('x')).rejects.toThrow(/^unknown dataset "x" \(the database holds no datasets yet\)$/);
+    await expect(store.requireAnnotator('x')).rejects.toThrow(/^unknown annotator "x" \(the database holds no annotators yet\)$/);
+    await store.write(async (tx) => {
+      await tx.createDataset('b', 'jsonl', null);
+      await tx.createDataset('a', 'jsonl', null);
+      await tx.ensureAnnotator('zoe', 'human', null);
+    });
+    await expect(store.requireDataset('x')).rejects.toThrow(/^unknown dataset "x" \(known: a, b\)$/);
+    await expect(store.requireAnnotator('x')).rejects.toThrow(/^unknown annotator "x" \(known: zoe\)$/);
     await store.close();
   });
 });

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
-import { Store } from '../../src/store/store';
+import type { Store } from '../../src/store/port';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const SHARED_DATA = resolve(ROOT, '..', 'shared', 'data');
@@ -30,16 +31,12 @@ afterAll(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-export async function openTempStore(): Promise<{ store: Store; path: string }> {
+export async function openTempStore(): Promise<{ store: SqliteStore; path: string }> {
   const path = join(tempDir(), 'test.db');
-  return { store: await Store.open(path), path };
+  return { store: await openSqliteStore(path), path };
 }
 
-/** Every row of every table, for "the database is exactly as it was" assertions. */
-export async function dumpDatabase(store: Store): Promise<Record<string, unknown[]>> {
-  const tables = await store.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
-  const out: Record<string, unknown[]> = {};
-  // Sorted in JS: some tables have no rowid (WITHOUT ROWID), and row order is not what is compared.
-  for (const { name } of tables) out[name] = (await store.db.all(`SELECT * FROM ${name}`)).map((r) => JSON.stringify(r)).sort();
-  return out;
+/** Every row of every table, for "the database is exactly as it was" assertions (through the port: any adapter). */
+export function dumpDatabase(store: Store): Promise<Record<string, string[]>> {
+  return store.dumpTables();
 }

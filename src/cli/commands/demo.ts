@@ -11,7 +11,7 @@ import { importLabels } from '../../importers/labels';
 import { importPrincipleList } from '../../importers/principles';
 import { runOnnxJudge } from '../../judges/onnxJudge';
 import { trainRewardModel } from '../../judges/trainRm';
-import { Store } from '../../store/store';
+import { openStore } from '../../store';
 import { computeMetrics } from '../analysis';
 import { table } from '../context';
 import { prepareReport, writeReport } from './report';
@@ -34,7 +34,7 @@ export function registerDemoCommand(program: Command): void {
       mkdirSync(out, { recursive: true });
       const dbPath = join(out, 'demo.db');
       const say = (s: string) => console.log(s);
-      const store = await Store.open(dbPath);
+      const store = await openStore(dbPath);
       try {
         const pairs = await importDataset(store, { format: 'jsonl', file: join(media, 'sample', 'safety-pairs.jsonl'), dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
         const list = await importPrincipleList(store, { file: join(media, 'principles', 'demo-safety.yaml'), name: 'demo-safety' });

@@ -11,7 +11,7 @@ import {
   buildReportModel, overridePairIndices, renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv,
   type MetricsDocument, type PairData, type PairText, type ReportModel, type ReportProvenance,
 } from '../../core/report';
-import type { Store } from '../../store/store';
+import type { Store } from '../../store/port';
 import { computeMetrics, loadDiscretionInput, type AnalysisOptions, type LoadedAnalysis } from '../analysis';
 import { withStore } from '../context';
 import { dbOption } from './data';

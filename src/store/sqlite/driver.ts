@@ -3,6 +3,11 @@ import sqlite3 from 'sqlite3';
 
 export type SqlValue = string | number | null | Buffer;
 
+/** SQLite's "another connection holds the lock" (SQLITE_BUSY once the busy timeout has run out). */
+export function isBusyError(e: unknown): boolean {
+  return (e as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+}
+
 
 export class Database {
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}

@@ -1,0 +1,206 @@
+// The store port: what the rest of the code may ask of a database, as types only. One adapter per
+// database implements it (src/store/sqlite today). Reads are on the store and on a transaction;
+// writes exist only on the transaction handle that `Store.write` passes to its callback, so a write
+// outside a transaction does not type-check. Row ids are the adapter's; pair indices (`idx`) are the
+// importer's stable, line-derived numbers.
+import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference, StoredPreference } from '../core/types';
+
+export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
+export interface PrincipleListRow { id: number; name: string; version: number; contentHash: string; principles: Principle[] }
+export interface AnnotatorRow { id: number; name: string; kind: AnnotatorKind; provenance: Record<string, unknown> | null }
+export interface MetricRunRow { id: number; createdAt: string; datasetName: string | null; toolVersion: string; params: unknown; inputHashes: unknown; results: unknown }
+/** A pair with the adapter's row id beside its index. */
+export type StoredPair = Pair & { rowId: number };
+
+export interface StoreInfo {
+  datasets: { name: string; format: string; pairs: number; contentHash: string | null }[];
+  principleLists: { name: string; version: number; size: number; contentHash: string }[];
+  annotators: { name: string; kind: AnnotatorKind; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
+}
+
+export interface DatasetProgress { id: number; name: string; total: number; annotators: { name: string; labelled: number }[] }
+
+/** The exact rows one annotator holds on one pair (column names as in the schema). */
+export interface LabelState {
+  preference: { value: StoredPreference; score_y0: number | null; score_y1: number | null; raw: string | null; shown_first: number | null; rationale: string | null; flagged: number; created_at: string; updated_at: string } | null;
+  principles: { principle_id: number; value: StoredPreference; prob_a: number | null; prob_b: number | null; prob_na: number | null; shown_order: number | null; raw: string | null; created_at: string }[];
+}
+
+/** A submission from the workbench, in stored terms. */
+export interface WorkbenchLabel {
+  value: StoredPreference;
+  raw: Record<string, unknown> | null;
+  shownFirst: 0 | 1;
+  rationale: string;
+  flagged: boolean;
+  principles: { principleRowId: number; value: StoredPreference }[];
+}
+
+export interface LabelHistoryRow { id: number; pairRowId: number; action: 'submit' | 'undo'; before: LabelState; after: LabelState; undone: boolean }
+
+/** Which pairs a workbench queue walks: all; where the annotator and a model disagree; where the annotator's own principle labels point both ways. */
+export type WorkbenchQueue = { kind: 'all' } | { kind: 'disagree'; modelId: number } | { kind: 'conflict' };
+
+export interface PreferenceForPair { pairRowId: number; annotator: string; kind: AnnotatorKind; value: StoredPreference; scoreY0: number | null; scoreY1: number | null; raw: string | null; shownFirst: number | null; rationale: string | null; flagged: number }
+export interface PrinciplePreferenceForPair { pairRowId: number; annotator: string; list: string; listVersion: number; key: string; position: number; value: StoredPreference }
+
+// ---- aggregates ---------------------------------------------------------------------------------
+
+export interface DatasetReads {
+  getDataset(name: string): Promise<DatasetRow | undefined>;
+  /** Fails with the known names when missing. */
+  requireDataset(name: string): Promise<DatasetRow>;
+  countPairs(datasetId: number): Promise<number>;
+  /** Pair index (idx) -> pair row id, for attaching judgments by row id. */
+  pairRowIds(datasetId: number): Promise<Map<number, number>>;
+  /** Pairs in index order, paged (the workbench and exports never load a whole dataset at once). */
+  listPairs(datasetId: number, offset: number, limit: number): Promise<StoredPair[]>;
+  /** Source id of every pair of a dataset, by pair index. */
+  pairSourceIds(datasetId: number): Promise<{ idx: number; sourceId: string }[]>;
+  /** The pairs with these indices (any order; unknown indices are left out). */
+  pairsByIndex(datasetId: number, indices: readonly number[]): Promise<Pair[]>;
+}
+
+export interface DatasetWrites {
+  /** Fails when the name is taken. */
+  createDataset(name: string, format: string, sourcePath: string | null): Promise<number>;
+  setDatasetHash(datasetId: number, contentHash: string): Promise<void>;
+  /** Next free pair row id; inside the transaction, ids from here on are this writer's to assign. */
+  nextPairRowId(): Promise<number>;
+  /**
+   * `rowIds[i]` is the row id for `pairs[i]` (see nextPairRowId). A pair whose source id the dataset
+   * already holds is not inserted; it is returned with the index of the pair that holds it.
+   */
+  insertPairs(datasetId: number, pairs: Pair[], rowIds: number[]): Promise<{ pair: Pair; firstIdx: number }[]>;
+}
+
+export interface PrincipleListReads {
+  /** `name` or `name@version`; without a version, the latest. Fails with the known names when missing. */
+  requirePrincipleList(ref: string): Promise<PrincipleListRow>;
+  /** Principle row ids of a list, by position. */
+  principleRowIds(listId: number): Promise<number[]>;
+  /** Every principle list version, newest first within a name. */
+  listPrincipleLists(): Promise<{ id: number; name: string; version: number; size: number }[]>;
+}
+
+export interface PrincipleListWrites {
+  /** Lists are versioned by content: the same content under the same name is the same version; new content under a known name is the next version. */
+  savePrincipleList(name: string, principles: Principle[], sourcePath: string | null): Promise<{ list: PrincipleListRow; created: boolean }>;
+}
+
+export interface AnnotatorReads {
+  getAnnotator(name: string): Promise<AnnotatorRow | undefined>;
+  requireAnnotator(name: string): Promise<AnnotatorRow>;
+  listAnnotators(): Promise<AnnotatorRow[]>;
+}
+
+export interface AnnotatorWrites {
+  /** Creates the annotator, or checks the kind of an existing one (merging new provenance into it). */
+  ensureAnnotator(name: string, kind: AnnotatorKind, provenance: Record<string, unknown> | null): Promise<AnnotatorRow>;
+}
+
+export interface PreferenceReads {
+  /** Pair indices that already have a preference from this annotator (for refusing duplicates and resuming). */
+  pairsWithPreference(datasetId: number, annotatorId: number): Promise<Set<number>>;
+  countPrinciplePreferences(datasetId: number, annotatorId: number, listId: number): Promise<number>;
+  /** Every annotator's overall preferences on a dataset. */
+  overallPreferences(datasetId: number): Promise<{ annotatorId: number; idx: number; value: StoredPreference }[]>;
+  /** Principle-specific preferences of one list on a dataset. */
+  principlePreferences(datasetId: number, listId: number): Promise<{ annotatorId: number; idx: number; position: number; value: StoredPreference }[]>;
+  /** Full preference rows of a page of pairs, for export and the workbench. */
+  preferencesForPairs(pairRowIds: number[]): Promise<PreferenceForPair[]>;
+  principlePreferencesForPairs(pairRowIds: number[]): Promise<PrinciplePreferenceForPair[]>;
+  /** Everything one annotator has recorded on one pair: the exact rows, for history and undo. */
+  labelState(annotatorId: number, pairRowId: number): Promise<LabelState>;
+  /** Label history rows of an annotator (oldest first). */
+  labelHistory(annotatorId: number): Promise<LabelHistoryRow[]>;
+}
+
+export interface PreferenceWrites {
+  /**
+   * `pairRowId` maps each preference's pair index to its row id. With `existing: 'skip'` a pair that
+   * already holds a preference from this annotator keeps it (a resumed or concurrent judge run);
+   * by default that is an error. Resolves with the number of rows written.
+   */
+  insertPreferences(annotatorId: number, prefs: OverallPreference[], pairRowId: (idx: number) => number, options?: { existing?: 'fail' | 'skip' }): Promise<number>;
+  /** `principleRowIds[position]` from principleRowIds(). Resolves with the number of rows written. */
+  insertPrinciplePreferences(annotatorId: number, prefs: PrinciplePreference[], pairRowId: (idx: number) => number, principleRowIds: number[], options?: { existing?: 'fail' | 'skip' }): Promise<number>;
+  /** Replaces the annotator's rows on the pair with exactly `state`. */
+  putLabelState(annotatorId: number, pairRowId: number, state: LabelState): Promise<void>;
+  /** Appends a label history row; resolves with its id. */
+  appendLabelHistory(annotatorId: number, pairRowId: number, action: 'submit' | 'undo', before: LabelState, after: LabelState): Promise<number>;
+  /** This annotator's latest submission on the dataset that is not undone yet, marked undone. */
+  takeLastSubmission(annotatorId: number, datasetId: number): Promise<{ pairRowId: number; idx: number; before: LabelState } | undefined>;
+}
+
+export interface WorkbenchReads {
+  /** One pair by its index, or the nearest pair after (dir 1) / before (dir -1) it. */
+  workbenchPair(datasetId: number, idx: number, dir?: 0 | 1 | -1): Promise<StoredPair | undefined>;
+  /** The next pair index after `fromIdx` (dir 1) or before it (dir -1) in a queue. */
+  workbenchQueueIdx(datasetId: number, annotatorId: number, fromIdx: number, dir: 1 | -1, queue: WorkbenchQueue): Promise<number | undefined>;
+  /** The first pair (by index) this annotator has not labelled; undefined when all are labelled. */
+  firstUnlabelledIdx(datasetId: number, annotatorId: number): Promise<number | undefined>;
+  /** Pairs of a dataset with an overall label from this annotator. */
+  labelledCount(datasetId: number, annotatorId: number): Promise<number>;
+  workbenchPosition(annotatorId: number, datasetId: number): Promise<number | undefined>;
+  /** Per dataset: total pairs and, per human annotator, labelled pairs (for the tree view). */
+  datasetProgress(): Promise<DatasetProgress[]>;
+}
+
+export interface WorkbenchWrites {
+  setWorkbenchPosition(annotatorId: number, datasetId: number, pairIdx: number): Promise<void>;
+}
+
+export interface MetricRunReads {
+  listMetricRuns(): Promise<Omit<MetricRunRow, 'results'>[]>;
+  /** Fails clearly when there is no such run. */
+  getMetricRun(id: number): Promise<MetricRunRow>;
+}
+
+export interface MetricRunWrites {
+  insertMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+}
+
+export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorReads, PreferenceReads, WorkbenchReads, MetricRunReads {
+  info(): Promise<StoreInfo>;
+}
+
+/** The handle `Store.write` passes to its callback: every read, and the only way to write. */
+export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites {}
+
+export interface WriteOptions {
+  /**
+   * The writer assigns every key it refers to itself (the dataset importer: the dataset, its
+   * annotators and pair row ids are all created in this transaction), so the adapter may skip
+   * per-row foreign-key checks.
+   */
+  checkForeignKeys?: boolean;
+}
+
+export interface Store extends StoreReads {
+  /** Where the database is, as the user named it (never with a password). */
+  readonly location: string;
+  /**
+   * One logical write = one transaction: on any error it rolls back and the database is exactly as
+   * it was. Writers wait for each other (in this process and across processes); a lock that cannot
+   * be had in time is a `StoreBusyError`.
+   */
+  write<T>(fn: (tx: Transaction) => Promise<T>, options?: WriteOptions): Promise<T>;
+
+  // One-transaction conveniences, the same on every adapter (src/store/operations.ts).
+  /** One workbench submission: the overall label and the given principle labels, the previous state kept in the label history. */
+  saveWorkbenchLabel(annotatorId: number, pairRowId: number, label: WorkbenchLabel): Promise<number>;
+  /** Undoes this annotator's latest submission on the dataset; resolves with its pair index, or undefined when there is nothing to undo. */
+  undoWorkbenchLabel(annotatorId: number, datasetId: number): Promise<number | undefined>;
+  /** Remembers where the annotator is in the dataset (the workbench resumes there). */
+  saveWorkbenchPosition(annotatorId: number, datasetId: number, pairIdx: number): Promise<void>;
+  saveMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+
+  /** A stamp that changes whenever the database may have changed (a commit here or in any other connection). */
+  changeStamp(): Promise<string>;
+  /** Every row of every table as canonical JSON, sorted (for "exactly as it was" checks and audits). */
+  dumpTables(): Promise<Record<string, string[]>>;
+  /** The database's own consistency checks (integrity, foreign keys); empty when all pass. */
+  checkIntegrity(): Promise<string[]>;
+  close(): Promise<void>;
+}

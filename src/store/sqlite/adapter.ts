@@ -1,0 +1,194 @@
+// The SQLite adapter of the store port: one local file, WAL, foreign keys on, migrations by
+// PRAGMA user_version, one transaction per logical write (BEGIN IMMEDIATE, so writers queue for the
+// lock at the start instead of failing at commit).
+import { UsageError } from '../../core/errors';
+import { StoreBusyError, transactionalOperations } from '../common';
+import type { Store, StoreInfo, StoreReads, Transaction, WriteOptions } from '../port';
+import { annotatorReads, annotatorWrites } from './annotators';
+import { SqliteConnection } from './connection';
+import { datasetReads, datasetWrites } from './datasets';
+import { Database, isBusyError } from './driver';
+import { metricRunReads, metricRunWrites } from './metricRuns';
+import { preferenceReads, preferenceWrites } from './preferences';
+import { principleListReads, principleListWrites } from './principleLists';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { workbenchReads, workbenchWrites } from './workbench';
+
+export interface SqliteOptions {
+  /**
+   * How long a writer waits, in all, for another process's write lock before giving up with one
+   * clear error (SQLite's busy handler waits up to a second at a time; between those, backoff).
+   */
+  lockTimeoutMs?: number;
+}
+
+/** The adapter, with its driver handle for the SQLite-only tests and benches that read raw SQL. */
+export type SqliteStore = Store & { readonly db: Database };
+
+const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60_000;
+const BUSY_HANDLER_MS = 1000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `attempt` until it does not fail with SQLITE_BUSY, backing off between tries, for up to
+ * `timeoutMs` in all. Only for steps that change nothing when they fail busy (BEGIN, a migration's
+ * whole transaction).
+ */
+async function retryBusy<T>(location: string, timeoutMs: number, attempt: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  for (let pause = 20; ; pause = Math.min(pause * 2, 1000)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isBusyError(e)) throw e;
+      const waited = Date.now() - start;
+      if (waited >= timeoutMs) throw new StoreBusyError(location, waited);
+      await sleep(Math.min(pause * (0.5 + Math.random()), timeoutMs - waited));
+    }
+  }
+}
+
+async function migrate(db: Database, path: string): Promise<void> {
+  const newer = (version: number) => new UsageError(`${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`);
+  const version = async () => (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+  if ((await version()) > SCHEMA_VERSION) throw newer(await version());
+  await db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
+  // The version is read again under the write lock: another process may have migrated (or created
+  // the schema of a new file) while this one waited for it.
+  for (;;) {
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      const v = await version();
+      if (v > SCHEMA_VERSION) throw newer(v);
+      if (v === SCHEMA_VERSION) {
+        await db.exec('COMMIT');
+        return;
+      }
+      await db.exec(MIGRATIONS[v]);
+      await db.exec(`PRAGMA user_version = ${v + 1}`);
+      await db.exec('COMMIT');
+    } catch (e) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+/** Opens (creating when missing) and migrates. Fails clearly on a database from a newer schema. */
+export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
+  const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  let db: Database;
+  try {
+    db = await Database.open(path);
+  } catch (e) {
+    throw new UsageError(`cannot open database ${path}: ${(e as Error).message}`);
+  }
+  db.configure(Math.min(BUSY_HANDLER_MS, lockTimeoutMs));
+  try {
+    await retryBusy(path, lockTimeoutMs, () => migrate(db, path));
+  } catch (e) {
+    await db.close();
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot open database ${path}: ${(e as Error).message}`);
+  }
+  return sqliteStore(new SqliteConnection(db), path, lockTimeoutMs);
+}
+
+function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: number): SqliteStore {
+  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c) };
+  const reads: StoreReads = { ...base, info: () => info(c, base) };
+  const tx: Transaction = {
+    ...reads,
+    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c),
+  };
+
+  let writeQueue: Promise<unknown> = Promise.resolve();
+  const write = <T>(fn: (tx: Transaction) => Promise<T>, options: WriteOptions = {}): Promise<T> => {
+    // A bulk writer that assigns every key itself (the dataset importer) may switch the per-row
+    // foreign-key lookups off (about a third of SQLite's time per imported pair). The pragma only
+    // takes effect outside a transaction, and writes on this connection are serialised, so no other
+    // write runs without them.
+    const checks = options.checkForeignKeys ?? true;
+    const run = async (): Promise<T> => {
+      if (!checks) await c.exec('PRAGMA foreign_keys = OFF');
+      try {
+        await retryBusy(location, lockTimeoutMs, () => c.exec('BEGIN IMMEDIATE'));
+        try {
+          const result = await fn(tx);
+          await c.exec('COMMIT');
+          return result;
+        } catch (e) {
+          await c.exec('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      } finally {
+        if (!checks) await c.exec('PRAGMA foreign_keys = ON');
+      }
+    };
+    // Writes are serialised within this process (one connection); BEGIN IMMEDIATE and the busy
+    // handler with retries serialise them across processes.
+    const next = writeQueue.then(run, run);
+    writeQueue = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    ...reads,
+    location,
+    db: c.db,
+    write,
+    ...transactionalOperations(write),
+    // PRAGMA data_version moves when another connection (another window, the CLI) commits,
+    // total_changes() when this connection writes (this window's judges, imports, labels).
+    changeStamp: async () => {
+      const r = (await c.get<{ c: number; v: number }>('SELECT total_changes() AS c, data_version AS v FROM pragma_data_version'))!;
+      return `${r.v}:${r.c}`;
+    },
+    dumpTables: async () => {
+      const tables = await c.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+      const out: Record<string, string[]> = {};
+      // Sorted here: some tables have no rowid (WITHOUT ROWID), and row order is not what is compared.
+      for (const { name } of tables) out[name] = (await c.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+      return out;
+    },
+    checkIntegrity: async () => {
+      const integrity = (await c.all<{ integrity_check: string }>('PRAGMA integrity_check')).map((r) => r.integrity_check).filter((m) => m !== 'ok');
+      const keys = (await c.all<{ table: string; rowid: number | null; parent: string }>('PRAGMA foreign_key_check'))
+        .map((r) => `${r.table} row ${r.rowid ?? '(no rowid)'} refers to a missing ${r.parent} row`);
+      return [...integrity, ...keys];
+    },
+    close: async () => {
+      await writeQueue.catch(() => undefined);
+      await c.close();
+    },
+  };
+}
+
+async function info(c: SqliteConnection, reads: Pick<StoreReads, 'listAnnotators'>): Promise<StoreInfo> {
+  const datasets = await c.all<{ name: string; format: string; content_hash: string | null; n: number }>(
+    'SELECT d.name, d.format, d.content_hash, (SELECT COUNT(*) FROM pairs p WHERE p.dataset_id = d.id) AS n FROM datasets d ORDER BY d.id');
+  const lists = await c.all<{ name: string; version: number; content_hash: string; n: number }>(
+    'SELECT l.name, l.version, l.content_hash, (SELECT COUNT(*) FROM principles p WHERE p.list_id = l.id) AS n FROM principle_lists l ORDER BY l.name, l.version');
+  const prefCounts = await c.all<{ a: number; dataset: string; n: number }>(
+    'SELECT pr.annotator_id AS a, d.name AS dataset, COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id WHERE pr.value IS NOT NULL GROUP BY pr.annotator_id, d.id');
+  const ppCounts = await c.all<{ a: number; dataset: string; n: number }>(
+    'SELECT pp.annotator_id AS a, d.name AS dataset, COUNT(DISTINCT pp.pair_id) AS n FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN datasets d ON d.id = p.dataset_id GROUP BY pp.annotator_id, d.id');
+  const annotators = await reads.listAnnotators();
+  return {
+    datasets: datasets.map((d) => ({ name: d.name, format: d.format, pairs: d.n, contentHash: d.content_hash })),
+    principleLists: lists.map((l) => ({ name: l.name, version: l.version, size: l.n, contentHash: l.content_hash })),
+    annotators: annotators.map((a) => {
+      const names = new Set([...prefCounts, ...ppCounts].filter((x) => x.a === a.id).map((x) => x.dataset));
+      return {
+        name: a.name,
+        kind: a.kind,
+        datasets: [...names].map((dataset) => ({
+          dataset,
+          preferences: prefCounts.find((x) => x.a === a.id && x.dataset === dataset)?.n ?? 0,
+          principlePreferences: ppCounts.find((x) => x.a === a.id && x.dataset === dataset)?.n ?? 0,
+        })),
+      };
+    }),
+  };
+}

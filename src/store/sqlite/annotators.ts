@@ -1,0 +1,37 @@
+// Annotators (people and models), on SQLite.
+import { UsageError } from '../../core/errors';
+import type { AnnotatorKind } from '../../core/types';
+import { json, now, requireNamed } from '../common';
+import type { AnnotatorReads, AnnotatorRow, AnnotatorWrites } from '../port';
+import type { SqliteConnection } from './connection';
+
+interface AnnotatorRecord { id: number; name: string; kind: AnnotatorKind; provenance: string | null }
+const toRow = (r: AnnotatorRecord): AnnotatorRow => ({ id: r.id, name: r.name, kind: r.kind, provenance: r.provenance ? JSON.parse(r.provenance) : null });
+
+export function annotatorReads(c: SqliteConnection): AnnotatorReads {
+  const getAnnotator = async (name: string) => {
+    const r = await c.get<AnnotatorRecord>('SELECT * FROM annotators WHERE name = ?', [name]);
+    return r && toRow(r);
+  };
+  return {
+    getAnnotator,
+    requireAnnotator: async (name) => requireNamed('annotator', name, await getAnnotator(name),
+      async () => (await c.all<{ name: string }>('SELECT name FROM annotators ORDER BY name')).map((r) => r.name)),
+    listAnnotators: async () => (await c.all<AnnotatorRecord>('SELECT * FROM annotators ORDER BY id')).map(toRow),
+  };
+}
+
+export function annotatorWrites(c: SqliteConnection, reads: AnnotatorReads): AnnotatorWrites {
+  return {
+    ensureAnnotator: async (name, kind, provenance) => {
+      const existing = await reads.getAnnotator(name);
+      if (existing) {
+        if (existing.kind !== kind) throw new UsageError(`annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another --annotator name`);
+        if (provenance) await c.run('UPDATE annotators SET provenance = ? WHERE id = ?', [json({ ...existing.provenance, ...provenance }), existing.id]);
+        return { ...existing, provenance: provenance ? { ...existing.provenance, ...provenance } : existing.provenance };
+      }
+      const r = await c.run('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), now()]);
+      return { id: r.lastID, name, kind, provenance };
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Principle lists, versioned by content, on SQLite.
+import { canonicalPrincipleListText } from '../../core/principles';
+import { now, requireNamed, sha256 } from '../common';
+import type { PrincipleListReads, PrincipleListRow, PrincipleListWrites } from '../port';
+import type { SqliteConnection } from './connection';
+
+async function principleListById(c: SqliteConnection, id: number): Promise<PrincipleListRow | undefined> {
+  const l = await c.get<{ id: number; name: string; version: number; content_hash: string }>('SELECT * FROM principle_lists WHERE id = ?', [id]);
+  if (!l) return undefined;
+  const ps = await c.all<{ key: string; short: string; text: string }>('SELECT key, short, text FROM principles WHERE list_id = ? ORDER BY position', [id]);
+  return { id: l.id, name: l.name, version: l.version, contentHash: l.content_hash, principles: ps.map((p) => ({ id: p.key, short: p.short, text: p.text })) };
+}
+
+export function principleListReads(c: SqliteConnection): PrincipleListReads {
+  return {
+    requirePrincipleList: async (ref) => {
+      const m = /^(.*)@(\d+)$/.exec(ref);
+      const [name, version] = m ? [m[1], Number(m[2])] : [ref, undefined];
+      const row = await c.get<{ id: number }>(
+        version === undefined ? 'SELECT id FROM principle_lists WHERE name = ? ORDER BY version DESC LIMIT 1' : 'SELECT id FROM principle_lists WHERE name = ? AND version = ?',
+        version === undefined ? [name] : [name, version]);
+      return requireNamed('principle list', ref, row && (await principleListById(c, row.id)),
+        async () => (await c.all<{ name: string }>('SELECT DISTINCT name FROM principle_lists ORDER BY name')).map((r) => r.name));
+    },
+    principleRowIds: async (listId) => (await c.all<{ id: number }>('SELECT id FROM principles WHERE list_id = ? ORDER BY position', [listId])).map((r) => r.id),
+    listPrincipleLists: () => c.all('SELECT l.id, l.name, l.version, (SELECT COUNT(*) FROM principles p WHERE p.list_id = l.id) AS size FROM principle_lists l ORDER BY l.name, l.version DESC'),
+  };
+}
+
+export function principleListWrites(c: SqliteConnection): PrincipleListWrites {
+  return {
+    savePrincipleList: async (name, principles, sourcePath) => {
+      const hash = sha256(canonicalPrincipleListText(principles));
+      const existing = await c.get<{ id: number }>('SELECT id FROM principle_lists WHERE name = ? AND content_hash = ?', [name, hash]);
+      if (existing) return { list: (await principleListById(c, existing.id))!, created: false };
+      const v = await c.get<{ v: number | null }>('SELECT MAX(version) AS v FROM principle_lists WHERE name = ?', [name]);
+      const version = (v?.v ?? 0) + 1;
+      const r = await c.run('INSERT INTO principle_lists (name, version, content_hash, source_path, created_at) VALUES (?, ?, ?, ?, ?)', [name, version, hash, sourcePath, now()]);
+      await c.insertRows('principles', ['list_id', 'position', 'key', 'short', 'text'], principles.map((p, i) => [r.lastID, i, p.id, p.short, p.text]));
+      return { list: (await principleListById(c, r.lastID))!, created: true };
+    },
+  };
+}
