@@ -10,7 +10,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
 import { WorkbenchSession } from '../../src/extension/session';
-import { Store } from '../../src/store/store';
+import { openStore } from '../../src/store';
 import { applyState, renderCard } from '../../webview/workbench/render';
 import { initialState } from '../../webview/workbench/state';
 import { ROOT, tempDir } from '../support/helpers';
@@ -22,7 +22,7 @@ const noop = { overall() {}, grid() {}, submit() {}, skip() {}, flag() {}, advan
 describe('an imported label on the workbench card', () => {
   it('shows "both-bad" as Both unacceptable and "tie" as Tie', async () => {
     const dir = tempDir();
-    const store = await Store.open(join(dir, 'wb.db'));
+    const store = await openStore(join(dir, 'wb.db'));
     await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
     await importPrincipleList(store, { file: LIST, name: 'demo' });
     const labels = join(dir, 'labels-carol.jsonl');
