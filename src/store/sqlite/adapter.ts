@@ -3,16 +3,11 @@
 // lock at the start instead of failing at commit).
 import { UsageError } from '../../core/errors';
 import { StoreBusyError, transactionalOperations } from '../common';
-import type { Store, StoreInfo, StoreReads, Transaction, WriteOptions } from '../port';
-import { annotatorReads, annotatorWrites } from './annotators';
+import type { Store, Transaction, WriteOptions } from '../port';
+import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { SqliteConnection } from './connection';
-import { datasetReads, datasetWrites } from './datasets';
 import { Database, isBusyError } from './driver';
-import { metricRunReads, metricRunWrites } from './metricRuns';
-import { preferenceReads, preferenceWrites } from './preferences';
-import { principleListReads, principleListWrites } from './principleLists';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
-import { workbenchReads, workbenchWrites } from './workbench';
 
 export interface SqliteOptions {
   /**
@@ -96,12 +91,9 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
 }
 
 function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: number): SqliteStore {
-  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c) };
-  const reads: StoreReads = { ...base, info: () => info(c, base) };
-  const tx: Transaction = {
-    ...reads,
-    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c),
-  };
+  // One connection: the transaction handle's reads are the store's reads.
+  const reads = sqlReads(c);
+  const tx: Transaction = sqlTransaction(c, reads);
 
   let writeQueue: Promise<unknown> = Promise.resolve();
   const write = <T>(fn: (tx: Transaction) => Promise<T>, options: WriteOptions = {}): Promise<T> => {
@@ -162,33 +154,5 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
       await writeQueue.catch(() => undefined);
       await c.close();
     },
-  };
-}
-
-async function info(c: SqliteConnection, reads: Pick<StoreReads, 'listAnnotators'>): Promise<StoreInfo> {
-  const datasets = await c.all<{ name: string; format: string; content_hash: string | null; n: number }>(
-    'SELECT d.name, d.format, d.content_hash, (SELECT COUNT(*) FROM pairs p WHERE p.dataset_id = d.id) AS n FROM datasets d ORDER BY d.id');
-  const lists = await c.all<{ name: string; version: number; content_hash: string; n: number }>(
-    'SELECT l.name, l.version, l.content_hash, (SELECT COUNT(*) FROM principles p WHERE p.list_id = l.id) AS n FROM principle_lists l ORDER BY l.name, l.version');
-  const prefCounts = await c.all<{ a: number; dataset: string; n: number }>(
-    'SELECT pr.annotator_id AS a, d.name AS dataset, COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id WHERE pr.value IS NOT NULL GROUP BY pr.annotator_id, d.id');
-  const ppCounts = await c.all<{ a: number; dataset: string; n: number }>(
-    'SELECT pp.annotator_id AS a, d.name AS dataset, COUNT(DISTINCT pp.pair_id) AS n FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN datasets d ON d.id = p.dataset_id GROUP BY pp.annotator_id, d.id');
-  const annotators = await reads.listAnnotators();
-  return {
-    datasets: datasets.map((d) => ({ name: d.name, format: d.format, pairs: d.n, contentHash: d.content_hash })),
-    principleLists: lists.map((l) => ({ name: l.name, version: l.version, size: l.n, contentHash: l.content_hash })),
-    annotators: annotators.map((a) => {
-      const names = new Set([...prefCounts, ...ppCounts].filter((x) => x.a === a.id).map((x) => x.dataset));
-      return {
-        name: a.name,
-        kind: a.kind,
-        datasets: [...names].map((dataset) => ({
-          dataset,
-          preferences: prefCounts.find((x) => x.a === a.id && x.dataset === dataset)?.n ?? 0,
-          principlePreferences: ppCounts.find((x) => x.a === a.id && x.dataset === dataset)?.n ?? 0,
-        })),
-      };
-    }),
   };
 }

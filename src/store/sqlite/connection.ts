@@ -1,10 +1,11 @@
 // One SQLite connection as the aggregates use it: the driver's statements plus the bulk-insert path.
-import type { Database, SqlValue, Statement } from './driver';
+import type { SqlConnection, SqlValue } from '../sql/connection';
+import type { Database, Statement } from './driver';
 
 /** Rows per INSERT statement: the dataset importer's whole batch, so each batch is one statement a table. */
 const BATCH_ROWS = 5000;
 
-export class SqliteConnection {
+export class SqliteConnection implements SqlConnection {
   /**
    * Prepared bulk-insert statements, by SQL text. `db.run` in serialized mode prepares, runs and
    * finalizes a statement in three trips between SQLite's thread and this one, and SQLite waits for
@@ -19,6 +20,7 @@ export class SqliteConnection {
   get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> { return this.db.get<T>(sql, params); }
   all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> { return this.db.all<T>(sql, params); }
   run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> { return this.db.run(sql, params); }
+  async insertId(sql: string, params: SqlValue[] = []): Promise<number> { return (await this.db.run(sql, params)).lastID; }
   exec(sql: string): Promise<void> { return this.db.exec(sql); }
 
   async close(): Promise<void> {

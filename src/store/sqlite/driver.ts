@@ -1,7 +1,8 @@
 // A small promise wrapper over the `sqlite3` package: the only file that touches its callback API.
 import sqlite3 from 'sqlite3';
+import type { SqlValue } from '../sql/connection';
 
-export type SqlValue = string | number | null | Buffer;
+export type { SqlValue };
 
 /** SQLite's "another connection holds the lock" (SQLITE_BUSY once the busy timeout has run out). */
 export function isBusyError(e: unknown): boolean {

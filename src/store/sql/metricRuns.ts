@@ -2,9 +2,9 @@
 import { UsageError } from '../../core/errors';
 import { now } from '../common';
 import type { MetricRunReads, MetricRunWrites } from '../port';
-import type { SqliteConnection } from './connection';
+import type { SqlConnection } from './connection';
 
-export function metricRunReads(c: SqliteConnection): MetricRunReads {
+export function metricRunReads(c: SqlConnection): MetricRunReads {
   return {
     listMetricRuns: async () => (await c.all<{ id: number; created_at: string; dataset: string | null; tool_version: string; params: string; input_hashes: string }>(
       'SELECT m.id, m.created_at, d.name AS dataset, m.tool_version, m.params, m.input_hashes FROM metric_runs m LEFT JOIN datasets d ON d.id = m.dataset_id ORDER BY m.id'))
@@ -18,10 +18,10 @@ export function metricRunReads(c: SqliteConnection): MetricRunReads {
   };
 }
 
-export function metricRunWrites(c: SqliteConnection): MetricRunWrites {
+export function metricRunWrites(c: SqlConnection): MetricRunWrites {
   return {
-    insertMetricRun: async (datasetId, toolVersion, params, inputHashes, results) => (await c.run(
+    insertMetricRun: (datasetId, toolVersion, params, inputHashes, results) => c.insertId(
       'INSERT INTO metric_runs (created_at, dataset_id, tool_version, params, input_hashes, results) VALUES (?, ?, ?, ?, ?, ?)',
-      [now(), datasetId, toolVersion, JSON.stringify(params), JSON.stringify(inputHashes), JSON.stringify(results)])).lastID,
+      [now(), datasetId, toolVersion, JSON.stringify(params), JSON.stringify(inputHashes), JSON.stringify(results)]),
   };
 }

@@ -1,11 +1,10 @@
 // The annotation workbench's queue walks, progress counts and saved positions, on SQLite.
 import { now } from '../common';
 import type { WorkbenchReads, WorkbenchWrites } from '../port';
-import type { SqliteConnection } from './connection';
-import type { SqlValue } from './driver';
+import type { SqlConnection, SqlValue } from './connection';
 import { toStoredPair } from './datasets';
 
-export function workbenchReads(c: SqliteConnection): WorkbenchReads {
+export function workbenchReads(c: SqlConnection): WorkbenchReads {
   return {
     workbenchPair: async (datasetId, idx, dir = 0) => {
       const op = dir === 0 ? '=' : dir === 1 ? '>' : '<';
@@ -47,7 +46,7 @@ export function workbenchReads(c: SqliteConnection): WorkbenchReads {
   };
 }
 
-export function workbenchWrites(c: SqliteConnection): WorkbenchWrites {
+export function workbenchWrites(c: SqlConnection): WorkbenchWrites {
   return {
     setWorkbenchPosition: async (annotatorId, datasetId, pairIdx) => {
       await c.run(

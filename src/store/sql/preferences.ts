@@ -2,11 +2,11 @@
 import { json, now } from '../common';
 import type { LabelState, PreferenceReads, PreferenceWrites } from '../port';
 import type { StoredPreference } from '../../core/types';
-import type { SqliteConnection } from './connection';
+import type { SqlConnection } from './connection';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
 
-export function preferenceReads(c: SqliteConnection): PreferenceReads {
+export function preferenceReads(c: SqlConnection): PreferenceReads {
   return {
     pairsWithPreference: async (datasetId, annotatorId) => new Set((await c.all<{ idx: number }>(
       'SELECT p.idx FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?', [datasetId, annotatorId])).map((r) => r.idx)),
@@ -22,11 +22,11 @@ export function preferenceReads(c: SqliteConnection): PreferenceReads {
        WHERE p.dataset_id = ? AND pr.list_id = ?`, [datasetId, listId]))
       .map((r) => ({ annotatorId: r.a, idx: r.idx, position: r.pos, value: r.v })),
     preferencesForPairs: async (pairRowIds) => pairRowIds.length === 0 ? [] : c.all(
-      `SELECT pr.pair_id AS pairRowId, a.name AS annotator, a.kind AS kind, pr.value AS value, pr.score_y0 AS scoreY0, pr.score_y1 AS scoreY1,
-              pr.raw AS raw, pr.shown_first AS shownFirst, pr.rationale AS rationale, pr.flagged AS flagged
+      `SELECT pr.pair_id AS "pairRowId", a.name AS annotator, a.kind AS kind, pr.value AS value, pr.score_y0 AS "scoreY0", pr.score_y1 AS "scoreY1",
+              pr.raw AS raw, pr.shown_first AS "shownFirst", pr.rationale AS rationale, pr.flagged AS flagged
        FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE pr.pair_id IN (${placeholders(pairRowIds.length)}) ORDER BY a.id`, pairRowIds),
     principlePreferencesForPairs: async (pairRowIds) => pairRowIds.length === 0 ? [] : c.all(
-      `SELECT pp.pair_id AS pairRowId, a.name AS annotator, l.name AS list, l.version AS listVersion, pr.key AS key, pr.position AS position, pp.value AS value
+      `SELECT pp.pair_id AS "pairRowId", a.name AS annotator, l.name AS list, l.version AS "listVersion", pr.key AS key, pr.position AS position, pp.value AS value
        FROM principle_preferences pp JOIN annotators a ON a.id = pp.annotator_id JOIN principles pr ON pr.id = pp.principle_id JOIN principle_lists l ON l.id = pr.list_id
        WHERE pp.pair_id IN (${placeholders(pairRowIds.length)}) ORDER BY a.id, pr.position`, pairRowIds),
     labelState: async (annotatorId, pairRowId) => {
@@ -42,7 +42,7 @@ export function preferenceReads(c: SqliteConnection): PreferenceReads {
   };
 }
 
-export function preferenceWrites(c: SqliteConnection): PreferenceWrites {
+export function preferenceWrites(c: SqlConnection): PreferenceWrites {
   return {
     insertPreferences: (annotatorId, prefs, pairRowId, options = {}) => {
       const t = now();
@@ -71,9 +71,9 @@ export function preferenceWrites(c: SqliteConnection): PreferenceWrites {
           [annotatorId, pairRowId, q.principle_id, q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_order, q.raw, q.created_at]);
       }
     },
-    appendLabelHistory: async (annotatorId, pairRowId, action, before, after) => (await c.run(
+    appendLabelHistory: (annotatorId, pairRowId, action, before, after) => c.insertId(
       'INSERT INTO label_history (annotator_id, pair_id, action, before_state, after_state, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [annotatorId, pairRowId, action, JSON.stringify(before), JSON.stringify(after), now()])).lastID,
+      [annotatorId, pairRowId, action, JSON.stringify(before), JSON.stringify(after), now()]),
     takeLastSubmission: async (annotatorId, datasetId) => {
       const h = await c.get<{ id: number; pair_id: number; before_state: string; idx: number }>(
         `SELECT h.id, h.pair_id, h.before_state, p.idx FROM label_history h JOIN pairs p ON p.id = h.pair_id

@@ -2,16 +2,16 @@
 import { canonicalPrincipleListText } from '../../core/principles';
 import { now, requireNamed, sha256 } from '../common';
 import type { PrincipleListReads, PrincipleListRow, PrincipleListWrites } from '../port';
-import type { SqliteConnection } from './connection';
+import type { SqlConnection } from './connection';
 
-async function principleListById(c: SqliteConnection, id: number): Promise<PrincipleListRow | undefined> {
+async function principleListById(c: SqlConnection, id: number): Promise<PrincipleListRow | undefined> {
   const l = await c.get<{ id: number; name: string; version: number; content_hash: string }>('SELECT * FROM principle_lists WHERE id = ?', [id]);
   if (!l) return undefined;
   const ps = await c.all<{ key: string; short: string; text: string }>('SELECT key, short, text FROM principles WHERE list_id = ? ORDER BY position', [id]);
   return { id: l.id, name: l.name, version: l.version, contentHash: l.content_hash, principles: ps.map((p) => ({ id: p.key, short: p.short, text: p.text })) };
 }
 
-export function principleListReads(c: SqliteConnection): PrincipleListReads {
+export function principleListReads(c: SqlConnection): PrincipleListReads {
   return {
     requirePrincipleList: async (ref) => {
       const m = /^(.*)@(\d+)$/.exec(ref);
@@ -27,7 +27,7 @@ export function principleListReads(c: SqliteConnection): PrincipleListReads {
   };
 }
 
-export function principleListWrites(c: SqliteConnection): PrincipleListWrites {
+export function principleListWrites(c: SqlConnection): PrincipleListWrites {
   return {
     savePrincipleList: async (name, principles, sourcePath) => {
       const hash = sha256(canonicalPrincipleListText(principles));
@@ -35,9 +35,9 @@ export function principleListWrites(c: SqliteConnection): PrincipleListWrites {
       if (existing) return { list: (await principleListById(c, existing.id))!, created: false };
       const v = await c.get<{ v: number | null }>('SELECT MAX(version) AS v FROM principle_lists WHERE name = ?', [name]);
       const version = (v?.v ?? 0) + 1;
-      const r = await c.run('INSERT INTO principle_lists (name, version, content_hash, source_path, created_at) VALUES (?, ?, ?, ?, ?)', [name, version, hash, sourcePath, now()]);
-      await c.insertRows('principles', ['list_id', 'position', 'key', 'short', 'text'], principles.map((p, i) => [r.lastID, i, p.id, p.short, p.text]));
-      return { list: (await principleListById(c, r.lastID))!, created: true };
+      const listId = await c.insertId('INSERT INTO principle_lists (name, version, content_hash, source_path, created_at) VALUES (?, ?, ?, ?, ?)', [name, version, hash, sourcePath, now()]);
+      await c.insertRows('principles', ['list_id', 'position', 'key', 'short', 'text'], principles.map((p, i) => [listId, i, p.id, p.short, p.text]));
+      return { list: (await principleListById(c, listId))!, created: true };
     },
   };
 }

@@ -3,12 +3,12 @@ import { UsageError } from '../../core/errors';
 import type { AnnotatorKind } from '../../core/types';
 import { json, now, requireNamed } from '../common';
 import type { AnnotatorReads, AnnotatorRow, AnnotatorWrites } from '../port';
-import type { SqliteConnection } from './connection';
+import type { SqlConnection } from './connection';
 
 interface AnnotatorRecord { id: number; name: string; kind: AnnotatorKind; provenance: string | null }
 const toRow = (r: AnnotatorRecord): AnnotatorRow => ({ id: r.id, name: r.name, kind: r.kind, provenance: r.provenance ? JSON.parse(r.provenance) : null });
 
-export function annotatorReads(c: SqliteConnection): AnnotatorReads {
+export function annotatorReads(c: SqlConnection): AnnotatorReads {
   const getAnnotator = async (name: string) => {
     const r = await c.get<AnnotatorRecord>('SELECT * FROM annotators WHERE name = ?', [name]);
     return r && toRow(r);
@@ -21,7 +21,7 @@ export function annotatorReads(c: SqliteConnection): AnnotatorReads {
   };
 }
 
-export function annotatorWrites(c: SqliteConnection, reads: AnnotatorReads): AnnotatorWrites {
+export function annotatorWrites(c: SqlConnection, reads: AnnotatorReads): AnnotatorWrites {
   return {
     ensureAnnotator: async (name, kind, provenance) => {
       const existing = await reads.getAnnotator(name);
@@ -30,8 +30,8 @@ export function annotatorWrites(c: SqliteConnection, reads: AnnotatorReads): Ann
         if (provenance) await c.run('UPDATE annotators SET provenance = ? WHERE id = ?', [json({ ...existing.provenance, ...provenance }), existing.id]);
         return { ...existing, provenance: provenance ? { ...existing.provenance, ...provenance } : existing.provenance };
       }
-      const r = await c.run('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), now()]);
-      return { id: r.lastID, name, kind, provenance };
+      const id = await c.insertId('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), now()]);
+      return { id, name, kind, provenance };
     },
   };
 }

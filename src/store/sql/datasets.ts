@@ -3,13 +3,13 @@ import { UsageError } from '../../core/errors';
 import type { Pair } from '../../core/types';
 import { json, now, requireNamed } from '../common';
 import type { DatasetReads, DatasetRow, DatasetWrites, StoredPair } from '../port';
-import type { SqliteConnection } from './connection';
+import type { SqlConnection } from './connection';
 
 interface PairRecord { id: number; idx: number; source_id: string; prompt: string; y0: string; y1: string; meta: string | null }
 const toPair = (r: PairRecord): Pair => ({ id: r.idx, sourceId: r.source_id, prompt: r.prompt, y0: r.y0, y1: r.y1, meta: r.meta ? JSON.parse(r.meta) : undefined });
 export const toStoredPair = (r: PairRecord): StoredPair => ({ rowId: r.id, ...toPair(r) });
 
-export function datasetReads(c: SqliteConnection): DatasetReads {
+export function datasetReads(c: SqlConnection): DatasetReads {
   const getDataset = async (name: string): Promise<DatasetRow | undefined> => {
     const row = await c.get<{ id: number; name: string; format: string; source_path: string | null; content_hash: string | null; created_at: string }>(
       'SELECT * FROM datasets WHERE name = ?', [name]);
@@ -26,7 +26,7 @@ export function datasetReads(c: SqliteConnection): DatasetReads {
     },
     listPairs: async (datasetId, offset, limit) => (await c.all<PairRecord>(
       'SELECT id, idx, source_id, prompt, y0, y1, meta FROM pairs WHERE dataset_id = ? ORDER BY idx LIMIT ? OFFSET ?', [datasetId, limit, offset])).map(toStoredPair),
-    pairSourceIds: (datasetId) => c.all('SELECT idx, source_id AS sourceId FROM pairs WHERE dataset_id = ?', [datasetId]),
+    pairSourceIds: (datasetId) => c.all('SELECT idx, source_id AS "sourceId" FROM pairs WHERE dataset_id = ?', [datasetId]),
     pairsByIndex: async (datasetId, indices) => {
       const out: Pair[] = [];
       for (let i = 0; i < indices.length; i += 500) {
@@ -40,18 +40,18 @@ export function datasetReads(c: SqliteConnection): DatasetReads {
   };
 }
 
-export function datasetWrites(c: SqliteConnection, reads: DatasetReads): DatasetWrites {
+export function datasetWrites(c: SqlConnection, reads: DatasetReads): DatasetWrites {
   return {
     createDataset: async (name, format, sourcePath) => {
       if (await reads.getDataset(name)) throw new UsageError(`dataset "${name}" already exists; choose another --dataset name`);
-      return (await c.run('INSERT INTO datasets (name, format, source_path, created_at) VALUES (?, ?, ?, ?)', [name, format, sourcePath, now()])).lastID;
+      return c.insertId('INSERT INTO datasets (name, format, source_path, created_at) VALUES (?, ?, ?, ?)', [name, format, sourcePath, now()]);
     },
     setDatasetHash: async (datasetId, contentHash) => {
       await c.run('UPDATE datasets SET content_hash = ? WHERE id = ?', [contentHash, datasetId]);
     },
     // With BEGIN IMMEDIATE held, ids from here on are this writer's to assign.
     nextPairRowId: async () => ((await c.get<{ m: number | null }>('SELECT MAX(id) AS m FROM pairs'))?.m ?? 0) + 1,
-    // A uniqueness check in SQLite (INSERT OR IGNORE on (dataset_id, source_id)) keeps the importer's
+    // A uniqueness check in the database (conflict 'ignore' on (dataset_id, source_id)) keeps the importer's
     // memory flat however large the file; the ids not inserted are the duplicates.
     insertPairs: async (datasetId, pairs, rowIds) => {
       const inserted = await c.insertRows('pairs', ['id', 'dataset_id', 'idx', 'source_id', 'prompt', 'y0', 'y1', 'meta'],

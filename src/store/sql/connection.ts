@@ -1,0 +1,20 @@
+// What the store's SQL aggregates (this folder) need of a database connection. Their SQL is written once
+// for SQLite and PostgreSQL: `?` placeholders, standard joins and upserts, camelCase aliases quoted. Each
+// adapter implements this over its driver (src/store/sqlite/connection.ts, src/store/postgres/connection.ts).
+
+export type SqlValue = string | number | null | Buffer;
+
+export interface SqlConnection {
+  get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
+  all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Resolves with the number of rows changed. */
+  run(sql: string, params?: SqlValue[]): Promise<{ changes: number }>;
+  /** Runs one INSERT into a table with an `id` key the database assigns; resolves with that id. */
+  insertId(sql: string, params?: SqlValue[]): Promise<number>;
+  /**
+   * Inserts many rows at once, each database by its fastest path; with `conflict: 'ignore'` a row that
+   * breaks a uniqueness constraint is left out (the first of two rows with one key is kept). Resolves with
+   * the number of rows inserted.
+   */
+  insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict?: 'fail' | 'ignore'): Promise<number>;
+}
