@@ -7,6 +7,7 @@ import { analyzeDiscretion, type DiscretionInput, type DiscretionResult, type Pr
 import type { ReportProvenance } from '../core/report/model';
 import type { Principle } from '../core/types';
 import { MetricsInputError } from '../core/metrics/stats';
+import { StoreBusyError } from '../store/common';
 import type { Store } from '../store/port';
 import pkg from '../../package.json';
 
@@ -42,6 +43,8 @@ export interface MetricsComputation {
   result: DiscretionResult;
   loaded: LoadedAnalysis;
   runId?: number;
+  /** Why a run asked to be saved was not (the database stayed locked): the results are still here to print. */
+  unsaved?: StoreBusyError;
 }
 
 const sha = (buf: Uint8Array | Int8Array) => createHash('sha256').update(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).digest('hex');
@@ -158,7 +161,12 @@ export async function computeMetrics(store: Store, req: AnalysisOptions, options
   const computation: MetricsComputation = { result, loaded };
   if (options.save) {
     const params = { ...req, annotators: loaded.input.annotators.map((a) => a.name), provenance: loaded.provenance };
-    computation.runId = await store.saveMetricRun(loaded.datasetId, pkg.version, params, loaded.inputHashes, result);
+    try {
+      computation.runId = await store.saveMetricRun(loaded.datasetId, pkg.version, params, loaded.inputHashes, result);
+    } catch (e) {
+      if (!(e instanceof StoreBusyError)) throw e;
+      computation.unsaved = e; // computed results are never thrown away for a lock: the caller prints them
+    }
   }
   return computation;
 }

@@ -1,23 +1,56 @@
 // What every CLI command shares: opening the store, printing, and turning errors into one line.
-import { existsSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { isUserFacingError } from '../core/errors';
 import { openStore } from '../store';
 import type { Store } from '../store/port';
 
 export const DEFAULT_DB = 'discretion.db';
 
-/** Opens the store for one command; a database file that this failing command created is removed again. */
+/**
+ * Opens the store for one command. A database that does not exist yet is built under a private name
+ * beside it and appears at `dbPath` only when the command succeeds (a hard link, which refuses to
+ * replace a file): a failing command leaves nothing behind, and no command ever removes a database
+ * file another process could have opened or written. When another process created `dbPath` in the
+ * meantime, the command runs again on that database (its first run changed nothing there).
+ */
 export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const existed = existsSync(dbPath);
-  const store = await openStore(dbPath);
-  let ok = false;
+  if (existsSync(dbPath)) return useStore(dbPath, fn);
+  const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const result = await fn(store);
-    ok = true;
-    return result;
+    const result = await useStore(fresh, fn, dbPath);
+    if (publishNewDatabase(fresh, dbPath)) return result;
+    return await useStore(dbPath, fn);
+  } finally {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(fresh + suffix, { force: true });
+  }
+}
+
+async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, displayName?: string): Promise<T> {
+  const store = await openStore(path, { displayName });
+  try {
+    return await fn(store);
   } finally {
     await store.close();
-    if (!ok && !existed) for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
+  }
+}
+
+/** Puts a closed new database at `target` unless a file is there already; false when one is. */
+function publishNewDatabase(fresh: string, target: string): boolean {
+  try {
+    linkSync(fresh, target);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links: a rename does not refuse an existing file, so check first
+    // (a window of microseconds instead of the whole command).
+    if ((code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') && !existsSync(target)) {
+      renameSync(fresh, target);
+      return true;
+    }
+    throw e;
   }
 }
 

@@ -248,13 +248,17 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   const flush = () => {
     const over = pendingOverall.splice(0), princ = pendingPrinciple.splice(0);
     if (over.length === 0 && princ.length === 0) return writing;
+    // A pair another run for this annotator stored meanwhile (two runs at once) keeps that answer.
     writing = writing.then(() => store.write(async (tx) => {
       if (annotatorId === undefined) annotatorId = (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
-      if (over.length) await tx.insertPreferences(annotatorId, over, (idx) => rowIdOf.get(idx)!);
-      if (princ.length) await tx.insertPrinciplePreferences(annotatorId, princ, (idx) => rowIdOf.get(idx)!, principleRowIds);
-    })).then(() => {
+      let written = 0;
+      if (over.length) written += await tx.insertPreferences(annotatorId, over, (idx) => rowIdOf.get(idx)!, { existing: 'skip' });
+      if (princ.length) written += await tx.insertPrinciplePreferences(annotatorId, princ, (idx) => rowIdOf.get(idx)!, principleRowIds, { existing: 'skip' });
+      return written;
+    })).then((written) => {
       const n = over.length + princ.length;
-      summary.stored += n;
+      summary.stored += written;
+      summary.alreadyStored += n - written;
       done += n;
       o.onProgress?.({ done, total: unitTotal });
     });

@@ -203,11 +203,19 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
           return { pairId: p.id, value, scoreY0: s0, scoreY1: s1, raw: t0 || t1 ? { truncated_y0: t0, truncated_y1: t1 } : null };
         });
         const rowIds = new Map(chunk.map((p) => [p.id, p.rowId]));
-        await store.write(async (tx) => {
-          if (annotatorId === undefined) annotatorId = (await tx.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
-          await tx.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!);
+        // Another run for this annotator (started at the same time) may have stored some of these
+        // pairs meanwhile: each pair keeps exactly one score, the first stored.
+        const written = await store.write(async (tx) => {
+          if (annotatorId === undefined) {
+            const now = await tx.getAnnotator(o.annotator);
+            const otherModel = now?.provenance?.model_sha256;
+            if (otherModel && otherModel !== hash.sha256) throw new UsageError(`annotator "${o.annotator}" was scored with a different model meanwhile (sha256 ${String(otherModel).slice(0, 12)}...); choose another --annotator name`);
+            annotatorId = (await tx.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
+          }
+          return tx.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!, { existing: 'skip' });
         });
-        summary.scored += chunk.length;
+        summary.scored += written;
+        summary.alreadyScored += chunk.length - written;
         progress += chunk.length;
         o.onProgress?.({ done: progress, total });
       }

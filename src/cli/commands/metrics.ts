@@ -66,6 +66,7 @@ export function registerMetricsCommands(program: Command): void {
         }, { save: o.save });
         if (o.json) printJson({ ...c.result, run_id: c.runId ?? null, provenance: c.loaded.provenance });
         else console.log(formatMetrics(c.result, c.loaded.provenance, c.runId));
+        if (c.unsaved) throw new UsageError(`the metrics above were computed but not stored: ${c.unsaved.message}`);
       });
     });
 

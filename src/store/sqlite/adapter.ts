@@ -15,6 +15,8 @@ export interface SqliteOptions {
    * clear error (SQLite's busy handler waits up to a second at a time; between those, backoff).
    */
   lockTimeoutMs?: number;
+  /** The name errors give the database, when it is opened under another (a new database built under a private name). */
+  displayName?: string;
 }
 
 /** The adapter, with its driver handle for the SQLite-only tests and benches that read raw SQL. */
@@ -73,21 +75,22 @@ async function migrate(db: Database, path: string): Promise<void> {
 /** Opens (creating when missing) and migrates. Fails clearly on a database from a newer schema. */
 export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const name = options.displayName ?? path;
   let db: Database;
   try {
     db = await Database.open(path);
   } catch (e) {
-    throw new UsageError(`cannot open database ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot open database ${name}: ${(e as Error).message}`);
   }
   db.configure(Math.min(BUSY_HANDLER_MS, lockTimeoutMs));
   try {
-    await retryBusy(path, lockTimeoutMs, () => migrate(db, path));
+    await retryBusy(name, lockTimeoutMs, () => migrate(db, name));
   } catch (e) {
     await db.close();
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot open database ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot open database ${name}: ${(e as Error).message}`);
   }
-  return sqliteStore(new SqliteConnection(db), path, lockTimeoutMs);
+  return sqliteStore(new SqliteConnection(db), name, lockTimeoutMs);
 }
 
 function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: number): SqliteStore {
