@@ -1,0 +1,26 @@
+// A child process that labels pairs the way the extension does (WorkbenchSession over the store) and
+// prints "ack IDX" once each submission has committed: what the crash and concurrency tests kill and
+// audit. Arguments: DB DATASET ANNOTATOR LIST COUNT.
+import { WorkbenchSession } from '../../../src/extension/session';
+import { openStore } from '../../../src/store';
+
+async function main(): Promise<void> {
+  const [db, dataset, annotator, list, count] = process.argv.slice(2);
+  const store = await openStore(db);
+  const session = await WorkbenchSession.open(store, { dataset, annotator, principleList: list });
+  let idx = await session.start();
+  for (let i = 0; i < Number(count) && idx !== undefined; i++) {
+    await session.card();
+    await session.savePosition();
+    await session.submit({ type: 'submit', seq: i, pairIdx: idx, overall: 'A', grid: session.list.principles.map(() => 'B'), rationale: `label ${i}`, flagged: false });
+    process.stdout.write(`ack ${idx}\n`);
+    if (!(await session.move('next'))) break;
+    idx = session.current;
+  }
+  await store.close();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`workbench-writer: ${(e as Error).message}\n`);
+  process.exit(1);
+});
