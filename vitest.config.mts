@@ -7,6 +7,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // One real PostgreSQL server for the run (the store's PostgreSQL adapter and the team tests).
+    globalSetup: ['test/support/pg-global-setup.ts'],
     // 2-core machine: native sqlite3 work and CPU-bound metrics tests share it.
     pool: 'forks',
     reporters: ['default'],
