@@ -4,6 +4,7 @@ import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isUserFacingError } from '../core/errors';
 import { openStore } from '../store';
+import { isPostgresLocation } from '../store/postgres/adapter';
 import type { Store } from '../store/port';
 
 export const DEFAULT_DB = 'discretion.db';
@@ -16,7 +17,8 @@ export const DEFAULT_DB = 'discretion.db';
  * meantime, the command runs again on that database (its first run changed nothing there).
  */
 export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  if (existsSync(dbPath)) return useStore(dbPath, fn);
+  // A server's database (PostgreSQL) is opened as it is: it exists before any command and is never removed.
+  if (isPostgresLocation(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
   const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const result = await useStore(fresh, fn, dbPath);

@@ -108,3 +108,19 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
   };
 }
+
+/** A fresh, empty database on the run's test server (see pg-global-setup.ts); its URL. */
+export async function freshPostgresDatabase(serverUrl: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `t${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

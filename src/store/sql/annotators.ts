@@ -24,6 +24,7 @@ export function annotatorReads(c: SqlConnection): AnnotatorReads {
 export function annotatorWrites(c: SqlConnection, reads: AnnotatorReads): AnnotatorWrites {
   return {
     ensureAnnotator: async (name, kind, provenance) => {
+      await c.serialize(`annotators:${name}`);
       const existing = await reads.getAnnotator(name);
       if (existing) {
         if (existing.kind !== kind) throw new UsageError(`annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another --annotator name`);

@@ -16,5 +16,11 @@ export interface SqlConnection {
    * breaks a uniqueness constraint is left out (the first of two rows with one key is kept). Resolves with
    * the number of rows inserted.
    */
+  /**
+   * Holds, until the transaction ends, a lock that every other writer taking the same key waits for: for
+   * read-then-write steps such as assigning the next ids. (SQLite's write lock, taken at BEGIN IMMEDIATE,
+   * already serialises every writer; PostgreSQL takes a transaction-scoped advisory lock.)
+   */
+  serialize(key: string): Promise<void>;
   insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict?: 'fail' | 'ignore'): Promise<number>;
 }

@@ -49,8 +49,11 @@ export function datasetWrites(c: SqlConnection, reads: DatasetReads): DatasetWri
     setDatasetHash: async (datasetId, contentHash) => {
       await c.run('UPDATE datasets SET content_hash = ? WHERE id = ?', [contentHash, datasetId]);
     },
-    // With BEGIN IMMEDIATE held, ids from here on are this writer's to assign.
-    nextPairRowId: async () => ((await c.get<{ m: number | null }>('SELECT MAX(id) AS m FROM pairs'))?.m ?? 0) + 1,
+    // Under the writers' lock on pair ids, ids from here on are this writer's to assign.
+    nextPairRowId: async () => {
+      await c.serialize('pairs');
+      return ((await c.get<{ m: number | null }>('SELECT MAX(id) AS m FROM pairs'))?.m ?? 0) + 1;
+    },
     // A uniqueness check in the database (conflict 'ignore' on (dataset_id, source_id)) keeps the importer's
     // memory flat however large the file; the ids not inserted are the duplicates.
     insertPairs: async (datasetId, pairs, rowIds) => {

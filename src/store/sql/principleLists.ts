@@ -31,6 +31,7 @@ export function principleListWrites(c: SqlConnection): PrincipleListWrites {
   return {
     savePrincipleList: async (name, principles, sourcePath) => {
       const hash = sha256(canonicalPrincipleListText(principles));
+      await c.serialize(`principle_lists:${name}`);
       const existing = await c.get<{ id: number }>('SELECT id FROM principle_lists WHERE name = ? AND content_hash = ?', [name, hash]);
       if (existing) return { list: (await principleListById(c, existing.id))!, created: false };
       const v = await c.get<{ v: number | null }>('SELECT MAX(version) AS v FROM principle_lists WHERE name = ?', [name]);

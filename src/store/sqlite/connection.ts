@@ -20,6 +20,8 @@ export class SqliteConnection implements SqlConnection {
   get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> { return this.db.get<T>(sql, params); }
   all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> { return this.db.all<T>(sql, params); }
   run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> { return this.db.run(sql, params); }
+  /** BEGIN IMMEDIATE already holds the database's one write lock. */
+  async serialize(): Promise<void> {}
   async insertId(sql: string, params: SqlValue[] = []): Promise<number> { return (await this.db.run(sql, params)).lastID; }
   exec(sql: string): Promise<void> { return this.db.exec(sql); }
 

@@ -1,0 +1,159 @@
+// The PostgreSQL adapter of the store port: a team's shared server. A pool for reads, one client per write
+// (BEGIN ... COMMIT), migrations under an advisory lock so two processes opening a new database at once do
+// not collide, and the password kept out of every message (PGPASSWORD, ~/.pgpass or the URL; never shown).
+import pg from 'pg';
+import { UsageError } from '../../core/errors';
+import { StoreBusyError, transactionalOperations } from '../common';
+import type { Store, Transaction, WriteOptions } from '../port';
+import { sqlReads, sqlTransaction } from '../sql/aggregates';
+import { PgConnection } from './connection';
+import { PG_MIGRATIONS } from './schema';
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** Key of the advisory lock that serialises migrations (any constant shared by every process of this tool). */
+const MIGRATION_LOCK = 0x44697363; // "Disc"
+
+
+
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** The URL as it may be shown: user, host, port and database, never a password. */
+export function redactLocation(location: string): string {
+  try {
+    const u = new URL(location);
+    u.password = '';
+    return u.toString().replace(/:@/, '@');
+  } catch {
+    return location.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1@');
+  }
+}
+
+/** What pg's errors say, in one line, without the password (pg never puts it in messages; the URL is ours to redact). */
+function describe(e: unknown): string {
+  const err = e as { code?: string; message?: string };
+  if (err.code === 'ECONNREFUSED') return 'the server refused the connection (is it running, and on that host and port?)';
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve';
+  if (err.code === 'ETIMEDOUT') return 'the server did not answer in time';
+  if (err.code === '28P01') return 'password authentication failed (set PGPASSWORD or ~/.pgpass, or put the password in the URL)';
+  if (err.code === '3D000') return err.message ?? 'the database does not exist';
+  return (err.message ?? String(e)).split('\n')[0];
+}
+
+const BUSY_CODES = new Set(['55P03', '40P01', '40001']); // lock_not_available, deadlock_detected, serialization_failure
+
+export async function openPostgresStore(location: string, options: { lockTimeoutMs?: number } = {}): Promise<Store> {
+  const shown = redactLocation(location);
+  const lockTimeoutMs = options.lockTimeoutMs ?? 5 * 60_000;
+  const pool = PgConnection.pool({ connectionString: location, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
+  // An idle client the server drops (a restart) must not crash the process: the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    try {
+      await migrate(client, shown);
+    } finally {
+      client.release();
+    }
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
+  }
+  return postgresStore(pool, shown, lockTimeoutMs);
+}
+
+async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS discretion_schema (version INTEGER NOT NULL)');
+    const row = (await client.query<{ version: number }>('SELECT version FROM discretion_schema')).rows[0];
+    let version = row?.version ?? 0;
+    if (!row) await client.query('INSERT INTO discretion_schema (version) VALUES (0)');
+    if (version > PG_SCHEMA_VERSION) {
+      throw new UsageError(`${shown} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${PG_SCHEMA_VERSION}). Update the tool to open it.`);
+    }
+    for (; version < PG_SCHEMA_VERSION; version++) {
+      await client.query('BEGIN');
+      try {
+        await client.query(PG_MIGRATIONS[version]);
+        await client.query('UPDATE discretion_schema SET version = $1', [version + 1]);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+  }
+}
+
+function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): Store {
+  let current: pg.PoolClient | undefined;
+  const readConn = new PgConnection(() => pool, () => undefined);
+  const txConn = new PgConnection(() => current!, () => current);
+  const reads = sqlReads(readConn);
+  const txReads = sqlReads(txConn);
+  const tx: Transaction = sqlTransaction(txConn, txReads);
+
+  let writeQueue: Promise<unknown> = Promise.resolve();
+  const write = <T>(fn: (tx: Transaction) => Promise<T>, _options: WriteOptions = {}): Promise<T> => {
+    const run = async (): Promise<T> => {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw new UsageError(`cannot reach database ${location}: ${describe(e)}; nothing was written`);
+      }
+      current = client;
+      try {
+        await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+        try {
+          const result = await fn(tx);
+          await client.query("SELECT nextval('discretion_changes')");
+          await client.query('COMMIT');
+          return result;
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if (BUSY_CODES.has((e as { code?: string }).code ?? '')) throw new StoreBusyError(location, lockTimeoutMs);
+          if (e instanceof UsageError || !(e as { code?: string }).code) throw e;
+          throw new UsageError(`database ${location}: ${describe(e)}; nothing was written`);
+        }
+      } finally {
+        current = undefined;
+        client.release();
+      }
+    };
+    // Writes are serialised within this process (the transaction handle is one); the server serialises
+    // them across processes with its row locks and the advisory locks taken where ids are assigned.
+    const next = writeQueue.then(run, run);
+    writeQueue = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    ...reads,
+    location,
+    write,
+    ...transactionalOperations(write),
+    // Every write transaction of every process moves the sequence (sequences ignore rollbacks, so a
+    // failed write moves it too: "the database may have changed").
+    changeStamp: async () => String((await readConn.get<{ v: number }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM discretion_changes'))!.v),
+    dumpTables: async () => {
+      const tables = await readConn.all<{ name: string }>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name");
+      const out: Record<string, string[]> = {};
+      for (const { name } of tables) out[name] = (await readConn.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+      return out;
+    },
+    // The server enforces its constraints on every statement; nothing to check after the fact.
+    checkIntegrity: async () => [],
+    close: async () => {
+      await writeQueue.catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+// One PostgreSQL connection (or the pool) as the store's SQL aggregates use it: `?` placeholders, rows back
+// with JS numbers, and the bulk path through COPY (pg-copy-streams). The only file that touches `pg`.
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { SqlConnection, SqlValue } from '../sql/connection';
+
+/** int8 (COUNT(*), SUM) arrives as a JS number, as from SQLite: our counts stay far below 2^53. */
+const types = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
+};
+
+/** `?` -> `$1`, `$2`... outside quoted strings and identifiers (our SQL is written once for both databases). */
+export function toPgPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | undefined;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+/** COPY's text format: backslash escapes for the characters that delimit fields and rows, \N for NULL. */
+function copyField(v: SqlValue): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'number') return String(v);
+  if (Buffer.isBuffer(v)) return '\\\\x' + v.toString('hex');
+  return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export class PgConnection implements SqlConnection {
+  /**
+   * One statement at a time on a transaction's client, in the order asked: the importers queue a batch
+   * of pairs and the preferences that refer to them without awaiting each (the SQLite adapter orders
+   * them the same way), and a COPY must not interleave with another statement on its connection.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private inOrder<T>(step: () => Promise<T>): Promise<T> {
+    if (!this.client()) return step(); // the pool: independent reads, each on its own connection
+    const next = this.queue.then(step, step);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined) {}
+
+  static pool(config: pg.PoolConfig): pg.Pool {
+    return new pg.Pool({ ...config, types });
+  }
+
+  async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return (await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]))).rows as T[];
+  }
+
+  async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async serialize(key: string): Promise<void> {
+    await this.all('SELECT pg_advisory_xact_lock(hashtext(?))', [`discretion:${key}`]);
+  }
+
+  async insertId(sql: string, params: SqlValue[] = []): Promise<number> {
+    return (await this.get<{ id: number }>(`${sql} RETURNING id`, params))!.id;
+  }
+
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]))).rowCount ?? 0 };
+  }
+
+  /**
+   * COPY straight into the table; with conflict 'ignore', into a temporary table first and from there with
+   * ON CONFLICT DO NOTHING (COPY itself cannot skip a row). Only inside a write (a transaction's client).
+   */
+  insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore' = 'fail'): Promise<number> {
+    if (rows.length === 0) return Promise.resolve(0);
+    const client = this.client();
+    if (!client) throw new Error('insertRows outside a write');
+    return this.inOrder(() => this.copyRows(client, table, columns, rows, conflict));
+  }
+
+  private async copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore'): Promise<number> {
+    const target = conflict === 'ignore' ? `discretion_stage_${table}` : table;
+    if (conflict === 'ignore') {
+      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${target} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+      await client.query(`TRUNCATE ${target}`);
+    }
+    const lines = function* (): Generator<string> {
+      const chunk: string[] = [];
+      for (const r of rows) {
+        chunk.push(r.map(copyField).join('\t') + '\n');
+        if (chunk.length === 1000) yield chunk.splice(0).join('');
+      }
+      if (chunk.length) yield chunk.join('');
+    };
+    await pipeline(Readable.from(lines()), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
+    if (conflict === 'fail') return rows.length;
+    const r = await client.query(`INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${target} ORDER BY ctid ON CONFLICT DO NOTHING`);
+    return r.rowCount ?? 0;
+  }
+}

@@ -1,0 +1,272 @@
+// The store port's contract: every operation, run against both adapters: a real SQLite file and a real
+// PostgreSQL server (started by the run's globalSetup). Expected values are written out by hand from the
+// rows each test puts in.
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { UsageError } from '../../src/core/errors';
+import type { Pair } from '../../src/core/types';
+import { openStore } from '../../src/store';
+import type { Store, WorkbenchLabel } from '../../src/store/port';
+import { freshPostgresDatabase } from '../support/postgres';
+import { tempDir } from '../support/helpers';
+
+const server = inject('postgres');
+const pgSkip = 'skip' in server ? server.skip : undefined;
+
+const adapters: { name: string; skip?: string; location: () => Promise<string> }[] = [
+  { name: 'SQLite', location: async () => join(tempDir(), 'contract.db') },
+  { name: 'PostgreSQL', skip: pgSkip, location: () => freshPostgresDatabase('url' in server ? server.url : '') },
+];
+
+const pair = (id: number, sourceId = `s${id}`, meta?: Record<string, unknown>): Pair => ({ id, sourceId, prompt: `prompt ${id}\ttab\nnewline \\ back`, y0: `a${id}`, y1: `b${id}`, meta });
+
+for (const adapter of adapters) {
+  describe.skipIf(adapter.skip)(`store contract: ${adapter.name}`, () => {
+    const open: Store[] = [];
+    afterAll(async () => {
+      for (const s of open.splice(0)) await s.close().catch(() => undefined);
+    });
+    const fresh = async (): Promise<Store> => {
+      const s = await openStore(await adapter.location());
+      open.push(s);
+      return s;
+    };
+
+    /** A dataset of `n` pairs, a 3-principle list and two annotators (a human and a reward model). */
+    const seeded = async (n = 4) => {
+      const s = await fresh();
+      const ids = await s.write(async (tx) => {
+        const dataset = await tx.createDataset('d', 'jsonl', '/data/d.jsonl');
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(dataset, Array.from({ length: n }, (_, i) => pair(i, `s${i}`, i === 0 ? { harm: 'x' } : undefined)), Array.from({ length: n }, (_, i) => first + i));
+        const { list } = await tx.savePrincipleList('pl', [{ id: 'p0', short: 'zero', text: 'Zero' }, { id: 'p1', short: 'one', text: 'One' }, { id: 'p2', short: 'two', text: 'Two' }], null);
+        const human = await tx.ensureAnnotator('alice', 'human', null);
+        const model = await tx.ensureAnnotator('rm', 'reward-model', { model: 'x' });
+        return { dataset, list: list.id, human: human.id, model: model.id };
+      });
+      const rowIds = await s.pairRowIds(ids.dataset);
+      return { s, ...ids, rowIds, row: (idx: number) => rowIds.get(idx)! };
+    };
+
+    it('creates the schema and opens it again', async () => {
+      const location = await adapter.location();
+      const a = await openStore(location);
+      await a.close();
+      const b = await openStore(location);
+      expect((await b.info()).datasets).toEqual([]);
+      await b.close();
+    });
+
+    it('datasets and pairs: create, refuse a taken name, duplicates by source id, paging, lookups', async () => {
+      const s = await fresh();
+      const dataset = await s.write((tx) => tx.createDataset('d', 'jsonl', null));
+      await expect(s.write((tx) => tx.createDataset('d', 'csv', null))).rejects.toThrow(/dataset "d" already exists/);
+      const dups = await s.write(async (tx) => {
+        const first = await tx.nextPairRowId();
+        const d = await tx.insertPairs(dataset, [pair(0, 'x'), pair(1, 'y'), pair(2, 'x'), pair(3, 'z', { k: [1, 'two'] })], [first, first + 1, first + 2, first + 3]);
+        await tx.setDatasetHash(dataset, 'abc');
+        return d;
+      });
+      expect(dups.map((d) => [d.pair.id, d.firstIdx])).toEqual([[2, 0]]);
+      expect(await s.countPairs(dataset)).toBe(3);
+      expect((await s.getDataset('d'))).toMatchObject({ name: 'd', format: 'jsonl', sourcePath: null, contentHash: 'abc' });
+      const page = await s.listPairs(dataset, 1, 5);
+      expect(page.map((p) => [p.id, p.sourceId])).toEqual([[1, 'y'], [3, 'z']]);
+      expect(page[1].meta).toEqual({ k: [1, 'two'] });
+      expect(page[0].prompt).toBe('prompt 1\ttab\nnewline \\ back');
+      expect((await s.pairsByIndex(dataset, [3, 0, 99])).map((p) => p.id).sort()).toEqual([0, 3]);
+      expect((await s.pairSourceIds(dataset)).sort((a, b) => a.idx - b.idx)).toEqual([{ idx: 0, sourceId: 'x' }, { idx: 1, sourceId: 'y' }, { idx: 3, sourceId: 'z' }]);
+      expect([...(await s.pairRowIds(dataset)).keys()].sort()).toEqual([0, 1, 3]);
+      await expect(s.requireDataset('nope')).rejects.toThrow(/unknown dataset "nope" \(known: d\)/);
+      expect(await s.workbenchPair(dataset, 1, 1)).toMatchObject({ id: 3, sourceId: 'z' });
+      expect(await s.workbenchPair(dataset, 3, -1)).toMatchObject({ id: 1 });
+      expect(await s.workbenchPair(dataset, 2)).toBeUndefined();
+    });
+
+    it('rolls a failed write back completely', async () => {
+      const { s, dataset } = await seeded();
+      const before = await s.dumpTables();
+      await expect(s.write(async (tx) => {
+        await tx.createDataset('e', 'jsonl', null);
+        await tx.insertPreferences((await tx.requireAnnotator('alice')).id, [{ pairId: 0, value: 1 }], () => -1);
+      })).rejects.toThrow();
+      await expect(s.write(async (tx) => {
+        const id = await tx.createDataset('f', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(id, [pair(0)], [first]);
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await s.dumpTables()).toEqual(before);
+      expect(await s.countPairs(dataset)).toBe(4);
+      expect(await s.checkIntegrity()).toEqual([]);
+    });
+
+    it('principle lists: versioned by content, name@version, row ids by position, the list of lists', async () => {
+      const s = await fresh();
+      const a = [{ id: 'p0', short: 's0', text: 'T0' }, { id: 'p1', short: 's1', text: 'T1' }];
+      const b = [{ id: 'p0', short: 's0', text: 'T0 changed' }];
+      const r1 = await s.write((tx) => tx.savePrincipleList('L', a, 'a.yaml'));
+      const r2 = await s.write((tx) => tx.savePrincipleList('L', a, 'a.yaml'));
+      const r3 = await s.write((tx) => tx.savePrincipleList('L', b, null));
+      expect([r1.created, r2.created, r3.created]).toEqual([true, false, true]);
+      expect([r1.list.version, r2.list.version, r3.list.version]).toEqual([1, 1, 2]);
+      expect(r2.list.id).toBe(r1.list.id);
+      expect((await s.requirePrincipleList('L')).principles).toEqual(b);
+      expect((await s.requirePrincipleList('L@1')).principles).toEqual(a);
+      await expect(s.requirePrincipleList('L@3')).rejects.toThrow(/unknown principle list "L@3" \(known: L\)/);
+      expect((await s.principleRowIds(r1.list.id)).length).toBe(2);
+      expect(await s.listPrincipleLists()).toEqual([
+        { id: r3.list.id, name: 'L', version: 2, size: 1 },
+        { id: r1.list.id, name: 'L', version: 1, size: 2 },
+      ]);
+    });
+
+    it('annotators: created once, kind checked, provenance merged', async () => {
+      const s = await fresh();
+      const a = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { a: 1 }));
+      const b = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { b: 2 }));
+      expect(b.id).toBe(a.id);
+      expect((await s.getAnnotator('m'))!.provenance).toEqual({ a: 1, b: 2 });
+      await expect(s.write((tx) => tx.ensureAnnotator('m', 'human', null))).rejects.toThrow(/already exists as a reward-model/);
+      await expect(s.requireAnnotator('x')).rejects.toBeInstanceOf(UsageError);
+      expect((await s.listAnnotators()).map((r) => [r.name, r.kind])).toEqual([['m', 'reward-model']]);
+    });
+
+    it('preferences: insert, refuse or skip existing, read back by dataset and by pair', async () => {
+      const { s, dataset, list, human, model, row } = await seeded();
+      const rows = await s.principleRowIds(list);
+      await s.write(async (tx) => {
+        await tx.insertPreferences(model, [
+          { pairId: 0, value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: { reward_a: 1.25 } },
+          { pairId: 1, value: -1, scoreY0: 2, scoreY1: 0.1 },
+          { pairId: 2, value: null },
+        ], row);
+        await tx.insertPrinciplePreferences(human, [
+          { pairId: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, order: 0 },
+          { pairId: 0, principleIndex: 2, value: -1 },
+          { pairId: 1, principleIndex: 1, value: 0 },
+        ], row, rows);
+      });
+      await expect(s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: -1 }], row))).rejects.toThrow();
+      expect(await s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: -1 }, { pairId: 3, value: 1 }], row, { existing: 'skip' }))).toBe(1);
+      expect([...(await s.pairsWithPreference(dataset, model))].sort()).toEqual([0, 1, 2, 3]);
+      expect(await s.countPrinciplePreferences(dataset, human, list)).toBe(3);
+      const overall = (await s.overallPreferences(dataset)).sort((a, b) => a.idx - b.idx);
+      expect(overall).toEqual([
+        { annotatorId: model, idx: 0, value: 1 }, { annotatorId: model, idx: 1, value: -1 },
+        { annotatorId: model, idx: 2, value: null }, { annotatorId: model, idx: 3, value: 1 },
+      ]);
+      const principles = (await s.principlePreferences(dataset, list)).sort((a, b) => a.idx - b.idx || a.position - b.position);
+      expect(principles).toEqual([
+        { annotatorId: human, idx: 0, position: 0, value: 1 }, { annotatorId: human, idx: 0, position: 2, value: -1 },
+        { annotatorId: human, idx: 1, position: 1, value: 0 },
+      ]);
+      const byPair = await s.preferencesForPairs([row(0)]);
+      expect(byPair).toEqual([{ pairRowId: row(0), annotator: 'rm', kind: 'reward-model', value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: '{"reward_a":1.25}', shownFirst: null, rationale: null, flagged: 0 }]);
+      expect(await s.principlePreferencesForPairs([row(0)])).toEqual([
+        { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p0', position: 0, value: 1 },
+        { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p2', position: 2, value: -1 },
+      ]);
+      expect(await s.preferencesForPairs([])).toEqual([]);
+    });
+
+    it('workbench: submit, undo restores the previous label exactly, history kept, counts and queues', async () => {
+      const { s, dataset, list, human, model, row } = await seeded(5);
+      const rows = await s.principleRowIds(list);
+      await s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: 1 }, { pairId: 1, value: -1 }, { pairId: 2, value: 1 }], row));
+      // principles: by position, the rows this submission answers (null = marked unanswered); others are not in it
+      const label = (value: 1 | -1 | 0, principles: Record<number, 1 | -1 | 0 | null>, rationale = ''): WorkbenchLabel => ({
+        value, raw: { overall: value }, shownFirst: 1, rationale, flagged: false,
+        principles: Object.entries(principles).map(([i, v]) => ({ principleRowId: rows[Number(i)], value: v })),
+      });
+      expect(await s.firstUnlabelledIdx(dataset, human)).toBe(0);
+      await s.saveWorkbenchLabel(human, row(0), label(1, { 0: 1 }, 'first'));
+      await s.saveWorkbenchLabel(human, row(1), label(1, { 0: 1, 1: -1 }));
+      await s.saveWorkbenchLabel(human, row(0), label(-1, { 1: 1, 2: null }, 'changed'));
+      expect(await s.labelledCount(dataset, human)).toBe(2);
+      expect(await s.firstUnlabelledIdx(dataset, human)).toBe(2);
+      const state = await s.labelState(human, row(0));
+      expect(state.preference).toMatchObject({ value: -1, rationale: 'changed', shown_first: 1, flagged: 0 });
+      // the principle answered earlier (p0) is kept; p1 added
+      expect(state.principles.map((p) => [p.principle_id, p.value])).toEqual([[rows[0], 1], [rows[1], 1]]);
+      // queues: disagreement with the model (pair 0: -1 vs 1; pair 1: 1 vs -1), own conflicting principle labels (pair 1)
+      expect(await s.workbenchQueueIdx(dataset, human, -1, 1, { kind: 'disagree', modelId: model })).toBe(0);
+      expect(await s.workbenchQueueIdx(dataset, human, 0, 1, { kind: 'disagree', modelId: model })).toBe(1);
+      expect(await s.workbenchQueueIdx(dataset, human, 1, 1, { kind: 'disagree', modelId: model })).toBeUndefined();
+      expect(await s.workbenchQueueIdx(dataset, human, -1, 1, { kind: 'conflict' })).toBe(1);
+      expect(await s.workbenchQueueIdx(dataset, human, 4, -1, { kind: 'all' })).toBe(3);
+      // undo the latest submission (pair 0's change) restores exactly the state before it
+      const before = await s.labelState(human, row(0));
+      expect(await s.undoWorkbenchLabel(human, dataset)).toBe(0);
+      const restored = await s.labelState(human, row(0));
+      expect(restored.preference).toMatchObject({ value: 1, rationale: 'first' });
+      expect(restored.principles.map((p) => [p.principle_id, p.value])).toEqual([[rows[0], 1]]);
+      expect(await s.undoWorkbenchLabel(human, dataset)).toBe(1);
+      expect((await s.labelState(human, row(1))).preference).toBeNull();
+      expect(await s.undoWorkbenchLabel(human, dataset)).toBe(0);
+      expect(await s.undoWorkbenchLabel(human, dataset)).toBeUndefined();
+      const history = await s.labelHistory(human);
+      expect(history.map((h) => [h.action, h.undone])).toEqual([
+        ['submit', true], ['submit', true], ['submit', true], ['undo', false], ['undo', false], ['undo', false],
+      ]);
+      expect(history[3].before).toEqual(before);
+      await s.saveWorkbenchPosition(human, dataset, 3);
+      await s.saveWorkbenchPosition(human, dataset, 4);
+      expect(await s.workbenchPosition(human, dataset)).toBe(4);
+      await s.saveWorkbenchLabel(human, row(2), label(0, {}));
+      expect(await s.datasetProgress()).toEqual([{ id: dataset, name: 'd', total: 5, annotators: [{ name: 'alice', labelled: 1 }] }]);
+    });
+
+    it('metric runs: saved, listed without results, read back; an unknown id is a clear error', async () => {
+      const { s, dataset } = await seeded();
+      const id = await s.saveMetricRun(dataset, '0.1.0', { seed: 1 }, { d: 'abc' }, { da: [0.25, null] });
+      expect(await s.listMetricRuns()).toEqual([{ id, createdAt: expect.any(String), datasetName: 'd', toolVersion: '0.1.0', params: { seed: 1 }, inputHashes: { d: 'abc' } }]);
+      expect((await s.getMetricRun(id)).results).toEqual({ da: [0.25, null] });
+      await expect(s.getMetricRun(id + 100)).rejects.toThrow(/no metric run with id/);
+    });
+
+    it('info: datasets, lists and annotators with their counts', async () => {
+      const { s, model, human, list, row } = await seeded();
+      const rows = await s.principleRowIds(list);
+      await s.write(async (tx) => {
+        await tx.insertPreferences(model, [{ pairId: 0, value: 1 }, { pairId: 1, value: null }], row);
+        await tx.insertPrinciplePreferences(human, [{ pairId: 0, principleIndex: 0, value: 1 }, { pairId: 0, principleIndex: 1, value: 1 }], row, rows);
+      });
+      const info = await s.info();
+      expect(info.datasets).toEqual([{ name: 'd', format: 'jsonl', pairs: 4, contentHash: null }]);
+      expect(info.principleLists).toEqual([{ name: 'pl', version: 1, size: 3, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+      expect(info.annotators).toEqual([
+        { name: 'alice', kind: 'human', datasets: [{ dataset: 'd', preferences: 0, principlePreferences: 1 }] },
+        { name: 'rm', kind: 'reward-model', datasets: [{ dataset: 'd', preferences: 1, principlePreferences: 0 }] },
+      ]);
+    });
+
+    it('the change stamp moves when another connection commits', async () => {
+      const location = await adapter.location();
+      const a = await openStore(location);
+      const b = await openStore(location);
+      open.push(a, b);
+      const before = await a.changeStamp();
+      expect(await a.changeStamp()).toBe(before);
+      await b.write((tx) => tx.createDataset('x', 'jsonl', null));
+      expect(await a.changeStamp()).not.toBe(before);
+    });
+
+    it('two connections writing at once: both imports land, pair ids never collide', async () => {
+      const location = await adapter.location();
+      const a = await openStore(location);
+      const b = await openStore(location);
+      open.push(a, b);
+      const load = (s: Store, name: string) => s.write(async (tx) => {
+        const id = await tx.createDataset(name, 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(id, Array.from({ length: 50 }, (_, i) => pair(i)), Array.from({ length: 50 }, (_, i) => first + i));
+        return id;
+      });
+      const [da, db] = await Promise.all([load(a, 'one'), load(b, 'two')]);
+      expect(await a.countPairs(da)).toBe(50);
+      expect(await a.countPairs(db)).toBe(50);
+      expect(await a.checkIntegrity()).toEqual([]);
+    });
+  });
+}
