@@ -1,8 +1,8 @@
 // A report built from the hand case of spec section 9 (4 principles, 8 pairs, annotators a and b, oracle
 // source), with hostile text in every place dataset text can reach: pair texts, source ids, the dataset name,
 // a principle label and an annotator name.
-import { analyzeDiscretion } from '../../src/core/metrics';
-import { buildReportModel, type MetricsDocument, type PairData, type PairText, type ReportModel, type ReportProvenance } from '../../src/core/report';
+import { analyzeDiscretion, type DiscretionResult } from '../../src/core/metrics';
+import { buildReportModel, type PairData, type PairText, type ReportModel, type ReportProvenance } from '../../src/core/report';
 
 export const HOSTILE = '</script><script>alert(1)</script><svg onload=alert(2)><img src=x onerror=alert(3)>]]>{{7*7}}<!-- & "q" \'s\' `b` | *x* [l](javascript:alert(4))';
 export const HOSTILE_NAME = 'b</script><svg onload=alert(5)>{{x}}';
@@ -30,7 +30,7 @@ export const PRINCIPLES = [
   { id: 'c3', short: 'c3', text: 'Principle three' },
 ];
 
-export function fixture(opts: { hostile?: boolean } = {}): { model: ReportModel; pairs: PairData; metrics: MetricsDocument } {
+export function fixture(opts: { hostile?: boolean } = {}): { model: ReportModel; pairs: PairData; metrics: DiscretionResult } {
   const hostile = opts.hostile ?? true;
   const bName = hostile ? HOSTILE_NAME : 'b';
   const principles = hostile ? PRINCIPLES : PRINCIPLES.map((p) => ({ ...p, short: p.id }));
@@ -39,7 +39,7 @@ export function fixture(opts: { hostile?: boolean } = {}): { model: ReportModel;
     annotators: [{ name: 'a', kind: 'human', overall: A }, { name: bName, kind: 'reward-model', overall: B }],
     principleSource: { kind: 'oracle', name: 'oracle', matrix: C },
     reference: 'a', bootstrap: 50, daBootstrap: 200, agreementBootstrap: 100, seed: 7,
-  }) as unknown as MetricsDocument;
+  });
   const pairs: PairData = {
     nPairs: N,
     annotators: [{ name: 'a', overall: A }, { name: bName, overall: B }],

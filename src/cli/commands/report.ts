@@ -9,8 +9,9 @@ import { UsageError } from '../../core/errors';
 import { majorityPrinciples } from '../../core/metrics';
 import {
   buildReportModel, overridePairIndices, renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv,
-  type MetricsDocument, type PairData, type PairText, type ReportModel, type ReportProvenance,
+  type PairData, type PairText, type ReportModel, type ReportProvenance,
 } from '../../core/report';
+import type { DiscretionResult } from '../../core/metrics/analyze';
 import type { Store } from '../../store/port';
 import { computeMetrics, loadDiscretionInput, type AnalysisOptions, type LoadedAnalysis } from '../analysis';
 import { withStore } from '../context';
@@ -26,7 +27,7 @@ export interface ReportOptions extends Partial<AnalysisOptions> {
   /** Report creation time (ISO); default now. */
   created?: string;
   /** Metrics already computed by the caller (skips computing and reloading the preferences). */
-  computed?: { result: unknown; loaded: LoadedAnalysis; runId?: number };
+  computed?: { result: DiscretionResult; loaded: LoadedAnalysis; runId?: number };
 }
 
 export interface PreparedReport {
@@ -37,13 +38,13 @@ export interface PreparedReport {
 /** Node's sha256 for the CSP hash (the pure one in core gives the same bytes; this one is faster). */
 export const nodeCspHash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
-function pairDataFrom(loaded: LoadedAnalysis, metrics: MetricsDocument): PairData {
+function pairDataFrom(loaded: LoadedAnalysis, metrics: DiscretionResult): PairData {
   const pd = pairDataFromInput(loaded, metrics);
   pd.pairIndex = loaded.pairIndex;
   return pd;
 }
 
-function pairDataFromInput(loaded: LoadedAnalysis, metrics: MetricsDocument): PairData {
+function pairDataFromInput(loaded: LoadedAnalysis, metrics: DiscretionResult): PairData {
   const { input } = loaded;
   const m = input.principles.length;
   const byName = new Map(input.annotators.map((a) => [a.name, a]));
@@ -90,13 +91,13 @@ const numOr = (v: unknown, d: number): number => (typeof v === 'number' && Numbe
 
 /** Everything the renderers need, from a stored run or from metrics computed now. */
 export async function prepareReport(store: Store, o: ReportOptions): Promise<PreparedReport> {
-  let metrics: MetricsDocument;
+  let metrics: DiscretionResult;
   let loaded: LoadedAnalysis;
   let runId: number | null = null;
   let runCreated: string | null = null;
   let analysis: AnalysisOptions;
   if (o.computed) {
-    metrics = o.computed.result as MetricsDocument;
+    metrics = o.computed.result;
     loaded = o.computed.loaded;
     runId = o.computed.runId ?? null;
     const req = loaded.provenance;
@@ -104,7 +105,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
   } else if (o.run !== undefined) {
     const run = await store.getMetricRun(o.run);
     const p = (run.params ?? {}) as Record<string, unknown>;
-    const res = run.results as MetricsDocument;
+    const res = run.results as DiscretionResult;
     if (!res || !Array.isArray(res.annotators) || !res.categories) throw new UsageError(`metric run ${o.run} holds no metrics document`);
     const src = res.principle_source;
     const storedSource = src?.kind === 'oracle' ? src.name : src?.kind === 'majority' ? `majority:${(src.annotators ?? []).join(',')}` : src?.kind;
@@ -131,7 +132,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
     }
     analysis = { dataset: o.dataset!, principles: o.principles!, principleSource: o.principleSource!, reference: o.reference!, bootstrap: o.bootstrap, daBootstrap: o.daBootstrap, seed: o.seed };
     const r = await computeMetrics(store, analysis);
-    metrics = r.result as unknown as MetricsDocument;
+    metrics = r.result;
     loaded = r.loaded;
     runId = r.runId ?? null;
   }

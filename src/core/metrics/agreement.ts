@@ -63,69 +63,110 @@ export function itemCategoryCounts(codes: ArrayLike<number>, nItems: number, nRa
 
 /** Percent agreement from an items x K count table (see module comment). NaN when no item has 2+ ratings. */
 export function percentAgreementFromCounts(counts: ArrayLike<number>, nItems: number, K: number): number {
-  let sum = 0;
-  let used = 0;
-  for (let u = 0; u < nItems; u++) {
-    let n = 0;
-    let agree = 0;
-    for (let c = 0; c < K; c++) {
-      const x = counts[u * K + c]!;
-      n += x;
-      agree += x * (x - 1);
-    }
-    if (n < 2) continue;
-    sum += agree / (n * (n - 1));
-    used++;
-  }
-  return used === 0 ? NaN : sum / used;
+  return profileStatistics(counts, profileTotals(counts, nItems, K), once(nItems), K, 0).percent[0];
 }
 
 /** Fleiss' kappa from an items x K count table; every item must have the same number (>= 2) of ratings. */
 export function fleissKappaFromCounts(counts: ArrayLike<number>, nItems: number, K: number): number {
   if (nItems === 0) return NaN;
-  let n = -1;
-  const colSum = new Float64Array(K);
-  let sumP = 0;
+  const totals = profileTotals(counts, nItems, K);
+  const n = totals.ratings[0]!;
   for (let u = 0; u < nItems; u++) {
-    let nu = 0;
-    let sq = 0;
-    for (let c = 0; c < K; c++) {
-      const x = counts[u * K + c]!;
-      nu += x;
-      sq += x * x;
-      colSum[c]! += x;
-    }
-    if (n === -1) n = nu;
-    else if (nu !== n) throw new RangeError('Fleiss kappa needs the same number of ratings for every item');
+    if (totals.ratings[u] !== n) throw new RangeError('Fleiss kappa needs the same number of ratings for every item');
     if (n < 2) return NaN;
-    sumP += (sq - n) / (n * (n - 1));
   }
-  const Pbar = sumP / nItems;
-  let Pe = 0;
-  for (let c = 0; c < K; c++) {
-    const p = colSum[c]! / (nItems * n);
-    Pe += p * p;
-  }
-  return Pe === 1 ? NaN : (Pbar - Pe) / (1 - Pe);
+  return profileStatistics(counts, totals, once(nItems), K, n).fleiss[0];
 }
 
 /** Krippendorff's alpha (nominal) from an items x K count table; items with fewer than 2 ratings are skipped. */
 export function krippendorffAlphaNominalFromCounts(counts: ArrayLike<number>, nItems: number, K: number): number {
+  return profileStatistics(counts, profileTotals(counts, nItems, K), once(nItems), K, 0).alpha[0];
+}
+
+// ----------------------------------------------------------------------------------------------------------
+// The statistics over profiles: `counts` holds each profile's category counts (profiles x K) and `mult[t]`
+// how many items have profile t. A count table is the case of one profile per item, each once.
+
+/** Every item of a count table once. */
+const once = (nItems: number): Float64Array => new Float64Array(nItems).fill(1);
+
+/** Per profile: n_u, its number of ratings, and sum_c n_uc (n_uc - 1), its agreeing ordered rater pairs. */
+interface ProfileTotals {
+  ratings: Float64Array;
+  agreeing: Float64Array;
+}
+
+function profileTotals(counts: ArrayLike<number>, nProfiles: number, K: number): ProfileTotals {
+  const ratings = new Float64Array(nProfiles);
+  const agreeing = new Float64Array(nProfiles);
+  for (let t = 0; t < nProfiles; t++) {
+    let n = 0;
+    let agree = 0;
+    for (let c = 0; c < K; c++) {
+      const x = counts[t * K + c]!;
+      n += x;
+      agree += x * (x - 1);
+    }
+    ratings[t] = n;
+    agreeing[t] = agree;
+  }
+  return { ratings, agreeing };
+}
+
+/** [value, items used] of each statistic. */
+interface ProfileStatistics {
+  percent: [number, number];
+  fleiss: [number, number];
+  alpha: [number, number];
+}
+
+/**
+ * The three profile statistics in one pass over the profiles (see the module comment for the formulas).
+ * Fleiss' kappa counts only the profiles with exactly `nComplete` ratings (items rated by every rater).
+ */
+function profileStatistics(counts: ArrayLike<number>, totals: ProfileTotals, mult: ArrayLike<number>, K: number, nComplete: number): ProfileStatistics {
+  let pSum = 0;
+  let pUsed = 0;
+  const colSum = new Float64Array(K);
+  let sumP = 0;
+  let fUsed = 0;
   const nc = new Float64Array(K);
   let nTot = 0;
   let occ = 0;
-  for (let u = 0; u < nItems; u++) {
-    let nu = 0;
-    for (let c = 0; c < K; c++) nu += counts[u * K + c]!;
-    if (nu < 2) continue;
-    for (let c = 0; c < K; c++) {
-      const x = counts[u * K + c]!;
-      occ += (x * (x - 1)) / (nu - 1);
-      nc[c]! += x;
+  let aUsed = 0;
+  for (let t = 0; t < mult.length; t++) {
+    const w = mult[t]!;
+    if (w === 0) continue;
+    const nu = totals.ratings[t]!;
+    // sum_c n_uc^2 - n_u = sum_c n_uc (n_uc - 1)
+    const agreeing = totals.agreeing[t]!;
+    if (nu === nComplete) {
+      for (let c = 0; c < K; c++) colSum[c]! += w * counts[t * K + c]!;
+      sumP += (w * agreeing) / (nComplete * (nComplete - 1));
+      fUsed += w;
     }
-    nTot += nu;
+    if (nu < 2) continue;
+    pSum += (w * agreeing) / (nu * (nu - 1));
+    pUsed += w;
+    for (let c = 0; c < K; c++) {
+      const x = counts[t * K + c]!;
+      occ += (w * x * (x - 1)) / (nu - 1);
+      nc[c]! += w * x;
+    }
+    nTot += w * nu;
+    aUsed += w;
   }
-  return alphaFrom(nTot, occ, nc);
+  let fleiss = NaN;
+  if (fUsed > 0 && nComplete >= 2) {
+    let Pe = 0;
+    for (let c = 0; c < K; c++) {
+      const q = colSum[c]! / (fUsed * nComplete);
+      Pe += q * q;
+    }
+    const Pbar = sumP / fUsed;
+    fleiss = Pe === 1 ? NaN : (Pbar - Pe) / (1 - Pe);
+  }
+  return { percent: [pUsed === 0 ? NaN : pSum / pUsed, pUsed], fleiss: [fleiss, fUsed], alpha: [alphaFrom(nTot, occ, nc), aUsed] };
 }
 
 function alphaFrom(nTot: number, occ: number, nc: ArrayLike<number>): number {
@@ -166,78 +207,6 @@ interface Profiles {
   weights: number[];
   /** Category counts of each profile (nProfiles x K). */
   counts: number[];
-}
-
-/** A statistic from profile multiplicities (`mult[t]` items of profile t); returns [value, items used]. */
-function statFromProfiles(kind: 'percent' | 'fleiss' | 'alpha', p: Profiles, mult: ArrayLike<number>, K: number, nRaters: number): [number, number] {
-  const T = p.weights.length;
-  if (kind === 'percent') {
-    let sum = 0;
-    let used = 0;
-    for (let t = 0; t < T; t++) {
-      const w = mult[t]!;
-      if (w === 0) continue;
-      let n = 0;
-      let agree = 0;
-      for (let c = 0; c < K; c++) {
-        const x = p.counts[t * K + c]!;
-        n += x;
-        agree += x * (x - 1);
-      }
-      if (n < 2) continue;
-      sum += (w * agree) / (n * (n - 1));
-      used += w;
-    }
-    return [used === 0 ? NaN : sum / used, used];
-  }
-  if (kind === 'fleiss') {
-    const colSum = new Float64Array(K);
-    let sumP = 0;
-    let used = 0;
-    const n = nRaters;
-    for (let t = 0; t < T; t++) {
-      const w = mult[t]!;
-      if (w === 0) continue;
-      let nu = 0;
-      let sq = 0;
-      for (let c = 0; c < K; c++) {
-        const x = p.counts[t * K + c]!;
-        nu += x;
-        sq += x * x;
-      }
-      if (nu !== n) continue;
-      for (let c = 0; c < K; c++) colSum[c]! += w * p.counts[t * K + c]!;
-      sumP += (w * (sq - n)) / (n * (n - 1));
-      used += w;
-    }
-    if (used === 0 || n < 2) return [NaN, used];
-    let Pe = 0;
-    for (let c = 0; c < K; c++) {
-      const q = colSum[c]! / (used * n);
-      Pe += q * q;
-    }
-    const Pbar = sumP / used;
-    return [Pe === 1 ? NaN : (Pbar - Pe) / (1 - Pe), used];
-  }
-  const nc = new Float64Array(K);
-  let nTot = 0;
-  let occ = 0;
-  let used = 0;
-  for (let t = 0; t < T; t++) {
-    const w = mult[t]!;
-    if (w === 0) continue;
-    let nu = 0;
-    for (let c = 0; c < K; c++) nu += p.counts[t * K + c]!;
-    if (nu < 2) continue;
-    for (let c = 0; c < K; c++) {
-      const x = p.counts[t * K + c]!;
-      occ += (w * x * (x - 1)) / (nu - 1);
-      nc[c]! += w * x;
-    }
-    nTot += w * nu;
-    used += w;
-  }
-  return [alphaFrom(nTot, occ, nc), used];
 }
 
 function bootstrapOver(weights: number[], resamples: number, rng: Rng, stat: (mult: ArrayLike<number>) => number): BootstrapSummary {
@@ -338,7 +307,9 @@ export class AgreementAccumulator {
     const prof = this.profiles;
     // The three profile statistics share each resample of the items (one multinomial draw over profiles).
     const kinds = ['percent', 'fleiss', 'alpha'] as const;
-    const points = kinds.map((kind) => statFromProfiles(kind, prof, prof.weights, K, nRaters));
+    const totals = profileTotals(prof.counts, prof.weights.length, K);
+    const point = profileStatistics(prof.counts, totals, prof.weights, K, nRaters);
+    const points = kinds.map((kind) => point[kind]);
     let boots: (BootstrapSummary | null)[] = [null, null, null];
     if (B > 0) {
       const rng = new Rng(seed, `${stream}:profiles`);
@@ -350,7 +321,8 @@ export class AgreementAccumulator {
           continue;
         }
         rng.multinomialFromCounts(nItems, prof.weights, draw);
-        kinds.forEach((kind, i) => (values[i]![b] = statFromProfiles(kind, prof, draw, K, nRaters)[0]));
+        const r = profileStatistics(prof.counts, totals, draw, K, nRaters);
+        kinds.forEach((kind, i) => (values[i]![b] = r[kind][0]));
       }
       boots = values.map((v) => summarizeBootstrap(v));
     }

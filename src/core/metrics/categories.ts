@@ -9,6 +9,8 @@ import { MetricsInputError, assertCount, assertPreferences, assertShape } from '
 export const INDIFFERENCE = 0;
 export const CONSENSUS = 1;
 export const CONFLICT = 2;
+/** The categories' names, by code. */
+export const CATEGORY_NAMES = ['indifference', 'consensus', 'conflict'] as const;
 
 export interface PairCategories {
   nPairs: number;

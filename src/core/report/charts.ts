@@ -3,8 +3,8 @@
 // attributes (so a standalone .svg file renders the same) plus classes a page stylesheet may override.
 // No inline style attributes (they would need 'unsafe-inline' under the report's CSP).
 
-import { escapeXml as x } from './escape';
-import type { WStar } from './model';
+import type { WStarValue } from '../metrics/analyze';
+import { escapeXml as x, truncate } from './escape';
 
 export interface TableSpec {
   caption: string;
@@ -35,11 +35,6 @@ export function fmt(v: number | null | undefined, digits = 3): string {
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 const textWidth = (s: string, size = 12) => Array.from(s).length * size * 0.58;
-
-function clip(s: string, max: number): string {
-  const c = Array.from(s);
-  return c.length <= max ? s : c.slice(0, max - 1).join('') + '…';
-}
 
 function open(id: string, title: string, desc: string, w: number, h: number): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${x(id)}" role="img" aria-labelledby="${x(id)}-title ${x(id)}-desc" viewBox="0 0 ${r2(w)} ${r2(h)}" width="${r2(w)}" height="${r2(h)}" font-family="${FONT}" font-size="12">`
@@ -108,7 +103,7 @@ export function barChart(o: {
   o.items.forEach((it, i) => {
     const y = top + i * rowH;
     const color = it.color ?? PALETTE[i % PALETTE.length]!;
-    s += textEl(labelW - 8, y + rowH / 2 + 4, clip(it.label, 40), 'text-anchor="end"');
+    s += textEl(labelW - 8, y + rowH / 2 + 4, truncate(it.label, 40), 'text-anchor="end"');
     if (it.value === null) {
       s += textEl(labelW + 4, y + rowH / 2 + 4, 'undefined');
       return;
@@ -134,7 +129,7 @@ export function stackedBars(o: {
   rows: { label: string; values: number[] }[];
   table: TableSpec;
 }): Chart {
-  const labelW = Math.min(260, Math.max(80, ...o.rows.map((r) => textWidth(clip(r.label, 40))))) + 12;
+  const labelW = Math.min(260, Math.max(80, ...o.rows.map((r) => textWidth(truncate(r.label, 40))))) + 12;
   const plotW = 460;
   const rowH = 20;
   const top = 30;
@@ -150,7 +145,7 @@ export function stackedBars(o: {
   o.rows.forEach((row, i) => {
     const y = top + i * rowH;
     const total = row.values.reduce((a, b) => a + b, 0);
-    s += textEl(labelW - 6, y + rowH / 2 + 4, clip(row.label, 40), 'text-anchor="end"');
+    s += textEl(labelW - 6, y + rowH / 2 + 4, truncate(row.label, 40), 'text-anchor="end"');
     let acc = 0;
     row.values.forEach((v, j) => {
       if (total <= 0 || v <= 0) return;
@@ -173,7 +168,7 @@ export function intervalChart(o: {
   domain: [number, number];
   table: TableSpec;
 }): Chart {
-  const labelW = Math.min(260, Math.max(80, ...o.rows.map((r) => textWidth(clip(r.label, 40))))) + 12;
+  const labelW = Math.min(260, Math.max(80, ...o.rows.map((r) => textWidth(truncate(r.label, 40))))) + 12;
   const plotW = 420;
   const rowH = 26;
   const top = 10;
@@ -187,9 +182,9 @@ export function intervalChart(o: {
   s += axis(labelW, labelW + plotW, top, top + o.rows.length * rowH, lo, hi, (v) => `${+v.toFixed(2)}`);
   o.rows.forEach((r, i) => {
     const cy = top + i * rowH + rowH / 2;
-    s += textEl(labelW - 8, cy + 4, clip(r.label, 40), `text-anchor="end"${r.highlight ? ' font-weight="bold"' : ''}`);
+    s += textEl(labelW - 8, cy + 4, truncate(r.label, 40), `text-anchor="end"${r.highlight ? ' font-weight="bold"' : ''}`);
     if (r.value === null && (r.lo === null || r.hi === null)) {
-      s += textEl(labelW + 4, cy + 4, r.note ? clip(`undefined: ${r.note}`, 60) : 'undefined', 'font-style="italic"');
+      s += textEl(labelW + 4, cy + 4, r.note ? truncate(`undefined: ${r.note}`, 60) : 'undefined', 'font-style="italic"');
       return;
     }
     if (r.lo !== null && r.hi !== null) {
@@ -224,15 +219,15 @@ export function heatmap(o: {
 }): Chart {
   const n = o.labels.length;
   const cell = 38;
-  const labelW = Math.min(200, Math.max(60, ...o.labels.map((l) => textWidth(clip(l, 30), 11)))) + 10;
+  const labelW = Math.min(200, Math.max(60, ...o.labels.map((l) => textWidth(truncate(l, 30), 11)))) + 10;
   const topLabelH = labelW;
   const w = labelW + n * cell + 20 + Math.round(topLabelH * 0.5);
   const h = topLabelH + n * cell + 50;
   let s = open(o.id, o.title, o.desc, w, h);
   o.labels.forEach((l, i) => {
-    s += textEl(labelW - 6, topLabelH + i * cell + cell / 2 + 4, clip(l, 30), 'text-anchor="end" font-size="11"');
+    s += textEl(labelW - 6, topLabelH + i * cell + cell / 2 + 4, truncate(l, 30), 'text-anchor="end" font-size="11"');
     const cx = labelW + i * cell + cell / 2 + 4;
-    s += textEl(cx, topLabelH - 6, clip(l, 30), `text-anchor="start" font-size="11" transform="rotate(-60 ${r2(cx)} ${r2(topLabelH - 6)})"`);
+    s += textEl(cx, topLabelH - 6, truncate(l, 30), `text-anchor="start" font-size="11" transform="rotate(-60 ${r2(cx)} ${r2(topLabelH - 6)})"`);
   });
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -267,10 +262,10 @@ export function heatmap(o: {
 export function wstarDotPlot(o: {
   id: string; title: string; desc: string;
   rowLabels: string[];
-  series: { name: string; values: WStar[] | null }[];
+  series: { name: string; values: WStarValue[] | null }[];
   table: TableSpec;
 }): Chart {
-  const labelW = Math.min(240, Math.max(80, ...o.rowLabels.map((l) => textWidth(clip(l, 36))))) + 12;
+  const labelW = Math.min(240, Math.max(80, ...o.rowLabels.map((l) => textWidth(truncate(l, 36))))) + 12;
   const plotW = 460;
   const edge = 36; // the -inf / +inf gutters
   const nS = o.series.length;
@@ -292,7 +287,7 @@ export function wstarDotPlot(o: {
   o.series.forEach((se, q) => {
     const lx = labelW + (q % 3) * 200;
     const ly = 10 + Math.floor(q / 3) * 16;
-    s += marker(SHAPES[q % SHAPES.length]!, lx + 5, ly + 4, 4.5, PALETTE[q % PALETTE.length]!, `series-${q}`) + textEl(lx + 14, ly + 8, clip(se.name, 26), 'font-size="11"');
+    s += marker(SHAPES[q % SHAPES.length]!, lx + 5, ly + 4, 4.5, PALETTE[q % PALETTE.length]!, `series-${q}`) + textEl(lx + 14, ly + 8, truncate(se.name, 26), 'font-size="11"');
   });
   const yB = top + o.rowLabels.length * rowH;
   s += `<rect x="${labelW}" y="${top}" width="${edge}" height="${yB - top}" fill="#f3f3f3" class="gutter"/>`;
@@ -302,7 +297,7 @@ export function wstarDotPlot(o: {
   s += axis(px0, px0 + plotW, top, yB, lo, hi, (v) => `${+v.toFixed(1)}`);
   o.rowLabels.forEach((l, i) => {
     const y = top + i * rowH;
-    s += textEl(labelW - 6, y + rowH / 2 + 4, clip(l, 36), 'text-anchor="end"');
+    s += textEl(labelW - 6, y + rowH / 2 + 4, truncate(l, 36), 'text-anchor="end"');
     s += `<line x1="${labelW}" x2="${px0 + plotW + edge}" y1="${y + rowH}" y2="${y + rowH}" stroke="#eee" class="rowline"/>`;
     o.series.forEach((se, q) => {
       const v = se.values?.[i];

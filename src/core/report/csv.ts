@@ -1,8 +1,9 @@
 // pairs.csv: one row per pair: category and consensus sign of each principle source, each principle's
 // preference, every annotator's preference, and whether it overrode a consensus. Cells through csvCell only.
 
+import { CATEGORY_NAMES, categorizePairs } from '../metrics/categories';
 import { csvCell } from './escape';
-import { CATEGORY_NAMES, findOverrides, pairCategory, type PairData } from './model';
+import { findOverrides, type PairData } from './model';
 
 export function renderPairsCsv(data: PairData, principles: { id: string; short: string }[]): string {
   const m = principles.length;
@@ -16,16 +17,17 @@ export function renderPairsCsv(data: PairData, principles: { id: string; short: 
   for (const a of data.annotators) head.push(`pref:${a.name}`);
   for (const a of data.annotators) head.push(`overrode:${a.name}`);
   const { byPair } = findOverrides(data, m);
+  const categories = data.sources.map((s) => categorizePairs(s.matrix, data.nPairs, m));
   const lines: string[] = [head.map(csvCell).join(',')];
   const row: (string | number)[] = [];
   for (let k = 0; k < data.nPairs; k++) {
     row.length = 0;
     row.push(data.pairIndex?.[k] ?? k, data.sourceIds?.[k] ?? String(k));
-    for (const s of data.sources) {
-      const c = pairCategory(s.matrix, m, k);
-      row.push(CATEGORY_NAMES[c.category]!, c.sign);
+    data.sources.forEach((s, q) => {
+      const c = categories[q]!;
+      row.push(CATEGORY_NAMES[c.category[k]!]!, c.sign[k]!);
       for (let i = 0; i < m; i++) row.push(s.matrix[k * m + i]!);
-    }
+    });
     for (const a of data.annotators) row.push(a.overall[k]!);
     const who = byPair.get(k);
     data.annotators.forEach((a, q) => {

@@ -1,81 +1,12 @@
 // The report model: everything a discretion report shows, built from the metrics document (issue 3, item 8),
 // its provenance, and the per-pair preferences (for label shares, the override list and the per-pair CSV).
 // Pure: no I/O. The renderers (html.ts, markdown.ts, json.ts, csv.ts) and the dashboard all read this model.
+// The metrics document is the engine's own result type (DiscretionResult), as analyzeDiscretion returns it
+// and as `discretion metrics --json` and a stored metric run hold it.
 
-export type WStar = number | '+inf' | '-inf' | null;
-
-export interface BootSummary {
-  mean: number | null;
-  sd: number | null;
-  lo?: number | null;
-  hi?: number | null;
-  n?: number;
-  n_undefined?: number;
-}
-
-export interface CategoryCounts {
-  n: number;
-  consensus: number;
-  conflict: number;
-  indifference: number;
-  pct?: { consensus: number | null; conflict: number | null; indifference: number | null };
-  se_pct?: { consensus: number | null; conflict: number | null; indifference: number | null };
-  /** Source 'self': the annotators whose own labels the pooled counts come from. */
-  pooled_over?: string[];
-}
-
-export interface AnnotatorMetrics {
-  name: string;
-  kind: string;
-  da: number | null;
-  da_n: number;
-  da_reason?: string | null;
-  da_boot: BootSummary | null;
-  ps: (number | null)[][] | null;
-  n_conflicts: (number | null)[][] | null;
-  w_star: WStar[] | null;
-  w_status?: string;
-  rank: (number | null)[] | null;
-  dd_point: number | null;
-  dd_reason?: string | null;
-  dd_boot: BootSummary | null;
-  diagnostics?: string[];
-}
-
-export interface AgreementStat {
-  value: number | null;
-  n_items: number;
-  boot: BootSummary | null;
-}
-
-export interface AgreementBlock {
-  raters: string[];
-  n_items: number;
-  percent_agreement: AgreementStat;
-  fleiss_kappa: AgreementStat;
-  krippendorff_alpha: AgreementStat;
-  cohen_kappa: (AgreementStat & { a: string; b: string })[];
-}
-
-/**
- * The metrics document as the report reads it: the JSON of `discretion metrics --json` (analyzeDiscretion's
- * DiscretionResult is assignable to it). Extra fields are kept and passed through to metrics.json.
- */
-export interface MetricsDocument {
-  schema?: string;
-  n_pairs?: number;
-  principles?: { id: string; short: string }[];
-  principle_source?: { kind: string; name?: string; annotators?: string[] };
-  reference?: string;
-  categories: CategoryCounts;
-  annotators: AnnotatorMetrics[];
-  agreement?: {
-    overall: AgreementBlock | null;
-    principles: (AgreementBlock & { per_principle: (AgreementBlock & { id: string; short: string })[] }) | null;
-  };
-  diagnostics?: string[];
-  [extra: string]: unknown;
-}
+import { categorizePairs } from '../metrics/categories';
+import type { DiscretionResult } from '../metrics/analyze';
+import { truncate } from './escape';
 
 export interface ReportProvenance {
   tool: { name: string; version: string };
@@ -146,7 +77,7 @@ export interface ReportModel {
   version: 1;
   title: string;
   provenance: ReportProvenance;
-  metrics: MetricsDocument;
+  metrics: DiscretionResult;
   principles: { id: string; short: string; text?: string }[];
   reference: string;
   /** Annotator whose principle-supremacy heat map is shown. */
@@ -161,37 +92,15 @@ export interface ReportModel {
   } | null;
 }
 
-export const CATEGORY_INDIFFERENCE = 0;
-export const CATEGORY_CONSENSUS = 1;
-export const CATEGORY_CONFLICT = 2;
-export const CATEGORY_NAMES = ['indifference', 'consensus', 'conflict'] as const;
-
-/** Category and consensus sign of pair k under a principle matrix (spec section 3). */
-export function pairCategory(matrix: Int8Array, m: number, k: number): { category: number; sign: -1 | 0 | 1 } {
-  let pos = false;
-  let neg = false;
-  for (let i = 0; i < m; i++) {
-    const v = matrix[k * m + i]!;
-    if (v > 0) pos = true;
-    else if (v < 0) neg = true;
-  }
-  if (pos && neg) return { category: CATEGORY_CONFLICT, sign: 0 };
-  if (pos) return { category: CATEGORY_CONSENSUS, sign: 1 };
-  if (neg) return { category: CATEGORY_CONSENSUS, sign: -1 };
-  return { category: CATEGORY_INDIFFERENCE, sign: 0 };
-}
-
 /** For every pair, which annotators overrode the consensus of their principle source (a != 0 and a != s_k). */
 export function findOverrides(data: PairData, m: number): { byPair: Map<number, { name: string; consensus: 1 | -1 }[]>; perAnnotator: number[] } {
   const byPair = new Map<number, { name: string; consensus: 1 | -1 }[]>();
   const perAnnotator = data.annotators.map(() => 0);
-  const cache = new Map<number, Int8Array>(); // per source: sign per pair (0 = not consensus)
+  const cache = new Map<number, Int8Array>(); // per source: consensus sign per pair (0 = not consensus)
   const signs = (s: number): Int8Array => {
     let out = cache.get(s);
     if (!out) {
-      out = new Int8Array(data.nPairs);
-      const mat = data.sources[s]!.matrix;
-      for (let k = 0; k < data.nPairs; k++) out[k] = pairCategory(mat, m, k).sign;
+      out = categorizePairs(data.sources[s]!.matrix, data.nPairs, m).sign;
       cache.set(s, out);
     }
     return out;
@@ -228,7 +137,7 @@ export const PROMPT_CHARS = 360;
 export const RESPONSE_CHARS = 280;
 
 export interface BuildReportInput {
-  metrics: MetricsDocument;
+  metrics: DiscretionResult;
   provenance: ReportProvenance;
   /** The principle list in order (short labels and full text). */
   principles: { id: string; short: string; text?: string }[];
@@ -240,12 +149,6 @@ export interface BuildReportInput {
   /** How many override pairs to list (default 25). */
   overrideLimit?: number;
   title?: string;
-}
-
-function cut(text: string, max: number, from: 'start' | 'end'): string {
-  const chars = Array.from(text);
-  if (chars.length <= max) return text;
-  return from === 'end' ? chars.slice(0, max - 1).join('') + '…' : '…' + chars.slice(chars.length - max + 1).join('');
 }
 
 /** Builds the report model. Throws Error with a readable message on inconsistent input. */
@@ -294,9 +197,9 @@ export function buildReportModel(input: BuildReportInput): ReportModel {
         sourceId: t?.sourceId ?? data.sourceIds?.[k] ?? String(k),
         overriders: who,
         principles: sided,
-        prompt: t ? cut(t.prompt, PROMPT_CHARS, 'start') : null,
-        y0: t ? cut(t.y0, RESPONSE_CHARS, 'end') : null,
-        y1: t ? cut(t.y1, RESPONSE_CHARS, 'end') : null,
+        prompt: t ? truncate(t.prompt, PROMPT_CHARS, 'start') : null,
+        y0: t ? truncate(t.y0, RESPONSE_CHARS, 'end') : null,
+        y1: t ? truncate(t.y1, RESPONSE_CHARS, 'end') : null,
       };
     });
     overrides = { totalPairs: byPair.size, perAnnotator: data.annotators.map((a, q) => ({ name: a.name, pairs: perAnnotator[q]! })), listed, limit };

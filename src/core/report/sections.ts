@@ -2,7 +2,8 @@
 // plain tables. html.ts, markdown.ts and the dashboard render this same list.
 
 import { barChart, fmt, heatmap, intervalChart, stackedBars, wstarDotPlot, type Chart, type TableSpec } from './charts';
-import type { AgreementBlock, AnnotatorMetrics, BootSummary, ReportModel, WStar } from './model';
+import type { AgreementJson, AnnotatorResult, BootJson, WStarValue } from '../metrics/analyze';
+import type { ReportModel } from './model';
 
 export interface Section {
   id: string;
@@ -14,19 +15,18 @@ export interface Section {
 }
 
 const pct = (v: number | null | undefined) => fmt(v, 1);
-const wFmt = (v: WStar | undefined) => (v === '+inf' ? '+inf' : v === '-inf' ? '-inf' : typeof v === 'number' ? fmt(v, 3) : '—');
-const interval = (b: BootSummary | null | undefined) => (b && b.lo != null && b.hi != null ? `[${fmt(b.lo)}, ${fmt(b.hi)}]` : '—');
+const wFmt = (v: WStarValue | undefined) => (v === '+inf' ? '+inf' : v === '-inf' ? '-inf' : typeof v === 'number' ? fmt(v, 3) : '—');
+const interval = (b: BootJson | null | undefined) => (b && b.lo !== null && b.hi !== null ? `[${fmt(b.lo)}, ${fmt(b.hi)}]` : '—');
 const label = (p: { id: string; short: string }) => p.short || p.id;
 
-function annotatorLabel(a: AnnotatorMetrics, model: ReportModel): string {
+function annotatorLabel(a: AnnotatorResult, model: ReportModel): string {
   return a.name === model.reference ? `${a.name} (reference)` : a.name;
 }
 
 export function categorySection(model: ReportModel): Section {
   const c = model.metrics.categories;
-  const share = (k: 'consensus' | 'conflict' | 'indifference') => c.pct?.[k] ?? (c.n > 0 ? (100 * c[k]) / c.n : null);
-  const se = (k: 'consensus' | 'conflict' | 'indifference') =>
-    c.se_pct?.[k] ?? (c.n > 1 ? 100 * Math.sqrt(((c[k] / c.n) * (1 - c[k] / c.n)) / (c.n - 1)) : null);
+  const share = (k: 'consensus' | 'conflict' | 'indifference') => c.pct[k];
+  const se = (k: 'consensus' | 'conflict' | 'indifference') => c.se_pct[k];
   const kinds = ['consensus', 'conflict', 'indifference'] as const;
   const colors = { consensus: '#2ca02c', conflict: '#d62728', indifference: '#7f7f7f' };
   const table: TableSpec = {
@@ -165,7 +165,7 @@ export function ddSection(model: ReportModel): Section {
   };
 }
 
-function statRows(b: AgreementBlock): string[][] {
+function statRows(b: AgreementJson): string[][] {
   return ([['Percent agreement', b.percent_agreement], ["Fleiss' kappa", b.fleiss_kappa], ["Krippendorff's alpha (nominal)", b.krippendorff_alpha]] as const)
     .map(([n, s]) => [n, fmt(s.value), interval(s.boot), String(s.n_items)]);
 }
@@ -182,7 +182,7 @@ export function agreementSection(model: ReportModel): Section {
       id: 'agreement-overall', title: 'Agreement of the overall preferences', domain: [0, 1],
       desc: `Percent agreement ${fmt(o.percent_agreement.value)}, Fleiss' kappa ${fmt(o.fleiss_kappa.value)}, Krippendorff's alpha ${fmt(o.krippendorff_alpha.value)}.`,
       rows: [['Percent agreement', o.percent_agreement], ["Fleiss' kappa", o.fleiss_kappa], ["Krippendorff's alpha", o.krippendorff_alpha]].map(([n, s]) => {
-        const st = s as AgreementBlock['fleiss_kappa'];
+        const st = s as AgreementJson['fleiss_kappa'];
         return { label: n as string, value: st.value, lo: st.boot?.lo ?? null, hi: st.boot?.hi ?? null };
       }),
       table,
@@ -232,7 +232,7 @@ export function provenanceTable(model: ReportModel): TableSpec {
 export function summaryLines(model: ReportModel): string[] {
   const c = model.metrics.categories;
   const as = model.metrics.annotators;
-  const p = (k: 'consensus' | 'conflict' | 'indifference') => (c.n > 0 ? fmt((100 * c[k]) / c.n, 1) : '—');
+  const p = (k: 'consensus' | 'conflict' | 'indifference') => fmt(c.pct[k], 1);
   const da = as.filter((a) => a.da !== null).sort((a, b) => b.da! - a.da!);
   const dd = as.filter((a) => a.dd_point !== null && a.name !== model.reference).sort((a, b) => b.dd_point! - a.dd_point!);
   const lines = [`${c.n} pairs: ${p('consensus')}% consensus, ${p('conflict')}% conflict, ${p('indifference')}% indifference.`];
