@@ -1,5 +1,5 @@
 // Model outputs -> preferences, exactly as spec section 2 says. `null` = missing.
-import type { PreferenceValue, StoredPreference } from './types';
+import type { PreferenceValue, StoredPreference } from './preferences';
 
 /** Which response was shown as "A": order 0 -> A = y1, order 1 -> A = y0 (the published files' convention). */
 export type ShownOrder = 0 | 1;

@@ -1,9 +1,8 @@
 // Domain types shared by the core, the store, the importers, the CLI and the extension.
 // Sign convention (spec section 1): +1 prefers y1, -1 prefers y0, 0 = no preference.
 
+// (The preference values themselves are defined with the rest of the preference vocabulary, preferences.ts.)
 import type { StoredPreference } from './preferences';
-// The preference values are defined with the rest of the preference vocabulary.
-export type { PreferenceValue, StoredPreference } from './preferences';
 
 export const ANNOTATOR_KINDS = ['human', 'reward-model', 'llm-judge', 'oracle', 'policy-model'] as const;
 export type AnnotatorKind = (typeof ANNOTATOR_KINDS)[number];

@@ -3,7 +3,8 @@
 // writes exist only on the transaction handle that `Store.write` passes to its callback, so a write
 // outside a transaction does not type-check. Row ids are the adapter's; pair indices (`idx`) are the
 // importer's stable, line-derived numbers.
-import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference, StoredPreference } from '../core/types';
+import type { StoredPreference } from '../core/preferences';
+import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference } from '../core/types';
 
 export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
 export interface PrincipleListRow { id: number; name: string; version: number; contentHash: string; principles: Principle[] }

@@ -1,7 +1,7 @@
 // Overall and principle-specific preferences, and the workbench's label history, on SQLite.
 import { json, now } from '../common';
 import type { LabelState, PreferenceReads, PreferenceWrites } from '../port';
-import type { StoredPreference } from '../../core/types';
+import type { StoredPreference } from '../../core/preferences';
 import type { SqlConnection } from './connection';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
