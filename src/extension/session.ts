@@ -11,17 +11,25 @@ const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
 
 interface PairInfo { pairIdx: number; rowId: number; sourceId: string; hadLabel: boolean }
 
+/** How many cards of the queue the webview holds ahead of the one shown (it paints one at a submit). */
+export const READ_AHEAD = 3;
+/** Cards whose submission would still be accepted (older ones are forgotten past this many). */
+const MAX_LIVE_CARDS = 1000;
+
 export class WorkbenchSession {
   private seq = 0;
   current: number | undefined;
   filter: QueueFilter = { kind: 'all' };
   private principleRowIds: number[] = [];
-  /** The pair the last card shown was built for (saves a lookup on submit). */
-  private shown: PairInfo | undefined;
+  /**
+   * The card each pair was last sent to the webview with: a submission is accepted only with that
+   * card's seq, once (an older card of the pair, or a second submit from one card, is stale).
+   */
+  private live = new Map<number, { seq: number; info: PairInfo }>();
   /** This annotator's labelled count, kept up to date by submissions; recounted when `stamp` moves. */
   private labelled: { n: number; stamp: string } | undefined;
-  /** The next card of the queue, read ahead while the annotator works on the current one. */
-  private ahead: { view: CardView; info: PairInfo; stamp: string } | undefined;
+  /** The next cards of the queue after `current`, in order, read ahead while the annotator works. */
+  private ahead: { cards: { view: CardView; info: PairInfo }[]; stamp: string } | undefined;
 
   private constructor(
     readonly store: Store,
@@ -45,13 +53,21 @@ export class WorkbenchSession {
   }
 
   /**
-   * Where to start: where this annotator left off in this dataset (saved with every card shown),
-   * else the pair the webview restored, else the first pair this annotator has not labelled.
+   * Where to start: where this annotator left off in this dataset (saved with every card shown and
+   * with every committed submission), else the pair the webview restored; when that pair already
+   * has this annotator's committed label, or there is none, the first pair without one. The saved
+   * position never passes a label still in flight (it moves only once the label is committed), so
+   * after a crash every pair whose label was lost is at or after the pair the queue resumes at.
    */
   async start(restoreIdx?: number): Promise<number | undefined> {
     const saved = await this.store.workbenchPosition(this.annotator.id, this.dataset.id);
-    if (saved !== undefined && (await this.store.workbenchPair(this.dataset.id, saved))) this.current = saved;
-    else if (restoreIdx !== undefined && (await this.store.workbenchPair(this.dataset.id, restoreIdx))) this.current = restoreIdx;
+    const open = async (idx: number | undefined) => {
+      if (idx === undefined) return false;
+      const pair = await this.store.workbenchPair(this.dataset.id, idx);
+      return !!pair && (await this.store.labelState(this.annotator.id, pair.rowId)).preference === null;
+    };
+    if (await open(saved)) this.current = saved;
+    else if (saved === undefined && (await open(restoreIdx))) this.current = restoreIdx;
     else this.current = (await this.store.firstUnlabelledIdx(this.dataset.id, this.annotator.id)) ?? (await this.store.workbenchPair(this.dataset.id, -1, 1))?.id;
     return this.current;
   }
@@ -120,37 +136,69 @@ export class WorkbenchSession {
     if (this.current === undefined) return undefined;
     const built = await this.build(this.current);
     if (!built) return undefined;
-    this.shown = built.info;
     return { ...built.view, progress: await this.progress() };
   }
 
   /**
-   * Reads the card of the next pair in the queue ahead of time (call after a card is shown), so
-   * that after the next submission commits it can be shown without reading anything again.
+   * Reads the next READ_AHEAD cards of the queue after the current pair (call after a card is
+   * shown or a submission committed), keeping those already read while nothing else has written
+   * to the file. The webview holds them, so that a submission paints the next card at once.
    */
-  async readAhead(): Promise<CardView | undefined> {
-    this.ahead = undefined;
-    if (this.current === undefined) return undefined;
+  async readAhead(): Promise<CardView[]> {
+    if (this.current === undefined) {
+      this.ahead = undefined;
+      return [];
+    }
     const stamp = await this.store.changeStamp();
-    const idx = await this.queueStep(this.current, 1);
-    if (idx === undefined) return undefined;
-    const built = await this.build(idx);
-    if (!built) return undefined;
-    this.ahead = { ...built, stamp };
-    return built.view;
+    const next = await this.queueStep(this.current, 1);
+    let cards = this.ahead && this.ahead.stamp === stamp && this.ahead.cards[0]?.view.pairIdx === next ? this.ahead.cards : [];
+    for (let idx = cards.at(-1)?.view.pairIdx ?? this.current; cards.length < READ_AHEAD;) {
+      const following = cards.length === 0 ? next : await this.queueStep(idx, 1);
+      const built = following === undefined ? undefined : await this.build(following);
+      if (!built) break;
+      cards = [...cards, built];
+      idx = built.view.pairIdx;
+    }
+    // the cards were read before any write since `stamp`; reading writes nothing
+    this.ahead = { cards, stamp };
+    return cards.map((c) => c.view);
   }
 
   /**
-   * The card read ahead, when it is for the current pair and nothing has been written to the file
-   * since it was read (other than this session's own submission on another pair); else undefined.
+   * The card read ahead for the current pair (the first of them), when nothing has been written to
+   * the file since it was read (other than this session's own submissions); else undefined.
    */
   async takeAhead(): Promise<CardView | undefined> {
     const a = this.ahead;
+    if (!a || a.cards[0]?.view.pairIdx !== this.current || (await this.store.changeStamp()) !== a.stamp) {
+      this.ahead = undefined;
+      return undefined;
+    }
+    const { view } = a.cards.shift()!;
+    const hasPrevious = this.filter.kind === 'all' ? true : (await this.queueStep(view.pairIdx, -1)) !== undefined;
+    return { ...view, progress: await this.progress(), filter: this.filterLabel(), hasPrevious };
+  }
+
+  /**
+   * After the submission of pair `submitted` committed: the session follows the webview to the next
+   * pair of the queue. `painted`: the seq of the card read ahead that the webview painted at the
+   * keystroke (null: it waits for the next card). True when that card stands (it is the next pair
+   * and nothing else has written since it was read): the caller only acknowledges the label; false:
+   * the caller shows the current card (or the end of the queue) in its place.
+   */
+  async follow(submitted: number, painted: number | null): Promise<boolean> {
+    this.current = submitted;
+    const a = this.ahead;
+    const head = a?.cards[0];
+    if (painted !== null && a && head && head.view.seq === painted && this.live.get(head.view.pairIdx)?.seq === painted
+      && (await this.queueStep(submitted, 1)) === head.view.pairIdx && (await this.store.changeStamp()) === a.stamp) {
+      a.cards.shift();
+      this.current = head.view.pairIdx;
+      return true;
+    }
     this.ahead = undefined;
-    if (!a || a.view.pairIdx !== this.current || (await this.store.changeStamp()) !== a.stamp) return undefined;
-    this.shown = a.info;
-    const hasPrevious = this.filter.kind === 'all' ? true : (await this.queueStep(a.view.pairIdx, -1)) !== undefined;
-    return { ...a.view, seq: ++this.seq, progress: await this.progress(), filter: this.filterLabel(), hasPrevious };
+    await this.move('next');
+    return false;
   }
 
   /** Everything of the card of pair `idx` but the progress (read by the caller). */
@@ -184,12 +232,17 @@ export class WorkbenchSession {
       principles: this.list.principles.map((p) => ({ short: p.short, text: p.text })),
       existing,
       models,
+      judged: prefs.some((p) => MODEL_KINDS.has(p.kind)),
       progress: { labelled: 0, total: this.total },
       filter: this.filterLabel(),
       hasPrevious: previous !== undefined,
       hasNext: next !== undefined,
     };
-    return { view, info: { pairIdx: pair.id, rowId: pair.rowId, sourceId: pair.sourceId, hadLabel: own !== undefined } };
+    const info = { pairIdx: pair.id, rowId: pair.rowId, sourceId: pair.sourceId, hadLabel: own !== undefined };
+    this.live.delete(pair.id); // (re-inserted last: the oldest cards are forgotten first)
+    this.live.set(pair.id, { seq: view.seq, info });
+    if (this.live.size > MAX_LIVE_CARDS) this.live.delete(this.live.keys().next().value!);
+    return { view, info };
   }
 
   private modelViews(prefs: Awaited<ReturnType<Store['preferencesForPairs']>>, own: number | null, shownFirst: 0 | 1): ModelView[] {
@@ -201,20 +254,20 @@ export class WorkbenchSession {
     }));
   }
 
-  /** Records a submission in one transaction. Returns the model views now revealed on this pair. */
+  /**
+   * Records a submission in one transaction. Returns the model views now revealed on this pair.
+   * Accepted only from the card the pair was last sent with (its seq), once: a submission from an
+   * older card of the pair, or a second one from the same card, is refused and changes nothing.
+   */
   async submit(m: SubmitMessage): Promise<ModelView[]> {
-    if (m.pairIdx !== this.current) throw new UsageError(`the submission is for pair ${m.pairIdx}, but the workbench is on pair ${this.current}; nothing was saved`);
+    const live = this.live.get(m.pairIdx);
+    if (!live) throw new UsageError(`pair ${m.pairIdx} is not on a card the workbench has shown (or it was submitted already); nothing was saved`);
+    if (live.seq !== m.seq) throw new UsageError(`the card of pair ${m.pairIdx} is out of date (card ${m.seq}; the pair has been shown again since as card ${live.seq}); nothing was saved`);
     if (m.grid.length !== this.list.principles.length) throw new UsageError(`the principle grid has ${m.grid.length} rows, the list ${this.list.principles.length}; nothing was saved`);
-    // What was read before this write (the count, the card read ahead) stays exact only when nothing
-    // else has written since; this session's own write below touches only this pair.
+    // What was read before this write (the count, the cards read ahead) stays exact only when
+    // nothing else has written since; this session's own write below touches only this pair.
     const before = await this.store.changeStamp();
-    let pair: PairInfo | undefined = this.shown?.pairIdx === m.pairIdx ? this.shown : undefined;
-    if (!pair) {
-      const p = await this.store.workbenchPair(this.dataset.id, m.pairIdx);
-      if (!p) throw new UsageError(`pair ${m.pairIdx} is no longer in dataset "${this.dataset.name}"`);
-      pair = { pairIdx: p.id, rowId: p.rowId, sourceId: p.sourceId, hadLabel: true /* unknown: recount */ };
-      this.labelled = undefined;
-    }
+    const pair = live.info;
     const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
     const value = choiceToValue(m.overall, shownFirst);
     await this.store.saveWorkbenchLabel(this.annotator.id, pair.rowId, {
@@ -225,10 +278,12 @@ export class WorkbenchSession {
       flagged: m.flagged,
       principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
     });
+    // committed: this card is spent
+    if (this.live.get(m.pairIdx) === live) this.live.delete(m.pairIdx);
     const after = await this.store.changeStamp();
     if (this.labelled && this.labelled.stamp === before) this.labelled = { n: this.labelled.n + (pair.hadLabel ? 0 : 1), stamp: after };
     else this.labelled = undefined;
-    if (this.ahead && this.ahead.stamp === before && this.ahead.info.pairIdx !== pair.pairIdx) this.ahead.stamp = after;
+    if (this.ahead && this.ahead.stamp === before && !this.ahead.cards.some((c) => c.info.pairIdx === pair.pairIdx)) this.ahead.stamp = after;
     else this.ahead = undefined;
     pair.hadLabel = true;
     const prefs = await this.store.preferencesForPairs([pair.rowId]);
@@ -239,6 +294,7 @@ export class WorkbenchSession {
   async undo(): Promise<boolean> {
     const idx = await this.store.undoWorkbenchLabel(this.annotator.id, this.dataset.id);
     this.ahead = undefined;
+    if (idx !== undefined) this.live.delete(idx); // a card of the pair from before the undo is stale
     this.labelled = undefined;
     if (idx === undefined) return false;
     this.current = idx;

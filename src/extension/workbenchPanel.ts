@@ -3,7 +3,7 @@
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { isUserFacingError } from '../core/errors';
-import { type HostToWebview, parseWebviewMessage } from '../shared/protocol';
+import { type CardView, type HostToWebview, type ModelView, type SubmitMessage, parseWebviewMessage } from '../shared/protocol';
 import type { WorkbenchSession } from './session';
 import { inlineFile } from './webviewAssets';
 
@@ -108,7 +108,7 @@ export class WorkbenchPanel {
 
   post(m: HostToWebview): void {
     // the first card, reveal or end after a webview message answers it: say how long the host took
-    if (this.answering !== undefined && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) {
+    if (this.answering !== undefined && (m.type === 'card' || m.type === 'reveal' || m.type === 'done' || m.type === 'saved')) {
       m = { ...m, hostMs: performance.now() - this.answering };
       this.answering = undefined;
     }
@@ -152,11 +152,13 @@ export class WorkbenchPanel {
       this.post({ type: 'done', dataset: s.dataset.name, message: s.filter.kind === 'all' ? 'No pairs to show.' : `No pairs in the queue "${s.filterLabel()}".`, progress: await s.progress() });
       this.host.onProgress(s);
     }
-    if (card) {
-      const next = await s.readAhead();
-      // sent for the webview to prepare while idle; it is shown only when a later 'card' names it
-      if (next) this.post({ type: 'prefetch', card: next });
-    }
+    if (card) await this.postAhead(s);
+  }
+
+  /** The next cards of the queue, for the webview to paint at the next submission without waiting. */
+  private async postAhead(s: WorkbenchSession): Promise<void> {
+    const cards = await s.readAhead();
+    if (cards.length > 0) this.post({ type: 'prefetch', cards });
   }
 
   private flushProgress(): void {
@@ -197,17 +199,9 @@ export class WorkbenchPanel {
     const s = this.session;
     if (!s) return;
     switch (m.type) {
-      case 'submit': {
-        const models = await s.submit(m);
-        if (models.length > 0) {
-          this.post({ type: 'reveal', pairIdx: m.pairIdx, models });
-          this.host.onProgress(s);
-          return;
-        }
-        await s.move('next');
-        await this.show();
+      case 'submit':
+        await this.submit(s, m);
         return;
-      }
       case 'advance':
       case 'skip':
         if (!(await s.move('next'))) {
@@ -217,15 +211,73 @@ export class WorkbenchPanel {
         await this.show();
         return;
       case 'navigate':
-        await this.navigate(m.direction);
+        await this.move(m.direction);
         return;
       case 'undo':
-        await this.undo();
+        await this.undoLast();
         return;
     }
   }
 
+  /**
+   * A label from the webview. It may have painted the next card already (the first read ahead):
+   * then the commit is only acknowledged ('saved'), else the next card follows it. A label not
+   * saved brings the webview back to its pair ('saveFailed', with a fresh card to submit from).
+   */
+  private async submit(s: WorkbenchSession, m: SubmitMessage): Promise<void> {
+    let models: ModelView[];
+    try {
+      models = await s.submit(m);
+    } catch (e) {
+      const message = isUserFacingError(e) ? e.message : `unexpected error: ${(e as Error).message?.split('\n')[0]}`;
+      this.host.log.error(`workbench: the label of pair ${m.pairIdx} was not saved: ${(e as Error)?.stack ?? e}`);
+      let card: CardView | undefined;
+      try {
+        if (await s.goTo(m.pairIdx)) card = await s.card();
+      } catch (again) {
+        this.host.log.error(`workbench: pair ${m.pairIdx} could not be read again: ${(again as Error)?.stack ?? again}`);
+      }
+      this.post({ type: 'saveFailed', pairIdx: m.pairIdx, seq: m.seq, message, card: card ?? null });
+      if (card) {
+        await s.savePosition();
+        await this.postAhead(s);
+      }
+      return;
+    }
+    if (models.length > 0) {
+      this.post({ type: 'reveal', pairIdx: m.pairIdx, models });
+      this.host.onProgress(s);
+      return;
+    }
+    const painted = await s.follow(m.pairIdx, m.ahead);
+    this.post({ type: 'saved', pairIdx: m.pairIdx, seq: m.seq, progress: await s.progress() });
+    if (!painted) {
+      await this.show();
+      return;
+    }
+    // the webview shows the card read ahead: it is the current pair now (the position moves only
+    // with a committed label, so a crash resumes at or before every label still in flight)
+    await s.savePosition();
+    this.progressPending = true;
+    this.flushProgress();
+    await this.postAhead(s);
+  }
+
+  /**
+   * Next / previous / undo from a keybinding or the palette: sent through the webview while it is
+   * shown, so that they reach the host after the labels it has in flight (in the order pressed).
+   */
   async navigate(direction: 'next' | 'previous'): Promise<void> {
+    if (this.panel.visible) this.post({ type: 'command', command: direction });
+    else await this.move(direction);
+  }
+
+  async undo(): Promise<void> {
+    if (this.panel.visible) this.post({ type: 'command', command: 'undo' });
+    else await this.undoLast();
+  }
+
+  private async move(direction: 'next' | 'previous'): Promise<void> {
     const s = this.session;
     if (!s) return;
     if (!(await s.move(direction))) {
@@ -244,7 +296,7 @@ export class WorkbenchPanel {
     await this.show();
   }
 
-  async undo(): Promise<void> {
+  private async undoLast(): Promise<void> {
     const s = this.session;
     if (!s) return;
     if (!(await s.undo())) {

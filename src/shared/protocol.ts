@@ -34,6 +34,8 @@ export interface CardView {
   existing: ExistingLabel | null;
   /** Model judgments; null while blind (before this annotator has labelled the pair). */
   models: ModelView[] | null;
+  /** Models judged this pair: a submission reveals them, so the card waits for the host's answer. */
+  judged: boolean;
   progress: { labelled: number; total: number };
   filter: string;
   hasPrevious: boolean;
@@ -43,12 +45,21 @@ export interface CardView {
 /** hostMs: the host's time from receiving the message this answers to posting the answer (for the benchmarks). */
 export type HostToWebview =
   | { type: 'card'; card: CardView; hostMs?: number }
-  /** The next card of the queue, read ahead: the webview may prepare it, never shows it until a 'card' message carries it. */
-  | { type: 'prefetch'; card: CardView }
+  /**
+   * The next cards of the queue after the one shown, in order, read ahead: the webview paints the
+   * first at a submission (before the label is committed) and prepares the others. A 'card' message
+   * replaces them all.
+   */
+  | { type: 'prefetch'; cards: CardView[] }
+  /** The label submitted from card `seq` is committed; progress counts committed labels only. */
+  | { type: 'saved'; pairIdx: number; seq: number; progress: { labelled: number; total: number }; hostMs?: number }
+  /** The label submitted from card `seq` was not saved; `card` is the pair's card to submit it again from. */
+  | { type: 'saveFailed'; pairIdx: number; seq: number; message: string; card: CardView | null }
   | { type: 'reveal'; pairIdx: number; models: ModelView[]; hostMs?: number }
   | { type: 'done'; dataset: string; message: string; progress: { labelled: number; total: number }; hostMs?: number }
   | { type: 'error'; message: string }
-  | { type: 'command'; command: 'toggleFlag' | 'focusRationale' | 'submit' };
+  /** Keybindings and commands; navigation and undo come back as webview messages, after the labels in flight. */
+  | { type: 'command'; command: 'toggleFlag' | 'focusRationale' | 'submit' | 'next' | 'previous' | 'undo' };
 
 export interface SubmitMessage {
   type: 'submit';
@@ -58,6 +69,8 @@ export interface SubmitMessage {
   grid: GridChoice[];
   rationale: string;
   flagged: boolean;
+  /** The seq of the card read ahead that the webview painted at this submission; null when it waits for the host's next card. */
+  ahead: number | null;
 }
 
 export type WebviewToHost =
@@ -108,14 +121,15 @@ export function parseWebviewMessage(raw: unknown): ParseResult {
       return { ok: true, message: { type: 'ready', restore: { dataset: r.dataset, pairIdx: r.pairIdx } } };
     }
     case 'submit': {
-      const e = exactKeys(raw, ['type', 'seq', 'pairIdx', 'overall', 'grid', 'rationale', 'flagged']);
+      const e = exactKeys(raw, ['type', 'seq', 'pairIdx', 'overall', 'grid', 'rationale', 'flagged', 'ahead']);
       if (e) return bad(e);
       if (!isIdx(raw.seq) || !isIdx(raw.pairIdx)) return bad('seq and pairIdx must be non-negative integers');
+      if (raw.ahead !== null && !isIdx(raw.ahead)) return bad('ahead must be a card seq or null');
       if (!isOverallChoice(raw.overall)) return bad('overall must be A, B, tie or both_unacceptable');
       if (!Array.isArray(raw.grid) || raw.grid.length > LIMITS.maxGridRows || !raw.grid.every(isGridChoice)) return bad('grid must be a list of A, B, neither or null');
       if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars) return bad(`rationale must be a string of at most ${LIMITS.maxRationaleChars} characters`);
       if (typeof raw.flagged !== 'boolean') return bad('flagged must be a boolean');
-      return { ok: true, message: { type: 'submit', seq: raw.seq, pairIdx: raw.pairIdx, overall: raw.overall, grid: raw.grid as GridChoice[], rationale: raw.rationale, flagged: raw.flagged } };
+      return { ok: true, message: { type: 'submit', seq: raw.seq, pairIdx: raw.pairIdx, overall: raw.overall, grid: raw.grid as GridChoice[], rationale: raw.rationale, flagged: raw.flagged, ahead: raw.ahead } };
     }
     case 'skip': {
       const e = exactKeys(raw, ['type', 'pairIdx']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS, parseWebviewMessage } from '../../src/shared/protocol';
 
-const submit = { type: 'submit', seq: 3, pairIdx: 7, overall: 'A', grid: ['A', 'B', 'neither', null], rationale: 'why', flagged: false };
+const submit = { type: 'submit', seq: 3, pairIdx: 7, overall: 'A', grid: ['A', 'B', 'neither', null], rationale: 'why', flagged: false, ahead: null };
 
 describe('parseWebviewMessage', () => {
   it('accepts every well-formed message', () => {
@@ -9,6 +9,7 @@ describe('parseWebviewMessage', () => {
       { type: 'ready', restore: null },
       { type: 'ready', restore: { dataset: 'd', pairIdx: 0 } },
       submit,
+      { ...submit, ahead: 12 },
       { type: 'skip', pairIdx: 1 },
       { type: 'navigate', direction: 'previous' },
       { type: 'undo' },
@@ -35,6 +36,8 @@ describe('parseWebviewMessage', () => {
       { ...submit, flagged: 'yes' },
       { ...submit, rationale: 5 },
       { ...submit, extra: 1 },
+      { ...submit, ahead: -1 },
+      { ...submit, ahead: '12' },
       { type: 'submit', seq: 1, pairIdx: 1, overall: 'A', grid: [], rationale: '' },
       { type: 'navigate', direction: 'sideways' },
       { type: 'undo', pairIdx: 1 },

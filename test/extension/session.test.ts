@@ -29,7 +29,7 @@ describe('WorkbenchSession', () => {
     expect(card.principles).toHaveLength(6);
     expect(card.models).toBeNull();
     expect(card.existing).toBeNull();
-    await s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [...grid6], rationale: ' because ', flagged: true });
+    await s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [...grid6], rationale: ' because ', flagged: true, ahead: null });
     const rows = await store.db.all<{ value: number; shown_first: number; rationale: string; flagged: number; name: string }>(
       'SELECT p.value, p.shown_first, p.rationale, p.flagged, a.name FROM preferences p JOIN annotators a ON a.id = p.annotator_id');
     expect(rows).toEqual([{ value: card.shownFirst === 0 ? -1 : 1, shown_first: card.shownFirst, rationale: 'because', flagged: 1, name: 'alice' }]);
@@ -55,13 +55,12 @@ describe('WorkbenchSession', () => {
     const { store } = await setup();
     const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     await s.start();
-    const base = { type: 'submit' as const, seq: 1, pairIdx: 0, rationale: '', flagged: false };
-    await s.submit({ ...base, overall: 'A', grid: ['A', 'A', 'A', 'A', 'A', 'A'] });
-    const first = await store.labelState(1, 1);
+    const base = { type: 'submit' as const, pairIdx: 0, rationale: '', flagged: false, ahead: null };
+    await s.submit({ ...base, seq: (await s.card())!.seq, overall: 'A', grid: ['A', 'A', 'A', 'A', 'A', 'A'] });
     const alice = (await store.getAnnotator('alice'))!;
     const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
     const before = await store.labelState(alice.id, pair0.rowId);
-    await s.submit({ ...base, overall: 'tie', grid: ['B', null, null, null, null, 'neither'], rationale: 'changed my mind' });
+    await s.submit({ ...base, seq: (await s.card())!.seq, overall: 'tie', grid: ['B', null, null, null, null, 'neither'], rationale: 'changed my mind' });
     s.current = 5;
     expect(await s.undo()).toBe(true);
     expect(s.current).toBe(0);
@@ -71,7 +70,6 @@ describe('WorkbenchSession', () => {
     expect(await s.undo()).toBe(false);
     const h = await store.labelHistory(alice.id);
     expect(h.map((r) => [r.action, r.undone])).toEqual([['submit', true], ['submit', true], ['undo', false], ['undo', false]]);
-    expect(first).toBeDefined();
     await store.close();
   });
 
@@ -90,15 +88,15 @@ describe('WorkbenchSession', () => {
     const c = (await alice.card())!;
     expect(c.models).toBeNull(); // blind
     const y0 = c.shownFirst === 0 ? 'A' : 'B';
-    const models = await alice.submit({ type: 'submit', seq: c.seq, pairIdx: 0, overall: y0, grid: ['A', 'B', null, null, null, null], rationale: '', flagged: false });
+    const models = await alice.submit({ type: 'submit', seq: c.seq, pairIdx: 0, overall: y0, grid: ['A', 'B', null, null, null, null], rationale: '', flagged: false, ahead: null });
     expect(models).toEqual([{ name: 'rm-1', kind: 'reward-model', choice: c.shownFirst === 0 ? 'B' : 'A', disagrees: true }]);
     const bc = (await bob.card())!;
-    await bob.submit({ type: 'submit', seq: bc.seq, pairIdx: 0, overall: 'tie', grid: [null, null, null, null, null, null], rationale: '', flagged: false });
+    await bob.submit({ type: 'submit', seq: bc.seq, pairIdx: 0, overall: 'tie', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: null });
     expect((await store.preferencesForPairs([rows.get(0)!])).map((p) => p.annotator).sort()).toEqual(['alice', 'bob', 'rm-1']);
     // alice labels pair 1 in agreement with the model
     await alice.move('next');
     const c1 = (await alice.card())!;
-    await alice.submit({ type: 'submit', seq: c1.seq, pairIdx: 1, overall: c1.shownFirst === 1 ? 'A' : 'B', grid: [null, null, null, null, null, null], rationale: '', flagged: false });
+    await alice.submit({ type: 'submit', seq: c1.seq, pairIdx: 1, overall: c1.shownFirst === 1 ? 'A' : 'B', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: null });
     expect(await alice.setFilter({ kind: 'disagree', model: 'rm-1' })).toBe(0);
     expect(await alice.move('next')).toBe(false);
     expect(await alice.setFilter({ kind: 'conflict' })).toBe(0); // its grid has A and B
@@ -107,7 +105,7 @@ describe('WorkbenchSession', () => {
     await store.close();
   });
 
-  it('keeps its count and the card read ahead across its own position saves, and counts right', async () => {
+  it('keeps its count and the cards read ahead across its own submissions and position saves, and counts right', async () => {
     const { store } = await setup();
     const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     await s.start();
@@ -116,18 +114,46 @@ describe('WorkbenchSession', () => {
     let recounts = 0;
     const count = store.labelledCount.bind(store);
     store.labelledCount = async (...args) => (recounts++, count(...args));
+    let ahead = await s.readAhead();
+    expect(ahead.map((c) => c.pairIdx)).toEqual([1, 2, 3]); // READ_AHEAD = 3, in queue order
     for (let i = 0; i < 3; i++) {
-      await s.readAhead();
-      await s.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false });
-      await s.move('next');
-      const ahead = await s.takeAhead();
-      expect(ahead?.pairIdx).toBe(i + 1); // the read-ahead survived the position save
-      card = ahead!;
-      expect(card.progress.labelled).toBe(i + 1);
+      // the webview paints the first card read ahead at the keystroke and says so (ahead: its seq)
+      await s.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: ahead[0].seq });
+      expect(await s.follow(card.pairIdx, ahead[0].seq)).toBe(true); // it stands: only acknowledged
+      expect(s.current).toBe(i + 1);
+      expect((await s.progress()).labelled).toBe(i + 1);
       await s.savePosition();
+      card = ahead[0];
+      const again = await s.readAhead();
+      // the two still ahead are kept (same cards), one more is read
+      expect(again.slice(0, 2).map((c) => c.seq)).toEqual(ahead.slice(1).map((c) => c.seq));
+      expect(again.map((c) => c.pairIdx)).toEqual([i + 2, i + 3, i + 4]);
+      ahead = again;
     }
     expect(recounts).toBe(0);
     expect(await count(1, s.annotator.id)).toBe(3);
+    await store.close();
+  });
+
+  it('does not let a painted card stand once another connection wrote to the file', async () => {
+    const { db, store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    await s.start();
+    const card = (await s.card())!;
+    const ahead = await s.readAhead();
+    const other = await openSqliteStore(db);
+    const bob = await WorkbenchSession.open(other, { dataset: 'sample', annotator: 'bob', principleList: 'demo' }); // writes bob
+    await bob.start();
+    await s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: ahead[0].seq });
+    expect(await s.follow(0, ahead[0].seq)).toBe(false); // the caller shows a fresh card of pair 1
+    expect(s.current).toBe(1);
+    const fresh = (await s.card())!;
+    expect(fresh.seq).not.toBe(ahead[0].seq);
+    // the label submitted meanwhile from the painted (now stale) card is refused and changes nothing
+    await expect(s.submit({ type: 'submit', seq: ahead[0].seq, pairIdx: 1, overall: 'B', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: null }))
+      .rejects.toThrow(/card of pair 1 is out of date.*nothing was saved/);
+    expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(1);
+    await other.close();
     await store.close();
   });
 
@@ -135,9 +161,38 @@ describe('WorkbenchSession', () => {
     const { store } = await setup();
     const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     await s.start();
-    await expect(s.submit({ type: 'submit', seq: 1, pairIdx: 4, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false })).rejects.toThrow(/nothing was saved/);
-    await expect(s.submit({ type: 'submit', seq: 1, pairIdx: 0, overall: 'A', grid: [null], rationale: '', flagged: false })).rejects.toThrow(/grid has 1 rows/);
+    const none = [null, null, null, null, null, null];
+    await expect(s.submit({ type: 'submit', seq: 1, pairIdx: 4, overall: 'A', grid: none, rationale: '', flagged: false, ahead: null })).rejects.toThrow(/nothing was saved/);
+    const card = (await s.card())!;
+    await expect(s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [null], rationale: '', flagged: false, ahead: null })).rejects.toThrow(/grid has 1 rows/);
     expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(0);
+    await store.close();
+  });
+
+  it('refuses a stale submit for the same pair: an older card of it, or the same card twice', async () => {
+    const { store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    await s.start();
+    const grid = ['A', null, null, null, null, null] as const;
+    const old = (await s.card())!;
+    const shownAgain = (await s.card())!; // the same pair shown again (a reload, Alt+P back)
+    const label = (seq: number, overall: 'A' | 'B') => ({ type: 'submit' as const, seq, pairIdx: 0, overall, grid: [...grid], rationale: '', flagged: false, ahead: null });
+    await expect(s.submit(label(old.seq, 'B'))).rejects.toThrow(/card of pair 0 is out of date \(card \d+; the pair has been shown again since as card \d+\); nothing was saved/);
+    expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(0);
+    await s.submit(label(shownAgain.seq, 'A'));
+    const alice = (await store.getAnnotator('alice'))!;
+    const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
+    const stored = await store.labelState(alice.id, pair0.rowId);
+    // the same message delivered twice, and the older card's late message: both refused, the label unchanged
+    await expect(s.submit(label(shownAgain.seq, 'B'))).rejects.toThrow(/not on a card the workbench has shown \(or it was submitted already\); nothing was saved/);
+    await expect(s.submit(label(old.seq, 'B'))).rejects.toThrow(/nothing was saved/);
+    expect(await store.labelState(alice.id, pair0.rowId)).toEqual(stored);
+    expect((await store.labelHistory(alice.id)).length).toBe(1);
+    // after an undo, the card shown before it is stale too
+    const again = (await s.card())!;
+    await s.undo();
+    await expect(s.submit(label(again.seq, 'B'))).rejects.toThrow(/nothing was saved/);
+    expect((await store.labelState(alice.id, pair0.rowId)).preference).toBeNull();
     await store.close();
   });
 
@@ -152,7 +207,8 @@ describe('WorkbenchSession', () => {
     for (let i = 0; i < 10; i++) {
       for (const s of [a, b]) {
         s.current = i;
-        jobs.push(s.submit({ type: 'submit', seq: i, pairIdx: i, overall: 'A', grid: ['A', null, null, null, null, null], rationale: '', flagged: false }));
+        const c = (await s.card())!;
+        jobs.push(s.submit({ type: 'submit', seq: c.seq, pairIdx: i, overall: 'A', grid: ['A', null, null, null, null, null], rationale: '', flagged: false, ahead: null }));
       }
     }
     await Promise.all(jobs);
@@ -175,6 +231,28 @@ describe('resume', () => {
     expect(await again.start(3)).toBe(7);
     const bob = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
     expect(await bob.start()).toBe(0);
+    await store.close();
+  });
+
+  it('resumes at the first pair without a committed label: never past a label that was lost', async () => {
+    const { store } = await setup();
+    const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    await s.start();
+    const none = [null, null, null, null, null, null];
+    // pairs 0-2 committed, then the position saved on pair 2 (a crash between its commit and the
+    // position save): the queue resumes at pair 3, the first without a committed label
+    for (let i = 0; i < 3; i++) {
+      s.current = i;
+      const c = (await s.card())!;
+      if (i === 2) await s.savePosition();
+      await s.submit({ type: 'submit', seq: c.seq, pairIdx: i, overall: 'A', grid: none, rationale: '', flagged: false, ahead: null });
+    }
+    const again = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
+    expect(await again.start(9)).toBe(3);
+    // a saved position on a pair without a label is kept (pair 7: later pairs may be labelled)
+    s.current = 7;
+    await s.savePosition();
+    expect(await (await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' })).start()).toBe(7);
     await store.close();
   });
 });

@@ -11,7 +11,7 @@ const card = (over: Partial<CardView> = {}): CardView => ({
   turns: [{ role: 'human', text: 'q <script>window.__pwned=1</script>' }],
   responseA: 'a', responseB: 'b', shownFirst: 0, principleList: 'demo@1',
   principles: [{ short: 'Harm', text: 'Avoid harm.' }, { short: 'Honest', text: 'Be honest.' }, { short: 'Help', text: 'Be helpful.' }],
-  existing: null, models: null, progress: { labelled: 0, total: 10 }, filter: 'all pairs', hasPrevious: false, hasNext: true, ...over,
+  existing: null, models: null, judged: false, progress: { labelled: 0, total: 10 }, filter: 'all pairs', hasPrevious: false, hasNext: true, ...over,
 });
 
 function keys(s: UiState, ...ks: string[]) {

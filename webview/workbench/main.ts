@@ -5,26 +5,33 @@ import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
 import type { CardView, HostToWebview, WebviewToHost } from '../../src/shared/protocol';
 import { renderMarkdownCached } from './markdown';
-import { applyState, renderCard, renderModels, showBusy } from './render';
+import { LabelLedger } from './labels';
+import { applyState, renderCard, renderModels, renderProgress, renderSaveState, showBusy } from './render';
 import { initialState, reduceKey, setGrid, type Effect, type UiState } from './state';
 
 interface VsCodeApi { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 /** One card shown after a key: milliseconds from the keystroke to each step (for the benchmarks). */
 interface PaintTiming { posted: number; received: number; host: number; rendered: number; painted: number }
-declare global { interface Window { __discretionTimings?: number[]; __discretionPhases?: PaintTiming[]; __discretionFirstPaint?: number } }
+declare global { interface Window { __discretionTimings?: number[]; __discretionPhases?: PaintTiming[]; __discretionFirstPaint?: number; __discretionCommits?: number[] } }
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('card')!;
 const status = document.getElementById('status')!;
 let card: CardView | null = null;
 let ui: UiState | null = null;
+const ledger = new LabelLedger();
+/** When each label in flight was submitted (by card seq): keystroke -> committed, for the benchmark. */
+const submittedAt = new Map<number, number>();
+/** The pair brought back after a refused label, until it is submitted again (later refusals wait as drafts). */
+let failedShown: number | null = null;
 let pendingSince: number | null = null;
 /** When the message the pending card answers was posted, and when that card arrived (host time included). */
 let postedAt = 0;
 let arrived: { at: number; hostMs: number } | null = null;
 window.__discretionTimings = [];
 window.__discretionPhases = [];
+window.__discretionCommits = [];
 /** What was scrolled since the last card (a new card starts at the top; scroll events seen by capture). */
 const scrolled = new Set<Element | Document>();
 window.addEventListener('scroll', (e) => { if (e.target instanceof Element || e.target instanceof Document) scrolled.add(e.target); }, { passive: true, capture: true });
@@ -32,9 +39,54 @@ window.addEventListener('scroll', (e) => { if (e.target instanceof Element || e.
 const post = (m: WebviewToHost) => vscode.postMessage(m);
 /** Posts a message whose answer is the next card (or a reveal): the timing starts here. */
 function postAwaitingCard(m: WebviewToHost) {
-  pendingSince = postedAt = performance.now();
+  postedAt = performance.now();
+  pendingSince = Math.min(postedAt, keyAt ?? postedAt);
   arrived = null;
   post(m);
+}
+
+/** Paints a card now (from the host, or the one read ahead at a submission). */
+function showCard(next: CardView, draft?: { label: { ui: UiState; rationale: string }; message: string } | null) {
+  if (pendingSince === null && keyAt !== undefined) pendingSince = keyAt;
+  card = next;
+  ledger.shows(next);
+  status.textContent = '';
+  status.hidden = true;
+  root.hidden = false;
+  renderCard(root, next, handlers);
+  const own = draft ?? ledger.takeDraft(next.pairIdx);
+  if (own) {
+    const box = rationaleBox();
+    if (box) box.value = own.label.rationale;
+    setUi({ ...own.label.ui, pairIdx: next.pairIdx, busy: false, revealed: null, notice: `Not saved: ${own.message} Submit again with Enter.` });
+  } else setUi(initialState(next));
+  showSaveState();
+  vscode.setState({ dataset: next.dataset, pairIdx: ledger.firstPendingPair() ?? next.pairIdx });
+  document.title = `Pair ${next.sourceId}`;
+  // after every change to the card, so that at most one layout happens before the paint
+  if (document.activeElement !== root) root.focus({ preventScroll: true });
+  for (const t of scrolled) {
+    if (t instanceof Document) window.scrollTo(0, 0);
+    else t.scrollTop = 0;
+  }
+  scrolled.clear();
+  if (window.__discretionFirstPaint === undefined) {
+    window.__discretionFirstPaint = 0;
+    // wall-clock time of the first card's paint, comparable with the benchmark's clock
+    requestAnimationFrame(() => setTimeout(() => { window.__discretionFirstPaint = performance.timeOrigin + performance.now(); }, 0));
+  }
+  painted();
+}
+
+function showSaveState() {
+  renderSaveState(root, ledger.saveState(), ledger.inFlight);
+  if (card) {
+    const progress = ledger.progress();
+    if (progress.labelled !== card.progress.labelled || progress.total !== card.progress.total) {
+      card = { ...card, progress };
+      renderProgress(root, card);
+    }
+  }
 }
 
 function rationaleBox(): (HTMLElement & { value: string }) | null {
@@ -49,9 +101,23 @@ function setUi(next: UiState) {
 function run(effect: Effect) {
   if (!effect || !card || !ui) return;
   switch (effect.kind) {
-    case 'submit':
-      postAwaitingCard({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: ui.overall!, grid: ui.grid, rationale: rationaleBox()?.value ?? '', flagged: ui.flagged });
+    case 'submit': {
+      const rationale = rationaleBox()?.value ?? '';
+      const label = { seq: card.seq, card, ui: { ...ui, busy: false, notice: '' }, rationale };
+      if (failedShown === card.pairIdx) failedShown = null;
+      // the card read ahead is painted now; the label is committed by the host meanwhile
+      const next = ledger.submit(label);
+      const m = { type: 'submit' as const, seq: card.seq, pairIdx: card.pairIdx, overall: ui.overall!, grid: ui.grid, rationale, flagged: ui.flagged, ahead: next?.seq ?? null };
+      submittedAt.set(card.seq, keyAt ?? performance.now());
+      if (next) {
+        post(m);
+        showCard(next);
+      } else {
+        postAwaitingCard(m);
+        showSaveState();
+      }
       break;
+    }
     case 'skip':
       postAwaitingCard({ type: 'skip', pairIdx: card.pairIdx });
       break;
@@ -83,9 +149,13 @@ function key(k: string, at?: number) {
     ui = state;
     showBusy(root, true);
   } else setUi(state);
+  keyAt = at;
   run(effect);
-  if (effect && effect.kind !== 'focusRationale' && at !== undefined && pendingSince !== null) pendingSince = Math.min(pendingSince, at);
+  keyAt = undefined;
 }
+
+/** The keystroke's time while its effect runs (event timestamp), so that timings start at the key. */
+let keyAt: number | undefined;
 
 function isTextEntry(e: Event): boolean {
   const t = e.composedPath()[0] as HTMLElement | undefined;
@@ -149,38 +219,51 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   if (!m || typeof m !== 'object') return;
   if (pendingSince !== null && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) arrived = { at: performance.now(), hostMs: m.hostMs ?? NaN };
   switch (m.type) {
-    case 'card': {
-      card = m.card;
-      status.textContent = '';
-      status.hidden = true;
-      root.hidden = false;
-      renderCard(root, card, handlers);
-      setUi(initialState(card));
-      vscode.setState({ dataset: card.dataset, pairIdx: card.pairIdx });
-      document.title = `Pair ${card.sourceId}`;
-      // after every change to the card, so that at most one layout happens before the paint
-      if (document.activeElement !== root) root.focus({ preventScroll: true });
-      for (const t of scrolled) {
-        if (t instanceof Document) window.scrollTo(0, 0);
-        else t.scrollTop = 0;
-      }
-      scrolled.clear();
-      if (window.__discretionFirstPaint === undefined) {
-        window.__discretionFirstPaint = 0;
-        // wall-clock time of the first card's paint, comparable with the benchmark's clock
-        requestAnimationFrame(() => setTimeout(() => { window.__discretionFirstPaint = performance.timeOrigin + performance.now(); }, 0));
-      }
-      painted();
+    case 'card':
+      ledger.hostCard(m.card);
+      showCard(m.card);
+      break;
+    case 'prefetch': {
+      ledger.readAhead(m.cards);
+      // render their Markdown once this card has painted, so that painting one is only a swap
+      const cards = m.cards;
+      requestAnimationFrame(() => setTimeout(() => {
+        for (const c of cards) {
+          renderMarkdownCached(c.responseA);
+          renderMarkdownCached(c.responseB);
+        }
+      }, 0));
       break;
     }
-    case 'prefetch': {
-      // The next card, read ahead by the host: render its Markdown once this card has painted, so
-      // that showing it later (when a 'card' message brings it, after the write) is only a swap.
-      const next = m.card;
-      requestAnimationFrame(() => setTimeout(() => {
-        renderMarkdownCached(next.responseA);
-        renderMarkdownCached(next.responseB);
-      }, 0));
+    case 'saved': {
+      ledger.saved(m.seq, m.progress);
+      const at = submittedAt.get(m.seq);
+      submittedAt.delete(m.seq);
+      if (at !== undefined) window.__discretionCommits!.push(performance.now() - at);
+      if (card) vscode.setState({ dataset: card.dataset, pairIdx: ledger.firstPendingPair() ?? card.pairIdx });
+      showSaveState();
+      break;
+    }
+    case 'saveFailed': {
+      submittedAt.delete(m.seq);
+      const label = ledger.failed(m.seq);
+      if (!m.card) {
+        // the pair could not be read again: the label stays on screen in the notice's words
+        if (ui) setUi({ ...ui, busy: false, notice: `Not saved: ${m.message}` });
+        else { status.hidden = false; status.textContent = m.message; }
+        showSaveState();
+        break;
+      }
+      if (failedShown !== null && failedShown !== m.pairIdx && label) {
+        // the annotator is already back on an earlier refused pair: this one waits for its card
+        ledger.keepDraft(m.pairIdx, label, m.message);
+        showSaveState();
+        break;
+      }
+      failedShown = m.pairIdx;
+      pendingSince = null;
+      ledger.hostCard(m.card);
+      showCard({ ...m.card, progress: ledger.progress() }, label ? { label, message: m.message } : { label: { ui: initialState(m.card), rationale: m.card.existing?.rationale ?? '' }, message: m.message });
       break;
     }
     case 'reveal':
@@ -191,6 +274,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       }
       break;
     case 'done':
+      ledger.done(m.progress);
       card = null;
       ui = null;
       root.hidden = true;
@@ -206,6 +290,15 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       }
       break;
     case 'command':
+      // after the labels posted before it: the host answers them first
+      if (m.command === 'next' || m.command === 'previous') {
+        post({ type: 'navigate', direction: m.command });
+        break;
+      }
+      if (m.command === 'undo') {
+        post({ type: 'undo' });
+        break;
+      }
       if (!ui) break;
       if (m.command === 'toggleFlag') setUi({ ...ui, flagged: !ui.flagged });
       else if (m.command === 'focusRationale') rationaleBox()?.focus();

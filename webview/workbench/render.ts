@@ -2,6 +2,7 @@
 import { OVERALL_CHOICE_LABEL, type GridChoice, type OverallChoice } from '../../src/core/preferences';
 import type { CardView, ModelView } from '../../src/shared/protocol';
 import { renderMarkdownCached } from './markdown';
+import type { SaveState } from './labels';
 import { KEYMAP, type UiState } from './state';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -33,6 +34,7 @@ interface Built {
   h: CardHandlers;
   title: HTMLElement;
   progress: HTMLElement;
+  saveState: HTMLElement;
   convo: HTMLElement;
   bodies: [HTMLElement, HTMLElement];
   gridTitle: HTMLElement;
@@ -57,7 +59,7 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   root.dataset.sourceId = card.sourceId;
   root.dataset.seq = String(card.seq);
   b.title.textContent = `Pair ${card.sourceId}`;
-  b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator} · queue: ${card.filter}`;
+  renderProgress(root, card);
   b.convo.replaceChildren(...card.turns.map((t) => {
     const turn = el('div', { class: `turn turn-${t.role}` });
     turn.append(el('div', { class: 'turn-role' }, t.role === 'human' ? 'User' : t.role === 'assistant' ? 'Assistant' : 'Context'), el('div', { class: 'turn-text' }, t.text));
@@ -82,7 +84,9 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   const header = el('header', { class: 'card-header' });
   const title = el('h1', { id: 'card-title' });
   const progress = el('span', { class: 'meta', id: 'progress', role: 'status', 'aria-live': 'polite' });
-  header.append(title, progress);
+  // quiet: not a live region (it changes at every submission); the notice says when a label fails
+  const saveState = el('span', { class: 'meta save-state', id: 'save-state', 'data-state': 'idle' });
+  header.append(title, progress, saveState);
   root.append(header);
 
   const convo = el('section', { class: 'conversation', 'aria-label': 'Conversation' });
@@ -176,7 +180,21 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   help.append(el('h2', {}, 'Keys'), dl);
   root.append(help);
 
-  return { key, h, title, progress, convo, bodies: [bodies[0], bodies[1]], gridTitle, rationale, models };
+  return { key, h, title, progress, saveState, convo, bodies: [bodies[0], bodies[1]], gridTitle, rationale, models };
+}
+
+/** The progress line: `card.progress` counts the labels committed and those in flight. */
+export function renderProgress(root: HTMLElement, card: CardView): void {
+  const b = built.get(root);
+  if (b) b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator} · queue: ${card.filter}`;
+}
+
+/** Whether the labels submitted are committed: "saving..." while any is in flight, then "saved". */
+export function renderSaveState(root: HTMLElement, state: SaveState, inFlight: number): void {
+  const b = built.get(root);
+  if (!b) return;
+  b.saveState.dataset.state = state;
+  b.saveState.textContent = state === 'pending' ? (inFlight > 1 ? `saving ${inFlight} labels...` : 'saving...') : state === 'saved' ? 'saved' : '';
 }
 
 export function renderModels(root: HTMLElement, models: ModelView[], awaitingAdvance: boolean): void {
