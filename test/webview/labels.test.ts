@@ -1,0 +1,171 @@
+// @vitest-environment happy-dom
+// Labels in flight in the workbench webview: the next card painted at the submit keystroke, the
+// pending / saved / failed states, exact progress counts, and undo and navigation sent after the
+// labels in flight. The webview's own script (main.ts) runs here against a recorded host: every
+// message it posts is kept, and the host's answers are dispatched as the extension would post them.
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CardView, HostToWebview, WebviewToHost } from '../../src/shared/protocol';
+import { LabelLedger } from '../../webview/workbench/labels';
+import { initialState } from '../../webview/workbench/state';
+
+const card = (pairIdx: number, over: Partial<CardView> = {}): CardView => ({
+  seq: 100 + pairIdx, dataset: 'd', annotator: 'alice', pairIdx, sourceId: `s${pairIdx}`,
+  turns: [{ role: 'human', text: `question ${pairIdx}` }],
+  responseA: `a${pairIdx}`, responseB: `b${pairIdx}`, shownFirst: 0, principleList: 'demo@1',
+  principles: [{ short: 'Harm', text: 'Avoid harm.' }, { short: 'Honest', text: 'Be honest.' }],
+  existing: null, models: null, judged: false, progress: { labelled: 4, total: 10 }, filter: 'all pairs', hasPrevious: true, hasNext: true, ...over,
+});
+const label = (c: CardView) => ({ seq: c.seq, card: c, ui: { ...initialState(c), overall: 'A' as const }, rationale: '' });
+
+describe('LabelLedger', () => {
+  it('paints the first card read ahead at a submission, and counts labels in flight until they commit', () => {
+    const l = new LabelLedger();
+    const c0 = card(0);
+    l.hostCard(c0);
+    l.shows(c0);
+    l.readAhead([card(1), card(2)]);
+    expect(l.saveState()).toBe('idle');
+    const next = l.submit(label(c0));
+    expect(next?.pairIdx).toBe(1);
+    // 4 committed (the host's count) + 1 in flight on a pair without a label
+    expect(next?.progress).toEqual({ labelled: 5, total: 10 });
+    expect(l.saveState()).toBe('pending');
+    l.shows(next!);
+    // a label that replaces an existing one adds nothing
+    const again = l.submit(label(card(1, { existing: { overall: 'B', grid: [null, null], rationale: '', flagged: false } })));
+    expect(again?.pairIdx).toBe(2);
+    expect(l.progress()).toEqual({ labelled: 5, total: 10 });
+    expect(l.inFlight).toBe(2);
+    expect(l.firstPendingPair()).toBe(0);
+    l.saved(c0.seq, { labelled: 5, total: 10 });
+    expect(l.saveState()).toBe('pending');
+    expect(l.firstPendingPair()).toBe(1);
+    l.saved(card(1).seq, { labelled: 5, total: 10 });
+    expect(l.saveState()).toBe('saved');
+    expect(l.progress()).toEqual({ labelled: 5, total: 10 });
+  });
+
+  it('waits for the host when models judged the pair (their reveal comes first) or nothing is read ahead', () => {
+    const l = new LabelLedger();
+    l.readAhead([card(1)]);
+    expect(l.submit(label(card(0, { judged: true })))).toBeNull();
+    expect(l.submit(label(card(5)))).toMatchObject({ pairIdx: 1 });
+    expect(l.submit(label(card(1)))).toBeNull();
+  });
+
+  it('never paints a card twice from a read-ahead list that arrives after it was shown', () => {
+    const l = new LabelLedger();
+    l.readAhead([card(1), card(2)]);
+    const one = l.submit(label(card(0)))!;
+    l.shows(one);
+    l.readAhead([card(1), card(2), card(3)]); // the host's list, sent before it saw the second label
+    expect(l.submit(label(one))?.pairIdx).toBe(2);
+  });
+
+  it('gives a refused label back, drops it from the counts, and keeps drafts for their pair', () => {
+    const l = new LabelLedger();
+    l.hostCard(card(0));
+    l.readAhead([card(1), card(2)]);
+    const c0 = label(card(0));
+    l.submit(c0);
+    expect(l.progress().labelled).toBe(5);
+    expect(l.failed(c0.seq)).toBe(c0);
+    expect(l.progress().labelled).toBe(4);
+    expect(l.saveState()).toBe('idle');
+    expect(l.submit(label(card(3)))).toBeNull(); // the cards ahead are read again after a failure
+    l.keepDraft(3, c0, 'disk full');
+    expect(l.takeDraft(3)).toEqual({ label: c0, message: 'disk full' });
+    expect(l.takeDraft(3)).toBeNull();
+  });
+});
+
+// ---- the webview's script, against a recorded host ------------------------------------------------
+
+// happy-dom has no ElementInternals, which @vscode-elements' button and textarea need: here they stay
+// plain unknown elements (the rationale's `value` is then an ordinary property); the e2e suite runs them.
+vi.mock('@vscode-elements/elements/dist/vscode-button/index.js', () => ({}));
+vi.mock('@vscode-elements/elements/dist/vscode-textarea/index.js', () => ({}));
+
+const posted: WebviewToHost[] = [];
+const send = (m: HostToWebview) => window.dispatchEvent(new MessageEvent('message', { data: m }));
+const press = (key: string) => window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
+const submits = () => posted.filter((m): m is Extract<WebviewToHost, { type: 'submit' }> => m.type === 'submit');
+
+describe('the workbench webview with labels in flight', () => {
+  beforeAll(async () => {
+    document.body.innerHTML = '<main><div id="status"></div><div id="card" tabindex="-1" hidden></div></main>';
+    (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: WebviewToHost) => posted.push(m), getState: () => undefined, setState: () => undefined });
+    await import('../../webview/workbench/main');
+  });
+  beforeEach(() => {
+    posted.length = 0;
+  });
+
+  it('paints the next card at the keystroke, shows "saving..." until the host commits, then "saved"', () => {
+    send({ type: 'card', card: card(0) });
+    send({ type: 'prefetch', cards: [card(1), card(2), card(3)] });
+    expect($('#card').dataset.sourceId).toBe('s0');
+    press('a');
+    press('1');
+    press('b');
+    press('Enter');
+    // no answer from the host yet: the next card is already there, the label in flight
+    expect($('#card').dataset.sourceId).toBe('s1');
+    expect($('#save-state').dataset.state).toBe('pending');
+    expect($('#save-state').textContent).toBe('saving...');
+    expect($('#progress').textContent).toContain('5 / 10 labelled');
+    expect(submits()).toEqual([{ type: 'submit', seq: 100, pairIdx: 0, overall: 'A', grid: ['B', null], rationale: '', flagged: false, ahead: 101 }]);
+    // a second label before the first commits
+    press('t');
+    press('Enter');
+    expect($('#card').dataset.sourceId).toBe('s2');
+    expect($('#save-state').textContent).toBe('saving 2 labels...');
+    expect($('#progress').textContent).toContain('6 / 10 labelled');
+    send({ type: 'saved', pairIdx: 0, seq: 100, progress: { labelled: 5, total: 10 } });
+    expect($('#save-state').textContent).toBe('saving...');
+    expect($('#progress').textContent).toContain('6 / 10 labelled');
+    send({ type: 'saved', pairIdx: 1, seq: 101, progress: { labelled: 6, total: 10 } });
+    expect($('#save-state').dataset.state).toBe('saved');
+    expect($('#save-state').textContent).toBe('saved');
+    expect($('#progress').textContent).toContain('6 / 10 labelled');
+  });
+
+  it('a label the host refuses brings the annotator back to that pair with the label intact and the error shown', () => {
+    send({ type: 'card', card: card(4) });
+    send({ type: 'prefetch', cards: [card(5), card(6)] });
+    press('b');
+    press('2');
+    press('a');
+    press('f');
+    press('Enter');
+    expect($('#card').dataset.sourceId).toBe('s5');
+    press('a');
+    const fresh = card(4, { seq: 200 });
+    send({ type: 'saveFailed', pairIdx: 4, seq: 104, message: 'the database is locked by another writer; nothing was saved', card: fresh });
+    expect($('#card').dataset.sourceId).toBe('s4');
+    expect($('#card').dataset.seq).toBe('200');
+    expect($('[data-overall="B"]').getAttribute('aria-checked')).toBe('true');
+    expect($('.grid-row[data-row="1"] [data-grid="A"]').getAttribute('aria-checked')).toBe('true');
+    expect($('#flag').getAttribute('aria-checked')).toBe('true');
+    expect($('#notice').textContent).toBe('Not saved: the database is locked by another writer; nothing was saved Submit again with Enter.');
+    expect($('#save-state').dataset.state).not.toBe('pending');
+    expect($('#progress').textContent).toContain('4 / 10 labelled');
+    // submitted again, from the fresh card; nothing is read ahead yet, so it waits for the host
+    press('Enter');
+    expect(submits().at(-1)).toEqual({ type: 'submit', seq: 200, pairIdx: 4, overall: 'B', grid: [null, 'A'], rationale: '', flagged: true, ahead: null });
+    expect($('#card').dataset.sourceId).toBe('s4');
+    expect($('#save-state').dataset.state).toBe('pending');
+  });
+
+  it('sends undo and next after the labels in flight, in the order pressed', () => {
+    send({ type: 'card', card: card(7) });
+    send({ type: 'prefetch', cards: [card(8)] });
+    press('a');
+    press('Enter');
+    send({ type: 'command', command: 'undo' });
+    send({ type: 'command', command: 'next' });
+    expect(posted.map((m) => m.type)).toEqual(['submit', 'undo', 'navigate']);
+    expect(posted[2]).toEqual({ type: 'navigate', direction: 'next' });
+  });
+});
