@@ -2,7 +2,10 @@
 # `npm run test:e2e`: the workbench in a real VS Code (1.139.1 server from code-server@4.139.1 on
 # Node 24), with the packaged VSIX installed into a fresh --extensions-dir, driven by Debian
 # chromium through playwright-core. Screenshots and logs go to test-results/.
-# E2E_SCRIPT picks the driver (default test/e2e/workbench.e2e.mjs; scripts/e2e-bench.mjs for the benchmark).
+# E2E_SCRIPT picks the driver (default test/e2e/workbench.e2e.mjs, which runs test/e2e/steps/ in order;
+# scripts/e2e-bench.mjs for the benchmark). E2E_EXTRA_EXTENSIONS: extension folders (space-separated,
+# relative to the repository) packaged and installed beside the VSIX (the benchmark's empty-webview
+# reference).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -40,6 +43,14 @@ trap cleanup EXIT
 
 EXTENSIONS_GALLERY='{}' "$NODE24" "$SERVER" --extensions-dir "$STATE/extensions" --install-extension "$VSIX" --force > "$STATE/install.log" 2>&1 \
   || { cat "$STATE/install.log"; exit 1; }
+
+for EXT in ${E2E_EXTRA_EXTENSIONS:-}; do
+  EXTRA_VSIX="$STATE/$(basename "$EXT").vsix"
+  (cd "$ROOT/$EXT" && node "$ROOT/node_modules/@vscode/vsce/vsce" package --no-dependencies --skip-license --allow-missing-repository --out "$EXTRA_VSIX") > "$STATE/extra.log" 2>&1 \
+    || { cat "$STATE/extra.log"; exit 1; }
+  EXTENSIONS_GALLERY='{}' "$NODE24" "$SERVER" --extensions-dir "$STATE/extensions" --install-extension "$EXTRA_VSIX" --force > "$STATE/install.log" 2>&1 \
+    || { cat "$STATE/install.log"; exit 1; }
+done
 
 export E2E_STATE="$STATE" E2E_WS="$WS" E2E_DB="$STATE/e2e.db" E2E_PORT="$PORT" E2E_ROOT="$ROOT"
 node "$ROOT/test/e2e/prepare.mjs"

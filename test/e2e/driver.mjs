@@ -24,8 +24,11 @@ export async function openWorkbench(page, url) {
   await page.waitForTimeout(3000);
 }
 
-/** Runs a command from the palette by its title; retries (the welcome page races the first F1). */
-export async function runCommand(page, title, { after } = {}) {
+/**
+ * Runs a command from the palette by its title; retries (the welcome page races the first F1).
+ * `beforeEnter`: called just before the Enter that runs it (a benchmark's start); `after`: waited for.
+ */
+export async function runCommand(page, title, { after, beforeEnter } = {}) {
   const retry = (attempt, why) => console.log(`runCommand "${title}": attempt ${attempt} failed (${String(why?.message ?? why).split('\n')[0].slice(0, 160)}); retrying`);
   for (let attempt = 1; attempt <= 6; attempt++) {
     await page.keyboard.press('Escape');
@@ -36,6 +39,7 @@ export async function runCommand(page, title, { after } = {}) {
     try { await input.fill('>' + title, { timeout: 5000 }); } catch (e) { retry(attempt, e); await page.waitForTimeout(1000); continue; }
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     try { await row.waitFor({ timeout: 8000 }); } catch (e) { retry(attempt, e); await page.waitForTimeout(1500); continue; }
+    beforeEnter?.();
     await page.keyboard.press('Enter');
     if (!after) return;
     try { await after(); return; } catch (e) { if (attempt === 6) throw e; retry(attempt, e); }
