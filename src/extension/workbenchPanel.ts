@@ -108,7 +108,7 @@ export class WorkbenchPanel {
 
   post(m: HostToWebview): void {
     // the first card, reveal or end after a webview message answers it: say how long the host took
-    if (this.answering !== undefined && (m.type === 'card' || m.type === 'reveal' || m.type === 'done' || m.type === 'saved')) {
+    if (this.answering !== undefined && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) {
       m = { ...m, hostMs: performance.now() - this.answering };
       this.answering = undefined;
     }
@@ -244,14 +244,14 @@ export class WorkbenchPanel {
       }
       return;
     }
+    // committed: acknowledged at once, whatever comes next (a reveal, the next card or nothing)
+    this.post({ type: 'saved', pairIdx: m.pairIdx, seq: m.seq, progress: await s.progress() });
     if (models.length > 0) {
       this.post({ type: 'reveal', pairIdx: m.pairIdx, models });
       this.host.onProgress(s);
       return;
     }
-    const painted = await s.follow(m.pairIdx, m.ahead);
-    this.post({ type: 'saved', pairIdx: m.pairIdx, seq: m.seq, progress: await s.progress() });
-    if (!painted) {
+    if (!(await s.follow(m.pairIdx, m.ahead))) {
       await this.show();
       return;
     }

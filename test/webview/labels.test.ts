@@ -77,6 +77,17 @@ describe('LabelLedger', () => {
     expect(l.takeDraft(3)).toEqual({ label: c0, message: 'disk full' });
     expect(l.takeDraft(3)).toBeNull();
   });
+
+  it('counts a label in flight on another dataset nowhere but there', () => {
+    const l = new LabelLedger();
+    l.hostCard(card(0));
+    l.submit(label(card(0)));
+    expect(l.progress().labelled).toBe(5);
+    l.hostCard(card(0, { dataset: 'other', progress: { labelled: 0, total: 6 } })); // another dataset opened
+    expect(l.progress()).toEqual({ labelled: 0, total: 6 });
+    l.saved(100, { labelled: 5, total: 10 }); // the first dataset's count: not this one's
+    expect(l.progress()).toEqual({ labelled: 0, total: 6 });
+  });
 });
 
 // ---- the webview's script, against a recorded host ------------------------------------------------

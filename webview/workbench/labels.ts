@@ -18,6 +18,8 @@ export class LabelLedger {
   /** Cards already shown: a read-ahead list that arrives late never brings them back. */
   private shown = new Set<number>();
   private committed = { labelled: 0, total: 0 };
+  /** The dataset the counts are of (a label in flight on another dataset does not count here). */
+  private dataset = '';
   private acknowledged = false;
   /** Labels refused for pairs not shown now, put back onto their pair when its card comes. */
   private drafts = new Map<number, { label: SubmittedLabel; message: string }>();
@@ -31,12 +33,14 @@ export class LabelLedger {
   hostCard(card: CardView): void {
     this.ahead = [];
     this.committed = { ...card.progress };
+    this.dataset = card.dataset;
   }
 
   /** The end of the queue, or nothing to show. */
-  done(progress: { labelled: number; total: number }): void {
+  done(dataset: string, progress: { labelled: number; total: number }): void {
     this.ahead = [];
     this.committed = { ...progress };
+    this.dataset = dataset;
   }
 
   readAhead(cards: CardView[]): void {
@@ -56,8 +60,9 @@ export class LabelLedger {
 
   /** The host committed the label of card `seq`. */
   saved(seq: number, progress: { labelled: number; total: number }): void {
-    this.pending = this.pending.filter((p) => p.seq !== seq);
-    this.committed = { ...progress };
+    const label = this.pending.find((p) => p.seq === seq);
+    this.pending = this.pending.filter((p) => p !== label);
+    if (!label || label.card.dataset === this.dataset) this.committed = { ...progress };
     this.acknowledged = true;
   }
 
@@ -83,7 +88,7 @@ export class LabelLedger {
 
   /** Committed labels, plus the labels in flight on pairs that had none (exact while they commit). */
   progress(): { labelled: number; total: number } {
-    const inFlight = this.pending.filter((p) => p.card.existing === null).length;
+    const inFlight = this.pending.filter((p) => p.card.existing === null && p.card.dataset === this.dataset).length;
     return { labelled: this.committed.labelled + inFlight, total: this.committed.total };
   }
 

@@ -274,7 +274,7 @@ window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
       }
       break;
     case 'done':
-      ledger.done(m.progress);
+      ledger.done(m.dataset, m.progress);
       card = null;
       ui = null;
       root.hidden = true;
