@@ -73,7 +73,7 @@ export default async function step(ctx) {
   await reloaded;
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   const resume = (await unlabelled())[0];
-  await webview(page).locator(`#card[data-source-id="${resume}"]`).waitFor({ timeout: 60_000 });
+  await webview(page).locator(`#card[data-source-id="${resume}"]`).waitFor({ timeout: 120_000 });
   const lost = movedPast.filter((sid) => !stored.some((r) => r.sid === sid));
   // every pair moved past is stored, or back in the queue: at or after the pair it resumes at
   for (const sid of lost) assert.ok(idxOf(sid) >= idxOf(resume), `${sid} (not stored) is back in the queue, which resumes at ${resume}`);
