@@ -23,7 +23,10 @@ import * as llmJudges from './steps/11-llm-judges.mjs';
 import * as crash from './steps/12-crash-after-burst.mjs';
 
 /** In this order: later steps build on the labels, settings and runs of earlier ones. */
-const STEPS = [identity, blindLabels, reload, themes, screenReader, moreLabels, queues, hostilePairs, dashboard, rewardModel, llmJudges, crash];
+const ALL_STEPS = [identity, blindLabels, reload, themes, screenReader, moreLabels, queues, hostilePairs, dashboard, rewardModel, llmJudges, crash];
+// E2E_STEPS=1,12: only those steps (numbers as listed), to work on one step; a passing run is all of them
+const only = process.env.E2E_STEPS?.split(',').map(Number);
+const STEPS = ALL_STEPS.map((step, i) => ({ step, n: i + 1 })).filter(({ n }) => !only || only.includes(n));
 const { E2E_PORT: port, E2E_WS: ws, E2E_DB: db, E2E_ROOT: root, E2E_STATE: state } = process.env;
 const out = join(root, 'test-results');
 mkdirSync(out, { recursive: true });
@@ -135,12 +138,13 @@ try {
     probeConsole, lap, out, url, state, ws, db, root, port,
     card, sourceId, progressText, waitFor, identityBox, norm, sideOfY0, other, assertBlind, expectedModels, shownModels, assertRevealed, yOf,
   };
-  for (const [i, step] of STEPS.entries()) {
-    current = `step ${i + 1} of ${STEPS.length}: ${step.title}`;
+  for (const { step, n } of STEPS) {
+    current = `step ${n} of ${ALL_STEPS.length}: ${step.title}`;
     lap(`-- ${current}`);
     await step.default(ctx);
   }
-  ok = true;
+  ok = !only;
+  if (only) lap(`only steps ${only.join(', ')} ran (E2E_STEPS): not a passing run`);
 } catch (e) {
   console.error(`E2E FAILED in ${current}:`, e?.stack ?? e);
   for (const f of page.frames()) console.error('frame:', f.url().slice(0, 160), (await f.evaluate(() => document.body?.innerHTML.slice(0, 300)).catch((x) => String(x).slice(0, 100))));

@@ -24,7 +24,10 @@ export default async function step(ctx) {
     WHERE d.name = 'safety-pairs-sample' AND NOT EXISTS (SELECT 1 FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id
       WHERE pr.pair_id = p.id AND a.name = 'e2e-annotator') ORDER BY p.idx`)).map((r) => r.sid);
 
-  // back to the sample: it opens at the first pair without a committed label (s01-s07 are labelled)
+  // a fresh panel on the sample (the dashboard's webview, hidden, would be a second webview frame):
+  // it opens at the first pair without a committed label (s08: s01-s07 are labelled by now)
+  await runCommand(page, 'View: Close All Editors');
+  await page.locator('iframe.webview').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
   await runCommand(page, 'Discretion: Open Workbench', {
     after: async () => {
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'safety-pairs-sample' }).first().waitFor({ timeout: 8000 });
@@ -34,7 +37,6 @@ export default async function step(ctx) {
     },
   });
   const first = (await unlabelled())[0];
-  assert.equal(first, 's08');
   assert.equal(await sourceId(), first, 'the workbench opens on the first pair without a committed label');
   // the cards read ahead arrive after the card; give them a moment, as an annotator reading the card would
   await page.waitForTimeout(500);
