@@ -19,7 +19,7 @@ export default async function step(ctx) {
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Enter a name' }).waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
   await inputBox(page, 'annotator identity', 'e2e-annotator');
-  await card.and(webview(page).locator('[data-source-id]')).waitFor({ timeout: 20_000 });
+  await card.and(webview(page).locator('[data-source-id]')).waitFor({ timeout: 60_000 });
   lap('asked for the annotator identity; workbench open on the sample dataset');
   assert.equal(await sourceId(), 's01');
   assert.ok((await progressText()).includes('labelled by e2e-annotator'), `the card names the annotator: ${await progressText()}`);
