@@ -10,9 +10,10 @@ async function main(): Promise<void> {
   const session = await WorkbenchSession.open(store, { dataset, annotator, principleList: list });
   let idx = await session.start();
   for (let i = 0; i < Number(count) && idx !== undefined; i++) {
-    await session.card();
+    const card = (await session.card())!;
     await session.savePosition();
-    await session.submit({ type: 'submit', seq: i, pairIdx: idx, overall: 'A', grid: session.list.principles.map(() => 'B'), rationale: `label ${i}`, flagged: false });
+    // from the card shown, as the webview does (a submit is accepted only with its card's seq)
+    await session.submit({ type: 'submit', seq: card.seq, ahead: null, pairIdx: idx, overall: 'A', grid: session.list.principles.map(() => 'B'), rationale: `label ${i}`, flagged: false });
     process.stdout.write(`ack ${idx}\n`);
     if (!(await session.move('next'))) break;
     idx = session.current;
