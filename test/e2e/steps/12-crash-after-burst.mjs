@@ -69,12 +69,21 @@ export default async function step(ctx) {
   assert.ok(history.every((h) => h.n === 1), `one submission recorded per pair (${JSON.stringify(history)})`);
   assert.deepEqual((await query('PRAGMA integrity_check')).map((r) => r.integrity_check), ['ok']);
 
-  // reload: a new extension host; the panel comes back on the first pair without a committed label
+  // reload: a new extension host. VS Code does not restore a panel whose extension host died, so
+  // the workbench is opened again, as a user would: it comes back on the first pair without a
+  // committed label
   const reloaded = page.waitForEvent('load', { timeout: 60_000 });
   await runCommand(page, 'Developer: Reload Window');
   await reloaded;
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   const resume = (await unlabelled())[0];
+  await runCommand(page, 'Discretion: Open Workbench', {
+    after: async () => {
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'safety-pairs-sample' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.type('safety-pairs-sample');
+      await page.keyboard.press('Enter');
+    },
+  });
   await webview(page).locator(`#card[data-source-id="${resume}"]`).waitFor({ timeout: 120_000 });
   const lost = movedPast.filter((sid) => !stored.some((r) => r.sid === sid));
   // every pair moved past is stored, or back in the queue: at or after the pair it resumes at
