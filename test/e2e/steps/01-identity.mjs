@@ -11,12 +11,12 @@ export default async function step(ctx) {
   const { card, identityBox, lap, page, progressText, query, settingsFile, sourceId, state } = ctx;
   // ---- the annotator identity, asked once ---------------------------------------------------------
   // prepare.mjs leaves discretion.annotator unset: opening the workbench asks for it in an input box
-  await runCommand(page, 'Discretion: Open Sample Dataset', { after: () => identityBox.waitFor({ timeout: 20_000 }) });
+  await runCommand(page, 'Discretion: Open Sample Dataset', { after: () => identityBox.waitFor({ timeout: 60_000 }) });
   const idInput = page.locator('.quick-input-widget .quick-input-box input').first();
   assert.equal(await idInput.inputValue(), userInfo().username, 'the identity box suggests the user name');
   // a blank name is refused: the box says so and stays open
   await idInput.fill('   ');
-  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Enter a name' }).waitFor({ timeout: 10_000 });
+  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'Enter a name' }).waitFor({ timeout: 30_000 });
   await page.keyboard.press('Enter');
   await inputBox(page, 'annotator identity', 'e2e-annotator');
   await card.and(webview(page).locator('[data-source-id]')).waitFor({ timeout: 60_000 });
