@@ -24,6 +24,36 @@ export function parseJsonLine(ctx: RecordContext, text: string): Record<string, 
   return value as Record<string, unknown>;
 }
 
+/**
+ * Whether JSON `text` nests arrays and objects deeper than `max` levels, found without parsing (a
+ * deep value parses, then overflows the stack of whatever walks it). Linear; brackets inside strings
+ * do not count. Most lines have fewer than `max` brackets at all and end after a few indexOf calls.
+ */
+export function jsonNestingExceeds(text: string, max: number): boolean {
+  let openers = 0;
+  for (let i = text.indexOf('{'); i !== -1 && openers <= max; i = text.indexOf('{', i + 1)) openers++;
+  for (let i = text.indexOf('['); i !== -1 && openers <= max; i = text.indexOf('[', i + 1)) openers++;
+  if (openers <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+/** A field that plain-object metadata cannot hold: assigning it would set the object's prototype. */
+function refuseProtoField(ctx: RecordContext): never {
+  throw new InputError(ctx.file, ctx.line, '__proto__', 'a field of this name cannot be kept as pair metadata; rename or remove it');
+}
+
 /** Reads `a.b.c` from nested objects; a key that itself contains dots is tried first. */
 export function getPath(record: Record<string, unknown>, path: string): unknown {
   if (path in record) return record[path];
@@ -74,7 +104,11 @@ export function pkuRecordToPair(ctx: RecordContext, record: Record<string, unkno
   const better = responseId(ctx, record, 'better_response_id');
   const safer = responseId(ctx, record, 'safer_response_id');
   const meta: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) if (!PKU_PAIR_FIELDS.has(k)) meta[k] = v;
+  for (const [k, v] of Object.entries(record)) {
+    if (PKU_PAIR_FIELDS.has(k)) continue;
+    if (k === '__proto__') refuseProtoField(ctx);
+    meta[k] = v;
+  }
   return { pair: { id: ctx.index, sourceId: String(ctx.index), prompt, y0, y1, meta }, better, safer };
 }
 
@@ -110,6 +144,7 @@ export function genericRecordToPair(ctx: RecordContext, record: Record<string, u
   const meta: Record<string, unknown> = {};
   for (const k in record) {
     if (k === mapping.prompt || k === mapping.response0 || k === mapping.response1 || k === mapping.preferred || k === mapping.id) continue;
+    if (k === '__proto__') refuseProtoField(ctx);
     const v = record[k];
     if (v !== '' && v !== undefined) meta[k] = v;
   }

@@ -2,17 +2,17 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
-import { type FieldMapping, genericRecordToPair, hhRecordToPair, parseJsonLine, pkuRecordToPair, type RecordContext } from '../core/records';
+import { type FieldMapping, genericRecordToPair, hhRecordToPair, pkuRecordToPair, type RecordContext } from '../core/records';
 import type { StoredPreference } from '../core/preferences';
 import type { OverallPreference, Pair } from '../core/types';
 import type { Store } from '../store/port';
-import { ErrorPolicy, hashFile, type ImportSummary, type OnError } from './common';
-import { parseCsv } from './csv';
-import { readLineBatches, readTextFile } from './files';
+import { ErrorPolicy, type ImportSummary, type OnError, parseJsonRecord, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
+import { readCsvRows } from './csv';
+import { readLineBatches } from './files';
 
 export type DatasetFormat = 'hh-rlhf' | 'pku-saferlhf' | 'jsonl' | 'csv';
 
-export interface DatasetImportOptions {
+export interface DatasetImportOptions extends ReadOptions {
   format: DatasetFormat;
   file: string;
   dataset: string;
@@ -64,6 +64,9 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
   const { annotators, convert } = converter(opts);
   const counts = { pairs: 0, preferences: 0 };
+  const limits = resolveLimits(opts.limits);
+  const read = { limits, onProgress: opts.onProgress, signal: opts.signal };
+  throwIfCancelled(opts.signal, opts.file);
   await store.write(async (tx) => {
     const datasetId = await tx.createDataset(opts.dataset, opts.format, opts.file);
     const annotatorIds = new Map<string, number>();
@@ -116,23 +119,33 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
       inFlight.push(p);
     };
 
+    const fileHash = createHash('sha256');
     if (opts.format === 'csv') {
-      const text = await readTextFile(opts.file);
-      await tx.setDatasetHash(datasetId, await hashFile(opts.file));
       const m = opts.mapping!;
       const required = [m.prompt, m.response0, m.response1, ...(m.preferred ? [m.preferred] : []), ...(m.id ? [m.id] : [])];
-      const { rows } = parseCsv(opts.file, text, required);
-      const converted: Converted[] = [];
-      rows.forEach((row, i) => {
-        const ctx = { file: opts.file, line: row.line, index: i };
-        const c = policy.attempt(() => convert(ctx, row.values));
-        if (c) converted.push(c);
-      });
-      lineOf = (idx) => rows[idx].line;
-      for (let i = 0; i < converted.length; i += 5000) await enqueue(converted.slice(i, i + 5000));
+      // The file line of each pair index, for duplicate-id messages (4 bytes a row, not the rows).
+      let lines = new Uint32Array(1 << 16);
+      let index = 0;
+      lineOf = (idx) => lines[idx];
+      for await (const rows of readCsvRows(opts.file, required, { ...read, fileHash })) {
+        const converted: Converted[] = [];
+        for (let k = 0; k < rows.length; k++) {
+          if (k % 50 === 49) await yieldToEventLoop();
+          const row = rows[k];
+          if (index >= lines.length) {
+            const grown = new Uint32Array(lines.length * 2);
+            grown.set(lines);
+            lines = grown;
+          }
+          lines[index] = row.line;
+          const ctx = { file: opts.file, line: row.line, index: index++ };
+          const c = policy.attempt(() => convert(ctx, row.values));
+          if (c) converted.push(c);
+        }
+        if (converted.length > 0) await enqueue(converted);
+      }
     } else {
-      const fileHash = createHash('sha256');
-      for await (const lines of readLineBatches(opts.file, 5000, fileHash)) {
+      for await (const lines of readLineBatches(opts.file, { ...read, fileHash })) {
         const converted: Converted[] = [];
         for (let k = 0; k < lines.length; k++) {
           // The sqlite3 binding moves each queued statement through its steps with callbacks on this
@@ -141,14 +154,15 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
           const { line, text } = lines[k];
           if (text.trim() === '') continue; // blank lines carry no record; pair ids stay line numbers
           const ctx = { file: opts.file, line, index: line - 1 };
-          const c = policy.attempt(() => convert(ctx, parseJsonLine(ctx, text)));
+          const c = policy.attempt(() => convert(ctx, parseJsonRecord(ctx, text, limits)));
           if (c) converted.push(c);
         }
         if (converted.length > 0) await enqueue(converted);
       }
-      await tx.setDatasetHash(datasetId, fileHash.digest('hex'));
     }
+    await tx.setDatasetHash(datasetId, fileHash.digest('hex'));
     for (const p of inFlight.splice(0)) await p;
+    throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
     if (counts.pairs === 0) {
       throw new InputError(opts.file, null, null, policy.skipped.length ? `no valid records (${policy.skipped.length} skipped; first: ${policy.skipped[0].message})` : 'the file holds no records (it is empty)');
     }

@@ -7,13 +7,13 @@ import { type ABProbabilities, logLikelihoodPreference, oraclePreference, reward
 import { InputError, UsageError } from '../core/errors';
 import type { AnnotatorKind, OverallPreference, PrinciplePreference } from '../core/types';
 import type { Store } from '../store/port';
-import { ErrorPolicy, hashFile, type ImportSummary, type OnError } from './common';
-import { type CsvRow, csvInteger, csvNumber, parseCsv } from './csv';
-import { readTextFile } from './files';
+import { createHash } from 'node:crypto';
+import { ErrorPolicy, type ImportSummary, type OnError, type ReadOptions, throwIfCancelled } from './common';
+import { type CsvRow, csvInteger, csvNumber, readCsvRows } from './csv';
 
 export type JudgmentFormat = 'oracle' | 'rewards' | 'judge' | 'loglik';
 
-export interface JudgmentImportOptions {
+export interface JudgmentImportOptions extends ReadOptions {
   format: JudgmentFormat;
   file: string;
   dataset: string;
@@ -61,9 +61,11 @@ function optionalNumber(row: CsvRow, column: string): number | undefined {
 
 export async function importJudgments(store: Store, opts: JudgmentImportOptions): Promise<ImportSummary> {
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
-  const text = await readTextFile(opts.file);
-  const { rows } = parseCsv(opts.file, text, COLUMNS[opts.format]);
-  const fileHash = await hashFile(opts.file);
+  const hash = createHash('sha256');
+  /** The file's rows, streamed (a batch at a time: the text is never held whole). */
+  async function* fileRows(): AsyncGenerator<CsvRow> {
+    for await (const batch of readCsvRows(opts.file, COLUMNS[opts.format], { limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal, fileHash: hash })) yield* batch;
+  }
   const kind = KIND[opts.format];
   const dataset = await store.requireDataset(opts.dataset);
   const list = opts.format === 'oracle' ? await store.requirePrincipleList(requirePrinciplesOption(opts)) : undefined;
@@ -94,7 +96,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
 
   if (opts.format === 'oracle') {
     const m = list!.principles.length;
-    for (const row of rows) {
+    for await (const row of fileRows()) {
       policy.attempt(() => {
         const pairId = pairOf(row);
         const principleIndex = csvInteger(opts.file, row, 'principle_id');
@@ -108,7 +110,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
       });
     }
   } else if (opts.format === 'rewards') {
-    for (const row of rows) {
+    for await (const row of fileRows()) {
       policy.attempt(() => {
         const pairId = pairOf(row);
         const y1 = csvNumber(opts.file, row, 'reward_a');
@@ -121,7 +123,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   } else {
     // Two rows per pair, one per order; the preference needs both.
     const byPair = new Map<number, { rows: (CsvRow | undefined)[] }>();
-    for (const row of rows) {
+    for await (const row of fileRows()) {
       policy.attempt(() => {
         const pairId = pairOf(row);
         const o = order(opts.file, row);
@@ -153,6 +155,8 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
     }
   }
 
+  const fileHash = hash.digest('hex');
+  throwIfCancelled(opts.signal, opts.file);
   const written = opts.format === 'oracle' ? principle.length : overall.length;
   if (written === 0) throw new InputError(opts.file, null, null, unknownRows ? `none of its ${unknownRows} rows is a pair of dataset "${opts.dataset}"` : 'no valid rows');
   await store.write(async (tx) => {
@@ -167,6 +171,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
       if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another --annotator name`);
       await tx.insertPreferences(annotator.id, overall, rowOf);
     }
+    throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
   });
   const notes: string[] = [];
   if (unknownRows) notes.push(`${unknownRows} rows whose row_id is not a pair of "${opts.dataset}" were ignored`);

@@ -2,15 +2,15 @@
 // per pair: {"pair": SOURCE_ID, "overall": "y0"|"y1"|"tie"|"both-bad", "principles": {ID: "y0"|"y1"|"neither"}, "rationale": "..."}.
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
-import { parseJsonLine } from '../core/records';
 import { LABEL_OVERALL, LABEL_PRINCIPLE, isLabelOverallWord, isLabelPrincipleWord } from '../core/preferences';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
 import type { Store } from '../store/port';
-import { ErrorPolicy, type ImportSummary, type OnError } from './common';
+import { ErrorPolicy, type ImportSummary, type OnError, parseJsonRecord, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
 import { readLineBatches } from './files';
 
-export async function importLabels(store: Store, opts: { file: string; dataset: string; principles: string; annotator: string; onError?: OnError }): Promise<ImportSummary> {
+export async function importLabels(store: Store, opts: ReadOptions & { file: string; dataset: string; principles: string; annotator: string; onError?: OnError }): Promise<ImportSummary> {
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
+  const limits = resolveLimits(opts.limits);
   const dataset = await store.requireDataset(opts.dataset);
   const list = await store.requirePrincipleList(opts.principles);
   const positions = new Map(list.principles.map((p, i) => [p.id, i]));
@@ -20,12 +20,12 @@ export async function importLabels(store: Store, opts: { file: string; dataset: 
   const overall: OverallPreference[] = [];
   const principle: PrinciplePreference[] = [];
   const seen = new Map<number, number>();
-  for await (const lines of readLineBatches(opts.file)) {
+  for await (const lines of readLineBatches(opts.file, { limits, onProgress: opts.onProgress, signal: opts.signal })) {
     for (const { line, text } of lines) {
       if (text.trim() === '') continue;
       policy.attempt(() => {
         const ctx = { file: opts.file, line, index: line - 1 };
-        const r = parseJsonLine(ctx, text);
+        const r = parseJsonRecord(ctx, text, limits);
         const source = r.pair;
         if (typeof source !== 'string' && typeof source !== 'number') throw new InputError(opts.file, line, 'pair', 'missing (the pair\'s source id)');
         const pairId = bySource.get(String(source));
@@ -50,6 +50,7 @@ export async function importLabels(store: Store, opts: { file: string; dataset: 
       });
     }
   }
+  throwIfCancelled(opts.signal, opts.file);
   if (overall.length === 0) throw new InputError(opts.file, null, null, 'the file holds no labels');
   await store.write(async (tx) => {
     const annotator = await tx.ensureAnnotator(opts.annotator, 'human', { source: basename(opts.file) });
