@@ -2,16 +2,54 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../core/errors';
-import type { ImportSummary, OnError } from '../../importers/common';
+import { DEFAULT_LIMITS, formatBytes, type ImportSummary, LIMIT_OPTION, type OnError, parseSize, type ReadLimits, type ReadOptions } from '../../importers/common';
 import { type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../importers/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
 import { importPrincipleList } from '../../importers/principles';
 import { DEFAULT_DB, printJson, table, withStore } from '../context';
+import { importProgress } from '../progress';
 
 export const dbOption = () => new Option('--db <file>', 'SQLite database (created when missing)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
 const onErrorOption = () => new Option('--on-error <mode>', 'fail: nothing is imported on the first bad record; skip: import the valid records and list the rest').choices(['fail', 'skip']).default('fail');
+
+type LimitFlags = { maxLineSize?: number; maxDecompressedSize?: number; maxCompressionRatio?: number; maxJsonDepth?: number; json?: boolean };
+
+const sizeArg = (flag: string) => (v: string) => {
+  const n = parseSize(v);
+  if (n === undefined) throw new UsageError(`${flag} expects a size such as 64MiB or 2GiB, not ${JSON.stringify(v)}`);
+  return n;
+};
+const countArg = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive whole number, not ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** The options that lift the reading limits (each named by the error that hits it). */
+function addLimitOptions(cmd: Command, gzip: boolean, json: boolean): Command {
+  cmd.addOption(new Option(`${LIMIT_OPTION.maxLineBytes} <size>`, `longest line or record read (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`).argParser(sizeArg(LIMIT_OPTION.maxLineBytes)));
+  if (gzip) {
+    cmd.addOption(new Option(`${LIMIT_OPTION.maxDecompressedBytes} <size>`, `most a .gz file may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`).argParser(sizeArg(LIMIT_OPTION.maxDecompressedBytes)));
+    cmd.addOption(new Option(`${LIMIT_OPTION.maxCompressionRatio} <n>`, `highest decompressed:compressed ratio of a .gz file (default ${DEFAULT_LIMITS.maxCompressionRatio})`).argParser(countArg(LIMIT_OPTION.maxCompressionRatio)));
+  }
+  if (json) cmd.addOption(new Option(`${LIMIT_OPTION.maxJsonDepth} <n>`, `deepest nesting of JSON arrays and objects in a record (default ${DEFAULT_LIMITS.maxJsonDepth})`).argParser(countArg(LIMIT_OPTION.maxJsonDepth)));
+  return cmd;
+}
+
+/** Runs an import with the limits given on the command line and a progress bar on a terminal. */
+async function runImport(o: LimitFlags & { db: string }, run: (store: Parameters<Parameters<typeof withStore>[1]>[0], read: ReadOptions) => Promise<ImportSummary>): Promise<void> {
+  const limits: Partial<ReadLimits> = { maxLineBytes: o.maxLineSize, maxDecompressedBytes: o.maxDecompressedSize, maxCompressionRatio: o.maxCompressionRatio, maxJsonDepth: o.maxJsonDepth };
+  const progress = importProgress(!!o.json);
+  let s: ImportSummary;
+  try {
+    s = await withStore(o.db, (store) => run(store, { limits, onProgress: progress.onProgress }));
+  } finally {
+    progress.stop();
+  }
+  printSummary(s, !!o.json);
+}
 
 function printSummary(s: ImportSummary, json: boolean): void {
   if (json) return printJson(s);
@@ -31,19 +69,18 @@ export function registerDataCommands(program: Command): void {
     ['hh-rlhf', 'HH-RLHF JSONL (plain or .gz): {chosen, rejected}; annotator "human" prefers y1 = chosen'],
     ['pku-saferlhf', 'PKU-SafeRLHF JSONL: annotators "human-better" and "human-safer"'],
   ] as const) {
-    imp.command(`${format} <file>`).description(description)
+    addLimitOptions(imp.command(`${format} <file>`).description(description)
       .addOption(dbOption())
       .requiredOption('--dataset <name>', 'name of the new dataset')
       .addOption(onErrorOption())
-      .option('--json', 'print the summary as JSON')
-      .action(async (file: string, o: { db: string; dataset: string; onError: OnError; json?: boolean }) => {
-        const s = await withStore(o.db, (store) => importDataset(store, { format, file, dataset: o.dataset, onError: o.onError }));
-        printSummary(s, !!o.json);
+      .option('--json', 'print the summary as JSON'), true, true)
+      .action(async (file: string, o: LimitFlags & { db: string; dataset: string; onError: OnError }) => {
+        await runImport(o, (store, read) => importDataset(store, { format, file, dataset: o.dataset, onError: o.onError, ...read }));
       });
   }
 
   for (const format of ['jsonl', 'csv'] as const) {
-    imp.command(`${format} <file>`).description(`any ${format.toUpperCase()} file, with a field mapping (nested JSON fields as a.b.c)`)
+    addLimitOptions(imp.command(`${format} <file>`).description(`any ${format.toUpperCase()} file, with a field mapping (nested JSON fields as a.b.c)`)
       .addOption(dbOption())
       .requiredOption('--dataset <name>', 'name of the new dataset')
       .requiredOption('--prompt <field>', 'field holding the prompt (the conversation so far)')
@@ -53,36 +90,33 @@ export function registerDataCommands(program: Command): void {
       .option('--preferred-annotator <name>', 'annotator the --preferred values are recorded as', 'human')
       .option('--id <field>', 'field used as each pair\'s source id (must be unique)')
       .addOption(onErrorOption())
-      .option('--json', 'print the summary as JSON')
-      .action(async (file: string, o: { db: string; dataset: string; prompt: string; response0: string; response1: string; preferred?: string; preferredAnnotator: string; id?: string; onError: OnError; json?: boolean }) => {
-        const s = await withStore(o.db, (store) => importDataset(store, {
+      .option('--json', 'print the summary as JSON'), true, format === 'jsonl')
+      .action(async (file: string, o: LimitFlags & { db: string; dataset: string; prompt: string; response0: string; response1: string; preferred?: string; preferredAnnotator: string; id?: string; onError: OnError }) => {
+        await runImport(o, (store, read) => importDataset(store, {
           format: format as DatasetFormat, file, dataset: o.dataset, onError: o.onError, preferredAnnotator: o.preferredAnnotator,
-          mapping: { prompt: o.prompt, response0: o.response0, response1: o.response1, preferred: o.preferred, id: o.id },
+          mapping: { prompt: o.prompt, response0: o.response0, response1: o.response1, preferred: o.preferred, id: o.id }, ...read,
         }));
-        printSummary(s, !!o.json);
       });
   }
 
-  imp.command('principles <file>').description('a principle list: .txt (one per line), .yaml/.yml or .json ([{id, short, text}])')
+  addLimitOptions(imp.command('principles <file>').description('a principle list: .txt (one per line), .yaml/.yml or .json ([{id, short, text}])')
     .addOption(dbOption())
     .requiredOption('--name <name>', 'name of the list (new content under a known name becomes its next version)')
     .option('--short <file>', 'short labels for a .txt list, one per line in the same order')
-    .option('--json', 'print the summary as JSON')
-    .action(async (file: string, o: { db: string; name: string; short?: string; json?: boolean }) => {
-      const s = await withStore(o.db, (store) => importPrincipleList(store, { file, shortFile: o.short, name: o.name }));
-      printSummary(s, !!o.json);
+    .option('--json', 'print the summary as JSON'), false, true)
+    .action(async (file: string, o: LimitFlags & { db: string; name: string; short?: string }) => {
+      await runImport(o, (store, read) => importPrincipleList(store, { file, shortFile: o.short, name: o.name, ...read }));
     });
 
-  imp.command('labels <file>').description('human labels in the workbench format: {"pair", "overall", "principles", "rationale"} per line')
+  addLimitOptions(imp.command('labels <file>').description('human labels in the workbench format: {"pair", "overall", "principles", "rationale"} per line')
     .addOption(dbOption())
     .requiredOption('--dataset <name>', 'dataset the labels belong to')
     .requiredOption('--principles <list>', 'principle list the principle ids refer to (name or name@version)')
     .requiredOption('--annotator <name>', 'the human annotator')
     .addOption(onErrorOption())
-    .option('--json', 'print the summary as JSON')
-    .action(async (file: string, o: { db: string; dataset: string; principles: string; annotator: string; onError: OnError; json?: boolean }) => {
-      const s = await withStore(o.db, (store) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: o.annotator, onError: o.onError }));
-      printSummary(s, !!o.json);
+    .option('--json', 'print the summary as JSON'), true, true)
+    .action(async (file: string, o: LimitFlags & { db: string; dataset: string; principles: string; annotator: string; onError: OnError }) => {
+      await runImport(o, (store, read) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: o.annotator, onError: o.onError, ...read }));
     });
 
   for (const [format, description] of [
@@ -98,12 +132,12 @@ export function registerDataCommands(program: Command): void {
       .option('--ignore-unknown-rows', 'skip rows whose row_id is not a pair of the dataset, and count them')
       .addOption(onErrorOption())
       .option('--json', 'print the summary as JSON');
+    addLimitOptions(cmd, true, false);
     if (format === 'oracle') cmd.requiredOption('--principles <list>', 'principle list whose 0-based positions principle_id refers to');
-    cmd.action(async (file: string, o: { db: string; dataset: string; annotator: string; principles?: string; ignoreUnknownRows?: boolean; onError: OnError; json?: boolean }) => {
-      const s = await withStore(o.db, (store) => importJudgments(store, {
-        format: format as JudgmentFormat, file, dataset: o.dataset, annotator: o.annotator, principles: o.principles, ignoreUnknownRows: !!o.ignoreUnknownRows, onError: o.onError,
+    cmd.action(async (file: string, o: LimitFlags & { db: string; dataset: string; annotator: string; principles?: string; ignoreUnknownRows?: boolean; onError: OnError }) => {
+      await runImport(o, (store, read) => importJudgments(store, {
+        format: format as JudgmentFormat, file, dataset: o.dataset, annotator: o.annotator, principles: o.principles, ignoreUnknownRows: !!o.ignoreUnknownRows, onError: o.onError, ...read,
       }));
-      printSummary(s, !!o.json);
     });
   }
 
