@@ -13,12 +13,17 @@ export interface RecordContext {
   index: number;
 }
 
+/** A parser's message that quotes the input, kept to one line: control and line-separator characters escaped. */
+export function quotedInputOneLine(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function parseJsonLine(ctx: RecordContext, text: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new InputError(ctx.file, ctx.line, null, `malformed JSON (${(e as Error).message})`);
+    throw new InputError(ctx.file, ctx.line, null, `malformed JSON (${quotedInputOneLine((e as Error).message)})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(ctx.file, ctx.line, null, 'expected a JSON object on this line');
   return value as Record<string, unknown>;

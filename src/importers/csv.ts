@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { InputError, UsageError } from '../core/errors';
+import { quotedInputOneLine } from '../core/records';
 import { formatBytes, resolveLimits } from './common';
 import { limitError, readTextChunks, type StreamOptions } from './files';
 
@@ -75,7 +76,7 @@ export async function* readCsvRows(file: string, required: readonly string[], op
     if (e instanceof InputError || e instanceof UsageError) throw e;
     const err = e as Error & { lines?: number; code?: string };
     if (err.code === 'CSV_MAX_RECORD_SIZE') throw limitError(file, err.lines ?? null, 'the record', 'maxLineBytes', formatBytes(limits.maxLineBytes));
-    throw new InputError(file, err.lines ?? null, null, `not valid CSV (${err.message.replace(/^Invalid Record Length: /, '').split('\n')[0]})`);
+    throw new InputError(file, err.lines ?? null, null, `not valid CSV (${quotedInputOneLine(err.message.replace(/^Invalid Record Length: /, '').split('\n')[0])})`);
   }
   if (!sawHeader) throw new InputError(file, null, null, 'the file is empty');
   if (rows === 0) throw new InputError(file, null, null, 'the file has a header but no rows');

@@ -104,7 +104,8 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
         const o = order(opts.file, row);
         const p = probabilities(opts.file, row);
         if (pairId === undefined) return;
-        once(row, `${pairId}/${principleIndex}/${o}`, `row_id ${pairId}, principle_id ${principleIndex}, order ${o}`);
+        // One preference per pair and principle is stored: a second row (another order) is a duplicate.
+        once(row, `${pairId}/${principleIndex}`, `row_id ${pairId}, principle_id ${principleIndex}`);
         const cost = optionalNumber(row, 'cost');
         principle.push({ pairId, principleIndex, value: oraclePreference(p, o), probA: p.pA, probB: p.pB, probNA: p.pNA, order: o, raw: cost === undefined ? null : { cost } });
       });

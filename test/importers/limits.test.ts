@@ -192,6 +192,19 @@ describe('accepted before, refused now with one clear line', () => {
   });
 });
 
+describe('found by the fuzz suite', () => {
+  it('an oracle file with both orders of one pair and principle (SQLITE_CONSTRAINT, exit 2, before)', async () => {
+    const file = write('oracle-two-orders.csv', 'row_id,principle_id,order,prob_A,prob_B,prob_NA\n0,0,0,0.7,0.2,0.1\n0,0,1,0.1,0.8,0.1\n');
+    await expectRejected(() => importJudgments(store, { format: 'oracle', file, dataset: 'base', annotator: 'o', principles: 'two' }),
+      { file, line: 3, field: 'row_id', message: /duplicate row for row_id 0, principle_id 0 \(first on line 2\)/ });
+  });
+  it('a malformed JSON line quoting control characters is still one line', async () => {
+    const file = write('control.jsonl', '\u001f\u008b\rxx\u2028yy\n');
+    const e = await expectRejected(() => importDataset(store, { format: 'hh-rlhf', file, dataset: 'x' }), { file, line: 1, message: /malformed JSON/ });
+    expect(e.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+});
+
 describe('streamed CSV', () => {
   it('rows across many read chunks, quoted newlines included, keep their line numbers', async () => {
     const n = 12000;
