@@ -27,7 +27,7 @@ async function writeSynthetic(file: string, n: number): Promise<void> {
   await once(out, 'finish');
 }
 
-function timedImport(args: string[]): { seconds: number; peakMiB: number; ok: boolean; stderr: string } {
+export function timedImport(args: string[]): { seconds: number; peakMiB: number; ok: boolean; stderr: string } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['--require', join(ROOT, 'scripts', 'report-rss.cjs'), join(ROOT, 'bin', 'discretion.js'), ...args], { encoding: 'utf8', cwd: ROOT });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

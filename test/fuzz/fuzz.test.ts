@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isUserFacingError } from '../../src/core/errors';
-import type { ImportSummary } from '../../src/importers/common';
+import { DEFAULT_LIMITS, type ImportSummary } from '../../src/importers/common';
 import { importDataset } from '../../src/importers/datasets';
 import { exportDataset } from '../../src/importers/export';
 import { importJudgments } from '../../src/importers/judgments';
@@ -71,7 +71,9 @@ async function datasetRoundTrip(store: Store, format: SeedFormat, dir: string, s
   const out = join(dir, 'export.jsonl');
   await exportDataset(store, { dataset: 'fz', format: 'jsonl', out });
   const annotator = ROUND_TRIP_ANNOTATOR[format]!;
-  await importDataset(store, { format: 'jsonl', file: out, dataset: 'rt', preferredAnnotator: annotator, mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'source_id', preferred: `preferences.${annotator}` } });
+  // The export nests each pair's metadata one level deeper (under "meta"): a record accepted at the
+  // depth limit re-imports with the limit one higher.
+  await importDataset(store, { format: 'jsonl', file: out, dataset: 'rt', preferredAnnotator: annotator, limits: { maxJsonDepth: DEFAULT_LIMITS.maxJsonDepth + 1 }, mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'source_id', preferred: `preferences.${annotator}` } });
   const read = async (name: string) => {
     const ds = await store.requireDataset(name);
     const pairs = await store.listPairs(ds.id, 0, 1e6);
