@@ -19,7 +19,8 @@ import { exportDataset } from '../../src/importers/export';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import { Store } from '../../src/store/store';
+import type { Store } from '../../src/store/port';
+import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { dumpDatabase, tempDir } from '../support/helpers';
 import { type FuzzCase, fuzzCase, SEEDS, type SeedFormat } from './mutate';
 
@@ -29,11 +30,11 @@ const GENERIC = { prompt: 'prompt', response0: 'response_0', response1: 'respons
 
 /** The base database every case starts from: dataset "base" (pairs a, b, c), principle list "two" (p0, p1). */
 export async function makeBaseDatabase(path: string): Promise<void> {
-  const store = await Store.open(path);
-  await store.write(async () => {
-    const id = await store.createDataset('base', 'jsonl', null);
-    await store.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
-    await store.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
+  const store = await openSqliteStore(path);
+  await store.write(async (tx) => {
+    const id = await tx.createDataset('base', 'jsonl', null);
+    await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
+    await tx.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
   });
   await store.close();
 }
@@ -112,7 +113,7 @@ async function runCase(c: FuzzCase, template: string, root: string): Promise<str
   writeFileSync(file, c.bytes);
   const db = join(dir, 'fuzz.db');
   copyFileSync(template, db);
-  const store = await Store.open(db);
+  const store = await openSqliteStore(db);
   try {
     const before = await dumpDatabase(store);
     const onError = Math.floor(c.index / SEEDS.length) % 2 === 0 ? 'fail' : 'skip';
@@ -169,7 +170,7 @@ describe(`fuzzed input files (seed ${RUN_SEED}, ${CASES} cases; DISCRETION_FUZZ_
       if (seed.format === 'hh-rlhf-gz') c.bytes = (await import('node:zlib')).gzipSync(c.bytes);
       const db = join(dir, `${seed.format}.db`);
       copyFileSync(template, db);
-      const store = await Store.open(db);
+      const store = await openSqliteStore(db);
       const s = await runImporter(store, seed.format, join(dir, writeSeed(dir, seed.format, seed.ext, c.bytes)), 'fail').finally(() => store.close());
       expect(s.imported, seed.format).toBeGreaterThan(0);
       expect(s.skipped, seed.format).toEqual([]);

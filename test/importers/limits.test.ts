@@ -13,7 +13,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import type { Store } from '../../src/store/store';
+import type { Store } from '../../src/store/port';
 import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
 
 const GENERIC = { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' };
@@ -41,10 +41,10 @@ beforeAll(() => {
 });
 beforeEach(async () => {
   store = (await openTempStore()).store;
-  await store.write(async () => {
-    const id = await store.createDataset('base', 'jsonl', null);
-    await store.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
-    await store.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
+  await store.write(async (tx) => {
+    const id = await tx.createDataset('base', 'jsonl', null);
+    await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
+    await tx.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
   });
 });
 
