@@ -22,22 +22,12 @@ import { importPrincipleList } from '../../src/importers/principles';
 import type { Store } from '../../src/store/port';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { dumpDatabase, tempDir } from '../support/helpers';
+import { makeBaseDatabase } from './base';
 import { type FuzzCase, fuzzCase, SEEDS, type SeedFormat } from './mutate';
 
 const CASES = Number(process.env.DISCRETION_FUZZ_CASES ?? 20 * SEEDS.length);
 const RUN_SEED = Number(process.env.DISCRETION_FUZZ_SEED ?? 1);
 const GENERIC = { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id', preferred: 'preferred' };
-
-/** The base database every case starts from: dataset "base" (pairs a, b, c), principle list "two" (p0, p1). */
-export async function makeBaseDatabase(path: string): Promise<void> {
-  const store = await openSqliteStore(path);
-  await store.write(async (tx) => {
-    const id = await tx.createDataset('base', 'jsonl', null);
-    await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
-    await tx.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
-  });
-  await store.close();
-}
 
 const DATASET_FORMATS = new Set<SeedFormat>(['hh-rlhf', 'hh-rlhf-gz', 'pku-saferlhf', 'jsonl', 'csv']);
 /** The annotator whose preferences a dataset round trip compares. */
