@@ -5,7 +5,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withStore } from '../../src/cli/context';
+import { computeMetrics } from '../../src/cli/analysis';
 import { importDataset } from '../../src/importers/datasets';
+import { importLabels } from '../../src/importers/labels';
+import { importPrincipleList } from '../../src/importers/principles';
 import { StoreBusyError } from '../../src/store/common';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { Database } from '../../src/store/sqlite/driver';
@@ -108,5 +111,23 @@ describe('a command on a new database path (withStore)', () => {
     await good(path);
     await expect(failing(path)).rejects.toThrow(/field "rejected": missing/);
     expect(existsSync(path)).toBe(true);
+  });
+});
+
+describe('computed results and a lock that cannot be had', () => {
+  it('a metric run whose save cannot get the lock keeps its results for the caller to print, and says why', async () => {
+    const path = join(tempDir(), 'metrics.db');
+    const store = await openSqliteStore(path, { lockTimeoutMs: 300 });
+    await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: MAPPING });
+    await importPrincipleList(store, { file: join(ROOT, 'media', 'principles', 'demo-safety.yaml'), name: 'demo' });
+    for (const a of ['alice', 'bilal']) await importLabels(store, { file: join(ROOT, 'media', 'sample', `labels-${a}.jsonl`), dataset: 'sample', principles: 'demo', annotator: a });
+    const lock = await holdWriteLock(path);
+    const c = await computeMetrics(store, { dataset: 'sample', principles: 'demo', principleSource: 'majority', reference: 'alice', bootstrap: 0, daBootstrap: 0 }, { save: true });
+    await lock.release();
+    expect(c.unsaved).toBeInstanceOf(StoreBusyError);
+    expect(c.runId).toBeUndefined();
+    expect(c.result.annotators.map((a) => a.name).sort()).toEqual(['alice', 'bilal']);
+    expect(await store.listMetricRuns()).toEqual([]);
+    await store.close();
   });
 });
