@@ -111,6 +111,7 @@ function run(effect: Effect) {
       submittedAt.set(card.seq, keyAt ?? performance.now());
       if (next) {
         post(m);
+        arrived = null; // painted at the keystroke: no host steps to time
         showCard(next);
       } else {
         postAwaitingCard(m);
