@@ -94,8 +94,8 @@ export default async function step(ctx) {
   // and the workbench goes on: a label on the resumed pair is committed
   await page.keyboard.press('a');
   await page.keyboard.press('Enter');
+  // (the card moves on, or shows the models' reveal first when models judged the pair)
   await webview(page).locator('#save-state[data-state="saved"]').waitFor({ timeout: 15_000 });
-  assert.notEqual(await sourceId(), resume);
   assert.ok(!(await unlabelled()).includes(resume), `${resume} is stored after the restart`);
   assert.ok(await card.isVisible());
   lap(`the resumed card ${resume} labelled and committed`);
