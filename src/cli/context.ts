@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isUserFacingError } from '../core/errors';
+import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
 import { openStore } from '../store';
 import { isPostgresLocation } from '../store/postgres/adapter';
 import type { Store } from '../store/port';
@@ -56,25 +57,44 @@ function publishNewDatabase(fresh: string, target: string): boolean {
   }
 }
 
+// Everything the CLI prints goes through the helpers below (a test checks that src/cli calls nothing
+// else): text derived from data is escaped there (src/core/terminalSafe.ts), so new output is safe by default.
+
 /** One line on stderr and exit code 1 for the user's errors; internal errors add a hint, never a stack trace (unless DISCRETION_DEBUG=1). */
 export function reportError(e: unknown): number {
   if (process.env.DISCRETION_DEBUG) console.error(e);
   if (isUserFacingError(e)) {
-    process.stderr.write(`discretion: ${e.message}\n`);
+    process.stderr.write(`discretion: ${escapeControls(e.message)}\n`);
     return 1;
   }
   const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`discretion: unexpected error: ${message.split('\n')[0]} (set DISCRETION_DEBUG=1 for details)\n`);
+  process.stderr.write(`discretion: unexpected error: ${escapeControls(message.split('\n')[0])} (set DISCRETION_DEBUG=1 for details)\n`);
   return 2;
 }
 
+/** JSON on stdout: valid JSON with the same values, control and bidi characters as \uXXXX escapes. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(terminalSafeJson(value, 2) + '\n');
 }
 
-/** A plain text table: columns padded, numbers right-aligned. */
+/** One line on stdout: every control character in it (newlines too) escaped. */
+export function say(line: string): void {
+  process.stdout.write(escapeControls(line) + '\n');
+}
+
+/** Several lines we composed (tables, the metrics summary) on stdout: newlines kept, every other control character escaped. */
+export function sayLines(text: string): void {
+  process.stdout.write(escapeControlsKeepingNewlines(text) + '\n');
+}
+
+/** One line on stderr (progress notes, warnings), escaped as by say. */
+export function note(line: string): void {
+  process.stderr.write(escapeControls(line) + '\n');
+}
+
+/** A plain text table: columns padded, numbers right-aligned; each cell one line with its control characters escaped. */
 export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
+  const cells = [header, ...rows].map((r) => r.map(escapeControls));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^-?[\d.]+%?$|^[-–]$/.test(String(r[i]))));
   const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();

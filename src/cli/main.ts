@@ -6,13 +6,15 @@ import { registerDemoCommand } from './commands/demo';
 import { registerMetricsCommands } from './commands/metrics';
 import { registerReportCommand } from './commands/report';
 import { registerJudgeCommands } from './commands/judge';
+import { escapeControls } from '../core/terminalSafe';
 import { reportError } from './context';
 
 export function buildProgram(): Command {
   const program = new Command('discretion')
     .description('Discretion Workbench: annotate safety preference pairs against principles and measure alignment discretion.')
     .version(pkg.version)
-    .showHelpAfterError('(run with --help for usage)')
+    // A usage error is one line, like every other error, with its arguments' control characters escaped.
+    .configureOutput({ outputError: (text, write) => write(`discretion: ${escapeControls(text.trim().replace(/^error: /, ''))} (run with --help for usage)\n`) })
     .exitOverride();
   registerDataCommands(program);
   registerMetricsCommands(program);

@@ -1,5 +1,7 @@
 // One error type for every bad input a user can hand us: it names the file, the line (or row)
 // and the field, so the CLI and the extension can print one clear line instead of a stack trace.
+// The message is terminal-safe: control and bidi characters from the data in it are escaped visibly.
+import { escapeControls } from './terminalSafe';
 
 export class InputError extends Error {
   constructor(
@@ -8,7 +10,7 @@ export class InputError extends Error {
     readonly field: string | null,
     readonly problem: string,
   ) {
-    super(formatLocation(file, line, field) + problem);
+    super(escapeControls(formatLocation(file, line, field) + problem));
     this.name = 'InputError';
   }
 }
@@ -25,7 +27,7 @@ export function formatLocation(file: string, line: number | null, field: string 
 /** An error in the user's request itself (unknown dataset, annotator, ...), not in a file. */
 export class UsageError extends Error {
   constructor(message: string) {
-    super(message);
+    super(escapeControls(message));
     this.name = 'UsageError';
   }
 }

@@ -1,11 +1,12 @@
 // `discretion train-rm`: fits the bag-of-n-grams Bradley-Terry reward model (bowModel.ts) on one
 // annotator's overall preferences, seeded and deterministic, holds out a split, reports pairwise
 // accuracy there, and writes the model folder in the Hugging Face layout the ONNX runner executes.
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { Rng } from '../core/metrics/prng';
 import { dirname, join, resolve, basename } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../core/errors';
+import { ensureFolder } from '../importers/outputFiles';
 import type { Store } from '../store/port';
 import { BOW_ARCHITECTURE, type BowShape, bowFeatures, bowOnnx, bowTokenizerConfig, bowTokenizerJson } from './bowModel';
 import { PairEncoder, tokenizerSettings } from './tokenize';
@@ -144,9 +145,15 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
   const maxLength = o.maxLength ?? 2048;
   const buckets = o.buckets ?? 1 << 18;
   const outDir = resolve(o.out);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${o.out} is a file, not a folder`);
   if (existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(join(outDir, 'config.json'))) {
     throw new UsageError(`--out ${o.out} exists and is not a model folder written by train-rm; choose an empty or new folder`);
   }
+  // Written next to the target, then swapped in: a failed run leaves no half-written model. Tried here,
+  // before training, so that a place where the folder cannot be made is refused at once.
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}`);
+  ensureFolder(tmp, 'the model folder', o.out);
+  rmSync(tmp, { recursive: true, force: true });
 
   const { pairs, skipped } = await loadLabelled(store, o.dataset, o.annotator);
   const rand = rng(seed);
@@ -208,10 +215,8 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
   const trainAcc = accuracyOf(trainIdx, trainFeats)!;
   const accuracy = accuracyOf(testIdx, testIdx.map(featurise));
 
-  // Write the folder next to the target, then swap it in: a failed run leaves no half-written model.
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(join(tmp, 'onnx'), { recursive: true });
+  ensureFolder(join(tmp, 'onnx'), 'the model folder', o.out);
   const unigram = Float32Array.from(w.subarray(0, vocabSize));
   const bigram = Float32Array.from(w.subarray(vocabSize));
   writeFileSync(join(tmp, 'onnx', 'model.onnx'), bowOnnx(shape, unigram, bigram, 0, { dataset: o.dataset, annotator: o.annotator, seed: String(seed) }));
@@ -228,7 +233,6 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
     training: { dataset: o.dataset, annotator: o.annotator, seed, holdout, l2, epochs, min_count: minCount, train_pairs: trainIdx.length, test_pairs: testIdx.length, heldout_accuracy: accuracy, train_accuracy: trainAcc },
   }, null, 2));
   rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(dirname(outDir), { recursive: true });
   renameSync(tmp, outDir);
 
   return { train_pairs: trainIdx.length, test_pairs: testIdx.length, accuracy, train_accuracy: trainAcc, model_dir: outDir, vocab_size: vocabSize, buckets, skipped_pairs: skipped };

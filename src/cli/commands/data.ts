@@ -8,7 +8,7 @@ import { exportDataset } from '../../importers/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
 import { importPrincipleList } from '../../importers/principles';
-import { DEFAULT_DB, printJson, table, withStore } from '../context';
+import { DEFAULT_DB, printJson, say, sayLines, table, withStore } from '../context';
 import { importProgress } from '../progress';
 
 export const dbOption = () => new Option('--db <file>', 'SQLite database (created when missing)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
@@ -54,11 +54,11 @@ async function runImport(o: LimitFlags & { db: string }, run: (store: Parameters
 function printSummary(s: ImportSummary, json: boolean): void {
   if (json) return printJson(s);
   const counts = Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ');
-  console.log(`imported ${s.file}${s.dataset ? ` into dataset "${s.dataset}"` : ''}: ${counts}`);
-  for (const n of s.notes) console.log(`  note: ${n}`);
+  say(`imported ${s.file}${s.dataset ? ` into dataset "${s.dataset}"` : ''}: ${counts}`);
+  for (const n of s.notes) say(`  note: ${n}`);
   if (s.skipped.length > 0) {
-    console.log(`  skipped ${s.skipped.length} bad record(s):`);
-    for (const k of s.skipped) console.log(`    ${k.message}`);
+    say(`  skipped ${s.skipped.length} bad record(s):`);
+    for (const k of s.skipped) say(`    ${k.message}`);
   }
 }
 
@@ -147,13 +147,14 @@ export function registerDataCommands(program: Command): void {
     .action(async (o: { db: string; json?: boolean }) => {
       const info = await withStore(o.db, (store) => store.info());
       if (o.json) return printJson(info);
-      console.log(`database ${o.db}\n`);
-      console.log(info.datasets.length ? table(['dataset', 'format', 'pairs'], info.datasets.map((d) => [d.name, d.format, d.pairs])) : 'no datasets');
-      console.log('');
-      console.log(info.principleLists.length ? table(['principle list', 'version', 'principles'], info.principleLists.map((l) => [l.name, l.version, l.size])) : 'no principle lists');
-      console.log('');
+      say(`database ${o.db}`);
+      say('');
+      sayLines(info.datasets.length ? table(['dataset', 'format', 'pairs'], info.datasets.map((d) => [d.name, d.format, d.pairs])) : 'no datasets');
+      say('');
+      sayLines(info.principleLists.length ? table(['principle list', 'version', 'principles'], info.principleLists.map((l) => [l.name, l.version, l.size])) : 'no principle lists');
+      say('');
       const rows = info.annotators.flatMap((a) => (a.datasets.length ? a.datasets : [{ dataset: '-', preferences: 0, principlePreferences: 0 }]).map((d) => [a.name, a.kind, d.dataset, d.preferences, d.principlePreferences]));
-      console.log(rows.length ? table(['annotator', 'kind', 'dataset', 'pairs with a preference', 'pairs with principle labels'], rows) : 'no annotators');
+      sayLines(rows.length ? table(['annotator', 'kind', 'dataset', 'pairs with a preference', 'pairs with principle labels'], rows) : 'no annotators');
     });
 
   program.command('export').description('write a dataset\'s pairs with every annotator\'s preferences (re-importable with import jsonl|csv)')
@@ -163,10 +164,10 @@ export function registerDataCommands(program: Command): void {
     .requiredOption('--out <file>', 'output file')
     .action(async (o: { db: string; dataset: string; format: 'jsonl' | 'csv'; out: string }) => {
       const r = await withStore(o.db, (store) => exportDataset(store, { dataset: o.dataset, format: o.format, out: o.out }));
-      console.log(`wrote ${r.pairs} pairs with preferences of ${r.annotators.length} annotator(s) to ${o.out}`);
+      say(`wrote ${r.pairs} pairs with preferences of ${r.annotators.length} annotator(s) to ${o.out}`);
       if (r.annotators.length) {
         const example = o.format === 'jsonl' ? `--preferred preferences.${r.annotators[0]}` : `--preferred pref.${r.annotators[0]}`;
-        console.log(`re-import: discretion import ${o.format} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`);
+        say(`re-import: discretion import ${o.format} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`);
       }
     });
 }

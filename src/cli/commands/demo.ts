@@ -3,17 +3,19 @@
 // annotator; score every pair with it; compute the metrics with the principle source "self" and with the
 // humans' majority; write the reports.
 import type { Command } from 'commander';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DiscretionResult } from '../../core/metrics';
+import { UsageError } from '../../core/errors';
 import { importDataset } from '../../importers/datasets';
 import { importLabels } from '../../importers/labels';
 import { importPrincipleList } from '../../importers/principles';
+import { checkFolderTarget, ensureFolder } from '../../importers/outputFiles';
 import { runOnnxJudge } from '../../judges/onnxJudge';
 import { trainRewardModel } from '../../judges/trainRm';
 import { openStore } from '../../store';
 import { computeMetrics } from '../analysis';
-import { table } from '../context';
+import { say, sayLines, table } from '../context';
 import { prepareReport, writeReport } from './report';
 
 /** Folder of the bundled media (dist/cli.js -> ../media). */
@@ -30,10 +32,12 @@ export function registerDemoCommand(program: Command): void {
       const started = Date.now();
       const media = mediaDir();
       const out = resolve(o.out);
-      rmSync(out, { recursive: true, force: true });
-      mkdirSync(out, { recursive: true });
       const dbPath = join(out, 'demo.db');
-      const say = (s: string) => console.log(s);
+      checkFolderTarget(out, 'the demo folder', o.out);
+      // Only a previous demo's folder is replaced, never a folder of the user's.
+      if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(dbPath)) throw new UsageError(`--out ${o.out} exists and is not a folder written by demo; choose an empty or new folder`);
+      rmSync(out, { recursive: true, force: true });
+      ensureFolder(out, 'the demo folder', o.out);
       const store = await openStore(dbPath);
       try {
         const pairs = await importDataset(store, { format: 'jsonl', file: join(media, 'sample', 'safety-pairs.jsonl'), dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
@@ -62,7 +66,7 @@ export function registerDemoCommand(program: Command): void {
           say('');
           const pooled = r.categories.pooled_over ? ` (pair x annotator, pooled over ${r.categories.pooled_over.join(' and ')})` : ' pairs';
           say(`principle source "${source}": ${r.categories.consensus} consensus, ${r.categories.conflict} conflict, ${r.categories.indifference} indifference${pooled}`);
-          say(table(['annotator', 'kind', 'DA (overrode a consensus)', 'DD vs alice'], r.annotators.map((a) => [a.name, a.kind, a.da === null ? '–' : `${pct(a.da)} of ${a.da_n}`, a.dd_point === null ? '–' : a.dd_point.toFixed(3)])));
+          sayLines(table(['annotator', 'kind', 'DA (overrode a consensus)', 'DD vs alice'], r.annotators.map((a) => [a.name, a.kind, a.da === null ? '–' : `${pct(a.da)} of ${a.da_n}`, a.dd_point === null ? '–' : a.dd_point.toFixed(3)])));
           for (const a of r.annotators) if (a.da === null || a.dd_point === null) say(`  – ${a.name}: ${a.da_reason ?? a.dd_reason ?? 'undefined'}`);
         }
         say('');

@@ -8,7 +8,7 @@ import { runLlmJudge } from '../../judges/llmJudge';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
 import { runOnnxJudge } from '../../judges/onnxJudge';
 import { trainRewardModel } from '../../judges/trainRm';
-import { printJson, withStore } from '../context';
+import { note, printJson, say, withStore } from '../context';
 import { dbOption } from './data';
 import { mediaDir } from './demo';
 
@@ -64,10 +64,10 @@ export function registerJudgeCommands(program: Command): void {
     .option('--epochs <n>', 'full-batch optimisation steps', num('--epochs', true), 300)
     .option('--json', 'print {train_pairs, test_pairs, accuracy, model_dir} as JSON')
     .action(async (o: { db: string; dataset: string; annotator: string; out: string; holdout: number; seed: number; l2: number; epochs: number; json?: boolean }) => {
-      const r = await withStore(o.db, (store) => trainRewardModel(store, { ...o, onLog: o.json ? undefined : (l) => process.stderr.write(l + '\n') }));
+      const r = await withStore(o.db, (store) => trainRewardModel(store, { ...o, onLog: o.json ? undefined : note }));
       if (o.json) return printJson({ train_pairs: r.train_pairs, test_pairs: r.test_pairs, accuracy: r.accuracy, model_dir: r.model_dir });
-      console.log(`trained on ${r.train_pairs} pairs (train accuracy ${r.train_accuracy.toFixed(3)}); held-out accuracy ${r.accuracy === null ? '-' : r.accuracy.toFixed(3)} on ${r.test_pairs} pairs`);
-      console.log(`model written to ${r.model_dir}`);
+      say(`trained on ${r.train_pairs} pairs (train accuracy ${r.train_accuracy.toFixed(3)}); held-out accuracy ${r.accuracy === null ? '-' : r.accuracy.toFixed(3)} on ${r.test_pairs} pairs`);
+      say(`model written to ${r.model_dir}`);
     });
 
   const judge = program.command('judge').description('score pairs with a reward model (ONNX) or an LLM judge and store the results as an annotator');
@@ -90,14 +90,14 @@ export function registerJudgeCommands(program: Command): void {
         const s = await withStore(o.db, (store) => runOnnxJudge(store, {
           dataset: o.dataset, modelDir: o.model, annotator: o.annotator, provider: o.provider, batchSize: o.batchSize, chunkPairs: o.chunk,
           signal: controller.signal, onProgress: (p) => bar.update(p.done, p.total),
-          onReady: (r) => { for (const a of r.attempts) process.stderr.write(`provider ${a.provider} unavailable (${a.error}); falling back\n`); process.stderr.write(`running on ${r.provider}\n`); },
+          onReady: (r) => { for (const a of r.attempts) note(`provider ${a.provider} unavailable (${a.error}); falling back`); note(`running on ${r.provider}`); },
         }));
         bar.stop();
         if (o.json) printJson(s);
         else {
-          console.log(`${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pair(s) of "${s.dataset}" as "${s.annotator}" on ${s.provider ?? '-'} (${s.alreadyScored} already scored, skipped)`);
-          console.log(`  ${s.pairsPerSecond.toFixed(1)} pairs/s, batch size ${s.batchSize ?? '-'}, ${s.truncatedInputs} input(s) truncated to ${s.maxLength ?? '-'} tokens, ${s.ties} tie(s) stored as missing`);
-          if (s.cancelled) console.log('  rerun the same command to resume');
+          say(`${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pair(s) of "${s.dataset}" as "${s.annotator}" on ${s.provider ?? '-'} (${s.alreadyScored} already scored, skipped)`);
+          say(`  ${s.pairsPerSecond.toFixed(1)} pairs/s, batch size ${s.batchSize ?? '-'}, ${s.truncatedInputs} input(s) truncated to ${s.maxLength ?? '-'} tokens, ${s.ties} tie(s) stored as missing`);
+          if (s.cancelled) say('  rerun the same command to resume');
         }
         // Exit code 130 (interrupted), nothing more printed: main() returns a CommanderError's code as is.
         if (s.cancelled) throw new CommanderError(130, 'discretion.cancelled', 'cancelled');
@@ -137,9 +137,9 @@ export function registerJudgeCommands(program: Command): void {
         bar.stop();
         if (o.json) printJson(s);
         else {
-          console.log(`${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} ${s.mode === 'oracle' ? 'principle judgment(s)' : 'pair judgment(s)'} as "${s.annotator}" (${s.alreadyStored} already stored, skipped; ${s.missing} missing)`);
-          console.log(`  ${s.requests} request(s), ${s.retries} retried, ${s.promptTokens} prompt + ${s.completionTokens} completion tokens${s.costUsd !== null ? `, about $${s.costUsd.toFixed(4)}` : ''}, ${s.seconds.toFixed(1)} s`);
-          if (s.cancelled) console.log('  rerun the same command to resume');
+          say(`${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} ${s.mode === 'oracle' ? 'principle judgment(s)' : 'pair judgment(s)'} as "${s.annotator}" (${s.alreadyStored} already stored, skipped; ${s.missing} missing)`);
+          say(`  ${s.requests} request(s), ${s.retries} retried, ${s.promptTokens} prompt + ${s.completionTokens} completion tokens${s.costUsd !== null ? `, about $${s.costUsd.toFixed(4)}` : ''}, ${s.seconds.toFixed(1)} s`);
+          if (s.cancelled) say('  rerun the same command to resume');
         }
         // Exit code 130 (interrupted), nothing more printed: main() returns a CommanderError's code as is.
         if (s.cancelled) throw new CommanderError(130, 'discretion.cancelled', 'cancelled');

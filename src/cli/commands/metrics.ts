@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import type { DiscretionResult } from '../../core/metrics';
 import { type AnalysisProvenance, computeMetrics } from '../analysis';
-import { printJson, table, withStore } from '../context';
+import { escapeControls } from '../../core/terminalSafe';
+import { printJson, say, sayLines, table, withStore } from '../context';
 import { dbOption } from './data';
 
 const count = (name: string) => (v: string) => {
@@ -17,7 +18,8 @@ const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === u
 export function formatMetrics(result: DiscretionResult, provenance?: AnalysisProvenance, runId?: number): string {
   const out: string[] = [];
   const c = result.categories;
-  out.push(`${result.n_pairs} pairs x ${result.n_principles} principles; principle source: ${sourceLabel(provenance?.principle_source ?? result.principle_source)}; reference: ${result.reference}${runId ? `; saved as run ${runId}` : ''}`);
+  // Lines outside the tables are escaped here (each one line); table() escapes its cells.
+  out.push(escapeControls(`${result.n_pairs} pairs x ${result.n_principles} principles; principle source: ${sourceLabel(provenance?.principle_source ?? result.principle_source)}; reference: ${result.reference}${runId ? `; saved as run ${runId}` : ''}`));
   out.push('');
   out.push(table(['category', 'pairs', 'share %', 'SE %'], (['consensus', 'conflict', 'indifference'] as const).map((k) => [k, c[k], fmt(c.pct[k], 1), fmt(c.se_pct[k], 2)])));
   out.push('');
@@ -28,7 +30,7 @@ export function formatMetrics(result: DiscretionResult, provenance?: AnalysisPro
         a.dd_point === null ? '–' : fmt(a.dd_point), a.dd_boot && a.dd_boot.mean !== null ? `${fmt(a.dd_boot.mean)} ± ${fmt(a.dd_boot.sd)}` : '–', top];
     })));
   const diags = [...result.diagnostics, ...result.annotators.flatMap((a) => a.diagnostics.map((d) => `${a.name}: ${d}`))];
-  if (diags.length) out.push('', 'diagnostics:', ...diags.map((d) => `  ${d}`));
+  if (diags.length) out.push('', 'diagnostics:', ...diags.map((d) => `  ${escapeControls(d)}`));
   const ag = result.agreement.overall;
   if (ag) out.push('', `agreement of overall preferences (${ag.raters.length} annotators, ${ag.n_items} pairs): Krippendorff's alpha ${fmt(ag.krippendorff_alpha.value)}, Fleiss' kappa ${fmt(ag.fleiss_kappa.value)}, percent agreement ${fmt(ag.percent_agreement.value)}`);
   out.push('', 'full detail (PS matrices, n_ij, w*, ranks, agreement per principle): --json');
@@ -56,7 +58,7 @@ export function registerMetricsCommands(program: Command): void {
           const result = run.results as DiscretionResult;
           const provenance = (run.params as { provenance?: AnalysisProvenance }).provenance;
           if (o.json) printJson({ ...result, run_id: run.id, provenance });
-          else console.log(formatMetrics(result, provenance, run.id));
+          else sayLines(formatMetrics(result, provenance, run.id));
           return;
         }
         if (!o.dataset || !o.principles || !o.principleSource) throw new UsageError('metrics needs --dataset, --principles and --principle-source (or --run ID)');
@@ -65,7 +67,7 @@ export function registerMetricsCommands(program: Command): void {
           annotators: o.annotators?.split(',').map((s) => s.trim()).filter(Boolean), bootstrap: o.bootstrap, daBootstrap: o.daBootstrap, seed: o.seed,
         }, { save: o.save });
         if (o.json) printJson({ ...c.result, run_id: c.runId ?? null, provenance: c.loaded.provenance });
-        else console.log(formatMetrics(c.result, c.loaded.provenance, c.runId));
+        else sayLines(formatMetrics(c.result, c.loaded.provenance, c.runId));
         if (c.unsaved) throw new UsageError(`the metrics above were computed but not stored: ${c.unsaved.message}`);
       });
     });
@@ -76,8 +78,8 @@ export function registerMetricsCommands(program: Command): void {
     .action(async (o: { db: string; json?: boolean }) => {
       const runs = await withStore(o.db, (store) => store.listMetricRuns());
       if (o.json) return printJson(runs);
-      if (runs.length === 0) return console.log('no metric runs yet (run "discretion metrics")');
-      console.log(table(['run', 'created', 'dataset', 'principles', 'source', 'reference', 'annotators'], runs.map((r) => {
+      if (runs.length === 0) return say('no metric runs yet (run "discretion metrics")');
+      sayLines(table(['run', 'created', 'dataset', 'principles', 'source', 'reference', 'annotators'], runs.map((r) => {
         const p = r.params as { principles?: string; principleSource?: string; reference?: string; annotators?: string[]; provenance?: AnalysisProvenance };
         const list = p.provenance?.principle_list;
         return [r.id, r.createdAt.replace('T', ' ').slice(0, 19), r.datasetName ?? '–', list ? `${list.name}@${list.version}` : p.principles ?? '–', p.principleSource ?? '–', p.reference ?? '–', (p.annotators ?? []).length];

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors';
 import { majorityPrinciples } from '../../core/metrics';
@@ -12,9 +12,10 @@ import {
   type PairData, type PairText, type ReportModel, type ReportProvenance,
 } from '../../core/report';
 import type { DiscretionResult } from '../../core/metrics/analyze';
+import { checkFolderTarget, ensureFolder, fsReason } from '../../importers/outputFiles';
 import type { Store } from '../../store/port';
 import { computeMetrics, loadDiscretionInput, type AnalysisOptions, type LoadedAnalysis } from '../analysis';
-import { withStore } from '../context';
+import { say, withStore } from '../context';
 import { dbOption } from './data';
 
 export const REPORT_FORMATS = ['html', 'md', 'json', 'csv'] as const;
@@ -163,12 +164,16 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
 
 /** Writes the chosen formats into dir; returns the written paths. */
 export function writeReport(dir: string, prepared: PreparedReport, formats: readonly ReportFormat[]): string[] {
-  mkdirSync(dir, { recursive: true });
+  ensureFolder(dir, 'the report folder');
   const written: string[] = [];
   const put = (name: string, content: string) => {
     const path = join(dir, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, content, 'utf8');
+    ensureFolder(dirname(path), 'the report folder');
+    try {
+      writeFileSync(path, content, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot write the report file ${path}: ${fsReason(e)}`);
+    }
     written.push(path);
   };
   const { model, pairs } = prepared;
@@ -212,13 +217,14 @@ export function registerReportCommand(program: Command): void {
     .addOption(new Option('--format <list>', 'comma-separated formats: html,md,json,csv').default('html,md,json,csv'))
     .action(async (o: { db: string; dataset?: string; principles?: string; principleSource?: string; reference?: string; run?: number; bootstrap: number; daBootstrap: number; seed: number; psAnnotator?: string; overrides: number; out: string; format: string }) => {
       const formats = parseFormats(o.format);
+      checkFolderTarget(o.out, 'the report folder');
       const t0 = Date.now();
       const prepared = await withStore(o.db, (store) => prepareReport(store, {
         dataset: o.dataset, principles: o.principles, principleSource: o.principleSource, reference: o.reference, run: o.run,
         bootstrap: o.bootstrap, daBootstrap: o.daBootstrap, seed: o.seed, psAnnotator: o.psAnnotator, overrideLimit: o.overrides,
       }));
       const written = writeReport(o.out, prepared, formats);
-      console.log(`wrote ${written.length} file(s) to ${resolve(o.out)} in ${((Date.now() - t0) / 1000).toFixed(1)} s:`);
-      for (const w of written) console.log(`  ${w}`);
+      say(`wrote ${written.length} file(s) to ${resolve(o.out)} in ${((Date.now() - t0) / 1000).toFixed(1)} s:`);
+      for (const w of written) say(`  ${w}`);
     });
 }

@@ -1,9 +1,11 @@
 // Every escape of dataset text (prompts, responses, names, principle labels, ids) for every output format
-// lives here. Renderers never build markup from raw strings; they call these.
+// lives here. Renderers never build markup from raw strings; they call these. Control and bidi characters
+// become visible escapes (`\x1b`, `\u202e`) in every format but CSV and JSON, which carry the text exactly.
+import { escapeControls, escapeControlsKeepingWhitespace } from '../terminalSafe';
 
-/** Text content and attribute values in HTML, SVG and XML: & < > " ' become entities (`]]>` and `</script>` lose their `<`/`>`). */
+/** Text content and attribute values in HTML, SVG and XML: & < > " ' become entities (`]]>` and `</script>` lose their `<`/`>`); control characters other than whitespace are escaped visibly. */
 export function escapeHtml(text: unknown): string {
-  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return escapeControlsKeepingWhitespace(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** Same rules for SVG/XML (kept as a name so call sites say what they produce). */
@@ -27,18 +29,26 @@ export function jsonForScript(value: unknown, indent?: number): string {
  * then every Markdown punctuation character (and ':' against autolinks) backslash-escaped, newlines folded to spaces (a cell is one line).
  */
 export function escapeMarkdown(text: unknown): string {
-  // One pass, so the entities it writes are never escaped again.
-  return String(text ?? '').replace(/\r\n?|\n/g, ' ').replace(/[&<>"'\\`*_{}[\]()#+\-.!|~:]/g, (c) => HTML_ENTITY[c] ?? '\\' + c);
+  // Control characters become visible first (their backslash is then escaped like any other); one pass for
+  // the punctuation, so the entities it writes are never escaped again.
+  return escapeControls(String(text ?? '').replace(/\r\n?|\n/g, ' ')).replace(/[&<>"'\\`*_{}[\]()#+\-.!|~:]/g, (c) => HTML_ENTITY[c] ?? '\\' + c);
 }
 
 const HTML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-/** A CSV field: quoted when needed (RFC 4180); text that a spreadsheet would run as a formula gets a leading '. */
+/**
+ * Text a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return) gets a leading ',
+ * so it is shown as text (OWASP "CSV injection"). Every CSV we write (pairs.csv, `export --format csv`) goes through this.
+ */
+export function neutraliseFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? "'" + text : text;
+}
+
+/** A CSV field: quoted when needed (RFC 4180); text that a spreadsheet would run as a formula neutralised. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  let s = String(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
+  const s = neutraliseFormula(String(value));
   return /[",\r\n]/.test(s) || s !== s.trim() ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
