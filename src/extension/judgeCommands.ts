@@ -1,17 +1,18 @@
 // "Discretion: Run Model Judgments": a reward model folder (ONNX, scored in a worker process) or an
 // LLM judge / oracle over an OpenAI-compatible endpoint, on a dataset of the database; progress
 // notification with cancel (what is stored stays; running again resumes). The API key lives in
-// SecretStorage only. In Restricted Mode, model folders, endpoints and prompt folders named by
+// SecretStorage only, one per endpoint origin (src/judges/apiKeys.ts): a base URL on an origin without a
+// key asks for one, so a workspace setting cannot send the user's key elsewhere. In Restricted Mode, model folders, endpoints and prompt folders named by
 // workspace settings are ignored (only user settings or an explicit pick are used).
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { UsageError } from '../core/errors';
+import { escapeControls } from '../core/terminalSafe';
+import { apiKeyForEndpoint, endpointOrigin, LEGACY_SECRET_KEY, setApiKeyForEndpoint } from '../judges/apiKeys';
 import { runLlmJudge } from '../judges/llmJudge';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../judges/modelFolder';
 import { runOnnxJudge } from '../judges/onnxJudge';
 import type { Store } from '../store/port';
-
-const SECRET_KEY = 'discretion.judges.apiKey';
 
 /** A judges setting; workspace-level values only in a trusted workspace. */
 function setting<T>(key: string): T | undefined {
@@ -42,14 +43,18 @@ async function pickModelFolder(): Promise<string | undefined> {
   return uri?.[0]?.fsPath;
 }
 
-async function apiKey(context: vscode.ExtensionContext): Promise<string | undefined> {
-  const stored = await context.secrets.get(SECRET_KEY);
-  if (stored !== undefined) return stored || undefined;
-  const entered = await vscode.window.showInputBox({ title: 'Discretion: API key of the LLM endpoint', prompt: 'Kept in VS Code\'s secret storage; leave empty for a local server without a key', password: true, ignoreFocusOut: true });
-  if (entered === undefined) return undefined;
-  await context.secrets.store(SECRET_KEY, entered.trim());
-  return entered.trim() || undefined;
+/** Asks for the key of one origin (undefined: cancelled). */
+function askKey(origin: string): Thenable<string | undefined> {
+  return vscode.window.showInputBox({
+    title: `Discretion: API key for ${origin}`,
+    prompt: `Sent only to ${origin} and kept in VS Code's secret storage for it; leave empty for a server without a key`,
+    password: true,
+    ignoreFocusOut: true,
+  });
 }
+
+/** A notification's text: data in it (names, server answers) with control characters escaped. */
+const shown = (text: string) => escapeControls(text);
 
 export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
   const run = async () => {
@@ -74,7 +79,7 @@ export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { 
         dataset, modelDir, annotator: annotator.trim(), provider, signal, onProgress,
         workerPath: join(context.extensionUri.fsPath, 'dist', 'judge-worker.js'),
       }));
-      void vscode.window.showInformationMessage(`Discretion: ${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pairs as "${s.annotator}" on ${s.provider ?? '-'} (${s.pairsPerSecond.toFixed(1)} pairs/s, ${s.truncatedInputs} inputs truncated, ${s.alreadyScored} already scored).`);
+      void vscode.window.showInformationMessage(escapeControls(`Discretion: ${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pairs as "${s.annotator}" on ${s.provider ?? '-'} (${s.pairsPerSecond.toFixed(1)} pairs/s, ${s.truncatedInputs} inputs truncated, ${s.alreadyScored} already scored).`));
     } else {
       let principles: string | undefined;
       if (mode.id === 'oracle') {
@@ -88,32 +93,37 @@ export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { 
       if (!baseUrl) return;
       const model = nonEmpty(setting<string>('judges.model')) ?? nonEmpty(await vscode.window.showInputBox({ title: 'Discretion: model name at the endpoint', ignoreFocusOut: true }));
       if (!model) return;
-      const key = await apiKey(context);
+      const key = await apiKeyForEndpoint(context.secrets, baseUrl, askKey);
+      if (key === undefined) return;
       const annotator = await vscode.window.showInputBox({ title: 'Discretion: annotator name for these judgments', value: `${mode.id === 'oracle' ? 'oracle' : 'judge'}-${model}`, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
       if (!annotator) return;
       const promptDir = nonEmpty(setting<string>('judges.promptsPath')) ?? join(context.extensionUri.fsPath, 'media', 'prompts');
       const s = await withCancellableProgress(`Asking ${model} about "${dataset}"`, mode.id === 'oracle' ? 'judgments' : 'pairs', (signal, onProgress) => runLlmJudge(store, {
-        dataset, baseUrl, model, annotator: annotator.trim(), apiKey: key, oracle: mode.id === 'oracle', principles, promptDir,
+        dataset, baseUrl, model, annotator: annotator.trim(), apiKey: key || undefined, oracle: mode.id === 'oracle', principles, promptDir,
         concurrency: setting<number>('judges.concurrency') ?? 4, signal, onProgress,
       }));
-      void vscode.window.showInformationMessage(`Discretion: ${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} judgments as "${s.annotator}" (${s.requests} requests, ${s.promptTokens + s.completionTokens} tokens, ${s.missing} missing).`);
+      void vscode.window.showInformationMessage(escapeControls(`Discretion: ${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} judgments as "${s.annotator}" (${s.requests} requests, ${s.promptTokens + s.completionTokens} tokens, ${s.missing} missing).`));
     }
     void vscode.commands.executeCommand('discretion.refresh').then(undefined, () => undefined);
   };
 
   const setKey = async () => {
-    const entered = await vscode.window.showInputBox({ title: 'Discretion: API key of the LLM endpoint', prompt: 'Kept in VS Code\'s secret storage; empty removes it', password: true, ignoreFocusOut: true });
+    const baseUrl = nonEmpty(await vscode.window.showInputBox({ title: 'Discretion: endpoint the key is for', value: nonEmpty(setting<string>('judges.baseUrl')) ?? 'http://127.0.0.1:8000/v1', prompt: 'The key is sent only to this URL\'s origin (scheme, host and port)', ignoreFocusOut: true }));
+    if (!baseUrl) return;
+    const origin = endpointOrigin(baseUrl);
+    const entered = await vscode.window.showInputBox({ title: `Discretion: API key for ${origin}`, prompt: 'Kept in VS Code\'s secret storage for this origin only; empty removes it', password: true, ignoreFocusOut: true });
     if (entered === undefined) return;
-    if (entered.trim()) await context.secrets.store(SECRET_KEY, entered.trim());
-    else await context.secrets.delete(SECRET_KEY);
+    await setApiKeyForEndpoint(context.secrets, baseUrl, entered);
   };
+  // A key stored before keys were kept per origin is tied to no host: it is dropped, never sent.
+  void Promise.resolve(context.secrets.delete(LEGACY_SECRET_KEY)).catch(() => undefined);
 
   const guard = (fn: () => Promise<void>) => async () => {
     try {
       await fn();
     } catch (e) {
       const user = e instanceof Error && (e.name === 'InputError' || e.name === 'UsageError');
-      void vscode.window.showErrorMessage(`Discretion: ${user ? (e as Error).message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]}`}`);
+      void vscode.window.showErrorMessage(escapeControls(`Discretion: ${user ? (e as Error).message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]}`}`));
     }
   };
   context.subscriptions.push(

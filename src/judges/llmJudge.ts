@@ -5,7 +5,10 @@
 // - oracle mode: each pair x principle asked once -> principle-specific preferences of an "oracle".
 // Bounded concurrency, per-request timeout, retries with exponential backoff on 429/5xx, network
 // errors and malformed JSON, honouring Retry-After. Resumable. Writes one transaction per batch of
-// up to `flushEvery` completed units. The API key is sent as a Bearer header and never stored or logged.
+// up to `flushEvery` completed units. The API key is sent as a Bearer header to the base URL's origin
+// only (no redirects followed), never stored or logged, and cut out of any error text (a server may echo
+// it); a base URL carrying a user name or password is refused. Answers are size-capped and their
+// probabilities validated like the CSV importer's (each in [0, 1]).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +38,8 @@ export interface LlmJudgeOptions {
   pricePerMInput?: number;
   pricePerMOutput?: number;
   flushEvery?: number;
+  /** Largest answer body read (bytes); a one-token answer with top_logprobs is a few KB. Default 4 MiB. */
+  maxResponseBytes?: number;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number }) => void;
 }
@@ -107,20 +112,69 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
   signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
 
-export interface ChatClientOptions { baseUrl: string; model: string; apiKey?: string; timeoutMs: number; maxRetries: number; backoffMs: number; maxBackoffMs: number; topLogprobs: number }
+export interface ChatClientOptions { baseUrl: string; model: string; apiKey?: string; timeoutMs: number; maxRetries: number; backoffMs: number; maxBackoffMs: number; topLogprobs: number; maxResponseBytes?: number }
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The endpoint's URL, checked: http or https, no user name or password in it (they would be printed and
+ * stored; the key goes in $DISCRETION_API_KEY or VS Code's secret storage). Errors never repeat the URL.
+ */
+export function parseEndpoint(baseUrl: string): URL {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    throw new UsageError('--base-url is not a URL (for example http://127.0.0.1:8000/v1)');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--base-url must be http or https, not ${u.protocol}`);
+  if (u.username || u.password) throw new UsageError(`--base-url must not carry a user name or password (${u.protocol}//***@${u.host}); give the API key in $DISCRETION_API_KEY`);
+  return u;
+}
+
+/** Text with every occurrence of the secrets replaced (a server may echo the key back in an error body). */
+export function redactSecrets(text: string, secrets: (string | undefined)[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+/** The body as text, refused once it passes `max` bytes (checked against Content-Length first, then while reading). */
+async function readCapped(res: Response, max: number, url: string): Promise<string> {
+  const tooLarge = () => new UsageError(`${url}: the answer is larger than ${max} bytes; a one-token judge answer is a few KB (is this the right endpoint?)`);
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
 
 /** One chat request with retries. Counts retries and usage into `stats`. */
 export class ChatClient {
   readonly url: string;
   constructor(readonly o: ChatClientOptions, readonly stats = { requests: 0, retries: 0, promptTokens: 0, completionTokens: 0 }) {
-    let u: URL;
-    try {
-      u = new URL(o.baseUrl);
-    } catch {
-      throw new UsageError(`--base-url "${o.baseUrl}" is not a URL (for example http://127.0.0.1:8000/v1)`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--base-url must be http or https, not ${u.protocol}`);
+    parseEndpoint(o.baseUrl);
     this.url = o.baseUrl.replace(/\/+$/, '') + '/chat/completions';
+  }
+
+  /** Error text fit to print: the key cut out wherever the server echoed it. */
+  private clean(text: string): string {
+    return redactSecrets(text, [this.o.apiKey]);
   }
 
   async ask(system: string, user: string, signal?: AbortSignal): Promise<{ probs: ABProbabilities; token: string | null }> {
@@ -130,7 +184,7 @@ export class ChatClient {
       } catch (e) {
         if (signal?.aborted) throw e;
         if (!(e instanceof Retryable) || attempt >= this.o.maxRetries) {
-          if (e instanceof Retryable) throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${e.message}`);
+          if (e instanceof Retryable) throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${this.clean(e.message)}`);
           throw e;
         }
         this.stats.retries++;
@@ -159,16 +213,23 @@ export class ChatClient {
           top_logprobs: this.o.topLogprobs,
         }),
         signal: combined,
+        // A redirect would carry the key to wherever it points: not followed (refused below).
+        redirect: 'manual',
       });
-      text = await res.text();
+      if (res.status >= 300 && res.status < 400) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new UsageError(`${this.url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`);
+      }
+      text = await readCapped(res, this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.url);
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       if (signal?.aborted) throw e;
       if (timeout.aborted) throw new Retryable(`no answer within ${this.o.timeoutMs} ms`);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Retryable(`connection failed (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+      throw new Retryable(`connection failed (${this.clean(String(cause?.code ?? cause?.message ?? (e as Error).message))})`);
     }
     if (res.status === 429 || res.status >= 500) throw new Retryable(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
-    if (!res.ok) throw new UsageError(`${this.url}: HTTP ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+    if (!res.ok) throw new UsageError(`${this.url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -184,7 +245,13 @@ export class ChatClient {
     }
     // The sampled token itself counts when the server leaves it out of top_logprobs.
     const tops = first.top_logprobs.some((t) => t.token === first.token) ? first.top_logprobs : [...first.top_logprobs, { token: first.token, logprob: first.logprob }];
-    return { probs: abProbabilities(tops), token: first.token ?? null };
+    const probs = abProbabilities(tops);
+    // Validated as the CSV importer validates prob_A, prob_B, prob_NA: a logprob above 0 is no probability.
+    for (const [name, p] of [['A', probs.pA], ['B', probs.pB], ['NA', probs.pNA]] as const) {
+      if (!(p >= 0 && p <= 1 + 1e-9)) throw new UsageError(`${this.url}: the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`);
+    }
+    if (probs.pA + probs.pB + probs.pNA > 1 + 1e-6) throw new UsageError(`${this.url}: the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`);
+    return { probs, token: first.token ?? null };
   }
 }
 
@@ -198,7 +265,7 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   if (o.oracle && !o.principles) throw new UsageError('--oracle needs --principles NAME (the principle list to judge against)');
   if (!o.oracle && o.principles) throw new UsageError('--principles is only used with --oracle');
   const templates = loadTemplates(o.promptDir);
-  const client = new ChatClient({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, timeoutMs: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 5, backoffMs: o.backoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 30_000, topLogprobs: o.topLogprobs ?? 20 });
+  const client = new ChatClient({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, timeoutMs: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 5, backoffMs: o.backoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 30_000, topLogprobs: o.topLogprobs ?? 20, maxResponseBytes: o.maxResponseBytes });
   const dataset = await store.requireDataset(o.dataset);
   const list = o.oracle ? await store.requirePrincipleList(o.principles!) : undefined;
   const kind = o.oracle ? 'oracle' : 'llm-judge';
