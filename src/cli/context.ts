@@ -62,7 +62,7 @@ function publishNewDatabase(fresh: string, target: string): boolean {
 
 /** One line on stderr and exit code 1 for the user's errors; internal errors add a hint, never a stack trace (unless DISCRETION_DEBUG=1). */
 export function reportError(e: unknown): number {
-  if (process.env.DISCRETION_DEBUG) console.error(e);
+  if (process.env.DISCRETION_DEBUG) process.stderr.write(escapeControlsKeepingNewlines((e as Error)?.stack ?? String(e)) + '\n');
   if (isUserFacingError(e)) {
     process.stderr.write(`discretion: ${escapeControls(e.message)}\n`);
     return 1;
