@@ -3,6 +3,7 @@
 // "Export report" action. Every message from the webview is validated (parseDashboardMessage) on the host.
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
+import { escapeControls } from '../core/terminalSafe';
 import pkg from '../../package.json';
 import { isUserFacingError } from '../core/errors';
 import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
@@ -71,7 +72,7 @@ class DashboardPanel {
   private fail(e: unknown): void {
     const text = isUserFacingError(e) ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
     this.post({ type: 'status', text, error: true });
-    void vscode.window.showErrorMessage(`Discretion dashboard: ${text}`);
+    void vscode.window.showErrorMessage(escapeControls(`Discretion dashboard: ${text}`));
   }
 
   private async sendRuns(): Promise<{ id: number }[]> {
@@ -126,7 +127,7 @@ class DashboardPanel {
         const ps = msg.psAnnotator && names.includes(msg.psAnnotator) ? msg.psAnnotator : this.prepared.model.psAnnotator;
         const written = writeReport(target[0].fsPath, { ...this.prepared, model: { ...this.prepared.model, psAnnotator: ps } }, msg.formats);
         this.post({ type: 'status', text: `Exported ${written.length} file(s) to ${target[0].fsPath}` });
-        const open = await vscode.window.showInformationMessage(`Discretion report written to ${target[0].fsPath}`, 'Open report.html');
+        const open = await vscode.window.showInformationMessage(escapeControls(`Discretion report written to ${target[0].fsPath}`), 'Open report.html');
         if (open && msg.formats.includes('html')) await vscode.env.openExternal(vscode.Uri.joinPath(target[0], 'report.html'));
         return;
       }

@@ -11,7 +11,10 @@ import { type JudgmentFormat, importJudgments } from '../importers/judgments';
 import { importPrincipleList } from '../importers/principles';
 import { openStore as openDatabase } from '../store';
 import type { Store } from '../store/port';
+import { escapeControls } from '../core/terminalSafe';
+import { databaseLocation } from './databaseLocation';
 import { JsonlPreviewProvider } from './jsonlPreview';
+import { escapingLogChannel } from './safeOutput';
 import { WorkbenchSession } from './session';
 import { registerDashboard } from './dashboard';
 import { registerJudgeCommands } from './judgeCommands';
@@ -27,19 +30,45 @@ let log: vscode.LogOutputChannel;
 
 export interface ExtensionDeps { openStore: () => Promise<Store> }
 
-function databasePath(context: vscode.ExtensionContext): string {
-  const configured = vscode.workspace.getConfiguration('discretion').get<string>('databasePath', '').trim();
-  if (configured) {
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    return configured.startsWith('/') || !folder ? configured : join(folder, configured);
+let consent: { path: string; granted: Thenable<boolean> } | undefined;
+
+/**
+ * The database file (src/extension/databaseLocation.ts). One that a workspace's settings put outside the
+ * workspace is opened only once the user agrees, remembered for this workspace; asked once at a time.
+ */
+async function databasePath(context: vscode.ExtensionContext): Promise<string> {
+  const folderUri = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const loc = databaseLocation(vscode.workspace.getConfiguration('discretion').inspect<string>('databasePath') ?? {}, {
+    trusted: vscode.workspace.isTrusted,
+    folder: folderUri?.scheme === 'file' ? folderUri.fsPath : undefined,
+    globalStorage: context.globalStorageUri.fsPath,
+  });
+  if (!loc.needsConsent || context.workspaceState.get<string>('consentedDatabase') === loc.path) return loc.path;
+  if (consent?.path !== loc.path) {
+    const open = 'Open It';
+    consent = {
+      path: loc.path,
+      granted: vscode.window.showWarningMessage(escapeControls(`This workspace's settings (discretion.databasePath) name a database outside the workspace: ${loc.path}. Open it (creating it if missing)?`), { modal: true }, open)
+        .then(async (pick) => {
+          if (pick === open) await context.workspaceState.update('consentedDatabase', loc.path);
+          return pick === open;
+        }),
+    };
   }
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (folder && folder.uri.scheme === 'file') return join(folder.uri.fsPath, '.discretion', 'discretion.db');
-  return join(context.globalStorageUri.fsPath, 'discretion.db');
+  if (await consent.granted) return loc.path;
+  consent = undefined;
+  throw new UsageError(`the database ${loc.path} that this workspace's settings name was not opened; agree when asked, or change discretion.databasePath`);
+}
+
+/** A setting the workspace may not choose in Restricted Mode (the user's value only there). */
+function userOrTrustedSetting(key: string): string {
+  const info = vscode.workspace.getConfiguration('discretion').inspect<string>(key);
+  const value = vscode.workspace.isTrusted ? info?.workspaceFolderValue ?? info?.workspaceValue ?? info?.globalValue : info?.globalValue;
+  return (value ?? '').trim();
 }
 
 async function openStore(context: vscode.ExtensionContext): Promise<Store> {
-  const path = databasePath(context);
+  const path = await databasePath(context);
   if (store && storePath === path) return store;
   if (store) await store.close().catch(() => undefined);
   store = undefined;
@@ -59,22 +88,21 @@ function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<
     } catch (e) {
       log.error(`${name}: ${(e as Error)?.stack ?? e}`);
       const message = isUserFacingError(e) ? e.message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]} (see the "Discretion" output)`;
-      void vscode.window.showErrorMessage(`Discretion: ${message}`);
+      void vscode.window.showErrorMessage(escapeControls(`Discretion: ${message}`));
     }
   };
 }
 
 /** The annotator identity: the setting, asked for once and saved globally. */
 async function annotatorName(): Promise<string | undefined> {
-  const cfg = vscode.workspace.getConfiguration('discretion');
-  const name = cfg.get<string>('annotator', '').trim();
+  const name = userOrTrustedSetting('annotator');
   if (name) return name;
   return setAnnotator();
 }
 
 async function setAnnotator(): Promise<string | undefined> {
   const cfg = vscode.workspace.getConfiguration('discretion');
-  let suggestion = cfg.get<string>('annotator', '') || '';
+  let suggestion = userOrTrustedSetting('annotator');
   if (!suggestion) try { suggestion = userInfo().username; } catch { /* none */ }
   const name = await vscode.window.showInputBox({
     title: 'Discretion: annotator identity',
@@ -89,7 +117,7 @@ async function setAnnotator(): Promise<string | undefined> {
 }
 
 export function activate(context: vscode.ExtensionContext): ExtensionDeps {
-  log = vscode.window.createOutputChannel('Discretion', { log: true });
+  log = escapingLogChannel(vscode.window.createOutputChannel('Discretion', { log: true }));
   const deps: ExtensionDeps = { openStore: () => openStore(context) };
   const tree = new DiscretionTree(deps.openStore, log);
   const status = vscode.window.createStatusBarItem('discretion.progress', vscode.StatusBarAlignment.Left, 50);
@@ -222,7 +250,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${basename(file.fsPath)}` },
       () => importDataset(s, { format: picked.format, file: file.fsPath, dataset: name.trim(), mapping, onError: 'skip' }));
     tree.refresh();
-    void vscode.window.showInformationMessage(`Discretion: imported ${summary.imported} pairs into "${name.trim()}"${summary.skipped.length ? `; skipped ${summary.skipped.length} bad records (first: ${summary.skipped[0].message})` : ''}.`);
+    void vscode.window.showInformationMessage(escapeControls(`Discretion: imported ${summary.imported} pairs into "${name.trim()}"${summary.skipped.length ? `; skipped ${summary.skipped.length} bad records (first: ${summary.skipped[0].message})` : ''}.`));
   };
 
   const loadListCmd = async (uri?: vscode.Uri) => {
@@ -232,7 +260,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     if (!name) return;
     const summary = await importPrincipleList(await deps.openStore(), { file: file.fsPath, name: name.trim() });
     tree.refresh();
-    void vscode.window.showInformationMessage(`Discretion: ${summary.counts.principles} principles; ${summary.notes.join('; ')}.`);
+    void vscode.window.showInformationMessage(escapeControls(`Discretion: ${summary.counts.principles} principles; ${summary.notes.join('; ')}.`));
   };
 
   const openSample = async () => {
@@ -257,7 +285,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     const target = await vscode.window.showSaveDialog({ title: `Export ${dataset}`, filters: { 'JSON Lines': ['jsonl'], 'CSV': ['csv'] }, defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${dataset}-labels.jsonl`) : undefined });
     if (!target) return;
     const r = await exportDataset(s, { dataset, format: target.fsPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl', out: target.fsPath });
-    void vscode.window.showInformationMessage(`Discretion: exported ${r.pairs} pairs with labels from ${r.annotators.length} annotators to ${basename(target.fsPath)}.`);
+    void vscode.window.showInformationMessage(escapeControls(`Discretion: exported ${r.pairs} pairs with labels from ${r.annotators.length} annotators to ${basename(target.fsPath)}.`));
   };
 
   const importJudgmentsCmd = async () => {
@@ -274,7 +302,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     const principles = format === 'oracle' ? await pickList(s, dataset) : undefined;
     const summary = await importJudgments(s, { format, file: file.fsPath, dataset, annotator, principles, onError: 'skip' });
     tree.refresh();
-    void vscode.window.showInformationMessage(`Discretion: imported ${summary.imported} judgments from ${annotator}.`);
+    void vscode.window.showInformationMessage(escapeControls(`Discretion: imported ${summary.imported} judgments from ${annotator}.`));
   };
 
   const filterCmd = async () => {
@@ -291,7 +319,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     if (!pick) return;
     await p.enqueue(async () => {
       const first = await session.setFilter(pick.filter);
-      if (first === undefined) void vscode.window.showInformationMessage(`Discretion: no pairs in the queue "${session.filterLabel()}".`);
+      if (first === undefined) void vscode.window.showInformationMessage(escapeControls(`Discretion: no pairs in the queue "${session.filterLabel()}".`));
     });
     // not inside the enqueued step above: useSession enqueues its own step, which would wait for
     // that one to finish while it waits for this (the panel's queue then stalls for good)
@@ -346,7 +374,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
       register(context, deps);
     } catch (e) {
       log.error(`${name}: ${(e as Error)?.stack ?? e}`);
-      void vscode.window.showErrorMessage(`Discretion: the ${name} could not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`);
+      void vscode.window.showErrorMessage(escapeControls(`Discretion: the ${name} could not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`));
     }
   }
   tree.refresh();
