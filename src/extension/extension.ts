@@ -5,6 +5,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { isUserFacingError, UsageError } from '../core/errors';
+import { withImportProgress } from './importProgress';
 import { type DatasetFormat, importDataset } from '../importers/datasets';
 import { exportDataset } from '../importers/export';
 import { type JudgmentFormat, importJudgments } from '../importers/judgments';
@@ -247,8 +248,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     if (!name) return;
     const s = await deps.openStore();
     const mapping = picked.format === 'jsonl' || picked.format === 'csv' ? { prompt: 'prompt', response0: 'response_0', response1: 'response_1' } : undefined;
-    const summary = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Importing ${basename(file.fsPath)}` },
-      () => importDataset(s, { format: picked.format, file: file.fsPath, dataset: name.trim(), mapping, onError: 'skip' }));
+    const summary = await withImportProgress(`Importing ${basename(file.fsPath)}`,
+      (read) => importDataset(s, { format: picked.format, file: file.fsPath, dataset: name.trim(), mapping, onError: 'skip', ...read }));
+    if (!summary) return;
     tree.refresh();
     void vscode.window.showInformationMessage(escapeControls(`Discretion: imported ${summary.imported} pairs into "${name.trim()}"${summary.skipped.length ? `; skipped ${summary.skipped.length} bad records (first: ${summary.skipped[0].message})` : ''}.`));
   };
@@ -258,7 +260,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     if (!file) return;
     const name = await vscode.window.showInputBox({ title: 'Principle list name', value: basename(file.fsPath).replace(/\.[^.]+$/, ''), validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
     if (!name) return;
-    const summary = await importPrincipleList(await deps.openStore(), { file: file.fsPath, name: name.trim() });
+    const store = await deps.openStore();
+    const summary = await withImportProgress(`Loading ${basename(file.fsPath)}`, (read) => importPrincipleList(store, { file: file.fsPath, name: name.trim(), ...read }));
+    if (!summary) return;
     tree.refresh();
     void vscode.window.showInformationMessage(escapeControls(`Discretion: ${summary.counts.principles} principles; ${summary.notes.join('; ')}.`));
   };
@@ -300,7 +304,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     const annotator = await vscode.window.showInputBox({ title: 'Model name (annotator)', value: basename(file.fsPath).replace(/\.[^.]+$/, '') });
     if (!annotator) return;
     const principles = format === 'oracle' ? await pickList(s, dataset) : undefined;
-    const summary = await importJudgments(s, { format, file: file.fsPath, dataset, annotator, principles, onError: 'skip' });
+    const summary = await withImportProgress(`Importing ${basename(file.fsPath)}`,
+      (read) => importJudgments(s, { format, file: file.fsPath, dataset, annotator, principles, onError: 'skip', ...read }));
+    if (!summary) return;
     tree.refresh();
     void vscode.window.showInformationMessage(escapeControls(`Discretion: imported ${summary.imported} judgments from ${annotator}.`));
   };
