@@ -14,7 +14,9 @@ import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
 import type { Store } from '../../src/store/port';
-import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
+import { openSqliteStore } from '../../src/store/sqlite/adapter';
+import { makeBaseDatabase } from '../fuzz/base';
+import { dumpDatabase, tempDir } from '../support/helpers';
 
 const GENERIC = { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' };
 const MiB = 1 << 20;
@@ -40,12 +42,10 @@ beforeAll(() => {
   dir = tempDir();
 });
 beforeEach(async () => {
-  store = (await openTempStore()).store;
-  await store.write(async (tx) => {
-    const id = await tx.createDataset('base', 'jsonl', null);
-    await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
-    await tx.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
-  });
+  // The fuzz suite's base: dataset "base" (pairs a, b, c), principle list "two" (p0, p1).
+  const path = join(tempDir(), 'limits.db');
+  await makeBaseDatabase(path);
+  store = await openSqliteStore(path);
 });
 
 async function expectRejected(run: () => Promise<unknown>, expected: { file: string; line: number | null; field?: string | null; message: RegExp }): Promise<InputError> {
