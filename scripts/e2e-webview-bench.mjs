@@ -2,7 +2,7 @@
 // stub host that answers each submission at once (zero host latency) with the next card, so the
 // webview's own submit -> painted time (keydown -> card rendered -> next frame) is measured alone.
 // Usage: node scripts/e2e-webview-bench.mjs [submissions=200]
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';

@@ -12,7 +12,7 @@ const skip = sharedDataSkipReason();
 
 describe.skipIf(!!skip)('discretion metrics on the HH-RLHF harmless-base test set (published judgments)', () => {
   let db: string;
-  let doc: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let doc: any;
   beforeAll(() => {
     db = join(tempDir(), 'hh.db');
     for (const args of sharedHHImports(db)) {

@@ -104,8 +104,8 @@ export class Rng {
 // ---------------------------------------------------------------------------------------------------
 // Binomial pmf (Loader 2000, "Fast and accurate computation of binomial probabilities"; as R's dbinom_raw).
 
-const LN_SQRT_2PI = 0.918938533204672741780329736406;
-const LOG_2PI = 1.837877066409345483560659472811;
+const LN_SQRT_2PI = 0.9189385332046728; // R's M_LN_SQRT_2PI, 0.918938533204672741780329736406 to double precision
+const LOG_2PI = 1.8378770664093456; // log(2 pi) = 1.837877066409345483560659472811 to double precision
 const EXACT_FACT: number[] = [1];
 for (let i = 1; i <= 18; i++) EXACT_FACT.push(EXACT_FACT[i - 1]! * i);
 

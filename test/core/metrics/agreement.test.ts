@@ -20,7 +20,10 @@ function cohenCodes(): { x: number[]; y: number[] } {
   const x: number[] = [];
   const y: number[] = [];
   const cells: [number, number, number][] = [[0, 0, 20], [0, 1, 5], [1, 0, 10], [1, 1, 15]];
-  for (const [a, b, n] of cells) for (let i = 0; i < n; i++) x.push(a), y.push(b);
+  for (const [a, b, n] of cells) for (let i = 0; i < n; i++) {
+    x.push(a);
+    y.push(b);
+  }
   return { x, y };
 }
 

@@ -1,0 +1,131 @@
+// Lint: the recommended JavaScript and TypeScript rules (less the noisy ones), plus the layer rules of
+// docs/ARCHITECTURE.md, checked per folder with no-restricted-imports (static imports and `export ... from`)
+// and no-restricted-syntax (the same patterns for `import()` and `require()`, which the first rule does not see).
+// test/lint/boundaries.test.ts shows that each rule fails a forbidden import.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+import { defineConfig } from 'eslint/config';
+import { builtinModules } from 'node:module';
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const anyOf = (names) => `(?:${names.map(escape).join('|')})`;
+/** A relative import that climbs out of its folder into one of these top-level folders of src/. */
+const into = (...layers) => `^(?:\\.\\.\\/)+(?:src\\/)?${anyOf(layers)}(?:\\/|$)`;
+
+// Every database driver the store has used or may use (a driver switch stays covered): SQLite (native,
+// built into Node, WebAssembly) and PostgreSQL.
+const DATABASE_DRIVERS = [
+  'sqlite3', '@vscode/sqlite3', 'better-sqlite3', 'node:sqlite', 'sql.js', '@sqlite.org/sqlite-wasm',
+  'node-sqlite3-wasm', 'wa-sqlite', 'pg', 'pg-copy-streams', 'pg-pool', 'pg-cursor', 'pg-query-stream',
+  'pg-native', 'postgres',
+];
+const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
+
+const rule = {
+  vscode: { regex: '^vscode$', message: 'Only src/extension imports vscode; other layers take what they need as arguments.' },
+  drivers: {
+    regex: `^${anyOf(DATABASE_DRIVERS)}(?:\\/|$)`,
+    message: 'Only src/store imports a database driver; everything else goes through the Store port.',
+  },
+  onnx: { regex: '^onnxruntime-', message: 'Only src/judges imports onnxruntime.' },
+  cliLibraries: {
+    regex: '^(?:commander|cli-progress)(?:\\/|$)',
+    message: 'Only src/cli parses arguments and draws progress bars (commander must stay out of the extension bundle).',
+  },
+  nodeBuiltins: {
+    regex: `^(?:node:.*|${anyOf(NODE_BUILTINS)}(?:\\/.*)?)$`,
+    message: 'This layer is pure and is bundled into the webviews: no Node built-ins (no file, process, network or crypto); the caller passes the data or the function in.',
+  },
+  domLibraries: {
+    regex: '^(?:dompurify|happy-dom|@vscode-elements\\/.*)$',
+    message: 'This layer is pure TypeScript: no DOM libraries (they belong to webview/).',
+  },
+  coreImportsCore: {
+    regex: into('store', 'importers', 'judges', 'app', 'cli', 'extension', 'shared'),
+    message: 'src/core imports only src/core: pass data in instead of reaching into another layer.',
+  },
+  sharedImportsCore: {
+    regex: into('store', 'importers', 'judges', 'app', 'cli', 'extension'),
+    message: 'src/shared imports only src/core and src/shared (the webviews bundle it).',
+  },
+  webviewImportsPure: {
+    regex: '^(?:\\.\\.\\/)+src\\/(?!(?:core|shared)(?:\\/|$))',
+    message: 'webview/ imports only src/core and src/shared from src/.',
+  },
+  noFrontEnds: {
+    regex: into('app', 'cli', 'extension'),
+    message: 'Data flows one way (files -> importers -> store -> core -> app -> front ends): this layer imports no src/app, src/cli or src/extension.',
+  },
+  appNoFrontEnds: {
+    regex: into('cli', 'extension'),
+    message: 'src/app serves both front ends: it imports neither src/cli nor src/extension.',
+  },
+  extensionNoCli: { regex: into('cli'), message: 'src/extension never imports src/cli: share the code through src/app.' },
+  cliNoExtension: { regex: into('extension'), message: 'src/cli never imports src/extension: share the code through src/app.' },
+};
+
+/** One layer's rules: the same patterns for static imports, `import()` and `require()`. */
+function layer(files, restrictions) {
+  const asSelectorRegex = (regex) => `/${regex}/`;
+  return {
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: restrictions.map(({ regex, message }) => ({ regex, message, caseSensitive: true })) },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        ...restrictions.flatMap(({ regex, message }) => [
+          { selector: `ImportExpression[source.value=${asSelectorRegex(regex)}]`, message },
+          { selector: `CallExpression[callee.name='require'][arguments.0.value=${asSelectorRegex(regex)}]`, message },
+        ]),
+      ],
+    },
+  };
+}
+
+// Globs do not overlap: in flat config a later block's options replace an earlier block's for the same rule.
+const pureGlobals = [
+  'process', 'Buffer', 'require', '__dirname', '__filename', 'fetch', 'crypto', 'window', 'document', 'navigator',
+  'self', 'location', 'localStorage', 'sessionStorage', 'XMLHttpRequest', 'WebSocket', 'customElements',
+].map((name) => ({ name, message: 'src/core and src/shared are pure: no host, DOM or I/O globals; the caller passes the data or the function in.' }));
+const { drivers, onnx, vscode, cliLibraries } = rule;
+const layers = [
+  layer(['src/core/**'], [rule.coreImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/shared/**'], [rule.sharedImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
+  layer(['webview/**'], [rule.webviewImportsPure, rule.nodeBuiltins, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries]),
+  layer(['src/judges/**'], [rule.noFrontEnds, vscode, drivers, cliLibraries]),
+  layer(['src/importers/**'], [rule.noFrontEnds, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/app/**'], [rule.appNoFrontEnds, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/cli/**'], [rule.cliNoExtension, vscode, drivers, onnx]),
+  layer(['src/extension/**'], [rule.extensionNoCli, drivers, onnx, cliLibraries]),
+];
+
+export default defineConfig(
+  {
+    ignores: ['dist/**', 'out/**', 'node_modules/**', 'coverage/**', '.e2e-host/**', '.vscode-test/**', '.device/**', '.tmp/**', 'discretion-report/**', 'test-results/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.node } },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // Noisy for this code base without finding bugs: `_` prefixed names are deliberately unused.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-empty': ['error', { allowEmptyCatch: true }],
+      'no-control-regex': 'off',
+    },
+  },
+  { files: ['**/*.cjs', 'bin/**/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  { files: ['webview/**'], languageOptions: { globals: { ...globals.browser } } },
+  // The end-to-end driver and the browser benchmarks pass functions to Playwright that run in the page.
+  { files: ['test/e2e/**', 'scripts/e2e-*.mjs'], languageOptions: { globals: { ...globals.browser } } },
+  { files: ['src/core/**', 'src/shared/**'], rules: { 'no-restricted-globals': ['error', ...pureGlobals] } },
+  ...layers,
+);

@@ -1,0 +1,140 @@
+// The layer rules of eslint.config.mjs bite: each forbidden import, linted as if it were a file in that
+// layer (a virtual path; nothing is written), is reported by the rule named, and the allowed imports of the
+// same layer pass. The expectations come from the layer rules in docs/ARCHITECTURE.md, not from the config.
+import { ESLint, type Linter } from 'eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../support/helpers';
+
+let eslint: ESLint;
+beforeAll(() => {
+  eslint = new ESLint({ cwd: ROOT });
+});
+
+async function lint(filePath: string, code: string): Promise<Linter.LintMessage[]> {
+  const [result] = await eslint.lintText(code, { filePath, warnIgnored: true });
+  return result!.messages;
+}
+
+/** Lints `code` as `filePath` and expects exactly one error, from `rule`, whose message names `says`. */
+async function expectForbidden(filePath: string, code: string, rule: string, says: string): Promise<void> {
+  const messages = await lint(filePath, code);
+  expect(messages.map((m) => `${m.ruleId}: ${m.message}`)).toEqual([expect.stringContaining(says)]);
+  expect(messages[0]!.ruleId).toBe(rule);
+  expect(messages[0]!.severity).toBe(2);
+}
+
+async function expectAllowed(filePath: string, code: string): Promise<void> {
+  expect((await lint(filePath, code)).map((m) => `${m.ruleId}: ${m.message}`)).toEqual([]);
+}
+
+const STATIC = '@typescript-eslint/no-restricted-imports';
+const DYNAMIC = 'no-restricted-syntax';
+const use = (names: string) => `\nexport const used = [${names}];\n`;
+
+describe('src/core: pure TypeScript', () => {
+  const file = 'src/core/metrics/lint-probe.ts';
+  it.each([
+    ["import * as vscode from 'vscode';" + use('vscode'), 'src/extension imports vscode'],
+    ["import { readFileSync } from 'node:fs';" + use('readFileSync'), 'no Node built-ins'],
+    ["import { readFileSync } from 'fs';" + use('readFileSync'), 'no Node built-ins'],
+    ["import { createHash } from 'node:crypto';" + use('createHash'), 'no Node built-ins'],
+    ["import { execFile } from 'node:child_process';" + use('execFile'), 'no Node built-ins'],
+    ["import { request } from 'node:http';" + use('request'), 'no Node built-ins'],
+    ["import { Store } from '../../store/store';" + use('Store'), 'src/core imports only src/core'],
+    ["import { parseMessage } from '../../shared/protocol';" + use('parseMessage'), 'src/core imports only src/core'],
+    ["import { importDataset } from '../../importers/datasets';" + use('importDataset'), 'src/core imports only src/core'],
+    ["import DOMPurify from 'dompurify';" + use('DOMPurify'), 'no DOM libraries'],
+  ])('%s is an error', async (code, says) => {
+    await expectForbidden(file, code, STATIC, says);
+  });
+
+  it('a dynamic import() of a Node built-in is an error too', async () => {
+    await expectForbidden(file, "export const load = () => import('node:fs');", DYNAMIC, 'no Node built-ins');
+  });
+
+  it.each([['document.title'], ['process.env.HOME'], ['window.name'], ['fetch']])('the global %s is an error', async (expr) => {
+    await expectForbidden('src/core/lint-probe.ts', `export const g = ${expr};`, 'no-restricted-globals', 'no host, DOM or I/O globals');
+  });
+
+  it('imports inside src/core and of a pure package are allowed', async () => {
+    await expectAllowed(file, "import { parse } from 'yaml';\nimport { CoreError } from '../errors';\nimport * as stats from './stats';" + use('parse, CoreError, stats'));
+  });
+});
+
+describe('webview/: only src/core and src/shared from src/', () => {
+  const file = 'webview/workbench/lint-probe.ts';
+  it.each([
+    ["import { Store } from '../../src/store/store';" + use('Store'), 'webview/ imports only src/core and src/shared'],
+    ["import { prepareReport } from '../../src/app/report';" + use('prepareReport'), 'webview/ imports only src/core and src/shared'],
+    ["import { Session } from '../../src/extension/session';" + use('Session'), 'webview/ imports only src/core and src/shared'],
+    ["import * as vscode from 'vscode';" + use('vscode'), 'src/extension imports vscode'],
+    ["import { join } from 'node:path';" + use('join'), 'no Node built-ins'],
+  ])('%s is an error', async (code, says) => {
+    await expectForbidden(file, code, STATIC, says);
+  });
+
+  it('src/core, src/shared, its own folder and browser packages are allowed', async () => {
+    await expectAllowed(
+      file,
+      "import { escapeHtml } from '../../src/core/report/escape';\nimport { parseMessage } from '../../src/shared/protocol';\n" +
+        "import { render } from './render';\nimport DOMPurify from 'dompurify';" + use('escapeHtml, parseMessage, render, DOMPurify'),
+    );
+  });
+});
+
+describe('the front ends do not import each other', () => {
+  it.each([
+    ['src/extension/dashboard.ts', "import { prepareReport } from '../cli/commands/report';" + use('prepareReport')],
+    ['src/extension/commands/lint-probe.ts', "import { openContext } from '../../cli/context';" + use('openContext')],
+  ])('%s importing src/cli is an error', async (file, code) => {
+    await expectForbidden(file, code, STATIC, 'src/extension never imports src/cli');
+  });
+
+  it('src/cli importing src/extension is an error', async () => {
+    await expectForbidden('src/cli/commands/lint-probe.ts', "import { Session } from '../../extension/session';" + use('Session'), STATIC, 'src/cli never imports src/extension');
+  });
+
+  it('commander in src/extension is an error (it must stay out of the extension bundle)', async () => {
+    await expectForbidden('src/extension/lint-probe.ts', "import { Command } from 'commander';" + use('Command'), STATIC, 'Only src/cli parses arguments');
+  });
+
+  it('src/app importing a front end is an error', async () => {
+    await expectForbidden('src/app/lint-probe.ts', "import { main } from '../cli/main';" + use('main'), STATIC, 'src/app serves both front ends');
+  });
+
+  it('both front ends may import src/app, and src/cli may import commander', async () => {
+    await expectAllowed('src/extension/commands/lint-probe.ts', "import { prepareReport } from '../../app/report';" + use('prepareReport'));
+    await expectAllowed('src/cli/commands/lint-probe.ts', "import { prepareReport } from '../../app/report';\nimport { Command } from 'commander';" + use('prepareReport, Command'));
+  });
+});
+
+describe('only src/store imports a database driver', () => {
+  // The drivers named in issue 11 (the current one, the candidates for the switch, and PostgreSQL's).
+  const drivers = ['sqlite3', '@vscode/sqlite3', 'better-sqlite3', 'node:sqlite', 'pg', 'pg-copy-streams'];
+  it.each(drivers)('%s outside src/store is an error', async (driver) => {
+    for (const file of ['src/importers/lint-probe.ts', 'src/app/lint-probe.ts', 'src/extension/lint-probe.ts', 'src/cli/lint-probe.ts']) {
+      await expectForbidden(file, `import * as driver from '${driver}';` + use('driver'), STATIC, 'Only src/store imports a database driver');
+    }
+  });
+
+  it.each(drivers)('%s inside src/store is allowed', async (driver) => {
+    await expectAllowed('src/store/sqlite/lint-probe.ts', `import * as driver from '${driver}';` + use('driver'));
+  });
+
+  it('require() and import() of a driver outside src/store are errors too', async () => {
+    // (require() is also reported by typescript-eslint's no-require-imports; only the layer rule is looked at here)
+    const required = (await lint('src/importers/lint-probe.ts', "export const d = require('sqlite3');")).filter((m) => m.ruleId === DYNAMIC);
+    expect(required.map((m) => m.message)).toEqual([expect.stringContaining('Only src/store imports a database driver')]);
+    await expectForbidden('src/app/lint-probe.ts', "export const d = () => import('node:sqlite');", DYNAMIC, 'Only src/store imports a database driver');
+  });
+});
+
+describe('only src/judges imports onnxruntime', () => {
+  it.each(['src/app/lint-probe.ts', 'src/extension/lint-probe.ts', 'src/store/lint-probe.ts', 'src/core/lint-probe.ts'])('%s: an error', async (file) => {
+    await expectForbidden(file, "import * as ort from 'onnxruntime-node';" + use('ort'), STATIC, 'Only src/judges imports onnxruntime');
+  });
+
+  it('src/judges: allowed', async () => {
+    await expectAllowed('src/judges/lint-probe.ts', "import * as ort from 'onnxruntime-node';" + use('ort'));
+  });
+});
