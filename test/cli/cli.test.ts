@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BAD, ROOT, tempDir } from '../support/helpers';
 
@@ -69,14 +70,25 @@ describe('discretion CLI', () => {
         const label = alice.find((a) => a.pair === source[k].id).overall;
         expect(p.preferences['alice-again']).toBe({ y0: 'y0', y1: 'y1', tie: 'tie', 'both-bad': 'tie' }[label as string]);
       });
-      expect(first.length).toBeGreaterThan(0);
+      // The first export itself, parsed as its format: the source's pairs in order, alice's preference as read back above.
+      const exported: Record<string, string>[] = format === 'jsonl'
+        ? first.trim().split('\n').map((l) => {
+          const o = JSON.parse(l);
+          return { ...o, 'preferences.alice': o.preferences.alice };
+        })
+        : parseCsv(first, { columns: true });
+      expect(exported.map((p) => [p.source_id, p.prompt, p.response_0, p.response_1])).toEqual(source.map((q) => [q.id, q.prompt, q.response_0, q.response_1]));
+      expect(exported.map((p) => p[preferred])).toEqual(lines2.map((p) => p.preferences['alice-again']));
     });
   }
 
   it('info --json lists datasets, lists and annotators with counts', () => {
     const db = join(tempDir(), 'i.db');
-    run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]);
+    const imported = run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]);
+    expect(imported.status, imported.stderr).toBe(0);
     const r = run(['info', '--json', '--db', db]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
     const info = JSON.parse(r.stdout);
     // the dataset's hash is the SHA-256 of the file's bytes (hashed while the import reads them)
     const fileSha256 = createHash('sha256').update(readFileSync(SAMPLE)).digest('hex');

@@ -56,10 +56,15 @@ describe('WorkbenchSession', () => {
     const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     await s.start();
     const base = { type: 'submit' as const, pairIdx: 0, rationale: '', flagged: false, ahead: null };
-    await s.submit({ ...base, seq: (await s.card())!.seq, overall: 'A', grid: ['A', 'A', 'A', 'A', 'A', 'A'] });
+    const first = (await s.card())!;
+    await s.submit({ ...base, seq: first.seq, overall: 'A', grid: ['A', 'A', 'A', 'A', 'A', 'A'] });
     const alice = (await store.getAnnotator('alice'))!;
     const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
     const before = await store.labelState(alice.id, pair0.rowId);
+    // By hand: 'A' is y0 when y0 was shown first (stored -1 = prefers y0), else y1 (+1); A on all six principles.
+    const a = first.shownFirst === 0 ? -1 : 1;
+    expect(before.preference).toMatchObject({ value: a, shown_first: first.shownFirst, rationale: null, flagged: 0 });
+    expect(before.principles.map((q) => q.value)).toEqual([a, a, a, a, a, a]);
     await s.submit({ ...base, seq: (await s.card())!.seq, overall: 'tie', grid: ['B', null, null, null, null, 'neither'], rationale: 'changed my mind' });
     s.current = 5;
     expect(await s.undo()).toBe(true);

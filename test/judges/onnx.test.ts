@@ -7,7 +7,7 @@ import { InputError, UsageError } from '../../src/core/errors';
 import { importDataset } from '../../src/importers/datasets';
 import { runOnnxJudge } from '../../src/judges/onnxJudge';
 import { RewardScorer } from '../../src/judges/scorer';
-import { dumpDatabase, openTempStore } from '../support/helpers';
+import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
 import { PAIR_MAPPING, buildWorker, writePairsFile, writeTinyModel } from './support';
 
 // Hand computation (support.ts weights):
@@ -60,20 +60,6 @@ describe('RewardScorer (in-process, real onnxruntime session)', () => {
     }
   });
 
-  it('auto falls back from webgpu to cpu when no adapter exists and records the failed attempt', async () => {
-    const s = await RewardScorer.open(writeTinyModel(), { provider: 'auto' });
-    try {
-      if (s.provider === 'cpu') {
-        expect(s.attempts.map((a) => a.provider)).toEqual(['webgpu']);
-        expect(s.attempts[0].error).toMatch(/adapter|webgpu/i);
-      } else {
-        expect(s.provider).toBe('webgpu'); // a machine with a GPU
-      }
-    } finally {
-      await s.release();
-    }
-  });
-
   it('a named provider that cannot run is one clear error, not a silent fallback', async () => {
     await expect(RewardScorer.open(writeTinyModel(), { provider: 'cuda' })).rejects.toThrow(/cuda/i);
   });
@@ -93,6 +79,29 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     await importDataset(store, { format: 'jsonl', file: writePairsFile(pairs), dataset: 'tiny', mapping: { ...PAIR_MAPPING, preferred: undefined } });
     return { store, path };
   }
+
+  it('auto falls back from webgpu to cpu when no WebGPU adapter exists, records the failed attempt, and scores the same', async () => {
+    // WebGPU runs on Dawn over Vulkan (../shared/gpu/README.md): a worker whose Vulkan loader may load no driver
+    // has no adapter on any machine, a GPU machine included, so the fallback is exercised everywhere.
+    const { store } = await setup();
+    const saved = { VK_DRIVER_FILES: process.env.VK_DRIVER_FILES, VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES };
+    process.env.VK_DRIVER_FILES = process.env.VK_ICD_FILENAMES = join(tempDir(), 'no-vulkan-driver.json');
+    let s;
+    try {
+      s = await runOnnxJudge(store, { dataset: 'tiny', modelDir: writeTinyModel(), annotator: 'tiny-rm', provider: 'auto', workerPath: await buildWorker() });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+    expect(s.provider).toBe('cpu');
+    expect(s.providerAttempts.map((a) => a.provider)).toEqual(['webgpu']);
+    expect(s.providerAttempts[0]!.error).toMatch(/adapter/i);
+    expect(s).toMatchObject({ scored: 5, ties: 1 });
+    const rows = await store.db.all<{ value: number | null; score_y1: number }>(
+      'SELECT pr.value, pr.score_y1 FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+    expect(rows.map((r) => r.value)).toEqual([1, -1, null, 1, -1]);
+    expect(rows[0]!.score_y1).toBeCloseTo(VERY_GOOD, 5);
+    await store.close();
+  });
 
   it('stores rewards, derived preferences and provenance (model hash, provider)', async () => {
     const { store } = await setup();

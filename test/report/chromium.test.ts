@@ -6,12 +6,15 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/core/report';
+import { missingPrerequisite } from '../support/helpers';
 import { fixture } from './fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-describe.skipIf(!existsSync(CHROMIUM))('report.html in headless Chromium', () => {
+const skip = missingPrerequisite(existsSync(CHROMIUM), `${CHROMIUM} is absent (Debian's chromium: apt-get install chromium, or npm test, which installs it first)`);
+
+describe.skipIf(!!skip)('report.html in headless Chromium', () => {
   let ctx: BrowserContext;
   let dir: string;
   beforeAll(async () => {

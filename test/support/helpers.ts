@@ -13,12 +13,21 @@ export const HH_FILE = join(SHARED_DATA, 'hh-rlhf', 'harmless-base-test.jsonl.gz
 export const AD = join(SHARED_DATA, 'alignment-discretion');
 export const BAD = join(ROOT, 'test', 'fixtures', 'bad');
 
-/** Tests that read ../shared/data skip only when it is absent, and say so. */
-export function sharedDataSkipReason(): string | undefined {
-  if (HAS_SHARED_DATA) return undefined;
-  const why = `skipped: ${SHARED_DATA} is absent (the shared data folder is read, never copied into the repo)`;
+/**
+ * A test whose prerequisite (a shared file, a browser) is absent is skipped with the reason printed, on a
+ * developer's machine; under CI=true it fails the run instead (the README's figures rest on these tests).
+ */
+export function missingPrerequisite(present: boolean, what: string): string | undefined {
+  if (present) return undefined;
+  if (process.env.CI === 'true') throw new Error(`CI=true and ${what}: a missing test prerequisite fails the run under CI`);
+  const why = `skipped: ${what}`;
   console.warn(why);
   return why;
+}
+
+/** Tests that read ../shared/data skip only when it is absent, and say so (and fail under CI=true). */
+export function sharedDataSkipReason(): string | undefined {
+  return missingPrerequisite(HAS_SHARED_DATA, `${SHARED_DATA} is absent (the shared data folder is read, never copied into the repo)`);
 }
 
 const dirs: string[] = [];
