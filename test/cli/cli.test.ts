@@ -70,7 +70,8 @@ describe('discretion CLI', () => {
         const label = alice.find((a) => a.pair === source[k].id).overall;
         expect(p.preferences['alice-again']).toBe({ y0: 'y0', y1: 'y1', tie: 'tie', 'both-bad': 'tie' }[label as string]);
       });
-      // The first export itself, parsed as its format: the source's pairs in order, alice's preference as read back above.
+      // The first export itself, parsed as its format: the source's pairs in order, and alice's preference in the
+      // words of her labels file (the export writes the label-file words, 'both-bad' included).
       const exported: Record<string, string>[] = format === 'jsonl'
         ? first.trim().split('\n').map((l) => {
           const o = JSON.parse(l);
@@ -78,7 +79,7 @@ describe('discretion CLI', () => {
         })
         : parseCsv(first, { columns: true });
       expect(exported.map((p) => [p.source_id, p.prompt, p.response_0, p.response_1])).toEqual(source.map((q) => [q.id, q.prompt, q.response_0, q.response_1]));
-      expect(exported.map((p) => p[preferred])).toEqual(lines2.map((p) => p.preferences['alice-again']));
+      expect(exported.map((p) => p[preferred])).toEqual(source.map((q) => alice.find((a) => a.pair === q.id).overall));
     });
   }
 
