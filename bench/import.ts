@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'no
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
+import { openSqliteStore } from '../src/store/sqlite/adapter';
 
 const ROOT = resolve(__dirname, '..', '..');
 const HH = resolve(ROOT, '..', 'shared', 'data', 'hh-rlhf', 'harmless-base-test.jsonl.gz');

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { computeMetrics } from '../src/cli/analysis';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
+import { openSqliteStore } from '../src/store/sqlite/adapter';
 import { SHARED_DATA, sharedHHImports } from '../test/support/shared-hh';
 
 const ROOT = resolve(__dirname, '..', '..');

@@ -10,7 +10,7 @@ import { computeMetrics } from '../src/cli/analysis';
 import { nodeCspHash, prepareReport, writeReport } from '../src/cli/commands/report';
 import { main } from '../src/cli/main';
 import { buildReportModel, renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv } from '../src/core/report';
-import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
+import { openSqliteStore } from '../src/store/sqlite/adapter';
 
 const SHARED = process.env.DISCRETION_SHARED_DATA ?? join(process.cwd(), '..', 'shared', 'data');
 

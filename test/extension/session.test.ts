@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/importers/datasets';
 import { importPrincipleList } from '../../src/importers/principles';
 import { WorkbenchSession } from '../../src/extension/session';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
+import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { ROOT, tempDir } from '../support/helpers';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl');

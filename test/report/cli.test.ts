@@ -11,7 +11,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
 import schema from '../../src/core/report/metrics-report.schema.json';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
+import { openSqliteStore } from '../../src/store/sqlite/adapter';
 
 const media = join(__dirname, '..', '..', 'media');
 let dir: string;

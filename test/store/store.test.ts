@@ -45,17 +45,17 @@ describe('SqliteStore', () => {
     const { store } = await openTempStore();
     const fk = async () => (await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys;
     let inside = -1;
-    await store.write(async (tx) => {
+    await store.write(async () => {
       inside = await fk();
     }, { checkForeignKeys: false });
     expect(inside).toBe(0);
     expect(await fk()).toBe(1);
-    await expect(store.write(async (tx) => {
+    await expect(store.write(async () => {
       throw new Error('boom');
     }, { checkForeignKeys: false })).rejects.toThrow('boom');
     expect(await fk()).toBe(1);
     // an ordinary write after a bulk one still enforces them
-    await expect(store.write((tx) => store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')"))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(store.write(() => store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')"))).rejects.toThrow(/FOREIGN KEY/);
     await store.close();
   });
 
