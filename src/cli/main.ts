@@ -1,6 +1,7 @@
 // The `discretion` command line: the same core and store as the VS Code extension.
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json';
+import { registerConsistencyCommands } from './commands/consistency';
 import { registerDataCommands } from './commands/data';
 import { registerDemoCommand } from './commands/demo';
 import { registerMetricsCommands } from './commands/metrics';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDataCommands(program);
   registerMetricsCommands(program);
+  registerConsistencyCommands(program);
   registerDemoCommand(program);
   registerReportCommand(program);
   registerJudgeCommands(program);

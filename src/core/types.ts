@@ -4,7 +4,8 @@
 // (The preference values themselves are defined with the rest of the preference vocabulary, preferences.ts.)
 import type { StoredPreference } from './preferences';
 
-export const ANNOTATOR_KINDS = ['human', 'reward-model', 'llm-judge', 'oracle', 'policy-model'] as const;
+/** `ensemble`: a derived annotator aggregating reward models (consistency spec section 3). */
+export const ANNOTATOR_KINDS = ['human', 'reward-model', 'llm-judge', 'oracle', 'policy-model', 'ensemble'] as const;
 export type AnnotatorKind = (typeof ANNOTATOR_KINDS)[number];
 
 export interface Pair {

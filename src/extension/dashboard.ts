@@ -77,7 +77,8 @@ class DashboardPanel {
 
   private async sendRuns(): Promise<{ id: number }[]> {
     const store = await this.deps.openStore();
-    const runs = (await store.listMetricRuns()).reverse();
+    // Consistency runs share the table; this dashboard shows discretion metric runs.
+    const runs = (await store.listMetricRuns()).filter((r) => (r.params as { kind?: string }).kind !== 'consistency').reverse();
     this.post({ type: 'runs', current: this.run, runs: runs.map((r) => ({ id: r.id, label: `#${r.id} ${r.datasetName ?? '?'} — ${r.createdAt}` })) });
     return runs;
   }

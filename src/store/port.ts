@@ -8,7 +8,8 @@ import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePrefer
 
 export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
 export interface PrincipleListRow { id: number; name: string; version: number; contentHash: string; principles: Principle[] }
-export interface AnnotatorRow { id: number; name: string; kind: AnnotatorKind; provenance: Record<string, unknown> | null }
+/** `group`: a label the lead assigns (region, expertise, "reward-models"), for the inconsistency between groups. */
+export interface AnnotatorRow { id: number; name: string; kind: AnnotatorKind; provenance: Record<string, unknown> | null; group: string | null }
 export interface MetricRunRow { id: number; createdAt: string; datasetName: string | null; toolVersion: string; params: unknown; inputHashes: unknown; results: unknown }
 /** A pair with the adapter's row id beside its index. */
 export type StoredPair = Pair & { rowId: number };
@@ -16,7 +17,7 @@ export type StoredPair = Pair & { rowId: number };
 export interface StoreInfo {
   datasets: { name: string; format: string; pairs: number; contentHash: string | null }[];
   principleLists: { name: string; version: number; size: number; contentHash: string }[];
-  annotators: { name: string; kind: AnnotatorKind; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
+  annotators: { name: string; kind: AnnotatorKind; group: string | null; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
 }
 
 export interface DatasetProgress { id: number; name: string; total: number; annotators: { name: string; labelled: number }[] }
@@ -98,6 +99,8 @@ export interface AnnotatorReads {
 export interface AnnotatorWrites {
   /** Creates the annotator, or checks the kind of an existing one (merging new provenance into it). */
   ensureAnnotator(name: string, kind: AnnotatorKind, provenance: Record<string, unknown> | null): Promise<AnnotatorRow>;
+  /** Puts the named annotators in `group` (null: out of any group); fails on an unknown name. Resolves with their rows. */
+  setAnnotatorGroup(names: string[], group: string | null): Promise<AnnotatorRow[]>;
 }
 
 export interface PreferenceReads {
@@ -106,6 +109,11 @@ export interface PreferenceReads {
   countPrinciplePreferences(datasetId: number, annotatorId: number, listId: number): Promise<number>;
   /** Every annotator's overall preferences on a dataset. */
   overallPreferences(datasetId: number): Promise<{ annotatorId: number; idx: number; value: StoredPreference }[]>;
+  /**
+   * Every stored overall preference row of a dataset with the numbers it came from (scores, and the raw
+   * JSON: judge probabilities per order), for the consistency suite.
+   */
+  preferenceDetails(datasetId: number): Promise<{ annotatorId: number; idx: number; value: StoredPreference; scoreY0: number | null; scoreY1: number | null; raw: string | null }[]>;
   /** Principle-specific preferences of one list on a dataset. */
   principlePreferences(datasetId: number, listId: number): Promise<{ annotatorId: number; idx: number; position: number; value: StoredPreference }[]>;
   /** Full preference rows of a page of pairs, for export and the workbench. */

@@ -153,8 +153,8 @@ export function registerDataCommands(program: Command): void {
       say('');
       sayLines(info.principleLists.length ? table(['principle list', 'version', 'principles'], info.principleLists.map((l) => [l.name, l.version, l.size])) : 'no principle lists');
       say('');
-      const rows = info.annotators.flatMap((a) => (a.datasets.length ? a.datasets : [{ dataset: '-', preferences: 0, principlePreferences: 0 }]).map((d) => [a.name, a.kind, d.dataset, d.preferences, d.principlePreferences]));
-      sayLines(rows.length ? table(['annotator', 'kind', 'dataset', 'pairs with a preference', 'pairs with principle labels'], rows) : 'no annotators');
+      const rows = info.annotators.flatMap((a) => (a.datasets.length ? a.datasets : [{ dataset: '-', preferences: 0, principlePreferences: 0 }]).map((d) => [a.name, a.kind, a.group ?? '-', d.dataset, d.preferences, d.principlePreferences]));
+      sayLines(rows.length ? table(['annotator', 'kind', 'group', 'dataset', 'pairs with a preference', 'pairs with principle labels'], rows) : 'no annotators');
     });
 
   program.command('export').description('write a dataset\'s pairs with every annotator\'s preferences (re-importable with import jsonl|csv)')

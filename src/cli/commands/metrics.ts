@@ -55,6 +55,7 @@ export function registerMetricsCommands(program: Command): void {
       await withStore(o.db, async (store) => {
         if (o.run !== undefined) {
           const run = await store.getMetricRun(o.run);
+          if ((run.params as { kind?: string }).kind === 'consistency') throw new UsageError(`run ${run.id} is a consistency run; show it with "discretion consistency --run ${run.id}"`);
           const result = run.results as DiscretionResult;
           const provenance = (run.params as { provenance?: AnalysisProvenance }).provenance;
           if (o.json) printJson({ ...result, run_id: run.id, provenance });
@@ -72,17 +73,17 @@ export function registerMetricsCommands(program: Command): void {
       });
     });
 
-  program.command('runs').description('list the stored metric runs')
+  program.command('runs').description('list the stored runs (discretion metrics and consistency)')
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (o: { db: string; json?: boolean }) => {
       const runs = await withStore(o.db, (store) => store.listMetricRuns());
       if (o.json) return printJson(runs);
       if (runs.length === 0) return say('no metric runs yet (run "discretion metrics")');
-      sayLines(table(['run', 'created', 'dataset', 'principles', 'source', 'reference', 'annotators'], runs.map((r) => {
-        const p = r.params as { principles?: string; principleSource?: string; reference?: string; annotators?: string[]; provenance?: AnalysisProvenance };
+      sayLines(table(['run', 'kind', 'created', 'dataset', 'principles', 'source', 'reference', 'annotators'], runs.map((r) => {
+        const p = r.params as { kind?: string; principles?: string; principleSource?: string; reference?: string; annotators?: string[]; provenance?: AnalysisProvenance & { annotators?: unknown[] } };
         const list = p.provenance?.principle_list;
-        return [r.id, r.createdAt.replace('T', ' ').slice(0, 19), r.datasetName ?? '–', list ? `${list.name}@${list.version}` : p.principles ?? '–', p.principleSource ?? '–', p.reference ?? '–', (p.annotators ?? []).length];
+        return [r.id, p.kind ?? 'metrics', r.createdAt.replace('T', ' ').slice(0, 19), r.datasetName ?? '–', list ? `${list.name}@${list.version}` : p.principles ?? '–', p.principleSource ?? '–', p.reference ?? '–', (p.annotators ?? p.provenance?.annotators ?? []).length];
       })));
     });
 }

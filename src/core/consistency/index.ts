@@ -6,3 +6,4 @@ export * from './multiplicity';
 export * from './order';
 export * from './probability';
 export * from './ranking';
+export * from './suite';

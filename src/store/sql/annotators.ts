@@ -5,8 +5,8 @@ import { json, now, requireNamed } from '../common';
 import type { AnnotatorReads, AnnotatorRow, AnnotatorWrites } from '../port';
 import type { SqlConnection } from './connection';
 
-interface AnnotatorRecord { id: number; name: string; kind: AnnotatorKind; provenance: string | null }
-const toRow = (r: AnnotatorRecord): AnnotatorRow => ({ id: r.id, name: r.name, kind: r.kind, provenance: r.provenance ? JSON.parse(r.provenance) : null });
+interface AnnotatorRecord { id: number; name: string; kind: AnnotatorKind; provenance: string | null; group_name: string | null }
+const toRow = (r: AnnotatorRecord): AnnotatorRow => ({ id: r.id, name: r.name, kind: r.kind, provenance: r.provenance ? JSON.parse(r.provenance) : null, group: r.group_name });
 
 export function annotatorReads(c: SqlConnection): AnnotatorReads {
   const getAnnotator = async (name: string) => {
@@ -32,7 +32,13 @@ export function annotatorWrites(c: SqlConnection, reads: AnnotatorReads): Annota
         return { ...existing, provenance: provenance ? { ...existing.provenance, ...provenance } : existing.provenance };
       }
       const id = await c.insertId('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), now()]);
-      return { id, name, kind, provenance };
+      return { id, name, kind, provenance, group: null };
+    },
+    setAnnotatorGroup: async (names, group) => {
+      const rows: AnnotatorRow[] = [];
+      for (const name of names) rows.push(await reads.requireAnnotator(name));
+      for (const r of rows) await c.run('UPDATE annotators SET group_name = ? WHERE id = ?', [group, r.id]);
+      return rows.map((r) => ({ ...r, group }));
     },
   };
 }

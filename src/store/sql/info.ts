@@ -20,6 +20,7 @@ export async function info(c: SqlConnection, reads: Pick<StoreReads, 'listAnnota
       return {
         name: a.name,
         kind: a.kind,
+        group: a.group,
         datasets: [...names].map((dataset) => ({
           dataset,
           preferences: prefCounts.find((x) => x.a === a.id && x.dataset === dataset)?.n ?? 0,

@@ -16,6 +16,9 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
     overallPreferences: async (datasetId) => (await c.all<{ a: number; idx: number; v: StoredPreference }>(
       'SELECT pr.annotator_id AS a, p.idx AS idx, pr.value AS v FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?', [datasetId]))
       .map((r) => ({ annotatorId: r.a, idx: r.idx, value: r.v })),
+    preferenceDetails: async (datasetId) => c.all(
+      `SELECT pr.annotator_id AS "annotatorId", p.idx AS idx, pr.value AS value, pr.score_y0 AS "scoreY0", pr.score_y1 AS "scoreY1", pr.raw AS raw
+       FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?`, [datasetId]),
     principlePreferences: async (datasetId, listId) => (await c.all<{ a: number; idx: number; pos: number; v: StoredPreference }>(
       `SELECT pp.annotator_id AS a, p.idx AS idx, pr.position AS pos, pp.value AS v
        FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id

@@ -50,7 +50,18 @@ async function migrate(db: Database, path: string): Promise<void> {
   const newer = (version: number) => new UsageError(`${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`);
   const version = async () => (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
   if ((await version()) > SCHEMA_VERSION) throw newer(await version());
-  await db.exec('PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
+  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
+  // Foreign keys off while migrating (a table rebuild must not cascade its DROP; SQLite's documented
+  // procedure), checked before each commit, on again afterwards.
+  await db.exec('PRAGMA foreign_keys = OFF');
+  try {
+    await migrateSteps(db, version, newer);
+  } finally {
+    await db.exec('PRAGMA foreign_keys = ON');
+  }
+}
+
+async function migrateSteps(db: Database, version: () => Promise<number>, newer: (v: number) => Error): Promise<void> {
   // The version is read again under the write lock: another process may have migrated (or created
   // the schema of a new file) while this one waited for it.
   for (;;) {
@@ -63,6 +74,8 @@ async function migrate(db: Database, path: string): Promise<void> {
         return;
       }
       await db.exec(MIGRATIONS[v]);
+      const broken = await db.get<{ table: string }>('PRAGMA foreign_key_check');
+      if (broken) throw new Error(`migration ${v + 1} left a broken foreign key in table ${broken.table}`);
       await db.exec(`PRAGMA user_version = ${v + 1}`);
       await db.exec('COMMIT');
     } catch (e) {

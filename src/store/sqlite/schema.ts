@@ -120,6 +120,23 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX preferences_by_annotator ON preferences (annotator_id, pair_id);
   `,
+  // 4: the consistency suite. Annotators gain an optional group (a label the lead assigns: region,
+  // expertise, "reward-models") and the kind 'ensemble' (a derived annotator). SQLite cannot alter a
+  // CHECK constraint, so the table is rebuilt (SQLite's documented procedure; the runner turns the
+  // foreign keys off around migrations and checks them before committing).
+  `
+  CREATE TABLE annotators_v4 (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('human', 'reward-model', 'llm-judge', 'oracle', 'policy-model', 'ensemble')),
+    provenance TEXT,
+    created_at TEXT NOT NULL,
+    group_name TEXT
+  );
+  INSERT INTO annotators_v4 (id, name, kind, provenance, created_at) SELECT id, name, kind, provenance, created_at FROM annotators;
+  DROP TABLE annotators;
+  ALTER TABLE annotators_v4 RENAME TO annotators;
+  `,
 ];
 
 
