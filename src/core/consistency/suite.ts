@@ -120,9 +120,9 @@ export function runConsistency(nPairs: number, annotators: ConsistencyAnnotator[
     if (explicit) throw new MetricsInputError(`--models: annotator "${m.name}" gives no P(y1 > y0) (no scores and no judge probabilities)`);
     return false;
   }) as { name: string; p: Float64Array }[];
+  if (explicit && members.length < 2) throw new MetricsInputError(`multiplicity needs at least two --models, got ${members.length}`);
   if (!ref) reasons.multiplicity = `the reference annotator "${opts.reference}" has no preferences on this dataset`;
   else if (members.length < 2) {
-    if (explicit) throw new MetricsInputError(`multiplicity needs at least two --models, got ${members.length}`);
     reasons.multiplicity = `needs at least two model annotators that give P(y1 > y0); found ${members.length}`;
   } else {
     const m = multiplicity({ reference: ref.preference, members, epsilons: opts.epsilons, deltas: opts.deltas });
