@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { loadConsistencyInput, DEFAULT_DELTAS, DEFAULT_EPSILONS } from '../src/app/consistency';
 import { emptyTwoOrderColumns, runConsistency, type ConsistencyAnnotator } from '../src/core/consistency';
 import { Rng } from '../src/core/metrics/prng';
-import { Store } from '../src/store/store';
+import { openStore } from '../src/store';
 import { SHARED_DATA, sharedHHImports } from '../test/support/shared-hh';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -32,7 +32,7 @@ async function hh(log: (line: string) => void): Promise<void> {
       const r = cli(args);
       if (r.status !== 0) return log(`setup failed: ${r.stderr}`);
     }
-    const store = await Store.open(db);
+    const store = await openStore(db);
     const loads: number[] = [];
     const suites: number[] = [];
     let shape = '';

@@ -3,9 +3,9 @@
 // foreign keys on would cascade and delete them all).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Database } from '../../src/store/db';
-import { MIGRATIONS } from '../../src/store/schema';
-import { Store } from '../../src/store/store';
+import { openSqliteStore } from '../../src/store/sqlite/adapter';
+import { Database } from '../../src/store/sqlite/driver';
+import { MIGRATIONS } from '../../src/store/sqlite/schema';
 import { tempDir } from '../support/helpers';
 
 describe('migration 4: annotator groups and the ensemble kind', () => {
@@ -26,7 +26,7 @@ describe('migration 4: annotator groups and the ensemble kind', () => {
     `);
     await db.close();
 
-    const store = await Store.open(path);
+    const store = await openSqliteStore(path);
     try {
       expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(MIGRATIONS.length);
       expect(await store.listAnnotators()).toEqual([
@@ -42,10 +42,10 @@ describe('migration 4: annotator groups and the ensemble kind', () => {
       expect((await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
       await expect(store.db.run(`INSERT INTO preferences (pair_id, annotator_id, value, created_at, updated_at) VALUES (1, 99, 1, '${t}', '${t}')`)).rejects.toThrow(/FOREIGN KEY/);
       // The new kind and the group column.
-      await store.write(() => store.ensureAnnotator('ens', 'ensemble', null));
-      await store.setAnnotatorGroup(['human', 'rm'], 'EU');
+      await store.write((tx) => tx.ensureAnnotator('ens', 'ensemble', null));
+      await store.write((tx) => tx.setAnnotatorGroup(['human', 'rm'], 'EU'));
       expect((await store.listAnnotators()).map((a) => [a.name, a.kind, a.group])).toEqual([['human', 'human', 'EU'], ['rm', 'reward-model', 'EU'], ['ens', 'ensemble', null]]);
-      await expect(store.setAnnotatorGroup(['human', 'nobody'], 'US')).rejects.toThrow(/unknown annotator "nobody"/);
+      await expect(store.write((tx) => tx.setAnnotatorGroup(['human', 'nobody'], 'US'))).rejects.toThrow(/unknown annotator "nobody"/);
       expect((await store.listAnnotators()).map((a) => a.group)).toEqual(['EU', 'EU', null]);
     } finally {
       await store.close();
