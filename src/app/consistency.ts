@@ -13,6 +13,7 @@ import {
   type EnsembleMethod,
 } from '../core/consistency';
 import { MetricsInputError } from '../core/metrics/stats';
+import type { ConsistencyReport } from '../core/report/consistency';
 import type { OverallPreference } from '../core/types';
 import type { AnnotatorRow, Store } from '../store/port';
 import pkg from '../../package.json';
@@ -149,6 +150,14 @@ export async function storedConsistency(store: Store, runId: number): Promise<Co
   const run = await store.getMetricRun(runId);
   if ((run.params as { kind?: string }).kind !== 'consistency') throw new UsageError(`run ${runId} is a discretion metrics run; show it with "discretion metrics --run ${runId}"`);
   return { ...(run.results as Omit<ConsistencyDocument, 'run_id'>), run_id: run.id };
+}
+
+/** The dataset's latest stored consistency run, as a report shows it (without its provenance); null when none. */
+export async function latestConsistencyReport(store: Store, dataset: string): Promise<ConsistencyReport | null> {
+  const runs = (await store.listMetricRuns()).filter((r) => r.datasetName === dataset && (r.params as { kind?: string }).kind === 'consistency');
+  if (runs.length === 0) return null;
+  const { provenance: _, ...doc } = await storedConsistency(store, runs[runs.length - 1]!.id);
+  return doc;
 }
 
 export interface EnsembleRequest {

@@ -64,7 +64,7 @@ describe('consistency commands', () => {
     expect(doc.run_id).toBeNull();
   });
 
-  it('spec section 8, case "Ensembles, standardising", through the CLI: the mean ensemble prefers (+1, -1, -1); same request again is a no-op, other arguments an error', () => {
+  it('spec section 8, case "Ensembles, standardising", through the CLI: the mean ensemble prefers (+1, -1, -1)', () => {
     const args = ['ensemble', '--db', db, '--dataset', 's', '--name', 'ens', '--method', 'mean', '--members', 'm1,m2,m3'];
     const r = run(args);
     expect(r.status, r.stderr).toBe(0);
@@ -74,7 +74,10 @@ describe('consistency commands', () => {
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.slice(0, 3).map((l) => l.preferences.ens)).toEqual(['y1', 'y0', 'y0']);
     expect(info().annotators.find((a) => a.name === 'ens')!.kind).toBe('ensemble');
+  }, 180_000);
 
+  it('ensemble: the same request again is a no-op; other arguments and bad requests are one line that changes nothing', () => {
+    const args = ['ensemble', '--db', db, '--dataset', 's', '--name', 'ens', '--method', 'mean', '--members', 'm1,m2,m3'];
     const again = run(args);
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/already exists with these arguments; nothing changed/);
@@ -85,7 +88,7 @@ describe('consistency commands', () => {
     oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--members', 'm1,j']), /member "j" has no scores/);
     oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--members', 'm1,nobody']), /unknown annotator "nobody"/);
     expect(info().annotators.map((a) => a.name)).not.toContain('e2');
-  });
+  }, 180_000);
 
   it('set-group: groups show in info --json; an unknown name changes nothing; --clear removes the group', () => {
     oneLineError(run(['annotators', 'set-group', 'm1', 'nobody', '--group', 'EU', '--db', db]), /unknown annotator "nobody"/);
@@ -101,7 +104,7 @@ describe('consistency commands', () => {
     expect(doc.group_inconsistency.null).toMatchObject({ kind: 'exact', n: 6 });
     expect(run(['annotators', 'set-group', 'j', '--clear', '--db', db]).status).toBe(0);
     expect(info().annotators.find((a) => a.name === 'j')!.group).toBeNull();
-  });
+  }, 180_000);
 
   it('is stored as a run: runs lists both kinds, consistency --run re-prints it, metrics --run points to it', () => {
     const r = run(['consistency', '--db', db, '--dataset', 's', '--json']);
@@ -112,7 +115,7 @@ describe('consistency commands', () => {
     const runs = run(['runs', '--db', db]);
     expect(runs.stdout).toMatch(new RegExp(`^\\s*${doc.run_id}\\s+consistency\\s`, 'm'));
     oneLineError(run(['metrics', '--db', db, '--run', String(doc.run_id)]), /is a consistency run; show it with "discretion consistency --run/);
-  });
+  }, 180_000);
 
   it('refuses bad options with one line', () => {
     oneLineError(run(['consistency', '--db', db, '--dataset', 's', '--epsilon', '0.1,x']), /--epsilon takes comma-separated numbers/);
@@ -120,5 +123,5 @@ describe('consistency commands', () => {
     oneLineError(run(['consistency', '--db', db, '--dataset', 's', '--reference', 'nobody']), /unknown annotator "nobody"/);
     oneLineError(run(['consistency', '--db', db, '--dataset', 's', '--models', 'm1']), /at least two --models/);
     oneLineError(run(['consistency', '--db', db, '--dataset', 'nope']), /unknown dataset "nope"/);
-  });
+  }, 180_000);
 });

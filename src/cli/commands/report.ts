@@ -1,5 +1,6 @@
 // `discretion report`: writes report.html, report.md (+ charts/*.svg), metrics.json and pairs.csv for a stored
 // metric run (--run) or for metrics computed now. prepareReport/writeReport are shared with the dashboard.
+import { latestConsistencyReport } from '../../app/consistency';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { createHash } from 'node:crypto';
@@ -159,6 +160,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
     throw new UsageError(`--ps-annotator "${o.psAnnotator}" is not in the analysis (annotators: ${metrics.annotators.map((a) => a.name).join(', ')})`);
   }
   const model = buildReportModel({ metrics, provenance, principles: loaded.principles, pairs, texts, psAnnotator: o.psAnnotator, overrideLimit: limit });
+  model.consistency = await latestConsistencyReport(store, analysis.dataset);
   return { model, pairs };
 }
 

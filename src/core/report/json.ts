@@ -9,6 +9,7 @@ export const REPORT_SCHEMA_ID = 'discretion-report/1';
 export function toMetricsJson(model: ReportModel): Record<string, unknown> {
   const out: Record<string, unknown> = { report_schema: REPORT_SCHEMA_ID, ...model.metrics, provenance: model.provenance };
   if (model.labelShares) out.label_shares = model.labelShares;
+  if (model.consistency) out.consistency = model.consistency;
   if (model.overrides) out.consensus_overrides = { total_pairs: model.overrides.totalPairs, per_annotator: model.overrides.perAnnotator };
   return out;
 }

@@ -7,6 +7,7 @@
 import { categorizePairs } from '../metrics/categories';
 import type { DiscretionResult } from '../metrics/analyze';
 import { truncate } from './escape';
+import type { ConsistencyReport } from './consistency';
 
 export interface ReportProvenance {
   tool: { name: string; version: string };
@@ -83,6 +84,8 @@ export interface ReportModel {
   /** Annotator whose principle-supremacy heat map is shown. */
   psAnnotator: string;
   labelShares: LabelShare[] | null;
+  /** The dataset's latest stored consistency run (`discretion consistency`), when there is one. */
+  consistency?: ConsistencyReport | null;
   overrides: {
     /** Pairs where at least one annotator overrode the consensus. */
     totalPairs: number;

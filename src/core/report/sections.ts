@@ -2,6 +2,7 @@
 // plain tables. html.ts, markdown.ts and the dashboard render this same list.
 
 import { barChart, fmt, heatmap, intervalChart, stackedBars, wstarDotPlot, type Chart, type TableSpec } from './charts';
+import { consistencySections } from './consistency';
 import type { AgreementJson, AnnotatorResult, BootJson, WStarValue } from '../metrics/analyze';
 import type { ReportModel } from './model';
 
@@ -248,6 +249,7 @@ export function reportSections(model: ReportModel, opts: { psAnnotator?: string 
   const ls = labelShareSection(model);
   if (ls) out.push(ls);
   out.push(daSection(model), psSection(model, opts.psAnnotator), wstarSection(model), ddSection(model), agreementSection(model));
+  if (model.consistency) out.push(...consistencySections(model.consistency));
   const diag = [...(model.metrics.diagnostics ?? []), ...model.metrics.annotators.flatMap((a) => (a.diagnostics ?? []).map((d) => `${a.name}: ${d}`))];
   if (diag.length) out.push({ id: 'diagnostics', heading: 'Diagnostics', text: diag, charts: [], tables: [] });
   return out;
