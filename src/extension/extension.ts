@@ -18,6 +18,7 @@ import { JsonlPreviewProvider } from './jsonlPreview';
 import { escapingLogChannel } from './safeOutput';
 import { WorkbenchSession } from './session';
 import { registerDashboard } from './dashboard';
+import { registerGroupCommand } from './groupCommand';
 import { registerJudgeCommands } from './judgeCommands';
 import { DiscretionTree } from './tree';
 import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions } from './workbenchPanel';
@@ -375,7 +376,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   );
   // Other parts of the extension (metrics dashboard, judges) register themselves; a failure there
   // is logged and shown once, and never takes the workbench down.
-  for (const [name, register] of [['dashboard', registerDashboard], ['judges', registerJudgeCommands]] as const) {
+  for (const [name, register] of [['dashboard', registerDashboard], ['judges', registerJudgeCommands], ['annotator groups', registerGroupCommand]] as const) {
     try {
       register(context, deps);
     } catch (e) {
