@@ -56,7 +56,7 @@ async function hh(log: (line: string) => void): Promise<void> {
   }
 }
 
-function synthetic(n: number): ConsistencyAnnotator[] {
+export function synthetic(n: number): ConsistencyAnnotator[] {
   const rng = new Rng(1, 'bench-consistency');
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform());
   const quality = Float64Array.from({ length: n }, normal); // latent: how much better y1 is than y0
@@ -112,7 +112,7 @@ function synthetic(n: number): ConsistencyAnnotator[] {
 }
 
 async function large(log: (line: string) => void): Promise<void> {
-  const n = 1_000_000;
+  const n = Number(process.env.CONSISTENCY_BENCH_PAIRS ?? 1_000_000);
   log(`## Consistency suite on synthetic data (${n.toLocaleString('en-US')} pairs x 10 annotators: 5 two-order judges, 7 multiplicity members, 2 policies, two groups of 5)`);
   const g0 = performance.now();
   const annotators = synthetic(n);

@@ -6,7 +6,7 @@ import { groupInconsistency, type GroupMember } from './groups';
 import { internalConsistency } from './internal';
 import { multiplicity } from './multiplicity';
 import { orderConsistency, type OrderPattern, type TwoOrderColumns } from './order';
-import { policyProbability, rewardProbability, twoOrderProbability } from './probability';
+import { policyProbability, rewardProbability } from './probability';
 import { rankingAccuracy } from './ranking';
 import { MetricsInputError } from '../metrics/stats';
 
@@ -79,14 +79,21 @@ export function preferenceProbabilities(a: ConsistencyAnnotator, beta: number): 
   return undefined;
 }
 
-function judgeProbabilities(cols: TwoOrderColumns): Float64Array {
+/**
+ * Two-order judge (spec section 1): q_0 = P_0(A) / (P_0(A) + P_0(B)) (A = y1 in order 0), q_1 = P_1(B) /
+ * (P_1(A) + P_1(B)) (B = y1 in order 1); p = the mean of the q_o that exist (an order exists when present
+ * with P(A) + P(B) > 0); NaN when neither does.
+ */
+export function judgeProbabilities(cols: TwoOrderColumns): Float64Array {
   const p = new Float64Array(cols.nPairs);
   const { order0: o0, order1: o1 } = cols;
   for (let k = 0; k < cols.nPairs; k++) {
     const j = 3 * k;
-    const a = Number.isNaN(o0[j]!) ? null : { pA: o0[j]!, pB: o0[j + 1]!, pNA: o0[j + 2]! };
-    const b = Number.isNaN(o1[j]!) ? null : { pA: o1[j]!, pB: o1[j + 1]!, pNA: o1[j + 2]! };
-    p[k] = twoOrderProbability(a, b);
+    let sum = 0, count = 0;
+    const a0 = o0[j]!, b0 = o0[j + 1]!, a1 = o1[j]!, b1 = o1[j + 1]!;
+    if (a0 + b0 > 0) { sum += a0 / (a0 + b0); count++; } // NaN (order absent) fails the test
+    if (a1 + b1 > 0) { sum += b1 / (a1 + b1); count++; }
+    p[k] = count ? sum / count : NaN;
   }
   return p;
 }

@@ -1,8 +1,8 @@
 // Property tests (fast-check) of invariants that hold by the definitions of the consistency spec
-// (sections 2-4), on random inputs.
+// (sections 2-4), on random inputs; and one spec section 1 check by hand (the two-order judge probability).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ENSEMBLE_METHODS, ensembleScores, multiplicity, orderConsistency, PATTERNS } from '../../../src/core/consistency';
+import { ENSEMBLE_METHODS, ensembleScores, judgeProbabilities, multiplicity, orderConsistency, PATTERNS } from '../../../src/core/consistency';
 
 // A probability triple that sometimes ties and sometimes lets NA dominate; or a missing order.
 const prob = fc.constantFrom(0, 0.1, 0.2, 0.3, 0.45, 0.5, 0.8);
@@ -83,5 +83,19 @@ describe('multiplicity properties', () => {
         for (let d = 0; d < deltas.length; d++) expect(r.byEpsilon[i]!.byDelta[d]!.ambiguity).toBeGreaterThanOrEqual(r.byEpsilon[i - 1]!.byDelta[d]!.ambiguity);
       }
     }));
+  });
+});
+
+describe('spec section 1: the two-order judge probability, by hand', () => {
+  it('q0 = .6/.8 = .75 and q1 = .3/.4 = .75 give .75; an order with P(A) + P(B) = 0 or absent is left out; none gives NaN', () => {
+    const p = judgeProbabilities({
+      nPairs: 4,
+      order0: Float64Array.from([0.6, 0.2, 0.2, 0.9, 0.1, 0, 0, 0, 1, NaN, NaN, NaN]),
+      order1: Float64Array.from([0.1, 0.3, 0.6, 0, 0, 1, 0.2, 0.6, 0.2, NaN, NaN, NaN]),
+    });
+    expect(p[0]).toBeCloseTo(0.75, 15);
+    expect(p[1]).toBeCloseTo(0.9, 15); // order 1 has P(A) + P(B) = 0
+    expect(p[2]).toBeCloseTo(0.75, 15); // order 0 has P(A) + P(B) = 0; q1 = .6 / .8
+    expect(p[3]).toBeNaN();
   });
 });
