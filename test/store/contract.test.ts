@@ -236,8 +236,8 @@ for (const adapter of adapters) {
       expect(info.datasets).toEqual([{ name: 'd', format: 'jsonl', pairs: 4, contentHash: null }]);
       expect(info.principleLists).toEqual([{ name: 'pl', version: 1, size: 3, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
       expect(info.annotators).toEqual([
-        { name: 'alice', kind: 'human', datasets: [{ dataset: 'd', preferences: 0, principlePreferences: 1 }] },
-        { name: 'rm', kind: 'reward-model', datasets: [{ dataset: 'd', preferences: 1, principlePreferences: 0 }] },
+        { name: 'alice', kind: 'human', group: null, datasets: [{ dataset: 'd', preferences: 0, principlePreferences: 1 }] },
+        { name: 'rm', kind: 'reward-model', group: null, datasets: [{ dataset: 'd', preferences: 1, principlePreferences: 0 }] },
       ]);
     });
 

@@ -120,4 +120,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX preferences_by_annotator ON preferences (annotator_id, pair_id);
   `,
+  // 4: annotator groups and the kind 'ensemble' (the consistency suite); as SQLite's migration 4.
+  `
+  ALTER TABLE annotators ADD COLUMN group_name TEXT;
+  ALTER TABLE annotators DROP CONSTRAINT annotators_kind_check;
+  ALTER TABLE annotators ADD CONSTRAINT annotators_kind_check CHECK (kind IN ('human', 'reward-model', 'llm-judge', 'oracle', 'policy-model', 'ensemble'));
+  `,
 ];
