@@ -10,7 +10,7 @@ import { tempDir } from '../support/helpers';
 
 const T = '2026-01-01T00:00:00.000Z';
 /** Rows for the tables each migration adds (index = the migration's version). */
-const ROWS: Record<number, string> = {
+export const MIGRATION_ROWS: Record<number, string> = {
   1: `
     INSERT INTO datasets (id, name, format, source_path, content_hash, created_at) VALUES (1, 'old', 'jsonl', 'old.jsonl', 'abc', '${T}');
     INSERT INTO pairs (id, dataset_id, idx, source_id, prompt, y0, y1, meta) VALUES (1, 1, 0, 's0', 'p0', 'a0', 'b0', NULL), (2, 1, 1, 's1', 'p1', 'a1', 'b1', '{"k":1}');
@@ -31,7 +31,7 @@ const ROWS: Record<number, string> = {
 async function databaseAtVersion(path: string, version: number): Promise<Record<string, string[]>> {
   const db = await Database.open(path);
   for (let v = 0; v < version; v++) {
-    await db.exec(`BEGIN; ${MIGRATIONS[v]} ${ROWS[v + 1]} PRAGMA user_version = ${v + 1}; COMMIT;`);
+    await db.exec(`BEGIN; ${MIGRATIONS[v]} ${MIGRATION_ROWS[v + 1]} PRAGMA user_version = ${v + 1}; COMMIT;`);
   }
   const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
   const rows: Record<string, string[]> = {};
@@ -42,7 +42,7 @@ async function databaseAtVersion(path: string, version: number): Promise<Record<
 
 describe('schema migrations', () => {
   it('has rows for every migration (a new migration must add its tables here)', () => {
-    expect(Object.keys(ROWS).map(Number)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(Object.keys(MIGRATION_ROWS).map(Number)).toEqual(MIGRATIONS.map((_, i) => i + 1));
   });
 
   for (let version = 0; version < SCHEMA_VERSION; version++) {
