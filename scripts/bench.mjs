@@ -9,7 +9,7 @@ const root = resolve(import.meta.dirname, '..');
 const outDir = join(root, '.tmp', 'bench');
 mkdirSync(outDir, { recursive: true });
 const wanted = process.argv.slice(2);
-const order = ['import', 'import-limits', 'metrics-hh', 'metrics', 'consistency', 'report', 'judges'];
+const order = ['import', 'import-postgres', 'import-limits', 'metrics-hh', 'metrics', 'consistency', 'report', 'judges'];
 const names = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
   .filter((n) => wanted.length === 0 || wanted.includes(n))
   .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
