@@ -48,9 +48,11 @@ export function submittedLabelState(before: LabelState, label: WorkbenchLabel, t
 type Write = Store['write'];
 
 /** The store's one-transaction operations, over any adapter's `write`. */
-export function transactionalOperations(write: Write): Pick<Store, 'saveWorkbenchLabel' | 'undoWorkbenchLabel' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
+export function transactionalOperations(write: Write): Pick<Store, 'saveWorkbenchLabel' | 'claimNextPair' | 'undoWorkbenchLabel' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
   return {
+    claimNextPair: (datasetId, annotatorId, nowMs, ttlMs) => write((tx) => tx.claimNextPair(datasetId, annotatorId, nowMs, ttlMs)),
     saveWorkbenchLabel: (annotatorId, pairRowId, label) => write(async (tx: Transaction) => {
+      await tx.checkRoomForLabel(pairRowId, annotatorId);
       const before = await tx.labelState(annotatorId, pairRowId);
       const after = submittedLabelState(before, label, now());
       await tx.putLabelState(annotatorId, pairRowId, after);

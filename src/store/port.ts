@@ -170,12 +170,51 @@ export interface MetricRunWrites {
   insertMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
 }
 
-export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorReads, PreferenceReads, WorkbenchReads, MetricRunReads {
+/** How a team splits a dataset: `overlap` labels wanted per pair (null: no split, every annotator labels every pair). */
+export interface WorkSplit { overlap: number | null; assignment: 'fixed' | 'random' | 'least-annotated'; seed: number }
+export const ASSIGNMENT_ORDERS = ['fixed', 'random', 'least-annotated'] as const;
+
+export interface ClaimRow { pairIdx: number; annotator: string; expiresAt: number }
+
+/** Per annotator on a dataset: live claims and labels, with the first and last label time (ISO). */
+export interface TeamMemberProgress { annotator: string; claimed: number; labelled: number; firstLabelAt: string | null; lastLabelAt: string | null }
+
+export interface TeamReads {
+  workSplit(datasetId: number): Promise<WorkSplit>;
+  /** Claims that have not expired at `nowMs`, by pair index. */
+  liveClaims(datasetId: number, nowMs: number): Promise<ClaimRow[]>;
+  /** index k = how many pairs hold exactly k human labels (up to the largest count present). */
+  labelCountHistogram(datasetId: number): Promise<number[]>;
+  /** Every human annotator with a label or a live claim on the dataset. */
+  teamProgress(datasetId: number, nowMs: number): Promise<TeamMemberProgress[]>;
+}
+
+export interface TeamWrites {
+  setWorkSplit(datasetId: number, split: WorkSplit): Promise<void>;
+  /**
+   * The next pair for this annotator under the dataset's split, claimed until `nowMs + ttlMs`: the
+   * annotator's own live claim first (a reload resumes it), else the first pair in the assignment order
+   * that the annotator has not labelled and whose human labels plus others' live claims are fewer than the
+   * overlap. Undefined when none is left. Without a split: the first pair the annotator has not labelled.
+   */
+  claimNextPair(datasetId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<number | undefined>;
+  /** Extends the annotator's claim on the pair (the card is still open); false when the claim is gone. */
+  renewClaim(pairRowId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<boolean>;
+  /** Releases claims on the dataset (one annotator's, or everyone's); resolves with how many. */
+  releaseClaims(datasetId: number, annotatorId?: number): Promise<number>;
+  /**
+   * Refuses (UsageError) a new label on a pair that already holds the overlap's worth of human labels from
+   * others; a pair the annotator labelled before may always be relabelled. Call before writing the label.
+   */
+  checkRoomForLabel(pairRowId: number, annotatorId: number): Promise<void>;
+}
+
+export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorReads, PreferenceReads, WorkbenchReads, MetricRunReads, TeamReads {
   info(): Promise<StoreInfo>;
 }
 
 /** The handle `Store.write` passes to its callback: every read, and the only way to write. */
-export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites {}
+export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites {}
 
 export interface WriteOptions {
   /**
@@ -199,6 +238,8 @@ export interface Store extends StoreReads {
   // One-transaction conveniences, the same on every adapter (src/store/operations.ts).
   /** One workbench submission: the overall label and the given principle labels, the previous state kept in the label history. */
   saveWorkbenchLabel(annotatorId: number, pairRowId: number, label: WorkbenchLabel): Promise<number>;
+  /** claimNextPair in its own transaction. */
+  claimNextPair(datasetId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<number | undefined>;
   /** Undoes this annotator's latest submission on the dataset; resolves with its pair index, or undefined when there is nothing to undo. */
   undoWorkbenchLabel(annotatorId: number, datasetId: number): Promise<number | undefined>;
   /** Remembers where the annotator is in the dataset (the workbench resumes there). */

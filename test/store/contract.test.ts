@@ -252,6 +252,98 @@ for (const adapter of adapters) {
       expect(await a.changeStamp()).not.toBe(before);
     });
 
+    it('team split: overlap k, claims that expire, own claims resumed, full pairs leave every queue', async () => {
+      const { s, dataset, row } = await seeded(3);
+      const [a, b, c] = await s.write(async (tx) => [
+        (await tx.ensureAnnotator('alice', 'human', null)).id, (await tx.ensureAnnotator('bilal', 'human', null)).id, (await tx.ensureAnnotator('chen', 'human', null)).id]);
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'fixed', seed: 0 }));
+      expect(await s.workSplit(dataset)).toEqual({ overlap: 2, assignment: 'fixed', seed: 0 });
+      const T = 1_000_000;
+      const TTL = 60_000;
+      expect(await s.claimNextPair(dataset, a, T, TTL)).toBe(0);
+      expect(await s.claimNextPair(dataset, b, T, TTL)).toBe(0); // room for 2
+      expect(await s.claimNextPair(dataset, c, T, TTL)).toBe(1); // pair 0 holds 2 live claims
+      expect(await s.claimNextPair(dataset, a, T + 1, TTL)).toBe(0); // a reload resumes the own claim
+      expect((await s.liveClaims(dataset, T + 2)).map((x) => [x.pairIdx, x.annotator])).toEqual([[0, 'alice'], [0, 'bilal'], [1, 'chen']]);
+      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      await s.saveWorkbenchLabel(a, row(0), label);
+      await s.saveWorkbenchLabel(b, row(0), label);
+      // pair 0 has its 2 labels: it leaves every queue, also for chen after chen's claim on pair 1 ends
+      expect(await s.claimNextPair(dataset, c, T + 2, TTL)).toBe(1);
+      await s.saveWorkbenchLabel(c, row(1), label);
+      expect(await s.claimNextPair(dataset, c, T + 3, TTL)).toBe(2);
+      // a third label on a full pair is refused and changes nothing
+      const before = await s.dumpTables();
+      await expect(s.saveWorkbenchLabel(c, row(0), label)).rejects.toThrow(/pair 0 already has the 2 labels it needs/);
+      expect(await s.dumpTables()).toEqual(before);
+      // an absent annotator's claim expires: after the TTL, pair 2 is free for a third and fourth claimer
+      expect(await s.claimNextPair(dataset, a, T + 3, TTL)).toBe(1); // pair 1: chen's label + alice = 2
+      expect(await s.claimNextPair(dataset, b, T + 3, TTL)).toBe(2); // pair 1 full with claims; pair 2: chen's claim + bilal
+      const d = await s.write(async (tx) => (await tx.ensureAnnotator('dana', 'human', null)).id);
+      expect(await s.claimNextPair(dataset, d, T + 4, TTL)).toBeUndefined(); // everything claimed or labelled
+      expect(await s.claimNextPair(dataset, d, T + 3 + TTL, TTL)).toBe(1); // alice's and chen's claims expired
+      expect(await s.labelCountHistogram(dataset)).toEqual([1, 1, 1]);
+      expect(await s.write((tx) => tx.releaseClaims(dataset, d))).toBe(1);
+      expect(await s.write((tx) => tx.renewClaim(row(2), b, T + 10, TTL))).toBe(true);
+      expect(await s.write((tx) => tx.renewClaim(row(2), b, T + 10 + 2 * TTL, TTL))).toBe(false);
+      const progress = await s.teamProgress(dataset, T + 20);
+      // live at T + 20: alice's claim on pair 1, bilal's renewed one and chen's on pair 2
+      expect(progress.map((p) => [p.annotator, p.claimed, p.labelled])).toEqual([['alice', 1, 1], ['bilal', 1, 1], ['chen', 1, 1]]);
+    });
+
+    it('team split: the assignment orders (random with a seed, least-annotated)', async () => {
+      const { s, dataset, row } = await seeded(6);
+      const [a, b] = await s.write(async (tx) => [(await tx.ensureAnnotator('alice', 'human', null)).id, (await tx.ensureAnnotator('bilal', 'human', null)).id]);
+      const six = await s.write(async (tx) => Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`r${i}`, 'human', null)).id)));
+      // random: (idx * 1103515245 + seed) mod 2147483647, ascending; by hand for seed 7, idx 0..5:
+      // 7, 1103515252, 59546850 (2207030497 - 2147483647), 1163062095, 119093693, 1222608938 -> order 0, 2, 4, 1, 3, 5
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'random', seed: 7 }));
+      const order: number[] = [];
+      // overlap 1: each annotator's live claim takes its pair out of the next one's queue
+      for (const r of six) order.push((await s.claimNextPair(dataset, r, 0, 60_000))!);
+      expect(order).toEqual([0, 2, 4, 1, 3, 5]);
+      // least-annotated: pairs with fewer human labels first (alice labels 0 and 1)
+      await s.write((tx) => tx.releaseClaims(dataset));
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 3, assignment: 'least-annotated', seed: 0 }));
+      const label: WorkbenchLabel = { value: -1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      await s.saveWorkbenchLabel(a, row(0), label);
+      await s.saveWorkbenchLabel(a, row(1), label);
+      expect(await s.claimNextPair(dataset, b, 0, 10)).toBe(2);
+    });
+
+    it('team split: many annotators claiming and submitting at once never give a pair more than k labels', async () => {
+      const location = await adapter.location();
+      const setup = await openStore(location);
+      open.push(setup);
+      const dataset = await setup.write(async (tx) => {
+        const id = await tx.createDataset('team', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(id, Array.from({ length: 12 }, (_, i) => pair(i)), Array.from({ length: 12 }, (_, i) => first + i));
+        await tx.setWorkSplit(id, { overlap: 2, assignment: 'fixed', seed: 0 });
+        return id;
+      });
+      const rowIds = await setup.pairRowIds(dataset);
+      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const worker = async (name: string) => {
+        const s = await openStore(location);
+        open.push(s);
+        const me = (await s.write((tx) => tx.ensureAnnotator(name, 'human', null))).id;
+        let labelled = 0;
+        for (;;) {
+          const idx = await s.claimNextPair(dataset, me, Date.now(), 60_000);
+          if (idx === undefined) return labelled;
+          await s.saveWorkbenchLabel(me, rowIds.get(idx)!, label);
+          labelled++;
+        }
+      };
+      const counts = await Promise.all(['w1', 'w2', 'w3', 'w4', 'w5'].map(worker));
+      expect(counts.reduce((x, y) => x + y, 0)).toBe(24); // 12 pairs x 2 labels, every acknowledged label stored
+      expect(await setup.labelCountHistogram(dataset)).toEqual([0, 0, 12]);
+      const perPair = new Map<number, Set<number>>();
+      for (const p of await setup.overallPreferences(dataset)) perPair.set(p.idx, (perPair.get(p.idx) ?? new Set()).add(p.annotatorId));
+      for (const [, annotators] of perPair) expect(annotators.size).toBe(2);
+    });
+
     it('two connections writing at once: both imports land, pair ids never collide', async () => {
       const location = await adapter.location();
       const a = await openStore(location);

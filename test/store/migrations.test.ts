@@ -26,6 +26,7 @@ export const MIGRATION_ROWS: Record<number, string> = {
     INSERT INTO workbench_positions (annotator_id, dataset_id, pair_idx, updated_at) VALUES (1, 1, 1, '${T}');`,
   3: '',
   4: '', // annotators rebuilt with a group column (checked below: every old row, group null)
+  5: `INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (1, 1, 1767225600000);`,
 };
 
 async function databaseAtVersion(path: string, version: number): Promise<Record<string, string[]>> {
@@ -53,9 +54,13 @@ describe('schema migrations', () => {
       try {
         expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION);
         const after = await store.dumpTables();
-        // Migration 4 adds annotators.group_name: an old row comes back with group_name null, nothing else changed.
-        const grouped = (table: string, rows: string[]) => (table === 'annotators' && version < 4 ? rows.map((r) => JSON.stringify({ ...JSON.parse(r), group_name: null })).sort() : rows);
-        for (const [table, rows] of Object.entries(before)) expect(after[table], table).toEqual(grouped(table, rows));
+        // every old row is still there with its values; columns a later migration added take their defaults
+        // (4: annotators.group_name null; 5: the datasets' work split unset)
+        const added: [number, string, Record<string, unknown>][] = [[4, 'annotators', { group_name: null }], [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }]];
+        for (const [table, rows] of Object.entries(before)) {
+          const defaults = Object.assign({}, ...added.filter(([v, t]) => t === table && version < v).map(([, , d]) => d));
+          expect(after[table], table).toEqual(rows.map((r) => JSON.stringify({ ...JSON.parse(r), ...defaults })).sort());
+        }
         expect(await store.checkIntegrity()).toEqual([]);
         // the migrated database is usable through the port, old rows and new writes alike
         if (version >= 1) {

@@ -43,6 +43,7 @@ function copyField(v: SqlValue): string {
 type Queryable = pg.Pool | pg.PoolClient;
 
 export class PgConnection implements SqlConnection {
+  readonly skipLockedPairs = ' FOR UPDATE OF p SKIP LOCKED';
   /**
    * One statement at a time on a transaction's client, in the order asked: the importers queue a batch
    * of pairs and the preferences that refer to them without awaiting each (the SQLite adapter orders

@@ -8,10 +8,11 @@ import { info } from './info';
 import { metricRunReads, metricRunWrites } from './metricRuns';
 import { preferenceReads, preferenceWrites } from './preferences';
 import { principleListReads, principleListWrites } from './principleLists';
+import { teamReads, teamWrites } from './team';
 import { workbenchReads, workbenchWrites } from './workbench';
 
 export function sqlReads(c: SqlConnection): StoreReads {
-  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c) };
+  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c), ...teamReads(c) };
   return { ...base, info: () => info(c, base) };
 }
 
@@ -19,6 +20,6 @@ export function sqlReads(c: SqlConnection): StoreReads {
 export function sqlTransaction(c: SqlConnection, reads: StoreReads): Transaction {
   return {
     ...reads,
-    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c),
+    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c), ...teamWrites(c, reads),
   };
 }

@@ -6,6 +6,7 @@ import type { Database, Statement } from './driver';
 const BATCH_ROWS = 5000;
 
 export class SqliteConnection implements SqlConnection {
+  readonly skipLockedPairs = '';
   /**
    * Prepared bulk-insert statements, by SQL text. `db.run` in serialized mode prepares, runs and
    * finalizes a statement in three trips between SQLite's thread and this one, and SQLite waits for

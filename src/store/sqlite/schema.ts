@@ -137,6 +137,20 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE annotators;
   ALTER TABLE annotators_v4 RENAME TO annotators;
   `,
+  // 5: team work. Per dataset a work split (overlap: labels wanted per pair, NULL = every annotator labels
+  // every pair; the assignment order and its seed) and expiring claims on pairs (expires_at in epoch ms).
+  `
+  ALTER TABLE datasets ADD COLUMN overlap INTEGER CHECK (overlap IS NULL OR overlap >= 1);
+  ALTER TABLE datasets ADD COLUMN assignment TEXT NOT NULL DEFAULT 'fixed' CHECK (assignment IN ('fixed', 'random', 'least-annotated'));
+  ALTER TABLE datasets ADD COLUMN assignment_seed INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE claims (
+    pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (pair_id, annotator_id)
+  );
+  CREATE INDEX claims_by_annotator ON claims (annotator_id, expires_at);
+  `,
 ];
 
 
