@@ -8,6 +8,7 @@ import { registerMetricsCommands } from './commands/metrics';
 import { registerReportCommand } from './commands/report';
 import { registerJudgeCommands } from './commands/judge';
 import { escapeControls } from '../core/terminalSafe';
+import { registerTeamCommands } from './commands/team';
 import { reportError } from './context';
 
 export function buildProgram(): Command {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerReportCommand(program);
   registerJudgeCommands(program);
+  registerTeamCommands(program);
   return program;
 }
 

@@ -11,7 +11,7 @@ import { importPrincipleList } from '../../importers/principles';
 import { DEFAULT_DB, printJson, say, sayLines, table, withStore } from '../context';
 import { importProgress } from '../progress';
 
-export const dbOption = () => new Option('--db <file>', 'SQLite database (created when missing)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
+export const dbOption = () => new Option('--db <location>', 'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
 const onErrorOption = () => new Option('--on-error <mode>', 'fail: nothing is imported on the first bad record; skip: import the valid records and list the rest').choices(['fail', 'skip']).default('fail');
 
 type LimitFlags = { maxLineSize?: number; maxDecompressedSize?: number; maxCompressionRatio?: number; maxJsonDepth?: number; json?: boolean };
