@@ -11,6 +11,22 @@ export function sha256(text: string | Buffer): string {
 export const now = (): string => new Date().toISOString();
 export const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
 
+/** Runs steps one after another in the order given, each after the previous one settled (failed or not). */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(step, step);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Settles once every step queued so far has. */
+  async idle(): Promise<void> {
+    await this.tail;
+  }
+}
+
 /** Finds a named thing, or fails naming what the database does hold. `kind` is singular ("dataset"). */
 export async function requireNamed<T>(kind: string, ref: string, found: T | undefined, knownNames: () => Promise<string[]>): Promise<T> {
   if (found !== undefined) return found;

@@ -3,7 +3,7 @@
 // not collide, and the password kept out of every message (PGPASSWORD, ~/.pgpass or the URL; never shown).
 import pg from 'pg';
 import { UsageError } from '../../core/errors';
-import { StoreBusyError, transactionalOperations } from '../common';
+import { SerialQueue, StoreBusyError, transactionalOperations } from '../common';
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
@@ -99,7 +99,7 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
   const txReads = sqlReads(txConn);
   const tx: Transaction = sqlTransaction(txConn, txReads);
 
-  let writeQueue: Promise<unknown> = Promise.resolve();
+  const writes = new SerialQueue();
   const write = <T>(fn: (tx: Transaction) => Promise<T>, _options: WriteOptions = {}): Promise<T> => {
     const run = async (): Promise<T> => {
       let client: pg.PoolClient;
@@ -129,9 +129,7 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
     };
     // Writes are serialised within this process (the transaction handle is one); the server serialises
     // them across processes with its row locks and the advisory locks taken where ids are assigned.
-    const next = writeQueue.then(run, run);
-    writeQueue = next.catch(() => undefined);
-    return next;
+    return writes.run(run);
   };
 
   return {
@@ -152,7 +150,7 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
     // The server enforces its constraints on every statement; nothing to check after the fact.
     checkIntegrity: async () => [],
     close: async () => {
-      await writeQueue.catch(() => undefined);
+      await writes.idle();
       await pool.end();
     },
   };

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { SerialQueue } from '../common';
 import type { SqlConnection, SqlValue } from '../sql/connection';
 
 /** int8 (COUNT(*), SUM) arrives as a JS number, as from SQLite: our counts stay far below 2^53. */
@@ -49,13 +50,11 @@ export class PgConnection implements SqlConnection {
    * of pairs and the preferences that refer to them without awaiting each (the SQLite adapter orders
    * them the same way), and a COPY must not interleave with another statement on its connection.
    */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly statements = new SerialQueue();
 
   private inOrder<T>(step: () => Promise<T>): Promise<T> {
     if (!this.client()) return step(); // the pool: independent reads, each on its own connection
-    const next = this.queue.then(step, step);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.statements.run(step);
   }
 
   constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined) {}

@@ -2,7 +2,7 @@
 // PRAGMA user_version, one transaction per logical write (BEGIN IMMEDIATE, so writers queue for the
 // lock at the start instead of failing at commit).
 import { UsageError } from '../../core/errors';
-import { StoreBusyError, transactionalOperations } from '../common';
+import { SerialQueue, StoreBusyError, transactionalOperations } from '../common';
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { SqliteConnection } from './connection';
@@ -111,7 +111,7 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
   const reads = sqlReads(c);
   const tx: Transaction = sqlTransaction(c, reads);
 
-  let writeQueue: Promise<unknown> = Promise.resolve();
+  const writes = new SerialQueue();
   const write = <T>(fn: (tx: Transaction) => Promise<T>, options: WriteOptions = {}): Promise<T> => {
     // A bulk writer that assigns every key itself (the dataset importer) may switch the per-row
     // foreign-key lookups off (about a third of SQLite's time per imported pair). The pragma only
@@ -136,9 +136,7 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
     };
     // Writes are serialised within this process (one connection); BEGIN IMMEDIATE and the busy
     // handler with retries serialise them across processes.
-    const next = writeQueue.then(run, run);
-    writeQueue = next.catch(() => undefined);
-    return next;
+    return writes.run(run);
   };
 
   return {
@@ -167,7 +165,7 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
       return [...integrity, ...keys];
     },
     close: async () => {
-      await writeQueue.catch(() => undefined);
+      await writes.idle();
       await c.close();
     },
   };
