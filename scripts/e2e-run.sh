@@ -52,7 +52,10 @@ for EXT in ${E2E_EXTRA_EXTENSIONS:-}; do
     || { cat "$STATE/install.log"; exit 1; }
 done
 
-export E2E_STATE="$STATE" E2E_WS="$WS" E2E_DB="$STATE/e2e.db" E2E_PORT="$PORT" E2E_ROOT="$ROOT"
+# The database inside the workspace: a workspace setting naming a database outside its folder asks the user
+# first (a modal the suite does not answer), as a repository's settings must not pick any file on disk.
+mkdir -p "$WS/.discretion"
+export E2E_STATE="$STATE" E2E_WS="$WS" E2E_DB="$WS/.discretion/e2e.db" E2E_PORT="$PORT" E2E_ROOT="$ROOT"
 node "$ROOT/test/e2e/prepare.mjs"
 
 EXTENSIONS_GALLERY='{}' setsid "$NODE24" "$SERVER" \
