@@ -32,7 +32,8 @@ export default async function step(ctx) {
   await quickPick(page, 'safety-pairs-sample', { title: 'dataset to judge' });
   assert.equal(await inputBox(page, 'endpoint base URL', llm.baseUrl), 'http://127.0.0.1:8000/v1', 'default base URL');
   await inputBox(page, 'model name at the endpoint', MODEL);
-  await inputBox(page, 'API key of the LLM endpoint', KEY);
+  // the key is asked for this endpoint's origin (scheme, host, port) and sent only there
+  await inputBox(page, `API key for ${new URL(llm.baseUrl).origin}`, KEY);
   assert.equal(await inputBox(page, 'annotator name for these judgments', JUDGE), `judge-${MODEL}`, 'default judge name from the model');
   const judgeRows = (name) => query(`SELECT p.source_id AS sid, pr.value, pr.raw FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id
     JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id WHERE a.name = ? AND d.name = 'safety-pairs-sample' ORDER BY p.idx`, [name]);
