@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { computeMetrics } from '../src/cli/analysis';
+import { computeMetrics } from '../src/app/analysis';
 import { openSqliteStore } from '../src/store/sqlite/adapter';
 import { SHARED_DATA, sharedHHImports } from '../test/support/shared-hh';
 

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { computeMetrics } from '../src/cli/analysis';
-import { nodeCspHash, prepareReport, writeReport } from '../src/cli/commands/report';
+import { computeMetrics } from '../src/app/analysis';
+import { nodeCspHash, prepareReport, writeReport } from '../src/app/report';
 import { main } from '../src/cli/main';
 import { buildReportModel, renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv } from '../src/core/report';
 import { openSqliteStore } from '../src/store/sqlite/adapter';
@@ -71,7 +71,7 @@ export async function runReportBench(log: (line: string) => void): Promise<void>
       const run = (await store.listMetricRuns()).at(-1)!.id;
       // 1. end to end from the stored run: store reads (pair data, override texts) + model + every format
       t = performance.now();
-      const { loadDiscretionInput } = await import('../src/cli/analysis');
+      const { loadDiscretionInput } = await import('../src/app/analysis');
       await loadDiscretionInput(store, opts);
       log(`  reloading the preferences alone (loadDiscretionInput): ${ms(performance.now() - t)}`);
       t = performance.now();

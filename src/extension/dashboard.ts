@@ -7,7 +7,7 @@ import { escapeControls } from '../core/terminalSafe';
 import pkg from '../../package.json';
 import { isUserFacingError } from '../core/errors';
 import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
-import { prepareReport, writeReport, type PreparedReport } from '../cli/commands/report';
+import { prepareReport, writeReport, type PreparedReport } from '../app/report';
 import type { Store } from '../store/port';
 
 export const DASHBOARD_VIEW_TYPE = 'discretion.dashboard';

@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { isUserFacingError, UsageError } from '../core/errors';
 import { withImportProgress } from './importProgress';
 import { type DatasetFormat, importDataset } from '../importers/datasets';
-import { exportDataset } from '../importers/export';
+import { exportDataset } from '../app/export';
+import { importSample } from '../app/media';
 import { type JudgmentFormat, importJudgments } from '../importers/judgments';
 import { importPrincipleList } from '../importers/principles';
 import { openStore as openDatabase } from '../store';
@@ -19,7 +20,7 @@ import { escapingLogChannel } from './safeOutput';
 import { WorkbenchSession } from './session';
 import { registerDashboard } from './dashboard';
 import { registerGroupCommand } from './groupCommand';
-import { registerJudgeCommands } from './judgeCommands';
+import { registerJudgeCommands } from './commands/judges';
 import { DiscretionTree } from './tree';
 import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions } from './workbenchPanel';
 
@@ -269,13 +270,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   };
 
   const openSample = async () => {
-    const s = await deps.openStore();
-    if (!(await s.getDataset(SAMPLE_DATASET))) {
-      await importDataset(s, { format: 'jsonl', file: vscode.Uri.joinPath(context.extensionUri, 'media', 'sample', 'safety-pairs.jsonl').fsPath, dataset: SAMPLE_DATASET, mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
-    }
-    if ((await s.listPrincipleLists()).every((l) => l.name !== SAMPLE_LIST)) {
-      await importPrincipleList(s, { file: vscode.Uri.joinPath(context.extensionUri, 'media', 'principles', 'demo-safety.yaml').fsPath, name: SAMPLE_LIST });
-    }
+    await importSample(await deps.openStore(), { dataset: SAMPLE_DATASET, list: SAMPLE_LIST }, vscode.Uri.joinPath(context.extensionUri, 'media').fsPath);
     await context.workspaceState.update(`list:${SAMPLE_DATASET}`, SAMPLE_LIST);
     tree.refresh();
     await openWorkbench(SAMPLE_DATASET);

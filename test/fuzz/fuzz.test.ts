@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isUserFacingError } from '../../src/core/errors';
 import { DEFAULT_LIMITS, type ImportSummary } from '../../src/importers/common';
 import { importDataset } from '../../src/importers/datasets';
-import { exportDataset } from '../../src/importers/export';
+import { exportDataset } from '../../src/app/export';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { computeMetrics } from '../../src/cli/analysis';
+import { computeMetrics } from '../../src/app/analysis';
 import { main } from '../../src/cli/main';
 import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';

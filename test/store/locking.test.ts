@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withStore } from '../../src/cli/context';
-import { computeMetrics } from '../../src/cli/analysis';
+import { computeMetrics } from '../../src/app/analysis';
 import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';

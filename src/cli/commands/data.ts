@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { UsageError } from '../../core/errors';
 import { DEFAULT_LIMITS, formatBytes, type ImportSummary, LIMIT_OPTION, type OnError, parseSize, type ReadLimits, type ReadOptions } from '../../importers/common';
 import { type DatasetFormat, importDataset } from '../../importers/datasets';
-import { exportDataset } from '../../importers/export';
+import { exportDataset } from '../../app/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
 import { importPrincipleList } from '../../importers/principles';

@@ -1,47 +1,60 @@
-// `discretion train-rm`, `discretion judge onnx`, `discretion judge llm`.
-import { join } from 'node:path';
+// `discretion train-rm`, `discretion judge onnx`, `discretion judge llm`: argument parsing, SIGINT and a
+// progress bar around one judge run of src/app/judges.ts.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CommanderError, Option } from 'commander';
+import { formatEta, judgeUnit, runJudge, type JudgeProgress, type JudgeRun, type JudgeSummary } from '../../app/judges';
 import { UsageError } from '../../core/errors';
-import { runLlmJudge } from '../../judges/llmJudge';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
-import { runOnnxJudge } from '../../judges/onnxJudge';
 import { trainRewardModel } from '../../judges/trainRm';
 import { note, printJson, say, withStore } from '../context';
 import { dbOption } from './data';
-import { mediaDir } from './demo';
 
 // A progress bar with rate and ETA on stderr (only on a terminal; silent when piped).
-interface Progress { update(done: number, total: number): void; stop(): void }
+interface Progress { update(p: JudgeProgress): void; stop(): void }
 
 function progressBar(unit: string): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
   let bar: cliProgress.SingleBar | undefined;
-  let startValue = 0;
-  const t0 = Date.now();
   return {
-    update(done, total) {
+    update({ done, total, rate, etaSeconds }) {
       if (!bar) {
         bar = new cliProgress.SingleBar({
           stream: process.stderr,
           format: `{bar} {percentage}% | {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_text}`,
           hideCursor: true,
         }, cliProgress.Presets.shades_classic);
-        startValue = done;
         bar.start(total, done, { rate: '-', eta_text: '-' });
       }
-      const secs = (Date.now() - t0) / 1000;
       bar.setTotal(total);
-      const rate = secs > 0 ? (done - startValue) / secs : 0;
-      const eta = rate > 0 ? Math.round((total - done) / rate) : undefined;
-      bar.update(done, { rate: rate > 0 ? rate.toFixed(1) : '-', eta_text: eta === undefined ? '-' : eta >= 3600 ? `${Math.floor(eta / 3600)}h${String(Math.floor((eta % 3600) / 60)).padStart(2, '0')}m` : eta >= 60 ? `${Math.floor(eta / 60)}m${String(eta % 60).padStart(2, '0')}s` : `${eta}s` });
+      bar.update(done, { rate: rate !== undefined ? rate.toFixed(1) : '-', eta_text: etaSeconds === undefined ? '-' : formatEta(etaSeconds) });
     },
     stop() {
       bar?.stop();
       bar = undefined;
     },
   };
+}
+
+/**
+ * Runs one judge: Ctrl-C cancels it (what is stored stays), a progress bar shows on a terminal, and a
+ * cancelled run ends with exit code 130 (interrupted) after its summary, nothing more printed.
+ */
+async function judgeAction<R extends JudgeRun>(db: string, run: R, report: (summary: JudgeSummary<R>) => void): Promise<void> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const bar = progressBar(judgeUnit(run));
+  try {
+    const summary = await withStore(db, (store) => runJudge(store, run, { signal: controller.signal, onProgress: (p) => bar.update(p) }));
+    bar.stop();
+    report(summary);
+    // main() returns a CommanderError's code as is.
+    if (summary.cancelled) throw new CommanderError(130, 'discretion.cancelled', 'cancelled');
+  } finally {
+    bar.stop();
+    process.removeListener('SIGINT', onSigint);
+  }
 }
 
 function num(name: string, integer = false) {
@@ -82,29 +95,15 @@ export function registerJudgeCommands(program: Command): void {
     .option('--chunk <n>', 'pairs per worker request and per transaction', num('--chunk', true), 256)
     .option('--json', 'print the summary as JSON')
     .action(async (o: { db: string; dataset: string; model: string; annotator: string; provider: ProviderChoice; batchSize: number; chunk: number; json?: boolean }) => {
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
-      const bar = progressBar('pairs');
-      try {
-        const s = await withStore(o.db, (store) => runOnnxJudge(store, {
-          dataset: o.dataset, modelDir: o.model, annotator: o.annotator, provider: o.provider, batchSize: o.batchSize, chunkPairs: o.chunk,
-          signal: controller.signal, onProgress: (p) => bar.update(p.done, p.total),
-          onReady: (r) => { for (const a of r.attempts) note(`provider ${a.provider} unavailable (${a.error}); falling back`); note(`running on ${r.provider}`); },
-        }));
-        bar.stop();
-        if (o.json) printJson(s);
-        else {
-          say(`${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pair(s) of "${s.dataset}" as "${s.annotator}" on ${s.provider ?? '-'} (${s.alreadyScored} already scored, skipped)`);
-          say(`  ${s.pairsPerSecond.toFixed(1)} pairs/s, batch size ${s.batchSize ?? '-'}, ${s.truncatedInputs} input(s) truncated to ${s.maxLength ?? '-'} tokens, ${s.ties} tie(s) stored as missing`);
-          if (s.cancelled) say('  rerun the same command to resume');
-        }
-        // Exit code 130 (interrupted), nothing more printed: main() returns a CommanderError's code as is.
-        if (s.cancelled) throw new CommanderError(130, 'discretion.cancelled', 'cancelled');
-      } finally {
-        bar.stop();
-        process.removeListener('SIGINT', onSigint);
-      }
+      await judgeAction(o.db, {
+        kind: 'onnx' as const, dataset: o.dataset, modelDir: o.model, annotator: o.annotator, provider: o.provider, batchSize: o.batchSize, chunkPairs: o.chunk,
+        onReady: (r) => { for (const a of r.attempts) note(`provider ${a.provider} unavailable (${a.error}); falling back`); note(`running on ${r.provider}`); },
+      }, (s) => {
+        if (o.json) return printJson(s);
+        say(`${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pair(s) of "${s.dataset}" as "${s.annotator}" on ${s.provider ?? '-'} (${s.alreadyScored} already scored, skipped)`);
+        say(`  ${s.pairsPerSecond.toFixed(1)} pairs/s, batch size ${s.batchSize ?? '-'}, ${s.truncatedInputs} input(s) truncated to ${s.maxLength ?? '-'} tokens, ${s.ties} tie(s) stored as missing`);
+        if (s.cancelled) say('  rerun the same command to resume');
+      });
     });
 
   judge.command('llm').description('ask an LLM judge on an OpenAI-compatible Chat Completions endpoint (needs logprobs); API key from $DISCRETION_API_KEY; resumable')
@@ -123,29 +122,15 @@ export function registerJudgeCommands(program: Command): void {
     .option('--price-output <usd>', 'price per million completion tokens', num('--price-output'))
     .option('--json', 'print the summary as JSON')
     .action(async (o: { db: string; dataset: string; baseUrl: string; model: string; annotator: string; oracle?: boolean; principles?: string; concurrency: number; timeout: number; retries: number; prompts?: string; priceInput?: number; priceOutput?: number; json?: boolean }) => {
-      const controller = new AbortController();
-      const onSigint = () => controller.abort();
-      process.once('SIGINT', onSigint);
-      const bar = progressBar(o.oracle ? 'judgments' : 'pairs');
-      try {
-        const s = await withStore(o.db, (store) => runLlmJudge(store, {
-          dataset: o.dataset, baseUrl: o.baseUrl, model: o.model, annotator: o.annotator, apiKey: process.env.DISCRETION_API_KEY || undefined,
-          oracle: !!o.oracle, principles: o.principles, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, maxRetries: o.retries,
-          promptDir: o.prompts ?? join(mediaDir(), 'prompts'), pricePerMInput: o.priceInput, pricePerMOutput: o.priceOutput,
-          signal: controller.signal, onProgress: (p) => bar.update(p.done, p.total),
-        }));
-        bar.stop();
-        if (o.json) printJson(s);
-        else {
-          say(`${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} ${s.mode === 'oracle' ? 'principle judgment(s)' : 'pair judgment(s)'} as "${s.annotator}" (${s.alreadyStored} already stored, skipped; ${s.missing} missing)`);
-          say(`  ${s.requests} request(s), ${s.retries} retried, ${s.promptTokens} prompt + ${s.completionTokens} completion tokens${s.costUsd !== null ? `, about $${s.costUsd.toFixed(4)}` : ''}, ${s.seconds.toFixed(1)} s`);
-          if (s.cancelled) say('  rerun the same command to resume');
-        }
-        // Exit code 130 (interrupted), nothing more printed: main() returns a CommanderError's code as is.
-        if (s.cancelled) throw new CommanderError(130, 'discretion.cancelled', 'cancelled');
-      } finally {
-        bar.stop();
-        process.removeListener('SIGINT', onSigint);
-      }
+      await judgeAction(o.db, {
+        kind: 'llm' as const, dataset: o.dataset, baseUrl: o.baseUrl, model: o.model, annotator: o.annotator, apiKey: process.env.DISCRETION_API_KEY || undefined,
+        oracle: !!o.oracle, principles: o.principles, concurrency: o.concurrency, timeoutMs: o.timeout * 1000, maxRetries: o.retries,
+        promptDir: o.prompts, pricePerMInput: o.priceInput, pricePerMOutput: o.priceOutput,
+      }, (s) => {
+        if (o.json) return printJson(s);
+        say(`${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} ${s.mode === 'oracle' ? 'principle judgment(s)' : 'pair judgment(s)'} as "${s.annotator}" (${s.alreadyStored} already stored, skipped; ${s.missing} missing)`);
+        say(`  ${s.requests} request(s), ${s.retries} retried, ${s.promptTokens} prompt + ${s.completionTokens} completion tokens${s.costUsd !== null ? `, about $${s.costUsd.toFixed(4)}` : ''}, ${s.seconds.toFixed(1)} s`);
+        if (s.cancelled) say('  rerun the same command to resume');
+      });
     });
 }

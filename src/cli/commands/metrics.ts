@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import type { DiscretionResult } from '../../core/metrics';
-import { type AnalysisProvenance, computeMetrics } from '../analysis';
+import { type AnalysisProvenance, computeMetrics } from '../../app/analysis';
 import { escapeControls } from '../../core/terminalSafe';
 import { printJson, say, sayLines, table, withStore } from '../context';
 import { dbOption } from './data';

@@ -8,7 +8,7 @@ import { UsageError } from '../core/errors';
 import { neutraliseFormula } from '../core/report/escape';
 import { preferenceWord, principleWord } from '../core/preferences';
 import type { Store } from '../store/port';
-import { AtomicFile, fsReason } from './outputFiles';
+import { AtomicFile, fsReason } from '../importers/outputFiles';
 
 const PAGE = 5000;
 

@@ -6,13 +6,12 @@
 // workspace settings are ignored (only user settings or an explicit pick are used).
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
-import { UsageError } from '../core/errors';
-import { escapeControls } from '../core/terminalSafe';
-import { apiKeyForEndpoint, endpointOrigin, LEGACY_SECRET_KEY, setApiKeyForEndpoint } from '../judges/apiKeys';
-import { runLlmJudge } from '../judges/llmJudge';
-import { PROVIDER_CHOICES, type ProviderChoice } from '../judges/modelFolder';
-import { runOnnxJudge } from '../judges/onnxJudge';
-import type { Store } from '../store/port';
+import { UsageError } from '../../core/errors';
+import { escapeControls } from '../../core/terminalSafe';
+import { judgeUnit, runJudge, type JudgeRun, type JudgeSummary } from '../../app/judges';
+import { apiKeyForEndpoint, endpointOrigin, LEGACY_SECRET_KEY, setApiKeyForEndpoint } from '../../judges/apiKeys';
+import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
+import type { Store } from '../../store/port';
 
 /** A judges setting; workspace-level values only in a trusted workspace. */
 function setting<T>(key: string): T | undefined {
@@ -53,9 +52,6 @@ function askKey(origin: string): Thenable<string | undefined> {
   });
 }
 
-/** A notification's text: data in it (names, server answers) with control characters escaped. */
-const shown = (text: string) => escapeControls(text);
-
 export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
   const run = async () => {
     const store = await deps.openStore();
@@ -75,10 +71,10 @@ export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { 
       if (!annotator) return;
       const provider = (setting<string>('judges.provider') ?? 'auto') as ProviderChoice;
       if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`setting discretion.judges.provider must be one of ${PROVIDER_CHOICES.join(', ')}`);
-      const s = await withCancellableProgress(`Scoring "${dataset}" with ${basename(modelDir)}`, 'pairs', (signal, onProgress) => runOnnxJudge(store, {
-        dataset, modelDir, annotator: annotator.trim(), provider, signal, onProgress,
+      const s = await withCancellableProgress(store, `Scoring "${dataset}" with ${basename(modelDir)}`, {
+        kind: 'onnx', dataset, modelDir, annotator: annotator.trim(), provider,
         workerPath: join(context.extensionUri.fsPath, 'dist', 'judge-worker.js'),
-      }));
+      });
       void vscode.window.showInformationMessage(escapeControls(`Discretion: ${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pairs as "${s.annotator}" on ${s.provider ?? '-'} (${s.pairsPerSecond.toFixed(1)} pairs/s, ${s.truncatedInputs} inputs truncated, ${s.alreadyScored} already scored).`));
     } else {
       let principles: string | undefined;
@@ -98,10 +94,10 @@ export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { 
       const annotator = await vscode.window.showInputBox({ title: 'Discretion: annotator name for these judgments', value: `${mode.id === 'oracle' ? 'oracle' : 'judge'}-${model}`, ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
       if (!annotator) return;
       const promptDir = nonEmpty(setting<string>('judges.promptsPath')) ?? join(context.extensionUri.fsPath, 'media', 'prompts');
-      const s = await withCancellableProgress(`Asking ${model} about "${dataset}"`, mode.id === 'oracle' ? 'judgments' : 'pairs', (signal, onProgress) => runLlmJudge(store, {
-        dataset, baseUrl, model, annotator: annotator.trim(), apiKey: key || undefined, oracle: mode.id === 'oracle', principles, promptDir,
-        concurrency: setting<number>('judges.concurrency') ?? 4, signal, onProgress,
-      }));
+      const s = await withCancellableProgress(store, `Asking ${model} about "${dataset}"`, {
+        kind: 'llm', dataset, baseUrl, model, annotator: annotator.trim(), apiKey: key || undefined, oracle: mode.id === 'oracle', principles, promptDir,
+        concurrency: setting<number>('judges.concurrency') ?? 4,
+      });
       void vscode.window.showInformationMessage(escapeControls(`Discretion: ${s.cancelled ? 'cancelled after storing' : 'stored'} ${s.stored} judgments as "${s.annotator}" (${s.requests} requests, ${s.promptTokens + s.completionTokens} tokens, ${s.missing} missing).`));
     }
     void vscode.commands.executeCommand('discretion.refresh').then(undefined, () => undefined);
@@ -132,19 +128,19 @@ export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { 
   );
 }
 
-function withCancellableProgress<T>(title: string, unit: string, fn: (signal: AbortSignal, onProgress: (p: { done: number; total: number }) => void) => Promise<T>): Thenable<T> {
+/** One judge run (src/app/judges.ts) under a cancellable progress notification. */
+function withCancellableProgress<R extends JudgeRun>(store: Store, title: string, run: R): Thenable<JudgeSummary<R>> {
+  const unit = judgeUnit(run);
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Discretion: ${title}`, cancellable: true }, async (progress, token) => {
     const controller = new AbortController();
     token.onCancellationRequested(() => controller.abort());
-    const t0 = Date.now();
-    let last = 0, first: number | undefined;
-    return fn(controller.signal, ({ done, total }) => {
-      first ??= done;
-      const secs = (Date.now() - t0) / 1000;
-      const rate = secs > 0 ? (done - first) / secs : 0;
-      const eta = rate > 0 ? Math.round((total - done) / rate) : undefined;
-      progress.report({ increment: total > 0 ? ((done - last) / total) * 100 : 0, message: `${done}/${total} ${unit}${rate > 0 ? `, ${rate.toFixed(1)}/s` : ''}${eta !== undefined ? `, about ${eta} s left` : ''}` });
-      last = done;
+    let last = 0;
+    return runJudge(store, run, {
+      signal: controller.signal,
+      onProgress: ({ done, total, rate, etaSeconds }) => {
+        progress.report({ increment: total > 0 ? ((done - last) / total) * 100 : 0, message: `${done}/${total} ${unit}${rate !== undefined ? `, ${rate.toFixed(1)}/s` : ''}${etaSeconds !== undefined ? `, about ${etaSeconds} s left` : ''}` });
+        last = done;
+      },
     });
   });
 }
