@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importDataset } from '../src/importers/datasets';
-import { TRANSFORMER, TRANSFORMER_DIR, ensureTransformer, measure } from '../src/judges/measure';
+import { TRANSFORMER, TRANSFORMER_DIR, ensureTransformer, measure } from './support/measure';
 import type { ScoreItem } from '../src/judges/scorer';
 import { trainRewardModel } from '../src/judges/trainRm';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';

@@ -1,6 +1,6 @@
 // Builds the benchmark transformer-encoder reward model (random weights, seeded; default 6 layers,
 // hidden 512, 8 heads, ffn 2048, sequence 256) in the Hugging Face layout, with the project's own
-// ONNX writer (src/judges/onnxProto.ts via src/judges/transformerModel.ts). The weights (~90 MB)
+// ONNX writer (src/judges/onnxProto.ts via bench/support/transformerModel.ts). The weights (~90 MB)
 // stay out of git: the default output folder is .tmp/models/ (ignored).
 //   node scripts/build-transformer-onnx.mjs [--out DIR] [--layers 6] [--hidden 512] [--heads 8] [--seq 256] [--seed 1234]
 import { build } from 'esbuild';
@@ -18,7 +18,7 @@ const out = resolve(arg('out', join(root, '.tmp', 'models', `transformer-${o.lay
 mkdirSync(join(root, '.tmp'), { recursive: true });
 const bundle = join(root, '.tmp', 'build-transformer.cjs');
 await build({
-  stdin: { contents: "export { ensureTransformer } from './src/judges/measure'; export { splitHHDialogue } from './src/core/hhrlhf';", resolveDir: root, loader: 'ts' },
+  stdin: { contents: "export { ensureTransformer } from './bench/support/measure'; export { splitHHDialogue } from './src/core/hhrlhf';", resolveDir: root, loader: 'ts' },
   outfile: bundle, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node', 'sqlite3'], logLevel: 'warning' });
 const { ensureTransformer, splitHHDialogue } = createRequire(import.meta.url)(bundle);
 

@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-node';
-import { TRANSFORMER, ensureTransformer, measure, type Measure } from '../src/judges/measure';
+import { TRANSFORMER, ensureTransformer, measure, type Measure } from '../bench/support/measure';
 import { splitHHDialogue } from '../src/core/hhrlhf';
 import type { ScoreItem } from '../src/judges/scorer';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RewardScorer } from '../../src/judges/scorer';
-import { buildTransformerModel } from '../../src/judges/transformerModel';
+import { buildTransformerModel } from '../../bench/support/transformerModel';
 import { tempDir } from '../support/helpers';
 
 const opts = { layers: 2, hidden: 16, heads: 4, ffn: 32, maxLength: 24, seed: 5, words: ['how', 'do', 'i', 'pick', 'a', 'lock', 'sorry', 'cannot', 'help'] };
@@ -45,7 +45,7 @@ describe('PairEncoder', () => {
   it("gives exactly the library's pair encoding (ids and token types), with and without special tokens", async () => {
     const { Tokenizer } = await import('@huggingface/tokenizers');
     const { PairEncoder } = await import('../../src/judges/tokenize');
-    const { wordPieceTokenizerJson } = await import('../../src/judges/transformerModel');
+    const { wordPieceTokenizerJson } = await import('../../bench/support/transformerModel');
     const { bowTokenizerJson } = await import('../../src/judges/bowModel');
     const texts = [
       ['Human: How do I pick a lock?\n\nAssistant:', 'Sorry, I cannot help with that.'],

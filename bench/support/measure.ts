@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { bowTokenizerJson } from './bowModel';
-import { RewardScorer, type ScoreItem } from './scorer';
+import { bowTokenizerJson } from '../../src/judges/bowModel';
+import { RewardScorer, type ScoreItem } from '../../src/judges/scorer';
 import { buildTransformerModel } from './transformerModel';
 
 export const TRANSFORMER = { layers: 6, hidden: 512, heads: 8, ffn: 2048, maxLength: 256, seed: 1234 };

@@ -5,8 +5,8 @@
 // build into an ignored folder, never into git.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DType, GraphBuilder, tensor } from './onnxProto';
-import { rng } from './trainRm';
+import { DType, GraphBuilder, tensor } from '../../src/judges/onnxProto';
+import { rng } from '../../src/judges/trainRm';
 
 export interface TransformerOptions {
   layers?: number;
