@@ -9,7 +9,7 @@ import type { Principle } from '../core/types';
 import { MetricsInputError } from '../core/metrics/stats';
 import { StoreBusyError } from '../store/common';
 import type { Store } from '../store/port';
-import pkg from '../../package.json';
+import { version as toolVersion } from '../../package.json';
 
 export interface AnalysisOptions {
   dataset: string;
@@ -126,7 +126,7 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
   const seed = req.seed ?? 0;
   const input: DiscretionInput = { principles: list.principles, nPairs: n, annotators, principleSource: source, reference: req.reference, bootstrap, daBootstrap, agreementBootstrap: daBootstrap, seed };
   const provenance: AnalysisProvenance = {
-    tool: { name: 'discretion-workbench', version: pkg.version },
+    tool: { name: 'discretion-workbench', version: toolVersion },
     dataset: { name: dataset.name, content_hash: dataset.contentHash, n_pairs: n },
     principle_list: { name: list.name, version: list.version, content_hash: list.contentHash },
     principle_source: source.kind === 'oracle' ? { kind: 'oracle', name: source.name } : source.kind === 'majority' ? { kind: 'majority', annotators: source.annotators } : { kind: 'self' },
@@ -162,7 +162,7 @@ export async function computeMetrics(store: Store, req: AnalysisOptions, options
   if (options.save) {
     const params = { ...req, annotators: loaded.input.annotators.map((a) => a.name), provenance: loaded.provenance };
     try {
-      computation.runId = await store.saveMetricRun(loaded.datasetId, pkg.version, params, loaded.inputHashes, result);
+      computation.runId = await store.saveMetricRun(loaded.datasetId, toolVersion, params, loaded.inputHashes, result);
     } catch (e) {
       if (!(e instanceof StoreBusyError)) throw e;
       computation.unsaved = e; // computed results are never thrown away for a lock: the caller prints them

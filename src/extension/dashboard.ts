@@ -4,7 +4,6 @@
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { escapeControls } from '../core/terminalSafe';
-import pkg from '../../package.json';
 import { isUserFacingError } from '../core/errors';
 import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
@@ -159,5 +158,3 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: { open
     DashboardPanel.current = new DashboardPanel(panel, context, deps);
   }));
 }
-
-export const DASHBOARD_TOOL = `${pkg.name} ${pkg.version}`;
