@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeCspHash } from '../../src/app/report';
 import { renderHtml } from '../../src/core/report';
 import { missingPrerequisite } from '../support/helpers';
 import { fixture } from './fixture';
@@ -29,7 +30,7 @@ describe.skipIf(!!skip)('report.html in headless Chromium', () => {
   it('renders with no console errors or CSP violations, styled, and nothing hostile runs', async () => {
     const { model } = fixture();
     const file = join(dir, 'report.html');
-    writeFileSync(file, renderHtml(model));
+    writeFileSync(file, renderHtml(model, { hash: nodeCspHash }));
     const page = await ctx.newPage();
     const messages: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') messages.push(`${m.type()}: ${m.text()}`); });

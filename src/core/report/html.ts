@@ -6,7 +6,6 @@ import { escapeHtml as h, jsonForScript } from './escape';
 import { REPORT_SCHEMA_ID, toMetricsJson } from './json';
 import type { OverridePair, ReportModel } from './model';
 import { overrideTable, provenanceTable, reportSections, summaryLines, type Section } from './sections';
-import { cspHash } from './sha256';
 
 export const REPORT_CSS = `
 :root { color-scheme: light; --ink: #222; --muted: #555; --line: #ddd; --bg: #fff; --panel: #f6f6f6; --accent: #1f5fa8; }
@@ -109,14 +108,17 @@ export function renderReportBody(model: ReportModel, opts: { mode: RenderMode; p
 }
 
 export interface HtmlOptions {
-  /** CSP hash source of a text ("'sha256-…'"); default: the built-in pure SHA-256. */
-  hash?: (text: string) => string;
+  /**
+   * CSP hash source of a text ("'sha256-…'"). Core does no I/O or platform crypto: the caller passes one
+   * (node:crypto in src/app/report.ts's nodeCspHash; WebCrypto's digest would serve a browser).
+   */
+  hash: (text: string) => string;
   psAnnotator?: string;
 }
 
 /** The complete report.html. */
-export function renderHtml(model: ReportModel, opts: HtmlOptions = {}): string {
-  const hash = opts.hash ?? cspHash;
+export function renderHtml(model: ReportModel, opts: HtmlOptions): string {
+  const { hash } = opts;
   const css = REPORT_CSS;
   const csp = `default-src 'none'; style-src ${hash(css)}; img-src data:; base-uri 'none'; form-action 'none'`;
   return '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -8,5 +8,4 @@ export * from './json';
 export * from './markdown';
 export * from './model';
 export * from './sections';
-export * from './sha256';
 export * from './messages';
