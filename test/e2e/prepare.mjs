@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 const { E2E_WS: ws, E2E_DB: db, E2E_ROOT: root, E2E_STATE: state } = process.env;
 const bench = !!process.env.E2E_BENCH_PAIRS;
-const SAMPLE = 'safety-pairs-sample', LIST = 'demo-safety'; // = SAMPLE_DATASET, SAMPLE_LIST of src/extension/extension.ts
+const SAMPLE = 'safety-pairs-sample', LIST = 'demo-safety'; // = SAMPLE_DATASET, SAMPLE_LIST of src/extension/commands/data.ts
 const modelDir = join(state, 'rm-alice');
 const exportDir = join(state, 'export');
 const settings = {

@@ -12,6 +12,7 @@ import { judgeUnit, runJudge, type JudgeRun, type JudgeSummary } from '../../app
 import { apiKeyForEndpoint, endpointOrigin, LEGACY_SECRET_KEY, setApiKeyForEndpoint } from '../../judges/apiKeys';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
 import type { Store } from '../../store/port';
+import { registerCommand, type CommandHost } from './host';
 
 /** A judges setting; workspace-level values only in a trusted workspace. */
 function setting<T>(key: string): T | undefined {
@@ -52,9 +53,10 @@ function askKey(origin: string): Thenable<string | undefined> {
   });
 }
 
-export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
+export function registerJudgeCommands(host: CommandHost): void {
+  const { context } = host;
   const run = async () => {
-    const store = await deps.openStore();
+    const store = await host.openStore();
     const mode = await vscode.window.showQuickPick([
       { label: 'Reward model (ONNX folder)', id: 'onnx' as const, detail: 'Scores y0 and y1 with a Hugging Face-layout ONNX model in a separate process' },
       { label: 'LLM judge (OpenAI-compatible endpoint)', id: 'llm' as const, detail: 'Overall "which is better", asked in both orders' },
@@ -114,18 +116,8 @@ export function registerJudgeCommands(context: vscode.ExtensionContext, deps: { 
   // A key stored before keys were kept per origin is tied to no host: it is dropped, never sent.
   void Promise.resolve(context.secrets.delete(LEGACY_SECRET_KEY)).catch(() => undefined);
 
-  const guard = (fn: () => Promise<void>) => async () => {
-    try {
-      await fn();
-    } catch (e) {
-      const user = e instanceof Error && (e.name === 'InputError' || e.name === 'UsageError');
-      void vscode.window.showErrorMessage(escapeControls(`Discretion: ${user ? (e as Error).message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]}`}`));
-    }
-  };
-  context.subscriptions.push(
-    vscode.commands.registerCommand('discretion.runModelJudgments', guard(run)),
-    vscode.commands.registerCommand('discretion.setJudgeApiKey', guard(setKey)),
-  );
+  registerCommand(host, 'discretion.runModelJudgments', run);
+  registerCommand(host, 'discretion.setJudgeApiKey', setKey);
 }
 
 /** One judge run (src/app/judges.ts) under a cancellable progress notification. */
