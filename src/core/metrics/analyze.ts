@@ -212,20 +212,51 @@ function optCount(v: number | undefined, dflt: number, what: string): number {
   return x;
 }
 
-/** Runs every metric for every annotator. Pure and synchronous; see the module comment for the input. */
-export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
-  const clock = input.clock;
+/** The input after validation, with every default applied. */
+interface CheckedInput {
+  nPairs: number;
+  annotators: ReadonlyArray<AnnotatorInput>;
+  source: PrincipleSource;
+  reference: string;
+  principles: { id: string; short: string }[];
+  /** Principle count. */
+  m: number;
+  /** Principle labels for diagnostics (short name, else id). */
+  labels: string[];
+  /** DD, DA and agreement bootstrap resamples. */
+  B: number;
+  Bda: number;
+  Bag: number;
+  seed: number;
+  tieTol: number;
+  /** Annotator name -> position. */
+  names: Map<string, number>;
+  refIdx: number;
+}
+
+/** Wall time per stage (timings_ms) when a clock is given; otherwise does nothing. */
+function stopwatch(clock: (() => number) | undefined) {
   const timings: Record<string, number> = {};
   let tStage = clock ? clock() : 0;
   const tStart = tStage;
-  const lap = (stage: string) => {
-    if (!clock) return;
-    const now = clock();
-    timings[stage] = (timings[stage] ?? 0) + (now - tStage);
-    tStage = now;
+  return {
+    lap(stage: string): void {
+      if (!clock) return;
+      const now = clock();
+      timings[stage] = (timings[stage] ?? 0) + (now - tStage);
+      tStage = now;
+    },
+    result(): Record<string, number> | undefined {
+      if (!clock) return undefined;
+      timings.total = clock() - tStart;
+      return timings;
+    },
   };
+}
+type Lap = (stage: string) => void;
 
-  // ---- validation
+/** Stage 1: shapes, names, options; throws MetricsInputError on bad input. */
+function checkInput(input: DiscretionInput): CheckedInput {
   if (!input || typeof input !== 'object') throw new MetricsInputError('analyzeDiscretion: input object required');
   const { nPairs, annotators, principleSource: source, reference } = input;
   assertCount(nPairs, 'nPairs');
@@ -262,9 +293,12 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
   if (refIdx === undefined) {
     throw new MetricsInputError(`reference annotator '${reference}' is not in the data (annotators: ${[...names.keys()].join(', ')})`);
   }
-  const diagnostics: string[] = [];
+  return { nPairs, annotators, source, reference, principles, m, labels, B, Bda, Bag, seed, tieTol, names, refIdx };
+}
 
-  // ---- principle sources
+/** Stage 2: each annotator's principle source (categorised, conflict-indexed once per matrix); null = none ('self' without labels). */
+function resolveSources(c: CheckedInput, diagnostics: string[]): { perAnnotator: (SourceData | null)[]; sourceJson: DiscretionResult['principle_source'] } {
+  const { nPairs, m, annotators, source, names, refIdx, reference } = c;
   const cache = new Map<Int8Array, SourceData>();
   const sourceFor = (matrix: Int8Array, what: string): SourceData => {
     let s = cache.get(matrix);
@@ -275,15 +309,15 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
     }
     return s;
   };
-  let perAnnotator: (SourceData | null)[];
   if (!source || typeof source !== 'object') throw new MetricsInputError('principleSource is required');
   const sourceJson: DiscretionResult['principle_source'] = { kind: source.kind };
   if (source.kind === 'oracle') {
     assertShape(source.matrix, nPairs * m, `principle source '${source.name}'`); // values: checked by categorizePairs
     sourceJson.name = source.name;
     const s = sourceFor(source.matrix, `principle source '${source.name}'`);
-    perAnnotator = annotators.map(() => s);
-  } else if (source.kind === 'majority') {
+    return { perAnnotator: annotators.map(() => s), sourceJson };
+  }
+  if (source.kind === 'majority') {
     if (!Array.isArray(source.annotators) || source.annotators.length === 0) {
       throw new MetricsInputError('majority principle source needs at least one annotator name');
     }
@@ -296,47 +330,48 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
     });
     sourceJson.annotators = [...source.annotators];
     const s = sourceFor(majorityPrinciples(mats, nPairs, m), 'majority principles');
-    perAnnotator = annotators.map(() => s);
-  } else if (source.kind === 'self') {
+    return { perAnnotator: annotators.map(() => s), sourceJson };
+  }
+  if (source.kind === 'self') {
     if (!annotators[refIdx]!.principles) {
       throw new MetricsInputError(`principle source 'self': the reference annotator '${reference}' has no principle labels`);
     }
-    perAnnotator = annotators.map((a) => {
+    const perAnnotator = annotators.map((a) => {
       if (!a.principles) {
         diagnostics.push(`annotator '${a.name}' has no principle labels of its own: its metrics are undefined under source 'self'`);
         return null;
       }
       return sourceFor(a.principles, `principle labels of annotator '${a.name}'`);
     });
-  } else {
-    throw new MetricsInputError(`unknown principle source kind '${(source as { kind: unknown }).kind}'`);
+    return { perAnnotator, sourceJson };
   }
-  lap('categories');
+  throw new MetricsInputError(`unknown principle source kind '${(source as { kind: unknown }).kind}'`);
+}
 
-  // ---- top-level categories
-  let categories: DiscretionResult['categories'];
-  if (source.kind === 'self') {
-    const pooled = { nPairs: 0, nConsensus: 0, nConflict: 0, nIndifference: 0 };
-    const pooledOver: string[] = [];
-    annotators.forEach((a, i) => {
-      const s = perAnnotator[i];
-      if (!s) return;
-      pooledOver.push(a.name);
-      pooled.nPairs += s.cats.nPairs;
-      pooled.nConsensus += s.cats.nConsensus;
-      pooled.nConflict += s.cats.nConflict;
-      pooled.nIndifference += s.cats.nIndifference;
-    });
-    categories = { ...summarizeCategories(pooled), pooled_over: pooledOver };
-  } else {
-    categories = summarizeCategories(perAnnotator[0]!.cats);
-  }
+/** Stage 3: the top-level categories (pooled over the annotators with labels under source 'self'). */
+function topCategories(c: CheckedInput, perAnnotator: (SourceData | null)[]): DiscretionResult['categories'] {
+  if (c.source.kind !== 'self') return summarizeCategories(perAnnotator[0]!.cats);
+  const pooled = { nPairs: 0, nConsensus: 0, nConflict: 0, nIndifference: 0 };
+  const pooledOver: string[] = [];
+  c.annotators.forEach((a, i) => {
+    const s = perAnnotator[i];
+    if (!s) return;
+    pooledOver.push(a.name);
+    pooled.nPairs += s.cats.nPairs;
+    pooled.nConsensus += s.cats.nConsensus;
+    pooled.nConflict += s.cats.nConflict;
+    pooled.nIndifference += s.cats.nIndifference;
+  });
+  return { ...summarizeCategories(pooled), pooled_over: pooledOver };
+}
 
-  // ---- per annotator point estimates
+/** Stage 4: per annotator point estimates: DA (and its bootstrap), PS, w*, ranks. */
+function annotatorEstimates(c: CheckedInput, perAnnotator: (SourceData | null)[], lap: Lap) {
+  const { nPairs, m, labels, Bda, seed, tieTol } = c;
   const results: AnnotatorResult[] = [];
   const truncated: (Float64Array | null)[] = [];
   const priorities: (PriorityResult | null)[] = [];
-  annotators.forEach((a, i) => {
+  c.annotators.forEach((a, i) => {
     const s = perAnnotator[i];
     let nDecisive = 0;
     for (let k = 0; k < nPairs; k++) if (a.overall[k] !== 0) nDecisive++;
@@ -369,16 +404,16 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
       priorities.push(null);
       return;
     }
-    const c = daCounts(a.overall, s.cats, false); // validated above
-    const da = daFromCounts(c);
-    r.da_n = c.agree + c.disagree;
-    r.da_disagree = c.disagree;
+    const counts = daCounts(a.overall, s.cats, false); // validated above
+    const da = daFromCounts(counts);
+    r.da_n = counts.agree + counts.disagree;
+    r.da_disagree = counts.disagree;
     if (Number.isNaN(da)) {
-      r.da_reason = c.nConsensus === 0 ? 'no consensus pairs' : `no decisive preference on any of the ${c.nConsensus} consensus pairs`;
+      r.da_reason = counts.nConsensus === 0 ? 'no consensus pairs' : `no decisive preference on any of the ${counts.nConsensus} consensus pairs`;
     } else r.da = da;
     lap('da');
     if (Bda > 0) {
-      r.da_boot = bootJson(bootstrapDa(c, Bda, new Rng(seed, `da:${a.name}`)));
+      r.da_boot = bootJson(bootstrapDa(counts, Bda, new Rng(seed, `da:${a.name}`)));
       lap('da_bootstrap');
     }
     const W = accumulateWins(s.index, a.overall);
@@ -397,9 +432,12 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
     truncated.push(Number.isNaN(avg[0]!) ? null : tr);
     lap('ps_wstar');
   });
+  return { results, truncated, priorities };
+}
 
-  // ---- DD point estimates (truncated ranks)
-  const refName = reference;
+/** Stage 5: DD point estimates against the reference (truncated ranks, the published convention). */
+function ddPoints(c: CheckedInput, results: AnnotatorResult[], truncated: (Float64Array | null)[], priorities: (PriorityResult | null)[]): void {
+  const { refIdx, reference } = c;
   const refTr = truncated[refIdx];
   results.forEach((r, i) => {
     if (r.dd_reason) return;
@@ -409,7 +447,7 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
       return;
     }
     if (!refTr) {
-      r.dd_reason = `w* of the reference '${refName}' is undefined (${priorities[refIdx]?.status ?? 'unavailable'})`;
+      r.dd_reason = `w* of the reference '${reference}' is undefined (${priorities[refIdx]?.status ?? 'unavailable'})`;
       return;
     }
     const tau = kendallTauB(tr, refTr);
@@ -420,26 +458,27 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
     r.tau_b_point = tau;
     r.dd_point = (1 - tau) / 2;
   });
-  lap('dd_point');
+}
 
-  // ---- DD paired bootstrap (average ranks)
-  if (B > 0) {
-    const dd = bootstrapDd(
-      annotators.map((a, i) => ({ index: perAnnotator[i]?.index ?? null, overall: a.overall })),
-      refIdx,
-      m,
-      nPairs,
-      B,
-      new Rng(seed, 'dd'),
-      tieTol,
-    );
-    results.forEach((r, i) => {
-      if (perAnnotator[i]) r.dd_boot = bootJson(dd.summaries[i]!);
-    });
-    lap('dd_bootstrap');
-  }
+/** Stage 6: the DD paired bootstrap (average ranks), when resamples were asked for. */
+function ddBootstrap(c: CheckedInput, perAnnotator: (SourceData | null)[], results: AnnotatorResult[]): void {
+  const dd = bootstrapDd(
+    c.annotators.map((a, i) => ({ index: perAnnotator[i]?.index ?? null, overall: a.overall })),
+    c.refIdx,
+    c.m,
+    c.nPairs,
+    c.B,
+    new Rng(c.seed, 'dd'),
+    c.tieTol,
+  );
+  results.forEach((r, i) => {
+    if (perAnnotator[i]) r.dd_boot = bootJson(dd.summaries[i]!);
+  });
+}
 
-  // ---- agreement
+/** Stage 7: agreement of the overall preferences and of the principle labels (per principle and pooled). */
+function agreementOf(c: CheckedInput): DiscretionResult['agreement'] {
+  const { nPairs, m, annotators, principles, Bag, seed } = c;
   const agreement: DiscretionResult['agreement'] = { overall: null, principles: null };
   const R = annotators.length;
   if (R >= 2) {
@@ -476,24 +515,41 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
     const pooled = pooledAcc.summary({ bootstrap: Bag, seed, stream: 'agreement:principles' });
     agreement.principles = { ...agreementJson(pooled, raters, [-1, 0, 1]), per_principle: per };
   }
-  lap('agreement');
+  return agreement;
+}
+
+/** Runs every metric for every annotator. Pure and synchronous; see the module comment for the input. */
+export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
+  const watch = stopwatch(input?.clock);
+  const c = checkInput(input);
+  const diagnostics: string[] = [];
+  const { perAnnotator, sourceJson } = resolveSources(c, diagnostics);
+  watch.lap('categories');
+  const categories = topCategories(c, perAnnotator);
+  const { results, truncated, priorities } = annotatorEstimates(c, perAnnotator, watch.lap);
+  ddPoints(c, results, truncated, priorities);
+  watch.lap('dd_point');
+  if (c.B > 0) {
+    ddBootstrap(c, perAnnotator, results);
+    watch.lap('dd_bootstrap');
+  }
+  const agreement = agreementOf(c);
+  watch.lap('agreement');
 
   const result: DiscretionResult = {
     schema: 'discretion-metrics/1',
-    n_pairs: nPairs,
-    n_principles: m,
-    principles,
+    n_pairs: c.nPairs,
+    n_principles: c.m,
+    principles: c.principles,
     principle_source: sourceJson,
-    reference,
-    options: { bootstrap: B, da_bootstrap: Bda, agreement_bootstrap: Bag, seed, tie_tolerance: tieTol },
+    reference: c.reference,
+    options: { bootstrap: c.B, da_bootstrap: c.Bda, agreement_bootstrap: c.Bag, seed: c.seed, tie_tolerance: c.tieTol },
     categories,
     annotators: results,
     agreement,
     diagnostics,
   };
-  if (clock) {
-    timings.total = clock() - tStart;
-    result.timings_ms = timings;
-  }
+  const timings = watch.result();
+  if (timings) result.timings_ms = timings;
   return result;
 }
