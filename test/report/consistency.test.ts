@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runConsistency, type ConsistencyAnnotator } from '../../src/core/consistency';
 import { renderHtml, renderMarkdown, toMetricsJson, type ConsistencyReport } from '../../src/core/report';
 import schema from '../../src/core/report/metrics-report.schema.json';
+import { nodeCspHash } from '../../src/app/report';
 import { fixture, HOSTILE_NAME, strictHtmlProblems } from './fixture';
 
 const f64 = (xs: number[]) => Float64Array.from(xs);
@@ -34,7 +35,7 @@ function consistencyDoc(): ConsistencyReport {
 describe('the consistency section of a report', () => {
   const { model } = fixture({ hostile: true });
   model.consistency = consistencyDoc();
-  const html = renderHtml(model);
+  const html = renderHtml(model, { hash: nodeCspHash });
   const w = new Window();
   w.document.write(html);
   const doc = w.document as unknown as Document;
