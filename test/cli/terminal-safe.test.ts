@@ -57,6 +57,15 @@ describe('terminal-safe CLI output', () => {
     expect(unknown.stderr).toBe(`discretion: unknown dataset "nope" (known: ${EVIL_SHOWN})\n`);
   });
 
+  it('escapes a hostile dataset name in the consistency summary (its text output goes through sayLines)', () => {
+    const cdb = join(dir, 'evil-consistency.db');
+    expect(run(['import', 'jsonl', sample, '--dataset', EVIL, '--db', cdb, ...MAP]).status).toBe(0);
+    const r = run(['consistency', '--dataset', EVIL, '--db', cdb]);
+    expect(r.status, r.stderr).toBe(0);
+    expectClean(r);
+    expect(r.stdout).toContain(`consistency of dataset "${EVIL_SHOWN}"`);
+  });
+
   it('escapes JSON parse-error snippets, duplicate ids, bad labels and the skipped-record list', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, '{"id": "a", \x1b[31m\u202e: 1}\n');

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import { PATTERNS } from '../../core/consistency';
 import { computeConsistency, createEnsemble, setAnnotatorGroup, storedConsistency, type ConsistencyDocument } from '../../app/consistency';
-import { printJson, table, withStore } from '../context';
+import { escapeControls } from '../../core/terminalSafe';
+import { printJson, say, sayLines, table, withStore } from '../context';
 import { dbOption } from './data';
 
 const numberList = (name: string) => (v: string) => {
@@ -32,8 +33,9 @@ const fmt = (x: number | null | undefined, digits = 3) => (x === null || x === u
 
 /** The readable form of a consistency document. */
 export function formatConsistency(d: ConsistencyDocument): string {
-  const out: string[] = [`consistency of dataset "${d.dataset}" (${d.provenance.dataset.n_pairs} pairs); reference: ${d.reference}${d.run_id ? `; saved as run ${d.run_id}` : ''}`, ''];
-  const why = (k: string) => (d.reasons[k] ? `  (${d.reasons[k]})` : '');
+  // Lines outside the tables are escaped here (each one line); table() escapes its cells.
+  const out: string[] = [escapeControls(`consistency of dataset "${d.dataset}" (${d.provenance.dataset.n_pairs} pairs); reference: ${d.reference}${d.run_id ? `; saved as run ${d.run_id}` : ''}`), ''];
+  const why = (k: string) => (d.reasons[k] ? escapeControls(`  (${d.reasons[k]})`) : '');
   out.push('order consistency of two-order judges' + why('order_consistency'));
   if (d.order_consistency.length) {
     out.push(table(['judge', 'pairs', 'missing', 'PC', 'conflict', 'primacy', 'recency', 'PF', ...PATTERNS, 'pos. bias', 'no choice', 'mixed'], d.order_consistency.map((o) => [
@@ -43,7 +45,7 @@ export function formatConsistency(d: ConsistencyDocument): string {
   out.push('', 'multiplicity across model annotators' + why('multiplicity'));
   const m = d.multiplicity;
   if (m) {
-    out.push(`${m.n_pairs} pairs; baseline ${m.baseline ?? '–'}; losses: ${m.members.map((n) => `${n} ${fmt(m.losses[n], 4)}`).join(', ')}`);
+    out.push(escapeControls(`${m.n_pairs} pairs; baseline ${m.baseline ?? '–'}; losses: ${m.members.map((n) => `${n} ${fmt(m.losses[n], 4)}`).join(', ')}`));
     out.push(table(['epsilon', 'Rashomon set', 'mean width', 'flip ambiguity', ...m.by_epsilon[0]?.by_delta.flatMap((b) => [`ambiguity d=${b.delta}`, `discrepancy d=${b.delta}`]) ?? []],
       m.by_epsilon.map((e) => [e.epsilon, e.set.join(', '), fmt(e.mean_width), fmt(e.flip_ambiguity), ...e.by_delta.flatMap((b) => [fmt(b.ambiguity), fmt(b.discrepancy)])])));
   }
@@ -52,13 +54,13 @@ export function formatConsistency(d: ConsistencyDocument): string {
   out.push('', 'internal consistency (judge vs likelihood)' + why('internal_consistency'));
   if (d.internal_consistency.length) {
     out.push(table(['model', 'beta', 'pairs', 'decisive', 'agreement', 'mean sym. KL'], d.internal_consistency.map((r) => [r.annotator, r.beta, r.n, r.n_decisive, fmt(r.agreement), fmt(r.mean_symmetric_kl, 4)])));
-    out.push(`  note: ${d.internal_consistency[0]!.note}`);
+    out.push(escapeControls(`  note: ${d.internal_consistency[0]!.note}`));
   }
   out.push('', 'inconsistency between groups' + why('group_inconsistency'));
   const g = d.group_inconsistency;
   if (g) {
-    out.push(Object.entries(g.groups).map(([k, v]) => `  ${k}: ${v.join(', ')}`).join('\n'));
-    out.push(`  GDI ${fmt(g.gdi, 4)} over ${g.n_pairs} pairs; null (${g.null.kind}, ${g.null.n} assignments) mean ${fmt(g.null.mean, 4)}; excess ${fmt(g.excess, 4)}; p = ${fmt(g.p_value, 4)}`);
+    out.push(...Object.entries(g.groups).map(([k, v]) => escapeControls(`  ${k}: ${v.join(', ')}`)));
+    out.push(escapeControls(`  GDI ${fmt(g.gdi, 4)} over ${g.n_pairs} pairs; null (${g.null.kind}, ${g.null.n} assignments) mean ${fmt(g.null.mean, 4)}; excess ${fmt(g.excess, 4)}; p = ${fmt(g.p_value, 4)}`));
   }
   out.push('', 'full detail: --json');
   return out.join('\n');
@@ -86,7 +88,7 @@ export function registerConsistencyCommands(program: Command): void {
           doc = await computeConsistency(store, { dataset: o.dataset, reference: o.reference, models: o.models, epsilons: o.epsilon, deltas: o.delta, beta: o.beta, seed: o.seed }, { save: o.save });
         }
         if (o.json) printJson(doc);
-        else console.log(formatConsistency(doc));
+        else sayLines(formatConsistency(doc));
       });
     });
 
@@ -101,7 +103,7 @@ export function registerConsistencyCommands(program: Command): void {
     .action(async (o: { db: string; dataset: string; name: string; method: string; lambda?: number; members: string[]; json?: boolean }) => {
       const r = await withStore(o.db, (store) => createEnsemble(store, { dataset: o.dataset, name: o.name, method: o.method, lambda: o.lambda, members: o.members }));
       if (o.json) return printJson(r);
-      console.log(r.created
+      say(r.created
         ? `created ensemble "${r.name}" on dataset "${o.dataset}": ${r.pairs} pairs, ${r.decisive} decisive`
         : `ensemble "${r.name}" already exists with these arguments; nothing changed`);
     });
@@ -114,6 +116,6 @@ export function registerConsistencyCommands(program: Command): void {
     .action(async (list: string[], o: { db: string; group?: string; clear?: boolean }) => {
       if ((o.group === undefined) === !o.clear) throw new UsageError('set-group needs exactly one of --group G and --clear');
       const rows = await withStore(o.db, (store) => setAnnotatorGroup(store, list, o.clear ? null : o.group!));
-      console.log(o.clear ? `cleared the group of ${rows.map((r) => r.name).join(', ')}` : `group "${rows[0]!.group}": ${rows.map((r) => r.name).join(', ')}`);
+      say(o.clear ? `cleared the group of ${rows.map((r) => r.name).join(', ')}` : `group "${rows[0]!.group}": ${rows.map((r) => r.name).join(', ')}`);
     });
 }
