@@ -70,8 +70,8 @@ if (skip && process.env.CI === 'true') {
 }
 
 describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base test set (published judgments)', () => {
-  let doc: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  let ensembleDoc: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let doc: any;
+  let ensembleDoc: any;
   const rm: Record<string, Map<number, [number, number]>> = {};
   const judges: Record<string, Map<number, number[][]>> = {};
   let llama: Map<number, number[][]>;
