@@ -2,13 +2,12 @@
 // database exactly as it was. Inputs are checked in under test/fixtures/bad/.
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InputError } from '../../src/core/errors';
 import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
 import type { Store } from '../../src/store/port';
-import { BAD, dumpDatabase, openTempStore } from '../support/helpers';
+import { BAD, expectRejected, openTempStore } from '../support/helpers';
 
 const bad = (f: string) => join(BAD, f);
 const GENERIC = { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' };
@@ -24,47 +23,35 @@ beforeEach(async () => {
   });
 });
 
-async function expectRejected(run: () => Promise<unknown>, expected: { file: string; line: number | null; field: string | null; message: RegExp }) {
-  const before = await dumpDatabase(store);
-  const err = await run().then(() => undefined, (e: unknown) => e);
-  expect(err, 'the import should have failed').toBeInstanceOf(InputError);
-  const e = err as InputError;
-  expect(e.file).toBe(expected.file);
-  expect(e.line).toEqual(expected.line);
-  expect(e.field).toBe(expected.field);
-  expect(e.message).toMatch(expected.message);
-  expect(e.message.split('\n')).toHaveLength(1);
-  expect(await dumpDatabase(store)).toEqual(before);
-}
 
 describe('dataset importers reject bad input and write nothing', () => {
-  it('malformed JSON', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('hh-malformed-json.jsonl'), dataset: 'x' }),
+  it('malformed JSON', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('hh-malformed-json.jsonl'), dataset: 'x' }),
     { file: bad('hh-malformed-json.jsonl'), line: 2, field: null, message: /malformed JSON/ }));
-  it('a missing field', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('hh-missing-field.jsonl'), dataset: 'x' }),
+  it('a missing field', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('hh-missing-field.jsonl'), dataset: 'x' }),
     { file: bad('hh-missing-field.jsonl'), line: 2, field: 'rejected', message: /missing/ }));
-  it('a non-string field', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('hh-non-string-field.jsonl'), dataset: 'x' }),
+  it('a non-string field', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('hh-non-string-field.jsonl'), dataset: 'x' }),
     { file: bad('hh-non-string-field.jsonl'), line: 2, field: 'rejected', message: /must be a string, not number/ }));
-  it('dialogues with no shared assistant turn', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('hh-no-assistant-turn.jsonl'), dataset: 'x' }),
+  it('dialogues with no shared assistant turn', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('hh-no-assistant-turn.jsonl'), dataset: 'x' }),
     { file: bad('hh-no-assistant-turn.jsonl'), line: 1, field: 'chosen', message: /share no/ }));
-  it('a truncated .gz', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('hh-truncated.jsonl.gz'), dataset: 'x' }),
+  it('a truncated .gz', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('hh-truncated.jsonl.gz'), dataset: 'x' }),
     { file: bad('hh-truncated.jsonl.gz'), line: expect.any(Number) as unknown as number, field: null, message: /truncated or corrupt gzip/ }));
-  it('a file that is not UTF-8', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('hh-not-utf8.jsonl'), dataset: 'x' }),
+  it('a file that is not UTF-8', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('hh-not-utf8.jsonl'), dataset: 'x' }),
     { file: bad('hh-not-utf8.jsonl'), line: 2, field: null, message: /not valid UTF-8/ }));
-  it('an empty file', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('empty.jsonl'), dataset: 'x' }),
+  it('an empty file', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('empty.jsonl'), dataset: 'x' }),
     { file: bad('empty.jsonl'), line: null, field: null, message: /empty/ }));
-  it('a file of blank lines', () => expectRejected(() => importDataset(store, { format: 'jsonl', file: bad('blank-lines-only.jsonl'), dataset: 'x', mapping: GENERIC }),
+  it('a file of blank lines', () => expectRejected(store, () => importDataset(store, { format: 'jsonl', file: bad('blank-lines-only.jsonl'), dataset: 'x', mapping: GENERIC }),
     { file: bad('blank-lines-only.jsonl'), line: null, field: null, message: /no records/ }));
-  it('a PKU response id that is not 0 or 1', () => expectRejected(() => importDataset(store, { format: 'pku-saferlhf', file: bad('pku-bad-response-id.jsonl'), dataset: 'x' }),
+  it('a PKU response id that is not 0 or 1', () => expectRejected(store, () => importDataset(store, { format: 'pku-saferlhf', file: bad('pku-bad-response-id.jsonl'), dataset: 'x' }),
     { file: bad('pku-bad-response-id.jsonl'), line: 1, field: 'safer_response_id', message: /must be 0 or 1/ }));
-  it('a CSV with the wrong columns', () => expectRejected(() => importDataset(store, { format: 'csv', file: bad('generic-wrong-columns.csv'), dataset: 'x', mapping: GENERIC }),
+  it('a CSV with the wrong columns', () => expectRejected(store, () => importDataset(store, { format: 'csv', file: bad('generic-wrong-columns.csv'), dataset: 'x', mapping: GENERIC }),
     { file: bad('generic-wrong-columns.csv'), line: 1, field: 'prompt', message: /missing column/ }));
-  it('a CSV row with too few cells', () => expectRejected(() => importDataset(store, { format: 'csv', file: bad('generic-short-row.csv'), dataset: 'x', mapping: GENERIC }),
+  it('a CSV row with too few cells', () => expectRejected(store, () => importDataset(store, { format: 'csv', file: bad('generic-short-row.csv'), dataset: 'x', mapping: GENERIC }),
     { file: bad('generic-short-row.csv'), line: 3, field: null, message: /not valid CSV/ }));
-  it('duplicate rows (the same id twice)', () => expectRejected(() => importDataset(store, { format: 'jsonl', file: bad('generic-duplicate-id.jsonl'), dataset: 'x', mapping: GENERIC }),
+  it('duplicate rows (the same id twice)', () => expectRejected(store, () => importDataset(store, { format: 'jsonl', file: bad('generic-duplicate-id.jsonl'), dataset: 'x', mapping: GENERIC }),
     { file: bad('generic-duplicate-id.jsonl'), line: 2, field: 'id', message: /duplicate id "a" \(first on line 1\)/ }));
-  it('an unknown preferred value', () => expectRejected(() => importDataset(store, { format: 'jsonl', file: bad('generic-bad-preferred.jsonl'), dataset: 'x', mapping: { ...GENERIC, preferred: 'preferred' } }),
+  it('an unknown preferred value', () => expectRejected(store, () => importDataset(store, { format: 'jsonl', file: bad('generic-bad-preferred.jsonl'), dataset: 'x', mapping: { ...GENERIC, preferred: 'preferred' } }),
     { file: bad('generic-bad-preferred.jsonl'), line: 1, field: 'preferred', message: /unknown preference/ }));
-  it('a missing file', () => expectRejected(() => importDataset(store, { format: 'hh-rlhf', file: bad('no-such-file.jsonl'), dataset: 'x' }),
+  it('a missing file', () => expectRejected(store, () => importDataset(store, { format: 'hh-rlhf', file: bad('no-such-file.jsonl'), dataset: 'x' }),
     { file: bad('no-such-file.jsonl'), line: null, field: null, message: /no such file/ }));
 
   it('--on-error skip imports the valid records and reports every skipped line', async () => {
@@ -76,15 +63,15 @@ describe('dataset importers reject bad input and write nothing', () => {
 });
 
 describe('principle list importer', () => {
-  it('a duplicate id', () => expectRejected(() => importPrincipleList(store, { file: bad('principles-duplicate-id.yaml'), name: 'x' }),
+  it('a duplicate id', () => expectRejected(store, () => importPrincipleList(store, { file: bad('principles-duplicate-id.yaml'), name: 'x' }),
     { file: bad('principles-duplicate-id.yaml'), line: 4, field: 'id', message: /duplicate id "kind" \(first on line 1\)/ }));
-  it('a missing text', () => expectRejected(() => importPrincipleList(store, { file: bad('principles-missing-text.yaml'), name: 'x' }),
+  it('a missing text', () => expectRejected(store, () => importPrincipleList(store, { file: bad('principles-missing-text.yaml'), name: 'x' }),
     { file: bad('principles-missing-text.yaml'), line: 4, field: 'text', message: /missing/ }));
-  it('a non-string text in JSON', () => expectRejected(() => importPrincipleList(store, { file: bad('principles-non-string.json'), name: 'x' }),
+  it('a non-string text in JSON', () => expectRejected(store, () => importPrincipleList(store, { file: bad('principles-non-string.json'), name: 'x' }),
     { file: bad('principles-non-string.json'), line: 1, field: 'text', message: /must be a string/ }));
-  it('short labels that do not match the sentences', () => expectRejected(() => importPrincipleList(store, { file: bad('principles-two.txt'), shortFile: bad('principles-one-short.txt'), name: 'x' }),
+  it('short labels that do not match the sentences', () => expectRejected(store, () => importPrincipleList(store, { file: bad('principles-two.txt'), shortFile: bad('principles-one-short.txt'), name: 'x' }),
     { file: bad('principles-one-short.txt'), line: null, field: null, message: /1 short labels for 2 principles/ }));
-  it('not UTF-8', () => expectRejected(() => importPrincipleList(store, { file: bad('principles-not-utf8.txt'), name: 'x' }),
+  it('not UTF-8', () => expectRejected(store, () => importPrincipleList(store, { file: bad('principles-not-utf8.txt'), name: 'x' }),
     { file: bad('principles-not-utf8.txt'), line: 2, field: null, message: /not valid UTF-8/ }));
   it('re-importing the same content is the same version; new content is the next version', async () => {
     const a = await importPrincipleList(store, { file: bad('principles-two.txt'), name: 'mine' });
@@ -98,32 +85,32 @@ describe('principle list importer', () => {
 describe('judgment importers', () => {
   const judge = (format: 'oracle' | 'rewards' | 'judge', file: string) =>
     importJudgments(store, { format, file: bad(file), dataset: 'base', annotator: 'm', principles: 'two' });
-  it('a principle id that does not exist', () => expectRejected(() => judge('oracle', 'oracle-unknown-principle.csv'),
+  it('a principle id that does not exist', () => expectRejected(store, () => judge('oracle', 'oracle-unknown-principle.csv'),
     { file: bad('oracle-unknown-principle.csv'), line: 3, field: 'principle_id', message: /7 does not exist in principle list "two"/ }));
-  it('a row id that does not exist', () => expectRejected(() => judge('oracle', 'oracle-unknown-row.csv'),
+  it('a row id that does not exist', () => expectRejected(store, () => judge('oracle', 'oracle-unknown-row.csv'),
     { file: bad('oracle-unknown-row.csv'), line: 3, field: 'row_id', message: /99 is not a pair of dataset "base"/ }));
-  it('a probability that is not a number', () => expectRejected(() => judge('oracle', 'oracle-not-a-number.csv'),
+  it('a probability that is not a number', () => expectRejected(store, () => judge('oracle', 'oracle-not-a-number.csv'),
     { file: bad('oracle-not-a-number.csv'), line: 3, field: 'prob_A', message: /expected a number, found "high"/ }));
-  it('a duplicate row', () => expectRejected(() => judge('oracle', 'oracle-duplicate-row.csv'),
+  it('a duplicate row', () => expectRejected(store, () => judge('oracle', 'oracle-duplicate-row.csv'),
     { file: bad('oracle-duplicate-row.csv'), line: 3, field: 'row_id', message: /duplicate row .* \(first on line 2\)/ }));
-  it('a CSV with the wrong columns', () => expectRejected(() => judge('rewards', 'rewards-wrong-columns.csv'),
+  it('a CSV with the wrong columns', () => expectRejected(store, () => judge('rewards', 'rewards-wrong-columns.csv'),
     { file: bad('rewards-wrong-columns.csv'), line: 1, field: 'reward_b', message: /missing column/ }));
-  it('a header and no rows', () => expectRejected(() => judge('rewards', 'rewards-header-only.csv'),
+  it('a header and no rows', () => expectRejected(store, () => judge('rewards', 'rewards-header-only.csv'),
     { file: bad('rewards-header-only.csv'), line: null, field: null, message: /no rows/ }));
-  it('an order that is not 0 or 1', () => expectRejected(() => judge('judge', 'judge-bad-order.csv'),
+  it('an order that is not 0 or 1', () => expectRejected(store, () => judge('judge', 'judge-bad-order.csv'),
     { file: bad('judge-bad-order.csv'), line: 3, field: 'order', message: /expected 0 or 1/ }));
-  it('a probability outside [0, 1]', () => expectRejected(() => judge('judge', 'judge-probability-out-of-range.csv'),
+  it('a probability outside [0, 1]', () => expectRejected(store, () => judge('judge', 'judge-probability-out-of-range.csv'),
     { file: bad('judge-probability-out-of-range.csv'), line: 2, field: 'prob_A', message: /outside \[0, 1\]/ }));
 });
 
 describe('label importer', () => {
-  it('a pair that is not in the dataset', () => expectRejected(() => importLabels(store, { file: bad('labels-unknown-pair.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
+  it('a pair that is not in the dataset', () => expectRejected(store, () => importLabels(store, { file: bad('labels-unknown-pair.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
     { file: bad('labels-unknown-pair.jsonl'), line: 1, field: 'pair', message: /"zzz" is not a pair/ }));
-  it('a principle that is not in the list', () => expectRejected(() => importLabels(store, { file: bad('labels-unknown-principle.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
+  it('a principle that is not in the list', () => expectRejected(store, () => importLabels(store, { file: bad('labels-unknown-principle.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
     { file: bad('labels-unknown-principle.jsonl'), line: 1, field: 'principles.p9', message: /not a principle of list "two"/ }));
   // "constructor" in {} is true: only the label words themselves may pass
-  it('an overall word that is an object key, not a label word', () => expectRejected(() => importLabels(store, { file: bad('labels-inherited-overall.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
+  it('an overall word that is an object key, not a label word', () => expectRejected(store, () => importLabels(store, { file: bad('labels-inherited-overall.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
     { file: bad('labels-inherited-overall.jsonl'), line: 2, field: 'overall', message: /must be one of y0, y1, tie, both-bad$/ }));
-  it('a principle cell that is an object key, not a label word', () => expectRejected(() => importLabels(store, { file: bad('labels-inherited-principle.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
+  it('a principle cell that is an object key, not a label word', () => expectRejected(store, () => importLabels(store, { file: bad('labels-inherited-principle.jsonl'), dataset: 'base', principles: 'two', annotator: 'ann' }),
     { file: bad('labels-inherited-principle.jsonl'), line: 1, field: 'principles.p0', message: /must be "y0", "y1" or "neither"/ }));
 });

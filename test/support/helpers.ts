@@ -2,7 +2,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { InputError } from '../../src/core/errors';
 import type { Store } from '../../src/store/port';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 
@@ -48,4 +49,22 @@ export async function openTempStore(): Promise<{ store: SqliteStore; path: strin
 /** Every row of every table, for "the database is exactly as it was" assertions (through the port: any adapter). */
 export function dumpDatabase(store: Store): Promise<Record<string, string[]>> {
   return store.dumpTables();
+}
+
+/**
+ * An import that must fail on bad input: one InputError naming the file and line (and the field, when
+ * given), a one-line message, and the database exactly as it was.
+ */
+export async function expectRejected(store: Store, run: () => Promise<unknown>, expected: { file: string; line: number | null; field?: string | null; message: RegExp }): Promise<InputError> {
+  const before = await dumpDatabase(store);
+  const err = await run().then(() => undefined, (e: unknown) => e);
+  expect(err, 'the import should have failed').toBeInstanceOf(InputError);
+  const e = err as InputError;
+  expect(e.file).toBe(expected.file);
+  expect(e.line).toEqual(expected.line);
+  if (expected.field !== undefined) expect(e.field).toBe(expected.field);
+  expect(e.message).toMatch(expected.message);
+  expect(e.message.split('\n')).toHaveLength(1);
+  expect(await dumpDatabase(store)).toEqual(before);
+  return e;
 }
