@@ -27,6 +27,34 @@ export class SerialQueue {
   }
 }
 
+/**
+ * Runs `fn` on a handle of `tx` that lives as long as the call: when `fn` settles (returned or threw),
+ * every operation it started through the handle is awaited before the caller commits or rolls back,
+ * and any operation started after that is refused. Without it a statement that a failed writer left
+ * queued (an importer's batch still in flight when the reader threw) would run after the ROLLBACK, in
+ * autocommit on SQLite or inside the next writer's transaction on PostgreSQL.
+ */
+export async function withTransactionScope<T>(tx: Transaction, fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  let open = true;
+  const pending = new Set<Promise<unknown>>();
+  const scoped = Object.fromEntries(Object.entries(tx).map(([name, op]) => [name, typeof op !== 'function' ? op : (...args: unknown[]) => {
+    if (!open) return Promise.reject(new Error(`store: ${name} called after its transaction ended`));
+    const result: unknown = (op as (...a: unknown[]) => unknown)(...args);
+    if (result instanceof Promise) {
+      pending.add(result);
+      const forget = () => pending.delete(result);
+      result.then(forget, forget);
+    }
+    return result;
+  }])) as unknown as Transaction;
+  try {
+    return await fn(scoped);
+  } finally {
+    open = false;
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  }
+}
+
 /** Finds a named thing, or fails naming what the database does hold. `kind` is singular ("dataset"). */
 export async function requireNamed<T>(kind: string, ref: string, found: T | undefined, knownNames: () => Promise<string[]>): Promise<T> {
   if (found !== undefined) return found;

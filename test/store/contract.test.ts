@@ -6,7 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
 import type { Pair } from '../../src/core/types';
 import { openStore } from '../../src/store';
-import type { Store, WorkbenchLabel } from '../../src/store/port';
+import type { Store, Transaction, WorkbenchLabel } from '../../src/store/port';
 import { freshPostgresDatabase } from '../support/postgres';
 import { tempDir } from '../support/helpers';
 
@@ -98,6 +98,31 @@ for (const adapter of adapters) {
       })).rejects.toThrow('boom');
       expect(await s.dumpTables()).toEqual(before);
       expect(await s.countPairs(dataset)).toBe(4);
+      expect(await s.checkIntegrity()).toEqual([]);
+    });
+
+    it('a writer that throws with statements still in flight leaves nothing behind, and the handle is closed after', async () => {
+      // What the dataset importer does when its reader fails (or is cancelled) while batches are queued:
+      // the CI run of 2026-12-02 found a cancelled import's pairs committed by statements that ran after
+      // the ROLLBACK.
+      const { s } = await seeded();
+      const before = await s.dumpTables();
+      let kept: Transaction | undefined;
+      const inFlight: Promise<unknown>[] = [];
+      await expect(s.write(async (tx) => {
+        kept = tx;
+        const id = await tx.createDataset('late', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        for (let b = 0; b < 5; b++) {
+          const p = tx.insertPairs(id, Array.from({ length: 2000 }, (_, i) => pair(b * 2000 + i)), Array.from({ length: 2000 }, (_, i) => first + b * 2000 + i));
+          p.catch(() => undefined);
+          inFlight.push(p);
+        }
+        throw new Error('reader failed');
+      })).rejects.toThrow('reader failed');
+      await Promise.allSettled(inFlight);
+      await expect(kept!.createDataset('after', 'jsonl', null)).rejects.toThrow(/after its transaction ended/);
+      expect(await s.dumpTables()).toEqual(before);
       expect(await s.checkIntegrity()).toEqual([]);
     });
 

@@ -3,7 +3,7 @@
 // not collide, and the password kept out of every message (PGPASSWORD, ~/.pgpass or the URL; never shown).
 import pg from 'pg';
 import { UsageError } from '../../core/errors';
-import { SerialQueue, StoreBusyError, transactionalOperations } from '../common';
+import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
@@ -112,7 +112,7 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
       try {
         await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
         try {
-          const result = await fn(tx);
+          const result = await withTransactionScope(tx, fn);
           await client.query("SELECT nextval('discretion_changes')");
           await client.query('COMMIT');
           return result;

@@ -2,7 +2,7 @@
 // PRAGMA user_version, one transaction per logical write (BEGIN IMMEDIATE, so writers queue for the
 // lock at the start instead of failing at commit).
 import { UsageError } from '../../core/errors';
-import { SerialQueue, StoreBusyError, transactionalOperations } from '../common';
+import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { SqliteConnection } from './connection';
@@ -123,7 +123,7 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
       try {
         await retryBusy(location, lockTimeoutMs, () => c.exec('BEGIN IMMEDIATE'));
         try {
-          const result = await fn(tx);
+          const result = await withTransactionScope(tx, fn);
           await c.exec('COMMIT');
           return result;
         } catch (e) {
