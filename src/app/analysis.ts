@@ -124,7 +124,14 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
   const bootstrap = req.bootstrap ?? 100;
   const daBootstrap = req.daBootstrap ?? 1000;
   const seed = req.seed ?? 0;
-  const input: DiscretionInput = { principles: list.principles, nPairs: n, annotators, principleSource: source, reference: req.reference, bootstrap, daBootstrap, agreementBootstrap: daBootstrap, seed };
+  // Annotator groups (`discretion annotators set-group`): each group of the analysed annotators gets its pooled view.
+  const members = new Map<string, string[]>();
+  for (const name of names) {
+    const group = nameToRow.get(name)!.group;
+    if (group !== null) members.set(group, [...(members.get(group) ?? []), name]);
+  }
+  const groups = [...members].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([name, m]) => ({ name, members: m }));
+  const input: DiscretionInput = { principles: list.principles, nPairs: n, annotators, principleSource: source, reference: req.reference, bootstrap, daBootstrap, agreementBootstrap: daBootstrap, seed, ...(groups.length ? { groups } : {}) };
   const provenance: AnalysisProvenance = {
     tool: { name: 'discretion-workbench', version: toolVersion },
     dataset: { name: dataset.name, content_hash: dataset.contentHash, n_pairs: n },
@@ -134,7 +141,7 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     annotators: annotators.map((a) => {
       const prov = nameToRow.get(a.name)!.provenance ?? {};
       const file = (prov.modelSha256 ?? prov.fileSha256) as string | undefined;
-      return { name: a.name, kind: a.kind, source_file: typeof prov.source === 'string' ? prov.source : null, file_sha256: file ?? null };
+      return { name: a.name, kind: a.kind, group: nameToRow.get(a.name)!.group, source_file: typeof prov.source === 'string' ? prov.source : null, file_sha256: file ?? null };
     }),
     bootstrap: { seed, dd_resamples: bootstrap, da_resamples: daBootstrap, agreement_resamples: daBootstrap },
   };
@@ -144,6 +151,7 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     preferences: Object.fromEntries(annotators.map((a) => [a.name, sha(a.overall)])),
     principle_labels: Object.fromEntries(annotators.filter((a) => a.principles).map((a) => [a.name, sha(a.principles!)])),
     principle_source: source.kind === 'oracle' ? sha(source.matrix) : null,
+    ...(groups.length ? { groups: Object.fromEntries(groups.map((g) => [g.name, g.members])) } : {}),
   };
   return { input, principles: list.principles, provenance, inputHashes, datasetId: dataset.id, pairIndex };
 }

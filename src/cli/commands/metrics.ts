@@ -29,7 +29,16 @@ export function formatMetrics(result: DiscretionResult, provenance?: AnalysisPro
       return [a.name, a.kind, a.da === null ? `– (${a.da_reason ?? 'undefined'})` : fmt(a.da), a.da_boot ? `${fmt(a.da_boot.lo)}–${fmt(a.da_boot.hi)}` : '–', a.da_n,
         a.dd_point === null ? '–' : fmt(a.dd_point), a.dd_boot && a.dd_boot.mean !== null ? `${fmt(a.dd_boot.mean)} ± ${fmt(a.dd_boot.sd)}` : '–', top];
     })));
-  const diags = [...result.diagnostics, ...result.annotators.flatMap((a) => a.diagnostics.map((d) => `${a.name}: ${d}`))];
+  const groups = result.groups;
+  if (groups) {
+    const others = (g: number) => groups.dd.groups.map((name, h) => (h === g ? null : `${name} ${fmt(groups.dd.matrix[g][h])}`)).filter((x) => x !== null).join(', ');
+    out.push('');
+    out.push(table(['group (pooled labels)', 'members', 'DA', 'consensus labels', 'top principles', 'DD vs other groups'], groups.views.map((v, g) => {
+      const top = v.rank ? v.rank.map((r, i) => [r, i] as const).filter(([r]) => r !== null).sort((x, y) => x[0]! - y[0]!).slice(0, 3).map(([, i]) => result.principles[i].short).join(', ') : '–';
+      return [v.group, v.members.join(', ') || '–', v.da === null ? `– (${v.da_reason ?? 'undefined'})` : fmt(v.da), v.da_n, top, others(g) || '–'];
+    })));
+  }
+  const diags = [...result.diagnostics, ...result.annotators.flatMap((a) => a.diagnostics.map((d) => `${a.name}: ${d}`)), ...(groups?.views ?? []).flatMap((v) => v.diagnostics.map((d) => `group ${v.group}: ${d}`))];
   if (diags.length) out.push('', 'diagnostics:', ...diags.map((d) => `  ${escapeControls(d)}`));
   const ag = result.agreement.overall;
   if (ag) out.push('', `agreement of overall preferences (${ag.raters.length} annotators, ${ag.n_items} pairs): Krippendorff's alpha ${fmt(ag.krippendorff_alpha.value)}, Fleiss' kappa ${fmt(ag.fleiss_kappa.value)}, percent agreement ${fmt(ag.percent_agreement.value)}`);

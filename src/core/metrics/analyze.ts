@@ -24,6 +24,7 @@
 //     seed?: 0,                                     // all bootstraps are deterministic for a given seed
 //     tieTolerance?: 1e-9,                          // w* values closer than this rank as ties
 //     clock?: () => number,                         // optional ms clock (e.g. performance.now) for timings_ms
+//     groups?: [{ name, members: [names] }, ...],   // annotator groups: pooled DA and w* per group, DD between groups
 //   }
 //
 // Output: see DiscretionResult below. No NaN or Infinity ever appears: undefined values are null (with a
@@ -66,6 +67,8 @@ export interface DiscretionInput {
   seed?: number;
   tieTolerance?: number;
   clock?: () => number;
+  /** Annotator groups (spec consistency section 7's groups): each gets the discretion metrics of its members' pooled labels. */
+  groups?: ReadonlyArray<{ name: string; members: readonly string[] }>;
 }
 
 export type WStarValue = number | '+inf' | '-inf' | null;
@@ -118,6 +121,33 @@ export interface AnnotatorResult {
   diagnostics: string[];
 }
 
+/**
+ * The discretion metrics of a group's pooled labels [ours]: every member's decisive consensus pairs counted
+ * together for DA (sum of the members' disagreements over the sum of their decisive consensus pairs), and
+ * every member's conflict wins summed into one W for w* (spec section 6 on the summed W). A pair two members
+ * labelled counts twice: pooling weighs each label, not each pair.
+ */
+export interface GroupView {
+  group: string;
+  /** The members whose labels were pooled (those with a principle source). */
+  members: string[];
+  da: number | null;
+  da_n: number;
+  da_disagree: number;
+  da_reason: string | null;
+  w_star: WStarValue[] | null;
+  w_status: PriorityResult['status'] | 'unavailable';
+  rank: (number | null)[] | null;
+  rank_truncated: (number | null)[] | null;
+  diagnostics: string[];
+}
+
+export interface GroupViews {
+  views: GroupView[];
+  /** DD between each two groups' pooled w* (spec section 7, the point-estimate convention): [g][h], null where undefined. */
+  dd: { groups: string[]; matrix: (number | null)[][] };
+}
+
 export interface AgreementStatJson {
   value: number | null;
   n_items: number;
@@ -154,6 +184,8 @@ export interface DiscretionResult {
     /** Agreement of principle labels among annotators that have them (null with fewer than 2). */
     principles: (AgreementJson & { per_principle: (AgreementJson & { id: string; short: string })[] }) | null;
   };
+  /** Per-group views; absent when no groups were given. */
+  groups?: GroupViews;
   diagnostics: string[];
   /** Wall time of each stage in ms, when a clock was given. */
   timings_ms?: Record<string, number>;
@@ -535,6 +567,8 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
   }
   const agreement = agreementOf(c);
   watch.lap('agreement');
+  const groups = input.groups && input.groups.length > 0 ? groupViews(c, input.groups, perAnnotator) : undefined;
+  if (groups) watch.lap('groups');
 
   const result: DiscretionResult = {
     schema: 'discretion-metrics/1',
@@ -547,9 +581,64 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
     categories,
     annotators: results,
     agreement,
+    ...(groups ? { groups } : {}),
     diagnostics,
   };
   const timings = watch.result();
   if (timings) result.timings_ms = timings;
   return result;
+}
+
+/** Stage 8: each group's pooled DA and w*, and DD between the groups (truncated ranks, as the point estimate). */
+function groupViews(c: CheckedInput, groups: NonNullable<DiscretionInput['groups']>, perAnnotator: (SourceData | null)[]): GroupViews {
+  const { m, labels, tieTol } = c;
+  const seen = new Set<string>();
+  const truncated: (Float64Array | null)[] = [];
+  const views = groups.map((g) => {
+    if (!g || typeof g.name !== 'string' || g.name === '' || !Array.isArray(g.members)) throw new MetricsInputError('each group needs a name and a list of members');
+    if (seen.has(g.name)) throw new MetricsInputError(`duplicate group '${g.name}'`);
+    seen.add(g.name);
+    const view: GroupView = { group: g.name, members: [], da: null, da_n: 0, da_disagree: 0, da_reason: null, w_star: null, w_status: 'unavailable', rank: null, rank_truncated: null, diagnostics: [] };
+    const W = new Float64Array(m * m);
+    for (const name of g.members) {
+      const i = c.names.get(name);
+      if (i === undefined) throw new MetricsInputError(`group '${g.name}': unknown annotator '${name}'`);
+      const s = perAnnotator[i];
+      if (!s) {
+        view.diagnostics.push(`'${name}' has no principle labels of its own (principle source "self"): left out of the pooled labels`);
+        continue;
+      }
+      view.members.push(name);
+      const counts = daCounts(c.annotators[i]!.overall, s.cats, false);
+      view.da_n += counts.agree + counts.disagree;
+      view.da_disagree += counts.disagree;
+      const Wi = accumulateWins(s.index, c.annotators[i]!.overall);
+      for (let e = 0; e < W.length; e++) W[e]! += Wi[e]!;
+    }
+    if (view.members.length === 0) {
+      view.da_reason = 'no member has a principle source';
+      truncated.push(null);
+      return view;
+    }
+    if (view.da_n === 0) view.da_reason = 'no decisive preference on any consensus pair';
+    else view.da = view.da_disagree / view.da_n;
+    const pr = principlePriority(W, m, { labels });
+    view.w_star = wJson(pr.w);
+    view.w_status = pr.status;
+    if (pr.diagnostic) view.diagnostics.push(`w*: ${pr.diagnostic}`);
+    const avg = averageRanksDescending(pr.w, tieTol);
+    const tr = truncateRanks(avg);
+    view.rank = arrJson(avg);
+    view.rank_truncated = arrJson(tr);
+    truncated.push(Number.isNaN(avg[0]!) ? null : tr);
+    return view;
+  });
+  const matrix = views.map((_, g) => views.map((__, h) => {
+    const a = truncated[g];
+    const b = truncated[h];
+    if (!a || !b) return null;
+    const tau = kendallTauB(a, b);
+    return Number.isNaN(tau) ? null : (1 - tau) / 2;
+  }));
+  return { views, dd: { groups: views.map((v) => v.group), matrix } };
 }

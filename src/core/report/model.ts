@@ -18,7 +18,8 @@ export interface ReportProvenance {
   principle_source: { kind: string; name?: string; annotators?: string[] };
   reference: string;
   /** Every annotator in the analysis, with the file its judgments came from and that file's SHA-256. */
-  annotators: { name: string; kind: string; source_file: string | null; file_sha256: string | null }[];
+  /** `group`: the annotator's group when the run was made (absent in runs stored before groups). */
+  annotators: { name: string; kind: string; group?: string | null; source_file: string | null; file_sha256: string | null }[];
   bootstrap: { seed: number; dd_resamples: number; da_resamples: number; agreement_resamples: number | null };
   /** Stored metric run the report was made from (null when computed for this report only). */
   metric_run: number | null;

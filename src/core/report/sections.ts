@@ -211,6 +211,45 @@ export function agreementSection(model: ReportModel): Section {
   return { id: 'agreement', heading: 'Agreement', text, charts, tables };
 }
 
+/** The per-group views (annotators set-group): pooled DA, pooled w* and DD between groups; null without groups. */
+export function groupSection(model: ReportModel): Section | null {
+  const g = model.metrics.groups;
+  if (!g || g.views.length === 0) return null;
+  const labels = model.principles.map(label);
+  const v = g.views;
+  const daTable: TableSpec = {
+    caption: 'Discretion arbitrariness of each group\'s pooled labels',
+    head: ['Group', 'Members', 'DA', 'Decisive consensus labels', 'Overrides', 'Note'],
+    rows: v.map((x) => [x.group, x.members.join(', '), fmt(x.da), String(x.da_n), String(x.da_disagree), x.da_reason ?? '']),
+    numeric: [2, 3, 4],
+  };
+  const tables: TableSpec[] = [{
+    caption: 'Principle priority w* of each group\'s pooled labels (centred; rank in brackets)',
+    head: ['Group', ...labels, 'Status'],
+    rows: v.map((x) => [x.group, ...labels.map((_, i) => (x.w_star ? `${wFmt(x.w_star[i])} (${fmt(x.rank?.[i] ?? null, 1)})` : '—')), x.w_status]),
+  }];
+  if (v.length >= 2) {
+    tables.push({
+      caption: 'Discretion discrepancy between groups, DD(row, column) on the pooled w* (point estimate, truncated ranks)',
+      head: ['Group', ...g.dd.groups],
+      rows: g.dd.groups.map((name, i) => [name, ...g.dd.matrix[i]!.map((d) => fmt(d))]),
+      numeric: g.dd.groups.map((_, i) => i + 1),
+    });
+  }
+  return {
+    id: 'groups', heading: 'Annotator groups',
+    text: ['Each group\'s members\' labels pooled: DA counts every member\'s decisive consensus labels together, w* is fitted on the members\' conflict wins summed, and DD compares two groups\' pooled priorities. A pair two members labelled counts twice.',
+      ...v.flatMap((x) => x.diagnostics.map((d) => `${x.group}: ${d}`))],
+    charts: [intervalChart({
+      id: 'groups-da', title: 'Discretion arbitrariness per annotator group (pooled labels)', domain: [0, 1],
+      desc: `Pooled DA per group: ${v.map((x) => `${x.group} ${fmt(x.da)}`).join(', ')}.`,
+      rows: v.map((x) => ({ label: x.group, value: x.da, lo: null, hi: null, note: x.da_reason ?? undefined })),
+      table: daTable,
+    })],
+    tables,
+  };
+}
+
 export function provenanceTable(model: ReportModel): TableSpec {
   const p = model.provenance;
   const src = p.principle_source;
@@ -249,6 +288,8 @@ export function reportSections(model: ReportModel, opts: { psAnnotator?: string 
   const ls = labelShareSection(model);
   if (ls) out.push(ls);
   out.push(daSection(model), psSection(model, opts.psAnnotator), wstarSection(model), ddSection(model), agreementSection(model));
+  const groups = groupSection(model);
+  if (groups) out.push(groups);
   if (model.consistency) out.push(...consistencySections(model.consistency));
   const diag = [...(model.metrics.diagnostics ?? []), ...model.metrics.annotators.flatMap((a) => (a.diagnostics ?? []).map((d) => `${a.name}: ${d}`))];
   if (diag.length) out.push({ id: 'diagnostics', heading: 'Diagnostics', text: diag, charts: [], tables: [] });
