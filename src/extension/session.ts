@@ -16,6 +16,28 @@ export const READ_AHEAD = 3;
 /** Cards whose submission would still be accepted (older ones are forgotten past this many). */
 const MAX_LIVE_CARDS = 1000;
 
+/** The claim refusal of checkRoomForLabel (src/store/sql/team.ts): the pair got its k labels from others. */
+const PAIR_FULL = /already has the \d+ labels? it needs/;
+
+/** A label refused because the pair already holds its k labels: nothing stored; the session has moved on to its next claim. */
+export class PairTakenError extends UsageError {
+  constructor(message: string, readonly pairIdx: number, readonly nextIdx: number | undefined) {
+    super(message);
+    this.name = 'PairTakenError';
+  }
+}
+
+export interface SessionOptions {
+  /** How long a workbench claim lives (a dataset with a work split); renewed every third of it. Default 600 s. */
+  claimTtlMs?: number;
+  /** The clock of the claims (tests move it). */
+  now?: () => number;
+  /** Renew the claim on a timer (default true; tests renew by hand). */
+  renewTimer?: boolean;
+  /** Where the renewal's failures are told (the extension's log). */
+  log?: (message: string) => void;
+}
+
 export class WorkbenchSession {
   private seq = 0;
   current: number | undefined;
@@ -31,15 +53,37 @@ export class WorkbenchSession {
   /** The next cards of the queue after `current`, in order, read ahead while the annotator works. */
   private ahead: { cards: { view: CardView; info: PairInfo }[]; stamp: string } | undefined;
 
+  /**
+   * Team mode (the dataset has a work split): the pairs this session was handed by claims, in the order
+   * shown (previous / next walk it; past its end the next claim), and the claim held now.
+   */
+  private team: { overlap: number; history: number[]; pos: number; claim: { idx: number; rowId: number } | undefined; timer: ReturnType<typeof setInterval> | undefined } | undefined;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
   private constructor(
     readonly store: Store,
     readonly dataset: DatasetRow,
     readonly annotator: AnnotatorRow,
     readonly list: PrincipleListRow,
     private total: number,
-  ) {}
+    private readonly options: SessionOptions = {},
+  ) {
+    this.ttlMs = options.claimTtlMs ?? 600_000;
+    this.now = options.now ?? Date.now;
+  }
 
-  static async open(store: Store, opts: { dataset: string; annotator: string; principleList: string }): Promise<WorkbenchSession> {
+  /** The dataset has a work split: the next card is handed out by a claim. */
+  get claimMode(): boolean {
+    return this.team !== undefined;
+  }
+
+  /** The pair this session holds a claim on (team mode). */
+  get claimedIdx(): number | undefined {
+    return this.team?.claim?.idx;
+  }
+
+  static async open(store: Store, opts: { dataset: string; annotator: string; principleList: string }, options: SessionOptions = {}): Promise<WorkbenchSession> {
     const dataset = await store.requireDataset(opts.dataset);
     const list = await store.requirePrincipleList(opts.principleList);
     // Opening writes only when it has something to record: a new annotator, or a first workbench use.
@@ -47,9 +91,59 @@ export class WorkbenchSession {
     const annotator = known && known.kind === 'human' && known.provenance?.source === 'workbench'
       ? known
       : await store.write((tx) => tx.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
-    const s = new WorkbenchSession(store, dataset, annotator, list, await store.countPairs(dataset.id));
+    const s = new WorkbenchSession(store, dataset, annotator, list, await store.countPairs(dataset.id), options);
     s.principleRowIds = await store.principleRowIds(list.id);
+    const split = await store.workSplit(dataset.id);
+    if (split.overlap !== null) {
+      s.team = { overlap: split.overlap, history: [], pos: -1, claim: undefined, timer: undefined };
+      if (options.renewTimer !== false) {
+        const every = Math.max(1000, Math.floor(s.ttlMs / 3));
+        s.team.timer = setInterval(() => void s.renewClaim().catch((e: unknown) => options.log?.(`workbench: the claim could not be renewed: ${(e as Error)?.message ?? e}`)), every);
+        s.team.timer.unref?.();
+      }
+    }
     return s;
+  }
+
+  /** Stops renewing the claim (the panel closed or took another session). The claim itself expires after its TTL. */
+  dispose(): void {
+    if (this.team?.timer) clearInterval(this.team.timer);
+    if (this.team) this.team.timer = undefined;
+  }
+
+  /** Extends this session's claim (team mode); false when there is none or it is gone (it expired). */
+  async renewClaim(): Promise<boolean> {
+    const claim = this.team?.claim;
+    if (!claim) return false;
+    const kept = await this.store.write((tx) => tx.renewClaim(claim.rowId, this.annotator.id, this.now(), this.ttlMs));
+    if (!kept) this.options.log?.(`workbench: the claim on pair ${claim.idx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`);
+    return kept;
+  }
+
+  /** Team mode: the next pair by claim (this annotator's live claim first); the current pair moves there. */
+  private async claimNext(): Promise<number | undefined> {
+    const t = this.team!;
+    const idx = await this.store.claimNextPair(this.dataset.id, this.annotator.id, this.now(), this.ttlMs);
+    if (idx === undefined) {
+      t.claim = undefined;
+      return undefined;
+    }
+    const pair = await this.store.workbenchPair(this.dataset.id, idx);
+    t.claim = pair ? { idx, rowId: pair.rowId } : undefined;
+    if (t.history[t.history.length - 1] !== idx) t.history.push(idx);
+    t.pos = t.history.length - 1;
+    return idx;
+  }
+
+  private async hasOwnLabel(idx: number): Promise<boolean> {
+    const pair = await this.store.workbenchPair(this.dataset.id, idx);
+    return !!pair && (await this.store.labelState(this.annotator.id, pair.rowId)).preference !== null;
+  }
+
+  /** What the end of the queue says. */
+  doneMessage(): string {
+    if (this.team) return `No pair left for you: every pair of ${this.dataset.name} has its ${this.team.overlap} label${this.team.overlap === 1 ? '' : 's'}, is claimed by others, or has yours.`;
+    return this.filter.kind === 'all' ? 'No pairs to show.' : `No pairs in the queue "${this.filterLabel()}".`;
   }
 
   /**
@@ -60,6 +154,11 @@ export class WorkbenchSession {
    * after a crash every pair whose label was lost is at or after the pair the queue resumes at.
    */
   async start(restoreIdx?: number): Promise<number | undefined> {
+    if (this.team) {
+      // team mode: the claim decides (this annotator's live claim first, so a reload resumes it)
+      this.current = await this.claimNext();
+      return this.current;
+    }
     const saved = await this.store.workbenchPosition(this.annotator.id, this.dataset.id);
     const open = async (idx: number | undefined) => {
       if (idx === undefined) return false;
@@ -73,6 +172,7 @@ export class WorkbenchSession {
   }
 
   async setFilter(filter: QueueFilter): Promise<number | undefined> {
+    if (this.team && filter.kind !== 'all') throw new UsageError(`${this.dataset.name} is split among a team: its pairs are handed out by claims, so the queue cannot be filtered`);
     if (filter.kind === 'disagree') await this.store.requireAnnotator(filter.model);
     this.filter = filter;
     this.ahead = undefined;
@@ -96,6 +196,7 @@ export class WorkbenchSession {
 
   /** Moves to the next/previous pair of the queue; returns false at the end. */
   async move(direction: 'next' | 'previous'): Promise<boolean> {
+    if (this.team) return this.moveTeam(direction);
     if (this.current === undefined) return false;
     const idx = await this.queueStep(this.current, direction === 'next' ? 1 : -1);
     if (idx === undefined) return false;
@@ -103,9 +204,42 @@ export class WorkbenchSession {
     return true;
   }
 
+  /**
+   * Team mode: previous / next walk the pairs this session was handed; next past the last one claims the
+   * next pair (while the claimed pair has no label from this annotator, that is the same pair).
+   */
+  private async moveTeam(direction: 'next' | 'previous'): Promise<boolean> {
+    const t = this.team!;
+    if (direction === 'previous') {
+      if (t.pos <= 0) return false;
+      this.current = t.history[--t.pos];
+      return true;
+    }
+    if (t.pos < t.history.length - 1) {
+      this.current = t.history[++t.pos];
+      return true;
+    }
+    const before = this.current;
+    const idx = await this.claimNext();
+    if (idx === undefined) {
+      // nothing left to claim: the end of this annotator's queue (unless the pair shown still wants its label)
+      if (before !== undefined && (await this.hasOwnLabel(before))) this.current = undefined;
+      return false;
+    }
+    this.current = idx;
+    return idx !== before;
+  }
+
   /** Moves to pair `idx` of the dataset (a link from the dashboard); false when there is no such pair. */
   async goTo(idx: number): Promise<boolean> {
     if (!Number.isInteger(idx) || !(await this.store.workbenchPair(this.dataset.id, idx))) return false;
+    if (this.team && !this.team.history.includes(idx)) {
+      // team mode: only the pairs handed to this annotator, and those it labelled
+      const pair = (await this.store.workbenchPair(this.dataset.id, idx))!;
+      if ((await this.store.labelState(this.annotator.id, pair.rowId)).preference === null) return false;
+      this.team.history.push(idx);
+      this.team.pos = this.team.history.length - 1;
+    } else if (this.team) this.team.pos = this.team.history.indexOf(idx);
     this.current = idx;
     return true;
   }
@@ -145,7 +279,8 @@ export class WorkbenchSession {
    * to the file. The webview holds them, so that a submission paints the next card at once.
    */
   async readAhead(): Promise<CardView[]> {
-    if (this.current === undefined) {
+    // team mode: the next pair is claimed only once this one is labelled, so nothing is read ahead
+    if (this.current === undefined || this.team) {
       this.ahead = undefined;
       return [];
     }
@@ -188,6 +323,15 @@ export class WorkbenchSession {
    */
   async follow(submitted: number, painted: number | null): Promise<boolean> {
     this.current = submitted;
+    if (this.team) {
+      this.ahead = undefined;
+      if (this.team.history[this.team.pos] !== submitted) {
+        this.team.history.push(submitted);
+        this.team.pos = this.team.history.length - 1;
+      }
+      await this.move('next');
+      return false;
+    }
     const a = this.ahead;
     const head = a?.cards[0];
     if (painted !== null && a && head && head.view.seq === painted && this.live.get(head.view.pairIdx)?.seq === painted
@@ -216,8 +360,9 @@ export class WorkbenchSession {
       existing = { overall: storedToOverall(own.value, own.raw, shownFirst), grid, rationale: own.rationale ?? '', flagged: own.flagged === 1 };
     }
     const models = own ? this.modelViews(prefs, own.value, shownFirst) : null;
-    const previous = await this.queueStep(pair.id, -1);
-    const next = await this.queueStep(pair.id, 1);
+    // team mode: back through the pairs handed out here; forward to the next claim
+    const previous = this.team ? (this.team.pos > 0 ? this.team.history[this.team.pos - 1] : undefined) : await this.queueStep(pair.id, -1);
+    const next = this.team ? pair.id : await this.queueStep(pair.id, 1);
     const view: CardView = {
       seq: ++this.seq,
       dataset: this.dataset.name,
@@ -270,14 +415,28 @@ export class WorkbenchSession {
     const pair = live.info;
     const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
     const value = choiceToValue(m.overall, shownFirst);
-    await this.store.saveWorkbenchLabel(this.annotator.id, pair.rowId, {
-      value,
-      raw: { choice: m.overall, source: 'workbench', principleList: `${this.list.name}@${this.list.version}` },
-      shownFirst,
-      rationale: m.rationale.trim(),
-      flagged: m.flagged,
-      principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
-    });
+    try {
+      await this.store.saveWorkbenchLabel(this.annotator.id, pair.rowId, {
+        value,
+        raw: { choice: m.overall, source: 'workbench', principleList: `${this.list.name}@${this.list.version}` },
+        shownFirst,
+        rationale: m.rationale.trim(),
+        flagged: m.flagged,
+        principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
+      });
+    } catch (e) {
+      if (!this.team || !(e instanceof UsageError) || !PAIR_FULL.test(e.message)) throw e;
+      // the pair got its k labels from others while this card was open (its claim had expired): nothing
+      // was stored; the card is spent, any claim left on the pair is handed back, and the next claim follows
+      if (this.live.get(m.pairIdx) === live) this.live.delete(m.pairIdx);
+      await this.store.write((tx) => tx.releaseClaims(this.dataset.id, this.annotator.id));
+      this.team.history = this.team.history.filter((i) => i !== m.pairIdx);
+      this.team.pos = this.team.history.length - 1;
+      this.labelled = undefined;
+      const next = await this.claimNext();
+      this.current = next;
+      throw new PairTakenError(`pair ${m.pairIdx} of ${this.dataset.name} got the ${this.team.overlap} label${this.team.overlap === 1 ? '' : 's'} it needs from others while its card was open (your claim had expired); your label was not stored. ${next === undefined ? 'No pair is left for you.' : `On to pair ${next}.`}`, m.pairIdx, next);
+    }
     // committed: this card is spent
     if (this.live.get(m.pairIdx) === live) this.live.delete(m.pairIdx);
     const after = await this.store.changeStamp();
@@ -298,6 +457,10 @@ export class WorkbenchSession {
     this.labelled = undefined;
     if (idx === undefined) return false;
     this.current = idx;
+    if (this.team) {
+      this.team.history = [...this.team.history.filter((i) => i !== idx), idx];
+      this.team.pos = this.team.history.length - 1;
+    }
     return true;
   }
 }

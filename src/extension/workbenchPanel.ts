@@ -4,7 +4,7 @@ import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { isUserFacingError } from '../core/errors';
 import { type CardView, type HostToWebview, type ModelView, type SubmitMessage, parseWebviewMessage } from '../shared/protocol';
-import type { WorkbenchSession } from './session';
+import { PairTakenError, type WorkbenchSession } from './session';
 import { inlineFile } from './webviewAssets';
 
 export const WORKBENCH_VIEW_TYPE = 'discretion.workbench';
@@ -47,6 +47,8 @@ export interface PanelHost {
   /** Opens a session for the dataset the webview asks to restore (or the default one). */
   openSession(restore: { dataset: string; pairIdx: number } | null): Promise<WorkbenchSession | undefined>;
   onProgress(session: WorkbenchSession): void;
+  /** One information message (a team label refused because the pair got its labels from others). */
+  inform(message: string): void;
 }
 
 export class WorkbenchPanel {
@@ -101,6 +103,7 @@ export class WorkbenchPanel {
   /** Replaces the session (another dataset) and shows its card. */
   useSession(session: WorkbenchSession): Promise<void> {
     return this.enqueue(async () => {
+      if (this.session !== session) this.session?.dispose();
       this.session = session;
       await this.show();
     });
@@ -149,7 +152,7 @@ export class WorkbenchPanel {
       this.progressPending = true;
       setTimeout(() => this.flushProgress(), 1000); // cards shown without a key (open, Alt+N) report no paint
     } else {
-      this.post({ type: 'done', dataset: s.dataset.name, message: s.filter.kind === 'all' ? 'No pairs to show.' : `No pairs in the queue "${s.filterLabel()}".`, progress: await s.progress() });
+      this.post({ type: 'done', dataset: s.dataset.name, message: s.doneMessage(), progress: await s.progress() });
       this.host.onProgress(s);
     }
     if (card) await this.postAhead(s);
@@ -205,6 +208,12 @@ export class WorkbenchPanel {
       case 'advance':
       case 'skip':
         if (!(await s.move('next'))) {
+          if (s.claimMode && s.current !== undefined) {
+            // team mode: the claimed pair stays this annotator's until it is labelled (or its claim expires)
+            if (m.type === 'skip') void vscode.window.setStatusBarMessage('Discretion: pairs of a split dataset are handed out one at a time; this one is yours until you label it', 4000);
+            await this.show();
+            return;
+          }
           this.post({ type: 'done', dataset: s.dataset.name, message: 'End of the queue.', progress: await s.progress() });
           return;
         }
@@ -229,6 +238,14 @@ export class WorkbenchPanel {
     try {
       models = await s.submit(m);
     } catch (e) {
+      if (e instanceof PairTakenError) {
+        // nothing was stored and the session holds its next claim: one information message, then that card
+        this.host.log.info(`workbench: ${e.message}`);
+        this.host.inform(e.message);
+        this.post({ type: 'saveFailed', pairIdx: m.pairIdx, seq: m.seq, message: e.message, card: null });
+        await this.show();
+        return;
+      }
       const message = isUserFacingError(e) ? e.message : `unexpected error: ${(e as Error).message?.split('\n')[0]}`;
       this.host.log.error(`workbench: the label of pair ${m.pairIdx} was not saved: ${(e as Error)?.stack ?? e}`);
       let card: CardView | undefined;
@@ -308,6 +325,7 @@ export class WorkbenchPanel {
 
   dispose(): void {
     if (WorkbenchPanel.current === this) WorkbenchPanel.current = undefined;
+    this.session?.dispose();
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', false);
     for (const d of this.disposables.splice(0)) d.dispose();
   }

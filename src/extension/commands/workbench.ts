@@ -100,7 +100,11 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
   };
 
   const startSession = async (c: { store: Store; dataset: string; annotator: string; list: string }, restoreIdx?: number): Promise<WorkbenchSession> => {
-    const session = await WorkbenchSession.open(c.store, { dataset: c.dataset, annotator: c.annotator, principleList: c.list });
+    const ttl = vscode.workspace.getConfiguration('discretion').get<number>('team.claimTtlSeconds', 600);
+    const session = await WorkbenchSession.open(c.store, { dataset: c.dataset, annotator: c.annotator, principleList: c.list }, {
+      claimTtlMs: Math.max(5, Number.isFinite(ttl) ? ttl : 600) * 1000,
+      log: (message) => log.warn(message),
+    });
     await session.start(restoreIdx);
     void context.workspaceState.update('lastDataset', c.dataset);
     return session;
@@ -122,6 +126,7 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
       }
     },
     onProgress: (s: WorkbenchSession) => void updateStatus(s).catch(() => undefined),
+    inform: (message: string) => void vscode.window.showInformationMessage(escapeControls(`Discretion: ${message}`)),
   };
 
   /** `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
