@@ -1,6 +1,10 @@
 // A minimal ONNX writer: a hand-written subset of onnx.proto (field numbers as in onnx/onnx.proto3),
 // encoded with protobufjs. Enough to write the graphs this project builds (the trained bag-of-n-grams
 // reward model and the benchmark transformer): initializers as raw little-endian data, no subgraphs.
+// Why a subset and not the official onnx.proto3: no maintained npm package ships that file (onnx-proto was
+// last published in 2021 and pins protobufjs 6), and copying it into this repository is not ours to do.
+// What keeps the field numbers honest: every model written here is loaded and run by onnxruntime in the
+// tests (test/judges/train.test.ts, test/judges/transformer.test.ts).
 import protobuf from 'protobufjs';
 
 const ONNX_SUBSET = `
