@@ -1,0 +1,218 @@
+// The team load bench's engine, shared by `npm run bench -- team` (bench/team.ts) and its tests
+// (test/store/team-bench.test.ts, test/store/crash-postgres.test.ts): seed a dataset with a work split,
+// run simulated annotators as separate processes (bench/support/team-worker.ts), and audit the database
+// against what the processes acknowledged.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { build } from 'esbuild';
+import { openStore } from '../../src/store';
+import type { LabelState, Store } from '../../src/store/port';
+
+/** The project root (the folder with package.json), from wherever this file was bundled or loaded. */
+export function projectRoot(from = __dirname): string {
+  for (let d = from; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'bench'))) return d;
+    if (dirname(d) === d) throw new Error(`no project root above ${from}`);
+  }
+}
+
+/** Bundles the worker into `outDir`; its path. sqlite3 stays external (NODE_PATH points at the project's). */
+export async function buildTeamWorker(outDir: string, root = projectRoot()): Promise<string> {
+  const outfile = join(outDir, 'team-worker.cjs');
+  await build({ entryPoints: [join(root, 'bench', 'support', 'team-worker.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['sqlite3', 'vscode', 'onnxruntime-node'], logLevel: 'warning' });
+  return outfile;
+}
+
+const pairText = (i: number) => ({ id: i, sourceId: `t${i}`, prompt: `Human: how do I store cleaning products safely? (case ${i})`, y0: `Keep them apart, ventilated, out of reach (${i}).`, y1: `Any cupboard will do (${i}).` });
+
+/** A dataset of `pairs` pairs with the split (overlap k, fixed order); its row id. */
+export async function seedTeamDataset(location: string, name: string, pairs: number, overlap: number): Promise<number> {
+  const s = await openStore(location);
+  try {
+    return await s.write(async (tx) => {
+      const id = await tx.createDataset(name, 'jsonl', null);
+      const first = await tx.nextPairRowId();
+      for (let i = 0; i < pairs; i += 5000) {
+        const n = Math.min(5000, pairs - i);
+        await tx.insertPairs(id, Array.from({ length: n }, (_, j) => pairText(i + j)), Array.from({ length: n }, (_, j) => first + i + j));
+      }
+      await tx.setWorkSplit(id, { overlap, assignment: 'fixed', seed: 0 });
+      return id;
+    }, { checkForeignKeys: false });
+  } finally {
+    await s.close();
+  }
+}
+
+export interface WorkerStats { claimMs: number[]; submitMs: number[]; refusals: number; empty: number; errors: number; firstError: string | null }
+export interface Ack { idx: number; seq: number }
+export interface WorkerRun { name: string; child: ChildProcess; acks: Ack[]; stderr: string; stats?: WorkerStats; exited: Promise<number | null>; ready: Promise<void> }
+
+/** Starts one annotator process; it waits for `go(deadline)`. */
+export function startWorker(script: string, root: string, location: string, dataset: string, name: string, ttlMs = 600_000): WorkerRun {
+  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs)], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+  const run: WorkerRun = { name, child, acks: [], stderr: '', exited: undefined!, ready: undefined! };
+  let buffered = '';
+  let readyResolve!: () => void;
+  let readyReject!: (e: Error) => void;
+  run.ready = new Promise<void>((res, rej) => { readyResolve = res; readyReject = rej; });
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buffered += d;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const l = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (l === 'ready') readyResolve();
+      else if (l.startsWith('ack ')) {
+        const [, idx, seq] = l.split(' ');
+        run.acks.push({ idx: Number(idx), seq: Number(seq) });
+      } else if (l.startsWith('done ')) run.stats = JSON.parse(l.slice(5)) as WorkerStats;
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { run.stderr += d; });
+  child.stdin!.on('error', () => undefined); // a killed worker's stdin
+  run.exited = new Promise((resolve) => child.on('exit', (code) => {
+    readyReject(new Error(`annotator ${name} exited (${code}) before it was ready: ${run.stderr.trim()}`));
+    resolve(code);
+  }));
+  run.ready.catch(() => undefined);
+  return run;
+}
+
+export const go = (w: WorkerRun, deadline: number) => w.child.stdin!.write(`go ${deadline}\n`);
+
+export interface TeamLoadResult { workers: WorkerRun[]; seconds: number }
+
+/** `annotators` processes labelling `dataset` for `seconds` (measured from the moment all are ready). */
+export async function runTeamLoad(o: { script: string; root: string; location: string; dataset: string; annotators: number; seconds: number; prefix?: string; ttlMs?: number }): Promise<TeamLoadResult> {
+  const workers = Array.from({ length: o.annotators }, (_, i) => startWorker(o.script, o.root, o.location, o.dataset, `${o.prefix ?? 'ann'}${String(i + 1).padStart(2, '0')}`, o.ttlMs));
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (e) {
+    for (const w of workers) w.child.kill('SIGKILL');
+    throw e;
+  }
+  const t0 = Date.now();
+  const deadline = t0 + o.seconds * 1000;
+  for (const w of workers) go(w, deadline);
+  const codes = await Promise.all(workers.map((w) => w.exited));
+  const seconds = (Date.now() - t0) / 1000;
+  codes.forEach((c, i) => { if (c !== 0) throw new Error(`annotator ${workers[i].name} exited with ${c}: ${workers[i].stderr.trim()}`); });
+  return { workers, seconds };
+}
+
+/**
+ * The audit: every acknowledged label is stored exactly once (its preference row carries the rationale
+ * "NAME#SEQ" of its ack, and the label history holds exactly one submission of it); no stored label of
+ * these annotators lacks an ack (up to `unackedAllowed` per annotator: a submission in flight when a
+ * process was killed); no pair holds more than `overlap` human labels; and each annotator's label
+ * history replays to the labels stored (every row's `before` is the previous row's `after`, the last
+ * `after` is the current label). Resolves with the problems found, empty when all hold.
+ */
+export async function auditTeam(store: Store, datasetName: string, overlap: number, acks: Map<string, Ack[]>, unackedAllowed = 0): Promise<string[]> {
+  const problems: string[] = [];
+  const dataset = (await store.requireDataset(datasetName)).id;
+  const rowIds = await store.pairRowIds(dataset);
+  const idxOf = new Map([...rowIds].map(([idx, row]) => [row, idx]));
+  const info = await store.info();
+  const humans = new Set<number>();
+  for (const a of info.annotators) if (a.kind === 'human') humans.add((await store.requireAnnotator(a.name)).id);
+  const prefs = await store.overallPreferences(dataset);
+  const perPair = new Map<number, number>();
+  for (const p of prefs) if (humans.has(p.annotatorId)) perPair.set(p.idx, (perPair.get(p.idx) ?? 0) + 1);
+  for (const [idx, n] of perPair) if (n > overlap) problems.push(`pair ${idx} holds ${n} human labels, more than the overlap ${overlap}`);
+
+  for (const [name, list] of acks) {
+    const annotator = await store.getAnnotator(name);
+    if (!annotator) {
+      if (list.length) problems.push(`annotator ${name} acknowledged ${list.length} labels but is not in the database`);
+      continue;
+    }
+    const stored = prefs.filter((p) => p.annotatorId === annotator.id);
+    const storedIdx = new Set(stored.map((p) => p.idx));
+    const history = (await store.labelHistory(annotator.id)).filter((h) => idxOf.has(h.pairRowId));
+    const submits = new Map<number, typeof history>();
+    for (const h of history) if (h.action === 'submit' && !h.undone) submits.set(idxOf.get(h.pairRowId)!, [...(submits.get(idxOf.get(h.pairRowId)!) ?? []), h]);
+    const rows = await store.preferencesForPairs(stored.map((p) => rowIds.get(p.idx)!));
+    const rationale = new Map(rows.filter((r) => r.annotator === name).map((r) => [idxOf.get(r.pairRowId)!, r.rationale]));
+    const seen = new Set<number>();
+    for (const a of list) {
+      if (seen.has(a.idx)) problems.push(`${name} acknowledged pair ${a.idx} twice`);
+      seen.add(a.idx);
+      if (!storedIdx.has(a.idx)) { problems.push(`${name}'s acknowledged label on pair ${a.idx} (#${a.seq}) is not stored`); continue; }
+      if (rationale.get(a.idx) !== `${name}#${a.seq}`) problems.push(`${name}'s label on pair ${a.idx} is not the acknowledged one (#${a.seq}): rationale ${JSON.stringify(rationale.get(a.idx))}`);
+      const n = submits.get(a.idx)?.length ?? 0;
+      if (n !== 1) problems.push(`${name}'s acknowledged label on pair ${a.idx} has ${n} submissions in the label history, not 1`);
+    }
+    const unacked = [...storedIdx].filter((idx) => !seen.has(idx));
+    if (unacked.length > unackedAllowed) problems.push(`${name} has ${unacked.length} stored labels without an acknowledgement (pairs ${unacked.slice(0, 5).join(', ')}${unacked.length > 5 ? ', ...' : ''})`);
+    // the history replays to the stored labels, pair by pair
+    const last = new Map<number, LabelState>();
+    for (const h of history) {
+      const idx = idxOf.get(h.pairRowId)!;
+      const prev = last.get(idx) ?? { preference: null, principles: [] };
+      if (JSON.stringify(h.before) !== JSON.stringify(prev)) problems.push(`${name}'s label history on pair ${idx} (row ${h.id}) does not start from the previous state`);
+      last.set(idx, h.after);
+    }
+    for (const idx of new Set([...storedIdx, ...last.keys()])) {
+      const fromHistory = last.get(idx)?.preference ?? null;
+      const isStored = storedIdx.has(idx);
+      if ((fromHistory !== null) !== isStored) problems.push(`${name}'s label history on pair ${idx} ends ${fromHistory ? 'with a label' : 'without a label'}, the database ${isStored ? 'holds one' : 'holds none'}`);
+      else if (fromHistory && fromHistory.rationale !== rationale.get(idx)) problems.push(`${name}'s label history on pair ${idx} ends with ${JSON.stringify(fromHistory.rationale)}, the database holds ${JSON.stringify(rationale.get(idx))}`);
+    }
+  }
+  return problems;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** The figures of one load run, one line. */
+export function describeLoad(r: TeamLoadResult): string {
+  const stats = r.workers.map((w) => w.stats!);
+  const submits = stats.flatMap((s) => s.submitMs);
+  const claims = stats.flatMap((s) => s.claimMs);
+  const sum = (f: (s: WorkerStats) => number) => stats.reduce((x, s) => x + f(s), 0);
+  const errors = sum((s) => s.errors);
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  return `${r.workers.length} annotators, ${r.seconds.toFixed(1)} s: ${submits.length} labels, ${(submits.length / r.seconds).toFixed(1)} submits/s; ` +
+    `submit p50 ${ms(percentile(submits, 50))}, p95 ${ms(percentile(submits, 95))}; claim p50 ${ms(percentile(claims, 50))}, p95 ${ms(percentile(claims, 95))}, max ${ms(Math.max(...claims))}; ` +
+    `contention: ${sum((s) => s.refusals)} refused submits (pair full), ${sum((s) => s.empty)} empty claims${errors ? `; ${errors} errors (first: ${stats.find((s) => s.firstError)?.firstError})` : ''}`;
+}
+
+export const acksOf = (r: { workers: WorkerRun[] }) => new Map(r.workers.map((w) => [w.name, w.acks]));
+
+/**
+ * Claim latency on a large, mostly done dataset: `pairs` pairs at overlap 2 whose first `full` pairs already
+ * hold 2 human labels; `claims` fresh annotators claim one pair each (ms per claim, in order).
+ */
+export async function claimOnMostlyDone(location: string, pairs: number, full: number, claims: number): Promise<number[]> {
+  await seedTeamDataset(location, 'large', pairs, 2);
+  const s = await openStore(location);
+  try {
+    const dataset = (await s.requireDataset('large')).id;
+    await s.write(async (tx) => {
+      const rowIds = await tx.pairRowIds(dataset);
+      for (const name of ['done1', 'done2']) {
+        const a = (await tx.ensureAnnotator(name, 'human', null)).id;
+        await tx.insertPreferences(a, Array.from({ length: full }, (_, i) => ({ pairId: i, value: 1 as const })), (i) => rowIds.get(i)!);
+      }
+    });
+    const ids: number[] = [];
+    await s.write(async (tx) => { for (let i = 0; i < claims; i++) ids.push((await tx.ensureAnnotator(`late${i}`, 'human', null)).id); });
+    const out: number[] = [];
+    for (const id of ids) {
+      const t0 = performance.now();
+      const idx = await s.claimNextPair(dataset, id, Date.now(), 600_000);
+      out.push(performance.now() - t0);
+      if (idx === undefined || idx < full) throw new Error(`claim on the mostly done dataset gave ${idx}, expected a pair from ${full} on`);
+    }
+    return out;
+  } finally {
+    await s.close();
+  }
+}

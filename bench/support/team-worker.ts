@@ -1,0 +1,71 @@
+// One simulated annotator of the team bench (bench/team.ts) and the crash tests: a process of its own with its
+// own store connection. It opens the store, registers its annotator, prints "ready", waits for "go DEADLINE"
+// on stdin, then loops claimNextPair -> saveWorkbenchLabel (the store's one-transaction operations, as the
+// workbench calls them) until DEADLINE (epoch ms). Each committed submission is acknowledged on stdout as
+// "ack IDX SEQ" before the next claim starts (the label's rationale is "ANNOTATOR#SEQ", so the audit can
+// match every stored label to its acknowledgement). At the end one line "done {json}" with the claim and
+// submit latencies (ms), the refusals (a full pair's checkRoomForLabel) and the empty claims.
+// Arguments: LOCATION DATASET ANNOTATOR [TTL_MS].
+import { createInterface } from 'node:readline';
+import { UsageError } from '../../src/core/errors';
+import { openStore } from '../../src/store';
+import type { WorkbenchLabel } from '../../src/store/port';
+
+async function main(): Promise<void> {
+  const [location, datasetName, annotator, ttlArg] = process.argv.slice(2);
+  const ttlMs = Number(ttlArg ?? 600_000);
+  const store = await openStore(location);
+  const dataset = (await store.requireDataset(datasetName)).id;
+  const me = (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
+  const rowIds = await store.pairRowIds(dataset);
+  process.stdout.write('ready\n');
+  const lines = createInterface({ input: process.stdin });
+  const deadline = await new Promise<number>((resolve) => lines.on('line', (l) => {
+    if (l.startsWith('go ')) resolve(Number(l.slice(3)));
+  }));
+  lines.close();
+  const claimMs: number[] = [];
+  const submitMs: number[] = [];
+  let refusals = 0, empty = 0, errors = 0, seq = 0;
+  const firstError: string[] = [];
+  while (Date.now() < deadline) {
+    const t0 = performance.now();
+    let idx: number | undefined;
+    try {
+      idx = await store.claimNextPair(dataset, me, Date.now(), ttlMs);
+    } catch (e) {
+      errors++;
+      if (!firstError.length) firstError.push((e as Error).message);
+      await new Promise((r) => setTimeout(r, 50));
+      continue;
+    }
+    claimMs.push(performance.now() - t0);
+    if (idx === undefined) {
+      empty++;
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
+    }
+    const n = ++seq;
+    const label: WorkbenchLabel = { value: n % 3 === 0 ? -1 : 1, raw: null, shownFirst: n % 2 === 0 ? 0 : 1, rationale: `${annotator}#${n}`, flagged: false, principles: [] };
+    const t1 = performance.now();
+    try {
+      await store.saveWorkbenchLabel(me, rowIds.get(idx)!, label);
+    } catch (e) {
+      if (e instanceof UsageError && /already has the \d+ labels? it needs/.test(e.message)) refusals++;
+      else {
+        errors++;
+        if (!firstError.length) firstError.push((e as Error).message);
+      }
+      continue;
+    }
+    submitMs.push(performance.now() - t1);
+    process.stdout.write(`ack ${idx} ${n}\n`);
+  }
+  await store.close();
+  process.stdout.write(`done ${JSON.stringify({ claimMs, submitMs, refusals, empty, errors, firstError: firstError[0] ?? null })}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`team-worker: ${(e as Error).message}\n`);
+  process.exit(1);
+});

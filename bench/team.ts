@@ -1,0 +1,68 @@
+// The team load bench (issue 12): simulated annotators, each a process of its own with its own connection,
+// loop claimNextPair -> saveWorkbenchLabel on a dataset with a work split (overlap k), against a PostgreSQL
+// server this bench starts (Debian's binaries, fsync off as in the tests) and against one SQLite file. It
+// prints submits/s, submit and claim latencies, contention, and an AUDIT of the database against every
+// process's acknowledgements (bench/support/team-load.ts); then the claim latency on a large, mostly done
+// dataset on both databases. Settings (environment):
+//   BENCH_TEAM_SECONDS (60), BENCH_TEAM_PG_ANNOTATORS (50), BENCH_TEAM_SQLITE_ANNOTATORS (4),
+//   BENCH_TEAM_OVERLAP (2), BENCH_TEAM_PAIRS (20000), BENCH_TEAM_LARGE_PAIRS (100000; 0 skips that part).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPostgres, type TestPostgres } from '../test/support/postgres';
+import { openStore } from '../src/store';
+import { acksOf, auditTeam, buildTeamWorker, claimOnMostlyDone, describeLoad, percentile, projectRoot, runTeamLoad, seedTeamDataset } from './support/team-load';
+
+const env = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
+
+export async function runTeamBench(log: (line: string) => void): Promise<boolean> {
+  const seconds = env('BENCH_TEAM_SECONDS', 60);
+  const overlap = env('BENCH_TEAM_OVERLAP', 2);
+  const pairs = env('BENCH_TEAM_PAIRS', 20_000);
+  const large = env('BENCH_TEAM_LARGE_PAIRS', 100_000);
+  const root = projectRoot();
+  const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-team-'));
+  let server: TestPostgres | undefined;
+  let allPassed = true;
+  try {
+    const script = await buildTeamWorker(dir, root);
+    try {
+      server = await startPostgres();
+    } catch (e) {
+      log(`PostgreSQL skipped: no server could be started (${(e as Error).message})`);
+    }
+    const targets: { name: string; location: () => Promise<string>; annotators: number }[] = [];
+    if (server) targets.push({ name: 'PostgreSQL', location: () => server!.createDatabase(), annotators: env('BENCH_TEAM_PG_ANNOTATORS', 50) });
+    let files = 0;
+    targets.push({ name: 'SQLite', location: async () => join(dir, `team-${++files}.db`), annotators: env('BENCH_TEAM_SQLITE_ANNOTATORS', 4) });
+    for (const t of targets) {
+      log(`## Team load on ${t.name}: ${t.annotators} annotator processes, ${pairs.toLocaleString('en')} pairs, overlap ${overlap}, ${seconds} s`);
+      const location = await t.location();
+      await seedTeamDataset(location, 'team', pairs, overlap);
+      const r = await runTeamLoad({ script, root, location, dataset: 'team', annotators: t.annotators, seconds });
+      log(describeLoad(r));
+      const s = await openStore(location);
+      try {
+        const problems = await auditTeam(s, 'team', overlap, acksOf(r));
+        const histogram = await s.labelCountHistogram((await s.requireDataset('team')).id);
+        log(`AUDIT ${problems.length ? 'FAILED' : 'passed'}: ${r.workers.reduce((n, w) => n + w.acks.length, 0)} acknowledged labels, each stored exactly once with its history; pairs by human labels ${JSON.stringify(histogram)} (none above ${overlap})`);
+        for (const p of problems.slice(0, 20)) log(`  ${p}`);
+        if (problems.length) allPassed = false;
+      } finally {
+        await s.close();
+      }
+    }
+    if (large > 0) {
+      const full = large - Math.max(1, Math.round(large / 100));
+      log(`## Claim latency on a large, mostly done dataset: ${large.toLocaleString('en')} pairs, overlap 2, the first ${full.toLocaleString('en')} full; 20 fresh annotators claim one pair each`);
+      for (const t of targets) {
+        const ms = await claimOnMostlyDone(await t.location(), large, full, 20);
+        log(`${t.name}: claim p50 ${percentile(ms, 50).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`);
+      }
+    }
+  } finally {
+    server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return allPassed;
+}

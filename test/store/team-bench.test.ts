@@ -1,0 +1,92 @@
+// The team load bench (`npm run bench -- team`) in a short version, and its audit: the bench's run on both
+// databases passes its audit, and the audit finds each kind of damage done on purpose to a database after
+// a load run (a lost acknowledged label, a label that is not the acknowledged one, a label without an
+// acknowledgement, a pair over its overlap, a history that does not replay).
+import { join } from 'node:path';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { openStore } from '../../src/store';
+import type { Store } from '../../src/store/port';
+import { acksOf, auditTeam, buildTeamWorker, runTeamLoad, seedTeamDataset, type Ack } from '../../bench/support/team-load';
+import { runTeamBench } from '../../bench/team';
+import { freshPostgresDatabase } from '../support/postgres';
+import { ROOT, tempDir } from '../support/helpers';
+
+const server = inject('postgres');
+const pgSkip = 'skip' in server ? server.skip : undefined;
+
+let script: string;
+beforeAll(async () => {
+  script = await buildTeamWorker(tempDir(), ROOT);
+});
+
+describe('npm run bench -- team, short', () => {
+  it.skipIf(pgSkip)('runs on PostgreSQL and SQLite for 2 s each and its audit passes', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { BENCH_TEAM_SECONDS: '2', BENCH_TEAM_PG_ANNOTATORS: '8', BENCH_TEAM_SQLITE_ANNOTATORS: '3', BENCH_TEAM_PAIRS: '400', BENCH_TEAM_LARGE_PAIRS: '2000' });
+    const lines: string[] = [];
+    try {
+      expect(await runTeamBench((l) => lines.push(l))).toBe(true);
+    } finally {
+      process.env = saved;
+    }
+    const text = lines.join('\n');
+    expect(lines.filter((l) => l.startsWith('AUDIT passed'))).toHaveLength(2);
+    expect(text).toMatch(/^8 annotators, [\d.]+ s: \d+ labels, [\d.]+ submits\/s; submit p50 [\d.]+ ms, p95 [\d.]+ ms; claim p50 [\d.]+ ms, p95 [\d.]+ ms, max [\d.]+ ms; contention: \d+ refused submits \(pair full\), \d+ empty claims$/m);
+    expect(text).toMatch(/^3 annotators, /m);
+    expect(text).toMatch(/^PostgreSQL: claim p50 [\d.]+ ms/m);
+    expect(text).toMatch(/^SQLite: claim p50 [\d.]+ ms/m);
+  }, 180_000);
+});
+
+const adapters = [
+  { name: 'SQLite', skip: undefined as string | undefined, location: async () => join(tempDir(), 'team.db') },
+  { name: 'PostgreSQL', skip: pgSkip, location: () => freshPostgresDatabase('url' in server ? server.url : '') },
+];
+
+for (const adapter of adapters) {
+  describe.skipIf(adapter.skip)(`the team audit on ${adapter.name}`, () => {
+    it('passes after a load run where every pair was finished, and finds each kind of damage done on purpose', async () => {
+      const location = await adapter.location();
+      await seedTeamDataset(location, 'team', 30, 2);
+      const r = await runTeamLoad({ script, root: ROOT, location, dataset: 'team', annotators: 3, seconds: 2.5 });
+      const acks = acksOf(r);
+      expect([...acks.values()].flat()).toHaveLength(60); // 30 pairs x 2 labels, all done within the run
+      let s: Store = await openStore(location);
+      try {
+        expect(await auditTeam(s, 'team', 2, acks)).toEqual([]);
+        const dataset = (await s.requireDataset('team')).id;
+        expect(await s.labelCountHistogram(dataset)).toEqual([0, 0, 30]);
+        const rowIds = await s.pairRowIds(dataset);
+        const [a, b] = [...acks.keys()];
+        const [lost, changed] = acks.get(a)!;
+        const unacked: Ack = acks.get(b)![0];
+        const annotator = async (name: string) => (await s.requireAnnotator(name)).id;
+        // damage: a lost label, a changed one, an ack that went missing, a third label on a full pair
+        await s.write(async (tx) => {
+          await tx.putLabelState(await annotator(a), rowIds.get(lost.idx)!, { preference: null, principles: [] });
+          const state = await tx.labelState(await annotator(a), rowIds.get(changed.idx)!);
+          await tx.putLabelState(await annotator(a), rowIds.get(changed.idx)!, { ...state, preference: { ...state.preference!, rationale: 'not what was acknowledged' } });
+          const intruder = (await tx.ensureAnnotator('intruder', 'human', null)).id;
+          await tx.putLabelState(intruder, rowIds.get(5)!, { preference: { ...state.preference!, rationale: 'x' }, principles: [] });
+        });
+        const damaged = new Map(acks);
+        damaged.set(b, acks.get(b)!.filter((x) => x !== unacked));
+        await s.close();
+        s = await openStore(location);
+        const problems = await auditTeam(s, 'team', 2, damaged);
+        const expected = [
+          new RegExp(`^${a}'s acknowledged label on pair ${lost.idx} \\(#${lost.seq}\\) is not stored$`),
+          new RegExp(`^${a}'s label history on pair ${lost.idx} ends with a label, the database holds none$`),
+          new RegExp(`^${a}'s label on pair ${changed.idx} is not the acknowledged one \\(#${changed.seq}\\): rationale "not what was acknowledged"$`),
+          new RegExp(`^${a}'s label history on pair ${changed.idx} ends with "${a}#${changed.seq}", the database holds "not what was acknowledged"$`),
+          new RegExp(`^${b} has 1 stored labels without an acknowledgement \\(pairs ${unacked.idx}\\)$`),
+          /^pair 5 holds 3 human labels, more than the overlap 2$/,
+        ];
+        for (const re of expected) expect(problems, re.source).toContainEqual(expect.stringMatching(re));
+        expect(problems).toHaveLength(expected.length);
+      } finally {
+        await s.close();
+      }
+    }, 120_000);
+  });
+}
