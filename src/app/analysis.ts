@@ -82,7 +82,8 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     for (const a of req.annotators) await store.requireAnnotator(a);
     names = req.annotators;
   } else {
-    names = annotatorRows.filter((a) => overall.has(a.id)).map((a) => a.name);
+    // The review's adjudicated labels are not an annotator's discretion: left out unless named (or the reference).
+    names = annotatorRows.filter((a) => overall.has(a.id) && (a.kind !== 'adjudicator' || a.name === req.reference)).map((a) => a.name);
   }
   const nameToRow = new Map(annotatorRows.map((a) => [a.name, a]));
   for (const name of names) if (!overall.has(nameToRow.get(name)!.id)) throw new UsageError(`annotator "${name}" has no overall preferences on dataset "${req.dataset}"`);

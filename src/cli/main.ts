@@ -9,6 +9,8 @@ import { registerReportCommand } from './commands/report';
 import { registerJudgeCommands } from './commands/judge';
 import { escapeControls } from '../core/terminalSafe';
 import { registerTeamCommands } from './commands/team';
+import { registerSyncCommand } from './commands/sync';
+import { registerReviewCommands } from './commands/review';
 import { reportError } from './context';
 
 export function buildProgram(): Command {
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   registerReportCommand(program);
   registerJudgeCommands(program);
   registerTeamCommands(program);
+  registerSyncCommand(program);
+  registerReviewCommands(program);
   return program;
 }
 

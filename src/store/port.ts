@@ -38,7 +38,9 @@ export interface WorkbenchLabel {
   principles: { principleRowId: number; value: StoredPreference }[];
 }
 
-export interface LabelHistoryRow { id: number; pairRowId: number; action: 'submit' | 'undo'; before: LabelState; after: LabelState; undone: boolean }
+/** `merge`: written by `discretion sync` where a label from another database met a different one here (both kept). */
+export type LabelHistoryAction = 'submit' | 'undo' | 'merge';
+export interface LabelHistoryRow { id: number; pairRowId: number; action: LabelHistoryAction; before: LabelState; after: LabelState; undone: boolean }
 
 /** Which pairs a workbench queue walks: all; where the annotator and a model disagree; where the annotator's own principle labels point both ways. */
 export type WorkbenchQueue = { kind: 'all' } | { kind: 'disagree'; modelId: number } | { kind: 'conflict' };
@@ -137,7 +139,7 @@ export interface PreferenceWrites {
   /** Replaces the annotator's rows on the pair with exactly `state`. */
   putLabelState(annotatorId: number, pairRowId: number, state: LabelState): Promise<void>;
   /** Appends a label history row; resolves with its id. */
-  appendLabelHistory(annotatorId: number, pairRowId: number, action: 'submit' | 'undo', before: LabelState, after: LabelState): Promise<number>;
+  appendLabelHistory(annotatorId: number, pairRowId: number, action: LabelHistoryAction, before: LabelState, after: LabelState): Promise<number>;
   /** This annotator's latest submission on the dataset that is not undone yet, marked undone. */
   takeLastSubmission(annotatorId: number, datasetId: number): Promise<{ pairRowId: number; idx: number; before: LabelState } | undefined>;
 }
@@ -209,12 +211,40 @@ export interface TeamWrites {
   checkRoomForLabel(pairRowId: number, annotatorId: number): Promise<void>;
 }
 
-export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorReads, PreferenceReads, WorkbenchReads, MetricRunReads, TeamReads {
+/** A preference row as stored, with its keys (for copying between databases). */
+export type PreferenceRow = NonNullable<LabelState['preference']> & { pair_id: number; annotator_id: number };
+/** A principle preference row as stored, with its keys. */
+export type PrinciplePreferenceRow = LabelState['principles'][number] & { pair_id: number; annotator_id: number };
+/** A principle's row id with what identifies it in any database: its list's name, version and content hash, and its key. */
+export interface PrincipleIdentity { id: number; listId: number; list: string; version: number; contentHash: string; key: string; position: number }
+
+/** What `discretion sync` reads of a database beyond the other aggregates: whole rows, by pages. */
+export interface SyncReads {
+  /** Every dataset, in id order. */
+  listDatasets(): Promise<DatasetRow[]>;
+  /** Up to `limit` pairs of a dataset with an index above `afterIdx`, in index order. */
+  pairsAfter(datasetId: number, afterIdx: number, limit: number): Promise<StoredPair[]>;
+  /** Every principle of every list. */
+  principleIdentities(): Promise<PrincipleIdentity[]>;
+  /** The exact preference and principle preference rows on these pairs. */
+  labelRows(pairRowIds: number[]): Promise<{ preferences: PreferenceRow[]; principles: PrinciplePreferenceRow[] }>;
+  /** Label history rows on these pairs (oldest first). */
+  labelHistoryOfPairs(pairRowIds: number[]): Promise<{ annotatorId: number; pairRowId: number; before: LabelState; after: LabelState }[]>;
+}
+
+export interface SyncWrites {
+  /** Inserts rows exactly as given (timestamps too); a row whose key exists is an error. */
+  insertLabelRows(preferences: PreferenceRow[], principles: PrinciplePreferenceRow[]): Promise<void>;
+  /** A metric run with its original creation time. */
+  insertMetricRunAt(createdAt: string, datasetId: number | null, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+}
+
+export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorReads, PreferenceReads, WorkbenchReads, MetricRunReads, TeamReads, SyncReads {
   info(): Promise<StoreInfo>;
 }
 
 /** The handle `Store.write` passes to its callback: every read, and the only way to write. */
-export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites {}
+export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites, SyncWrites {}
 
 export interface WriteOptions {
   /**

@@ -27,6 +27,10 @@ export const MIGRATION_ROWS: Record<number, string> = {
   3: '',
   4: '', // annotators rebuilt with a group column (checked below: every old row, group null)
   5: `INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (1, 1, 1767225600000);`,
+  // 6: the kind 'adjudicator' and the history action 'merge' (annotators and label_history rebuilt: every old row kept)
+  6: `
+    INSERT INTO annotators (id, name, kind, provenance, created_at, group_name) VALUES (3, 'adjudicated', 'adjudicator', NULL, '${T}', NULL);
+    INSERT INTO label_history (id, annotator_id, pair_id, action, before_state, after_state, undone, created_at) VALUES (2, 1, 2, 'merge', '{"preference":null,"principles":[]}', '{"preference":null,"principles":[]}', 0, '${T}');`,
 };
 
 async function databaseAtVersion(path: string, version: number): Promise<Record<string, string[]>> {

@@ -140,4 +140,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX claims_by_annotator ON claims (annotator_id, expires_at);
   `,
+  // 6: review and sync: the annotator kind 'adjudicator' and the label-history action 'merge'; as SQLite's migration 6.
+  `
+  ALTER TABLE annotators DROP CONSTRAINT annotators_kind_check;
+  ALTER TABLE annotators ADD CONSTRAINT annotators_kind_check CHECK (kind IN ('human', 'reward-model', 'llm-judge', 'oracle', 'policy-model', 'ensemble', 'adjudicator'));
+  ALTER TABLE label_history DROP CONSTRAINT label_history_action_check;
+  ALTER TABLE label_history ADD CONSTRAINT label_history_action_check CHECK (action IN ('submit', 'undo', 'merge'));
+  `,
 ];

@@ -8,11 +8,12 @@ import { info } from './info';
 import { metricRunReads, metricRunWrites } from './metricRuns';
 import { preferenceReads, preferenceWrites } from './preferences';
 import { principleListReads, principleListWrites } from './principleLists';
+import { syncReads, syncWrites } from './sync';
 import { teamReads, teamWrites } from './team';
 import { workbenchReads, workbenchWrites } from './workbench';
 
 export function sqlReads(c: SqlConnection): StoreReads {
-  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c), ...teamReads(c) };
+  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c), ...teamReads(c), ...syncReads(c) };
   return { ...base, info: () => info(c, base) };
 }
 
@@ -20,6 +21,6 @@ export function sqlReads(c: SqlConnection): StoreReads {
 export function sqlTransaction(c: SqlConnection, reads: StoreReads): Transaction {
   return {
     ...reads,
-    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c), ...teamWrites(c, reads),
+    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c), ...teamWrites(c, reads), ...syncWrites(c),
   };
 }

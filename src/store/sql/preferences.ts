@@ -1,6 +1,6 @@
 // Overall and principle-specific preferences, and the workbench's label history, on SQLite.
 import { json, now } from '../common';
-import type { LabelState, PreferenceReads, PreferenceWrites } from '../port';
+import type { LabelHistoryAction, LabelState, PreferenceReads, PreferenceWrites } from '../port';
 import type { StoredPreference } from '../../core/preferences';
 import type { SqlConnection } from './connection';
 
@@ -39,7 +39,7 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
         'SELECT principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at FROM principle_preferences WHERE annotator_id = ? AND pair_id = ? ORDER BY principle_id', [annotatorId, pairRowId]);
       return { preference: pref ?? null, principles };
     },
-    labelHistory: async (annotatorId) => (await c.all<{ id: number; pair_id: number; action: 'submit' | 'undo'; before_state: string; after_state: string; undone: number }>(
+    labelHistory: async (annotatorId) => (await c.all<{ id: number; pair_id: number; action: LabelHistoryAction; before_state: string; after_state: string; undone: number }>(
       'SELECT id, pair_id, action, before_state, after_state, undone FROM label_history WHERE annotator_id = ? ORDER BY id', [annotatorId]))
       .map((r) => ({ id: r.id, pairRowId: r.pair_id, action: r.action, before: JSON.parse(r.before_state), after: JSON.parse(r.after_state), undone: r.undone === 1 })),
   };

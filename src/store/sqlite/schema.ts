@@ -151,6 +151,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX claims_by_annotator ON claims (annotator_id, expires_at);
   `,
+  // 6: review and sync. Annotators gain the kind 'adjudicator' (the lead's adjudicated labels of the review
+  // queue, annotator "adjudicated"; every count of human labels leaves it out by its kind), and the label
+  // history the action 'merge' (discretion sync: a label from another database that met a different one
+  // here; both stay in the history). Both CHECKs are widened by rebuilding the tables (as in migration 4).
+  `
+  CREATE TABLE annotators_v6 (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('human', 'reward-model', 'llm-judge', 'oracle', 'policy-model', 'ensemble', 'adjudicator')),
+    provenance TEXT,
+    created_at TEXT NOT NULL,
+    group_name TEXT
+  );
+  INSERT INTO annotators_v6 (id, name, kind, provenance, created_at, group_name) SELECT id, name, kind, provenance, created_at, group_name FROM annotators;
+  DROP TABLE annotators;
+  ALTER TABLE annotators_v6 RENAME TO annotators;
+  CREATE TABLE label_history_v6 (
+    id INTEGER PRIMARY KEY,
+    annotator_id INTEGER NOT NULL REFERENCES annotators(id) ON DELETE CASCADE,
+    pair_id INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    action TEXT NOT NULL CHECK (action IN ('submit', 'undo', 'merge')),
+    before_state TEXT,
+    after_state TEXT,
+    undone INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO label_history_v6 (id, annotator_id, pair_id, action, before_state, after_state, undone, created_at)
+    SELECT id, annotator_id, pair_id, action, before_state, after_state, undone, created_at FROM label_history;
+  DROP TABLE label_history;
+  ALTER TABLE label_history_v6 RENAME TO label_history;
+  CREATE INDEX label_history_annotator ON label_history (annotator_id, id);
+  `,
 ];
 
 

@@ -1,0 +1,49 @@
+// `discretion sync --from SRC --to DST`: merges one database into another (src/app/sync.ts).
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors';
+import { SYNC_COUNTS, syncStores, type SyncCounts } from '../../app/sync';
+import { isPostgresLocation, redactLocation } from '../../store/postgres/adapter';
+import { printJson, say, withStore } from '../context';
+
+const NOUNS: Record<keyof SyncCounts, [string, string]> = {
+  datasets: ['dataset', 'datasets'], pairs: ['pair', 'pairs'], principle_lists: ['principle list', 'principle lists'], annotators: ['annotator', 'annotators'],
+  preferences: ['preference', 'preferences'], principle_preferences: ['principle preference', 'principle preferences'], metric_runs: ['metric run', 'metric runs'],
+};
+const counts = (c: SyncCounts) => SYNC_COUNTS.map((k) => `${c[k]} ${NOUNS[k][c[k] === 1 ? 0 : 1]}`).join(', ');
+
+/** Where a location points, for telling that --from and --to are one database. */
+function identity(location: string): string {
+  if (isPostgresLocation(location)) {
+    try {
+      const u = new URL(location);
+      return `pg:${u.hostname}:${u.port || '5432'}${u.pathname}`;
+    } catch {
+      return location;
+    }
+  }
+  return existsSync(location) ? realpathSync(location) : resolve(location);
+}
+
+export function registerSyncCommand(program: Command): void {
+  program.command('sync')
+    .description('copy what one database holds and another lacks (datasets, pairs, principle lists, annotators, labels, metric runs), in one transaction; conflicts are listed, never dropped')
+    .requiredOption('--from <location>', 'the database read (SQLite file or postgres:// URL); never written')
+    .requiredOption('--to <location>', 'the database written (SQLite file, created when missing, or postgres:// URL)')
+    .option('--dataset <name>', 'only this dataset (and the annotators with labels on it)')
+    .option('--json', 'one JSON document: {copied, unchanged, conflicts}')
+    .action(async (o: { from: string; to: string; dataset?: string; json?: boolean }) => {
+      if (identity(o.from) === identity(o.to)) throw new UsageError(`--from and --to name the same database (${redactLocation(o.from)}); nothing was written`);
+      // SRC is only read: a missing file is an error, never an empty database created for the occasion.
+      if (!isPostgresLocation(o.from) && !existsSync(o.from)) throw new UsageError(`no database at ${o.from} (--from); nothing was written`);
+      const result = await withStore(o.from, (src) => withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })));
+      if (o.json) return printJson(result);
+      say(`synced ${redactLocation(o.from)} into ${redactLocation(o.to)}`);
+      say(`copied: ${counts(result.copied)}`);
+      say(`unchanged: ${counts(result.unchanged)}`);
+      if (result.conflicts.length === 0) return say('no conflicts');
+      say(`${result.conflicts.length} conflict${result.conflicts.length === 1 ? '' : 's'}:`);
+      for (const c of result.conflicts) say(`  ${c.kind}: ${c.message}`);
+    });
+}
