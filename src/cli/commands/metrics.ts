@@ -53,7 +53,7 @@ export function registerMetricsCommands(program: Command): void {
     .option('--principles <list>', 'principle list (name or name@version)')
     .option('--principle-source <source>', 'self | majority | majority:NAME,NAME | an oracle annotator name')
     .option('--reference <annotator>', 'reference annotator for DD', 'human')
-    .option('--annotators <names>', 'comma-separated annotators to analyse (default: all with preferences on the dataset)')
+    .option('--annotators <names>', 'comma-separated annotators to analyse (default: all with preferences on the dataset, but the review\'s "adjudicated")')
     .option('--bootstrap <n>', 'DD paired-bootstrap resamples (0 = off)', count('--bootstrap'), 100)
     .option('--da-bootstrap <n>', 'DA bootstrap resamples (0 = off)', count('--da-bootstrap'), 1000)
     .option('--seed <s>', 'seed of every bootstrap', count('--seed'), 0)
