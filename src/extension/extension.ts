@@ -15,7 +15,7 @@ import { databaseLocation } from './databaseLocation';
 import { registerGroupCommand } from './groupCommand';
 import { escapingLogChannel } from './safeOutput';
 import { registerJudgeCommands } from './commands/judges';
-import { registerWorkbenchCommands } from './commands/workbench';
+import { registerWorkbenchCommands, userOrTrustedSetting } from './commands/workbench';
 import { registerDashboard } from './dashboard';
 import { JsonlPreviewProvider } from './jsonlPreview';
 import { DiscretionTree } from './tree';
@@ -23,6 +23,22 @@ import { DiscretionTree } from './tree';
 let store: Store | undefined;
 let storePath: string | undefined;
 let log: vscode.LogOutputChannel;
+/** Follows other windows' and processes' writes to the open database (Store.watchChanges). */
+let watch: { dispose(): void } | undefined;
+/** What follows such a write (the tree, the team view), debounced by each. */
+const changeListeners = new Set<() => void>();
+
+function refreshMs(): number {
+  const s = vscode.workspace.getConfiguration('discretion').get<number>('team.refreshSeconds', 5);
+  return Math.max(1, Number.isFinite(s) ? s : 5) * 1000;
+}
+
+function watchStore(s: Store): void {
+  watch?.dispose();
+  watch = s.watchChanges(() => {
+    for (const f of changeListeners) f();
+  }, refreshMs());
+}
 
 export interface ExtensionDeps { openStore: () => Promise<Store> }
 
@@ -59,6 +75,8 @@ async function databasePath(context: vscode.ExtensionContext): Promise<string> {
 async function openStore(context: vscode.ExtensionContext): Promise<Store> {
   const path = await databasePath(context);
   if (store && storePath === path) return store;
+  watch?.dispose();
+  watch = undefined;
   if (store) await store.close().catch(() => undefined);
   store = undefined;
   mkdirSync(dirname(path), { recursive: true });
@@ -66,6 +84,7 @@ async function openStore(context: vscode.ExtensionContext): Promise<Store> {
   store = await openDatabase(path, { lockTimeoutMs: 30_000 });
   storePath = path;
   log.info(`database: ${path}`);
+  watchStore(store);
   return store;
 }
 
@@ -76,9 +95,10 @@ function registerViews(host: CommandHost): void {
     vscode.window.createTreeView('discretion.explorer', { treeDataProvider: tree, showCollapseAll: false }),
     vscode.window.registerCustomEditorProvider('discretion.jsonlPreview', new JsonlPreviewProvider(), { supportsMultipleEditorsPerDocument: true }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('discretion.databasePath')) {
+      if (e.affectsConfiguration('discretion.databasePath') || e.affectsConfiguration('discretion.annotator')) {
         tree.refresh();
       }
+      if (e.affectsConfiguration('discretion.team.refreshSeconds') && store) watchStore(store);
     }),
   );
 }
@@ -102,8 +122,9 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
 export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   log = escapingLogChannel(vscode.window.createOutputChannel('Discretion', { log: true }));
   const deps: ExtensionDeps = { openStore: () => openStore(context) };
-  const host: CommandHost = { context, log, tree: new DiscretionTree(deps.openStore, log), openStore: deps.openStore };
-  context.subscriptions.push(log, { dispose: () => void store?.close().catch(() => undefined) });
+  const host: CommandHost = { context, log, tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')), openStore: deps.openStore };
+  changeListeners.add(() => host.tree.scheduleRefresh());
+  context.subscriptions.push(log, { dispose: () => { watch?.dispose(); void store?.close().catch(() => undefined); } });
   const workbench = registerWorkbenchCommands(host);
   registerDataCommands(host, workbench);
   registerViews(host);
@@ -113,6 +134,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
 }
 
 export async function deactivate(): Promise<void> {
+  watch?.dispose();
+  watch = undefined;
   await store?.close().catch(() => undefined);
   store = undefined;
 }

@@ -1,11 +1,11 @@
 // The "Discretion" activity-bar tree: datasets (with per-annotator progress) and principle lists.
 import * as vscode from 'vscode';
 import type { Store } from '../store/port';
-import { type DatasetProgress, withLabelled } from './treeProgress';
+import { type DatasetProgress, datasetDescription, withLabelled } from './treeProgress';
 
 type Node =
   | { kind: 'group'; label: 'Datasets' | 'Principle lists' }
-  | { kind: 'dataset'; name: string; total: number; annotators: { name: string; labelled: number }[] }
+  | { kind: 'dataset'; id: number; name: string; total: number; annotators: { name: string; labelled: number }[]; overlap: number | null }
   | { kind: 'progress'; dataset: string; annotator: string; labelled: number; total: number }
   | { kind: 'list'; name: string; version: number; size: number }
   | { kind: 'error'; message: string };
@@ -14,7 +14,19 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
 
-  constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel) {}
+  /** `me`: this window's annotator name (the setting), for a team dataset's "mine". */
+  constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel, private readonly me: () => string = () => '') {}
+
+  private pending: ReturnType<typeof setTimeout> | undefined;
+
+  /** Another window or process wrote: read again once the burst of changes has settled (at most one refresh per `ms`). */
+  scheduleRefresh(ms = 500): void {
+    if (this.pending) return;
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.refresh();
+    }, ms);
+  }
 
   /**
    * The datasets with every human annotator's count, read once per refresh (the root and the Datasets
@@ -46,11 +58,11 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
         return Object.assign(new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded), { contextValue: n.label === 'Datasets' ? 'datasets' : 'lists' });
       case 'dataset': {
         const t = new vscode.TreeItem(n.name, n.annotators.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-        t.description = `${n.total} pairs`;
+        t.description = datasetDescription(n, n.overlap, this.me());
         t.iconPath = new vscode.ThemeIcon('database');
         t.contextValue = 'dataset';
         t.command = { command: 'discretion.openWorkbench', title: 'Open Workbench', arguments: [n.name] };
-        t.tooltip = `${n.name}: ${n.total} pairs. Click to label.`;
+        t.tooltip = n.overlap === null ? `${n.name}: ${n.total} pairs. Click to label.` : `${n.name}: ${n.total} pairs, split among a team with ${n.overlap} label${n.overlap === 1 ? '' : 's'} per pair. Click to label the next pair handed to you.`;
         return t;
       }
       case 'progress': {
@@ -80,7 +92,11 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
         if (empty) return []; // the welcome content shows instead
         return [{ kind: 'group', label: 'Datasets' }, { kind: 'group', label: 'Principle lists' }];
       }
-      if (n.kind === 'group' && n.label === 'Datasets') return (await this.datasetProgress(store)).map((d) => ({ kind: 'dataset', ...d }));
+      if (n.kind === 'group' && n.label === 'Datasets') {
+        const ds = await this.datasetProgress(store);
+        const splits = await Promise.all(ds.map((d) => store.workSplit(d.id)));
+        return ds.map((d, i) => ({ kind: 'dataset', ...d, overlap: splits[i].overlap }));
+      }
       if (n.kind === 'group') return (await store.listPrincipleLists()).map((l) => ({ kind: 'list', ...l }));
       if (n.kind === 'dataset') return n.annotators.map((a) => ({ kind: 'progress', dataset: n.name, annotator: a.name, labelled: a.labelled, total: n.total }));
       return [];

@@ -16,3 +16,15 @@ export function withLabelled(progress: DatasetProgress[], dataset: string, annot
     return { ...d, annotators: annotators.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
   });
 }
+
+/**
+ * The description of a dataset item in the tree. A dataset split among a team (overlap k) reads
+ * `<labels>/<pairs*k> team labels · <mine> mine`: every human label on it, against what the split wants, and
+ * this window's annotator's share (the text the end-to-end test reads); otherwise `<pairs> pairs`.
+ */
+export function datasetDescription(d: DatasetProgress, overlap: number | null, me: string): string {
+  if (overlap === null) return `${d.total} pairs`;
+  const labels = d.annotators.reduce((n, a) => n + a.labelled, 0);
+  const mine = d.annotators.find((a) => a.name === me)?.labelled ?? 0;
+  return `${labels}/${d.total * overlap} team labels · ${mine} mine`;
+}

@@ -278,6 +278,14 @@ export interface Store extends StoreReads {
 
   /** A stamp that changes whenever the database may have changed (a commit here or in any other connection). */
   changeStamp(): Promise<string>;
+  /**
+   * Calls `onChange` after writes that other connections or processes commit, so views can follow a team's
+   * work: on PostgreSQL at once, by LISTEN on channel `discretion_changes` (every write NOTIFYs inside its
+   * transaction, so only a commit is heard; `tables` names what it changed), polling `changeStamp` every
+   * `pollMs` while that connection is down and listening again once it can; on SQLite by polling every
+   * `pollMs` (`tables` undefined). Callers debounce. Stops at dispose (and at close).
+   */
+  watchChanges(onChange: (tables: string[] | undefined) => void, pollMs: number): { dispose(): void };
   /** Every row of every table as canonical JSON, sorted (for "exactly as it was" checks and audits). */
   dumpTables(): Promise<Record<string, string[]>>;
   /** The database's own consistency checks (integrity, foreign keys); empty when all pass. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withLabelled } from '../../src/extension/treeProgress';
+import { datasetDescription, withLabelled } from '../../src/extension/treeProgress';
 import { openTempStore } from '../support/helpers';
 
 describe('withLabelled (the tree after a workbench label)', () => {
@@ -31,5 +31,17 @@ describe('withLabelled (the tree after a workbench label)', () => {
     });
     expect(withLabelled(before, 'hh', 'bob', 2)).toEqual(await store.datasetProgress());
     await store.close();
+  });
+});
+
+describe('datasetDescription (the tree\'s dataset item)', () => {
+  const d = { id: 1, name: 'sample', total: 30, annotators: [{ name: 'alice', labelled: 7 }, { name: 'bob', labelled: 5 }] };
+  it('a team dataset: every human label against pairs * k, and mine', () => {
+    // by hand: 7 + 5 = 12 labels of 30 * 2 = 60 wanted; alice's 7
+    expect(datasetDescription(d, 2, 'alice')).toBe('12/60 team labels · 7 mine');
+    expect(datasetDescription(d, 1, 'carol')).toBe('12/30 team labels · 0 mine');
+  });
+  it('without a split: the pair count, as before', () => {
+    expect(datasetDescription(d, null, 'alice')).toBe('30 pairs');
   });
 });

@@ -11,7 +11,7 @@ import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions } from '../workbenc
 import { registerCommand, type CommandHost } from './host';
 
 /** A setting the workspace may not choose in Restricted Mode (the user's value only there). */
-function userOrTrustedSetting(key: string): string {
+export function userOrTrustedSetting(key: string): string {
   const info = vscode.workspace.getConfiguration('discretion').inspect<string>(key);
   const value = vscode.workspace.isTrusted ? info?.workspaceFolderValue ?? info?.workspaceValue ?? info?.globalValue : info?.globalValue;
   return (value ?? '').trim();

@@ -7,6 +7,7 @@ import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionSc
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
+import { CHANGES_CHANNEL, watchPostgres } from './listen';
 import { PG_MIGRATIONS } from './schema';
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -62,7 +63,7 @@ export async function openPostgresStore(location: string, options: { lockTimeout
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   }
-  return postgresStore(pool, shown, lockTimeoutMs);
+  return postgresStore(pool, shown, lockTimeoutMs, { connectionString: location, connectionTimeoutMillis: 10_000 });
 }
 
 async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
@@ -91,13 +92,27 @@ async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
   }
 }
 
-function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): Store {
+/**
+ * Moves the change sequence and, when the transaction changed rows, NOTIFYs the tables it changed (from the
+ * transaction's own statistics): delivered to the listeners only if and when the transaction commits.
+ */
+const MARK_CHANGES = `SELECT nextval('discretion_changes');
+SELECT pg_notify('${CHANGES_CHANNEL}', json_build_object('tables', t)::text) FROM (
+  SELECT json_agg(relname::text ORDER BY relname) AS t FROM pg_stat_xact_user_tables
+  WHERE schemaname = current_schema() AND n_tup_ins + n_tup_upd + n_tup_del > 0) changed WHERE t IS NOT NULL`;
+
+function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, listenConfig: pg.ClientConfig): Store {
   let current: pg.PoolClient | undefined;
   const readConn = new PgConnection(() => pool, () => undefined);
   const txConn = new PgConnection(() => current!, () => current);
   const reads = sqlReads(readConn);
   const txReads = sqlReads(txConn);
   const tx: Transaction = sqlTransaction(txConn, txReads);
+
+  // Every write transaction of every process moves the sequence (sequences ignore rollbacks, so a
+  // failed write moves it too: "the database may have changed").
+  const changeStamp = async () => String((await readConn.get<{ v: number }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM discretion_changes'))!.v);
+  const watchers = new Set<{ dispose(): void }>();
 
   const writes = new SerialQueue();
   const write = <T>(fn: (tx: Transaction) => Promise<T>, _options: WriteOptions = {}): Promise<T> => {
@@ -113,7 +128,7 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
         await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
         try {
           const result = await withTransactionScope(tx, fn);
-          await client.query("SELECT nextval('discretion_changes')");
+          await client.query(MARK_CHANGES);
           await client.query('COMMIT');
           return result;
         } catch (e) {
@@ -137,9 +152,13 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
     location,
     write,
     ...transactionalOperations(write),
-    // Every write transaction of every process moves the sequence (sequences ignore rollbacks, so a
-    // failed write moves it too: "the database may have changed").
-    changeStamp: async () => String((await readConn.get<{ v: number }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM discretion_changes'))!.v),
+    changeStamp,
+    watchChanges: (onChange, pollMs) => {
+      const w = watchPostgres(listenConfig, changeStamp, onChange, pollMs);
+      const handle = { dispose: () => { w.dispose(); watchers.delete(handle); } };
+      watchers.add(handle);
+      return handle;
+    },
     dumpTables: async () => {
       const tables = await readConn.all<{ name: string }>(
         "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name");
@@ -150,6 +169,7 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number): 
     // The server enforces its constraints on every statement; nothing to check after the fact.
     checkIntegrity: async () => [],
     close: async () => {
+      for (const w of [...watchers]) w.dispose();
       await writes.idle();
       await pool.end();
     },

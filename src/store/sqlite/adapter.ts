@@ -139,10 +139,34 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
     return writes.run(run);
   };
 
+  const watchers = new Set<{ dispose(): void }>();
   return {
     ...reads,
     location,
     db: c.db,
+    // PRAGMA data_version moves only when another connection commits: this window's own writes, which
+    // its views already follow, are not heard.
+    watchChanges: (onChange, pollMs) => {
+      let last: number | undefined;
+      let busy = false;
+      const poll = async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          const v = (await c.get<{ v: number }>('SELECT data_version AS v FROM pragma_data_version'))!.v;
+          if (last !== undefined && v !== last) onChange(undefined);
+          last = v;
+        } catch { /* closed or busy: the next poll tries again */ } finally {
+          busy = false;
+        }
+      };
+      void poll();
+      const timer = setInterval(() => void poll(), Math.max(50, pollMs));
+      timer.unref?.();
+      const w = { dispose: () => { clearInterval(timer); watchers.delete(w); } };
+      watchers.add(w);
+      return w;
+    },
     write,
     ...transactionalOperations(write),
     // PRAGMA data_version moves when another connection (another window, the CLI) commits,
@@ -165,6 +189,7 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
       return [...integrity, ...keys];
     },
     close: async () => {
+      for (const w of [...watchers]) w.dispose();
       await writes.idle();
       await c.close();
     },
