@@ -16,7 +16,7 @@ const targets = [
 for (const [entry, outfile] of [['src/judges/worker.ts', 'dist/judge-worker.js']]) {
   if (existsSync(entry)) targets.push({ entryPoints: [entry], outfile, platform: 'node', format: 'cjs', target: 'node20', external });
 }
-for (const [entry, outfile] of [['webview/workbench/main.ts', 'dist/webview/workbench.js'], ['webview/dashboard/main.ts', 'dist/webview/dashboard.js']]) {
+for (const [entry, outfile] of [['webview/workbench/main.ts', 'dist/webview/workbench.js'], ['webview/dashboard/main.ts', 'dist/webview/dashboard.js'], ['webview/review/main.ts', 'dist/webview/review.js']]) {
   // webview bundles are minified: they load (and parse) on every open of a panel
   if (existsSync(entry)) targets.push({ entryPoints: [entry], outfile, platform: 'browser', format: 'iife', target: 'es2022', minify: true });
 }

@@ -17,6 +17,7 @@ import { escapingLogChannel } from './safeOutput';
 import { registerJudgeCommands } from './commands/judges';
 import { registerWorkbenchCommands, userOrTrustedSetting } from './commands/workbench';
 import { registerDashboard } from './dashboard';
+import { registerReviewPanel } from './reviewPanel';
 import { JsonlPreviewProvider } from './jsonlPreview';
 import { DiscretionTree } from './tree';
 
@@ -108,7 +109,7 @@ function registerViews(host: CommandHost): void {
  * logged and shown once, and never takes the workbench down.
  */
 function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
-  const parts = [['dashboard', () => registerDashboard(host.context, deps)], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)]] as const;
+  const parts = [['dashboard', () => registerDashboard(host.context, deps)], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, deps)]] as const;
   for (const [name, register] of parts) {
     try {
       register();

@@ -4,7 +4,7 @@
 // below and rejects everything else (unknown type, wrong shape, extra keys, oversized payload).
 // The preference words in these messages are those of src/core/preferences.ts.
 import type { Turn } from '../core/hhrlhf';
-import { type GridChoice, type OverallChoice, type ShownPreference, isGridChoice, isOverallChoice } from '../core/preferences';
+import { type GridChoice, type OverallChoice, type ShownPreference, isGridChoice, isOverallChoice, LABEL_OVERALL, LABEL_PRINCIPLE } from '../core/preferences';
 
 export type QueueFilter = { kind: 'all' } | { kind: 'disagree'; model: string } | { kind: 'conflict' };
 
@@ -157,5 +157,64 @@ export function parseWebviewMessage(raw: unknown): ParseResult {
     }
     default:
       return { ok: false, reason: `unknown message type ${JSON.stringify(String(raw.type)).slice(0, 60)}` };
+  }
+}
+
+// ---- the review webview ("Discretion: Review Disagreements", src/extension/reviewPanel.ts) ------------------
+
+/** The review queue as the webview shows it (src/app/review.ts's ReviewQueue). Every string is data: shown as text. */
+export interface ReviewQueueView {
+  dataset: string;
+  principle: string | null;
+  pairs: number;
+  disagreeing: number;
+  adjudicated: number;
+  items: {
+    pair: string;
+    idx: number;
+    prompt: string;
+    y0: string;
+    y1: string;
+    labels: { annotator: string; overall: string; principle: string | null; rationale: string | null; flagged: boolean }[];
+    adjudicated: { label: string; rationale: string | null } | null;
+  }[];
+}
+
+export type ReviewHostToWebview =
+  | { type: 'datasets'; datasets: string[]; current: string | null }
+  | { type: 'queue'; queue: ReviewQueueView }
+  /** The adjudication of a pair was stored. */
+  | { type: 'adjudicated'; pair: string; label: string; rationale: string | null }
+  | { type: 'status'; text: string; error?: boolean };
+
+export type ReviewWebviewToHost =
+  | { type: 'ready' }
+  | { type: 'load'; dataset: string; principle: string | null; pendingOnly: boolean }
+  | { type: 'adjudicate'; dataset: string; pair: string; principle: string | null; label: string; rationale: string };
+
+/** The labels an adjudication may store: overall words, or a principle's (src/core/preferences.ts). */
+export const reviewLabelWords = (principle: string | null): string[] => Object.keys(principle === null ? LABEL_OVERALL : LABEL_PRINCIPLE);
+
+const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= LIMITS.maxNameChars;
+
+/** Validates one message from the review webview; null for anything but exactly the shapes above. Never throws. */
+export function parseReviewMessage(raw: unknown): ReviewWebviewToHost | null {
+  if (!isObj(raw)) return null;
+  switch (raw.type) {
+    case 'ready':
+      return exactKeys(raw, ['type']) ? null : { type: 'ready' };
+    case 'load':
+      if (exactKeys(raw, ['type', 'dataset', 'principle', 'pendingOnly']) || !isName(raw.dataset) || (raw.principle !== null && !isName(raw.principle)) || typeof raw.pendingOnly !== 'boolean') return null;
+      return { type: 'load', dataset: raw.dataset, principle: raw.principle as string | null, pendingOnly: raw.pendingOnly };
+    case 'adjudicate': {
+      if (exactKeys(raw, ['type', 'dataset', 'pair', 'principle', 'label', 'rationale']) || !isName(raw.dataset) || !isName(raw.pair)) return null;
+      if (raw.principle !== null && !isName(raw.principle)) return null;
+      const principle = raw.principle as string | null;
+      if (typeof raw.label !== 'string' || !reviewLabelWords(principle).includes(raw.label)) return null;
+      if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars) return null;
+      return { type: 'adjudicate', dataset: raw.dataset, pair: raw.pair, principle, label: raw.label, rationale: raw.rationale };
+    }
+    default:
+      return null;
   }
 }

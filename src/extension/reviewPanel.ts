@@ -1,0 +1,125 @@
+// "Discretion: Review Disagreements": the review queue (src/app/review.ts) in a webview, every human annotator's
+// label and rationale side by side, with buttons and keys that store the adjudicated label (annotator
+// "adjudicated"). Strict CSP with a nonce (webviewSecurity.ts); the webview shows dataset text as text only;
+// every message from it is validated (parseReviewMessage, src/shared/protocol.ts) before the host acts.
+import * as vscode from 'vscode';
+import { adjudicate, reviewQueue } from '../app/review';
+import { isUserFacingError } from '../core/errors';
+import { escapeControls } from '../core/terminalSafe';
+import { parseReviewMessage, type ReviewHostToWebview, type ReviewWebviewToHost } from '../shared/protocol';
+import type { Store } from '../store/port';
+import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
+
+export const REVIEW_VIEW_TYPE = 'discretion.review';
+
+const REVIEW_CSS = `
+body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); padding: 0 12px; }
+.toolbar { position: sticky; top: 0; z-index: 2; display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; padding: 8px 0; background: var(--vscode-editor-background); border-bottom: 1px solid var(--vscode-panel-border, #8884); }
+button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: 0; padding: 3px 10px; cursor: pointer; }
+button:hover { background: var(--vscode-button-hoverBackground); }
+select, input[type=text] { color: var(--vscode-input-foreground); background: var(--vscode-input-background); border: 1px solid var(--vscode-input-border, #8884); }
+.item { border: 1px solid var(--vscode-panel-border, #8884); margin: 10px 0; padding: 8px 10px; }
+.item:focus { outline: 2px solid var(--vscode-focusBorder); }
+.item h2 { font-size: 1em; margin: 0 0 6px; }
+.text { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 14em; overflow: auto; margin: 0; padding: 4px; background: var(--vscode-textCodeBlock-background, #8881); }
+.responses { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; margin: 6px 0; }
+@media (max-width: 640px) { .responses { grid-template-columns: 1fr; } }
+table { border-collapse: collapse; margin: 6px 0; }
+th, td { text-align: left; padding: 2px 10px 2px 0; vertical-align: top; }
+td.rationale { white-space: pre-wrap; overflow-wrap: anywhere; }
+.actions { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.actions input { flex: 1 1 16em; }
+.adjudicated { color: var(--vscode-descriptionForeground); }
+#status.error { color: var(--vscode-errorForeground); }
+`;
+
+export function reviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = newNonce();
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'review.js'));
+  return webviewPage({
+    csp: webviewCsp(nonce, { script: true }),
+    title: 'Discretion Review',
+    head: `<style nonce="${nonce}">${REVIEW_CSS}</style>`,
+    body: `<div class="toolbar" role="toolbar" aria-label="Review">
+<label>Dataset <select id="dataset" aria-label="Dataset"></select></label>
+<label>Principle <input type="text" id="principle" size="14" placeholder="overall" aria-label="Principle key (empty: the overall labels)"></label>
+<label><input type="checkbox" id="pending"> Pending only</label>
+<button type="button" id="reload">Show</button>
+<span id="status" role="status" aria-live="polite">Loading…</span>
+</div>
+<p class="adjudicated">Keys on a focused pair: <kbd>0</kbd> y0, <kbd>1</kbd> y1, <kbd>T</kbd> tie, <kbd>X</kbd> both bad (a principle: neither), <kbd>J</kbd>/<kbd>K</kbd> next/previous pair.</p>
+<main id="items" aria-label="Pairs whose human labels disagree"></main>
+<script nonce="${nonce}" src="${script}"></script>`,
+  });
+}
+
+class ReviewPanel {
+  static current: ReviewPanel | undefined;
+  private dataset: string | null = null;
+
+  constructor(readonly panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: { openStore: () => Promise<Store> }) {
+    panel.webview.html = reviewHtml(panel.webview, context.extensionUri);
+    panel.onDidDispose(() => { if (ReviewPanel.current === this) ReviewPanel.current = undefined; }, null, context.subscriptions);
+    panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const msg = parseReviewMessage(raw);
+      if (!msg) return; // unknown or malformed: dropped
+      void this.handle(msg).catch((e) => this.fail(e));
+    }, null, context.subscriptions);
+  }
+
+  private post(m: ReviewHostToWebview): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  private fail(e: unknown): void {
+    const text = isUserFacingError(e) ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+    this.post({ type: 'status', text, error: true });
+    void vscode.window.showErrorMessage(escapeControls(`Discretion review: ${text}`));
+  }
+
+  private async load(store: Store, dataset: string, principle: string | null, pendingOnly: boolean): Promise<void> {
+    this.dataset = dataset;
+    const q = await reviewQueue(store, dataset, { principle: principle ?? undefined, pendingOnly });
+    this.post({ type: 'queue', queue: q });
+  }
+
+  private async handle(msg: ReviewWebviewToHost): Promise<void> {
+    const store = await this.deps.openStore();
+    switch (msg.type) {
+      case 'ready': {
+        const names = (await store.info()).datasets.map((d) => d.name);
+        const current = this.dataset && names.includes(this.dataset) ? this.dataset : names[0] ?? null;
+        this.post({ type: 'datasets', datasets: names, current });
+        if (current === null) this.post({ type: 'status', text: 'No datasets in the database yet.' });
+        else await this.load(store, current, null, false);
+        return;
+      }
+      case 'load':
+        await this.load(store, msg.dataset, msg.principle, msg.pendingOnly);
+        return;
+      case 'adjudicate': {
+        const r = await adjudicate(store, { dataset: msg.dataset, pair: msg.pair, label: msg.label, principle: msg.principle ?? undefined, rationale: msg.rationale });
+        this.post({ type: 'adjudicated', pair: r.pair, label: r.label, rationale: msg.rationale.trim() ? msg.rationale : null });
+        this.post({ type: 'status', text: `pair ${r.pair}: adjudicated ${msg.principle === null ? '' : `principle ${msg.principle} `}${r.label}${r.previous !== null ? ` (was ${r.previous})` : ''}` });
+        return;
+      }
+    }
+  }
+}
+
+export function registerReviewPanel(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
+  context.subscriptions.push(vscode.commands.registerCommand('discretion.reviewDisagreements', () => {
+    if (ReviewPanel.current) {
+      ReviewPanel.current.panel.reveal(vscode.ViewColumn.Active);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, 'Discretion Review', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      enableCommandUris: false,
+      enableForms: false,
+      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
+      retainContextWhenHidden: true,
+    });
+    ReviewPanel.current = new ReviewPanel(panel, context, deps);
+  }));
+}
