@@ -11,7 +11,9 @@ import { openStore as openDatabase } from '../store';
 import type { Store } from '../store/port';
 import { registerDataCommands } from './commands/data';
 import type { CommandHost } from './commands/host';
-import { databaseLocation } from './databaseLocation';
+import { databaseLocation, type DatabaseLocation } from './databaseLocation';
+import { openWithPassword, secretKey, urlHasPassword, urlWithoutPassword } from './databaseUrl';
+import { registerCommand } from './commands/host';
 import { registerGroupCommand } from './groupCommand';
 import { escapingLogChannel } from './safeOutput';
 import { registerJudgeCommands } from './commands/judges';
@@ -45,46 +47,94 @@ export interface ExtensionDeps { openStore: () => Promise<Store> }
 
 let consent: { path: string; granted: Thenable<boolean> } | undefined;
 
-/**
- * The database file (src/extension/databaseLocation.ts). One that a workspace's settings put outside the
- * workspace is opened only once the user agrees, remembered for this workspace; asked once at a time.
- */
-async function databasePath(context: vscode.ExtensionContext): Promise<string> {
+function currentLocation(context: vscode.ExtensionContext): DatabaseLocation {
   const folderUri = vscode.workspace.workspaceFolders?.[0]?.uri;
-  const loc = databaseLocation(vscode.workspace.getConfiguration('discretion').inspect<string>('databasePath') ?? {}, {
+  return databaseLocation(vscode.workspace.getConfiguration('discretion').inspect<string>('databasePath') ?? {}, {
     trusted: vscode.workspace.isTrusted,
     folder: folderUri?.scheme === 'file' ? folderUri.fsPath : undefined,
     globalStorage: context.globalStorageUri.fsPath,
   });
-  if (!loc.needsConsent || context.workspaceState.get<string>('consentedDatabase') === loc.path) return loc.path;
+}
+
+/**
+ * The database (src/extension/databaseLocation.ts): a file, or a team's postgres:// URL. One that a
+ * workspace's settings put outside the workspace (any server) is opened only once the user agrees,
+ * remembered for this workspace; asked once at a time.
+ */
+async function databasePath(context: vscode.ExtensionContext): Promise<DatabaseLocation> {
+  const loc = currentLocation(context);
+  if (loc.url && urlHasPassword(loc.path)) {
+    throw new UsageError(`discretion.databasePath must not hold a password (${urlWithoutPassword(loc.path)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+  }
+  if (!loc.needsConsent || context.workspaceState.get<string>('consentedDatabase') === loc.path) return loc;
   if (consent?.path !== loc.path) {
     const open = 'Open It';
     consent = {
       path: loc.path,
-      granted: vscode.window.showWarningMessage(escapeControls(`This workspace's settings (discretion.databasePath) name a database outside the workspace: ${loc.path}. Open it (creating it if missing)?`), { modal: true }, open)
+      granted: vscode.window.showWarningMessage(escapeControls(loc.url
+        ? `This workspace's settings (discretion.databasePath) name a database server: ${loc.path}. Connect to it (your labels are stored there)?`
+        : `This workspace's settings (discretion.databasePath) name a database outside the workspace: ${loc.path}. Open it (creating it if missing)?`), { modal: true }, open)
         .then(async (pick) => {
           if (pick === open) await context.workspaceState.update('consentedDatabase', loc.path);
           return pick === open;
         }),
     };
   }
-  if (await consent.granted) return loc.path;
+  if (await consent.granted) return loc;
   consent = undefined;
   throw new UsageError(`the database ${loc.path} that this workspace's settings name was not opened; agree when asked, or change discretion.databasePath`);
 }
 
+/** The open that is under way (the tree and a command may ask at once: one connection, one password question). */
+let opening: { path: string; store: Promise<Store> } | undefined;
+
 async function openStore(context: vscode.ExtensionContext): Promise<Store> {
-  const path = await databasePath(context);
+  const loc = await databasePath(context);
+  const path = loc.path;
   if (store && storePath === path) return store;
+  if (opening?.path === path) return opening.store;
+  const pending = openAt(context, loc);
+  opening = { path, store: pending };
+  try {
+    return await pending;
+  } finally {
+    if (opening?.store === pending) opening = undefined;
+  }
+}
+
+/** Closes the open database (its setting or password changed): the next use opens it again. */
+async function closeStore(): Promise<void> {
   watch?.dispose();
   watch = undefined;
-  if (store) await store.close().catch(() => undefined);
+  const s = store;
   store = undefined;
-  mkdirSync(dirname(path), { recursive: true });
+  storePath = undefined;
+  if (s) await s.close().catch(() => undefined);
+}
+
+async function openAt(context: vscode.ExtensionContext, loc: DatabaseLocation): Promise<Store> {
+  const path = loc.path;
+  await closeStore();
   // A label waits this long for another window's or the CLI's write to finish, then fails clearly.
-  store = await openDatabase(path, { lockTimeoutMs: 30_000 });
+  const options = { lockTimeoutMs: 30_000 };
+  if (loc.url) {
+    store = await openWithPassword(path, {
+      open: (url) => openDatabase(url, options),
+      getSecret: async (key) => context.secrets.get(key),
+      storeSecret: async (key, password) => context.secrets.store(key, password),
+      ask: async (shown, why) => vscode.window.showInputBox({
+        title: 'Discretion: database password',
+        prompt: escapeControls(`Password of ${shown} (${why}). Kept in VS Code's secret storage, never in settings.`),
+        password: true,
+        ignoreFocusOut: true,
+      }),
+    });
+  } else {
+    mkdirSync(dirname(path), { recursive: true });
+    store = await openDatabase(path, options);
+  }
   storePath = path;
-  log.info(`database: ${path}`);
+  log.info(`database: ${store.location}`);
   watchStore(store);
   return store;
 }
@@ -126,6 +176,23 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   const host: CommandHost = { context, log, tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')), openStore: deps.openStore };
   changeListeners.add(() => host.tree.scheduleRefresh());
   context.subscriptions.push(log, { dispose: () => { watch?.dispose(); void store?.close().catch(() => undefined); } });
+  registerCommand(host, 'discretion.setDatabasePassword', async () => {
+    const loc = currentLocation(context);
+    if (!loc.url) throw new UsageError('discretion.databasePath is not a postgres:// URL: a SQLite file needs no password');
+    const shown = urlWithoutPassword(loc.path);
+    const password = await vscode.window.showInputBox({
+      title: 'Discretion: database password',
+      prompt: escapeControls(`Password of ${shown}. Kept in VS Code's secret storage, never in settings.`),
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (password === undefined) return;
+    if (password === '') await context.secrets.delete(secretKey(loc.path));
+    else await context.secrets.store(secretKey(loc.path), password);
+    await closeStore();
+    host.tree.refresh();
+    void vscode.window.showInformationMessage(escapeControls(`Discretion: ${password === '' ? 'forgot the stored password of' : 'stored the password of'} ${shown}`));
+  });
   const workbench = registerWorkbenchCommands(host);
   registerDataCommands(host, workbench);
   registerViews(host);

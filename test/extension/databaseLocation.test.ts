@@ -26,6 +26,16 @@ describe('databaseLocation', () => {
     expect(databaseLocation({ workspaceFolderValue: '/home/u/.ssh/x.db', globalValue: '/data/mine.db' }, { trusted: true, folder, globalStorage })).toEqual({ path: '/home/u/.ssh/x.db', fromWorkspace: true, needsConsent: true });
   });
 
+  it('a postgres:// URL is a server, not a path: kept as it is; from the workspace it needs consent; ignored in Restricted Mode', () => {
+    const url = 'postgres://lead@db.example:5432/discretion';
+    expect(databaseLocation({ globalValue: url }, { trusted: true, folder, globalStorage })).toEqual({ path: url, url: true, fromWorkspace: false, needsConsent: false });
+    expect(databaseLocation({ workspaceValue: ` ${url} ` }, { trusted: true, folder, globalStorage })).toEqual({ path: url, url: true, fromWorkspace: true, needsConsent: true });
+    expect(databaseLocation({ workspaceFolderValue: 'postgresql://x@h/db' }, { trusted: true, folder, globalStorage })).toEqual({ path: 'postgresql://x@h/db', url: true, fromWorkspace: true, needsConsent: true });
+    expect(databaseLocation({ workspaceValue: url }, { trusted: false, folder, globalStorage })).toEqual({ path: '/home/u/project/.discretion/discretion.db', fromWorkspace: false, needsConsent: false });
+    // a relative path that merely looks like a scheme is still a file in the folder
+    expect(databaseLocation({ workspaceValue: 'postgres/db.sqlite' }, { trusted: true, folder, globalStorage }).path).toBe('/home/u/project/postgres/db.sqlite');
+  });
+
   it("the user's own setting is trusted wherever it points", () => {
     expect(databaseLocation({ globalValue: '/data/mine.db' }, { trusted: true, folder, globalStorage })).toEqual({ path: '/data/mine.db', fromWorkspace: false, needsConsent: false });
   });

@@ -1,0 +1,80 @@
+// A team's database as a `postgres://` URL in the extension: never with a password in the setting; the
+// password comes from PGPASSWORD or ~/.pgpass (the pg client reads both itself) or VS Code's SecretStorage,
+// kept under the URL without its password, and asked for once when the server says it needs one. No vscode
+// import: the secret store and the question are passed in, so this is tested against a real server.
+import { UsageError } from '../core/errors';
+
+export function isDatabaseUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location.trim());
+}
+
+/** The URL without its password (as it may be shown, and as the secret is keyed). */
+export function urlWithoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString().replace(/:@/, '@');
+  } catch {
+    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1@');
+  }
+}
+
+/** True when the URL carries a password (`user:secret@`). */
+export function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return /\/\/[^:@/]*:[^@/]+@/.test(url);
+  }
+}
+
+/** The URL with `password` in it (percent-encoded), for the connection only: never shown, never stored. */
+export function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+/** SecretStorage key of the password of a database URL. */
+export function secretKey(url: string): string {
+  return `discretion.databasePassword:${urlWithoutPassword(url)}`;
+}
+
+/** The server (or the client) says a password is missing or wrong. */
+export function needsPassword(message: string): boolean {
+  return /password authentication failed|no password (was )?supplied|client password must be a string|password is required/i.test(message);
+}
+
+export interface PasswordDeps<T> {
+  /** Opens the database at this URL (it may carry a password). */
+  open(url: string): Promise<T>;
+  getSecret(key: string): Promise<string | undefined>;
+  storeSecret(key: string, password: string): Promise<void>;
+  /** Asks the user (an input box that hides what is typed); undefined when cancelled. `shown`: the URL without password. */
+  ask(shown: string, why: string): Promise<string | undefined>;
+}
+
+/**
+ * Opens a database URL: with the password kept in SecretStorage for it when there is one, else as it is
+ * (pg then reads PGPASSWORD or ~/.pgpass). When the server answers that a password is missing or wrong, asks
+ * once; a password that opens the database is stored for next time. Every error names the database without
+ * its password.
+ */
+export async function openWithPassword<T>(url: string, deps: PasswordDeps<T>): Promise<T> {
+  if (urlHasPassword(url)) {
+    throw new UsageError(`discretion.databasePath must not hold a password (${urlWithoutPassword(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+  }
+  const key = secretKey(url);
+  const stored = await deps.getSecret(key);
+  try {
+    return await deps.open(stored ? withPassword(url, stored) : url);
+  } catch (e) {
+    const message = (e as Error)?.message ?? String(e);
+    if (!needsPassword(message)) throw e;
+    const typed = await deps.ask(urlWithoutPassword(url), stored ? 'the stored password was refused' : 'the server asks for a password');
+    if (!typed) throw new UsageError(`${message.split('\n')[0]}; no password was given (run "Discretion: Set Database Password...")`);
+    const s = await deps.open(withPassword(url, typed));
+    await deps.storeSecret(key, typed);
+    return s;
+  }
+}

@@ -1,0 +1,112 @@
+// The extension's database URL and password plumbing (src/extension/databaseUrl.ts), without VS Code: the
+// pure helpers by hand, and the open-ask-store flow against the run's real PostgreSQL server (password
+// authentication over TCP), with the secret store and the question as plain functions.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { isDatabaseUrl, needsPassword, openWithPassword, secretKey, urlHasPassword, urlWithoutPassword, withPassword } from '../../src/extension/databaseUrl';
+import { openStore } from '../../src/store';
+import type { Store } from '../../src/store/port';
+import { freshPostgresDatabase } from '../support/postgres';
+
+const server = inject('postgres');
+
+describe('database URL helpers', () => {
+  it('tells URLs from paths, strips and adds passwords, keys the secret by the URL without one', () => {
+    expect(isDatabaseUrl('postgres://a@h/db')).toBe(true);
+    expect(isDatabaseUrl('postgresql://h/db')).toBe(true);
+    expect(isDatabaseUrl('/data/postgres.db')).toBe(false);
+    expect(urlWithoutPassword('postgres://lead:s3cret@db.example:5432/discretion')).toBe('postgres://lead@db.example:5432/discretion');
+    expect(urlHasPassword('postgres://lead:s3cret@db.example/d')).toBe(true);
+    expect(urlHasPassword('postgres://lead@db.example/d')).toBe(false);
+    // characters that would end the user-info part are percent-encoded, and pg decodes them back
+    expect(withPassword('postgres://lead@h:5432/d', 'p@ss:w/rd')).toBe('postgres://lead:p%40ss%3Aw%2Frd@h:5432/d');
+    expect(secretKey('postgres://lead:x@h:5432/d')).toBe('discretion.databasePassword:postgres://lead@h:5432/d');
+    expect(secretKey('postgres://lead@h:5432/d')).toBe(secretKey('postgres://lead:other@h:5432/d'));
+  });
+
+  it('knows the answers that mean a password is missing or wrong', () => {
+    expect(needsPassword('cannot open database postgres://u@h/d: password authentication failed (set PGPASSWORD or ~/.pgpass, or put the password in the URL)')).toBe(true);
+    expect(needsPassword('cannot open database postgres://u@h/d: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string')).toBe(true);
+    expect(needsPassword('fe_sendauth: no password supplied')).toBe(true);
+    expect(needsPassword('cannot open database postgres://u@h/d: the server refused the connection')).toBe(false);
+  });
+});
+
+describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword against a real server', () => {
+  const open: Store[] = [];
+  const env = { PGPASSWORD: process.env.PGPASSWORD, PGPASSFILE: process.env.PGPASSFILE };
+  beforeAll(() => {
+    // only what these tests give: no password from the environment or a ~/.pgpass of the machine
+    delete process.env.PGPASSWORD;
+    process.env.PGPASSFILE = '/nonexistent/discretion-test-pgpass';
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const s of open.splice(0)) await s.close().catch(() => undefined);
+  });
+  const password = 'password' in server ? server.password : '';
+  const database = async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : ''));
+
+  it('asks once when the server wants a password, stores the one that works, and uses it next time without asking', async () => {
+    const url = await database();
+    const secrets = new Map<string, string>();
+    const asked: string[] = [];
+    const deps = {
+      open: async (u: string) => {
+        const s = await openStore(u);
+        open.push(s);
+        return s;
+      },
+      getSecret: async (k: string) => secrets.get(k),
+      storeSecret: async (k: string, p: string) => void secrets.set(k, p),
+      ask: async (shown: string, why: string) => {
+        asked.push(`${shown} | ${why}`);
+        return password;
+      },
+    };
+    // what the server answers without a password, as the store says it
+    const bare = await openStore(url).then(() => undefined, (e: Error) => e.message);
+    expect(bare).toBe(`cannot open database ${url}: no password supplied (set PGPASSWORD or ~/.pgpass, or put the password in the URL)`);
+    const s = await openWithPassword(url, deps);
+    expect(s.location).toBe(url); // shown without the password
+    expect(asked).toEqual([`${url} | the server asks for a password`]);
+    expect([...secrets.entries()]).toEqual([[`discretion.databasePassword:${url}`, password]]);
+    const again = await openWithPassword(url, deps);
+    expect(await again.changeStamp()).toMatch(/^\d+$/);
+    expect(asked).toHaveLength(1); // not asked again
+  });
+
+  it('a stored password that the server refuses is asked for again, once; a cancelled question is one clear error without the password', async () => {
+    const url = await database();
+    const secrets = new Map<string, string>([[secretKey(url), 'wrong-password']]);
+    const asked: string[] = [];
+    let answer: string | undefined = password;
+    const deps = {
+      open: async (u: string) => {
+        const s = await openStore(u);
+        open.push(s);
+        return s;
+      },
+      getSecret: async (k: string) => secrets.get(k),
+      storeSecret: async (k: string, p: string) => void secrets.set(k, p),
+      ask: async (_shown: string, why: string) => {
+        asked.push(why);
+        return answer;
+      },
+    };
+    await openWithPassword(url, deps);
+    expect(asked).toEqual(['the stored password was refused']);
+    expect(secrets.get(secretKey(url))).toBe(password);
+    // cancelled: the error names the database without any password
+    secrets.clear();
+    answer = undefined;
+    const err = await openWithPassword(url, deps).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(new RegExp(`^cannot open database ${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*; no password was given \\(run "Discretion: Set Database Password\\.\\.\\."\\)$`));
+    expect(err?.message).not.toContain(password);
+  });
+
+  it('refuses a URL that holds a password (settings never do), without showing it', async () => {
+    const url = await database();
+    const err = await openWithPassword(withPassword(url, 'hunter2'), { open: openStore, getSecret: async () => undefined, storeSecret: async () => undefined, ask: async () => undefined }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toBe(`discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+  });
+});
