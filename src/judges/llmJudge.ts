@@ -10,11 +10,12 @@
 // it); a base URL carrying a user name or password is refused. Answers are size-capped and their
 // probabilities validated like the CSV importer's (each in [0, 1]).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ABProbabilities, oraclePreference, twoOrderJudgePreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
+import { StoreBusyError } from '../store/common';
 import type { Store } from '../store/port';
 
 export interface LlmJudgeOptions {
@@ -42,6 +43,8 @@ export interface LlmJudgeOptions {
   maxResponseBytes?: number;
   signal?: AbortSignal;
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Where answers that could not be stored (the database stayed locked) are saved for import; default: the working folder. */
+  rescueDir?: string;
 }
 
 export interface LlmJudgeSummary {
@@ -312,17 +315,29 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   let done = alreadyStored;
   o.onProgress?.({ done, total: unitTotal });
   let writing: Promise<void> = Promise.resolve();
+  /** Set while the last write found the database locked for longer than the store waits. */
+  let busy: StoreBusyError | undefined;
   const flush = () => {
     const over = pendingOverall.splice(0), princ = pendingPrinciple.splice(0);
     if (over.length === 0 && princ.length === 0) return writing;
     // A pair another run for this annotator stored meanwhile (two runs at once) keeps that answer.
     writing = writing.then(() => store.write(async (tx) => {
-      if (annotatorId === undefined) annotatorId = (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
+      const id = annotatorId ?? (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
       let written = 0;
-      if (over.length) written += await tx.insertPreferences(annotatorId, over, (idx) => rowIdOf.get(idx)!, { existing: 'skip' });
-      if (princ.length) written += await tx.insertPrinciplePreferences(annotatorId, princ, (idx) => rowIdOf.get(idx)!, principleRowIds, { existing: 'skip' });
+      if (over.length) written += await tx.insertPreferences(id, over, (idx) => rowIdOf.get(idx)!, { existing: 'skip' });
+      if (princ.length) written += await tx.insertPrinciplePreferences(id, princ, (idx) => rowIdOf.get(idx)!, principleRowIds, { existing: 'skip' });
+      annotatorId = id;
       return written;
+    }).catch((e: unknown) => {
+      // Paid answers are never dropped for a lock: they wait for the next flush (the last one saves them to a file).
+      if (!(e instanceof StoreBusyError)) throw e;
+      pendingOverall.unshift(...over);
+      pendingPrinciple.unshift(...princ);
+      busy = e;
+      return -1;
     })).then((written) => {
+      if (written < 0) return;
+      busy = undefined;
       const n = over.length + princ.length;
       summary.stored += written;
       summary.alreadyStored += n - written;
@@ -385,8 +400,36 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     }
     summary.seconds = (performance.now() - started) / 1000;
   }
+  if (busy && (pendingOverall.length || pendingPrinciple.length)) {
+    const file = saveUnstored(o, list ? 'oracle' : 'judge', pendingOverall, pendingPrinciple);
+    const n = pendingOverall.length + pendingPrinciple.length;
+    const how = list ? `discretion import oracle ${file} --dataset ${o.dataset} --annotator ${o.annotator} --principles ${o.principles}` : `discretion import judge ${file} --dataset ${o.dataset} --annotator ${o.annotator}`;
+    throw new UsageError(`${busy.message.replace(/; nothing was written.*$/, '')}; the ${n} answer${n === 1 ? '' : 's'} not yet stored ${n === 1 ? 'was' : 'were'} saved to ${file}: store ${n === 1 ? 'it' : 'them'} later with \`${how}\` (or run this judge again: it resumes)`);
+  }
   if (failure !== undefined) throw failure;
   summary.cancelled = !!o.signal?.aborted;
   if (!summary.cancelled && existing) await store.write(async (tx) => { await tx.ensureAnnotator(o.annotator, kind, provenance); });
   return summary;
+}
+
+/**
+ * Answers paid for but not stored (the database stayed locked), as a file `discretion import judge` or
+ * `import oracle` reads: one row per order with the probabilities asked (order 0: A is y1).
+ */
+function saveUnstored(o: LlmJudgeOptions, format: 'judge' | 'oracle', overall: OverallPreference[], principles: PrinciplePreference[]): string {
+  const safe = o.annotator.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'judge';
+  const file = join(o.rescueDir ?? process.cwd(), `discretion-unsaved-${safe}-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
+  const lines: string[] = [];
+  if (format === 'judge') {
+    lines.push('row_id,order,prob_A,prob_B,prob_NA');
+    for (const p of overall) {
+      const raw = p.raw as { order0: ABProbabilities; order1: ABProbabilities };
+      for (const [order, q] of [[0, raw.order0], [1, raw.order1]] as const) lines.push(`${p.pairId},${order},${q.pA},${q.pB},${q.pNA}`);
+    }
+  } else {
+    lines.push('row_id,principle_id,order,prob_A,prob_B,prob_NA');
+    for (const p of principles) lines.push(`${p.pairId},${p.principleIndex},${p.order},${p.probA},${p.probB},${p.probNA}`);
+  }
+  writeFileSync(file, lines.join('\n') + '\n', { flag: 'wx' });
+  return file;
 }

@@ -2,11 +2,14 @@
 // (a protocol-level fake of a hosted model), real SQLite files, expected values by hand.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
 import { importDataset } from '../../src/importers/datasets';
+import { importJudgments } from '../../src/importers/judgments';
+import { openSqliteStore } from '../../src/store/sqlite/adapter';
+import { Database } from '../../src/store/sqlite/driver';
 import { importPrincipleList } from '../../src/importers/principles';
 import { abProbabilities, parseRetryAfter, runLlmJudge } from '../../src/judges/llmJudge';
 import { ROOT, dumpDatabase, openTempStore, tempDir } from '../support/helpers';
@@ -160,6 +163,35 @@ describe('runLlmJudge over HTTP', () => {
     seen.length = 0;
     const s = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 2 });
     expect(s).toMatchObject({ stored: 3, alreadyStored: 1, requests: 6 });
+    await store.close();
+  });
+
+  it('a database locked for longer than the store waits: no paid answer is lost; they are saved to a file that imports to the same preferences', async () => {
+    const first = await setup();
+    const path = first.location;
+    await first.close();
+    const store = await openSqliteStore(path, { lockTimeoutMs: 300 });
+    // Another connection holds the write lock for the whole run (issue 10: "never throws away ... paid judge answers").
+    const other = await Database.open(path);
+    await other.exec('BEGIN IMMEDIATE');
+    const dir = tempDir();
+    const err = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 1, flushEvery: 1, rescueDir: dir }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/is busy: .*the 4 answers not yet stored were saved to .*discretion-unsaved-judge-.*\.csv: store them later with `discretion import judge .* --dataset d --annotator judge`/);
+    expect(seen.length).toBe(8); // every pair asked once, in both orders
+    const [name] = readdirSync(dir);
+    const file = join(dir, name);
+    // Two rows per pair, order 0 first (A = y1); the probabilities the fake model gave (see answerFor).
+    const rows = readFileSync(file, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('row_id,order,prob_A,prob_B,prob_NA');
+    expect(rows.slice(1).map((r) => r.split(',').slice(0, 2).join(',')).sort()).toEqual(['0,0', '0,1', '1,0', '1,1', '2,0', '2,1', '3,0', '3,1']);
+    await other.exec('COMMIT');
+    await other.close();
+    expect(await store.db.all('SELECT * FROM preferences')).toEqual([]);
+    await importJudgments(store, { format: 'judge', file, dataset: 'd', annotator: 'judge' });
+    const values = await store.db.all<{ value: number | null }>('SELECT pr.value FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+    expect(values.map((r) => r.value)).toEqual([1, -1, 0, null]); // as the unlocked run stores them (first test)
     await store.close();
   });
 
