@@ -336,6 +336,25 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, b, 0, 10)).toBe(2);
     });
 
+    it('team split: claims start past the full pairs, and an undone label or a new overlap makes a pair claimable again', async () => {
+      const { s, dataset, row } = await seeded(4);
+      const [a, b, c, d] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen', 'dana'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
+      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      for (const idx of [0, 1]) {
+        expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
+        await s.saveWorkbenchLabel(a, row(idx), label);
+      }
+      expect(await s.claimNextPair(dataset, b, 0, 60_000)).toBe(2); // pairs 0 and 1 are full: the floor moves to 2
+      // alice undoes pair 1: its label is gone, the floor moves back to it (the trigger); once the claims
+      // have expired chen gets pair 1 (with the floor left at 2 it would be pair 2)
+      expect(await s.undoWorkbenchLabel(a, dataset)).toBe(1);
+      expect(await s.claimNextPair(dataset, c, 60_001, 60_000)).toBe(1);
+      // overlap 2: pair 0 (one label) has room again although it lay below the floor (else pair 1: one claim)
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'fixed', seed: 0 }));
+      expect(await s.claimNextPair(dataset, d, 60_001, 60_000)).toBe(0);
+    });
+
     it('team split: many annotators claiming and submitting at once never give a pair more than k labels', async () => {
       const location = await adapter.location();
       const setup = await openStore(location);

@@ -147,4 +147,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE label_history DROP CONSTRAINT label_history_action_check;
   ALTER TABLE label_history ADD CONSTRAINT label_history_action_check CHECK (action IN ('submit', 'undo', 'merge'));
   `,
+  // 7: the claim floor (as SQLite's migration 7): per dataset a pair index below which every pair holds its
+  // overlap's worth of human labels; a deleted label moves it back to its pair.
+  `
+  ALTER TABLE datasets ADD COLUMN claim_floor INTEGER NOT NULL DEFAULT 0;
+  CREATE FUNCTION discretion_claim_floor() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE datasets d SET claim_floor = p.idx FROM pairs p WHERE p.id = OLD.pair_id AND d.id = p.dataset_id AND d.claim_floor > p.idx;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER preferences_claim_floor AFTER DELETE ON preferences FOR EACH ROW EXECUTE FUNCTION discretion_claim_floor();
+  `,
 ];

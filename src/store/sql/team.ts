@@ -47,22 +47,40 @@ export function teamReads(c: SqlConnection): TeamReads {
   };
 }
 
-export function teamWrites(c: SqlConnection, reads: TeamReads): TeamWrites {
+export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
   const claim = async (pairRowId: number, annotatorId: number, expiresAt: number) => {
     await c.run(
       'INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at',
       [pairRowId, annotatorId, expiresAt]);
   };
+  /**
+   * The dataset's claim floor (migration 7: every pair below it holds `overlap` human labels), moved up to
+   * the first pair that does not; its new value. Under the claimers' lock. The pairs it passes are passed
+   * once (the floor only moves forward here), so claims no longer probe every full pair from the first.
+   * The update is conditional: a label deleted meanwhile (its trigger moved the floor back) or a new
+   * split wins.
+   */
+  const advanceClaimFloor = async (datasetId: number, overlap: number, floor: number): Promise<number> => {
+    const open = await c.get<{ idx: number }>(
+      `SELECT p.idx FROM pairs p WHERE p.dataset_id = ? AND p.idx >= ? AND ${HUMAN_LABELS} < ? ORDER BY p.idx LIMIT 1`, [datasetId, floor, overlap]);
+    const next = open?.idx ?? (await c.get<{ n: number }>('SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM pairs WHERE dataset_id = ?', [datasetId]))!.n;
+    if (next === floor) return floor;
+    const moved = await c.run('UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', [next, datasetId, floor, overlap]);
+    return moved.changes > 0 ? next : floor;
+  };
   return {
     setWorkSplit: async (datasetId, split) => {
       if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1)) throw new UsageError(`the overlap must be a whole number of labels per pair, 1 or more, not ${split.overlap}`);
-      await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ? WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
+      // a new overlap may make full pairs claimable again: the claim floor starts over
+      await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ?, claim_floor = 0 WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
       // Claimers of one dataset take turns (a claim is a few milliseconds): the room for a pair counts the
       // claims committed before this statement, which a concurrent claimer's snapshot could miss.
       await c.serialize(`claims:${datasetId}`);
-      const split = await reads.workSplit(datasetId);
+      // the split and the claim floor in one round trip (every statement here is waited for by the other claimers)
+      const split = (await c.get<WorkSplit & { floor: number }>(
+        'SELECT overlap, assignment, assignment_seed AS seed, claim_floor AS floor FROM datasets WHERE id = ?', [datasetId])) ?? { overlap: null, assignment: 'fixed', seed: 0, floor: 0 };
       const own = await c.get<{ id: number; idx: number }>(
         `SELECT p.id, p.idx FROM claims cl JOIN pairs p ON p.id = cl.pair_id WHERE cl.annotator_id = ? AND p.dataset_id = ? AND cl.expires_at > ?
          AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) ORDER BY p.idx LIMIT 1`, [annotatorId, datasetId, nowMs, annotatorId]);
@@ -70,7 +88,9 @@ export function teamWrites(c: SqlConnection, reads: TeamReads): TeamWrites {
         await claim(own.id, annotatorId, nowMs + ttlMs);
         return own.idx;
       }
-      const params: SqlValue[] = [datasetId, annotatorId];
+      let floor = 0;
+      if (split.overlap !== null) floor = await advanceClaimFloor(datasetId, split.overlap, split.floor);
+      const params: SqlValue[] = [datasetId, floor, annotatorId];
       let room = '';
       if (split.overlap !== null) {
         room = `AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?`;
@@ -85,7 +105,7 @@ export function teamWrites(c: SqlConnection, reads: TeamReads): TeamWrites {
         order = `${HUMAN_LABELS}, p.idx`;
       }
       const next = await c.get<{ id: number; idx: number }>(
-        `SELECT p.id, p.idx FROM pairs p WHERE p.dataset_id = ?
+        `SELECT p.id, p.idx FROM pairs p WHERE p.dataset_id = ? AND p.idx >= ?
          AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) ${room}
          ORDER BY ${order} LIMIT 1${c.skipLockedPairs}`, params);
       if (!next) return undefined;

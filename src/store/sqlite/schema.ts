@@ -183,6 +183,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE label_history_v6 RENAME TO label_history;
   CREATE INDEX label_history_annotator ON label_history (annotator_id, id);
   `,
+  // 7: the claim floor. Per dataset a pair index below which every pair holds its overlap's worth of human
+  // labels, so claimNextPair looks from there instead of from the first pair (on a 100,000-pair dataset
+  // whose first 99,000 pairs are full every claim probed 99,000 pairs). claimNextPair moves it forward
+  // under the claimers' lock; a deleted label (an undo, a relabel) moves it back to its pair (this
+  // trigger); a new work split sets it to 0.
+  `
+  ALTER TABLE datasets ADD COLUMN claim_floor INTEGER NOT NULL DEFAULT 0;
+  CREATE TRIGGER preferences_claim_floor AFTER DELETE ON preferences BEGIN
+    UPDATE datasets SET claim_floor = (SELECT idx FROM pairs WHERE id = OLD.pair_id)
+    WHERE id = (SELECT dataset_id FROM pairs WHERE id = OLD.pair_id) AND claim_floor > (SELECT idx FROM pairs WHERE id = OLD.pair_id);
+  END;
+  `,
 ];
 
 
