@@ -50,8 +50,8 @@ export interface Ack { idx: number; seq: number }
 export interface WorkerRun { name: string; child: ChildProcess; acks: Ack[]; stderr: string; stats?: WorkerStats; exited: Promise<number | null>; ready: Promise<void> }
 
 /** Starts one annotator process; it waits for `go(deadline)`. */
-export function startWorker(script: string, root: string, location: string, dataset: string, name: string, ttlMs = 600_000): WorkerRun {
-  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs)], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+export function startWorker(script: string, root: string, location: string, dataset: string, name: string, ttlMs = 600_000, untilDone = false): WorkerRun {
+  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs), untilDone ? '1' : '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
   const run: WorkerRun = { name, child, acks: [], stderr: '', exited: undefined!, ready: undefined! };
   let buffered = '';
   let readyResolve!: () => void;
@@ -84,9 +84,12 @@ export const go = (w: WorkerRun, deadline: number) => w.child.stdin!.write(`go $
 
 export interface TeamLoadResult { workers: WorkerRun[]; seconds: number }
 
-/** `annotators` processes labelling `dataset` for `seconds` (measured from the moment all are ready). */
-export async function runTeamLoad(o: { script: string; root: string; location: string; dataset: string; annotators: number; seconds: number; prefix?: string; ttlMs?: number }): Promise<TeamLoadResult> {
-  const workers = Array.from({ length: o.annotators }, (_, i) => startWorker(o.script, o.root, o.location, o.dataset, `${o.prefix ?? 'ann'}${String(i + 1).padStart(2, '0')}`, o.ttlMs));
+/**
+ * `annotators` processes labelling `dataset` for `seconds` (measured from the moment all are ready); with
+ * `untilDone` each also stops at its first empty claim.
+ */
+export async function runTeamLoad(o: { script: string; root: string; location: string; dataset: string; annotators: number; seconds: number; prefix?: string; ttlMs?: number; untilDone?: boolean }): Promise<TeamLoadResult> {
+  const workers = Array.from({ length: o.annotators }, (_, i) => startWorker(o.script, o.root, o.location, o.dataset, `${o.prefix ?? 'ann'}${String(i + 1).padStart(2, '0')}`, o.ttlMs, o.untilDone));
   try {
     await Promise.all(workers.map((w) => w.ready));
   } catch (e) {

@@ -5,14 +5,15 @@
 // "ack IDX SEQ" before the next claim starts (the label's rationale is "ANNOTATOR#SEQ", so the audit can
 // match every stored label to its acknowledgement). At the end one line "done {json}" with the claim and
 // submit latencies (ms), the refusals (a full pair's checkRoomForLabel) and the empty claims.
-// Arguments: LOCATION DATASET ANNOTATOR [TTL_MS].
+// Arguments: LOCATION DATASET ANNOTATOR [TTL_MS] [UNTIL_DONE]: with UNTIL_DONE=1 it also stops at its first empty
+// claim (every pair left is full, its own, or claimed by a process that will label it).
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../src/core/errors';
 import { openStore } from '../../src/store';
 import type { WorkbenchLabel } from '../../src/store/port';
 
 async function main(): Promise<void> {
-  const [location, datasetName, annotator, ttlArg] = process.argv.slice(2);
+  const [location, datasetName, annotator, ttlArg, untilDone] = process.argv.slice(2);
   const ttlMs = Number(ttlArg ?? 600_000);
   const store = await openStore(location);
   const dataset = (await store.requireDataset(datasetName)).id;
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     claimMs.push(performance.now() - t0);
     if (idx === undefined) {
       empty++;
+      if (untilDone === '1') break;
       await new Promise((r) => setTimeout(r, 20));
       continue;
     }
