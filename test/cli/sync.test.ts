@@ -119,6 +119,8 @@ for (const target of targets) {
         // the server's own submission of q3, then the merges of q3 (tie -> y1) and q1 (y1 -> y0), in pair order
         expect(history.map((h) => [h.action, h.before.preference?.value, h.after.preference?.value])).toEqual([['submit', -1, 0], ['merge', 1, -1], ['merge', 0, 1]]);
         expect(history[2].before.preference?.rationale).toBe('on the server');
+        // the server's submission of q3 was merged over: the workbench's undo no longer reaches past the merge
+        expect(await s.undoWorkbenchLabel((await s.requireAnnotator('alice')).id, d.id)).toBeUndefined();
       });
       // run twice: nothing new, the conflict is not listed again
       expect(sync(alice, dst)).toEqual({ copied: ZERO, unchanged: counts(1, 4, 1, 1, 4, 1, 0), conflicts: [] });

@@ -80,7 +80,10 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
     takeLastSubmission: async (annotatorId, datasetId) => {
       const h = await c.get<{ id: number; pair_id: number; before_state: string; idx: number }>(
         `SELECT h.id, h.pair_id, h.before_state, p.idx FROM label_history h JOIN pairs p ON p.id = h.pair_id
-         WHERE h.annotator_id = ? AND p.dataset_id = ? AND h.action = 'submit' AND h.undone = 0 ORDER BY h.id DESC LIMIT 1`, [annotatorId, datasetId]);
+         WHERE h.annotator_id = ? AND p.dataset_id = ? AND h.action = 'submit' AND h.undone = 0
+           -- a submission that a sync merge followed on its pair is no longer the label there (undo would drop the merged one)
+           AND NOT EXISTS (SELECT 1 FROM label_history m WHERE m.annotator_id = h.annotator_id AND m.pair_id = h.pair_id AND m.action = 'merge' AND m.id > h.id)
+         ORDER BY h.id DESC LIMIT 1`, [annotatorId, datasetId]);
       if (!h) return undefined;
       await c.run('UPDATE label_history SET undone = 1 WHERE id = ?', [h.id]);
       return { pairRowId: h.pair_id, idx: h.idx, before: JSON.parse(h.before_state) as LabelState };
