@@ -42,7 +42,8 @@ export function registerTeamCommands(program: Command): void {
       say(`dataset "${s.dataset}": ${s.pairs} pairs; ${k === null ? 'no split (every annotator labels every pair)' : `${k} label${k === 1 ? '' : 's'} per pair, ${s.split.assignment} order`}`);
       say(`pairs by labels held: ${s.label_counts.map((n, i) => `${i}: ${n}`).join(', ')}`);
       say('');
-      sayLines(table(['annotator', 'claimed', 'labelled', 'labels/hour'], s.annotators.map((a) => [a.name, a.claimed, a.labelled, fmt(a.labels_per_hour, 1)])));
+      sayLines(table(['annotator', 'claimed', 'labelled', 'labels/hour', 'DA so far'], s.annotators.map((a) => [a.name, a.claimed, a.labelled, fmt(a.labels_per_hour, 1), a.da === null ? '–' : `${fmt(a.da)} (${a.da_n})`])));
+      if (s.da_principles !== null) say(`DA so far: against each annotator's own principle labels of ${s.da_principles} (decisive consensus pairs in brackets)`);
       if (s.kappa.annotators.length > 1) {
         say('');
         say("Cohen's kappa of overall labels on the pairs both labelled:");
