@@ -16,6 +16,10 @@ export interface TestPostgres {
   password: string;
   /** A fresh, empty database on the server; its URL. */
   createDatabase(name?: string): Promise<string>;
+  /** The server goes away at once (`pg_ctl stop -m immediate`: connections cut, no clean shutdown); its data stays. */
+  crash(): void;
+  /** Starts the server again after `crash`, on the same port and data. */
+  restart(): void;
   stop(): void;
 }
 
@@ -56,7 +60,11 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+/**
+ * `synchronousCommit: true` for tests that stop the server mid-write: with it off (the default here, for
+ * speed) a commit is acknowledged before its WAL is written, and an immediate stop loses it.
+ */
+export async function startPostgres(options: { synchronousCommit?: boolean } = {}): Promise<TestPostgres> {
   const bin = ensurePostgresInstalled();
   if (!bin) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql, as root)');
   const asRoot = process.getuid?.() === 0;
@@ -80,11 +88,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync']);
   let port = 0;
+  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start',
+    '-o', `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200`]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
-      run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start',
-        '-o', `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200`]);
+      start();
       break;
     } catch (e) {
       if (attempt >= 2) throw e; // the free port was taken between the probe and the start: try another
@@ -99,6 +108,12 @@ export async function startPostgres(): Promise<TestPostgres> {
       const db = name ?? `t${process.pid}_${++databases}_${Date.now().toString(36)}`;
       run('psql', ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-qAtc', `CREATE DATABASE "${db}"`]);
       return `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${db}`;
+    },
+    crash() {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    restart() {
+      start();
     },
     stop() {
       if (stopped) return;

@@ -45,6 +45,13 @@ function describe(e: unknown): string {
   return (err.message ?? String(e)).split('\n')[0];
 }
 
+/** The connection itself failed (the server went away or was shut down), not a statement. */
+function connectionLost(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  if (err.code && /^(57P0[123]|08\d{3}|ECONNRESET|EPIPE|ECONNREFUSED)$/.test(err.code)) return true;
+  return !err.code && /^Connection terminated|Client has encountered a connection error|connection (was )?(closed|ended)/i.test(err.message ?? '');
+}
+
 const BUSY_CODES = new Set(['55P03', '40P01', '40001']); // lock_not_available, deadlock_detected, serialization_failure
 
 export async function openPostgresStore(location: string, options: { lockTimeoutMs?: number } = {}): Promise<Store> {
@@ -126,14 +133,27 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, l
         throw new UsageError(`cannot reach database ${location}: ${describe(e)}; nothing was written`);
       }
       current = client;
+      // A server that goes away mid-write: the checked-out client emits 'error' (unhandled, it would end the
+      // process) and its statements reject; the write fails with one line naming the database.
+      let lost: Error | undefined;
+      const onLost = (e: Error) => { lost = e; };
+      client.on('error', onLost);
+      let committing = false;
       try {
         await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
         try {
           const result = await withTransactionScope(tx, fn);
           await client.query(MARK_CHANGES);
+          committing = true;
           await client.query('COMMIT');
           return result;
         } catch (e) {
+          if (connectionLost(e) || lost) {
+            lost ??= e as Error;
+            throw new UsageError(committing
+              ? `lost the connection to database ${location} while committing (${describe(e)}); the write may or may not have been stored`
+              : `lost the connection to database ${location} (${describe(e)}); nothing was written`);
+          }
           await client.query('ROLLBACK').catch(() => undefined);
           if (BUSY_CODES.has((e as { code?: string }).code ?? '')) throw new StoreBusyError(location, lockTimeoutMs);
           if (e instanceof UsageError || !(e as { code?: string }).code) throw e;
@@ -141,7 +161,8 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, l
         }
       } finally {
         current = undefined;
-        client.release();
+        client.removeListener('error', onLost);
+        client.release(lost); // a broken connection is discarded, not handed to the next write
       }
     };
     // Writes are serialised within this process (the transaction handle is one); the server serialises
