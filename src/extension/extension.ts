@@ -22,6 +22,7 @@ import { registerDashboard } from './dashboard';
 import { registerReviewPanel } from './reviewPanel';
 import { JsonlPreviewProvider } from './jsonlPreview';
 import { DiscretionTree } from './tree';
+import { registerTeamView } from './teamView';
 
 let store: Store | undefined;
 let storePath: string | undefined;
@@ -159,7 +160,14 @@ function registerViews(host: CommandHost): void {
  * logged and shown once, and never takes the workbench down.
  */
 function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
-  const parts = [['dashboard', () => registerDashboard(host.context, deps)], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, deps)]] as const;
+  const team = () => {
+    const view = registerTeamView(host);
+    changeListeners.add(() => view.scheduleRefresh());
+    host.context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
+    }));
+  };
+  const parts = [['team view', team], ['dashboard', () => registerDashboard(host.context, deps)], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, deps)]] as const;
   for (const [name, register] of parts) {
     try {
       register();
