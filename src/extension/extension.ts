@@ -29,8 +29,11 @@ let storePath: string | undefined;
 let log: vscode.LogOutputChannel;
 /** Follows other windows' and processes' writes to the open database (Store.watchChanges). */
 let watch: { dispose(): void } | undefined;
-/** What follows such a write (the tree, the team view), debounced by each. */
-const changeListeners = new Set<() => void>();
+/** What follows such a write (the tree, the team view), debounced by each; `tables` as the store names them (undefined: unknown). */
+const changeListeners = new Set<(tables: string[] | undefined) => void>();
+
+/** A change the datasets tree shows: anything but claims and workbench positions (a card shown elsewhere). */
+const treeShows = (tables: string[] | undefined) => !tables || tables.some((t) => t !== 'claims' && t !== 'workbench_positions');
 
 function refreshMs(): number {
   const s = vscode.workspace.getConfiguration('discretion').get<number>('team.refreshSeconds', 5);
@@ -39,8 +42,8 @@ function refreshMs(): number {
 
 function watchStore(s: Store): void {
   watch?.dispose();
-  watch = s.watchChanges(() => {
-    for (const f of changeListeners) f();
+  watch = s.watchChanges((tables) => {
+    for (const f of changeListeners) f(tables);
   }, refreshMs());
 }
 
@@ -162,7 +165,9 @@ function registerViews(host: CommandHost): void {
 function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
   const team = () => {
     const view = registerTeamView(host);
-    changeListeners.add(() => view.scheduleRefresh());
+    changeListeners.add((tables) => {
+      if (!tables || tables.some((t) => t !== 'workbench_positions')) view.scheduleRefresh();
+    });
     host.context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
     }));
@@ -182,7 +187,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   log = escapingLogChannel(vscode.window.createOutputChannel('Discretion', { log: true }));
   const deps: ExtensionDeps = { openStore: () => openStore(context) };
   const host: CommandHost = { context, log, tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')), openStore: deps.openStore };
-  changeListeners.add(() => host.tree.scheduleRefresh());
+  changeListeners.add((tables) => {
+    if (treeShows(tables)) host.tree.scheduleRefresh();
+  });
   context.subscriptions.push(log, { dispose: () => { watch?.dispose(); void store?.close().catch(() => undefined); } });
   registerCommand(host, 'discretion.setDatabasePassword', async () => {
     const loc = currentLocation(context);

@@ -246,7 +246,8 @@ export class WorkbenchSession {
 
   /** Saves the current position (called after a card is shown). */
   async savePosition(): Promise<void> {
-    if (this.current === undefined) return;
+    // team mode: the claim is where the annotator is (a reload resumes its live claim), nothing to save
+    if (this.current === undefined || this.team) return;
     const before = await this.store.changeStamp();
     await this.store.saveWorkbenchPosition(this.annotator.id, this.dataset.id, this.current);
     // a position is not a label: the count and the card read ahead stay exact (a recount is a

@@ -168,6 +168,24 @@ for (const adapter of adapters) {
       expect((await store.liveClaims(ds.id, clock)).map((c) => [c.pairIdx, c.annotator])).toEqual([[0, 'alice'], [1, 'bob'], [2, 'alice']]);
     });
 
+    it('renews its claim on a timer every third of the TTL while open, and stops at dispose', async () => {
+      const { location, ds, store } = await setup(1);
+      const s = await WorkbenchSession.open(await connect(location), { dataset: 'sample', annotator: 'alice', principleList: 'demo' }, { claimTtlMs: 3000 });
+      try {
+        expect(await s.start()).toBe(0);
+        const expiry = async () => (await store.liveClaims(ds.id, 0)).find((c) => c.annotator === 'alice')!.expiresAt;
+        const first = await expiry();
+        await new Promise((r) => setTimeout(r, 1400)); // one renewal (every 1000 ms) has run
+        const renewed = await expiry();
+        expect(renewed).toBeGreaterThan(first);
+        s.dispose();
+        await new Promise((r) => setTimeout(r, 1400));
+        expect(await expiry()).toBe(renewed);
+      } finally {
+        s.dispose();
+      }
+    });
+
     it('without a split the session walks every pair as before', async () => {
       const { location } = await setup(null);
       const s = await session(location, 'alice');
