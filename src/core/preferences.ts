@@ -118,6 +118,13 @@ const PREFERRED_WORDS: ReadonlyMap<string, PreferenceValue> = new Map<string, Pr
   ...['tie', 'none', 'neither', 'both-bad', 'both_bad'].map((w) => [w, 0] as const),
 ]);
 
+/** Whether a dataset's preferred-response word says both responses were unacceptable (stored as 0 with raw.choice 'both-bad'). */
+export function isBothBadWord(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const w = v.trim().toLowerCase();
+  return w === 'both-bad' || w === 'both_bad';
+}
+
 /** A dataset's preferred-response word -> preference; null when empty; undefined when not a known word. */
 export function parsePreferredWord(v: unknown): StoredPreference | undefined {
   if (v === undefined || v === null || v === '') return null;

@@ -2,7 +2,7 @@
 // the file, line and field of anything wrong, through InputError.
 import { InputError } from './errors';
 import { splitHHDialogue } from './hhrlhf';
-import { parsePreferredWord, type StoredPreference } from './preferences';
+import { isBothBadWord, parsePreferredWord, type StoredPreference } from './preferences';
 import type { Pair } from './types';
 
 export interface RecordContext {
@@ -134,7 +134,8 @@ export function parsePreferredValue(ctx: RecordContext, field: string, v: unknow
   throw new InputError(ctx.file, ctx.line, field, `unknown preference ${JSON.stringify(v).slice(0, 40)} (use 0/y0, 1/y1, tie, or leave empty)`);
 }
 
-export function genericRecordToPair(ctx: RecordContext, record: Record<string, unknown>, mapping: FieldMapping): { pair: Pair; preferred: StoredPreference | undefined } {
+/** `bothBad`: the preferred word said both responses were unacceptable (kept as raw.choice, as the workbench and label files do). */
+export function genericRecordToPair(ctx: RecordContext, record: Record<string, unknown>, mapping: FieldMapping): { pair: Pair; preferred: StoredPreference | undefined; bothBad: boolean } {
   const prompt = requireString(ctx, record, mapping.prompt);
   const y0 = requireString(ctx, record, mapping.response0);
   const y1 = requireString(ctx, record, mapping.response1);
@@ -153,6 +154,7 @@ export function genericRecordToPair(ctx: RecordContext, record: Record<string, u
     const v = record[k];
     if (v !== '' && v !== undefined) meta[k] = v;
   }
-  const preferred = mapping.preferred === undefined ? undefined : parsePreferredValue(ctx, mapping.preferred, getPath(record, mapping.preferred));
-  return { pair: { id: ctx.index, sourceId, prompt, y0, y1, meta }, preferred };
+  const word = mapping.preferred === undefined ? undefined : getPath(record, mapping.preferred);
+  const preferred = mapping.preferred === undefined ? undefined : parsePreferredValue(ctx, mapping.preferred, word);
+  return { pair: { id: ctx.index, sourceId, prompt, y0, y1, meta }, preferred, bothBad: isBothBadWord(word) };
 }

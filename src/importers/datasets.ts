@@ -23,9 +23,13 @@ export interface DatasetImportOptions extends ReadOptions {
   onError?: OnError;
 }
 
+/** What a label file or the workbench stores for "both unacceptable" (see isBothUnacceptable). */
+const BOTH_BAD_RAW: Readonly<Record<string, unknown>> = { choice: 'both-bad' };
+
 interface Converted {
   pair: Pair;
-  prefs: [annotator: string, value: StoredPreference][];
+  /** raw: what the stored label keeps beside its value (a both-bad word's choice). */
+  prefs: [annotator: string, value: StoredPreference, raw?: Record<string, unknown>][];
 }
 
 /** Per-format record conversion and the human annotators it produces. */
@@ -50,8 +54,8 @@ function converter(opts: DatasetImportOptions): { annotators: string[]; convert:
       return {
         annotators: mapping.preferred ? [annotator] : [],
         convert: (ctx, r) => {
-          const { pair, preferred } = genericRecordToPair(ctx, r, mapping);
-          return { pair, prefs: preferred === undefined ? [] : [[annotator, preferred]] };
+          const { pair, preferred, bothBad } = genericRecordToPair(ctx, r, mapping);
+          return { pair, prefs: preferred === undefined ? [] : [bothBad ? [annotator, preferred, BOTH_BAD_RAW] : [annotator, preferred]] };
         },
       };
     }
@@ -99,7 +103,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
       let nPrefs = 0;
       for (const [name, id] of annotatorIds) {
         const prefs: OverallPreference[] = [];
-        for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value] of c.prefs) if (a === name) prefs.push({ pairId: c.pair.id, value });
+        for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value, raw] of c.prefs) if (a === name) prefs.push(raw ? { pairId: c.pair.id, value, raw } : { pairId: c.pair.id, value });
         prefsWritten.push(tx.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
         nPrefs += prefs.length;
       }
