@@ -74,6 +74,10 @@ class DashboardPanel {
     void vscode.window.showErrorMessage(escapeControls(`Discretion dashboard: ${text}`));
   }
 
+  async refreshRuns(): Promise<void> {
+    await this.sendRuns();
+  }
+
   private async sendRuns(): Promise<{ id: number }[]> {
     const store = await this.deps.openStore();
     // Consistency runs share the table; this dashboard shows discretion metric runs.
@@ -140,6 +144,15 @@ class DashboardPanel {
       }
     }
   }
+}
+
+/**
+ * Another window or process wrote (Store.watchChanges): a metric run stored elsewhere joins the open
+ * dashboard's list of runs without a reload (the report shown stays as it is: a stored run does not change).
+ */
+export function dashboardSawChange(tables: string[] | undefined): void {
+  const d = DashboardPanel.current;
+  if (d && (!tables || tables.includes('metric_runs'))) void d.refreshRuns().catch(() => undefined);
 }
 
 export function registerDashboard(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {

@@ -18,7 +18,7 @@ import { registerGroupCommand } from './groupCommand';
 import { escapingLogChannel } from './safeOutput';
 import { registerJudgeCommands } from './commands/judges';
 import { registerWorkbenchCommands, userOrTrustedSetting } from './commands/workbench';
-import { registerDashboard } from './dashboard';
+import { dashboardSawChange, registerDashboard } from './dashboard';
 import { registerReviewPanel } from './reviewPanel';
 import { JsonlPreviewProvider } from './jsonlPreview';
 import { DiscretionTree } from './tree';
@@ -190,6 +190,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   changeListeners.add((tables) => {
     if (treeShows(tables)) host.tree.scheduleRefresh();
   });
+  changeListeners.add(dashboardSawChange);
   context.subscriptions.push(log, { dispose: () => { watch?.dispose(); void store?.close().catch(() => undefined); } });
   registerCommand(host, 'discretion.setDatabasePassword', async () => {
     const loc = currentLocation(context);
