@@ -103,12 +103,15 @@ async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
 
 /**
  * Moves the change sequence and, when the transaction changed rows, NOTIFYs the tables it changed (from the
- * transaction's own statistics): delivered to the listeners only if and when the transaction commits.
+ * transaction's own statistics): delivered to the listeners only if and when the transaction commits. On a
+ * server that keeps no statistics (track_counts off) every write NOTIFYs {"tables":null}: "something changed".
  */
 const MARK_CHANGES = `SELECT nextval('discretion_changes');
 SELECT pg_notify('${CHANGES_CHANNEL}', json_build_object('tables', t)::text) FROM (
-  SELECT json_agg(relname::text ORDER BY relname) AS t FROM pg_stat_xact_user_tables
-  WHERE schemaname = current_schema() AND n_tup_ins + n_tup_upd + n_tup_del > 0) changed WHERE t IS NOT NULL`;
+  SELECT CASE WHEN current_setting('track_counts')::boolean THEN (
+    SELECT json_agg(relname::text ORDER BY relname) FROM pg_stat_xact_user_tables
+    WHERE schemaname = current_schema() AND n_tup_ins + n_tup_upd + n_tup_del > 0) ELSE 'null'::json END AS t) changed
+WHERE t IS NOT NULL`;
 
 function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, listenConfig: pg.ClientConfig): Store {
   let current: pg.PoolClient | undefined;
