@@ -4,17 +4,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
+const CHROMIUM = {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost, EXCLUDE *.localhost'],
+};
+const VIEWPORT = { width: 1400, height: 1000 };
+
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'discretion-pw-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1400, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost, EXCLUDE *.localhost'],
-  });
+  const context = await chromium.launchPersistentContext(profile, { ...CHROMIUM, viewport: VIEWPORT });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+}
+
+/**
+ * One Chromium for several windows: each `newWindow()` is a page in its own browser context (its own
+ * storage, as a second browser profile would have), so two VS Code windows share nothing in the browser.
+ */
+export async function launchBrowser() {
+  const browser = await chromium.launch(CHROMIUM);
+  return {
+    browser,
+    newWindow: async () => {
+      const context = await browser.newContext({ viewport: VIEWPORT });
+      return { context, page: await context.newPage() };
+    },
+    close: () => browser.close(),
+  };
 }
 
 export async function openWorkbench(page, url) {

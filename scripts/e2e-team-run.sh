@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The team end-to-end suite (part of `npm run test:e2e`): two VS Code windows as two annotators on one real
+# PostgreSQL (test/e2e/team.e2e.mjs starts the PostgreSQL server, both VS Code servers and the browser).
+# Installs the host as scripts/e2e-run.sh does; packages the VSIX unless E2E_REUSE_VSIX is set and one is
+# there (npm run test:e2e reuses the one the workbench suite just packaged). Logs and screenshots go to
+# test-results/ (team-*).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+HOST_DIR=${E2E_HOST_DIR:-$ROOT/.e2e-host}
+mkdir -p test-results
+
+bash scripts/e2e-install-host.sh
+VSIX="$HOST_DIR/discretion-e2e.vsix"
+if [ -n "${E2E_REUSE_VSIX:-}" ] && [ -f "$VSIX" ]; then
+  echo "team e2e: reusing $VSIX (E2E_REUSE_VSIX is set: not rebuilt)"
+else
+  VSIX_OUT="$VSIX" node scripts/package-vsix.mjs > test-results/e2e-package.log 2>&1 || { cat test-results/e2e-package.log; exit 1; }
+  tail -1 test-results/e2e-package.log
+fi
+E2E_ROOT="$ROOT" E2E_HOST_DIR="$HOST_DIR" E2E_VSIX="$VSIX" node test/e2e/team.e2e.mjs
