@@ -374,7 +374,8 @@ function makeWindow(name, page, server, errors) {
       for (;;) {
         const sid = await sourceId();
         if (sid) return sid;
-        if (await wv().locator('#status').evaluate((el) => el.firstChild !== window.e2eStatusNode)) return null;
+        // a new end-of-queue text, still shown (a card arriving meanwhile also replaces the text, but hides it)
+        if (await wv().locator('#status').evaluate((el) => !el.hidden && el.firstChild !== window.e2eStatusNode)) return null;
         if (Date.now() > end) throw new Error(`${name}: no answer to Alt+N`);
         await page.waitForTimeout(100);
       }
