@@ -277,6 +277,19 @@ for (const adapter of adapters) {
       expect(await a.changeStamp()).not.toBe(before);
     });
 
+    it('pairs in batches: a batch without duplicates goes in whole, a duplicate of an earlier batch is left out and the rest of its batch kept', async () => {
+      const s = await fresh();
+      const dataset = await s.write((tx) => tx.createDataset('d', 'jsonl', null));
+      const dups = await s.write(async (tx) => {
+        const first = await tx.nextPairRowId();
+        const a = await tx.insertPairs(dataset, [pair(0, 'x'), pair(1, 'y')], [first, first + 1]);
+        const b = await tx.insertPairs(dataset, [pair(2, 'z'), pair(3, 'x'), pair(4, 'w')], [first + 2, first + 3, first + 4]);
+        return [...a, ...b];
+      });
+      expect(dups.map((d) => [d.pair.id, d.firstIdx])).toEqual([[3, 0]]);
+      expect((await s.pairSourceIds(dataset)).sort((x, y) => x.idx - y.idx)).toEqual([{ idx: 0, sourceId: 'x' }, { idx: 1, sourceId: 'y' }, { idx: 2, sourceId: 'z' }, { idx: 4, sourceId: 'w' }]);
+    });
+
     it('team split: overlap k, claims that expire, own claims resumed, full pairs leave every queue', async () => {
       const { s, dataset, row } = await seeded(3);
       const [a, b, c] = await s.write(async (tx) => [

@@ -95,11 +95,6 @@ export class PgConnection implements SqlConnection {
   }
 
   private async copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore'): Promise<number> {
-    const target = conflict === 'ignore' ? `discretion_stage_${table}` : table;
-    if (conflict === 'ignore') {
-      await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${target} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-      await client.query(`TRUNCATE ${target}`);
-    }
     const lines = function* (): Generator<string> {
       const chunk: string[] = [];
       for (const r of rows) {
@@ -108,9 +103,29 @@ export class PgConnection implements SqlConnection {
       }
       if (chunk.length) yield chunk.join('');
     };
-    await pipeline(Readable.from(lines()), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
-    if (conflict === 'fail') return rows.length;
-    const r = await client.query(`INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${target} ORDER BY ctid ON CONFLICT DO NOTHING`);
+    const copy = (target: string) => pipeline(Readable.from(lines()), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
+    if (conflict === 'fail') {
+      await copy(table);
+      return rows.length;
+    }
+    // Straight into the table first, inside a savepoint: a batch without a duplicate key (the usual case)
+    // costs one COPY. A duplicate (in the batch or against rows already there) rolls the savepoint back, and
+    // the batch takes the staging path, which keeps the first row of each key.
+    await client.query('SAVEPOINT discretion_copy');
+    try {
+      await copy(table);
+      await client.query('RELEASE SAVEPOINT discretion_copy');
+      return rows.length;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '23505') throw e; // unique_violation; anything else fails the write
+      await client.query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy');
+    }
+    const stage = `discretion_stage_${table}`;
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await client.query(`TRUNCATE ${stage}`);
+    await copy(stage);
+    const r = await client.query(`INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${stage} ORDER BY ctid ON CONFLICT DO NOTHING`);
     return r.rowCount ?? 0;
   }
+
 }
