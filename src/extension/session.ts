@@ -116,7 +116,10 @@ export class WorkbenchSession {
     const claim = this.team?.claim;
     if (!claim) return false;
     const kept = await this.store.write((tx) => tx.renewClaim(claim.rowId, this.annotator.id, this.now(), this.ttlMs));
-    if (!kept) this.options.log?.(`workbench: the claim on pair ${claim.idx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`);
+    if (!kept) {
+      this.options.log?.(`workbench: the claim on pair ${claim.idx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`);
+      if (this.team?.claim === claim) this.team.claim = undefined; // said once; the next claim renews again
+    }
     return kept;
   }
 
