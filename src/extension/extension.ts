@@ -22,6 +22,7 @@ import { dashboardSawChange, registerDashboard } from './dashboard';
 import { registerReviewPanel } from './reviewPanel';
 import { JsonlPreviewProvider } from './jsonlPreview';
 import { DiscretionTree } from './tree';
+import { teamViewShows, treeShows } from './treeProgress';
 import { registerTeamView } from './teamView';
 
 let store: Store | undefined;
@@ -32,8 +33,6 @@ let watch: { dispose(): void } | undefined;
 /** What follows such a write (the tree, the team view), debounced by each; `tables` as the store names them (undefined: unknown). */
 const changeListeners = new Set<(tables: string[] | undefined) => void>();
 
-/** A change the datasets tree shows: anything but claims and workbench positions (a card shown elsewhere). */
-const treeShows = (tables: string[] | undefined) => !tables || tables.some((t) => t !== 'claims' && t !== 'workbench_positions');
 
 function refreshMs(): number {
   const s = vscode.workspace.getConfiguration('discretion').get<number>('team.refreshSeconds', 5);
@@ -166,7 +165,8 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
   const team = () => {
     const view = registerTeamView(host);
     changeListeners.add((tables) => {
-      if (!tables || tables.some((t) => t !== 'workbench_positions')) view.scheduleRefresh();
+      // teamStatus reads every label of each split dataset: at most once per refresh interval
+      if (teamViewShows(tables)) view.scheduleRefresh(refreshMs());
     });
     host.context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('discretion.databasePath')) view.refresh();

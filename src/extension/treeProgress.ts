@@ -28,3 +28,13 @@ export function datasetDescription(d: DatasetProgress, overlap: number | null, m
   const mine = d.annotators.find((a) => a.name === me)?.labelled ?? 0;
   return `${labels}/${d.total * overlap} team labels · ${mine} mine`;
 }
+
+/** A change (the tables a notification names; undefined: unknown) the Datasets tree shows: anything but claims and workbench positions. */
+export function treeShows(tables: string[] | undefined): boolean {
+  return !tables || tables.some((t) => t !== 'claims' && t !== 'workbench_positions');
+}
+
+/** A change the Team view shows: anything but workbench positions (claims are its numbers). */
+export function teamViewShows(tables: string[] | undefined): boolean {
+  return !tables || tables.some((t) => t !== 'workbench_positions');
+}

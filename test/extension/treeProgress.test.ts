@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { datasetDescription, withLabelled } from '../../src/extension/treeProgress';
+import { datasetDescription, teamViewShows, treeShows, withLabelled } from '../../src/extension/treeProgress';
 import { openTempStore } from '../support/helpers';
 
 describe('withLabelled (the tree after a workbench label)', () => {
@@ -43,5 +43,19 @@ describe('datasetDescription (the tree\'s dataset item)', () => {
   });
   it('without a split: the pair count, as before', () => {
     expect(datasetDescription(d, null, 'alice')).toBe('30 pairs');
+  });
+});
+
+describe('which notifications refresh which view', () => {
+  it('the tree: labels and imports, not claims or positions alone; anything when the tables are unknown', () => {
+    expect(treeShows(['label_history', 'preferences', 'principle_preferences'])).toBe(true);
+    expect(treeShows(['claims'])).toBe(false);
+    expect(treeShows(['claims', 'workbench_positions'])).toBe(false);
+    expect(treeShows(undefined)).toBe(true);
+  });
+  it('the Team view: claims too, not positions alone', () => {
+    expect(teamViewShows(['claims'])).toBe(true);
+    expect(teamViewShows(['workbench_positions'])).toBe(false);
+    expect(teamViewShows(undefined)).toBe(true);
   });
 });
