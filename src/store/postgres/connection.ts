@@ -33,12 +33,32 @@ export function toPgPlaceholders(sql: string): string {
   return out;
 }
 
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_SPECIALS = /[\\\t\n\r]/g;
 /** COPY's text format: backslash escapes for the characters that delimit fields and rows, \N for NULL. */
 function copyField(v: SqlValue): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'number') return String(v);
   if (Buffer.isBuffer(v)) return '\\\\x' + v.toString('hex');
-  return v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+}
+
+/**
+ * A batch's rows as COPY text in chunks of about 256 KiB: built by appending to one string per chunk (no
+ * array per row), so a batch costs few allocations and few socket writes.
+ */
+function* copyText(rows: SqlValue[][]): Generator<string> {
+  let chunk = '';
+  for (const r of rows) {
+    let line = copyField(r[0]);
+    for (let j = 1; j < r.length; j++) line += '\t' + copyField(r[j]);
+    chunk += line + '\n';
+    if (chunk.length >= 262_144) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -95,15 +115,7 @@ export class PgConnection implements SqlConnection {
   }
 
   private async copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore'): Promise<number> {
-    const lines = function* (): Generator<string> {
-      const chunk: string[] = [];
-      for (const r of rows) {
-        chunk.push(r.map(copyField).join('\t') + '\n');
-        if (chunk.length === 1000) yield chunk.splice(0).join('');
-      }
-      if (chunk.length) yield chunk.join('');
-    };
-    const copy = (target: string) => pipeline(Readable.from(lines()), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
+    const copy = (target: string) => pipeline(Readable.from(copyText(rows)), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
     if (conflict === 'fail') {
       await copy(table);
       return rows.length;
