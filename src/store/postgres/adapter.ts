@@ -48,7 +48,7 @@ function describe(e: unknown): string {
 /** The connection itself failed (the server went away or was shut down), not a statement. */
 function connectionLost(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  if (err.code && /^(57P0[123]|08\d{3}|ECONNRESET|EPIPE|ECONNREFUSED)$/.test(err.code)) return true;
+  if (err.code && /^(57P0[123]|08[0-9A-Z]{3}|ECONNRESET|EPIPE|ECONNREFUSED)$/.test(err.code)) return true;
   return !err.code && /^Connection terminated|Client has encountered a connection error|connection (was )?(closed|ended)/i.test(err.message ?? '');
 }
 
