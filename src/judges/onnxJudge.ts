@@ -81,6 +81,9 @@ export class WorkerClient {
       this.pending = undefined;
       p?.resolve(m);
     });
+    // A message sent to a worker that was just killed (a cancelled run) fails with EPIPE: that rejects the
+    // request in flight; without a listener it would be an uncaught error in the CLI or the extension host.
+    this.child.on('error', (e) => this.fail(new Error(`the model worker process failed: ${e.message}`)));
     this.child.on('exit', (code, signal) => {
       this.exited = new Error(`the model worker process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${workerErrorLine(stderr)}`);
       const p = this.pending;
@@ -93,8 +96,14 @@ export class WorkerClient {
     if (this.exited) return Promise.reject(this.exited);
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.child.send(m);
+      this.child.send(m, (e) => { if (e) this.fail(new Error(`the model worker process failed: ${e.message}`)); });
     });
+  }
+
+  private fail(e: Error): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.reject(e);
   }
 
   private static unwrap<T extends FromWorker>(m: FromWorker): T {
@@ -122,7 +131,7 @@ export class WorkerClient {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { this.child.kill('SIGKILL'); }, 5000);
       this.child.once('exit', () => { clearTimeout(timer); resolve(); });
-      try { this.child.send({ type: 'exit' }); } catch { this.child.kill('SIGKILL'); }
+      try { this.child.send({ type: 'exit' }, (e) => { if (e) this.child.kill('SIGKILL'); }); } catch { this.child.kill('SIGKILL'); }
     });
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/core/errors';
 import { importDataset } from '../../src/importers/datasets';
-import { runOnnxJudge } from '../../src/judges/onnxJudge';
+import { WorkerClient, runOnnxJudge } from '../../src/judges/onnxJudge';
 import { RewardScorer } from '../../src/judges/scorer';
 import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
 import { PAIR_MAPPING, buildWorker, writePairsFile, writeTinyModel } from './support';
@@ -138,6 +138,21 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     expect(third).toMatchObject({ scored: 0, alreadyScored: 5 });
     expect((await store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM preferences'))!.n).toBe(5);
     await store.close();
+  });
+
+  it('a request to a worker killed a moment before (a cancel) is rejected, never an uncaught EPIPE', async () => {
+    // CI 2026-12-03: the cancel test above left "write EPIPE" uncaught: a message sent between the worker's
+    // death and its 'exit' event had no 'error' listener to go to. Here the send lands in that window (after the
+    // IPC channel closed, before 'exit' is handled); vitest fails a run on any unhandled error.
+    const workerPath = await buildWorker();
+    for (let i = 0; i < 3; i++) {
+      const w = new WorkerClient(workerPath);
+      const child = (w as unknown as { child: import('node:child_process').ChildProcess }).child;
+      const closed = new Promise((r) => child.once('disconnect', r));
+      w.kill();
+      await closed;
+      await expect(w.score(i, [{ prompt: 'p', response: 'r' }])).rejects.toThrow(/model worker process/);
+    }
   });
 
   it('refuses to resume an annotator with a different model', async () => {
