@@ -54,16 +54,14 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       [pairRowId, annotatorId, expiresAt]);
   };
   /**
-   * The dataset's claim floor (migration 7: every pair below it holds `overlap` human labels), moved up to
-   * the first pair that does not; its new value. Under the claimers' lock. The pairs it passes are passed
-   * once (the floor only moves forward here), so claims no longer probe every full pair from the first.
-   * The update is conditional: a label deleted meanwhile (its trigger moved the floor back) or a new
-   * split wins.
+   * Moves the dataset's claim floor (migration 7: every pair below it holds `overlap` human labels) up to
+   * `open`, the first pair from the floor that does not (undefined: none does); its new value. Under the
+   * claimers' lock. The pairs it passes are passed once (the floor only moves forward here), so claims no
+   * longer probe every full pair from the first. The update is conditional: a label deleted meanwhile (its
+   * trigger moved the floor back) or a new split wins.
    */
-  const advanceClaimFloor = async (datasetId: number, overlap: number, floor: number): Promise<number> => {
-    const open = await c.get<{ idx: number }>(
-      `SELECT p.idx FROM pairs p WHERE p.dataset_id = ? AND p.idx >= ? AND ${HUMAN_LABELS} < ? ORDER BY p.idx LIMIT 1`, [datasetId, floor, overlap]);
-    const next = open?.idx ?? (await c.get<{ n: number }>('SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM pairs WHERE dataset_id = ?', [datasetId]))!.n;
+  const moveClaimFloor = async (datasetId: number, overlap: number, floor: number, open: number | null): Promise<number> => {
+    const next = open ?? (await c.get<{ n: number }>('SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM pairs WHERE dataset_id = ?', [datasetId]))!.n;
     if (next === floor) return floor;
     const moved = await c.run('UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', [next, datasetId, floor, overlap]);
     return moved.changes > 0 ? next : floor;
@@ -78,18 +76,23 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       // Claimers of one dataset take turns (a claim is a few milliseconds): the room for a pair counts the
       // claims committed before this statement, which a concurrent claimer's snapshot could miss.
       await c.serialize(`claims:${datasetId}`);
-      // the split and the claim floor in one round trip (every statement here is waited for by the other claimers)
-      const split = (await c.get<WorkSplit & { floor: number }>(
-        'SELECT overlap, assignment, assignment_seed AS seed, claim_floor AS floor FROM datasets WHERE id = ?', [datasetId])) ?? { overlap: null, assignment: 'fixed', seed: 0, floor: 0 };
-      const own = await c.get<{ id: number; idx: number }>(
-        `SELECT p.id, p.idx FROM claims cl JOIN pairs p ON p.id = cl.pair_id WHERE cl.annotator_id = ? AND p.dataset_id = ? AND cl.expires_at > ?
-         AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) ORDER BY p.idx LIMIT 1`, [annotatorId, datasetId, nowMs, annotatorId]);
-      if (own) {
+      // One round trip for the split, the claim floor, the annotator's own live claim and the first pair from
+      // the floor that is not full (every statement here is waited for by the other claimers).
+      const head = (await c.get<WorkSplit & { floor: number; ownIdx: number | null; open: number | null }>(
+        `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
+           (SELECT p.idx FROM claims cl JOIN pairs p ON p.id = cl.pair_id WHERE cl.annotator_id = ? AND p.dataset_id = d.id AND cl.expires_at > ?
+              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) ORDER BY p.idx LIMIT 1) AS "ownIdx",
+           (SELECT p.idx FROM pairs p WHERE p.dataset_id = d.id AND p.idx >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.idx LIMIT 1) AS open
+         FROM datasets d WHERE d.id = ?`, [annotatorId, nowMs, annotatorId, datasetId]))
+        ?? { overlap: null, assignment: 'fixed', seed: 0, floor: 0, ownIdx: null, open: null };
+      const split: WorkSplit = head;
+      if (head.ownIdx !== null) {
+        const own = (await c.get<{ id: number }>('SELECT id FROM pairs WHERE dataset_id = ? AND idx = ?', [datasetId, head.ownIdx]))!;
         await claim(own.id, annotatorId, nowMs + ttlMs);
-        return own.idx;
+        return head.ownIdx;
       }
       let floor = 0;
-      if (split.overlap !== null) floor = await advanceClaimFloor(datasetId, split.overlap, split.floor);
+      if (split.overlap !== null) floor = await moveClaimFloor(datasetId, split.overlap, head.floor, head.open);
       const params: SqlValue[] = [datasetId, floor, annotatorId];
       let room = '';
       if (split.overlap !== null) {
