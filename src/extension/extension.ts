@@ -186,7 +186,13 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
 export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   log = escapingLogChannel(vscode.window.createOutputChannel('Discretion', { log: true }));
   const deps: ExtensionDeps = { openStore: () => openStore(context) };
-  const host: CommandHost = { context, log, tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')), openStore: deps.openStore };
+  const host: CommandHost = {
+    context, log, tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')), openStore: deps.openStore,
+    onStoreChange: (listener) => {
+      changeListeners.add(listener);
+      return { dispose: () => changeListeners.delete(listener) };
+    },
+  };
   changeListeners.add((tables) => {
     if (treeShows(tables)) host.tree.scheduleRefresh();
   });

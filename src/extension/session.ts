@@ -143,6 +143,27 @@ export class WorkbenchSession {
     return !!pair && (await this.store.labelState(this.annotator.id, pair.rowId)).preference !== null;
   }
 
+  /** Whether cards are handed out by claims (the dataset has a work split). */
+  get isTeam(): boolean {
+    return this.team !== undefined;
+  }
+
+  /** Team mode: when the first of the other annotators' live claims on this dataset expires (epoch ms); undefined when none. */
+  async nextOthersClaimExpiry(): Promise<number | undefined> {
+    if (!this.team) return undefined;
+    const others = (await this.store.liveClaims(this.dataset.id, this.now())).filter((c) => c.annotator !== this.annotator.name).map((c) => Number(c.expiresAt));
+    return others.length ? Math.min(...others) : undefined;
+  }
+
+  /** Team mode at the end of the queue: claims a pair freed since (an expired or released claim); true when one was. */
+  async claimFreedPair(): Promise<boolean> {
+    if (!this.team || this.current !== undefined) return false;
+    const idx = await this.claimNext();
+    if (idx === undefined) return false;
+    this.current = idx;
+    return true;
+  }
+
   /** What the end of the queue says. */
   doneMessage(): string {
     if (this.team) return `No pair left for you: every pair of ${this.dataset.name} has its ${this.team.overlap} label${this.team.overlap === 1 ? '' : 's'}, is claimed by others, or has yours.`;

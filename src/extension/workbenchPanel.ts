@@ -49,6 +49,8 @@ export interface PanelHost {
   onProgress(session: WorkbenchSession): void;
   /** One information message (a team label refused because the pair got its labels from others). */
   inform(message: string): void;
+  /** Another window or process wrote to the database. */
+  onStoreChange(listener: () => void): vscode.Disposable;
 }
 
 export class WorkbenchPanel {
@@ -64,6 +66,12 @@ export class WorkbenchPanel {
   private postedBeforeReady = false;
   private cardPosted = false;
   private readonly disposables: vscode.Disposable[] = [];
+  /**
+   * Team mode, at the end of this annotator's queue: waiting for a pair to be freed (another annotator's claim
+   * expiring, claims released, a label undone), retried on the earliest expiry and on every write heard.
+   */
+  private waiting = false;
+  private waitTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
     WorkbenchPanel.current = this;
@@ -77,6 +85,7 @@ export class WorkbenchPanel {
         return this.enqueue(() => this.receive(raw, at));
       }),
       panel.onDidDispose(() => this.dispose()),
+      host.onStoreChange(() => { if (this.waiting) void this.enqueue(() => this.retryClaim()); }),
       panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', panel.active)),
     );
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', true);
@@ -140,6 +149,7 @@ export class WorkbenchPanel {
     // The card read ahead while the annotator worked on the previous one, when still exact; the
     // submission it follows has already been committed (submit() returned before we got here).
     const card = (await s.takeAhead()) ?? (await s.card());
+    this.stopWaiting();
     if (card) {
       this.post({ type: 'card', card });
       if (!this.cardPosted) this.host.log.info(`workbench: first card posted ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`);
@@ -154,6 +164,7 @@ export class WorkbenchPanel {
     } else {
       this.post({ type: 'done', dataset: s.dataset.name, message: s.doneMessage(), progress: await s.progress() });
       this.host.onProgress(s);
+      if (s.isTeam) await this.waitForFreedPair(s);
     }
     if (card) await this.postAhead(s);
   }
@@ -323,7 +334,34 @@ export class WorkbenchPanel {
     await this.show();
   }
 
+  private stopWaiting(): void {
+    this.waiting = false;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
+  }
+
+  /** Team mode, nothing left: a retry when the next of the others' claims expires (writes heard retry too). */
+  private async waitForFreedPair(s: WorkbenchSession): Promise<void> {
+    this.waiting = true;
+    const at = await s.nextOthersClaimExpiry();
+    if (at === undefined || !this.waiting || this.session !== s) return;
+    this.waitTimer = setTimeout(() => void this.enqueue(() => this.retryClaim()), Math.max(50, at - Date.now() + 50));
+  }
+
+  private async retryClaim(): Promise<void> {
+    const s = this.session;
+    if (!s || !this.waiting) return;
+    if (await s.claimFreedPair()) {
+      this.host.log.info(`workbench: a pair of ${s.dataset.name} was freed for this annotator (pair ${s.current})`);
+      await this.show();
+    } else {
+      if (this.waitTimer) clearTimeout(this.waitTimer);
+      await this.waitForFreedPair(s);
+    }
+  }
+
   dispose(): void {
+    this.stopWaiting();
     if (WorkbenchPanel.current === this) WorkbenchPanel.current = undefined;
     this.session?.dispose();
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', false);

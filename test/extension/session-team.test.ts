@@ -138,6 +138,37 @@ for (const adapter of adapters) {
       expect((await store.teamProgress(ds.id, clock)).map((p) => [p.annotator, p.claimed, p.labelled])).toEqual([['alice', 0, 1], ['bob', 1, 2]]);
     });
 
+    it('at the end of the queue: the next expiry of the others\' claims is known, and a pair freed by it is claimed', async () => {
+      const { location } = await setup(2);
+      let clock = 2_000_000;
+      const now = () => clock;
+      // alice has labelled every pair; bob has labelled all but the last, pair 29, and holds its claim (TTL 60 s).
+      const alice = await session(location, 'alice', now);
+      const bob = await session(location, 'bob', now);
+      const carol = await session(location, 'carol', now);
+      for (const who of [alice, bob]) {
+        await who.start();
+        while (who.current !== undefined && !(who === bob && who.current === 29)) {
+          const card = (await who.card())!;
+          await who.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [...grid], rationale: '', flagged: false, ahead: null });
+          await who.follow(card.pairIdx, null);
+        }
+      }
+      expect(bob.current).toBe(29);
+      // carol: pair 29 has alice's label and bob's live claim (2 of k = 2), every other pair its 2 labels
+      expect(await carol.start()).toBeUndefined();
+      expect(carol.isTeam).toBe(true);
+      expect(await carol.nextOthersClaimExpiry()).toBe(2_000_000 + 60_000); // bob's claim on 29, taken at 2,000,000
+      expect(await carol.claimFreedPair()).toBe(false); // not yet expired
+      clock += 60_001; // bob's window closed: his claim runs out
+      expect(await carol.nextOthersClaimExpiry()).toBeUndefined();
+      expect(await carol.claimFreedPair()).toBe(true);
+      expect(carol.current).toBe(29);
+      expect(carol.claimedIdx).toBe(29);
+      expect(await alice.nextOthersClaimExpiry()).toBe(clock + 60_000); // carol's claim now
+      expect(await (await session(location, 'dave', now)).claimFreedPair()).toBe(false); // a session not started at the end: nothing to retry
+    });
+
     it('a renewed claim outlives its first TTL; the next card waits for the label; previous walks back the pairs handed out', async () => {
       const { location, ds } = await setup(1);
       let clock = 5_000_000;

@@ -12,6 +12,8 @@ export interface CommandHost {
   log: vscode.LogOutputChannel;
   tree: DiscretionTree;
   openStore: () => Promise<Store>;
+  /** Calls `listener` after another window or process wrote to the open database (Store.watchChanges). */
+  onStoreChange(listener: (tables: string[] | undefined) => void): vscode.Disposable;
 }
 
 /** Runs a command body; user errors become one line, internal errors one line plus the log. */

@@ -127,6 +127,7 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
     },
     onProgress: (s: WorkbenchSession) => void updateStatus(s).catch(() => undefined),
     inform: (message: string) => void vscode.window.showInformationMessage(escapeControls(`Discretion: ${message}`)),
+    onStoreChange: (listener: () => void) => host.onStoreChange(listener),
   };
 
   /** `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
