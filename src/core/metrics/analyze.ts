@@ -452,19 +452,28 @@ function annotatorEstimates(c: CheckedInput, perAnnotator: (SourceData | null)[]
     const sup = supremacyFromWins(W, m);
     r.ps = matrixJson(sup.ps, m);
     r.n_conflicts = matrixJson(sup.nConflicts, m);
-    const pr = principlePriority(W, m, { labels });
+    const { pr, tr } = fillPriority(r, W, m, labels, tieTol);
     priorities.push(pr);
-    r.w_star = wJson(pr.w);
-    r.w_status = pr.status;
-    if (pr.diagnostic) r.diagnostics.push(`w*: ${pr.diagnostic}`);
-    const avg = averageRanksDescending(pr.w, tieTol);
-    const tr = truncateRanks(avg);
-    r.rank = arrJson(avg);
-    r.rank_truncated = arrJson(tr);
-    truncated.push(Number.isNaN(avg[0]!) ? null : tr);
+    truncated.push(tr);
     lap('ps_wstar');
   });
   return { results, truncated, priorities };
+}
+
+/** w* fitted on the wins W, with its ranks, into an annotator's or a group's result; `tr`: the truncated ranks (null when w* is undefined). */
+function fillPriority(
+  into: Pick<AnnotatorResult, 'w_star' | 'w_status' | 'rank' | 'rank_truncated' | 'diagnostics'>,
+  W: Float64Array, m: number, labels: string[], tieTol: number,
+): { pr: PriorityResult; tr: Float64Array | null } {
+  const pr = principlePriority(W, m, { labels });
+  into.w_star = wJson(pr.w);
+  into.w_status = pr.status;
+  if (pr.diagnostic) into.diagnostics.push(`w*: ${pr.diagnostic}`);
+  const avg = averageRanksDescending(pr.w, tieTol);
+  const tr = truncateRanks(avg);
+  into.rank = arrJson(avg);
+  into.rank_truncated = arrJson(tr);
+  return { pr, tr: Number.isNaN(avg[0]!) ? null : tr };
 }
 
 /** Stage 5: DD point estimates against the reference (truncated ranks, the published convention). */
@@ -622,15 +631,7 @@ function groupViews(c: CheckedInput, groups: NonNullable<DiscretionInput['groups
     }
     if (view.da_n === 0) view.da_reason = 'no decisive preference on any consensus pair';
     else view.da = view.da_disagree / view.da_n;
-    const pr = principlePriority(W, m, { labels });
-    view.w_star = wJson(pr.w);
-    view.w_status = pr.status;
-    if (pr.diagnostic) view.diagnostics.push(`w*: ${pr.diagnostic}`);
-    const avg = averageRanksDescending(pr.w, tieTol);
-    const tr = truncateRanks(avg);
-    view.rank = arrJson(avg);
-    view.rank_truncated = arrJson(tr);
-    truncated.push(Number.isNaN(avg[0]!) ? null : tr);
+    truncated.push(fillPriority(view, W, m, labels, tieTol).tr);
     return view;
   });
   const matrix = views.map((_, g) => views.map((__, h) => {
