@@ -18,13 +18,7 @@ bash scripts/e2e-install-host.sh
 NODE24="$HOST_DIR/node24/node_modules/.bin/node"
 SERVER="$HOST_DIR/node_modules/code-server/lib/vscode/out/server-main.js"
 
-VSIX="$HOST_DIR/discretion-e2e.vsix"
-if [ -n "${E2E_REUSE_VSIX:-}" ] && [ -f "$VSIX" ]; then
-  echo "e2e: reusing $VSIX (E2E_REUSE_VSIX is set: not rebuilt)"
-else
-  VSIX_OUT="$VSIX" node scripts/package-vsix.mjs > test-results/e2e-package.log 2>&1 || { cat test-results/e2e-package.log; exit 1; }
-  tail -1 test-results/e2e-package.log
-fi
+source "$ROOT/scripts/e2e-vsix.sh"
 
 STATE=$(mktemp -d /tmp/discretion-e2e-XXXX)
 WS="$STATE/workspace"

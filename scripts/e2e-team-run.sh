@@ -11,11 +11,5 @@ HOST_DIR=${E2E_HOST_DIR:-$ROOT/.e2e-host}
 mkdir -p test-results
 
 bash scripts/e2e-install-host.sh
-VSIX="$HOST_DIR/discretion-e2e.vsix"
-if [ -n "${E2E_REUSE_VSIX:-}" ] && [ -f "$VSIX" ]; then
-  echo "team e2e: reusing $VSIX (E2E_REUSE_VSIX is set: not rebuilt)"
-else
-  VSIX_OUT="$VSIX" node scripts/package-vsix.mjs > test-results/e2e-package.log 2>&1 || { cat test-results/e2e-package.log; exit 1; }
-  tail -1 test-results/e2e-package.log
-fi
+source "$ROOT/scripts/e2e-vsix.sh"
 E2E_ROOT="$ROOT" E2E_HOST_DIR="$HOST_DIR" E2E_VSIX="$VSIX" node test/e2e/team.e2e.mjs

@@ -45,24 +45,26 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
   });
   const password = 'password' in server ? server.password : '';
   const database = async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : ''));
+  /** openWithPassword's dependencies over a plain map of secrets; `answer(why)` plays the user asked for the password. */
+  const depsWith = (secrets: Map<string, string>, answer: (shown: string, why: string) => string | undefined) => ({
+    open: async (u: string) => {
+      const s = await openStore(u);
+      open.push(s);
+      return s;
+    },
+    getSecret: async (k: string) => secrets.get(k),
+    storeSecret: async (k: string, p: string) => void secrets.set(k, p),
+    ask: async (shown: string, why: string) => answer(shown, why),
+  });
 
   it('asks once when the server wants a password, stores the one that works, and uses it next time without asking', async () => {
     const url = await database();
     const secrets = new Map<string, string>();
     const asked: string[] = [];
-    const deps = {
-      open: async (u: string) => {
-        const s = await openStore(u);
-        open.push(s);
-        return s;
-      },
-      getSecret: async (k: string) => secrets.get(k),
-      storeSecret: async (k: string, p: string) => void secrets.set(k, p),
-      ask: async (shown: string, why: string) => {
-        asked.push(`${shown} | ${why}`);
-        return password;
-      },
-    };
+    const deps = depsWith(secrets, (shown, why) => {
+      asked.push(`${shown} | ${why}`);
+      return password;
+    });
     // what the server answers without a password, as the store says it
     const bare = await openStore(url).then(() => undefined, (e: Error) => e.message);
     expect(bare).toBe(`cannot open database ${url}: no password supplied (set PGPASSWORD or ~/.pgpass, or put the password in the URL)`);
@@ -80,19 +82,10 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
     const secrets = new Map<string, string>([[secretKey(url), 'wrong-password']]);
     const asked: string[] = [];
     let answer: string | undefined = password;
-    const deps = {
-      open: async (u: string) => {
-        const s = await openStore(u);
-        open.push(s);
-        return s;
-      },
-      getSecret: async (k: string) => secrets.get(k),
-      storeSecret: async (k: string, p: string) => void secrets.set(k, p),
-      ask: async (_shown: string, why: string) => {
-        asked.push(why);
-        return answer;
-      },
-    };
+    const deps = depsWith(secrets, (_shown, why) => {
+      asked.push(why);
+      return answer;
+    });
     await openWithPassword(url, deps);
     expect(asked).toEqual(['the stored password was refused']);
     expect(secrets.get(secretKey(url))).toBe(password);

@@ -6,9 +6,11 @@ import { afterAll, expect } from 'vitest';
 import { InputError } from '../../src/core/errors';
 import type { Store } from '../../src/store/port';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
+import { SHARED_DATA } from './shared-hh';
+
+export { SHARED_DATA };
 
 export const ROOT = resolve(__dirname, '..', '..');
-export const SHARED_DATA = resolve(ROOT, '..', 'shared', 'data');
 export const HAS_SHARED_DATA = existsSync(SHARED_DATA);
 export const HH_FILE = join(SHARED_DATA, 'hh-rlhf', 'harmless-base-test.jsonl.gz');
 export const AD = join(SHARED_DATA, 'alignment-discretion');
