@@ -53,13 +53,29 @@ export function reviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): s
   });
 }
 
+interface ReviewDeps {
+  openStore: () => Promise<Store>;
+  /** Another window or process wrote to the database (Store.watchChanges); `tables` as the store names them. */
+  onStoreChange(listener: (tables: string[] | undefined) => void): vscode.Disposable;
+}
+
 class ReviewPanel {
   static current: ReviewPanel | undefined;
   private dataset: string | null = null;
 
-  constructor(readonly panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: { openStore: () => Promise<Store> }) {
+  constructor(readonly panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: ReviewDeps) {
     panel.webview.html = reviewHtml(panel.webview, context.extensionUri);
-    panel.onDidDispose(() => { if (ReviewPanel.current === this) ReviewPanel.current = undefined; }, null, context.subscriptions);
+    // Labels stored by others after the list was loaded: said on the status line, not reloaded under the lead's
+    // hands (a rationale being typed stays); Show reloads.
+    const watching = deps.onStoreChange((tables) => {
+      if (this.dataset !== null && (!tables || tables.some((t) => t === 'preferences' || t === 'principle_preferences'))) {
+        this.post({ type: 'status', text: 'New labels were stored since this list was loaded: Show reloads it.' });
+      }
+    });
+    panel.onDidDispose(() => {
+      watching.dispose();
+      if (ReviewPanel.current === this) ReviewPanel.current = undefined;
+    }, null, context.subscriptions);
     panel.webview.onDidReceiveMessage((raw: unknown) => {
       const msg = parseReviewMessage(raw);
       if (!msg) return; // unknown or malformed: dropped
@@ -107,7 +123,7 @@ class ReviewPanel {
   }
 }
 
-export function registerReviewPanel(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
+export function registerReviewPanel(context: vscode.ExtensionContext, deps: ReviewDeps): void {
   context.subscriptions.push(vscode.commands.registerCommand('discretion.reviewDisagreements', () => {
     if (ReviewPanel.current) {
       ReviewPanel.current.panel.reveal(vscode.ViewColumn.Active);
