@@ -102,16 +102,26 @@ async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
 }
 
 /**
- * Moves the change sequence and, when the transaction changed rows, NOTIFYs the tables it changed (from the
- * transaction's own statistics): delivered to the listeners only if and when the transaction commits. On a
- * server that keeps no statistics (track_counts off) every write NOTIFYs {"tables":null}: "something changed".
+ * Moves the change sequence and, when the transaction changed rows, NOTIFYs the tables it changed: delivered
+ * to the listeners only if and when the transaction commits. The tables come from the statements the
+ * transaction ran (PgConnection.written); where those cannot tell (a delete that cascades or fires a
+ * trigger), from the transaction's own statistics, and on a server that keeps none (track_counts off) the
+ * payload is {"tables":null}: "something changed". Sent with COMMIT as one round trip.
  */
-const MARK_CHANGES = `SELECT nextval('discretion_changes');
-SELECT pg_notify('${CHANGES_CHANNEL}', json_build_object('tables', t)::text) FROM (
+function markChangesAndCommit(tables: string[] | undefined): string {
+  const head = "SELECT nextval('discretion_changes');\n";
+  if (tables) {
+    if (tables.length === 0) return `${head}COMMIT`;
+    // names of our own tables (letters, digits, underscores): nothing to escape in a JSON or SQL literal
+    return `${head}SELECT pg_notify('${CHANGES_CHANNEL}', '${JSON.stringify({ tables })}');\nCOMMIT`;
+  }
+  return `${head}SELECT pg_notify('${CHANGES_CHANNEL}', json_build_object('tables', t)::text) FROM (
   SELECT CASE WHEN current_setting('track_counts')::boolean THEN (
     SELECT json_agg(relname::text ORDER BY relname) FROM pg_stat_xact_user_tables
     WHERE schemaname = current_schema() AND n_tup_ins + n_tup_upd + n_tup_del > 0) ELSE 'null'::json END AS t) changed
-WHERE t IS NOT NULL`;
+WHERE t IS NOT NULL;
+COMMIT`;
+}
 
 function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, listenConfig: pg.ClientConfig): Store {
   let current: pg.PoolClient | undefined;
@@ -143,12 +153,12 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, l
       client.on('error', onLost);
       let committing = false;
       try {
+        txConn.written.reset();
         await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
         try {
           const result = await withTransactionScope(tx, fn);
-          await client.query(MARK_CHANGES);
           committing = true;
-          await client.query('COMMIT');
+          await client.query(markChangesAndCommit(txConn.written.get()));
           return result;
         } catch (e) {
           if (connectionLost(e) || lost) {

@@ -63,8 +63,40 @@ function* copyText(rows: SqlValue[][]): Generator<string> {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/** Tables whose deleted rows cascade into other tables (ON DELETE CASCADE) or fire a trigger that writes one. */
+const DELETE_REACHES_FURTHER = new Set(['datasets', 'pairs', 'annotators', 'principle_lists', 'principles', 'preferences']);
+/** A write's target table (not ON CONFLICT's DO UPDATE SET, nor a row lock's FOR UPDATE OF). */
+const WRITES = /\b(?:INSERT\s+INTO|(?<!\b(?:DO|FOR)\s+)UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)/gi;
+
+/**
+ * The tables a transaction wrote, recorded as its statements run (for the NOTIFY payload of the adapter's
+ * COMMIT): each table named after INSERT INTO, UPDATE or DELETE FROM in a statement that changed or returned
+ * rows. `undefined` when they cannot be told from the statements: a delete that may cascade or fire a
+ * trigger; the adapter then asks the server's per-transaction statistics.
+ */
+export class WrittenTables {
+  private names: Set<string> | undefined = new Set();
+  reset(): void { this.names = new Set(); }
+  add(table: string): void { this.names?.add(table); }
+  unknown(): void { this.names = undefined; }
+  record(sql: string, rowCount: number | null): void {
+    if (!this.names || !rowCount) return;
+    for (const m of sql.matchAll(WRITES)) {
+      const table = m[1].toLowerCase();
+      if (/^DELETE/i.test(m[0]) && DELETE_REACHES_FURTHER.has(table)) {
+        this.unknown();
+        return;
+      }
+      this.names.add(table);
+    }
+  }
+  /** Sorted table names, or undefined (unknown). */
+  get(): string[] | undefined { return this.names && [...this.names].sort(); }
+}
+
 export class PgConnection implements SqlConnection {
   readonly skipLockedPairs = ' FOR UPDATE OF p SKIP LOCKED';
+  readonly writableCtes = true;
   /**
    * One statement at a time on a transaction's client, in the order asked: the importers queue a batch
    * of pairs and the preferences that refer to them without awaiting each (the SQLite adapter orders
@@ -77,14 +109,23 @@ export class PgConnection implements SqlConnection {
     return this.statements.run(step);
   }
 
+  /** What the current transaction wrote (the transaction's connection only; the adapter resets it at BEGIN). */
+  readonly written = new WrittenTables();
+
   constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined) {}
+
+  private async query(sql: string, params: SqlValue[]): Promise<pg.QueryResult> {
+    const r = await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]));
+    if (this.client()) this.written.record(sql, r.rowCount);
+    return r;
+  }
 
   static pool(config: pg.PoolConfig): pg.Pool {
     return new pg.Pool({ ...config, types });
   }
 
   async all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return (await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]))).rows as T[];
+    return (await this.query(sql, params)).rows as T[];
   }
 
   async get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
@@ -100,7 +141,7 @@ export class PgConnection implements SqlConnection {
   }
 
   async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number }> {
-    return { changes: (await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]))).rowCount ?? 0 };
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
   }
 
   /**
@@ -111,6 +152,7 @@ export class PgConnection implements SqlConnection {
     if (rows.length === 0) return Promise.resolve(0);
     const client = this.client();
     if (!client) throw new Error('insertRows outside a write');
+    this.written.add(table);
     return this.inOrder(() => this.copyRows(client, table, columns, rows, conflict));
   }
 

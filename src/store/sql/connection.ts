@@ -7,6 +7,8 @@ export type SqlValue = string | number | null | Buffer;
 export interface SqlConnection {
   /** Appended to a SELECT of pairs aliased `p` that is about to claim a row: PostgreSQL's `FOR UPDATE OF p SKIP LOCKED` (SQLite's write lock already serialises claimers). */
   readonly skipLockedPairs: string;
+  /** Whether a WITH clause may hold an INSERT (PostgreSQL: a claim's pick and its row in one statement); SQLite runs them as two. */
+  readonly writableCtes: boolean;
   get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
   /** Resolves with the number of rows changed. */

@@ -2,7 +2,8 @@
 // any adapter. A pair is claimable by an annotator while its human labels plus the live claims of annotators
 // who have not labelled it yet are fewer than k, and the annotator has not labelled it. Claims expire, so an
 // absent annotator never starves the others. Claimers of one dataset take turns (SQLite's write lock; on
-// PostgreSQL a transaction-scoped advisory lock, and FOR UPDATE SKIP LOCKED on the pair row claimed).
+// PostgreSQL a transaction-scoped advisory lock, and FOR UPDATE SKIP LOCKED on the pair row claimed) for
+// one statement: the pick and the claim row (on PostgreSQL one INSERT in a WITH), then COMMIT.
 import { UsageError } from '../../core/errors';
 import type { TeamReads, TeamWrites, WorkSplit } from '../port';
 import type { SqlConnection, SqlValue } from './connection';
@@ -12,6 +13,9 @@ const HUMAN_LABELS = `(SELECT COUNT(*) FROM preferences hl JOIN annotators ha ON
 /** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). */
 const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claims lc WHERE lc.pair_id = p.id AND lc.expires_at > ?
   AND NOT EXISTS (SELECT 1 FROM preferences lp WHERE lp.pair_id = lc.pair_id AND lp.annotator_id = lc.annotator_id))`;
+
+/** How far the first pair that is not full may run ahead of the stored claim floor before a claim moves the floor. */
+const FLOOR_STEP = 32;
 
 export function teamReads(c: SqlConnection): TeamReads {
   return {
@@ -48,24 +52,6 @@ export function teamReads(c: SqlConnection): TeamReads {
 }
 
 export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
-  const claim = async (pairRowId: number, annotatorId: number, expiresAt: number) => {
-    await c.run(
-      'INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at',
-      [pairRowId, annotatorId, expiresAt]);
-  };
-  /**
-   * Moves the dataset's claim floor (migration 7: every pair below it holds `overlap` human labels) up to
-   * `open`, the first pair from the floor that does not (undefined: none does); its new value. Under the
-   * claimers' lock. The pairs it passes are passed once (the floor only moves forward here), so claims no
-   * longer probe every full pair from the first. The update is conditional: a label deleted meanwhile (its
-   * trigger moved the floor back) or a new split wins.
-   */
-  const moveClaimFloor = async (datasetId: number, overlap: number, floor: number, open: number | null): Promise<number> => {
-    const next = open ?? (await c.get<{ n: number }>('SELECT COALESCE(MAX(idx), -1) + 1 AS n FROM pairs WHERE dataset_id = ?', [datasetId]))!.n;
-    if (next === floor) return floor;
-    const moved = await c.run('UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', [next, datasetId, floor, overlap]);
-    return moved.changes > 0 ? next : floor;
-  };
   return {
     setWorkSplit: async (datasetId, split) => {
       if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1)) throw new UsageError(`the overlap must be a whole number of labels per pair, 1 or more, not ${split.overlap}`);
@@ -73,46 +59,61 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ?, claim_floor = 0 WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
-      // Claimers of one dataset take turns (a claim is a few milliseconds): the room for a pair counts the
-      // claims committed before this statement, which a concurrent claimer's snapshot could miss.
-      await c.serialize(`claims:${datasetId}`);
-      // One round trip for the split, the claim floor, the annotator's own live claim and the first pair from
-      // the floor that is not full (every statement here is waited for by the other claimers).
-      const head = (await c.get<WorkSplit & { floor: number; ownIdx: number | null; open: number | null }>(
+      // Before the claimers' lock (nothing read here decides who gets a pair): the split, the claim floor
+      // (migration 7: every pair below it holds `overlap` human labels) and the first pair from it that is
+      // not full, from which the claim below looks (the pairs before it are full: labels only arrive, and a
+      // label deleted since is as if deleted after this claim).
+      const head = await c.get<WorkSplit & { floor: number; open: number | null; end: number }>(
         `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
-           (SELECT p.idx FROM claims cl JOIN pairs p ON p.id = cl.pair_id WHERE cl.annotator_id = ? AND p.dataset_id = d.id AND cl.expires_at > ?
-              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) ORDER BY p.idx LIMIT 1) AS "ownIdx",
-           (SELECT p.idx FROM pairs p WHERE p.dataset_id = d.id AND p.idx >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.idx LIMIT 1) AS open
-         FROM datasets d WHERE d.id = ?`, [annotatorId, nowMs, annotatorId, datasetId]))
-        ?? { overlap: null, assignment: 'fixed', seed: 0, floor: 0, ownIdx: null, open: null };
-      const split: WorkSplit = head;
-      if (head.ownIdx !== null) {
-        const own = (await c.get<{ id: number }>('SELECT id FROM pairs WHERE dataset_id = ? AND idx = ?', [datasetId, head.ownIdx]))!;
-        await claim(own.id, annotatorId, nowMs + ttlMs);
-        return head.ownIdx;
+           (SELECT p.idx FROM pairs p WHERE p.dataset_id = d.id AND p.idx >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.idx LIMIT 1) AS open,
+           (SELECT COALESCE(MAX(p.idx), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end"
+         FROM datasets d WHERE d.id = ?`, [datasetId]);
+      if (!head) return undefined;
+      // Claimers of one dataset take turns (one statement on PostgreSQL, held until COMMIT): the room for a
+      // pair counts the claims committed before the statement below, which a concurrent claimer's snapshot
+      // could miss.
+      await c.serialize(`claims:${datasetId}`);
+      let from = 0;
+      if (head.overlap !== null) {
+        from = head.open ?? head.end;
+        // The floor moves forward in steps (a claim scans at most FLOOR_STEP full pairs from it to find the
+        // open one), so few claims pay for the update. Conditional: a new split, or a label deleted meanwhile
+        // (its trigger moved the floor back, or the pairs passed are no longer all full), wins.
+        if (from - head.floor >= FLOOR_STEP || (head.open === null && from > head.floor)) {
+          await c.run(`UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?
+             AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = datasets.id AND p.idx >= ? AND p.idx < ? AND ${HUMAN_LABELS} < datasets.overlap)`,
+          [from, datasetId, head.floor, head.overlap, head.floor, from]);
+        }
       }
-      let floor = 0;
-      if (split.overlap !== null) floor = await moveClaimFloor(datasetId, split.overlap, head.floor, head.open);
-      const params: SqlValue[] = [datasetId, floor, annotatorId];
-      let room = '';
-      if (split.overlap !== null) {
-        room = `AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?`;
-        params.push(nowMs, split.overlap);
-      }
+      // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
+      // split's order that it has not labelled and that has room (human labels + others' live claims < k).
+      const params: SqlValue[] = [annotatorId, datasetId, nowMs, datasetId, from, annotatorId, nowMs];
       let order = 'p.idx';
-      if (split.assignment === 'random') {
+      if (head.assignment === 'random') {
         // A seeded permutation of the pair indices (a multiplicative hash), the same on both databases.
         order = '(CAST(p.idx AS BIGINT) * 1103515245 + ?) % 2147483647, p.idx';
-        params.push(split.seed);
-      } else if (split.assignment === 'least-annotated') {
+        params.push(head.seed);
+      } else if (head.assignment === 'least-annotated') {
         order = `${HUMAN_LABELS}, p.idx`;
       }
-      const next = await c.get<{ id: number; idx: number }>(
-        `SELECT p.id, p.idx FROM pairs p WHERE p.dataset_id = ? AND p.idx >= ?
-         AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) ${room}
-         ORDER BY ${order} LIMIT 1${c.skipLockedPairs}`, params);
+      const pick = `SELECT n.id AS id, n.idx AS idx FROM pairs n WHERE n.id = COALESCE(
+          (SELECT cl.pair_id FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
+             AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1),
+          (SELECT p.id FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.dataset_id = ? AND p.idx >= ?
+             AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
+             AND (d.overlap IS NULL OR ${HUMAN_LABELS} + ${LIVE_CLAIMS} < d.overlap)
+           ORDER BY ${order} LIMIT 1${c.skipLockedPairs}))`;
+      const upsert = 'ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at';
+      if (c.writableCtes) {
+        // PostgreSQL: the pick and the claim in one statement (one round trip while the others wait)
+        const row = await c.get<{ idx: number }>(
+          `WITH pick AS (${pick}), claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
+           SELECT pick.idx AS idx FROM pick JOIN claimed ON claimed.pair_id = pick.id`, [...params, annotatorId, nowMs + ttlMs]);
+        return row?.idx;
+      }
+      const next = await c.get<{ id: number; idx: number }>(pick, params);
       if (!next) return undefined;
-      await claim(next.id, annotatorId, nowMs + ttlMs);
+      await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [next.id, annotatorId, nowMs + ttlMs]);
       return next.idx;
     },
     renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) => (await c.run(

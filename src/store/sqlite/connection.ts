@@ -7,6 +7,7 @@ const BATCH_ROWS = 5000;
 
 export class SqliteConnection implements SqlConnection {
   readonly skipLockedPairs = '';
+  readonly writableCtes = false;
   /**
    * Prepared bulk-insert statements, by SQL text. `db.run` in serialized mode prepares, runs and
    * finalizes a statement in three trips between SQLite's thread and this one, and SQLite waits for
