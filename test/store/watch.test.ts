@@ -126,6 +126,21 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     expect(tables).toEqual([...(tables as string[])].sort());
     expect((tables as string[]).every((t) => ['annotators', 'pairs', 'datasets'].includes(t))).toBe(true);
     expect(Date.now() - t0).toBeLessThan(1500);
+    // a claim: the claims table only (told from the claim's own statements)
+    const alice = (await b.getAnnotator('alice'))!;
+    await b.write((tx) => tx.setWorkSplit(ds.id, { overlap: 1, assignment: 'fixed', seed: 0 }));
+    seen = calls.length;
+    expect(await b.claimNextPair(ds.id, alice.id, Date.now(), 60_000)).toBe(0);
+    expect(await nextChange(calls, seen, 1000)).toEqual(['claims']);
+    // a label, then its undo (a delete of a preference, which fires the claim-floor trigger: named from the
+    // server's statistics instead), each naming preferences
+    const pair = (await b.pairRowIds(ds.id)).get(0)!;
+    seen = calls.length;
+    await b.saveWorkbenchLabel(alice.id, pair, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
+    expect(await nextChange(calls, seen, 1000)).toEqual(expect.arrayContaining(['label_history', 'preferences']));
+    seen = calls.length;
+    expect(await b.undoWorkbenchLabel(alice.id, ds.id)).toBe(0);
+    expect(await nextChange(calls, seen, 1000)).toEqual(expect.arrayContaining(['label_history', 'preferences']));
     w.dispose();
     expect(await waitFor(async () => (await listening(a, db)).length === 0, 5000)).toBe(true);
     const n = calls.length;
