@@ -128,7 +128,9 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     // a claim: the claims table only (told from the claim's own statements)
     const alice = (await b.getAnnotator('alice'))!;
+    seen = calls.length;
     await b.write((tx) => tx.setWorkSplit(ds.id, { overlap: 1, assignment: 'fixed', seed: 0 }));
+    expect(await nextChange(calls, seen, 1000)).toEqual(['datasets']);
     seen = calls.length;
     expect(await b.claimNextPair(ds.id, alice.id, Date.now(), 60_000)).toBe(0);
     expect(await nextChange(calls, seen, 1000)).toEqual(['claims']);

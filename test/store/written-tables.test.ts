@@ -18,10 +18,12 @@ describe('WrittenTables', () => {
     w.record('INSERT INTO annotators (name) VALUES (?) ON CONFLICT DO NOTHING', 0);
     w.record('SELECT p.id FROM pairs p ORDER BY p.idx LIMIT 1 FOR UPDATE OF p SKIP LOCKED', 1);
     expect(w.get()).toEqual([]);
-    // the claim: one INSERT in a WITH, a pick that locks its pair row, an upsert
-    w.record(`WITH pick AS (SELECT n.id FROM pairs n WHERE n.id = (SELECT p.id FROM pairs p LIMIT 1 FOR UPDATE OF p SKIP LOCKED)),
+    // a WITH that writes is left to its caller (its one row says nothing of what it changed)
+    w.record(`WITH moved AS (UPDATE datasets SET claim_floor = ? WHERE id = ? RETURNING id), pick AS (SELECT n.id FROM pairs n WHERE n.id = (SELECT p.id FROM pairs p LIMIT 1 FOR UPDATE OF p SKIP LOCKED)),
       claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at RETURNING pair_id)
-      SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id`, 1);
+      SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, (SELECT COUNT(*) FROM moved) AS moved`, 1);
+    expect(w.get()).toEqual([]);
+    w.record('UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', 1);
     expect(w.get()).toEqual(['claims']);
   });
 

@@ -71,7 +71,7 @@ const WRITES = /\b(?:INSERT\s+INTO|(?<!\b(?:DO|FOR)\s+)UPDATE|DELETE\s+FROM)\s+"
 /**
  * The tables a transaction wrote, recorded as its statements run (for the NOTIFY payload of the adapter's
  * COMMIT): each table named after INSERT INTO, UPDATE or DELETE FROM in a statement that changed or returned
- * rows. `undefined` when they cannot be told from the statements: a delete that may cascade or fire a
+ * rows (a statement that starts with WITH is left to its caller: SqlConnection.wrote). `undefined` when they cannot be told from the statements: a delete that may cascade or fire a
  * trigger; the adapter then asks the server's per-transaction statistics.
  */
 export class WrittenTables {
@@ -80,7 +80,8 @@ export class WrittenTables {
   add(table: string): void { this.names?.add(table); }
   unknown(): void { this.names = undefined; }
   record(sql: string, rowCount: number | null): void {
-    if (!this.names || !rowCount) return;
+    // a WITH that writes: its rows do not say what it changed; its caller names the tables (SqlConnection.wrote)
+    if (!this.names || !rowCount || /^\s*WITH\b/i.test(sql)) return;
     for (const m of sql.matchAll(WRITES)) {
       const table = m[1].toLowerCase();
       if (/^DELETE/i.test(m[0]) && DELETE_REACHES_FURTHER.has(table)) {
@@ -111,6 +112,8 @@ export class PgConnection implements SqlConnection {
 
   /** What the current transaction wrote (the transaction's connection only; the adapter resets it at BEGIN). */
   readonly written = new WrittenTables();
+
+  wrote(table: string): void { this.written.add(table); }
 
   constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined) {}
 

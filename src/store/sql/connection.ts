@@ -7,8 +7,14 @@ export type SqlValue = string | number | null | Buffer;
 export interface SqlConnection {
   /** Appended to a SELECT of pairs aliased `p` that is about to claim a row: PostgreSQL's `FOR UPDATE OF p SKIP LOCKED` (SQLite's write lock already serialises claimers). */
   readonly skipLockedPairs: string;
-  /** Whether a WITH clause may hold an INSERT (PostgreSQL: a claim's pick and its row in one statement); SQLite runs them as two. */
+  /**
+   * Whether a WITH clause may hold an INSERT or UPDATE (PostgreSQL: a claim's floor, pick and row in one
+   * statement); SQLite runs them as separate statements. The caller of such a statement says which tables it
+   * changed with `wrote` (they cannot be told from its rows).
+   */
   readonly writableCtes: boolean;
+  /** Notes that the transaction changed `table` (for a WITH that writes; other statements are noted by the adapter). */
+  wrote(table: string): void;
   get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;
   all<T>(sql: string, params?: SqlValue[]): Promise<T[]>;
   /** Resolves with the number of rows changed. */

@@ -3,7 +3,8 @@
 // who have not labelled it yet are fewer than k, and the annotator has not labelled it. Claims expire, so an
 // absent annotator never starves the others. Claimers of one dataset take turns (SQLite's write lock; on
 // PostgreSQL a transaction-scoped advisory lock, and FOR UPDATE SKIP LOCKED on the pair row claimed) for
-// one statement: the pick and the claim row (on PostgreSQL one INSERT in a WITH), then COMMIT.
+// two statements: a read of the split and the claim floor, then the floor moved, the pick and the claim row
+// (on PostgreSQL one statement, a WITH), then COMMIT.
 import { UsageError } from '../../core/errors';
 import type { TeamReads, TeamWrites, WorkSplit } from '../port';
 import type { SqlConnection, SqlValue } from './connection';
@@ -13,9 +14,6 @@ const HUMAN_LABELS = `(SELECT COUNT(*) FROM preferences hl JOIN annotators ha ON
 /** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). */
 const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claims lc WHERE lc.pair_id = p.id AND lc.expires_at > ?
   AND NOT EXISTS (SELECT 1 FROM preferences lp WHERE lp.pair_id = lc.pair_id AND lp.annotator_id = lc.annotator_id))`;
-
-/** How far the first pair that is not full may run ahead of the stored claim floor before a claim moves the floor. */
-const FLOOR_STEP = 32;
 
 export function teamReads(c: SqlConnection): TeamReads {
   return {
@@ -59,32 +57,23 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ?, claim_floor = 0 WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
-      // Before the claimers' lock (nothing read here decides who gets a pair): the split, the claim floor
-      // (migration 7: every pair below it holds `overlap` human labels) and the first pair from it that is
-      // not full, from which the claim below looks (the pairs before it are full: labels only arrive, and a
-      // label deleted since is as if deleted after this claim).
+      // Claimers of one dataset take turns (until COMMIT): the room for a pair counts the claims committed
+      // before the statements below, which a concurrent claimer's snapshot could miss.
+      await c.serialize(`claims:${datasetId}`);
+      // The split, the claim floor (migration 7: every pair below it holds `overlap` human labels) and the
+      // first pair from it that is not full (or the end), from which the claim looks.
       const head = await c.get<WorkSplit & { floor: number; open: number | null; end: number }>(
         `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
            (SELECT p.idx FROM pairs p WHERE p.dataset_id = d.id AND p.idx >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.idx LIMIT 1) AS open,
            (SELECT COALESCE(MAX(p.idx), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end"
          FROM datasets d WHERE d.id = ?`, [datasetId]);
       if (!head) return undefined;
-      // Claimers of one dataset take turns (one statement on PostgreSQL, held until COMMIT): the room for a
-      // pair counts the claims committed before the statement below, which a concurrent claimer's snapshot
-      // could miss.
-      await c.serialize(`claims:${datasetId}`);
-      let from = 0;
-      if (head.overlap !== null) {
-        from = head.open ?? head.end;
-        // The floor moves forward in steps (a claim scans at most FLOOR_STEP full pairs from it to find the
-        // open one), so few claims pay for the update. Conditional: a new split, or a label deleted meanwhile
-        // (its trigger moved the floor back, or the pairs passed are no longer all full), wins.
-        if (from - head.floor >= FLOOR_STEP || (head.open === null && from > head.floor)) {
-          await c.run(`UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?
-             AND NOT EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = datasets.id AND p.idx >= ? AND p.idx < ? AND ${HUMAN_LABELS} < datasets.overlap)`,
-          [from, datasetId, head.floor, head.overlap, head.floor, from]);
-        }
-      }
+      const from = head.overlap === null ? 0 : head.open ?? head.end;
+      // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
+      // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
+      const floor = head.overlap !== null && from > head.floor
+        ? { sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', params: [from, datasetId, head.floor, head.overlap] }
+        : undefined;
       // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
       // split's order that it has not labelled and that has room (human labels + others' live claims < k).
       const params: SqlValue[] = [annotatorId, datasetId, nowMs, datasetId, from, annotatorId, nowMs];
@@ -105,12 +94,18 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
            ORDER BY ${order} LIMIT 1${c.skipLockedPairs}))`;
       const upsert = 'ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at';
       if (c.writableCtes) {
-        // PostgreSQL: the pick and the claim in one statement (one round trip while the others wait)
-        const row = await c.get<{ idx: number }>(
-          `WITH pick AS (${pick}), claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
-           SELECT pick.idx AS idx FROM pick JOIN claimed ON claimed.pair_id = pick.id`, [...params, annotatorId, nowMs + ttlMs]);
-        return row?.idx;
+        // PostgreSQL: the floor, the pick and the claim in one statement (one round trip while the others wait)
+        const row = (await c.get<{ idx: number | null; moved: number }>(
+          `WITH ${floor ? `moved AS (${floor.sql} RETURNING id), ` : ''}pick AS (${pick}),
+             claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
+           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? '(SELECT COUNT(*) FROM moved)' : '0'} AS moved`,
+          [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs]))!;
+        if (row.moved > 0) c.wrote('datasets');
+        if (row.idx === null) return undefined;
+        c.wrote('claims');
+        return row.idx;
       }
+      if (floor) await c.run(floor.sql, floor.params);
       const next = await c.get<{ id: number; idx: number }>(pick, params);
       if (!next) return undefined;
       await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [next.id, annotatorId, nowMs + ttlMs]);

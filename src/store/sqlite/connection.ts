@@ -8,6 +8,8 @@ const BATCH_ROWS = 5000;
 export class SqliteConnection implements SqlConnection {
   readonly skipLockedPairs = '';
   readonly writableCtes = false;
+  /** SQLite's change notices do not name tables. */
+  wrote(): void {}
   /**
    * Prepared bulk-insert statements, by SQL text. `db.run` in serialized mode prepares, runs and
    * finalizes a statement in three trips between SQLite's thread and this one, and SQLite waits for
