@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isUserFacingError } from '../core/errors';
+import { isUserFacingError, UsageError } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
 import { openStore } from '../store';
 import { isPostgresLocation } from '../store/postgres/adapter';
@@ -28,6 +28,16 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
   } finally {
     for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(fresh + suffix, { force: true });
   }
+}
+
+/**
+ * Opens a database that must exist already, for a command that only reads it (`info`, `runs`, sync's
+ * source): a missing SQLite file is one clear line, never an empty database created for the occasion
+ * (a mistyped path would otherwise print "no datasets" and leave a new file behind).
+ */
+export async function withExistingStore<T>(dbPath: string, option: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  if (!isPostgresLocation(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
+  return useStore(dbPath, fn);
 }
 
 async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, displayName?: string): Promise<T> {

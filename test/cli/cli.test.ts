@@ -44,6 +44,18 @@ describe('discretion CLI', () => {
     expect(r.stderr).toBe('discretion: unknown dataset "nope" (the database holds no datasets yet)\n');
   });
 
+  it('info and runs on a database path that does not exist refuse with one line and create no file', () => {
+    const dir = tempDir();
+    for (const args of [['info'], ['info', '--json'], ['runs'], ['runs', '--json']]) {
+      const db = join(dir, 'typo.db');
+      const r = run([...args, '--db', db]);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr).toBe(`discretion: no database at ${db} (--db); nothing was written\n`);
+      expect(r.stdout).toBe('');
+      expect(existsSync(db), args.join(' ')).toBe(false);
+    }
+  });
+
   for (const format of ['jsonl', 'csv'] as const) {
     it(`exports ${format} that the generic importer reads back to the same pairs and preferences`, () => {
       const dir = tempDir();

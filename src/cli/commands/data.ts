@@ -8,7 +8,7 @@ import { exportDataset } from '../../app/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
 import { importPrincipleList } from '../../importers/principles';
-import { DEFAULT_DB, printJson, say, sayLines, table, withStore } from '../context';
+import { DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { importProgress } from '../progress';
 
 export const dbOption = () => new Option('--db <location>', 'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
@@ -145,7 +145,7 @@ export function registerDataCommands(program: Command): void {
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (o: { db: string; json?: boolean }) => {
-      const info = await withStore(o.db, (store) => store.info());
+      const info = await withExistingStore(o.db, '--db', (store) => store.info());
       if (o.json) return printJson(info);
       say(`database ${o.db}`);
       say('');

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors';
 import type { DiscretionResult } from '../../core/metrics';
 import { type AnalysisProvenance, computeMetrics } from '../../app/analysis';
 import { escapeControls } from '../../core/terminalSafe';
-import { printJson, say, sayLines, table, withStore } from '../context';
+import { printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 
 const count = (name: string) => (v: string) => {
@@ -86,7 +86,7 @@ export function registerMetricsCommands(program: Command): void {
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (o: { db: string; json?: boolean }) => {
-      const runs = await withStore(o.db, (store) => store.listMetricRuns());
+      const runs = await withExistingStore(o.db, '--db', (store) => store.listMetricRuns());
       if (o.json) return printJson(runs);
       if (runs.length === 0) return say('no metric runs yet (run "discretion metrics")');
       sayLines(table(['run', 'kind', 'created', 'dataset', 'principles', 'source', 'reference', 'annotators'], runs.map((r) => {

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import { SYNC_COUNTS, syncStores, type SyncCounts } from '../../app/sync';
 import { isPostgresLocation, redactLocation } from '../../store/postgres/adapter';
-import { printJson, say, withStore } from '../context';
+import { printJson, say, withExistingStore, withStore } from '../context';
 
 const NOUNS: Record<keyof SyncCounts, [string, string]> = {
   datasets: ['dataset', 'datasets'], pairs: ['pair', 'pairs'], principle_lists: ['principle list', 'principle lists'], annotators: ['annotator', 'annotators'],
@@ -35,9 +35,7 @@ export function registerSyncCommand(program: Command): void {
     .option('--json', 'one JSON document: {copied, unchanged, conflicts}')
     .action(async (o: { from: string; to: string; dataset?: string; json?: boolean }) => {
       if (identity(o.from) === identity(o.to)) throw new UsageError(`--from and --to name the same database (${redactLocation(o.from)}); nothing was written`);
-      // SRC is only read: a missing file is an error, never an empty database created for the occasion.
-      if (!isPostgresLocation(o.from) && !existsSync(o.from)) throw new UsageError(`no database at ${o.from} (--from); nothing was written`);
-      const result = await withStore(o.from, (src) => withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })));
+      const result = await withExistingStore(o.from, '--from', (src) => withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })));
       if (o.json) return printJson(result);
       say(`synced ${redactLocation(o.from)} into ${redactLocation(o.to)}`);
       say(`copied: ${counts(result.copied)}`);
