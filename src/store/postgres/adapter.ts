@@ -38,10 +38,10 @@ function describe(e: unknown): string {
   if (err.code === 'ECONNREFUSED') return 'the server refused the connection (is it running, and on that host and port?)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve';
   if (err.code === 'ETIMEDOUT') return 'the server did not answer in time';
-  if (err.code === '28P01') return 'password authentication failed (set PGPASSWORD or ~/.pgpass, or put the password in the URL)';
+  if (err.code === '28P01') return 'password authentication failed (set PGPASSWORD or ~/.pgpass)';
   if (err.code === '3D000') return err.message ?? 'the database does not exist';
   // pg's own words when the server asks for a password and none was given (SCRAM): say it plainly
-  if (/client password must be a string/.test(err.message ?? '')) return 'no password supplied (set PGPASSWORD or ~/.pgpass, or put the password in the URL)';
+  if (/client password must be a string/.test(err.message ?? '')) return 'no password supplied (set PGPASSWORD or ~/.pgpass)';
   return (err.message ?? String(e)).split('\n')[0];
 }
 
