@@ -29,12 +29,15 @@ export function datasetDescription(d: DatasetProgress, overlap: number | null, m
   return `${labels}/${d.total * overlap} team labels · ${mine} mine`;
 }
 
-/** A change (the tables a notification names; undefined: unknown) the Datasets tree shows: anything but claims and workbench positions. */
+/** Tables no view shows: where each annotator is, and where claims start looking (the level floors). */
+const UNSHOWN = new Set(['workbench_positions', 'claim_floors']);
+
+/** A change (the tables a notification names; undefined: unknown) the Datasets tree shows: anything but claims, workbench positions and claim floors. */
 export function treeShows(tables: string[] | undefined): boolean {
-  return !tables || tables.some((t) => t !== 'claims' && t !== 'workbench_positions');
+  return !tables || tables.some((t) => t !== 'claims' && !UNSHOWN.has(t));
 }
 
-/** A change the Team view shows: anything but workbench positions (claims are its numbers). */
+/** A change the Team view shows: anything but workbench positions and claim floors (claims are its numbers). */
 export function teamViewShows(tables: string[] | undefined): boolean {
-  return !tables || tables.some((t) => t !== 'workbench_positions');
+  return !tables || tables.some((t) => !UNSHOWN.has(t));
 }

@@ -47,15 +47,18 @@ describe('datasetDescription (the tree\'s dataset item)', () => {
 });
 
 describe('which notifications refresh which view', () => {
-  it('the tree: labels and imports, not claims or positions alone; anything when the tables are unknown', () => {
+  it('the tree: labels and imports, not claims, positions or claim floors alone; anything when the tables are unknown', () => {
     expect(treeShows(['label_history', 'preferences', 'principle_preferences'])).toBe(true);
     expect(treeShows(['claims'])).toBe(false);
     expect(treeShows(['claims', 'workbench_positions'])).toBe(false);
+    expect(treeShows(['claims', 'claim_floors'])).toBe(false);
     expect(treeShows(undefined)).toBe(true);
   });
-  it('the Team view: claims too, not positions alone', () => {
+  it('the Team view: claims too, not positions or claim floors alone', () => {
     expect(teamViewShows(['claims'])).toBe(true);
     expect(teamViewShows(['workbench_positions'])).toBe(false);
+    expect(teamViewShows(['claim_floors', 'workbench_positions'])).toBe(false);
+    expect(teamViewShows(['claims', 'claim_floors'])).toBe(true);
     expect(teamViewShows(undefined)).toBe(true);
   });
 });

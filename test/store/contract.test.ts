@@ -368,6 +368,97 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, d, 60_001, 60_000)).toBe(0);
     });
 
+    it('team split, random order: the floor follows the order, an undone label moves it back, pairs added after the split join the order', async () => {
+      const { s, dataset, row } = await seeded(6);
+      const [a, b, c] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'random', seed: 7 }));
+      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      // seed 7 orders idx 0..5 as 0, 2, 4, 1, 3, 5 (hand calculation in the test above)
+      for (const idx of [0, 2]) {
+        expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
+        await s.saveWorkbenchLabel(a, row(idx), label);
+      }
+      expect(await s.claimNextPair(dataset, b, 0, 60_000)).toBe(4);
+      // alice undoes pair 2: once bilal's claim has expired chen gets pair 2 again, the first in the order with room
+      expect(await s.undoWorkbenchLabel(a, dataset)).toBe(2);
+      expect(await s.claimNextPair(dataset, c, 60_001, 60_000)).toBe(2);
+      // two pairs added after the split (idx 6 and 7) take their places in the order: by hand,
+      // (6 * 1103515245 + 7) mod 2147483647 = 178640536 (after pair 4's 119093693, before pair 1's 1103515252),
+      // (7 * 1103515245 + 7) mod 2147483647 = 1282155781 (last): the whole order is 0, 2, 4, 6, 1, 3, 5, 7
+      await s.write(async (tx) => {
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(dataset, [pair(6, 's6'), pair(7, 's7')], [first, first + 1]);
+      });
+      const rowIds = await s.pairRowIds(dataset);
+      const late = await s.write(async (tx) => Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`late${i}`, 'human', null)).id)));
+      const order: number[] = [];
+      for (const r of late) {
+        const idx = (await s.claimNextPair(dataset, r, 200_000, 60_000))!;
+        order.push(idx);
+        await s.saveWorkbenchLabel(r, rowIds.get(idx)!, label);
+      }
+      expect(order).toEqual([2, 4, 6, 1, 3, 5]); // 0 is full (alice), 2 was chen's claim, expired at 200,000
+      expect(await s.claimNextPair(dataset, c, 200_000, 60_000)).toBe(7);
+    });
+
+    it('team split, least-annotated: every pair gets its first label before any its second; an undone label takes its pair back a level', async () => {
+      const { s, dataset, row } = await seeded(6);
+      const [alice, bilal, chen, dana, eve, fay, gus] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen', 'dana', 'eve', 'fay', 'gus'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'least-annotated', seed: 0 }));
+      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const claimAndLabel = async (who: number) => {
+        const idx = (await s.claimNextPair(dataset, who, 0, 60_000))!;
+        await s.saveWorkbenchLabel(who, row(idx), label);
+        return idx;
+      };
+      // by hand: alice takes 0, 1, 2 (each the first pair with no label); the others then take 3, 4, 5
+      expect([await claimAndLabel(alice), await claimAndLabel(alice), await claimAndLabel(alice)]).toEqual([0, 1, 2]);
+      expect([await claimAndLabel(bilal), await claimAndLabel(chen), await claimAndLabel(dana)]).toEqual([3, 4, 5]);
+      // every pair holds one label: the second labels, in order; eve's live claim fills pair 0 (1 label + 1 claim = k)
+      expect(await s.claimNextPair(dataset, eve, 0, 60_000)).toBe(0);
+      expect(await s.claimNextPair(dataset, fay, 0, 60_000)).toBe(1);
+      // alice undoes pair 2: with no label it comes first again (left past the level-0 floor gus would get 3)
+      expect(await s.undoWorkbenchLabel(alice, dataset)).toBe(2);
+      expect(await s.claimNextPair(dataset, gus, 0, 60_000)).toBe(2);
+    });
+
+    it('team split: a label deleted while a claim runs is never left below the claim floor', async () => {
+      const location = await adapter.location();
+      const [s, other] = [await openStore(location), await openStore(location)];
+      open.push(s, other);
+      const dataset = await s.write(async (tx) => {
+        const id = await tx.createDataset('d', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(id, Array.from({ length: 4 }, (_, i) => pair(i)), Array.from({ length: 4 }, (_, i) => first + i));
+        return id;
+      });
+      const rowIds = await s.pairRowIds(dataset);
+      const row = (idx: number) => rowIds.get(idx)!;
+      const [alice, bilal, chen] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
+      expect(await s.claimNextPair(dataset, alice, 0, 1)).toBe(0);
+      await s.saveWorkbenchLabel(alice, row(0), { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
+      // alice's label is deleted (an undo) in a write that stays open while bilal claims on another connection: bilal's claim
+      // must not move the floor past pair 0 on the strength of a label that is going away
+      let release!: () => void;
+      let deleted!: () => void;
+      const gate = new Promise<void>((r) => { release = r; });
+      const didDelete = new Promise<void>((r) => { deleted = r; });
+      const undo = s.write(async (tx) => {
+        await tx.putLabelState(alice, row(0), { preference: null, principles: [] }); // as an undo writes it
+        deleted();
+        await gate;
+      });
+      await didDelete;
+      const claim = other.claimNextPair(dataset, bilal, 10, 60_000);
+      await Promise.race([claim, new Promise((r) => setTimeout(r, 300))]);
+      release();
+      await undo;
+      const got = [await claim, await other.claimNextPair(dataset, chen, 10, 60_000)];
+      // pair 0 lost its label: bilal (who waited for the undo) or chen gets it; left below the floor, 1 and 2
+      expect(got.sort()).toEqual([0, 1]);
+    });
+
     it('team split: many annotators claiming and submitting at once never give a pair more than k labels', async () => {
       const location = await adapter.location();
       const setup = await openStore(location);

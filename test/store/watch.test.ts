@@ -130,7 +130,7 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     const alice = (await b.getAnnotator('alice'))!;
     seen = calls.length;
     await b.write((tx) => tx.setWorkSplit(ds.id, { overlap: 1, assignment: 'fixed', seed: 0 }));
-    expect(await nextChange(calls, seen, 1000)).toEqual(['datasets']);
+    expect(await nextChange(calls, seen, 1000)).toEqual(['datasets', 'pairs']); // the split, and each pair's claim rank
     seen = calls.length;
     expect(await b.claimNextPair(ds.id, alice.id, Date.now(), 60_000)).toBe(0);
     expect(await nextChange(calls, seen, 1000)).toEqual(['claims']);

@@ -158,4 +158,31 @@ export const PG_MIGRATIONS: readonly string[] = [
   END $$;
   CREATE TRIGGER preferences_claim_floor AFTER DELETE ON preferences FOR EACH ROW EXECUTE FUNCTION discretion_claim_floor();
   `,
+  // 8: the claim rank and the level floors (as SQLite's migration 8). A deleted label first takes the
+  // lock the claimers of its dataset take (as SqlConnection.serialize names it): a claim that read the
+  // label as there cannot move a floor past its pair after the delete has looked at the floor.
+  `
+  ALTER TABLE pairs ADD COLUMN claim_rank BIGINT;
+  CREATE INDEX pairs_claim_rank ON pairs (dataset_id, claim_rank);
+  ALTER TABLE datasets ALTER COLUMN claim_floor TYPE BIGINT;
+  UPDATE datasets SET claim_floor = 0;
+  CREATE TABLE claim_floors (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    level INTEGER NOT NULL,
+    floor BIGINT NOT NULL,
+    PRIMARY KEY (dataset_id, level)
+  );
+  CREATE OR REPLACE FUNCTION discretion_claim_floor() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    dataset INTEGER;
+    rank BIGINT;
+  BEGIN
+    SELECT p.dataset_id, COALESCE(p.claim_rank, 0) INTO dataset, rank FROM pairs p WHERE p.id = OLD.pair_id;
+    IF dataset IS NULL THEN RETURN NULL; END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('discretion:claims:' || dataset));
+    UPDATE datasets SET claim_floor = rank WHERE id = dataset AND claim_floor > rank;
+    UPDATE claim_floors SET floor = rank WHERE dataset_id = dataset AND floor > rank;
+    RETURN NULL;
+  END $$;
+  `,
 ];

@@ -9,11 +9,51 @@ import { UsageError } from '../../core/errors';
 import type { TeamReads, TeamWrites, WorkSplit } from '../port';
 import type { SqlConnection, SqlValue } from './connection';
 
+/**
+ * A pair's claim rank, its place in the assignment order (SQL expression over `idx`; two parameters: the
+ * order and its seed). Random: a seeded permutation of the indices (a multiplicative hash modulo the prime
+ * 2^31 - 1, so no two pairs share a rank), the same on both databases; otherwise the index itself.
+ */
+const CLAIM_RANK = `CASE WHEN ? = 'random' THEN (CAST(idx AS BIGINT) * 1103515245 + ?) % 2147483647 ELSE idx END`;
 /** Human labels on pair `p` (SQL expression). */
 const HUMAN_LABELS = `(SELECT COUNT(*) FROM preferences hl JOIN annotators ha ON ha.id = hl.annotator_id WHERE hl.pair_id = p.id AND ha.kind = 'human')`;
 /** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). */
 const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claims lc WHERE lc.pair_id = p.id AND lc.expires_at > ?
   AND NOT EXISTS (SELECT 1 FROM preferences lp WHERE lp.pair_id = lc.pair_id AND lp.annotator_id = lc.annotator_id))`;
+
+/** The annotator's live claim on a pair of the dataset it has not labelled (FROM ... LIMIT 1; parameters: annotator, dataset, now). */
+const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
+  AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1`;
+
+/**
+ * least-annotated: the first pair by claim rank among those with the fewest human labels that the annotator
+ * may claim. Level by level (L = 0 .. k-1), each from its own floor (claim_floors: every pair ranked below
+ * it holds more than L labels), which moves up to the first pair holding L or fewer: a claim reads a few
+ * pairs from an index instead of counting the labels of every pair. Under the claimers' lock.
+ */
+async function pickLeastAnnotated(c: SqlConnection, datasetId: number, annotatorId: number, nowMs: number, overlap: number, end: number): Promise<{ id: number; idx: number } | undefined> {
+  const floors = new Map((await c.all<{ level: number; floor: number }>('SELECT level, floor FROM claim_floors WHERE dataset_id = ?', [datasetId])).map((r) => [r.level, r.floor]));
+  for (let level = 0; level < overlap; level++) {
+    const floor = floors.get(level) ?? 0;
+    const open = (await c.get<{ rank: number }>(
+      `SELECT p.claim_rank AS rank FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} <= ? ORDER BY p.claim_rank LIMIT 1`,
+      [datasetId, floor, level]))?.rank ?? end;
+    if (open > floor) {
+      // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
+      if (floors.has(level)) await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [open, datasetId, level, floor]);
+      else await c.run('INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING', [datasetId, level, open]);
+    }
+    if (open >= end) continue;
+    const next = await c.get<{ id: number; idx: number }>(
+      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} = ?
+         AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
+         AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?
+       ORDER BY p.claim_rank LIMIT 1${c.skipLockedPairs}`,
+      [datasetId, open, level, annotatorId, nowMs, overlap]);
+    if (next) return next;
+  }
+  return undefined;
+}
 
 export function teamReads(c: SqlConnection): TeamReads {
   return {
@@ -53,21 +93,33 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
   return {
     setWorkSplit: async (datasetId, split) => {
       if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1)) throw new UsageError(`the overlap must be a whole number of labels per pair, 1 or more, not ${split.overlap}`);
-      // a new overlap may make full pairs claimable again: the claim floor starts over
+      // a new overlap may make full pairs claimable again, a new order ranks the pairs anew: the claim floor starts over
       await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ?, claim_floor = 0 WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
+      await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?`, [split.assignment, split.seed, datasetId]);
+      await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
       // Claimers of one dataset take turns (until COMMIT): the room for a pair counts the claims committed
       // before the statements below, which a concurrent claimer's snapshot could miss.
       await c.serialize(`claims:${datasetId}`);
-      // The split, the claim floor (migration 7: every pair below it holds `overlap` human labels) and the
-      // first pair from it that is not full (or the end), from which the claim looks.
-      const head = await c.get<WorkSplit & { floor: number; open: number | null; end: number }>(
-        `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
-           (SELECT p.idx FROM pairs p WHERE p.dataset_id = d.id AND p.idx >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.idx LIMIT 1) AS open,
-           (SELECT COALESCE(MAX(p.idx), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end"
-         FROM datasets d WHERE d.id = ?`, [datasetId]);
+      // The split, the claim floor (a claim rank, migrations 7 and 8: every pair ranked below it holds
+      // `overlap` human labels), the first pair from it that is not full (or the end), from which the claim
+      // looks, and whether some pairs have no rank yet.
+      const headSql = `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
+           (SELECT p.claim_rank FROM pairs p WHERE p.dataset_id = d.id AND p.claim_rank >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.claim_rank LIMIT 1) AS open,
+           (SELECT COALESCE(MAX(p.claim_rank), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end",
+           (SELECT COUNT(*) FROM (SELECT 1 FROM pairs p WHERE p.dataset_id = d.id AND p.claim_rank IS NULL LIMIT 1) u) AS unranked
+         FROM datasets d WHERE d.id = ?`;
+      let head = await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(headSql, [datasetId]);
       if (!head) return undefined;
+      if (head.unranked > 0) {
+        // pairs of a database from before migration 8 (or added since the split): ranked now, and the floor
+        // starts over since their ranks may fall below it
+        await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ? AND claim_rank IS NULL`, [head.assignment, head.seed, datasetId]);
+        await c.run('UPDATE datasets SET claim_floor = 0 WHERE id = ?', [datasetId]);
+        await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
+        head = (await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(headSql, [datasetId]))!;
+      }
       const from = head.overlap === null ? 0 : head.open ?? head.end;
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
       // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
@@ -75,25 +127,19 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         ? { sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', params: [from, datasetId, head.floor, head.overlap] }
         : undefined;
       // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
-      // split's order that it has not labelled and that has room (human labels + others' live claims < k).
+      // split's order that it has not labelled and that has room (human labels + others' live claims < k),
+      // by its claim rank (read from the index); least-annotated with a split: level by level (below).
+      const levels = head.assignment === 'least-annotated' && head.overlap !== null;
       const params: SqlValue[] = [annotatorId, datasetId, nowMs, datasetId, from, annotatorId, nowMs];
-      let order = 'p.idx';
-      if (head.assignment === 'random') {
-        // A seeded permutation of the pair indices (a multiplicative hash), the same on both databases.
-        order = '(CAST(p.idx AS BIGINT) * 1103515245 + ?) % 2147483647, p.idx';
-        params.push(head.seed);
-      } else if (head.assignment === 'least-annotated') {
-        order = `${HUMAN_LABELS}, p.idx`;
-      }
+      const order = head.assignment === 'least-annotated' ? `${HUMAN_LABELS}, p.claim_rank` : 'p.claim_rank';
       const pick = `SELECT n.id AS id, n.idx AS idx FROM pairs n WHERE n.id = COALESCE(
-          (SELECT cl.pair_id FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
-             AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1),
-          (SELECT p.id FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.dataset_id = ? AND p.idx >= ?
+          (SELECT cl.pair_id ${OWN_CLAIM}),
+          (SELECT p.id FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.dataset_id = ? AND p.claim_rank >= ?
              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
              AND (d.overlap IS NULL OR ${HUMAN_LABELS} + ${LIVE_CLAIMS} < d.overlap)
            ORDER BY ${order} LIMIT 1${c.skipLockedPairs}))`;
       const upsert = 'ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at';
-      if (c.writableCtes) {
+      if (c.writableCtes && !levels) {
         // PostgreSQL: the floor, the pick and the claim in one statement (one round trip while the others wait)
         const row = (await c.get<{ idx: number | null; moved: number }>(
           `WITH ${floor ? `moved AS (${floor.sql} RETURNING id), ` : ''}pick AS (${pick}),
@@ -106,7 +152,10 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         return row.idx;
       }
       if (floor) await c.run(floor.sql, floor.params);
-      const next = await c.get<{ id: number; idx: number }>(pick, params);
+      const next = levels
+        ? (await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [annotatorId, datasetId, nowMs]))
+          ?? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, head.overlap!, head.end)
+        : await c.get<{ id: number; idx: number }>(pick, params);
       if (!next) return undefined;
       await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [next.id, annotatorId, nowMs + ttlMs]);
       return next.idx;

@@ -195,6 +195,31 @@ export const MIGRATIONS: readonly string[] = [
     WHERE id = (SELECT dataset_id FROM pairs WHERE id = OLD.pair_id) AND claim_floor > (SELECT idx FROM pairs WHERE id = OLD.pair_id);
   END;
   `,
+  // 8: the claim rank and the level floors. Per pair its place in the dataset's assignment order (fixed and
+  // least-annotated: its index; random: the seeded hash of it), indexed, so a claim reads the next pairs
+  // from an index instead of hashing or counting and sorting every pair (100,000 pairs: 400-550 ms a claim
+  // on PostgreSQL, 70-85 ms on SQLite, while the other claimers wait). Written by a work split, and by a
+  // claim that finds pairs without one (older databases, pairs added later). The claim floor is a rank from
+  // now on (it starts over); least-annotated keeps one floor per level L below k (claim_floors: every pair
+  // ranked below it holds more than L human labels). A deleted label moves every floor back to its pair.
+  `
+  ALTER TABLE pairs ADD COLUMN claim_rank INTEGER;
+  CREATE INDEX pairs_claim_rank ON pairs (dataset_id, claim_rank);
+  UPDATE datasets SET claim_floor = 0;
+  CREATE TABLE claim_floors (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    level INTEGER NOT NULL,
+    floor INTEGER NOT NULL,
+    PRIMARY KEY (dataset_id, level)
+  );
+  DROP TRIGGER preferences_claim_floor;
+  CREATE TRIGGER preferences_claim_floor AFTER DELETE ON preferences BEGIN
+    UPDATE datasets SET claim_floor = (SELECT COALESCE(claim_rank, 0) FROM pairs WHERE id = OLD.pair_id)
+    WHERE id = (SELECT dataset_id FROM pairs WHERE id = OLD.pair_id) AND claim_floor > (SELECT COALESCE(claim_rank, 0) FROM pairs WHERE id = OLD.pair_id);
+    UPDATE claim_floors SET floor = (SELECT COALESCE(claim_rank, 0) FROM pairs WHERE id = OLD.pair_id)
+    WHERE dataset_id = (SELECT dataset_id FROM pairs WHERE id = OLD.pair_id) AND floor > (SELECT COALESCE(claim_rank, 0) FROM pairs WHERE id = OLD.pair_id);
+  END;
+  `,
 ];
 
 
