@@ -5,13 +5,15 @@
 // process's acknowledgements (bench/support/team-load.ts); then the claim latency on a large, mostly done
 // dataset on both databases. Settings (environment):
 //   BENCH_TEAM_SECONDS (60), BENCH_TEAM_PG_ANNOTATORS (50), BENCH_TEAM_SQLITE_ANNOTATORS (4),
-//   BENCH_TEAM_OVERLAP (2), BENCH_TEAM_PAIRS (20000), BENCH_TEAM_LARGE_PAIRS (100000; 0 skips that part).
+//   BENCH_TEAM_OVERLAP (2), BENCH_TEAM_ORDER (fixed), BENCH_TEAM_PAIRS (20000), BENCH_TEAM_LARGE_PAIRS (100000; 0 skips the claim latencies
+//   on a large dataset, mostly done and in each assignment order).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from '../test/support/postgres';
 import { openStore } from '../src/store';
-import { acksOf, auditTeam, buildTeamWorker, claimOnMostlyDone, describeLoad, percentile, projectRoot, runTeamLoad, seedTeamDataset } from './support/team-load';
+import { ASSIGNMENT_ORDERS, type WorkSplit } from '../src/store/port';
+import { acksOf, auditTeam, buildTeamWorker, claimInOrder, claimOnMostlyDone, describeLoad, percentile, projectRoot, runTeamLoad, seedTeamDataset } from './support/team-load';
 
 const env = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
 
@@ -20,6 +22,8 @@ export async function runTeamBench(log: (line: string) => void): Promise<boolean
   const overlap = env('BENCH_TEAM_OVERLAP', 2);
   const pairs = env('BENCH_TEAM_PAIRS', 20_000);
   const large = env('BENCH_TEAM_LARGE_PAIRS', 100_000);
+  const order = (process.env.BENCH_TEAM_ORDER ?? 'fixed') as WorkSplit['assignment'];
+  if (!ASSIGNMENT_ORDERS.includes(order)) throw new Error(`BENCH_TEAM_ORDER must be one of ${ASSIGNMENT_ORDERS.join(', ')}`);
   const root = projectRoot();
   const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-team-'));
   let server: TestPostgres | undefined;
@@ -36,9 +40,13 @@ export async function runTeamBench(log: (line: string) => void): Promise<boolean
     let files = 0;
     targets.push({ name: 'SQLite', location: async () => join(dir, `team-${++files}.db`), annotators: env('BENCH_TEAM_SQLITE_ANNOTATORS', 4) });
     for (const t of targets) {
-      log(`## Team load on ${t.name}: ${t.annotators} annotator processes, ${pairs.toLocaleString('en')} pairs, overlap ${overlap}, ${seconds} s`);
+      log(`## Team load on ${t.name}: ${t.annotators} annotator processes, ${pairs.toLocaleString('en')} pairs, overlap ${overlap}, ${order} order, ${seconds} s`);
       const location = await t.location();
-      await seedTeamDataset(location, 'team', pairs, overlap);
+      const dataset = await seedTeamDataset(location, 'team', pairs, overlap);
+      if (order !== 'fixed') {
+        const s = await openStore(location);
+        await s.write((tx) => tx.setWorkSplit(dataset, { overlap, assignment: order, seed: 7 })).finally(() => s.close());
+      }
       const r = await runTeamLoad({ script, root, location, dataset: 'team', annotators: t.annotators, seconds });
       log(describeLoad(r));
       const s = await openStore(location);
@@ -58,6 +66,15 @@ export async function runTeamBench(log: (line: string) => void): Promise<boolean
       for (const t of targets) {
         const ms = await claimOnMostlyDone(await t.location(), large, full, 20);
         log(`${t.name}: claim p50 ${percentile(ms, 50).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`);
+      }
+      log(`## Claim latency by assignment order: a new ${large.toLocaleString('en')}-pair dataset, overlap 2; 20 fresh annotators claim one pair each`);
+      for (const t of targets) {
+        const figures: string[] = [];
+        for (const order of ASSIGNMENT_ORDERS) {
+          const ms = await claimInOrder(await t.location(), large, order, 20);
+          figures.push(`${order} p50 ${percentile(ms, 50).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms`);
+        }
+        log(`${t.name}: ${figures.join('; ')}`);
       }
     }
   } finally {

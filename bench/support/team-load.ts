@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { openStore } from '../../src/store';
-import type { LabelState, Store } from '../../src/store/port';
+import type { LabelState, Store, WorkSplit } from '../../src/store/port';
 
 /** The project root (the folder with package.json), from wherever this file was bundled or loaded. */
 export function projectRoot(from = __dirname): string {
@@ -193,6 +193,26 @@ export const acksOf = (r: { workers: WorkerRun[] }) => new Map(r.workers.map((w)
  * Claim latency on a large, mostly done dataset: `pairs` pairs at overlap 2 whose first `full` pairs already
  * hold 2 human labels; `claims` fresh annotators claim one pair each (ms per claim, in order).
  */
+/** Claim latencies (ms) of `claims` fresh annotators, one claim each, on a new `pairs`-pair dataset at overlap 2 in this order. */
+export async function claimInOrder(location: string, pairs: number, order: WorkSplit['assignment'], claims: number): Promise<number[]> {
+  const dataset = await seedTeamDataset(location, `order-${order}`, pairs, 2);
+  const s = await openStore(location);
+  try {
+    await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: order, seed: 7 }));
+    const ids: number[] = [];
+    await s.write(async (tx) => { for (let i = 0; i < claims; i++) ids.push((await tx.ensureAnnotator(`${order}${i}`, 'human', null)).id); });
+    const out: number[] = [];
+    for (const id of ids) {
+      const t0 = performance.now();
+      if ((await s.claimNextPair(dataset, id, Date.now(), 600_000)) === undefined) throw new Error(`no pair claimed in ${order} order`);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  } finally {
+    await s.close();
+  }
+}
+
 export async function claimOnMostlyDone(location: string, pairs: number, full: number, claims: number): Promise<number[]> {
   await seedTeamDataset(location, 'large', pairs, 2);
   const s = await openStore(location);

@@ -401,7 +401,7 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, c, 200_000, 60_000)).toBe(7);
     });
 
-    it('team split, least-annotated: every pair gets its first label before any its second; an undone label takes its pair back a level', async () => {
+    it('team split, least-annotated: the fewest labels and live claims first, so every pair gets its first label before any its second; an undone label takes its pair back a level', async () => {
       const { s, dataset, row } = await seeded(6);
       const [alice, bilal, chen, dana, eve, fay, gus] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen', 'dana', 'eve', 'fay', 'gus'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'least-annotated', seed: 0 }));
@@ -411,15 +411,20 @@ for (const adapter of adapters) {
         await s.saveWorkbenchLabel(who, row(idx), label);
         return idx;
       };
-      // by hand: alice takes 0, 1, 2 (each the first pair with no label); the others then take 3, 4, 5
-      expect([await claimAndLabel(alice), await claimAndLabel(alice), await claimAndLabel(alice)]).toEqual([0, 1, 2]);
-      expect([await claimAndLabel(bilal), await claimAndLabel(chen), await claimAndLabel(dana)]).toEqual([3, 4, 5]);
+      // by hand: alice's live claim on pair 0 puts it a level up, so bilal, claiming at the same time, gets pair 1
+      expect(await s.claimNextPair(dataset, alice, 0, 60_000)).toBe(0);
+      expect(await s.claimNextPair(dataset, bilal, 0, 60_000)).toBe(1);
+      await s.saveWorkbenchLabel(alice, row(0), label);
+      await s.saveWorkbenchLabel(bilal, row(1), label);
+      // then each claim takes the first pair with neither label nor claim: 2, 3 (alice), 4 (chen), 5 (dana)
+      expect([await claimAndLabel(alice), await claimAndLabel(alice), await claimAndLabel(chen), await claimAndLabel(dana)]).toEqual([2, 3, 4, 5]);
       // every pair holds one label: the second labels, in order; eve's live claim fills pair 0 (1 label + 1 claim = k)
       expect(await s.claimNextPair(dataset, eve, 0, 60_000)).toBe(0);
       expect(await s.claimNextPair(dataset, fay, 0, 60_000)).toBe(1);
-      // alice undoes pair 2: with no label it comes first again (left past the level-0 floor gus would get 3)
-      expect(await s.undoWorkbenchLabel(alice, dataset)).toBe(2);
-      expect(await s.claimNextPair(dataset, gus, 0, 60_000)).toBe(2);
+      // alice undoes pair 3: once the claims have expired (alice's own on pair 3 is live again until then) it
+      // is the one pair without a label and comes first (left past the level-0 floor, gus would get 0)
+      expect(await s.undoWorkbenchLabel(alice, dataset)).toBe(3);
+      expect(await s.claimNextPair(dataset, gus, 60_001, 60_000)).toBe(3);
     });
 
     it('team split: a label deleted while a claim runs is never left below the claim floor', async () => {

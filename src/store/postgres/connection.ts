@@ -139,6 +139,10 @@ export class PgConnection implements SqlConnection {
     await this.all('SELECT pg_advisory_xact_lock(hashtext(?))', [`discretion:${key}`]);
   }
 
+  async analyze(table: string): Promise<void> {
+    await this.run(`ANALYZE ${table}`);
+  }
+
   async insertId(sql: string, params: SqlValue[] = []): Promise<number> {
     return (await this.get<{ id: number }>(`${sql} RETURNING id`, params))!.id;
   }

@@ -22,15 +22,22 @@ export interface SqlConnection {
   /** Runs one INSERT into a table with an `id` key the database assigns; resolves with that id. */
   insertId(sql: string, params?: SqlValue[]): Promise<number>;
   /**
-   * Inserts many rows at once, each database by its fastest path; with `conflict: 'ignore'` a row that
-   * breaks a uniqueness constraint is left out (the first of two rows with one key is kept). Resolves with
-   * the number of rows inserted.
-   */
-  /**
    * Holds, until the transaction ends, a lock that every other writer taking the same key waits for: for
    * read-then-write steps such as assigning the next ids. (SQLite's write lock, taken at BEGIN IMMEDIATE,
    * already serialises every writer; PostgreSQL takes a transaction-scoped advisory lock.)
    */
   serialize(key: string): Promise<void>;
+  /**
+   * Refreshes the query planner's statistics of a table after a write rewrote one of its columns wholesale
+   * (PostgreSQL's ANALYZE, skipped with a warning for a user who does not own the table: with statistics
+   * from before, a claim's plan sorted every pair instead of reading the claim-rank index, 60-110 ms a claim
+   * on 20,000 pairs instead of 3.5 ms). SQLite plans these queries without statistics: nothing to do.
+   */
+  analyze(table: string): Promise<void>;
+  /**
+   * Inserts many rows at once, each database by its fastest path; with `conflict: 'ignore'` a row that
+   * breaks a uniqueness constraint is left out (the first of two rows with one key is kept). Resolves with
+   * the number of rows inserted.
+   */
   insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict?: 'fail' | 'ignore'): Promise<number>;
 }

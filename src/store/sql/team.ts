@@ -26,10 +26,11 @@ const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.ann
   AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1`;
 
 /**
- * least-annotated: the first pair by claim rank among those with the fewest human labels that the annotator
- * may claim. Level by level (L = 0 .. k-1), each from its own floor (claim_floors: every pair ranked below
- * it holds more than L labels), which moves up to the first pair holding L or fewer: a claim reads a few
- * pairs from an index instead of counting the labels of every pair. Under the claimers' lock.
+ * least-annotated: the first pair by claim rank among those with the fewest human labels and others' live
+ * claims that the annotator may claim. Level by level (L = 0 .. k-1), each from its own floor (claim_floors:
+ * every pair ranked below it holds more than L labels; claims expire, so they do not move it), which moves
+ * up to the first pair holding L labels or fewer: a claim reads a few pairs from an index instead of
+ * counting the labels of every pair. Under the claimers' lock.
  */
 async function pickLeastAnnotated(c: SqlConnection, datasetId: number, annotatorId: number, nowMs: number, overlap: number, end: number): Promise<{ id: number; idx: number } | undefined> {
   const floors = new Map((await c.all<{ level: number; floor: number }>('SELECT level, floor FROM claim_floors WHERE dataset_id = ?', [datasetId])).map((r) => [r.level, r.floor]));
@@ -44,12 +45,13 @@ async function pickLeastAnnotated(c: SqlConnection, datasetId: number, annotator
       else await c.run('INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING', [datasetId, level, open]);
     }
     if (open >= end) continue;
+    // a pair's level counts the others' live claims too: annotators claiming at once spread over the pairs
+    // (a pair's second claim waits until every pair has a first), and level < k leaves room for this claim
     const next = await c.get<{ id: number; idx: number }>(
-      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} = ?
+      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?
          AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
-         AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?
        ORDER BY p.claim_rank LIMIT 1${c.skipLockedPairs}`,
-      [datasetId, open, level, annotatorId, nowMs, overlap]);
+      [datasetId, open, nowMs, level, annotatorId]);
     if (next) return next;
   }
   return undefined;
@@ -97,6 +99,7 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ?, claim_floor = 0 WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
       await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?`, [split.assignment, split.seed, datasetId]);
       await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
+      await c.analyze('pairs');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
       // Claimers of one dataset take turns (until COMMIT): the room for a pair counts the claims committed
@@ -118,6 +121,7 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ? AND claim_rank IS NULL`, [head.assignment, head.seed, datasetId]);
         await c.run('UPDATE datasets SET claim_floor = 0 WHERE id = ?', [datasetId]);
         await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
+        await c.analyze('pairs');
         head = (await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(headSql, [datasetId]))!;
       }
       const from = head.overlap === null ? 0 : head.open ?? head.end;

@@ -26,6 +26,8 @@ export class SqliteConnection implements SqlConnection {
   run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> { return this.db.run(sql, params); }
   /** BEGIN IMMEDIATE already holds the database's one write lock. */
   async serialize(): Promise<void> {}
+
+  async analyze(): Promise<void> {}
   async insertId(sql: string, params: SqlValue[] = []): Promise<number> { return (await this.db.run(sql, params)).lastID; }
   exec(sql: string): Promise<void> { return this.db.exec(sql); }
 
