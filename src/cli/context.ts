@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isUserFacingError, UsageError } from '../core/errors';
+import { isUserFacingError, UsageError, userMessage } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
 import { openStore } from '../store';
 import { isPostgresLocation } from '../store/postgres/adapter';
@@ -77,8 +77,7 @@ export function reportError(e: unknown): number {
     process.stderr.write(`discretion: ${escapeControls(e.message)}\n`);
     return 1;
   }
-  const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`discretion: unexpected error: ${escapeControls(message.split('\n')[0])} (set DISCRETION_DEBUG=1 for details)\n`);
+  process.stderr.write(`discretion: ${userMessage(e)} (set DISCRETION_DEBUG=1 for details)\n`);
   return 2;
 }
 

@@ -35,3 +35,13 @@ export class UsageError extends Error {
 export function isUserFacingError(e: unknown): e is InputError | UsageError {
   return e instanceof InputError || e instanceof UsageError;
 }
+
+/**
+ * What a person is shown of an error, in one line: the message of an error that is theirs to act on (bad
+ * input, a refused request), else "unexpected error: " and the first line of what went wrong, escaped.
+ */
+export function userMessage(e: unknown): string {
+  if (isUserFacingError(e)) return e.message;
+  const message = e instanceof Error ? e.message : String(e);
+  return `unexpected error: ${escapeControls((message ?? '').split('\n')[0])}`;
+}

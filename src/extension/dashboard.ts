@@ -4,7 +4,7 @@
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { escapeControls } from '../core/terminalSafe';
-import { isUserFacingError } from '../core/errors';
+import { userMessage } from '../core/errors';
 import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
 import type { Store } from '../store/port';
@@ -69,7 +69,7 @@ class DashboardPanel {
   }
 
   private fail(e: unknown): void {
-    const text = isUserFacingError(e) ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+    const text = userMessage(e);
     this.post({ type: 'status', text, error: true });
     void vscode.window.showErrorMessage(escapeControls(`Discretion dashboard: ${text}`));
   }

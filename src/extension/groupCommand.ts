@@ -3,7 +3,7 @@
 // The same operation as `discretion annotators set-group` (src/app/consistency.ts).
 import * as vscode from 'vscode';
 import { setAnnotatorGroup } from '../app/consistency';
-import { isUserFacingError } from '../core/errors';
+import { userMessage } from '../core/errors';
 import type { Store } from '../store/port';
 
 export function registerGroupCommand(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
@@ -30,7 +30,7 @@ export function registerGroupCommand(context: vscode.ExtensionContext, deps: { o
     try {
       await run();
     } catch (e) {
-      void vscode.window.showErrorMessage(`Discretion: ${isUserFacingError(e) ? e.message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]}`}`);
+      void vscode.window.showErrorMessage(`Discretion: ${userMessage(e)}`);
     }
   }));
 }

@@ -4,7 +4,7 @@
 // every message from it is validated (parseReviewMessage, src/shared/protocol.ts) before the host acts.
 import * as vscode from 'vscode';
 import { adjudicate, reviewQueue } from '../app/review';
-import { isUserFacingError } from '../core/errors';
+import { userMessage } from '../core/errors';
 import { escapeControls } from '../core/terminalSafe';
 import { parseReviewMessage, type ReviewHostToWebview, type ReviewWebviewToHost } from '../shared/protocol';
 import type { Store } from '../store/port';
@@ -88,7 +88,7 @@ class ReviewPanel {
   }
 
   private fail(e: unknown): void {
-    const text = isUserFacingError(e) ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+    const text = userMessage(e);
     this.post({ type: 'status', text, error: true });
     void vscode.window.showErrorMessage(escapeControls(`Discretion review: ${text}`));
   }

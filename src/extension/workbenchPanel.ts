@@ -2,7 +2,7 @@
 // dist/webview, every incoming message validated before anything runs.
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
-import { isUserFacingError } from '../core/errors';
+import { userMessage } from '../core/errors';
 import { type CardView, type HostToWebview, type ModelView, type SubmitMessage, parseWebviewMessage } from '../shared/protocol';
 import { PairTakenError, type WorkbenchSession } from './session';
 import { inlineFile } from './webviewAssets';
@@ -133,7 +133,7 @@ export class WorkbenchPanel {
       try {
         await fn();
       } catch (e) {
-        const message = isUserFacingError(e) ? e.message : `unexpected error: ${(e as Error).message?.split('\n')[0]}`;
+        const message = userMessage(e);
         this.host.log.error(`workbench: ${(e as Error)?.stack ?? e}`);
         this.post({ type: 'error', message });
       }
@@ -257,7 +257,7 @@ export class WorkbenchPanel {
         await this.show();
         return;
       }
-      const message = isUserFacingError(e) ? e.message : `unexpected error: ${(e as Error).message?.split('\n')[0]}`;
+      const message = userMessage(e);
       this.host.log.error(`workbench: the label of pair ${m.pairIdx} was not saved: ${(e as Error)?.stack ?? e}`);
       let card: CardView | undefined;
       try {

@@ -2,7 +2,7 @@
 // how commands are registered: a command's errors become one line (user errors as they are, internal
 // ones with a pointer to the log), never an exception out of the command.
 import * as vscode from 'vscode';
-import { isUserFacingError } from '../../core/errors';
+import { isUserFacingError, userMessage } from '../../core/errors';
 import { escapeControls } from '../../core/terminalSafe';
 import type { Store } from '../../store/port';
 import type { DiscretionTree } from '../tree';
@@ -23,7 +23,7 @@ export function guarded<A extends unknown[]>(log: vscode.LogOutputChannel, name:
       await fn(...args);
     } catch (e) {
       log.error(`${name}: ${(e as Error)?.stack ?? e}`);
-      const message = isUserFacingError(e) ? e.message : `unexpected error: ${String((e as Error)?.message ?? e).split('\n')[0]} (see the "Discretion" output)`;
+      const message = isUserFacingError(e) ? e.message : `${userMessage(e)} (see the "Discretion" output)`;
       void vscode.window.showErrorMessage(escapeControls(`Discretion: ${message}`));
     }
   };
