@@ -21,13 +21,14 @@ import * as dashboard from './steps/09-dashboard.mjs';
 import * as rewardModel from './steps/10-reward-model.mjs';
 import * as llmJudges from './steps/11-llm-judges.mjs';
 import * as crash from './steps/12-crash-after-burst.mjs';
+import * as review from './steps/13-review.mjs';
 
 /**
  * In this order: later steps build on the labels, settings and runs of earlier ones. The crash step runs
  * before the model-judgment steps: those judge every sample pair, and a pair with model judgments waits for
  * the reveal after its submit, so a burst over them would not move the card on.
  */
-const ALL_STEPS = [identity, blindLabels, reload, themes, screenReader, moreLabels, queues, hostilePairs, dashboard, crash, rewardModel, llmJudges];
+const ALL_STEPS = [identity, blindLabels, reload, themes, screenReader, moreLabels, queues, hostilePairs, dashboard, crash, rewardModel, llmJudges, review];
 // E2E_STEPS=1,12: only those steps (numbers as listed), to work on one step; a passing run is all of them
 const only = process.env.E2E_STEPS?.split(',').map(Number);
 const STEPS = ALL_STEPS.map((step, i) => ({ step, n: i + 1 })).filter(({ n }) => !only || only.includes(n));
