@@ -15,6 +15,17 @@ import type { SqlConnection, SqlValue } from './connection';
  * 2^31 - 1, so no two pairs share a rank), the same on both databases; otherwise the index itself.
  */
 const CLAIM_RANK = `CASE WHEN ? = 'random' THEN (CAST(idx AS BIGINT) * 1103515245 + ?) % 2147483647 ELSE idx END`;
+/**
+ * Writes the claim rank of the dataset's pairs (all of them, or those without one) in the split's order; the
+ * claim floors start over, since a pair may now rank below them. Then the planner's statistics, so the claims'
+ * plans read the claim-rank index.
+ */
+async function rankPairs(c: SqlConnection, datasetId: number, split: Pick<WorkSplit, 'assignment' | 'seed'>, which: 'all' | 'unranked'): Promise<void> {
+  await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?${which === 'unranked' ? ' AND claim_rank IS NULL' : ''}`, [split.assignment, split.seed, datasetId]);
+  await c.run('UPDATE datasets SET claim_floor = 0 WHERE id = ?', [datasetId]);
+  await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
+  await c.analyze('pairs');
+}
 /** Human labels on pair `p` (SQL expression). */
 const HUMAN_LABELS = `(SELECT COUNT(*) FROM preferences hl JOIN annotators ha ON ha.id = hl.annotator_id WHERE hl.pair_id = p.id AND ha.kind = 'human')`;
 /** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). */
@@ -96,10 +107,8 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
     setWorkSplit: async (datasetId, split) => {
       if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1)) throw new UsageError(`the overlap must be a whole number of labels per pair, 1 or more, not ${split.overlap}`);
       // a new overlap may make full pairs claimable again, a new order ranks the pairs anew: the claim floor starts over
-      await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ?, claim_floor = 0 WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
-      await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?`, [split.assignment, split.seed, datasetId]);
-      await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
-      await c.analyze('pairs');
+      await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ? WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
+      await rankPairs(c, datasetId, split, 'all');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
       // Claimers of one dataset take turns (until COMMIT): the room for a pair counts the claims committed
@@ -118,10 +127,7 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       if (head.unranked > 0) {
         // pairs of a database from before migration 8 (or added since the split): ranked now, and the floor
         // starts over since their ranks may fall below it
-        await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ? AND claim_rank IS NULL`, [head.assignment, head.seed, datasetId]);
-        await c.run('UPDATE datasets SET claim_floor = 0 WHERE id = ?', [datasetId]);
-        await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
-        await c.analyze('pairs');
+        await rankPairs(c, datasetId, head, 'unranked');
         head = (await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(headSql, [datasetId]))!;
       }
       const from = head.overlap === null ? 0 : head.open ?? head.end;
