@@ -1,7 +1,7 @@
 // The "Discretion" activity-bar tree: datasets (with per-annotator progress) and principle lists.
 import * as vscode from 'vscode';
 import type { Store } from '../store/port';
-import { type DatasetProgress, datasetDescription, withLabelled } from './treeProgress';
+import { type DatasetProgress, datasetDescription, datasetTooltip, withLabelled } from './treeProgress';
 
 type Node =
   | { kind: 'group'; label: 'Datasets' | 'Principle lists' }
@@ -62,7 +62,7 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
         t.iconPath = new vscode.ThemeIcon('database');
         t.contextValue = 'dataset';
         t.command = { command: 'discretion.openWorkbench', title: 'Open Workbench', arguments: [n.name] };
-        t.tooltip = n.overlap === null ? `${n.name}: ${n.total} pairs. Click to label.` : `${n.name}: ${n.total} pairs, split among a team with ${n.overlap} label${n.overlap === 1 ? '' : 's'} per pair. Click to label the next pair handed to you.`;
+        t.tooltip = datasetTooltip(n, n.overlap, this.me());
         return t;
       }
       case 'progress': {

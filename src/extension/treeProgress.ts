@@ -24,9 +24,24 @@ export function withLabelled(progress: DatasetProgress[], dataset: string, annot
  */
 export function datasetDescription(d: DatasetProgress, overlap: number | null, me: string): string {
   if (overlap === null) return `${d.total} pairs`;
-  const labels = d.annotators.reduce((n, a) => n + a.labelled, 0);
-  const mine = d.annotators.find((a) => a.name === me)?.labelled ?? 0;
+  const { labels, mine } = teamLabels(d, me);
   return `${labels}/${d.total * overlap} team labels · ${mine} mine`;
+}
+
+/** Every human label on the dataset, and this annotator's. */
+function teamLabels(d: DatasetProgress, me: string): { labels: number; mine: number } {
+  return { labels: d.annotators.reduce((n, a) => n + a.labelled, 0), mine: d.annotators.find((a) => a.name === me)?.labelled ?? 0 };
+}
+
+/**
+ * The tooltip of a dataset item: what the description says in words, in full (a narrow sidebar cuts the
+ * description short), and what a click does.
+ */
+export function datasetTooltip(d: DatasetProgress, overlap: number | null, me: string): string {
+  if (overlap === null) return `${d.name}: ${d.total} pairs. Click to label.`;
+  const { labels, mine } = teamLabels(d, me);
+  return `${d.name}: ${d.total} pairs, split among a team with ${overlap} label${overlap === 1 ? '' : 's'} per pair; `
+    + `${labels} of the ${d.total * overlap} labels wanted are in, ${mine} of them yours. Click to label the next pair handed to you.`;
 }
 
 /** Tables no view shows: where each annotator is, and where claims start looking (the level floors). */

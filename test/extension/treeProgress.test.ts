@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { datasetDescription, teamViewShows, treeShows, withLabelled } from '../../src/extension/treeProgress';
+import { datasetDescription, datasetTooltip, teamViewShows, treeShows, withLabelled } from '../../src/extension/treeProgress';
 import { openTempStore } from '../support/helpers';
 
 describe('withLabelled (the tree after a workbench label)', () => {
@@ -43,6 +43,10 @@ describe('datasetDescription (the tree\'s dataset item)', () => {
   });
   it('without a split: the pair count, as before', () => {
     expect(datasetDescription(d, null, 'alice')).toBe('30 pairs');
+  });
+  it('the tooltip says the same in full (a narrow sidebar cuts the description short)', () => {
+    expect(datasetTooltip(d, 2, 'alice')).toBe('sample: 30 pairs, split among a team with 2 labels per pair; 12 of the 60 labels wanted are in, 7 of them yours. Click to label the next pair handed to you.');
+    expect(datasetTooltip(d, null, 'alice')).toBe('sample: 30 pairs. Click to label.');
   });
 });
 
