@@ -2,7 +2,7 @@
 // pair at a time, never the whole dataset), records submissions, undo, navigation and queues.
 // Free of `vscode` imports so that it is unit-tested against real SQLite files.
 import { UsageError } from '../core/errors';
-import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../store/port';
+import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../store/port';
 import { splitTurns } from '../core/hhrlhf';
 import { choiceToValue, shownFirstFor, storedToOverall, valueToGrid, valueToSide, type GridChoice } from '../core/preferences';
 import type { CardView, ExistingLabel, ModelView, QueueFilter, SubmitMessage } from '../shared/protocol';
@@ -15,9 +15,6 @@ interface PairInfo { pairIdx: number; rowId: number; sourceId: string; hadLabel:
 export const READ_AHEAD = 3;
 /** Cards whose submission would still be accepted (older ones are forgotten past this many). */
 const MAX_LIVE_CARDS = 1000;
-
-/** The claim refusal of checkRoomForLabel (src/store/sql/team.ts): the pair got its k labels from others. */
-const PAIR_FULL = /already has the \d+ labels? it needs/;
 
 /** A label refused because the pair already holds its k labels: nothing stored; the session has moved on to its next claim. */
 export class PairTakenError extends UsageError {
@@ -450,7 +447,7 @@ export class WorkbenchSession {
         principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
       });
     } catch (e) {
-      if (!this.team || !(e instanceof UsageError) || !PAIR_FULL.test(e.message)) throw e;
+      if (!this.team || !(e instanceof PairFullError)) throw e;
       // the pair got its k labels from others while this card was open (its claim had expired): nothing
       // was stored; the card is spent, any claim left on the pair is handed back, and the next claim follows
       if (this.live.get(m.pairIdx) === live) this.live.delete(m.pairIdx);

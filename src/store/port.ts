@@ -5,6 +5,20 @@
 // importer's stable, line-derived numbers.
 import type { StoredPreference } from '../core/preferences';
 import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference } from '../core/types';
+import { UsageError } from '../core/errors';
+
+/**
+ * A new label refused because its pair already holds the overlap's worth of human labels from others (its
+ * claim had expired, or a file or sync brought one label too many). Thrown by every adapter on every write
+ * path (the workbench, `import labels`, sync); nothing was stored. Carries what happened as data, so each
+ * front end phrases it.
+ */
+export class PairFullError extends UsageError {
+  constructor(readonly pairIdx: number, readonly overlap: number) {
+    super(`pair ${pairIdx} already has the ${overlap} label${overlap === 1 ? '' : 's'} it needs; the label was not stored`);
+    this.name = 'PairFullError';
+  }
+}
 
 export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
 export interface PrincipleListRow { id: number; name: string; version: number; contentHash: string; principles: Principle[] }

@@ -6,7 +6,7 @@
 // two statements: a read of the split and the claim floor, then the floor moved, the pick and the claim row
 // (on PostgreSQL one statement, a WITH), then COMMIT.
 import { UsageError } from '../../core/errors';
-import type { TeamReads, TeamWrites, WorkSplit } from '../port';
+import { PairFullError, type TeamReads, type TeamWrites, type WorkSplit } from '../port';
 import type { SqlConnection, SqlValue } from './connection';
 
 /**
@@ -185,7 +185,7 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
          FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`, [annotatorId, pairRowId]);
       if (!r || r.overlap === null || r.mine > 0) return;
       if (r.others >= r.overlap) {
-        throw new UsageError(`pair ${r.idx} already has the ${r.overlap} label${r.overlap === 1 ? '' : 's'} it needs (its claim had expired); your label was not stored, take the next pair`);
+        throw new PairFullError(r.idx, r.overlap);
       }
     },
   };
