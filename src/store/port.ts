@@ -195,14 +195,34 @@ export interface ClaimRow { pairIdx: number; annotator: string; expiresAt: numbe
 /** Per annotator on a dataset: live claims and labels, with the first and last label time (ISO). */
 export interface TeamMemberProgress { annotator: string; claimed: number; labelled: number; firstLabelAt: string | null; lastLabelAt: string | null }
 
+/**
+ * Who the store's connection is. On PostgreSQL the database login decides who writes, never a name typed in a
+ * setting: `annotator` is the name the team's lead mapped the login to (`discretion team add`), `role` its
+ * role in the team, `owner` whether it owns the database (or is a superuser: subject to no team rule). A
+ * SQLite file is one person's: login null, owner true, no role; the annotator's name comes from the caller.
+ */
+export interface StoreIdentity {
+  login: string | null;
+  owner: boolean;
+  role: TeamRole | null;
+  annotator: string | null;
+  /** Whether team members see only their own labels ('blind', the default) or everyone's ('open'); null: no team on this database. */
+  visibility: 'blind' | 'open' | null;
+}
+export type TeamRole = 'lead' | 'annotator';
+export const TEAM_ROLES: readonly TeamRole[] = ['lead', 'annotator'];
+export interface TeamMember { login: string; annotator: string; role: TeamRole; addedAt: string; addedBy: string }
+
 export interface TeamReads {
   workSplit(datasetId: number): Promise<WorkSplit>;
   /** Claims that have not expired at `nowMs`, by pair index. */
   liveClaims(datasetId: number, nowMs: number): Promise<ClaimRow[]>;
   /** index k = how many pairs hold exactly k human labels (up to the largest count present). */
   labelCountHistogram(datasetId: number): Promise<number[]>;
-  /** Every human annotator with a label or a live claim on the dataset. */
+  /** Every human annotator with a label or a live claim on the dataset (counts only: readable by every member). */
   teamProgress(datasetId: number, nowMs: number): Promise<TeamMemberProgress[]>;
+  /** When the first of the others' live claims on the dataset expires (epoch ms), so a waiting annotator knows when to look again; undefined when none is held. */
+  nextClaimExpiry(datasetId: number, annotatorId: number, nowMs: number): Promise<number | undefined>;
 }
 
 export interface TeamWrites {
@@ -289,6 +309,19 @@ export interface Store extends StoreReads {
   /** Remembers where the annotator is in the dataset (the workbench resumes there). */
   saveWorkbenchPosition(annotatorId: number, datasetId: number, pairIdx: number): Promise<void>;
   saveMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+
+  /** Who this connection is (see StoreIdentity). */
+  identity(): Promise<StoreIdentity>;
+  /** The team's members (PostgreSQL; empty on a database without a team, and on SQLite). */
+  teamMembers(): Promise<TeamMember[]>;
+  /**
+   * Maps a database login to an annotator name (created as a human annotator when new) and grants it the
+   * team's role; a lead's or the owner's. Refused on SQLite (a file is one person's) and for reserved names
+   * (`adjudicated`, any model's), a name another login has, or a login the server lacks.
+   */
+  addTeamMember(login: string, annotator: string, role: TeamRole): Promise<void>;
+  /** Takes the login's team role and mapping away (its labels stay); false when it was no member. */
+  removeTeamMember(login: string): Promise<boolean>;
 
   /** A stamp that changes whenever the database may have changed (a commit here or in any other connection). */
   changeStamp(): Promise<string>;

@@ -7,7 +7,7 @@ import { UsageError } from '../../src/core/errors';
 import type { Pair } from '../../src/core/types';
 import { openStore } from '../../src/store';
 import type { Store, Transaction, WorkbenchLabel } from '../../src/store/port';
-import { freshPostgresDatabase } from '../support/postgres';
+import { freshPostgresDatabase, serverTestClock, steppedServerClock } from '../support/postgres';
 import { tempDir } from '../support/helpers';
 
 const server = inject('postgres');
@@ -26,10 +26,22 @@ for (const adapter of adapters) {
     afterAll(async () => {
       for (const s of open.splice(0)) await s.close().catch(() => undefined);
     });
+    const clocks: { close(): Promise<void> }[] = [];
+    afterAll(async () => {
+      for (const c of clocks.splice(0)) await c.close().catch(() => undefined);
+    });
+    /** On PostgreSQL the claims' times are the server's: the test steps the server's clock (test/support/postgres.ts). */
+    const timed = async (s: Store, location: string): Promise<Store> => {
+      if (adapter.name !== 'PostgreSQL') return s;
+      const clock = await serverTestClock(location);
+      clocks.push(clock);
+      return steppedServerClock(s, clock);
+    };
     const fresh = async (): Promise<Store> => {
-      const s = await openStore(await adapter.location());
+      const location = await adapter.location();
+      const s = await openStore(location);
       open.push(s);
-      return s;
+      return timed(s, location);
     };
 
     /** A dataset of `n` pairs, a 3-principle list and two annotators (a human and a reward model). */

@@ -33,6 +33,7 @@ export const MIGRATION_ROWS: Record<number, string> = {
     INSERT INTO label_history (id, annotator_id, pair_id, action, before_state, after_state, undone, created_at) VALUES (2, 1, 2, 'merge', '{"preference":null,"principles":[]}', '{"preference":null,"principles":[]}', 0, '${T}');`,
   7: '', // datasets.claim_floor (checked below: 0 on every old row)
   8: '', // pairs.claim_rank (checked below: null on every old row until a claim or a split ranks them)
+  9: '', // label_history.login (checked below: null on every old row) and the views the claims read
 };
 
 async function databaseAtVersion(path: string, version: number): Promise<Record<string, string[]>> {
@@ -62,7 +63,7 @@ describe('schema migrations', () => {
         const after = await store.dumpTables();
         // every old row is still there with its values; columns a later migration added take their defaults
         // (4: annotators.group_name null; 5: the datasets' work split unset; 7: the claim floor 0; 8: no claim rank)
-        const added: [number, string, Record<string, unknown>][] = [[4, 'annotators', { group_name: null }], [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }], [7, 'datasets', { claim_floor: 0 }], [8, 'pairs', { claim_rank: null }]];
+        const added: [number, string, Record<string, unknown>][] = [[4, 'annotators', { group_name: null }], [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }], [7, 'datasets', { claim_floor: 0 }], [8, 'pairs', { claim_rank: null }], [9, 'label_history', { login: null }]];
         for (const [table, rows] of Object.entries(before)) {
           const defaults = Object.assign({}, ...added.filter(([v, t]) => t === table && version < v).map(([, , d]) => d));
           expect(after[table], table).toEqual(rows.map((r) => JSON.stringify({ ...JSON.parse(r), ...defaults })).sort());

@@ -4,11 +4,12 @@
 import pg from 'pg';
 import { UsageError } from '../../core/errors';
 import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
-import type { Store, Transaction, WriteOptions } from '../port';
+import { PairFullError, type Store, type StoreReads, type Transaction, type WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
 import { CHANGES_CHANNEL, watchPostgres } from './listen';
 import { PG_MIGRATIONS } from './schema';
+import { applyTeamSecurity, loginRole, TeamSetupError, type Visibility } from './team';
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
@@ -54,16 +55,38 @@ function connectionLost(e: unknown): boolean {
 
 const BUSY_CODES = new Set(['55P03', '40P01', '40001']); // lock_not_available, deadlock_detected, serialization_failure
 
-export async function openPostgresStore(location: string, options: { lockTimeoutMs?: number } = {}): Promise<Store> {
+export interface PostgresOptions {
+  /** How long a write waits for the others' locks, and an open for a migration under way (default 5 minutes). */
+  lockTimeoutMs?: number;
+}
+
+/** Connects one client for a setup step; one line naming the database (never its password) when it cannot. */
+async function connectOnce(location: string, shown: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: location, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
+  }
+}
+
+export async function openPostgresStore(location: string, options: PostgresOptions = {}): Promise<Store> {
   const shown = redactLocation(location);
   const lockTimeoutMs = options.lockTimeoutMs ?? 5 * 60_000;
   const pool = PgConnection.pool({ connectionString: location, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
   // An idle client the server drops (a restart) must not crash the process: the next query reconnects.
   pool.on('error', () => undefined);
+  let rls: Set<string>;
   try {
     const client = await pool.connect();
     try {
-      await migrate(client, shown);
+      await checkSchema(client, shown, lockTimeoutMs);
+      // COPY FROM refuses a table whose row-level policies apply to this login: those take INSERT ... SELECT.
+      rls = new Set((await client.query<{ t: string }>(
+        `SELECT t FROM unnest(ARRAY['preferences', 'principle_preferences', 'label_history', 'claims', 'workbench_positions']) t WHERE row_security_active(t)`)).rows.map((r) => r.t));
     } finally {
       client.release();
     }
@@ -72,32 +95,104 @@ export async function openPostgresStore(location: string, options: { lockTimeout
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   }
-  return postgresStore(pool, shown, lockTimeoutMs, { connectionString: location, connectionTimeoutMillis: 10_000 });
+  return postgresStore(pool, shown, lockTimeoutMs, rls, { connectionString: location, connectionTimeoutMillis: 10_000 });
 }
 
-async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
-  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+/**
+ * The schema this version reads. Schema changes are the owner's (`discretion team init`, or any command the
+ * database's owner runs): any other login only reads the version, needing no CREATE and owning nothing, and is
+ * told to ask the lead when the database is behind.
+ */
+async function checkSchema(client: pg.ClientBase, shown: string, lockTimeoutMs: number): Promise<void> {
+  const version = await schemaVersion(client);
+  if (version !== undefined && version > PG_SCHEMA_VERSION) throw newerSchema(shown, version);
+  if (version === PG_SCHEMA_VERSION) return;
+  const { owner } = await loginRole(client);
+  if (!owner) {
+    throw new UsageError(version === undefined
+      ? `database ${shown} holds no Discretion Workbench tables yet, and your login does not own it: ask the lead to run \`discretion team init\``
+      : `database ${shown} has schema version ${version} and this version of the tool needs ${PG_SCHEMA_VERSION}: ask the lead to run \`discretion team init\``);
+  }
+  await migrate(client, shown, lockTimeoutMs, async () => {
+    // a team's grants and policies cover the tables of the new migrations too
+    if ((await client.query("SELECT to_regclass('team_config') IS NOT NULL AND EXISTS (SELECT 1 FROM team_config) AS team")).rows[0].team) await applyTeamSecurity(client, undefined);
+  });
+}
+
+async function schemaVersion(client: pg.ClientBase): Promise<number | undefined> {
+  if ((await client.query<{ t: string | null }>("SELECT to_regclass('discretion_schema')::text AS t")).rows[0].t === null) return undefined;
+  return (await client.query<{ version: number }>('SELECT version FROM discretion_schema')).rows[0]?.version ?? 0;
+}
+
+const newerSchema = (shown: string, version: number) =>
+  new UsageError(`${shown} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${PG_SCHEMA_VERSION}). Update the tool to open it.`);
+
+/**
+ * Runs the migrations the database lacks, under an advisory lock so two processes opening a new database at
+ * once do not collide; a lock held longer than `lockTimeoutMs` (another process migrating, or a session that
+ * took the lock and sat on it) ends in one line. `after` runs in the last migration's transaction.
+ */
+async function migrate(client: pg.ClientBase, shown: string, lockTimeoutMs: number, after: () => Promise<void>): Promise<void> {
+  try {
+    await client.query(`SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+  } catch (e) {
+    if ((e as { code?: string }).code === '55P03') {
+      throw new UsageError(`database ${shown}: another session has held the schema's setup lock for more than ${Math.round(lockTimeoutMs / 1000)} s (a \`discretion team init\` or an upgrade under way, or a session that took the lock and did not let go); nothing was changed, try again when it has finished`);
+    }
+    throw e;
+  } finally {
+    await client.query('SET lock_timeout = 0').catch(() => undefined);
+  }
   try {
     await client.query('CREATE TABLE IF NOT EXISTS discretion_schema (version INTEGER NOT NULL)');
-    const row = (await client.query<{ version: number }>('SELECT version FROM discretion_schema')).rows[0];
-    let version = row?.version ?? 0;
-    if (!row) await client.query('INSERT INTO discretion_schema (version) VALUES (0)');
-    if (version > PG_SCHEMA_VERSION) {
-      throw new UsageError(`${shown} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${PG_SCHEMA_VERSION}). Update the tool to open it.`);
-    }
-    for (; version < PG_SCHEMA_VERSION; version++) {
-      await client.query('BEGIN');
-      try {
+    let version = (await schemaVersion(client)) ?? 0;
+    if ((await client.query('SELECT 1 FROM discretion_schema')).rowCount === 0) await client.query('INSERT INTO discretion_schema (version) VALUES (0)');
+    if (version > PG_SCHEMA_VERSION) throw newerSchema(shown, version);
+    await client.query('BEGIN');
+    try {
+      for (; version < PG_SCHEMA_VERSION; version++) {
         await client.query(PG_MIGRATIONS[version]);
         await client.query('UPDATE discretion_schema SET version = $1', [version + 1]);
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
       }
+      await after();
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+  }
+}
+
+/** What `discretion team init` did. */
+export interface TeamInitResult { database: string; schemaVersion: number; migratedFrom: number | null; leadRole: string; annotatorRole: string; visibility: Visibility }
+
+/**
+ * `discretion team init`: run by the database's owner (a login with CREATEROLE, not a superuser), creates or
+ * migrates the schema and the team's two group roles, and (re)writes every grant and row-level policy, in one
+ * transaction. Run again, it changes only what differs (the visibility, when given).
+ */
+export async function initTeamDatabase(location: string, options: PostgresOptions & { visibility?: Visibility } = {}): Promise<TeamInitResult> {
+  const shown = redactLocation(location);
+  const client = await connectOnce(location, shown);
+  try {
+    const who = await loginRole(client);
+    if (!who.owner) throw new UsageError(`database ${shown}: only its owner may set up a team, and login ${who.login} does not own it (the DBA makes the lead's login the database's owner: ALTER DATABASE ... OWNER TO ...)`);
+    if (!who.createRole) throw new UsageError(`database ${shown}: login ${who.login} owns it but may not create roles (the DBA grants it: ALTER ROLE ${who.login} CREATEROLE)`);
+    const before = await schemaVersion(client);
+    let result: { lead: string; annotator: string; visibility: Visibility } | undefined;
+    await migrate(client, shown, options.lockTimeoutMs ?? 60_000, async () => {
+      result = await applyTeamSecurity(client, options.visibility);
+    });
+    return { database: shown, schemaVersion: PG_SCHEMA_VERSION, migratedFrom: before ?? null, leadRole: result!.lead, annotatorRole: result!.annotator, visibility: result!.visibility };
+  } catch (e) {
+    if (e instanceof TeamSetupError) throw new UsageError(`database ${shown}: ${e.message}; nothing was changed`);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`database ${shown}: ${describe(e)}; nothing was changed`);
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -123,13 +218,43 @@ WHERE t IS NOT NULL;
 COMMIT`;
 }
 
-function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, listenConfig: pg.ClientConfig): Store {
+/**
+ * Claims and their expiry follow the server's clock, never the client's: a client whose clock runs an hour
+ * fast must not take pairs that others hold. The port's `nowMs` arguments are replaced by the server's time.
+ */
+function withServerClock<T extends Pick<StoreReads, 'liveClaims' | 'teamProgress' | 'nextClaimExpiry'> & Partial<Pick<Transaction, 'claimNextPair' | 'renewClaim'>>>(ops: T, conn: PgConnection): T {
+  const serverNow = async () => (await conn.get<{ ms: number }>('SELECT discretion_now_ms() AS ms'))!.ms;
+  const out: T = {
+    ...ops,
+    liveClaims: async (datasetId, _nowMs) => ops.liveClaims(datasetId, await serverNow()),
+    teamProgress: async (datasetId, _nowMs) => ops.teamProgress(datasetId, await serverNow()),
+    nextClaimExpiry: async (datasetId, annotatorId, _nowMs) => ops.nextClaimExpiry(datasetId, annotatorId, await serverNow()),
+  };
+  const { claimNextPair, renewClaim } = ops;
+  if (claimNextPair) out.claimNextPair = async (datasetId, annotatorId, _nowMs, ttlMs) => claimNextPair(datasetId, annotatorId, await serverNow(), ttlMs);
+  if (renewClaim) out.renewClaim = async (pairRowId, annotatorId, _nowMs, ttlMs) => renewClaim(pairRowId, annotatorId, await serverNow(), ttlMs);
+  return out;
+}
+
+/** A server error, as one line for the person who ran the command. */
+function refusal(e: unknown, location: string): Error | undefined {
+  const err = e as { code?: string; detail?: string; message?: string };
+  if (err.code === 'DW001') {
+    // discretion_overlap_check (migration 9): "idx overlap"
+    const [idx, overlap] = (err.detail ?? '').split(' ').map(Number);
+    return new PairFullError(idx, overlap);
+  }
+  if (err.code === '42501') return new UsageError(`database ${location}: ${describe(e)} (the team's roles do not allow this login to do it; ask the lead); nothing was written`);
+  return undefined;
+}
+
+function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, rowSecurity: Set<string>, listenConfig: pg.ClientConfig): Store {
   let current: pg.PoolClient | undefined;
   const readConn = new PgConnection(() => pool, () => undefined);
-  const txConn = new PgConnection(() => current!, () => current);
-  const reads = sqlReads(readConn);
-  const txReads = sqlReads(txConn);
-  const tx: Transaction = sqlTransaction(txConn, txReads);
+  const txConn = new PgConnection(() => current!, () => current, rowSecurity);
+  const reads = withServerClock(sqlReads(readConn), readConn);
+  const txReads = withServerClock(sqlReads(txConn), txConn);
+  const tx: Transaction = withServerClock(sqlTransaction(txConn, txReads), txConn);
 
   // Every write transaction of every process moves the sequence (sequences ignore rollbacks, so a
   // failed write moves it too: "the database may have changed").
@@ -154,7 +279,9 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, l
       let committing = false;
       try {
         txConn.written.reset();
-        await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+        // the server's clock comes back with BEGIN, in the same round trip (the times this write stores)
+        const begun = await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}; SELECT discretion_now_ms() AS ms`) as unknown as pg.QueryResult<{ ms: number }>[];
+        txConn.setServerClock(begun[2].rows[0].ms);
         try {
           const result = await withTransactionScope(tx, fn);
           committing = true;
@@ -169,6 +296,8 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, l
           }
           await client.query('ROLLBACK').catch(() => undefined);
           if (BUSY_CODES.has((e as { code?: string }).code ?? '')) throw new StoreBusyError(location, lockTimeoutMs);
+          const refused = refusal(e, location);
+          if (refused) throw refused;
           if (e instanceof UsageError || !(e as { code?: string }).code) throw e;
           throw new UsageError(`database ${location}: ${describe(e)}; nothing was written`);
         }
@@ -189,6 +318,26 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, l
     write,
     ...transactionalOperations(write),
     changeStamp,
+    identity: async () => {
+      const who = await loginRole(pool);
+      return { login: who.login, owner: who.owner, role: who.team?.role ?? null, annotator: who.team?.annotator ?? null, visibility: who.visibility ?? null };
+    },
+    teamMembers: async () => {
+      if ((await readConn.get<{ t: string | null }>("SELECT to_regclass('team_config')::text AS t"))?.t === null) return [];
+      return readConn.all(
+        `SELECT m.login AS login, a.name AS annotator, m.role AS role, m.added_at AS "addedAt", m.added_by AS "addedBy"
+         FROM team_members m JOIN annotators a ON a.id = m.annotator_id ORDER BY m.login`);
+    },
+    addTeamMember: (login, annotator, role) => write(async () => {
+      await txConn.run('SELECT discretion_team_add(?, ?, ?)', [login, annotator, role]);
+      txConn.wrote('team_members');
+      txConn.wrote('annotators');
+    }),
+    removeTeamMember: (login) => write(async () => {
+      const r = await txConn.get<{ gone: boolean }>('SELECT discretion_team_remove(?) AS gone', [login]);
+      txConn.wrote('team_members');
+      return r!.gone;
+    }),
     watchChanges: (onChange, pollMs) => {
       const w = watchPostgres(listenConfig, changeStamp, onChange, pollMs);
       const handle = { dispose: () => { w.dispose(); watchers.delete(handle); } };

@@ -115,7 +115,24 @@ export class PgConnection implements SqlConnection {
 
   wrote(table: string): void { this.written.add(table); }
 
-  constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined) {}
+  readonly definerFunctions = true;
+
+  /** The server's clock at this transaction's BEGIN, and the local clock then (see now()). */
+  private clock: { serverMs: number; localMs: number } | undefined;
+  setServerClock(serverMs: number): void {
+    this.clock = { serverMs, localMs: Date.now() };
+  }
+  now(): string {
+    const t = this.clock ? this.clock.serverMs + (Date.now() - this.clock.localMs) : Date.now();
+    return new Date(t).toISOString();
+  }
+
+  /**
+   * `rowSecurity`: the tables whose row-level policies apply to this login (a team member's). COPY FROM
+   * refuses those, so their rows go through a temporary table and INSERT ... SELECT, where the policies and
+   * the overlap trigger check each row.
+   */
+  constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined, private readonly rowSecurity: ReadonlySet<string> = new Set()) {}
 
   private async query(sql: string, params: SqlValue[]): Promise<pg.QueryResult> {
     const r = await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]));
@@ -140,7 +157,8 @@ export class PgConnection implements SqlConnection {
   }
 
   async analyze(table: string): Promise<void> {
-    await this.run(`ANALYZE ${table}`);
+    // with the owner's rights (migration 9): a team member owns no table, and ANALYZE would only warn
+    await this.run('SELECT discretion_analyze(?)', [table]);
   }
 
   async insertId(sql: string, params: SqlValue[] = []): Promise<number> {
@@ -165,10 +183,11 @@ export class PgConnection implements SqlConnection {
 
   private async copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore'): Promise<number> {
     const copy = (target: string) => pipeline(Readable.from(copyText(rows)), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
-    if (conflict === 'fail') {
+    if (conflict === 'fail' && !this.rowSecurity.has(table)) {
       await copy(table);
       return rows.length;
     }
+    if (this.rowSecurity.has(table)) return this.stagedInsert(client, table, columns, copy, conflict);
     // Straight into the table first, inside a savepoint: a batch without a duplicate key (the usual case)
     // costs one COPY. A duplicate (in the batch or against rows already there) rolls the savepoint back, and
     // the batch takes the staging path, which keeps the first row of each key.
@@ -181,11 +200,16 @@ export class PgConnection implements SqlConnection {
       if ((e as { code?: string }).code !== '23505') throw e; // unique_violation; anything else fails the write
       await client.query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy');
     }
+    return this.stagedInsert(client, table, columns, copy, conflict);
+  }
+
+  /** Through a temporary table: the batch's rows in their order; with conflict 'ignore' the first row of each key. */
+  private async stagedInsert(client: pg.PoolClient, table: string, columns: readonly string[], copy: (target: string) => Promise<void>, conflict: 'fail' | 'ignore'): Promise<number> {
     const stage = `discretion_stage_${table}`;
     await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     await client.query(`TRUNCATE ${stage}`);
     await copy(stage);
-    const r = await client.query(`INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${stage} ORDER BY ctid ON CONFLICT DO NOTHING`);
+    const r = await client.query(`INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${stage} ORDER BY ctid${conflict === 'ignore' ? ' ON CONFLICT DO NOTHING' : ''}`);
     return r.rowCount ?? 0;
   }
 

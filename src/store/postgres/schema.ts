@@ -185,4 +185,221 @@ export const PG_MIGRATIONS: readonly string[] = [
     RETURN NULL;
   END $$;
   `,
+  // 9: team security. The roles, grants and row-level policies themselves are the team's (their role names
+  // are per database), written by `discretion team init` (src/store/postgres/team.ts); this migration holds
+  // what they rest on. As SQLite's migration 9: the label history's login and the two views the claims read.
+  //  - team_config (the team's two group roles and whether labels are blind) and team_members (login ->
+  //    annotator, lead or annotator).
+  //  - discretion_me(): the annotator the session's login is mapped to. session_user, not current_user: a
+  //    member who SETs ROLE to the team's group role is still herself, and inside the owner's functions
+  //    below current_user is the owner.
+  //  - Views, so with the owner's rights, that tell an annotator how many human labels a pair holds and
+  //    until when it is held (human_labels, claim_holds), and each member's counts of labels and live
+  //    claims on a dataset (label_progress, claim_progress): never whose label a pair holds or what it says.
+  //  - Functions with the owner's rights (SECURITY DEFINER, search_path pinned by team init) for what a
+  //    claim must change that an annotator may not: the claim floors, the ranks of pairs added since the
+  //    split, and the planner's statistics. Each checks its arguments against the data, so calling one by
+  //    hand cannot hide a pair from the queue.
+  //  - Triggers: overlap k on every insert of a human label, whatever the path (a statement-level check
+  //    under the pair's lock, so a COPY of a million model judgments costs one join); the label history
+  //    stamped with the login and the server's clock, and append-only (the one change allowed is marking
+  //    a submission undone, once) for everyone but the tables' owner; claims no longer than a week.
+  //  - Team membership through functions with the owner's rights, so a lead needs no CREATEROLE.
+  `
+  ALTER TABLE label_history ADD COLUMN login TEXT;
+  CREATE TABLE team_config (
+    singleton BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+    lead_role TEXT NOT NULL,
+    annotator_role TEXT NOT NULL,
+    visibility TEXT NOT NULL CHECK (visibility IN ('blind', 'open'))
+  );
+  CREATE TABLE team_members (
+    login TEXT PRIMARY KEY,
+    annotator_id INTEGER NOT NULL UNIQUE REFERENCES annotators(id),
+    role TEXT NOT NULL CHECK (role IN ('lead', 'annotator')),
+    added_at TEXT NOT NULL,
+    added_by TEXT NOT NULL
+  );
+  CREATE VIEW human_labels AS SELECT pr.pair_id AS pair_id FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE a.kind = 'human';
+  CREATE VIEW claim_holds AS SELECT c.pair_id AS pair_id, c.expires_at AS expires_at FROM claims c
+    WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
+  CREATE VIEW label_progress AS SELECT p.dataset_id AS dataset_id, a.name AS annotator, COUNT(*) AS labelled, MIN(pr.updated_at) AS first_at, MAX(pr.updated_at) AS last_at
+    FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN annotators a ON a.id = pr.annotator_id WHERE a.kind = 'human' GROUP BY p.dataset_id, a.id, a.name;
+  CREATE VIEW claim_progress AS SELECT p.dataset_id AS dataset_id, a.name AS annotator, c.expires_at AS expires_at
+    FROM claims c JOIN pairs p ON p.id = c.pair_id JOIN annotators a ON a.id = c.annotator_id
+    WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
+
+  CREATE FUNCTION discretion_me() RETURNS INTEGER LANGUAGE sql STABLE AS $$
+    SELECT annotator_id FROM team_members WHERE login = session_user
+  $$;
+  CREATE FUNCTION discretion_now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+    SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+  $$;
+  CREATE FUNCTION discretion_is_lead() RETURNS BOOLEAN LANGUAGE sql STABLE SECURITY DEFINER AS $$
+    SELECT EXISTS (SELECT 1 FROM team_config c WHERE pg_has_role(session_user, c.lead_role, 'MEMBER'))
+      OR pg_has_role(session_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER')
+  $$;
+
+  -- The claim floor moves up to new_floor only if every pair ranked from old_floor below it is full.
+  CREATE FUNCTION discretion_move_claim_floor(dataset INTEGER, old_floor BIGINT, new_floor BIGINT, k INTEGER) RETURNS INTEGER
+  LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE moved INTEGER;
+  BEGIN
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= old_floor AND p.claim_rank < new_floor
+               AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) < k) THEN
+      RETURN 0;
+    END IF;
+    UPDATE datasets SET claim_floor = new_floor WHERE id = dataset AND claim_floor = old_floor AND overlap = k;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+  END $$;
+  -- A level's floor (least-annotated) moves up to new_floor only if every pair ranked from old_floor below it
+  -- holds more than lvl human labels; old_floor NULL: the level has no floor yet.
+  CREATE FUNCTION discretion_move_level_floor(dataset INTEGER, lvl INTEGER, old_floor BIGINT, new_floor BIGINT) RETURNS INTEGER
+  LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE moved INTEGER;
+  BEGIN
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= COALESCE(old_floor, 0) AND p.claim_rank < new_floor
+               AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) <= lvl) THEN
+      RETURN 0;
+    END IF;
+    IF old_floor IS NULL THEN
+      INSERT INTO claim_floors (dataset_id, level, floor) VALUES (dataset, lvl, new_floor) ON CONFLICT (dataset_id, level) DO NOTHING;
+    ELSE
+      UPDATE claim_floors SET floor = new_floor WHERE dataset_id = dataset AND level = lvl AND floor = old_floor;
+    END IF;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+  END $$;
+  -- Ranks the dataset's pairs that have none in its split's order (as src/store/sql/team.ts CLAIM_RANK); the floors start over.
+  CREATE FUNCTION discretion_rank_unranked(dataset INTEGER) RETURNS INTEGER LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE n INTEGER;
+  BEGIN
+    UPDATE pairs p SET claim_rank = CASE WHEN d.assignment = 'random' THEN (CAST(p.idx AS BIGINT) * 1103515245 + d.assignment_seed) % 2147483647 ELSE p.idx END
+      FROM datasets d WHERE d.id = p.dataset_id AND p.dataset_id = dataset AND p.claim_rank IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n > 0 THEN
+      UPDATE datasets SET claim_floor = 0 WHERE id = dataset;
+      DELETE FROM claim_floors WHERE dataset_id = dataset;
+    END IF;
+    RETURN n;
+  END $$;
+  CREATE FUNCTION discretion_analyze(tbl TEXT) RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER AS $$
+  BEGIN
+    IF tbl NOT IN ('pairs', 'preferences', 'claims') THEN RAISE EXCEPTION 'discretion_analyze: not a table of ours: %', tbl; END IF;
+    EXECUTE format('ANALYZE %I', tbl);
+  END $$;
+  -- A deleted label moves the floors back (migration 8's trigger function), with the owner's rights: an
+  -- annotator's undo may move them, and nothing else of datasets.
+  ALTER FUNCTION discretion_claim_floor() SECURITY DEFINER;
+
+  -- Overlap k on every insert of a human label: after each statement, for each pair it gave a human label
+  -- on a dataset with a split, under the pair's lock (SqlConnection.serialize's key, as the room check), the
+  -- pair's human labels may not exceed k. Raised as SQLSTATE DW001 with "idx overlap" as its detail (PairFullError).
+  CREATE FUNCTION discretion_overlap_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE r RECORD;
+  BEGIN
+    FOR r IN SELECT DISTINCT n.pair_id, p.idx, d.overlap FROM new_rows n
+        JOIN annotators a ON a.id = n.annotator_id AND a.kind = 'human'
+        JOIN pairs p ON p.id = n.pair_id JOIN datasets d ON d.id = p.dataset_id
+        WHERE d.overlap IS NOT NULL ORDER BY n.pair_id LOOP
+      PERFORM pg_advisory_xact_lock(hashtext('discretion:pair:' || r.pair_id));
+      IF (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = r.pair_id) > r.overlap THEN
+        RAISE EXCEPTION USING ERRCODE = 'DW001', MESSAGE = format('pair %s already has the %s labels it needs', r.idx, r.overlap), DETAIL = r.idx || ' ' || r.overlap;
+      END IF;
+    END LOOP;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER preferences_overlap AFTER INSERT ON preferences REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION discretion_overlap_check();
+
+  CREATE FUNCTION discretion_label_history_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    NEW.login := session_user;
+    NEW.created_at := to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER label_history_stamp BEFORE INSERT ON label_history FOR EACH ROW EXECUTE FUNCTION discretion_label_history_stamp();
+  CREATE FUNCTION discretion_label_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER') THEN
+      RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.undone = 0 AND NEW.undone = 1
+       AND (NEW.id, NEW.annotator_id, NEW.pair_id, NEW.action, NEW.before_state, NEW.after_state, NEW.created_at, NEW.login)
+           IS NOT DISTINCT FROM (OLD.id, OLD.annotator_id, OLD.pair_id, OLD.action, OLD.before_state, OLD.after_state, OLD.created_at, OLD.login) THEN
+      RETURN NEW;
+    END IF;
+    RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'the label history is append-only (a submission may only be marked undone, once)';
+  END $$;
+  CREATE TRIGGER label_history_append_only BEFORE UPDATE OR DELETE ON label_history FOR EACH ROW EXECUTE FUNCTION discretion_label_history_append_only();
+  CREATE FUNCTION discretion_claim_bound() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NEW.expires_at > discretion_now_ms() + 7 * 86400000 THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a claim may last a week at most';
+    END IF;
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER claims_bound BEFORE INSERT OR UPDATE ON claims FOR EACH ROW EXECUTE FUNCTION discretion_claim_bound();
+
+  -- Membership: a lead (or the owner) maps a login to an annotator name and grants it the team's role.
+  CREATE FUNCTION discretion_team_add(member TEXT, annotator TEXT, member_role TEXT) RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE
+    cfg team_config;
+    a annotators;
+    mapped TEXT;
+  BEGIN
+    SELECT * INTO cfg FROM team_config;
+    IF cfg IS NULL THEN RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'this database has no team yet: its owner runs discretion team init'; END IF;
+    IF NOT discretion_is_lead() THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('only a lead of this team may add members (login %s is not one)', session_user); END IF;
+    IF member_role NOT IN ('lead', 'annotator') THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('a member''s role is lead or annotator, not %s', member_role); END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = member AND rolcanlogin) THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('the server has no login %s (the DBA creates it: CREATE ROLE %I LOGIN)', member, member);
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = member AND rolsuper) THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s is a superuser: no team rule can hold for it; add an ordinary login', member);
+    END IF;
+    IF annotator IS NULL OR btrim(annotator) = '' THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'an annotator name may not be blank'; END IF;
+    IF annotator = 'adjudicated' THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the annotator name adjudicated is reserved for the review''s adjudications'; END IF;
+    SELECT * INTO a FROM annotators WHERE name = annotator;
+    IF a.id IS NOT NULL AND a.kind <> 'human' THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('the annotator name %s is taken by a %s; choose another name', annotator, a.kind);
+    END IF;
+    SELECT login INTO mapped FROM team_members m WHERE m.annotator_id = a.id AND m.login <> member;
+    IF mapped IS NOT NULL THEN
+      RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('annotator %s belongs to login %s already', annotator, mapped);
+    END IF;
+    IF a.id IS NULL THEN
+      INSERT INTO annotators (name, kind, provenance, created_at)
+        VALUES (annotator, 'human', NULL, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) RETURNING * INTO a;
+    END IF;
+    INSERT INTO team_members (login, annotator_id, role, added_at, added_by)
+      VALUES (member, a.id, member_role, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), session_user)
+      ON CONFLICT (login) DO UPDATE SET annotator_id = excluded.annotator_id, role = excluded.role, added_at = excluded.added_at, added_by = excluded.added_by;
+    IF member_role = 'lead' THEN
+      EXECUTE format('REVOKE %I FROM %I', cfg.annotator_role, member);
+      EXECUTE format('GRANT %I TO %I', cfg.lead_role, member);
+    ELSE
+      EXECUTE format('REVOKE %I FROM %I', cfg.lead_role, member);
+      EXECUTE format('GRANT %I TO %I', cfg.annotator_role, member);
+    END IF;
+  END $$;
+  CREATE FUNCTION discretion_team_remove(member TEXT) RETURNS BOOLEAN LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE
+    cfg team_config;
+    gone INTEGER;
+  BEGIN
+    SELECT * INTO cfg FROM team_config;
+    IF cfg IS NULL THEN RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'this database has no team yet: its owner runs discretion team init'; END IF;
+    IF NOT discretion_is_lead() THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('only a lead of this team may remove members (login %s is not one)', session_user); END IF;
+    IF member = session_user THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a lead cannot remove their own login (another lead or the owner can)'; END IF;
+    DELETE FROM team_members WHERE login = member;
+    GET DIAGNOSTICS gone = ROW_COUNT;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = member) THEN
+      EXECUTE format('REVOKE %I FROM %I', cfg.annotator_role, member);
+      EXECUTE format('REVOKE %I FROM %I', cfg.lead_role, member);
+    END IF;
+    RETURN gone > 0;
+  END $$;
+  `,
 ];

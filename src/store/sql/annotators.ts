@@ -1,7 +1,7 @@
 // Annotators (people and models), on SQLite.
 import { UsageError } from '../../core/errors';
 import type { AnnotatorKind } from '../../core/types';
-import { json, now, requireNamed } from '../common';
+import { json, requireNamed } from '../common';
 import type { AnnotatorReads, AnnotatorRow, AnnotatorWrites } from '../port';
 import type { SqlConnection } from './connection';
 
@@ -31,7 +31,7 @@ export function annotatorWrites(c: SqlConnection, reads: AnnotatorReads): Annota
         if (provenance) await c.run('UPDATE annotators SET provenance = ? WHERE id = ?', [json({ ...existing.provenance, ...provenance }), existing.id]);
         return { ...existing, provenance: provenance ? { ...existing.provenance, ...provenance } : existing.provenance };
       }
-      const id = await c.insertId('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), now()]);
+      const id = await c.insertId('INSERT INTO annotators (name, kind, provenance, created_at) VALUES (?, ?, ?, ?)', [name, kind, json(provenance), c.now()]);
       return { id, name, kind, provenance, group: null };
     },
     setAnnotatorGroup: async (names, group) => {

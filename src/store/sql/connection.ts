@@ -13,6 +13,19 @@ export interface SqlConnection {
    * changed with `wrote` (they cannot be told from its rows).
    */
   readonly writableCtes: boolean;
+  /**
+   * PostgreSQL: what a claim changes beyond the claimer's own rows (the claim floors, the ranks of pairs added
+   * since the split) goes through functions with the owner's rights (migration 9), which check their
+   * arguments against the data, since a team's annotator may not write datasets, pairs or claim_floors.
+   * SQLite (one person's file) writes them directly.
+   */
+  readonly definerFunctions: boolean;
+  /**
+   * The database's clock as ISO-8601, for the times a write stores: on PostgreSQL the server's (read at the
+   * transaction's BEGIN, advanced by the time elapsed since), so a client with a wrong clock cannot
+   * misdate a label; on SQLite the machine's, which is the database's.
+   */
+  now(): string;
   /** Notes that the transaction changed `table` (for a WITH that writes; other statements are noted by the adapter). */
   wrote(table: string): void;
   get<T>(sql: string, params?: SqlValue[]): Promise<T | undefined>;

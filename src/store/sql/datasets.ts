@@ -1,7 +1,7 @@
 // Datasets and their pairs, on SQLite.
 import { UsageError } from '../../core/errors';
 import type { Pair } from '../../core/types';
-import { json, now, requireNamed } from '../common';
+import { json, requireNamed } from '../common';
 import type { DatasetReads, DatasetRow, DatasetWrites, StoredPair } from '../port';
 import type { SqlConnection } from './connection';
 
@@ -44,7 +44,7 @@ export function datasetWrites(c: SqlConnection, reads: DatasetReads): DatasetWri
   return {
     createDataset: async (name, format, sourcePath) => {
       if (await reads.getDataset(name)) throw new UsageError(`dataset "${name}" already exists; choose another --dataset name`);
-      return c.insertId('INSERT INTO datasets (name, format, source_path, created_at) VALUES (?, ?, ?, ?)', [name, format, sourcePath, now()]);
+      return c.insertId('INSERT INTO datasets (name, format, source_path, created_at) VALUES (?, ?, ?, ?)', [name, format, sourcePath, c.now()]);
     },
     setDatasetHash: async (datasetId, contentHash) => {
       await c.run('UPDATE datasets SET content_hash = ? WHERE id = ?', [contentHash, datasetId]);

@@ -1,6 +1,6 @@
 // Saved metric runs (parameters, input hashes, results), on SQLite.
 import { UsageError } from '../../core/errors';
-import { now } from '../common';
+
 import type { MetricRunReads, MetricRunWrites } from '../port';
 import type { SqlConnection } from './connection';
 
@@ -22,6 +22,6 @@ export function metricRunWrites(c: SqlConnection): MetricRunWrites {
   return {
     insertMetricRun: (datasetId, toolVersion, params, inputHashes, results) => c.insertId(
       'INSERT INTO metric_runs (created_at, dataset_id, tool_version, params, input_hashes, results) VALUES (?, ?, ?, ?, ?, ?)',
-      [now(), datasetId, toolVersion, JSON.stringify(params), JSON.stringify(inputHashes), JSON.stringify(results)]),
+      [c.now(), datasetId, toolVersion, JSON.stringify(params), JSON.stringify(inputHashes), JSON.stringify(results)]),
   };
 }

@@ -1,5 +1,5 @@
 // Overall and principle-specific preferences, and the workbench's label history, on SQLite.
-import { json, now } from '../common';
+import { json } from '../common';
 import type { LabelHistoryAction, LabelState, PreferenceReads, PreferenceWrites } from '../port';
 import type { StoredPreference } from '../../core/preferences';
 import type { SqlConnection } from './connection';
@@ -48,13 +48,13 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
 export function preferenceWrites(c: SqlConnection): PreferenceWrites {
   return {
     insertPreferences: (annotatorId, prefs, pairRowId, options = {}) => {
-      const t = now();
+      const t = c.now();
       return c.insertRows('preferences', ['annotator_id', 'pair_id', 'value', 'score_y0', 'score_y1', 'raw', 'shown_first', 'rationale', 'flagged', 'created_at', 'updated_at'],
         prefs.map((p) => [annotatorId, pairRowId(p.pairId), p.value, p.scoreY0 ?? null, p.scoreY1 ?? null, json(p.raw), p.shownFirst ?? null, p.rationale ?? null, p.flagged ? 1 : 0, t, t]),
         options.existing === 'skip' ? 'ignore' : 'fail');
     },
     insertPrinciplePreferences: (annotatorId, prefs, pairRowId, principleRowIds, options = {}) => {
-      const t = now();
+      const t = c.now();
       return c.insertRows('principle_preferences', ['annotator_id', 'pair_id', 'principle_id', 'value', 'prob_a', 'prob_b', 'prob_na', 'shown_order', 'raw', 'created_at'],
         prefs.map((p) => [annotatorId, pairRowId(p.pairId), principleRowIds[p.principleIndex], p.value, p.probA ?? null, p.probB ?? null, p.probNA ?? null, p.order ?? null, json(p.raw), t]),
         options.existing === 'skip' ? 'ignore' : 'fail');
@@ -76,7 +76,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
     },
     appendLabelHistory: (annotatorId, pairRowId, action, before, after) => c.insertId(
       'INSERT INTO label_history (annotator_id, pair_id, action, before_state, after_state, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      [annotatorId, pairRowId, action, JSON.stringify(before), JSON.stringify(after), now()]),
+      [annotatorId, pairRowId, action, JSON.stringify(before), JSON.stringify(after), c.now()]),
     takeLastSubmission: async (annotatorId, datasetId) => {
       const h = await c.get<{ id: number; pair_id: number; before_state: string; idx: number }>(
         `SELECT h.id, h.pair_id, h.before_state, p.idx FROM label_history h JOIN pairs p ON p.id = h.pair_id

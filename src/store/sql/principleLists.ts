@@ -1,6 +1,6 @@
 // Principle lists, versioned by content, on SQLite.
 import { canonicalPrincipleListText } from '../../core/principles';
-import { now, requireNamed, sha256 } from '../common';
+import { requireNamed, sha256 } from '../common';
 import type { PrincipleListReads, PrincipleListRow, PrincipleListWrites } from '../port';
 import type { SqlConnection } from './connection';
 
@@ -36,7 +36,7 @@ export function principleListWrites(c: SqlConnection): PrincipleListWrites {
       if (existing) return { list: (await principleListById(c, existing.id))!, created: false };
       const v = await c.get<{ v: number | null }>('SELECT MAX(version) AS v FROM principle_lists WHERE name = ?', [name]);
       const version = (v?.v ?? 0) + 1;
-      const listId = await c.insertId('INSERT INTO principle_lists (name, version, content_hash, source_path, created_at) VALUES (?, ?, ?, ?, ?)', [name, version, hash, sourcePath, now()]);
+      const listId = await c.insertId('INSERT INTO principle_lists (name, version, content_hash, source_path, created_at) VALUES (?, ?, ?, ?, ?)', [name, version, hash, sourcePath, c.now()]);
       await c.insertRows('principles', ['list_id', 'position', 'key', 'short', 'text'], principles.map((p, i) => [listId, i, p.id, p.short, p.text]));
       return { list: (await principleListById(c, listId))!, created: true };
     },

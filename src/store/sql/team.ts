@@ -21,16 +21,25 @@ const CLAIM_RANK = `CASE WHEN ? = 'random' THEN (CAST(idx AS BIGINT) * 110351524
  * plans read the claim-rank index.
  */
 async function rankPairs(c: SqlConnection, datasetId: number, split: Pick<WorkSplit, 'assignment' | 'seed'>, which: 'all' | 'unranked'): Promise<void> {
+  if (which === 'unranked' && c.definerFunctions) {
+    // the same ranks (migration 9's discretion_rank_unranked writes CLAIM_RANK's expression), by any member
+    await c.run('SELECT discretion_rank_unranked(?)', [datasetId]);
+    c.wrote('pairs');
+    await c.analyze('pairs');
+    return;
+  }
   await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?${which === 'unranked' ? ' AND claim_rank IS NULL' : ''}`, [split.assignment, split.seed, datasetId]);
   await c.run('UPDATE datasets SET claim_floor = 0 WHERE id = ?', [datasetId]);
   await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
   await c.analyze('pairs');
 }
-/** Human labels on pair `p` (SQL expression). */
-const HUMAN_LABELS = `(SELECT COUNT(*) FROM preferences hl JOIN annotators ha ON ha.id = hl.annotator_id WHERE hl.pair_id = p.id AND ha.kind = 'human')`;
-/** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). */
-const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claims lc WHERE lc.pair_id = p.id AND lc.expires_at > ?
-  AND NOT EXISTS (SELECT 1 FROM preferences lp WHERE lp.pair_id = lc.pair_id AND lp.annotator_id = lc.annotator_id))`;
+/**
+ * Human labels on pair `p` (SQL expression). Through the view human_labels (migration 9): on PostgreSQL it
+ * counts everyone's labels with the owner's rights, where a team's annotator reads only her own rows.
+ */
+const HUMAN_LABELS = `(SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)`;
+/** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). Through the view claim_holds, likewise. */
+const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claim_holds lc WHERE lc.pair_id = p.id AND lc.expires_at > ?)`;
 
 /** The annotator's live claim on a pair of the dataset it has not labelled (FROM ... LIMIT 1; parameters: annotator, dataset, now). */
 const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
@@ -50,7 +59,11 @@ async function pickLeastAnnotated(c: SqlConnection, datasetId: number, annotator
     const open = (await c.get<{ rank: number }>(
       `SELECT p.claim_rank AS rank FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} <= ? ORDER BY p.claim_rank LIMIT 1`,
       [datasetId, floor, level]))?.rank ?? end;
-    if (open > floor) {
+    if (open > floor && c.definerFunctions) {
+      // checked against the labels and conditional, with the owner's rights (migration 9)
+      await c.run('SELECT discretion_move_level_floor(?, ?, ?, ?)', [datasetId, level, floors.has(level) ? floor : null, open]);
+      c.wrote('claim_floors');
+    } else if (open > floor) {
       // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
       if (floors.has(level)) await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [open, datasetId, level, floor]);
       else await c.run('INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING', [datasetId, level, open]);
@@ -86,19 +99,20 @@ export function teamReads(c: SqlConnection): TeamReads {
       return out;
     },
     teamProgress: async (datasetId, nowMs) => {
+      // through the views (migration 9): counts of everyone's labels and claims, whoever reads them
       const labels = await c.all<{ name: string; n: number; first: string | null; last: string | null }>(
-        `SELECT a.name AS name, COUNT(*) AS n, MIN(pr.updated_at) AS first, MAX(pr.updated_at) AS last FROM preferences pr
-         JOIN pairs p ON p.id = pr.pair_id JOIN annotators a ON a.id = pr.annotator_id WHERE p.dataset_id = ? AND a.kind = 'human' GROUP BY a.id, a.name`, [datasetId]);
+        'SELECT annotator AS name, labelled AS n, first_at AS first, last_at AS last FROM label_progress WHERE dataset_id = ?', [datasetId]);
       const claims = await c.all<{ name: string; n: number }>(
-        `SELECT a.name AS name, COUNT(*) AS n FROM claims cl JOIN pairs p ON p.id = cl.pair_id JOIN annotators a ON a.id = cl.annotator_id
-         WHERE p.dataset_id = ? AND cl.expires_at > ? AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id)
-         GROUP BY a.id, a.name`, [datasetId, nowMs]);
+        'SELECT annotator AS name, COUNT(*) AS n FROM claim_progress WHERE dataset_id = ? AND expires_at > ? GROUP BY annotator', [datasetId, nowMs]);
       const names = [...new Set([...labels.map((l) => l.name), ...claims.map((x) => x.name)])].sort();
       return names.map((annotator) => {
         const l = labels.find((x) => x.name === annotator);
         return { annotator, claimed: claims.find((x) => x.name === annotator)?.n ?? 0, labelled: l?.n ?? 0, firstLabelAt: l?.first ?? null, lastLabelAt: l?.last ?? null };
       });
     },
+    nextClaimExpiry: async (datasetId, annotatorId, nowMs) => (await c.get<{ t: number | null }>(
+      `SELECT MIN(h.expires_at) AS t FROM claim_holds h JOIN pairs p ON p.id = h.pair_id WHERE p.dataset_id = ? AND h.expires_at > ?
+         AND NOT EXISTS (SELECT 1 FROM claims own WHERE own.pair_id = h.pair_id AND own.annotator_id = ?)`, [datasetId, nowMs, annotatorId]))?.t ?? undefined,
   };
 }
 
@@ -133,9 +147,10 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       const from = head.overlap === null ? 0 : head.open ?? head.end;
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
       // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
-      const floor = head.overlap !== null && from > head.floor
-        ? { sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', params: [from, datasetId, head.floor, head.overlap] }
-        : undefined;
+      const floor = head.overlap === null || from <= head.floor ? undefined : c.definerFunctions
+        // checked against the labels, with the owner's rights (migration 9)
+        ? { sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS id', params: [datasetId, head.floor, from, head.overlap] }
+        : { sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING id', params: [from, datasetId, head.floor, head.overlap] };
       // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
       // split's order that it has not labelled and that has room (human labels + others' live claims < k),
       // by its claim rank (read from the index); least-annotated with a split: level by level (below).
@@ -152,16 +167,16 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       if (c.writableCtes && !levels) {
         // PostgreSQL: the floor, the pick and the claim in one statement (one round trip while the others wait)
         const row = (await c.get<{ idx: number | null; moved: number }>(
-          `WITH ${floor ? `moved AS (${floor.sql} RETURNING id), ` : ''}pick AS (${pick}),
+          `WITH ${floor ? `moved AS (${floor.sql}), ` : ''}pick AS (${pick}),
              claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
-           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? '(SELECT COUNT(*) FROM moved)' : '0'} AS moved`,
+           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? `(SELECT ${c.definerFunctions ? 'SUM(id)' : 'COUNT(*)'} FROM moved)` : '0'} AS moved`,
           [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs]))!;
         if (row.moved > 0) c.wrote('datasets');
         if (row.idx === null) return undefined;
         c.wrote('claims');
         return row.idx;
       }
-      if (floor) await c.run(floor.sql, floor.params);
+      if (floor) await c.run(floor.sql.replace(/ RETURNING id$/, ''), floor.params);
       const next = levels
         ? (await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [annotatorId, datasetId, nowMs]))
           ?? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, head.overlap!, head.end)

@@ -1,5 +1,5 @@
 // The annotation workbench's queue walks, progress counts and saved positions, on SQLite.
-import { now } from '../common';
+
 import type { WorkbenchReads, WorkbenchWrites } from '../port';
 import type { SqlConnection, SqlValue } from './connection';
 import { toStoredPair } from './datasets';
@@ -51,7 +51,7 @@ export function workbenchWrites(c: SqlConnection): WorkbenchWrites {
     setWorkbenchPosition: async (annotatorId, datasetId, pairIdx) => {
       await c.run(
         'INSERT INTO workbench_positions (annotator_id, dataset_id, pair_idx, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (annotator_id, dataset_id) DO UPDATE SET pair_idx = excluded.pair_idx, updated_at = excluded.updated_at',
-        [annotatorId, datasetId, pairIdx, now()]);
+        [annotatorId, datasetId, pairIdx, c.now()]);
     },
   };
 }

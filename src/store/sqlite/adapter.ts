@@ -169,6 +169,11 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
     },
     write,
     ...transactionalOperations(write),
+    // A file is one person's: no login, no team; the annotator's name is the caller's to give.
+    identity: async () => ({ login: null, owner: true, role: null, annotator: null, visibility: null }),
+    teamMembers: async () => [],
+    addTeamMember: () => Promise.reject(new UsageError(`${location} is a SQLite file, one person's database: team members live on a shared PostgreSQL database`)),
+    removeTeamMember: () => Promise.reject(new UsageError(`${location} is a SQLite file, one person's database: team members live on a shared PostgreSQL database`)),
     // PRAGMA data_version moves when another connection (another window, the CLI) commits,
     // total_changes() when this connection writes (this window's judges, imports, labels).
     changeStamp: async () => {

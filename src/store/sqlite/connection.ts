@@ -8,6 +8,10 @@ const BATCH_ROWS = 5000;
 export class SqliteConnection implements SqlConnection {
   readonly skipLockedPairs = '';
   readonly writableCtes = false;
+  readonly definerFunctions = false;
+  now(): string {
+    return new Date().toISOString();
+  }
   /** SQLite's change notices do not name tables. */
   wrote(): void {}
   /**

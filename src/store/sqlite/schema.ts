@@ -220,6 +220,22 @@ export const MIGRATIONS: readonly string[] = [
     WHERE dataset_id = (SELECT dataset_id FROM pairs WHERE id = OLD.pair_id) AND floor > (SELECT COALESCE(claim_rank, 0) FROM pairs WHERE id = OLD.pair_id);
   END;
   `,
+  // 9: team security (PostgreSQL's migration 9 adds roles' tables and policies; here only what both
+  // databases share). The label history records the login of each write (null on a SQLite file: one person).
+  // Views that the claims and the team's progress read instead of other people's rows: on PostgreSQL they
+  // return only what an annotator may know of the others' work (how many human labels a pair holds, until
+  // when it is held, each member's counts), with the owner's rights; here they are the same queries.
+  `
+  ALTER TABLE label_history ADD COLUMN login TEXT;
+  CREATE VIEW human_labels AS SELECT pr.pair_id AS pair_id FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE a.kind = 'human';
+  CREATE VIEW claim_holds AS SELECT c.pair_id AS pair_id, c.expires_at AS expires_at FROM claims c
+    WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
+  CREATE VIEW label_progress AS SELECT p.dataset_id AS dataset_id, a.name AS annotator, COUNT(*) AS labelled, MIN(pr.updated_at) AS first_at, MAX(pr.updated_at) AS last_at
+    FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN annotators a ON a.id = pr.annotator_id WHERE a.kind = 'human' GROUP BY p.dataset_id, a.id, a.name;
+  CREATE VIEW claim_progress AS SELECT p.dataset_id AS dataset_id, a.name AS annotator, c.expires_at AS expires_at
+    FROM claims c JOIN pairs p ON p.id = c.pair_id JOIN annotators a ON a.id = c.annotator_id
+    WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
+  `,
 ];
 
 
