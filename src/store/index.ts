@@ -3,6 +3,10 @@
 // Everything else depends on the port's types (./port) only.
 import type { Store } from './port';
 import { isPostgresLocation, openPostgresStore } from './postgres/adapter';
+
+export { initTeamDatabase, type TeamInitResult } from './postgres/adapter';
+export { VISIBILITIES, type Visibility } from './postgres/team';
+export { PairFullError } from './port';
 import { openSqliteStore, type SqliteOptions } from './sqlite/adapter';
 
 export type OpenOptions = SqliteOptions;
