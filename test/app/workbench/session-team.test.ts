@@ -3,13 +3,13 @@
 // real SQLite file and on the run's real PostgreSQL server, each annotator with its own connection.
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { importDataset } from '../../src/importers/datasets';
-import { importPrincipleList } from '../../src/importers/principles';
-import { PairTakenError, WorkbenchSession } from '../../src/extension/session';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
-import { ROOT, tempDir } from '../support/helpers';
-import { freshPostgresDatabase } from '../support/postgres';
+import { importDataset } from '../../../src/importers/datasets';
+import { importPrincipleList } from '../../../src/importers/principles';
+import { PairTakenError, WorkbenchSession } from '../../../src/app/workbench';
+import { openStore } from '../../../src/store';
+import type { Store } from '../../../src/store/port';
+import { ROOT, tempDir } from '../../support/helpers';
+import { freshPostgresDatabase } from '../../support/postgres';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'); // 30 pairs
 const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml'); // 6 principles
