@@ -269,7 +269,7 @@ export interface Store extends StoreReads {
    */
   write<T>(fn: (tx: Transaction) => Promise<T>, options?: WriteOptions): Promise<T>;
 
-  // One-transaction conveniences, the same on every adapter (src/store/operations.ts).
+  // One-transaction conveniences, the same on every adapter (transactionalOperations, src/store/common.ts).
   /** claimNextPair in its own transaction. */
   claimNextPair(datasetId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<number | undefined>;
   /** Remembers where the annotator is in the dataset (the workbench resumes there). */
