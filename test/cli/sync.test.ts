@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { syncStores } from '../../src/app/sync';
+import { saveLabel, undoLastLabel } from '../../src/app/workbench';
 import { openStore } from '../../src/store';
 import type { Store } from '../../src/store/port';
 import { ROOT, tempDir } from '../support/helpers';
@@ -61,7 +62,7 @@ async function relabel(location: string, annotator: string, sourceId: string, va
     const d = await s.requireDataset('d');
     const idx = (await s.pairSourceIds(d.id)).find((p) => p.sourceId === sourceId)!.idx;
     const rowId = (await s.pairRowIds(d.id)).get(idx)!;
-    await s.saveWorkbenchLabel((await s.requireAnnotator(annotator)).id, rowId, { value, raw: { choice }, shownFirst: 1, rationale, flagged: false, principles: [] });
+    await saveLabel(s, (await s.requireAnnotator(annotator)).id, rowId, { value, raw: { choice }, shownFirst: 1, rationale, flagged: false, principles: [] });
   });
 }
 
@@ -120,7 +121,7 @@ for (const target of targets) {
         expect(history.map((h) => [h.action, h.before.preference?.value, h.after.preference?.value])).toEqual([['submit', -1, 0], ['merge', 1, -1], ['merge', 0, 1]]);
         expect(history[2].before.preference?.rationale).toBe('on the server');
         // the server's submission of q3 was merged over: the workbench's undo no longer reaches past the merge
-        expect(await s.undoWorkbenchLabel((await s.requireAnnotator('alice')).id, d.id)).toBeUndefined();
+        expect(await undoLastLabel(s, (await s.requireAnnotator('alice')).id, d.id)).toBeUndefined();
       });
       // run twice: nothing new, the conflict is not listed again
       expect(sync(alice, dst)).toEqual({ copied: ZERO, unchanged: counts(1, 4, 1, 1, 4, 1, 0), conflicts: [] });
