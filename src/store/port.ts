@@ -268,7 +268,10 @@ export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorR
 }
 
 /** The handle `Store.write` passes to its callback: every read, and the only way to write. */
-export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites, SyncWrites {}
+export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites, SyncWrites {
+  /** The database's clock (ISO-8601) for the times this write stores: on PostgreSQL the server's, never the client's. */
+  now(): string;
+}
 
 export interface WriteOptions {
   /**

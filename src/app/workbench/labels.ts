@@ -1,6 +1,6 @@
 // What a workbench submission and its undo become in the store: one transaction each, written over the
 // Transaction's primitives (the room check, the exact rows on the pair, the label history).
-import { json, now } from '../../store/common';
+import { json } from '../../store/common';
 import type { StoredPreference } from '../../core/preferences';
 import type { LabelState, Store } from '../../store/port';
 
@@ -42,7 +42,7 @@ export function saveLabel(store: Store, annotatorId: number, pairRowId: number, 
   return store.write(async (tx) => {
     await tx.checkRoomForLabel(pairRowId, annotatorId);
     const before = await tx.labelState(annotatorId, pairRowId);
-    const after = submittedLabelState(before, label, now());
+    const after = submittedLabelState(before, label, tx.now());
     await tx.putLabelState(annotatorId, pairRowId, after);
     return tx.appendLabelHistory(annotatorId, pairRowId, 'submit', before, after);
   });
