@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
-import { redactLocation } from '../../src/store/postgres/adapter';
+import { redactLocation } from '../../src/store';
 import { auditTeam, buildTeamWorker, go, seedTeamDataset, startWorker, type WorkerRun } from '../../bench/support/team-load';
 import { startPostgres, type TestPostgres } from '../support/postgres';
 import { ROOT, tempDir } from '../support/helpers';

@@ -7,8 +7,10 @@ import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionSc
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
+import { redactLocation } from '../location';
 import { CHANGES_CHANNEL, watchPostgres } from './listen';
 import { PG_MIGRATIONS } from './schema';
+import { postgresClientConfig } from './tls';
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
@@ -16,21 +18,6 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 const MIGRATION_LOCK = 0x44697363; // "Disc"
 
 
-
-export function isPostgresLocation(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
-/** The URL as it may be shown: user, host, port and database, never a password. */
-export function redactLocation(location: string): string {
-  try {
-    const u = new URL(location);
-    u.password = '';
-    return u.toString().replace(/:@/, '@');
-  } catch {
-    return location.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1@');
-  }
-}
 
 /** What pg's errors say, in one line, without the password (pg never puts it in messages; the URL is ours to redact). */
 function describe(e: unknown): string {
@@ -57,7 +44,11 @@ const BUSY_CODES = new Set(['55P03', '40P01', '40001']); // lock_not_available, 
 export async function openPostgresStore(location: string, options: { lockTimeoutMs?: number } = {}): Promise<Store> {
   const shown = redactLocation(location);
   const lockTimeoutMs = options.lockTimeoutMs ?? 5 * 60_000;
-  const pool = PgConnection.pool({ connectionString: location, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
+  // sslmode as libpq reads it (./tls.ts); for prefer and allow, what one connection tried at open found
+  const connection = await postgresClientConfig(location).catch((e: unknown) => {
+    throw e instanceof UsageError ? e : new UsageError(`cannot open database ${shown}: ${describe(e)}`);
+  });
+  const pool = PgConnection.pool({ ...connection, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
   // An idle client the server drops (a restart) must not crash the process: the next query reconnects.
   pool.on('error', () => undefined);
   try {
@@ -72,7 +63,7 @@ export async function openPostgresStore(location: string, options: { lockTimeout
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   }
-  return postgresStore(pool, shown, lockTimeoutMs, { connectionString: location, connectionTimeoutMillis: 10_000 });
+  return postgresStore(pool, shown, lockTimeoutMs, { ...connection, connectionTimeoutMillis: 10_000 });
 }
 
 async function migrate(client: pg.PoolClient, shown: string): Promise<void> {
