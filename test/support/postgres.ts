@@ -139,3 +139,26 @@ export async function freshPostgresDatabase(serverUrl: string): Promise<string> 
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/**
+ * A database URL as the CLI takes it: without its password, which the CLI refuses in --db (it would show in
+ * `ps` and the shell's history); the child gets it in PGPASSWORD instead (pgEnv).
+ */
+export function urlWithoutPassword(url: string): string {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
+}
+
+/** The URL with the test server's password back in it, for a test's own connection (openStore takes one; the CLI does not). */
+export function urlWithPassword(url: string, server: { password: string } | { skip: string }): string {
+  if (!('password' in server) || !/^postgres(ql)?:\/\//i.test(url)) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(server.password);
+  return u.toString();
+}
+
+/** The child's environment for a CLI run against a test server: its password in PGPASSWORD, as a user sets it. */
+export function pgEnv(server: { password: string } | { skip: string }): NodeJS.ProcessEnv {
+  return { ...process.env, ...('password' in server ? { PGPASSWORD: server.password } : {}) };
+}
