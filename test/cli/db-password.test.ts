@@ -74,4 +74,15 @@ describe.skipIf('skip' in server ? server.skip : undefined)('a password in --db,
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`database ${bare}`);
   });
+
+  it('the store itself (not the CLI) still opens a URL with a password= parameter, and its location and errors never show it', async () => {
+    const s = await openStore(`${bare}?password=${encodeURIComponent(password)}`);
+    try {
+      expect(s.location).toBe(bare);
+    } finally {
+      await s.close();
+    }
+    const message = await openStore('postgres://lead@127.0.0.1:1/d?application_name=x&password=hunter2').then(() => 'opened', (e: Error) => e.message);
+    expect(message).toBe('cannot open database postgres://lead@127.0.0.1:1/d?application_name=x: the server refused the connection (is it running, and on that host and port?)');
+  });
 });

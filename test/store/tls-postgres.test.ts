@@ -24,7 +24,7 @@ const hasOpenssl = (() => {
 })();
 const skip = ('skip' in plainServer ? plainServer.skip : undefined) ?? missingPrerequisite(hasOpenssl, 'openssl is not installed (it makes the test certificates)');
 
-/** A CA, and a server certificate it signs for IP 127.0.0.1 only; `other`: a CA that signed nothing. */
+/** A CA, a server certificate it signs for IP 127.0.0.1 only and a client certificate; `other`: a CA that signed nothing. */
 function makeCertificates(dir: string) {
   const f = (name: string) => join(dir, name);
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -36,7 +36,12 @@ function makeCertificates(dir: string) {
   writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
   openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('discretion-test-ca.crt'), '-CAkey', f('discretion-test-ca.key'), '-CAcreateserial',
     '-out', f('server.crt'), '-days', '2', '-extfile', f('server.ext')]);
-  return { ca: f('discretion-test-ca.crt'), other: f('discretion-other-ca.crt'), cert: f('server.crt'), key: f('server.key') };
+  // a client certificate for the user postgres (pg_hba's `cert` method takes the user from its CN)
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('client.key'), '-out', f('client.csr'), '-subj', '/CN=postgres']);
+  writeFileSync(f('client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  openssl(['x509', '-req', '-in', f('client.csr'), '-CA', f('discretion-test-ca.crt'), '-CAkey', f('discretion-test-ca.key'), '-CAcreateserial',
+    '-out', f('client.crt'), '-days', '2', '-extfile', f('client.ext')]);
+  return { ca: f('discretion-test-ca.crt'), other: f('discretion-other-ca.crt'), cert: f('server.crt'), key: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
 }
 
 describe.skipIf(skip)('sslmode against a server with TLS and one without', () => {
@@ -49,12 +54,14 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
     delete process.env.PGSSLMODE;
     delete process.env.PGSSLROOTCERT;
     certs = makeCertificates(tempDir());
-    // the database `sslonly` takes TLS connections only (its plain ones rejected); every other one takes both
+    // the database `sslonly` takes TLS connections only (its plain ones rejected), `certonly` a client
+    // certificate in place of a password; every other one takes both
     tls = await startPostgres({
-      ssl: { certFile: certs.cert, keyFile: certs.key },
-      hba: ['local all all trust', 'hostssl all all 127.0.0.1/32 scram-sha-256', 'hostnossl sslonly all 127.0.0.1/32 reject', 'hostnossl all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+      ssl: { certFile: certs.cert, keyFile: certs.key, caFile: certs.ca },
+      hba: ['local all all trust', 'hostssl certonly all 127.0.0.1/32 cert', 'hostnossl certonly all 127.0.0.1/32 reject', 'hostssl all all 127.0.0.1/32 scram-sha-256', 'hostnossl sslonly all 127.0.0.1/32 reject', 'hostnossl all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
     });
     await tls.createDatabase('sslonly');
+    await tls.createDatabase('certonly');
   }, 120_000);
 
   afterAll(async () => {
@@ -128,8 +135,8 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
     const url = await tlsDatabase('?sslmode=verify-full');
     const message = await refusal(url);
     expectOneLineNamingTheDatabase(message, url);
-    // the server sends its own certificate only, signed by a CA Node does not know
-    expect(message).toMatch(/unable to verify the first certificate/);
+    // Node's words for a chain from a CA it was not given (the server sends the CA along, as its ssl_ca_file names it)
+    expect(message).toMatch(/self-signed certificate in certificate chain|unable to verify the first certificate/);
   });
 
   it('verify-full with a host name the certificate does not hold (localhost; it names 127.0.0.1) fails; verify-ca passes', async () => {
@@ -147,7 +154,7 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
       const url = await tlsDatabase(`?sslmode=${mode}&sslrootcert=${encodeURIComponent(certs.other)}`);
       const message = await refusal(url);
       expectOneLineNamingTheDatabase(message, url);
-      expect(message).toMatch(/unable to verify the first certificate/);
+      expect(message).toMatch(/self-signed certificate in certificate chain|unable to verify the first certificate/);
     }
   });
 
@@ -190,6 +197,20 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
       delete process.env.PGSSLMODE;
       delete process.env.PGSSLROOTCERT;
     }
+  });
+
+  it('sslcert and sslkey: a client certificate where the server asks for one in place of a password', async () => {
+    const u = new URL(tls.url);
+    u.password = '';
+    u.pathname = '/certonly';
+    const root = `sslmode=verify-full&sslrootcert=${encodeURIComponent(certs.ca)}`;
+    const withCert = `${u}?${root}&sslcert=${encodeURIComponent(certs.clientCert)}&sslkey=${encodeURIComponent(certs.clientKey)}`;
+    const s = await openStore(withCert);
+    opened.push(s);
+    expect(s.location).toBe(withCert);
+    expect(await serverSaysTls(tls.url, withCert)).toEqual([true]);
+    const message = await refusal(`${u}?${root}`);
+    expect(message).toMatch(/^cannot open database postgres:\/\/postgres@127\.0\.0\.1:\d+\/certonly\?sslmode=verify-full&sslrootcert=\S+: .*certificate/);
   });
 
   it('an unknown sslmode is refused in one line naming it and the six accepted, before connecting', async () => {

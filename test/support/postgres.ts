@@ -66,8 +66,11 @@ export interface StartOptions {
    * acknowledged before its WAL is written, and an immediate stop loses it.
    */
   synchronousCommit?: boolean;
-  /** TLS on (ssl = on) with this certificate and key (PEM files; copied into the server's folder, owned by it). */
-  ssl?: { certFile: string; keyFile: string };
+  /**
+   * TLS on (ssl = on) with this certificate and key (PEM files; copied into the server's folder, owned by
+   * it); `caFile`: the CA that client certificates must come from (pg_hba's `cert` method).
+   */
+  ssl?: { certFile: string; keyFile: string; caFile?: string };
   /** pg_hba.conf in place of initdb's (e.g. `hostssl` lines); keep a `local ... trust` line for createDatabase. */
   hba?: string;
 }
@@ -105,6 +108,10 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     own(join(dir, 'server.crt'), readFileSync(options.ssl.certFile));
     own(join(dir, 'server.key'), readFileSync(options.ssl.keyFile));
     tls = ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`;
+    if (options.ssl.caFile) {
+      own(join(dir, 'client-ca.crt'), readFileSync(options.ssl.caFile));
+      tls += ` -c ssl_ca_file=${join(dir, 'client-ca.crt')}`;
+    }
   }
   if (options.hba !== undefined) own(join(data, 'pg_hba.conf'), options.hba);
   let port = 0;
