@@ -96,6 +96,8 @@ export async function postgresClientConfig(location: string, options: { connecti
     case 'disable':
       return plain;
     case 'prefer':
+      // plain only when the server has no TLS or pg_hba.conf takes none; a certificate that fails the chain
+      // check (sslrootcert given) is an error, never a quiet step down to plain
       try {
         await probe(secure);
         return secure;
