@@ -4,8 +4,7 @@ import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isUserFacingError, UsageError, userMessage } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
-import { openStore } from '../store';
-import { isPostgresLocation } from '../store/postgres/adapter';
+import { isDatabaseUrl, locationHasPassword, openStore, redactLocation } from '../store';
 import type { Store } from '../store/port';
 
 export const DEFAULT_DB = 'discretion.db';
@@ -18,8 +17,9 @@ export const DEFAULT_DB = 'discretion.db';
  * meantime, the command runs again on that database (its first run changed nothing there).
  */
 export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  refusePassword(dbPath, '--db');
   // A server's database (PostgreSQL) is opened as it is: it exists before any command and is never removed.
-  if (isPostgresLocation(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
+  if (isDatabaseUrl(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
   const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const result = await useStore(fresh, fn, dbPath);
@@ -36,8 +36,19 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
  * (a mistyped path would otherwise print "no datasets" and leave a new file behind).
  */
 export async function withExistingStore<T>(dbPath: string, option: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  if (!isPostgresLocation(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
+  refusePassword(dbPath, option);
+  if (!isDatabaseUrl(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
   return useStore(dbPath, fn);
+}
+
+/**
+ * A password in a database URL given on the command line shows in `ps` and stays in the shell's history:
+ * refused before connecting (as the extension refuses one in its setting), without echoing it.
+ */
+export function refusePassword(location: string, option: string): void {
+  if (locationHasPassword(location)) {
+    throw new UsageError(`${option} must not hold a password (${redactLocation(location)}): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written`);
+  }
 }
 
 async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, displayName?: string): Promise<T> {
