@@ -7,6 +7,7 @@ import { type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../app/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
+import { labellerFor } from '../../app/team';
 import { importPrincipleList } from '../../importers/principles';
 import { redactLocation } from '../../store';
 import { DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
@@ -117,7 +118,8 @@ export function registerDataCommands(program: Command): void {
     .addOption(onErrorOption())
     .option('--json', 'print the summary as JSON'), true, true)
     .action(async (file: string, o: LimitFlags & { db: string; dataset: string; principles: string; annotator: string; onError: OnError }) => {
-      await runImport(o, (store, read) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: o.annotator, onError: o.onError, ...read }));
+      // on a team's database the labels are the login's own: naming another annotator is refused (src/app/team.ts)
+      await runImport(o, async (store, read) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: await labellerFor(store, o.annotator), onError: o.onError, ...read }));
     });
 
   for (const [format, description] of [
