@@ -146,6 +146,29 @@ for (const adapter of adapters) {
       ]);
     });
 
+    it('principle lists: a name holding "@N" is selected by its whole name unless that reads as an existing version; NAME@N@V picks its version', async () => {
+      const s = await fresh();
+      const p = (text: string) => [{ id: 'p0', short: 's', text }];
+      await s.write((tx) => tx.savePrincipleList('team', p('team v1'), null));
+      await s.write((tx) => tx.savePrincipleList('team@2', p('team@2 v1'), null));
+      await s.write((tx) => tx.savePrincipleList('team@2', p('team@2 v2'), null));
+      const text = async (ref: string) => (await s.requirePrincipleList(ref)).principles[0].text;
+      // "team" has no version 2: the whole ref names the list "team@2", its latest version
+      expect(await text('team@2')).toBe('team@2 v2');
+      expect(await text('team@2@1')).toBe('team@2 v1');
+      expect(await text('team@2@2')).toBe('team@2 v2');
+      expect(await text('team')).toBe('team v1');
+      expect(await text('team@1')).toBe('team v1');
+      await expect(s.requirePrincipleList('team@2@3')).rejects.toThrow(/^unknown principle list "team@2@3" \(known: team, team@2\)$/);
+      // once "team" has a version 2, "team@2" is that version (NAME@VERSION always means it); the list "team@2" is "team@2@2"
+      await s.write((tx) => tx.savePrincipleList('team', p('team v2'), null));
+      expect(await text('team@2')).toBe('team v2');
+      expect(await text('team@2@2')).toBe('team@2 v2');
+      expect(await text('team')).toBe('team v2');
+      // a version too long for an INTEGER column is no version: the ref is looked up as a name and not found
+      await expect(s.requirePrincipleList('team@99999999999')).rejects.toThrow(/^unknown principle list "team@99999999999"/);
+    });
+
     it('annotators: created once, kind checked, provenance merged', async () => {
       const s = await fresh();
       const a = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { a: 1 }));
