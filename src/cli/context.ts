@@ -4,7 +4,7 @@ import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isUserFacingError, UsageError, userMessage } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
-import { openStore } from '../store';
+import { openStore, type OpenOptions } from '../store';
 import { isPostgresLocation } from '../store/postgres/adapter';
 import type { Store } from '../store/port';
 
@@ -22,7 +22,7 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
   if (isPostgresLocation(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
   const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const result = await useStore(fresh, fn, dbPath);
+    const result = await useStore(fresh, fn, { displayName: dbPath });
     if (publishNewDatabase(fresh, dbPath)) return result;
     return await useStore(dbPath, fn);
   } finally {
@@ -31,17 +31,18 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
 }
 
 /**
- * Opens a database that must exist already, for a command that only reads it (`info`, `runs`, sync's
- * source): a missing SQLite file is one clear line, never an empty database created for the occasion
- * (a mistyped path would otherwise print "no datasets" and leave a new file behind).
+ * Opens a database that must exist already, read-only, for a command that only reads it (`info`, `runs`,
+ * sync's source): a missing SQLite file is one clear line, never an empty database created for the occasion
+ * (a mistyped path would otherwise print "no datasets" and leave a new file behind), and the file is not
+ * changed (a read-only file or medium can be read).
  */
 export async function withExistingStore<T>(dbPath: string, option: string, fn: (store: Store) => Promise<T>): Promise<T> {
   if (!isPostgresLocation(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
-  return useStore(dbPath, fn);
+  return useStore(dbPath, fn, { readOnly: true });
 }
 
-async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, displayName?: string): Promise<T> {
-  const store = await openStore(path, { displayName });
+async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const store = await openStore(path, options);
   try {
     return await fn(store);
   } finally {

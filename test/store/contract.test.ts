@@ -169,6 +169,31 @@ for (const adapter of adapters) {
       await expect(s.requirePrincipleList('team@99999999999')).rejects.toThrow(/^unknown principle list "team@99999999999"/);
     });
 
+    it('read-only: every read works, every write is refused with one line and nothing changes', async () => {
+      const location = await adapter.location();
+      const s = await openStore(location);
+      open.push(s);
+      const { dataset, human, pairRow } = await s.write(async (tx) => {
+        const dataset = await tx.createDataset('d', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(dataset, [pair(0), pair(1)], [first, first + 1]);
+        await tx.savePrincipleList('pl', [{ id: 'p0', short: 'zero', text: 'Zero' }], null);
+        return { dataset, human: (await tx.ensureAnnotator('alice', 'human', null)).id, pairRow: first };
+      });
+      const before = await s.dumpTables();
+      const r = await openStore(location, { readOnly: true });
+      open.push(r);
+      expect((await r.info()).datasets.map((d) => d.name)).toEqual(['d']);
+      expect((await r.requirePrincipleList('pl')).principles).toHaveLength(1);
+      expect(await r.countPairs(dataset)).toBe(2);
+      const refused = /^database .* is open read-only for this command; nothing was written$/;
+      await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toThrow(refused);
+      await expect(r.saveWorkbenchLabel(human, pairRow, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] })).rejects.toThrow(refused);
+      await expect(r.saveMetricRun(dataset, '0', {}, {}, {})).rejects.toThrow(refused);
+      await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toBeInstanceOf(UsageError);
+      expect(await s.dumpTables()).toEqual(before);
+    });
+
     it('annotators: created once, kind checked, provenance merged', async () => {
       const s = await fresh();
       const a = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { a: 1 }));
