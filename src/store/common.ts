@@ -72,6 +72,12 @@ export class StoreBusyError extends UsageError {
 
 type Write = Store['write'];
 
+/** A store opened for reading only: every write is refused with one line before it reaches the database. */
+export function refuseWrites<S extends Store>(store: S): S {
+  const write: Write = () => Promise.reject(new UsageError(`database ${store.location} is open read-only for this command; nothing was written`));
+  return { ...store, write, ...transactionalOperations(write) };
+}
+
 /** The store's one-transaction operations, over any adapter's `write`. */
 export function transactionalOperations(write: Write): Pick<Store, 'claimNextPair' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
   return {

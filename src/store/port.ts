@@ -83,7 +83,11 @@ export interface DatasetWrites {
 }
 
 export interface PrincipleListReads {
-  /** `name` or `name@version`; without a version, the latest. Fails with the known names when missing. */
+  /**
+   * `name@version` (split at the last "@" before a whole number: `team@2@1` is version 1 of `team@2`), else
+   * `name` for its latest version (`team@2` is the list `team@2` unless `team` has a version 2). Fails with
+   * the known names when missing.
+   */
   requirePrincipleList(ref: string): Promise<PrincipleListRow>;
   /** Principle row ids of a list, by position. */
   principleRowIds(listId: number): Promise<number[]>;

@@ -159,6 +159,54 @@ for (const adapter of adapters) {
       ]);
     });
 
+    it('principle lists: a name holding "@N" is selected by its whole name unless that reads as an existing version; NAME@N@V picks its version', async () => {
+      const s = await fresh();
+      const p = (text: string) => [{ id: 'p0', short: 's', text }];
+      await s.write((tx) => tx.savePrincipleList('team', p('team v1'), null));
+      await s.write((tx) => tx.savePrincipleList('team@2', p('team@2 v1'), null));
+      await s.write((tx) => tx.savePrincipleList('team@2', p('team@2 v2'), null));
+      const text = async (ref: string) => (await s.requirePrincipleList(ref)).principles[0].text;
+      // "team" has no version 2: the whole ref names the list "team@2", its latest version
+      expect(await text('team@2')).toBe('team@2 v2');
+      expect(await text('team@2@1')).toBe('team@2 v1');
+      expect(await text('team@2@2')).toBe('team@2 v2');
+      expect(await text('team')).toBe('team v1');
+      expect(await text('team@1')).toBe('team v1');
+      await expect(s.requirePrincipleList('team@2@3')).rejects.toThrow(/^unknown principle list "team@2@3" \(known: team, team@2\)$/);
+      // once "team" has a version 2, "team@2" is that version (NAME@VERSION always means it); the list "team@2" is "team@2@2"
+      await s.write((tx) => tx.savePrincipleList('team', p('team v2'), null));
+      expect(await text('team@2')).toBe('team v2');
+      expect(await text('team@2@2')).toBe('team@2 v2');
+      expect(await text('team')).toBe('team v2');
+      // a version too long for an INTEGER column is no version: the ref is looked up as a name and not found
+      await expect(s.requirePrincipleList('team@99999999999')).rejects.toThrow(/^unknown principle list "team@99999999999"/);
+    });
+
+    it('read-only: every read works, every write is refused with one line and nothing changes', async () => {
+      const location = await adapter.location();
+      const s = await openStore(location);
+      open.push(s);
+      const { dataset, human, pairRow } = await s.write(async (tx) => {
+        const dataset = await tx.createDataset('d', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(dataset, [pair(0), pair(1)], [first, first + 1]);
+        await tx.savePrincipleList('pl', [{ id: 'p0', short: 'zero', text: 'Zero' }], null);
+        return { dataset, human: (await tx.ensureAnnotator('alice', 'human', null)).id, pairRow: first };
+      });
+      const before = await s.dumpTables();
+      const r = await openStore(location, { readOnly: true });
+      open.push(r);
+      expect((await r.info()).datasets.map((d) => d.name)).toEqual(['d']);
+      expect((await r.requirePrincipleList('pl')).principles).toHaveLength(1);
+      expect(await r.countPairs(dataset)).toBe(2);
+      const refused = /^database .* is open read-only for this command; nothing was written$/;
+      await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toThrow(refused);
+      await expect(saveLabel(r, human, pairRow, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] })).rejects.toThrow(refused);
+      await expect(r.saveMetricRun(dataset, '0', {}, {}, {})).rejects.toThrow(refused);
+      await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toBeInstanceOf(UsageError);
+      expect(await s.dumpTables()).toEqual(before);
+    });
+
     it('annotators: created once, kind checked, provenance merged', async () => {
       const s = await fresh();
       const a = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { a: 1 }));

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors';
 import { addTeamMember, initTeamDatabase, releaseClaims, requireLead, teamStatus, type Visibility } from '../../app/team';
 import { isDatabaseUrl, VISIBILITIES } from '../../store';
 import { ASSIGNMENT_ORDERS, TEAM_ROLES, type TeamRole, type WorkSplit } from '../../store/port';
-import { printJson, refusePassword, say, sayLines, table, withStore } from '../context';
+import { printJson, refusePassword, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 
 const fmt = (x: number | null, digits = 2) => (x === null ? '–' : x.toFixed(digits));
@@ -89,7 +89,7 @@ export function registerTeamCommands(program: Command): void {
     .requiredOption('--dataset <name>', 'dataset')
     .option('--json', 'one JSON document (schema discretion-team-status/1)')
     .action(async (o: { db: string; dataset: string; json?: boolean }) => {
-      const s = await withStore(o.db, (store) => teamStatus(store, o.dataset));
+      const s = await withExistingStore(o.db, '--db', (store) => teamStatus(store, o.dataset));
       if (o.json) return printJson(s);
       const k = s.split.overlap;
       say(`dataset "${s.dataset}": ${s.pairs} pairs; ${k === null ? 'no split (every annotator labels every pair)' : `${k} label${k === 1 ? '' : 's'} per pair, ${s.split.assignment} order`}`);
