@@ -177,20 +177,27 @@ export async function serverTestClock(databaseUrl: string): Promise<{ set(ms: nu
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  await client.query(`CREATE TABLE IF NOT EXISTS discretion_test_clock (ms BIGINT);
-    CREATE OR REPLACE FUNCTION discretion_now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
-      SELECT COALESCE((SELECT ms FROM discretion_test_clock LIMIT 1), (extract(epoch FROM clock_timestamp()) * 1000)::bigint) $$`);
+  // one install at a time: sessions of one test open their connections at once (a concurrent CREATE OR
+  // REPLACE of one function fails with "tuple concurrently updated")
+  await client.query('SELECT pg_advisory_lock(7401)');
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS discretion_test_clock (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), ms BIGINT NOT NULL);
+      CREATE OR REPLACE FUNCTION discretion_now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
+        SELECT COALESCE((SELECT ms FROM discretion_test_clock), (extract(epoch FROM clock_timestamp()) * 1000)::bigint) $$`);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(7401)');
+  }
   return {
     async set(ms) {
-      await client.query('DELETE FROM discretion_test_clock');
-      if (ms !== null) await client.query('INSERT INTO discretion_test_clock (ms) VALUES ($1)', [ms]);
+      if (ms === null) await client.query('DELETE FROM discretion_test_clock');
+      else await client.query('INSERT INTO discretion_test_clock (ms) VALUES ($1) ON CONFLICT (one) DO UPDATE SET ms = excluded.ms', [ms]);
     },
     close: () => client.end(),
   };
 }
 
 /** Store operations that take the client's time (SQLite's clock); on PostgreSQL the argument is ignored for the server's. */
-const TIMED: Record<string, number> = { claimNextPair: 2, renewClaim: 2, liveClaims: 1, teamProgress: 1, nextClaimExpiry: 2 };
+const TIMED: Record<string, number> = { claimNextPair: 2, renewClaim: 2, liveClaims: 1, teamProgress: 1, claimFreedInMs: 2 };
 
 /**
  * A PostgreSQL store whose timed operations first set the server's test clock to the time the test passes
