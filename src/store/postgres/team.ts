@@ -84,6 +84,8 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     `GRANT SELECT, INSERT, UPDATE (undone) ON label_history TO ${both}`,
     `GRANT SELECT, INSERT, DELETE, UPDATE (expires_at) ON claims TO ${both}`,
     `GRANT SELECT, INSERT, DELETE, UPDATE (pair_idx, updated_at) ON workbench_positions TO ${both}`,
+    // an annotator's own row: where her labels came from (an import merges its file into the provenance)
+    `GRANT UPDATE (provenance) ON annotators TO ${A}`,
     // The lead's work: imports, splits, groups, metric runs.
     `GRANT INSERT, UPDATE ON datasets, pairs, principle_lists, principles, annotators TO ${L}`,
     `GRANT INSERT ON metric_runs TO ${L}`,
@@ -104,7 +106,7 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
   const policies = (await client.query<{ tablename: string; policyname: string }>(
     `SELECT tablename, policyname FROM pg_policies WHERE schemaname = current_schema() AND policyname LIKE 'discretion_%'`)).rows;
   for (const p of policies) sql.push(`DROP POLICY ${ident(p.policyname)} ON ${ident(p.tablename)}`);
-  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions']) sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
+  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions', 'annotators']) sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
   for (const t of LABEL_TABLES) {
     const mayWrite = `annotator_id = ${me} OR ${unmapped(t)}`;
     sql.push(
@@ -124,6 +126,9 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     `CREATE POLICY discretion_lead_all ON claims FOR ALL TO ${L} USING (true) WITH CHECK (true)`,
     `CREATE POLICY discretion_own ON claims FOR ALL TO ${A} USING (annotator_id = ${me}) WITH CHECK (annotator_id = ${me})`,
     `CREATE POLICY discretion_own ON workbench_positions FOR ALL TO ${both} USING (annotator_id = ${me}) WITH CHECK (annotator_id = ${me})`,
+    `CREATE POLICY discretion_lead_all ON annotators FOR ALL TO ${L} USING (true) WITH CHECK (true)`,
+    `CREATE POLICY discretion_read ON annotators FOR SELECT TO ${A} USING (true)`,
+    `CREATE POLICY discretion_own ON annotators FOR UPDATE TO ${A} USING (id = ${me}) WITH CHECK (id = ${me})`,
   );
   for (const s of sql) await client.query(s);
   return { ...roles, visibility: vis };
