@@ -216,6 +216,11 @@ for (const adapter of adapters) {
       await expect(s.write((tx) => tx.ensureAnnotator('m', 'human', null))).rejects.toThrow(/already exists as a reward-model/);
       await expect(s.requireAnnotator('x')).rejects.toBeInstanceOf(UsageError);
       expect((await s.listAnnotators()).map((r) => [r.name, r.kind])).toEqual([['m', 'reward-model']]);
+      // "adjudicated" is the review's (src/app/review.ts): a human or model by that name would block every adjudication
+      for (const kind of ['human', 'reward-model'] as const) {
+        await expect(s.write((tx) => tx.ensureAnnotator('adjudicated', kind, null))).rejects.toThrow(/^the annotator name "adjudicated" is reserved for the review's adjudications; choose another name$/);
+      }
+      expect((await s.write((tx) => tx.ensureAnnotator('adjudicated', 'adjudicator', null))).kind).toBe('adjudicator');
     });
 
     it('preferences: insert, refuse or skip existing, read back by dataset and by pair', async () => {
