@@ -61,6 +61,19 @@ const rule = {
     regex: into('cli', 'extension'),
     message: 'src/app serves both front ends: it imports neither src/cli nor src/extension.',
   },
+  storeSealed: {
+    // Any path into src/store other than its index (`../store`, `../store/index`), from anywhere outside it.
+    regex: '^(?:\\.\\.\\/)+(?:src\\/)?store\\/(?!index(?:\\.[cm]?[jt]s)?$)',
+    message: 'Outside src/store, import the store only through src/store/index.ts (the port, its errors and helpers are re-exported there); adapters and shared SQL stay private.',
+  },
+  judgesNoImporters: {
+    regex: into('importers'),
+    message: 'src/judges and src/importers are side by side: a judge imports no importer (what both need belongs in src/core, src/store or, for files, src/app).',
+  },
+  importersNoJudges: {
+    regex: into('judges'),
+    message: 'src/importers and src/judges are side by side: an importer imports no judge.',
+  },
   extensionNoCli: { regex: into('cli'), message: 'src/extension never imports src/cli: share the code through src/app.' },
   cliNoExtension: { regex: into('extension'), message: 'src/cli never imports src/extension: share the code through src/app.' },
 };
@@ -91,17 +104,17 @@ const pureGlobals = [
   'process', 'Buffer', 'require', '__dirname', '__filename', 'fetch', 'crypto', 'window', 'document', 'navigator',
   'self', 'location', 'localStorage', 'sessionStorage', 'XMLHttpRequest', 'WebSocket', 'customElements',
 ].map((name) => ({ name, message: 'src/core and src/shared are pure: no host, DOM or I/O globals; the caller passes the data or the function in.' }));
-const { drivers, onnx, vscode, cliLibraries } = rule;
+const { drivers, onnx, vscode, cliLibraries, storeSealed } = rule;
 const layers = [
   layer(['src/core/**'], [rule.coreImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
   layer(['src/shared/**'], [rule.sharedImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
   layer(['webview/**'], [rule.webviewImportsPure, rule.nodeBuiltins, vscode, drivers, onnx, cliLibraries]),
   layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries]),
-  layer(['src/judges/**'], [rule.noFrontEnds, vscode, drivers, cliLibraries]),
-  layer(['src/importers/**'], [rule.noFrontEnds, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/app/**'], [rule.appNoFrontEnds, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/cli/**'], [rule.cliNoExtension, vscode, drivers, onnx]),
-  layer(['src/extension/**'], [rule.extensionNoCli, drivers, onnx, cliLibraries]),
+  layer(['src/judges/**'], [rule.noFrontEnds, rule.judgesNoImporters, storeSealed, vscode, drivers, cliLibraries]),
+  layer(['src/importers/**'], [rule.noFrontEnds, rule.importersNoJudges, storeSealed, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/app/**'], [rule.appNoFrontEnds, storeSealed, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/cli/**'], [rule.cliNoExtension, storeSealed, vscode, drivers, onnx]),
+  layer(['src/extension/**'], [rule.extensionNoCli, storeSealed, drivers, onnx, cliLibraries]),
 ];
 
 export default defineConfig(

@@ -12,7 +12,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import type { Store } from '../../src/store/port';
+import type { Store } from '../../src/store';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { makeBaseDatabase } from '../fuzz/base';
 import { dumpDatabase, expectRejected, tempDir } from '../support/helpers';

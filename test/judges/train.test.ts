@@ -8,7 +8,7 @@ import { UsageError } from '../../src/core/errors';
 import { importDataset } from '../../src/importers/datasets';
 import { runOnnxJudge } from '../../src/judges/onnxJudge';
 import { RewardScorer } from '../../src/judges/scorer';
-import { trainRewardModel } from '../../src/judges/trainRm';
+import { trainRewardModel } from '../../src/app/judges';
 import { HH_FILE, openTempStore, sharedDataSkipReason, tempDir } from '../support/helpers';
 import { PAIR_MAPPING, buildWorker, writePairsFile } from './support';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { InputError } from '../../src/core/errors';
-import type { Store } from '../../src/store/port';
+import type { Store } from '../../src/store';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 import { SHARED_DATA } from './shared-hh';
 

@@ -6,8 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { importDataset } from '../../../src/importers/datasets';
 import { importPrincipleList } from '../../../src/importers/principles';
 import { PairTakenError, saveLabel, undoLastLabel, WorkbenchSession, type FreedPairHooks, type WorkbenchLabel } from '../../../src/app/workbench';
-import { openStore } from '../../../src/store';
-import type { Store } from '../../../src/store/port';
+import { openStore, type Store } from '../../../src/store';
 import { ROOT, tempDir } from '../../support/helpers';
 import { freshPostgresDatabase, serverTestClock, steppedServerClock } from '../../support/postgres';
 
