@@ -78,8 +78,18 @@ const rule = {
   cliNoExtension: { regex: into('extension'), message: 'src/cli never imports src/extension: share the code through src/app.' },
 };
 
-/** One layer's rules: the same patterns for static imports, `import()` and `require()`. */
-function layer(files, restrictions) {
+/**
+ * Below the front ends a message names no CLI flag (`--dataset`): the error carries the option as data and each
+ * front end names it (the CLI its flag, the extension its setting; src/core/errors.ts). A flag in a string or
+ * template literal is reported, as is a template part that ends in `--` before a placeholder (`--${name}`).
+ */
+const noCliFlags = [
+  { selector: 'Literal[value=/(?:^|[^\\w-])--[a-z]/]', message: 'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.' },
+  { selector: 'TemplateElement[value.cooked=/(?:^|[^\\w-])--(?:[a-z]|$)/]', message: 'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.' },
+];
+
+/** One layer's rules: the same patterns for static imports, `import()` and `require()`; `syntax`: more no-restricted-syntax entries. */
+function layer(files, restrictions, syntax = []) {
   const asSelectorRegex = (regex) => `/${regex}/`;
   return {
     files,
@@ -94,6 +104,7 @@ function layer(files, restrictions) {
           { selector: `ImportExpression[source.value=${asSelectorRegex(regex)}]`, message },
           { selector: `CallExpression[callee.name='require'][arguments.0.value=${asSelectorRegex(regex)}]`, message },
         ]),
+        ...syntax,
       ],
     },
   };
@@ -109,10 +120,10 @@ const layers = [
   layer(['src/core/**'], [rule.coreImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
   layer(['src/shared/**'], [rule.sharedImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
   layer(['webview/**'], [rule.webviewImportsPure, rule.nodeBuiltins, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries]),
-  layer(['src/judges/**'], [rule.noFrontEnds, rule.judgesNoImporters, storeSealed, vscode, drivers, cliLibraries]),
-  layer(['src/importers/**'], [rule.noFrontEnds, rule.importersNoJudges, storeSealed, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/app/**'], [rule.appNoFrontEnds, storeSealed, vscode, drivers, onnx, cliLibraries]),
+  layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries], noCliFlags),
+  layer(['src/judges/**'], [rule.noFrontEnds, rule.judgesNoImporters, storeSealed, vscode, drivers, cliLibraries], noCliFlags),
+  layer(['src/importers/**'], [rule.noFrontEnds, rule.importersNoJudges, storeSealed, vscode, drivers, onnx, cliLibraries], noCliFlags),
+  layer(['src/app/**'], [rule.appNoFrontEnds, storeSealed, vscode, drivers, onnx, cliLibraries], noCliFlags),
   layer(['src/cli/**'], [rule.cliNoExtension, storeSealed, vscode, drivers, onnx]),
   layer(['src/extension/**'], [rule.extensionNoCli, storeSealed, drivers, onnx, cliLibraries]),
 ];
