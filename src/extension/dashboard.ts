@@ -4,10 +4,10 @@
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { escapeControls } from '../core/terminalSafe';
-import { userMessage } from '../core/errors';
+import { extensionMessage } from './errors';
 import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 
 export const DASHBOARD_VIEW_TYPE = 'discretion.dashboard';
 
@@ -69,7 +69,7 @@ class DashboardPanel {
   }
 
   private fail(e: unknown): void {
-    const text = userMessage(e);
+    const text = extensionMessage(e);
     this.post({ type: 'status', text, error: true });
     void vscode.window.showErrorMessage(escapeControls(`Discretion dashboard: ${text}`));
   }

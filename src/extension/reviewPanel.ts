@@ -4,10 +4,10 @@
 // every message from it is validated (parseReviewMessage, src/shared/protocol.ts) before the host acts.
 import * as vscode from 'vscode';
 import { adjudicate, reviewQueue } from '../app/review';
-import { userMessage } from '../core/errors';
+import { extensionMessage } from './errors';
 import { escapeControls } from '../core/terminalSafe';
 import { parseReviewMessage, type ReviewHostToWebview, type ReviewWebviewToHost } from '../shared/protocol';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 
 export const REVIEW_VIEW_TYPE = 'discretion.review';
@@ -88,7 +88,7 @@ class ReviewPanel {
   }
 
   private fail(e: unknown): void {
-    const text = userMessage(e);
+    const text = extensionMessage(e);
     this.post({ type: 'status', text, error: true });
     void vscode.window.showErrorMessage(escapeControls(`Discretion review: ${text}`));
   }

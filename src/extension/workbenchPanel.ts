@@ -2,7 +2,7 @@
 // dist/webview, every incoming message validated before anything runs.
 import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
-import { userMessage } from '../core/errors';
+import { extensionMessage } from './errors';
 import { type CardView, type HostToWebview, type ModelView, type SubmitMessage, parseWebviewMessage } from '../shared/protocol';
 import { PairTakenError, type WorkbenchSession } from '../app/workbench';
 import { inlineFile } from './webviewAssets';
@@ -127,7 +127,7 @@ export class WorkbenchPanel {
       try {
         await fn();
       } catch (e) {
-        const message = userMessage(e);
+        const message = extensionMessage(e);
         this.host.log.error(`workbench: ${(e as Error)?.stack ?? e}`);
         this.post({ type: 'error', message });
       }
@@ -252,7 +252,7 @@ export class WorkbenchPanel {
         await this.show();
         return;
       }
-      const message = userMessage(e);
+      const message = extensionMessage(e);
       this.host.log.error(`workbench: the label of pair ${m.pairIdx} was not saved: ${(e as Error)?.stack ?? e}`);
       let card: CardView | undefined;
       try {

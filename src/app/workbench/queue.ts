@@ -1,7 +1,7 @@
 // Solo mode (a dataset without a work split): the annotator walks the pairs of a queue (all pairs, the
 // disagreements with a model, its own principle labels in conflict) in index order, and resumes where it
 // left off.
-import type { AnnotatorRow, DatasetRow, Store } from '../../store/port';
+import type { AnnotatorRow, DatasetRow, Store } from '../../store';
 import type { QueueFilter } from '../../shared/protocol';
 
 export class SoloQueue {

@@ -4,7 +4,7 @@
 // and it is tested against real SQLite files and PostgreSQL.
 import { labellerFor } from '../team';
 import { UsageError } from '../../core/errors';
-import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../../store/port';
+import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../../store';
 import { choiceToValue, shownFirstFor } from '../../core/preferences';
 import type { CardView, ModelView, QueueFilter, SubmitMessage } from '../../shared/protocol';
 import { CardCache, modelViews } from './cards';

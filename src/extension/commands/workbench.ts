@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { UsageError } from '../../core/errors';
 import { escapeControls } from '../../core/terminalSafe';
-import type { Store } from '../../store/port';
+import type { Store } from '../../store';
 import { WorkbenchSession } from '../../app/workbench';
 import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions, type PanelHost } from '../workbenchPanel';
 import { registerCommand, type CommandHost } from './host';
