@@ -169,7 +169,7 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
       if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
     }));
   };
-  const parts = [['team view', team], ['dashboard', () => registerDashboard(host.context, deps)], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, { openStore: deps.openStore, onStoreChange: host.onStoreChange })]] as const;
+  const parts = [['team view', team], ['dashboard', () => registerDashboard(host.context, { log: host.log, openStore: deps.openStore })], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, { log: host.log, openStore: deps.openStore, onStoreChange: host.onStoreChange })]] as const;
   for (const [name, register] of parts) {
     try {
       register();

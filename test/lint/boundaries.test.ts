@@ -41,7 +41,7 @@ describe('src/core: pure TypeScript', () => {
     ["import { execFile } from 'node:child_process';" + use('execFile'), 'no Node built-ins'],
     ["import { request } from 'node:http';" + use('request'), 'no Node built-ins'],
     ["import { Store } from '../../store/store';" + use('Store'), 'src/core imports only src/core'],
-    ["import { parseMessage } from '../../shared/protocol';" + use('parseMessage'), 'src/core imports only src/core'],
+    ["import { parseMessage } from '../../shared/workbenchProtocol';" + use('parseMessage'), 'src/core imports only src/core'],
     ["import { importDataset } from '../../importers/datasets';" + use('importDataset'), 'src/core imports only src/core'],
     ["import DOMPurify from 'dompurify';" + use('DOMPurify'), 'no DOM libraries'],
   ])('%s is an error', async (code, says) => {
@@ -76,7 +76,7 @@ describe('webview/: only src/core and src/shared from src/', () => {
   it('src/core, src/shared, its own folder and browser packages are allowed', async () => {
     await expectAllowed(
       file,
-      "import { escapeHtml } from '../../src/core/report/escape';\nimport { parseMessage } from '../../src/shared/protocol';\n" +
+      "import { escapeHtml } from '../../src/core/report/escape';\nimport { parseMessage } from '../../src/shared/workbenchProtocol';\n" +
         "import { render } from './render';\nimport DOMPurify from 'dompurify';" + use('escapeHtml, parseMessage, render, DOMPurify'),
     );
   });

@@ -2,7 +2,7 @@
 // disagreements with a model, its own principle labels in conflict) in index order, and resumes where it
 // left off.
 import type { AnnotatorRow, DatasetRow, Store } from '../../store';
-import type { QueueFilter } from '../../shared/protocol';
+import type { QueueFilter } from '../../shared/workbenchProtocol';
 
 export class SoloQueue {
   filter: QueueFilter = { kind: 'all' };

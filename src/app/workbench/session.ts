@@ -6,7 +6,7 @@ import { labellerFor } from '../team';
 import { UsageError } from '../../core/errors';
 import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../../store';
 import { choiceToValue, shownFirstFor } from '../../core/preferences';
-import type { CardView, ModelView, QueueFilter, SubmitMessage } from '../../shared/protocol';
+import type { CardView, ModelView, QueueFilter, SubmitMessage } from '../../shared/workbenchProtocol';
 import { CardCache, modelViews } from './cards';
 import { FreedPairWait, TeamClaims, type FreedPairHooks } from './claims';
 import { saveLabel, undoLastLabel } from './labels';
