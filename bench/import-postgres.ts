@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openStore } from '../src/store';
-import { startPostgres } from '../test/support/postgres';
+import { pgEnv, startPostgres, urlWithoutPassword } from '../test/support/postgres';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -28,12 +28,15 @@ async function writeSynthetic(file: string, n: number): Promise<void> {
   await once(out, 'finish');
 }
 
-/** One import by the CLI of the checkout at `root` in a child process: wall seconds, peak RSS (KiB), failure. */
-function importOnce(root: string, file: string, url: string): { seconds: number; kib: number; failed?: string } {
+/**
+ * One import by the CLI of the checkout at `root` in a child process: wall seconds, peak RSS (KiB), failure.
+ * The CLI refuses a password in --db: the URL goes without it, the password in PGPASSWORD.
+ */
+function importOnce(root: string, file: string, url: string, password: string): { seconds: number; kib: number; failed?: string } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ['--require', join(root, 'scripts', 'report-rss.cjs'), join(root, 'bin', 'discretion.js'),
-    'import', 'jsonl', file, '--dataset', 'synthetic', '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred', '--db', url],
-  { encoding: 'utf8', cwd: root });
+    'import', 'jsonl', file, '--dataset', 'synthetic', '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred', '--db', urlWithoutPassword(url)],
+  { encoding: 'utf8', cwd: root, env: pgEnv({ password }) });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { seconds, kib: Number(/peak-rss-kib (\d+)/.exec(r.stderr)?.[1] ?? NaN), failed: r.status === 0 ? undefined : r.stderr.trim().split('\n')[0] };
 }
@@ -96,7 +99,7 @@ export async function runImportPostgresBench(log: (line: string) => void): Promi
       await writeSynthetic(file, n);
       for (let round = 0; round < rounds; round++) {
         for (const root of roots) {
-          const r = importOnce(root, file, await server.createDatabase());
+          const r = importOnce(root, file, await server.createDatabase(), server.password);
           const who = roots.length > 1 ? ` [${root === ROOT ? 'this checkout' : root}]` : '';
           log(`generated JSONL, ${n.toLocaleString('en')} pairs (${(statSync(file).size / 1e6).toFixed(0)} MB, a human preference each) into PostgreSQL${who}: ${r.seconds.toFixed(2)} s, ${(n / r.seconds).toFixed(0)} pairs/s, peak RSS ${(r.kib / 1024).toFixed(0)} MiB${r.failed ? ' FAILED: ' + r.failed : ''}`);
         }

@@ -1,5 +1,5 @@
 // The team load bench (issue 12): simulated annotators, each a process of its own with its own connection,
-// loop claimNextPair -> saveWorkbenchLabel on a dataset with a work split (overlap k), against a PostgreSQL
+// loop claimNextPair -> saveLabel on a dataset with a work split (overlap k), against a PostgreSQL
 // server this bench starts (Debian's binaries, fsync off as in the tests) and against one SQLite file. It
 // prints submits/s, submit and claim latencies, contention, and an AUDIT of the database against every
 // process's acknowledgements (bench/support/team-load.ts); then the claim latency on a large, mostly done

@@ -31,7 +31,7 @@ copyFileSync(base, db);
 
 const out = join(dir, 'entry.cjs');
 await build({
-  stdin: { contents: `export { openStore } from './src/store'; export { WorkbenchSession } from './src/extension/session';`, resolveDir: root, loader: 'ts' },
+  stdin: { contents: `export { openStore } from './src/store'; export { WorkbenchSession } from './src/app/workbench';`, resolveDir: root, loader: 'ts' },
   bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, external: ['sqlite3', 'vscode'], logLevel: 'warning',
 });
 const { createRequire } = await import('node:module');

@@ -1,6 +1,6 @@
 // One simulated annotator of the team bench (bench/team.ts) and the crash tests: a process of its own with its
 // own store connection. It opens the store, registers its annotator, prints "ready", waits for "go DEADLINE"
-// on stdin, then loops claimNextPair -> saveWorkbenchLabel (the store's one-transaction operations, as the
+// on stdin, then loops claimNextPair -> saveLabel (the store's claim and the workbench's save, as the
 // workbench calls them) until DEADLINE (epoch ms). Each committed submission is acknowledged on stdout as
 // "ack IDX SEQ" before the next claim starts (the label's rationale is "ANNOTATOR#SEQ", so the audit can
 // match every stored label to its acknowledgement). At the end one line "done {json}" with the claim and
@@ -8,9 +8,9 @@
 // Arguments: LOCATION DATASET ANNOTATOR [TTL_MS] [UNTIL_DONE]: with UNTIL_DONE=1 it also stops at its first empty
 // claim (every pair left is full, its own, or claimed by a process that will label it).
 import { createInterface } from 'node:readline';
-import { UsageError } from '../../src/core/errors';
+import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { openStore } from '../../src/store';
-import type { WorkbenchLabel } from '../../src/store/port';
+import { PairFullError } from '../../src/store/port';
 
 async function main(): Promise<void> {
   const [location, datasetName, annotator, ttlArg, untilDone] = process.argv.slice(2);
@@ -51,9 +51,9 @@ async function main(): Promise<void> {
     const label: WorkbenchLabel = { value: n % 3 === 0 ? -1 : 1, raw: null, shownFirst: n % 2 === 0 ? 0 : 1, rationale: `${annotator}#${n}`, flagged: false, principles: [] };
     const t1 = performance.now();
     try {
-      await store.saveWorkbenchLabel(me, rowIds.get(idx)!, label);
+      await saveLabel(store, me, rowIds.get(idx)!, label);
     } catch (e) {
-      if (e instanceof UsageError && /already has the \d+ labels? it needs/.test(e.message)) refusals++;
+      if (e instanceof PairFullError) refusals++;
       else {
         errors++;
         if (!firstError.length) firstError.push((e as Error).message);

@@ -4,7 +4,9 @@
 import { cohenKappa } from '../core/metrics/agreement';
 import { categorizePairs } from '../core/metrics/categories';
 import { daCounts, daFromCounts } from '../core/metrics/da';
-import type { Store, WorkSplit } from '../store/port';
+import { UsageError } from '../core/errors';
+import { initTeamDatabase, type TeamInitResult, type Visibility } from '../store';
+import type { Store, StoreIdentity, TeamMember, TeamRole, WorkSplit } from '../store/port';
 
 export interface TeamStatus {
   schema: 'discretion-team-status/1';
@@ -113,4 +115,62 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
     da_principles: daList ? `${daList.name}@${daList.version}` : null,
     kappa: { annotators: humans.map((h) => h.name), matrix, shared },
   };
+}
+
+// ---- who may do what on a team's database -------------------------------------------------------------
+
+/** A name given for the writer (an option, a setting, a file) that is not the login's own annotator. */
+export class NotYourAnnotatorError extends UsageError {
+  constructor(readonly login: string, readonly annotator: string, readonly named: string, location: string) {
+    super(`login ${login} is annotator ${annotator} on database ${location}: labels are written as ${annotator} only, not as ${named}; nothing was written`);
+    this.name = 'NotYourAnnotatorError';
+  }
+}
+
+/**
+ * The human annotator a label is written as. On a team's PostgreSQL database the login decides: its mapped
+ * annotator, and naming another is refused (the database's policies would refuse the rows too); the owner,
+ * subject to no team rule, writes as the name given. On a SQLite file (one person's) the name given.
+ */
+export async function labellerFor(store: Store, named: string | undefined): Promise<string> {
+  const who = await store.identity();
+  if (who.login === null || (who.owner && who.annotator === null)) {
+    if (named === undefined || named.trim() === '') throw new UsageError('name the annotator the labels are written as');
+    return named;
+  }
+  if (who.annotator === null) throw notAMember(who, store.location);
+  if (named !== undefined && named !== who.annotator) throw new NotYourAnnotatorError(who.login, who.annotator, named, store.location);
+  return who.annotator;
+}
+
+const notAMember = (who: StoreIdentity, location: string) =>
+  new UsageError(`login ${who.login} is no member of the team on database ${location}: ask the lead to run \`discretion team add ${who.login}\``);
+
+/**
+ * Work that is the lead's (splits, releasing others' claims, adjudication): refused, before anything is
+ * written, for a team's annotator (the database refuses it too; this says why in one line). A SQLite file's
+ * one person and the database's owner may.
+ */
+export async function requireLead(store: Store, what: string): Promise<StoreIdentity> {
+  const who = await store.identity();
+  if (who.login === null || who.owner || who.role === 'lead') return who;
+  if (who.role === null) throw notAMember(who, store.location);
+  throw new UsageError(`${what} is the lead's work, and login ${who.login} is an annotator of the team on database ${store.location}; nothing was written`);
+}
+
+/** Releases claims on a dataset: everyone's (the lead's), or one annotator's (the lead's, or an annotator's own). */
+export async function releaseClaims(store: Store, datasetName: string, annotator: string | undefined): Promise<number> {
+  const who = await store.identity();
+  if (annotator === undefined || annotator !== who.annotator) await requireLead(store, annotator === undefined ? "releasing everyone's claims" : `releasing ${annotator}'s claims`);
+  const d = await store.requireDataset(datasetName);
+  const a = annotator === undefined ? undefined : (await store.requireAnnotator(annotator)).id;
+  return store.write((tx) => tx.releaseClaims(d.id, a));
+}
+
+export { initTeamDatabase, type TeamInitResult, type Visibility };
+
+/** `discretion team add`: a lead's (or the owner's). */
+export async function addTeamMember(store: Store, login: string, annotator: string, role: TeamRole): Promise<TeamMember> {
+  await store.addTeamMember(login, annotator, role);
+  return (await store.teamMembers()).find((m) => m.login === login)!;
 }

@@ -4,8 +4,7 @@ import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { isUserFacingError, UsageError, userMessage } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
-import { openStore } from '../store';
-import { isPostgresLocation } from '../store/postgres/adapter';
+import { isDatabaseUrl, locationHasPassword, openStore, redactLocation, type OpenOptions } from '../store';
 import type { Store } from '../store/port';
 
 export const DEFAULT_DB = 'discretion.db';
@@ -15,33 +14,81 @@ export const DEFAULT_DB = 'discretion.db';
  * beside it and appears at `dbPath` only when the command succeeds (a hard link, which refuses to
  * replace a file): a failing command leaves nothing behind, and no command ever removes a database
  * file another process could have opened or written. When another process created `dbPath` in the
- * meantime, the command runs again on that database (its first run changed nothing there).
+ * meantime, the command runs again on that database (its first run changed nothing there). Ctrl-C
+ * (SIGINT) and SIGTERM remove the private files too (see removeOnSignal).
  */
 export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  refusePassword(dbPath, '--db');
   // A server's database (PostgreSQL) is opened as it is: it exists before any command and is never removed.
-  if (isPostgresLocation(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
+  if (isDatabaseUrl(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
   const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const forget = removeOnSignal(fresh, dbPath);
   try {
-    const result = await useStore(fresh, fn, dbPath);
+    const result = await useStore(fresh, fn, { displayName: dbPath });
     if (publishNewDatabase(fresh, dbPath)) return result;
     return await useStore(dbPath, fn);
   } finally {
-    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(fresh + suffix, { force: true });
+    removePrivateDatabase(fresh);
+    forget();
   }
 }
 
-/**
- * Opens a database that must exist already, for a command that only reads it (`info`, `runs`, sync's
- * source): a missing SQLite file is one clear line, never an empty database created for the occasion
- * (a mistyped path would otherwise print "no datasets" and leave a new file behind).
- */
-export async function withExistingStore<T>(dbPath: string, option: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  if (!isPostgresLocation(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
-  return useStore(dbPath, fn);
+function removePrivateDatabase(fresh: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(fresh + suffix, { force: true });
 }
 
-async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, displayName?: string): Promise<T> {
-  const store = await openStore(path, { displayName });
+/** The private new databases being built now, with the database each would become. */
+const building = new Map<string, string>();
+const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+function onSignal(signal: NodeJS.Signals): void {
+  const targets = [...building.values()];
+  for (const fresh of building.keys()) removePrivateDatabase(fresh);
+  process.stderr.write(`discretion: interrupted (${signal}); ${escapeControls(targets.join(', '))} was not created\n`);
+  // Nothing else is undone: the only files this process had opened are the private ones just removed (a
+  // database that existed before is opened in place and, killed mid-write, rolls back on its next open).
+  process.exit(SIGNAL_EXIT_CODES[signal]);
+}
+
+/**
+ * While a new database is built under a private name, SIGINT and SIGTERM remove it (and its -wal, -shm,
+ * -journal files) and end the process with the conventional code (130, 143), as a failure would have left
+ * nothing. Only while one is built: otherwise a signal does what it always does (a judge run's Ctrl-C
+ * cancels it and keeps what is stored). Returns the undo.
+ */
+function removeOnSignal(fresh: string, target: string): () => void {
+  if (building.size === 0) for (const signal of Object.keys(SIGNAL_EXIT_CODES)) process.on(signal, onSignal);
+  building.set(fresh, target);
+  return () => {
+    building.delete(fresh);
+    if (building.size === 0) for (const signal of Object.keys(SIGNAL_EXIT_CODES)) process.removeListener(signal, onSignal);
+  };
+}
+
+/**
+ * Opens a database that must exist already, read-only, for a command that only reads it (`info`, `runs`,
+ * sync's source): a missing SQLite file is one clear line, never an empty database created for the occasion
+ * (a mistyped path would otherwise print "no datasets" and leave a new file behind), and the file is not
+ * changed (a read-only file or medium can be read).
+ */
+export async function withExistingStore<T>(dbPath: string, option: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  refusePassword(dbPath, option);
+  if (!isDatabaseUrl(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
+  return useStore(dbPath, fn, { readOnly: true });
+}
+
+/**
+ * A password in a database URL given on the command line shows in `ps` and stays in the shell's history:
+ * refused before connecting (as the extension refuses one in its setting), without echoing it.
+ */
+export function refusePassword(location: string, option: string): void {
+  if (locationHasPassword(location)) {
+    throw new UsageError(`${option} must not hold a password (${redactLocation(location)}): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written`);
+  }
+}
+
+async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const store = await openStore(path, options);
   try {
     return await fn(store);
   } finally {

@@ -32,7 +32,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+let pipesQuiet = false;
+
+/**
+ * A reader that closes the pipe early (`discretion info | head -1`) is not an error: the rest of the output
+ * is dropped (Node destroys the stream, later writes go nowhere) and the command ends as it would have,
+ * instead of dying on an unhandled EPIPE with a stack trace. Other write errors stay errors.
+ */
+function quietBrokenPipes(): void {
+  if (pipesQuiet) return;
+  pipesQuiet = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietBrokenPipes();
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;

@@ -3,7 +3,7 @@
 // restrictedConfigurations); a trusted workspace may name a file, but one outside the workspace folder is
 // only opened once the user agrees (the caller asks). No vscode import: testable as is.
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { isDatabaseUrl } from './databaseUrl';
+import { isDatabaseUrl } from '../store';
 
 /** The setting's values by level, as WorkspaceConfiguration.inspect gives them. */
 export interface DatabasePathSetting { globalValue?: string; workspaceValue?: string; workspaceFolderValue?: string }

@@ -3,28 +3,12 @@
 // kept under the URL without its password, and asked for once when the server says it needs one. No vscode
 // import: the secret store and the question are passed in, so this is tested against a real server.
 import { UsageError } from '../core/errors';
+import { locationHasPassword, redactLocation } from '../store';
 
-export function isDatabaseUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location.trim());
-}
-
-/** The URL without its password (as it may be shown, and as the secret is keyed). */
-export function urlWithoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    return u.toString().replace(/:@/, '@');
-  } catch {
-    return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1@');
-  }
-}
-
-/** True when the URL carries a password (`user:secret@`). */
-export function urlHasPassword(url: string): boolean {
-  try {
-    return new URL(url).password !== '';
-  } catch {
-    return /\/\/[^:@/]*:[^@/]+@/.test(url);
+/** The setting holds a URL with a password (`user:secret@` or `password=`): refused, without showing it. */
+export function refusePasswordInSetting(url: string): void {
+  if (locationHasPassword(url)) {
+    throw new UsageError(`discretion.databasePath must not hold a password (${redactLocation(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
   }
 }
 
@@ -37,7 +21,7 @@ export function withPassword(url: string, password: string): string {
 
 /** SecretStorage key of the password of a database URL. */
 export function secretKey(url: string): string {
-  return `discretion.databasePassword:${urlWithoutPassword(url)}`;
+  return `discretion.databasePassword:${redactLocation(url)}`;
 }
 
 /** The server (or the client) says a password is missing or wrong. */
@@ -61,9 +45,7 @@ export interface PasswordDeps<T> {
  * its password.
  */
 export async function openWithPassword<T>(url: string, deps: PasswordDeps<T>): Promise<T> {
-  if (urlHasPassword(url)) {
-    throw new UsageError(`discretion.databasePath must not hold a password (${urlWithoutPassword(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
-  }
+  refusePasswordInSetting(url);
   const key = secretKey(url);
   const stored = await deps.getSecret(key);
   try {
@@ -71,7 +53,7 @@ export async function openWithPassword<T>(url: string, deps: PasswordDeps<T>): P
   } catch (e) {
     const message = (e as Error)?.message ?? String(e);
     if (!needsPassword(message)) throw e;
-    const typed = await deps.ask(urlWithoutPassword(url), stored ? 'the stored password was refused' : 'the server asks for a password');
+    const typed = await deps.ask(redactLocation(url), stored ? 'the stored password was refused' : 'the server asks for a password');
     if (!typed) throw new UsageError(`${message.split('\n')[0]}; no password was given (run "Discretion: Set Database Password...")`);
     const s = await deps.open(withPassword(url, typed));
     await deps.storeSecret(key, typed);

@@ -7,12 +7,12 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { UsageError } from '../core/errors';
 import { escapeControls } from '../core/terminalSafe';
-import { openStore as openDatabase } from '../store';
+import { openStore as openDatabase, redactLocation } from '../store';
 import type { Store } from '../store/port';
 import { registerDataCommands } from './commands/data';
 import type { CommandHost } from './commands/host';
 import { databaseLocation, type DatabaseLocation } from './databaseLocation';
-import { openWithPassword, secretKey, urlHasPassword, urlWithoutPassword } from './databaseUrl';
+import { openWithPassword, refusePasswordInSetting, secretKey } from './databaseUrl';
 import { registerCommand } from './commands/host';
 import { registerGroupCommand } from './groupCommand';
 import { escapingLogChannel } from './safeOutput';
@@ -66,9 +66,7 @@ function currentLocation(context: vscode.ExtensionContext): DatabaseLocation {
  */
 async function databasePath(context: vscode.ExtensionContext): Promise<DatabaseLocation> {
   const loc = currentLocation(context);
-  if (loc.url && urlHasPassword(loc.path)) {
-    throw new UsageError(`discretion.databasePath must not hold a password (${urlWithoutPassword(loc.path)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
-  }
+  if (loc.url) refusePasswordInSetting(loc.path);
   if (!loc.needsConsent || context.workspaceState.get<string>('consentedDatabase') === loc.path) return loc;
   if (consent?.path !== loc.path) {
     const open = 'Open It';
@@ -201,7 +199,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   registerCommand(host, 'discretion.setDatabasePassword', async () => {
     const loc = currentLocation(context);
     if (!loc.url) throw new UsageError('discretion.databasePath is not a postgres:// URL: a SQLite file needs no password');
-    const shown = urlWithoutPassword(loc.path);
+    const shown = redactLocation(loc.path);
     const password = await vscode.window.showInputBox({
       title: 'Discretion: database password',
       prompt: escapeControls(`Password of ${shown}. Kept in VS Code's secret storage, never in settings.`),

@@ -4,7 +4,7 @@ import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
 import * as vscode from 'vscode';
 import { userMessage } from '../core/errors';
 import { type CardView, type HostToWebview, type ModelView, type SubmitMessage, parseWebviewMessage } from '../shared/protocol';
-import { PairTakenError, type WorkbenchSession } from './session';
+import { PairTakenError, type WorkbenchSession } from '../app/workbench';
 import { inlineFile } from './webviewAssets';
 
 export const WORKBENCH_VIEW_TYPE = 'discretion.workbench';
@@ -66,12 +66,6 @@ export class WorkbenchPanel {
   private postedBeforeReady = false;
   private cardPosted = false;
   private readonly disposables: vscode.Disposable[] = [];
-  /**
-   * Team mode, at the end of this annotator's queue: waiting for a pair to be freed (another annotator's claim
-   * expiring, claims released, a label undone), retried on the earliest expiry and on every write heard.
-   */
-  private waiting = false;
-  private waitTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
     WorkbenchPanel.current = this;
@@ -85,7 +79,7 @@ export class WorkbenchPanel {
         return this.enqueue(() => this.receive(raw, at));
       }),
       panel.onDidDispose(() => this.dispose()),
-      host.onStoreChange(() => { if (this.waiting) void this.enqueue(() => this.retryClaim()); }),
+      host.onStoreChange(() => void this.session?.writeHeard()), // a session waiting for a freed pair retries
       panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', panel.active)),
     );
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', true);
@@ -149,7 +143,7 @@ export class WorkbenchPanel {
     // The card read ahead while the annotator worked on the previous one, when still exact; the
     // submission it follows has already been committed (submit() returned before we got here).
     const card = (await s.takeAhead()) ?? (await s.card());
-    this.stopWaiting();
+    s.stopWaiting();
     if (card) {
       this.post({ type: 'card', card });
       if (!this.cardPosted) this.host.log.info(`workbench: first card posted ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`);
@@ -164,7 +158,8 @@ export class WorkbenchPanel {
     } else {
       this.post({ type: 'done', dataset: s.dataset.name, message: s.doneMessage(), progress: await s.progress() });
       this.host.onProgress(s);
-      if (s.isTeam) await this.waitForFreedPair(s);
+      // team mode, nothing left: the session retries its claim as pairs are freed, in line with the webview's messages
+      if (s.isTeam) await s.waitForFreedPair({ run: (step) => this.enqueue(step), onFreed: () => this.freed(s) });
     }
     if (card) await this.postAhead(s);
   }
@@ -334,34 +329,12 @@ export class WorkbenchPanel {
     await this.show();
   }
 
-  private stopWaiting(): void {
-    this.waiting = false;
-    if (this.waitTimer) clearTimeout(this.waitTimer);
-    this.waitTimer = undefined;
-  }
-
-  /** Team mode, nothing left: a retry when the next of the others' claims expires (writes heard retry too). */
-  private async waitForFreedPair(s: WorkbenchSession): Promise<void> {
-    this.waiting = true;
-    const at = await s.nextOthersClaimExpiry();
-    if (at === undefined || !this.waiting || this.session !== s) return;
-    this.waitTimer = setTimeout(() => void this.enqueue(() => this.retryClaim()), Math.max(50, at - Date.now() + 50));
-  }
-
-  private async retryClaim(): Promise<void> {
-    const s = this.session;
-    if (!s || !this.waiting) return;
-    if (await s.claimFreedPair()) {
-      this.host.log.info(`workbench: a pair of ${s.dataset.name} was freed for this annotator (pair ${s.current})`);
-      await this.show();
-    } else {
-      if (this.waitTimer) clearTimeout(this.waitTimer);
-      await this.waitForFreedPair(s);
-    }
+  private async freed(s: WorkbenchSession): Promise<void> {
+    this.host.log.info(`workbench: a pair of ${s.dataset.name} was freed for this annotator (pair ${s.current})`);
+    await this.show();
   }
 
   dispose(): void {
-    this.stopWaiting();
     if (WorkbenchPanel.current === this) WorkbenchPanel.current = undefined;
     this.session?.dispose();
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', false);

@@ -2,7 +2,7 @@
 // lookup, the lock error, and the one-transaction operations written once over the port.
 import { createHash } from 'node:crypto';
 import { UsageError } from '../core/errors';
-import type { LabelState, Store, Transaction, WorkbenchLabel } from './port';
+import type { Store, Transaction } from './port';
 
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
@@ -70,46 +70,18 @@ export class StoreBusyError extends UsageError {
   }
 }
 
-/** The annotator's rows on a pair after a workbench submission (principles not in the submission are kept). */
-export function submittedLabelState(before: LabelState, label: WorkbenchLabel, t: string): LabelState {
-  const keep = before.principles.filter((q) => !label.principles.some((l) => l.principleRowId === q.principle_id));
-  return {
-    preference: {
-      value: label.value, score_y0: null, score_y1: null, raw: json(label.raw), shown_first: label.shownFirst,
-      rationale: label.rationale || null, flagged: label.flagged ? 1 : 0, created_at: before.preference?.created_at ?? t, updated_at: t,
-    },
-    principles: [
-      ...keep,
-      ...label.principles.filter((l) => l.value !== null).map((l) => ({
-        principle_id: l.principleRowId, value: l.value, prob_a: null, prob_b: null, prob_na: null,
-        // principle_preferences.shown_order: 0 = A was y1, 1 = A was y0
-        shown_order: label.shownFirst === 0 ? 1 : 0, raw: null, created_at: t,
-      })),
-    ].sort((a, b) => a.principle_id - b.principle_id),
-  };
-}
-
 type Write = Store['write'];
 
+/** A store opened for reading only: every write is refused with one line before it reaches the database. */
+export function refuseWrites<S extends Store>(store: S): S {
+  const write: Write = () => Promise.reject(new UsageError(`database ${store.location} is open read-only for this command; nothing was written`));
+  return { ...store, write, ...transactionalOperations(write) };
+}
+
 /** The store's one-transaction operations, over any adapter's `write`. */
-export function transactionalOperations(write: Write): Pick<Store, 'saveWorkbenchLabel' | 'claimNextPair' | 'undoWorkbenchLabel' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
+export function transactionalOperations(write: Write): Pick<Store, 'claimNextPair' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
   return {
     claimNextPair: (datasetId, annotatorId, nowMs, ttlMs) => write((tx) => tx.claimNextPair(datasetId, annotatorId, nowMs, ttlMs)),
-    saveWorkbenchLabel: (annotatorId, pairRowId, label) => write(async (tx: Transaction) => {
-      await tx.checkRoomForLabel(pairRowId, annotatorId);
-      const before = await tx.labelState(annotatorId, pairRowId);
-      const after = submittedLabelState(before, label, now());
-      await tx.putLabelState(annotatorId, pairRowId, after);
-      return tx.appendLabelHistory(annotatorId, pairRowId, 'submit', before, after);
-    }),
-    undoWorkbenchLabel: (annotatorId, datasetId) => write(async (tx) => {
-      const last = await tx.takeLastSubmission(annotatorId, datasetId);
-      if (!last) return undefined;
-      const current = await tx.labelState(annotatorId, last.pairRowId);
-      await tx.putLabelState(annotatorId, last.pairRowId, last.before);
-      await tx.appendLabelHistory(annotatorId, last.pairRowId, 'undo', current, last.before);
-      return last.idx;
-    }),
     saveWorkbenchPosition: (annotatorId, datasetId, pairIdx) => write((tx) => tx.setWorkbenchPosition(annotatorId, datasetId, pairIdx)),
     saveMetricRun: (datasetId, toolVersion, params, inputHashes, results) => write((tx) => tx.insertMetricRun(datasetId, toolVersion, params, inputHashes, results)),
   };

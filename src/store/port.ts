@@ -42,16 +42,6 @@ export interface LabelState {
   principles: { principle_id: number; value: StoredPreference; prob_a: number | null; prob_b: number | null; prob_na: number | null; shown_order: number | null; raw: string | null; created_at: string }[];
 }
 
-/** A submission from the workbench, in stored terms. */
-export interface WorkbenchLabel {
-  value: StoredPreference;
-  raw: Record<string, unknown> | null;
-  shownFirst: 0 | 1;
-  rationale: string;
-  flagged: boolean;
-  principles: { principleRowId: number; value: StoredPreference }[];
-}
-
 /** `merge`: written by `discretion sync` where a label from another database met a different one here (both kept). */
 export type LabelHistoryAction = 'submit' | 'undo' | 'merge';
 export interface LabelHistoryRow { id: number; pairRowId: number; action: LabelHistoryAction; before: LabelState; after: LabelState; undone: boolean }
@@ -93,7 +83,11 @@ export interface DatasetWrites {
 }
 
 export interface PrincipleListReads {
-  /** `name` or `name@version`; without a version, the latest. Fails with the known names when missing. */
+  /**
+   * `name@version` (split at the last "@" before a whole number: `team@2@1` is version 1 of `team@2`), else
+   * `name` for its latest version (`team@2` is the list `team@2` unless `team` has a version 2). Fails with
+   * the known names when missing.
+   */
   requirePrincipleList(ref: string): Promise<PrincipleListRow>;
   /** Principle row ids of a list, by position. */
   principleRowIds(listId: number): Promise<number[]>;
@@ -239,7 +233,7 @@ export interface TeamWrites {
   /** Releases claims on the dataset (one annotator's, or everyone's); resolves with how many. */
   releaseClaims(datasetId: number, annotatorId?: number): Promise<number>;
   /**
-   * Refuses (UsageError) a new label on a pair that already holds the overlap's worth of human labels from
+   * Refuses (PairFullError) a new label on a pair that already holds the overlap's worth of human labels from
    * others; a pair the annotator labelled before may always be relabelled. Call before writing the label.
    */
   checkRoomForLabel(pairRowId: number, annotatorId: number): Promise<void>;
@@ -278,7 +272,10 @@ export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorR
 }
 
 /** The handle `Store.write` passes to its callback: every read, and the only way to write. */
-export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites, SyncWrites {}
+export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites, SyncWrites {
+  /** The database's clock (ISO-8601) for the times this write stores: on PostgreSQL the server's, never the client's. */
+  now(): string;
+}
 
 export interface WriteOptions {
   /**
@@ -299,13 +296,9 @@ export interface Store extends StoreReads {
    */
   write<T>(fn: (tx: Transaction) => Promise<T>, options?: WriteOptions): Promise<T>;
 
-  // One-transaction conveniences, the same on every adapter (src/store/operations.ts).
-  /** One workbench submission: the overall label and the given principle labels, the previous state kept in the label history. */
-  saveWorkbenchLabel(annotatorId: number, pairRowId: number, label: WorkbenchLabel): Promise<number>;
+  // One-transaction conveniences, the same on every adapter (transactionalOperations, src/store/common.ts).
   /** claimNextPair in its own transaction. */
   claimNextPair(datasetId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<number | undefined>;
-  /** Undoes this annotator's latest submission on the dataset; resolves with its pair index, or undefined when there is nothing to undo. */
-  undoWorkbenchLabel(annotatorId: number, datasetId: number): Promise<number | undefined>;
   /** Remembers where the annotator is in the dataset (the workbench resumes there). */
   saveWorkbenchPosition(annotatorId: number, datasetId: number, pairIdx: number): Promise<void>;
   saveMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;

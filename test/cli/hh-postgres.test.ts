@@ -5,12 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { ROOT, sharedDataSkipReason, tempDir } from '../support/helpers';
-import { freshPostgresDatabase } from '../support/postgres';
+import { freshPostgresDatabase, pgEnv, urlWithoutPassword } from '../support/postgres';
 import { SHARED_HH_METRICS_ARGS, sharedHHImports } from '../support/shared-hh';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
 const server = inject('postgres');
+// the CLI refuses a password in --db: the URL without it, the password in the child's PGPASSWORD
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: pgEnv(server) });
 const skip = sharedDataSkipReason() ?? ('skip' in server ? server.skip : undefined);
 
 /** The metrics document without what names the run rather than the data (ids, times, where it was stored). */
@@ -24,7 +25,7 @@ function numbers(stdout: string): unknown {
 describe.skipIf(!!skip)('the HH reproduction on SQLite and on PostgreSQL', () => {
   const docs: Record<string, unknown> = {};
   beforeAll(async () => {
-    const locations = { sqlite: join(tempDir(), 'hh.db'), postgres: await freshPostgresDatabase('url' in server ? server.url : '') };
+    const locations = { sqlite: join(tempDir(), 'hh.db'), postgres: urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')) };
     for (const [name, db] of Object.entries(locations)) {
       for (const args of sharedHHImports(db)) {
         const r = run(args);

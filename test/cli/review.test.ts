@@ -6,15 +6,16 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { ROOT, tempDir } from '../support/helpers';
-import { freshPostgresDatabase } from '../support/postgres';
+import { freshPostgresDatabase, pgEnv, urlWithoutPassword, urlWithPassword } from '../support/postgres';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+// the CLI refuses a password in --db: the test server's database goes by its URL without one, the password in PGPASSWORD
 const server = inject('postgres');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...pgEnv(server), NO_COLOR: '1' } });
 
 const targets: { name: string; skip?: string; db: () => Promise<string> }[] = [
   { name: 'SQLite', db: async () => join(tempDir(), 'review.db') },
-  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, db: () => freshPostgresDatabase('url' in server ? server.url : '') },
+  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')) },
 ];
 
 for (const target of targets) {
@@ -79,7 +80,7 @@ for (const target of targets) {
       expect(metrics.annotators.map((a: { name: string }) => a.name)).toEqual(['alice', 'bilal']);
 
       // bad input: one line, nothing changed
-      const store = await openStore(db);
+      const store = await openStore(urlWithPassword(db, server));
       const before = await store.dumpTables();
       await store.close();
       for (const [args, message] of [
@@ -94,7 +95,7 @@ for (const target of targets) {
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
         expect(r.stderr.trim()).toMatch(message);
       }
-      const again = await openStore(db);
+      const again = await openStore(urlWithPassword(db, server));
       expect(await again.dumpTables()).toEqual(before);
       await again.close();
     });

@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { ROOT, tempDir } from '../support/helpers';
-import { freshPostgresDatabase } from '../support/postgres';
+import { freshPostgresDatabase, pgEnv, urlWithoutPassword, urlWithPassword } from '../support/postgres';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } });
+// the CLI refuses a password in --db: the test server's database goes by its URL without one, the password in PGPASSWORD
 const server = inject('postgres');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...pgEnv(server), NO_COLOR: '1' } });
 
 const targets: { name: string; skip?: string; db: () => Promise<string> }[] = [
-  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, db: () => freshPostgresDatabase('url' in server ? server.url : '') },
+  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')) },
   { name: 'SQLite', db: async () => join(tempDir(), 'team.db') },
 ];
 
@@ -40,7 +41,7 @@ for (const target of targets) {
       expect(split.status, split.stderr).toBe(0);
       expect(split.stdout).toContain('3 labels per pair, handed out in random order (seed 5)');
       // a third annotator claims a pair (each pair holds 2 labels, so there is room for one more)
-      const store = await openStore(db);
+      const store = await openStore(urlWithPassword(db, server));
       const d = await store.requireDataset('d');
       const chen = (await store.write((tx) => tx.ensureAnnotator('chen', 'human', null))).id;
       expect(await store.claimNextPair(d.id, chen, Date.now(), 600_000)).not.toBeUndefined();

@@ -2,21 +2,16 @@
 // pure helpers by hand, and the open-ask-store flow against the run's real PostgreSQL server (password
 // authentication over TCP), with the secret store and the question as plain functions.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isDatabaseUrl, needsPassword, openWithPassword, secretKey, urlHasPassword, urlWithoutPassword, withPassword } from '../../src/extension/databaseUrl';
-import { openStore } from '../../src/store';
+import { needsPassword, openWithPassword, secretKey, withPassword } from '../../src/extension/databaseUrl';
+import { openStore, redactLocation } from '../../src/store';
 import type { Store } from '../../src/store/port';
 import { freshPostgresDatabase } from '../support/postgres';
 
 const server = inject('postgres');
 
 describe('database URL helpers', () => {
-  it('tells URLs from paths, strips and adds passwords, keys the secret by the URL without one', () => {
-    expect(isDatabaseUrl('postgres://a@h/db')).toBe(true);
-    expect(isDatabaseUrl('postgresql://h/db')).toBe(true);
-    expect(isDatabaseUrl('/data/postgres.db')).toBe(false);
-    expect(urlWithoutPassword('postgres://lead:s3cret@db.example:5432/discretion')).toBe('postgres://lead@db.example:5432/discretion');
-    expect(urlHasPassword('postgres://lead:s3cret@db.example/d')).toBe(true);
-    expect(urlHasPassword('postgres://lead@db.example/d')).toBe(false);
+  // which URLs hold a password, and how one is shown: test/store/location.test.ts
+  it('adds passwords, keys the secret by the URL without one', () => {
     // characters that would end the user-info part are percent-encoded, and pg decodes them back
     expect(withPassword('postgres://lead@h:5432/d', 'p@ss:w/rd')).toBe('postgres://lead:p%40ss%3Aw%2Frd@h:5432/d');
     expect(secretKey('postgres://lead:x@h:5432/d')).toBe('discretion.databasePassword:postgres://lead@h:5432/d');
@@ -44,7 +39,7 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
     for (const s of open.splice(0)) await s.close().catch(() => undefined);
   });
   const password = 'password' in server ? server.password : '';
-  const database = async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : ''));
+  const database = async () => redactLocation(await freshPostgresDatabase('url' in server ? server.url : ''));
   /** openWithPassword's dependencies over a plain map of secrets; `answer(why)` plays the user asked for the password. */
   const depsWith = (secrets: Map<string, string>, answer: (shown: string, why: string) => string | undefined) => ({
     open: async (u: string) => {
@@ -101,5 +96,8 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
     const url = await database();
     const err = await openWithPassword(withPassword(url, 'hunter2'), { open: openStore, getSecret: async () => undefined, storeSecret: async () => undefined, ask: async () => undefined }).then(() => undefined, (e: Error) => e);
     expect(err?.message).toBe(`discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+    // as a query parameter too (libpq and the pg client both read `password=`)
+    const param = await openWithPassword(`${url}?password=hunter2`, { open: openStore, getSecret: async () => undefined, storeSecret: async () => undefined, ask: async () => undefined }).then(() => undefined, (e: Error) => e);
+    expect(param?.message).toBe(`discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
   });
 });

@@ -66,7 +66,7 @@ describe('webview/: only src/core and src/shared from src/', () => {
   it.each([
     ["import { Store } from '../../src/store/store';" + use('Store'), 'webview/ imports only src/core and src/shared'],
     ["import { prepareReport } from '../../src/app/report';" + use('prepareReport'), 'webview/ imports only src/core and src/shared'],
-    ["import { Session } from '../../src/extension/session';" + use('Session'), 'webview/ imports only src/core and src/shared'],
+    ["import { WorkbenchPanel } from '../../src/extension/workbenchPanel';" + use('WorkbenchPanel'), 'webview/ imports only src/core and src/shared'],
     ["import * as vscode from 'vscode';" + use('vscode'), 'src/extension imports vscode'],
     ["import { join } from 'node:path';" + use('join'), 'no Node built-ins'],
   ])('%s is an error', async (code, says) => {
@@ -91,7 +91,7 @@ describe('the front ends do not import each other', () => {
   });
 
   it('src/cli importing src/extension is an error', async () => {
-    await expectForbidden('src/cli/commands/lint-probe.ts', "import { Session } from '../../extension/session';" + use('Session'), STATIC, 'src/cli never imports src/extension');
+    await expectForbidden('src/cli/commands/lint-probe.ts', "import { WorkbenchPanel } from '../../extension/workbenchPanel';" + use('WorkbenchPanel'), STATIC, 'src/cli never imports src/extension');
   });
 
   it('commander in src/extension is an error (it must stay out of the extension bundle)', async () => {

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
 import type { Pair } from '../../src/core/types';
 import { openStore } from '../../src/store';
-import type { Store, Transaction, WorkbenchLabel } from '../../src/store/port';
+import type { Store, Transaction } from '../../src/store/port';
+import { saveLabel, undoLastLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { freshPostgresDatabase, serverTestClock, steppedServerClock } from '../support/postgres';
 import { tempDir } from '../support/helpers';
 
@@ -158,6 +159,54 @@ for (const adapter of adapters) {
       ]);
     });
 
+    it('principle lists: a name holding "@N" is selected by its whole name unless that reads as an existing version; NAME@N@V picks its version', async () => {
+      const s = await fresh();
+      const p = (text: string) => [{ id: 'p0', short: 's', text }];
+      await s.write((tx) => tx.savePrincipleList('team', p('team v1'), null));
+      await s.write((tx) => tx.savePrincipleList('team@2', p('team@2 v1'), null));
+      await s.write((tx) => tx.savePrincipleList('team@2', p('team@2 v2'), null));
+      const text = async (ref: string) => (await s.requirePrincipleList(ref)).principles[0].text;
+      // "team" has no version 2: the whole ref names the list "team@2", its latest version
+      expect(await text('team@2')).toBe('team@2 v2');
+      expect(await text('team@2@1')).toBe('team@2 v1');
+      expect(await text('team@2@2')).toBe('team@2 v2');
+      expect(await text('team')).toBe('team v1');
+      expect(await text('team@1')).toBe('team v1');
+      await expect(s.requirePrincipleList('team@2@3')).rejects.toThrow(/^unknown principle list "team@2@3" \(known: team, team@2\)$/);
+      // once "team" has a version 2, "team@2" is that version (NAME@VERSION always means it); the list "team@2" is "team@2@2"
+      await s.write((tx) => tx.savePrincipleList('team', p('team v2'), null));
+      expect(await text('team@2')).toBe('team v2');
+      expect(await text('team@2@2')).toBe('team@2 v2');
+      expect(await text('team')).toBe('team v2');
+      // a version too long for an INTEGER column is no version: the ref is looked up as a name and not found
+      await expect(s.requirePrincipleList('team@99999999999')).rejects.toThrow(/^unknown principle list "team@99999999999"/);
+    });
+
+    it('read-only: every read works, every write is refused with one line and nothing changes', async () => {
+      const location = await adapter.location();
+      const s = await openStore(location);
+      open.push(s);
+      const { dataset, human, pairRow } = await s.write(async (tx) => {
+        const dataset = await tx.createDataset('d', 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        await tx.insertPairs(dataset, [pair(0), pair(1)], [first, first + 1]);
+        await tx.savePrincipleList('pl', [{ id: 'p0', short: 'zero', text: 'Zero' }], null);
+        return { dataset, human: (await tx.ensureAnnotator('alice', 'human', null)).id, pairRow: first };
+      });
+      const before = await s.dumpTables();
+      const r = await openStore(location, { readOnly: true });
+      open.push(r);
+      expect((await r.info()).datasets.map((d) => d.name)).toEqual(['d']);
+      expect((await r.requirePrincipleList('pl')).principles).toHaveLength(1);
+      expect(await r.countPairs(dataset)).toBe(2);
+      const refused = /^database .* is open read-only for this command; nothing was written$/;
+      await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toThrow(refused);
+      await expect(saveLabel(r, human, pairRow, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] })).rejects.toThrow(refused);
+      await expect(r.saveMetricRun(dataset, '0', {}, {}, {})).rejects.toThrow(refused);
+      await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toBeInstanceOf(UsageError);
+      expect(await s.dumpTables()).toEqual(before);
+    });
+
     it('annotators: created once, kind checked, provenance merged', async () => {
       const s = await fresh();
       const a = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { a: 1 }));
@@ -217,9 +266,9 @@ for (const adapter of adapters) {
         principles: Object.entries(principles).map(([i, v]) => ({ principleRowId: rows[Number(i)], value: v })),
       });
       expect(await s.firstUnlabelledIdx(dataset, human)).toBe(0);
-      await s.saveWorkbenchLabel(human, row(0), label(1, { 0: 1 }, 'first'));
-      await s.saveWorkbenchLabel(human, row(1), label(1, { 0: 1, 1: -1 }));
-      await s.saveWorkbenchLabel(human, row(0), label(-1, { 1: 1, 2: null }, 'changed'));
+      await saveLabel(s, human, row(0), label(1, { 0: 1 }, 'first'));
+      await saveLabel(s, human, row(1), label(1, { 0: 1, 1: -1 }));
+      await saveLabel(s, human, row(0), label(-1, { 1: 1, 2: null }, 'changed'));
       expect(await s.labelledCount(dataset, human)).toBe(2);
       expect(await s.firstUnlabelledIdx(dataset, human)).toBe(2);
       const state = await s.labelState(human, row(0));
@@ -234,14 +283,14 @@ for (const adapter of adapters) {
       expect(await s.workbenchQueueIdx(dataset, human, 4, -1, { kind: 'all' })).toBe(3);
       // undo the latest submission (pair 0's change) restores exactly the state before it
       const before = await s.labelState(human, row(0));
-      expect(await s.undoWorkbenchLabel(human, dataset)).toBe(0);
+      expect(await undoLastLabel(s, human, dataset)).toBe(0);
       const restored = await s.labelState(human, row(0));
       expect(restored.preference).toMatchObject({ value: 1, rationale: 'first' });
       expect(restored.principles.map((p) => [p.principle_id, p.value])).toEqual([[rows[0], 1]]);
-      expect(await s.undoWorkbenchLabel(human, dataset)).toBe(1);
+      expect(await undoLastLabel(s, human, dataset)).toBe(1);
       expect((await s.labelState(human, row(1))).preference).toBeNull();
-      expect(await s.undoWorkbenchLabel(human, dataset)).toBe(0);
-      expect(await s.undoWorkbenchLabel(human, dataset)).toBeUndefined();
+      expect(await undoLastLabel(s, human, dataset)).toBe(0);
+      expect(await undoLastLabel(s, human, dataset)).toBeUndefined();
       const history = await s.labelHistory(human);
       expect(history.map((h) => [h.action, h.undone])).toEqual([
         ['submit', true], ['submit', true], ['submit', true], ['undo', false], ['undo', false], ['undo', false],
@@ -250,7 +299,7 @@ for (const adapter of adapters) {
       await s.saveWorkbenchPosition(human, dataset, 3);
       await s.saveWorkbenchPosition(human, dataset, 4);
       expect(await s.workbenchPosition(human, dataset)).toBe(4);
-      await s.saveWorkbenchLabel(human, row(2), label(0, {}));
+      await saveLabel(s, human, row(2), label(0, {}));
       expect(await s.datasetProgress()).toEqual([{ id: dataset, name: 'd', total: 5, annotators: [{ name: 'alice', labelled: 1 }] }]);
     });
 
@@ -316,15 +365,15 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, a, T + 1, TTL)).toBe(0); // a reload resumes the own claim
       expect((await s.liveClaims(dataset, T + 2)).map((x) => [x.pairIdx, x.annotator])).toEqual([[0, 'alice'], [0, 'bilal'], [1, 'chen']]);
       const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
-      await s.saveWorkbenchLabel(a, row(0), label);
-      await s.saveWorkbenchLabel(b, row(0), label);
+      await saveLabel(s, a, row(0), label);
+      await saveLabel(s, b, row(0), label);
       // pair 0 has its 2 labels: it leaves every queue, also for chen after chen's claim on pair 1 ends
       expect(await s.claimNextPair(dataset, c, T + 2, TTL)).toBe(1);
-      await s.saveWorkbenchLabel(c, row(1), label);
+      await saveLabel(s, c, row(1), label);
       expect(await s.claimNextPair(dataset, c, T + 3, TTL)).toBe(2);
       // a third label on a full pair is refused and changes nothing
       const before = await s.dumpTables();
-      await expect(s.saveWorkbenchLabel(c, row(0), label)).rejects.toThrow(/pair 0 already has the 2 labels it needs/);
+      await expect(saveLabel(s, c, row(0), label)).rejects.toThrow(/pair 0 already has the 2 labels it needs/);
       expect(await s.dumpTables()).toEqual(before);
       // an absent annotator's claim expires: after the TTL, pair 2 is free for a third and fourth claimer
       expect(await s.claimNextPair(dataset, a, T + 3, TTL)).toBe(1); // pair 1: chen's label + alice = 2
@@ -356,8 +405,8 @@ for (const adapter of adapters) {
       await s.write((tx) => tx.releaseClaims(dataset));
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 3, assignment: 'least-annotated', seed: 0 }));
       const label: WorkbenchLabel = { value: -1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
-      await s.saveWorkbenchLabel(a, row(0), label);
-      await s.saveWorkbenchLabel(a, row(1), label);
+      await saveLabel(s, a, row(0), label);
+      await saveLabel(s, a, row(1), label);
       expect(await s.claimNextPair(dataset, b, 0, 10)).toBe(2);
     });
 
@@ -368,12 +417,12 @@ for (const adapter of adapters) {
       const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
       for (const idx of [0, 1]) {
         expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
-        await s.saveWorkbenchLabel(a, row(idx), label);
+        await saveLabel(s, a, row(idx), label);
       }
       expect(await s.claimNextPair(dataset, b, 0, 60_000)).toBe(2); // pairs 0 and 1 are full: the floor moves to 2
       // alice undoes pair 1: its label is gone, the floor moves back to it (the trigger); once the claims
       // have expired chen gets pair 1 (with the floor left at 2 it would be pair 2)
-      expect(await s.undoWorkbenchLabel(a, dataset)).toBe(1);
+      expect(await undoLastLabel(s, a, dataset)).toBe(1);
       expect(await s.claimNextPair(dataset, c, 60_001, 60_000)).toBe(1);
       // overlap 2: pair 0 (one label) has room again although it lay below the floor (else pair 1: one claim)
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'fixed', seed: 0 }));
@@ -388,11 +437,11 @@ for (const adapter of adapters) {
       // seed 7 orders idx 0..5 as 0, 2, 4, 1, 3, 5 (hand calculation in the test above)
       for (const idx of [0, 2]) {
         expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
-        await s.saveWorkbenchLabel(a, row(idx), label);
+        await saveLabel(s, a, row(idx), label);
       }
       expect(await s.claimNextPair(dataset, b, 0, 60_000)).toBe(4);
       // alice undoes pair 2: once bilal's claim has expired chen gets pair 2 again, the first in the order with room
-      expect(await s.undoWorkbenchLabel(a, dataset)).toBe(2);
+      expect(await undoLastLabel(s, a, dataset)).toBe(2);
       expect(await s.claimNextPair(dataset, c, 60_001, 60_000)).toBe(2);
       // two pairs added after the split (idx 6 and 7) take their places in the order: by hand,
       // (6 * 1103515245 + 7) mod 2147483647 = 178640536 (after pair 4's 119093693, before pair 1's 1103515252),
@@ -407,7 +456,7 @@ for (const adapter of adapters) {
       for (const r of late) {
         const idx = (await s.claimNextPair(dataset, r, 200_000, 60_000))!;
         order.push(idx);
-        await s.saveWorkbenchLabel(r, rowIds.get(idx)!, label);
+        await saveLabel(s, r, rowIds.get(idx)!, label);
       }
       expect(order).toEqual([2, 4, 6, 1, 3, 5]); // 0 is full (alice), 2 was chen's claim, expired at 200,000
       expect(await s.claimNextPair(dataset, c, 200_000, 60_000)).toBe(7);
@@ -420,14 +469,14 @@ for (const adapter of adapters) {
       const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
       const claimAndLabel = async (who: number) => {
         const idx = (await s.claimNextPair(dataset, who, 0, 60_000))!;
-        await s.saveWorkbenchLabel(who, row(idx), label);
+        await saveLabel(s, who, row(idx), label);
         return idx;
       };
       // by hand: alice's live claim on pair 0 puts it a level up, so bilal, claiming at the same time, gets pair 1
       expect(await s.claimNextPair(dataset, alice, 0, 60_000)).toBe(0);
       expect(await s.claimNextPair(dataset, bilal, 0, 60_000)).toBe(1);
-      await s.saveWorkbenchLabel(alice, row(0), label);
-      await s.saveWorkbenchLabel(bilal, row(1), label);
+      await saveLabel(s, alice, row(0), label);
+      await saveLabel(s, bilal, row(1), label);
       // then each claim takes the first pair with neither label nor claim: 2, 3 (alice), 4 (chen), 5 (dana)
       expect([await claimAndLabel(alice), await claimAndLabel(alice), await claimAndLabel(chen), await claimAndLabel(dana)]).toEqual([2, 3, 4, 5]);
       // every pair holds one label: the second labels, in order; eve's live claim fills pair 0 (1 label + 1 claim = k)
@@ -435,7 +484,7 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, fay, 0, 60_000)).toBe(1);
       // alice undoes pair 3: once the claims have expired (alice's own on pair 3 is live again until then) it
       // is the one pair without a label and comes first (left past the level-0 floor, gus would get 0)
-      expect(await s.undoWorkbenchLabel(alice, dataset)).toBe(3);
+      expect(await undoLastLabel(s, alice, dataset)).toBe(3);
       expect(await s.claimNextPair(dataset, gus, 60_001, 60_000)).toBe(3);
     });
 
@@ -454,7 +503,7 @@ for (const adapter of adapters) {
       const [alice, bilal, chen] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
       expect(await s.claimNextPair(dataset, alice, 0, 1)).toBe(0);
-      await s.saveWorkbenchLabel(alice, row(0), { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
+      await saveLabel(s, alice, row(0), { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
       // alice's label is deleted (an undo) in a write that stays open while bilal claims on another connection: bilal's claim
       // must not move the floor past pair 0 on the strength of a label that is going away
       let release!: () => void;
@@ -497,7 +546,7 @@ for (const adapter of adapters) {
         for (;;) {
           const idx = await s.claimNextPair(dataset, me, Date.now(), 60_000);
           if (idx === undefined) return labelled;
-          await s.saveWorkbenchLabel(me, rowIds.get(idx)!, label);
+          await saveLabel(s, me, rowIds.get(idx)!, label);
           labelled++;
         }
       };

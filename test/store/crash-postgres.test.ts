@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
-import { redactLocation } from '../../src/store/postgres/adapter';
+import { redactLocation } from '../../src/store';
 import { auditTeam, buildTeamWorker, go, seedTeamDataset, startWorker, type WorkerRun } from '../../bench/support/team-load';
-import { startPostgres, type TestPostgres } from '../support/postgres';
+import { pgEnv, startPostgres, type TestPostgres, urlWithoutPassword } from '../support/postgres';
 import { ROOT, tempDir } from '../support/helpers';
 
 const injected = inject('postgres');
@@ -61,7 +61,7 @@ async function copyRunning(url: string): Promise<boolean> {
 }
 
 function startImport(url: string, dataset: string) {
-  const child = spawn(process.execPath, [BIN, 'import', 'jsonl', bigFile, '--dataset', dataset, ...MAP, '--db', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'import', 'jsonl', bigFile, '--dataset', dataset, ...MAP, '--db', urlWithoutPassword(url)], { cwd: ROOT, env: pgEnv(server), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   child.stdout!.resume();
@@ -69,7 +69,8 @@ function startImport(url: string, dataset: string) {
   return { child, exited, stderr: () => stderr };
 }
 
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+// the CLI refuses a password in --db: it gets the URL without one (urlWithoutPassword) and the password in PGPASSWORD
+const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: pgEnv(server) });
 
 async function dump(url: string): Promise<Record<string, string[]>> {
   const s = await openStore(url);
@@ -83,7 +84,7 @@ async function dump(url: string): Promise<Record<string, string[]>> {
 /** A database with a small imported dataset in it (something for "as it was" to compare). */
 async function seededDatabase(): Promise<string> {
   const url = await server.createDatabase();
-  const r = cli(['import', 'jsonl', smallFile, '--dataset', 'small', ...MAP, '--db', url]);
+  const r = cli(['import', 'jsonl', smallFile, '--dataset', 'small', ...MAP, '--db', urlWithoutPassword(url)]);
   expect(r.status, r.stderr).toBe(0);
   return url;
 }
@@ -145,7 +146,7 @@ describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
       r.child.kill('SIGKILL');
       await r.exited;
       expect(await dump(url)).toEqual(before);
-      const again = cli(['import', 'jsonl', bigFile, '--dataset', 'big', ...MAP, '--db', url]);
+      const again = cli(['import', 'jsonl', bigFile, '--dataset', 'big', ...MAP, '--db', urlWithoutPassword(url)]);
       expect(again.status, again.stderr).toBe(0);
       const s = await openStore(url);
       try {
@@ -173,7 +174,7 @@ describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
     expect(lines[0]).not.toContain(server.password);
     expect(lines[0]).toMatch(/nothing was (written|imported)/);
     expect(await dump(url)).toEqual(before);
-    const again = cli(['import', 'jsonl', bigFile, '--dataset', 'big', ...MAP, '--db', url]);
+    const again = cli(['import', 'jsonl', bigFile, '--dataset', 'big', ...MAP, '--db', urlWithoutPassword(url)]);
     expect(again.status, again.stderr).toBe(0);
   }, 240_000);
 

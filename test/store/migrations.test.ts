@@ -3,6 +3,7 @@
 // schema.ts) and inserting rows into every table that version has.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { saveLabel, undoLastLabel } from '../../src/app/workbench';
 import { Database } from '../../src/store/sqlite/driver';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/schema';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
@@ -74,9 +75,9 @@ describe('schema migrations', () => {
           const d = await store.requireDataset('old');
           expect(await store.labelledCount(d.id, 1)).toBe(1);
           const alice = await store.requireAnnotator('alice');
-          await store.saveWorkbenchLabel(alice.id, 2, { value: 0, raw: null, shownFirst: 1, rationale: '', flagged: false, principles: [] });
+          await saveLabel(store, alice.id, 2, { value: 0, raw: null, shownFirst: 1, rationale: '', flagged: false, principles: [] });
           expect(await store.labelledCount(d.id, alice.id)).toBe(2);
-          expect(await store.undoWorkbenchLabel(alice.id, d.id)).toBe(1);
+          expect(await undoLastLabel(store, alice.id, d.id)).toBe(1);
         }
       } finally {
         await store.close();

@@ -4,6 +4,7 @@
 // again, and dispose stops it.
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { saveLabel, undoLastLabel } from '../../src/app/workbench';
 import { openStore } from '../../src/store';
 import type { Store } from '../../src/store/port';
 import { tempDir } from '../support/helpers';
@@ -138,10 +139,10 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     // server's statistics instead), each naming preferences
     const pair = (await b.pairRowIds(ds.id)).get(0)!;
     seen = calls.length;
-    await b.saveWorkbenchLabel(alice.id, pair, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
+    await saveLabel(b, alice.id, pair, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
     expect(await nextChange(calls, seen, 1000)).toEqual(expect.arrayContaining(['label_history', 'preferences']));
     seen = calls.length;
-    expect(await b.undoWorkbenchLabel(alice.id, ds.id)).toBe(0);
+    expect(await undoLastLabel(b, alice.id, ds.id)).toBe(0);
     expect(await nextChange(calls, seen, 1000)).toEqual(expect.arrayContaining(['label_history', 'preferences']));
     w.dispose();
     expect(await waitFor(async () => (await listening(a, db)).length === 0, 5000)).toBe(true);

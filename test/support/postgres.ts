@@ -2,7 +2,7 @@
 // the `postgres` user when we are root, since initdb refuses root), `pg_ctl` on 127.0.0.1 and a free port,
 // fsync off. About 1.5 s to start here. Nothing is mocked: the store's PostgreSQL adapter talks to this server.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,11 +60,22 @@ function freePort(): Promise<number> {
   });
 }
 
-/**
- * `synchronousCommit: true` for tests that stop the server mid-write: with it off (the default here, for
- * speed) a commit is acknowledged before its WAL is written, and an immediate stop loses it.
- */
-export async function startPostgres(options: { synchronousCommit?: boolean } = {}): Promise<TestPostgres> {
+export interface StartOptions {
+  /**
+   * For tests that stop the server mid-write: with it off (the default here, for speed) a commit is
+   * acknowledged before its WAL is written, and an immediate stop loses it.
+   */
+  synchronousCommit?: boolean;
+  /**
+   * TLS on (ssl = on) with this certificate and key (PEM files; copied into the server's folder, owned by
+   * it); `caFile`: the CA that client certificates must come from (pg_hba's `cert` method).
+   */
+  ssl?: { certFile: string; keyFile: string; caFile?: string };
+  /** pg_hba.conf in place of initdb's (e.g. `hostssl` lines); keep a `local ... trust` line for createDatabase. */
+  hba?: string;
+}
+
+export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
   const bin = ensurePostgresInstalled();
   if (!bin) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql, as root)');
   const asRoot = process.getuid?.() === 0;
@@ -87,9 +98,25 @@ export async function startPostgres(options: { synchronousCommit?: boolean } = {
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout || r.error?.message}`);
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync']);
+  // The server reads its key only when it is private to it (mode 0600, owned by the server's user).
+  const own = (file: string, content: string | Buffer) => {
+    writeFileSync(file, content, { mode: 0o600 });
+    if (asRoot) chownSync(file, uid!, gid!);
+  };
+  let tls = '';
+  if (options.ssl) {
+    own(join(dir, 'server.crt'), readFileSync(options.ssl.certFile));
+    own(join(dir, 'server.key'), readFileSync(options.ssl.keyFile));
+    tls = ` -c ssl=on -c ssl_cert_file=${join(dir, 'server.crt')} -c ssl_key_file=${join(dir, 'server.key')}`;
+    if (options.ssl.caFile) {
+      own(join(dir, 'client-ca.crt'), readFileSync(options.ssl.caFile));
+      tls += ` -c ssl_ca_file=${join(dir, 'client-ca.crt')}`;
+    }
+  }
+  if (options.hba !== undefined) own(join(data, 'pg_hba.conf'), options.hba);
   let port = 0;
   const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start',
-    '-o', `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200`]);
+    '-o', `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${tls}`]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
@@ -187,4 +214,27 @@ export function steppedServerClock<S extends object>(store: S, clock: { set(ms: 
     },
   });
   return wrap(store);
+}
+
+/**
+ * A database URL as the CLI takes it: without its password, which the CLI refuses in --db (it would show in
+ * `ps` and the shell's history); the child gets it in PGPASSWORD instead (pgEnv).
+ */
+export function urlWithoutPassword(url: string): string {
+  const u = new URL(url);
+  u.password = '';
+  return u.toString();
+}
+
+/** The URL with the test server's password back in it, for a test's own connection (openStore takes one; the CLI does not). */
+export function urlWithPassword(url: string, server: { password: string } | { skip: string }): string {
+  if (!('password' in server) || !/^postgres(ql)?:\/\//i.test(url)) return url;
+  const u = new URL(url);
+  u.password = encodeURIComponent(server.password);
+  return u.toString();
+}
+
+/** The child's environment for a CLI run against a test server: its password in PGPASSWORD, as a user sets it. */
+export function pgEnv(server: { password: string } | { skip: string }): NodeJS.ProcessEnv {
+  return { ...process.env, ...('password' in server ? { PGPASSWORD: server.password } : {}) };
 }

@@ -9,7 +9,7 @@ import { exportDataset } from '../../src/app/export';
 import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import { WorkbenchSession } from '../../src/extension/session';
+import { WorkbenchSession } from '../../src/app/workbench';
 import { openStore } from '../../src/store';
 import { applyState, renderCard } from '../../webview/workbench/render';
 import { initialState } from '../../webview/workbench/state';

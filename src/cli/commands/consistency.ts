@@ -5,7 +5,7 @@ import { UsageError } from '../../core/errors';
 import { PATTERNS } from '../../core/consistency';
 import { computeConsistency, createEnsemble, setAnnotatorGroup, storedConsistency, type ConsistencyDocument } from '../../app/consistency';
 import { escapeControls } from '../../core/terminalSafe';
-import { printJson, say, sayLines, table, withStore } from '../context';
+import { printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 
 const numberList = (name: string) => (v: string) => {
@@ -80,16 +80,17 @@ export function registerConsistencyCommands(program: Command): void {
     .option('--no-save', 'do not store this run')
     .option('--json', 'print one JSON document (schema discretion-consistency/1)')
     .action(async (o: { db: string; dataset?: string; reference?: string; models?: string[]; epsilon?: number[]; delta?: number[]; beta: number; seed: number; run?: number; save: boolean; json?: boolean }) => {
-      await withStore(o.db, async (store) => {
-        let doc: ConsistencyDocument;
-        if (o.run !== undefined) doc = await storedConsistency(store, o.run);
-        else {
-          if (!o.dataset) throw new UsageError('consistency needs --dataset (or --run ID)');
-          doc = await computeConsistency(store, { dataset: o.dataset, reference: o.reference, models: o.models, epsilons: o.epsilon, deltas: o.delta, beta: o.beta, seed: o.seed }, { save: o.save });
-        }
-        if (o.json) printJson(doc);
-        else sayLines(formatConsistency(doc));
-      });
+      const run = o.run;
+      let doc: ConsistencyDocument;
+      // Re-printing a stored run only reads the database.
+      if (run !== undefined) doc = await withExistingStore(o.db, '--db', (store) => storedConsistency(store, run));
+      else {
+        const dataset = o.dataset;
+        if (!dataset) throw new UsageError('consistency needs --dataset (or --run ID)');
+        doc = await withStore(o.db, (store) => computeConsistency(store, { dataset, reference: o.reference, models: o.models, epsilons: o.epsilon, deltas: o.delta, beta: o.beta, seed: o.seed }, { save: o.save }));
+      }
+      if (o.json) printJson(doc);
+      else sayLines(formatConsistency(doc));
     });
 
   program.command('ensemble').description('create an ensemble annotator (kind "ensemble") from reward models\' standardised scores')

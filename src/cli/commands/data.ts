@@ -7,11 +7,13 @@ import { type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../app/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
+import { labellerFor } from '../../app/team';
 import { importPrincipleList } from '../../importers/principles';
+import { redactLocation } from '../../store';
 import { DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { importProgress } from '../progress';
 
-export const dbOption = () => new Option('--db <location>', 'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
+export const dbOption = () => new Option('--db <location>', 'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass, never in the URL)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
 const onErrorOption = () => new Option('--on-error <mode>', 'fail: nothing is imported on the first bad record; skip: import the valid records and list the rest').choices(['fail', 'skip']).default('fail');
 
 type LimitFlags = { maxLineSize?: number; maxDecompressedSize?: number; maxCompressionRatio?: number; maxJsonDepth?: number; json?: boolean };
@@ -116,7 +118,8 @@ export function registerDataCommands(program: Command): void {
     .addOption(onErrorOption())
     .option('--json', 'print the summary as JSON'), true, true)
     .action(async (file: string, o: LimitFlags & { db: string; dataset: string; principles: string; annotator: string; onError: OnError }) => {
-      await runImport(o, (store, read) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: o.annotator, onError: o.onError, ...read }));
+      // on a team's database the labels are the login's own: naming another annotator is refused (src/app/team.ts)
+      await runImport(o, async (store, read) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: await labellerFor(store, o.annotator), onError: o.onError, ...read }));
     });
 
   for (const [format, description] of [
@@ -147,7 +150,7 @@ export function registerDataCommands(program: Command): void {
     .action(async (o: { db: string; json?: boolean }) => {
       const info = await withExistingStore(o.db, '--db', (store) => store.info());
       if (o.json) return printJson(info);
-      say(`database ${o.db}`);
+      say(`database ${redactLocation(o.db)}`);
       say('');
       sayLines(info.datasets.length ? table(['dataset', 'format', 'pairs'], info.datasets.map((d) => [d.name, d.format, d.pairs])) : 'no datasets');
       say('');

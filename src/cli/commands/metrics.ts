@@ -61,16 +61,18 @@ export function registerMetricsCommands(program: Command): void {
     .option('--no-save', 'do not store this run')
     .option('--json', 'print one JSON document')
     .action(async (o: { db: string; dataset?: string; principles?: string; principleSource?: string; reference: string; annotators?: string; bootstrap: number; daBootstrap: number; seed: number; run?: number; save: boolean; json?: boolean }) => {
+      if (o.run !== undefined) {
+        const id = o.run;
+        // Re-printing a stored run only reads the database.
+        const run = await withExistingStore(o.db, '--db', (store) => store.getMetricRun(id));
+        if ((run.params as { kind?: string }).kind === 'consistency') throw new UsageError(`run ${run.id} is a consistency run; show it with "discretion consistency --run ${run.id}"`);
+        const result = run.results as DiscretionResult;
+        const provenance = (run.params as { provenance?: AnalysisProvenance }).provenance;
+        if (o.json) printJson({ ...result, run_id: run.id, provenance });
+        else sayLines(formatMetrics(result, provenance, run.id));
+        return;
+      }
       await withStore(o.db, async (store) => {
-        if (o.run !== undefined) {
-          const run = await store.getMetricRun(o.run);
-          if ((run.params as { kind?: string }).kind === 'consistency') throw new UsageError(`run ${run.id} is a consistency run; show it with "discretion consistency --run ${run.id}"`);
-          const result = run.results as DiscretionResult;
-          const provenance = (run.params as { provenance?: AnalysisProvenance }).provenance;
-          if (o.json) printJson({ ...result, run_id: run.id, provenance });
-          else sayLines(formatMetrics(result, provenance, run.id));
-          return;
-        }
         if (!o.dataset || !o.principles || !o.principleSource) throw new UsageError('metrics needs --dataset, --principles and --principle-source (or --run ID)');
         const c = await computeMetrics(store, {
           dataset: o.dataset, principles: o.principles, principleSource: o.principleSource, reference: o.reference,

@@ -2,7 +2,7 @@
 // adjudicated label (src/app/review.ts).
 import type { Command } from 'commander';
 import { adjudicate, ADJUDICATOR, reviewQueue } from '../../app/review';
-import { printJson, say, sayLines, table, withStore } from '../context';
+import { printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 
 const firstLine = (text: string, max = 100) => {
@@ -20,7 +20,7 @@ export function registerReviewCommands(program: Command): void {
     .option('--pending', 'only the pairs not adjudicated yet')
     .option('--json', 'one JSON document (schema discretion-review/1)')
     .action(async (o: { db: string; dataset: string; principle?: string; pending?: boolean; json?: boolean }) => {
-      const q = await withStore(o.db, (store) => reviewQueue(store, o.dataset, { principle: o.principle, pendingOnly: o.pending }));
+      const q = await withExistingStore(o.db, '--db', (store) => reviewQueue(store, o.dataset, { principle: o.principle, pendingOnly: o.pending }));
       if (o.json) return printJson(q);
       const what = q.principle === null ? 'overall labels' : `labels of principle ${q.principle}`;
       say(`dataset "${q.dataset}": ${q.disagreeing} of ${q.pairs} pairs where the human ${what} disagree; ${q.adjudicated} adjudicated`);

@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import { SYNC_COUNTS, syncStores, type SyncCounts } from '../../app/sync';
-import { isPostgresLocation, redactLocation } from '../../store/postgres/adapter';
-import { printJson, say, withExistingStore, withStore } from '../context';
+import { isDatabaseUrl, redactLocation } from '../../store';
+import { printJson, refusePassword, say, withExistingStore, withStore } from '../context';
 
 const NOUNS: Record<keyof SyncCounts, [string, string]> = {
   datasets: ['dataset', 'datasets'], pairs: ['pair', 'pairs'], principle_lists: ['principle list', 'principle lists'], annotators: ['annotator', 'annotators'],
@@ -15,7 +15,7 @@ const counts = (c: SyncCounts) => SYNC_COUNTS.map((k) => `${c[k]} ${NOUNS[k][c[k
 
 /** Where a location points, for telling that --from and --to are one database. */
 function identity(location: string): string {
-  if (isPostgresLocation(location)) {
+  if (isDatabaseUrl(location)) {
     try {
       const u = new URL(location);
       return `pg:${u.hostname}:${u.port || '5432'}${u.pathname}`;
@@ -34,6 +34,9 @@ export function registerSyncCommand(program: Command): void {
     .option('--dataset <name>', 'only this dataset (and the annotators with labels on it)')
     .option('--json', 'one JSON document: {copied, unchanged, conflicts}')
     .action(async (o: { from: string; to: string; dataset?: string; json?: boolean }) => {
+      // both before either is opened: a password in --to must not wait until --from was read
+      refusePassword(o.from, '--from');
+      refusePassword(o.to, '--to');
       if (identity(o.from) === identity(o.to)) throw new UsageError(`--from and --to name the same database (${redactLocation(o.from)}); nothing was written`);
       const result = await withExistingStore(o.from, '--from', (src) => withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })));
       if (o.json) return printJson(result);

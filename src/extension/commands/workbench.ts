@@ -6,8 +6,8 @@ import * as vscode from 'vscode';
 import { UsageError } from '../../core/errors';
 import { escapeControls } from '../../core/terminalSafe';
 import type { Store } from '../../store/port';
-import { WorkbenchSession } from '../session';
-import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions } from '../workbenchPanel';
+import { WorkbenchSession } from '../../app/workbench';
+import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions, type PanelHost } from '../workbenchPanel';
 import { registerCommand, type CommandHost } from './host';
 
 /** A setting the workspace may not choose in Restricted Mode (the user's value only there). */
@@ -47,99 +47,107 @@ export interface WorkbenchCommands {
   pickList: (s: Store, dataset: string) => Promise<string | undefined>;
 }
 
-export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands {
-  const { context, log, tree } = host;
-  const status = vscode.window.createStatusBarItem('discretion.progress', vscode.StatusBarAlignment.Left, 50);
-  status.name = 'Discretion progress';
-  status.command = 'discretion.openWorkbench';
+/** What to label, as the user chose it: the store, the dataset, the annotator identity and the principle list. */
+interface SessionChoice { store: Store; dataset: string; annotator: string; list: string }
 
-  const updateStatus = async (s: WorkbenchSession) => {
+/** The progress status bar item (this annotator's labelled / total on the dataset shown) and the tree's count with it. */
+function createProgressStatus(host: CommandHost): { item: vscode.StatusBarItem; update: (s: WorkbenchSession) => Promise<void> } {
+  const item = vscode.window.createStatusBarItem('discretion.progress', vscode.StatusBarAlignment.Left, 50);
+  item.name = 'Discretion progress';
+  item.command = 'discretion.openWorkbench';
+  const update = async (s: WorkbenchSession) => {
     const p = await s.progress();
-    status.text = `$(checklist) ${s.dataset.name}: ${p.labelled}/${p.total}`;
-    status.tooltip = `${s.annotator.name} has labelled ${p.labelled} of ${p.total} pairs of ${s.dataset.name} (${s.list.name}@${s.list.version})`;
-    status.show();
-    tree.setLabelled(s.dataset.name, s.annotator.name, p.labelled);
+    item.text = `$(checklist) ${s.dataset.name}: ${p.labelled}/${p.total}`;
+    item.tooltip = `${s.annotator.name} has labelled ${p.labelled} of ${p.total} pairs of ${s.dataset.name} (${s.list.name}@${s.list.version})`;
+    item.show();
+    host.tree.setLabelled(s.dataset.name, s.annotator.name, p.labelled);
   };
+  return { item, update };
+}
 
-  /** Picks the principle list for a dataset: remembered, the only one, or asked. */
-  const pickList = async (s: Store, dataset: string, listed?: Promise<{ name: string }[]>): Promise<string | undefined> => {
-    const lists = await (listed ?? s.listPrincipleLists());
-    const names = [...new Set(lists.map((l) => l.name))];
-    if (names.length === 0) throw new UsageError('no principle list loaded yet: run "Discretion: Load Principle List..." first');
-    const remembered = context.workspaceState.get<string>(`list:${dataset}`);
-    if (remembered && names.includes(remembered)) return remembered;
-    if (names.length === 1) return names[0];
-    const pick = await vscode.window.showQuickPick(names, { title: `Principle list for ${dataset}` });
-    if (pick) await context.workspaceState.update(`list:${dataset}`, pick);
-    return pick;
-  };
+/** Picks the principle list for a dataset: remembered, the only one, or asked. */
+async function pickList(context: vscode.ExtensionContext, s: Store, dataset: string, listed?: Promise<{ name: string }[]>): Promise<string | undefined> {
+  const lists = await (listed ?? s.listPrincipleLists());
+  const names = [...new Set(lists.map((l) => l.name))];
+  if (names.length === 0) throw new UsageError('no principle list loaded yet: run "Discretion: Load Principle List..." first');
+  const remembered = context.workspaceState.get<string>(`list:${dataset}`);
+  if (remembered && names.includes(remembered)) return remembered;
+  if (names.length === 1) return names[0];
+  const pick = await vscode.window.showQuickPick(names, { title: `Principle list for ${dataset}` });
+  if (pick) await context.workspaceState.update(`list:${dataset}`, pick);
+  return pick;
+}
 
-  /** Asks what to label (dataset, identity, principle list); reads and writes nothing else. */
-  const chooseSession = async (dataset: string | undefined): Promise<{ store: Store; dataset: string; annotator: string; list: string } | undefined> => {
-    const s = await host.openStore();
-    // read while the dataset is being picked, so that the panel opens as soon as it is
-    const listed = s.listPrincipleLists();
-    listed.catch(() => undefined);
-    if (!dataset) {
-      const ds = await s.datasetProgress();
-      if (ds.length === 0) throw new UsageError('the database holds no datasets yet: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset"');
-      const last = context.workspaceState.get<string>('lastDataset');
-      if (ds.length === 1) dataset = ds[0].name;
-      else {
-        const items = ds.map((d) => ({ label: d.name, description: `${d.total} pairs` }));
-        items.sort((a, b) => (a.label === last ? -1 : b.label === last ? 1 : 0));
-        dataset = (await vscode.window.showQuickPick(items, { title: 'Dataset to label' }))?.label;
-      }
-      if (!dataset) return undefined;
+/** Asks what to label (dataset, identity, principle list); reads and writes nothing else. */
+async function chooseSession(host: CommandHost, dataset: string | undefined): Promise<SessionChoice | undefined> {
+  const { context } = host;
+  const s = await host.openStore();
+  // read while the dataset is being picked, so that the panel opens as soon as it is
+  const listed = s.listPrincipleLists();
+  listed.catch(() => undefined);
+  if (!dataset) {
+    const ds = await s.datasetProgress();
+    if (ds.length === 0) throw new UsageError('the database holds no datasets yet: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset"');
+    const last = context.workspaceState.get<string>('lastDataset');
+    if (ds.length === 1) dataset = ds[0].name;
+    else {
+      const items = ds.map((d) => ({ label: d.name, description: `${d.total} pairs` }));
+      items.sort((a, b) => (a.label === last ? -1 : b.label === last ? 1 : 0));
+      dataset = (await vscode.window.showQuickPick(items, { title: 'Dataset to label' }))?.label;
     }
-    const annotator = await annotatorName();
-    if (!annotator) return undefined;
-    const list = await pickList(s, dataset, listed);
-    if (!list) return undefined;
-    return { store: s, dataset, annotator, list };
-  };
+    if (!dataset) return undefined;
+  }
+  const annotator = await annotatorName();
+  if (!annotator) return undefined;
+  const list = await pickList(context, s, dataset, listed);
+  if (!list) return undefined;
+  return { store: s, dataset, annotator, list };
+}
 
-  const startSession = async (c: { store: Store; dataset: string; annotator: string; list: string }, restoreIdx?: number): Promise<WorkbenchSession> => {
-    const ttl = vscode.workspace.getConfiguration('discretion').get<number>('team.claimTtlSeconds', 600);
-    const session = await WorkbenchSession.open(c.store, { dataset: c.dataset, annotator: c.annotator, principleList: c.list }, {
-      claimTtlMs: Math.max(5, Number.isFinite(ttl) ? ttl : 600) * 1000,
-      log: (message) => log.warn(message),
-    });
-    await session.start(restoreIdx);
-    void context.workspaceState.update('lastDataset', c.dataset);
-    return session;
-  };
+/** Opens the session chosen (the claim TTL from the settings) and finds its first pair. */
+async function startSession(host: CommandHost, c: SessionChoice, restoreIdx?: number): Promise<WorkbenchSession> {
+  const ttl = vscode.workspace.getConfiguration('discretion').get<number>('team.claimTtlSeconds', 600);
+  const session = await WorkbenchSession.open(c.store, { dataset: c.dataset, annotator: c.annotator, principleList: c.list }, {
+    claimTtlMs: Math.max(5, Number.isFinite(ttl) ? ttl : 600) * 1000,
+    log: (message) => host.log.warn(message),
+  });
+  await session.start(restoreIdx);
+  void host.context.workspaceState.update('lastDataset', c.dataset);
+  return session;
+}
 
-  const sessionFor = async (dataset: string | undefined, restoreIdx?: number): Promise<WorkbenchSession | undefined> => {
-    const c = await chooseSession(dataset);
-    return c && startSession(c, restoreIdx);
-  };
-
-  const panelHost = {
+/** What the panel asks of the extension: a session to restore, progress, messages, writes heard. */
+function panelHostFor(host: CommandHost, onProgress: (s: WorkbenchSession) => Promise<void>): PanelHost {
+  const { context, log } = host;
+  return {
     log,
-    openSession: async (restore: { dataset: string; pairIdx: number } | null) => {
+    openSession: async (restore) => {
       try {
-        return await sessionFor(restore?.dataset ?? context.workspaceState.get<string>('lastDataset'), restore?.pairIdx);
+        const c = await chooseSession(host, restore?.dataset ?? context.workspaceState.get<string>('lastDataset'));
+        return c && (await startSession(host, c, restore?.pairIdx));
       } catch (e) {
         log.error(`restore: ${(e as Error).message}`);
         return undefined;
       }
     },
-    onProgress: (s: WorkbenchSession) => void updateStatus(s).catch(() => undefined),
-    inform: (message: string) => void vscode.window.showInformationMessage(escapeControls(`Discretion: ${message}`)),
-    onStoreChange: (listener: () => void) => host.onStoreChange(listener),
+    onProgress: (s) => void onProgress(s).catch(() => undefined),
+    inform: (message) => void vscode.window.showInformationMessage(escapeControls(`Discretion: ${message}`)),
+    onStoreChange: (listener) => host.onStoreChange(listener),
   };
+}
 
-  /** `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
-  const openWorkbench = async (dataset?: string, pairIndex?: number) => {
-    const choice = await chooseSession(typeof dataset === 'string' ? dataset : undefined);
+/** discretion.openWorkbench. `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
+function openWorkbenchCommand(host: CommandHost, panelHost: PanelHost): WorkbenchCommands['openWorkbench'] {
+  const { context } = host;
+  return async (dataset, pairIndex) => {
+    const choice = await chooseSession(host, typeof dataset === 'string' ? dataset : undefined);
     if (!choice) return;
     const goTo = async () => {
       const p = WorkbenchPanel.current;
       if (p && typeof pairIndex === 'number') await p.enqueue(() => p.goTo(pairIndex));
     };
     if (WorkbenchPanel.current) {
-      const session = await startSession(choice);
+      const session = await startSession(host, choice);
       WorkbenchPanel.current.panel.reveal(vscode.ViewColumn.Active);
       await WorkbenchPanel.current.useSession(session);
       await goTo();
@@ -147,7 +155,7 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
     }
     // The webview loads while the session opens (its first write, counts and first pair): the
     // panel waits for the session when the webview says it is ready, and nothing waits twice.
-    const session = startSession(choice);
+    const session = startSession(host, choice);
     const panel = vscode.window.createWebviewPanel(WORKBENCH_VIEW_TYPE, `Discretion: ${choice.dataset}`, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
     new WorkbenchPanel(panel, context.extensionUri, panelHost, session);
     try {
@@ -158,34 +166,53 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
     }
     await goTo();
   };
+}
 
-  const withPanel = (fn: (p: WorkbenchPanel) => Promise<void>) => async () => {
+/** A command on the open panel, in line with its other steps (next, previous, undo, flag). */
+function withPanel(fn: (p: WorkbenchPanel) => Promise<void>): () => Promise<void> {
+  return async () => {
     const p = WorkbenchPanel.current;
     if (!p) throw new UsageError('the workbench is not open: run "Discretion: Open Workbench"');
     await p.enqueue(() => fn(p));
   };
+}
 
-  const filterCmd = async () => {
-    const p = WorkbenchPanel.current;
-    if (!p?.session) throw new UsageError('open the workbench first');
-    const session = p.session;
-    const models = (await session.store.listAnnotators()).filter((a) => a.kind === 'reward-model' || a.kind === 'llm-judge' || a.kind === 'policy-model');
-    const items = [
-      { label: 'All pairs', filter: { kind: 'all' as const } },
-      { label: 'My principle labels in conflict', filter: { kind: 'conflict' as const } },
-      ...models.map((m) => ({ label: `Disagreements with ${m.name}`, description: m.kind, filter: { kind: 'disagree' as const, model: m.name } })),
-    ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Workbench queue' });
-    if (!pick) return;
-    await p.enqueue(async () => {
-      const first = await session.setFilter(pick.filter);
-      if (first === undefined) void vscode.window.showInformationMessage(escapeControls(`Discretion: no pairs in the queue "${session.filterLabel()}".`));
-    });
-    // not inside the enqueued step above: useSession enqueues its own step, which would wait for
-    // that one to finish while it waits for this (the panel's queue then stalls for good)
-    await p.useSession(session);
-  };
+/** discretion.filterQueue: all pairs, my principle labels in conflict, or the disagreements with a model. */
+async function filterQueue(): Promise<void> {
+  const p = WorkbenchPanel.current;
+  if (!p?.session) throw new UsageError('open the workbench first');
+  const session = p.session;
+  const models = (await session.store.listAnnotators()).filter((a) => a.kind === 'reward-model' || a.kind === 'llm-judge' || a.kind === 'policy-model');
+  const items = [
+    { label: 'All pairs', filter: { kind: 'all' as const } },
+    { label: 'My principle labels in conflict', filter: { kind: 'conflict' as const } },
+    ...models.map((m) => ({ label: `Disagreements with ${m.name}`, description: m.kind, filter: { kind: 'disagree' as const, model: m.name } })),
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: 'Workbench queue' });
+  if (!pick) return;
+  await p.enqueue(async () => {
+    const first = await session.setFilter(pick.filter);
+    if (first === undefined) void vscode.window.showInformationMessage(escapeControls(`Discretion: no pairs in the queue "${session.filterLabel()}".`));
+  });
+  // not inside the enqueued step above: useSession enqueues its own step, which would wait for
+  // that one to finish while it waits for this (the panel's queue then stalls for good)
+  await p.useSession(session);
+}
 
+/** Restores the panel after a reload; the webview's own state (dataset, pair) arrives with its 'ready' message. */
+function registerPanelSerializer(host: CommandHost, panelHost: PanelHost): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(WORKBENCH_VIEW_TYPE, {
+    deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+      host.log.info('workbench: restoring the panel');
+      new WorkbenchPanel(panel, host.context.extensionUri, panelHost);
+    },
+  });
+}
+
+export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands {
+  const status = createProgressStatus(host);
+  const panelHost = panelHostFor(host, status.update);
+  const openWorkbench = openWorkbenchCommand(host, panelHost);
   const reg = (id: string, fn: (...args: never[]) => Promise<unknown>) => registerCommand(host, id, fn);
   reg('discretion.openWorkbench', openWorkbench as (...args: never[]) => Promise<unknown>);
   reg('discretion.setAnnotator', setAnnotator);
@@ -193,16 +220,7 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
   reg('discretion.previous', withPanel((p) => p.navigate('previous')));
   reg('discretion.undo', withPanel((p) => p.undo()));
   reg('discretion.flag', withPanel(async (p) => p.post({ type: 'command', command: 'toggleFlag' })));
-  reg('discretion.filterQueue', filterCmd);
-  context.subscriptions.push(
-    status,
-    vscode.window.registerWebviewPanelSerializer(WORKBENCH_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
-        // The webview's own state (dataset, pair) arrives with its 'ready' message.
-        log.info('workbench: restoring the panel');
-        new WorkbenchPanel(panel, context.extensionUri, panelHost);
-      },
-    }),
-  );
-  return { openWorkbench, pickList };
+  reg('discretion.filterQueue', filterQueue);
+  host.context.subscriptions.push(status.item, registerPanelSerializer(host, panelHost));
+  return { openWorkbench, pickList: (s, dataset) => pickList(host.context, s, dataset) };
 }

@@ -7,9 +7,11 @@ import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionSc
 import { PairFullError, type Store, type StoreReads, type Transaction, type WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
+import { redactLocation } from '../location';
 import { CHANGES_CHANNEL, watchPostgres } from './listen';
 import { PG_MIGRATIONS } from './schema';
 import { applyTeamSecurity, loginRole, TeamSetupError, type Visibility } from './team';
+import { postgresClientConfig } from './tls';
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 
@@ -17,21 +19,6 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 const MIGRATION_LOCK = 0x44697363; // "Disc"
 
 
-
-export function isPostgresLocation(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
-
-/** The URL as it may be shown: user, host, port and database, never a password. */
-export function redactLocation(location: string): string {
-  try {
-    const u = new URL(location);
-    u.password = '';
-    return u.toString().replace(/:@/, '@');
-  } catch {
-    return location.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1@');
-  }
-}
 
 /** What pg's errors say, in one line, without the password (pg never puts it in messages; the URL is ours to redact). */
 function describe(e: unknown): string {
@@ -62,7 +49,10 @@ export interface PostgresOptions {
 
 /** Connects one client for a setup step; one line naming the database (never its password) when it cannot. */
 async function connectOnce(location: string, shown: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: location, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
+  const connection = await postgresClientConfig(location).catch((e: unknown) => {
+    throw e instanceof UsageError ? e : new UsageError(`cannot open database ${shown}: ${describe(e)}`);
+  });
+  const client = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -76,7 +66,11 @@ async function connectOnce(location: string, shown: string): Promise<pg.Client> 
 export async function openPostgresStore(location: string, options: PostgresOptions = {}): Promise<Store> {
   const shown = redactLocation(location);
   const lockTimeoutMs = options.lockTimeoutMs ?? 5 * 60_000;
-  const pool = PgConnection.pool({ connectionString: location, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
+  // sslmode as libpq reads it (./tls.ts); for prefer and allow, what one connection tried at open found
+  const connection = await postgresClientConfig(location).catch((e: unknown) => {
+    throw e instanceof UsageError ? e : new UsageError(`cannot open database ${shown}: ${describe(e)}`);
+  });
+  const pool = PgConnection.pool({ ...connection, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
   // An idle client the server drops (a restart) must not crash the process: the next query reconnects.
   pool.on('error', () => undefined);
   let rls: Set<string>;
@@ -95,7 +89,7 @@ export async function openPostgresStore(location: string, options: PostgresOptio
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   }
-  return postgresStore(pool, shown, lockTimeoutMs, rls, { connectionString: location, connectionTimeoutMillis: 10_000 });
+  return postgresStore(pool, shown, lockTimeoutMs, rls, { ...connection, connectionTimeoutMillis: 10_000 });
 }
 
 /**

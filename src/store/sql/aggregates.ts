@@ -22,5 +22,6 @@ export function sqlTransaction(c: SqlConnection, reads: StoreReads): Transaction
   return {
     ...reads,
     ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c), ...teamWrites(c, reads), ...syncWrites(c),
+    now: () => c.now(),
   };
 }

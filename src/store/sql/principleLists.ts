@@ -1,4 +1,4 @@
-// Principle lists, versioned by content, on SQLite.
+// Principle lists, versioned by content (SQL shared by both adapters).
 import { canonicalPrincipleListText } from '../../core/principles';
 import { requireNamed, sha256 } from '../common';
 import type { PrincipleListReads, PrincipleListRow, PrincipleListWrites } from '../port';
@@ -13,12 +13,14 @@ async function principleListById(c: SqlConnection, id: number): Promise<Principl
 
 export function principleListReads(c: SqlConnection): PrincipleListReads {
   return {
+    // NAME@VERSION splits at the last "@" followed by a whole number only ("team@2@1": version 1 of the list
+    // "team@2") and always means that version when it exists (sync and review build such refs); otherwise
+    // the whole ref is a list's name and selects its latest version ("team@2": the list "team@2", unless
+    // the list "team" has a version 2). Versions have at most 9 digits (an INTEGER on PostgreSQL).
     requirePrincipleList: async (ref) => {
-      const m = /^(.*)@(\d+)$/.exec(ref);
-      const [name, version] = m ? [m[1], Number(m[2])] : [ref, undefined];
-      const row = await c.get<{ id: number }>(
-        version === undefined ? 'SELECT id FROM principle_lists WHERE name = ? ORDER BY version DESC LIMIT 1' : 'SELECT id FROM principle_lists WHERE name = ? AND version = ?',
-        version === undefined ? [name] : [name, version]);
+      const m = /^(.*)@(\d{1,9})$/.exec(ref);
+      const row = (m ? await c.get<{ id: number }>('SELECT id FROM principle_lists WHERE name = ? AND version = ?', [m[1], Number(m[2])]) : undefined)
+        ?? await c.get<{ id: number }>('SELECT id FROM principle_lists WHERE name = ? ORDER BY version DESC LIMIT 1', [ref]);
       return requireNamed('principle list', ref, row && (await principleListById(c, row.id)),
         async () => (await c.all<{ name: string }>('SELECT DISTINCT name FROM principle_lists ORDER BY name')).map((r) => r.name));
     },

@@ -1,12 +1,13 @@
 // The SQLite adapter of the store port: one local file, WAL, foreign keys on, migrations by
 // PRAGMA user_version, one transaction per logical write (BEGIN IMMEDIATE, so writers queue for the
-// lock at the start instead of failing at commit).
+// lock at the start instead of failing at commit). Or read-only: no WAL switch, no migration, no write.
+import { existsSync } from 'node:fs';
 import { UsageError } from '../../core/errors';
-import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
+import { refuseWrites, SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
 import type { Store, Transaction, WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { SqliteConnection } from './connection';
-import { Database, isBusyError } from './driver';
+import { Database, isBusyError, isWalSetupError } from './driver';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
 export interface SqliteOptions {
@@ -17,6 +18,12 @@ export interface SqliteOptions {
   lockTimeoutMs?: number;
   /** The name errors give the database, when it is opened under another (a new database built under a private name). */
   displayName?: string;
+  /**
+   * Opens an existing database for reading only (SQLITE_OPEN_READONLY): the file is not switched to WAL
+   * nor migrated, and every write is refused with one line. A database of an older schema is refused too
+   * (a command that writes upgrades it). On PostgreSQL, writes are refused the same way.
+   */
+  readOnly?: boolean;
 }
 
 /** The adapter, with its driver handle for the SQLite-only tests and benches that read raw SQL. */
@@ -46,9 +53,12 @@ async function retryBusy<T>(location: string, timeoutMs: number, attempt: () => 
   }
 }
 
+const schemaVersion = async (db: Database) => (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+const newerSchema = (path: string, version: number) => new UsageError(`${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`);
+
 async function migrate(db: Database, path: string): Promise<void> {
-  const newer = (version: number) => new UsageError(`${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`);
-  const version = async () => (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+  const newer = (version: number) => newerSchema(path, version);
+  const version = () => schemaVersion(db);
   if ((await version()) > SCHEMA_VERSION) throw newer(await version());
   await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
   // Foreign keys off while migrating (a table rebuild must not cascade its DROP; SQLite's documented
@@ -85,10 +95,49 @@ async function migrateSteps(db: Database, version: () => Promise<number>, newer:
   }
 }
 
-/** Opens (creating when missing) and migrates. Fails clearly on a database from a newer schema. */
+/**
+ * Opens an existing database read-only and checks that its schema is this version's. Reading a WAL
+ * database needs its -shm file, which SQLite creates beside it (the database file itself is not
+ * changed); where the folder refuses new files (a read-only medium or folder) and no -wal file exists,
+ * no writer can be at work either (a WAL writer must create that file), so the file is read as it
+ * stands, immutable.
+ */
+async function openReadOnly(path: string, name: string, busyMs: number): Promise<Database> {
+  const open = async (mode: 'readonly' | 'immutable') => {
+    const db = await Database.open(path, mode);
+    db.configure(busyMs);
+    try {
+      return { db, version: await schemaVersion(db) };
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e;
+    }
+  };
+  let opened: { db: Database; version: number };
+  try {
+    opened = await open('readonly').catch((e: unknown) => {
+      if (isWalSetupError(e) && !existsSync(`${path}-wal`)) return open('immutable');
+      throw e;
+    });
+  } catch (e) {
+    throw new UsageError(`cannot open database ${name} read-only: ${(e as Error).message}`);
+  }
+  const { db, version } = opened;
+  if (version !== SCHEMA_VERSION) {
+    await db.close();
+    if (version > SCHEMA_VERSION) throw newerSchema(name, version);
+    if (version === 0) throw new UsageError(`${name} holds no Discretion Workbench data (an empty file, or another program's SQLite database); nothing was written`);
+    throw new UsageError(`${name} has schema version ${version}, older than this version's ${SCHEMA_VERSION}, and this command only reads (it does not upgrade a database): run a command that writes on it once (an import, metrics), or open it in VS Code; nothing was written`);
+  }
+  await db.exec('PRAGMA cache_size = -32768');
+  return db;
+}
+
+/** Opens (creating when missing) and migrates, or only reads (`readOnly`). Fails clearly on a database from a newer schema. */
 export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const name = options.displayName ?? path;
+  if (options.readOnly) return refuseWrites(sqliteStore(new SqliteConnection(await openReadOnly(path, name, Math.min(BUSY_HANDLER_MS, lockTimeoutMs))), name, lockTimeoutMs));
   let db: Database;
   try {
     db = await Database.open(path);

@@ -1,4 +1,6 @@
 // A small promise wrapper over the `sqlite3` package: the only file that touches its callback API.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sqlite3 from 'sqlite3';
 import type { SqlValue } from '../sql/connection';
 
@@ -9,19 +11,33 @@ export function isBusyError(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
 
+/**
+ * What a read-only reader of a WAL database gets when it can neither create nor open the -shm file beside
+ * it: SQLITE_READONLY where the folder refuses new files, SQLITE_CANTOPEN on a read-only file system.
+ */
+export function isWalSetupError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN';
+}
+
 
 export class Database {
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
 
-  static open(path: string, mode: 'readwrite' | 'readonly' = 'readwrite'): Promise<Database> {
-    const flags = mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(path, flags, (err) => {
+  /**
+   * `immutable`: read-only, and SQLite takes no locks and reads no WAL (its `immutable=1` URI parameter):
+   * only for a file nothing can be writing (see the SQLite adapter's read-only open).
+   */
+  static open(path: string, mode: 'readwrite' | 'readonly' | 'immutable' = 'readwrite'): Promise<Database> {
+    const flags = mode === 'readwrite' ? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE : mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READONLY | sqlite3.OPEN_URI;
+    const name = mode === 'immutable' ? `${pathToFileURL(resolve(path)).href}?immutable=1` : path;
+    return new Promise((done, reject) => {
+      const db = new sqlite3.Database(name, flags, (err) => {
         if (err) return reject(err);
         // Serialized mode: queued statements run in the order they were queued (the binding may
         // otherwise reorder them), so a writer can queue dependent statements without awaiting each.
         db.serialize();
-        resolve(new Database(db, path));
+        done(new Database(db, path));
       });
     });
   }

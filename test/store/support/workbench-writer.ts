@@ -1,7 +1,7 @@
-// A child process that labels pairs the way the extension does (WorkbenchSession over the store) and
+// A child process that labels pairs the way the extension does (the app's WorkbenchSession over the store) and
 // prints "ack IDX" once each submission has committed: what the crash and concurrency tests kill and
 // audit. Arguments: DB DATASET ANNOTATOR LIST COUNT.
-import { WorkbenchSession } from '../../../src/extension/session';
+import { WorkbenchSession } from '../../../src/app/workbench';
 import { openStore } from '../../../src/store';
 
 async function main(): Promise<void> {

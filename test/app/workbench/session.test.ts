@@ -1,11 +1,11 @@
 // The workbench session and the store additions, on real SQLite files.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importDataset } from '../../src/importers/datasets';
-import { importPrincipleList } from '../../src/importers/principles';
-import { WorkbenchSession } from '../../src/extension/session';
-import { openSqliteStore } from '../../src/store/sqlite/adapter';
-import { ROOT, tempDir } from '../support/helpers';
+import { importDataset } from '../../../src/importers/datasets';
+import { importPrincipleList } from '../../../src/importers/principles';
+import { WorkbenchSession } from '../../../src/app/workbench';
+import { openSqliteStore } from '../../../src/store/sqlite/adapter';
+import { ROOT, tempDir } from '../../support/helpers';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl');
 const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml');

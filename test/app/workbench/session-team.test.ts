@@ -3,13 +3,13 @@
 // real SQLite file and on the run's real PostgreSQL server, each annotator with its own connection.
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { importDataset } from '../../src/importers/datasets';
-import { importPrincipleList } from '../../src/importers/principles';
-import { PairTakenError, WorkbenchSession } from '../../src/extension/session';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
-import { ROOT, tempDir } from '../support/helpers';
-import { freshPostgresDatabase } from '../support/postgres';
+import { importDataset } from '../../../src/importers/datasets';
+import { importPrincipleList } from '../../../src/importers/principles';
+import { PairTakenError, saveLabel, undoLastLabel, WorkbenchSession, type FreedPairHooks, type WorkbenchLabel } from '../../../src/app/workbench';
+import { openStore } from '../../../src/store';
+import type { Store } from '../../../src/store/port';
+import { ROOT, tempDir } from '../../support/helpers';
+import { freshPostgresDatabase } from '../../support/postgres';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'); // 30 pairs
 const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml'); // 6 principles
@@ -167,6 +167,86 @@ for (const adapter of adapters) {
       expect(carol.claimedIdx).toBe(29);
       expect(await alice.nextOthersClaimExpiry()).toBe(clock + 60_000); // carol's claim now
       expect(await (await session(location, 'dave', now)).claimFreedPair()).toBe(false); // a session not started at the end: nothing to retry
+    });
+
+    /**
+     * k = 2: alice has labelled every pair, bob every pair but 29, on which he holds the only claim (TTL `bobTtlMs`,
+     * from the real clock); carol's session, on the real clock, is started at the end of her queue.
+     */
+    const endOfQueue = async (bobTtlMs: number) => {
+      const { location, store, ds } = await setup(2);
+      const rows = await store.pairRowIds(ds.id);
+      const [alice, bob] = await store.write(async (tx) => [await tx.ensureAnnotator('alice', 'human', null), await tx.ensureAnnotator('bob', 'human', null)]);
+      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      for (let idx = 0; idx < 30; idx++) await saveLabel(store, alice.id, rows.get(idx)!, label);
+      for (let idx = 0; idx < 29; idx++) await saveLabel(store, bob.id, rows.get(idx)!, label);
+      const carol = await session(location, 'carol');
+      expect(await store.claimNextPair(ds.id, bob.id, Date.now(), bobTtlMs)).toBe(29);
+      expect(await carol.start()).toBeUndefined(); // pair 29: alice's label and bob's live claim
+      const claims = await store.liveClaims(ds.id, Date.now());
+      expect(claims.map((c) => [c.pairIdx, c.annotator])).toEqual([[29, 'bob']]);
+      return { store, ds, alice, carol, bobExpiry: Number(claims[0].expiresAt) };
+    };
+    /** Hooks that count the retries run and note when a freed pair was announced. */
+    const waitHooks = () => {
+      const seen = { runs: 0, freedAt: undefined as number | undefined };
+      let announce!: () => void;
+      const freed = new Promise<void>((resolve) => (announce = resolve));
+      const hooks: FreedPairHooks = {
+        run: async (step) => {
+          seen.runs++;
+          await step();
+        },
+        onFreed: async () => {
+          seen.freedAt = Date.now();
+          announce();
+        },
+      };
+      return { seen, freed, hooks };
+    };
+
+    it('at the end of the queue, the wait for a freed pair retries when the first of the others\' claims expires, and claims it', async () => {
+      const { carol, bobExpiry } = await endOfQueue(1500);
+      const { seen, freed, hooks } = waitHooks();
+      try {
+        await carol.waitForFreedPair(hooks);
+        expect(seen.runs).toBe(0); // nothing is retried before the expiry
+        await Promise.race([freed, new Promise((_, reject) => setTimeout(() => reject(new Error('no pair was freed within 10 s')), 10_000))]);
+        // one retry, a little after bob's claim ran out (no polling before it)
+        expect(seen.runs).toBe(1);
+        expect(seen.freedAt).toBeGreaterThanOrEqual(bobExpiry);
+        expect(seen.freedAt).toBeLessThan(bobExpiry + 2000);
+        expect(carol.current).toBe(29);
+        expect(carol.claimedIdx).toBe(29);
+      } finally {
+        carol.dispose();
+      }
+    });
+
+    it('at the end of the queue, the wait for a freed pair retries on every write heard (a label undone frees a pair) until stopped or freed', async () => {
+      const { store, ds, alice, carol } = await endOfQueue(60_000);
+      const { seen, freed, hooks } = waitHooks();
+      try {
+        await carol.waitForFreedPair(hooks);
+        await carol.writeHeard(); // a write that frees nothing: retried, still waiting
+        expect(seen.runs).toBe(1);
+        expect(seen.freedAt).toBeUndefined();
+        expect(carol.current).toBeUndefined();
+        carol.stopWaiting(); // (the panel shows another card)
+        await carol.writeHeard();
+        expect(seen.runs).toBe(1);
+        await carol.waitForFreedPair(hooks);
+        expect(await undoLastLabel(store, alice.id, ds.id)).toBe(29); // alice's last label: pair 29 has room again
+        await carol.writeHeard();
+        await freed;
+        expect(seen.runs).toBe(2);
+        expect(carol.current).toBe(29);
+        expect(carol.claimedIdx).toBe(29);
+        await carol.writeHeard(); // freed: the wait is over
+        expect(seen.runs).toBe(2);
+      } finally {
+        carol.dispose();
+      }
     });
 
     it('a renewed claim outlives its first TTL; the next card waits for the label; previous walks back the pairs handed out', async () => {
