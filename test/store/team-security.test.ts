@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adjudicate } from '../../src/app/review';
+import { saveLabel, undoLastLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { openStore } from '../../src/store';
 import { initTeamDatabase } from '../../src/store/postgres/adapter';
 import { teamRoleNames } from '../../src/store/postgres/team';
-import { PairFullError, type Store, type WorkbenchLabel } from '../../src/store/port';
+import { PairFullError, type Store } from '../../src/store/port';
 import { postgresBinDir } from '../support/postgres';
 
 const server = inject('postgres');
@@ -158,10 +159,10 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
 
     // The work so far: alice labelled s0 (with a principle label and a rationale), bob s1; alice holds s2.
     expect(await alice.claimNextPair(ids.ds1, ids.alice, Date.now(), 600_000)).toBe(0);
-    await alice.saveWorkbenchLabel(ids.alice, row1.get(0)!, label(-1, 'alice-secret-s0', [{ principleRowId: ids.p0, value: 1 }]));
+    await saveLabel(alice, ids.alice, row1.get(0)!, label(-1, 'alice-secret-s0', [{ principleRowId: ids.p0, value: 1 }]));
     await alice.saveWorkbenchPosition(ids.alice, ids.ds1, 0);
     expect(await bob.claimNextPair(ids.ds1, ids.bob, Date.now(), 600_000)).toBe(1);
-    await bob.saveWorkbenchLabel(ids.bob, row1.get(1)!, label(1, 'bob-own-s1'));
+    await saveLabel(bob, ids.bob, row1.get(1)!, label(1, 'bob-own-s1'));
     expect(await alice.claimNextPair(ids.ds1, ids.alice, Date.now(), 600_000)).toBe(2);
     bobSql = await connect(login.bob);
     carolSql = await connect(login.carol);
@@ -184,7 +185,7 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
   describe('bob, an annotator, is refused', () => {
     it('labelling as alice: her preference, principle labels or history', async () => {
       await unchanged(async () => {
-        await storeRefuses(bob.saveWorkbenchLabel(ids.alice, row1.get(3)!, label(1, 'forged')), /row-level security policy for table "preferences"/);
+        await storeRefuses(saveLabel(bob, ids.alice, row1.get(3)!, label(1, 'forged')), /row-level security policy for table "preferences"/);
         await storeRefuses(bob.write((tx) => tx.insertPreferences(ids.alice, [{ pairId: 3, value: 1 }], (i) => row1.get(i)!)));
         await storeRefuses(bob.write((tx) => tx.insertPrinciplePreferences(ids.alice, [{ pairId: 0, principleIndex: 1, value: 1 }], (i) => row1.get(i)!, [ids.p0, ids.p0 + 1])));
         await storeRefuses(bob.write((tx) => tx.appendLabelHistory(ids.alice, row1.get(3)!, 'submit', { preference: null, principles: [] }, { preference: null, principles: [] })));
@@ -199,7 +200,7 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
       await unchanged(async () => {
         // as the workbench would: her label state replaced (a delete that finds nothing, then a refused insert), her last submission undone
         await storeRefuses(bob.write((tx) => tx.putLabelState(ids.alice, row1.get(0)!, { preference: { value: 1, score_y0: null, score_y1: null, raw: null, shown_first: 0, rationale: 'changed', flagged: 0, created_at: 'x', updated_at: 'x' }, principles: [] })));
-        expect(await bob.undoWorkbenchLabel(ids.alice, ids.ds1)).toBeUndefined();
+        expect(await undoLastLabel(bob, ids.alice, ids.ds1)).toBeUndefined();
         expect(await bob.write((tx) => tx.putLabelState(ids.alice, row1.get(0)!, { preference: null, principles: [] }))).toBeUndefined();
         for (const t of ['preferences', 'principle_preferences']) {
           await sqlChangesNothing(bobSql, `UPDATE ${t} SET value = 1 WHERE annotator_id = $1`, [ids.alice]);
@@ -442,10 +443,10 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
       const serverNow = async () => (await su.query<{ t: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS t`)).rows[0].t;
       const from = await serverNow();
       expect(await alice.claimNextPair(ids.ds2, ids.alice, Date.now(), 600_000)).toBe(0);
-      await alice.saveWorkbenchLabel(ids.alice, row2.get(0)!, label(1, 'first'));
-      await alice.saveWorkbenchLabel(ids.alice, row2.get(0)!, label(-1, 'second'));
+      await saveLabel(alice, ids.alice, row2.get(0)!, label(1, 'first'));
+      await saveLabel(alice, ids.alice, row2.get(0)!, label(-1, 'second'));
       expect((await alice.labelState(ids.alice, row2.get(0)!)).preference).toMatchObject({ value: -1, rationale: 'second' });
-      expect(await alice.undoWorkbenchLabel(ids.alice, ids.ds2)).toBe(0);
+      expect(await undoLastLabel(alice, ids.alice, ids.ds2)).toBe(0);
       expect((await alice.labelState(ids.alice, row2.get(0)!)).preference).toMatchObject({ value: 1, rationale: 'first' });
       const to = await serverNow();
       const rows = (await su.query<{ action: string; undone: number; login: string; created_at: string }>(
@@ -462,15 +463,15 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
 
     it('a label on a full pair: PairFullError through the store, SQLSTATE DW001 through SQL (overlap 1 and 2)', async () => {
       await unchanged(async () => {
-        const e = await bob.saveWorkbenchLabel(ids.bob, row1.get(0)!, label(1, 'late')).then(() => undefined, (err: unknown) => err);
+        const e = await saveLabel(bob, ids.bob, row1.get(0)!, label(1, 'late')).then(() => undefined, (err: unknown) => err);
         expect(e).toBeInstanceOf(PairFullError);
         expect((e as PairFullError).message).toMatch(/^pair 0 already has the 1 label it needs/);
         await sqlRefuses(bobSql, `INSERT INTO preferences (pair_id, annotator_id, value, flagged, created_at, updated_at) VALUES ($1, $2, 1, 0, 'x', 'x')`, [row1.get(0), ids.bob], 'DW001');
       });
       // split2 t0: alice's label and carol's (a lead labels as herself) fill it at overlap 2
-      await carol.saveWorkbenchLabel(ids.carol, row2.get(0)!, label(1, 'carol-t0'));
+      await saveLabel(carol, ids.carol, row2.get(0)!, label(1, 'carol-t0'));
       await unchanged(async () => {
-        const e = await bob.saveWorkbenchLabel(ids.bob, row2.get(0)!, label(1, 'late')).then(() => undefined, (err: unknown) => err);
+        const e = await saveLabel(bob, ids.bob, row2.get(0)!, label(1, 'late')).then(() => undefined, (err: unknown) => err);
         expect(e).toBeInstanceOf(PairFullError);
         expect((e as PairFullError).message).toMatch(/^pair 0 already has the 2 labels it needs/);
         await sqlRefuses(bobSql, `INSERT INTO preferences (pair_id, annotator_id, value, flagged, created_at, updated_at) VALUES ($1, $2, 1, 0, 'x', 'x')`, [row2.get(0), ids.bob], 'DW001');
@@ -489,7 +490,7 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
     });
 
     it('the label history is append-only for a lead too: undo marks a submission once, nothing rewrites one', async () => {
-      expect(await carol.undoWorkbenchLabel(ids.carol, ids.ds2)).toBe(0);
+      expect(await undoLastLabel(carol, ids.carol, ids.ds2)).toBe(0);
       expect((await su.query('SELECT undone FROM label_history WHERE annotator_id = $1 AND action = $2', [ids.carol, 'submit'])).rows).toEqual([{ undone: 1 }]);
       await unchanged(async () => {
         await sqlRefuses(carolSql, "UPDATE label_history SET after_state = '{}' WHERE annotator_id = $1", [ids.carol]);
@@ -499,7 +500,7 @@ describe.skipIf(pgSkip)('team security on PostgreSQL: an annotator\'s login agai
         await sqlChangesNothing(carolSql, 'UPDATE label_history SET undone = 1 WHERE annotator_id = $1', [ids.alice]);
         expect((await carolSql.query('SELECT 1 FROM label_history WHERE annotator_id = $1', [ids.alice])).rowCount).toBeGreaterThan(0);
         // and a lead does not write as alice
-        await storeRefuses(carol.saveWorkbenchLabel(ids.alice, row1.get(3)!, label(1, 'as alice')), /row-level security policy/);
+        await storeRefuses(saveLabel(carol, ids.alice, row1.get(3)!, label(1, 'as alice')), /row-level security policy/);
       });
     });
 
