@@ -171,6 +171,13 @@ export { initTeamDatabase, type TeamInitResult, type Visibility };
 
 /** `discretion team add`: a lead's (or the owner's). */
 export async function addTeamMember(store: Store, login: string, annotator: string, role: TeamRole): Promise<TeamMember> {
+  await requireLead(store, 'adding members');
   await store.addTeamMember(login, annotator, role);
   return (await store.teamMembers()).find((m) => m.login === login)!;
+}
+
+/** `discretion team remove`: a lead's (or the owner's); false when the login was no member. */
+export async function removeTeamMember(store: Store, login: string): Promise<boolean> {
+  await requireLead(store, 'removing members');
+  return store.removeTeamMember(login);
 }

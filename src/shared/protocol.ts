@@ -22,6 +22,8 @@ export interface CardView {
   seq: number;
   dataset: string;
   annotator: string;
+  /** On a team's database: who is signed in and in which role ("login alice · annotator"); null for a SQLite file. */
+  signedIn: string | null;
   pairIdx: number;
   sourceId: string;
   turns: Turn[];

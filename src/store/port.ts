@@ -215,8 +215,13 @@ export interface TeamReads {
   labelCountHistogram(datasetId: number): Promise<number[]>;
   /** Every human annotator with a label or a live claim on the dataset (counts only: readable by every member). */
   teamProgress(datasetId: number, nowMs: number): Promise<TeamMemberProgress[]>;
-  /** When the first of the others' live claims on the dataset expires (epoch ms), so a waiting annotator knows when to look again; undefined when none is held. */
-  nextClaimExpiry(datasetId: number, annotatorId: number, nowMs: number): Promise<number | undefined>;
+  /**
+   * How long until the first of the others' live claims expires on a pair this annotator neither holds nor
+   * labelled (one that could be freed for her), in ms by the
+   * database's clock (a delay, so a client whose clock is off still waits the right time), so a waiting
+   * annotator knows when to look again; undefined when none is held. Counts only: readable by every member.
+   */
+  claimFreedInMs(datasetId: number, annotatorId: number, nowMs: number): Promise<number | undefined>;
 }
 
 export interface TeamWrites {

@@ -9,7 +9,7 @@ import { LabelLedger } from '../../webview/workbench/labels';
 import { initialState } from '../../webview/workbench/state';
 
 const card = (pairIdx: number, over: Partial<CardView> = {}): CardView => ({
-  seq: 100 + pairIdx, dataset: 'd', annotator: 'alice', pairIdx, sourceId: `s${pairIdx}`,
+  seq: 100 + pairIdx, dataset: 'd', annotator: 'alice', signedIn: null, pairIdx, sourceId: `s${pairIdx}`,
   turns: [{ role: 'human', text: `question ${pairIdx}` }],
   responseA: `a${pairIdx}`, responseB: `b${pairIdx}`, shownFirst: 0, principleList: 'demo@1',
   principles: [{ short: 'Harm', text: 'Avoid harm.' }, { short: 'Honest', text: 'Be honest.' }],

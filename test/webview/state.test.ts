@@ -7,7 +7,7 @@ import { applyState, renderCard } from '../../webview/workbench/render';
 import { initialState, reduceKey, type UiState } from '../../webview/workbench/state';
 
 const card = (over: Partial<CardView> = {}): CardView => ({
-  seq: 1, dataset: 'd', annotator: 'alice', pairIdx: 4, sourceId: 's05',
+  seq: 1, dataset: 'd', annotator: 'alice', signedIn: null, pairIdx: 4, sourceId: 's05',
   turns: [{ role: 'human', text: 'q <script>window.__pwned=1</script>' }],
   responseA: 'a', responseB: 'b', shownFirst: 0, principleList: 'demo@1',
   principles: [{ short: 'Harm', text: 'Avoid harm.' }, { short: 'Honest', text: 'Be honest.' }, { short: 'Help', text: 'Be helpful.' }],

@@ -186,7 +186,7 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
 /** The progress line: `card.progress` counts the labels committed and those in flight. */
 export function renderProgress(root: HTMLElement, card: CardView): void {
   const b = built.get(root);
-  if (b) b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator} · queue: ${card.filter}`;
+  if (b) b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator}${card.signedIn ? ` (${card.signedIn})` : ''} · queue: ${card.filter}`;
 }
 
 /** Whether the labels submitted are committed: "saving..." while any is in flight, then "saved". */

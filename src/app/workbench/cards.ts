@@ -49,6 +49,7 @@ export class CardCache {
     private readonly total: number,
     private readonly queue: SoloQueue,
     private readonly team: TeamClaims | undefined,
+    private readonly signedIn: string | null,
   ) {}
 
   /** Everything of the card of pair `idx` but the progress (read by the caller). */
@@ -73,6 +74,7 @@ export class CardCache {
       seq: ++this.seq,
       dataset: this.dataset.name,
       annotator: this.annotator.name,
+      signedIn: this.signedIn,
       pairIdx: pair.id,
       sourceId: pair.sourceId,
       turns: splitTurns(pair.prompt),

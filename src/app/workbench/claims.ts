@@ -76,10 +76,9 @@ export class TeamClaims {
     return !!pair && (await this.store.labelState(this.annotator.id, pair.rowId)).preference !== null;
   }
 
-  /** When the first of the other annotators' live claims on this dataset expires (epoch ms); undefined when none. */
-  async nextOthersClaimExpiry(): Promise<number | undefined> {
-    const others = (await this.store.liveClaims(this.dataset.id, this.now())).filter((c) => c.annotator !== this.annotator.name).map((c) => Number(c.expiresAt));
-    return others.length ? Math.min(...others) : undefined;
+  /** In how many ms (by the database's clock) the first of the others' live claims on this dataset expires; undefined when none. */
+  othersClaimFreedInMs(): Promise<number | undefined> {
+    return this.store.claimFreedInMs(this.dataset.id, this.annotator.id, this.now());
   }
 
   /**
@@ -163,7 +162,7 @@ export class FreedPairWait {
   private hooks: FreedPairHooks | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly session: { claimFreedPair(): Promise<boolean>; nextOthersClaimExpiry(): Promise<number | undefined> }, private readonly now: () => number) {}
+  constructor(private readonly session: { claimFreedPair(): Promise<boolean>; othersClaimFreedInMs(): Promise<number | undefined> }, private readonly now: () => number) {}
 
   async begin(hooks: FreedPairHooks): Promise<void> {
     this.stop();
@@ -188,9 +187,9 @@ export class FreedPairWait {
   }
 
   private async schedule(hooks: FreedPairHooks): Promise<void> {
-    const at = await this.session.nextOthersClaimExpiry();
-    if (at === undefined || this.hooks !== hooks) return;
-    this.timer = setTimeout(() => void hooks.run(() => this.retry(hooks)), Math.max(50, at - this.now() + 50));
+    const inMs = await this.session.othersClaimFreedInMs();
+    if (inMs === undefined || this.hooks !== hooks) return;
+    this.timer = setTimeout(() => void hooks.run(() => this.retry(hooks)), Math.max(50, inMs + 50));
     this.timer.unref?.();
   }
 

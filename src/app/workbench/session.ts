@@ -2,6 +2,7 @@
 // (solo mode: the queue in queue.ts; team mode: claims in claims.ts), builds and reads ahead its cards
 // (cards.ts), records submissions and undo (labels.ts). Free of `vscode`: the extension's panel drives it,
 // and it is tested against real SQLite files and PostgreSQL.
+import { labellerFor } from '../team';
 import { UsageError } from '../../core/errors';
 import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../../store/port';
 import { choiceToValue, shownFirstFor } from '../../core/preferences';
@@ -41,6 +42,7 @@ export class WorkbenchSession {
     private readonly total: number,
     overlap: number | null,
     options: SessionOptions,
+    signedIn: string | null,
   ) {
     this.queue = new SoloQueue(store, dataset, annotator);
     if (overlap !== null) {
@@ -48,21 +50,27 @@ export class WorkbenchSession {
       this.team = new TeamClaims(store, dataset, annotator, overlap, options.claimTtlMs ?? 600_000, now, options.log);
       this.wait = new FreedPairWait(this, now);
     }
-    this.cards = new CardCache(store, dataset, annotator, list, total, this.queue, this.team);
+    this.cards = new CardCache(store, dataset, annotator, list, total, this.queue, this.team, signedIn);
   }
 
   static async open(store: Store, opts: { dataset: string; annotator: string; principleList: string }, options: SessionOptions = {}): Promise<WorkbenchSession> {
     const dataset = await store.requireDataset(opts.dataset);
     const list = await store.requirePrincipleList(opts.principleList);
-    // Opening writes only when it has something to record: a new annotator, or a first workbench use.
-    const known = await store.getAnnotator(opts.annotator);
-    const annotator = known && known.kind === 'human' && known.provenance?.source === 'workbench'
+    // On a team's database the login decides who labels (the name given must be its annotator's); a SQLite
+    // file labels under the name given.
+    const who = await store.identity();
+    const name = await labellerFor(store, opts.annotator);
+    // Opening writes only when it has something to record: a new annotator, or a first workbench use. A team
+    // member's annotator exists (team add made it) and is the lead's to change.
+    const known = await store.getAnnotator(name);
+    const annotator = known && known.kind === 'human' && (who.role !== null || known.provenance?.source === 'workbench')
       ? known
-      : await store.write((tx) => tx.ensureAnnotator(opts.annotator, 'human', { source: 'workbench' }));
+      : await store.write((tx) => tx.ensureAnnotator(name, 'human', { source: 'workbench' }));
+    const signedIn = who.login === null ? null : `login ${who.login} · ${who.role ?? (who.owner ? 'owner' : 'no team role')}`;
     const total = await store.countPairs(dataset.id);
     const principleRowIds = await store.principleRowIds(list.id);
     const split = await store.workSplit(dataset.id);
-    const s = new WorkbenchSession(store, dataset, annotator, list, total, split.overlap, options);
+    const s = new WorkbenchSession(store, dataset, annotator, list, total, split.overlap, options, signedIn);
     s.principleRowIds = principleRowIds;
     if (s.team && options.renewTimer !== false) s.team.renewOnTimer();
     return s;
@@ -98,9 +106,9 @@ export class WorkbenchSession {
     return this.team ? this.team.renew() : false;
   }
 
-  /** Team mode: when the first of the other annotators' live claims on this dataset expires (epoch ms); undefined when none. */
-  async nextOthersClaimExpiry(): Promise<number | undefined> {
-    return this.team?.nextOthersClaimExpiry();
+  /** Team mode: in how many ms (by the database's clock) the first of the others' live claims on this dataset expires; undefined when none. */
+  async othersClaimFreedInMs(): Promise<number | undefined> {
+    return this.team?.othersClaimFreedInMs();
   }
 
   /** Team mode at the end of the queue: claims a pair freed since (an expired or released claim); true when one was. */

@@ -1,7 +1,7 @@
 // `discretion team init|add|remove|members|whoami|split|status|release`: a team on a shared PostgreSQL database.
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
-import { addTeamMember, initTeamDatabase, releaseClaims, requireLead, teamStatus, type Visibility } from '../../app/team';
+import { addTeamMember, initTeamDatabase, releaseClaims, removeTeamMember, requireLead, teamStatus, type Visibility } from '../../app/team';
 import { isDatabaseUrl, VISIBILITIES } from '../../store';
 import { ASSIGNMENT_ORDERS, TEAM_ROLES, type TeamRole, type WorkSplit } from '../../store/port';
 import { printJson, refusePassword, say, sayLines, table, withExistingStore, withStore } from '../context';
@@ -40,7 +40,7 @@ export function registerTeamCommands(program: Command): void {
   team.command('remove <login>').description("take a login's role in the team away (its labels stay); a lead's or the owner's")
     .addOption(dbOption())
     .action(async (login: string, o: { db: string }) => {
-      const gone = await withStore(o.db, (store) => store.removeTeamMember(login));
+      const gone = await withStore(o.db, (store) => removeTeamMember(store, login));
       say(gone ? `login ${login} is no longer a member of the team` : `login ${login} was no member of the team; nothing changed`);
     });
 

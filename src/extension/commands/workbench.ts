@@ -1,6 +1,7 @@
 // Workbench commands: open the workbench (asking what to label: dataset, identity, principle list),
 // move between pairs, undo, flag, filter the queue, set the annotator identity; the progress status bar
 // item; restoring the panel after a reload.
+import { labellerFor, NotYourAnnotatorError } from '../../app/team';
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { UsageError } from '../../core/errors';
@@ -38,6 +39,25 @@ async function setAnnotator(): Promise<string | undefined> {
   if (!name) return undefined;
   await cfg.update('annotator', name.trim(), vscode.ConfigurationTarget.Global);
   return name.trim();
+}
+
+/**
+ * Who labels: on a team's database the login's annotator (the database decides; a setting that names someone
+ * else is refused, in one line naming the setting); on a SQLite file, or for the database's owner who is no
+ * team member, the setting (asked for once).
+ */
+async function annotatorFor(s: Store): Promise<string | undefined> {
+  const who = await s.identity();
+  if (who.login === null || (who.owner && who.annotator === null)) return annotatorName();
+  const setting = userOrTrustedSetting('annotator');
+  try {
+    return await labellerFor(s, setting || undefined);
+  } catch (e) {
+    if (e instanceof NotYourAnnotatorError) {
+      throw new UsageError(`signed in to ${s.location} as login ${e.login}, who labels as ${e.annotator}; the setting discretion.annotator names ${e.named}. On a team's database the login decides: clear the setting or set it to ${e.annotator}`);
+    }
+    throw e;
+  }
 }
 
 export interface WorkbenchCommands {
@@ -97,7 +117,7 @@ async function chooseSession(host: CommandHost, dataset: string | undefined): Pr
     }
     if (!dataset) return undefined;
   }
-  const annotator = await annotatorName();
+  const annotator = await annotatorFor(s);
   if (!annotator) return undefined;
   const list = await pickList(context, s, dataset, listed);
   if (!list) return undefined;

@@ -216,13 +216,13 @@ COMMIT`;
  * Claims and their expiry follow the server's clock, never the client's: a client whose clock runs an hour
  * fast must not take pairs that others hold. The port's `nowMs` arguments are replaced by the server's time.
  */
-function withServerClock<T extends Pick<StoreReads, 'liveClaims' | 'teamProgress' | 'nextClaimExpiry'> & Partial<Pick<Transaction, 'claimNextPair' | 'renewClaim'>>>(ops: T, conn: PgConnection): T {
+function withServerClock<T extends Pick<StoreReads, 'liveClaims' | 'teamProgress' | 'claimFreedInMs'> & Partial<Pick<Transaction, 'claimNextPair' | 'renewClaim'>>>(ops: T, conn: PgConnection): T {
   const serverNow = async () => (await conn.get<{ ms: number }>('SELECT discretion_now_ms() AS ms'))!.ms;
   const out: T = {
     ...ops,
     liveClaims: async (datasetId, _nowMs) => ops.liveClaims(datasetId, await serverNow()),
     teamProgress: async (datasetId, _nowMs) => ops.teamProgress(datasetId, await serverNow()),
-    nextClaimExpiry: async (datasetId, annotatorId, _nowMs) => ops.nextClaimExpiry(datasetId, annotatorId, await serverNow()),
+    claimFreedInMs: async (datasetId, annotatorId, _nowMs) => ops.claimFreedInMs(datasetId, annotatorId, await serverNow()),
   };
   const { claimNextPair, renewClaim } = ops;
   if (claimNextPair) out.claimNextPair = async (datasetId, annotatorId, _nowMs, ttlMs) => claimNextPair(datasetId, annotatorId, await serverNow(), ttlMs);

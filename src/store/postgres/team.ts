@@ -27,7 +27,7 @@ const MEMBER_FUNCTIONS = ['discretion_me()', 'discretion_now_ms()', 'discretion_
 const LEAD_FUNCTIONS = ['discretion_team_add(text, text, text)', 'discretion_team_remove(text)'];
 /** Functions that run with the owner's rights: their search_path is pinned, so no object a member creates elsewhere is found first. */
 const DEFINER_FUNCTIONS = [...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()'].includes(f)), ...LEAD_FUNCTIONS,
-  'discretion_claim_floor()', 'discretion_overlap_check()'];
+  'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()'];
 /**
  * Functions that read tables with the caller's rights, pinned too: a session searches its own temporary tables
  * first (before pg_catalog even), so a member's temporary team_members would answer discretion_me() in every
@@ -90,13 +90,15 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     `GRANT SELECT, INSERT, UPDATE (undone) ON label_history TO ${both}`,
     `GRANT SELECT, INSERT, DELETE, UPDATE (expires_at) ON claims TO ${both}`,
     `GRANT SELECT, INSERT, DELETE, UPDATE (pair_idx, updated_at) ON workbench_positions TO ${both}`,
+    // an annotator's own row: where her labels came from (an import merges its file into the provenance)
+    `GRANT UPDATE (provenance) ON annotators TO ${A}`,
     // The lead's work: imports, splits, groups, metric runs.
     `GRANT INSERT, UPDATE ON datasets, pairs, principle_lists, principles, annotators TO ${L}`,
     `GRANT INSERT ON metric_runs TO ${L}`,
     `GRANT INSERT, UPDATE, DELETE ON claim_floors TO ${L}`,
     `GRANT USAGE, SELECT ON SEQUENCE discretion_changes TO ${both}`,
     // Functions: nobody but the team; those with the owner's rights find only this schema's objects.
-    ...[...MEMBER_FUNCTIONS, ...LEAD_FUNCTIONS, 'discretion_claim_floor()', 'discretion_overlap_check()', 'discretion_label_history_stamp()',
+    ...[...MEMBER_FUNCTIONS, ...LEAD_FUNCTIONS, 'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()', 'discretion_label_history_stamp()',
       'discretion_label_history_append_only()', 'discretion_claim_bound()'].map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`),
     ...MEMBER_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${both}`),
     ...LEAD_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${L}`),
@@ -110,7 +112,7 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
   const policies = (await client.query<{ tablename: string; policyname: string }>(
     `SELECT tablename, policyname FROM pg_policies WHERE schemaname = current_schema() AND policyname LIKE 'discretion_%'`)).rows;
   for (const p of policies) sql.push(`DROP POLICY ${ident(p.policyname)} ON ${ident(p.tablename)}`);
-  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions']) sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
+  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions', 'annotators']) sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
   for (const t of LABEL_TABLES) {
     const mayWrite = `annotator_id = ${me} OR ${unmapped(t)}`;
     sql.push(
@@ -130,6 +132,9 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     `CREATE POLICY discretion_lead_all ON claims FOR ALL TO ${L} USING (true) WITH CHECK (true)`,
     `CREATE POLICY discretion_own ON claims FOR ALL TO ${A} USING (annotator_id = ${me}) WITH CHECK (annotator_id = ${me})`,
     `CREATE POLICY discretion_own ON workbench_positions FOR ALL TO ${both} USING (annotator_id = ${me}) WITH CHECK (annotator_id = ${me})`,
+    `CREATE POLICY discretion_lead_all ON annotators FOR ALL TO ${L} USING (true) WITH CHECK (true)`,
+    `CREATE POLICY discretion_read ON annotators FOR SELECT TO ${A} USING (true)`,
+    `CREATE POLICY discretion_own ON annotators FOR UPDATE TO ${A} USING (id = ${me}) WITH CHECK (id = ${me})`,
   );
   for (const s of sql) await client.query(s);
   return { ...roles, visibility: vis };

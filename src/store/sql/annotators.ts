@@ -24,6 +24,8 @@ export function annotatorReads(c: SqlConnection): AnnotatorReads {
 export function annotatorWrites(c: SqlConnection, reads: AnnotatorReads): AnnotatorWrites {
   return {
     ensureAnnotator: async (name, kind, provenance) => {
+      // the review's adjudications are stored under this name (src/app/review.ts): an annotator of another kind by it would block them
+      if (name === 'adjudicated' && kind !== 'adjudicator') throw new UsageError('the annotator name "adjudicated" is reserved for the review\'s adjudications; choose another name');
       await c.serialize(`annotators:${name}`);
       const existing = await reads.getAnnotator(name);
       if (existing) {

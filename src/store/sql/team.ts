@@ -110,9 +110,10 @@ export function teamReads(c: SqlConnection): TeamReads {
         return { annotator, claimed: claims.find((x) => x.name === annotator)?.n ?? 0, labelled: l?.n ?? 0, firstLabelAt: l?.first ?? null, lastLabelAt: l?.last ?? null };
       });
     },
-    nextClaimExpiry: async (datasetId, annotatorId, nowMs) => (await c.get<{ t: number | null }>(
-      `SELECT MIN(h.expires_at) AS t FROM claim_holds h JOIN pairs p ON p.id = h.pair_id WHERE p.dataset_id = ? AND h.expires_at > ?
-         AND NOT EXISTS (SELECT 1 FROM claims own WHERE own.pair_id = h.pair_id AND own.annotator_id = ?)`, [datasetId, nowMs, annotatorId]))?.t ?? undefined,
+    claimFreedInMs: async (datasetId, annotatorId, nowMs) => (await c.get<{ t: number | null }>(
+      `SELECT MIN(h.expires_at) - ? AS t FROM claim_holds h JOIN pairs p ON p.id = h.pair_id WHERE p.dataset_id = ? AND h.expires_at > ?
+         AND NOT EXISTS (SELECT 1 FROM claims own WHERE own.pair_id = h.pair_id AND own.annotator_id = ?)
+         AND NOT EXISTS (SELECT 1 FROM preferences mine WHERE mine.pair_id = h.pair_id AND mine.annotator_id = ?)`, [nowMs, datasetId, nowMs, annotatorId, annotatorId]))?.t ?? undefined,
   };
 }
 

@@ -38,9 +38,8 @@ export function workbenchReads(c: SqlConnection): WorkbenchReads {
       'SELECT pair_idx FROM workbench_positions WHERE annotator_id = ? AND dataset_id = ?', [annotatorId, datasetId]))?.pair_idx,
     datasetProgress: async () => {
       const ds = await c.all<{ id: number; name: string; n: number }>('SELECT d.id, d.name, (SELECT COUNT(*) FROM pairs p WHERE p.dataset_id = d.id) AS n FROM datasets d ORDER BY d.id');
-      const counts = await c.all<{ d: number; name: string; n: number }>(
-        `SELECT p.dataset_id AS d, a.name AS name, COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id JOIN annotators a ON a.id = pr.annotator_id
-         WHERE a.kind = 'human' GROUP BY p.dataset_id, a.id ORDER BY a.name`);
+      // through the view label_progress (migration 9): every member's counts, also for an annotator who reads only her own labels
+      const counts = await c.all<{ d: number; name: string; n: number }>('SELECT dataset_id AS d, annotator AS name, labelled AS n FROM label_progress ORDER BY annotator');
       return ds.map((d) => ({ id: d.id, name: d.name, total: d.n, annotators: counts.filter((x) => x.d === d.id).map((x) => ({ name: x.name, labelled: x.n })) }));
     },
   };

@@ -10,6 +10,7 @@ import { openStore } from '../../../src/store';
 import type { Store } from '../../../src/store/port';
 import { ROOT, tempDir } from '../../support/helpers';
 import { freshPostgresDatabase } from '../../support/postgres';
+import { steppedServerClocks } from '../../support/server-clock';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'); // 30 pairs
 const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml'); // 6 principles
@@ -28,10 +29,12 @@ for (const adapter of adapters) {
     afterAll(async () => {
       for (const s of open.splice(0)) await s.close().catch(() => undefined);
     });
+    /** On PostgreSQL claims follow the server's clock: the test steps the server's clock to the session's (test/support/postgres.ts). */
+    const timed = steppedServerClocks(adapter.name === 'PostgreSQL');
     const connect = async (location: string) => {
       const s = await openStore(location);
       open.push(s);
-      return s;
+      return timed(s, location);
     };
     /** The sample dataset and the demo list, split with overlap k; the location to open more connections on. */
     const setup = async (k: number | null) => {
@@ -158,14 +161,14 @@ for (const adapter of adapters) {
       // carol: pair 29 has alice's label and bob's live claim (2 of k = 2), every other pair its 2 labels
       expect(await carol.start()).toBeUndefined();
       expect(carol.isTeam).toBe(true);
-      expect(await carol.nextOthersClaimExpiry()).toBe(2_000_000 + 60_000); // bob's claim on 29, taken at 2,000,000
+      expect(await carol.othersClaimFreedInMs()).toBe(2_000_000 + 60_000 - clock); // bob's claim on 29, taken at 2,000,000
       expect(await carol.claimFreedPair()).toBe(false); // not yet expired
       clock += 60_001; // bob's window closed: his claim runs out
-      expect(await carol.nextOthersClaimExpiry()).toBeUndefined();
+      expect(await carol.othersClaimFreedInMs()).toBeUndefined();
       expect(await carol.claimFreedPair()).toBe(true);
       expect(carol.current).toBe(29);
       expect(carol.claimedIdx).toBe(29);
-      expect(await alice.nextOthersClaimExpiry()).toBe(clock + 60_000); // carol's claim now
+      expect(await alice.othersClaimFreedInMs()).toBeUndefined(); // carol's claim is on pair 29, which alice labelled: it frees nothing for her
       expect(await (await session(location, 'dave', now)).claimFreedPair()).toBe(false); // a session not started at the end: nothing to retry
     });
 
