@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { openStore, type LabelState, type Store, type WorkSplit } from '../../src/store';
+import { initTeamDatabase, openStore, type LabelState, type Store, type WorkSplit } from '../../src/store';
 
 /** The project root (the folder with package.json), from wherever this file was bundled or loaded. */
 export function projectRoot(from = __dirname): string {
@@ -48,9 +48,9 @@ export interface WorkerStats { claimMs: number[]; submitMs: number[]; refusals: 
 export interface Ack { idx: number; seq: number }
 export interface WorkerRun { name: string; child: ChildProcess; acks: Ack[]; stderr: string; stats?: WorkerStats; exited: Promise<number | null>; ready: Promise<void> }
 
-/** Starts one annotator process; it waits for `go(deadline)`. */
-export function startWorker(script: string, root: string, location: string, dataset: string, name: string, ttlMs = 600_000, untilDone = false): WorkerRun {
-  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs), untilDone ? '1' : '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_PATH: join(root, 'node_modules') } });
+/** Starts one annotator process; it waits for `go(deadline)`. `env`: added to the process's environment (PGPASSWORD). */
+export function startWorker(script: string, root: string, location: string, dataset: string, name: string, ttlMs = 600_000, untilDone = false, env: NodeJS.ProcessEnv = {}): WorkerRun {
+  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs), untilDone ? '1' : '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, NODE_PATH: join(root, 'node_modules') } });
   const run: WorkerRun = { name, child, acks: [], stderr: '', exited: undefined!, ready: undefined! };
   let buffered = '';
   let readyResolve!: () => void;
@@ -83,12 +83,20 @@ export const go = (w: WorkerRun, deadline: number) => w.child.stdin!.write(`go $
 
 export interface TeamLoadResult { workers: WorkerRun[]; seconds: number }
 
+/** The name of the load's i-th annotator (0-based): ann01, ann02, ... */
+export const annotatorName = (i: number, prefix = 'ann') => `${prefix}${String(i + 1).padStart(2, '0')}`;
+
 /**
  * `annotators` processes labelling `dataset` for `seconds` (measured from the moment all are ready); with
- * `untilDone` each also stops at its first empty claim.
+ * `untilDone` each also stops at its first empty claim. `locationOf`: each annotator's own location (a team's
+ * login per annotator), else `location` for all; `env`: added to each process's environment (PGPASSWORD).
  */
-export async function runTeamLoad(o: { script: string; root: string; location: string; dataset: string; annotators: number; seconds: number; prefix?: string; ttlMs?: number; untilDone?: boolean }): Promise<TeamLoadResult> {
-  const workers = Array.from({ length: o.annotators }, (_, i) => startWorker(o.script, o.root, o.location, o.dataset, `${o.prefix ?? 'ann'}${String(i + 1).padStart(2, '0')}`, o.ttlMs, o.untilDone));
+export async function runTeamLoad(o: { script: string; root: string; location: string; dataset: string; annotators: number; seconds: number; prefix?: string; ttlMs?: number; untilDone?: boolean;
+  locationOf?: (name: string) => string; env?: NodeJS.ProcessEnv }): Promise<TeamLoadResult> {
+  const workers = Array.from({ length: o.annotators }, (_, i) => {
+    const name = annotatorName(i, o.prefix);
+    return startWorker(o.script, o.root, o.locationOf?.(name) ?? o.location, o.dataset, name, o.ttlMs, o.untilDone, o.env);
+  });
   try {
     await Promise.all(workers.map((w) => w.ready));
   } catch (e) {
@@ -237,4 +245,41 @@ export async function claimOnMostlyDone(location: string, pairs: number, full: n
   } finally {
     await s.close();
   }
+}
+
+/**
+ * A team's database on `serverUrl` (a superuser's URL) as a DBA and a lead set one up: a lead login that owns
+ * it (CREATEROLE), `team init`, and one annotator login per name, added to the team under that name. Login
+ * names are the server's: `prefix` keeps two teams on one server apart. Resolves with the lead's URL (with its
+ * password, for this process's own connections) and each annotator's URL without one (the password goes in
+ * PGPASSWORD, as the CLI asks).
+ */
+export async function setUpTeamDatabase(serverUrl: string, password: string, database: string, names: string[], prefix = ''): Promise<{ leadUrl: string; annotatorUrl: (name: string) => string }> {
+  const { default: pg } = await import('pg');
+  const su = new pg.Client({ connectionString: serverUrl });
+  await su.connect();
+  const lead = `${prefix}lead`;
+  const quoted = password.replace(/'/g, "''");
+  try {
+    await su.query(`CREATE ROLE "${lead}" LOGIN CREATEROLE PASSWORD '${quoted}'`);
+    for (const n of names) await su.query(`CREATE ROLE "${prefix}${n}" LOGIN PASSWORD '${quoted}'`);
+    await su.query(`CREATE DATABASE "${database}" OWNER "${lead}"`);
+  } finally {
+    await su.end();
+  }
+  const at = (login: string, withPassword: boolean) => {
+    const u = new URL(serverUrl);
+    u.username = login;
+    u.password = withPassword ? encodeURIComponent(password) : '';
+    u.pathname = `/${database}`;
+    return u.toString();
+  };
+  await initTeamDatabase(at(lead, true));
+  const s = await openStore(at(lead, true));
+  try {
+    for (const n of names) await s.addTeamMember(`${prefix}${n}`, n, 'annotator');
+  } finally {
+    await s.close();
+  }
+  return { leadUrl: at(lead, true), annotatorUrl: (n) => at(`${prefix}${n}`, false) };
 }

@@ -6,7 +6,8 @@
 // match every stored label to its acknowledgement). At the end one line "done {json}" with the claim and
 // submit latencies (ms), the refusals (a full pair's checkRoomForLabel) and the empty claims.
 // Arguments: LOCATION DATASET ANNOTATOR [TTL_MS] [UNTIL_DONE]: with UNTIL_DONE=1 it also stops at its first empty
-// claim (every pair left is full, its own, or claimed by a process that will label it).
+// claim (every pair left is full, its own, or claimed by a process that will label it). On a team's database
+// LOCATION is the annotator's own login (its password in PGPASSWORD), mapped to ANNOTATOR by `team add`.
 import { createInterface } from 'node:readline';
 import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { openStore, PairFullError } from '../../src/store';
@@ -16,7 +17,11 @@ async function main(): Promise<void> {
   const ttlMs = Number(ttlArg ?? 600_000);
   const store = await openStore(location);
   const dataset = (await store.requireDataset(datasetName)).id;
-  const me = (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
+  // A team member's login labels as the annotator the lead mapped it to (it may not create annotators); any
+  // other login (a superuser's, a SQLite file) registers the name it is given.
+  const who = await store.identity();
+  if (who.role && who.annotator !== annotator) throw new Error(`login ${who.login} labels as ${who.annotator}, not ${annotator}`);
+  const me = who.role ? (await store.requireAnnotator(annotator)).id : (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
   const rowIds = await store.pairRowIds(dataset);
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
+import { openStore, type Store } from '../../src/store';
+import { Database } from '../../src/store/sqlite/driver';
 import { acksOf, auditTeam, buildTeamWorker, runTeamLoad, seedTeamDataset } from '../../bench/support/team-load';
 import { runTeamBench } from '../../bench/team';
 import { freshPostgresDatabase } from '../support/postgres';
@@ -31,8 +31,11 @@ describe('npm run bench -- team, short', () => {
       process.env = saved;
     }
     const text = lines.join('\n');
-    expect(lines.filter((l) => l.startsWith('AUDIT passed'))).toHaveLength(2);
-    expect(text).toMatch(/^8 annotators, [\d.]+ s: \d+ labels, [\d.]+ submits\/s; submit p50 [\d.]+ ms, p95 [\d.]+ ms; claim p50 [\d.]+ ms, p95 [\d.]+ ms, max [\d.]+ ms; contention: \d+ refused submits \(pair full\), \d+ empty claims$/m);
+    // PostgreSQL as the superuser and with annotator logins under row-level security, then SQLite
+    expect(lines.filter((l) => l.startsWith('AUDIT passed'))).toHaveLength(3);
+    expect(text.match(/^8 annotators, [\d.]+ s: \d+ labels, [\d.]+ submits\/s; submit p50 [\d.]+ ms, p95 [\d.]+ ms; claim p50 [\d.]+ ms, p95 [\d.]+ ms, max [\d.]+ ms; contention: \d+ refused submits \(pair full\), \d+ empty claims$/gm)).toHaveLength(2);
+    expect(text).toMatch(/^## Team load on PostgreSQL, annotator logins \(row-level security\): 8 annotator processes/m);
+    expect(text).toMatch(/^submits\/s: superuser \(no policies\) [\d.]+ \| annotator logins \(row-level security\) [\d.]+ = \d+ %$/m);
     expect(text).toMatch(/^3 annotators, /m);
     expect(text).toMatch(/^PostgreSQL: claim p50 [\d.]+ ms/m);
     expect(text).toMatch(/^SQLite: claim p50 [\d.]+ ms/m);
@@ -63,13 +66,27 @@ for (const adapter of adapters) {
         const a = [...acks.keys()].sort((x, y) => acks.get(y)!.length - acks.get(x)!.length)[0];
         const [lost, changed, unacked] = acks.get(a)!;
         const annotator = async (name: string) => (await s.requireAnnotator(name)).id;
-        // damage: a lost label, a changed one, an ack that went missing, a third label on a full pair (on PostgreSQL
-        // only with its overlap trigger off, as the superuser: the database itself refuses a label beyond k)
+        // damage: a lost label, a changed one, an ack that went missing, a third label on a full pair (only with the
+        // overlap trigger off: the database itself refuses a label beyond k; PostgreSQL as the superuser, SQLite by
+        // dropping the trigger and creating it again)
+        let saved: string | undefined;
         const overlapTrigger = async (on: boolean) => {
-          if (adapter.name !== 'PostgreSQL') return;
-          const c = new pg.Client({ connectionString: location });
-          await c.connect();
-          await c.query(`ALTER TABLE preferences ${on ? 'ENABLE' : 'DISABLE'} TRIGGER preferences_overlap`).finally(() => c.end());
+          if (adapter.name === 'PostgreSQL') {
+            const c = new pg.Client({ connectionString: location });
+            await c.connect();
+            await c.query(`ALTER TABLE preferences ${on ? 'ENABLE' : 'DISABLE'} TRIGGER preferences_overlap`).finally(() => c.end());
+            return;
+          }
+          const db = await Database.open(location);
+          try {
+            if (on) await db.exec(saved!);
+            else {
+              saved = (await db.get<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'preferences_overlap'"))!.sql;
+              await db.exec('DROP TRIGGER preferences_overlap');
+            }
+          } finally {
+            await db.close();
+          }
         };
         await overlapTrigger(false);
         await s.write(async (tx) => {

@@ -245,7 +245,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   LANGUAGE plpgsql SECURITY DEFINER AS $$
   DECLARE moved INTEGER;
   BEGIN
-    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= old_floor AND p.claim_rank < new_floor
+    -- only up (a claim never moves it back: a deleted label's trigger does)
+    IF new_floor <= old_floor OR EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= old_floor AND p.claim_rank < new_floor
                AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) < k) THEN
       RETURN 0;
     END IF;
@@ -259,7 +260,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   LANGUAGE plpgsql SECURITY DEFINER AS $$
   DECLARE moved INTEGER;
   BEGIN
-    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= COALESCE(old_floor, 0) AND p.claim_rank < new_floor
+    -- only up, and only the levels a claim reads (0 .. k-1)
+    IF new_floor <= COALESCE(old_floor, 0) OR lvl < 0 OR NOT EXISTS (SELECT 1 FROM datasets d WHERE d.id = dataset AND lvl < d.overlap)
+       OR EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= COALESCE(old_floor, 0) AND p.claim_rank < new_floor
                AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) <= lvl) THEN
       RETURN 0;
     END IF;

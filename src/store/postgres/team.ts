@@ -28,6 +28,12 @@ const LEAD_FUNCTIONS = ['discretion_team_add(text, text, text)', 'discretion_tea
 /** Functions that run with the owner's rights: their search_path is pinned, so no object a member creates elsewhere is found first. */
 const DEFINER_FUNCTIONS = [...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()'].includes(f)), ...LEAD_FUNCTIONS,
   'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()'];
+/**
+ * Functions that read tables with the caller's rights, pinned too: a session searches its own temporary tables
+ * first (before pg_catalog even), so a member's temporary team_members would answer discretion_me() in every
+ * policy (she would be whoever she wrote there), and a temporary pg_class the history's append-only trigger.
+ */
+const CALLER_FUNCTIONS = ['discretion_me()', 'discretion_label_history_append_only()'];
 /** Tables whose rows belong to an annotator: row-level security on `annotator_id`. */
 const LABEL_TABLES = ['preferences', 'principle_preferences', 'label_history'] as const;
 
@@ -96,7 +102,7 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
       'discretion_label_history_append_only()', 'discretion_claim_bound()'].map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`),
     ...MEMBER_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${both}`),
     ...LEAD_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${L}`),
-    ...DEFINER_FUNCTIONS.map((f) => `ALTER FUNCTION ${f} SET search_path = ${ident(db.schema)}, pg_temp`),
+    ...[...DEFINER_FUNCTIONS, ...CALLER_FUNCTIONS].map((f) => `ALTER FUNCTION ${f} SET search_path = ${ident(db.schema)}, pg_temp`),
   ];
   // The ids the database assigns (identity columns): the sequences behind them.
   const sequences = (await client.query<{ table: string; seq: string | null }>(
