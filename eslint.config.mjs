@@ -1,4 +1,4 @@
-// Lint: the recommended JavaScript and TypeScript rules (less the noisy ones), plus the layer rules of
+// Lint: the recommended JavaScript and TypeScript rules (less the noisy ones), the type-aware promise rules, plus the layer rules of
 // docs/ARCHITECTURE.md, checked per folder with no-restricted-imports (static imports and `export ... from`)
 // and no-restricted-syntax (the same patterns for `import()` and `require()`, which the first rule does not see).
 // test/lint/boundaries.test.ts shows that each rule fails a forbidden import.
@@ -152,5 +152,12 @@ export default defineConfig(
   // The end-to-end driver and the browser benchmarks pass functions to Playwright that run in the page.
   { files: ['test/e2e/**', 'scripts/e2e-*.mjs'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['src/core/**', 'src/shared/**'], rules: { 'no-restricted-globals': ['error', ...pureGlobals] } },
+  // Type-aware: a promise nobody awaits loses its error (an unacknowledged label, an unhandled rejection
+  // that ends the process); one passed where a callback's return is ignored does too.
+  {
+    files: ['src/**/*.ts', 'webview/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
+  },
   ...layers,
 );
