@@ -20,15 +20,41 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const OPTS = { reference: 'human', epsilons: DEFAULT_EPSILONS, deltas: DEFAULT_DELTAS, beta: 0.1, seed: 0 };
 
 async function hh(log: (line: string) => void): Promise<void> {
-  log('## Consistency suite on the published HH data (2,312 pairs; 4 two-order judges, 6 probability-giving models, 2 groups)');
+  log(
+    '## Consistency suite on the published HH data (2,312 pairs; 4 two-order judges, 6 probability-giving models, 2 groups)',
+  );
   if (!existsSync(SHARED_DATA)) return log(`skipped: ${SHARED_DATA} is absent`);
   const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-consistency-'));
   try {
     const db = join(dir, 'hh.db');
-    const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'discretion.js'), ...args], { encoding: 'utf8' });
-    for (const args of [...sharedHHImports(db),
-      ['annotators', 'set-group', 'llama3-8b-rm', 'mistral-7b-rm', 'most-downloaded-rm', '--group', 'reward-models', '--db', db],
-      ['annotators', 'set-group', 'gpt-4o-judge', 'deepseek-v3-judge', 'sonnet-3.5-judge', 'llama3-8b-policy', '--group', 'llm-judges', '--db', db]]) {
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin', 'discretion.js'), ...args], { encoding: 'utf8' });
+    for (const args of [
+      ...sharedHHImports(db),
+      [
+        'annotators',
+        'set-group',
+        'llama3-8b-rm',
+        'mistral-7b-rm',
+        'most-downloaded-rm',
+        '--group',
+        'reward-models',
+        '--db',
+        db,
+      ],
+      [
+        'annotators',
+        'set-group',
+        'gpt-4o-judge',
+        'deepseek-v3-judge',
+        'sonnet-3.5-judge',
+        'llama3-8b-policy',
+        '--group',
+        'llm-judges',
+        '--db',
+        db,
+      ],
+    ]) {
       const r = cli(args);
       if (r.status !== 0) return log(`setup failed: ${r.stderr}`);
     }
@@ -49,8 +75,12 @@ async function hh(log: (line: string) => void): Promise<void> {
     }
     await store.close();
     log(shape);
-    log(`load from SQLite into typed columns (scores and judge probabilities from JSON): median ${median(loads).toFixed(0)} ms`);
-    log(`the whole suite after loading: median ${median(suites).toFixed(1)} ms over ${suites.length} runs (min ${Math.min(...suites).toFixed(1)}, max ${Math.max(...suites).toFixed(1)})`);
+    log(
+      `load from SQLite into typed columns (scores and judge probabilities from JSON): median ${median(loads).toFixed(0)} ms`,
+    );
+    log(
+      `the whole suite after loading: median ${median(suites).toFixed(1)} ms over ${suites.length} runs (min ${Math.min(...suites).toFixed(1)}, max ${Math.max(...suites).toFixed(1)})`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,8 +90,13 @@ export function synthetic(n: number): ConsistencyAnnotator[] {
   const rng = new Rng(1, 'bench-consistency');
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng.uniform())) * Math.cos(2 * Math.PI * rng.uniform());
   const quality = Float64Array.from({ length: n }, normal); // latent: how much better y1 is than y0
-  const base = (name: string, kind: ConsistencyAnnotator['kind'], group: string): ConsistencyAnnotator =>
-    ({ name, kind, group, preference: new Int8Array(n), present: new Uint8Array(n).fill(1) });
+  const base = (name: string, kind: ConsistencyAnnotator['kind'], group: string): ConsistencyAnnotator => ({
+    name,
+    kind,
+    group,
+    preference: new Int8Array(n),
+    present: new Uint8Array(n).fill(1),
+  });
   const out: ConsistencyAnnotator[] = [];
   const human = base('human', 'human', 'A');
   for (let k = 0; k < n; k++) human.preference[k] = quality[k]! + 0.5 * normal() >= 0 ? 1 : -1;
@@ -113,7 +148,9 @@ export function synthetic(n: number): ConsistencyAnnotator[] {
 
 async function large(log: (line: string) => void): Promise<void> {
   const n = Number(process.env.CONSISTENCY_BENCH_PAIRS ?? 1_000_000);
-  log(`## Consistency suite on synthetic data (${n.toLocaleString('en-US')} pairs x 10 annotators: 5 two-order judges, 7 multiplicity members, 2 policies, two groups of 5)`);
+  log(
+    `## Consistency suite on synthetic data (${n.toLocaleString('en-US')} pairs x 10 annotators: 5 two-order judges, 7 multiplicity members, 2 policies, two groups of 5)`,
+  );
   const g0 = performance.now();
   const annotators = synthetic(n);
   log(`generate in memory: ${((performance.now() - g0) / 1000).toFixed(1)} s`);
@@ -126,7 +163,9 @@ async function large(log: (line: string) => void): Promise<void> {
     summary = `${doc.order_consistency.length} judges, ${doc.multiplicity?.members.length} members over ${doc.multiplicity?.n_pairs} pairs, GDI null ${doc.group_inconsistency?.null.kind} ${doc.group_inconsistency?.null.n}`;
   }
   log(summary);
-  log(`the whole suite: ${times.map((t) => (t / 1000).toFixed(1) + ' s').join(', ')} (2 runs); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+  log(
+    `the whole suite: ${times.map((t) => (t / 1000).toFixed(1) + ' s').join(', ')} (2 runs); peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+  );
 }
 
 export async function runConsistencyBench(log: (line: string) => void): Promise<void> {

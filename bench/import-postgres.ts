@@ -18,7 +18,13 @@ import { pgEnv, startPostgres, urlWithoutPassword } from '../test/support/postgr
 const ROOT = resolve(__dirname, '..', '..');
 
 function line(i: number): string {
-  return JSON.stringify({ id: `g${i}`, prompt: `Human: Tell me about mixing cleaners (case ${i}).`, response_0: 'I can\'t help with mixing cleaners.', response_1: `Here is some general, safe information about mixing cleaners, case ${i}.`, preferred: i % 3 === 0 ? 'y0' : 'y1' });
+  return JSON.stringify({
+    id: `g${i}`,
+    prompt: `Human: Tell me about mixing cleaners (case ${i}).`,
+    response_0: "I can't help with mixing cleaners.",
+    response_1: `Here is some general, safe information about mixing cleaners, case ${i}.`,
+    preferred: i % 3 === 0 ? 'y0' : 'y1',
+  });
 }
 
 async function writeSynthetic(file: string, n: number): Promise<void> {
@@ -32,13 +38,45 @@ async function writeSynthetic(file: string, n: number): Promise<void> {
  * One import by the CLI of the checkout at `root` in a child process: wall seconds, peak RSS (KiB), failure.
  * The CLI refuses a password in --db: the URL goes without it, the password in PGPASSWORD.
  */
-function importOnce(root: string, file: string, url: string, password: string): { seconds: number; kib: number; failed?: string } {
+function importOnce(
+  root: string,
+  file: string,
+  url: string,
+  password: string,
+): { seconds: number; kib: number; failed?: string } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ['--require', join(root, 'scripts', 'report-rss.cjs'), join(root, 'bin', 'discretion.js'),
-    'import', 'jsonl', file, '--dataset', 'synthetic', '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred', '--db', urlWithoutPassword(url)],
-  { encoding: 'utf8', cwd: root, env: pgEnv({ password }) });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--require',
+      join(root, 'scripts', 'report-rss.cjs'),
+      join(root, 'bin', 'discretion.js'),
+      'import',
+      'jsonl',
+      file,
+      '--dataset',
+      'synthetic',
+      '--prompt',
+      'prompt',
+      '--response-0',
+      'response_0',
+      '--response-1',
+      'response_1',
+      '--id',
+      'id',
+      '--preferred',
+      'preferred',
+      '--db',
+      urlWithoutPassword(url),
+    ],
+    { encoding: 'utf8', cwd: root, env: pgEnv({ password }) },
+  );
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { seconds, kib: Number(/peak-rss-kib (\d+)/.exec(r.stderr)?.[1] ?? NaN), failed: r.status === 0 ? undefined : r.stderr.trim().split('\n')[0] };
+  return {
+    seconds,
+    kib: Number(/peak-rss-kib (\d+)/.exec(r.stderr)?.[1] ?? NaN),
+    failed: r.status === 0 ? undefined : r.stderr.trim().split('\n')[0],
+  };
 }
 
 /**
@@ -59,16 +97,35 @@ async function serverFloor(url: string, n: number): Promise<{ checked: number; u
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     const rows = function* (make: (i: number) => string): Generator<string> {
-      for (let i = 0; i < n; i += 1000) yield Array.from({ length: Math.min(1000, n - i) }, (_, j) => make(i + j)).join('');
+      for (let i = 0; i < n; i += 1000)
+        yield Array.from({ length: Math.min(1000, n - i) }, (_, j) => make(i + j)).join('');
     };
     try {
       await c.query('BEGIN');
       if (mode === 'unchecked') await c.query('SET LOCAL session_replication_role = replica');
       const t0 = process.hrtime.bigint();
-      await pipeline(Readable.from(rows((i) => `${names.first + i}\t${names.d}\t${i}\tg${i}\tHuman: Tell me about mixing cleaners (case ${i}).\tI can't help with mixing cleaners.\tHere is some general, safe information about mixing cleaners, case ${i}.\t\\N\n`)),
-        c.query(copyFrom('COPY pairs (id, dataset_id, idx, source_id, prompt, y0, y1, meta) FROM STDIN')));
-      await pipeline(Readable.from(rows((i) => `${names.a}\t${names.first + i}\t1\t\\N\t\\N\t\\N\t\\N\t\\N\t0\t2026-01-01T00:00:00.000Z\t2026-01-01T00:00:00.000Z\n`)),
-        c.query(copyFrom('COPY preferences (annotator_id, pair_id, value, score_y0, score_y1, raw, shown_first, rationale, flagged, created_at, updated_at) FROM STDIN')));
+      await pipeline(
+        Readable.from(
+          rows(
+            (i) =>
+              `${names.first + i}\t${names.d}\t${i}\tg${i}\tHuman: Tell me about mixing cleaners (case ${i}).\tI can't help with mixing cleaners.\tHere is some general, safe information about mixing cleaners, case ${i}.\t\\N\n`,
+          ),
+        ),
+        c.query(copyFrom('COPY pairs (id, dataset_id, idx, source_id, prompt, y0, y1, meta) FROM STDIN')),
+      );
+      await pipeline(
+        Readable.from(
+          rows(
+            (i) =>
+              `${names.a}\t${names.first + i}\t1\t\\N\t\\N\t\\N\t\\N\t\\N\t0\t2026-01-01T00:00:00.000Z\t2026-01-01T00:00:00.000Z\n`,
+          ),
+        ),
+        c.query(
+          copyFrom(
+            'COPY preferences (annotator_id, pair_id, value, score_y0, score_y1, raw, shown_first, rationale, flagged, created_at, updated_at) FROM STDIN',
+          ),
+        ),
+      );
       await c.query('COMMIT');
       out[mode] = Number(process.hrtime.bigint() - t0) / 1e9;
     } finally {
@@ -79,7 +136,9 @@ async function serverFloor(url: string, n: number): Promise<{ checked: number; u
 }
 
 export async function runImportPostgresBench(log: (line: string) => void): Promise<void> {
-  log('## Import into PostgreSQL (child process running `discretion import --db postgres://...`, wall time includes Node start-up)');
+  log(
+    '## Import into PostgreSQL (child process running `discretion import --db postgres://...`, wall time includes Node start-up)',
+  );
   let server;
   try {
     server = await startPostgres();
@@ -101,14 +160,18 @@ export async function runImportPostgresBench(log: (line: string) => void): Promi
         for (const root of roots) {
           const r = importOnce(root, file, await server.createDatabase(), server.password);
           const who = roots.length > 1 ? ` [${root === ROOT ? 'this checkout' : root}]` : '';
-          log(`generated JSONL, ${n.toLocaleString('en')} pairs (${(statSync(file).size / 1e6).toFixed(0)} MB, a human preference each) into PostgreSQL${who}: ${r.seconds.toFixed(2)} s, ${(n / r.seconds).toFixed(0)} pairs/s, peak RSS ${(r.kib / 1024).toFixed(0)} MiB${r.failed ? ' FAILED: ' + r.failed : ''}`);
+          log(
+            `generated JSONL, ${n.toLocaleString('en')} pairs (${(statSync(file).size / 1e6).toFixed(0)} MB, a human preference each) into PostgreSQL${who}: ${r.seconds.toFixed(2)} s, ${(n / r.seconds).toFixed(0)} pairs/s, peak RSS ${(r.kib / 1024).toFixed(0)} MiB${r.failed ? ' FAILED: ' + r.failed : ''}`,
+          );
         }
       }
       rmSync(file, { force: true });
     }
     const n = sizes[0];
     const floor = await serverFloor(await server.createDatabase(), n);
-    log(`the server's share: ${n.toLocaleString('en')} pairs and their preferences COPYed from memory in one transaction: ${floor.checked.toFixed(2)} s (${(n / floor.checked).toFixed(0)} pairs/s) with the per-row foreign-key checks; ${floor.unchecked.toFixed(2)} s (${(n / floor.unchecked).toFixed(0)} pairs/s) with them off (session_replication_role = replica, superuser only: for comparison, never done by the tool)`);
+    log(
+      `the server's share: ${n.toLocaleString('en')} pairs and their preferences COPYed from memory in one transaction: ${floor.checked.toFixed(2)} s (${(n / floor.checked).toFixed(0)} pairs/s) with the per-row foreign-key checks; ${floor.unchecked.toFixed(2)} s (${(n / floor.unchecked).toFixed(0)} pairs/s) with them off (session_replication_role = replica, superuser only: for comparison, never done by the tool)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     server.stop();

@@ -13,7 +13,9 @@ const ROOT = resolve(__dirname, '..', '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runMetricsHHBench(log: (line: string) => void): Promise<void> {
-  log('## Full HH analysis from the store (published data; 8 annotators x 21 principles x 2,312 pairs; DA bootstrap 1,000, DD bootstrap 100)');
+  log(
+    '## Full HH analysis from the store (published data; 8 annotators x 21 principles x 2,312 pairs; DA bootstrap 1,000, DD bootstrap 100)',
+  );
   if (!existsSync(SHARED_DATA)) return log(`skipped: ${SHARED_DATA} is absent`);
   const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-hh-'));
   try {
@@ -22,7 +24,15 @@ export async function runMetricsHHBench(log: (line: string) => void): Promise<vo
       const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'discretion.js'), ...args], { encoding: 'utf8' });
       if (r.status !== 0) return log(`import failed: ${r.stderr}`);
     }
-    const opts = { dataset: 'hh', principles: 'ccai-seed', principleSource: 'gpt-4o-oracle', reference: 'human', bootstrap: 100, daBootstrap: 1000, seed: 0 };
+    const opts = {
+      dataset: 'hh',
+      principles: 'ccai-seed',
+      principleSource: 'gpt-4o-oracle',
+      reference: 'human',
+      bootstrap: 100,
+      daBootstrap: 1000,
+      seed: 0,
+    };
     const store = await openSqliteStore(db);
     const totals: number[] = [];
     const loads: number[] = [];
@@ -40,7 +50,9 @@ export async function runMetricsHHBench(log: (line: string) => void): Promise<vo
     await store.close();
     log(`load from SQLite into typed arrays: ${median(loads).toFixed(0)} ms`);
     for (const [k, v] of stages) log(`${k === 'total' ? 'metrics total' : k}: ${median(v).toFixed(1)} ms`);
-    log(`total (load + every metric + both bootstraps): median ${median(totals).toFixed(0)} ms over ${totals.length} runs (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)})`);
+    log(
+      `total (load + every metric + both bootstraps): median ${median(totals).toFixed(0)} ms over ${totals.length} runs (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)})`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -81,14 +81,20 @@ function run(log: (line: string) => void, label: string, d: Synthetic): Discreti
   const cpu = cpuMs() - c0;
   const t = res.timings_ms!;
   const stages = ['categories', 'da', 'da_bootstrap', 'ps_wstar', 'dd_point', 'dd_bootstrap', 'agreement'];
-  log(`${label}: ${d.nPairs} pairs x ${d.m} principles x ${d.annotators.length} annotators (DA bootstrap 1000, DD bootstrap 100)`);
+  log(
+    `${label}: ${d.nPairs} pairs x ${d.m} principles x ${d.annotators.length} annotators (DA bootstrap 1000, DD bootstrap 100)`,
+  );
   log(
     `  categories ${res.categories.consensus} consensus / ${res.categories.conflict} conflict / ${res.categories.indifference} indifference`,
   );
   for (const s of stages) log(`  ${s.padEnd(14)} ${(t[s] ?? 0).toFixed(1).padStart(10)} ms`);
-  log(`  ${'total'.padEnd(14)} ${wall.toFixed(1).padStart(10)} ms wall (${cpu.toFixed(0)} ms CPU, 1-min load average ${loadavg()[0]!.toFixed(1)})`);
+  log(
+    `  ${'total'.padEnd(14)} ${wall.toFixed(1).padStart(10)} ms wall (${cpu.toFixed(0)} ms CPU, 1-min load average ${loadavg()[0]!.toFixed(1)})`,
+  );
   const h = res.annotators[1]!;
-  log(`  e.g. ${h.name}: DA ${h.da?.toFixed(4)}, DD point ${h.dd_point?.toFixed(4)}, DD boot ${h.dd_boot?.mean?.toFixed(4)} +/- ${h.dd_boot?.sd?.toFixed(4)}`);
+  log(
+    `  e.g. ${h.name}: DA ${h.da?.toFixed(4)}, DD point ${h.dd_point?.toFixed(4)}, DD boot ${h.dd_boot?.mean?.toFixed(4)} +/- ${h.dd_boot?.sd?.toFixed(4)}`,
+  );
   return res;
 }
 

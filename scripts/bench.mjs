@@ -9,18 +9,44 @@ const root = resolve(import.meta.dirname, '..');
 const outDir = join(root, '.tmp', 'bench');
 mkdirSync(outDir, { recursive: true });
 const wanted = process.argv.slice(2);
-const order = ['import', 'import-postgres', 'team', 'import-limits', 'metrics-hh', 'metrics', 'consistency', 'report', 'judges'];
-const names = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3))
+const order = [
+  'import',
+  'import-postgres',
+  'team',
+  'import-limits',
+  'metrics-hh',
+  'metrics',
+  'consistency',
+  'report',
+  'judges',
+];
+const names = readdirSync(join(root, 'bench'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
   .filter((n) => wanted.length === 0 || wanted.includes(n))
   .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
 const require = createRequire(import.meta.url);
-console.log(`Discretion Workbench benchmarks, ${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`);
+console.log(
+  `Discretion Workbench benchmarks, ${new Date().toISOString()}, node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+);
 for (const name of names) {
   const outfile = join(outDir, `${name}.cjs`);
-  await build({ entryPoints: [join(root, 'bench', `${name}.ts`)], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['sqlite3', 'onnxruntime-node', 'vscode', 'playwright-core', 'esbuild'], logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'bench', `${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['sqlite3', 'onnxruntime-node', 'vscode', 'playwright-core', 'esbuild'],
+    logLevel: 'warning',
+  });
   const mod = require(outfile);
   const fn = Object.entries(mod).find(([k, v]) => /^run\w*Bench$/.test(k) && typeof v === 'function');
-  if (!fn) { console.log(`\n(${name}: no run*Bench export)`); continue; }
+  if (!fn) {
+    console.log(`\n(${name}: no run*Bench export)`);
+    continue;
+  }
   console.log('');
   // a bench whose own check fails (the team bench's audit) returns false: the run exits non-zero
   if ((await fn[1]((line) => console.log(line))) === false) process.exitCode = 1;

@@ -10,15 +10,42 @@ const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: fal
 const external = ['vscode', 'sqlite3', 'onnxruntime-node'];
 
 const targets = [
-  { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external },
-  { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', external },
+  {
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external,
+  },
+  {
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external,
+  },
 ];
 for (const [entry, outfile] of [['src/judges/worker.ts', 'dist/judge-worker.js']]) {
-  if (existsSync(entry)) targets.push({ entryPoints: [entry], outfile, platform: 'node', format: 'cjs', target: 'node20', external });
+  if (existsSync(entry))
+    targets.push({ entryPoints: [entry], outfile, platform: 'node', format: 'cjs', target: 'node20', external });
 }
-for (const [entry, outfile] of [['webview/workbench/main.ts', 'dist/webview/workbench.js'], ['webview/dashboard/main.ts', 'dist/webview/dashboard.js'], ['webview/review/main.ts', 'dist/webview/review.js']]) {
+for (const [entry, outfile] of [
+  ['webview/workbench/main.ts', 'dist/webview/workbench.js'],
+  ['webview/dashboard/main.ts', 'dist/webview/dashboard.js'],
+  ['webview/review/main.ts', 'dist/webview/review.js'],
+]) {
   // webview bundles are minified: they load (and parse) on every open of a panel
-  if (existsSync(entry)) targets.push({ entryPoints: [entry], outfile, platform: 'browser', format: 'iife', target: 'es2022', minify: true });
+  if (existsSync(entry))
+    targets.push({
+      entryPoints: [entry],
+      outfile,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      minify: true,
+    });
 }
 
 if (!watch) {
@@ -38,7 +65,9 @@ if (!watch) {
       });
       b.onEnd((result) => {
         for (const { text, location } of result.errors) {
-          const line = location ? `${location.file}:${location.line}:${location.column + 1}: error: ${text}` : `error: ${text}`;
+          const line = location
+            ? `${location.file}:${location.line}:${location.column + 1}: error: ${text}`
+            : `error: ${text}`;
           if (!errors.has(line)) console.error(line);
           errors.add(line);
         }
@@ -47,7 +76,9 @@ if (!watch) {
     },
   };
   // esbuild prints the errors itself too at logLevel 'warning'; keep only ours (one line each, for the matcher).
-  const contexts = await Promise.all(targets.map((t) => context({ ...common, ...t, logLevel: 'silent', plugins: [reporter] })));
+  const contexts = await Promise.all(
+    targets.map((t) => context({ ...common, ...t, logLevel: 'silent', plugins: [reporter] })),
+  );
   await Promise.all(contexts.map((c) => c.watch()));
   console.log(`[watch] watching ${targets.length} bundles (${targets.map((t) => t.outfile).join(', ')}); Ctrl+C stops`);
   const stop = async () => {

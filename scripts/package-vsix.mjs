@@ -13,13 +13,30 @@ const out = resolve(root, process.env.VSIX_OUT || `${pkg.name}-${target}-${pkg.v
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
 run(process.execPath, ['scripts/build.mjs']);
-run(process.execPath, [resolve(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--out', out, '--skip-license', '--allow-missing-repository', '--allow-star-activation', '--no-rewrite-relative-links']);
+run(process.execPath, [
+  resolve(root, 'node_modules/@vscode/vsce/vsce'),
+  'package',
+  '--target',
+  target,
+  '--out',
+  out,
+  '--skip-license',
+  '--allow-missing-repository',
+  '--allow-star-activation',
+  '--no-rewrite-relative-links',
+]);
 const listing = execFileSync('unzip', ['-Z1', out], { encoding: 'utf8' }).split('\n');
 const natives = listing.filter((f) => /\.(node|so(\.\d+)*|dll|dylib)$/.test(f));
 const foreign = natives.filter((f) => /darwin|win32|arm64/.test(f));
 if (foreign.length) throw new Error(`VSIX holds native files of other platforms: ${foreign.join(', ')}`);
-for (const needed of ['extension/dist/extension.js', 'extension/dist/webview/workbench.js', 'extension/node_modules/sqlite3/build/Release/node_sqlite3.node']) {
+for (const needed of [
+  'extension/dist/extension.js',
+  'extension/dist/webview/workbench.js',
+  'extension/node_modules/sqlite3/build/Release/node_sqlite3.node',
+]) {
   if (!listing.includes(needed)) throw new Error(`VSIX lacks ${needed}`);
 }
 console.log(`native modules (${target}): ${natives.map((f) => f.replace(/^extension\//, '')).join(', ')}`);
-console.log(`VSIX: ${out} (${(statSync(out).size / 1024 / 1024).toFixed(1)} MB, ${listing.filter(Boolean).length} files)`);
+console.log(
+  `VSIX: ${out} (${(statSync(out).size / 1024 / 1024).toFixed(1)} MB, ${listing.filter(Boolean).length} files)`,
+);

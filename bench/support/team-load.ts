@@ -19,43 +19,99 @@ export function projectRoot(from = __dirname): string {
 /** Bundles the worker into `outDir`; its path. sqlite3 stays external (NODE_PATH points at the project's). */
 export async function buildTeamWorker(outDir: string, root = projectRoot()): Promise<string> {
   const outfile = join(outDir, 'team-worker.cjs');
-  await build({ entryPoints: [join(root, 'bench', 'support', 'team-worker.ts')], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['sqlite3', 'vscode', 'onnxruntime-node'], logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'bench', 'support', 'team-worker.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['sqlite3', 'vscode', 'onnxruntime-node'],
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
-const pairText = (i: number) => ({ id: i, sourceId: `t${i}`, prompt: `Human: how do I store cleaning products safely? (case ${i})`, y0: `Keep them apart, ventilated, out of reach (${i}).`, y1: `Any cupboard will do (${i}).` });
+const pairText = (i: number) => ({
+  id: i,
+  sourceId: `t${i}`,
+  prompt: `Human: how do I store cleaning products safely? (case ${i})`,
+  y0: `Keep them apart, ventilated, out of reach (${i}).`,
+  y1: `Any cupboard will do (${i}).`,
+});
 
 /** A dataset of `pairs` pairs with the split (overlap k, fixed order); its row id. */
 export async function seedTeamDataset(location: string, name: string, pairs: number, overlap: number): Promise<number> {
   const s = await openStore(location);
   try {
-    return await s.write(async (tx) => {
-      const id = await tx.createDataset(name, 'jsonl', null);
-      const first = await tx.nextPairRowId();
-      for (let i = 0; i < pairs; i += 5000) {
-        const n = Math.min(5000, pairs - i);
-        await tx.insertPairs(id, Array.from({ length: n }, (_, j) => pairText(i + j)), Array.from({ length: n }, (_, j) => first + i + j));
-      }
-      await tx.setWorkSplit(id, { overlap, assignment: 'fixed', seed: 0 });
-      return id;
-    }, { checkForeignKeys: false });
+    return await s.write(
+      async (tx) => {
+        const id = await tx.createDataset(name, 'jsonl', null);
+        const first = await tx.nextPairRowId();
+        for (let i = 0; i < pairs; i += 5000) {
+          const n = Math.min(5000, pairs - i);
+          await tx.insertPairs(
+            id,
+            Array.from({ length: n }, (_, j) => pairText(i + j)),
+            Array.from({ length: n }, (_, j) => first + i + j),
+          );
+        }
+        await tx.setWorkSplit(id, { overlap, assignment: 'fixed', seed: 0 });
+        return id;
+      },
+      { checkForeignKeys: false },
+    );
   } finally {
     await s.close();
   }
 }
 
-export interface WorkerStats { claimMs: number[]; submitMs: number[]; refusals: number; empty: number; errors: number; firstError: string | null }
-export interface Ack { idx: number; seq: number }
-export interface WorkerRun { name: string; child: ChildProcess; acks: Ack[]; stderr: string; stats?: WorkerStats; exited: Promise<number | null>; ready: Promise<void> }
+export interface WorkerStats {
+  claimMs: number[];
+  submitMs: number[];
+  refusals: number;
+  empty: number;
+  errors: number;
+  firstError: string | null;
+}
+export interface Ack {
+  idx: number;
+  seq: number;
+}
+export interface WorkerRun {
+  name: string;
+  child: ChildProcess;
+  acks: Ack[];
+  stderr: string;
+  stats?: WorkerStats;
+  exited: Promise<number | null>;
+  ready: Promise<void>;
+}
 
 /** Starts one annotator process; it waits for `go(deadline)`. `env`: added to the process's environment (PGPASSWORD). */
-export function startWorker(script: string, root: string, location: string, dataset: string, name: string, ttlMs = 600_000, untilDone = false, env: NodeJS.ProcessEnv = {}): WorkerRun {
-  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs), untilDone ? '1' : '0'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, NODE_PATH: join(root, 'node_modules') } });
+export function startWorker(
+  script: string,
+  root: string,
+  location: string,
+  dataset: string,
+  name: string,
+  ttlMs = 600_000,
+  untilDone = false,
+  env: NodeJS.ProcessEnv = {},
+): WorkerRun {
+  const child = spawn(process.execPath, [script, location, dataset, name, String(ttlMs), untilDone ? '1' : '0'], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, NODE_PATH: join(root, 'node_modules') },
+  });
   const run: WorkerRun = { name, child, acks: [], stderr: '', exited: undefined!, ready: undefined! };
   let buffered = '';
   let readyResolve!: () => void;
   let readyReject!: (e: Error) => void;
-  run.ready = new Promise<void>((res, rej) => { readyResolve = res; readyReject = rej; });
+  run.ready = new Promise<void>((res, rej) => {
+    readyResolve = res;
+    readyReject = rej;
+  });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
     buffered += d;
     let nl: number;
@@ -69,19 +125,26 @@ export function startWorker(script: string, root: string, location: string, data
       } else if (l.startsWith('done ')) run.stats = JSON.parse(l.slice(5)) as WorkerStats;
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { run.stderr += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    run.stderr += d;
+  });
   child.stdin!.on('error', () => undefined); // a killed worker's stdin
-  run.exited = new Promise((resolve) => child.on('exit', (code) => {
-    readyReject(new Error(`annotator ${name} exited (${code}) before it was ready: ${run.stderr.trim()}`));
-    resolve(code);
-  }));
+  run.exited = new Promise((resolve) =>
+    child.on('exit', (code) => {
+      readyReject(new Error(`annotator ${name} exited (${code}) before it was ready: ${run.stderr.trim()}`));
+      resolve(code);
+    }),
+  );
   run.ready.catch(() => undefined);
   return run;
 }
 
 export const go = (w: WorkerRun, deadline: number) => w.child.stdin!.write(`go ${deadline}\n`);
 
-export interface TeamLoadResult { workers: WorkerRun[]; seconds: number }
+export interface TeamLoadResult {
+  workers: WorkerRun[];
+  seconds: number;
+}
 
 /** The name of the load's i-th annotator (0-based): ann01, ann02, ... */
 export const annotatorName = (i: number, prefix = 'ann') => `${prefix}${String(i + 1).padStart(2, '0')}`;
@@ -91,11 +154,31 @@ export const annotatorName = (i: number, prefix = 'ann') => `${prefix}${String(i
  * `untilDone` each also stops at its first empty claim. `locationOf`: each annotator's own location (a team's
  * login per annotator), else `location` for all; `env`: added to each process's environment (PGPASSWORD).
  */
-export async function runTeamLoad(o: { script: string; root: string; location: string; dataset: string; annotators: number; seconds: number; prefix?: string; ttlMs?: number; untilDone?: boolean;
-  locationOf?: (name: string) => string; env?: NodeJS.ProcessEnv }): Promise<TeamLoadResult> {
+export async function runTeamLoad(o: {
+  script: string;
+  root: string;
+  location: string;
+  dataset: string;
+  annotators: number;
+  seconds: number;
+  prefix?: string;
+  ttlMs?: number;
+  untilDone?: boolean;
+  locationOf?: (name: string) => string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<TeamLoadResult> {
   const workers = Array.from({ length: o.annotators }, (_, i) => {
     const name = annotatorName(i, o.prefix);
-    return startWorker(o.script, o.root, o.locationOf?.(name) ?? o.location, o.dataset, name, o.ttlMs, o.untilDone, o.env);
+    return startWorker(
+      o.script,
+      o.root,
+      o.locationOf?.(name) ?? o.location,
+      o.dataset,
+      name,
+      o.ttlMs,
+      o.untilDone,
+      o.env,
+    );
   });
   try {
     await Promise.all(workers.map((w) => w.ready));
@@ -108,7 +191,9 @@ export async function runTeamLoad(o: { script: string; root: string; location: s
   for (const w of workers) go(w, deadline);
   const codes = await Promise.all(workers.map((w) => w.exited));
   const seconds = (Date.now() - t0) / 1000;
-  codes.forEach((c, i) => { if (c !== 0) throw new Error(`annotator ${workers[i].name} exited with ${c}: ${workers[i].stderr.trim()}`); });
+  codes.forEach((c, i) => {
+    if (c !== 0) throw new Error(`annotator ${workers[i].name} exited with ${c}: ${workers[i].stderr.trim()}`);
+  });
   return { workers, seconds };
 }
 
@@ -120,7 +205,13 @@ export async function runTeamLoad(o: { script: string; root: string; location: s
  * history replays to the labels stored (every row's `before` is the previous row's `after`, the last
  * `after` is the current label). Resolves with the problems found, empty when all hold.
  */
-export async function auditTeam(store: Store, datasetName: string, overlap: number, acks: Map<string, Ack[]>, unackedAllowed = 0): Promise<string[]> {
+export async function auditTeam(
+  store: Store,
+  datasetName: string,
+  overlap: number,
+  acks: Map<string, Ack[]>,
+  unackedAllowed = 0,
+): Promise<string[]> {
   const problems: string[] = [];
   const dataset = (await store.requireDataset(datasetName)).id;
   const rowIds = await store.pairRowIds(dataset);
@@ -131,7 +222,8 @@ export async function auditTeam(store: Store, datasetName: string, overlap: numb
   const prefs = await store.overallPreferences(dataset);
   const perPair = new Map<number, number>();
   for (const p of prefs) if (humans.has(p.annotatorId)) perPair.set(p.idx, (perPair.get(p.idx) ?? 0) + 1);
-  for (const [idx, n] of perPair) if (n > overlap) problems.push(`pair ${idx} holds ${n} human labels, more than the overlap ${overlap}`);
+  for (const [idx, n] of perPair)
+    if (n > overlap) problems.push(`pair ${idx} holds ${n} human labels, more than the overlap ${overlap}`);
 
   for (const [name, list] of acks) {
     const annotator = await store.getAnnotator(name);
@@ -143,33 +235,54 @@ export async function auditTeam(store: Store, datasetName: string, overlap: numb
     const storedIdx = new Set(stored.map((p) => p.idx));
     const history = (await store.labelHistory(annotator.id)).filter((h) => idxOf.has(h.pairRowId));
     const submits = new Map<number, typeof history>();
-    for (const h of history) if (h.action === 'submit' && !h.undone) submits.set(idxOf.get(h.pairRowId)!, [...(submits.get(idxOf.get(h.pairRowId)!) ?? []), h]);
+    for (const h of history)
+      if (h.action === 'submit' && !h.undone)
+        submits.set(idxOf.get(h.pairRowId)!, [...(submits.get(idxOf.get(h.pairRowId)!) ?? []), h]);
     const rows = await store.preferencesForPairs(stored.map((p) => rowIds.get(p.idx)!));
-    const rationale = new Map(rows.filter((r) => r.annotator === name).map((r) => [idxOf.get(r.pairRowId)!, r.rationale]));
+    const rationale = new Map(
+      rows.filter((r) => r.annotator === name).map((r) => [idxOf.get(r.pairRowId)!, r.rationale]),
+    );
     const seen = new Set<number>();
     for (const a of list) {
       if (seen.has(a.idx)) problems.push(`${name} acknowledged pair ${a.idx} twice`);
       seen.add(a.idx);
-      if (!storedIdx.has(a.idx)) { problems.push(`${name}'s acknowledged label on pair ${a.idx} (#${a.seq}) is not stored`); continue; }
-      if (rationale.get(a.idx) !== `${name}#${a.seq}`) problems.push(`${name}'s label on pair ${a.idx} is not the acknowledged one (#${a.seq}): rationale ${JSON.stringify(rationale.get(a.idx))}`);
+      if (!storedIdx.has(a.idx)) {
+        problems.push(`${name}'s acknowledged label on pair ${a.idx} (#${a.seq}) is not stored`);
+        continue;
+      }
+      if (rationale.get(a.idx) !== `${name}#${a.seq}`)
+        problems.push(
+          `${name}'s label on pair ${a.idx} is not the acknowledged one (#${a.seq}): rationale ${JSON.stringify(rationale.get(a.idx))}`,
+        );
       const n = submits.get(a.idx)?.length ?? 0;
-      if (n !== 1) problems.push(`${name}'s acknowledged label on pair ${a.idx} has ${n} submissions in the label history, not 1`);
+      if (n !== 1)
+        problems.push(`${name}'s acknowledged label on pair ${a.idx} has ${n} submissions in the label history, not 1`);
     }
     const unacked = [...storedIdx].filter((idx) => !seen.has(idx));
-    if (unacked.length > unackedAllowed) problems.push(`${name} has ${unacked.length} stored labels without an acknowledgement (pairs ${unacked.slice(0, 5).join(', ')}${unacked.length > 5 ? ', ...' : ''})`);
+    if (unacked.length > unackedAllowed)
+      problems.push(
+        `${name} has ${unacked.length} stored labels without an acknowledgement (pairs ${unacked.slice(0, 5).join(', ')}${unacked.length > 5 ? ', ...' : ''})`,
+      );
     // the history replays to the stored labels, pair by pair
     const last = new Map<number, LabelState>();
     for (const h of history) {
       const idx = idxOf.get(h.pairRowId)!;
       const prev = last.get(idx) ?? { preference: null, principles: [] };
-      if (JSON.stringify(h.before) !== JSON.stringify(prev)) problems.push(`${name}'s label history on pair ${idx} (row ${h.id}) does not start from the previous state`);
+      if (JSON.stringify(h.before) !== JSON.stringify(prev))
+        problems.push(`${name}'s label history on pair ${idx} (row ${h.id}) does not start from the previous state`);
       last.set(idx, h.after);
     }
     for (const idx of new Set([...storedIdx, ...last.keys()])) {
       const fromHistory = last.get(idx)?.preference ?? null;
       const isStored = storedIdx.has(idx);
-      if ((fromHistory !== null) !== isStored) problems.push(`${name}'s label history on pair ${idx} ends ${fromHistory ? 'with a label' : 'without a label'}, the database ${isStored ? 'holds one' : 'holds none'}`);
-      else if (fromHistory && fromHistory.rationale !== rationale.get(idx)) problems.push(`${name}'s label history on pair ${idx} ends with ${JSON.stringify(fromHistory.rationale)}, the database holds ${JSON.stringify(rationale.get(idx))}`);
+      if ((fromHistory !== null) !== isStored)
+        problems.push(
+          `${name}'s label history on pair ${idx} ends ${fromHistory ? 'with a label' : 'without a label'}, the database ${isStored ? 'holds one' : 'holds none'}`,
+        );
+      else if (fromHistory && fromHistory.rationale !== rationale.get(idx))
+        problems.push(
+          `${name}'s label history on pair ${idx} ends with ${JSON.stringify(fromHistory.rationale)}, the database holds ${JSON.stringify(rationale.get(idx))}`,
+        );
     }
   }
   return problems;
@@ -189,9 +302,11 @@ export function describeLoad(r: TeamLoadResult): string {
   const sum = (f: (s: WorkerStats) => number) => stats.reduce((x, s) => x + f(s), 0);
   const errors = sum((s) => s.errors);
   const ms = (v: number) => `${v.toFixed(1)} ms`;
-  return `${r.workers.length} annotators, ${r.seconds.toFixed(1)} s: ${submits.length} labels, ${(submits.length / r.seconds).toFixed(1)} submits/s; ` +
+  return (
+    `${r.workers.length} annotators, ${r.seconds.toFixed(1)} s: ${submits.length} labels, ${(submits.length / r.seconds).toFixed(1)} submits/s; ` +
     `submit p50 ${ms(percentile(submits, 50))}, p95 ${ms(percentile(submits, 95))}; claim p50 ${ms(percentile(claims, 50))}, p95 ${ms(percentile(claims, 95))}, max ${ms(Math.max(...claims))}; ` +
-    `contention: ${sum((s) => s.refusals)} refused submits (pair full), ${sum((s) => s.empty)} empty claims${errors ? `; ${errors} errors (first: ${stats.find((s) => s.firstError)?.firstError})` : ''}`;
+    `contention: ${sum((s) => s.refusals)} refused submits (pair full), ${sum((s) => s.empty)} empty claims${errors ? `; ${errors} errors (first: ${stats.find((s) => s.firstError)?.firstError})` : ''}`
+  );
 }
 
 export const acksOf = (r: { workers: WorkerRun[] }) => new Map(r.workers.map((w) => [w.name, w.acks]));
@@ -201,17 +316,25 @@ export const acksOf = (r: { workers: WorkerRun[] }) => new Map(r.workers.map((w)
  * hold 2 human labels; `claims` fresh annotators claim one pair each (ms per claim, in order).
  */
 /** Claim latencies (ms) of `claims` fresh annotators, one claim each, on a new `pairs`-pair dataset at overlap 2 in this order. */
-export async function claimInOrder(location: string, pairs: number, order: WorkSplit['assignment'], claims: number): Promise<number[]> {
+export async function claimInOrder(
+  location: string,
+  pairs: number,
+  order: WorkSplit['assignment'],
+  claims: number,
+): Promise<number[]> {
   const dataset = await seedTeamDataset(location, `order-${order}`, pairs, 2);
   const s = await openStore(location);
   try {
     await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: order, seed: 7 }));
     const ids: number[] = [];
-    await s.write(async (tx) => { for (let i = 0; i < claims; i++) ids.push((await tx.ensureAnnotator(`${order}${i}`, 'human', null)).id); });
+    await s.write(async (tx) => {
+      for (let i = 0; i < claims; i++) ids.push((await tx.ensureAnnotator(`${order}${i}`, 'human', null)).id);
+    });
     const out: number[] = [];
     for (const id of ids) {
       const t0 = performance.now();
-      if ((await s.claimNextPair(dataset, id, Date.now(), 600_000)) === undefined) throw new Error(`no pair claimed in ${order} order`);
+      if ((await s.claimNextPair(dataset, id, Date.now(), 600_000)) === undefined)
+        throw new Error(`no pair claimed in ${order} order`);
       out.push(performance.now() - t0);
     }
     return out;
@@ -220,7 +343,12 @@ export async function claimInOrder(location: string, pairs: number, order: WorkS
   }
 }
 
-export async function claimOnMostlyDone(location: string, pairs: number, full: number, claims: number): Promise<number[]> {
+export async function claimOnMostlyDone(
+  location: string,
+  pairs: number,
+  full: number,
+  claims: number,
+): Promise<number[]> {
   await seedTeamDataset(location, 'large', pairs, 2);
   const s = await openStore(location);
   try {
@@ -229,17 +357,24 @@ export async function claimOnMostlyDone(location: string, pairs: number, full: n
       const rowIds = await tx.pairRowIds(dataset);
       for (const name of ['done1', 'done2']) {
         const a = (await tx.ensureAnnotator(name, 'human', null)).id;
-        await tx.insertPreferences(a, Array.from({ length: full }, (_, i) => ({ pairId: i, value: 1 as const })), (i) => rowIds.get(i)!);
+        await tx.insertPreferences(
+          a,
+          Array.from({ length: full }, (_, i) => ({ pairId: i, value: 1 as const })),
+          (i) => rowIds.get(i)!,
+        );
       }
     });
     const ids: number[] = [];
-    await s.write(async (tx) => { for (let i = 0; i < claims; i++) ids.push((await tx.ensureAnnotator(`late${i}`, 'human', null)).id); });
+    await s.write(async (tx) => {
+      for (let i = 0; i < claims; i++) ids.push((await tx.ensureAnnotator(`late${i}`, 'human', null)).id);
+    });
     const out: number[] = [];
     for (const id of ids) {
       const t0 = performance.now();
       const idx = await s.claimNextPair(dataset, id, Date.now(), 600_000);
       out.push(performance.now() - t0);
-      if (idx === undefined || idx < full) throw new Error(`claim on the mostly done dataset gave ${idx}, expected a pair from ${full} on`);
+      if (idx === undefined || idx < full)
+        throw new Error(`claim on the mostly done dataset gave ${idx}, expected a pair from ${full} on`);
     }
     return out;
   } finally {
@@ -254,7 +389,13 @@ export async function claimOnMostlyDone(location: string, pairs: number, full: n
  * password, for this process's own connections) and each annotator's URL without one (the password goes in
  * PGPASSWORD, as the CLI asks).
  */
-export async function setUpTeamDatabase(serverUrl: string, password: string, database: string, names: string[], prefix = ''): Promise<{ leadUrl: string; annotatorUrl: (name: string) => string }> {
+export async function setUpTeamDatabase(
+  serverUrl: string,
+  password: string,
+  database: string,
+  names: string[],
+  prefix = '',
+): Promise<{ leadUrl: string; annotatorUrl: (name: string) => string }> {
   const { default: pg } = await import('pg');
   const su = new pg.Client({ connectionString: serverUrl });
   await su.connect();

@@ -20,18 +20,26 @@ async function main(): Promise<void> {
   // A team member's login labels as the annotator the lead mapped it to (it may not create annotators); any
   // other login (a superuser's, a SQLite file) registers the name it is given.
   const who = await store.identity();
-  if (who.role && who.annotator !== annotator) throw new Error(`login ${who.login} labels as ${who.annotator}, not ${annotator}`);
-  const me = who.role ? (await store.requireAnnotator(annotator)).id : (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
+  if (who.role && who.annotator !== annotator)
+    throw new Error(`login ${who.login} labels as ${who.annotator}, not ${annotator}`);
+  const me = who.role
+    ? (await store.requireAnnotator(annotator)).id
+    : (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
   const rowIds = await store.pairRowIds(dataset);
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
-  const deadline = await new Promise<number>((resolve) => lines.on('line', (l) => {
-    if (l.startsWith('go ')) resolve(Number(l.slice(3)));
-  }));
+  const deadline = await new Promise<number>((resolve) =>
+    lines.on('line', (l) => {
+      if (l.startsWith('go ')) resolve(Number(l.slice(3)));
+    }),
+  );
   lines.close();
   const claimMs: number[] = [];
   const submitMs: number[] = [];
-  let refusals = 0, empty = 0, errors = 0, seq = 0;
+  let refusals = 0,
+    empty = 0,
+    errors = 0,
+    seq = 0;
   const firstError: string[] = [];
   while (Date.now() < deadline) {
     const t0 = performance.now();
@@ -52,7 +60,14 @@ async function main(): Promise<void> {
       continue;
     }
     const n = ++seq;
-    const label: WorkbenchLabel = { value: n % 3 === 0 ? -1 : 1, raw: null, shownFirst: n % 2 === 0 ? 0 : 1, rationale: `${annotator}#${n}`, flagged: false, principles: [] };
+    const label: WorkbenchLabel = {
+      value: n % 3 === 0 ? -1 : 1,
+      raw: null,
+      shownFirst: n % 2 === 0 ? 0 : 1,
+      rationale: `${annotator}#${n}`,
+      flagged: false,
+      principles: [],
+    };
     const t1 = performance.now();
     try {
       await saveLabel(store, me, rowIds.get(idx)!, label);
@@ -68,7 +83,9 @@ async function main(): Promise<void> {
     process.stdout.write(`ack ${idx} ${n}\n`);
   }
   await store.close();
-  process.stdout.write(`done ${JSON.stringify({ claimMs, submitMs, refusals, empty, errors, firstError: firstError[0] ?? null })}\n`);
+  process.stdout.write(
+    `done ${JSON.stringify({ claimMs, submitMs, refusals, empty, errors, firstError: firstError[0] ?? null })}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -46,7 +46,10 @@ export interface MetricsComputation {
   unsaved?: StoreBusyError;
 }
 
-const sha = (buf: Uint8Array | Int8Array) => createHash('sha256').update(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).digest('hex');
+const sha = (buf: Uint8Array | Int8Array) =>
+  createHash('sha256')
+    .update(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength))
+    .digest('hex');
 
 /** Reads the dataset's preferences and principle labels into the metrics engine's input. */
 export async function loadDiscretionInput(store: Store, req: AnalysisOptions): Promise<LoadedAnalysis> {
@@ -82,12 +85,18 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     names = req.annotators;
   } else {
     // The review's adjudicated labels are not an annotator's discretion: left out unless named (or the reference).
-    names = annotatorRows.filter((a) => overall.has(a.id) && (a.kind !== 'adjudicator' || a.name === req.reference)).map((a) => a.name);
+    names = annotatorRows
+      .filter((a) => overall.has(a.id) && (a.kind !== 'adjudicator' || a.name === req.reference))
+      .map((a) => a.name);
   }
   const nameToRow = new Map(annotatorRows.map((a) => [a.name, a]));
-  for (const name of names) if (!overall.has(nameToRow.get(name)!.id)) throw new UsageError(`annotator "${name}" has no overall preferences on dataset "${req.dataset}"`);
+  for (const name of names)
+    if (!overall.has(nameToRow.get(name)!.id))
+      throw new UsageError(`annotator "${name}" has no overall preferences on dataset "${req.dataset}"`);
   if (!names.includes(req.reference)) {
-    throw new UsageError(`reference annotator "${req.reference}" has no overall preferences on dataset "${req.dataset}" (annotators there: ${names.join(', ') || 'none'})`);
+    throw new UsageError(
+      `reference annotator "${req.reference}" has no overall preferences on dataset "${req.dataset}" (annotators there: ${names.join(', ') || 'none'})`,
+    );
   }
 
   // Principle source.
@@ -95,31 +104,56 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
   const spec = req.principleSource;
   if (spec === 'self') {
     source = { kind: 'self' };
-    if (!names.some((nm) => grids.has(nameToRow.get(nm)!.id))) throw new UsageError(`principle source "self" needs annotators with their own principle labels for list "${list.name}" on dataset "${req.dataset}"; none of ${names.join(', ')} has any`);
+    if (!names.some((nm) => grids.has(nameToRow.get(nm)!.id)))
+      throw new UsageError(
+        `principle source "self" needs annotators with their own principle labels for list "${list.name}" on dataset "${req.dataset}"; none of ${names.join(', ')} has any`,
+      );
   } else if (spec === 'majority' || spec.startsWith('majority:')) {
-    const chosen = spec === 'majority'
-      ? annotatorRows.filter((a) => a.kind === 'human' && grids.has(a.id)).map((a) => a.name)
-      : spec.slice('majority:'.length).split(',').map((s) => s.trim()).filter(Boolean);
-    if (chosen.length === 0) throw new UsageError(`principle source "majority" needs human annotators with principle labels for list "${list.name}" on dataset "${req.dataset}"`);
+    const chosen =
+      spec === 'majority'
+        ? annotatorRows.filter((a) => a.kind === 'human' && grids.has(a.id)).map((a) => a.name)
+        : spec
+            .slice('majority:'.length)
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    if (chosen.length === 0)
+      throw new UsageError(
+        `principle source "majority" needs human annotators with principle labels for list "${list.name}" on dataset "${req.dataset}"`,
+      );
     for (const c of chosen) {
       const row = await store.requireAnnotator(c);
-      if (!grids.has(row.id)) throw new UsageError(`annotator "${c}" has no principle labels for list "${list.name}" on dataset "${req.dataset}"`);
+      if (!grids.has(row.id))
+        throw new UsageError(
+          `annotator "${c}" has no principle labels for list "${list.name}" on dataset "${req.dataset}"`,
+        );
       if (!names.includes(c)) names.push(c);
     }
     source = { kind: 'majority', annotators: chosen };
   } else {
     const oracle = await store.requireAnnotator(spec).catch(() => {
-      throw new UsageError(`unknown principle source "${spec}": use self, majority, majority:NAME,NAME or the name of an annotator with principle labels (an oracle)`);
+      throw new UsageError(
+        `unknown principle source "${spec}": use self, majority, majority:NAME,NAME or the name of an annotator with principle labels (an oracle)`,
+      );
     });
     const g = grids.get(oracle.id);
-    if (!g) throw new UsageError(`annotator "${spec}" has no principle preferences for list "${list.name}" on dataset "${req.dataset}"`);
+    if (!g)
+      throw new UsageError(
+        `annotator "${spec}" has no principle preferences for list "${list.name}" on dataset "${req.dataset}"`,
+      );
     source = { kind: 'oracle', name: spec, matrix: g.matrix };
   }
 
   const annotators = names.map((name) => {
     const row = nameToRow.get(name)!;
     const g = grids.get(row.id);
-    return { name, kind: row.kind, overall: overall.get(row.id) ?? new Int8Array(n), principles: g?.matrix, principlesLabelled: g?.labelled };
+    return {
+      name,
+      kind: row.kind,
+      overall: overall.get(row.id) ?? new Int8Array(n),
+      principles: g?.matrix,
+      principlesLabelled: g?.labelled,
+    };
   });
   const bootstrap = req.bootstrap ?? 100;
   const daBootstrap = req.daBootstrap ?? 1000;
@@ -130,18 +164,42 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     const group = nameToRow.get(name)!.group;
     if (group !== null) members.set(group, [...(members.get(group) ?? []), name]);
   }
-  const groups = [...members].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([name, m]) => ({ name, members: m }));
-  const input: DiscretionInput = { principles: list.principles, nPairs: n, annotators, principleSource: source, reference: req.reference, bootstrap, daBootstrap, agreementBootstrap: daBootstrap, seed, ...(groups.length ? { groups } : {}) };
+  const groups = [...members]
+    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+    .map(([name, m]) => ({ name, members: m }));
+  const input: DiscretionInput = {
+    principles: list.principles,
+    nPairs: n,
+    annotators,
+    principleSource: source,
+    reference: req.reference,
+    bootstrap,
+    daBootstrap,
+    agreementBootstrap: daBootstrap,
+    seed,
+    ...(groups.length ? { groups } : {}),
+  };
   const provenance: AnalysisProvenance = {
     tool: { name: 'discretion-workbench', version: toolVersion },
     dataset: { name: dataset.name, content_hash: dataset.contentHash, n_pairs: n },
     principle_list: { name: list.name, version: list.version, content_hash: list.contentHash },
-    principle_source: source.kind === 'oracle' ? { kind: 'oracle', name: source.name } : source.kind === 'majority' ? { kind: 'majority', annotators: source.annotators } : { kind: 'self' },
+    principle_source:
+      source.kind === 'oracle'
+        ? { kind: 'oracle', name: source.name }
+        : source.kind === 'majority'
+          ? { kind: 'majority', annotators: source.annotators }
+          : { kind: 'self' },
     reference: req.reference,
     annotators: annotators.map((a) => {
       const prov = nameToRow.get(a.name)!.provenance ?? {};
       const file = (prov.modelSha256 ?? prov.fileSha256) as string | undefined;
-      return { name: a.name, kind: a.kind, group: nameToRow.get(a.name)!.group, source_file: typeof prov.source === 'string' ? prov.source : null, file_sha256: file ?? null };
+      return {
+        name: a.name,
+        kind: a.kind,
+        group: nameToRow.get(a.name)!.group,
+        source_file: typeof prov.source === 'string' ? prov.source : null,
+        file_sha256: file ?? null,
+      };
     }),
     bootstrap: { seed, dd_resamples: bootstrap, da_resamples: daBootstrap, agreement_resamples: daBootstrap },
   };
@@ -149,7 +207,9 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     dataset: dataset.contentHash,
     principle_list: list.contentHash,
     preferences: Object.fromEntries(annotators.map((a) => [a.name, sha(a.overall)])),
-    principle_labels: Object.fromEntries(annotators.filter((a) => a.principles).map((a) => [a.name, sha(a.principles!)])),
+    principle_labels: Object.fromEntries(
+      annotators.filter((a) => a.principles).map((a) => [a.name, sha(a.principles!)]),
+    ),
     principle_source: source.kind === 'oracle' ? sha(source.matrix) : null,
     ...(groups.length ? { groups: Object.fromEntries(groups.map((g) => [g.name, g.members])) } : {}),
   };
@@ -157,7 +217,11 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
 }
 
 /** Loads, analyses and (with `save`) stores the result as a metric run. */
-export async function computeMetrics(store: Store, req: AnalysisOptions, options: { save?: boolean; clock?: () => number } = {}): Promise<MetricsComputation> {
+export async function computeMetrics(
+  store: Store,
+  req: AnalysisOptions,
+  options: { save?: boolean; clock?: () => number } = {},
+): Promise<MetricsComputation> {
   const loaded = await loadDiscretionInput(store, req);
   let result: DiscretionResult;
   try {

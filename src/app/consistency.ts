@@ -36,10 +36,22 @@ export interface ConsistencyProvenance {
   tool: { name: string; version: string };
   dataset: { name: string; content_hash: string | null; n_pairs: number };
   annotators: { name: string; kind: string; group: string | null; file_sha256: string | null }[];
-  params: { reference: string; models: string[] | null; epsilon: number[]; delta: number[]; beta: number; seed: number };
+  params: {
+    reference: string;
+    models: string[] | null;
+    epsilon: number[];
+    delta: number[];
+    beta: number;
+    seed: number;
+  };
 }
 
-export type ConsistencyDocument = Omit<ConsistencySections, 'schema'> & { schema: typeof CONSISTENCY_SCHEMA; dataset: string; run_id: number | null; provenance: ConsistencyProvenance };
+export type ConsistencyDocument = Omit<ConsistencySections, 'schema'> & {
+  schema: typeof CONSISTENCY_SCHEMA;
+  dataset: string;
+  run_id: number | null;
+  provenance: ConsistencyProvenance;
+};
 
 export interface LoadedConsistency {
   datasetId: number;
@@ -51,9 +63,16 @@ export interface LoadedConsistency {
   pairIndex: number[];
 }
 
-interface JudgeOrder { pA: number | null; pB: number | null; pNA: number | null }
+interface JudgeOrder {
+  pA: number | null;
+  pB: number | null;
+  pNA: number | null;
+}
 
-const shaOf = (buf: ArrayBufferView) => createHash('sha256').update(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).digest('hex');
+const shaOf = (buf: ArrayBufferView) =>
+  createHash('sha256')
+    .update(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength))
+    .digest('hex');
 const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : NaN);
 
 /** Reads every annotator's preference rows on the dataset (with scores and judge probabilities) into columns. */
@@ -71,7 +90,13 @@ export async function loadConsistencyInput(store: Store, datasetName: string): P
     let a = byId.get(r.annotatorId);
     if (!a) {
       const row = rows.find((x) => x.id === r.annotatorId)!;
-      a = { name: row.name, kind: row.kind, group: row.group, preference: new Int8Array(n), present: new Uint8Array(n) };
+      a = {
+        name: row.name,
+        kind: row.kind,
+        group: row.group,
+        preference: new Int8Array(n),
+        present: new Uint8Array(n),
+      };
       byId.set(r.annotatorId, a);
     }
     const k = pos.get(r.idx)!;
@@ -103,7 +128,11 @@ export async function loadConsistencyInput(store: Store, datasetName: string): P
 }
 
 /** Computes the suite and, with `save`, stores it as a run (kind "consistency"). */
-export async function computeConsistency(store: Store, req: ConsistencyRequest, options: { save?: boolean } = {}): Promise<ConsistencyDocument> {
+export async function computeConsistency(
+  store: Store,
+  req: ConsistencyRequest,
+  options: { save?: boolean } = {},
+): Promise<ConsistencyDocument> {
   const loaded = await loadConsistencyInput(store, req.dataset);
   const reference = req.reference ?? 'human';
   if (req.reference !== undefined && !loaded.annotators.some((a) => a.name === reference)) {
@@ -112,11 +141,23 @@ export async function computeConsistency(store: Store, req: ConsistencyRequest, 
   }
   for (const m of req.models ?? []) await store.requireAnnotator(m);
   const params = {
-    reference, models: req.models ?? null, epsilon: req.epsilons ?? DEFAULT_EPSILONS, delta: req.deltas ?? DEFAULT_DELTAS, beta: req.beta ?? 0.1, seed: req.seed ?? 0,
+    reference,
+    models: req.models ?? null,
+    epsilon: req.epsilons ?? DEFAULT_EPSILONS,
+    delta: req.deltas ?? DEFAULT_DELTAS,
+    beta: req.beta ?? 0.1,
+    seed: req.seed ?? 0,
   };
   let sections: ConsistencySections;
   try {
-    sections = runConsistency(loaded.nPairs, loaded.annotators, { reference, models: req.models, epsilons: params.epsilon, deltas: params.delta, beta: params.beta, seed: params.seed });
+    sections = runConsistency(loaded.nPairs, loaded.annotators, {
+      reference,
+      models: req.models,
+      epsilons: params.epsilon,
+      deltas: params.delta,
+      beta: params.beta,
+      seed: params.seed,
+    });
   } catch (e) {
     if (e instanceof MetricsInputError) throw new UsageError(e.message);
     throw e;
@@ -140,7 +181,13 @@ export async function computeConsistency(store: Store, req: ConsistencyRequest, 
       groups: Object.fromEntries(loaded.annotators.map((a) => [a.name, a.group])),
     };
     const { run_id: _, ...results } = doc;
-    doc.run_id = await store.saveMetricRun(loaded.datasetId, pkg.version, { kind: 'consistency', ...params, dataset: req.dataset, provenance }, inputHashes, results);
+    doc.run_id = await store.saveMetricRun(
+      loaded.datasetId,
+      pkg.version,
+      { kind: 'consistency', ...params, dataset: req.dataset, provenance },
+      inputHashes,
+      results,
+    );
   }
   return doc;
 }
@@ -148,13 +195,19 @@ export async function computeConsistency(store: Store, req: ConsistencyRequest, 
 /** A stored consistency run as its document; a discretion-metrics run is refused with a pointer. */
 export async function storedConsistency(store: Store, runId: number): Promise<ConsistencyDocument> {
   const run = await store.getMetricRun(runId);
-  if ((run.params as { kind?: string }).kind !== 'consistency') throw new UsageError(`run ${runId} is a discretion metrics run, not a consistency run; show it as a metrics run`, 'metricsRun');
+  if ((run.params as { kind?: string }).kind !== 'consistency')
+    throw new UsageError(
+      `run ${runId} is a discretion metrics run, not a consistency run; show it as a metrics run`,
+      'metricsRun',
+    );
   return { ...(run.results as Omit<ConsistencyDocument, 'run_id'>), run_id: run.id };
 }
 
 /** The dataset's latest stored consistency run, as a report shows it (without its provenance); null when none. */
 export async function latestConsistencyReport(store: Store, dataset: string): Promise<ConsistencyReport | null> {
-  const runs = (await store.listMetricRuns()).filter((r) => r.datasetName === dataset && (r.params as { kind?: string }).kind === 'consistency');
+  const runs = (await store.listMetricRuns()).filter(
+    (r) => r.datasetName === dataset && (r.params as { kind?: string }).kind === 'consistency',
+  );
   if (runs.length === 0) return null;
   const { provenance: _, ...doc } = await storedConsistency(store, runs[runs.length - 1]!.id);
   return doc;
@@ -170,15 +223,26 @@ export interface EnsembleRequest {
 }
 
 /** Creates a derived annotator (kind "ensemble") from scored members; the same request again is a no-op. */
-export async function createEnsemble(store: Store, req: EnsembleRequest): Promise<{ created: boolean; name: string; pairs: number; decisive: number }> {
-  if (!(ENSEMBLE_METHODS as readonly string[]).includes(req.method)) throw new UsageError(`the ensemble method must be one of ${ENSEMBLE_METHODS.join(', ')}, not "${req.method}"`, 'method');
+export async function createEnsemble(
+  store: Store,
+  req: EnsembleRequest,
+): Promise<{ created: boolean; name: string; pairs: number; decisive: number }> {
+  if (!(ENSEMBLE_METHODS as readonly string[]).includes(req.method))
+    throw new UsageError(
+      `the ensemble method must be one of ${ENSEMBLE_METHODS.join(', ')}, not "${req.method}"`,
+      'method',
+    );
   const method = req.method as EnsembleMethod;
-  if (req.lambda !== undefined && method !== 'uncertainty-weighted') throw new UsageError('lambda applies only to the method uncertainty-weighted', 'lambda');
-  const lambda = method === 'uncertainty-weighted' ? req.lambda ?? 0.5 : null;
-  if (lambda !== null && !(lambda >= 0 && Number.isFinite(lambda))) throw new UsageError(`lambda must be a number >= 0, not ${req.lambda}`, 'lambda');
+  if (req.lambda !== undefined && method !== 'uncertainty-weighted')
+    throw new UsageError('lambda applies only to the method uncertainty-weighted', 'lambda');
+  const lambda = method === 'uncertainty-weighted' ? (req.lambda ?? 0.5) : null;
+  if (lambda !== null && !(lambda >= 0 && Number.isFinite(lambda)))
+    throw new UsageError(`lambda must be a number >= 0, not ${req.lambda}`, 'lambda');
   const members = req.members;
-  if (members.length < 2) throw new UsageError(`an ensemble needs at least two members, got ${members.length}`, 'members');
-  if (new Set(members).size !== members.length) throw new UsageError(`the members name an annotator twice: ${members.join(', ')}`, 'members');
+  if (members.length < 2)
+    throw new UsageError(`an ensemble needs at least two members, got ${members.length}`, 'members');
+  if (new Set(members).size !== members.length)
+    throw new UsageError(`the members name an annotator twice: ${members.join(', ')}`, 'members');
   if (members.includes(req.name)) throw new UsageError(`the ensemble "${req.name}" cannot be one of its own members`);
   for (const m of members) await store.requireAnnotator(m);
 
@@ -187,18 +251,32 @@ export async function createEnsemble(store: Store, req: EnsembleRequest): Promis
   const args = { dataset: req.dataset, members, method, lambda };
   if (existing) {
     const p = existing.provenance ?? {};
-    const same = existing.kind === 'ensemble' && JSON.stringify({ dataset: p.dataset, members: p.members, method: p.method, lambda: p.lambda }) === JSON.stringify(args);
+    const same =
+      existing.kind === 'ensemble' &&
+      JSON.stringify({ dataset: p.dataset, members: p.members, method: p.method, lambda: p.lambda }) ===
+        JSON.stringify(args);
     if (!same) {
-      throw new UsageError(existing.kind === 'ensemble'
-        ? `ensemble "${req.name}" already exists with other arguments (dataset ${String(p.dataset)}, members ${(p.members as string[] | undefined)?.join(',')}, method ${String(p.method)}${p.lambda !== null && p.lambda !== undefined ? `, lambda ${String(p.lambda)}` : ''}); choose another name`
-        : `annotator "${req.name}" already exists as a ${existing.kind}; choose another name`, 'name');
+      throw new UsageError(
+        existing.kind === 'ensemble'
+          ? `ensemble "${req.name}" already exists with other arguments (dataset ${String(p.dataset)}, members ${(p.members as string[] | undefined)?.join(',')}, method ${String(p.method)}${p.lambda !== null && p.lambda !== undefined ? `, lambda ${String(p.lambda)}` : ''}); choose another name`
+          : `annotator "${req.name}" already exists as a ${existing.kind}; choose another name`,
+        'name',
+      );
     }
     const a = loaded.annotators.find((x) => x.name === req.name);
-    return { created: false, name: req.name, pairs: a ? a.present.reduce((s, v) => s + v, 0) : 0, decisive: a ? a.preference.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0) : 0 };
+    return {
+      created: false,
+      name: req.name,
+      pairs: a ? a.present.reduce((s, v) => s + v, 0) : 0,
+      decisive: a ? a.preference.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0) : 0,
+    };
   }
   const cols = members.map((m) => {
     const a = loaded.annotators.find((x) => x.name === m);
-    if (!a || !a.scoreY0 || !a.scoreY1) throw new UsageError(`ensemble member "${m}" has no scores on dataset "${req.dataset}" (members must be reward models or other annotators with scalar scores)`);
+    if (!a || !a.scoreY0 || !a.scoreY1)
+      throw new UsageError(
+        `ensemble member "${m}" has no scores on dataset "${req.dataset}" (members must be reward models or other annotators with scalar scores)`,
+      );
     return { name: m, y0: a.scoreY0, y1: a.scoreY1, present: a.present };
   });
   let e;
@@ -211,7 +289,12 @@ export async function createEnsemble(store: Store, req: EnsembleRequest): Promis
   const provenance = {
     ...args,
     source: `ensemble (${method}) of ${members.join(', ')}`,
-    member_sha256: Object.fromEntries(cols.map((c) => [c.name, createHash('sha256').update(Buffer.from(c.y0.buffer)).update(Buffer.from(c.y1.buffer)).digest('hex')])),
+    member_sha256: Object.fromEntries(
+      cols.map((c) => [
+        c.name,
+        createHash('sha256').update(Buffer.from(c.y0.buffer)).update(Buffer.from(c.y1.buffer)).digest('hex'),
+      ]),
+    ),
     standardisation: e.standardisation,
     pairs: e.nPairs,
   };
@@ -223,7 +306,12 @@ export async function createEnsemble(store: Store, req: EnsembleRequest): Promis
     const v = e.preference[k]!;
     if (v !== 0) decisive++;
     const complete = !Number.isNaN(e.y0[k]!);
-    prefs.push({ pairId: loaded.pairIndex[k]!, value: v === 0 ? null : (v as 1 | -1), scoreY0: complete ? e.y0[k]! : null, scoreY1: complete ? e.y1[k]! : null });
+    prefs.push({
+      pairId: loaded.pairIndex[k]!,
+      value: v === 0 ? null : (v as 1 | -1),
+      scoreY0: complete ? e.y0[k]! : null,
+      scoreY1: complete ? e.y1[k]! : null,
+    });
   }
   const rowIds = await store.pairRowIds(loaded.datasetId);
   await store.write(async (tx) => {
@@ -236,6 +324,7 @@ export async function createEnsemble(store: Store, req: EnsembleRequest): Promis
 /** Puts annotators in a group (or, with null, out of any). */
 export async function setAnnotatorGroup(store: Store, names: string[], group: string | null): Promise<AnnotatorRow[]> {
   if (names.length === 0) throw new UsageError('name at least one annotator');
-  if (group !== null && group.trim() === '') throw new UsageError('a group needs a non-empty name (or take the annotators out of their group)', 'group');
+  if (group !== null && group.trim() === '')
+    throw new UsageError('a group needs a non-empty name (or take the annotators out of their group)', 'group');
   return store.write((tx) => tx.setAnnotatorGroup(names, group === null ? null : group.trim()));
 }

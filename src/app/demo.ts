@@ -39,7 +39,11 @@ export async function runDemo(outDir: string, say: (line: string) => void): Prom
   const dbPath = join(out, 'demo.db');
   checkFolderTarget(out, 'the demo folder', outDir);
   // Only a previous demo's folder is replaced, never a folder of the user's.
-  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(dbPath)) throw new UsageError(`the demo folder ${outDir} exists and is not a folder written by demo; choose an empty or new folder`, 'out');
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(dbPath))
+    throw new UsageError(
+      `the demo folder ${outDir} exists and is not a folder written by demo; choose an empty or new folder`,
+      'out',
+    );
   rmSync(out, { recursive: true, force: true });
   ensureFolder(out, 'the demo folder', outDir);
   const store = await openStore(dbPath);
@@ -47,25 +51,55 @@ export async function runDemo(outDir: string, say: (line: string) => void): Prom
     const sample = await importSample(store, { dataset: 'sample', list: 'demo-safety' }, media);
     say(`1. imported ${sample.pairs} sample safety pairs and the ${sample.principles}-principle list "demo-safety"`);
     for (const name of ['alice', 'bilal']) {
-      await importLabels(store, { file: files.labels(name), dataset: 'sample', principles: 'demo-safety', annotator: name });
+      await importLabels(store, {
+        file: files.labels(name),
+        dataset: 'sample',
+        principles: 'demo-safety',
+        annotator: name,
+      });
     }
     say('2. imported the labels of two human annotators, alice and bilal (overall choices and principle labels)');
     const modelDir = join(out, 'reward-model-alice');
-    const trained = await trainRewardModel(store, { dataset: 'sample', annotator: 'alice', out: modelDir, holdout: 0.3, seed: 0 });
-    say(`3. trained the built-in reward model on alice's labels: ${trained.train_pairs} training pairs, held-out pairwise accuracy ${percent(trained.accuracy)} on ${trained.test_pairs} pairs (a tiny sample: this shows the workflow, not a good model)`);
+    const trained = await trainRewardModel(store, {
+      dataset: 'sample',
+      annotator: 'alice',
+      out: modelDir,
+      holdout: 0.3,
+      seed: 0,
+    });
+    say(
+      `3. trained the built-in reward model on alice's labels: ${trained.train_pairs} training pairs, held-out pairwise accuracy ${percent(trained.accuracy)} on ${trained.test_pairs} pairs (a tiny sample: this shows the workflow, not a good model)`,
+    );
     const scored = await runOnnxJudge(store, { dataset: 'sample', modelDir, annotator: 'reward-model-alice' });
-    say(`4. scored every pair with it on ${scored.provider} (${scored.scored} pairs) as annotator "reward-model-alice"`);
+    say(
+      `4. scored every pair with it on ${scored.provider} (${scored.scored} pairs) as annotator "reward-model-alice"`,
+    );
 
     const written: string[] = [];
     const results: DemoResult['results'] = [];
     const selfDir = join(out, 'principle-source-self');
-    for (const [source, dir] of [['majority', out], ['self', selfDir]] as const) {
-      const computed = await computeMetrics(store, { dataset: 'sample', principles: 'demo-safety', principleSource: source, reference: DEMO_REFERENCE, seed: 0 }, { save: true });
-      const prepared = await prepareReport(store, { computed, dataset: 'sample', principles: 'demo-safety', principleSource: source, reference: DEMO_REFERENCE });
+    for (const [source, dir] of [
+      ['majority', out],
+      ['self', selfDir],
+    ] as const) {
+      const computed = await computeMetrics(
+        store,
+        { dataset: 'sample', principles: 'demo-safety', principleSource: source, reference: DEMO_REFERENCE, seed: 0 },
+        { save: true },
+      );
+      const prepared = await prepareReport(store, {
+        computed,
+        dataset: 'sample',
+        principles: 'demo-safety',
+        principleSource: source,
+        reference: DEMO_REFERENCE,
+      });
       written.push(...writeReport(dir, prepared, ['html', 'md', 'json', 'csv']));
       results.push([source, computed.result]);
     }
-    say('5. computed the discretion metrics with the principle source "majority" (of alice and bilal) and "self" (each annotator\'s own labels), reference alice');
+    say(
+      '5. computed the discretion metrics with the principle source "majority" (of alice and bilal) and "self" (each annotator\'s own labels), reference alice',
+    );
     return { out, dbPath, results, selfDir, written };
   } finally {
     await store.close();

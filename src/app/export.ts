@@ -14,8 +14,10 @@ const PAGE = 5000;
 
 const stringify = (rows: unknown[][]) => stringifyRows(rows, { cast: { string: neutraliseFormula } });
 
-
-export async function exportDataset(store: Store, opts: { dataset: string; format: 'jsonl' | 'csv'; out: string }): Promise<{ pairs: number; annotators: string[] }> {
+export async function exportDataset(
+  store: Store,
+  opts: { dataset: string; format: 'jsonl' | 'csv'; out: string },
+): Promise<{ pairs: number; annotators: string[] }> {
   const dataset = await store.requireDataset(opts.dataset);
   // Opened before any work, so that a target that cannot be written is refused at once.
   const file = AtomicFile.open(opts.out, 'the export');
@@ -37,7 +39,12 @@ export async function exportDataset(store: Store, opts: { dataset: string; forma
   }
 }
 
-async function writeExport(store: Store, datasetId: number, format: 'jsonl' | 'csv', write: (text: string) => void): Promise<{ pairs: number; annotators: string[] }> {
+async function writeExport(
+  store: Store,
+  datasetId: number,
+  format: 'jsonl' | 'csv',
+  write: (text: string) => void,
+): Promise<{ pairs: number; annotators: string[] }> {
   const total = await store.countPairs(datasetId);
   // Columns must be known before the first CSV row: every annotator and principle seen on the dataset.
   const annotators = new Set<string>();
@@ -45,16 +52,26 @@ async function writeExport(store: Store, datasetId: number, format: 'jsonl' | 'c
   for (let offset = 0; offset < total; offset += PAGE) {
     const ids = (await store.listPairs(datasetId, offset, PAGE)).map((p) => p.rowId);
     for (const p of await store.preferencesForPairs(ids)) annotators.add(p.annotator);
-    for (const p of await store.principlePreferencesForPairs(ids)) principleColumns.add(`principle.${p.annotator}.${p.key}`);
+    for (const p of await store.principlePreferencesForPairs(ids))
+      principleColumns.add(`principle.${p.annotator}.${p.key}`);
   }
   const names = [...annotators];
   const pcols = [...principleColumns];
-  if (format === 'csv') write(stringify([['id', 'source_id', 'prompt', 'response_0', 'response_1', ...names.map((n) => `pref.${n}`), ...pcols]]));
+  if (format === 'csv')
+    write(
+      stringify([
+        ['id', 'source_id', 'prompt', 'response_0', 'response_1', ...names.map((n) => `pref.${n}`), ...pcols],
+      ]),
+    );
   for (let offset = 0; offset < total; offset += PAGE) {
     const pairs = await store.listPairs(datasetId, offset, PAGE);
     const ids = pairs.map((p) => p.rowId);
     const prefs = new Map<number, Record<string, string>>();
-    for (const p of await store.preferencesForPairs(ids)) (prefs.get(p.pairRowId) ?? prefs.set(p.pairRowId, {}).get(p.pairRowId)!)[p.annotator] = preferenceWord(p.value, p.raw);
+    for (const p of await store.preferencesForPairs(ids))
+      (prefs.get(p.pairRowId) ?? prefs.set(p.pairRowId, {}).get(p.pairRowId)!)[p.annotator] = preferenceWord(
+        p.value,
+        p.raw,
+      );
     const grid = new Map<number, Record<string, Record<string, string>>>();
     for (const p of await store.principlePreferencesForPairs(ids)) {
       const byAnnotator = grid.get(p.pairRowId) ?? grid.set(p.pairRowId, {}).get(p.pairRowId)!;
@@ -65,12 +82,32 @@ async function writeExport(store: Store, datasetId: number, format: 'jsonl' | 'c
       const pp = prefs.get(p.rowId) ?? {};
       const g = grid.get(p.rowId) ?? {};
       if (format === 'jsonl') {
-        chunk += JSON.stringify({ id: p.id, source_id: p.sourceId, prompt: p.prompt, response_0: p.y0, response_1: p.y1, ...(p.meta ? { meta: p.meta } : {}), preferences: pp, principle_preferences: g }) + '\n';
+        chunk +=
+          JSON.stringify({
+            id: p.id,
+            source_id: p.sourceId,
+            prompt: p.prompt,
+            response_0: p.y0,
+            response_1: p.y1,
+            ...(p.meta ? { meta: p.meta } : {}),
+            preferences: pp,
+            principle_preferences: g,
+          }) + '\n';
       } else {
-        chunk += stringify([[p.id, p.sourceId, p.prompt, p.y0, p.y1, ...names.map((n) => pp[n] ?? ''), ...pcols.map((c) => {
-          const [, a, key] = /^principle\.(.*)\.([^.]+)$/.exec(c)!;
-          return g[a]?.[key] ?? '';
-        })]]);
+        chunk += stringify([
+          [
+            p.id,
+            p.sourceId,
+            p.prompt,
+            p.y0,
+            p.y1,
+            ...names.map((n) => pp[n] ?? ''),
+            ...pcols.map((c) => {
+              const [, a, key] = /^principle\.(.*)\.([^.]+)$/.exec(c)!;
+              return g[a]?.[key] ?? '';
+            }),
+          ],
+        ]);
       }
     }
     write(chunk);

@@ -15,10 +15,14 @@ import { ensureFolder } from './outputFiles';
 type Controlled = 'signal' | 'onProgress';
 export type JudgeRun =
   | ({ kind: 'onnx' } & Omit<OnnxJudgeOptions, Controlled>)
-  | ({ kind: 'llm' } & Omit<LlmJudgeOptions, Controlled | 'promptDir'> & { /** default: the bundled prompts */ promptDir?: string });
+  | ({ kind: 'llm' } & Omit<LlmJudgeOptions, Controlled | 'promptDir'> & {
+        /** default: the bundled prompts */ promptDir?: string;
+      });
 
 /** The summary a run of that kind returns. */
-export type JudgeSummary<R extends JudgeRun = JudgeRun> = R extends { kind: 'onnx' } ? OnnxJudgeSummary : LlmJudgeSummary;
+export type JudgeSummary<R extends JudgeRun = JudgeRun> = R extends { kind: 'onnx' }
+  ? OnnxJudgeSummary
+  : LlmJudgeSummary;
 
 export interface JudgeProgress {
   done: number;
@@ -42,7 +46,10 @@ export function judgeUnit(run: JudgeRun): 'pairs' | 'judgments' {
 }
 
 /** Adds rate and time left to done/total reports; the rate counts from the first report (a resumed run starts past 0). */
-export function progressMeter(onProgress: (p: JudgeProgress) => void, now: () => number = Date.now): (p: { done: number; total: number }) => void {
+export function progressMeter(
+  onProgress: (p: JudgeProgress) => void,
+  now: () => number = Date.now,
+): (p: { done: number; total: number }) => void {
   const t0 = now();
   let first: number | undefined;
   return ({ done, total }) => {
@@ -56,13 +63,18 @@ export function progressMeter(onProgress: (p: JudgeProgress) => void, now: () =>
 
 /** "1h05m", "3m07s", "42s". */
 export function formatEta(seconds: number): string {
-  if (seconds >= 3600) return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+  if (seconds >= 3600)
+    return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
   if (seconds >= 60) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
   return `${seconds}s`;
 }
 
 /** Runs one judge over a dataset of the store. */
-export async function runJudge<R extends JudgeRun>(store: Store, run: R, control: JudgeControl = {}): Promise<JudgeSummary<R>> {
+export async function runJudge<R extends JudgeRun>(
+  store: Store,
+  run: R,
+  control: JudgeControl = {},
+): Promise<JudgeSummary<R>> {
   const onProgress = control.onProgress ? progressMeter(control.onProgress, control.now) : undefined;
   const { signal } = control;
   const r: JudgeRun = run;
@@ -71,7 +83,12 @@ export async function runJudge<R extends JudgeRun>(store: Store, run: R, control
     return (await runOnnxJudge(store, { ...options, signal, onProgress })) as JudgeSummary<R>;
   }
   const { kind: _kind, ...options } = r;
-  return (await runLlmJudge(store, { ...options, promptDir: options.promptDir ?? promptsDir(), signal, onProgress })) as JudgeSummary<R>;
+  return (await runLlmJudge(store, {
+    ...options,
+    promptDir: options.promptDir ?? promptsDir(),
+    signal,
+    onProgress,
+  })) as JudgeSummary<R>;
 }
 
 export type TrainResult = Omit<TrainedModel, 'files'> & { model_dir: string };
@@ -82,9 +99,13 @@ export type TrainResult = Omit<TrainedModel, 'files'> & { model_dir: string };
  */
 export async function trainRewardModel(store: Store, o: TrainOptions & { out: string }): Promise<TrainResult> {
   const outDir = resolve(o.out);
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`the model folder ${o.out} is a file, not a folder`, 'out');
+  if (existsSync(outDir) && !statSync(outDir).isDirectory())
+    throw new UsageError(`the model folder ${o.out} is a file, not a folder`, 'out');
   if (existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(join(outDir, 'config.json'))) {
-    throw new UsageError(`the model folder ${o.out} exists and is not a model folder written by train-rm; choose an empty or new folder`, 'out');
+    throw new UsageError(
+      `the model folder ${o.out} exists and is not a model folder written by train-rm; choose an empty or new folder`,
+      'out',
+    );
   }
   // Written next to the target, then swapped in: a failed run leaves no half-written model. Tried here,
   // before training, so that a place where the folder cannot be made is refused at once.

@@ -31,12 +31,21 @@ export function sampleFiles(media = mediaDir()) {
  * Imports the bundled sample pairs and principle list under the given names, each only when the
  * database does not hold it yet; returns how many pairs and principles were imported (0 when kept).
  */
-export async function importSample(store: Store, names: { dataset: string; list: string }, media = mediaDir()): Promise<{ pairs: number; principles: number }> {
+export async function importSample(
+  store: Store,
+  names: { dataset: string; list: string },
+  media = mediaDir(),
+): Promise<{ pairs: number; principles: number }> {
   const files = sampleFiles(media);
   let pairs = 0;
   let principles = 0;
   if (!(await store.getDataset(names.dataset))) {
-    const s = await importDataset(store, { format: 'jsonl', file: files.pairs, dataset: names.dataset, mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+    const s = await importDataset(store, {
+      format: 'jsonl',
+      file: files.pairs,
+      dataset: names.dataset,
+      mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' },
+    });
     pairs = s.counts.pairs;
   }
   if ((await store.listPrincipleLists()).every((l) => l.name !== names.list)) {

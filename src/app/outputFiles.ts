@@ -46,7 +46,8 @@ function missingLevels(dir: string, what: string, shown: string): string[] {
       throw new UsageError(`cannot write ${what} ${shown}: ${at}: ${fsReason(e)}`);
     }
     if (st) {
-      if (!st.isDirectory()) throw new UsageError(`cannot write ${what} ${shown}: ${at === target ? 'it' : at} is a file, not a folder`);
+      if (!st.isDirectory())
+        throw new UsageError(`cannot write ${what} ${shown}: ${at === target ? 'it' : at} is a file, not a folder`);
       break;
     }
     missing.push(at);
@@ -87,7 +88,11 @@ export function ensureFolder(dir: string, what: string, shown = dir): void {
  */
 export class AtomicFile {
   readonly partial: string;
-  private constructor(readonly target: string, readonly what: string, readonly fd: number) {
+  private constructor(
+    readonly target: string,
+    readonly what: string,
+    readonly fd: number,
+  ) {
     this.partial = AtomicFile.partialPath(target);
   }
 
@@ -124,7 +129,9 @@ export class AtomicFile {
   discard(): void {
     try {
       closeSync(this.fd);
-    } catch { /* already closed */ }
+    } catch {
+      /* already closed */
+    }
     rmSync(this.partial, { force: true });
   }
 }

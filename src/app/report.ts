@@ -7,8 +7,16 @@ import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors';
 import { majorityPrinciples } from '../core/metrics';
 import {
-  buildReportModel, overridePairIndices, renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv,
-  type PairData, type PairText, type ReportModel, type ReportProvenance,
+  buildReportModel,
+  overridePairIndices,
+  renderHtml,
+  renderMarkdown,
+  renderMetricsJson,
+  renderPairsCsv,
+  type PairData,
+  type PairText,
+  type ReportModel,
+  type ReportProvenance,
 } from '../core/report';
 import type { DiscretionResult } from '../core/metrics/analyze';
 import { ensureFolder, fsReason } from './outputFiles';
@@ -49,17 +57,28 @@ function pairDataFromInput(loaded: LoadedAnalysis, metrics: DiscretionResult): P
   const byName = new Map(input.annotators.map((a) => [a.name, a]));
   const annotators = metrics.annotators.map((a) => {
     const src = byName.get(a.name);
-    if (!src) throw new UsageError(`annotator "${a.name}" of the metric run has no preferences on this dataset any more`);
+    if (!src)
+      throw new UsageError(`annotator "${a.name}" of the metric run has no preferences on this dataset any more`);
     return src;
   });
   const ps = input.principleSource;
   if (ps.kind === 'oracle') {
-    return { nPairs: input.nPairs, annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })), sources: [{ label: ps.name, matrix: ps.matrix }], annotatorSource: annotators.map(() => 0) };
+    return {
+      nPairs: input.nPairs,
+      annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })),
+      sources: [{ label: ps.name, matrix: ps.matrix }],
+      annotatorSource: annotators.map(() => 0),
+    };
   }
   if (ps.kind === 'majority') {
     const mats = ps.annotators.map((n) => byName.get(n)?.principles).filter((x): x is Int8Array => !!x);
     const label = `majority(${ps.annotators.join(',')})`;
-    return { nPairs: input.nPairs, annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })), sources: [{ label, matrix: majorityPrinciples(mats, input.nPairs, m) }], annotatorSource: annotators.map(() => 0) };
+    return {
+      nPairs: input.nPairs,
+      annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })),
+      sources: [{ label, matrix: majorityPrinciples(mats, input.nPairs, m) }],
+      annotatorSource: annotators.map(() => 0),
+    };
   }
   const sources: PairData['sources'] = [];
   const annotatorSource = annotators.map((a) => {
@@ -67,11 +86,21 @@ function pairDataFromInput(loaded: LoadedAnalysis, metrics: DiscretionResult): P
     sources.push({ label: a.name, matrix: a.principles });
     return sources.length - 1;
   });
-  return { nPairs: input.nPairs, annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })), sources, annotatorSource };
+  return {
+    nPairs: input.nPairs,
+    annotators: annotators.map((a) => ({ name: a.name, overall: a.overall })),
+    sources,
+    annotatorSource,
+  };
 }
 
 /** Source ids of all pairs (by array position) and the texts of the wanted positions only. */
-async function loadTexts(store: Store, dataset: string, pairIndex: readonly number[], wanted: Set<number>): Promise<{ sourceIds: string[]; texts: Map<number, PairText> }> {
+async function loadTexts(
+  store: Store,
+  dataset: string,
+  pairIndex: readonly number[],
+  wanted: Set<number>,
+): Promise<{ sourceIds: string[]; texts: Map<number, PairText> }> {
   const ds = await store.requireDataset(dataset);
   const pos = new Map(pairIndex.map((idx, i) => [idx, i]));
   const sourceIds: string[] = new Array(pairIndex.length).fill('');
@@ -81,14 +110,20 @@ async function loadTexts(store: Store, dataset: string, pairIndex: readonly numb
   }
   const texts = new Map<number, PairText>();
   const want = [...wanted].map((p) => pairIndex[p]!).filter((x) => x !== undefined);
-  for (const r of await store.pairsByIndex(ds.id, want)) texts.set(pos.get(r.id)!, { sourceId: r.sourceId, prompt: r.prompt, y0: r.y0, y1: r.y1 });
+  for (const r of await store.pairsByIndex(ds.id, want))
+    texts.set(pos.get(r.id)!, { sourceId: r.sourceId, prompt: r.prompt, y0: r.y0, y1: r.y1 });
   return { sourceIds, texts };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const numOr = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 /** What a report needs named, in words (a stored metric run records all four). */
-const REQUIRED_WORDS = { dataset: 'dataset', principles: 'principle list', principleSource: 'principle source', reference: 'reference annotator' } as const;
+const REQUIRED_WORDS = {
+  dataset: 'dataset',
+  principles: 'principle list',
+  principleSource: 'principle source',
+  reference: 'reference annotator',
+} as const;
 
 /** Everything the renderers need, from a stored run or from metrics computed now. */
 export async function prepareReport(store: Store, o: ReportOptions): Promise<PreparedReport> {
@@ -102,14 +137,25 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
     loaded = o.computed.loaded;
     runId = o.computed.runId ?? null;
     const req = loaded.provenance;
-    analysis = { dataset: req.dataset.name, principles: req.principle_list.name, principleSource: '', reference: req.reference };
+    analysis = {
+      dataset: req.dataset.name,
+      principles: req.principle_list.name,
+      principleSource: '',
+      reference: req.reference,
+    };
   } else if (o.run !== undefined) {
     const run = await store.getMetricRun(o.run);
     const p = (run.params ?? {}) as Record<string, unknown>;
     const res = run.results as DiscretionResult;
-    if (!res || !Array.isArray(res.annotators) || !res.categories) throw new UsageError(`metric run ${o.run} holds no metrics document`);
+    if (!res || !Array.isArray(res.annotators) || !res.categories)
+      throw new UsageError(`metric run ${o.run} holds no metrics document`);
     const src = res.principle_source;
-    const storedSource = src?.kind === 'oracle' ? src.name : src?.kind === 'majority' ? `majority:${(src.annotators ?? []).join(',')}` : src?.kind;
+    const storedSource =
+      src?.kind === 'oracle'
+        ? src.name
+        : src?.kind === 'majority'
+          ? `majority:${(src.annotators ?? []).join(',')}`
+          : src?.kind;
     analysis = {
       dataset: o.dataset ?? str(p.dataset) ?? run.datasetName ?? '',
       principles: o.principles ?? str(p.principles) ?? str(p.principleList) ?? '',
@@ -121,7 +167,8 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
       annotators: res.annotators.map((a) => a.name),
     };
     for (const k of ['dataset', 'principles', 'principleSource', 'reference'] as const) {
-      if (!analysis[k]) throw new UsageError(`metric run ${o.run} does not record its ${REQUIRED_WORDS[k]}; give it`, k);
+      if (!analysis[k])
+        throw new UsageError(`metric run ${o.run} does not record its ${REQUIRED_WORDS[k]}; give it`, k);
     }
     loaded = await loadDiscretionInput(store, analysis);
     metrics = res;
@@ -131,7 +178,15 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
     for (const k of ['dataset', 'principles', 'principleSource', 'reference'] as const) {
       if (!o[k]) throw new UsageError(`the ${REQUIRED_WORDS[k]} is required (or a stored metric run)`, k);
     }
-    analysis = { dataset: o.dataset!, principles: o.principles!, principleSource: o.principleSource!, reference: o.reference!, bootstrap: o.bootstrap, daBootstrap: o.daBootstrap, seed: o.seed };
+    analysis = {
+      dataset: o.dataset!,
+      principles: o.principles!,
+      principleSource: o.principleSource!,
+      reference: o.reference!,
+      bootstrap: o.bootstrap,
+      daBootstrap: o.daBootstrap,
+      seed: o.seed,
+    };
     const r = await computeMetrics(store, analysis);
     metrics = r.result;
     loaded = r.loaded;
@@ -140,7 +195,12 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
   const pairs = pairDataFrom(loaded, metrics);
   const limit = o.overrideLimit ?? 25;
   const m = loaded.principles.length;
-  const { sourceIds, texts } = await loadTexts(store, analysis.dataset, loaded.pairIndex, new Set(overridePairIndices(pairs, m, limit)));
+  const { sourceIds, texts } = await loadTexts(
+    store,
+    analysis.dataset,
+    loaded.pairIndex,
+    new Set(overridePairIndices(pairs, m, limit)),
+  );
   pairs.sourceIds = sourceIds;
   const opt = (metrics.options ?? {}) as Record<string, unknown>;
   const provenance: ReportProvenance = {
@@ -150,15 +210,29 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
       seed: numOr(opt.seed, loaded.provenance.bootstrap.seed),
       dd_resamples: numOr(opt.bootstrap, loaded.provenance.bootstrap.dd_resamples),
       da_resamples: numOr(opt.da_bootstrap, loaded.provenance.bootstrap.da_resamples),
-      agreement_resamples: typeof opt.agreement_bootstrap === 'number' ? opt.agreement_bootstrap : loaded.provenance.bootstrap.agreement_resamples,
+      agreement_resamples:
+        typeof opt.agreement_bootstrap === 'number'
+          ? opt.agreement_bootstrap
+          : loaded.provenance.bootstrap.agreement_resamples,
     },
     metric_run: runId,
     metrics_created: runCreated,
   };
   if (o.psAnnotator && !metrics.annotators.some((a) => a.name === o.psAnnotator)) {
-    throw new UsageError(`the annotator "${o.psAnnotator}" chosen for the principle-supremacy heat map is not in the analysis (annotators: ${metrics.annotators.map((a) => a.name).join(', ')})`, 'psAnnotator');
+    throw new UsageError(
+      `the annotator "${o.psAnnotator}" chosen for the principle-supremacy heat map is not in the analysis (annotators: ${metrics.annotators.map((a) => a.name).join(', ')})`,
+      'psAnnotator',
+    );
   }
-  const model = buildReportModel({ metrics, provenance, principles: loaded.principles, pairs, texts, psAnnotator: o.psAnnotator, overrideLimit: limit });
+  const model = buildReportModel({
+    metrics,
+    provenance,
+    principles: loaded.principles,
+    pairs,
+    texts,
+    psAnnotator: o.psAnnotator,
+    overrideLimit: limit,
+  });
   model.consistency = await latestConsistencyReport(store, analysis.dataset);
   return { model, pairs };
 }

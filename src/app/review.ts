@@ -3,7 +3,15 @@
 // which stores the lead's label as the annotator `adjudicated` (kind 'adjudicator'). Every original label
 // stays; counts of human labels (overlap room, progress, kappa) leave the adjudicator out by its kind.
 import { UsageError } from '../core/errors';
-import { isLabelOverallWord, isLabelPrincipleWord, LABEL_OVERALL, LABEL_PRINCIPLE, preferenceWord, principleWord, type StoredPreference } from '../core/preferences';
+import {
+  isLabelOverallWord,
+  isLabelPrincipleWord,
+  LABEL_OVERALL,
+  LABEL_PRINCIPLE,
+  preferenceWord,
+  principleWord,
+  type StoredPreference,
+} from '../core/preferences';
 import { now, type LabelState, type PrinciplePreferenceForPair, type Store, type StoreReads } from '../store';
 
 export const ADJUDICATOR = 'adjudicated';
@@ -40,16 +48,24 @@ export interface ReviewQueue {
   items: ReviewItem[];
 }
 
-export interface ReviewOptions { principle?: string; pendingOnly?: boolean }
+export interface ReviewOptions {
+  principle?: string;
+  pendingOnly?: boolean;
+}
 
 async function principleRows(store: StoreReads, rowIds: number[]): Promise<PrinciplePreferenceForPair[]> {
   const out: PrinciplePreferenceForPair[] = [];
-  for (let i = 0; i < rowIds.length; i += 500) out.push(...(await store.principlePreferencesForPairs(rowIds.slice(i, i + 500))));
+  for (let i = 0; i < rowIds.length; i += 500)
+    out.push(...(await store.principlePreferencesForPairs(rowIds.slice(i, i + 500))));
   return out;
 }
 
 /** The pairs whose human labels disagree (two or more different values among the labels given), in index order. */
-export async function reviewQueue(store: Store, datasetName: string, options: ReviewOptions = {}): Promise<ReviewQueue> {
+export async function reviewQueue(
+  store: Store,
+  datasetName: string,
+  options: ReviewOptions = {},
+): Promise<ReviewQueue> {
   const dataset = await store.requireDataset(datasetName);
   const annotators = await store.listAnnotators();
   const humans = new Set(annotators.filter((a) => a.kind === 'human').map((a) => a.name));
@@ -73,8 +89,14 @@ export async function reviewQueue(store: Store, datasetName: string, options: Re
   } else {
     const rows = (await principleRows(store, [...rowIdOf.values()])).filter((r) => r.key === principle);
     if (!rows.some((r) => humans.has(r.annotator))) {
-      const keys = [...new Set((await principleRows(store, [...rowIdOf.values()])).filter((r) => humans.has(r.annotator)).map((r) => r.key))].sort();
-      throw new UsageError(`no human labels of principle "${principle}" on dataset "${datasetName}" (${keys.length ? `principles labelled: ${keys.join(', ')}` : 'no principle labels at all'})`);
+      const keys = [
+        ...new Set(
+          (await principleRows(store, [...rowIdOf.values()])).filter((r) => humans.has(r.annotator)).map((r) => r.key),
+        ),
+      ].sort();
+      throw new UsageError(
+        `no human labels of principle "${principle}" on dataset "${datasetName}" (${keys.length ? `principles labelled: ${keys.join(', ')}` : 'no principle labels at all'})`,
+      );
     }
     principleRowsByPair = new Map();
     for (const r of rows) {
@@ -82,7 +104,10 @@ export async function reviewQueue(store: Store, datasetName: string, options: Re
       if (humans.has(r.annotator)) add(idxOf.get(r.pairRowId)!, r.value);
     }
   }
-  const disagreeing = [...values].filter(([, s]) => s.size > 1).map(([idx]) => idx).sort((a, b) => a - b);
+  const disagreeing = [...values]
+    .filter(([, s]) => s.size > 1)
+    .map(([idx]) => idx)
+    .sort((a, b) => a - b);
 
   const items: ReviewItem[] = [];
   for (let i = 0; i < disagreeing.length; i += 200) {
@@ -95,28 +120,45 @@ export async function reviewQueue(store: Store, datasetName: string, options: Re
       const pair = pairs.get(idx)!;
       const mine = prefs.filter((p) => p.pairRowId === rowId);
       const principleOf = (name: string) => principleRowsByPair?.get(rowId)?.find((r) => r.annotator === name);
-      const names = [...new Set([...mine.filter((p) => p.kind === 'human').map((p) => p.annotator), ...(principleRowsByPair?.get(rowId) ?? []).filter((r) => humans.has(r.annotator)).map((r) => r.annotator)])];
-      const labels = names.map((name): ReviewLabel => {
-        const p = mine.find((x) => x.annotator === name);
-        return {
-          annotator: name,
-          overall: p ? preferenceWord(p.value, p.raw) : '',
-          principle: principle === undefined ? null : principleWord(principleOf(name)?.value ?? null),
-          rationale: p?.rationale ?? null,
-          flagged: p?.flagged === 1,
-        };
-      }).sort((a, b) => (a.annotator < b.annotator ? -1 : a.annotator > b.annotator ? 1 : 0));
+      const names = [
+        ...new Set([
+          ...mine.filter((p) => p.kind === 'human').map((p) => p.annotator),
+          ...(principleRowsByPair?.get(rowId) ?? []).filter((r) => humans.has(r.annotator)).map((r) => r.annotator),
+        ]),
+      ];
+      const labels = names
+        .map((name): ReviewLabel => {
+          const p = mine.find((x) => x.annotator === name);
+          return {
+            annotator: name,
+            overall: p ? preferenceWord(p.value, p.raw) : '',
+            principle: principle === undefined ? null : principleWord(principleOf(name)?.value ?? null),
+            rationale: p?.rationale ?? null,
+            flagged: p?.flagged === 1,
+          };
+        })
+        .sort((a, b) => (a.annotator < b.annotator ? -1 : a.annotator > b.annotator ? 1 : 0));
       const adj = mine.find((p) => p.annotator === ADJUDICATOR && p.kind === 'adjudicator');
       const adjPrinciple = principleOf(ADJUDICATOR);
-      const adjudicated = principle === undefined
-        ? (adj ? { label: preferenceWord(adj.value, adj.raw), rationale: adj.rationale } : null)
-        : (adjPrinciple ? { label: principleWord(adjPrinciple.value), rationale: adj?.rationale ?? null } : null);
+      const adjudicated =
+        principle === undefined
+          ? adj
+            ? { label: preferenceWord(adj.value, adj.raw), rationale: adj.rationale }
+            : null
+          : adjPrinciple
+            ? { label: principleWord(adjPrinciple.value), rationale: adj?.rationale ?? null }
+            : null;
       items.push({ pair: pair.sourceId, idx, prompt: pair.prompt, y0: pair.y0, y1: pair.y1, labels, adjudicated });
     }
   }
   const adjudicatedCount = items.filter((x) => x.adjudicated !== null).length;
   return {
-    schema: 'discretion-review/1', dataset: dataset.name, principle: principle ?? null, pairs: total, disagreeing: items.length, adjudicated: adjudicatedCount,
+    schema: 'discretion-review/1',
+    dataset: dataset.name,
+    principle: principle ?? null,
+    pairs: total,
+    disagreeing: items.length,
+    adjudicated: adjudicatedCount,
     items: options.pendingOnly ? items.filter((x) => x.adjudicated === null) : items,
   };
 }
@@ -132,23 +174,37 @@ export interface AdjudicateRequest {
 }
 
 /** Stores the adjudicated label (one transaction; the adjudicator's previous label on the pair stays in the label history). */
-export async function adjudicate(store: Store, req: AdjudicateRequest): Promise<{ pair: string; idx: number; label: string; previous: string | null }> {
+export async function adjudicate(
+  store: Store,
+  req: AdjudicateRequest,
+): Promise<{ pair: string; idx: number; label: string; previous: string | null }> {
   const dataset = await store.requireDataset(req.dataset);
   if (req.principle === undefined ? !isLabelOverallWord(req.label) : !isLabelPrincipleWord(req.label)) {
     const words = Object.keys(req.principle === undefined ? LABEL_OVERALL : LABEL_PRINCIPLE).join(', ');
-    throw new UsageError(`the label must be one of ${words}${req.principle === undefined ? '' : ' for a principle'}, not "${req.label}"`, 'label');
+    throw new UsageError(
+      `the label must be one of ${words}${req.principle === undefined ? '' : ' for a principle'}, not "${req.label}"`,
+      'label',
+    );
   }
   const found = (await store.pairSourceIds(dataset.id)).find((p) => p.sourceId === req.pair);
-  if (!found) throw new UsageError(`unknown pair "${req.pair}" in dataset "${dataset.name}" (pairs are named by their source id, as "discretion review list" shows them)`);
+  if (!found)
+    throw new UsageError(
+      `unknown pair "${req.pair}" in dataset "${dataset.name}" (pairs are named by their source id, as "discretion review list" shows them)`,
+    );
   const rowId = (await store.pairRowIds(dataset.id)).get(found.idx)!;
   const existing = await store.getAnnotator(ADJUDICATOR);
   if (existing && existing.kind !== 'adjudicator') {
-    throw new UsageError(`an annotator named "${ADJUDICATOR}" already exists as a ${existing.kind}; adjudicated labels are stored under that name, so rename that annotator's data first`);
+    throw new UsageError(
+      `an annotator named "${ADJUDICATOR}" already exists as a ${existing.kind}; adjudicated labels are stored under that name, so rename that annotator's data first`,
+    );
   }
   let principleRowId: number | undefined;
   if (req.principle !== undefined) {
     const row = (await store.principlePreferencesForPairs([rowId])).find((r) => r.key === req.principle);
-    if (!row) throw new UsageError(`no labels of principle "${req.principle}" on pair "${req.pair}" of dataset "${dataset.name}" to adjudicate`);
+    if (!row)
+      throw new UsageError(
+        `no labels of principle "${req.principle}" on pair "${req.pair}" of dataset "${dataset.name}" to adjudicate`,
+      );
     const list = await store.requirePrincipleList(`${row.list}@${row.listVersion}`);
     principleRowId = (await store.principleRowIds(list.id))[row.position];
   }
@@ -163,8 +219,15 @@ export async function adjudicate(store: Store, req: AdjudicateRequest): Promise<
       previous = before.preference ? preferenceWord(before.preference.value, before.preference.raw) : null;
       after = {
         preference: {
-          value: LABEL_OVERALL[req.label], score_y0: null, score_y1: null, raw: JSON.stringify({ choice: req.label, source: 'review' }), shown_first: null,
-          rationale, flagged: 0, created_at: before.preference?.created_at ?? t, updated_at: t,
+          value: LABEL_OVERALL[req.label],
+          score_y0: null,
+          score_y1: null,
+          raw: JSON.stringify({ choice: req.label, source: 'review' }),
+          shown_first: null,
+          rationale,
+          flagged: 0,
+          created_at: before.preference?.created_at ?? t,
+          updated_at: t,
         },
         principles: before.principles,
       };
@@ -173,10 +236,19 @@ export async function adjudicate(store: Store, req: AdjudicateRequest): Promise<
       previous = old ? principleWord(old.value) : null;
       after = {
         preference: before.preference,
-        principles: [...before.principles.filter((q) => q.principle_id !== principleRowId),
-          { principle_id: principleRowId, value: LABEL_PRINCIPLE[req.label], prob_a: null, prob_b: null, prob_na: null, shown_order: null,
-            raw: JSON.stringify({ source: 'review', rationale }), created_at: t }]
-          .sort((x, y) => x.principle_id - y.principle_id),
+        principles: [
+          ...before.principles.filter((q) => q.principle_id !== principleRowId),
+          {
+            principle_id: principleRowId,
+            value: LABEL_PRINCIPLE[req.label],
+            prob_a: null,
+            prob_b: null,
+            prob_na: null,
+            shown_order: null,
+            raw: JSON.stringify({ source: 'review', rationale }),
+            created_at: t,
+          },
+        ].sort((x, y) => x.principle_id - y.principle_id),
       };
     }
     await tx.putLabelState(a.id, rowId, after);

@@ -10,9 +10,29 @@
 // the label reaches, and a label either side has seen before (in its label history) is not a conflict.
 import { UsageError } from '../core/errors';
 import { preferenceWord } from '../core/preferences';
-import { sha256, type AnnotatorRow, type DatasetRow, type LabelState, type PreferenceRow, type PrincipleIdentity, type PrinciplePreferenceRow, type Store, type StoreReads, type StoredPair, type Transaction } from '../store';
+import {
+  sha256,
+  type AnnotatorRow,
+  type DatasetRow,
+  type LabelState,
+  type PreferenceRow,
+  type PrincipleIdentity,
+  type PrinciplePreferenceRow,
+  type Store,
+  type StoreReads,
+  type StoredPair,
+  type Transaction,
+} from '../store';
 
-export const SYNC_COUNTS = ['datasets', 'pairs', 'principle_lists', 'annotators', 'preferences', 'principle_preferences', 'metric_runs'] as const;
+export const SYNC_COUNTS = [
+  'datasets',
+  'pairs',
+  'principle_lists',
+  'annotators',
+  'preferences',
+  'principle_preferences',
+  'metric_runs',
+] as const;
 export type SyncCounts = Record<(typeof SYNC_COUNTS)[number], number>;
 
 /** Every conflict names what it is about and says in `message` what was done (one line). */
@@ -20,16 +40,36 @@ export type SyncConflict =
   /** A dataset of this name on both sides with different content: none of its pairs, labels or runs are synced. */
   | { kind: 'dataset-content'; dataset: string; src_hash: string | null; dst_hash: string | null; message: string }
   /** SRC's NAME@src_version holds content DST held under no version; copied as NAME@dst_version (DST's src_version is other content). */
-  | { kind: 'principle-list-version'; list: string; src_version: number; dst_version: number; content_hash: string; message: string }
+  | {
+      kind: 'principle-list-version';
+      list: string;
+      src_version: number;
+      dst_version: number;
+      content_hash: string;
+      message: string;
+    }
   /** An annotator of this name on both sides with different kinds: none of SRC's labels of that annotator are synced. */
   | { kind: 'annotator-kind'; annotator: string; src_kind: string; dst_kind: string; message: string }
   /**
    * The annotator labelled the pair differently on each side: both labels stay in DST's label history (action
    * `merge`), the newer one (by its time) is current, and the pair is flagged for review.
    */
-  | { kind: 'label'; dataset: string; pair: string; annotator: string; src: string; dst: string; kept: 'src' | 'dst'; message: string };
+  | {
+      kind: 'label';
+      dataset: string;
+      pair: string;
+      annotator: string;
+      src: string;
+      dst: string;
+      kept: 'src' | 'dst';
+      message: string;
+    };
 
-export interface SyncResult { copied: SyncCounts; unchanged: SyncCounts; conflicts: SyncConflict[] }
+export interface SyncResult {
+  copied: SyncCounts;
+  unchanged: SyncCounts;
+  conflicts: SyncConflict[];
+}
 
 export interface SyncOptions {
   /** Only this dataset (and the annotators with labels on it); principle lists are always synced. */
@@ -54,18 +94,25 @@ function contentKey(s: LabelState, canon: Canon): string {
   const p = s.preference;
   return JSON.stringify([
     p && [p.value, p.score_y0, p.score_y1, p.raw, p.shown_first, p.rationale],
-    s.principles.map((q) => JSON.stringify([canon(q.principle_id), q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_order, q.raw])).sort(),
+    s.principles
+      .map((q) => JSON.stringify([canon(q.principle_id), q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_order, q.raw]))
+      .sort(),
   ]);
 }
 
 /** The label's event id: its content and when it was made. */
 function eventId(s: LabelState, canon: Canon): string {
-  const times = [s.preference?.created_at ?? null, s.preference?.updated_at ?? null, ...s.principles.map((q) => `${canon(q.principle_id)}@${q.created_at}`).sort()];
+  const times = [
+    s.preference?.created_at ?? null,
+    s.preference?.updated_at ?? null,
+    ...s.principles.map((q) => `${canon(q.principle_id)}@${q.created_at}`).sort(),
+  ];
   return sha256(contentKey(s, canon) + JSON.stringify(times));
 }
 
 /** When the label was last changed. */
-const labelTime = (s: LabelState) => s.preference?.updated_at ?? s.principles.reduce((t, q) => (q.created_at > t ? q.created_at : t), '');
+const labelTime = (s: LabelState) =>
+  s.preference?.updated_at ?? s.principles.reduce((t, q) => (q.created_at > t ? q.created_at : t), '');
 
 /** The label as a word: the overall preference (`y0`, `y1`, `tie`, `both-bad`), else its principle labels. */
 function labelWord(s: LabelState): string {
@@ -73,9 +120,13 @@ function labelWord(s: LabelState): string {
   return `${s.principles.length} principle label${s.principles.length === 1 ? '' : 's'}`;
 }
 
-const flagged = (s: LabelState): LabelState => (s.preference ? { ...s, preference: { ...s.preference, flagged: 1 } } : s);
+const flagged = (s: LabelState): LabelState =>
+  s.preference ? { ...s, preference: { ...s.preference, flagged: 1 } } : s;
 
-function statesByKey(rows: { preferences: PreferenceRow[]; principles: PrinciplePreferenceRow[] }): Map<string, LabelState> {
+function statesByKey(rows: {
+  preferences: PreferenceRow[];
+  principles: PrinciplePreferenceRow[];
+}): Map<string, LabelState> {
   const out = new Map<string, LabelState>();
   const get = (a: number, p: number) => {
     const k = `${a}:${p}`;
@@ -111,11 +162,17 @@ async function refuseOthersLabels(src: Store, dst: Store, datasets: DatasetRow[]
   if (who.login === null || who.owner) return;
   const names = new Set(datasets.map((d) => d.name));
   const members = new Map((await dst.teamMembers()).map((m) => [m.annotator, m.login]));
-  const people = (await src.info()).annotators.filter((a) => (a.kind === 'human' || a.kind === 'adjudicator') && a.name !== who.annotator
-    && a.datasets.some((d) => names.has(d.dataset) && d.preferences + d.principlePreferences > 0)
-    && (who.role !== 'lead' || members.has(a.name)));
+  const people = (await src.info()).annotators.filter(
+    (a) =>
+      (a.kind === 'human' || a.kind === 'adjudicator') &&
+      a.name !== who.annotator &&
+      a.datasets.some((d) => names.has(d.dataset) && d.preferences + d.principlePreferences > 0) &&
+      (who.role !== 'lead' || members.has(a.name)),
+  );
   if (people.length > 0) {
-    throw new UsageError(`${src.location} holds labels of ${people.map((a) => a.name).join(', ')}: login ${who.login} writes only ${who.annotator ?? 'no one'}'s labels into database ${dst.location}; nothing was written`);
+    throw new UsageError(
+      `${src.location} holds labels of ${people.map((a) => a.name).join(', ')}: login ${who.login} writes only ${who.annotator ?? 'no one'}'s labels into database ${dst.location}; nothing was written`,
+    );
   }
 }
 
@@ -126,7 +183,9 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
   if (options.dataset !== undefined) {
     const d = srcDatasets.find((x) => x.name === options.dataset);
     if (!d) {
-      throw new UsageError(`unknown dataset "${options.dataset}" in ${src.location} (${srcDatasets.length ? `known: ${srcDatasets.map((x) => x.name).join(', ')}` : 'it holds no datasets'}); nothing was written`);
+      throw new UsageError(
+        `unknown dataset "${options.dataset}" in ${src.location} (${srcDatasets.length ? `known: ${srcDatasets.map((x) => x.name).join(', ')}` : 'it holds no datasets'}); nothing was written`,
+      );
     }
     datasets = [d];
   }
@@ -155,8 +214,13 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
       const there = dstByName.get(a.name);
       let row: AnnotatorRow | undefined = there;
       if (there && there.kind !== a.kind) {
-        conflicts.push({ kind: 'annotator-kind', annotator: a.name, src_kind: a.kind, dst_kind: there.kind,
-          message: `annotator "${a.name}" is a ${a.kind} in ${src.location} but a ${there.kind} in ${dst.location}; its labels were not synced` });
+        conflicts.push({
+          kind: 'annotator-kind',
+          annotator: a.name,
+          src_kind: a.kind,
+          dst_kind: there.kind,
+          message: `annotator "${a.name}" is a ${a.kind} in ${src.location} but a ${there.kind} in ${dst.location}; its labels were not synced`,
+        });
         row = undefined;
       } else if (there) {
         unchanged.annotators++;
@@ -174,8 +238,13 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
     for (const d of datasets) {
       const there = await tx.getDataset(d.name);
       if (there && there.contentHash !== d.contentHash) {
-        conflicts.push({ kind: 'dataset-content', dataset: d.name, src_hash: d.contentHash, dst_hash: there.contentHash,
-          message: `dataset "${d.name}" holds other content in ${src.location} (${d.contentHash ?? 'no content hash'}) than in ${dst.location} (${there.contentHash ?? 'no content hash'}); none of its pairs, labels or runs were synced` });
+        conflicts.push({
+          kind: 'dataset-content',
+          dataset: d.name,
+          src_hash: d.contentHash,
+          dst_hash: there.contentHash,
+          message: `dataset "${d.name}" holds other content in ${src.location} (${d.contentHash ?? 'no content hash'}) than in ${dst.location} (${there.contentHash ?? 'no content hash'}); none of its pairs, labels or runs were synced`,
+        });
         continue;
       }
       let dstId: number;
@@ -186,13 +255,31 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
         dstId = await tx.createDataset(d.name, d.format, d.sourcePath);
         if (d.contentHash !== null) await tx.setDatasetHash(dstId, d.contentHash);
         const split = await src.workSplit(d.id);
-        if (split.overlap !== null || split.assignment !== 'fixed' || split.seed !== 0) await tx.setWorkSplit(dstId, split);
+        if (split.overlap !== null || split.assignment !== 'fixed' || split.seed !== 0)
+          await tx.setWorkSplit(dstId, split);
         copied.datasets++;
       }
-      await syncPairsAndLabels({ src, tx, srcDataset: d, dstId, isNew: !there, pageSize, principleMap, resolveAnnotator, srcCanon, dstCanon, copied, unchanged, conflicts, dstLocation: dst.location, srcLocation: src.location });
+      await syncPairsAndLabels({
+        src,
+        tx,
+        srcDataset: d,
+        dstId,
+        isNew: !there,
+        pageSize,
+        principleMap,
+        resolveAnnotator,
+        srcCanon,
+        dstCanon,
+        copied,
+        unchanged,
+        conflicts,
+        dstLocation: dst.location,
+        srcLocation: src.location,
+      });
 
       // Metric runs of the dataset, by creation time, tool version and parameters.
-      const runKey = (r: { createdAt: string; toolVersion: string; params: unknown; inputHashes: unknown }) => JSON.stringify([r.createdAt, r.toolVersion, r.params, r.inputHashes]);
+      const runKey = (r: { createdAt: string; toolVersion: string; params: unknown; inputHashes: unknown }) =>
+        JSON.stringify([r.createdAt, r.toolVersion, r.params, r.inputHashes]);
       const dstRuns = new Set((await tx.listMetricRuns()).filter((r) => r.datasetName === d.name).map(runKey));
       for (const r of srcRuns.filter((x) => x.datasetName === d.name)) {
         if (dstRuns.has(runKey(r))) {
@@ -200,7 +287,14 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
           continue;
         }
         const full = await src.getMetricRun(r.id);
-        await tx.insertMetricRunAt(full.createdAt, dstId, full.toolVersion, full.params, full.inputHashes, full.results);
+        await tx.insertMetricRunAt(
+          full.createdAt,
+          dstId,
+          full.toolVersion,
+          full.params,
+          full.inputHashes,
+          full.results,
+        );
         copied.metric_runs++;
       }
     }
@@ -208,11 +302,20 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
   });
 }
 
-async function syncPrincipleLists(src: Store, tx: Transaction, srcPrinciples: PrincipleIdentity[], copied: SyncCounts, unchanged: SyncCounts, conflicts: SyncConflict[]): Promise<Map<number, number>> {
+async function syncPrincipleLists(
+  src: Store,
+  tx: Transaction,
+  srcPrinciples: PrincipleIdentity[],
+  copied: SyncCounts,
+  unchanged: SyncCounts,
+  conflicts: SyncConflict[],
+): Promise<Map<number, number>> {
   const map = new Map<number, number>();
   const lists = new Map<number, PrincipleIdentity[]>();
   for (const p of srcPrinciples) lists.set(p.listId, [...(lists.get(p.listId) ?? []), p]);
-  const ordered = [...lists.values()].sort((a, b) => (a[0].list < b[0].list ? -1 : a[0].list > b[0].list ? 1 : a[0].version - b[0].version));
+  const ordered = [...lists.values()].sort((a, b) =>
+    a[0].list < b[0].list ? -1 : a[0].list > b[0].list ? 1 : a[0].version - b[0].version,
+  );
   const dstPrinciples = await tx.principleIdentities();
   for (const ps of ordered) {
     const { list, version, contentHash } = ps[0];
@@ -227,8 +330,14 @@ async function syncPrincipleLists(src: Store, tx: Transaction, srcPrinciples: Pr
       copied.principle_lists++;
       dstListId = saved.id;
       if (saved.version !== version) {
-        conflicts.push({ kind: 'principle-list-version', list, src_version: version, dst_version: saved.version, content_hash: contentHash,
-          message: `principle list ${list}@${version} of the source is missing here (${list}@${version} here is other content); copied as ${list}@${saved.version}` });
+        conflicts.push({
+          kind: 'principle-list-version',
+          list,
+          src_version: version,
+          dst_version: saved.version,
+          content_hash: contentHash,
+          message: `principle list ${list}@${version} of the source is missing here (${list}@${version} here is other content); copied as ${list}@${saved.version}`,
+        });
       }
     }
     const dstRows = await tx.principleRowIds(dstListId);
@@ -238,9 +347,21 @@ async function syncPrincipleLists(src: Store, tx: Transaction, srcPrinciples: Pr
 }
 
 interface PairSync {
-  src: Store; tx: Transaction; srcDataset: DatasetRow; dstId: number; isNew: boolean; pageSize: number;
-  principleMap: Map<number, number>; resolveAnnotator: (srcId: number) => Promise<AnnotatorRow | undefined>; srcCanon: Canon; dstCanon: Canon;
-  copied: SyncCounts; unchanged: SyncCounts; conflicts: SyncConflict[]; srcLocation: string; dstLocation: string;
+  src: Store;
+  tx: Transaction;
+  srcDataset: DatasetRow;
+  dstId: number;
+  isNew: boolean;
+  pageSize: number;
+  principleMap: Map<number, number>;
+  resolveAnnotator: (srcId: number) => Promise<AnnotatorRow | undefined>;
+  srcCanon: Canon;
+  dstCanon: Canon;
+  copied: SyncCounts;
+  unchanged: SyncCounts;
+  conflicts: SyncConflict[];
+  srcLocation: string;
+  dstLocation: string;
 }
 
 async function syncPairsAndLabels(o: PairSync): Promise<void> {
@@ -258,7 +379,8 @@ async function syncPairsAndLabels(o: PairSync): Promise<void> {
       if (idx > maxIdx) maxIdx = idx;
     }
   }
-  for (let after = -2147483648; ;) { // below any index (INTEGER on both databases)
+  for (let after = -2147483648; ;) {
+    // below any index (INTEGER on both databases)
     const page: StoredPair[] = await src.pairsAfter(o.srcDataset.id, after, o.pageSize);
     if (page.length === 0) break;
     after = page[page.length - 1].id;
@@ -283,19 +405,31 @@ async function syncPairsAndLabels(o: PairSync): Promise<void> {
   }
 }
 
-async function syncLabels(o: PairSync, page: StoredPair[], bySource: Map<string, number>, existingDstPairs: number[]): Promise<void> {
+async function syncLabels(
+  o: PairSync,
+  page: StoredPair[],
+  bySource: Map<string, number>,
+  existingDstPairs: number[],
+): Promise<void> {
   const { src, tx, copied, unchanged } = o;
   const existing = new Set(existingDstPairs);
   const srcStates = statesByKey(await src.labelRows(page.map((p) => p.rowId)));
   if (srcStates.size === 0) return;
-  const dstStates = statesByKey(existingDstPairs.length ? await tx.labelRows(existingDstPairs) : { preferences: [], principles: [] });
+  const dstStates = statesByKey(
+    existingDstPairs.length ? await tx.labelRows(existingDstPairs) : { preferences: [], principles: [] },
+  );
   const sourceIdOf = new Map(page.map((p) => [p.rowId, p.sourceId]));
   // Label histories, read once per page when a label differs on the two sides.
   let histories: { src: Map<string, Set<string>>; dst: Map<string, Set<string>> } | undefined;
-  const history = async () => (histories ??= {
-    src: await knownEvents(src, page.map((p) => p.rowId), o.srcCanon),
-    dst: await knownEvents(tx, existingDstPairs, o.dstCanon),
-  });
+  const history = async () =>
+    (histories ??= {
+      src: await knownEvents(
+        src,
+        page.map((p) => p.rowId),
+        o.srcCanon,
+      ),
+      dst: await knownEvents(tx, existingDstPairs, o.dstCanon),
+    });
   const copyPrefs: PreferenceRow[] = [];
   const copyPrinciples: PrinciplePreferenceRow[] = [];
 
@@ -305,7 +439,10 @@ async function syncLabels(o: PairSync, page: StoredPair[], bySource: Map<string,
     if (!annotator) continue; // a kind conflict, listed once
     const dstPairId = bySource.get(sourceIdOf.get(srcPairId)!)!;
     // SRC's label in DST's principle row ids.
-    const incoming: LabelState = { preference: s.preference, principles: s.principles.map((q) => ({ ...q, principle_id: o.principleMap.get(q.principle_id)! })) };
+    const incoming: LabelState = {
+      preference: s.preference,
+      principles: s.principles.map((q) => ({ ...q, principle_id: o.principleMap.get(q.principle_id)! })),
+    };
     const dstKey = `${annotator.id}:${dstPairId}`;
     const d = dstStates.get(dstKey) ?? EMPTY;
     const count = (c: typeof copied, st: LabelState) => {
@@ -324,8 +461,10 @@ async function syncLabels(o: PairSync, page: StoredPair[], bySource: Map<string,
       continue;
     }
     if (isEmpty(d)) {
-      if (incoming.preference) copyPrefs.push({ ...incoming.preference, pair_id: dstPairId, annotator_id: annotator.id });
-      for (const q of incoming.principles) copyPrinciples.push({ ...q, pair_id: dstPairId, annotator_id: annotator.id });
+      if (incoming.preference)
+        copyPrefs.push({ ...incoming.preference, pair_id: dstPairId, annotator_id: annotator.id });
+      for (const q of incoming.principles)
+        copyPrinciples.push({ ...q, pair_id: dstPairId, annotator_id: annotator.id });
       count(copied, incoming);
       continue;
     }
@@ -351,7 +490,13 @@ async function syncLabels(o: PairSync, page: StoredPair[], bySource: Map<string,
     const pair = sourceIdOf.get(srcPairId)!;
     const [sw, dw] = [labelWord(incoming), labelWord(d)];
     o.conflicts.push({
-      kind: 'label', dataset: o.srcDataset.name, pair, annotator: annotator.name, src: sw, dst: dw, kept,
+      kind: 'label',
+      dataset: o.srcDataset.name,
+      pair,
+      annotator: annotator.name,
+      src: sw,
+      dst: dw,
+      kept,
       message: `dataset "${o.srcDataset.name}" pair ${pair}: ${annotator.name} labelled it ${sw} in ${o.srcLocation} and ${dw} in ${o.dstLocation}${sw === dw ? ' (with other rationale, scores or principle labels)' : ''}; kept the newer (${kept === 'src' ? o.srcLocation : o.dstLocation}) as current, both in the label history, pair flagged`,
     });
   }

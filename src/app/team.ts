@@ -5,7 +5,16 @@ import { cohenKappa } from '../core/metrics/agreement';
 import { categorizePairs } from '../core/metrics/categories';
 import { daCounts, daFromCounts } from '../core/metrics/da';
 import { UsageError } from '../core/errors';
-import { initTeamDatabase, type TeamInitResult, type Visibility, type Store, type StoreIdentity, type TeamMember, type TeamRole, type WorkSplit } from '../store';
+import {
+  initTeamDatabase,
+  type TeamInitResult,
+  type Visibility,
+  type Store,
+  type StoreIdentity,
+  type TeamMember,
+  type TeamRole,
+  type WorkSplit,
+} from '../store';
 
 export interface TeamStatus {
   schema: 'discretion-team-status/1';
@@ -19,7 +28,14 @@ export interface TeamStatus {
    * `self`) of `da_principles`: the share of its decisive overall labels on its consensus pairs that go
    * against the principles' side; `da_n` those decisive consensus pairs (null DA when there are none).
    */
-  annotators: { name: string; claimed: number; labelled: number; labels_per_hour: number | null; da: number | null; da_n: number }[];
+  annotators: {
+    name: string;
+    claimed: number;
+    labelled: number;
+    labels_per_hour: number | null;
+    da: number | null;
+    da_n: number;
+  }[];
   /** The principle list (name@version) DA is measured on: the one with the most human principle labels on the dataset; null when none. */
   da_principles: string | null;
   /** Cohen's kappa of each two human annotators' overall labels on the pairs both labelled (null: none shared, or undefined). */
@@ -33,7 +49,11 @@ const HOUR_MS = 3_600_000;
  * categories from the annotator's principle row, then daCounts over its decisive overall labels), on the
  * pairs it labelled overall.
  */
-function daSoFar(overall: Map<number, number>, principles: Map<number, Int8Array>, m: number): { da: number | null; n: number } {
+function daSoFar(
+  overall: Map<number, number>,
+  principles: Map<number, Int8Array>,
+  m: number,
+): { da: number | null; n: number } {
   const idx = [...overall.keys()];
   const matrix = new Int8Array(idx.length * m);
   const values = new Int8Array(idx.length);
@@ -50,8 +70,12 @@ function daSoFar(overall: Map<number, number>, principles: Map<number, Int8Array
 export async function teamStatus(store: Store, datasetName: string, nowMs = Date.now()): Promise<TeamStatus> {
   const dataset = await store.requireDataset(datasetName);
   const [split, pairs, histogram, progress, annotators, prefs] = await Promise.all([
-    store.workSplit(dataset.id), store.countPairs(dataset.id), store.labelCountHistogram(dataset.id),
-    store.teamProgress(dataset.id, nowMs), store.listAnnotators(), store.overallPreferences(dataset.id),
+    store.workSplit(dataset.id),
+    store.countPairs(dataset.id),
+    store.labelCountHistogram(dataset.id),
+    store.teamProgress(dataset.id, nowMs),
+    store.listAnnotators(),
+    store.overallPreferences(dataset.id),
   ]);
   const humans = annotators.filter((a) => a.kind === 'human' && progress.some((p) => p.annotator === a.name));
   // Labels per hour over the span from an annotator's first label to the last (null with fewer than two).
@@ -65,7 +89,9 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
   for (const p of prefs) if (p.value !== null) codes.get(p.annotatorId)?.set(p.idx, p.value + 1);
   // DA so far: on the principle list with the most human principle labels on this dataset
   const humanIds = new Set(annotators.filter((a) => a.kind === 'human').map((a) => a.id));
-  let daList: { name: string; version: number; size: number; rows: Awaited<ReturnType<Store['principlePreferences']>> } | undefined;
+  let daList:
+    | { name: string; version: number; size: number; rows: Awaited<ReturnType<Store['principlePreferences']>> }
+    | undefined;
   for (const l of await store.listPrincipleLists()) {
     const rows = (await store.principlePreferences(dataset.id, l.id)).filter((r) => humanIds.has(r.annotatorId));
     if (rows.length > (daList?.rows.length ?? 0)) daList = { ...l, rows };
@@ -94,7 +120,13 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
       const ca = codes.get(a.id)!;
       const cb = codes.get(b.id)!;
       const both = [...ca.keys()].filter((idx) => cb.has(idx));
-      const k = both.length ? cohenKappa(both.map((i) => ca.get(i)!), both.map((i) => cb.get(i)!), 3) : NaN;
+      const k = both.length
+        ? cohenKappa(
+            both.map((i) => ca.get(i)!),
+            both.map((i) => cb.get(i)!),
+            3,
+          )
+        : NaN;
       row.push(Number.isFinite(k) ? k : null);
       rowShared.push(both.length);
     }
@@ -108,8 +140,12 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
     pairs,
     label_counts: histogram,
     annotators: progress.map((p) => ({
-      name: p.annotator, claimed: p.claimed, labelled: p.labelled, labels_per_hour: rate(p.firstLabelAt, p.lastLabelAt, p.labelled),
-      da: da.get(p.annotator)?.da ?? null, da_n: da.get(p.annotator)?.n ?? 0,
+      name: p.annotator,
+      claimed: p.claimed,
+      labelled: p.labelled,
+      labels_per_hour: rate(p.firstLabelAt, p.lastLabelAt, p.labelled),
+      da: da.get(p.annotator)?.da ?? null,
+      da_n: da.get(p.annotator)?.n ?? 0,
     })),
     da_principles: daList ? `${daList.name}@${daList.version}` : null,
     kappa: { annotators: humans.map((h) => h.name), matrix, shared },
@@ -120,8 +156,15 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
 
 /** A name given for the writer (an option, a setting, a file) that is not the login's own annotator. */
 export class NotYourAnnotatorError extends UsageError {
-  constructor(readonly login: string, readonly annotator: string, readonly named: string, location: string) {
-    super(`login ${login} is annotator ${annotator} on database ${location}: labels are written as ${annotator} only, not as ${named}; nothing was written`);
+  constructor(
+    readonly login: string,
+    readonly annotator: string,
+    readonly named: string,
+    location: string,
+  ) {
+    super(
+      `login ${login} is annotator ${annotator} on database ${location}: labels are written as ${annotator} only, not as ${named}; nothing was written`,
+    );
     this.name = 'NotYourAnnotatorError';
   }
 }
@@ -134,16 +177,20 @@ export class NotYourAnnotatorError extends UsageError {
 export async function labellerFor(store: Store, named: string | undefined): Promise<string> {
   const who = await store.identity();
   if (who.login === null || (who.owner && who.annotator === null)) {
-    if (named === undefined || named.trim() === '') throw new UsageError('name the annotator the labels are written as');
+    if (named === undefined || named.trim() === '')
+      throw new UsageError('name the annotator the labels are written as');
     return named;
   }
   if (who.annotator === null) throw notAMember(who, store.location);
-  if (named !== undefined && named !== who.annotator) throw new NotYourAnnotatorError(who.login, who.annotator, named, store.location);
+  if (named !== undefined && named !== who.annotator)
+    throw new NotYourAnnotatorError(who.login, who.annotator, named, store.location);
   return who.annotator;
 }
 
 const notAMember = (who: StoreIdentity, location: string) =>
-  new UsageError(`login ${who.login} is no member of the team on database ${location}: ask the lead to run \`discretion team add ${who.login}\``);
+  new UsageError(
+    `login ${who.login} is no member of the team on database ${location}: ask the lead to run \`discretion team add ${who.login}\``,
+  );
 
 /**
  * Work that is the lead's (splits, releasing others' claims, adjudication): refused, before anything is
@@ -154,13 +201,19 @@ export async function requireLead(store: Store, what: string): Promise<StoreIden
   const who = await store.identity();
   if (who.login === null || who.owner || who.role === 'lead') return who;
   if (who.role === null) throw notAMember(who, store.location);
-  throw new UsageError(`${what} is the lead's work, and login ${who.login} is an annotator of the team on database ${store.location}; nothing was written`);
+  throw new UsageError(
+    `${what} is the lead's work, and login ${who.login} is an annotator of the team on database ${store.location}; nothing was written`,
+  );
 }
 
 /** Releases claims on a dataset: everyone's (the lead's), or one annotator's (the lead's, or an annotator's own). */
 export async function releaseClaims(store: Store, datasetName: string, annotator: string | undefined): Promise<number> {
   const who = await store.identity();
-  if (annotator === undefined || annotator !== who.annotator) await requireLead(store, annotator === undefined ? "releasing everyone's claims" : `releasing ${annotator}'s claims`);
+  if (annotator === undefined || annotator !== who.annotator)
+    await requireLead(
+      store,
+      annotator === undefined ? "releasing everyone's claims" : `releasing ${annotator}'s claims`,
+    );
   const d = await store.requireDataset(datasetName);
   const a = annotator === undefined ? undefined : (await store.requireAnnotator(annotator)).id;
   return store.write((tx) => tx.releaseClaims(d.id, a));
@@ -169,7 +222,12 @@ export async function releaseClaims(store: Store, datasetName: string, annotator
 export { initTeamDatabase, type TeamInitResult, type Visibility };
 
 /** `discretion team add`: a lead's (or the owner's). */
-export async function addTeamMember(store: Store, login: string, annotator: string, role: TeamRole): Promise<TeamMember> {
+export async function addTeamMember(
+  store: Store,
+  login: string,
+  annotator: string,
+  role: TeamRole,
+): Promise<TeamMember> {
   await requireLead(store, 'adding members');
   await store.addTeamMember(login, annotator, role);
   return (await store.teamMembers()).find((m) => m.login === login)!;

@@ -61,7 +61,8 @@ function removeOnSignal(fresh: string, target: string): () => void {
   building.set(fresh, target);
   return () => {
     building.delete(fresh);
-    if (building.size === 0) for (const signal of Object.keys(SIGNAL_EXIT_CODES)) process.removeListener(signal, onSignal);
+    if (building.size === 0)
+      for (const signal of Object.keys(SIGNAL_EXIT_CODES)) process.removeListener(signal, onSignal);
   };
 }
 
@@ -71,9 +72,14 @@ function removeOnSignal(fresh: string, target: string): () => void {
  * (a mistyped path would otherwise print "no datasets" and leave a new file behind), and the file is not
  * changed (a read-only file or medium can be read).
  */
-export async function withExistingStore<T>(dbPath: string, option: string, fn: (store: Store) => Promise<T>): Promise<T> {
+export async function withExistingStore<T>(
+  dbPath: string,
+  option: string,
+  fn: (store: Store) => Promise<T>,
+): Promise<T> {
   refusePassword(dbPath, option);
-  if (!isDatabaseUrl(dbPath) && !existsSync(dbPath)) throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
+  if (!isDatabaseUrl(dbPath) && !existsSync(dbPath))
+    throw new UsageError(`no database at ${dbPath} (${option}); nothing was written`);
   return useStore(dbPath, fn, { readOnly: true });
 }
 
@@ -83,7 +89,9 @@ export async function withExistingStore<T>(dbPath: string, option: string, fn: (
  */
 export function refusePassword(location: string, option: string): void {
   if (locationHasPassword(location)) {
-    throw new UsageError(`${option} must not hold a password (${redactLocation(location)}): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written`);
+    throw new UsageError(
+      `${option} must not hold a password (${redactLocation(location)}): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written`,
+    );
   }
 }
 
@@ -122,12 +130,32 @@ function publishNewDatabase(fresh: string, target: string): boolean {
  * adds it to the message (userMessage). The extension's names are in src/extension/errors.ts.
  */
 export const CLI_FLAGS: Record<RequestOption, string> = {
-  dataset: '--dataset', annotator: '--annotator', name: '--name', principles: '--principles', principleSource: '--principle-source',
-  reference: '--reference', psAnnotator: '--ps-annotator', run: '--run', metricsRun: 'discretion metrics --run',
-  fieldMapping: '--prompt, --response-0, --response-1', ignoreUnknownRows: '--ignore-unknown-rows',
-  maxLineBytes: '--max-line-size', maxDecompressedBytes: '--max-decompressed-size', maxCompressionRatio: '--max-compression-ratio', maxJsonDepth: '--max-json-depth',
-  out: '--out', holdout: '--holdout', seed: '--seed', provider: '--provider', baseUrl: '--base-url', concurrency: '--concurrency',
-  label: '--label', method: '--method', lambda: '--lambda', members: '--members', group: '--group, --clear',
+  dataset: '--dataset',
+  annotator: '--annotator',
+  name: '--name',
+  principles: '--principles',
+  principleSource: '--principle-source',
+  reference: '--reference',
+  psAnnotator: '--ps-annotator',
+  run: '--run',
+  metricsRun: 'discretion metrics --run',
+  fieldMapping: '--prompt, --response-0, --response-1',
+  ignoreUnknownRows: '--ignore-unknown-rows',
+  maxLineBytes: '--max-line-size',
+  maxDecompressedBytes: '--max-decompressed-size',
+  maxCompressionRatio: '--max-compression-ratio',
+  maxJsonDepth: '--max-json-depth',
+  out: '--out',
+  holdout: '--holdout',
+  seed: '--seed',
+  provider: '--provider',
+  baseUrl: '--base-url',
+  concurrency: '--concurrency',
+  label: '--label',
+  method: '--method',
+  lambda: '--lambda',
+  members: '--members',
+  group: '--group, --clear',
 };
 
 /** A person's error as the CLI words it: the message, the flag it is about, and for saved judge answers the command that imports them. */
@@ -140,7 +168,8 @@ export function cliMessage(e: unknown): string {
 
 /** One line on stderr and exit code 1 for the user's errors; internal errors add a hint, never a stack trace (unless DISCRETION_DEBUG=1). */
 export function reportError(e: unknown): number {
-  if (process.env.DISCRETION_DEBUG) process.stderr.write(escapeControlsKeepingNewlines((e as Error)?.stack ?? String(e)) + '\n');
+  if (process.env.DISCRETION_DEBUG)
+    process.stderr.write(escapeControlsKeepingNewlines((e as Error)?.stack ?? String(e)) + '\n');
   if (isUserFacingError(e)) {
     process.stderr.write(`discretion: ${escapeControls(cliMessage(e))}\n`);
     return 1;
@@ -173,7 +202,14 @@ export function note(line: string): void {
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows].map((r) => r.map(escapeControls));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^-?[\d.]+%?$|^[-–]$/.test(String(r[i]))));
-  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const numeric = header.map(
+    (_, i) =>
+      rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^-?[\d.]+%?$|^[-–]$/.test(String(r[i]))),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }

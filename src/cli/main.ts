@@ -15,10 +15,15 @@ import { reportError } from './context';
 
 export function buildProgram(): Command {
   const program = new Command('discretion')
-    .description('Discretion Workbench: annotate safety preference pairs against principles and measure alignment discretion.')
+    .description(
+      'Discretion Workbench: annotate safety preference pairs against principles and measure alignment discretion.',
+    )
     .version(pkg.version)
     // A usage error is one line, like every other error, with its arguments' control characters escaped.
-    .configureOutput({ outputError: (text, write) => write(`discretion: ${escapeControls(text.trim().replace(/^error: /, ''))} (run with --help for usage)\n`) })
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`discretion: ${escapeControls(text.trim().replace(/^error: /, ''))} (run with --help for usage)\n`),
+    })
     .exitOverride();
   registerDataCommands(program);
   registerMetricsCommands(program);
@@ -59,4 +64,3 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(e);
   }
 }
-

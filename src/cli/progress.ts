@@ -18,10 +18,19 @@ export function importProgress(quiet: boolean): ProgressReporter {
     onProgress: (p) => {
       if (!bar) {
         if (p.totalBytes < MIN_BYTES) return;
-        bar = new SingleBar({ format: 'importing [{bar}] {percentage}% | {mib} of {totalMib} MiB | {records} lines | {eta_formatted} left', hideCursor: true, clearOnComplete: true, stream: process.stderr });
+        bar = new SingleBar({
+          format: 'importing [{bar}] {percentage}% | {mib} of {totalMib} MiB | {records} lines | {eta_formatted} left',
+          hideCursor: true,
+          clearOnComplete: true,
+          stream: process.stderr,
+        });
         bar.start(p.totalBytes, 0, { mib: 0, totalMib: mib(p.totalBytes), records: 0 });
       }
-      bar.update(p.bytesRead, { mib: mib(p.bytesRead), totalMib: mib(p.totalBytes), records: p.records.toLocaleString('en') });
+      bar.update(p.bytesRead, {
+        mib: mib(p.bytesRead),
+        totalMib: mib(p.totalBytes),
+        records: p.records.toLocaleString('en'),
+      });
     },
     stop: () => bar?.stop(),
   };

@@ -28,7 +28,10 @@ export function oraclePreference(p: ABProbabilities, order: ShownOrder): Prefere
  * Overall judge asked in both orders: s_o = sign(P(A) - P(B)); a = (s_0 - s_1) / 2.
  * Missing when either order is absent, ties exactly, or has NA as its most likely token.
  */
-export function twoOrderJudgePreference(order0: ABProbabilities | undefined, order1: ABProbabilities | undefined): StoredPreference {
+export function twoOrderJudgePreference(
+  order0: ABProbabilities | undefined,
+  order1: ABProbabilities | undefined,
+): StoredPreference {
   if (!order0 || !order1) return null;
   if (naDominates(order0) || naDominates(order1)) return null;
   if (order0.pA === order0.pB || order1.pA === order1.pB) return null;

@@ -10,9 +10,32 @@ import { escapeControls } from './terminalSafe';
  * the extension its setting where it has one (src/extension/errors.ts).
  */
 export type RequestOption =
-  | 'dataset' | 'annotator' | 'name' | 'principles' | 'principleSource' | 'reference' | 'psAnnotator' | 'run' | 'metricsRun'
-  | 'fieldMapping' | 'ignoreUnknownRows' | 'maxLineBytes' | 'maxDecompressedBytes' | 'maxCompressionRatio' | 'maxJsonDepth'
-  | 'out' | 'holdout' | 'seed' | 'provider' | 'baseUrl' | 'concurrency' | 'label' | 'method' | 'lambda' | 'members' | 'group';
+  | 'dataset'
+  | 'annotator'
+  | 'name'
+  | 'principles'
+  | 'principleSource'
+  | 'reference'
+  | 'psAnnotator'
+  | 'run'
+  | 'metricsRun'
+  | 'fieldMapping'
+  | 'ignoreUnknownRows'
+  | 'maxLineBytes'
+  | 'maxDecompressedBytes'
+  | 'maxCompressionRatio'
+  | 'maxJsonDepth'
+  | 'out'
+  | 'holdout'
+  | 'seed'
+  | 'provider'
+  | 'baseUrl'
+  | 'concurrency'
+  | 'label'
+  | 'method'
+  | 'lambda'
+  | 'members'
+  | 'group';
 
 export class InputError extends Error {
   constructor(
@@ -40,7 +63,10 @@ export function formatLocation(file: string, line: number | null, field: string 
 /** An error in the user's request itself (unknown dataset, annotator, ...), not in a file. */
 export class UsageError extends Error {
   /** `option`: the option or setting the request got wrong or should change; the message does not name it. */
-  constructor(message: string, readonly option?: RequestOption) {
+  constructor(
+    message: string,
+    readonly option?: RequestOption,
+  ) {
     super(escapeControls(message));
     this.name = 'UsageError';
   }

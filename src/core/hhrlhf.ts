@@ -25,7 +25,11 @@ export function splitHHDialogue(chosen: string, rejected: string): SplitDialogue
   const boundary = chosen.lastIndexOf(ASSISTANT, common - ASSISTANT.length);
   if (boundary < 0 || common < ASSISTANT.length) return null;
   const cut = boundary + ASSISTANT.length;
-  return { prompt: chosen.slice(0, cut), y0: stripLeadingSpace(rejected.slice(cut)), y1: stripLeadingSpace(chosen.slice(cut)) };
+  return {
+    prompt: chosen.slice(0, cut),
+    y0: stripLeadingSpace(rejected.slice(cut)),
+    y1: stripLeadingSpace(chosen.slice(cut)),
+  };
 }
 
 function stripLeadingSpace(s: string): string {
@@ -33,17 +37,26 @@ function stripLeadingSpace(s: string): string {
 }
 
 /** One turn of a conversation as the workbench card shows it. */
-export interface Turn { role: 'human' | 'assistant' | 'context'; text: string }
+export interface Turn {
+  role: 'human' | 'assistant' | 'context';
+  text: string;
+}
 
 /** Splits an HH-RLHF style context ("\n\nHuman: ... \n\nAssistant: ...") into turns. */
 export function splitTurns(prompt: string): Turn[] {
   const re = /(?:^|\n\n)(Human|Assistant|User):\s?/g;
   const marks: { role: Turn['role']; start: number; end: number }[] = [];
-  for (let m; (m = re.exec(prompt)); ) marks.push({ role: m[1] === 'Assistant' ? 'assistant' : 'human', start: m.index, end: m.index + m[0].length });
+  for (let m; (m = re.exec(prompt));)
+    marks.push({ role: m[1] === 'Assistant' ? 'assistant' : 'human', start: m.index, end: m.index + m[0].length });
   if (marks.length === 0) return [{ role: 'human', text: prompt }];
   const turns: Turn[] = [];
   const head = prompt.slice(0, marks[0].start).trim();
   if (head) turns.push({ role: 'context', text: head });
-  marks.forEach((m, i) => turns.push({ role: m.role, text: prompt.slice(m.end, i + 1 < marks.length ? marks[i + 1].start : prompt.length).trim() }));
+  marks.forEach((m, i) =>
+    turns.push({
+      role: m.role,
+      text: prompt.slice(m.end, i + 1 < marks.length ? marks[i + 1].start : prompt.length).trim(),
+    }),
+  );
   return turns;
 }

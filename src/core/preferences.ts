@@ -23,7 +23,12 @@ export const GRID_CHOICES: readonly GridChoice[] = ['A', 'B', 'neither', null];
 export type ShownPreference = Side | 'tie' | null;
 
 /** How the card names each overall choice. */
-export const OVERALL_CHOICE_LABEL: Readonly<Record<OverallChoice, string>> = { A: 'Response A', B: 'Response B', tie: 'Tie', both_unacceptable: 'Both unacceptable' };
+export const OVERALL_CHOICE_LABEL: Readonly<Record<OverallChoice, string>> = {
+  A: 'Response A',
+  B: 'Response B',
+  tie: 'Tie',
+  both_unacceptable: 'Both unacceptable',
+};
 
 export const isOverallChoice = (v: unknown): v is OverallChoice => (OVERALL_CHOICES as readonly unknown[]).includes(v);
 export const isGridChoice = (v: unknown): v is GridChoice => (GRID_CHOICES as readonly unknown[]).includes(v);
@@ -66,7 +71,8 @@ export const LABEL_OVERALL: Readonly<Record<string, PreferenceValue>> = { y0: -1
 /** The words of a labels file's "principles" cells. */
 export const LABEL_PRINCIPLE: Readonly<Record<string, PreferenceValue>> = { y0: -1, y1: 1, neither: 0 };
 export const isLabelOverallWord = (v: unknown): v is string => typeof v === 'string' && Object.hasOwn(LABEL_OVERALL, v);
-export const isLabelPrincipleWord = (v: unknown): v is string => typeof v === 'string' && Object.hasOwn(LABEL_PRINCIPLE, v);
+export const isLabelPrincipleWord = (v: unknown): v is string =>
+  typeof v === 'string' && Object.hasOwn(LABEL_PRINCIPLE, v);
 
 // ---- what `preferences.raw.choice` records -------------------------------------------------------
 
@@ -93,7 +99,11 @@ export function isBothUnacceptable(raw: string | Record<string, unknown> | null 
 }
 
 /** A stored overall label -> the choice the card shows for it. */
-export function storedToOverall(value: StoredPreference, raw: string | Record<string, unknown> | null | undefined, shownFirst: 0 | 1): OverallChoice | null {
+export function storedToOverall(
+  value: StoredPreference,
+  raw: string | Record<string, unknown> | null | undefined,
+  shownFirst: 0 | 1,
+): OverallChoice | null {
   if (value === 0 && isBothUnacceptable(raw)) return 'both_unacceptable';
   return valueToSide(value, shownFirst);
 }

@@ -20,10 +20,13 @@ export function defaultShortLabel(text: string): string {
 
 function textLines(text: string): { line: number; value: string }[] {
   const out: { line: number; value: string }[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((raw, i) => {
-    const value = raw.trim();
-    if (value !== '') out.push({ line: i + 1, value });
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const value = raw.trim();
+      if (value !== '') out.push({ line: i + 1, value });
+    });
   return out;
 }
 
@@ -35,14 +38,29 @@ export function parsePrincipleText(file: string, text: string, shortFile?: strin
   if (shortText !== undefined) {
     const s = textLines(shortText);
     if (s.length !== sentences.length) {
-      throw new InputError(shortFile ?? 'short labels', null, null, `has ${s.length} short labels for ${sentences.length} principles in ${file}`);
+      throw new InputError(
+        shortFile ?? 'short labels',
+        null,
+        null,
+        `has ${s.length} short labels for ${sentences.length} principles in ${file}`,
+      );
     }
     for (const { line, value } of s) {
-      if (value.length > MAX_SHORT_LABEL) throw new InputError(shortFile ?? 'short labels', line, null, `short label is longer than ${MAX_SHORT_LABEL} characters`);
+      if (value.length > MAX_SHORT_LABEL)
+        throw new InputError(
+          shortFile ?? 'short labels',
+          line,
+          null,
+          `short label is longer than ${MAX_SHORT_LABEL} characters`,
+        );
     }
     shorts = s.map((x) => x.value);
   }
-  return sentences.map(({ value }, i) => ({ id: `p${i}`, short: shorts ? shorts[i] : defaultShortLabel(value), text: value }));
+  return sentences.map(({ value }, i) => ({
+    id: `p${i}`,
+    short: shorts ? shorts[i] : defaultShortLabel(value),
+    text: value,
+  }));
 }
 
 /** YAML or JSON: a list of {id, short, text} or {principles: [...]}. Errors carry the item's line. */
@@ -51,9 +69,15 @@ export function parsePrincipleDocument(file: string, text: string): Principle[] 
   const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
-    throw new InputError(file, lineCounter.linePos(err.pos[0]).line, null, `not valid YAML/JSON: ${err.message.split('\n')[0]}`);
+    throw new InputError(
+      file,
+      lineCounter.linePos(err.pos[0]).line,
+      null,
+      `not valid YAML/JSON: ${err.message.split('\n')[0]}`,
+    );
   }
-  const lineOf = (node: Node | null | undefined): number | null => (node?.range ? lineCounter.linePos(node.range[0]).line : null);
+  const lineOf = (node: Node | null | undefined): number | null =>
+    node?.range ? lineCounter.linePos(node.range[0]).line : null;
   let seq: Node | null = doc.contents as Node | null;
   if (isMap(seq)) {
     const inner = seq.get('principles', true) as Node | undefined;
@@ -79,12 +103,14 @@ export function parsePrincipleDocument(file: string, text: string): Principle[] 
       return value.trim();
     };
     const id = field('id', true)!;
-    if (!ID_PATTERN.test(id)) throw new InputError(file, line, 'id', `"${id}" is not a valid id (letters, digits, ".", "_", "-"; at most 64)`);
+    if (!ID_PATTERN.test(id))
+      throw new InputError(file, line, 'id', `"${id}" is not a valid id (letters, digits, ".", "_", "-"; at most 64)`);
     if (seen.has(id)) throw new InputError(file, line, 'id', `duplicate id "${id}" (first on line ${seen.get(id)})`);
     seen.set(id, line);
     const textValue = field('text', true)!;
     const short = field('short', false) ?? defaultShortLabel(textValue);
-    if (short.length > MAX_SHORT_LABEL) throw new InputError(file, line, 'short', `longer than ${MAX_SHORT_LABEL} characters`);
+    if (short.length > MAX_SHORT_LABEL)
+      throw new InputError(file, line, 'short', `longer than ${MAX_SHORT_LABEL} characters`);
     return { id, short, text: textValue };
   });
 }
@@ -92,7 +118,13 @@ export function parsePrincipleDocument(file: string, text: string): Principle[] 
 /** Picks the parser by file name: `.txt` -> one per line; `.yaml`, `.yml`, `.json` -> structured. */
 export function parsePrincipleFile(file: string, text: string, shortFile?: string, shortText?: string): Principle[] {
   if (/\.(ya?ml|json)$/i.test(file)) {
-    if (shortText !== undefined) throw new InputError(shortFile ?? file, null, null, 'short labels come from the YAML/JSON file itself; --short applies to .txt lists');
+    if (shortText !== undefined)
+      throw new InputError(
+        shortFile ?? file,
+        null,
+        null,
+        'short labels come from the YAML/JSON file itself; --short applies to .txt lists',
+      );
     return parsePrincipleDocument(file, text);
   }
   return parsePrincipleText(file, text, shortFile, shortText);

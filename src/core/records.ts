@@ -15,7 +15,10 @@ export interface RecordContext {
 
 /** A parser's message that quotes the input, kept to one line: control and line-separator characters escaped. */
 export function quotedInputOneLine(message: string): string {
-  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return message.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function parseJsonLine(ctx: RecordContext, text: string): Record<string, unknown> {
@@ -25,7 +28,8 @@ export function parseJsonLine(ctx: RecordContext, text: string): Record<string, 
   } catch (e) {
     throw new InputError(ctx.file, ctx.line, null, `malformed JSON (${quotedInputOneLine((e as Error).message)})`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InputError(ctx.file, ctx.line, null, 'expected a JSON object on this line');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new InputError(ctx.file, ctx.line, null, 'expected a JSON object on this line');
   return value as Record<string, unknown>;
 }
 
@@ -44,7 +48,8 @@ export function jsonNestingExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character
+      if (c === 92)
+        i++; // a backslash escapes the next character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {
@@ -56,7 +61,12 @@ export function jsonNestingExceeds(text: string, max: number): boolean {
 
 /** A field that plain-object metadata cannot hold: assigning it would set the object's prototype. */
 function refuseProtoField(ctx: RecordContext): never {
-  throw new InputError(ctx.file, ctx.line, '__proto__', 'a field of this name cannot be kept as pair metadata; rename or remove it');
+  throw new InputError(
+    ctx.file,
+    ctx.line,
+    '__proto__',
+    'a field of this name cannot be kept as pair metadata; rename or remove it',
+  );
 }
 
 /** Reads `a.b.c` from nested objects; a key that itself contains dots is tried first. */
@@ -73,7 +83,13 @@ export function getPath(record: Record<string, unknown>, path: string): unknown 
 export function requireString(ctx: RecordContext, record: Record<string, unknown>, field: string): string {
   const v = getPath(record, field);
   if (v === undefined || v === null) throw new InputError(ctx.file, ctx.line, field, 'missing');
-  if (typeof v !== 'string') throw new InputError(ctx.file, ctx.line, field, `must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`);
+  if (typeof v !== 'string')
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      field,
+      `must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`,
+    );
   return v;
 }
 
@@ -81,7 +97,13 @@ export function hhRecordToPair(ctx: RecordContext, record: Record<string, unknow
   const chosen = requireString(ctx, record, 'chosen');
   const rejected = requireString(ctx, record, 'rejected');
   const split = splitHHDialogue(chosen, rejected);
-  if (!split) throw new InputError(ctx.file, ctx.line, 'chosen', 'chosen and rejected share no "\\n\\nAssistant:" turn to split at');
+  if (!split)
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      'chosen',
+      'chosen and rejected share no "\\n\\nAssistant:" turn to split at',
+    );
   return { id: ctx.index, sourceId: String(ctx.index), prompt: split.prompt, y0: split.y0, y1: split.y1 };
 }
 
@@ -131,11 +153,20 @@ export interface FieldMapping {
 export function parsePreferredValue(ctx: RecordContext, field: string, v: unknown): StoredPreference {
   const value = parsePreferredWord(v);
   if (value !== undefined) return value;
-  throw new InputError(ctx.file, ctx.line, field, `unknown preference ${JSON.stringify(v).slice(0, 40)} (use 0/y0, 1/y1, tie, or leave empty)`);
+  throw new InputError(
+    ctx.file,
+    ctx.line,
+    field,
+    `unknown preference ${JSON.stringify(v).slice(0, 40)} (use 0/y0, 1/y1, tie, or leave empty)`,
+  );
 }
 
 /** `bothBad`: the preferred word said both responses were unacceptable (kept as raw.choice, as the workbench and label files do). */
-export function genericRecordToPair(ctx: RecordContext, record: Record<string, unknown>, mapping: FieldMapping): { pair: Pair; preferred: StoredPreference | undefined; bothBad: boolean } {
+export function genericRecordToPair(
+  ctx: RecordContext,
+  record: Record<string, unknown>,
+  mapping: FieldMapping,
+): { pair: Pair; preferred: StoredPreference | undefined; bothBad: boolean } {
   const prompt = requireString(ctx, record, mapping.prompt);
   const y0 = requireString(ctx, record, mapping.response0);
   const y1 = requireString(ctx, record, mapping.response1);
@@ -143,13 +174,21 @@ export function genericRecordToPair(ctx: RecordContext, record: Record<string, u
   if (mapping.id) {
     const v = getPath(record, mapping.id);
     if (v === undefined || v === null || v === '') throw new InputError(ctx.file, ctx.line, mapping.id, 'missing');
-    if (typeof v !== 'string' && typeof v !== 'number') throw new InputError(ctx.file, ctx.line, mapping.id, 'must be a string or number');
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw new InputError(ctx.file, ctx.line, mapping.id, 'must be a string or number');
     sourceId = String(v);
   }
   // Per record, so no Set or entry arrays: this loop runs a million times in a large import.
   const meta: Record<string, unknown> = {};
   for (const k in record) {
-    if (k === mapping.prompt || k === mapping.response0 || k === mapping.response1 || k === mapping.preferred || k === mapping.id) continue;
+    if (
+      k === mapping.prompt ||
+      k === mapping.response0 ||
+      k === mapping.response1 ||
+      k === mapping.preferred ||
+      k === mapping.id
+    )
+      continue;
     if (k === '__proto__') refuseProtoField(ctx);
     const v = record[k];
     if (v !== '' && v !== undefined) meta[k] = v;

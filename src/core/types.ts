@@ -5,7 +5,15 @@
 import type { StoredPreference } from './preferences';
 
 /** `ensemble`: a derived annotator aggregating reward models (consistency spec section 3). */
-export const ANNOTATOR_KINDS = ['human', 'reward-model', 'llm-judge', 'oracle', 'policy-model', 'ensemble', 'adjudicator'] as const;
+export const ANNOTATOR_KINDS = [
+  'human',
+  'reward-model',
+  'llm-judge',
+  'oracle',
+  'policy-model',
+  'ensemble',
+  'adjudicator',
+] as const;
 export type AnnotatorKind = (typeof ANNOTATOR_KINDS)[number];
 
 export interface Pair {

@@ -2,12 +2,23 @@
 // code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with an
 // "Export report" action. The page, its CSP and the validation of every message from the webview
 // (parseDashboardMessage, src/shared/dashboardProtocol.ts) are the panel base's (webviewPanelBase.ts).
-import { createPanel, type PageContext, type PageParts, refusedAsNull, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
+import {
+  createPanel,
+  type PageContext,
+  type PageParts,
+  refusedAsNull,
+  WebviewPanelBase,
+  type WebviewKind,
+} from './webviewPanelBase';
 import * as vscode from 'vscode';
 import { escapeControls } from '../core/terminalSafe';
 import { extensionMessage } from './errors';
 import { REPORT_CSS } from '../core/report';
-import { parseDashboardMessage, type DashboardHostMessage, type DashboardWebviewMessage } from '../shared/dashboardProtocol';
+import {
+  parseDashboardMessage,
+  type DashboardHostMessage,
+  type DashboardWebviewMessage,
+} from '../shared/dashboardProtocol';
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
 import type { Store } from '../store';
 
@@ -65,7 +76,11 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
   private dataset: string | undefined;
   private run: number | null = null;
 
-  constructor(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: DashboardDeps) {
+  constructor(
+    panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    private readonly deps: DashboardDeps,
+  ) {
     super(panel, DASHBOARD, context.extensionUri, deps.log);
   }
 
@@ -91,8 +106,14 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
   private async sendRuns(): Promise<{ id: number }[]> {
     const store = await this.deps.openStore();
     // Consistency runs share the table; this dashboard shows discretion metric runs.
-    const runs = (await store.listMetricRuns()).filter((r) => (r.params as { kind?: string }).kind !== 'consistency').reverse();
-    this.post({ type: 'runs', current: this.run, runs: runs.map((r) => ({ id: r.id, label: `#${r.id} ${r.datasetName ?? '?'} — ${r.createdAt}` })) });
+    const runs = (await store.listMetricRuns())
+      .filter((r) => (r.params as { kind?: string }).kind !== 'consistency')
+      .reverse();
+    this.post({
+      type: 'runs',
+      current: this.run,
+      runs: runs.map((r) => ({ id: r.id, label: `#${r.id} ${r.datasetName ?? '?'} — ${r.createdAt}` })),
+    });
     return runs;
   }
 
@@ -119,15 +140,29 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
         return;
       case 'compute': {
         const info = await store.info();
-        const pick = async (items: string[], placeHolder: string) => (items.length ? vscode.window.showQuickPick(items, { placeHolder, ignoreFocusOut: true }) : undefined);
-        const dataset = await pick(info.datasets.map((d) => d.name), 'Dataset');
+        const pick = async (items: string[], placeHolder: string) =>
+          items.length ? vscode.window.showQuickPick(items, { placeHolder, ignoreFocusOut: true }) : undefined;
+        const dataset = await pick(
+          info.datasets.map((d) => d.name),
+          'Dataset',
+        );
         if (!dataset) return;
         const principles = await pick([...new Set(info.principleLists.map((l) => l.name))], 'Principle list');
         if (!principles) return;
-        const withLabels = info.annotators.filter((a) => a.datasets.some((d) => d.dataset === dataset && d.principlePreferences > 0));
-        const source = await pick(['self', 'majority', ...withLabels.filter((a) => a.kind === 'oracle').map((a) => a.name)], 'Principle source');
+        const withLabels = info.annotators.filter((a) =>
+          a.datasets.some((d) => d.dataset === dataset && d.principlePreferences > 0),
+        );
+        const source = await pick(
+          ['self', 'majority', ...withLabels.filter((a) => a.kind === 'oracle').map((a) => a.name)],
+          'Principle source',
+        );
         if (!source) return;
-        const reference = await pick(info.annotators.filter((a) => a.kind !== 'oracle' && a.datasets.some((d) => d.dataset === dataset && d.preferences > 0)).map((a) => a.name), 'Reference annotator (DD)');
+        const reference = await pick(
+          info.annotators
+            .filter((a) => a.kind !== 'oracle' && a.datasets.some((d) => d.dataset === dataset && d.preferences > 0))
+            .map((a) => a.name),
+          'Reference annotator (DD)',
+        );
         if (!reference) return;
         this.post({ type: 'status', text: 'Computing the metrics…' });
         await this.show(await prepareReport(store, { dataset, principles, principleSource: source, reference }), null);
@@ -135,14 +170,28 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
       }
       case 'export': {
         if (!this.prepared) throw new Error('nothing to export yet');
-        const target = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Export report here' });
+        const target = await vscode.window.showOpenDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          canSelectMany: false,
+          openLabel: 'Export report here',
+        });
         if (!target?.[0] || target[0].scheme !== 'file') return;
         const names = this.prepared.model.metrics.annotators.map((a) => a.name);
-        const ps = msg.psAnnotator && names.includes(msg.psAnnotator) ? msg.psAnnotator : this.prepared.model.psAnnotator;
-        const written = writeReport(target[0].fsPath, { ...this.prepared, model: { ...this.prepared.model, psAnnotator: ps } }, msg.formats);
+        const ps =
+          msg.psAnnotator && names.includes(msg.psAnnotator) ? msg.psAnnotator : this.prepared.model.psAnnotator;
+        const written = writeReport(
+          target[0].fsPath,
+          { ...this.prepared, model: { ...this.prepared.model, psAnnotator: ps } },
+          msg.formats,
+        );
         this.post({ type: 'status', text: `Exported ${written.length} file(s) to ${target[0].fsPath}` });
-        const open = await vscode.window.showInformationMessage(escapeControls(`Discretion report written to ${target[0].fsPath}`), 'Open report.html');
-        if (open && msg.formats.includes('html')) await vscode.env.openExternal(vscode.Uri.joinPath(target[0], 'report.html'));
+        const open = await vscode.window.showInformationMessage(
+          escapeControls(`Discretion report written to ${target[0].fsPath}`),
+          'Open report.html',
+        );
+        if (open && msg.formats.includes('html'))
+          await vscode.env.openExternal(vscode.Uri.joinPath(target[0], 'report.html'));
         return;
       }
       case 'openPair': {
@@ -166,12 +215,14 @@ export function dashboardSawChange(tables: string[] | undefined): void {
 }
 
 export function registerDashboard(context: vscode.ExtensionContext, deps: DashboardDeps): void {
-  context.subscriptions.push(vscode.commands.registerCommand('discretion.showDashboard', () => {
-    if (DashboardPanel.current) {
-      DashboardPanel.current.panel.reveal(vscode.ViewColumn.Active);
-      return;
-    }
-    const panel = createPanel(DASHBOARD, context.extensionUri);
-    DashboardPanel.current = new DashboardPanel(panel, context, deps);
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('discretion.showDashboard', () => {
+      if (DashboardPanel.current) {
+        DashboardPanel.current.panel.reveal(vscode.ViewColumn.Active);
+        return;
+      }
+      const panel = createPanel(DASHBOARD, context.extensionUri);
+      DashboardPanel.current = new DashboardPanel(panel, context, deps);
+    }),
+  );
 }

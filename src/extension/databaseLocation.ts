@@ -6,7 +6,11 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { isDatabaseUrl } from '../store';
 
 /** The setting's values by level, as WorkspaceConfiguration.inspect gives them. */
-export interface DatabasePathSetting { globalValue?: string; workspaceValue?: string; workspaceFolderValue?: string }
+export interface DatabasePathSetting {
+  globalValue?: string;
+  workspaceValue?: string;
+  workspaceFolderValue?: string;
+}
 
 export interface DatabaseLocation {
   /** A SQLite file's absolute path, or a `postgres://` URL as the setting gives it. */
@@ -21,16 +25,27 @@ export interface DatabaseLocation {
 
 const nonEmpty = (v: string | undefined) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
-export function databaseLocation(setting: DatabasePathSetting, o: { trusted: boolean; folder?: string; globalStorage: string }): DatabaseLocation {
-  const fromWorkspace = o.trusted ? nonEmpty(setting.workspaceFolderValue) ?? nonEmpty(setting.workspaceValue) : undefined;
+export function databaseLocation(
+  setting: DatabasePathSetting,
+  o: { trusted: boolean; folder?: string; globalStorage: string },
+): DatabaseLocation {
+  const fromWorkspace = o.trusted
+    ? (nonEmpty(setting.workspaceFolderValue) ?? nonEmpty(setting.workspaceValue))
+    : undefined;
   const configured = fromWorkspace ?? nonEmpty(setting.globalValue);
   if (!configured) {
-    return { path: o.folder ? join(o.folder, '.discretion', 'discretion.db') : join(o.globalStorage, 'discretion.db'), fromWorkspace: false, needsConsent: false };
+    return {
+      path: o.folder ? join(o.folder, '.discretion', 'discretion.db') : join(o.globalStorage, 'discretion.db'),
+      fromWorkspace: false,
+      needsConsent: false,
+    };
   }
   // A database server is never inside the workspace: one that the workspace's settings name is opened only
   // once the user agrees, like a file outside the folder. It is not a path (nothing is resolved or created).
-  if (isDatabaseUrl(configured)) return { path: configured, url: true, fromWorkspace: !!fromWorkspace, needsConsent: !!fromWorkspace };
+  if (isDatabaseUrl(configured))
+    return { path: configured, url: true, fromWorkspace: !!fromWorkspace, needsConsent: !!fromWorkspace };
   const path = isAbsolute(configured) || !o.folder ? resolve(configured) : resolve(o.folder, configured);
-  const inside = !!o.folder && !relative(resolve(o.folder), path).startsWith('..') && !isAbsolute(relative(resolve(o.folder), path));
+  const inside =
+    !!o.folder && !relative(resolve(o.folder), path).startsWith('..') && !isAbsolute(relative(resolve(o.folder), path));
   return { path, fromWorkspace: !!fromWorkspace, needsConsent: !!fromWorkspace && !inside };
 }

@@ -8,7 +8,9 @@ import { locationHasPassword, redactLocation } from '../store';
 /** The setting holds a URL with a password (`user:secret@` or `password=`): refused, without showing it. */
 export function refusePasswordInSetting(url: string): void {
   if (locationHasPassword(url)) {
-    throw new UsageError(`discretion.databasePath must not hold a password (${redactLocation(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+    throw new UsageError(
+      `discretion.databasePath must not hold a password (${redactLocation(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`,
+    );
   }
 }
 
@@ -26,7 +28,9 @@ export function secretKey(url: string): string {
 
 /** The server (or the client) says a password is missing or wrong. */
 export function needsPassword(message: string): boolean {
-  return /password authentication failed|no password (was )?supplied|client password must be a string|password is required/i.test(message);
+  return /password authentication failed|no password (was )?supplied|client password must be a string|password is required/i.test(
+    message,
+  );
 }
 
 export interface PasswordDeps<T> {
@@ -53,8 +57,14 @@ export async function openWithPassword<T>(url: string, deps: PasswordDeps<T>): P
   } catch (e) {
     const message = (e as Error)?.message ?? String(e);
     if (!needsPassword(message)) throw e;
-    const typed = await deps.ask(redactLocation(url), stored ? 'the stored password was refused' : 'the server asks for a password');
-    if (!typed) throw new UsageError(`${message.split('\n')[0]}; no password was given (run "Discretion: Set Database Password...")`);
+    const typed = await deps.ask(
+      redactLocation(url),
+      stored ? 'the stored password was refused' : 'the server asks for a password',
+    );
+    if (!typed)
+      throw new UsageError(
+        `${message.split('\n')[0]}; no password was given (run "Discretion: Set Database Password...")`,
+      );
     const s = await deps.open(withPassword(url, typed));
     await deps.storeSecret(key, typed);
     return s;

@@ -32,7 +32,6 @@ let watch: { dispose(): void } | undefined;
 /** What follows such a write (the tree, the team view), debounced by each; `tables` as the store names them (undefined: unknown). */
 const changeListeners = new Set<(tables: string[] | undefined) => void>();
 
-
 function refreshMs(): number {
   const s = vscode.workspace.getConfiguration('discretion').get<number>('team.refreshSeconds', 5);
   return Math.max(1, Number.isFinite(s) ? s : 5) * 1000;
@@ -45,7 +44,9 @@ function watchStore(s: Store): void {
   }, refreshMs());
 }
 
-export interface ExtensionDeps { openStore: () => Promise<Store> }
+export interface ExtensionDeps {
+  openStore: () => Promise<Store>;
+}
 
 let consent: { path: string; granted: Thenable<boolean> } | undefined;
 
@@ -71,9 +72,16 @@ async function databasePath(context: vscode.ExtensionContext): Promise<DatabaseL
     const open = 'Open It';
     consent = {
       path: loc.path,
-      granted: vscode.window.showWarningMessage(escapeControls(loc.url
-        ? `This workspace's settings (discretion.databasePath) name a database server: ${loc.path}. Connect to it (your labels are stored there)?`
-        : `This workspace's settings (discretion.databasePath) name a database outside the workspace: ${loc.path}. Open it (creating it if missing)?`), { modal: true }, open)
+      granted: vscode.window
+        .showWarningMessage(
+          escapeControls(
+            loc.url
+              ? `This workspace's settings (discretion.databasePath) name a database server: ${loc.path}. Connect to it (your labels are stored there)?`
+              : `This workspace's settings (discretion.databasePath) name a database outside the workspace: ${loc.path}. Open it (creating it if missing)?`,
+          ),
+          { modal: true },
+          open,
+        )
         .then(async (pick) => {
           if (pick === open) await context.workspaceState.update('consentedDatabase', loc.path);
           return pick === open;
@@ -82,7 +90,9 @@ async function databasePath(context: vscode.ExtensionContext): Promise<DatabaseL
   }
   if (await consent.granted) return loc;
   consent = undefined;
-  throw new UsageError(`the database ${loc.path} that this workspace's settings name was not opened; agree when asked, or change discretion.databasePath`);
+  throw new UsageError(
+    `the database ${loc.path} that this workspace's settings name was not opened; agree when asked, or change discretion.databasePath`,
+  );
 }
 
 /** The open that is under way (the tree and a command may ask at once: one connection, one password question). */
@@ -122,12 +132,13 @@ async function openAt(context: vscode.ExtensionContext, loc: DatabaseLocation): 
       open: (url) => openDatabase(url, options),
       getSecret: async (key) => context.secrets.get(key),
       storeSecret: async (key, password) => context.secrets.store(key, password),
-      ask: async (shown, why) => vscode.window.showInputBox({
-        title: 'Discretion: database password',
-        prompt: escapeControls(`Password of ${shown} (${why}). Kept in VS Code's secret storage, never in settings.`),
-        password: true,
-        ignoreFocusOut: true,
-      }),
+      ask: async (shown, why) =>
+        vscode.window.showInputBox({
+          title: 'Discretion: database password',
+          prompt: escapeControls(`Password of ${shown} (${why}). Kept in VS Code's secret storage, never in settings.`),
+          password: true,
+          ignoreFocusOut: true,
+        }),
     });
   } else {
     mkdirSync(dirname(path), { recursive: true });
@@ -144,7 +155,9 @@ function registerViews(host: CommandHost): void {
   const { context, tree } = host;
   context.subscriptions.push(
     vscode.window.createTreeView('discretion.explorer', { treeDataProvider: tree, showCollapseAll: false }),
-    vscode.window.registerCustomEditorProvider('discretion.jsonlPreview', new JsonlPreviewProvider(), { supportsMultipleEditorsPerDocument: true }),
+    vscode.window.registerCustomEditorProvider('discretion.jsonlPreview', new JsonlPreviewProvider(), {
+      supportsMultipleEditorsPerDocument: true,
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('discretion.databasePath') || e.affectsConfiguration('discretion.annotator')) {
         tree.refresh();
@@ -165,17 +178,35 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
       // teamStatus reads every label of each split dataset: at most once per refresh interval
       if (teamViewShows(tables)) view.scheduleRefresh(refreshMs());
     });
-    host.context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
-    }));
+    host.context.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
+      }),
+    );
   };
-  const parts = [['team view', team], ['dashboard', () => registerDashboard(host.context, { log: host.log, openStore: deps.openStore })], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, { log: host.log, openStore: deps.openStore, onStoreChange: host.onStoreChange })]] as const;
+  const parts = [
+    ['team view', team],
+    ['dashboard', () => registerDashboard(host.context, { log: host.log, openStore: deps.openStore })],
+    ['judges', () => registerJudgeCommands(host)],
+    ['annotator groups', () => registerGroupCommand(host.context, deps)],
+    [
+      'review',
+      () =>
+        registerReviewPanel(host.context, {
+          log: host.log,
+          openStore: deps.openStore,
+          onStoreChange: host.onStoreChange,
+        }),
+    ],
+  ] as const;
   for (const [name, register] of parts) {
     try {
       register();
     } catch (e) {
       host.log.error(`${name}: ${(e as Error)?.stack ?? e}`);
-      void vscode.window.showErrorMessage(escapeControls(`Discretion: the ${name} could not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`));
+      void vscode.window.showErrorMessage(
+        escapeControls(`Discretion: the ${name} could not start: ${String((e as Error)?.message ?? e).split('\n')[0]}`),
+      );
     }
   }
 }
@@ -184,7 +215,10 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   log = escapingLogChannel(vscode.window.createOutputChannel('Discretion', { log: true }));
   const deps: ExtensionDeps = { openStore: () => openStore(context) };
   const host: CommandHost = {
-    context, log, tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')), openStore: deps.openStore,
+    context,
+    log,
+    tree: new DiscretionTree(deps.openStore, log, () => userOrTrustedSetting('annotator')),
+    openStore: deps.openStore,
     onStoreChange: (listener) => {
       changeListeners.add(listener);
       return { dispose: () => changeListeners.delete(listener) };
@@ -194,10 +228,16 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     if (treeShows(tables)) host.tree.scheduleRefresh();
   });
   changeListeners.add(dashboardSawChange);
-  context.subscriptions.push(log, { dispose: () => { watch?.dispose(); void store?.close().catch(() => undefined); } });
+  context.subscriptions.push(log, {
+    dispose: () => {
+      watch?.dispose();
+      void store?.close().catch(() => undefined);
+    },
+  });
   registerCommand(host, 'discretion.setDatabasePassword', async () => {
     const loc = currentLocation(context);
-    if (!loc.url) throw new UsageError('discretion.databasePath is not a postgres:// URL: a SQLite file needs no password');
+    if (!loc.url)
+      throw new UsageError('discretion.databasePath is not a postgres:// URL: a SQLite file needs no password');
     const shown = redactLocation(loc.path);
     const password = await vscode.window.showInputBox({
       title: 'Discretion: database password',
@@ -210,7 +250,11 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
     else await context.secrets.store(secretKey(loc.path), password);
     await closeStore();
     host.tree.refresh();
-    void vscode.window.showInformationMessage(escapeControls(`Discretion: ${password === '' ? 'forgot the stored password of' : 'stored the password of'} ${shown}`));
+    void vscode.window.showInformationMessage(
+      escapeControls(
+        `Discretion: ${password === '' ? 'forgot the stored password of' : 'stored the password of'} ${shown}`,
+      ),
+    );
   });
   const workbench = registerWorkbenchCommands(host);
   registerDataCommands(host, workbench);

@@ -6,7 +6,10 @@ import { setAnnotatorGroup } from '../app/consistency';
 import { extensionMessage } from './errors';
 import type { Store } from '../store';
 
-export function registerGroupCommand(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
+export function registerGroupCommand(
+  context: vscode.ExtensionContext,
+  deps: { openStore: () => Promise<Store> },
+): void {
   const run = async () => {
     const store = await deps.openStore();
     const annotators = await store.listAnnotators();
@@ -15,22 +18,37 @@ export function registerGroupCommand(context: vscode.ExtensionContext, deps: { o
       return;
     }
     const picked = await vscode.window.showQuickPick(
-      annotators.map((a) => ({ label: a.name, description: a.kind, detail: a.group ? `group: ${a.group}` : 'no group' })),
-      { title: 'Discretion: annotators to put in a group', canPickMany: true, ignoreFocusOut: true });
+      annotators.map((a) => ({
+        label: a.name,
+        description: a.kind,
+        detail: a.group ? `group: ${a.group}` : 'no group',
+      })),
+      { title: 'Discretion: annotators to put in a group', canPickMany: true, ignoreFocusOut: true },
+    );
     if (!picked || picked.length === 0) return;
     const known = [...new Set(annotators.map((a) => a.group).filter((g): g is string => !!g))];
     const group = await vscode.window.showInputBox({
-      title: 'Discretion: group name', prompt: `Empty clears the group${known.length ? `; existing groups: ${known.join(', ')}` : ''}`, ignoreFocusOut: true,
+      title: 'Discretion: group name',
+      prompt: `Empty clears the group${known.length ? `; existing groups: ${known.join(', ')}` : ''}`,
+      ignoreFocusOut: true,
     });
     if (group === undefined) return;
-    const rows = await setAnnotatorGroup(store, picked.map((p) => p.label), group.trim() === '' ? null : group);
-    void vscode.window.showInformationMessage(`Discretion: ${rows.map((r) => r.name).join(', ')} ${group.trim() ? `now in group "${group.trim()}"` : 'in no group'}.`);
+    const rows = await setAnnotatorGroup(
+      store,
+      picked.map((p) => p.label),
+      group.trim() === '' ? null : group,
+    );
+    void vscode.window.showInformationMessage(
+      `Discretion: ${rows.map((r) => r.name).join(', ')} ${group.trim() ? `now in group "${group.trim()}"` : 'in no group'}.`,
+    );
   };
-  context.subscriptions.push(vscode.commands.registerCommand('discretion.setAnnotatorGroup', async () => {
-    try {
-      await run();
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Discretion: ${extensionMessage(e)}`);
-    }
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('discretion.setAnnotatorGroup', async () => {
+      try {
+        await run();
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Discretion: ${extensionMessage(e)}`);
+      }
+    }),
+  );
 }

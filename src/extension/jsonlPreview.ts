@@ -25,7 +25,10 @@ export class JsonlPreviewProvider implements vscode.CustomReadonlyEditorProvider
     let keys: string[] = [];
     let total = 0;
     let bad = 0;
-    const rl = createInterface({ input: createReadStream(document.uri.fsPath, { encoding: 'utf8' }), crlfDelay: Infinity });
+    const rl = createInterface({
+      input: createReadStream(document.uri.fsPath, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    });
     for await (const line of rl) {
       if (!line.trim()) continue;
       total++;
@@ -37,7 +40,9 @@ export class JsonlPreviewProvider implements vscode.CustomReadonlyEditorProvider
         rows.push(`<tr><td>${total}</td>${keys.map((k) => `<td>${cell(o[k])}</td>`).join('')}</tr>`);
       } catch {
         bad++;
-        rows.push(`<tr><td>${total}</td><td colspan="${Math.max(keys.length, 1)}"><em>not a JSON object</em></td></tr>`);
+        rows.push(
+          `<tr><td>${total}</td><td colspan="${Math.max(keys.length, 1)}"><em>not a JSON object</em></td></tr>`,
+        );
       }
     }
     const nonce = newNonce();

@@ -9,7 +9,14 @@ import { extensionMessage } from './errors';
 import { escapeControls } from '../core/terminalSafe';
 import { parseReviewMessage, type ReviewHostMessage, type ReviewWebviewMessage } from '../shared/reviewProtocol';
 import type { Store } from '../store';
-import { createPanel, type PageContext, type PageParts, refusedAsNull, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
+import {
+  createPanel,
+  type PageContext,
+  type PageParts,
+  refusedAsNull,
+  WebviewPanelBase,
+  type WebviewKind,
+} from './webviewPanelBase';
 
 const REVIEW_CSS = `
 body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); padding: 0 12px; }
@@ -70,15 +77,24 @@ class ReviewPanel extends WebviewPanelBase<ReviewHostMessage, ReviewWebviewMessa
   static current: ReviewPanel | undefined;
   private dataset: string | null = null;
 
-  constructor(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: ReviewDeps) {
+  constructor(
+    panel: vscode.WebviewPanel,
+    context: vscode.ExtensionContext,
+    private readonly deps: ReviewDeps,
+  ) {
     super(panel, REVIEW, context.extensionUri, deps.log);
     // Labels stored by others after the list was loaded: said on the status line, not reloaded under the lead's
     // hands (a rationale being typed stays); Show reloads.
-    this.disposables.push(deps.onStoreChange((tables) => {
-      if (this.dataset !== null && (!tables || tables.some((t) => t === 'preferences' || t === 'principle_preferences'))) {
-        this.post({ type: 'status', text: 'New labels were stored since this list was loaded: Show reloads it.' });
-      }
-    }));
+    this.disposables.push(
+      deps.onStoreChange((tables) => {
+        if (
+          this.dataset !== null &&
+          (!tables || tables.some((t) => t === 'preferences' || t === 'principle_preferences'))
+        ) {
+          this.post({ type: 'status', text: 'New labels were stored since this list was loaded: Show reloads it.' });
+        }
+      }),
+    );
   }
 
   protected override receive(msg: ReviewWebviewMessage): void {
@@ -107,7 +123,7 @@ class ReviewPanel extends WebviewPanelBase<ReviewHostMessage, ReviewWebviewMessa
     switch (msg.type) {
       case 'ready': {
         const names = (await store.info()).datasets.map((d) => d.name);
-        const current = this.dataset && names.includes(this.dataset) ? this.dataset : names[0] ?? null;
+        const current = this.dataset && names.includes(this.dataset) ? this.dataset : (names[0] ?? null);
         this.post({ type: 'datasets', datasets: names, current });
         if (current === null) this.post({ type: 'status', text: 'No datasets in the database yet.' });
         else await this.load(store, current, null, false);
@@ -117,9 +133,23 @@ class ReviewPanel extends WebviewPanelBase<ReviewHostMessage, ReviewWebviewMessa
         await this.load(store, msg.dataset, msg.principle, msg.pendingOnly);
         return;
       case 'adjudicate': {
-        const r = await adjudicate(store, { dataset: msg.dataset, pair: msg.pair, label: msg.label, principle: msg.principle ?? undefined, rationale: msg.rationale });
-        this.post({ type: 'adjudicated', pair: r.pair, label: r.label, rationale: msg.rationale.trim() ? msg.rationale : null });
-        this.post({ type: 'status', text: `pair ${r.pair}: adjudicated ${msg.principle === null ? '' : `principle ${msg.principle} `}${r.label}${r.previous !== null ? ` (was ${r.previous})` : ''}` });
+        const r = await adjudicate(store, {
+          dataset: msg.dataset,
+          pair: msg.pair,
+          label: msg.label,
+          principle: msg.principle ?? undefined,
+          rationale: msg.rationale,
+        });
+        this.post({
+          type: 'adjudicated',
+          pair: r.pair,
+          label: r.label,
+          rationale: msg.rationale.trim() ? msg.rationale : null,
+        });
+        this.post({
+          type: 'status',
+          text: `pair ${r.pair}: adjudicated ${msg.principle === null ? '' : `principle ${msg.principle} `}${r.label}${r.previous !== null ? ` (was ${r.previous})` : ''}`,
+        });
         return;
       }
     }
@@ -127,12 +157,14 @@ class ReviewPanel extends WebviewPanelBase<ReviewHostMessage, ReviewWebviewMessa
 }
 
 export function registerReviewPanel(context: vscode.ExtensionContext, deps: ReviewDeps): void {
-  context.subscriptions.push(vscode.commands.registerCommand('discretion.reviewDisagreements', () => {
-    if (ReviewPanel.current) {
-      ReviewPanel.current.panel.reveal(vscode.ViewColumn.Active);
-      return;
-    }
-    const panel = createPanel(REVIEW, context.extensionUri);
-    ReviewPanel.current = new ReviewPanel(panel, context, deps);
-  }));
+  context.subscriptions.push(
+    vscode.commands.registerCommand('discretion.reviewDisagreements', () => {
+      if (ReviewPanel.current) {
+        ReviewPanel.current.panel.reveal(vscode.ViewColumn.Active);
+        return;
+      }
+      const panel = createPanel(REVIEW, context.extensionUri);
+      ReviewPanel.current = new ReviewPanel(panel, context, deps);
+    }),
+  );
 }

@@ -15,7 +15,7 @@ export function escapingLogChannel<T extends Pick<vscode.LogOutputChannel, 'info
       if (typeof value !== 'function') return value;
       if (typeof prop !== 'string' || !LOGGING.has(prop)) return value.bind(target);
       return (message: unknown, ...args: unknown[]) => {
-        const text = message instanceof Error ? message.stack ?? message.message : String(message);
+        const text = message instanceof Error ? (message.stack ?? message.message) : String(message);
         const rest = args.map((a) => (typeof a === 'string' ? escapeControlsKeepingNewlines(a) : a));
         return value.call(target, escapeControlsKeepingNewlines(text), ...rest);
       };

@@ -2,7 +2,11 @@
 // tested alone. Names come from the data: the view sets them as labels and descriptions (plain text), never HTML.
 import type { TeamStatus } from '../app/team';
 
-export interface TeamRow { label: string; description: string; tooltip?: string }
+export interface TeamRow {
+  label: string;
+  description: string;
+  tooltip?: string;
+}
 
 const num = (x: number | null, digits: number) => (x === null ? '–' : x.toFixed(digits));
 
@@ -38,7 +42,10 @@ export function kappaRows(s: TeamStatus): TeamRow[] {
   for (let i = 0; i < names.length; i++) {
     for (let j = i + 1; j < names.length; j++) {
       const shared = s.kappa.shared[i][j];
-      rows.push({ label: `${names[i]} · ${names[j]}`, description: `κ ${num(s.kappa.matrix[i][j], 2)} on ${shared} pair${shared === 1 ? '' : 's'}` });
+      rows.push({
+        label: `${names[i]} · ${names[j]}`,
+        description: `κ ${num(s.kappa.matrix[i][j], 2)} on ${shared} pair${shared === 1 ? '' : 's'}`,
+      });
     }
   }
   return rows;

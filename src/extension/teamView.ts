@@ -23,7 +23,10 @@ export class TeamTree implements vscode.TreeDataProvider<Node> {
   readonly onDidChangeTreeData = this.emitter.event;
   private pending: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel) {}
+  constructor(
+    private readonly openStore: () => Promise<Store>,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
 
   refresh(): void {
     this.emitter.fire(undefined);
@@ -62,11 +65,16 @@ export class TeamTree implements vscode.TreeDataProvider<Node> {
         return t;
       }
       case 'kappa':
-        return Object.assign(new vscode.TreeItem("Agreement (Cohen's kappa)", vscode.TreeItemCollapsibleState.Collapsed), { iconPath: new vscode.ThemeIcon('symbol-operator') });
+        return Object.assign(
+          new vscode.TreeItem("Agreement (Cohen's kappa)", vscode.TreeItemCollapsibleState.Collapsed),
+          { iconPath: new vscode.ThemeIcon('symbol-operator') },
+        );
       case 'kappaPair':
         return item(n.row);
       case 'note':
-        return Object.assign(new vscode.TreeItem(n.message), { iconPath: new vscode.ThemeIcon(n.error ? 'error' : 'info') });
+        return Object.assign(new vscode.TreeItem(n.message), {
+          iconPath: new vscode.ThemeIcon(n.error ? 'error' : 'info'),
+        });
     }
   }
 
@@ -77,13 +85,24 @@ export class TeamTree implements vscode.TreeDataProvider<Node> {
         const progress = await store.datasetProgress();
         const split = [];
         for (const d of progress) if ((await store.workSplit(d.id)).overlap !== null) split.push(d.name);
-        if (split.length === 0) return [{ kind: 'note', message: 'No dataset is split among a team (discretion team split --dataset NAME --overlap K)' }];
+        if (split.length === 0)
+          return [
+            {
+              kind: 'note',
+              message: 'No dataset is split among a team (discretion team split --dataset NAME --overlap K)',
+            },
+          ];
         const now = Date.now();
-        return Promise.all(split.map(async (name) => ({ kind: 'dataset' as const, status: await teamStatus(store, name, now) })));
+        return Promise.all(
+          split.map(async (name) => ({ kind: 'dataset' as const, status: await teamStatus(store, name, now) })),
+        );
       }
       if (n.kind === 'dataset') {
         const s = n.status;
-        const rows: Node[] = [{ kind: 'counts', status: s }, ...s.annotators.map((a) => ({ kind: 'member' as const, status: s, annotator: a.name }))];
+        const rows: Node[] = [
+          { kind: 'counts', status: s },
+          ...s.annotators.map((a) => ({ kind: 'member' as const, status: s, annotator: a.name })),
+        ];
         if (s.kappa.annotators.length > 1) rows.push({ kind: 'kappa', status: s });
         return rows;
       }
@@ -99,7 +118,9 @@ export class TeamTree implements vscode.TreeDataProvider<Node> {
 /** The Team view and its commands: discretion.releaseClaims, discretion.refreshTeam. */
 export function registerTeamView(host: CommandHost): TeamTree {
   const team = new TeamTree(host.openStore, host.log);
-  host.context.subscriptions.push(vscode.window.createTreeView('discretion.team', { treeDataProvider: team, showCollapseAll: true }));
+  host.context.subscriptions.push(
+    vscode.window.createTreeView('discretion.team', { treeDataProvider: team, showCollapseAll: true }),
+  );
   registerCommand(host, 'discretion.refreshTeam', async () => team.refresh());
   registerCommand(host, 'discretion.releaseClaims', (async (node?: Node) => {
     const store = await host.openStore();
@@ -110,12 +131,26 @@ export function registerTeamView(host: CommandHost): TeamTree {
       const split: string[] = [];
       for (const d of progress) if ((await store.workSplit(d.id)).overlap !== null) split.push(d.name);
       if (split.length === 0) throw new UsageError('no dataset is split among a team: nothing is claimed');
-      dataset = split.length === 1 ? split[0] : (await vscode.window.showQuickPick(split.map((label) => ({ label })), { title: 'Release claims on which dataset?' }))?.label;
+      dataset =
+        split.length === 1
+          ? split[0]
+          : (
+              await vscode.window.showQuickPick(
+                split.map((label) => ({ label })),
+                { title: 'Release claims on which dataset?' },
+              )
+            )?.label;
       if (!dataset) return;
       const d = await store.requireDataset(dataset);
       const claimers = [...new Set((await store.liveClaims(d.id, Date.now())).map((c) => c.annotator))];
       const everyone = 'Everyone';
-      const pick = await vscode.window.showQuickPick([{ label: everyone, description: 'every live claim on the dataset' }, ...claimers.map((label) => ({ label, description: 'this annotator\'s claims' }))], { title: `Release whose claims on ${escapeControls(dataset)}?` });
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: everyone, description: 'every live claim on the dataset' },
+          ...claimers.map((label) => ({ label, description: "this annotator's claims" })),
+        ],
+        { title: `Release whose claims on ${escapeControls(dataset)}?` },
+      );
       if (!pick) return;
       annotator = pick.label === everyone && !claimers.includes(everyone) ? undefined : pick.label;
     }
@@ -124,7 +159,11 @@ export function registerTeamView(host: CommandHost): TeamTree {
     const n = await store.write((tx) => tx.releaseClaims(d.id, who));
     team.refresh();
     host.tree.scheduleRefresh();
-    void vscode.window.showInformationMessage(escapeControls(`Discretion: released ${n} claim${n === 1 ? '' : 's'} on ${dataset}${annotator === undefined ? '' : ` held by ${annotator}`}; those pairs go back to the queue`));
+    void vscode.window.showInformationMessage(
+      escapeControls(
+        `Discretion: released ${n} claim${n === 1 ? '' : 's'} on ${dataset}${annotator === undefined ? '' : ` held by ${annotator}`}; those pairs go back to the queue`,
+      ),
+    );
   }) as (...args: never[]) => Promise<unknown>);
   return team;
 }

@@ -5,7 +5,14 @@ import { type DatasetProgress, datasetDescription, datasetTooltip, withLabelled 
 
 type Node =
   | { kind: 'group'; label: 'Datasets' | 'Principle lists' }
-  | { kind: 'dataset'; id: number; name: string; total: number; annotators: { name: string; labelled: number }[]; overlap: number | null }
+  | {
+      kind: 'dataset';
+      id: number;
+      name: string;
+      total: number;
+      annotators: { name: string; labelled: number }[];
+      overlap: number | null;
+    }
   | { kind: 'progress'; dataset: string; annotator: string; labelled: number; total: number }
   | { kind: 'list'; name: string; version: number; size: number }
   | { kind: 'error'; message: string };
@@ -15,7 +22,11 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
   readonly onDidChangeTreeData = this.emitter.event;
 
   /** `me`: this window's annotator name (the setting), for a team dataset's "mine". */
-  constructor(private readonly openStore: () => Promise<Store>, private readonly log: vscode.LogOutputChannel, private readonly me: () => string = () => '') {}
+  constructor(
+    private readonly openStore: () => Promise<Store>,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly me: () => string = () => '',
+  ) {}
 
   private pending: ReturnType<typeof setTimeout> | undefined;
 
@@ -55,9 +66,14 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
   getTreeItem(n: Node): vscode.TreeItem {
     switch (n.kind) {
       case 'group':
-        return Object.assign(new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded), { contextValue: n.label === 'Datasets' ? 'datasets' : 'lists' });
+        return Object.assign(new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.Expanded), {
+          contextValue: n.label === 'Datasets' ? 'datasets' : 'lists',
+        });
       case 'dataset': {
-        const t = new vscode.TreeItem(n.name, n.annotators.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const t = new vscode.TreeItem(
+          n.name,
+          n.annotators.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+        );
         t.description = datasetDescription(n, n.overlap, this.me());
         t.iconPath = new vscode.ThemeIcon('database');
         t.contextValue = 'dataset';
@@ -90,7 +106,10 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
         const empty = ds.length === 0 && lists.length === 0;
         void vscode.commands.executeCommand('setContext', 'discretion.empty', empty);
         if (empty) return []; // the welcome content shows instead
-        return [{ kind: 'group', label: 'Datasets' }, { kind: 'group', label: 'Principle lists' }];
+        return [
+          { kind: 'group', label: 'Datasets' },
+          { kind: 'group', label: 'Principle lists' },
+        ];
       }
       if (n.kind === 'group' && n.label === 'Datasets') {
         const ds = await this.datasetProgress(store);
@@ -98,7 +117,14 @@ export class DiscretionTree implements vscode.TreeDataProvider<Node> {
         return ds.map((d, i) => ({ kind: 'dataset', ...d, overlap: splits[i].overlap }));
       }
       if (n.kind === 'group') return (await store.listPrincipleLists()).map((l) => ({ kind: 'list', ...l }));
-      if (n.kind === 'dataset') return n.annotators.map((a) => ({ kind: 'progress', dataset: n.name, annotator: a.name, labelled: a.labelled, total: n.total }));
+      if (n.kind === 'dataset')
+        return n.annotators.map((a) => ({
+          kind: 'progress',
+          dataset: n.name,
+          annotator: a.name,
+          labelled: a.labelled,
+          total: n.total,
+        }));
       return [];
     } catch (e) {
       this.progress = undefined; // read again next time

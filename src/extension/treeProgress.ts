@@ -8,7 +8,12 @@ export type DatasetProgress = Awaited<ReturnType<Store['datasetProgress']>>[numb
  * lists them (annotators with at least one label, by name), so a label in the workbench updates the
  * tree without reading every dataset's counts again.
  */
-export function withLabelled(progress: DatasetProgress[], dataset: string, annotator: string, labelled: number): DatasetProgress[] {
+export function withLabelled(
+  progress: DatasetProgress[],
+  dataset: string,
+  annotator: string,
+  labelled: number,
+): DatasetProgress[] {
   return progress.map((d) => {
     if (d.name !== dataset) return d;
     const others = d.annotators.filter((a) => a.name !== annotator);
@@ -30,7 +35,10 @@ export function datasetDescription(d: DatasetProgress, overlap: number | null, m
 
 /** Every human label on the dataset, and this annotator's. */
 function teamLabels(d: DatasetProgress, me: string): { labels: number; mine: number } {
-  return { labels: d.annotators.reduce((n, a) => n + a.labelled, 0), mine: d.annotators.find((a) => a.name === me)?.labelled ?? 0 };
+  return {
+    labels: d.annotators.reduce((n, a) => n + a.labelled, 0),
+    mine: d.annotators.find((a) => a.name === me)?.labelled ?? 0,
+  };
 }
 
 /**
@@ -40,8 +48,10 @@ function teamLabels(d: DatasetProgress, me: string): { labels: number; mine: num
 export function datasetTooltip(d: DatasetProgress, overlap: number | null, me: string): string {
   if (overlap === null) return `${d.name}: ${d.total} pairs. Click to label.`;
   const { labels, mine } = teamLabels(d, me);
-  return `${d.name}: ${d.total} pairs, split among a team with ${overlap} label${overlap === 1 ? '' : 's'} per pair; `
-    + `${labels} of the ${d.total * overlap} labels wanted are in, ${mine} of them yours. Click to label the next pair handed to you.`;
+  return (
+    `${d.name}: ${d.total} pairs, split among a team with ${overlap} label${overlap === 1 ? '' : 's'} per pair; ` +
+    `${labels} of the ${d.total * overlap} labels wanted are in, ${mine} of them yours. Click to label the next pair handed to you.`
+  );
 }
 
 /** Tables no view shows: where each annotator is, and where claims start looking (the level floors). */

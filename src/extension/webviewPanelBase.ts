@@ -46,7 +46,10 @@ export function refusedAsNull<W>(parse: (raw: unknown) => W | null): (raw: unkno
 
 const WEBVIEW_DIR = ['dist', 'webview'];
 
-export function panelOptions(kind: WebviewKind<unknown>, extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+export function panelOptions(
+  kind: WebviewKind<unknown>,
+  extensionUri: vscode.Uri,
+): vscode.WebviewOptions & vscode.WebviewPanelOptions {
   return {
     enableScripts: true,
     enableCommandUris: false,
@@ -57,8 +60,17 @@ export function panelOptions(kind: WebviewKind<unknown>, extensionUri: vscode.Ur
 }
 
 /** A new panel of this kind in the active column, to construct the kind's panel class with. */
-export function createPanel(kind: WebviewKind<unknown>, extensionUri: vscode.Uri, title = kind.title): vscode.WebviewPanel {
-  return vscode.window.createWebviewPanel(kind.viewType, title, vscode.ViewColumn.Active, panelOptions(kind, extensionUri));
+export function createPanel(
+  kind: WebviewKind<unknown>,
+  extensionUri: vscode.Uri,
+  title = kind.title,
+): vscode.WebviewPanel {
+  return vscode.window.createWebviewPanel(
+    kind.viewType,
+    title,
+    vscode.ViewColumn.Active,
+    panelOptions(kind, extensionUri),
+  );
 }
 
 export abstract class WebviewPanelBase<H, W> {
@@ -72,13 +84,27 @@ export abstract class WebviewPanelBase<H, W> {
    * options and page, and starts listening. Messages arrive after the constructor has returned, so `receive`
    * sees the subclass's fields.
    */
-  constructor(readonly panel: vscode.WebviewPanel, kind: WebviewKind<W>, extensionUri: vscode.Uri, protected readonly log: vscode.LogOutputChannel) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    kind: WebviewKind<W>,
+    extensionUri: vscode.Uri,
+    protected readonly log: vscode.LogOutputChannel,
+  ) {
     log.info(`${kind.name}: panel created`);
     // a revived panel comes with the options VS Code stored; they are set again, the same for both
     panel.webview.options = panelOptions(kind, extensionUri);
     const nonce = newNonce();
-    const parts = kind.page({ nonce, webview: panel.webview, asset: (name) => vscode.Uri.joinPath(extensionUri, ...WEBVIEW_DIR, name) });
-    panel.webview.html = webviewPage({ csp: webviewCsp(nonce, parts.csp), title: parts.title, head: parts.head, body: parts.body });
+    const parts = kind.page({
+      nonce,
+      webview: panel.webview,
+      asset: (name) => vscode.Uri.joinPath(extensionUri, ...WEBVIEW_DIR, name),
+    });
+    panel.webview.html = webviewPage({
+      csp: webviewCsp(nonce, parts.csp),
+      title: parts.title,
+      head: parts.head,
+      body: parts.body,
+    });
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => {
         const receivedAt = performance.now();

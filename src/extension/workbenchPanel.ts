@@ -3,7 +3,14 @@
 // src/shared/workbenchProtocol.ts) are the panel base's (webviewPanelBase.ts); here, what it does.
 import * as vscode from 'vscode';
 import { extensionMessage } from './errors';
-import { type CardView, type ModelView, type SubmitMessage, type WorkbenchHostMessage, type WorkbenchWebviewMessage, parseWorkbenchMessage } from '../shared/workbenchProtocol';
+import {
+  type CardView,
+  type ModelView,
+  type SubmitMessage,
+  type WorkbenchHostMessage,
+  type WorkbenchWebviewMessage,
+  parseWorkbenchMessage,
+} from '../shared/workbenchProtocol';
 import { PairTakenError, type WorkbenchSession } from '../app/workbench';
 import { inlineFile } from './webviewAssets';
 import { type PageContext, type PageParts, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
@@ -12,8 +19,14 @@ function workbenchPage({ nonce, webview, asset }: PageContext): PageParts {
   // inlined: the page opens without fetching its script and style one by one (see webviewAssets)
   const js = inlineFile(asset('workbench.js').fsPath, 'script');
   const css = inlineFile(asset('workbench.css').fsPath, 'style');
-  const script = js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${webview.asWebviewUri(asset('workbench.js'))}"></script>`;
-  const style = css !== null ? `<style nonce="${nonce}">${css}</style>` : `<link rel="stylesheet" href="${webview.asWebviewUri(asset('workbench.css'))}" nonce="${nonce}">`;
+  const script =
+    js !== null
+      ? `<script nonce="${nonce}">${js}</script>`
+      : `<script nonce="${nonce}" src="${webview.asWebviewUri(asset('workbench.js'))}"></script>`;
+  const style =
+    css !== null
+      ? `<style nonce="${nonce}">${css}</style>`
+      : `<link rel="stylesheet" href="${webview.asWebviewUri(asset('workbench.css'))}" nonce="${nonce}">`;
   return {
     // data: images: the rationale box's resize grip (a data: PNG in @vscode-elements' textarea styles).
     // Dataset text is only ever set as text, so no dataset string can become an image source.
@@ -61,13 +74,20 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   private postedBeforeReady = false;
   private cardPosted = false;
 
-  constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
+  constructor(
+    panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    private readonly host: PanelHost,
+    private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>,
+  ) {
     super(panel, WORKBENCH, extensionUri, host.log);
     WorkbenchPanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icons', 'discretion.svg');
     this.disposables.push(
       host.onStoreChange(() => void this.session?.writeHeard()), // a session waiting for a freed pair retries
-      panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', panel.active)),
+      panel.onDidChangeViewState(
+        () => void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', panel.active),
+      ),
     );
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', true);
     // The first card is posted as soon as the session is open, not when the webview says it is
@@ -87,7 +107,9 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     } catch {
       return; // the command that opened the panel reports the failure and closes it
     }
-    this.host.log.info(`workbench: session open ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`);
+    this.host.log.info(
+      `workbench: session open ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`,
+    );
     this.session = session;
     this.pendingSession = undefined;
     this.postedBeforeReady = true;
@@ -137,7 +159,10 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     s.stopWaiting();
     if (card) {
       this.post({ type: 'card', card });
-      if (!this.cardPosted) this.host.log.info(`workbench: first card posted ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`);
+      if (!this.cardPosted)
+        this.host.log.info(
+          `workbench: first card posted ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`,
+        );
       this.cardPosted = true;
       const title = `Discretion: ${s.dataset.name}`;
       if (this.panel.title !== title) this.panel.title = title;
@@ -170,7 +195,9 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   private async answer(m: WorkbenchWebviewMessage, receivedAt: number): Promise<void> {
     this.answering = m.type === 'painted' ? undefined : receivedAt;
     if (m.type === 'ready') {
-      this.host.log.info(`workbench: webview ready ${(receivedAt - this.createdAt).toFixed(0)} ms after the panel was created (restore ${JSON.stringify(m.restore)})`);
+      this.host.log.info(
+        `workbench: webview ready ${(receivedAt - this.createdAt).toFixed(0)} ms after the panel was created (restore ${JSON.stringify(m.restore)})`,
+      );
       if (this.postedBeforeReady) {
         this.postedBeforeReady = false; // its first card is already on its way; a later 'ready' (a reload) shows the card again
         return;
@@ -178,10 +205,16 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
       if (!this.session) this.session = (await this.pendingSession) ?? (await this.host.openSession(m.restore));
       this.pendingSession = undefined;
       if (!this.session) {
-        this.post({ type: 'error', message: 'No dataset to label: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset".' });
+        this.post({
+          type: 'error',
+          message: 'No dataset to label: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset".',
+        });
         return;
       }
-      if (this.session.current === undefined) await this.session.start(m.restore && m.restore.dataset === this.session.dataset.name ? m.restore.pairIdx : undefined);
+      if (this.session.current === undefined)
+        await this.session.start(
+          m.restore && m.restore.dataset === this.session.dataset.name ? m.restore.pairIdx : undefined,
+        );
       await this.show();
       return;
     }
@@ -201,11 +234,20 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
         if (!(await s.move('next'))) {
           if (s.claimMode && s.current !== undefined) {
             // team mode: the claimed pair stays this annotator's until it is labelled (or its claim expires)
-            if (m.type === 'skip') void vscode.window.setStatusBarMessage('Discretion: pairs of a split dataset are handed out one at a time; this one is yours until you label it', 4000);
+            if (m.type === 'skip')
+              void vscode.window.setStatusBarMessage(
+                'Discretion: pairs of a split dataset are handed out one at a time; this one is yours until you label it',
+                4000,
+              );
             await this.show();
             return;
           }
-          this.post({ type: 'done', dataset: s.dataset.name, message: 'End of the queue.', progress: await s.progress() });
+          this.post({
+            type: 'done',
+            dataset: s.dataset.name,
+            message: 'End of the queue.',
+            progress: await s.progress(),
+          });
           return;
         }
         await this.show();
@@ -243,7 +285,9 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
       try {
         if (await s.goTo(m.pairIdx)) card = await s.card();
       } catch (again) {
-        this.host.log.error(`workbench: pair ${m.pairIdx} could not be read again: ${(again as Error)?.stack ?? again}`);
+        this.host.log.error(
+          `workbench: pair ${m.pairIdx} could not be read again: ${(again as Error)?.stack ?? again}`,
+        );
       }
       this.post({ type: 'saveFailed', pairIdx: m.pairIdx, seq: m.seq, message, card: card ?? null });
       if (card) {
@@ -289,7 +333,10 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     const s = this.session;
     if (!s) return;
     if (!(await s.move(direction))) {
-      void vscode.window.setStatusBarMessage(direction === 'next' ? 'Discretion: no next pair in this queue' : 'Discretion: no previous pair in this queue', 3000);
+      void vscode.window.setStatusBarMessage(
+        direction === 'next' ? 'Discretion: no next pair in this queue' : 'Discretion: no previous pair in this queue',
+        3000,
+      );
     }
     await this.show();
   }

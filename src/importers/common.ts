@@ -20,7 +20,11 @@ export interface ImportSummary {
 }
 
 /** A bad record left out in skip mode: its error's line, message and option (see InputError). */
-export interface SkippedRecord { line: number | null; message: string; option?: RequestOption }
+export interface SkippedRecord {
+  line: number | null;
+  message: string;
+  option?: RequestOption;
+}
 
 export class ErrorPolicy {
   readonly skipped: SkippedRecord[] = [];
@@ -84,7 +88,11 @@ export function resolveLimits(limits?: Partial<ReadLimits>): ReadLimits {
 
 /** "16 MiB", "32 GiB", "1000 bytes": a byte count as a person reads it. */
 export function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const) {
     if (n >= size && n % (size / 16) === 0) return `${+(n / size).toFixed(4)} ${unit}`;
   }
   return `${n} bytes`;
@@ -130,7 +138,13 @@ export function throwIfCancelled(signal: AbortSignal | undefined, file: string):
 /** One JSON record (a JSONL line), its nesting checked against the limit before it is parsed. */
 export function parseJsonRecord(ctx: RecordContext, text: string, limits: ReadLimits): Record<string, unknown> {
   if (jsonNestingExceeds(text, limits.maxJsonDepth)) {
-    throw new InputError(ctx.file, ctx.line, null, `the record nests deeper than the limit of ${limits.maxJsonDepth} levels, which can be raised`, 'maxJsonDepth');
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      null,
+      `the record nests deeper than the limit of ${limits.maxJsonDepth} levels, which can be raised`,
+      'maxJsonDepth',
+    );
   }
   return parseJsonLine(ctx, text);
 }

@@ -22,12 +22,23 @@ function headerNames(file: string, raw: string[], required: readonly string[]): 
     if (c === '') return;
     if (c === '__proto__') throw new InputError(file, 1, c, 'a column of this name cannot be read; rename it');
     const first = seen.get(c);
-    if (first !== undefined) throw new InputError(file, 1, c, `the header names this column twice (columns ${first + 1} and ${i + 1}); rename one`);
+    if (first !== undefined)
+      throw new InputError(
+        file,
+        1,
+        c,
+        `the header names this column twice (columns ${first + 1} and ${i + 1}); rename one`,
+      );
     seen.set(c, i);
   });
   const missing = required.filter((c) => !seen.has(c));
   if (missing.length > 0) {
-    throw new InputError(file, 1, missing[0], `missing column (the header has: ${header.filter((h) => h !== '').join(', ') || 'nothing'}; needed: ${required.join(', ')})`);
+    throw new InputError(
+      file,
+      1,
+      missing[0],
+      `missing column (the header has: ${header.filter((h) => h !== '').join(', ') || 'nothing'}; needed: ${required.join(', ')})`,
+    );
   }
   // Unnamed leading index columns ("" in pandas output) get a placeholder name.
   return header.map((c, i) => (c === '' ? `__unnamed_${i}` : c));
@@ -38,7 +49,11 @@ function headerNames(file: string, raw: string[], required: readonly string[]): 
  * column is present and that no column is named twice. A record longer than the line limit, a bad
  * row, a file with no rows: one InputError naming the line.
  */
-export async function* readCsvRows(file: string, required: readonly string[], opts: StreamOptions & { batchRows?: number } = {}): AsyncGenerator<CsvRow[]> {
+export async function* readCsvRows(
+  file: string,
+  required: readonly string[],
+  opts: StreamOptions & { batchRows?: number } = {},
+): AsyncGenerator<CsvRow[]> {
   const limits = resolveLimits(opts.limits);
   const batchRows = opts.batchRows ?? 5000;
   let headerError: InputError | undefined;
@@ -75,8 +90,14 @@ export async function* readCsvRows(file: string, required: readonly string[], op
     if (headerError) throw headerError;
     if (e instanceof InputError || e instanceof UsageError) throw e;
     const err = e as Error & { lines?: number; code?: string };
-    if (err.code === 'CSV_MAX_RECORD_SIZE') throw limitError(file, err.lines ?? null, 'the record', 'maxLineBytes', formatBytes(limits.maxLineBytes));
-    throw new InputError(file, err.lines ?? null, null, `not valid CSV (${quotedInputOneLine(err.message.replace(/^Invalid Record Length: /, '').split('\n')[0])})`);
+    if (err.code === 'CSV_MAX_RECORD_SIZE')
+      throw limitError(file, err.lines ?? null, 'the record', 'maxLineBytes', formatBytes(limits.maxLineBytes));
+    throw new InputError(
+      file,
+      err.lines ?? null,
+      null,
+      `not valid CSV (${quotedInputOneLine(err.message.replace(/^Invalid Record Length: /, '').split('\n')[0])})`,
+    );
   }
   if (!sawHeader) throw new InputError(file, null, null, 'the file is empty');
   if (rows === 0) throw new InputError(file, null, null, 'the file has a header but no rows');
@@ -94,7 +115,12 @@ export function csvNumber(file: string, row: CsvRow, column: string): number {
   const text = raw === undefined ? '' : raw.trim();
   const v = DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(v)) {
-    throw new InputError(file, row.line, column, `expected a number, found ${JSON.stringify((raw ?? '').slice(0, 40))}`);
+    throw new InputError(
+      file,
+      row.line,
+      column,
+      `expected a number, found ${JSON.stringify((raw ?? '').slice(0, 40))}`,
+    );
   }
   return v;
 }
@@ -104,6 +130,12 @@ export function csvInteger(file: string, row: CsvRow, column: string): number {
   const raw = row.values[column];
   const text = raw === undefined ? '' : raw.trim();
   const v = NON_NEGATIVE_INTEGER.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(v)) throw new InputError(file, row.line, column, `expected a non-negative integer, found ${JSON.stringify((raw ?? '').slice(0, 40))}`);
+  if (!Number.isSafeInteger(v))
+    throw new InputError(
+      file,
+      row.line,
+      column,
+      `expected a non-negative integer, found ${JSON.stringify((raw ?? '').slice(0, 40))}`,
+    );
   return v;
 }

@@ -2,11 +2,25 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
-import { type FieldMapping, genericRecordToPair, hhRecordToPair, pkuRecordToPair, type RecordContext } from '../core/records';
+import {
+  type FieldMapping,
+  genericRecordToPair,
+  hhRecordToPair,
+  pkuRecordToPair,
+  type RecordContext,
+} from '../core/records';
 import type { StoredPreference } from '../core/preferences';
 import type { OverallPreference, Pair } from '../core/types';
 import type { Store } from '../store';
-import { ErrorPolicy, type ImportSummary, type OnError, parseJsonRecord, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
+import {
+  ErrorPolicy,
+  type ImportSummary,
+  type OnError,
+  parseJsonRecord,
+  type ReadOptions,
+  resolveLimits,
+  throwIfCancelled,
+} from './common';
 import { readCsvRows } from './csv';
 import { readLineBatches } from './files';
 
@@ -33,7 +47,10 @@ interface Converted {
 }
 
 /** Per-format record conversion and the human annotators it produces. */
-function converter(opts: DatasetImportOptions): { annotators: string[]; convert: (ctx: RecordContext, record: Record<string, unknown>) => Converted } {
+function converter(opts: DatasetImportOptions): {
+  annotators: string[];
+  convert: (ctx: RecordContext, record: Record<string, unknown>) => Converted;
+} {
   switch (opts.format) {
     case 'hh-rlhf':
       // The human preference is +1 on every pair: y1 is the chosen response.
@@ -43,19 +60,33 @@ function converter(opts: DatasetImportOptions): { annotators: string[]; convert:
         annotators: ['human-better', 'human-safer'],
         convert: (ctx, r) => {
           const { pair, better, safer } = pkuRecordToPair(ctx, r);
-          return { pair, prefs: [['human-better', better], ['human-safer', safer]] };
+          return {
+            pair,
+            prefs: [
+              ['human-better', better],
+              ['human-safer', safer],
+            ],
+          };
         },
       };
     case 'jsonl':
     case 'csv': {
       const mapping = opts.mapping;
-      if (!mapping) throw new UsageError(`import ${opts.format} needs to be told which fields hold the prompt, response 0 and response 1`, 'fieldMapping');
+      if (!mapping)
+        throw new UsageError(
+          `import ${opts.format} needs to be told which fields hold the prompt, response 0 and response 1`,
+          'fieldMapping',
+        );
       const annotator = opts.preferredAnnotator ?? 'human';
       return {
         annotators: mapping.preferred ? [annotator] : [],
         convert: (ctx, r) => {
           const { pair, preferred, bothBad } = genericRecordToPair(ctx, r, mapping);
-          return { pair, prefs: preferred === undefined ? [] : [bothBad ? [annotator, preferred, BOTH_BAD_RAW] : [annotator, preferred]] };
+          return {
+            pair,
+            prefs:
+              preferred === undefined ? [] : [bothBad ? [annotator, preferred, BOTH_BAD_RAW] : [annotator, preferred]],
+          };
         },
       };
     }
@@ -71,105 +102,145 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
   const limits = resolveLimits(opts.limits);
   const read = { limits, onProgress: opts.onProgress, signal: opts.signal };
   throwIfCancelled(opts.signal, opts.file);
-  await store.write(async (tx) => {
-    const datasetId = await tx.createDataset(opts.dataset, opts.format, opts.file);
-    const annotatorIds = new Map<string, number>();
-    for (const name of annotators) annotatorIds.set(name, (await tx.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id);
-    let nextRowId = await tx.nextPairRowId();
-    /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
-    let lineOf = (idx: number) => idx + 1;
+  await store.write(
+    async (tx) => {
+      const datasetId = await tx.createDataset(opts.dataset, opts.format, opts.file);
+      const annotatorIds = new Map<string, number>();
+      for (const name of annotators)
+        annotatorIds.set(
+          name,
+          (await tx.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id,
+        );
+      let nextRowId = await tx.nextPairRowId();
+      /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
+      let lineOf = (idx: number) => idx + 1;
 
-    /**
-     * Writes one batch. Its pair and preference statements are queued together (the store keeps each
-     * table's in the order queued; the foreign keys they would check are ours and not checked) and up
-     * to two batches are queued while the next is parsed, so SQLite never waits for the parser. With
-     * --on-error skip a duplicate id is skipped, so the pairs must be in before the preferences of the
-     * others are built; with fail, a duplicate fails the whole import (its preference row pointing at
-     * no pair does not matter: the transaction rolls back and the duplicate is reported).
-     */
-    const writeBatch = async (batch: Converted[]) => {
-      const rowIds = batch.map(() => nextRowId++);
-      const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
-      const pairsWritten = tx.insertPairs(datasetId, batch.map((c) => c.pair), rowIds);
-      const rejected = new Set<number>();
-      const duplicate = (d: { pair: Pair; firstIdx: number }) => {
-        policy.attempt(() => {
-          throw new InputError(opts.file, lineOf(d.pair.id), opts.mapping?.id ?? 'id', `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`);
-        });
-        rejected.add(d.pair.id);
+      /**
+       * Writes one batch. Its pair and preference statements are queued together (the store keeps each
+       * table's in the order queued; the foreign keys they would check are ours and not checked) and up
+       * to two batches are queued while the next is parsed, so SQLite never waits for the parser. With
+       * --on-error skip a duplicate id is skipped, so the pairs must be in before the preferences of the
+       * others are built; with fail, a duplicate fails the whole import (its preference row pointing at
+       * no pair does not matter: the transaction rolls back and the duplicate is reported).
+       */
+      const writeBatch = async (batch: Converted[]) => {
+        const rowIds = batch.map(() => nextRowId++);
+        const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
+        const pairsWritten = tx.insertPairs(
+          datasetId,
+          batch.map((c) => c.pair),
+          rowIds,
+        );
+        const rejected = new Set<number>();
+        const duplicate = (d: { pair: Pair; firstIdx: number }) => {
+          policy.attempt(() => {
+            throw new InputError(
+              opts.file,
+              lineOf(d.pair.id),
+              opts.mapping?.id ?? 'id',
+              `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`,
+            );
+          });
+          rejected.add(d.pair.id);
+        };
+        if (policy.onError === 'skip') for (const d of await pairsWritten) duplicate(d);
+        const prefsWritten: Promise<number>[] = [];
+        let nPrefs = 0;
+        for (const [name, id] of annotatorIds) {
+          const prefs: OverallPreference[] = [];
+          for (const c of batch)
+            if (!rejected.has(c.pair.id))
+              for (const [a, value, raw] of c.prefs)
+                if (a === name) prefs.push(raw ? { pairId: c.pair.id, value, raw } : { pairId: c.pair.id, value });
+          prefsWritten.push(tx.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
+          nPrefs += prefs.length;
+        }
+        const [pairs, ...rest] = await Promise.allSettled([pairsWritten, ...prefsWritten]);
+        if (pairs.status === 'rejected') throw pairs.reason;
+        for (const d of pairs.value) if (!rejected.has(d.pair.id)) duplicate(d);
+        const failed = rest.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+        if (failed) throw failed.reason;
+        counts.pairs += batch.length - rejected.size;
+        counts.preferences += nPrefs;
       };
-      if (policy.onError === 'skip') for (const d of await pairsWritten) duplicate(d);
-      const prefsWritten: Promise<number>[] = [];
-      let nPrefs = 0;
-      for (const [name, id] of annotatorIds) {
-        const prefs: OverallPreference[] = [];
-        for (const c of batch) if (!rejected.has(c.pair.id)) for (const [a, value, raw] of c.prefs) if (a === name) prefs.push(raw ? { pairId: c.pair.id, value, raw } : { pairId: c.pair.id, value });
-        prefsWritten.push(tx.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
-        nPrefs += prefs.length;
-      }
-      const [pairs, ...rest] = await Promise.allSettled([pairsWritten, ...prefsWritten]);
-      if (pairs.status === 'rejected') throw pairs.reason;
-      for (const d of pairs.value) if (!rejected.has(d.pair.id)) duplicate(d);
-      const failed = rest.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-      if (failed) throw failed.reason;
-      counts.pairs += batch.length - rejected.size;
-      counts.preferences += nPrefs;
-    };
-    const inFlight: Promise<void>[] = [];
-    const enqueue = async (batch: Converted[]) => {
-      while (inFlight.length >= 2) await inFlight.shift();
-      const p = writeBatch(batch);
-      p.catch(() => undefined);
-      inFlight.push(p);
-    };
+      const inFlight: Promise<void>[] = [];
+      const enqueue = async (batch: Converted[]) => {
+        while (inFlight.length >= 2) await inFlight.shift();
+        const p = writeBatch(batch);
+        p.catch(() => undefined);
+        inFlight.push(p);
+      };
 
-    const fileHash = createHash('sha256');
-    if (opts.format === 'csv') {
-      const m = opts.mapping!;
-      const required = [m.prompt, m.response0, m.response1, ...(m.preferred ? [m.preferred] : []), ...(m.id ? [m.id] : [])];
-      // The file line of each pair index, for duplicate-id messages (4 bytes a row, not the rows).
-      let lines = new Uint32Array(1 << 16);
-      let index = 0;
-      lineOf = (idx) => lines[idx];
-      for await (const rows of readCsvRows(opts.file, required, { ...read, fileHash })) {
-        const converted: Converted[] = [];
-        for (let k = 0; k < rows.length; k++) {
-          if (k % 50 === 49) await yieldToEventLoop();
-          const row = rows[k];
-          if (index >= lines.length) {
-            const grown = new Uint32Array(lines.length * 2);
-            grown.set(lines);
-            lines = grown;
+      const fileHash = createHash('sha256');
+      if (opts.format === 'csv') {
+        const m = opts.mapping!;
+        const required = [
+          m.prompt,
+          m.response0,
+          m.response1,
+          ...(m.preferred ? [m.preferred] : []),
+          ...(m.id ? [m.id] : []),
+        ];
+        // The file line of each pair index, for duplicate-id messages (4 bytes a row, not the rows).
+        let lines = new Uint32Array(1 << 16);
+        let index = 0;
+        lineOf = (idx) => lines[idx];
+        for await (const rows of readCsvRows(opts.file, required, { ...read, fileHash })) {
+          const converted: Converted[] = [];
+          for (let k = 0; k < rows.length; k++) {
+            if (k % 50 === 49) await yieldToEventLoop();
+            const row = rows[k];
+            if (index >= lines.length) {
+              const grown = new Uint32Array(lines.length * 2);
+              grown.set(lines);
+              lines = grown;
+            }
+            lines[index] = row.line;
+            const ctx = { file: opts.file, line: row.line, index: index++ };
+            const c = policy.attempt(() => convert(ctx, row.values));
+            if (c) converted.push(c);
           }
-          lines[index] = row.line;
-          const ctx = { file: opts.file, line: row.line, index: index++ };
-          const c = policy.attempt(() => convert(ctx, row.values));
-          if (c) converted.push(c);
+          if (converted.length > 0) await enqueue(converted);
         }
-        if (converted.length > 0) await enqueue(converted);
-      }
-    } else {
-      for await (const lines of readLineBatches(opts.file, { ...read, fileHash })) {
-        const converted: Converted[] = [];
-        for (let k = 0; k < lines.length; k++) {
-          // The sqlite3 binding moves each queued statement through its steps with callbacks on this
-          // thread: yield often, or SQLite waits for the parser and the two never overlap.
-          if (k % 50 === 49) await yieldToEventLoop();
-          const { line, text } = lines[k];
-          if (text.trim() === '') continue; // blank lines carry no record; pair ids stay line numbers
-          const ctx = { file: opts.file, line, index: line - 1 };
-          const c = policy.attempt(() => convert(ctx, parseJsonRecord(ctx, text, limits)));
-          if (c) converted.push(c);
+      } else {
+        for await (const lines of readLineBatches(opts.file, { ...read, fileHash })) {
+          const converted: Converted[] = [];
+          for (let k = 0; k < lines.length; k++) {
+            // The sqlite3 binding moves each queued statement through its steps with callbacks on this
+            // thread: yield often, or SQLite waits for the parser and the two never overlap.
+            if (k % 50 === 49) await yieldToEventLoop();
+            const { line, text } = lines[k];
+            if (text.trim() === '') continue; // blank lines carry no record; pair ids stay line numbers
+            const ctx = { file: opts.file, line, index: line - 1 };
+            const c = policy.attempt(() => convert(ctx, parseJsonRecord(ctx, text, limits)));
+            if (c) converted.push(c);
+          }
+          if (converted.length > 0) await enqueue(converted);
         }
-        if (converted.length > 0) await enqueue(converted);
       }
-    }
-    await tx.setDatasetHash(datasetId, fileHash.digest('hex'));
-    for (const p of inFlight.splice(0)) await p;
-    throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
-    if (counts.pairs === 0) {
-      throw new InputError(opts.file, null, null, policy.skipped.length ? `no valid records (${policy.skipped.length} skipped; first: ${policy.skipped[0].message})` : 'the file holds no records (it is empty)');
-    }
-  }, { checkForeignKeys: false }); // every key is created here: the dataset, its annotators, the pair row ids
-  return { kind: opts.format, file: opts.file, dataset: opts.dataset, imported: counts.pairs, counts, skipped: policy.skipped, notes: [] };
+      await tx.setDatasetHash(datasetId, fileHash.digest('hex'));
+      for (const p of inFlight.splice(0)) await p;
+      throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
+      if (counts.pairs === 0) {
+        throw new InputError(
+          opts.file,
+          null,
+          null,
+          policy.skipped.length
+            ? `no valid records (${policy.skipped.length} skipped; first: ${policy.skipped[0].message})`
+            : 'the file holds no records (it is empty)',
+        );
+      }
+    },
+    { checkForeignKeys: false },
+  ); // every key is created here: the dataset, its annotators, the pair row ids
+  return {
+    kind: opts.format,
+    file: opts.file,
+    dataset: opts.dataset,
+    imported: counts.pairs,
+    counts,
+    skipped: policy.skipped,
+    notes: [],
+  };
 }

@@ -26,10 +26,25 @@ export interface StreamOptions {
 const RATIO_FLOOR = 1 << 20;
 
 function cannotRead(file: string, e: NodeJS.ErrnoException): InputError {
-  return new InputError(file, null, null, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a folder, not a file' : `cannot read (${e.code ?? e.message})`);
+  return new InputError(
+    file,
+    null,
+    null,
+    e.code === 'ENOENT'
+      ? 'no such file'
+      : e.code === 'EISDIR'
+        ? 'is a folder, not a file'
+        : `cannot read (${e.code ?? e.message})`,
+  );
 }
 
-export function limitError(file: string, line: number | null, what: string, limit: keyof ReadLimits, value: string): InputError {
+export function limitError(
+  file: string,
+  line: number | null,
+  what: string,
+  limit: keyof ReadLimits,
+  value: string,
+): InputError {
   return new InputError(file, line, null, `${what} exceeds the limit of ${value}, which can be raised`, limit);
 }
 
@@ -54,7 +69,13 @@ async function openInfo(file: string): Promise<{ gz: boolean; size: number }> {
  * The file's bytes (inflated, for gzip) in chunks, with the gzip limits enforced as they are inflated.
  * `lineNow` names the line being read, for the errors.
  */
-async function* fileBytes(file: string, opts: StreamOptions, limits: ReadLimits, lineNow: () => number, records: () => number): AsyncGenerator<Buffer> {
+async function* fileBytes(
+  file: string,
+  opts: StreamOptions,
+  limits: ReadLimits,
+  lineNow: () => number,
+  records: () => number,
+): AsyncGenerator<Buffer> {
   const { gz, size } = await openInfo(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   const gunzip = gz ? createGunzip({ chunkSize: 1 << 16 }) : undefined;
@@ -74,10 +95,23 @@ async function* fileBytes(file: string, opts: StreamOptions, limits: ReadLimits,
       throwIfCancelled(opts.signal, file);
       if (gunzip) {
         inflated += chunk.length;
-        if (inflated > limits.maxDecompressedBytes) throw limitError(file, lineNow(), 'the decompressed data', 'maxDecompressedBytes', formatBytes(limits.maxDecompressedBytes));
+        if (inflated > limits.maxDecompressedBytes)
+          throw limitError(
+            file,
+            lineNow(),
+            'the decompressed data',
+            'maxDecompressedBytes',
+            formatBytes(limits.maxDecompressedBytes),
+          );
         // bytesWritten: compressed bytes the inflater has consumed so far (not what the file stream read ahead).
         if (inflated > RATIO_FLOOR && inflated > gunzip.bytesWritten * limits.maxCompressionRatio) {
-          throw limitError(file, lineNow(), `the compression ratio (over ${Math.floor(inflated / Math.max(1, gunzip.bytesWritten))}:1)`, 'maxCompressionRatio', `${limits.maxCompressionRatio}:1`);
+          throw limitError(
+            file,
+            lineNow(),
+            `the compression ratio (over ${Math.floor(inflated / Math.max(1, gunzip.bytesWritten))}:1)`,
+            'maxCompressionRatio',
+            `${limits.maxCompressionRatio}:1`,
+          );
         }
       } else {
         diskBytes += chunk.length;
@@ -92,7 +126,10 @@ async function* fileBytes(file: string, opts: StreamOptions, limits: ReadLimits,
   } catch (e) {
     if (e instanceof InputError || e instanceof UsageError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (gz && (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end of file/i.test(err.message))) {
+    if (
+      gz &&
+      (err.code === 'Z_BUF_ERROR' || err.code === 'Z_DATA_ERROR' || /unexpected end of file/i.test(err.message))
+    ) {
       throw new InputError(file, lineNow(), null, 'truncated or corrupt gzip data');
     }
     throw cannotRead(file, err);
@@ -112,7 +149,10 @@ function tooLong(file: string, line: number, limits: ReadLimits): InputError {
  * a long line costs a small multiple of its length (its bytes, once joined, and its text).
  * Empty lines are yielded too (callers decide); a final empty line after the last "\n" is not.
  */
-export async function* readLineBatches(file: string, opts: StreamOptions & { batchLines?: number } = {}): AsyncGenerator<Line[]> {
+export async function* readLineBatches(
+  file: string,
+  opts: StreamOptions & { batchLines?: number } = {},
+): AsyncGenerator<Line[]> {
   const limits = resolveLimits(opts.limits);
   const batchLines = opts.batchLines ?? 5000;
   const max = limits.maxLineBytes;
@@ -133,7 +173,13 @@ export async function* readLineBatches(file: string, opts: StreamOptions & { bat
       throw new InputError(file, lineNo + (firstInvalidUtf8Line(block) ?? 1), null, 'the file is not valid UTF-8 text');
     }
   };
-  for await (const chunk of fileBytes(file, opts, limits, () => lineNo + 1, () => lineNo)) {
+  for await (const chunk of fileBytes(
+    file,
+    opts,
+    limits,
+    () => lineNo + 1,
+    () => lineNo,
+  )) {
     const last = chunk.lastIndexOf(10);
     if (last === -1) {
       pending.push(chunk);
@@ -168,7 +214,10 @@ export async function* readLineBatches(file: string, opts: StreamOptions & { bat
  * quoted newlines need), with the same gzip limits and strict UTF-8 as readLineBatches.
  * `records` reports how many records the consumer has read, for progress.
  */
-export async function* readTextChunks(file: string, opts: StreamOptions & { records?: () => number } = {}): AsyncGenerator<string> {
+export async function* readTextChunks(
+  file: string,
+  opts: StreamOptions & { records?: () => number } = {},
+): AsyncGenerator<string> {
   const limits = resolveLimits(opts.limits);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let newlines = 0;
@@ -178,7 +227,12 @@ export async function* readTextChunks(file: string, opts: StreamOptions & { reco
     try {
       text = decoder.decode(chunk, { stream: true });
     } catch {
-      throw new InputError(file, newlines + (firstInvalidUtf8Line(chunk) ?? 1), null, 'the file is not valid UTF-8 text');
+      throw new InputError(
+        file,
+        newlines + (firstInvalidUtf8Line(chunk) ?? 1),
+        null,
+        'the file is not valid UTF-8 text',
+      );
     }
     if (first && text.length > 0) {
       first = false;
@@ -199,7 +253,8 @@ export async function* readTextChunks(file: string, opts: StreamOptions & { reco
 export async function readTextFile(file: string, limitsIn?: Partial<ReadLimits>): Promise<string> {
   const limits = resolveLimits(limitsIn);
   const { size } = await openInfo(file);
-  if (size > limits.maxLineBytes) throw limitError(file, null, `the file (${formatBytes(size)})`, 'maxLineBytes', formatBytes(limits.maxLineBytes));
+  if (size > limits.maxLineBytes)
+    throw limitError(file, null, `the file (${formatBytes(size)})`, 'maxLineBytes', formatBytes(limits.maxLineBytes));
   let buf: Buffer;
   try {
     buf = await fs.readFile(file);

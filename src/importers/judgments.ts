@@ -3,7 +3,13 @@
 // log-likelihoods. Raw numbers are kept; preferences are derived as spec section 2 says.
 // In these files "A"/reward_a is y1 (HH-RLHF's chosen response) in order 0.
 import { basename } from 'node:path';
-import { type ABProbabilities, logLikelihoodPreference, oraclePreference, rewardPreference, twoOrderJudgePreference } from '../core/derive';
+import {
+  type ABProbabilities,
+  logLikelihoodPreference,
+  oraclePreference,
+  rewardPreference,
+  twoOrderJudgePreference,
+} from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { AnnotatorKind, OverallPreference, PrinciplePreference } from '../core/types';
 import type { Store } from '../store';
@@ -26,7 +32,12 @@ export interface JudgmentImportOptions extends ReadOptions {
   onError?: OnError;
 }
 
-const KIND: Record<JudgmentFormat, AnnotatorKind> = { oracle: 'oracle', rewards: 'reward-model', judge: 'llm-judge', loglik: 'policy-model' };
+const KIND: Record<JudgmentFormat, AnnotatorKind> = {
+  oracle: 'oracle',
+  rewards: 'reward-model',
+  judge: 'llm-judge',
+  loglik: 'policy-model',
+};
 const COLUMNS: Record<JudgmentFormat, string[]> = {
   oracle: ['row_id', 'principle_id', 'order', 'prob_A', 'prob_B', 'prob_NA'],
   rewards: ['row_id', 'reward_a', 'reward_b'],
@@ -41,7 +52,11 @@ function probability(file: string, row: CsvRow, column: string): number {
 }
 
 function probabilities(file: string, row: CsvRow): ABProbabilities {
-  return { pA: probability(file, row, 'prob_A'), pB: probability(file, row, 'prob_B'), pNA: probability(file, row, 'prob_NA') };
+  return {
+    pA: probability(file, row, 'prob_A'),
+    pB: probability(file, row, 'prob_B'),
+    pNA: probability(file, row, 'prob_NA'),
+  };
 }
 
 function order(file: string, row: CsvRow, column = 'order'): 0 | 1 {
@@ -64,7 +79,13 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   const hash = createHash('sha256');
   /** The file's rows, streamed (a batch at a time: the text is never held whole). */
   async function* fileRows(): AsyncGenerator<CsvRow> {
-    for await (const batch of readCsvRows(opts.file, COLUMNS[opts.format], { limits: opts.limits, onProgress: opts.onProgress, signal: opts.signal, fileHash: hash })) yield* batch;
+    for await (const batch of readCsvRows(opts.file, COLUMNS[opts.format], {
+      limits: opts.limits,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      fileHash: hash,
+    }))
+      yield* batch;
   }
   const kind = KIND[opts.format];
   const dataset = await store.requireDataset(opts.dataset);
@@ -80,7 +101,13 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
         unknownRows++;
         return undefined;
       }
-      throw new InputError(opts.file, row.line, 'row_id', `${id} is not a pair of dataset "${opts.dataset}" (it has pairs 0..${pairRows.size - 1}; such rows can be skipped)`, 'ignoreUnknownRows');
+      throw new InputError(
+        opts.file,
+        row.line,
+        'row_id',
+        `${id} is not a pair of dataset "${opts.dataset}" (it has pairs 0..${pairRows.size - 1}; such rows can be skipped)`,
+        'ignoreUnknownRows',
+      );
     }
     return id;
   };
@@ -90,7 +117,8 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   const seen = new Map<string, number>();
   const once = (row: CsvRow, key: string, what: string) => {
     const first = seen.get(key);
-    if (first !== undefined) throw new InputError(opts.file, row.line, 'row_id', `duplicate row for ${what} (first on line ${first})`);
+    if (first !== undefined)
+      throw new InputError(opts.file, row.line, 'row_id', `duplicate row for ${what} (first on line ${first})`);
     seen.set(key, row.line);
   };
 
@@ -100,14 +128,29 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
       policy.attempt(() => {
         const pairId = pairOf(row);
         const principleIndex = csvInteger(opts.file, row, 'principle_id');
-        if (principleIndex >= m) throw new InputError(opts.file, row.line, 'principle_id', `${principleIndex} does not exist in principle list "${list!.name}" (ids 0..${m - 1})`);
+        if (principleIndex >= m)
+          throw new InputError(
+            opts.file,
+            row.line,
+            'principle_id',
+            `${principleIndex} does not exist in principle list "${list!.name}" (ids 0..${m - 1})`,
+          );
         const o = order(opts.file, row);
         const p = probabilities(opts.file, row);
         if (pairId === undefined) return;
         // One preference per pair and principle is stored: a second row (another order) is a duplicate.
         once(row, `${pairId}/${principleIndex}`, `row_id ${pairId}, principle_id ${principleIndex}`);
         const cost = optionalNumber(row, 'cost');
-        principle.push({ pairId, principleIndex, value: oraclePreference(p, o), probA: p.pA, probB: p.pB, probNA: p.pNA, order: o, raw: cost === undefined ? null : { cost } });
+        principle.push({
+          pairId,
+          principleIndex,
+          value: oraclePreference(p, o),
+          probA: p.pA,
+          probB: p.pB,
+          probNA: p.pNA,
+          order: o,
+          raw: cost === undefined ? null : { cost },
+        });
       });
     }
   } else if (opts.format === 'rewards') {
@@ -140,18 +183,38 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
         byPair.set(pairId, entry);
       });
     }
-    for (const [pairId, { rows: [r0, r1] }] of byPair) {
+    for (const [
+      pairId,
+      {
+        rows: [r0, r1],
+      },
+    ] of byPair) {
       if (opts.format === 'judge') {
         const p0 = r0 && probabilities(opts.file, r0);
         const p1 = r1 && probabilities(opts.file, r1);
-        const cost = (r0 ? optionalNumber(r0, 'cost') ?? 0 : 0) + (r1 ? optionalNumber(r1, 'cost') ?? 0 : 0);
-        overall.push({ pairId, value: twoOrderJudgePreference(p0, p1), raw: { order0: p0 ?? null, order1: p1 ?? null, ...(cost ? { cost } : {}) } });
+        const cost = (r0 ? (optionalNumber(r0, 'cost') ?? 0) : 0) + (r1 ? (optionalNumber(r1, 'cost') ?? 0) : 0);
+        overall.push({
+          pairId,
+          value: twoOrderJudgePreference(p0, p1),
+          raw: { order0: p0 ?? null, order1: p1 ?? null, ...(cost ? { cost } : {}) },
+        });
       } else {
         const r = (r0 ?? r1)!;
         const y1 = csvNumber(opts.file, r, 'log_prob_chat_chosen');
         const y0 = csvNumber(opts.file, r, 'log_prob_chat_rejected');
-        const judge = (x?: CsvRow) => x && { pA: optionalNumber(x, 'reward_a') ?? null, pB: optionalNumber(x, 'reward_b') ?? null, pNA: optionalNumber(x, 'reward_NA') ?? null };
-        overall.push({ pairId, value: logLikelihoodPreference(y1, y0), scoreY0: y0, scoreY1: y1, raw: { judgeOrder0: judge(r0) ?? null, judgeOrder1: judge(r1) ?? null } });
+        const judge = (x?: CsvRow) =>
+          x && {
+            pA: optionalNumber(x, 'reward_a') ?? null,
+            pB: optionalNumber(x, 'reward_b') ?? null,
+            pNA: optionalNumber(x, 'reward_NA') ?? null,
+          };
+        overall.push({
+          pairId,
+          value: logLikelihoodPreference(y1, y0),
+          scoreY0: y0,
+          scoreY1: y1,
+          raw: { judgeOrder0: judge(r0) ?? null, judgeOrder1: judge(r1) ?? null },
+        });
       }
     }
   }
@@ -159,29 +222,65 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   const fileHash = hash.digest('hex');
   throwIfCancelled(opts.signal, opts.file);
   const written = opts.format === 'oracle' ? principle.length : overall.length;
-  if (written === 0) throw new InputError(opts.file, null, null, unknownRows ? `none of its ${unknownRows} rows is a pair of dataset "${opts.dataset}"` : 'no valid rows');
+  if (written === 0)
+    throw new InputError(
+      opts.file,
+      null,
+      null,
+      unknownRows ? `none of its ${unknownRows} rows is a pair of dataset "${opts.dataset}"` : 'no valid rows',
+    );
   await store.write(async (tx) => {
-    const annotator = await tx.ensureAnnotator(opts.annotator, kind, { source: basename(opts.file), format: opts.format, fileSha256: fileHash });
+    const annotator = await tx.ensureAnnotator(opts.annotator, kind, {
+      source: basename(opts.file),
+      format: opts.format,
+      fileSha256: fileHash,
+    });
     const rowOf = (idx: number) => pairRows.get(idx)!;
     if (opts.format === 'oracle') {
       const existing = await tx.countPrinciplePreferences(dataset.id, annotator.id, list!.id);
-      if (existing > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing} principle preferences on dataset "${opts.dataset}" for list "${list!.name}"; import under another annotator name`, 'annotator');
+      if (existing > 0)
+        throw new UsageError(
+          `annotator "${opts.annotator}" already has ${existing} principle preferences on dataset "${opts.dataset}" for list "${list!.name}"; import under another annotator name`,
+          'annotator',
+        );
       await tx.insertPrinciplePreferences(annotator.id, principle, rowOf, await tx.principleRowIds(list!.id));
     } else {
       const existing = await tx.pairsWithPreference(dataset.id, annotator.id);
-      if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another annotator name`, 'annotator');
+      if (existing.size > 0)
+        throw new UsageError(
+          `annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another annotator name`,
+          'annotator',
+        );
       await tx.insertPreferences(annotator.id, overall, rowOf);
     }
     throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
   });
   const notes: string[] = [];
   if (unknownRows) notes.push(`${unknownRows} rows whose row_id is not a pair of "${opts.dataset}" were ignored`);
-  const decided = opts.format === 'oracle' ? principle.filter((p) => p.value !== 0).length : overall.filter((p) => p.value !== null && p.value !== 0).length;
-  const counts: Record<string, number> = opts.format === 'oracle' ? { principlePreferences: written, decisive: decided } : { preferences: written, decisive: decided };
-  return { kind: opts.format, file: opts.file, dataset: opts.dataset, imported: written, counts, skipped: policy.skipped, notes };
+  const decided =
+    opts.format === 'oracle'
+      ? principle.filter((p) => p.value !== 0).length
+      : overall.filter((p) => p.value !== null && p.value !== 0).length;
+  const counts: Record<string, number> =
+    opts.format === 'oracle'
+      ? { principlePreferences: written, decisive: decided }
+      : { preferences: written, decisive: decided };
+  return {
+    kind: opts.format,
+    file: opts.file,
+    dataset: opts.dataset,
+    imported: written,
+    counts,
+    skipped: policy.skipped,
+    notes,
+  };
 }
 
 function requirePrinciplesOption(opts: JudgmentImportOptions): string {
-  if (!opts.principles) throw new UsageError('import oracle needs a principle list (the list whose 0-based positions principle_id refers to)', 'principles');
+  if (!opts.principles)
+    throw new UsageError(
+      'import oracle needs a principle list (the list whose 0-based positions principle_id refers to)',
+      'principles',
+    );
   return opts.principles;
 }

@@ -5,10 +5,21 @@ import { InputError, UsageError } from '../core/errors';
 import { LABEL_OVERALL, LABEL_PRINCIPLE, isLabelOverallWord, isLabelPrincipleWord } from '../core/preferences';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
 import type { Store } from '../store';
-import { ErrorPolicy, type ImportSummary, type OnError, parseJsonRecord, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
+import {
+  ErrorPolicy,
+  type ImportSummary,
+  type OnError,
+  parseJsonRecord,
+  type ReadOptions,
+  resolveLimits,
+  throwIfCancelled,
+} from './common';
 import { readLineBatches } from './files';
 
-export async function importLabels(store: Store, opts: ReadOptions & { file: string; dataset: string; principles: string; annotator: string; onError?: OnError }): Promise<ImportSummary> {
+export async function importLabels(
+  store: Store,
+  opts: ReadOptions & { file: string; dataset: string; principles: string; annotator: string; onError?: OnError },
+): Promise<ImportSummary> {
   const policy = new ErrorPolicy(opts.onError ?? 'fail');
   const limits = resolveLimits(opts.limits);
   const dataset = await store.requireDataset(opts.dataset);
@@ -27,23 +38,36 @@ export async function importLabels(store: Store, opts: ReadOptions & { file: str
         const ctx = { file: opts.file, line, index: line - 1 };
         const r = parseJsonRecord(ctx, text, limits);
         const source = r.pair;
-        if (typeof source !== 'string' && typeof source !== 'number') throw new InputError(opts.file, line, 'pair', 'missing (the pair\'s source id)');
+        if (typeof source !== 'string' && typeof source !== 'number')
+          throw new InputError(opts.file, line, 'pair', "missing (the pair's source id)");
         const pairId = bySource.get(String(source));
-        if (pairId === undefined) throw new InputError(opts.file, line, 'pair', `"${source}" is not a pair of dataset "${opts.dataset}"`);
-        if (seen.has(pairId)) throw new InputError(opts.file, line, 'pair', `duplicate label for "${source}" (first on line ${seen.get(pairId)})`);
+        if (pairId === undefined)
+          throw new InputError(opts.file, line, 'pair', `"${source}" is not a pair of dataset "${opts.dataset}"`);
+        if (seen.has(pairId))
+          throw new InputError(
+            opts.file,
+            line,
+            'pair',
+            `duplicate label for "${source}" (first on line ${seen.get(pairId)})`,
+          );
         const choice = r.overall;
-        if (!isLabelOverallWord(choice)) throw new InputError(opts.file, line, 'overall', `must be one of ${Object.keys(LABEL_OVERALL).join(', ')}`);
+        if (!isLabelOverallWord(choice))
+          throw new InputError(opts.file, line, 'overall', `must be one of ${Object.keys(LABEL_OVERALL).join(', ')}`);
         const grid = r.principles ?? {};
-        if (typeof grid !== 'object' || Array.isArray(grid)) throw new InputError(opts.file, line, 'principles', 'must be an object {principle id: "y0"|"y1"|"neither"}');
+        if (typeof grid !== 'object' || Array.isArray(grid))
+          throw new InputError(opts.file, line, 'principles', 'must be an object {principle id: "y0"|"y1"|"neither"}');
         const cells: PrinciplePreference[] = [];
         for (const [key, v] of Object.entries(grid as Record<string, unknown>)) {
           const position = positions.get(key);
-          if (position === undefined) throw new InputError(opts.file, line, `principles.${key}`, `not a principle of list "${list.name}"`);
-          if (!isLabelPrincipleWord(v)) throw new InputError(opts.file, line, `principles.${key}`, 'must be "y0", "y1" or "neither"');
+          if (position === undefined)
+            throw new InputError(opts.file, line, `principles.${key}`, `not a principle of list "${list.name}"`);
+          if (!isLabelPrincipleWord(v))
+            throw new InputError(opts.file, line, `principles.${key}`, 'must be "y0", "y1" or "neither"');
           cells.push({ pairId, principleIndex: position, value: LABEL_PRINCIPLE[v] });
         }
         const rationale = r.rationale;
-        if (rationale !== undefined && typeof rationale !== 'string') throw new InputError(opts.file, line, 'rationale', 'must be a string');
+        if (rationale !== undefined && typeof rationale !== 'string')
+          throw new InputError(opts.file, line, 'rationale', 'must be a string');
         seen.set(pairId, line);
         overall.push({ pairId, value: LABEL_OVERALL[choice], raw: { choice }, rationale: rationale || null });
         principle.push(...cells);
@@ -55,9 +79,25 @@ export async function importLabels(store: Store, opts: ReadOptions & { file: str
   await store.write(async (tx) => {
     const annotator = await tx.ensureAnnotator(opts.annotator, 'human', { source: basename(opts.file) });
     const existing = await tx.pairsWithPreference(dataset.id, annotator.id);
-    if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} labels on dataset "${opts.dataset}"`);
+    if (existing.size > 0)
+      throw new UsageError(
+        `annotator "${opts.annotator}" already has ${existing.size} labels on dataset "${opts.dataset}"`,
+      );
     await tx.insertPreferences(annotator.id, overall, (idx) => rowIds.get(idx)!);
-    await tx.insertPrinciplePreferences(annotator.id, principle, (idx) => rowIds.get(idx)!, await tx.principleRowIds(list.id));
+    await tx.insertPrinciplePreferences(
+      annotator.id,
+      principle,
+      (idx) => rowIds.get(idx)!,
+      await tx.principleRowIds(list.id),
+    );
   });
-  return { kind: 'labels', file: opts.file, dataset: opts.dataset, imported: overall.length, counts: { preferences: overall.length, principlePreferences: principle.length }, skipped: policy.skipped, notes: [] };
+  return {
+    kind: 'labels',
+    file: opts.file,
+    dataset: opts.dataset,
+    imported: overall.length,
+    counts: { preferences: overall.length, principlePreferences: principle.length },
+    skipped: policy.skipped,
+    notes: [],
+  };
 }

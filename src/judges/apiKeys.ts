@@ -29,7 +29,11 @@ export function secretKeyFor(origin: string): string {
  * undefined = the user cancelled, '' = no key, e.g. a local server) and stored for that origin only.
  * Returns undefined when the user cancelled, else the key ('' for none).
  */
-export async function apiKeyForEndpoint(secrets: SecretStore, baseUrl: string, ask: (origin: string) => PromiseLike<string | undefined>): Promise<string | undefined> {
+export async function apiKeyForEndpoint(
+  secrets: SecretStore,
+  baseUrl: string,
+  ask: (origin: string) => PromiseLike<string | undefined>,
+): Promise<string | undefined> {
   const origin = endpointOrigin(baseUrl);
   const stored = await secrets.get(secretKeyFor(origin));
   if (stored !== undefined) return stored;

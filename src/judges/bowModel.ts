@@ -12,9 +12,21 @@ export const BOW_ARCHITECTURE = 'DiscretionBowRewardModel';
 export const PAD = '[PAD]';
 export const UNK = '[UNK]';
 
-export interface BowShape { vocabSize: number; buckets: number; multiplier: number }
+export interface BowShape {
+  vocabSize: number;
+  buckets: number;
+  multiplier: number;
+}
 
-const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+const special = (id: number, content: string) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
 
 /** tokenizer.json (Hugging Face tokenizers format): NFKC + lowercase, BERT pre-tokenizer, WordPiece over whole words. */
 export function bowTokenizerJson(words: string[]): Record<string, unknown> {
@@ -74,7 +86,13 @@ export function bowFeatures(ids: number[], typeIds: number[], s: BowShape): Map<
  * The ONNX graph: input_ids, attention_mask, token_type_ids (int64 [batch, seq]) -> logits (float [batch, 1]).
  * Weights: unigram [vocabSize], bigram [buckets], bias [].
  */
-export function bowOnnx(shape: BowShape, unigram: Float32Array, bigram: Float32Array, bias: number, metadata: Record<string, string> = {}): Uint8Array {
+export function bowOnnx(
+  shape: BowShape,
+  unigram: Float32Array,
+  bigram: Float32Array,
+  bias: number,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const g = new GraphBuilder('discretion_bow_reward');
   const U = g.init(tensor('unigram_weight', [shape.vocabSize], unigram));
   const V = g.init(tensor('bigram_weight', [shape.buckets], bigram));
@@ -90,7 +108,10 @@ export function bowOnnx(shape: BowShape, unigram: Float32Array, bigram: Float32A
   const u = g.op('Gather', [U, 'input_ids'], { axis: 0 });
   const su = g.op('ReduceSum', [g.op('Mul', [u, mask]), axis1], { keepdims: 0 });
   // Bigrams over positions (t, t+1).
-  const start0 = g.ints([0]), endM1 = g.ints([-1]), start1 = g.ints([1]), endMax = g.ints([Number.MAX_SAFE_INTEGER]);
+  const start0 = g.ints([0]),
+    endM1 = g.ints([-1]),
+    start1 = g.ints([1]),
+    endMax = g.ints([Number.MAX_SAFE_INTEGER]);
   const a = g.op('Slice', ['input_ids', start0, endM1, axis1]);
   const b = g.op('Slice', ['input_ids', start1, endMax, axis1]);
   const h = g.op('Mod', [g.op('Add', [g.op('Mul', [a, M]), b]), Bk], { fmod: 0 });
@@ -110,6 +131,10 @@ export function bowOnnx(shape: BowShape, unigram: Float32Array, bigram: Float32A
       { name: 'token_type_ids', dtype: DType.INT64, shape: ['batch', 'sequence'] },
     ],
     [{ name: 'logits', dtype: DType.FLOAT, shape: ['batch', 1] }],
-    { opset: 17, doc: 'Bradley-Terry reward model over response word unigrams and hashed bigrams (Discretion Workbench train-rm)', metadata },
+    {
+      opset: 17,
+      doc: 'Bradley-Terry reward model over response word unigrams and hashed bigrams (Discretion Workbench train-rm)',
+      metadata,
+    },
   );
 }

@@ -63,22 +63,39 @@ export interface LlmJudgeSummary {
   cancelled: boolean;
 }
 
-export interface Templates { system: string; judge: string; oracle: string; hashes: Record<string, string> }
+export interface Templates {
+  system: string;
+  judge: string;
+  oracle: string;
+  hashes: Record<string, string>;
+}
 
 export function loadTemplates(dir: string): Templates {
   const read = (f: string) => {
     try {
       return readFileSync(join(dir, f), 'utf8');
     } catch (e) {
-      throw new InputError(join(dir, f), null, null, `cannot read prompt template: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new InputError(
+        join(dir, f),
+        null,
+        null,
+        `cannot read prompt template: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   };
   const t = { system: read('system.txt'), judge: read('judge.txt'), oracle: read('oracle.txt') };
-  for (const [f, need] of [['judge.txt', ['prompt', 'response_a', 'response_b']], ['oracle.txt', ['prompt', 'response_a', 'response_b', 'principle']]] as const) {
+  for (const [f, need] of [
+    ['judge.txt', ['prompt', 'response_a', 'response_b']],
+    ['oracle.txt', ['prompt', 'response_a', 'response_b', 'principle']],
+  ] as const) {
     const text = f === 'judge.txt' ? t.judge : t.oracle;
-    for (const p of need) if (!text.includes(`{{${p}}}`)) throw new InputError(join(dir, f), null, null, `prompt template lacks the placeholder {{${p}}}`);
+    for (const p of need)
+      if (!text.includes(`{{${p}}}`))
+        throw new InputError(join(dir, f), null, null, `prompt template lacks the placeholder {{${p}}}`);
   }
-  const hashes = Object.fromEntries(Object.entries(t).map(([k, v]) => [`${k}.txt`, createHash('sha256').update(v).digest('hex')]));
+  const hashes = Object.fromEntries(
+    Object.entries(t).map(([k, v]) => [`${k}.txt`, createHash('sha256').update(v).digest('hex')]),
+  );
   return { ...t, hashes };
 }
 
@@ -98,7 +115,12 @@ export function abProbabilities(topLogprobs: { token: string; logprob: number }[
 }
 
 class Retryable extends Error {
-  constructor(message: string, readonly retryAfterMs?: number) { super(message); }
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** Retry-After: delay-seconds or an HTTP date. */
@@ -109,12 +131,30 @@ export function parseRetryAfter(v: string | null, now = Date.now()): number | un
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
-const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 
-export interface ChatClientOptions { baseUrl: string; model: string; apiKey?: string; timeoutMs: number; maxRetries: number; backoffMs: number; maxBackoffMs: number; topLogprobs: number; maxResponseBytes?: number }
+export interface ChatClientOptions {
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  timeoutMs: number;
+  maxRetries: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  topLogprobs: number;
+  maxResponseBytes?: number;
+}
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -127,10 +167,15 @@ export function parseEndpoint(baseUrl: string): URL {
   try {
     u = new URL(baseUrl);
   } catch {
-    throw new UsageError('the endpoint\'s base URL is not a URL (for example http://127.0.0.1:8000/v1)', 'baseUrl');
+    throw new UsageError("the endpoint's base URL is not a URL (for example http://127.0.0.1:8000/v1)", 'baseUrl');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`the endpoint's base URL must be http or https, not ${u.protocol}`, 'baseUrl');
-  if (u.username || u.password) throw new UsageError(`the endpoint's base URL must not carry a user name or password (${u.protocol}//***@${u.host}); give the API key in $DISCRETION_API_KEY`, 'baseUrl');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(`the endpoint's base URL must be http or https, not ${u.protocol}`, 'baseUrl');
+  if (u.username || u.password)
+    throw new UsageError(
+      `the endpoint's base URL must not carry a user name or password (${u.protocol}//***@${u.host}); give the API key in $DISCRETION_API_KEY`,
+      'baseUrl',
+    );
   return u;
 }
 
@@ -143,7 +188,10 @@ export function redactSecrets(text: string, secrets: (string | undefined)[]): st
 
 /** The body as text, refused once it passes `max` bytes (checked against Content-Length first, then while reading). */
 async function readCapped(res: Response, max: number, url: string): Promise<string> {
-  const tooLarge = () => new UsageError(`${url}: the answer is larger than ${max} bytes; a one-token judge answer is a few KB (is this the right endpoint?)`);
+  const tooLarge = () =>
+    new UsageError(
+      `${url}: the answer is larger than ${max} bytes; a one-token judge answer is a few KB (is this the right endpoint?)`,
+    );
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > max) {
     await res.body?.cancel().catch(() => undefined);
@@ -169,7 +217,10 @@ async function readCapped(res: Response, max: number, url: string): Promise<stri
 /** One chat request with retries. Counts retries and usage into `stats`. */
 export class ChatClient {
   readonly url: string;
-  constructor(readonly o: ChatClientOptions, readonly stats = { requests: 0, retries: 0, promptTokens: 0, completionTokens: 0 }) {
+  constructor(
+    readonly o: ChatClientOptions,
+    readonly stats = { requests: 0, retries: 0, promptTokens: 0, completionTokens: 0 },
+  ) {
     parseEndpoint(o.baseUrl);
     this.url = o.baseUrl.replace(/\/+$/, '') + '/chat/completions';
   }
@@ -179,14 +230,19 @@ export class ChatClient {
     return redactSecrets(text, [this.o.apiKey]);
   }
 
-  async ask(system: string, user: string, signal?: AbortSignal): Promise<{ probs: ABProbabilities; token: string | null }> {
+  async ask(
+    system: string,
+    user: string,
+    signal?: AbortSignal,
+  ): Promise<{ probs: ABProbabilities; token: string | null }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once(system, user, signal);
       } catch (e) {
         if (signal?.aborted) throw e;
         if (!(e instanceof Retryable) || attempt >= this.o.maxRetries) {
-          if (e instanceof Retryable) throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${this.clean(e.message)}`);
+          if (e instanceof Retryable)
+            throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${this.clean(e.message)}`);
           throw e;
         }
         this.stats.retries++;
@@ -205,10 +261,16 @@ export class ChatClient {
     try {
       res = await fetch(this.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
+        },
         body: JSON.stringify({
           model: this.o.model,
-          messages: [{ role: 'system', content: system }, { role: 'user', content: user }],
+          messages: [
+            { role: 'system', content: system },
+            { role: 'user', content: user },
+          ],
           max_tokens: 1,
           temperature: 0,
           logprobs: true,
@@ -220,7 +282,9 @@ export class ChatClient {
       });
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel().catch(() => undefined);
-        throw new UsageError(`${this.url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`);
+        throw new UsageError(
+          `${this.url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`,
+        );
       }
       text = await readCapped(res, this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.url);
     } catch (e) {
@@ -228,60 +292,123 @@ export class ChatClient {
       if (signal?.aborted) throw e;
       if (timeout.aborted) throw new Retryable(`no answer within ${this.o.timeoutMs} ms`);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new Retryable(`connection failed (${this.clean(String(cause?.code ?? cause?.message ?? (e as Error).message))})`);
+      throw new Retryable(
+        `connection failed (${this.clean(String(cause?.code ?? cause?.message ?? (e as Error).message))})`,
+      );
     }
-    if (res.status === 429 || res.status >= 500) throw new Retryable(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
-    if (!res.ok) throw new UsageError(`${this.url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
+    if (res.status === 429 || res.status >= 500)
+      throw new Retryable(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
+    if (!res.ok)
+      throw new UsageError(`${this.url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       throw new Retryable('the answer is not valid JSON');
     }
-    const b = body as { choices?: { logprobs?: { content?: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[] } }[]; usage?: { prompt_tokens?: number; completion_tokens?: number } };
+    const b = body as {
+      choices?: {
+        logprobs?: {
+          content?: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[];
+        };
+      }[];
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+    };
     if (typeof b.usage?.prompt_tokens === 'number') this.stats.promptTokens += b.usage.prompt_tokens;
     if (typeof b.usage?.completion_tokens === 'number') this.stats.completionTokens += b.usage.completion_tokens;
     const first = b.choices?.[0]?.logprobs?.content?.[0];
     if (!first || !Array.isArray(first.top_logprobs)) {
-      throw new UsageError(`${this.url}: the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"`);
+      throw new UsageError(
+        `${this.url}: the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"`,
+      );
     }
     // The sampled token itself counts when the server leaves it out of top_logprobs.
-    const tops = first.top_logprobs.some((t) => t.token === first.token) ? first.top_logprobs : [...first.top_logprobs, { token: first.token, logprob: first.logprob }];
+    const tops = first.top_logprobs.some((t) => t.token === first.token)
+      ? first.top_logprobs
+      : [...first.top_logprobs, { token: first.token, logprob: first.logprob }];
     const probs = abProbabilities(tops);
     // Validated as the CSV importer validates prob_A, prob_B, prob_NA: a logprob above 0 is no probability.
-    for (const [name, p] of [['A', probs.pA], ['B', probs.pB], ['NA', probs.pNA]] as const) {
-      if (!(p >= 0 && p <= 1 + 1e-9)) throw new UsageError(`${this.url}: the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`);
+    for (const [name, p] of [
+      ['A', probs.pA],
+      ['B', probs.pB],
+      ['NA', probs.pNA],
+    ] as const) {
+      if (!(p >= 0 && p <= 1 + 1e-9))
+        throw new UsageError(
+          `${this.url}: the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`,
+        );
     }
-    if (probs.pA + probs.pB + probs.pNA > 1 + 1e-6) throw new UsageError(`${this.url}: the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`);
+    if (probs.pA + probs.pB + probs.pNA > 1 + 1e-6)
+      throw new UsageError(
+        `${this.url}: the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`,
+      );
     return { probs, token: first.token ?? null };
   }
 }
 
-interface Unit { pairIdx: number; rowId: number; principle?: number; order: 0 | 1; prompt: string; y0: string; y1: string }
+interface Unit {
+  pairIdx: number;
+  rowId: number;
+  principle?: number;
+  order: 0 | 1;
+  prompt: string;
+  y0: string;
+  y1: string;
+}
 
 export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<LlmJudgeSummary> {
   const started = performance.now();
   const mode = o.oracle ? 'oracle' : 'judge';
   const concurrency = o.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`the number of concurrent requests must be an integer from 1 to 256, not ${concurrency}`, 'concurrency');
-  if (o.oracle && !o.principles) throw new UsageError('an oracle needs a principle list (the principle list to judge against)', 'principles');
-  if (!o.oracle && o.principles) throw new UsageError('a principle list is only used by an oracle, not by a judge', 'principles');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new UsageError(
+      `the number of concurrent requests must be an integer from 1 to 256, not ${concurrency}`,
+      'concurrency',
+    );
+  if (o.oracle && !o.principles)
+    throw new UsageError('an oracle needs a principle list (the principle list to judge against)', 'principles');
+  if (!o.oracle && o.principles)
+    throw new UsageError('a principle list is only used by an oracle, not by a judge', 'principles');
   const templates = loadTemplates(o.promptDir);
-  const client = new ChatClient({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, timeoutMs: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 5, backoffMs: o.backoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 30_000, topLogprobs: o.topLogprobs ?? 20, maxResponseBytes: o.maxResponseBytes });
+  const client = new ChatClient({
+    baseUrl: o.baseUrl,
+    model: o.model,
+    apiKey: o.apiKey,
+    timeoutMs: o.timeoutMs ?? 60_000,
+    maxRetries: o.maxRetries ?? 5,
+    backoffMs: o.backoffMs ?? 1000,
+    maxBackoffMs: o.maxBackoffMs ?? 30_000,
+    topLogprobs: o.topLogprobs ?? 20,
+    maxResponseBytes: o.maxResponseBytes,
+  });
   const dataset = await store.requireDataset(o.dataset);
   const list = o.oracle ? await store.requirePrincipleList(o.principles!) : undefined;
   const kind = o.oracle ? 'oracle' : 'llm-judge';
   const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== kind) throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`, 'annotator');
+  if (existing && existing.kind !== kind)
+    throw new UsageError(
+      `annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`,
+      'annotator',
+    );
   const provenance = {
-    source: 'discretion judge llm', mode, base_url: o.baseUrl, model: o.model, temperature: 0, max_tokens: 1, top_logprobs: client.o.topLogprobs,
-    prompt_templates_sha256: templates.hashes, ...(list ? { principle_list: `${list.name}@${list.version}` } : {}),
+    source: 'discretion judge llm',
+    mode,
+    base_url: o.baseUrl,
+    model: o.model,
+    temperature: 0,
+    max_tokens: 1,
+    top_logprobs: client.o.topLogprobs,
+    prompt_templates_sha256: templates.hashes,
+    ...(list ? { principle_list: `${list.name}@${list.version}` } : {}),
   };
 
   // What is already stored (resume).
-  const doneJudge = existing && !o.oracle ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
+  const doneJudge =
+    existing && !o.oracle ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
   const doneOracle = new Set<string>();
-  if (existing && list) for (const r of await store.principlePreferences(dataset.id, list.id)) if (r.annotatorId === existing.id) doneOracle.add(`${r.idx}:${r.position}`);
+  if (existing && list)
+    for (const r of await store.principlePreferences(dataset.id, list.id))
+      if (r.annotatorId === existing.id) doneOracle.add(`${r.idx}:${r.position}`);
 
   const total = await store.countPairs(dataset.id);
   const units: Unit[] = [];
@@ -290,11 +417,17 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     for (const p of await store.listPairs(dataset.id, offset, 1000)) {
       const base = { pairIdx: p.id, rowId: p.rowId, prompt: p.prompt, y0: p.y0, y1: p.y1 };
       if (!list) {
-        if (doneJudge.has(p.id)) { alreadyStored++; continue; }
+        if (doneJudge.has(p.id)) {
+          alreadyStored++;
+          continue;
+        }
         units.push({ ...base, order: 0 }, { ...base, order: 1 });
       } else {
         list.principles.forEach((_, k) => {
-          if (doneOracle.has(`${p.id}:${k}`)) { alreadyStored++; return; }
+          if (doneOracle.has(`${p.id}:${k}`)) {
+            alreadyStored++;
+            return;
+          }
           // Alternate which response is shown first, to spread position bias evenly; the order is stored.
           units.push({ ...base, principle: k, order: ((p.id + k) % 2) as 0 | 1 });
         });
@@ -302,7 +435,21 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     }
   }
   const unitTotal = list ? total * list.principles.length : total;
-  const summary: LlmJudgeSummary = { annotator: o.annotator, dataset: o.dataset, mode, requests: 0, retries: 0, stored: 0, alreadyStored, missing: 0, promptTokens: 0, completionTokens: 0, costUsd: null, seconds: 0, cancelled: false };
+  const summary: LlmJudgeSummary = {
+    annotator: o.annotator,
+    dataset: o.dataset,
+    mode,
+    requests: 0,
+    retries: 0,
+    stored: 0,
+    alreadyStored,
+    missing: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    costUsd: null,
+    seconds: 0,
+    cancelled: false,
+  };
 
   const principleRowIds = list ? await store.principleRowIds(list.id) : [];
   let annotatorId = existing?.id;
@@ -317,32 +464,43 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   /** Set while the last write found the database locked for longer than the store waits. */
   let busy: StoreBusyError | undefined;
   const flush = () => {
-    const over = pendingOverall.splice(0), princ = pendingPrinciple.splice(0);
+    const over = pendingOverall.splice(0),
+      princ = pendingPrinciple.splice(0);
     if (over.length === 0 && princ.length === 0) return writing;
     // A pair another run for this annotator stored meanwhile (two runs at once) keeps that answer.
-    writing = writing.then(() => store.write(async (tx) => {
-      const id = annotatorId ?? (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
-      let written = 0;
-      if (over.length) written += await tx.insertPreferences(id, over, (idx) => rowIdOf.get(idx)!, { existing: 'skip' });
-      if (princ.length) written += await tx.insertPrinciplePreferences(id, princ, (idx) => rowIdOf.get(idx)!, principleRowIds, { existing: 'skip' });
-      annotatorId = id;
-      return written;
-    }).catch((e: unknown) => {
-      // Paid answers are never dropped for a lock: they wait for the next flush (the last one saves them to a file).
-      if (!(e instanceof StoreBusyError)) throw e;
-      pendingOverall.unshift(...over);
-      pendingPrinciple.unshift(...princ);
-      busy = e;
-      return -1;
-    })).then((written) => {
-      if (written < 0) return;
-      busy = undefined;
-      const n = over.length + princ.length;
-      summary.stored += written;
-      summary.alreadyStored += n - written;
-      done += n;
-      o.onProgress?.({ done, total: unitTotal });
-    });
+    writing = writing
+      .then(() =>
+        store
+          .write(async (tx) => {
+            const id = annotatorId ?? (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
+            let written = 0;
+            if (over.length)
+              written += await tx.insertPreferences(id, over, (idx) => rowIdOf.get(idx)!, { existing: 'skip' });
+            if (princ.length)
+              written += await tx.insertPrinciplePreferences(id, princ, (idx) => rowIdOf.get(idx)!, principleRowIds, {
+                existing: 'skip',
+              });
+            annotatorId = id;
+            return written;
+          })
+          .catch((e: unknown) => {
+            // Paid answers are never dropped for a lock: they wait for the next flush (the last one saves them to a file).
+            if (!(e instanceof StoreBusyError)) throw e;
+            pendingOverall.unshift(...over);
+            pendingPrinciple.unshift(...princ);
+            busy = e;
+            return -1;
+          }),
+      )
+      .then((written) => {
+        if (written < 0) return;
+        busy = undefined;
+        const n = over.length + princ.length;
+        summary.stored += written;
+        summary.alreadyStored += n - written;
+        done += n;
+        o.onProgress?.({ done, total: unitTotal });
+      });
     return writing;
   };
 
@@ -352,7 +510,15 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     rowIdOf.set(u.pairIdx, u.rowId);
     if (u.principle !== undefined) {
       const value = oraclePreference(probs, u.order);
-      pendingPrinciple.push({ pairId: u.pairIdx, principleIndex: u.principle, value, probA: probs.pA, probB: probs.pB, probNA: probs.pNA, order: u.order });
+      pendingPrinciple.push({
+        pairId: u.pairIdx,
+        principleIndex: u.principle,
+        value,
+        probA: probs.pA,
+        probB: probs.pB,
+        probNA: probs.pNA,
+        order: u.order,
+      });
     } else {
       const h = halves.get(u.pairIdx) ?? {};
       h[u.order] = probs;
@@ -365,7 +531,10 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     }
     if (pendingOverall.length + pendingPrinciple.length >= flushEvery) {
       // A failed write stops the run (the final flush rethrows it); no unhandled rejection meanwhile.
-      flush().catch((e) => { failure ??= e; inner.abort(); });
+      flush().catch((e) => {
+        failure ??= e;
+        inner.abort();
+      });
     }
   };
 
@@ -377,7 +546,12 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     while (!inner.signal.aborted && failure === undefined && next < units.length) {
       const u = units[next++];
       const [a, b] = u.order === 0 ? [u.y1, u.y0] : [u.y0, u.y1];
-      const user = fill(u.principle !== undefined ? templates.oracle : templates.judge, { prompt: u.prompt, response_a: a, response_b: b, ...(u.principle !== undefined ? { principle: principleText(u.principle) } : {}) });
+      const user = fill(u.principle !== undefined ? templates.oracle : templates.judge, {
+        prompt: u.prompt,
+        response_a: a,
+        response_b: b,
+        ...(u.principle !== undefined ? { principle: principleText(u.principle) } : {}),
+      });
       try {
         const r = await client.ask(templates.system, user, inner.signal);
         complete(u, r.probs);
@@ -393,31 +567,58 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     await flush();
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
-    Object.assign(summary, { requests: client.stats.requests, retries: client.stats.retries, promptTokens: client.stats.promptTokens, completionTokens: client.stats.completionTokens });
+    Object.assign(summary, {
+      requests: client.stats.requests,
+      retries: client.stats.retries,
+      promptTokens: client.stats.promptTokens,
+      completionTokens: client.stats.completionTokens,
+    });
     if (o.pricePerMInput !== undefined || o.pricePerMOutput !== undefined) {
-      summary.costUsd = (summary.promptTokens * (o.pricePerMInput ?? 0) + summary.completionTokens * (o.pricePerMOutput ?? 0)) / 1e6;
+      summary.costUsd =
+        (summary.promptTokens * (o.pricePerMInput ?? 0) + summary.completionTokens * (o.pricePerMOutput ?? 0)) / 1e6;
     }
     summary.seconds = (performance.now() - started) / 1000;
   }
   if (busy && (pendingOverall.length || pendingPrinciple.length)) {
     const file = saveUnstored(o, list ? 'oracle' : 'judge', pendingOverall, pendingPrinciple);
     const n = pendingOverall.length + pendingPrinciple.length;
-    throw new UnstoredAnswersError(busy.message, n, { file, format: list ? 'oracle' : 'judge', dataset: o.dataset, annotator: o.annotator, principles: o.principles });
+    throw new UnstoredAnswersError(busy.message, n, {
+      file,
+      format: list ? 'oracle' : 'judge',
+      dataset: o.dataset,
+      annotator: o.annotator,
+      principles: o.principles,
+    });
   }
   if (failure !== undefined) throw failure;
   summary.cancelled = !!o.signal?.aborted;
-  if (!summary.cancelled && existing) await store.write(async (tx) => { await tx.ensureAnnotator(o.annotator, kind, provenance); });
+  if (!summary.cancelled && existing)
+    await store.write(async (tx) => {
+      await tx.ensureAnnotator(o.annotator, kind, provenance);
+    });
   return summary;
 }
 
 /** How answers saved to a file are imported later (the same arguments as the run), for the front end to phrase. */
-export interface UnstoredAnswers { file: string; format: 'judge' | 'oracle'; dataset: string; annotator: string; principles?: string }
+export interface UnstoredAnswers {
+  file: string;
+  format: 'judge' | 'oracle';
+  dataset: string;
+  annotator: string;
+  principles?: string;
+}
 
 /** The database stayed locked: the answers paid for were saved to a file instead (`unstored`), for a later import. */
 export class UnstoredAnswersError extends UsageError {
-  constructor(busyMessage: string, n: number, readonly unstored: UnstoredAnswers) {
+  constructor(
+    busyMessage: string,
+    n: number,
+    readonly unstored: UnstoredAnswers,
+  ) {
     const what = `${unstored.format === 'oracle' ? 'oracle' : 'judge'} answers of annotator "${unstored.annotator}" on dataset "${unstored.dataset}"${unstored.principles ? ` with principle list "${unstored.principles}"` : ''}`;
-    super(`${busyMessage.replace(/; nothing was written.*$/, '')}; the ${n} answer${n === 1 ? '' : 's'} not yet stored ${n === 1 ? 'was' : 'were'} saved to ${unstored.file}: store ${n === 1 ? 'it' : 'them'} later by importing that file as ${what} (or run this judge again: it resumes)`);
+    super(
+      `${busyMessage.replace(/; nothing was written.*$/, '')}; the ${n} answer${n === 1 ? '' : 's'} not yet stored ${n === 1 ? 'was' : 'were'} saved to ${unstored.file}: store ${n === 1 ? 'it' : 'them'} later by importing that file as ${what} (or run this judge again: it resumes)`,
+    );
     this.name = 'UnstoredAnswersError';
   }
 }
@@ -426,19 +627,32 @@ export class UnstoredAnswersError extends UsageError {
  * Answers paid for but not stored (the database stayed locked), as a file `discretion import judge` or
  * `import oracle` reads: one row per order with the probabilities asked (order 0: A is y1).
  */
-function saveUnstored(o: LlmJudgeOptions, format: 'judge' | 'oracle', overall: OverallPreference[], principles: PrinciplePreference[]): string {
+function saveUnstored(
+  o: LlmJudgeOptions,
+  format: 'judge' | 'oracle',
+  overall: OverallPreference[],
+  principles: PrinciplePreference[],
+): string {
   const safe = o.annotator.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 60) || 'judge';
-  const file = join(o.rescueDir ?? process.cwd(), `discretion-unsaved-${safe}-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
+  const file = join(
+    o.rescueDir ?? process.cwd(),
+    `discretion-unsaved-${safe}-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`,
+  );
   const lines: string[] = [];
   if (format === 'judge') {
     lines.push('row_id,order,prob_A,prob_B,prob_NA');
     for (const p of overall) {
       const raw = p.raw as { order0: ABProbabilities; order1: ABProbabilities };
-      for (const [order, q] of [[0, raw.order0], [1, raw.order1]] as const) lines.push(`${p.pairId},${order},${q.pA},${q.pB},${q.pNA}`);
+      for (const [order, q] of [
+        [0, raw.order0],
+        [1, raw.order1],
+      ] as const)
+        lines.push(`${p.pairId},${order},${q.pA},${q.pB},${q.pNA}`);
     }
   } else {
     lines.push('row_id,principle_id,order,prob_A,prob_B,prob_NA');
-    for (const p of principles) lines.push(`${p.pairId},${p.principleIndex},${p.order},${p.probA},${p.probB},${p.probNA}`);
+    for (const p of principles)
+      lines.push(`${p.pairId},${p.principleIndex},${p.order},${p.probA},${p.probB},${p.probNA}`);
   }
   writeFileSync(file, lines.join('\n') + '\n', { flag: 'wx' });
   return file;

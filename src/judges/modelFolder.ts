@@ -21,9 +21,16 @@ const OPTIONAL_FILES = ['onnx/model.onnx_data'];
 
 /** Checks the folder has the files of the layout; names the first one missing. */
 export function checkModelFolder(modelDir: string): void {
-  if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) throw new UsageError(`model folder ${modelDir} does not exist or is not a folder`);
+  if (!existsSync(modelDir) || !statSync(modelDir).isDirectory())
+    throw new UsageError(`model folder ${modelDir} does not exist or is not a folder`);
   for (const f of MODEL_FILES) {
-    if (!existsSync(join(modelDir, f))) throw new InputError(join(modelDir, f), null, null, 'missing: a model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (Hugging Face layout)');
+    if (!existsSync(join(modelDir, f)))
+      throw new InputError(
+        join(modelDir, f),
+        null,
+        null,
+        'missing: a model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/model.onnx (Hugging Face layout)',
+      );
   }
 }
 
@@ -35,6 +42,12 @@ export function hashModelFolder(modelDir: string): { files: Record<string, strin
     const p = join(modelDir, f);
     if (existsSync(p)) files[f] = createHash('sha256').update(readFileSync(p)).digest('hex');
   }
-  const all = createHash('sha256').update(Object.entries(files).map(([f, h]) => `${h}  ${f}\n`).join('')).digest('hex');
+  const all = createHash('sha256')
+    .update(
+      Object.entries(files)
+        .map(([f, h]) => `${h}  ${f}\n`)
+        .join(''),
+    )
+    .digest('hex');
   return { files, sha256: all };
 }

@@ -60,7 +60,10 @@ export function defaultWorkerPath(): string {
 }
 
 function workerErrorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const line = lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1];
   return line ? `: ${line}` : '';
 }
@@ -72,10 +75,17 @@ export class WorkerClient {
   private exited: Error | undefined;
 
   constructor(workerPath: string) {
-    if (!existsSync(workerPath)) throw new UsageError(`the scoring worker ${workerPath} is missing; run "npm run build"`);
-    this.child = fork(workerPath, [], { execArgv: [], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    if (!existsSync(workerPath))
+      throw new UsageError(`the scoring worker ${workerPath} is missing; run "npm run build"`);
+    this.child = fork(workerPath, [], {
+      execArgv: [],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let stderr = '';
-    this.child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+    this.child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
     this.child.on('message', (m: FromWorker) => {
       const p = this.pending;
       this.pending = undefined;
@@ -85,7 +95,9 @@ export class WorkerClient {
     // request in flight; without a listener it would be an uncaught error in the CLI or the extension host.
     this.child.on('error', (e) => this.fail(new Error(`the model worker process failed: ${e.message}`)));
     this.child.on('exit', (code, signal) => {
-      this.exited = new Error(`the model worker process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${workerErrorLine(stderr)}`);
+      this.exited = new Error(
+        `the model worker process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${workerErrorLine(stderr)}`,
+      );
       const p = this.pending;
       this.pending = undefined;
       p?.reject(this.exited);
@@ -96,7 +108,9 @@ export class WorkerClient {
     if (this.exited) return Promise.reject(this.exited);
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
-      this.child.send(m, (e) => { if (e) this.fail(new Error(`the model worker process failed: ${e.message}`)); });
+      this.child.send(m, (e) => {
+        if (e) this.fail(new Error(`the model worker process failed: ${e.message}`));
+      });
     });
   }
 
@@ -129,9 +143,20 @@ export class WorkerClient {
   async close(): Promise<void> {
     if (this.exited) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.child.kill('SIGKILL'); }, 5000);
-      this.child.once('exit', () => { clearTimeout(timer); resolve(); });
-      try { this.child.send({ type: 'exit' }, (e) => { if (e) this.child.kill('SIGKILL'); }); } catch { this.child.kill('SIGKILL'); }
+      const timer = setTimeout(() => {
+        this.child.kill('SIGKILL');
+      }, 5000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      try {
+        this.child.send({ type: 'exit' }, (e) => {
+          if (e) this.child.kill('SIGKILL');
+        });
+      } catch {
+        this.child.kill('SIGKILL');
+      }
     });
   }
 }
@@ -139,23 +164,48 @@ export class WorkerClient {
 export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<OnnxJudgeSummary> {
   const started = performance.now();
   const provider = o.provider ?? 'auto';
-  if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`the execution provider must be one of ${PROVIDER_CHOICES.join(', ')}, not "${provider}"`, 'provider');
+  if (!PROVIDER_CHOICES.includes(provider))
+    throw new UsageError(
+      `the execution provider must be one of ${PROVIDER_CHOICES.join(', ')}, not "${provider}"`,
+      'provider',
+    );
   const chunkPairs = o.chunkPairs ?? 256;
   const modelDir = resolve(o.modelDir);
   const dataset = await store.requireDataset(o.dataset);
   const hash = hashModelFolder(modelDir); // checks the layout first
   const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== 'reward-model') throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a reward-model; choose another annotator name`, 'annotator');
+  if (existing && existing.kind !== 'reward-model')
+    throw new UsageError(
+      `annotator "${o.annotator}" already exists as a ${existing.kind}, not a reward-model; choose another annotator name`,
+      'annotator',
+    );
   const prevHash = existing?.provenance?.model_sha256;
   if (existing && prevHash && prevHash !== hash.sha256) {
-    throw new UsageError(`annotator "${o.annotator}" was scored with a different model (sha256 ${String(prevHash).slice(0, 12)}..., this folder ${hash.sha256.slice(0, 12)}...); choose another annotator name`, 'annotator');
+    throw new UsageError(
+      `annotator "${o.annotator}" was scored with a different model (sha256 ${String(prevHash).slice(0, 12)}..., this folder ${hash.sha256.slice(0, 12)}...); choose another annotator name`,
+      'annotator',
+    );
   }
   const done = existing ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
   const total = await store.countPairs(dataset.id);
   const summary: OnnxJudgeSummary = {
-    annotator: o.annotator, dataset: o.dataset, provider: null, providerAttempts: [], scored: 0, alreadyScored: done.size, ties: 0,
-    truncatedInputs: 0, maxLength: null, batchSize: null, seconds: 0, pairsPerSecond: 0, tokenizeMs: 0, inferMs: 0, cancelled: false,
-    transactions: 'one per chunk of pairs', chunkPairs,
+    annotator: o.annotator,
+    dataset: o.dataset,
+    provider: null,
+    providerAttempts: [],
+    scored: 0,
+    alreadyScored: done.size,
+    ties: 0,
+    truncatedInputs: 0,
+    maxLength: null,
+    batchSize: null,
+    seconds: 0,
+    pairsPerSecond: 0,
+    tokenizeMs: 0,
+    inferMs: 0,
+    cancelled: false,
+    transactions: 'one per chunk of pairs',
+    chunkPairs,
   };
   const finish = () => {
     summary.seconds = (performance.now() - started) / 1000;
@@ -163,14 +213,22 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
     return summary;
   };
   if (done.size >= total) return finish();
-  if (o.signal?.aborted) { summary.cancelled = true; return finish(); }
+  if (o.signal?.aborted) {
+    summary.cancelled = true;
+    return finish();
+  }
 
   const worker = new WorkerClient(o.workerPath ?? defaultWorkerPath());
   const onAbort = () => worker.kill();
   o.signal?.addEventListener('abort', onAbort);
   try {
     const ready = await worker.init({ modelDir, provider, batchSize: o.batchSize, threads: o.threads });
-    Object.assign(summary, { provider: ready.provider, providerAttempts: ready.attempts, maxLength: ready.maxLength, batchSize: ready.batchSize });
+    Object.assign(summary, {
+      provider: ready.provider,
+      providerAttempts: ready.attempts,
+      maxLength: ready.maxLength,
+      batchSize: ready.batchSize,
+    });
     o.onReady?.({ provider: ready.provider, attempts: ready.attempts });
     const provenance = {
       source: 'discretion judge onnx',
@@ -192,7 +250,10 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
       for (let i = 0; i < rows.length; i += chunkPairs) {
         if (o.signal?.aborted) break;
         const chunk = rows.slice(i, i + chunkPairs);
-        const items = chunk.flatMap((p) => [{ prompt: p.prompt, response: p.y0 }, { prompt: p.prompt, response: p.y1 }]);
+        const items = chunk.flatMap((p) => [
+          { prompt: p.prompt, response: p.y0 },
+          { prompt: p.prompt, response: p.y1 },
+        ]);
         let r: ScoresMessage;
         try {
           r = await worker.score(++request, items);
@@ -203,13 +264,21 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
         summary.tokenizeMs += r.tokenizeMs;
         summary.inferMs += r.inferMs;
         const prefs: OverallPreference[] = chunk.map((p, k) => {
-          const s0 = r.scores[2 * k], s1 = r.scores[2 * k + 1];
-          const t0 = r.truncated[2 * k], t1 = r.truncated[2 * k + 1];
+          const s0 = r.scores[2 * k],
+            s1 = r.scores[2 * k + 1];
+          const t0 = r.truncated[2 * k],
+            t1 = r.truncated[2 * k + 1];
           if (t0) summary.truncatedInputs++;
           if (t1) summary.truncatedInputs++;
           const value = rewardPreference(s1, s0);
           if (value === null) summary.ties++;
-          return { pairId: p.id, value, scoreY0: s0, scoreY1: s1, raw: t0 || t1 ? { truncated_y0: t0, truncated_y1: t1 } : null };
+          return {
+            pairId: p.id,
+            value,
+            scoreY0: s0,
+            scoreY1: s1,
+            raw: t0 || t1 ? { truncated_y0: t0, truncated_y1: t1 } : null,
+          };
         });
         const rowIds = new Map(chunk.map((p) => [p.id, p.rowId]));
         // Another run for this annotator (started at the same time) may have stored some of these
@@ -218,7 +287,11 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
           if (annotatorId === undefined) {
             const now = await tx.getAnnotator(o.annotator);
             const otherModel = now?.provenance?.model_sha256;
-            if (otherModel && otherModel !== hash.sha256) throw new UsageError(`annotator "${o.annotator}" was scored with a different model meanwhile (sha256 ${String(otherModel).slice(0, 12)}...); choose another annotator name`, 'annotator');
+            if (otherModel && otherModel !== hash.sha256)
+              throw new UsageError(
+                `annotator "${o.annotator}" was scored with a different model meanwhile (sha256 ${String(otherModel).slice(0, 12)}...); choose another annotator name`,
+                'annotator',
+              );
             annotatorId = (await tx.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
           }
           return tx.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!, { existing: 'skip' });
@@ -231,7 +304,10 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
       if (o.signal?.aborted) break;
     }
     if (o.signal?.aborted) summary.cancelled = true;
-    else if (existing) await store.write(async (tx) => { await tx.ensureAnnotator(o.annotator, 'reward-model', provenance); });
+    else if (existing)
+      await store.write(async (tx) => {
+        await tx.ensureAnnotator(o.annotator, 'reward-model', provenance);
+      });
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     await worker.close();

@@ -87,16 +87,27 @@ export type DTypeValue = (typeof DType)[keyof typeof DType];
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 export type AttrValue = number | string | number[] | { floats: number[] } | TensorSpec;
-export interface TensorSpec { name: string; dims: number[]; dtype: DTypeValue; data: Float32Array | BigInt64Array | Int32Array | Uint8Array }
+export interface TensorSpec {
+  name: string;
+  dims: number[];
+  dtype: DTypeValue;
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+}
 
 /** A tensor from typed data, stored as raw little-endian bytes (the host byte order on every platform we ship to). */
-export function tensor(name: string, dims: number[], data: Float32Array | BigInt64Array | Int32Array | number[], dtype?: DTypeValue): TensorSpec {
+export function tensor(
+  name: string,
+  dims: number[],
+  data: Float32Array | BigInt64Array | Int32Array | number[],
+  dtype?: DTypeValue,
+): TensorSpec {
   if (Array.isArray(data)) {
     if (dtype === DType.INT64) return { name, dims, dtype, data: BigInt64Array.from(data.map((v) => BigInt(v))) };
     if (dtype === DType.INT32) return { name, dims, dtype, data: Int32Array.from(data) };
     return { name, dims, dtype: DType.FLOAT, data: Float32Array.from(data) };
   }
-  const dt = dtype ?? (data instanceof Float32Array ? DType.FLOAT : data instanceof BigInt64Array ? DType.INT64 : DType.INT32);
+  const dt =
+    dtype ?? (data instanceof Float32Array ? DType.FLOAT : data instanceof BigInt64Array ? DType.INT64 : DType.INT32);
   const expected = dims.reduce((a, b) => a * b, 1);
   if (data.length !== expected) throw new Error(`tensor ${name}: ${data.length} values for dims [${dims}]`);
   return { name, dims, dtype: dt, data };
@@ -108,20 +119,37 @@ function tensorMessage(t: TensorSpec) {
 }
 
 function attribute(name: string, v: AttrValue) {
-  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: AttrType.INT, i: v } : { name, type: AttrType.FLOAT, f: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { name, type: AttrType.INT, i: v } : { name, type: AttrType.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: AttrType.STRING, s: Buffer.from(v, 'utf8') };
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
   if ('floats' in v) return { name, type: AttrType.FLOATS, floats: v.floats };
   return { name, type: AttrType.TENSOR, t: tensorMessage(v) };
 }
 
-export interface NodeSpec { op: string; inputs: string[]; outputs: string[]; attrs?: Record<string, AttrValue>; name?: string; domain?: string }
-export interface ValueSpec { name: string; dtype: DTypeValue; shape: (number | string)[] }
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs?: Record<string, AttrValue>;
+  name?: string;
+  domain?: string;
+}
+export interface ValueSpec {
+  name: string;
+  dtype: DTypeValue;
+  shape: (number | string)[];
+}
 
 function valueInfo(v: ValueSpec) {
   return {
     name: v.name,
-    type: { tensor_type: { elem_type: v.dtype, shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+    type: {
+      tensor_type: {
+        elem_type: v.dtype,
+        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+      },
+    },
   };
 }
 
@@ -153,7 +181,11 @@ export class GraphBuilder {
     return out;
   }
 
-  encode(inputs: ValueSpec[], outputs: ValueSpec[], options: { opset?: number; doc?: string; metadata?: Record<string, string> } = {}): Uint8Array {
+  encode(
+    inputs: ValueSpec[],
+    outputs: ValueSpec[],
+    options: { opset?: number; doc?: string; metadata?: Record<string, string> } = {},
+  ): Uint8Array {
     const { Model } = types();
     const message = {
       ir_version: 8,
@@ -166,7 +198,11 @@ export class GraphBuilder {
       graph: {
         name: this.name,
         node: this.nodes.map((n) => ({
-          input: n.inputs, output: n.outputs, name: n.name ?? '', op_type: n.op, domain: n.domain ?? '',
+          input: n.inputs,
+          output: n.outputs,
+          name: n.name ?? '',
+          op_type: n.op,
+          domain: n.domain ?? '',
           attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attribute(k, v)),
         })),
         initializer: this.initializers.map(tensorMessage),

@@ -10,8 +10,10 @@ import { InputError, UsageError } from '../core/errors';
 import { type Provider, type ProviderChoice, checkModelFolder, providerOrder } from './modelFolder';
 import { PairEncoder, type TokenizerSettings, loadTokenizer } from './tokenize';
 
-export interface ProviderAttempt { provider: Provider; error: string }
-
+export interface ProviderAttempt {
+  provider: Provider;
+  error: string;
+}
 
 /** onnxruntime's messages start with the source location and the failed check; keep the reason. */
 function shortError(message: string): string {
@@ -20,7 +22,11 @@ function shortError(message: string): string {
   return reason.trim();
 }
 
-export async function createSession(modelFile: string, choice: ProviderChoice, threads?: number): Promise<{ session: Session; provider: Provider; attempts: ProviderAttempt[] }> {
+export async function createSession(
+  modelFile: string,
+  choice: ProviderChoice,
+  threads?: number,
+): Promise<{ session: Session; provider: Provider; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providerOrder(choice)) {
     try {
@@ -38,10 +44,15 @@ export async function createSession(modelFile: string, choice: ProviderChoice, t
   if (attempts.every((a) => /protobuf|parse|invalid model|load model/i.test(a.error))) {
     throw new InputError(modelFile, null, null, `onnxruntime cannot load this model: ${attempts[0].error}`);
   }
-  throw new UsageError(`no execution provider could run ${modelFile} (${tried})${choice === 'cuda' ? '; the CUDA provider needs onnxruntime-node\'s CUDA binaries installed' : ''}`);
+  throw new UsageError(
+    `no execution provider could run ${modelFile} (${tried})${choice === 'cuda' ? "; the CUDA provider needs onnxruntime-node's CUDA binaries installed" : ''}`,
+  );
 }
 
-export interface ScoreItem { prompt: string; response: string }
+export interface ScoreItem {
+  prompt: string;
+  response: string;
+}
 export interface ScoreResult {
   scores: number[];
   truncated: boolean[];
@@ -80,13 +91,28 @@ export class RewardScorer {
     for (const name of session.inputNames) {
       if (!['input_ids', 'attention_mask', 'token_type_ids'].includes(name)) {
         await session.release();
-        throw new InputError(modelFile, null, null, `model input "${name}" is not one of input_ids, attention_mask, token_type_ids`);
+        throw new InputError(
+          modelFile,
+          null,
+          null,
+          `model input "${name}" is not one of input_ids, attention_mask, token_type_ids`,
+        );
       }
     }
-    if (!session.inputNames.includes('input_ids')) throw new InputError(modelFile, null, null, 'model has no "input_ids" input');
+    if (!session.inputNames.includes('input_ids'))
+      throw new InputError(modelFile, null, null, 'model has no "input_ids" input');
     const outputName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
-    return new RewardScorer(session, provider, attempts, tokenizer, settings, o.batchSize ?? 32, o.maxBatchTokens ?? 16384,
-      session.inputNames.includes('token_type_ids'), outputName);
+    return new RewardScorer(
+      session,
+      provider,
+      attempts,
+      tokenizer,
+      settings,
+      o.batchSize ?? 32,
+      o.maxBatchTokens ?? 16384,
+      session.inputNames.includes('token_type_ids'),
+      outputName,
+    );
   }
 
   async release(): Promise<void> {
@@ -101,12 +127,18 @@ export class RewardScorer {
     const tokenizeMs = performance.now() - t0;
     const order = enc.map((_, i) => i).sort((a, b) => enc[a].ids.length - enc[b].ids.length || a - b);
     const scores = new Array<number>(items.length);
-    let inferMs = 0, batches = 0;
+    let inferMs = 0,
+      batches = 0;
     const T = ort.Tensor;
     for (let start = 0; start < order.length;) {
       // Grow the batch while it fits; order is ascending, so the last member sets the padded length.
       let end = start + 1;
-      while (end < order.length && end - start < this.batchSize && (end - start + 1) * Math.max(1, enc[order[end]].ids.length) <= this.maxBatchTokens) end++;
+      while (
+        end < order.length &&
+        end - start < this.batchSize &&
+        (end - start + 1) * Math.max(1, enc[order[end]].ids.length) <= this.maxBatchTokens
+      )
+        end++;
       const members = order.slice(start, end);
       const len = Math.max(1, enc[members[members.length - 1]].ids.length);
       const n = members.length;
@@ -130,8 +162,16 @@ export class RewardScorer {
       batches++;
       const logits = out[this.outputName];
       const data = logits.data as Float32Array;
-      if (data.length !== n) throw new InputError(join('onnx', 'model.onnx'), null, this.outputName, `expected one logit per sequence (${n}), got ${data.length} values of shape [${logits.dims}]`);
-      members.forEach((m, r) => { scores[m] = data[r]; });
+      if (data.length !== n)
+        throw new InputError(
+          join('onnx', 'model.onnx'),
+          null,
+          this.outputName,
+          `expected one logit per sequence (${n}), got ${data.length} values of shape [${logits.dims}]`,
+        );
+      members.forEach((m, r) => {
+        scores[m] = data[r];
+      });
       start = end;
     }
     return { scores, truncated: enc.map((e) => e.truncated), tokenizeMs, inferMs, batches };

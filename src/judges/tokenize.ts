@@ -37,7 +37,12 @@ function readJson(file: string): Record<string, unknown> {
   }
 }
 
-export function loadTokenizer(modelDir: string): { tokenizer: Tokenizer; settings: TokenizerSettings; tokenizerJson: Record<string, unknown>; config: Record<string, unknown> } {
+export function loadTokenizer(modelDir: string): {
+  tokenizer: Tokenizer;
+  settings: TokenizerSettings;
+  tokenizerJson: Record<string, unknown>;
+  config: Record<string, unknown>;
+} {
   const tokFile = join(modelDir, 'tokenizer.json');
   const cfgFile = join(modelDir, 'tokenizer_config.json');
   const tokenizerJson = readJson(tokFile);
@@ -46,21 +51,37 @@ export function loadTokenizer(modelDir: string): { tokenizer: Tokenizer; setting
   try {
     tokenizer = new Tokenizer(tokenizerJson, config);
   } catch (e) {
-    throw new InputError(tokFile, null, 'model', `not a tokenizer the tokenizers library can load: ${(e as Error).message}`);
+    throw new InputError(
+      tokFile,
+      null,
+      'model',
+      `not a tokenizer the tokenizers library can load: ${(e as Error).message}`,
+    );
   }
   return { tokenizer, settings: tokenizerSettings(tokenizer, config, cfgFile), tokenizerJson, config };
 }
 
-export function tokenizerSettings(tokenizer: Tokenizer, config: Record<string, unknown>, cfgFile: string): TokenizerSettings {
+export function tokenizerSettings(
+  tokenizer: Tokenizer,
+  config: Record<string, unknown>,
+  cfgFile: string,
+): TokenizerSettings {
   let maxLength = DEFAULT_MAX_LENGTH;
   const m = config.model_max_length;
   if (m !== undefined) {
-    if (typeof m !== 'number' || !(m >= 1)) throw new InputError(cfgFile, null, 'model_max_length', 'must be a positive number');
+    if (typeof m !== 'number' || !(m >= 1))
+      throw new InputError(cfgFile, null, 'model_max_length', 'must be a positive number');
     if (m < 1e6) maxLength = Math.floor(m);
   }
   const side = config.truncation_side ?? 'right';
-  if (side !== 'left' && side !== 'right') throw new InputError(cfgFile, null, 'truncation_side', `must be "left" or "right", not ${JSON.stringify(side)}`);
-  const padToken = typeof config.pad_token === 'string' ? config.pad_token : typeof (config.pad_token as { content?: unknown })?.content === 'string' ? (config.pad_token as { content: string }).content : undefined;
+  if (side !== 'left' && side !== 'right')
+    throw new InputError(cfgFile, null, 'truncation_side', `must be "left" or "right", not ${JSON.stringify(side)}`);
+  const padToken =
+    typeof config.pad_token === 'string'
+      ? config.pad_token
+      : typeof (config.pad_token as { content?: unknown })?.content === 'string'
+        ? (config.pad_token as { content: string }).content
+        : undefined;
   const padId = (padToken !== undefined ? tokenizer.token_to_id(padToken) : undefined) ?? 0;
   return { maxLength, truncationSide: side, padId };
 }
@@ -82,7 +103,10 @@ export class PairEncoder {
   private readonly ids = new Map<string, number>();
   private readonly unkId: number;
 
-  constructor(readonly tokenizer: Tokenizer, readonly settings: TokenizerSettings) {
+  constructor(
+    readonly tokenizer: Tokenizer,
+    readonly settings: TokenizerSettings,
+  ) {
     // Token -> id exactly as the library's encode(): added tokens, then the vocabulary, then unk.
     for (const [k, v] of tokenizer.model?.tokens_to_ids ?? []) this.ids.set(k, v);
     for (const [id, t] of tokenizer.get_added_tokens_decoder()) this.ids.set(t.content, id);
@@ -96,7 +120,9 @@ export class PairEncoder {
     }
     // Like the library, an empty response is no pair at all (the single-sequence template).
     const b = response === '' ? null : this.tokenizer.tokenize(response);
-    const pp = this.tokenizer.post_processor ? this.tokenizer.post_processor([...this.lastPromptTokens], b, true) : { tokens: [...this.lastPromptTokens, ...(b ?? [])], token_type_ids: undefined };
+    const pp = this.tokenizer.post_processor
+      ? this.tokenizer.post_processor([...this.lastPromptTokens], b, true)
+      : { tokens: [...this.lastPromptTokens, ...(b ?? [])], token_type_ids: undefined };
     const ids = pp.tokens.map((t) => this.ids.get(t) ?? this.unkId);
     return truncate(ids, pp.token_type_ids ?? new Array<number>(ids.length).fill(0), this.settings);
   }

@@ -6,7 +6,14 @@ import { Rng } from '../core/metrics/prng';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../core/errors';
 import type { Store } from '../store';
-import { BOW_ARCHITECTURE, type BowShape, bowFeatures, bowOnnx, bowTokenizerConfig, bowTokenizerJson } from './bowModel';
+import {
+  BOW_ARCHITECTURE,
+  type BowShape,
+  bowFeatures,
+  bowOnnx,
+  bowTokenizerConfig,
+  bowTokenizerJson,
+} from './bowModel';
 import { PairEncoder, tokenizerSettings } from './tokenize';
 
 export interface TrainOptions {
@@ -51,9 +58,18 @@ function shuffle<T>(xs: T[], rand: () => number): T[] {
   return xs;
 }
 
-interface LabelledPair { prompt: string; y0: string; y1: string; label: 1 | -1 }
+interface LabelledPair {
+  prompt: string;
+  y0: string;
+  y1: string;
+  label: 1 | -1;
+}
 
-async function loadLabelled(store: Store, dataset: string, annotator: string): Promise<{ pairs: LabelledPair[]; skipped: number }> {
+async function loadLabelled(
+  store: Store,
+  dataset: string,
+  annotator: string,
+): Promise<{ pairs: LabelledPair[]; skipped: number }> {
   const d = await store.requireDataset(dataset);
   const a = await store.requireAnnotator(annotator);
   const labels = new Map<number, number>();
@@ -63,7 +79,10 @@ async function loadLabelled(store: Store, dataset: string, annotator: string): P
     if (p.value === 1 || p.value === -1) labels.set(p.idx, p.value);
     else skipped++;
   }
-  if (labels.size === 0) throw new UsageError(`annotator "${annotator}" has no strict (+1/-1) preferences on dataset "${dataset}" to train on`);
+  if (labels.size === 0)
+    throw new UsageError(
+      `annotator "${annotator}" has no strict (+1/-1) preferences on dataset "${dataset}" to train on`,
+    );
   const pairs: LabelledPair[] = [];
   const page = 1000;
   for (let offset = 0; ; offset += page) {
@@ -101,9 +120,21 @@ const dot = (w: Float64Array, s: Sparse) => {
  * Full-batch Adam on mean logistic loss log(1 + exp(-w.d)) + l2/2 |w|^2 over difference vectors
  * d = x(preferred) - x(other). Deterministic: no sampling inside.
  */
-function fitBradleyTerry(ds: Sparse[], dim: number, l2: number, epochs: number, log?: (l: string) => void): Float64Array {
-  const w = new Float64Array(dim), m = new Float64Array(dim), v = new Float64Array(dim), g = new Float64Array(dim);
-  const lr = 0.05, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+function fitBradleyTerry(
+  ds: Sparse[],
+  dim: number,
+  l2: number,
+  epochs: number,
+  log?: (l: string) => void,
+): Float64Array {
+  const w = new Float64Array(dim),
+    m = new Float64Array(dim),
+    v = new Float64Array(dim),
+    g = new Float64Array(dim);
+  const lr = 0.05,
+    b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
   // Features that occur in no difference vector keep gradient, moments and weight at exactly 0:
   // updating only the active ones gives the same result, faster.
   const seen = new Uint8Array(dim);
@@ -124,17 +155,20 @@ function fitBradleyTerry(ds: Sparse[], dim: number, l2: number, epochs: number, 
       const gj = g[j] + l2 * w[j];
       m[j] = b1 * m[j] + (1 - b1) * gj;
       v[j] = b2 * v[j] + (1 - b2) * gj * gj;
-      const mh = m[j] / (1 - b1 ** epoch), vh = v[j] / (1 - b2 ** epoch);
+      const mh = m[j] / (1 - b1 ** epoch),
+        vh = v[j] / (1 - b2 ** epoch);
       w[j] -= (lr * mh) / (Math.sqrt(vh) + eps);
     }
-    if (log && (epoch % 50 === 0 || epoch === epochs)) log(`epoch ${epoch}: loss ${(loss / ds.length + (l2 / 2) * reg).toFixed(4)}`);
+    if (log && (epoch % 50 === 0 || epoch === epochs))
+      log(`epoch ${epoch}: loss ${(loss / ds.length + (l2 / 2) * reg).toFixed(4)}`);
   }
   return w;
 }
 
 export async function trainRewardModel(store: Store, o: TrainOptions): Promise<TrainedModel> {
   const holdout = o.holdout ?? 0.5;
-  if (!(holdout > 0 && holdout < 1)) throw new UsageError(`the held-out share must be between 0 and 1 (exclusive), not ${holdout}`, 'holdout');
+  if (!(holdout > 0 && holdout < 1))
+    throw new UsageError(`the held-out share must be between 0 and 1 (exclusive), not ${holdout}`, 'holdout');
   const seed = o.seed ?? 1;
   if (!Number.isInteger(seed)) throw new UsageError(`the seed must be an integer, not ${seed}`, 'seed');
   const l2 = o.l2 ?? 1e-4;
@@ -145,10 +179,15 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
 
   const { pairs, skipped } = await loadLabelled(store, o.dataset, o.annotator);
   const rand = rng(seed);
-  const order = shuffle(pairs.map((_, i) => i), rand);
+  const order = shuffle(
+    pairs.map((_, i) => i),
+    rand,
+  );
   const nTest = Math.round(pairs.length * holdout);
-  const testIdx = order.slice(0, nTest), trainIdx = order.slice(nTest);
-  if (trainIdx.length === 0) throw new UsageError(`only ${pairs.length} labelled pair(s): nothing left to train on after holding out ${nTest}`);
+  const testIdx = order.slice(0, nTest),
+    trainIdx = order.slice(nTest);
+  if (trainIdx.length === 0)
+    throw new UsageError(`only ${pairs.length} labelled pair(s): nothing left to train on after holding out ${nTest}`);
 
   // Vocabulary: words of the training responses seen at least minCount times, by the tokenizer's own
   // normalizer and pre-tokenizer (a provisional tokenizer with an empty vocabulary provides both).
@@ -156,24 +195,33 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
   const counts = new Map<string, number>();
   for (const i of trainIdx) {
     for (const text of [pairs[i].y0, pairs[i].y1]) {
-      for (const w of probe.pre_tokenizer!.pre_tokenize(probe.normalizer!.normalize(text))) counts.set(w, (counts.get(w) ?? 0) + 1);
+      for (const w of probe.pre_tokenizer!.pre_tokenize(probe.normalizer!.normalize(text)))
+        counts.set(w, (counts.get(w) ?? 0) + 1);
     }
   }
-  const words = [...counts.entries()].filter(([, c]) => c >= minCount).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
+  const words = [...counts.entries()]
+    .filter(([, c]) => c >= minCount)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([w]) => w);
   const tokJson = bowTokenizerJson(words);
   const tokCfg = bowTokenizerConfig(maxLength);
   const tokenizer = new Tokenizer(tokJson, tokCfg);
   const settings = tokenizerSettings(tokenizer, tokCfg, 'tokenizer_config.json');
   const vocabSize = Object.keys((tokJson.model as { vocab: object }).vocab).length;
   const shape: BowShape = { vocabSize, buckets, multiplier: 1000003 };
-  o.onLog?.(`${pairs.length} labelled pairs (${trainIdx.length} train, ${testIdx.length} held out), vocabulary ${vocabSize} words, ${buckets} bigram buckets`);
+  o.onLog?.(
+    `${pairs.length} labelled pairs (${trainIdx.length} train, ${testIdx.length} held out), vocabulary ${vocabSize} words, ${buckets} bigram buckets`,
+  );
 
   const encoder = new PairEncoder(tokenizer, settings);
   const feats = (text: string, prompt: string) => {
     const e = encoder.encode(prompt, text);
     return bowFeatures(e.ids, e.typeIds, shape);
   };
-  const featurise = (i: number) => ({ x0: feats(pairs[i].y0, pairs[i].prompt), x1: feats(pairs[i].y1, pairs[i].prompt) });
+  const featurise = (i: number) => ({
+    x0: feats(pairs[i].y0, pairs[i].prompt),
+    x1: feats(pairs[i].y1, pairs[i].prompt),
+  });
 
   // Training examples: each pair randomly presented as (y1, y0) or swapped, so that both labels occur.
   const ds: Sparse[] = [];
@@ -206,19 +254,48 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
   const unigram = Float32Array.from(w.subarray(0, vocabSize));
   const bigram = Float32Array.from(w.subarray(vocabSize));
   const files: TrainedModel['files'] = {};
-  files['onnx/model.onnx'] = bowOnnx(shape, unigram, bigram, 0, { dataset: o.dataset, annotator: o.annotator, seed: String(seed) });
+  files['onnx/model.onnx'] = bowOnnx(shape, unigram, bigram, 0, {
+    dataset: o.dataset,
+    annotator: o.annotator,
+    seed: String(seed),
+  });
   files['tokenizer.json'] = JSON.stringify(tokJson);
   files['tokenizer_config.json'] = JSON.stringify(tokCfg, null, 2);
-  files['config.json'] = JSON.stringify({
-    architectures: [BOW_ARCHITECTURE],
-    model_type: 'discretion-bow',
-    num_labels: 1,
-    vocab_size: vocabSize,
-    bigram_buckets: buckets,
-    hash_multiplier: shape.multiplier,
-    max_position_embeddings: maxLength,
-    training: { dataset: o.dataset, annotator: o.annotator, seed, holdout, l2, epochs, min_count: minCount, train_pairs: trainIdx.length, test_pairs: testIdx.length, heldout_accuracy: accuracy, train_accuracy: trainAcc },
-  }, null, 2);
+  files['config.json'] = JSON.stringify(
+    {
+      architectures: [BOW_ARCHITECTURE],
+      model_type: 'discretion-bow',
+      num_labels: 1,
+      vocab_size: vocabSize,
+      bigram_buckets: buckets,
+      hash_multiplier: shape.multiplier,
+      max_position_embeddings: maxLength,
+      training: {
+        dataset: o.dataset,
+        annotator: o.annotator,
+        seed,
+        holdout,
+        l2,
+        epochs,
+        min_count: minCount,
+        train_pairs: trainIdx.length,
+        test_pairs: testIdx.length,
+        heldout_accuracy: accuracy,
+        train_accuracy: trainAcc,
+      },
+    },
+    null,
+    2,
+  );
 
-  return { train_pairs: trainIdx.length, test_pairs: testIdx.length, accuracy, train_accuracy: trainAcc, vocab_size: vocabSize, buckets, skipped_pairs: skipped, files };
+  return {
+    train_pairs: trainIdx.length,
+    test_pairs: testIdx.length,
+    accuracy,
+    train_accuracy: trainAcc,
+    vocab_size: vocabSize,
+    buckets,
+    skipped_pairs: skipped,
+    files,
+  };
 }

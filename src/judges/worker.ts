@@ -11,7 +11,18 @@ function send(m: FromWorker): void {
 }
 
 function errorMessage(e: unknown, id?: number): ErrorMessage {
-  if (e instanceof InputError) return { type: 'error', id, kind: 'InputError', message: e.message, file: e.file, line: e.line, field: e.field, problem: e.problem, option: e.option };
+  if (e instanceof InputError)
+    return {
+      type: 'error',
+      id,
+      kind: 'InputError',
+      message: e.message,
+      file: e.file,
+      line: e.line,
+      field: e.field,
+      problem: e.problem,
+      option: e.option,
+    };
   if (e instanceof UsageError) return { type: 'error', id, kind: 'UsageError', message: e.message, option: e.option };
   return { type: 'error', id, kind: 'Error', message: e instanceof Error ? e.message : String(e) };
 }
@@ -22,8 +33,20 @@ process.on('message', (m: ToWorker) => {
   queue = queue.then(async () => {
     try {
       if (m.type === 'init') {
-        scorer = await RewardScorer.open(m.modelDir, { provider: m.provider, batchSize: m.batchSize, maxBatchTokens: m.maxBatchTokens, threads: m.threads });
-        send({ type: 'ready', provider: scorer.provider, attempts: scorer.attempts, maxLength: scorer.settings.maxLength, truncationSide: scorer.settings.truncationSide, batchSize: scorer.batchSize });
+        scorer = await RewardScorer.open(m.modelDir, {
+          provider: m.provider,
+          batchSize: m.batchSize,
+          maxBatchTokens: m.maxBatchTokens,
+          threads: m.threads,
+        });
+        send({
+          type: 'ready',
+          provider: scorer.provider,
+          attempts: scorer.attempts,
+          maxLength: scorer.settings.maxLength,
+          truncationSide: scorer.settings.truncationSide,
+          batchSize: scorer.batchSize,
+        });
       } else if (m.type === 'score') {
         if (!scorer) throw new Error('score before init');
         const r = await scorer.score(m.items);

@@ -13,14 +13,18 @@ export type DashboardWebviewMessage =
   | { type: 'export'; formats: DashboardFormat[]; psAnnotator: string | null }
   | { type: 'openPair'; index: number };
 
-export interface RunSummary { id: number; label: string }
+export interface RunSummary {
+  id: number;
+  label: string;
+}
 
 export type DashboardHostMessage =
   | { type: 'runs'; runs: RunSummary[]; current: number | null }
   | { type: 'model'; model: ReportModel; run: number | null }
   | { type: 'status'; text: string; error?: boolean };
 
-const isInt = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isInt = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 /** Returns the message when it is exactly one of the known shapes, otherwise null. */
 export function parseDashboardMessage(msg: unknown): DashboardWebviewMessage | null {
@@ -36,10 +40,20 @@ export function parseDashboardMessage(msg: unknown): DashboardWebviewMessage | n
     case 'openPair':
       return keys === 'index,type' && isInt(m.index) ? { type: 'openPair', index: m.index } : null;
     case 'export': {
-      if (keys !== 'formats,psAnnotator,type' || !Array.isArray(m.formats) || m.formats.length === 0 || m.formats.length > DASHBOARD_FORMATS.length) return null;
+      if (
+        keys !== 'formats,psAnnotator,type' ||
+        !Array.isArray(m.formats) ||
+        m.formats.length === 0 ||
+        m.formats.length > DASHBOARD_FORMATS.length
+      )
+        return null;
       if (!m.formats.every((f) => (DASHBOARD_FORMATS as readonly unknown[]).includes(f))) return null;
       if (m.psAnnotator !== null && (typeof m.psAnnotator !== 'string' || m.psAnnotator.length > 500)) return null;
-      return { type: 'export', formats: [...new Set(m.formats as DashboardFormat[])], psAnnotator: m.psAnnotator as string | null };
+      return {
+        type: 'export',
+        formats: [...new Set(m.formats as DashboardFormat[])],
+        psAnnotator: m.psAnnotator as string | null,
+      };
     }
     default:
       return null;

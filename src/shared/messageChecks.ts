@@ -13,9 +13,11 @@ export const LIMITS = {
 /** A parser's answer: the message, or why it was refused (for the log; the message is dropped). */
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; reason: string };
 
-export const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 export const isIdx = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-export const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= LIMITS.maxNameChars;
+export const isName = (v: unknown): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= LIMITS.maxNameChars;
 
 /** Why `o` does not have exactly these keys, or null when it does. */
 export function exactKeys(o: Record<string, unknown>, keys: string[]): string | null {

@@ -18,7 +18,13 @@ export interface ReviewQueueView {
     prompt: string;
     y0: string;
     y1: string;
-    labels: { annotator: string; overall: string; principle: string | null; rationale: string | null; flagged: boolean }[];
+    labels: {
+      annotator: string;
+      overall: string;
+      principle: string | null;
+      rationale: string | null;
+      flagged: boolean;
+    }[];
     adjudicated: { label: string; rationale: string | null } | null;
   }[];
 }
@@ -36,7 +42,8 @@ export type ReviewWebviewMessage =
   | { type: 'adjudicate'; dataset: string; pair: string; principle: string | null; label: string; rationale: string };
 
 /** The labels an adjudication may store: overall words, or a principle's (src/core/preferences.ts). */
-export const reviewLabelWords = (principle: string | null): string[] => Object.keys(principle === null ? LABEL_OVERALL : LABEL_PRINCIPLE);
+export const reviewLabelWords = (principle: string | null): string[] =>
+  Object.keys(principle === null ? LABEL_OVERALL : LABEL_PRINCIPLE);
 
 /** Validates one message from the review webview; null for anything but exactly the shapes above. Never throws. */
 export function parseReviewMessage(raw: unknown): ReviewWebviewMessage | null {
@@ -45,15 +52,38 @@ export function parseReviewMessage(raw: unknown): ReviewWebviewMessage | null {
     case 'ready':
       return exactKeys(raw, ['type']) ? null : { type: 'ready' };
     case 'load':
-      if (exactKeys(raw, ['type', 'dataset', 'principle', 'pendingOnly']) || !isName(raw.dataset) || (raw.principle !== null && !isName(raw.principle)) || typeof raw.pendingOnly !== 'boolean') return null;
-      return { type: 'load', dataset: raw.dataset, principle: raw.principle as string | null, pendingOnly: raw.pendingOnly };
+      if (
+        exactKeys(raw, ['type', 'dataset', 'principle', 'pendingOnly']) ||
+        !isName(raw.dataset) ||
+        (raw.principle !== null && !isName(raw.principle)) ||
+        typeof raw.pendingOnly !== 'boolean'
+      )
+        return null;
+      return {
+        type: 'load',
+        dataset: raw.dataset,
+        principle: raw.principle as string | null,
+        pendingOnly: raw.pendingOnly,
+      };
     case 'adjudicate': {
-      if (exactKeys(raw, ['type', 'dataset', 'pair', 'principle', 'label', 'rationale']) || !isName(raw.dataset) || !isName(raw.pair)) return null;
+      if (
+        exactKeys(raw, ['type', 'dataset', 'pair', 'principle', 'label', 'rationale']) ||
+        !isName(raw.dataset) ||
+        !isName(raw.pair)
+      )
+        return null;
       if (raw.principle !== null && !isName(raw.principle)) return null;
       const principle = raw.principle as string | null;
       if (typeof raw.label !== 'string' || !reviewLabelWords(principle).includes(raw.label)) return null;
       if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars) return null;
-      return { type: 'adjudicate', dataset: raw.dataset, pair: raw.pair, principle, label: raw.label, rationale: raw.rationale };
+      return {
+        type: 'adjudicate',
+        dataset: raw.dataset,
+        pair: raw.pair,
+        principle,
+        label: raw.label,
+        rationale: raw.rationale,
+      };
     }
     default:
       return null;

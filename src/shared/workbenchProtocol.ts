@@ -5,7 +5,13 @@
 // wrong shape, extra keys, oversized payload).
 // The preference words in these messages are those of src/core/preferences.ts.
 import type { Turn } from '../core/hhrlhf';
-import { type GridChoice, type OverallChoice, type ShownPreference, isGridChoice, isOverallChoice } from '../core/preferences';
+import {
+  type GridChoice,
+  type OverallChoice,
+  type ShownPreference,
+  isGridChoice,
+  isOverallChoice,
+} from '../core/preferences';
 import { exactKeys, isIdx, isObj, LIMITS, type ParseResult } from './messageChecks';
 
 export type QueueFilter = { kind: 'all' } | { kind: 'disagree'; model: string } | { kind: 'conflict' };
@@ -18,7 +24,12 @@ export interface ModelView {
   disagrees: boolean;
 }
 
-export interface ExistingLabel { overall: OverallChoice | null; grid: GridChoice[]; rationale: string; flagged: boolean }
+export interface ExistingLabel {
+  overall: OverallChoice | null;
+  grid: GridChoice[];
+  rationale: string;
+  flagged: boolean;
+}
 
 export interface CardView {
   seq: number;
@@ -94,16 +105,27 @@ export function parseWorkbenchMessage(raw: unknown): ParseResult<WorkbenchWebvie
   } catch {
     return { ok: false, reason: 'not serialisable' };
   }
-  if (size > LIMITS.maxMessageChars) return { ok: false, reason: `oversized message (${size} chars > ${LIMITS.maxMessageChars})` };
+  if (size > LIMITS.maxMessageChars)
+    return { ok: false, reason: `oversized message (${size} chars > ${LIMITS.maxMessageChars})` };
   if (!isObj(raw)) return { ok: false, reason: 'not an object' };
-  const bad = (reason: string): ParseResult<WorkbenchWebviewMessage> => ({ ok: false, reason: `${String(raw.type).slice(0, 40)}: ${reason}` });
+  const bad = (reason: string): ParseResult<WorkbenchWebviewMessage> => ({
+    ok: false,
+    reason: `${String(raw.type).slice(0, 40)}: ${reason}`,
+  });
   switch (raw.type) {
     case 'ready': {
       const e = exactKeys(raw, ['type', 'restore']);
       if (e) return bad(e);
       const r = raw.restore;
       if (r === null) return { ok: true, message: { type: 'ready', restore: null } };
-      if (!isObj(r) || exactKeys(r, ['dataset', 'pairIdx']) || typeof r.dataset !== 'string' || r.dataset.length > LIMITS.maxNameChars || !isIdx(r.pairIdx)) return bad('bad restore');
+      if (
+        !isObj(r) ||
+        exactKeys(r, ['dataset', 'pairIdx']) ||
+        typeof r.dataset !== 'string' ||
+        r.dataset.length > LIMITS.maxNameChars ||
+        !isIdx(r.pairIdx)
+      )
+        return bad('bad restore');
       return { ok: true, message: { type: 'ready', restore: { dataset: r.dataset, pairIdx: r.pairIdx } } };
     }
     case 'submit': {
@@ -112,10 +134,24 @@ export function parseWorkbenchMessage(raw: unknown): ParseResult<WorkbenchWebvie
       if (!isIdx(raw.seq) || !isIdx(raw.pairIdx)) return bad('seq and pairIdx must be non-negative integers');
       if (raw.ahead !== null && !isIdx(raw.ahead)) return bad('ahead must be a card seq or null');
       if (!isOverallChoice(raw.overall)) return bad('overall must be A, B, tie or both_unacceptable');
-      if (!Array.isArray(raw.grid) || raw.grid.length > LIMITS.maxGridRows || !raw.grid.every(isGridChoice)) return bad('grid must be a list of A, B, neither or null');
-      if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars) return bad(`rationale must be a string of at most ${LIMITS.maxRationaleChars} characters`);
+      if (!Array.isArray(raw.grid) || raw.grid.length > LIMITS.maxGridRows || !raw.grid.every(isGridChoice))
+        return bad('grid must be a list of A, B, neither or null');
+      if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars)
+        return bad(`rationale must be a string of at most ${LIMITS.maxRationaleChars} characters`);
       if (typeof raw.flagged !== 'boolean') return bad('flagged must be a boolean');
-      return { ok: true, message: { type: 'submit', seq: raw.seq, pairIdx: raw.pairIdx, overall: raw.overall, grid: raw.grid as GridChoice[], rationale: raw.rationale, flagged: raw.flagged, ahead: raw.ahead } };
+      return {
+        ok: true,
+        message: {
+          type: 'submit',
+          seq: raw.seq,
+          pairIdx: raw.pairIdx,
+          overall: raw.overall,
+          grid: raw.grid as GridChoice[],
+          rationale: raw.rationale,
+          flagged: raw.flagged,
+          ahead: raw.ahead,
+        },
+      };
     }
     case 'skip': {
       const e = exactKeys(raw, ['type', 'pairIdx']);
@@ -138,7 +174,8 @@ export function parseWorkbenchMessage(raw: unknown): ParseResult<WorkbenchWebvie
     case 'painted': {
       const e = exactKeys(raw, ['type', 'seq', 'ms']);
       if (e) return bad(e);
-      if (!isIdx(raw.seq) || typeof raw.ms !== 'number' || !Number.isFinite(raw.ms) || raw.ms < 0) return bad('bad timing');
+      if (!isIdx(raw.seq) || typeof raw.ms !== 'number' || !Number.isFinite(raw.ms) || raw.ms < 0)
+        return bad('bad timing');
       return { ok: true, message: { type: 'painted', seq: raw.seq, ms: raw.ms } };
     }
     default:

@@ -37,16 +37,23 @@ export class SerialQueue {
 export async function withTransactionScope<T>(tx: Transaction, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   let open = true;
   const pending = new Set<Promise<unknown>>();
-  const scoped = Object.fromEntries(Object.entries(tx).map(([name, op]) => [name, typeof op !== 'function' ? op : (...args: unknown[]) => {
-    if (!open) return Promise.reject(new Error(`store: ${name} called after its transaction ended`));
-    const result: unknown = (op as (...a: unknown[]) => unknown)(...args);
-    if (result instanceof Promise) {
-      pending.add(result);
-      const forget = () => pending.delete(result);
-      result.then(forget, forget);
-    }
-    return result;
-  }])) as unknown as Transaction;
+  const scoped = Object.fromEntries(
+    Object.entries(tx).map(([name, op]) => [
+      name,
+      typeof op !== 'function'
+        ? op
+        : (...args: unknown[]) => {
+            if (!open) return Promise.reject(new Error(`store: ${name} called after its transaction ended`));
+            const result: unknown = (op as (...a: unknown[]) => unknown)(...args);
+            if (result instanceof Promise) {
+              pending.add(result);
+              const forget = () => pending.delete(result);
+              result.then(forget, forget);
+            }
+            return result;
+          },
+    ]),
+  ) as unknown as Transaction;
   try {
     return await fn(scoped);
   } finally {
@@ -56,16 +63,25 @@ export async function withTransactionScope<T>(tx: Transaction, fn: (tx: Transact
 }
 
 /** Finds a named thing, or fails naming what the database does hold. `kind` is singular ("dataset"). */
-export async function requireNamed<T>(kind: string, ref: string, found: T | undefined, knownNames: () => Promise<string[]>): Promise<T> {
+export async function requireNamed<T>(
+  kind: string,
+  ref: string,
+  found: T | undefined,
+  knownNames: () => Promise<string[]>,
+): Promise<T> {
   if (found !== undefined) return found;
   const known = await knownNames();
-  throw new UsageError(`unknown ${kind} "${ref}"${known.length ? ` (known: ${known.join(', ')})` : ` (the database holds no ${kind}s yet)`}`);
+  throw new UsageError(
+    `unknown ${kind} "${ref}"${known.length ? ` (known: ${known.join(', ')})` : ` (the database holds no ${kind}s yet)`}`,
+  );
 }
 
 /** Another writer held the database's write lock for longer than this one would wait. */
 export class StoreBusyError extends UsageError {
   constructor(location: string, waitedMs: number, holder?: string) {
-    super(`database ${location} is busy: ${holder ?? 'another process'} has held its write lock for more than ${Math.round(waitedMs / 1000)} s; nothing was written, try again when it has finished`);
+    super(
+      `database ${location} is busy: ${holder ?? 'another process'} has held its write lock for more than ${Math.round(waitedMs / 1000)} s; nothing was written, try again when it has finished`,
+    );
     this.name = 'StoreBusyError';
   }
 }
@@ -74,15 +90,23 @@ type Write = Store['write'];
 
 /** A store opened for reading only: every write is refused with one line before it reaches the database. */
 export function refuseWrites<S extends Store>(store: S): S {
-  const write: Write = () => Promise.reject(new UsageError(`database ${store.location} is open read-only for this command; nothing was written`));
+  const write: Write = () =>
+    Promise.reject(
+      new UsageError(`database ${store.location} is open read-only for this command; nothing was written`),
+    );
   return { ...store, write, ...transactionalOperations(write) };
 }
 
 /** The store's one-transaction operations, over any adapter's `write`. */
-export function transactionalOperations(write: Write): Pick<Store, 'claimNextPair' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
+export function transactionalOperations(
+  write: Write,
+): Pick<Store, 'claimNextPair' | 'saveWorkbenchPosition' | 'saveMetricRun'> {
   return {
-    claimNextPair: (datasetId, annotatorId, nowMs, ttlMs) => write((tx) => tx.claimNextPair(datasetId, annotatorId, nowMs, ttlMs)),
-    saveWorkbenchPosition: (annotatorId, datasetId, pairIdx) => write((tx) => tx.setWorkbenchPosition(annotatorId, datasetId, pairIdx)),
-    saveMetricRun: (datasetId, toolVersion, params, inputHashes, results) => write((tx) => tx.insertMetricRun(datasetId, toolVersion, params, inputHashes, results)),
+    claimNextPair: (datasetId, annotatorId, nowMs, ttlMs) =>
+      write((tx) => tx.claimNextPair(datasetId, annotatorId, nowMs, ttlMs)),
+    saveWorkbenchPosition: (annotatorId, datasetId, pairIdx) =>
+      write((tx) => tx.setWorkbenchPosition(annotatorId, datasetId, pairIdx)),
+    saveMetricRun: (datasetId, toolVersion, params, inputHashes, results) =>
+      write((tx) => tx.insertMetricRun(datasetId, toolVersion, params, inputHashes, results)),
   };
 }

@@ -44,7 +44,10 @@ function split(location: string): Split | undefined {
   const authorityEnd = rest.search(/[/?#]/);
   const lastAt = rest.lastIndexOf('@');
   // The user-info part ends at the last `@` of the authority, or at the last `@` of all when one follows it.
-  const userInfoEnd = authorityEnd >= 0 && lastAt > authorityEnd ? lastAt : rest.lastIndexOf('@', authorityEnd >= 0 ? authorityEnd : rest.length);
+  const userInfoEnd =
+    authorityEnd >= 0 && lastAt > authorityEnd
+      ? lastAt
+      : rest.lastIndexOf('@', authorityEnd >= 0 ? authorityEnd : rest.length);
   if (userInfoEnd >= 0) {
     const userInfo = rest.slice(0, userInfoEnd);
     const colon = userInfo.indexOf(':');
@@ -72,7 +75,10 @@ function join(head: string, params: string[] | undefined): string {
 export function redactLocation(location: string): string {
   const s = split(location);
   if (!s) return location;
-  return join(s.head, s.params?.filter((p) => !isPasswordParam(p)));
+  return join(
+    s.head,
+    s.params?.filter((p) => !isPasswordParam(p)),
+  );
 }
 
 /** True when the URL carries a password: `user:secret@` or a `password=` parameter. */
@@ -84,7 +90,10 @@ export function locationHasPassword(location: string): boolean {
  * The URL less the query parameters named (for the pg client, which must not read the ones we interpret
  * ourselves), and their values (percent-decoded; the last one written wins, as in the pg client).
  */
-export function takeParams(location: string, names: readonly string[]): { location: string; values: Map<string, string> } {
+export function takeParams(
+  location: string,
+  names: readonly string[],
+): { location: string; values: Map<string, string> } {
   const m = URL_START.exec(location);
   const q = location.indexOf('?');
   const values = new Map<string, string>();

@@ -14,43 +14,130 @@ import { UsageError } from '../core/errors';
  * front end phrases it.
  */
 export class PairFullError extends UsageError {
-  constructor(readonly pairIdx: number, readonly overlap: number) {
-    super(`pair ${pairIdx} already has the ${overlap} label${overlap === 1 ? '' : 's'} it needs; the label was not stored`);
+  constructor(
+    readonly pairIdx: number,
+    readonly overlap: number,
+  ) {
+    super(
+      `pair ${pairIdx} already has the ${overlap} label${overlap === 1 ? '' : 's'} it needs; the label was not stored`,
+    );
     this.name = 'PairFullError';
   }
 }
 
-export interface DatasetRow { id: number; name: string; format: string; sourcePath: string | null; contentHash: string | null; createdAt: string }
-export interface PrincipleListRow { id: number; name: string; version: number; contentHash: string; principles: Principle[] }
+export interface DatasetRow {
+  id: number;
+  name: string;
+  format: string;
+  sourcePath: string | null;
+  contentHash: string | null;
+  createdAt: string;
+}
+export interface PrincipleListRow {
+  id: number;
+  name: string;
+  version: number;
+  contentHash: string;
+  principles: Principle[];
+}
 /** `group`: a label the lead assigns (region, expertise, "reward-models"), for the inconsistency between groups. */
-export interface AnnotatorRow { id: number; name: string; kind: AnnotatorKind; provenance: Record<string, unknown> | null; group: string | null }
-export interface MetricRunRow { id: number; createdAt: string; datasetName: string | null; toolVersion: string; params: unknown; inputHashes: unknown; results: unknown }
+export interface AnnotatorRow {
+  id: number;
+  name: string;
+  kind: AnnotatorKind;
+  provenance: Record<string, unknown> | null;
+  group: string | null;
+}
+export interface MetricRunRow {
+  id: number;
+  createdAt: string;
+  datasetName: string | null;
+  toolVersion: string;
+  params: unknown;
+  inputHashes: unknown;
+  results: unknown;
+}
 /** A pair with the adapter's row id beside its index. */
 export type StoredPair = Pair & { rowId: number };
 
 export interface StoreInfo {
   datasets: { name: string; format: string; pairs: number; contentHash: string | null }[];
   principleLists: { name: string; version: number; size: number; contentHash: string }[];
-  annotators: { name: string; kind: AnnotatorKind; group: string | null; datasets: { dataset: string; preferences: number; principlePreferences: number }[] }[];
+  annotators: {
+    name: string;
+    kind: AnnotatorKind;
+    group: string | null;
+    datasets: { dataset: string; preferences: number; principlePreferences: number }[];
+  }[];
 }
 
-export interface DatasetProgress { id: number; name: string; total: number; annotators: { name: string; labelled: number }[] }
+export interface DatasetProgress {
+  id: number;
+  name: string;
+  total: number;
+  annotators: { name: string; labelled: number }[];
+}
 
 /** The exact rows one annotator holds on one pair (column names as in the schema). */
 export interface LabelState {
-  preference: { value: StoredPreference; score_y0: number | null; score_y1: number | null; raw: string | null; shown_first: number | null; rationale: string | null; flagged: number; created_at: string; updated_at: string } | null;
-  principles: { principle_id: number; value: StoredPreference; prob_a: number | null; prob_b: number | null; prob_na: number | null; shown_order: number | null; raw: string | null; created_at: string }[];
+  preference: {
+    value: StoredPreference;
+    score_y0: number | null;
+    score_y1: number | null;
+    raw: string | null;
+    shown_first: number | null;
+    rationale: string | null;
+    flagged: number;
+    created_at: string;
+    updated_at: string;
+  } | null;
+  principles: {
+    principle_id: number;
+    value: StoredPreference;
+    prob_a: number | null;
+    prob_b: number | null;
+    prob_na: number | null;
+    shown_order: number | null;
+    raw: string | null;
+    created_at: string;
+  }[];
 }
 
 /** `merge`: written by `discretion sync` where a label from another database met a different one here (both kept). */
 export type LabelHistoryAction = 'submit' | 'undo' | 'merge';
-export interface LabelHistoryRow { id: number; pairRowId: number; action: LabelHistoryAction; before: LabelState; after: LabelState; undone: boolean }
+export interface LabelHistoryRow {
+  id: number;
+  pairRowId: number;
+  action: LabelHistoryAction;
+  before: LabelState;
+  after: LabelState;
+  undone: boolean;
+}
 
 /** Which pairs a workbench queue walks: all; where the annotator and a model disagree; where the annotator's own principle labels point both ways. */
 export type WorkbenchQueue = { kind: 'all' } | { kind: 'disagree'; modelId: number } | { kind: 'conflict' };
 
-export interface PreferenceForPair { pairRowId: number; annotator: string; kind: AnnotatorKind; value: StoredPreference; scoreY0: number | null; scoreY1: number | null; raw: string | null; shownFirst: number | null; rationale: string | null; flagged: number }
-export interface PrinciplePreferenceForPair { pairRowId: number; annotator: string; list: string; listVersion: number; key: string; position: number; value: StoredPreference }
+export interface PreferenceForPair {
+  pairRowId: number;
+  annotator: string;
+  kind: AnnotatorKind;
+  value: StoredPreference;
+  scoreY0: number | null;
+  scoreY1: number | null;
+  raw: string | null;
+  shownFirst: number | null;
+  rationale: string | null;
+  flagged: number;
+}
+export interface PrinciplePreferenceForPair {
+  pairRowId: number;
+  annotator: string;
+  list: string;
+  listVersion: number;
+  key: string;
+  position: number;
+  value: StoredPreference;
+}
 
 // ---- aggregates ---------------------------------------------------------------------------------
 
@@ -97,7 +184,11 @@ export interface PrincipleListReads {
 
 export interface PrincipleListWrites {
   /** Lists are versioned by content: the same content under the same name is the same version; new content under a known name is the next version. */
-  savePrincipleList(name: string, principles: Principle[], sourcePath: string | null): Promise<{ list: PrincipleListRow; created: boolean }>;
+  savePrincipleList(
+    name: string,
+    principles: Principle[],
+    sourcePath: string | null,
+  ): Promise<{ list: PrincipleListRow; created: boolean }>;
 }
 
 export interface AnnotatorReads {
@@ -123,9 +214,23 @@ export interface PreferenceReads {
    * Every stored overall preference row of a dataset with the numbers it came from (scores, and the raw
    * JSON: judge probabilities per order), for the consistency suite.
    */
-  preferenceDetails(datasetId: number): Promise<{ annotatorId: number; idx: number; value: StoredPreference; scoreY0: number | null; scoreY1: number | null; raw: string | null }[]>;
+  preferenceDetails(
+    datasetId: number,
+  ): Promise<
+    {
+      annotatorId: number;
+      idx: number;
+      value: StoredPreference;
+      scoreY0: number | null;
+      scoreY1: number | null;
+      raw: string | null;
+    }[]
+  >;
   /** Principle-specific preferences of one list on a dataset. */
-  principlePreferences(datasetId: number, listId: number): Promise<{ annotatorId: number; idx: number; position: number; value: StoredPreference }[]>;
+  principlePreferences(
+    datasetId: number,
+    listId: number,
+  ): Promise<{ annotatorId: number; idx: number; position: number; value: StoredPreference }[]>;
   /** Full preference rows of a page of pairs, for export and the workbench. */
   preferencesForPairs(pairRowIds: number[]): Promise<PreferenceForPair[]>;
   principlePreferencesForPairs(pairRowIds: number[]): Promise<PrinciplePreferenceForPair[]>;
@@ -141,22 +246,48 @@ export interface PreferenceWrites {
    * already holds a preference from this annotator keeps it (a resumed or concurrent judge run);
    * by default that is an error. Resolves with the number of rows written.
    */
-  insertPreferences(annotatorId: number, prefs: OverallPreference[], pairRowId: (idx: number) => number, options?: { existing?: 'fail' | 'skip' }): Promise<number>;
+  insertPreferences(
+    annotatorId: number,
+    prefs: OverallPreference[],
+    pairRowId: (idx: number) => number,
+    options?: { existing?: 'fail' | 'skip' },
+  ): Promise<number>;
   /** `principleRowIds[position]` from principleRowIds(). Resolves with the number of rows written. */
-  insertPrinciplePreferences(annotatorId: number, prefs: PrinciplePreference[], pairRowId: (idx: number) => number, principleRowIds: number[], options?: { existing?: 'fail' | 'skip' }): Promise<number>;
+  insertPrinciplePreferences(
+    annotatorId: number,
+    prefs: PrinciplePreference[],
+    pairRowId: (idx: number) => number,
+    principleRowIds: number[],
+    options?: { existing?: 'fail' | 'skip' },
+  ): Promise<number>;
   /** Replaces the annotator's rows on the pair with exactly `state`. */
   putLabelState(annotatorId: number, pairRowId: number, state: LabelState): Promise<void>;
   /** Appends a label history row; resolves with its id. */
-  appendLabelHistory(annotatorId: number, pairRowId: number, action: LabelHistoryAction, before: LabelState, after: LabelState): Promise<number>;
+  appendLabelHistory(
+    annotatorId: number,
+    pairRowId: number,
+    action: LabelHistoryAction,
+    before: LabelState,
+    after: LabelState,
+  ): Promise<number>;
   /** This annotator's latest submission on the dataset that is not undone yet, marked undone. */
-  takeLastSubmission(annotatorId: number, datasetId: number): Promise<{ pairRowId: number; idx: number; before: LabelState } | undefined>;
+  takeLastSubmission(
+    annotatorId: number,
+    datasetId: number,
+  ): Promise<{ pairRowId: number; idx: number; before: LabelState } | undefined>;
 }
 
 export interface WorkbenchReads {
   /** One pair by its index, or the nearest pair after (dir 1) / before (dir -1) it. */
   workbenchPair(datasetId: number, idx: number, dir?: 0 | 1 | -1): Promise<StoredPair | undefined>;
   /** The next pair index after `fromIdx` (dir 1) or before it (dir -1) in a queue. */
-  workbenchQueueIdx(datasetId: number, annotatorId: number, fromIdx: number, dir: 1 | -1, queue: WorkbenchQueue): Promise<number | undefined>;
+  workbenchQueueIdx(
+    datasetId: number,
+    annotatorId: number,
+    fromIdx: number,
+    dir: 1 | -1,
+    queue: WorkbenchQueue,
+  ): Promise<number | undefined>;
   /** The first pair (by index) this annotator has not labelled; undefined when all are labelled. */
   firstUnlabelledIdx(datasetId: number, annotatorId: number): Promise<number | undefined>;
   /** Pairs of a dataset with an overall label from this annotator. */
@@ -177,17 +308,37 @@ export interface MetricRunReads {
 }
 
 export interface MetricRunWrites {
-  insertMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+  insertMetricRun(
+    datasetId: number,
+    toolVersion: string,
+    params: unknown,
+    inputHashes: unknown,
+    results: unknown,
+  ): Promise<number>;
 }
 
 /** How a team splits a dataset: `overlap` labels wanted per pair (null: no split, every annotator labels every pair). */
-export interface WorkSplit { overlap: number | null; assignment: 'fixed' | 'random' | 'least-annotated'; seed: number }
+export interface WorkSplit {
+  overlap: number | null;
+  assignment: 'fixed' | 'random' | 'least-annotated';
+  seed: number;
+}
 export const ASSIGNMENT_ORDERS = ['fixed', 'random', 'least-annotated'] as const;
 
-export interface ClaimRow { pairIdx: number; annotator: string; expiresAt: number }
+export interface ClaimRow {
+  pairIdx: number;
+  annotator: string;
+  expiresAt: number;
+}
 
 /** Per annotator on a dataset: live claims and labels, with the first and last label time (ISO). */
-export interface TeamMemberProgress { annotator: string; claimed: number; labelled: number; firstLabelAt: string | null; lastLabelAt: string | null }
+export interface TeamMemberProgress {
+  annotator: string;
+  claimed: number;
+  labelled: number;
+  firstLabelAt: string | null;
+  lastLabelAt: string | null;
+}
 
 /**
  * Who the store's connection is. On PostgreSQL the database login decides who writes, never a name typed in a
@@ -205,7 +356,13 @@ export interface StoreIdentity {
 }
 export type TeamRole = 'lead' | 'annotator';
 export const TEAM_ROLES: readonly TeamRole[] = ['lead', 'annotator'];
-export interface TeamMember { login: string; annotator: string; role: TeamRole; addedAt: string; addedBy: string }
+export interface TeamMember {
+  login: string;
+  annotator: string;
+  role: TeamRole;
+  addedAt: string;
+  addedBy: string;
+}
 
 export interface TeamReads {
   workSplit(datasetId: number): Promise<WorkSplit>;
@@ -249,7 +406,15 @@ export type PreferenceRow = NonNullable<LabelState['preference']> & { pair_id: n
 /** A principle preference row as stored, with its keys. */
 export type PrinciplePreferenceRow = LabelState['principles'][number] & { pair_id: number; annotator_id: number };
 /** A principle's row id with what identifies it in any database: its list's name, version and content hash, and its key. */
-export interface PrincipleIdentity { id: number; listId: number; list: string; version: number; contentHash: string; key: string; position: number }
+export interface PrincipleIdentity {
+  id: number;
+  listId: number;
+  list: string;
+  version: number;
+  contentHash: string;
+  key: string;
+  position: number;
+}
 
 /** What `discretion sync` reads of a database beyond the other aggregates: whole rows, by pages. */
 export interface SyncReads {
@@ -262,22 +427,50 @@ export interface SyncReads {
   /** The exact preference and principle preference rows on these pairs. */
   labelRows(pairRowIds: number[]): Promise<{ preferences: PreferenceRow[]; principles: PrinciplePreferenceRow[] }>;
   /** Label history rows on these pairs (oldest first). */
-  labelHistoryOfPairs(pairRowIds: number[]): Promise<{ annotatorId: number; pairRowId: number; before: LabelState; after: LabelState }[]>;
+  labelHistoryOfPairs(
+    pairRowIds: number[],
+  ): Promise<{ annotatorId: number; pairRowId: number; before: LabelState; after: LabelState }[]>;
 }
 
 export interface SyncWrites {
   /** Inserts rows exactly as given (timestamps too); a row whose key exists is an error. */
   insertLabelRows(preferences: PreferenceRow[], principles: PrinciplePreferenceRow[]): Promise<void>;
   /** A metric run with its original creation time. */
-  insertMetricRunAt(createdAt: string, datasetId: number | null, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+  insertMetricRunAt(
+    createdAt: string,
+    datasetId: number | null,
+    toolVersion: string,
+    params: unknown,
+    inputHashes: unknown,
+    results: unknown,
+  ): Promise<number>;
 }
 
-export interface StoreReads extends DatasetReads, PrincipleListReads, AnnotatorReads, PreferenceReads, WorkbenchReads, MetricRunReads, TeamReads, SyncReads {
+export interface StoreReads
+  extends
+    DatasetReads,
+    PrincipleListReads,
+    AnnotatorReads,
+    PreferenceReads,
+    WorkbenchReads,
+    MetricRunReads,
+    TeamReads,
+    SyncReads {
   info(): Promise<StoreInfo>;
 }
 
 /** The handle `Store.write` passes to its callback: every read, and the only way to write. */
-export interface Transaction extends StoreReads, DatasetWrites, PrincipleListWrites, AnnotatorWrites, PreferenceWrites, WorkbenchWrites, MetricRunWrites, TeamWrites, SyncWrites {
+export interface Transaction
+  extends
+    StoreReads,
+    DatasetWrites,
+    PrincipleListWrites,
+    AnnotatorWrites,
+    PreferenceWrites,
+    WorkbenchWrites,
+    MetricRunWrites,
+    TeamWrites,
+    SyncWrites {
   /** The database's clock (ISO-8601) for the times this write stores: on PostgreSQL the server's, never the client's. */
   now(): string;
 }
@@ -306,7 +499,13 @@ export interface Store extends StoreReads {
   claimNextPair(datasetId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<number | undefined>;
   /** Remembers where the annotator is in the dataset (the workbench resumes there). */
   saveWorkbenchPosition(annotatorId: number, datasetId: number, pairIdx: number): Promise<void>;
-  saveMetricRun(datasetId: number, toolVersion: string, params: unknown, inputHashes: unknown, results: unknown): Promise<number>;
+  saveMetricRun(
+    datasetId: number,
+    toolVersion: string,
+    params: unknown,
+    inputHashes: unknown,
+    results: unknown,
+  ): Promise<number>;
 
   /** Who this connection is (see StoreIdentity). */
   identity(): Promise<StoreIdentity>;

@@ -7,7 +7,10 @@ describe('progressMeter', () => {
   it('counts the rate from the first report (a resumed run starts past 0) and derives the time left', () => {
     const times = [1000, 1000, 3000, 5000];
     const seen: JudgeProgress[] = [];
-    const report = progressMeter((p) => seen.push(p), () => times.shift()!);
+    const report = progressMeter(
+      (p) => seen.push(p),
+      () => times.shift()!,
+    );
     report({ done: 40, total: 100 }); // at t=1000: nothing done in this run yet
     report({ done: 50, total: 100 }); // t=3000: 10 units in 2 s = 5/s, 50 left = 10 s
     report({ done: 70, total: 100 }); // t=5000: 30 units in 4 s = 7.5/s, 30 left = 4 s
@@ -31,6 +34,8 @@ describe('judgeUnit', () => {
   it('counts pairs, or judgments for an oracle', () => {
     expect(judgeUnit({ kind: 'onnx', dataset: 'd', modelDir: 'm', annotator: 'a' })).toBe('pairs');
     expect(judgeUnit({ kind: 'llm', dataset: 'd', baseUrl: 'u', model: 'm', annotator: 'a' })).toBe('pairs');
-    expect(judgeUnit({ kind: 'llm', dataset: 'd', baseUrl: 'u', model: 'm', annotator: 'a', oracle: true })).toBe('judgments');
+    expect(judgeUnit({ kind: 'llm', dataset: 'd', baseUrl: 'u', model: 'm', annotator: 'a', oracle: true })).toBe(
+      'judgments',
+    );
   });
 });

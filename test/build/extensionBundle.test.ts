@@ -11,8 +11,17 @@ const root = resolve(__dirname, '..', '..');
 describe('extension bundle', () => {
   it('contains no commander and no src/cli module, but does contain the shared application layer', async () => {
     const result = await build({
-      entryPoints: [resolve(root, 'src/extension/extension.ts')], absWorkingDir: root, bundle: true, write: false, metafile: true,
-      platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'sqlite3', 'onnxruntime-node'], logLevel: 'silent', outfile: 'extension.js',
+      entryPoints: [resolve(root, 'src/extension/extension.ts')],
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode', 'sqlite3', 'onnxruntime-node'],
+      logLevel: 'silent',
+      outfile: 'extension.js',
     });
     const inputs = Object.keys(result.metafile.inputs);
     // sanity: the dashboard's report code is in the bundle (so the check below looks at a real bundle)

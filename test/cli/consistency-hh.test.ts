@@ -25,7 +25,8 @@ const clip = (x: number) => Math.min(Math.max(x, 1e-6), 1 - 1e-6);
 /** Reward files: row_id -> [r(y1), r(y0)] (reward_a is the chosen response, y1). */
 function rewards(file: string): Map<number, [number, number]> {
   const m = new Map<number, [number, number]>();
-  for (const r of csv(join(AD, 'reward_model_preferences', file))) if (Number(r.row_id) < N) m.set(Number(r.row_id), [Number(r.reward_a), Number(r.reward_b)]);
+  for (const r of csv(join(AD, 'reward_model_preferences', file)))
+    if (Number(r.row_id) < N) m.set(Number(r.row_id), [Number(r.reward_a), Number(r.reward_b)]);
   return m;
 }
 /** Judge files: row_id -> [order 0, order 1] as [P(A), P(B), P(NA)]. */
@@ -48,7 +49,8 @@ const judgeP = ([o0, o1]: number[][]) => {
 };
 /** Discretion spec section 2's two-order preference; 0 for missing (a vote of 0). */
 const judgeVote = ([o0, o1]: number[][]) => {
-  const c0 = choice(o0!), c1 = choice(o1!);
+  const c0 = choice(o0!),
+    c1 = choice(o1!);
   if (c0 === 'C' || c1 === 'C') return 0;
   return ((c0 === 'A' ? 1 : -1) - (c1 === 'A' ? 1 : -1)) / 2;
 };
@@ -59,7 +61,9 @@ const RM_FILES: Record<string, string> = {
   'most-downloaded-rm': 'reward_preference_data_reward_model-most_downloaded_hh_in_dataset_hh_partition-None.csv',
 };
 const JUDGE_FILES: Record<string, string> = {
-  'gpt-4o-judge': 'hh_test_generic_4ob.csv', 'deepseek-v3-judge': 'hh_test_generic_deepseekv3.csv', 'sonnet-3.5-judge': 'hh_test_generic_sonnet3.5.csv',
+  'gpt-4o-judge': 'hh_test_generic_4ob.csv',
+  'deepseek-v3-judge': 'hh_test_generic_deepseekv3.csv',
+  'sonnet-3.5-judge': 'hh_test_generic_sonnet3.5.csv',
 };
 const LLAMA = 'LLM_rewards_model_no_NA-Llama3-8B_data_trained-hh-harmlesness_dataset_eval-hh-harmlesness.csv';
 
@@ -83,23 +87,60 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
       const r = run(args);
       expect(r.status, `${args.slice(0, 2).join(' ')}: ${r.stderr}`).toBe(0);
     }
-    for (const [group, names] of [['reward-models', Object.keys(RM_FILES)], ['llm-judges', Object.keys(JUDGE_FILES)]] as const) {
+    for (const [group, names] of [
+      ['reward-models', Object.keys(RM_FILES)],
+      ['llm-judges', Object.keys(JUDGE_FILES)],
+    ] as const) {
       const r = run(['annotators', 'set-group', ...names, '--group', group, '--db', db]);
       expect(r.status, r.stderr).toBe(0);
     }
-    const e = run(['ensemble', '--db', db, '--dataset', 'hh', '--name', 'rm-mean', '--method', 'mean', '--members', Object.keys(RM_FILES).join(',')]);
+    const e = run([
+      'ensemble',
+      '--db',
+      db,
+      '--dataset',
+      'hh',
+      '--name',
+      'rm-mean',
+      '--method',
+      'mean',
+      '--members',
+      Object.keys(RM_FILES).join(','),
+    ]);
     expect(e.status, e.stderr).toBe(0);
-    const r = run(['consistency', '--db', db, '--dataset', 'hh', '--epsilon', '0.05,0.1,0.25', '--delta', '0.1,0.25,0.5', '--json']);
+    const r = run([
+      'consistency',
+      '--db',
+      db,
+      '--dataset',
+      'hh',
+      '--epsilon',
+      '0.05,0.1,0.25',
+      '--delta',
+      '0.1,0.25,0.5',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     doc = JSON.parse(r.stdout);
-    const m = run(['consistency', '--db', db, '--dataset', 'hh', '--models', 'rm-mean,llama3-8b-rm', '--no-save', '--json']);
+    const m = run([
+      'consistency',
+      '--db',
+      db,
+      '--dataset',
+      'hh',
+      '--models',
+      'rm-mean,llama3-8b-rm',
+      '--no-save',
+      '--json',
+    ]);
     expect(m.status, m.stderr).toBe(0);
     ensembleDoc = JSON.parse(m.stdout);
     for (const [name, file] of Object.entries(RM_FILES)) rm[name] = rewards(file);
     for (const [name, file] of Object.entries(JUDGE_FILES)) judges[name] = judge(file);
     llama = judge(LLAMA, ['reward_a', 'reward_b', 'reward_NA']);
     loglik = new Map();
-    for (const r of csv(join(AD, 'llm_preferences', LLAMA))) loglik.set(Number(r.row_id), [Number(r.log_prob_chat_chosen), Number(r.log_prob_chat_rejected)]);
+    for (const r of csv(join(AD, 'llm_preferences', LLAMA)))
+      loglik.set(Number(r.row_id), [Number(r.log_prob_chat_chosen), Number(r.log_prob_chat_rejected)]);
   }, 240_000);
 
   it('has the documented shape', () => {
@@ -107,18 +148,37 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
     expect(doc.dataset).toBe('hh');
     expect(doc.reference).toBe('human');
     expect(doc.run_id).toEqual(expect.any(Number));
-    expect(Object.keys(doc)).toEqual(['schema', 'dataset', 'reference', 'order_consistency', 'multiplicity', 'ranking_accuracy', 'internal_consistency', 'group_inconsistency', 'reasons', 'run_id', 'provenance']);
+    expect(Object.keys(doc)).toEqual([
+      'schema',
+      'dataset',
+      'reference',
+      'order_consistency',
+      'multiplicity',
+      'ranking_accuracy',
+      'internal_consistency',
+      'group_inconsistency',
+      'reasons',
+      'run_id',
+      'provenance',
+    ]);
   });
 
   it('order consistency of the four two-order judges: the nine pattern counts and every rate, pair by pair from the files', () => {
     const all = { ...judges, 'llama3-8b-policy': llama };
-    expect(doc.order_consistency.map((o: { annotator: string }) => o.annotator)).toEqual(['gpt-4o-judge', 'deepseek-v3-judge', 'sonnet-3.5-judge', 'llama3-8b-policy']);
+    expect(doc.order_consistency.map((o: { annotator: string }) => o.annotator)).toEqual([
+      'gpt-4o-judge',
+      'deepseek-v3-judge',
+      'sonnet-3.5-judge',
+      'llama3-8b-policy',
+    ]);
     for (const o of doc.order_consistency) {
       const counts: Record<string, number> = { AA: 0, AB: 0, AC: 0, BA: 0, BB: 0, BC: 0, CA: 0, CB: 0, CC: 0 };
-      for (const [, orders] of all[o.annotator as keyof typeof all]!) counts[choice(orders[0]!) + choice(orders[1]!)]!++;
+      for (const [, orders] of all[o.annotator as keyof typeof all]!)
+        counts[choice(orders[0]!) + choice(orders[1]!)]!++;
       expect(o.patterns).toEqual(counts);
       const n = N;
-      const primacy = counts.AA! + counts.AC! + counts.CA!, recency = counts.BB! + counts.BC! + counts.CB!;
+      const primacy = counts.AA! + counts.AC! + counts.CA!,
+        recency = counts.BB! + counts.BC! + counts.CB!;
       expect(o.n).toBe(n);
       expect(o.missing).toBe(0);
       expect(o.pc).toBeCloseTo((counts.AB! + counts.BA! + counts.CC!) / n, 12);
@@ -126,13 +186,18 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
       expect(o.primacy_rate).toBeCloseTo(primacy / n, 12);
       expect(o.recency_rate).toBeCloseTo(recency / n, 12);
       expect(o.pf).toBeCloseTo((recency - primacy) / n, 12);
-      expect(o.no_preference).toEqual({ position_bias: counts.AA! + counts.BB!, no_choice: counts.CC!, mixed: counts.AC! + counts.CA! + counts.BC! + counts.CB! });
+      expect(o.no_preference).toEqual({
+        position_bias: counts.AA! + counts.BB!,
+        no_choice: counts.CC!,
+        mixed: counts.AC! + counts.CA! + counts.BC! + counts.CB!,
+      });
     }
   });
 
   it('multiplicity of the six probability-giving models against human (+1 on every pair)', () => {
     const p: Record<string, number[]> = {};
-    for (const [name, m] of Object.entries(rm)) p[name] = Array.from({ length: N }, (_, k) => (m.has(k) ? sig(m.get(k)![0] - m.get(k)![1]) : NaN));
+    for (const [name, m] of Object.entries(rm))
+      p[name] = Array.from({ length: N }, (_, k) => (m.has(k) ? sig(m.get(k)![0] - m.get(k)![1]) : NaN));
     for (const [name, m] of Object.entries(judges)) p[name] = Array.from({ length: N }, (_, k) => judgeP(m.get(k)!));
     const names = Object.keys(p);
     const K = [...Array(N).keys()].filter((k) => names.every((n) => !Number.isNaN(p[n]![k]!)));
@@ -150,11 +215,12 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
       const e = m.by_epsilon[i];
       expect(e.epsilon).toBe(eps);
       expect(e.set).toEqual(S);
-      let width = 0, flips = 0;
+      let width = 0,
+        flips = 0;
       for (const k of K) {
         const ps = S.map((n) => p[n]![k]!);
         width += Math.max(...ps) - Math.min(...ps);
-        if (S.some((n) => p[n]![k] !== 0.5 && (p[n]![k]! > 0.5) !== (p[base]![k]! > 0.5))) flips++;
+        if (S.some((n) => p[n]![k] !== 0.5 && p[n]![k]! > 0.5 !== p[base]![k]! > 0.5)) flips++;
       }
       expect(e.mean_width).toBeCloseTo(width / K.length, 10);
       expect(e.flip_ambiguity).toBeCloseTo(flips / K.length, 12);
@@ -162,13 +228,17 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
         const far = (n: string, k: number) => Math.abs(p[n]![k]! - p[base]![k]!) >= delta - 1e-12;
         expect(e.by_delta[j].delta).toBe(delta);
         expect(e.by_delta[j].ambiguity).toBeCloseTo(K.filter((k) => S.some((n) => far(n, k))).length / K.length, 12);
-        expect(e.by_delta[j].discrepancy).toBeCloseTo(Math.max(...S.map((n) => K.filter((k) => far(n, k)).length / K.length)), 12);
+        expect(e.by_delta[j].discrepancy).toBeCloseTo(
+          Math.max(...S.map((n) => K.filter((k) => far(n, k)).length / K.length)),
+          12,
+        );
       });
     });
   });
 
   it('ranking accuracy of the Llama3-8B policy: share of pairs with l(chosen) >= l(rejected), ties counted', () => {
-    let correct = 0, ties = 0;
+    let correct = 0,
+      ties = 0;
     for (const [, [c, r]] of loglik) {
       if (c >= r) correct++;
       if (c === r) ties++;
@@ -177,16 +247,19 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
   });
 
   it('internal consistency of the Llama3-8B model (judge answers vs its log-likelihoods), beta 0.1', () => {
-    let decisive = 0, agree = 0, kl = 0;
+    let decisive = 0,
+      agree = 0,
+      kl = 0;
     for (let k = 0; k < N; k++) {
       const g = judgeP(llama.get(k)!);
       const [c, r] = loglik.get(k)!;
       const d = sig(0.1 * (c - r));
-      const pp = clip(g), q = clip(d);
+      const pp = clip(g),
+        q = clip(d);
       kl += (pp - q) * (Math.log(pp / (1 - pp)) - Math.log(q / (1 - q)));
       if (g !== 0.5 && d !== 0.5) {
         decisive++;
-        if ((g > 0.5) === (d > 0.5)) agree++;
+        if (g > 0.5 === d > 0.5) agree++;
       }
     }
     const [ic] = doc.internal_consistency;
@@ -198,8 +271,10 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
 
   it('GDI between the reward models and the LLM judges, with the exact null over all 20 assignments', () => {
     const votes: Record<string, number[]> = {};
-    for (const [name, m] of Object.entries(rm)) votes[name] = Array.from({ length: N }, (_, k) => Math.sign(m.get(k)![0] - m.get(k)![1]));
-    for (const [name, m] of Object.entries(judges)) votes[name] = Array.from({ length: N }, (_, k) => judgeVote(m.get(k)!));
+    for (const [name, m] of Object.entries(rm))
+      votes[name] = Array.from({ length: N }, (_, k) => Math.sign(m.get(k)![0] - m.get(k)![1]));
+    for (const [name, m] of Object.entries(judges))
+      votes[name] = Array.from({ length: N }, (_, k) => judgeVote(m.get(k)!));
     const names = Object.keys(votes);
     const gdi = (groupA: string[]) => {
       const groupB = names.filter((n) => !groupA.includes(n));
@@ -211,7 +286,9 @@ describe.skipIf(!!skip)('discretion consistency on the HH-RLHF harmless-base tes
     const observed = gdi(Object.keys(RM_FILES));
     // Every way to choose which three of the six annotators carry the first label (20 assignments).
     const nulls: number[] = [];
-    for (let a = 0; a < 6; a++) for (let b = a + 1; b < 6; b++) for (let c = b + 1; c < 6; c++) nulls.push(gdi([names[a]!, names[b]!, names[c]!]));
+    for (let a = 0; a < 6; a++)
+      for (let b = a + 1; b < 6; b++)
+        for (let c = b + 1; c < 6; c++) nulls.push(gdi([names[a]!, names[b]!, names[c]!]));
     const g = doc.group_inconsistency;
     expect(g.groups).toEqual({ 'llm-judges': Object.keys(JUDGE_FILES), 'reward-models': Object.keys(RM_FILES) });
     expect(g.n_pairs).toBe(N);

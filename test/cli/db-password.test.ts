@@ -46,7 +46,27 @@ describe.skipIf('skip' in server ? server.skip : undefined)('a password in --db,
     const cases: [string[], string, string][] = [
       [['info', '--db', withPassword], '--db', bare],
       [['info', '--db', inQuery], '--db', shownQuery],
-      [['import', 'jsonl', pairs, '--dataset', 'd', '--prompt', 'prompt', '--response-0', 'a', '--response-1', 'b', '--id', 'id', '--db', withPassword], '--db', bare],
+      [
+        [
+          'import',
+          'jsonl',
+          pairs,
+          '--dataset',
+          'd',
+          '--prompt',
+          'prompt',
+          '--response-0',
+          'a',
+          '--response-1',
+          'b',
+          '--id',
+          'id',
+          '--db',
+          withPassword,
+        ],
+        '--db',
+        bare,
+      ],
       [['team', 'status', '--dataset', 'd', '--db', inQuery], '--db', shownQuery],
       [['sync', '--from', join(dir, 'missing.db'), '--to', withPassword], '--to', bare],
       [['sync', '--from', inQuery, '--to', join(dir, 'new.db')], '--from', shownQuery],
@@ -55,7 +75,9 @@ describe.skipIf('skip' in server ? server.skip : undefined)('a password in --db,
       const r = run(args);
       expect(r.status, args.join(' ')).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`discretion: ${option} must not hold a password (${shown}): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written\n`);
+      expect(r.stderr).toBe(
+        `discretion: ${option} must not hold a password (${shown}): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written\n`,
+      );
       expect(r.stderr + r.stdout).not.toContain(password);
       expect(r.stderr + r.stdout).not.toContain(encodeURIComponent(password));
     }
@@ -66,11 +88,17 @@ describe.skipIf('skip' in server ? server.skip : undefined)('a password in --db,
   it('an unparsable URL with a password is refused all the same, without showing it', () => {
     const r = run(['info', '--db', 'postgres://lead:hunter2@bad host:99999/d']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('discretion: --db must not hold a password (postgres://lead@bad host:99999/d): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written\n');
+    expect(r.stderr).toBe(
+      'discretion: --db must not hold a password (postgres://lead@bad host:99999/d): remove it from the URL and set PGPASSWORD, or put it in ~/.pgpass or the file PGPASSFILE names; nothing was written\n',
+    );
   });
 
   it('the same database without the password in the URL opens with PGPASSWORD', () => {
-    const r = spawnSync(process.execPath, [BIN, 'info', '--db', bare], { encoding: 'utf8', cwd: ROOT, env: { ...env, PGPASSWORD: password } });
+    const r = spawnSync(process.execPath, [BIN, 'info', '--db', bare], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...env, PGPASSWORD: password },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`database ${bare}`);
   });
@@ -82,7 +110,12 @@ describe.skipIf('skip' in server ? server.skip : undefined)('a password in --db,
     } finally {
       await s.close();
     }
-    const message = await openStore('postgres://lead@127.0.0.1:1/d?application_name=x&password=hunter2').then(() => 'opened', (e: Error) => e.message);
-    expect(message).toBe('cannot open database postgres://lead@127.0.0.1:1/d?application_name=x: the server refused the connection (is it running, and on that host and port?)');
+    const message = await openStore('postgres://lead@127.0.0.1:1/d?application_name=x&password=hunter2').then(
+      () => 'opened',
+      (e: Error) => e.message,
+    );
+    expect(message).toBe(
+      'cannot open database postgres://lead@127.0.0.1:1/d?application_name=x: the server refused the connection (is it running, and on that host and port?)',
+    );
   });
 });

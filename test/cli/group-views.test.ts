@@ -18,7 +18,21 @@ describe('group views through the CLI', () => {
   let db: string;
   const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: dir });
   const metrics = (extra: string[] = []) => {
-    const r = run(['metrics', '--db', db, '--dataset', 'sample', '--principles', 'demo-safety', '--principle-source', 'self', '--reference', 'alice', '--no-save', ...extra]);
+    const r = run([
+      'metrics',
+      '--db',
+      db,
+      '--dataset',
+      'sample',
+      '--principles',
+      'demo-safety',
+      '--principle-source',
+      'self',
+      '--reference',
+      'alice',
+      '--no-save',
+      ...extra,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     return r.stdout;
   };
@@ -41,8 +55,20 @@ describe('group views through the CLI', () => {
     const by = (n: string) => doc.annotators.find((a: { name: string }) => a.name === n);
     const [hostile, eu] = doc.groups.views;
     expect(doc.groups.dd.groups).toEqual(['<b>US</b>\u001b[31m', 'EU']); // sorted by code unit: '<' before 'E'
-    expect(eu).toMatchObject({ group: 'EU', members: ['alice'], da: by('alice').da, da_n: by('alice').da_n, da_disagree: by('alice').da_disagree, rank: by('alice').rank });
-    expect(hostile).toMatchObject({ members: ['bilal'], da: by('bilal').da, da_n: by('bilal').da_n, rank: by('bilal').rank });
+    expect(eu).toMatchObject({
+      group: 'EU',
+      members: ['alice'],
+      da: by('alice').da,
+      da_n: by('alice').da_n,
+      da_disagree: by('alice').da_disagree,
+      rank: by('alice').rank,
+    });
+    expect(hostile).toMatchObject({
+      members: ['bilal'],
+      da: by('bilal').da,
+      da_n: by('bilal').da_n,
+      rank: by('bilal').rank,
+    });
     expect(doc.groups.dd.matrix[0][1]).toBeCloseTo(by('bilal').dd_point, 12);
     expect(doc.groups.dd.matrix[1][1]).toBe(0);
     // The readable table escapes the hostile group name.
@@ -51,7 +77,7 @@ describe('group views through the CLI', () => {
     expect(text).not.toMatch(/\u001b/);
   });
 
-  it('a two-member group pools the members\' counts; the report shows the section and metrics.json fits its schema', () => {
+  it("a two-member group pools the members' counts; the report shows the section and metrics.json fits its schema", () => {
     expect(run(['annotators', 'set-group', 'alice', 'bilal', '--group', 'all', '--db', db]).status).toBe(0);
     const doc = JSON.parse(metrics(['--json']));
     const by = (n: string) => doc.annotators.find((a: { name: string }) => a.name === n);
@@ -62,9 +88,29 @@ describe('group views through the CLI', () => {
     expect(all.da).toBeCloseTo(all.da_disagree / all.da_n, 15);
     expect(doc.groups.dd.matrix).toEqual([[0]]);
     const out = join(dir, 'report');
-    const r = run(['report', '--db', db, '--dataset', 'sample', '--principles', 'demo-safety', '--principle-source', 'self', '--reference', 'alice', '--out', out, '--bootstrap', '0', '--da-bootstrap', '0']);
+    const r = run([
+      'report',
+      '--db',
+      db,
+      '--dataset',
+      'sample',
+      '--principles',
+      'demo-safety',
+      '--principle-source',
+      'self',
+      '--reference',
+      'alice',
+      '--out',
+      out,
+      '--bootstrap',
+      '0',
+      '--da-bootstrap',
+      '0',
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/## Annotator groups[\s\S]*\| all \| alice, bilal \| 0\\.128 \| 39 \| 5 \|/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(
+      /## Annotator groups[\s\S]*\| all \| alice, bilal \| 0\\.128 \| 39 \| 5 \|/,
+    );
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/Annotator groups/);
     const json = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     const validate = new Ajv({ strict: false }).compile(schema);

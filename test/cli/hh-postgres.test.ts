@@ -11,7 +11,8 @@ import { SHARED_HH_METRICS_ARGS, sharedHHImports } from '../support/shared-hh';
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const server = inject('postgres');
 // the CLI refuses a password in --db: the URL without it, the password in the child's PGPASSWORD
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: pgEnv(server) });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: pgEnv(server) });
 const skip = sharedDataSkipReason() ?? ('skip' in server ? server.skip : undefined);
 
 /** The metrics document without what names the run rather than the data (ids, times, where it was stored). */
@@ -25,7 +26,10 @@ function numbers(stdout: string): unknown {
 describe.skipIf(!!skip)('the HH reproduction on SQLite and on PostgreSQL', () => {
   const docs: Record<string, unknown> = {};
   beforeAll(async () => {
-    const locations = { sqlite: join(tempDir(), 'hh.db'), postgres: urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')) };
+    const locations = {
+      sqlite: join(tempDir(), 'hh.db'),
+      postgres: urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')),
+    };
     for (const [name, db] of Object.entries(locations)) {
       for (const args of sharedHHImports(db)) {
         const r = run(args);

@@ -58,7 +58,12 @@ describe.skipIf(!!skip)('discretion metrics on the HH-RLHF harmless-base test se
       for (const w of a.w_star) expect(typeof w === 'number' || w === '+inf' || w === '-inf').toBe(true);
       expect(a.rank).toHaveLength(21);
       expect(a.dd_boot).toMatchObject({ mean: expect.any(Number), sd: expect.any(Number) });
-      expect(a.da_boot).toMatchObject({ mean: expect.any(Number), sd: expect.any(Number), lo: expect.any(Number), hi: expect.any(Number) });
+      expect(a.da_boot).toMatchObject({
+        mean: expect.any(Number),
+        sd: expect.any(Number),
+        lo: expect.any(Number),
+        hi: expect.any(Number),
+      });
     }
     // Mistral-7B's 438 exact reward ties are missing preferences, so it has fewer decisive consensus pairs.
     const mistral = doc.annotators.find((a: { name: string }) => a.name === 'mistral-7b-rm');
@@ -76,22 +81,80 @@ describe.skipIf(!!skip)('discretion metrics on the HH-RLHF harmless-base test se
   });
 
   it('is deterministic for a seed and differs across seeds in the bootstrap only', () => {
-    const a = JSON.parse(run([...SHARED_HH_METRICS_ARGS, '--db', db, '--json', '--no-save', '--bootstrap', '20', '--da-bootstrap', '50', '--seed', '7']).stdout);
-    const b = JSON.parse(run([...SHARED_HH_METRICS_ARGS, '--db', db, '--json', '--no-save', '--bootstrap', '20', '--da-bootstrap', '50', '--seed', '7']).stdout);
-    const c = JSON.parse(run([...SHARED_HH_METRICS_ARGS, '--db', db, '--json', '--no-save', '--bootstrap', '20', '--da-bootstrap', '50', '--seed', '8']).stdout);
+    const a = JSON.parse(
+      run([
+        ...SHARED_HH_METRICS_ARGS,
+        '--db',
+        db,
+        '--json',
+        '--no-save',
+        '--bootstrap',
+        '20',
+        '--da-bootstrap',
+        '50',
+        '--seed',
+        '7',
+      ]).stdout,
+    );
+    const b = JSON.parse(
+      run([
+        ...SHARED_HH_METRICS_ARGS,
+        '--db',
+        db,
+        '--json',
+        '--no-save',
+        '--bootstrap',
+        '20',
+        '--da-bootstrap',
+        '50',
+        '--seed',
+        '7',
+      ]).stdout,
+    );
+    const c = JSON.parse(
+      run([
+        ...SHARED_HH_METRICS_ARGS,
+        '--db',
+        db,
+        '--json',
+        '--no-save',
+        '--bootstrap',
+        '20',
+        '--da-bootstrap',
+        '50',
+        '--seed',
+        '8',
+      ]).stdout,
+    );
     expect(a.annotators).toEqual(b.annotators);
     expect(c.annotators.map((x: { da: number }) => x.da)).toEqual(a.annotators.map((x: { da: number }) => x.da));
-    const boot = (d: { annotators: { da_boot: unknown; dd_boot: unknown }[] }) => d.annotators.map((x) => [x.da_boot, x.dd_boot]);
+    const boot = (d: { annotators: { da_boot: unknown; dd_boot: unknown }[] }) =>
+      d.annotators.map((x) => [x.da_boot, x.dd_boot]);
     expect(boot(c)).not.toEqual(boot(a));
   });
 
   it('gives clear errors for unknown names', () => {
     const cases: [string[], RegExp][] = [
-      [['--dataset', 'nope', '--principles', 'ccai-seed', '--principle-source', 'gpt-4o-oracle'], /unknown dataset "nope" \(known: hh\)/],
-      [['--dataset', 'hh', '--principles', 'nope', '--principle-source', 'gpt-4o-oracle'], /unknown principle list "nope" \(known: ccai-seed\)/],
-      [['--dataset', 'hh', '--principles', 'ccai-seed', '--principle-source', 'nobody'], /unknown principle source "nobody"/],
-      [['--dataset', 'hh', '--principles', 'ccai-seed', '--principle-source', 'gpt-4o-oracle', '--reference', 'ghost'], /reference annotator "ghost" has no overall preferences/],
-      [['--dataset', 'hh', '--principles', 'ccai-seed', '--principle-source', 'self'], /principle source "self" needs annotators with their own principle labels/],
+      [
+        ['--dataset', 'nope', '--principles', 'ccai-seed', '--principle-source', 'gpt-4o-oracle'],
+        /unknown dataset "nope" \(known: hh\)/,
+      ],
+      [
+        ['--dataset', 'hh', '--principles', 'nope', '--principle-source', 'gpt-4o-oracle'],
+        /unknown principle list "nope" \(known: ccai-seed\)/,
+      ],
+      [
+        ['--dataset', 'hh', '--principles', 'ccai-seed', '--principle-source', 'nobody'],
+        /unknown principle source "nobody"/,
+      ],
+      [
+        ['--dataset', 'hh', '--principles', 'ccai-seed', '--principle-source', 'gpt-4o-oracle', '--reference', 'ghost'],
+        /reference annotator "ghost" has no overall preferences/,
+      ],
+      [
+        ['--dataset', 'hh', '--principles', 'ccai-seed', '--principle-source', 'self'],
+        /principle source "self" needs annotators with their own principle labels/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = run(['metrics', '--db', db, ...args]);

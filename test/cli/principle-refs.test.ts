@@ -24,12 +24,55 @@ describe('--principles with a list named "team@2"', () => {
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       return r.stdout;
     };
-    ok(['import', 'jsonl', join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'), '--dataset', 'sample', '--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id']);
+    ok([
+      'import',
+      'jsonl',
+      join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'),
+      '--dataset',
+      'sample',
+      '--prompt',
+      'prompt',
+      '--response-0',
+      'response_0',
+      '--response-1',
+      'response_1',
+      '--id',
+      'id',
+    ]);
     ok(['import', 'principles', PRINCIPLES, '--name', 'team']);
     ok(['import', 'principles', PRINCIPLES, '--name', 'team@2']);
     // alice's principle labels go to the list "team@2" ("team" has no version 2)
-    ok(['import', 'labels', join(ROOT, 'media', 'sample', 'labels-alice.jsonl'), '--dataset', 'sample', '--principles', 'team@2', '--annotator', 'alice']);
-    const metrics = (ref: string) => run(['metrics', '--dataset', 'sample', '--principles', ref, '--principle-source', 'self', '--reference', 'alice', '--bootstrap', '0', '--da-bootstrap', '0', '--no-save', '--json', '--db', db]);
+    ok([
+      'import',
+      'labels',
+      join(ROOT, 'media', 'sample', 'labels-alice.jsonl'),
+      '--dataset',
+      'sample',
+      '--principles',
+      'team@2',
+      '--annotator',
+      'alice',
+    ]);
+    const metrics = (ref: string) =>
+      run([
+        'metrics',
+        '--dataset',
+        'sample',
+        '--principles',
+        ref,
+        '--principle-source',
+        'self',
+        '--reference',
+        'alice',
+        '--bootstrap',
+        '0',
+        '--da-bootstrap',
+        '0',
+        '--no-save',
+        '--json',
+        '--db',
+        db,
+      ]);
     const listOf = (ref: string) => {
       const r = metrics(ref);
       expect(r.status, `${ref}: ${r.stderr}`).toBe(0);
@@ -38,13 +81,17 @@ describe('--principles with a list named "team@2"', () => {
     };
     expect(listOf('team@2')).toBe('team@2 v1');
     expect(listOf('team@2@1')).toBe('team@2 v1');
-    const noLabels = 'discretion: principle source "self" needs annotators with their own principle labels for list "team" on dataset "sample"; none of alice has any\n';
+    const noLabels =
+      'discretion: principle source "self" needs annotators with their own principle labels for list "team" on dataset "sample"; none of alice has any\n';
     expect(metrics('team').stderr).toBe(noLabels);
     expect(metrics('team@1').stderr).toBe(noLabels);
 
     // new content under "team" is its version 2: from now on "team@2" means that version
     const changed = join(dir, 'team-v2.yaml');
-    writeFileSync(changed, readFileSync(PRINCIPLES, 'utf8').replace(/text: "?/, (m) => `${m}Changed. `));
+    writeFileSync(
+      changed,
+      readFileSync(PRINCIPLES, 'utf8').replace(/text: "?/, (m) => `${m}Changed. `),
+    );
     expect(ok(['import', 'principles', changed, '--name', 'team'])).toMatch(/saved as "team" version 2/);
     expect(metrics('team@2').stderr).toBe(noLabels);
     expect(listOf('team@2@1')).toBe('team@2 v1');

@@ -16,7 +16,9 @@ beforeAll(() => {
 }, 120_000);
 
 /** Runs the CLI, closes our end of its stdout after the first chunk, and resolves with what it wrote. */
-function runClosingStdout(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; received: number; stderr: string }> {
+function runClosingStdout(
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; received: number; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let received = 0;
@@ -58,7 +60,11 @@ describe('a reader that closes the pipe early', () => {
   }
 
   it('info | head -1 in a shell: one line, nothing on stderr, exit code 0', () => {
-    const r = spawnSync('bash', ['-c', '"$0" "$1" info --db "$2" | head -1; exit "${PIPESTATUS[0]}"', process.execPath, BIN, db], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['-c', '"$0" "$1" info --db "$2" | head -1; exit "${PIPESTATUS[0]}"', process.execPath, BIN, db],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(r.stdout).toBe(`database ${db}\n`);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -73,7 +79,14 @@ describe('SIGINT and SIGTERM while a new database is built', () => {
     const out = createWriteStream(big);
     for (let i = 0; i < 500_000; i += 10_000) {
       let chunk = '';
-      for (let j = i; j < i + 10_000; j++) chunk += JSON.stringify({ id: `p${j}`, prompt: `prompt number ${j} with some words`, response_0: `answer zero ${j}`, response_1: `answer one ${j}` }) + '\n';
+      for (let j = i; j < i + 10_000; j++)
+        chunk +=
+          JSON.stringify({
+            id: `p${j}`,
+            prompt: `prompt number ${j} with some words`,
+            response_0: `answer zero ${j}`,
+            response_1: `answer one ${j}`,
+          }) + '\n';
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r) => out.end(() => r()));
@@ -82,10 +95,15 @@ describe('SIGINT and SIGTERM while a new database is built', () => {
   /** Starts an import into `db`; once `ready` holds for the folder's file names, sends `signal`; resolves when the process ends. */
   async function interruptImport(db: string, signal: NodeJS.Signals, ready: (names: string[]) => boolean) {
     const dir = join(db, '..');
-    const child = spawn(process.execPath, [BIN, 'import', 'jsonl', big, '--dataset', 'big', ...MAP, '--db', db], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'import', 'jsonl', big, '--dataset', 'big', ...MAP, '--db', db], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, sig) => resolve({ code, signal: sig })));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, sig) => resolve({ code, signal: sig })),
+    );
     const deadline = Date.now() + 30_000;
     let sawReady = false;
     while (Date.now() < deadline && child.exitCode === null) {
@@ -100,7 +118,10 @@ describe('SIGINT and SIGTERM while a new database is built', () => {
     return { ...(await ended), stderr };
   }
 
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${signal}: the private .NAME.new-* files are removed, no database appears, exit code ${code}, one line on stderr`, async () => {
       const dir = tempDir();
       const db = join(dir, 'new.db');
@@ -114,10 +135,28 @@ describe('SIGINT and SIGTERM while a new database is built', () => {
   it('SIGINT during an import into an existing database: the database stays, whole, without the interrupted import', async () => {
     const dir = tempDir();
     const db = join(dir, 'existing.db');
-    const first = spawnSync(process.execPath, [BIN, 'import', 'jsonl', join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'), '--dataset', 'sample', ...MAP, '--db', db], { cwd: ROOT, encoding: 'utf8' });
+    const first = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'import',
+        'jsonl',
+        join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'),
+        '--dataset',
+        'sample',
+        ...MAP,
+        '--db',
+        db,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(first.status, first.stderr).toBe(0);
     // the import's transaction is under way once SQLite's write-ahead log holds its first pages
-    const r = await interruptImport(db, 'SIGINT', () => (statSync(`${db}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0);
+    const r = await interruptImport(
+      db,
+      'SIGINT',
+      () => (statSync(`${db}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0,
+    );
     expect(r.code === 130 || r.signal === 'SIGINT').toBe(true);
     const store = await openStore(db);
     try {

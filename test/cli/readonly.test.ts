@@ -12,9 +12,10 @@ import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/sqlite/schema';
 import { missingPrerequisite, ROOT, tempDir } from '../support/helpers';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
-const run = (args: string[], asUser?: string[]) => asUser
-  ? spawnSync(asUser[0], [...asUser.slice(1), process.execPath, BIN, ...args], { encoding: 'utf8', cwd: ROOT })
-  : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+const run = (args: string[], asUser?: string[]) =>
+  asUser
+    ? spawnSync(asUser[0], [...asUser.slice(1), process.execPath, BIN, ...args], { encoding: 'utf8', cwd: ROOT })
+    : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const snapshot = (path: string) => ({ sha256: sha(path), mtimeMs: statSync(path).mtimeMs, size: statSync(path).size });
 const isRoot = process.getuid?.() === 0;
@@ -45,13 +46,22 @@ function demoCopy(name = 'demo.db'): { dir: string; db: string } {
 
 async function setJournalMode(db: string, mode: 'DELETE' | 'WAL'): Promise<void> {
   const raw = await Database.open(db);
-  expect((await raw.get<{ journal_mode: string }>(`PRAGMA journal_mode = ${mode}`))!.journal_mode).toBe(mode.toLowerCase());
+  expect((await raw.get<{ journal_mode: string }>(`PRAGMA journal_mode = ${mode}`))!.journal_mode).toBe(
+    mode.toLowerCase(),
+  );
   await raw.close();
 }
 
 const READ_COMMANDS: string[][] = [
-  ['info'], ['info', '--json'], ['runs'], ['runs', '--json'], ['metrics', '--run', '1'], ['metrics', '--run', '2', '--json'],
-  ['consistency', '--run', '3'], ['review', 'list', '--dataset', 'sample'], ['team', 'status', '--dataset', 'sample', '--json'],
+  ['info'],
+  ['info', '--json'],
+  ['runs'],
+  ['runs', '--json'],
+  ['metrics', '--run', '1'],
+  ['metrics', '--run', '2', '--json'],
+  ['consistency', '--run', '3'],
+  ['review', 'list', '--dataset', 'sample'],
+  ['team', 'status', '--dataset', 'sample', '--json'],
 ];
 
 describe('commands that only read open the database read-only', () => {
@@ -75,7 +85,9 @@ describe('commands that only read open the database read-only', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(snapshot(db)).toEqual(before);
     expect(readdirSync(dir).sort()).toEqual(files);
-    expect(JSON.parse(run(['info', '--json', '--db', to]).stdout).datasets.map((d: { name: string }) => d.name)).toEqual(['sample']);
+    expect(
+      JSON.parse(run(['info', '--json', '--db', to]).stdout).datasets.map((d: { name: string }) => d.name),
+    ).toEqual(['sample']);
   });
 
   it('a command that writes still switches the same database to WAL (the check above can tell the difference)', async () => {
@@ -93,18 +105,29 @@ describe('commands that only read open the database read-only', () => {
     const db = join(dir, 'old.db');
     const raw = await Database.open(db);
     await raw.exec('PRAGMA journal_mode = DELETE');
-    for (let v = 0; v < SCHEMA_VERSION - 1; v++) await raw.exec(`BEGIN; ${MIGRATIONS[v]} PRAGMA user_version = ${v + 1}; COMMIT;`);
+    for (let v = 0; v < SCHEMA_VERSION - 1; v++)
+      await raw.exec(`BEGIN; ${MIGRATIONS[v]} PRAGMA user_version = ${v + 1}; COMMIT;`);
     await raw.close();
     const before = snapshot(db);
     for (const args of [['info'], ['runs'], ['review', 'list', '--dataset', 'd']]) {
       const r = run([...args, '--db', db]);
       expect(r.status, args.join(' ')).toBe(1);
-      expect(r.stderr).toBe(`discretion: ${db} has schema version ${SCHEMA_VERSION - 1}, older than this version's ${SCHEMA_VERSION}, and this command only reads (it does not upgrade a database): run a command that writes on it once (an import, metrics), or open it in VS Code; nothing was written\n`);
+      expect(r.stderr).toBe(
+        `discretion: ${db} has schema version ${SCHEMA_VERSION - 1}, older than this version's ${SCHEMA_VERSION}, and this command only reads (it does not upgrade a database): run a command that writes on it once (an import, metrics), or open it in VS Code; nothing was written\n`,
+      );
       expect(r.stdout).toBe('');
       expect(snapshot(db)).toEqual(before);
       expect(readdirSync(dir)).toEqual(['old.db']);
     }
-    const w = run(['import', 'principles', join(ROOT, 'media', 'principles', 'demo-safety.yaml'), '--name', 'demo', '--db', db]);
+    const w = run([
+      'import',
+      'principles',
+      join(ROOT, 'media', 'principles', 'demo-safety.yaml'),
+      '--name',
+      'demo',
+      '--db',
+      db,
+    ]);
     expect(w.status, w.stderr).toBe(0);
     const r = run(['info', '--json', '--db', db]);
     expect(r.status, r.stderr).toBe(0);
@@ -120,8 +143,14 @@ describe('commands that only read open the database read-only', () => {
     const empty = join(dir, 'empty.db');
     writeFileSync(empty, '');
     const cases: [string, string][] = [
-      [newer, `${newer} was written by a newer Discretion Workbench (schema version ${SCHEMA_VERSION + 1}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`],
-      [empty, `${empty} holds no Discretion Workbench data (an empty file, or another program's SQLite database); nothing was written`],
+      [
+        newer,
+        `${newer} was written by a newer Discretion Workbench (schema version ${SCHEMA_VERSION + 1}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`,
+      ],
+      [
+        empty,
+        `${empty} holds no Discretion Workbench data (an empty file, or another program's SQLite database); nothing was written`,
+      ],
     ];
     for (const [db, message] of cases) {
       const before = snapshot(db);
@@ -134,7 +163,10 @@ describe('commands that only read open the database read-only', () => {
   });
 
   it('read a WAL database that its reader may not write, in a folder it may not write (0444 in 0555)', (ctx) => {
-    const skip = missingPrerequisite(!isRoot || hasSetpriv, 'the tests run as root and setpriv is missing (root ignores permission bits, so this needs another user)');
+    const skip = missingPrerequisite(
+      !isRoot || hasSetpriv,
+      'the tests run as root and setpriv is missing (root ignores permission bits, so this needs another user)',
+    );
     if (skip) return ctx.skip(skip);
     const { dir, db } = demoCopy();
     const before = snapshot(db);
@@ -143,7 +175,11 @@ describe('commands that only read open the database read-only', () => {
     const to = tempDir();
     chmodSync(to, 0o777);
     try {
-      for (const args of [['info', '--json', '--db', db], ['runs', '--db', db], ['sync', '--from', db, '--to', join(to, 'copy.db')]]) {
+      for (const args of [
+        ['info', '--json', '--db', db],
+        ['runs', '--db', db],
+        ['sync', '--from', db, '--to', join(to, 'copy.db')],
+      ]) {
         const r = run(args, UNPRIVILEGED);
         expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
         expect(r.stderr).toBe('');
@@ -167,7 +203,10 @@ describe('commands that only read open the database read-only', () => {
     const bind = spawnSync('mount', ['--bind', dir, mnt], { encoding: 'utf8' });
     const ro = bind.status === 0 ? spawnSync('mount', ['-o', 'remount,ro,bind', mnt], { encoding: 'utf8' }) : bind;
     if (ro.status !== 0 && bind.status === 0) spawnSync('umount', [mnt]);
-    const skip = missingPrerequisite(ro.status === 0, `this machine does not allow a read-only bind mount (${(ro.stderr ?? String(ro.error)).trim()})`);
+    const skip = missingPrerequisite(
+      ro.status === 0,
+      `this machine does not allow a read-only bind mount (${(ro.stderr ?? String(ro.error)).trim()})`,
+    );
     if (skip) return ctx.skip(skip);
     try {
       const r = run(['info', '--json', '--db', join(mnt, 'demo.db')]);
@@ -187,7 +226,10 @@ describe('commands that only read open the database read-only', () => {
     const { dir, db } = demoCopy();
     const before = snapshot(db);
     const set = spawnSync('chattr', ['+i', db], { encoding: 'utf8' });
-    const skip = missingPrerequisite(set.status === 0, `chattr +i is not possible here (${(set.stderr ?? String(set.error)).trim()})`);
+    const skip = missingPrerequisite(
+      set.status === 0,
+      `chattr +i is not possible here (${(set.stderr ?? String(set.error)).trim()})`,
+    );
     if (skip) return ctx.skip(skip);
     try {
       expect(spawnSync('chattr', ['+i', dir]).status).toBe(0);

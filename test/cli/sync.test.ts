@@ -15,7 +15,12 @@ import { freshPostgresDatabase, pgEnv, urlWithoutPassword, urlWithPassword } fro
 const BIN = join(ROOT, 'bin', 'discretion.js');
 // the CLI refuses a password in --db: the test server's database goes by its URL without one, the password in PGPASSWORD
 const server = inject('postgres');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...pgEnv(server), NO_COLOR: '1' } });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...pgEnv(server), NO_COLOR: '1' },
+  });
 const PRINCIPLES = join(ROOT, 'media', 'principles', 'demo-safety.yaml');
 
 function ok(args: string[]): string {
@@ -23,17 +28,53 @@ function ok(args: string[]): string {
   expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
-const sync = (from: string, to: string, extra: string[] = []) => JSON.parse(ok(['sync', '--from', from, '--to', to, '--json', ...extra]));
-const counts = (datasets: number, pairs: number, principle_lists: number, annotators: number, preferences: number, principle_preferences: number, metric_runs: number) =>
-  ({ datasets, pairs, principle_lists, annotators, preferences, principle_preferences, metric_runs });
+const sync = (from: string, to: string, extra: string[] = []) =>
+  JSON.parse(ok(['sync', '--from', from, '--to', to, '--json', ...extra]));
+const counts = (
+  datasets: number,
+  pairs: number,
+  principle_lists: number,
+  annotators: number,
+  preferences: number,
+  principle_preferences: number,
+  metric_runs: number,
+) => ({ datasets, pairs, principle_lists, annotators, preferences, principle_preferences, metric_runs });
 const ZERO = counts(0, 0, 0, 0, 0, 0, 0);
 
 /** An annotator's own SQLite file: the four pairs, the demo principles and their labels (overall word, rationale, principles). */
-function annotatorFile(dir: string, name: string, labels: [string, string, string?, Record<string, string>?][], pairsFile = 'pairs.jsonl'): string {
+function annotatorFile(
+  dir: string,
+  name: string,
+  labels: [string, string, string?, Record<string, string>?][],
+  pairsFile = 'pairs.jsonl',
+): string {
   const db = join(dir, `${name}.db`);
   const file = join(dir, `${name}.jsonl`);
-  writeFileSync(file, labels.map(([pair, overall, rationale, principles]) => JSON.stringify({ pair, overall, principles: principles ?? {}, ...(rationale ? { rationale } : {}) })).join('\n') + '\n');
-  ok(['import', 'jsonl', join(dir, pairsFile), '--dataset', 'd', '--prompt', 'prompt', '--response-0', 'a', '--response-1', 'b', '--id', 'id', '--db', db]);
+  writeFileSync(
+    file,
+    labels
+      .map(([pair, overall, rationale, principles]) =>
+        JSON.stringify({ pair, overall, principles: principles ?? {}, ...(rationale ? { rationale } : {}) }),
+      )
+      .join('\n') + '\n',
+  );
+  ok([
+    'import',
+    'jsonl',
+    join(dir, pairsFile),
+    '--dataset',
+    'd',
+    '--prompt',
+    'prompt',
+    '--response-0',
+    'a',
+    '--response-1',
+    'b',
+    '--id',
+    'id',
+    '--db',
+    db,
+  ]);
   ok(['import', 'principles', PRINCIPLES, '--name', 'demo', '--db', db]);
   ok(['import', 'labels', file, '--dataset', 'd', '--principles', 'demo', '--annotator', name, '--db', db]);
   return db;
@@ -41,9 +82,24 @@ function annotatorFile(dir: string, name: string, labels: [string, string, strin
 
 function setup(): { dir: string; alice: string; bilal: string } {
   const dir = tempDir();
-  writeFileSync(join(dir, 'pairs.jsonl'), ['q1', 'q2', 'q3', 'q4'].map((id) => JSON.stringify({ id, prompt: `Human: ${id}?`, a: `no ${id}`, b: `yes ${id}` })).join('\n') + '\n');
-  const alice = annotatorFile(dir, 'alice', [['q1', 'y1', undefined, { 'avoid-harm': 'y1' }], ['q2', 'both-bad', 'both harmful'], ['q3', 'y0'], ['q4', 'tie']]);
-  const bilal = annotatorFile(dir, 'bilal', [['q1', 'y1'], ['q2', 'y0', 'A is safer'], ['q3', 'y0'], ['q4', 'y1']]);
+  writeFileSync(
+    join(dir, 'pairs.jsonl'),
+    ['q1', 'q2', 'q3', 'q4']
+      .map((id) => JSON.stringify({ id, prompt: `Human: ${id}?`, a: `no ${id}`, b: `yes ${id}` }))
+      .join('\n') + '\n',
+  );
+  const alice = annotatorFile(dir, 'alice', [
+    ['q1', 'y1', undefined, { 'avoid-harm': 'y1' }],
+    ['q2', 'both-bad', 'both harmful'],
+    ['q3', 'y0'],
+    ['q4', 'tie'],
+  ]);
+  const bilal = annotatorFile(dir, 'bilal', [
+    ['q1', 'y1'],
+    ['q2', 'y0', 'A is safer'],
+    ['q3', 'y0'],
+    ['q4', 'y1'],
+  ]);
   return { dir, alice, bilal };
 }
 
@@ -57,23 +113,41 @@ async function withOpen<T>(location: string, fn: (s: Store) => Promise<T>): Prom
 }
 
 /** A workbench submission of `annotator` on pair `sourceId` of dataset d. */
-async function relabel(location: string, annotator: string, sourceId: string, value: 1 | -1 | 0, choice: string, rationale = ''): Promise<void> {
+async function relabel(
+  location: string,
+  annotator: string,
+  sourceId: string,
+  value: 1 | -1 | 0,
+  choice: string,
+  rationale = '',
+): Promise<void> {
   await withOpen(location, async (s) => {
     const d = await s.requireDataset('d');
     const idx = (await s.pairSourceIds(d.id)).find((p) => p.sourceId === sourceId)!.idx;
     const rowId = (await s.pairRowIds(d.id)).get(idx)!;
-    await saveLabel(s, (await s.requireAnnotator(annotator)).id, rowId, { value, raw: { choice }, shownFirst: 1, rationale, flagged: false, principles: [] });
+    await saveLabel(s, (await s.requireAnnotator(annotator)).id, rowId, {
+      value,
+      raw: { choice },
+      shownFirst: 1,
+      rationale,
+      flagged: false,
+      principles: [],
+    });
   });
 }
 
 const targets: { name: string; skip?: string; db: () => Promise<string> }[] = [
   { name: 'an empty SQLite file (a team without a server)', db: async () => join(tempDir(), 'merged.db') },
-  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')) },
+  {
+    name: 'PostgreSQL',
+    skip: 'skip' in server ? server.skip : undefined,
+    db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')),
+  },
 ];
 
 for (const target of targets) {
   describe.skipIf(target.skip)(`discretion sync from SQLite files into ${target.name}`, () => {
-    it('merges two annotators\' files, copies nothing on a second run, resolves a label conflict once and lists it', async () => {
+    it("merges two annotators' files, copies nothing on a second run, resolves a label conflict once and lists it", async () => {
       const { alice, bilal } = setup();
       const dst = await target.db();
       const aliceBefore = await withOpen(alice, (s) => s.dumpTables());
@@ -83,7 +157,11 @@ for (const target of targets) {
       // SRC is only read
       expect(await withOpen(alice, (s) => s.dumpTables())).toEqual(aliceBefore);
       // bilal's file: same dataset (same content hash) and list; bilal and his 4 labels are new
-      expect(sync(bilal, dst)).toEqual({ copied: counts(0, 0, 0, 1, 4, 0, 0), unchanged: counts(1, 4, 1, 0, 0, 0, 0), conflicts: [] });
+      expect(sync(bilal, dst)).toEqual({
+        copied: counts(0, 0, 0, 1, 4, 0, 0),
+        unchanged: counts(1, 4, 1, 0, 0, 0, 0),
+        conflicts: [],
+      });
       // run twice: nothing new
       expect(sync(bilal, dst)).toEqual({ copied: ZERO, unchanged: counts(1, 4, 1, 1, 4, 0, 0), conflicts: [] });
       expect(sync(alice, dst)).toEqual({ copied: ZERO, unchanged: counts(1, 4, 1, 1, 4, 1, 0), conflicts: [] });
@@ -107,7 +185,18 @@ for (const target of targets) {
       expect(merged).toEqual({
         copied: counts(0, 0, 0, 0, 2, 1, 0),
         unchanged: counts(1, 4, 1, 1, 2, 0, 0),
-        conflicts: [{ kind: 'label', dataset: 'd', pair: 'q3', annotator: 'alice', src: 'y1', dst: 'tie', kept: 'src', message: expect.stringContaining('kept the newer') }],
+        conflicts: [
+          {
+            kind: 'label',
+            dataset: 'd',
+            pair: 'q3',
+            annotator: 'alice',
+            src: 'y1',
+            dst: 'tie',
+            kept: 'src',
+            message: expect.stringContaining('kept the newer'),
+          },
+        ],
       });
       await withOpen(dst, async (s) => {
         const d = await s.requireDataset('d');
@@ -115,10 +204,21 @@ for (const target of targets) {
         const aliceRows = rows.filter((r) => r.annotator === 'alice');
         const byValue = aliceRows.map((r) => [r.value, r.rationale, r.flagged]).sort();
         // q1 y0 (offline), q2 both-bad, q3 y1 flagged (the conflict), q4 tie
-        expect(byValue).toEqual([[-1, null, 0], [0, 'both harmful', 0], [0, null, 0], [1, 'offline', 1]].sort());
+        expect(byValue).toEqual(
+          [
+            [-1, null, 0],
+            [0, 'both harmful', 0],
+            [0, null, 0],
+            [1, 'offline', 1],
+          ].sort(),
+        );
         const history = await s.labelHistory((await s.requireAnnotator('alice')).id);
         // the server's own submission of q3, then the merges of q3 (tie -> y1) and q1 (y1 -> y0), in pair order
-        expect(history.map((h) => [h.action, h.before.preference?.value, h.after.preference?.value])).toEqual([['submit', -1, 0], ['merge', 1, -1], ['merge', 0, 1]]);
+        expect(history.map((h) => [h.action, h.before.preference?.value, h.after.preference?.value])).toEqual([
+          ['submit', -1, 0],
+          ['merge', 1, -1],
+          ['merge', 0, 1],
+        ]);
         expect(history[2].before.preference?.rationale).toBe('on the server');
         // the server's submission of q3 was merged over: the workbench's undo no longer reaches past the merge
         expect(await undoLastLabel(s, (await s.requireAnnotator('alice')).id, d.id)).toBeUndefined();
@@ -127,11 +227,17 @@ for (const target of targets) {
       expect(sync(alice, dst)).toEqual({ copied: ZERO, unchanged: counts(1, 4, 1, 1, 4, 1, 0), conflicts: [] });
 
       // and back: DST into alice's file brings bilal; alice's labels there are already DST's
-      expect(sync(dst, alice)).toEqual({ copied: counts(0, 0, 0, 1, 4, 0, 0), unchanged: counts(1, 4, 1, 1, 4, 1, 0), conflicts: [] });
+      expect(sync(dst, alice)).toEqual({
+        copied: counts(0, 0, 0, 1, 4, 0, 0),
+        unchanged: counts(1, 4, 1, 1, 4, 1, 0),
+        conflicts: [],
+      });
 
       // the text output says the same
       const text = ok(['sync', '--from', bilal, '--to', dst]);
-      expect(text).toContain('copied: 0 datasets, 0 pairs, 0 principle lists, 0 annotators, 0 preferences, 0 principle preferences, 0 metric runs');
+      expect(text).toContain(
+        'copied: 0 datasets, 0 pairs, 0 principle lists, 0 annotators, 0 preferences, 0 principle preferences, 0 metric runs',
+      );
       expect(text).toContain('no conflicts');
     });
 
@@ -140,21 +246,51 @@ for (const target of targets) {
       const dst = await target.db();
       sync(alice, dst);
       // carol's file: dataset "d" from another file, "demo" of other content, and "alice" as a reward model there
-      writeFileSync(join(dir, 'other.jsonl'), JSON.stringify({ id: 'q1', prompt: 'Human: other?', a: 'x', b: 'y' }) + '\n');
+      writeFileSync(
+        join(dir, 'other.jsonl'),
+        JSON.stringify({ id: 'q1', prompt: 'Human: other?', a: 'x', b: 'y' }) + '\n',
+      );
       const carol = join(dir, 'carol.db');
-      ok(['import', 'jsonl', join(dir, 'other.jsonl'), '--dataset', 'd', '--prompt', 'prompt', '--response-0', 'a', '--response-1', 'b', '--id', 'id', '--db', carol]);
+      ok([
+        'import',
+        'jsonl',
+        join(dir, 'other.jsonl'),
+        '--dataset',
+        'd',
+        '--prompt',
+        'prompt',
+        '--response-0',
+        'a',
+        '--response-1',
+        'b',
+        '--id',
+        'id',
+        '--db',
+        carol,
+      ]);
       writeFileSync(join(dir, 'other.yaml'), '- id: only\n  short: Only\n  text: The one principle.\n');
       ok(['import', 'principles', join(dir, 'other.yaml'), '--name', 'demo', '--db', carol]);
       await withOpen(carol, (s) => s.write((tx) => tx.ensureAnnotator('alice', 'reward-model', null)));
-      const [srcHash, dstHash] = [await withOpen(carol, async (s) => (await s.requireDataset('d')).contentHash), await withOpen(alice, async (s) => (await s.requireDataset('d')).contentHash)];
+      const [srcHash, dstHash] = [
+        await withOpen(carol, async (s) => (await s.requireDataset('d')).contentHash),
+        await withOpen(alice, async (s) => (await s.requireDataset('d')).contentHash),
+      ];
       const first = sync(carol, dst);
       expect(first.copied).toEqual(counts(0, 0, 1, 0, 0, 0, 0));
       expect(first.conflicts.map(({ message: _m, ...c }: { message: string }) => c)).toEqual([
-        { kind: 'principle-list-version', list: 'demo', src_version: 1, dst_version: 2, content_hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+        {
+          kind: 'principle-list-version',
+          list: 'demo',
+          src_version: 1,
+          dst_version: 2,
+          content_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        },
         { kind: 'annotator-kind', annotator: 'alice', src_kind: 'reward-model', dst_kind: 'human' },
         { kind: 'dataset-content', dataset: 'd', src_hash: srcHash, dst_hash: dstHash },
       ]);
-      expect(first.conflicts[1].message).toBe(`annotator "alice" is a reward-model in ${carol} but a human in ${target.name === 'PostgreSQL' ? new URL(dst).toString().replace(/:[^:@/]*@/, '@') : dst}; its labels were not synced`);
+      expect(first.conflicts[1].message).toBe(
+        `annotator "alice" is a reward-model in ${carol} but a human in ${target.name === 'PostgreSQL' ? new URL(dst).toString().replace(/:[^:@/]*@/, '@') : dst}; its labels were not synced`,
+      );
       // a second run: the list version was copied once; the standing conflicts are listed until resolved
       const second = sync(carol, dst);
       expect(second.copied).toEqual(ZERO);
@@ -170,13 +306,28 @@ for (const target of targets) {
       sync(alice, dst, ['--dataset', 'd']);
       const before = await withOpen(dst, (s) => s.dumpTables());
       const cases: [string[], RegExp][] = [
-        [['--from', alice, '--to', dst, '--dataset', 'nope'], new RegExp(`unknown dataset "nope" in ${alice.replace(/[.]/g, '\\.')} \\(known: d\\); nothing was written`)],
-        [['--from', join(dir, 'missing.db'), '--to', dst], /no database at .*missing\.db \(--from\); nothing was written/],
+        [
+          ['--from', alice, '--to', dst, '--dataset', 'nope'],
+          new RegExp(`unknown dataset "nope" in ${alice.replace(/[.]/g, '\\.')} \\(known: d\\); nothing was written`),
+        ],
+        [
+          ['--from', join(dir, 'missing.db'), '--to', dst],
+          /no database at .*missing\.db \(--from\); nothing was written/,
+        ],
         [['--from', alice, '--to', alice], /--from and --to name the same database/],
-        [['--from', 'postgres://someone@127.0.0.1:1/nothing', '--to', dst], /cannot open database postgres:\/\/someone@127\.0\.0\.1:1\/nothing: the server refused the connection/],
+        [
+          ['--from', 'postgres://someone@127.0.0.1:1/nothing', '--to', dst],
+          /cannot open database postgres:\/\/someone@127\.0\.0\.1:1\/nothing: the server refused the connection/,
+        ],
         // a password in either URL is refused before either database is opened, without being shown
-        [['--from', alice, '--to', 'postgres://someone:hunter2@127.0.0.1:1/nothing'], /^discretion: --to must not hold a password \(postgres:\/\/someone@127\.0\.0\.1:1\/nothing\): remove it from the URL and set PGPASSWORD, or put it in ~\/\.pgpass or the file PGPASSFILE names; nothing was written$/],
-        [['--from', 'postgres://someone@127.0.0.1:1/nothing?password=hunter2', '--to', dst], /^discretion: --from must not hold a password \(postgres:\/\/someone@127\.0\.0\.1:1\/nothing\)/],
+        [
+          ['--from', alice, '--to', 'postgres://someone:hunter2@127.0.0.1:1/nothing'],
+          /^discretion: --to must not hold a password \(postgres:\/\/someone@127\.0\.0\.1:1\/nothing\): remove it from the URL and set PGPASSWORD, or put it in ~\/\.pgpass or the file PGPASSFILE names; nothing was written$/,
+        ],
+        [
+          ['--from', 'postgres://someone@127.0.0.1:1/nothing?password=hunter2', '--to', dst],
+          /^discretion: --from must not hold a password \(postgres:\/\/someone@127\.0\.0\.1:1\/nothing\)/,
+        ],
       ];
       for (const [args, message] of cases) {
         const r = run(['sync', ...args]);
@@ -192,7 +343,9 @@ for (const target of targets) {
       expect(existsSync(join(dir, 'new.db'))).toBe(false);
       const u = run(['sync', '--from', alice, '--to', 'postgres://someone@127.0.0.1:1/nothing']);
       expect(u.status).toBe(1);
-      expect(u.stderr.trim()).toBe('discretion: cannot open database postgres://someone@127.0.0.1:1/nothing: the server refused the connection (is it running, and on that host and port?)');
+      expect(u.stderr.trim()).toBe(
+        'discretion: cannot open database postgres://someone@127.0.0.1:1/nothing: the server refused the connection (is it running, and on that host and port?)',
+      );
     });
 
     it('is one transaction on DST: a failure half-way leaves DST exactly as it was', async () => {
@@ -200,15 +353,22 @@ for (const target of targets) {
       const dst = await target.db();
       sync(alice, dst);
       const before = await withOpen(dst, (s) => s.dumpTables());
-      await withOpen(bilal, (src) => withOpen(dst, async (d) => {
-        // SRC fails when its labels are read: the annotator, and (with pageSize 2) the first page's labels, were already written
-        let reads = 0;
-        const failing = new Proxy(src, { get: (t, k) => (k === 'labelRows' ? async (ids: number[]) => {
-          if (++reads === 2) throw new Error('the source went away');
-          return t.labelRows(ids);
-        } : Reflect.get(t, k)) });
-        await expect(syncStores(failing, d, { pageSize: 2 })).rejects.toThrow('the source went away');
-      }));
+      await withOpen(bilal, (src) =>
+        withOpen(dst, async (d) => {
+          // SRC fails when its labels are read: the annotator, and (with pageSize 2) the first page's labels, were already written
+          let reads = 0;
+          const failing = new Proxy(src, {
+            get: (t, k) =>
+              k === 'labelRows'
+                ? async (ids: number[]) => {
+                    if (++reads === 2) throw new Error('the source went away');
+                    return t.labelRows(ids);
+                  }
+                : Reflect.get(t, k),
+          });
+          await expect(syncStores(failing, d, { pageSize: 2 })).rejects.toThrow('the source went away');
+        }),
+      );
       expect(await withOpen(dst, (s) => s.dumpTables())).toEqual(before);
     });
   });

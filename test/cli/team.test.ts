@@ -11,10 +11,19 @@ import { freshPostgresDatabase, pgEnv, urlWithoutPassword, urlWithPassword } fro
 const BIN = join(ROOT, 'bin', 'discretion.js');
 // the CLI refuses a password in --db: the test server's database goes by its URL without one, the password in PGPASSWORD
 const server = inject('postgres');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...pgEnv(server), NO_COLOR: '1' } });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+    env: { ...pgEnv(server), NO_COLOR: '1' },
+  });
 
 const targets: { name: string; skip?: string; db: () => Promise<string> }[] = [
-  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')) },
+  {
+    name: 'PostgreSQL',
+    skip: 'skip' in server ? server.skip : undefined,
+    db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')),
+  },
   { name: 'SQLite', db: async () => join(tempDir(), 'team.db') },
 ];
 
@@ -24,20 +33,73 @@ for (const target of targets) {
       const db = await target.db();
       const dir = tempDir();
       const pairs = join(dir, 'pairs.jsonl');
-      writeFileSync(pairs, ['q1', 'q2', 'q3', 'q4'].map((id) => JSON.stringify({ id, prompt: `Human: ${id}?`, a: 'no', b: 'yes' })).join('\n') + '\n');
-      const labels = (overall: string[]) => overall.map((o, i) => JSON.stringify({ pair: `q${i + 1}`, overall: o, principles: {} })).join('\n') + '\n';
+      writeFileSync(
+        pairs,
+        ['q1', 'q2', 'q3', 'q4']
+          .map((id) => JSON.stringify({ id, prompt: `Human: ${id}?`, a: 'no', b: 'yes' }))
+          .join('\n') + '\n',
+      );
+      const labels = (overall: string[]) =>
+        overall.map((o, i) => JSON.stringify({ pair: `q${i + 1}`, overall: o, principles: {} })).join('\n') + '\n';
       writeFileSync(join(dir, 'alice.jsonl'), labels(['y1', 'y1', 'y0', 'tie']));
       writeFileSync(join(dir, 'bilal.jsonl'), labels(['y1', 'y0', 'y0', 'tie']));
       for (const args of [
-        ['import', 'jsonl', pairs, '--dataset', 'd', '--prompt', 'prompt', '--response-0', 'a', '--response-1', 'b', '--id', 'id'],
+        [
+          'import',
+          'jsonl',
+          pairs,
+          '--dataset',
+          'd',
+          '--prompt',
+          'prompt',
+          '--response-0',
+          'a',
+          '--response-1',
+          'b',
+          '--id',
+          'id',
+        ],
         ['import', 'principles', join(ROOT, 'media', 'principles', 'demo-safety.yaml'), '--name', 'demo'],
-        ['import', 'labels', join(dir, 'alice.jsonl'), '--dataset', 'd', '--principles', 'demo', '--annotator', 'alice'],
-        ['import', 'labels', join(dir, 'bilal.jsonl'), '--dataset', 'd', '--principles', 'demo', '--annotator', 'bilal'],
+        [
+          'import',
+          'labels',
+          join(dir, 'alice.jsonl'),
+          '--dataset',
+          'd',
+          '--principles',
+          'demo',
+          '--annotator',
+          'alice',
+        ],
+        [
+          'import',
+          'labels',
+          join(dir, 'bilal.jsonl'),
+          '--dataset',
+          'd',
+          '--principles',
+          'demo',
+          '--annotator',
+          'bilal',
+        ],
       ]) {
         const r = run([...args, '--db', db]);
         expect(r.status, `${args.slice(0, 2).join(' ')}: ${r.stderr}`).toBe(0);
       }
-      const split = run(['team', 'split', '--dataset', 'd', '--overlap', '3', '--order', 'random', '--seed', '5', '--db', db]);
+      const split = run([
+        'team',
+        'split',
+        '--dataset',
+        'd',
+        '--overlap',
+        '3',
+        '--order',
+        'random',
+        '--seed',
+        '5',
+        '--db',
+        db,
+      ]);
       expect(split.status, split.stderr).toBe(0);
       expect(split.stdout).toContain('3 labels per pair, handed out in random order (seed 5)');
       // a third annotator claims a pair (each pair holds 2 labels, so there is room for one more)
@@ -50,8 +112,20 @@ for (const target of targets) {
       const status = run(['team', 'status', '--dataset', 'd', '--json', '--db', db]);
       expect(status.status, status.stderr).toBe(0);
       const doc = JSON.parse(status.stdout);
-      expect(doc).toMatchObject({ schema: 'discretion-team-status/1', dataset: 'd', split: { overlap: 3, assignment: 'random', seed: 5 }, pairs: 4, label_counts: [0, 0, 4] });
-      expect(doc.annotators.map((a: { name: string; claimed: number; labelled: number }) => [a.name, a.claimed, a.labelled])).toEqual([['alice', 0, 4], ['bilal', 0, 4], ['chen', 1, 0]]);
+      expect(doc).toMatchObject({
+        schema: 'discretion-team-status/1',
+        dataset: 'd',
+        split: { overlap: 3, assignment: 'random', seed: 5 },
+        pairs: 4,
+        label_counts: [0, 0, 4],
+      });
+      expect(
+        doc.annotators.map((a: { name: string; claimed: number; labelled: number }) => [a.name, a.claimed, a.labelled]),
+      ).toEqual([
+        ['alice', 0, 4],
+        ['bilal', 0, 4],
+        ['chen', 1, 0],
+      ]);
       // Cohen's kappa by hand: categories y0 / none / y1; alice (y1, y1, y0, none), bilal (y1, y0, y0, none):
       // p_o = 3/4; marginals alice (1/4, 1/4, 1/2), bilal (1/2, 1/4, 1/4); p_e = 1/8 + 1/16 + 1/8 = 5/16;
       // kappa = (3/4 - 5/16) / (1 - 5/16) = 7/11
@@ -71,8 +145,14 @@ for (const target of targets) {
       expect(release.stdout).toContain('released 1 claim on dataset "d" held by chen');
 
       for (const [args, message] of [
-        [['team', 'split', '--dataset', 'd', '--overlap', '0'], /--overlap must be a whole number of labels per pair, 1 or more, or "none", not "0"/],
-        [['team', 'split', '--dataset', 'd', '--order', 'alphabetical'], /--order must be one of fixed, random, least-annotated/],
+        [
+          ['team', 'split', '--dataset', 'd', '--overlap', '0'],
+          /--overlap must be a whole number of labels per pair, 1 or more, or "none", not "0"/,
+        ],
+        [
+          ['team', 'split', '--dataset', 'd', '--order', 'alphabetical'],
+          /--order must be one of fixed, random, least-annotated/,
+        ],
         [['team', 'status', '--dataset', 'nope'], /unknown dataset "nope" \(known: d\)/],
       ] as const) {
         const r = run([...args, '--db', db]);

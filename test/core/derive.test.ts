@@ -1,6 +1,11 @@
 // Expected values follow the rules of spec section 2, worked by hand in each case.
 import { describe, expect, it } from 'vitest';
-import { logLikelihoodPreference, oraclePreference, rewardPreference, twoOrderJudgePreference } from '../../src/core/derive';
+import {
+  logLikelihoodPreference,
+  oraclePreference,
+  rewardPreference,
+  twoOrderJudgePreference,
+} from '../../src/core/derive';
 
 describe('oraclePreference', () => {
   it('A wins and A was y1 (order 0) -> +1; A was y0 (order 1) -> -1', () => {

@@ -19,7 +19,11 @@ describe('splitHHDialogue (spec section 1)', () => {
     const ctx = '\n\nHuman: q\n\nAssistant:';
     const chosen = `${ctx} Fine.\n\nHuman: more?\n\nAssistant: Sure.`;
     const rejected = `${ctx} No.`;
-    expect(splitHHDialogue(chosen, rejected)).toEqual({ prompt: ctx, y1: 'Fine.\n\nHuman: more?\n\nAssistant: Sure.', y0: 'No.' });
+    expect(splitHHDialogue(chosen, rejected)).toEqual({
+      prompt: ctx,
+      y1: 'Fine.\n\nHuman: more?\n\nAssistant: Sure.',
+      y0: 'No.',
+    });
   });
 
   it('gives an empty response for an empty final turn', () => {
@@ -35,7 +39,10 @@ describe('splitHHDialogue (spec section 1)', () => {
 describe('splitTurns', () => {
   it('splits HH-RLHF contexts into turns', () => {
     expect(splitTurns('\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how?')).toEqual([
-      { role: 'human', text: 'hi' }, { role: 'assistant', text: 'hello' }, { role: 'human', text: 'how?' }]);
+      { role: 'human', text: 'hi' },
+      { role: 'assistant', text: 'hello' },
+      { role: 'human', text: 'how?' },
+    ]);
     expect(splitTurns('plain question')).toEqual([{ role: 'human', text: 'plain question' }]);
   });
 });

@@ -3,8 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { fnv1a32 } from '../../src/core/hash';
 import {
-  LABEL_OVERALL, choiceToValue, isBothUnacceptable, isLabelOverallWord, isLabelPrincipleWord, parsePreferredWord,
-  preferenceWord, principleWord, shownFirstFor, storedToOverall, valueToGrid, valueToSide,
+  LABEL_OVERALL,
+  choiceToValue,
+  isBothUnacceptable,
+  isLabelOverallWord,
+  isLabelPrincipleWord,
+  parsePreferredWord,
+  preferenceWord,
+  principleWord,
+  shownFirstFor,
+  storedToOverall,
+  valueToGrid,
+  valueToSide,
 } from '../../src/core/preferences';
 
 describe('FNV-1a', () => {
@@ -25,7 +35,9 @@ describe('A/B order', () => {
     expect(shownFirstFor('bilal', 'hh', '0')).toBe(1);
     expect(shownFirstFor('ünï', 'd', 'x\u2028')).toBe(0);
     expect(fnv1a32('alice\u0000d\u0000s01')).toBe(0x865876d1);
-    const orders = Array.from({ length: 64 }, (_, i) => shownFirstFor('alice', 'sample', `s${String(i + 1).padStart(2, '0')}`)).join('');
+    const orders = Array.from({ length: 64 }, (_, i) =>
+      shownFirstFor('alice', 'sample', `s${String(i + 1).padStart(2, '0')}`),
+    ).join('');
     expect(orders).toBe('1010101011010101010010101010110101010100101010101101010101001010');
   });
 
@@ -48,7 +60,8 @@ describe('choices and stored values', () => {
     expect(choiceToValue('tie', 1)).toBe(0);
     expect(choiceToValue('both_unacceptable', 0)).toBe(0);
     expect(choiceToValue('neither', 1)).toBe(0);
-    for (const sf of [0, 1] as const) for (const c of ['A', 'B'] as const) expect(valueToSide(choiceToValue(c, sf), sf)).toBe(c);
+    for (const sf of [0, 1] as const)
+      for (const c of ['A', 'B'] as const) expect(valueToSide(choiceToValue(c, sf), sf)).toBe(c);
     expect(valueToSide(null, 0)).toBeNull();
     expect(valueToGrid(0, 1)).toBe('neither');
     expect(valueToGrid(1, 1)).toBe('A');
@@ -76,7 +89,8 @@ describe('file words', () => {
     expect(LABEL_OVERALL).toEqual({ y0: -1, y1: 1, tie: 0, 'both-bad': 0 });
     for (const w of ['y0', 'y1', 'tie', 'both-bad']) expect(isLabelOverallWord(w)).toBe(true);
     // inherited object keys are no words ("constructor" in {} is true)
-    for (const w of ['constructor', 'toString', '__proto__', 'both_unacceptable', 'Y0', 1, null]) expect(isLabelOverallWord(w)).toBe(false);
+    for (const w of ['constructor', 'toString', '__proto__', 'both_unacceptable', 'Y0', 1, null])
+      expect(isLabelOverallWord(w)).toBe(false);
     expect(isLabelPrincipleWord('neither')).toBe(true);
     expect(isLabelPrincipleWord('tie')).toBe(false);
     expect(isLabelPrincipleWord('hasOwnProperty')).toBe(false);

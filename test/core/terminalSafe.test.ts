@@ -1,16 +1,36 @@
 // src/core/terminalSafe.ts: control and bidi characters from data become visible escapes. Expected strings
 // are written out by hand from the escape forms the brief names (`\x1b`, `\u202e`).
 import { describe, expect, it } from 'vitest';
-import { escapeControls, escapeControlsKeepingNewlines, escapeControlsKeepingWhitespace, terminalSafeJson } from '../../src/core/terminalSafe';
+import {
+  escapeControls,
+  escapeControlsKeepingNewlines,
+  escapeControlsKeepingWhitespace,
+  terminalSafeJson,
+} from '../../src/core/terminalSafe';
 import { escapeHtml, escapeMarkdown } from '../../src/core/report/escape';
 
 // Every code point the brief lists: C0, DEL, C1, U+202A-U+202E, U+2066-U+2069.
-const LISTED = [...Array.from({ length: 0x20 }, (_, i) => i), 0x7f, ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i), 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069];
+const LISTED = [
+  ...Array.from({ length: 0x20 }, (_, i) => i),
+  0x7f,
+  ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i),
+  0x202a,
+  0x202b,
+  0x202c,
+  0x202d,
+  0x202e,
+  0x2066,
+  0x2067,
+  0x2068,
+  0x2069,
+];
 const RAW = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('escapeControls', () => {
   it('writes ESC, BEL, DEL, CSI (C1), RLO and FSI visibly', () => {
-    expect(escapeControls('a\x1b[31mb\x07c\x7fd\x9be\u202ef\u2068g')).toBe('a\\x1b[31mb\\x07c\\x7fd\\x9be\\u202ef\\u2068g');
+    expect(escapeControls('a\x1b[31mb\x07c\x7fd\x9be\u202ef\u2068g')).toBe(
+      'a\\x1b[31mb\\x07c\\x7fd\\x9be\\u202ef\\u2068g',
+    );
     expect(escapeControls('x\ny\r\tz\0')).toBe('x\\ny\\r\\tz\\x00');
   });
 
@@ -28,7 +48,11 @@ describe('escapeControls', () => {
 
 describe('terminalSafeJson', () => {
   it('is JSON of the same value with no raw control or bidi character in its text', () => {
-    const value = { name: 'a\x1b]0;title\x07\u202eb\x85c\u2066', list: ['\x7f', 1, null], nested: { 'k\u202a': 'v\x9b' } };
+    const value = {
+      name: 'a\x1b]0;title\x07\u202eb\x85c\u2066',
+      list: ['\x7f', 1, null],
+      nested: { 'k\u202a': 'v\x9b' },
+    };
     const text = terminalSafeJson(value, 2);
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/); // indented: newlines are ours
     expect(JSON.parse(text)).toEqual(value);

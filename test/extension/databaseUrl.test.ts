@@ -18,8 +18,16 @@ describe('database URL helpers', () => {
   });
 
   it('knows the answers that mean a password is missing or wrong', () => {
-    expect(needsPassword('cannot open database postgres://u@h/d: password authentication failed (set PGPASSWORD or ~/.pgpass)')).toBe(true);
-    expect(needsPassword('cannot open database postgres://u@h/d: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string')).toBe(true);
+    expect(
+      needsPassword(
+        'cannot open database postgres://u@h/d: password authentication failed (set PGPASSWORD or ~/.pgpass)',
+      ),
+    ).toBe(true);
+    expect(
+      needsPassword(
+        'cannot open database postgres://u@h/d: SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string',
+      ),
+    ).toBe(true);
     expect(needsPassword('fe_sendauth: no password supplied')).toBe(true);
     expect(needsPassword('cannot open database postgres://u@h/d: the server refused the connection')).toBe(false);
   });
@@ -34,7 +42,9 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
     process.env.PGPASSFILE = '/nonexistent/discretion-test-pgpass';
   });
   afterAll(async () => {
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(env))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     for (const s of open.splice(0)) await s.close().catch(() => undefined);
   });
   const password = 'password' in server ? server.password : '';
@@ -60,7 +70,10 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
       return password;
     });
     // what the server answers without a password, as the store says it
-    const bare = await openStore(url).then(() => undefined, (e: Error) => e.message);
+    const bare = await openStore(url).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
     expect(bare).toBe(`cannot open database ${url}: no password supplied (set PGPASSWORD or ~/.pgpass)`);
     const s = await openWithPassword(url, deps);
     expect(s.location).toBe(url); // shown without the password
@@ -86,17 +99,44 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
     // cancelled: the error names the database without any password
     secrets.clear();
     answer = undefined;
-    const err = await openWithPassword(url, deps).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toMatch(new RegExp(`^cannot open database ${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*; no password was given \\(run "Discretion: Set Database Password\\.\\.\\."\\)$`));
+    const err = await openWithPassword(url, deps).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      new RegExp(
+        `^cannot open database ${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: .*; no password was given \\(run "Discretion: Set Database Password\\.\\.\\."\\)$`,
+      ),
+    );
     expect(err?.message).not.toContain(password);
   });
 
   it('refuses a URL that holds a password (settings never do), without showing it', async () => {
     const url = await database();
-    const err = await openWithPassword(withPassword(url, 'hunter2'), { open: openStore, getSecret: async () => undefined, storeSecret: async () => undefined, ask: async () => undefined }).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toBe(`discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+    const err = await openWithPassword(withPassword(url, 'hunter2'), {
+      open: openStore,
+      getSecret: async () => undefined,
+      storeSecret: async () => undefined,
+      ask: async () => undefined,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toBe(
+      `discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`,
+    );
     // as a query parameter too (libpq and the pg client both read `password=`)
-    const param = await openWithPassword(`${url}?password=hunter2`, { open: openStore, getSecret: async () => undefined, storeSecret: async () => undefined, ask: async () => undefined }).then(() => undefined, (e: Error) => e);
-    expect(param?.message).toBe(`discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`);
+    const param = await openWithPassword(`${url}?password=hunter2`, {
+      open: openStore,
+      getSecret: async () => undefined,
+      storeSecret: async () => undefined,
+      ask: async () => undefined,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(param?.message).toBe(
+      `discretion.databasePath must not hold a password (${url}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`,
+    );
   });
 });

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/shared/messageChecks';
 import { parseWorkbenchMessage } from '../../src/shared/workbenchProtocol';
 
-const submit = { type: 'submit', seq: 3, pairIdx: 7, overall: 'A', grid: ['A', 'B', 'neither', null], rationale: 'why', flagged: false, ahead: null };
+const submit = {
+  type: 'submit',
+  seq: 3,
+  pairIdx: 7,
+  overall: 'A',
+  grid: ['A', 'B', 'neither', null],
+  rationale: 'why',
+  flagged: false,
+  ahead: null,
+};
 
 describe('parseWorkbenchMessage', () => {
   it('accepts every well-formed message', () => {
@@ -24,7 +33,11 @@ describe('parseWorkbenchMessage', () => {
 
   it('rejects unknown types, wrong shapes and extra fields', () => {
     const bad: unknown[] = [
-      null, 42, 'submit', [], {},
+      null,
+      42,
+      'submit',
+      [],
+      {},
       { type: 'executeCommand', command: 'workbench.action.terminal.new' },
       { type: '__proto__' },
       { ...submit, overall: 'C' },

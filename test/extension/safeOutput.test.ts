@@ -8,10 +8,19 @@ describe('escapingLogChannel', () => {
     const seen: unknown[][] = [];
     const channel = {
       name: 'Discretion',
-      info: (...a: unknown[]) => { seen.push(['info', ...a]); },
-      error: (...a: unknown[]) => { seen.push(['error', ...a]); },
-      appendLine: (...a: unknown[]) => { seen.push(['appendLine', ...a]); },
-      show() { seen.push(['show']); return this.name; },
+      info: (...a: unknown[]) => {
+        seen.push(['info', ...a]);
+      },
+      error: (...a: unknown[]) => {
+        seen.push(['error', ...a]);
+      },
+      appendLine: (...a: unknown[]) => {
+        seen.push(['appendLine', ...a]);
+      },
+      show() {
+        seen.push(['show']);
+        return this.name;
+      },
     };
     const log = escapingLogChannel(channel);
     log.info('database: /tmp/\x1b[2Jx.db', 'arg\u202e', 3);

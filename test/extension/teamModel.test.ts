@@ -14,7 +14,17 @@ const status: TeamStatus = {
     { name: 'bob', claimed: 0, labelled: 5, labels_per_hour: null, da: null, da_n: 0 },
   ],
   da_principles: 'demo@1',
-  kappa: { annotators: ['alice', 'bob'], matrix: [[1, 7 / 11], [7 / 11, 1]], shared: [[7, 4], [4, 5]] },
+  kappa: {
+    annotators: ['alice', 'bob'],
+    matrix: [
+      [1, 7 / 11],
+      [7 / 11, 1],
+    ],
+    shared: [
+      [7, 4],
+      [4, 5],
+    ],
+  },
 };
 
 describe('Team view rows', () => {

@@ -1,15 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { datasetDescription, datasetTooltip, teamViewShows, treeShows, withLabelled } from '../../src/extension/treeProgress';
+import {
+  datasetDescription,
+  datasetTooltip,
+  teamViewShows,
+  treeShows,
+  withLabelled,
+} from '../../src/extension/treeProgress';
 import { openTempStore } from '../support/helpers';
 
 describe('withLabelled (the tree after a workbench label)', () => {
   const progress = [
-    { id: 1, name: 'hh', total: 10, annotators: [{ name: 'alice', labelled: 3 }, { name: 'carol', labelled: 1 }] },
+    {
+      id: 1,
+      name: 'hh',
+      total: 10,
+      annotators: [
+        { name: 'alice', labelled: 3 },
+        { name: 'carol', labelled: 1 },
+      ],
+    },
     { id: 2, name: 'other', total: 5, annotators: [{ name: 'bob', labelled: 2 }] },
   ];
 
   it('replaces one count, adds a new annotator in name order, drops one back at zero, leaves other datasets', () => {
-    expect(withLabelled(progress, 'hh', 'alice', 4)[0].annotators).toEqual([{ name: 'alice', labelled: 4 }, { name: 'carol', labelled: 1 }]);
+    expect(withLabelled(progress, 'hh', 'alice', 4)[0].annotators).toEqual([
+      { name: 'alice', labelled: 4 },
+      { name: 'carol', labelled: 1 },
+    ]);
     expect(withLabelled(progress, 'hh', 'bob', 1)[0].annotators.map((a) => a.name)).toEqual(['alice', 'bob', 'carol']);
     expect(withLabelled(progress, 'hh', 'carol', 0)[0].annotators).toEqual([{ name: 'alice', labelled: 3 }]);
     expect(withLabelled(progress, 'hh', 'alice', 4)[1]).toBe(progress[1]);
@@ -20,22 +37,41 @@ describe('withLabelled (the tree after a workbench label)', () => {
     const { store } = await openTempStore();
     await store.write(async (tx) => {
       const id = await tx.createDataset('hh', 'jsonl', null);
-      await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), [1, 2, 3]);
+      await tx.insertPairs(
+        id,
+        [0, 1, 2].map((i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })),
+        [1, 2, 3],
+      );
       const carol = await tx.ensureAnnotator('carol', 'human', null);
       await tx.insertPreferences(carol.id, [{ pairId: 0, value: 1 }], (idx) => idx + 1);
     });
     const before = await store.datasetProgress();
     await store.write(async (tx) => {
       const bob = await tx.ensureAnnotator('bob', 'human', null);
-      await tx.insertPreferences(bob.id, [{ pairId: 0, value: 1 }, { pairId: 2, value: -1 }], (idx) => idx + 1);
+      await tx.insertPreferences(
+        bob.id,
+        [
+          { pairId: 0, value: 1 },
+          { pairId: 2, value: -1 },
+        ],
+        (idx) => idx + 1,
+      );
     });
     expect(withLabelled(before, 'hh', 'bob', 2)).toEqual(await store.datasetProgress());
     await store.close();
   });
 });
 
-describe('datasetDescription (the tree\'s dataset item)', () => {
-  const d = { id: 1, name: 'sample', total: 30, annotators: [{ name: 'alice', labelled: 7 }, { name: 'bob', labelled: 5 }] };
+describe("datasetDescription (the tree's dataset item)", () => {
+  const d = {
+    id: 1,
+    name: 'sample',
+    total: 30,
+    annotators: [
+      { name: 'alice', labelled: 7 },
+      { name: 'bob', labelled: 5 },
+    ],
+  };
   it('a team dataset: every human label against pairs * k, and mine', () => {
     // by hand: 7 + 5 = 12 labels of 30 * 2 = 60 wanted; alice's 7
     expect(datasetDescription(d, 2, 'alice')).toBe('12/60 team labels · 7 mine');
@@ -45,7 +81,9 @@ describe('datasetDescription (the tree\'s dataset item)', () => {
     expect(datasetDescription(d, null, 'alice')).toBe('30 pairs');
   });
   it('the tooltip says the same in full (a narrow sidebar cuts the description short)', () => {
-    expect(datasetTooltip(d, 2, 'alice')).toBe('sample: 30 pairs, split among a team with 2 labels per pair; 12 of the 60 labels wanted are in, 7 of them yours. Click to label the next pair handed to you.');
+    expect(datasetTooltip(d, 2, 'alice')).toBe(
+      'sample: 30 pairs, split among a team with 2 labels per pair; 12 of the 60 labels wanted are in, 7 of them yours. Click to label the next pair handed to you.',
+    );
     expect(datasetTooltip(d, null, 'alice')).toBe('sample: 30 pairs. Click to label.');
   });
 });

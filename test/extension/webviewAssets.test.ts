@@ -3,7 +3,9 @@ import { inlineText } from '../../src/extension/webviewAssets';
 
 describe('inlineText', () => {
   it('keeps script text and drops the source-map comment', () => {
-    expect(inlineText('var a = "<!-->";\n//# sourceMappingURL=workbench.js.map\n', 'script')).toBe('var a = "<!-->";\n');
+    expect(inlineText('var a = "<!-->";\n//# sourceMappingURL=workbench.js.map\n', 'script')).toBe(
+      'var a = "<!-->";\n',
+    );
     expect(inlineText('a{b:c}\n/*# sourceMappingURL=workbench.css.map */', 'style')).toBe('a{b:c}\n');
   });
 

@@ -6,8 +6,19 @@ export async function makeBaseDatabase(path: string): Promise<void> {
   const store = await openSqliteStore(path);
   await store.write(async (tx) => {
     const id = await tx.createDataset('base', 'jsonl', null);
-    await tx.insertPairs(id, [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })), [1, 2, 3]);
-    await tx.savePrincipleList('two', [{ id: 'p0', short: 'A', text: 'Be kind.' }, { id: 'p1', short: 'B', text: 'Be honest.' }], null);
+    await tx.insertPairs(
+      id,
+      [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })),
+      [1, 2, 3],
+    );
+    await tx.savePrincipleList(
+      'two',
+      [
+        { id: 'p0', short: 'A', text: 'Be kind.' },
+        { id: 'p1', short: 'B', text: 'Be honest.' },
+      ],
+      null,
+    );
   });
   await store.close();
 }

@@ -14,7 +14,18 @@ import { type FuzzCase, fuzzCase, MUTATIONS, SEEDS, type SeedFormat } from './mu
 
 const RUN_SEED = Number(process.env.DISCRETION_FUZZ_SEED ?? 1);
 const CLI = join(ROOT, '.tmp', 'fuzz-cli', 'cli.js');
-const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred'];
+const MAP = [
+  '--prompt',
+  'prompt',
+  '--response-0',
+  'response_0',
+  '--response-1',
+  'response_1',
+  '--id',
+  'id',
+  '--preferred',
+  'preferred',
+];
 
 function cliArgs(format: SeedFormat, file: string): string[] {
   switch (format) {
@@ -42,7 +53,11 @@ function cliArgs(format: SeedFormat, file: string): string[] {
 /** A seed with one named mutation, for cases that must be refused (a fixed stream: these are refused whatever DISCRETION_FUZZ_SEED is). */
 function mutated(format: SeedFormat, mutation: string, index: number): FuzzCase {
   const seed = SEEDS.find((s) => s.format === format)!;
-  const bytes = MUTATIONS.find((m) => m.name === mutation)!.apply(Buffer.from(seed.text), seed, new Rng(1, `cli-${index}`));
+  const bytes = MUTATIONS.find((m) => m.name === mutation)!.apply(
+    Buffer.from(seed.text),
+    seed,
+    new Rng(1, `cli-${index}`),
+  );
   return { index, seed, mutations: [mutation], bytes };
 }
 
@@ -54,7 +69,16 @@ describe(`fuzz cases through the real CLI (seed ${RUN_SEED})`, () => {
     template = join(dir, 'base.db');
     await makeBaseDatabase(template);
     mkdirSync(join(ROOT, '.tmp', 'fuzz-cli'), { recursive: true });
-    await build({ entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')], outfile: CLI, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'sqlite3', 'onnxruntime-node'], logLevel: 'warning' });
+    await build({
+      entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
+      outfile: CLI,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode', 'sqlite3', 'onnxruntime-node'],
+      logLevel: 'warning',
+    });
   }, 120_000);
 
   const cases: FuzzCase[] = [
@@ -80,7 +104,17 @@ describe(`fuzz cases through the real CLI (seed ${RUN_SEED})`, () => {
           await s.close();
         }
       })();
-      const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(CLI)}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; })`, ...cliArgs(c.seed.format, file), '--db', db], { encoding: 'utf8', cwd: ROOT });
+      const r = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `require(${JSON.stringify(CLI)}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; })`,
+          ...cliArgs(c.seed.format, file),
+          '--db',
+          db,
+        ],
+        { encoding: 'utf8', cwd: ROOT },
+      );
       const what = `seed ${RUN_SEED} case ${c.index}, file ${file}: exit ${r.status}, stderr ${JSON.stringify(r.stderr)}`;
       expect([0, 1], what).toContain(r.status);
       if (r.status === 1) {

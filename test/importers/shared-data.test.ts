@@ -18,7 +18,11 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
   beforeAll(async () => {
     store = (await openTempStore()).store;
     await importDataset(store, { format: 'hh-rlhf', file: HH_FILE, dataset: 'hh' });
-    await importPrincipleList(store, { file: join(AD, 'principles', 'ccai_seed.txt'), shortFile: join(AD, 'principles', 'ccai_seed_short.txt'), name: 'ccai-seed' });
+    await importPrincipleList(store, {
+      file: join(AD, 'principles', 'ccai_seed.txt'),
+      shortFile: join(AD, 'principles', 'ccai_seed_short.txt'),
+      name: 'ccai-seed',
+    });
   }, 120_000);
 
   const pair = async (idx: number) => (await store.listPairs((await store.requireDataset('hh')).id, idx, 1))[0];
@@ -67,7 +71,13 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
   });
 
   it('derives oracle preferences by hand-checked rows, including NA-dominant and exact ties', async () => {
-    await importJudgments(store, { format: 'oracle', file: join(AD, 'principle_specific_preferences', 'hh_test_seed_4ob.csv'), dataset: 'hh', principles: 'ccai-seed', annotator: 'gpt-4o' });
+    await importJudgments(store, {
+      format: 'oracle',
+      file: join(AD, 'principle_specific_preferences', 'hh_test_seed_4ob.csv'),
+      dataset: 'hh',
+      principles: 'ccai-seed',
+      annotator: 'gpt-4o',
+    });
     const d = await store.requireDataset('hh');
     const list = await store.requirePrincipleList('ccai-seed');
     const cells = await store.principlePreferences(d.id, list.id);
@@ -85,11 +95,33 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
     expect(cell(1, 17)).toBe(0);
   });
 
-  it('derives reward-model preferences, with Mistral-7B\'s 438 exact ties as missing', async () => {
+  it("derives reward-model preferences, with Mistral-7B's 438 exact ties as missing", async () => {
     const dir = join(AD, 'reward_model_preferences');
-    await importJudgments(store, { format: 'rewards', file: join(dir, 'Mistral7B_reward_model_trained_in-hh-harmlesness_evaluated_in-hh-harmlesness_partition-test.csv'), dataset: 'hh', annotator: 'mistral-7b-rm' });
-    await importJudgments(store, { format: 'rewards', file: join(dir, 'Llama3-8B_reward_model_trained_in-hh-harmlesness_evaluated_in-hh-harmlesness_partition-test.csv'), dataset: 'hh', annotator: 'llama3-8b-rm' });
-    const s = await importJudgments(store, { format: 'rewards', file: join(dir, 'reward_preference_data_reward_model-most_downloaded_hh_in_dataset_hh_partition-None.csv'), dataset: 'hh', annotator: 'most-downloaded-rm', ignoreUnknownRows: true });
+    await importJudgments(store, {
+      format: 'rewards',
+      file: join(
+        dir,
+        'Mistral7B_reward_model_trained_in-hh-harmlesness_evaluated_in-hh-harmlesness_partition-test.csv',
+      ),
+      dataset: 'hh',
+      annotator: 'mistral-7b-rm',
+    });
+    await importJudgments(store, {
+      format: 'rewards',
+      file: join(
+        dir,
+        'Llama3-8B_reward_model_trained_in-hh-harmlesness_evaluated_in-hh-harmlesness_partition-test.csv',
+      ),
+      dataset: 'hh',
+      annotator: 'llama3-8b-rm',
+    });
+    const s = await importJudgments(store, {
+      format: 'rewards',
+      file: join(dir, 'reward_preference_data_reward_model-most_downloaded_hh_in_dataset_hh_partition-None.csv'),
+      dataset: 'hh',
+      annotator: 'most-downloaded-rm',
+      ignoreUnknownRows: true,
+    });
     expect(s.notes[0]).toContain('6240 rows'); // 8,552 HH test rows - 2,312 harmless-base
     const d = await store.requireDataset('hh');
     const m = await store.requireAnnotator('mistral-7b-rm');
@@ -102,7 +134,12 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
   });
 
   it('derives two-order LLM judge preferences (DeepSeek-V3, row_id last in its file)', async () => {
-    await importJudgments(store, { format: 'judge', file: join(AD, 'llm_preferences', 'hh_test_generic_deepseekv3.csv'), dataset: 'hh', annotator: 'deepseek-v3' });
+    await importJudgments(store, {
+      format: 'judge',
+      file: join(AD, 'llm_preferences', 'hh_test_generic_deepseekv3.csv'),
+      dataset: 'hh',
+      annotator: 'deepseek-v3',
+    });
     // row 0: order 0 NA 0.934 dominates -> missing
     expect(await prefOf('deepseek-v3', 0)).toBeNull();
     // row 1: order 0 A 1.0 > B (s0 = +1); order 1 B 1.0 > A (s1 = -1) -> (1 - (-1))/2 = +1
@@ -114,7 +151,11 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
   });
 
   it('derives policy-model preferences from the log-likelihoods', async () => {
-    const file = join(AD, 'llm_preferences', 'LLM_rewards_model_no_NA-Llama3-8B_data_trained-hh-harmlesness_dataset_eval-hh-harmlesness.csv');
+    const file = join(
+      AD,
+      'llm_preferences',
+      'LLM_rewards_model_no_NA-Llama3-8B_data_trained-hh-harmlesness_dataset_eval-hh-harmlesness.csv',
+    );
     await importJudgments(store, { format: 'loglik', file, dataset: 'hh', annotator: 'llama3-8b-policy' });
     // row 0: log_prob_chat_chosen -880 > log_prob_chat_rejected -940 -> +1
     expect(await prefOf('llama3-8b-policy', 0)).toBe(1);

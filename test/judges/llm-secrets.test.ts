@@ -18,12 +18,34 @@ const PROMPTS = join(ROOT, 'media', 'prompts');
 const KEY_A = 'sk-origin-A-0123456789';
 
 type Behaviour = 'answer' | 'echo-401' | 'logprob-50' | 'huge' | 'huge-chunked' | 'redirect';
-interface Fake { server: Server; baseUrl: string; origin: string; auth: (string | undefined)[]; behaviour: Behaviour; redirectTo?: string }
+interface Fake {
+  server: Server;
+  baseUrl: string;
+  origin: string;
+  auth: (string | undefined)[];
+  behaviour: Behaviour;
+  redirectTo?: string;
+}
 
 function answer(res: ServerResponse, logprob: number) {
-  const tops = [{ token: 'A', logprob }, { token: 'B', logprob: Math.log(0.2) }, { token: 'NA', logprob: Math.log(0.05) }];
+  const tops = [
+    { token: 'A', logprob },
+    { token: 'B', logprob: Math.log(0.2) },
+    { token: 'NA', logprob: Math.log(0.05) },
+  ];
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'A' }, logprobs: { content: [{ token: 'A', logprob, top_logprobs: tops }] } }], usage: { prompt_tokens: 10, completion_tokens: 1 } }));
+  res.end(
+    JSON.stringify({
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'A' },
+          logprobs: { content: [{ token: 'A', logprob, top_logprobs: tops }] },
+        },
+      ],
+      usage: { prompt_tokens: 10, completion_tokens: 1 },
+    }),
+  );
 }
 
 function startFake(): Promise<Fake> {
@@ -36,7 +58,11 @@ function startFake(): Promise<Fake> {
       if (fake.behaviour === 'logprob-50') return answer(res, 50);
       if (fake.behaviour === 'echo-401') {
         res.writeHead(401, { 'content-type': 'application/json' });
-        return res.end(JSON.stringify({ error: `invalid key ${(req.headers.authorization ?? '').replace('Bearer ', '')} \x1b[2J\u202e` }));
+        return res.end(
+          JSON.stringify({
+            error: `invalid key ${(req.headers.authorization ?? '').replace('Bearer ', '')} \x1b[2J\u202e`,
+          }),
+        );
       }
       if (fake.behaviour === 'redirect') {
         res.writeHead(307, { location: `${fake.redirectTo}/chat/completions` });
@@ -44,7 +70,8 @@ function startFake(): Promise<Fake> {
       }
       // 8 MiB of padding, declared (huge) or streamed in chunks without a length (huge-chunked).
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
-      if (fake.behaviour === 'huge') res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(8 * chunk.length) });
+      if (fake.behaviour === 'huge')
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(8 * chunk.length) });
       else res.writeHead(200, { 'content-type': 'application/json' });
       let sent = 0;
       const more = () => {
@@ -58,12 +85,14 @@ function startFake(): Promise<Fake> {
       more();
     });
   });
-  return new Promise((resolve) => fake.server.listen(0, '127.0.0.1', () => {
-    const port = (fake.server.address() as AddressInfo).port;
-    fake.origin = `http://127.0.0.1:${port}`;
-    fake.baseUrl = `${fake.origin}/v1`;
-    resolve(fake);
-  }));
+  return new Promise((resolve) =>
+    fake.server.listen(0, '127.0.0.1', () => {
+      const port = (fake.server.address() as AddressInfo).port;
+      fake.origin = `http://127.0.0.1:${port}`;
+      fake.baseUrl = `${fake.origin}/v1`;
+      resolve(fake);
+    }),
+  );
 }
 
 let A: Fake, B: Fake;
@@ -77,18 +106,35 @@ afterAll(async () => {
   }
 });
 beforeEach(() => {
-  for (const f of [A, B]) { f.auth.length = 0; f.behaviour = 'answer'; }
+  for (const f of [A, B]) {
+    f.auth.length = 0;
+    f.behaviour = 'answer';
+  }
 });
 
 /** VS Code's SecretStorage, as far as the key lookup uses it. */
 function mapSecrets(): SecretStore & { map: Map<string, string> } {
   const map = new Map<string, string>();
-  return { map, get: async (k) => map.get(k), store: async (k, v) => { map.set(k, v); }, delete: async (k) => { map.delete(k); } };
+  return {
+    map,
+    get: async (k) => map.get(k),
+    store: async (k, v) => {
+      map.set(k, v);
+    },
+    delete: async (k) => {
+      map.delete(k);
+    },
+  };
 }
 
 async function setup() {
   const { store } = await openTempStore();
-  await importDataset(store, { format: 'jsonl', file: writePairsFile([{ prompt: 'q0', y0: 'bad', y1: 'good' }]), dataset: 'd', mapping: { ...PAIR_MAPPING, preferred: undefined } });
+  await importDataset(store, {
+    format: 'jsonl',
+    file: writePairsFile([{ prompt: 'q0', y0: 'bad', y1: 'good' }]),
+    dataset: 'd',
+    mapping: { ...PAIR_MAPPING, preferred: undefined },
+  });
   return store;
 }
 const opts = { dataset: 'd', model: 'm', promptDir: PROMPTS, backoffMs: 1, maxRetries: 0, concurrency: 1 };
@@ -98,7 +144,10 @@ describe('the API key per endpoint origin', () => {
     const secrets = mapSecrets();
     const asked: string[] = [];
     // The user enters KEY_A when asked for A's origin, and nothing (a keyless server) for any other.
-    const ask = async (origin: string) => { asked.push(origin); return origin === A.origin ? KEY_A : ''; };
+    const ask = async (origin: string) => {
+      asked.push(origin);
+      return origin === A.origin ? KEY_A : '';
+    };
     const store = await setup();
 
     const keyA = await apiKeyForEndpoint(secrets, A.baseUrl, ask);
@@ -126,7 +175,9 @@ describe('the API key per endpoint origin', () => {
     A.behaviour = 'redirect';
     A.redirectTo = B.baseUrl;
     const store = await setup();
-    const key = await apiKeyForEndpoint(secrets, A.baseUrl, async () => { throw new Error('must not ask: A has a key'); });
+    const key = await apiKeyForEndpoint(secrets, A.baseUrl, async () => {
+      throw new Error('must not ask: A has a key');
+    });
     const e = await runLlmJudge(store, { ...opts, baseUrl: A.baseUrl, annotator: 'j', apiKey: key }).catch((x) => x);
     expect(e).toBeInstanceOf(UsageError);
     expect(e.message).toMatch(/HTTP 307: the endpoint redirects to/);
@@ -177,7 +228,12 @@ describe('hostile answers', () => {
     const store = await setup();
     for (const behaviour of ['huge', 'huge-chunked'] as const) {
       A.behaviour = behaviour;
-      const e = await runLlmJudge(store, { ...opts, baseUrl: A.baseUrl, annotator: 'j', maxResponseBytes: 1024 * 1024 }).catch((x) => x);
+      const e = await runLlmJudge(store, {
+        ...opts,
+        baseUrl: A.baseUrl,
+        annotator: 'j',
+        maxResponseBytes: 1024 * 1024,
+      }).catch((x) => x);
       expect(e, behaviour).toBeInstanceOf(UsageError);
       expect(e.message).toMatch(/the answer is larger than 1048576 bytes/);
     }

@@ -23,40 +23,84 @@ const PROMPTS = join(ROOT, 'media', 'prompts');
 function answerFor(user: string): { token: string; logprob: number }[] {
   const a = /<response A>\n([\s\S]*?)\n<\/response A>/.exec(user)![1];
   const b = /<response B>\n([\s\S]*?)\n<\/response B>/.exec(user)![1];
-  const aGood = a.includes('good'), bGood = b.includes('good');
+  const aGood = a.includes('good'),
+    bGood = b.includes('good');
   const [pA, pB, pNA] = aGood ? [0.7, 0.2, 0.05] : bGood ? [0.2, 0.7, 0.05] : [0.1, 0.1, 0.8];
   // " B" with a leading space and "NA": the judge trims tokens.
-  return [{ token: 'A', logprob: Math.log(pA) }, { token: ' B', logprob: Math.log(pB) }, { token: 'NA', logprob: Math.log(pNA) }, { token: 'The', logprob: Math.log(0.01) }];
+  return [
+    { token: 'A', logprob: Math.log(pA) },
+    { token: ' B', logprob: Math.log(pB) },
+    { token: 'NA', logprob: Math.log(pNA) },
+    { token: 'The', logprob: Math.log(0.01) },
+  ];
 }
 
 type Fault = 'none' | '429' | 'hang' | 'malformed' | 'close' | 'no-logprobs' | '401' | '503';
 let faults: Fault[] = [];
 let alwaysFault: Fault = 'none';
-const seen: { auth?: string; body: { messages: { role: string; content: string }[]; logprobs: boolean; top_logprobs: number; max_tokens: number } }[] = [];
+const seen: {
+  auth?: string;
+  body: { messages: { role: string; content: string }[]; logprobs: boolean; top_logprobs: number; max_tokens: number };
+}[] = [];
 let server: Server;
 let baseUrl: string;
 
 function handle(req: IncomingMessage, res: ServerResponse) {
   let raw = '';
-  req.on('data', (c) => { raw += c; });
+  req.on('data', (c) => {
+    raw += c;
+  });
   req.on('end', () => {
     const body = JSON.parse(raw);
     seen.push({ auth: req.headers.authorization, body });
     const fault = faults.shift() ?? alwaysFault;
-    if (fault === '429') { res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }); res.end('{"error":"rate limited"}'); return; }
-    if (fault === '503') { res.writeHead(503); res.end('overloaded'); return; }
-    if (fault === '401') { res.writeHead(401, { 'content-type': 'application/json' }); res.end('{"error":"bad key"}'); return; }
+    if (fault === '429') {
+      res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' });
+      res.end('{"error":"rate limited"}');
+      return;
+    }
+    if (fault === '503') {
+      res.writeHead(503);
+      res.end('overloaded');
+      return;
+    }
+    if (fault === '401') {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end('{"error":"bad key"}');
+      return;
+    }
     if (fault === 'hang') return; // never answers
-    if (fault === 'close') { req.socket.destroy(); return; }
-    if (fault === 'malformed') { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"choices": [ {"message": '); return; }
+    if (fault === 'close') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault === 'malformed') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"choices": [ {"message": ');
+      return;
+    }
     const user = body.messages.find((m: { role: string }) => m.role === 'user').content as string;
     const tops = answerFor(user);
     const best = tops.reduce((x, y) => (y.logprob > x.logprob ? y : x));
-    const choice = fault === 'no-logprobs'
-      ? { index: 0, message: { role: 'assistant', content: best.token }, finish_reason: 'length' }
-      : { index: 0, message: { role: 'assistant', content: best.token }, logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: tops }] }, finish_reason: 'length' };
+    const choice =
+      fault === 'no-logprobs'
+        ? { index: 0, message: { role: 'assistant', content: best.token }, finish_reason: 'length' }
+        : {
+            index: 0,
+            message: { role: 'assistant', content: best.token },
+            logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: tops }] },
+            finish_reason: 'length',
+          };
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'x', object: 'chat.completion', model: body.model, choices: [choice], usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 } }));
+    res.end(
+      JSON.stringify({
+        id: 'x',
+        object: 'chat.completion',
+        model: body.model,
+        choices: [choice],
+        usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 },
+      }),
+    );
   });
 }
 
@@ -69,7 +113,11 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((r) => server.close(r));
 });
-beforeEach(() => { faults = []; alwaysFault = 'none'; seen.length = 0; });
+beforeEach(() => {
+  faults = [];
+  alwaysFault = 'none';
+  seen.length = 0;
+});
 
 const PAIRS = [
   { prompt: 'q0', y0: 'bad', y1: 'good' }, // order 0: A=good -> s0=+1; order 1: A=bad, B=good -> s1=-1; a=(1+1)/2=+1
@@ -80,14 +128,23 @@ const PAIRS = [
 
 async function setup() {
   const { store } = await openTempStore();
-  await importDataset(store, { format: 'jsonl', file: writePairsFile(PAIRS), dataset: 'd', mapping: { ...PAIR_MAPPING, preferred: undefined } });
+  await importDataset(store, {
+    format: 'jsonl',
+    file: writePairsFile(PAIRS),
+    dataset: 'd',
+    mapping: { ...PAIR_MAPPING, preferred: undefined },
+  });
   return store;
 }
 const opts = { dataset: 'd', model: 'fake-judge', annotator: 'judge', promptDir: PROMPTS, backoffMs: 10, apiKey: KEY };
 
 describe('parsing', () => {
   it('P(A), P(B), P(NA) from top_logprobs: trimmed, absent = 0', () => {
-    const p = abProbabilities([{ token: ' A', logprob: Math.log(0.6) }, { token: 'b', logprob: Math.log(0.3) }, { token: 'x', logprob: 0 }]);
+    const p = abProbabilities([
+      { token: ' A', logprob: Math.log(0.6) },
+      { token: 'b', logprob: Math.log(0.3) },
+      { token: 'x', logprob: 0 },
+    ]);
     expect(p.pA).toBeCloseTo(0.6, 12);
     expect(p.pB).toBeCloseTo(0.3, 12);
     expect(p.pNA).toBe(0);
@@ -105,7 +162,9 @@ describe('runLlmJudge over HTTP', () => {
     const s = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 3, pricePerMInput: 1, pricePerMOutput: 2 });
     expect(s).toMatchObject({ stored: 4, requests: 8, retries: 0, missing: 1, promptTokens: 800, completionTokens: 8 });
     expect(s.costUsd).toBeCloseTo((800 * 1 + 8 * 2) / 1e6, 12);
-    const rows = await store.db.all<{ idx: number; value: number | null; raw: string }>('SELECT p.idx, pr.value, pr.raw FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+    const rows = await store.db.all<{ idx: number; value: number | null; raw: string }>(
+      'SELECT p.idx, pr.value, pr.raw FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx',
+    );
     expect(rows.map((r) => r.value)).toEqual([1, -1, 0, null]);
     const raw0 = JSON.parse(rows[0].raw);
     expect(raw0.order0.pA).toBeCloseTo(0.7, 12);
@@ -124,12 +183,27 @@ describe('runLlmJudge over HTTP', () => {
     await importPrincipleList(store, { file, name: 'two' });
     const s = await runLlmJudge(store, { ...opts, baseUrl, annotator: 'oracle', oracle: true, principles: 'two' });
     expect(s).toMatchObject({ stored: 8, requests: 8, mode: 'oracle' });
-    const rows = await store.db.all<{ idx: number; pos: number; value: number; order: number; pa: number; pna: number }>(
-      'SELECT p.idx, pr.position AS pos, pp.value, pp.shown_order AS "order", pp.prob_a AS pa, pp.prob_na AS pna FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id ORDER BY p.idx, pr.position');
+    const rows = await store.db.all<{
+      idx: number;
+      pos: number;
+      value: number;
+      order: number;
+      pa: number;
+      pna: number;
+    }>(
+      'SELECT p.idx, pr.position AS pos, pp.value, pp.shown_order AS "order", pp.prob_a AS pa, pp.prob_na AS pna FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id ORDER BY p.idx, pr.position',
+    );
     // order = (idx + position) mod 2. Pair 0 (y1 good): +1 either way. Pair 1 (y0 good): -1.
     // Pair 2 (both good): A wins; order 0 (A = y1) -> +1, order 1 (A = y0) -> -1. Pair 3: NA dominates -> 0.
     expect(rows.map((r) => [r.idx, r.pos, r.order, r.value])).toEqual([
-      [0, 0, 0, 1], [0, 1, 1, 1], [1, 0, 1, -1], [1, 1, 0, -1], [2, 0, 0, 1], [2, 1, 1, -1], [3, 0, 1, 0], [3, 1, 0, 0],
+      [0, 0, 0, 1],
+      [0, 1, 1, 1],
+      [1, 0, 1, -1],
+      [1, 1, 0, -1],
+      [2, 0, 0, 1],
+      [2, 1, 1, -1],
+      [3, 0, 1, 0],
+      [3, 1, 0, 0],
     ]);
     expect(rows[7].pna).toBeCloseTo(0.8, 12);
     expect(seen[0].body.messages[1].content).toContain('Prefer the good response.');
@@ -158,7 +232,9 @@ describe('runLlmJudge over HTTP', () => {
   it('gives up after the retries with one clear error; completed pairs stay stored and a rerun resumes', async () => {
     const store = await setup();
     faults = ['none', 'none', 'malformed', 'malformed', 'malformed'];
-    await expect(runLlmJudge(store, { ...opts, baseUrl, concurrency: 1, maxRetries: 2, flushEvery: 1 })).rejects.toThrow(/gave up after 3 attempts: the answer is not valid JSON/);
+    await expect(
+      runLlmJudge(store, { ...opts, baseUrl, concurrency: 1, maxRetries: 2, flushEvery: 1 }),
+    ).rejects.toThrow(/gave up after 3 attempts: the answer is not valid JSON/);
     expect((await store.db.all('SELECT value FROM preferences')).length).toBe(1);
     seen.length = 0;
     const s = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 2 });
@@ -175,10 +251,15 @@ describe('runLlmJudge over HTTP', () => {
     const other = await Database.open(path);
     await other.exec('BEGIN IMMEDIATE');
     const dir = tempDir();
-    const err = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 1, flushEvery: 1, rescueDir: dir }).then(() => undefined, (e: unknown) => e);
+    const err = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 1, flushEvery: 1, rescueDir: dir }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UsageError);
     const message = (err as Error).message;
-    expect(message).toMatch(/is busy: .*the 4 answers not yet stored were saved to .*discretion-unsaved-judge-.*\.csv: store them later by importing that file as judge answers of annotator "judge" on dataset "d"/);
+    expect(message).toMatch(
+      /is busy: .*the 4 answers not yet stored were saved to .*discretion-unsaved-judge-.*\.csv: store them later by importing that file as judge answers of annotator "judge" on dataset "d"/,
+    );
     expect(err).toBeInstanceOf(UnstoredAnswersError);
     expect((err as UnstoredAnswersError).unstored).toMatchObject({ format: 'judge', dataset: 'd', annotator: 'judge' });
     expect(seen.length).toBe(8); // every pair asked once, in both orders
@@ -187,12 +268,19 @@ describe('runLlmJudge over HTTP', () => {
     // Two rows per pair, order 0 first (A = y1); the probabilities the fake model gave (see answerFor).
     const rows = readFileSync(file, 'utf8').trim().split('\n');
     expect(rows[0]).toBe('row_id,order,prob_A,prob_B,prob_NA');
-    expect(rows.slice(1).map((r) => r.split(',').slice(0, 2).join(',')).sort()).toEqual(['0,0', '0,1', '1,0', '1,1', '2,0', '2,1', '3,0', '3,1']);
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(',').slice(0, 2).join(','))
+        .sort(),
+    ).toEqual(['0,0', '0,1', '1,0', '1,1', '2,0', '2,1', '3,0', '3,1']);
     await other.exec('COMMIT');
     await other.close();
     expect(await store.db.all('SELECT * FROM preferences')).toEqual([]);
     await importJudgments(store, { format: 'judge', file, dataset: 'd', annotator: 'judge' });
-    const values = await store.db.all<{ value: number | null }>('SELECT pr.value FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+    const values = await store.db.all<{ value: number | null }>(
+      'SELECT pr.value FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx',
+    );
     expect(values.map((r) => r.value)).toEqual([1, -1, 0, null]); // as the unlocked run stores them (first test)
     await store.close();
   });
@@ -216,9 +304,17 @@ describe('runLlmJudge over HTTP', () => {
 
   it('bad usage: one clear error before any request', async () => {
     const store = await setup();
-    await expect(runLlmJudge(store, { ...opts, baseUrl, oracle: true })).rejects.toMatchObject({ message: expect.stringMatching(/an oracle needs a principle list/), option: 'principles' });
-    await expect(runLlmJudge(store, { ...opts, baseUrl: 'not a url' })).rejects.toMatchObject({ message: expect.stringMatching(/base URL is not a URL/), option: 'baseUrl' });
-    await expect(runLlmJudge(store, { ...opts, baseUrl, promptDir: tempDir() })).rejects.toThrow(/system\.txt: cannot read prompt template/);
+    await expect(runLlmJudge(store, { ...opts, baseUrl, oracle: true })).rejects.toMatchObject({
+      message: expect.stringMatching(/an oracle needs a principle list/),
+      option: 'principles',
+    });
+    await expect(runLlmJudge(store, { ...opts, baseUrl: 'not a url' })).rejects.toMatchObject({
+      message: expect.stringMatching(/base URL is not a URL/),
+      option: 'baseUrl',
+    });
+    await expect(runLlmJudge(store, { ...opts, baseUrl, promptDir: tempDir() })).rejects.toThrow(
+      /system\.txt: cannot read prompt template/,
+    );
     expect(seen.length).toBe(0);
     await store.close();
   });

@@ -45,9 +45,14 @@ describe('RewardScorer (in-process, real onnxruntime session)', () => {
   it('truncates to model_max_length on the configured side and says which inputs were cut', async () => {
     // prompt "good good" + response "very good" = ids [2, 2, 4, 2], types [0, 0, 1, 1]; max length 3.
     const left = await RewardScorer.open(writeTinyModel({ maxLength: 3, truncationSide: 'left' }), { provider: 'cpu' });
-    const right = await RewardScorer.open(writeTinyModel({ maxLength: 3, truncationSide: 'right' }), { provider: 'cpu' });
+    const right = await RewardScorer.open(writeTinyModel({ maxLength: 3, truncationSide: 'right' }), {
+      provider: 'cpu',
+    });
     try {
-      const item = [{ prompt: 'good good', response: 'very good' }, { prompt: '', response: 'good' }];
+      const item = [
+        { prompt: 'good good', response: 'very good' },
+        { prompt: '', response: 'good' },
+      ];
       const l = await left.score(item);
       const r = await right.score(item);
       expect(l.scores[0]).toBeCloseTo(VERY_GOOD, 5); // [2 | 4, 2]: the response survives
@@ -76,7 +81,12 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
 
   async function setup() {
     const { store, path } = await openTempStore();
-    await importDataset(store, { format: 'jsonl', file: writePairsFile(pairs), dataset: 'tiny', mapping: { ...PAIR_MAPPING, preferred: undefined } });
+    await importDataset(store, {
+      format: 'jsonl',
+      file: writePairsFile(pairs),
+      dataset: 'tiny',
+      mapping: { ...PAIR_MAPPING, preferred: undefined },
+    });
     return { store, path };
   }
 
@@ -88,16 +98,25 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     process.env.VK_DRIVER_FILES = process.env.VK_ICD_FILENAMES = join(tempDir(), 'no-vulkan-driver.json');
     let s;
     try {
-      s = await runOnnxJudge(store, { dataset: 'tiny', modelDir: writeTinyModel(), annotator: 'tiny-rm', provider: 'auto', workerPath: await buildWorker() });
+      s = await runOnnxJudge(store, {
+        dataset: 'tiny',
+        modelDir: writeTinyModel(),
+        annotator: 'tiny-rm',
+        provider: 'auto',
+        workerPath: await buildWorker(),
+      });
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
     }
     expect(s.provider).toBe('cpu');
     expect(s.providerAttempts.map((a) => a.provider)).toEqual(['webgpu']);
     expect(s.providerAttempts[0]!.error).toMatch(/adapter/i);
     expect(s).toMatchObject({ scored: 5, ties: 1 });
     const rows = await store.db.all<{ value: number | null; score_y1: number }>(
-      'SELECT pr.value, pr.score_y1 FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+      'SELECT pr.value, pr.score_y1 FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx',
+    );
     expect(rows.map((r) => r.value)).toEqual([1, -1, null, 1, -1]);
     expect(rows[0]!.score_y1).toBeCloseTo(VERY_GOOD, 5);
     await store.close();
@@ -106,10 +125,24 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
   it('stores rewards, derived preferences and provenance (model hash, provider)', async () => {
     const { store } = await setup();
     const model = writeTinyModel();
-    const s = await runOnnxJudge(store, { dataset: 'tiny', modelDir: model, annotator: 'tiny-rm', provider: 'cpu', workerPath: await buildWorker() });
-    expect(s).toMatchObject({ scored: 5, alreadyScored: 0, ties: 1, provider: 'cpu', truncatedInputs: 0, cancelled: false });
+    const s = await runOnnxJudge(store, {
+      dataset: 'tiny',
+      modelDir: model,
+      annotator: 'tiny-rm',
+      provider: 'cpu',
+      workerPath: await buildWorker(),
+    });
+    expect(s).toMatchObject({
+      scored: 5,
+      alreadyScored: 0,
+      ties: 1,
+      provider: 'cpu',
+      truncatedInputs: 0,
+      cancelled: false,
+    });
     const rows = await store.db.all<{ idx: number; value: number | null; score_y0: number; score_y1: number }>(
-      'SELECT p.idx, pr.value, pr.score_y0, pr.score_y1 FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx');
+      'SELECT p.idx, pr.value, pr.score_y0, pr.score_y1 FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx',
+    );
     expect(rows.map((r) => r.value)).toEqual([1, -1, null, 1, -1]);
     expect(rows[0].score_y0).toBeCloseTo(BAD_BAD_STUFF, 5);
     expect(rows[0].score_y1).toBeCloseTo(VERY_GOOD, 5);
@@ -119,7 +152,12 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     expect(a.kind).toBe('reward-model');
     expect(a.provenance).toMatchObject({ provider: 'cpu', model_dir: model });
     expect(a.provenance!.model_sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(Object.keys(a.provenance!.model_files_sha256 as object)).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx']);
+    expect(Object.keys(a.provenance!.model_files_sha256 as object)).toEqual([
+      'config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'onnx/model.onnx',
+    ]);
     await store.close();
   });
 
@@ -128,13 +166,34 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     const model = writeTinyModel();
     const controller = new AbortController();
     const first = await runOnnxJudge(store, {
-      dataset: 'tiny', modelDir: model, annotator: 'rm', provider: 'cpu', chunkPairs: 2, workerPath: await buildWorker(),
-      signal: controller.signal, onProgress: (p) => { if (p.done >= 2) controller.abort(); },
+      dataset: 'tiny',
+      modelDir: model,
+      annotator: 'rm',
+      provider: 'cpu',
+      chunkPairs: 2,
+      workerPath: await buildWorker(),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done >= 2) controller.abort();
+      },
     });
     expect(first).toMatchObject({ scored: 2, cancelled: true });
-    const second = await runOnnxJudge(store, { dataset: 'tiny', modelDir: model, annotator: 'rm', provider: 'cpu', chunkPairs: 2, workerPath: await buildWorker() });
+    const second = await runOnnxJudge(store, {
+      dataset: 'tiny',
+      modelDir: model,
+      annotator: 'rm',
+      provider: 'cpu',
+      chunkPairs: 2,
+      workerPath: await buildWorker(),
+    });
     expect(second).toMatchObject({ scored: 3, alreadyScored: 2, cancelled: false });
-    const third = await runOnnxJudge(store, { dataset: 'tiny', modelDir: model, annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() });
+    const third = await runOnnxJudge(store, {
+      dataset: 'tiny',
+      modelDir: model,
+      annotator: 'rm',
+      provider: 'cpu',
+      workerPath: await buildWorker(),
+    });
     expect(third).toMatchObject({ scored: 0, alreadyScored: 5 });
     expect((await store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM preferences'))!.n).toBe(5);
     await store.close();
@@ -157,9 +216,22 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
 
   it('refuses to resume an annotator with a different model', async () => {
     const { store } = await setup();
-    await runOnnxJudge(store, { dataset: 'tiny', modelDir: writeTinyModel(), annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() });
-    await expect(runOnnxJudge(store, { dataset: 'tiny', modelDir: writeTinyModel({ maxLength: 3 }), annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() }))
-      .rejects.toThrow(UsageError);
+    await runOnnxJudge(store, {
+      dataset: 'tiny',
+      modelDir: writeTinyModel(),
+      annotator: 'rm',
+      provider: 'cpu',
+      workerPath: await buildWorker(),
+    });
+    await expect(
+      runOnnxJudge(store, {
+        dataset: 'tiny',
+        modelDir: writeTinyModel({ maxLength: 3 }),
+        annotator: 'rm',
+        provider: 'cpu',
+        workerPath: await buildWorker(),
+      }),
+    ).rejects.toThrow(UsageError);
     await store.close();
   });
 
@@ -168,18 +240,26 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     const before = await dumpDatabase(store);
     const noTokenizer = writeTinyModel();
     rmSync(join(noTokenizer, 'tokenizer.json'));
-    await expect(runOnnxJudge(store, { dataset: 'tiny', modelDir: noTokenizer, annotator: 'rm', workerPath: await buildWorker() }))
-      .rejects.toThrow(new RegExp(`${join(noTokenizer, 'tokenizer.json').replace(/[/.]/g, '\\$&')}: missing`));
+    await expect(
+      runOnnxJudge(store, { dataset: 'tiny', modelDir: noTokenizer, annotator: 'rm', workerPath: await buildWorker() }),
+    ).rejects.toThrow(new RegExp(`${join(noTokenizer, 'tokenizer.json').replace(/[/.]/g, '\\$&')}: missing`));
     const brokenOnnx = writeTinyModel();
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(brokenOnnx, 'onnx', 'model.onnx'), 'not a model');
-    const err = await runOnnxJudge(store, { dataset: 'tiny', modelDir: brokenOnnx, annotator: 'rm', provider: 'cpu', workerPath: await buildWorker() }).catch((e) => e);
+    const err = await runOnnxJudge(store, {
+      dataset: 'tiny',
+      modelDir: brokenOnnx,
+      annotator: 'rm',
+      provider: 'cpu',
+      workerPath: await buildWorker(),
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(Error);
     expect(String(err.message)).toContain(join(brokenOnnx, 'onnx', 'model.onnx'));
     const badJson = writeTinyModel();
     writeFileSync(join(badJson, 'tokenizer_config.json'), '{"model_max_length": "long"}');
-    await expect(runOnnxJudge(store, { dataset: 'tiny', modelDir: badJson, annotator: 'rm', workerPath: await buildWorker() }))
-      .rejects.toThrow(InputError);
+    await expect(
+      runOnnxJudge(store, { dataset: 'tiny', modelDir: badJson, annotator: 'rm', workerPath: await buildWorker() }),
+    ).rejects.toThrow(InputError);
     expect(await dumpDatabase(store)).toEqual(before);
     expect(existsSync(noTokenizer)).toBe(true);
     await store.close();

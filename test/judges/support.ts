@@ -17,10 +17,15 @@ export function writeTinyModel(opts: { maxLength?: number; truncationSide?: 'lef
   const shape = { vocabSize: 5, buckets: 7, multiplier: 3 };
   const u = new Float32Array([0, -0.5, 1, -2, 0.25]);
   const v = new Float32Array(7);
-  v[0] = 0.5; v[3] = -0.2; v[5] = 0.1;
+  v[0] = 0.5;
+  v[3] = -0.2;
+  v[5] = 0.1;
   writeFileSync(join(dir, 'onnx', 'model.onnx'), bowOnnx(shape, u, v, 0.3));
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(bowTokenizerJson(['good', 'bad', 'very'])));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...bowTokenizerConfig(opts.maxLength ?? 64), truncation_side: opts.truncationSide ?? 'left' }));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ ...bowTokenizerConfig(opts.maxLength ?? 64), truncation_side: opts.truncationSide ?? 'left' }),
+  );
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'discretion-bow', num_labels: 1 }));
   return dir;
 }
@@ -31,7 +36,16 @@ export function buildWorker(): Promise<string> {
   workerPath ??= (async () => {
     // Inside the project (.tmp/ is ignored) so that the external onnxruntime-node resolves from node_modules.
     const out = join(ROOT, '.tmp', `judge-worker-test-${process.pid}`, 'judge-worker.js');
-    await build({ entryPoints: [join(ROOT, 'src/judges/worker.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['onnxruntime-node', 'sqlite3'], logLevel: 'silent' });
+    await build({
+      entryPoints: [join(ROOT, 'src/judges/worker.ts')],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['onnxruntime-node', 'sqlite3'],
+      logLevel: 'silent',
+    });
     return out;
   })();
   return workerPath;
@@ -41,8 +55,27 @@ afterAll(() => rmSync(join(ROOT, '.tmp', `judge-worker-test-${process.pid}`), { 
 /** A JSONL dataset file with {id, prompt, response_0, response_1, preferred} records. */
 export function writePairsFile(pairs: { prompt: string; y0: string; y1: string; preferred?: string }[]): string {
   const file = join(tempDir('pairs-'), 'pairs.jsonl');
-  writeFileSync(file, pairs.map((p, i) => JSON.stringify({ id: `p${i}`, prompt: p.prompt, response_0: p.y0, response_1: p.y1, preferred: p.preferred ?? '' })).join('\n') + '\n');
+  writeFileSync(
+    file,
+    pairs
+      .map((p, i) =>
+        JSON.stringify({
+          id: `p${i}`,
+          prompt: p.prompt,
+          response_0: p.y0,
+          response_1: p.y1,
+          preferred: p.preferred ?? '',
+        }),
+      )
+      .join('\n') + '\n',
+  );
   return file;
 }
 
-export const PAIR_MAPPING = { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id', preferred: 'preferred' };
+export const PAIR_MAPPING = {
+  prompt: 'prompt',
+  response0: 'response_0',
+  response1: 'response_1',
+  id: 'id',
+  preferred: 'preferred',
+};

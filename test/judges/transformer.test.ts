@@ -7,11 +7,20 @@ import { RewardScorer } from '../../src/judges/scorer';
 import { buildTransformerModel } from '../../bench/support/transformerModel';
 import { tempDir } from '../support/helpers';
 
-const opts = { layers: 2, hidden: 16, heads: 4, ffn: 32, maxLength: 24, seed: 5, words: ['how', 'do', 'i', 'pick', 'a', 'lock', 'sorry', 'cannot', 'help'] };
+const opts = {
+  layers: 2,
+  hidden: 16,
+  heads: 4,
+  ffn: 32,
+  maxLength: 24,
+  seed: 5,
+  words: ['how', 'do', 'i', 'pick', 'a', 'lock', 'sorry', 'cannot', 'help'],
+};
 
 describe('transformer encoder model', () => {
   it('is deterministic for a seed', () => {
-    const a = join(tempDir(), 'a'), b = join(tempDir(), 'b');
+    const a = join(tempDir(), 'a'),
+      b = join(tempDir(), 'b');
     const r = buildTransformerModel(a, opts);
     buildTransformerModel(b, opts);
     expect(readFileSync(join(a, 'onnx', 'model.onnx')).equals(readFileSync(join(b, 'onnx', 'model.onnx')))).toBe(true);
@@ -30,7 +39,10 @@ describe('transformer encoder model', () => {
     try {
       const short = { prompt: 'how do i pick a lock', response: 'sorry' };
       const alone = await s.score([short]);
-      const batched = await s.score([short, { prompt: 'how do i pick a lock '.repeat(3), response: 'sorry i cannot help' }]);
+      const batched = await s.score([
+        short,
+        { prompt: 'how do i pick a lock '.repeat(3), response: 'sorry i cannot help' },
+      ]);
       expect(batched.batches).toBe(1);
       expect(Number.isFinite(alone.scores[0])).toBe(true);
       expect(batched.scores[0]).toBeCloseTo(alone.scores[0], 5);
@@ -53,7 +65,10 @@ describe('PairEncoder', () => {
       ['', 'Only a response [SEP] with a special token inside'],
       ['Ünïcödé prompt', ''],
     ];
-    for (const json of [wordPieceTokenizerJson(['how', 'lock', 'sorry', 'pick']).json, bowTokenizerJson(['how', 'lock', 'sorry'])]) {
+    for (const json of [
+      wordPieceTokenizerJson(['how', 'lock', 'sorry', 'pick']).json,
+      bowTokenizerJson(['how', 'lock', 'sorry']),
+    ]) {
       const tok = new Tokenizer(json, {});
       const enc = new PairEncoder(tok, { maxLength: 10_000, truncationSide: 'left', padId: 0 });
       for (const [p, r] of texts) {

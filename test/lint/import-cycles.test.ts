@@ -17,15 +17,17 @@ function importCycles(base: string, roots: string[]): string[] {
     }
   };
   for (const r of roots) walk(join(base, r));
-  const graph = new Map(files.map((f) => {
-    const deps: string[] = [];
-    for (const m of readFileSync(f, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)) {
-      const t = resolve(dirname(f), m[1]);
-      if (existsSync(`${t}.ts`)) deps.push(`${t}.ts`);
-      else if (existsSync(join(t, 'index.ts'))) deps.push(join(t, 'index.ts'));
-    }
-    return [f, deps] as const;
-  }));
+  const graph = new Map(
+    files.map((f) => {
+      const deps: string[] = [];
+      for (const m of readFileSync(f, 'utf8').matchAll(/(?:import|export)[^'"]*?from\s+'(\.[^']+)'/g)) {
+        const t = resolve(dirname(f), m[1]);
+        if (existsSync(`${t}.ts`)) deps.push(`${t}.ts`);
+        else if (existsSync(join(t, 'index.ts'))) deps.push(join(t, 'index.ts'));
+      }
+      return [f, deps] as const;
+    }),
+  );
   const cycles = new Set<string>();
   const stack: string[] = [];
   const onStack = new Set<string>();

@@ -19,12 +19,20 @@ const head = 'const save = async (): Promise<number> => 1;\nconst later = (f: ()
 
 describe('type-aware promise rules', () => {
   it('a floating promise is an error', async () => {
-    expect(await rules(`${head}export function f(): void { save(); }\nexport const g = later;\n`)).toEqual(['@typescript-eslint/no-floating-promises']);
+    expect(await rules(`${head}export function f(): void { save(); }\nexport const g = later;\n`)).toEqual([
+      '@typescript-eslint/no-floating-promises',
+    ]);
   });
   it('a promise where a callback returns nothing is an error', async () => {
-    expect(await rules(`${head}export const g = later(async () => { await save(); });\n`)).toEqual(['@typescript-eslint/no-misused-promises']);
+    expect(await rules(`${head}export const g = later(async () => { await save(); });\n`)).toEqual([
+      '@typescript-eslint/no-misused-promises',
+    ]);
   });
   it('awaited, voided and caught promises pass', async () => {
-    expect(await rules(`${head}export async function f(): Promise<void> { await save(); void save(); save().catch(() => undefined); }\nexport const g = later(() => void save());\n`)).toEqual([]);
+    expect(
+      await rules(
+        `${head}export async function f(): Promise<void> { await save(); void save(); save().catch(() => undefined); }\nexport const g = later(() => void save());\n`,
+      ),
+    ).toEqual([]);
   }, 60_000);
 });

@@ -11,16 +11,33 @@ import { missingPrerequisite } from '../support/helpers';
 import { fixture } from './fixture';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
-const skip = missingPrerequisite(existsSync(CHROMIUM), `${CHROMIUM} is absent (Debian's chromium: apt-get install chromium, or npm test, which installs it first)`);
+const skip = missingPrerequisite(
+  existsSync(CHROMIUM),
+  `${CHROMIUM} is absent (Debian's chromium: apt-get install chromium, or npm test, which installs it first)`,
+);
 
 describe.skipIf(!!skip)('report.html in headless Chromium', () => {
   let ctx: BrowserContext;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'report-chromium-'));
-    ctx = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 900 } });
+    ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1200, height: 900 },
+    });
   });
   afterAll(async () => {
     await ctx?.close();
@@ -33,14 +50,21 @@ describe.skipIf(!!skip)('report.html in headless Chromium', () => {
     writeFileSync(file, renderHtml(model, { hash: nodeCspHash }));
     const page = await ctx.newPage();
     const messages: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') messages.push(`${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') messages.push(`${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => messages.push(`pageerror: ${e.message}`));
     const dialogs: string[] = [];
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     // Record CSP violations from inside the page before any of its content loads.
     await page.addInitScript(() => {
       (window as unknown as { __csp: string[] }).__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) =>
+        (window as unknown as { __csp: string[] }).__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
+      );
     });
     await page.goto('file://' + file);
     await page.waitForLoadState('load');
@@ -73,7 +97,9 @@ describe.skipIf(!!skip)('report.html in headless Chromium', () => {
     writeFileSync(file, renderHtml(model, { hash: () => "'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='" }));
     const page = await ctx.newPage();
     const messages: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') messages.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') messages.push(m.text());
+    });
     await page.goto('file://' + file);
     const rules = await page.evaluate(() => getComputedStyle(document.body).maxWidth);
     expect(rules).not.toBe('1100px');

@@ -24,13 +24,38 @@ beforeAll(async () => {
   db = join(dir, 'test.db');
   const store = await openSqliteStore(db);
   try {
-    const s = await importDataset(store, { format: 'jsonl', file: join(media, 'sample', 'safety-pairs.jsonl'), dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+    const s = await importDataset(store, {
+      format: 'jsonl',
+      file: join(media, 'sample', 'safety-pairs.jsonl'),
+      dataset: 'sample',
+      mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' },
+    });
     nPairs = s.counts.pairs!;
     await importPrincipleList(store, { file: join(media, 'principles', 'demo-safety.yaml'), name: 'demo-safety' });
-    for (const name of ['alice', 'bilal']) await importLabels(store, { file: join(media, 'sample', `labels-${name}.jsonl`), dataset: 'sample', principles: 'demo-safety', annotator: name });
-    const { result } = await computeMetrics(store, { dataset: 'sample', principles: 'demo-safety', principleSource: 'self', reference: 'alice', bootstrap: 10, daBootstrap: 20, seed: 3 });
+    for (const name of ['alice', 'bilal'])
+      await importLabels(store, {
+        file: join(media, 'sample', `labels-${name}.jsonl`),
+        dataset: 'sample',
+        principles: 'demo-safety',
+        annotator: name,
+      });
+    const { result } = await computeMetrics(store, {
+      dataset: 'sample',
+      principles: 'demo-safety',
+      principleSource: 'self',
+      reference: 'alice',
+      bootstrap: 10,
+      daBootstrap: 20,
+      seed: 3,
+    });
     const ds = await store.requireDataset('sample');
-    runId = await store.saveMetricRun(ds.id, '0.1.0', { dataset: 'sample', principles: 'demo-safety', principleSource: 'self', reference: 'alice' }, {}, result);
+    runId = await store.saveMetricRun(
+      ds.id,
+      '0.1.0',
+      { dataset: 'sample', principles: 'demo-safety', principleSource: 'self', reference: 'alice' },
+      {},
+      result,
+    );
   } finally {
     await store.close();
   }
@@ -54,10 +79,29 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 describe('discretion report', () => {
   it('computes the metrics and writes all four formats', async () => {
     const out = join(dir, 'r1');
-    const r = await run(['report', '--db', db, '--dataset', 'sample', '--principles', 'demo-safety', '--principle-source', 'self', '--reference', 'alice', '--out', out, '--bootstrap', '10', '--da-bootstrap', '20']);
+    const r = await run([
+      'report',
+      '--db',
+      db,
+      '--dataset',
+      'sample',
+      '--principles',
+      'demo-safety',
+      '--principle-source',
+      'self',
+      '--reference',
+      'alice',
+      '--out',
+      out,
+      '--bootstrap',
+      '10',
+      '--da-bootstrap',
+      '20',
+    ]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    for (const f of ['report.html', 'report.md', 'metrics.json', 'pairs.csv', 'charts/categories.svg', 'charts/ps.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['report.html', 'report.md', 'metrics.json', 'pairs.csv', 'charts/categories.svg', 'charts/ps.svg'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const json = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     const validate = new Ajv({ strict: false }).compile(schema);
     expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
@@ -82,10 +126,34 @@ describe('discretion report', () => {
   });
 
   it('fails with one clear line on bad input', async () => {
-    const a = await run(['report', '--db', db, '--run', String(runId), '--out', join(dir, 'r3'), '--format', 'html,pdf']);
+    const a = await run([
+      'report',
+      '--db',
+      db,
+      '--run',
+      String(runId),
+      '--out',
+      join(dir, 'r3'),
+      '--format',
+      'html,pdf',
+    ]);
     expect(a.code).toBe(1);
     expect(a.err).toMatch(/unknown format\(s\) pdf/);
-    const b = await run(['report', '--db', db, '--dataset', 'sample', '--principles', 'demo-safety', '--principle-source', 'self', '--reference', 'nobody', '--out', join(dir, 'r4')]);
+    const b = await run([
+      'report',
+      '--db',
+      db,
+      '--dataset',
+      'sample',
+      '--principles',
+      'demo-safety',
+      '--principle-source',
+      'self',
+      '--reference',
+      'nobody',
+      '--out',
+      join(dir, 'r4'),
+    ]);
     expect(b.code).toBe(1);
     expect(b.err).toMatch(/nobody/);
     const c = await run(['report', '--db', db, '--run', '999', '--out', join(dir, 'r5')]);

@@ -9,12 +9,29 @@ describe('dashboard messages', () => {
     expect(parseDashboardMessage({ type: 'ready' })).toEqual({ type: 'ready' });
     expect(parseDashboardMessage({ type: 'loadRun', id: 3 })).toEqual({ type: 'loadRun', id: 3 });
     expect(parseDashboardMessage({ type: 'openPair', index: 0 })).toEqual({ type: 'openPair', index: 0 });
-    expect(parseDashboardMessage({ type: 'export', formats: ['html', 'csv', 'html'], psAnnotator: null })).toEqual({ type: 'export', formats: ['html', 'csv'], psAnnotator: null });
+    expect(parseDashboardMessage({ type: 'export', formats: ['html', 'csv', 'html'], psAnnotator: null })).toEqual({
+      type: 'export',
+      formats: ['html', 'csv'],
+      psAnnotator: null,
+    });
   });
   it('rejects anything else', () => {
-    for (const bad of [null, 'ready', [], { type: 'ready', extra: 1 }, { type: 'loadRun', id: -1 }, { type: 'loadRun', id: 1.5 }, { type: 'loadRun', id: '1' },
-      { type: 'openPair', index: Number.NaN }, { type: 'export', formats: ['pdf'], psAnnotator: null }, { type: 'export', formats: [], psAnnotator: null },
-      { type: 'export', formats: ['html'] }, { type: 'export', formats: ['html'], psAnnotator: 5 }, { type: 'runCommand', command: 'x' }, { __proto__: { type: 'ready' } }]) {
+    for (const bad of [
+      null,
+      'ready',
+      [],
+      { type: 'ready', extra: 1 },
+      { type: 'loadRun', id: -1 },
+      { type: 'loadRun', id: 1.5 },
+      { type: 'loadRun', id: '1' },
+      { type: 'openPair', index: Number.NaN },
+      { type: 'export', formats: ['pdf'], psAnnotator: null },
+      { type: 'export', formats: [], psAnnotator: null },
+      { type: 'export', formats: ['html'] },
+      { type: 'export', formats: ['html'], psAnnotator: 5 },
+      { type: 'runCommand', command: 'x' },
+      { __proto__: { type: 'ready' } },
+    ]) {
       expect(parseDashboardMessage(bad), JSON.stringify(bad)).toBeNull();
     }
   });

@@ -6,9 +6,7 @@ import { marked } from 'marked';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { nodeCspHash } from '../../src/app/report';
-import {
-  renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv, toMetricsJson,
-} from '../../src/core/report';
+import { renderHtml, renderMarkdown, renderMetricsJson, renderPairsCsv, toMetricsJson } from '../../src/core/report';
 import schema from '../../src/core/report/metrics-report.schema.json';
 import { A, B, C, fixture, HOSTILE, HOSTILE_NAME, M, N, strictHtmlProblems } from './fixture';
 
@@ -70,7 +68,15 @@ describe('report.html', () => {
 
   it('gives every chart a table, ARIA labelling and a <title>/<desc>', () => {
     const svgs = Array.from(doc.querySelectorAll('svg'));
-    expect(svgs.map((s) => s.getAttribute('data-chart')).sort()).toEqual(['agreement-overall', 'categories', 'da', 'dd', 'label-shares', 'ps', 'wstar']);
+    expect(svgs.map((s) => s.getAttribute('data-chart')).sort()).toEqual([
+      'agreement-overall',
+      'categories',
+      'da',
+      'dd',
+      'label-shares',
+      'ps',
+      'wstar',
+    ]);
     for (const svg of svgs) {
       const id = svg.getAttribute('data-chart')!;
       expect(svg.getAttribute('role')).toBe('img');
@@ -86,9 +92,20 @@ describe('report.html', () => {
   });
 
   it('shows the hand-case numbers of spec section 9', () => {
-    const cells = (id: string) => Array.from(doc.querySelectorAll(`table[data-chart-table="${id}"] tbody tr`)).map((r) => Array.from(r.children).map((c) => c.textContent));
+    const cells = (id: string) =>
+      Array.from(doc.querySelectorAll(`table[data-chart-table="${id}"] tbody tr`)).map((r) =>
+        Array.from(r.children).map((c) => c.textContent),
+      );
     // categories: consensus 3, conflict 4, indifference 1 of 8
-    expect(cells('categories').slice(0, 3).map((r) => r.slice(0, 2))).toEqual([['consensus', '3'], ['conflict', '4'], ['indifference', '1']]);
+    expect(
+      cells('categories')
+        .slice(0, 3)
+        .map((r) => r.slice(0, 2)),
+    ).toEqual([
+      ['consensus', '3'],
+      ['conflict', '4'],
+      ['indifference', '1'],
+    ]);
     expect(cells('categories')[0]![2]).toBe((300 / 8).toFixed(1));
     // DA(a) = 1/3 over 3 pairs, DA(b) = 0 over 2
     const da = cells('da');
@@ -131,10 +148,15 @@ describe('report.md', () => {
   const out = renderMarkdown(model);
 
   it('has the same sections, each chart as a linked SVG file followed by its table', () => {
-    const headings = out.markdown.split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3));
+    const headings = out.markdown
+      .split('\n')
+      .filter((l) => l.startsWith('## '))
+      .map((l) => l.slice(3));
     expect(headings[0]).toBe('Pair categories');
     expect(headings).toContain('Provenance');
-    const links = [...out.markdown.matchAll(/!\[[^\]]*\]\((charts\/[a-z-]+\.svg)\)\n\n\*[^\n]+\*\n\n\|/g)].map((m) => m[1]);
+    const links = [...out.markdown.matchAll(/!\[[^\]]*\]\((charts\/[a-z-]+\.svg)\)\n\n\*[^\n]+\*\n\n\|/g)].map(
+      (m) => m[1],
+    );
     expect(links.sort()).toEqual(out.files.map((f) => f.path).sort());
     expect(links.length).toBe(7);
   });
@@ -144,7 +166,8 @@ describe('report.md', () => {
     const doc = parseHtml(`<!DOCTYPE html><html><body>${html}</body></html>`);
     const active = activeContent(doc).filter((a) => a !== 'img'); // the chart images are expected
     expect(active).toEqual([]);
-    for (const img of Array.from(doc.querySelectorAll('img'))) expect(img.getAttribute('src')).toMatch(/^charts\/[a-z-]+\.svg$/);
+    for (const img of Array.from(doc.querySelectorAll('img')))
+      expect(img.getAttribute('src')).toMatch(/^charts\/[a-z-]+\.svg$/);
     expect(doc.querySelectorAll('a').length).toBe(0);
     expect(doc.body.textContent).toContain('</script><script>alert(1)</script><svg onload=alert(2)>');
     expect(doc.body.textContent).toContain(`]]>{{7*7}}<!-- & "q" 's' \`b\` | *x* [l](javascript:alert(4))`);
@@ -173,8 +196,19 @@ describe('metrics.json', () => {
     expect(json.categories).toMatchObject({ n: 8, consensus: 3, conflict: 4, indifference: 1 });
     expect(json.annotators[1].w_star[2]).toBe('+inf');
     expect(json.annotators[1].w_star[3]).toBe('-inf');
-    expect(json.provenance.bootstrap).toEqual({ seed: 7, dd_resamples: 50, da_resamples: 200, agreement_resamples: 100 });
-    expect(json.consensus_overrides).toEqual({ total_pairs: 1, per_annotator: [{ name: 'a', pairs: 1 }, { name: HOSTILE_NAME, pairs: 0 }] });
+    expect(json.provenance.bootstrap).toEqual({
+      seed: 7,
+      dd_resamples: 50,
+      da_resamples: 200,
+      agreement_resamples: 100,
+    });
+    expect(json.consensus_overrides).toEqual({
+      total_pairs: 1,
+      per_annotator: [
+        { name: 'a', pairs: 1 },
+        { name: HOSTILE_NAME, pairs: 0 },
+      ],
+    });
     // label shares counted by hand from the matrix: c0 +1 on pairs 1,2,4,6, -1 on 3,8
     expect(json.label_shares[0]).toMatchObject({ y1: 4, y0: 2, none: 2 });
   });
@@ -201,7 +235,16 @@ describe('pairs.csv', () => {
 
   it('has one row per pair with categories, principle and annotator preferences and overrides', () => {
     expect(rows.length).toBe(N);
-    const cats = ['consensus', 'consensus', 'consensus', 'conflict', 'conflict', 'conflict', 'indifference', 'conflict'];
+    const cats = [
+      'consensus',
+      'consensus',
+      'consensus',
+      'conflict',
+      'conflict',
+      'conflict',
+      'indifference',
+      'conflict',
+    ];
     const signs = ['1', '1', '-1', '0', '0', '0', '0', '0'];
     rows.forEach((r, k) => {
       expect(r.pair_index).toBe(String(k));

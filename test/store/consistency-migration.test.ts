@@ -28,24 +28,40 @@ describe('migration 4: annotator groups and the ensemble kind', () => {
 
     const store = await openSqliteStore(path);
     try {
-      expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(MIGRATIONS.length);
+      expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(
+        MIGRATIONS.length,
+      );
       expect(await store.listAnnotators()).toEqual([
         { id: 1, name: 'human', kind: 'human', provenance: null, group: null },
         { id: 7, name: 'rm', kind: 'reward-model', provenance: { source: 'f.csv' }, group: null },
       ]);
-      expect(await store.db.all('SELECT pair_id, annotator_id, value, score_y0, score_y1 FROM preferences ORDER BY pair_id')).toEqual([
+      expect(
+        await store.db.all('SELECT pair_id, annotator_id, value, score_y0, score_y1 FROM preferences ORDER BY pair_id'),
+      ).toEqual([
         { pair_id: 1, annotator_id: 1, value: 1, score_y0: null, score_y1: null },
         { pair_id: 2, annotator_id: 7, value: -1, score_y0: 0.5, score_y1: 0.25 },
       ]);
-      expect(await store.db.all('SELECT pair_id, annotator_id, value FROM principle_preferences')).toEqual([{ pair_id: 1, annotator_id: 1, value: -1 }]);
+      expect(await store.db.all('SELECT pair_id, annotator_id, value FROM principle_preferences')).toEqual([
+        { pair_id: 1, annotator_id: 1, value: -1 },
+      ]);
       // The foreign keys are on again and point at the rebuilt table.
       expect((await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
-      await expect(store.db.run(`INSERT INTO preferences (pair_id, annotator_id, value, created_at, updated_at) VALUES (1, 99, 1, '${t}', '${t}')`)).rejects.toThrow(/FOREIGN KEY/);
+      await expect(
+        store.db.run(
+          `INSERT INTO preferences (pair_id, annotator_id, value, created_at, updated_at) VALUES (1, 99, 1, '${t}', '${t}')`,
+        ),
+      ).rejects.toThrow(/FOREIGN KEY/);
       // The new kind and the group column.
       await store.write((tx) => tx.ensureAnnotator('ens', 'ensemble', null));
       await store.write((tx) => tx.setAnnotatorGroup(['human', 'rm'], 'EU'));
-      expect((await store.listAnnotators()).map((a) => [a.name, a.kind, a.group])).toEqual([['human', 'human', 'EU'], ['rm', 'reward-model', 'EU'], ['ens', 'ensemble', null]]);
-      await expect(store.write((tx) => tx.setAnnotatorGroup(['human', 'nobody'], 'US'))).rejects.toThrow(/unknown annotator "nobody"/);
+      expect((await store.listAnnotators()).map((a) => [a.name, a.kind, a.group])).toEqual([
+        ['human', 'human', 'EU'],
+        ['rm', 'reward-model', 'EU'],
+        ['ens', 'ensemble', null],
+      ]);
+      await expect(store.write((tx) => tx.setAnnotatorGroup(['human', 'nobody'], 'US'))).rejects.toThrow(
+        /unknown annotator "nobody"/,
+      );
       expect((await store.listAnnotators()).map((a) => a.group)).toEqual(['EU', 'EU', null]);
     } finally {
       await store.close();

@@ -19,7 +19,14 @@ const adapters: { name: string; skip?: string; location: () => Promise<string> }
   { name: 'PostgreSQL', skip: pgSkip, location: () => freshPostgresDatabase('url' in server ? server.url : '') },
 ];
 
-const pair = (id: number, sourceId = `s${id}`, meta?: Record<string, unknown>): Pair => ({ id, sourceId, prompt: `prompt ${id}\ttab\nnewline \\ back`, y0: `a${id}`, y1: `b${id}`, meta });
+const pair = (id: number, sourceId = `s${id}`, meta?: Record<string, unknown>): Pair => ({
+  id,
+  sourceId,
+  prompt: `prompt ${id}\ttab\nnewline \\ back`,
+  y0: `a${id}`,
+  y1: `b${id}`,
+  meta,
+});
 
 for (const adapter of adapters) {
   describe.skipIf(adapter.skip)(`store contract: ${adapter.name}`, () => {
@@ -42,8 +49,20 @@ for (const adapter of adapters) {
       const ids = await s.write(async (tx) => {
         const dataset = await tx.createDataset('d', 'jsonl', '/data/d.jsonl');
         const first = await tx.nextPairRowId();
-        await tx.insertPairs(dataset, Array.from({ length: n }, (_, i) => pair(i, `s${i}`, i === 0 ? { harm: 'x' } : undefined)), Array.from({ length: n }, (_, i) => first + i));
-        const { list } = await tx.savePrincipleList('pl', [{ id: 'p0', short: 'zero', text: 'Zero' }, { id: 'p1', short: 'one', text: 'One' }, { id: 'p2', short: 'two', text: 'Two' }], null);
+        await tx.insertPairs(
+          dataset,
+          Array.from({ length: n }, (_, i) => pair(i, `s${i}`, i === 0 ? { harm: 'x' } : undefined)),
+          Array.from({ length: n }, (_, i) => first + i),
+        );
+        const { list } = await tx.savePrincipleList(
+          'pl',
+          [
+            { id: 'p0', short: 'zero', text: 'Zero' },
+            { id: 'p1', short: 'one', text: 'One' },
+            { id: 'p2', short: 'two', text: 'Two' },
+          ],
+          null,
+        );
         const human = await tx.ensureAnnotator('alice', 'human', null);
         const model = await tx.ensureAnnotator('rm', 'reward-model', { model: 'x' });
         return { dataset, list: list.id, human: human.id, model: model.id };
@@ -67,19 +86,35 @@ for (const adapter of adapters) {
       await expect(s.write((tx) => tx.createDataset('d', 'csv', null))).rejects.toThrow(/dataset "d" already exists/);
       const dups = await s.write(async (tx) => {
         const first = await tx.nextPairRowId();
-        const d = await tx.insertPairs(dataset, [pair(0, 'x'), pair(1, 'y'), pair(2, 'x'), pair(3, 'z', { k: [1, 'two'] })], [first, first + 1, first + 2, first + 3]);
+        const d = await tx.insertPairs(
+          dataset,
+          [pair(0, 'x'), pair(1, 'y'), pair(2, 'x'), pair(3, 'z', { k: [1, 'two'] })],
+          [first, first + 1, first + 2, first + 3],
+        );
         await tx.setDatasetHash(dataset, 'abc');
         return d;
       });
       expect(dups.map((d) => [d.pair.id, d.firstIdx])).toEqual([[2, 0]]);
       expect(await s.countPairs(dataset)).toBe(3);
-      expect((await s.getDataset('d'))).toMatchObject({ name: 'd', format: 'jsonl', sourcePath: null, contentHash: 'abc' });
+      expect(await s.getDataset('d')).toMatchObject({
+        name: 'd',
+        format: 'jsonl',
+        sourcePath: null,
+        contentHash: 'abc',
+      });
       const page = await s.listPairs(dataset, 1, 5);
-      expect(page.map((p) => [p.id, p.sourceId])).toEqual([[1, 'y'], [3, 'z']]);
+      expect(page.map((p) => [p.id, p.sourceId])).toEqual([
+        [1, 'y'],
+        [3, 'z'],
+      ]);
       expect(page[1].meta).toEqual({ k: [1, 'two'] });
       expect(page[0].prompt).toBe('prompt 1\ttab\nnewline \\ back');
       expect((await s.pairsByIndex(dataset, [3, 0, 99])).map((p) => p.id).sort()).toEqual([0, 3]);
-      expect((await s.pairSourceIds(dataset)).sort((a, b) => a.idx - b.idx)).toEqual([{ idx: 0, sourceId: 'x' }, { idx: 1, sourceId: 'y' }, { idx: 3, sourceId: 'z' }]);
+      expect((await s.pairSourceIds(dataset)).sort((a, b) => a.idx - b.idx)).toEqual([
+        { idx: 0, sourceId: 'x' },
+        { idx: 1, sourceId: 'y' },
+        { idx: 3, sourceId: 'z' },
+      ]);
       expect([...(await s.pairRowIds(dataset)).keys()].sort()).toEqual([0, 1, 3]);
       await expect(s.requireDataset('nope')).rejects.toThrow(/unknown dataset "nope" \(known: d\)/);
       expect(await s.workbenchPair(dataset, 1, 1)).toMatchObject({ id: 3, sourceId: 'z' });
@@ -90,16 +125,20 @@ for (const adapter of adapters) {
     it('rolls a failed write back completely', async () => {
       const { s, dataset } = await seeded();
       const before = await s.dumpTables();
-      await expect(s.write(async (tx) => {
-        await tx.createDataset('e', 'jsonl', null);
-        await tx.insertPreferences((await tx.requireAnnotator('alice')).id, [{ pairId: 0, value: 1 }], () => -1);
-      })).rejects.toThrow();
-      await expect(s.write(async (tx) => {
-        const id = await tx.createDataset('f', 'jsonl', null);
-        const first = await tx.nextPairRowId();
-        await tx.insertPairs(id, [pair(0)], [first]);
-        throw new Error('boom');
-      })).rejects.toThrow('boom');
+      await expect(
+        s.write(async (tx) => {
+          await tx.createDataset('e', 'jsonl', null);
+          await tx.insertPreferences((await tx.requireAnnotator('alice')).id, [{ pairId: 0, value: 1 }], () => -1);
+        }),
+      ).rejects.toThrow();
+      await expect(
+        s.write(async (tx) => {
+          const id = await tx.createDataset('f', 'jsonl', null);
+          const first = await tx.nextPairRowId();
+          await tx.insertPairs(id, [pair(0)], [first]);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
       expect(await s.dumpTables()).toEqual(before);
       expect(await s.countPairs(dataset)).toBe(4);
       expect(await s.checkIntegrity()).toEqual([]);
@@ -113,17 +152,23 @@ for (const adapter of adapters) {
       const before = await s.dumpTables();
       let kept: Transaction | undefined;
       const inFlight: Promise<unknown>[] = [];
-      await expect(s.write(async (tx) => {
-        kept = tx;
-        const id = await tx.createDataset('late', 'jsonl', null);
-        const first = await tx.nextPairRowId();
-        for (let b = 0; b < 5; b++) {
-          const p = tx.insertPairs(id, Array.from({ length: 2000 }, (_, i) => pair(b * 2000 + i)), Array.from({ length: 2000 }, (_, i) => first + b * 2000 + i));
-          p.catch(() => undefined);
-          inFlight.push(p);
-        }
-        throw new Error('reader failed');
-      })).rejects.toThrow('reader failed');
+      await expect(
+        s.write(async (tx) => {
+          kept = tx;
+          const id = await tx.createDataset('late', 'jsonl', null);
+          const first = await tx.nextPairRowId();
+          for (let b = 0; b < 5; b++) {
+            const p = tx.insertPairs(
+              id,
+              Array.from({ length: 2000 }, (_, i) => pair(b * 2000 + i)),
+              Array.from({ length: 2000 }, (_, i) => first + b * 2000 + i),
+            );
+            p.catch(() => undefined);
+            inFlight.push(p);
+          }
+          throw new Error('reader failed');
+        }),
+      ).rejects.toThrow('reader failed');
       await Promise.allSettled(inFlight);
       await expect(kept!.createDataset('after', 'jsonl', null)).rejects.toThrow(/after its transaction ended/);
       expect(await s.dumpTables()).toEqual(before);
@@ -132,7 +177,10 @@ for (const adapter of adapters) {
 
     it('principle lists: versioned by content, name@version, row ids by position, the list of lists', async () => {
       const s = await fresh();
-      const a = [{ id: 'p0', short: 's0', text: 'T0' }, { id: 'p1', short: 's1', text: 'T1' }];
+      const a = [
+        { id: 'p0', short: 's0', text: 'T0' },
+        { id: 'p1', short: 's1', text: 'T1' },
+      ];
       const b = [{ id: 'p0', short: 's0', text: 'T0 changed' }];
       const r1 = await s.write((tx) => tx.savePrincipleList('L', a, 'a.yaml'));
       const r2 = await s.write((tx) => tx.savePrincipleList('L', a, 'a.yaml'));
@@ -163,14 +211,18 @@ for (const adapter of adapters) {
       expect(await text('team@2@2')).toBe('team@2 v2');
       expect(await text('team')).toBe('team v1');
       expect(await text('team@1')).toBe('team v1');
-      await expect(s.requirePrincipleList('team@2@3')).rejects.toThrow(/^unknown principle list "team@2@3" \(known: team, team@2\)$/);
+      await expect(s.requirePrincipleList('team@2@3')).rejects.toThrow(
+        /^unknown principle list "team@2@3" \(known: team, team@2\)$/,
+      );
       // once "team" has a version 2, "team@2" is that version (NAME@VERSION always means it); the list "team@2" is "team@2@2"
       await s.write((tx) => tx.savePrincipleList('team', p('team v2'), null));
       expect(await text('team@2')).toBe('team v2');
       expect(await text('team@2@2')).toBe('team@2 v2');
       expect(await text('team')).toBe('team v2');
       // a version too long for an INTEGER column is no version: the ref is looked up as a name and not found
-      await expect(s.requirePrincipleList('team@99999999999')).rejects.toThrow(/^unknown principle list "team@99999999999"/);
+      await expect(s.requirePrincipleList('team@99999999999')).rejects.toThrow(
+        /^unknown principle list "team@99999999999"/,
+      );
     });
 
     it('read-only: every read works, every write is refused with one line and nothing changes', async () => {
@@ -192,7 +244,16 @@ for (const adapter of adapters) {
       expect(await r.countPairs(dataset)).toBe(2);
       const refused = /^database .* is open read-only for this command; nothing was written$/;
       await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toThrow(refused);
-      await expect(saveLabel(r, human, pairRow, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] })).rejects.toThrow(refused);
+      await expect(
+        saveLabel(r, human, pairRow, {
+          value: 1,
+          raw: null,
+          shownFirst: 0,
+          rationale: '',
+          flagged: false,
+          principles: [],
+        }),
+      ).rejects.toThrow(refused);
       await expect(r.saveMetricRun(dataset, '0', {}, {}, {})).rejects.toThrow(refused);
       await expect(r.write((tx) => tx.createDataset('e', 'jsonl', null))).rejects.toBeInstanceOf(UsageError);
       expect(await s.dumpTables()).toEqual(before);
@@ -204,12 +265,16 @@ for (const adapter of adapters) {
       const b = await s.write((tx) => tx.ensureAnnotator('m', 'reward-model', { b: 2 }));
       expect(b.id).toBe(a.id);
       expect((await s.getAnnotator('m'))!.provenance).toEqual({ a: 1, b: 2 });
-      await expect(s.write((tx) => tx.ensureAnnotator('m', 'human', null))).rejects.toThrow(/already exists as a reward-model/);
+      await expect(s.write((tx) => tx.ensureAnnotator('m', 'human', null))).rejects.toThrow(
+        /already exists as a reward-model/,
+      );
       await expect(s.requireAnnotator('x')).rejects.toBeInstanceOf(UsageError);
       expect((await s.listAnnotators()).map((r) => [r.name, r.kind])).toEqual([['m', 'reward-model']]);
       // "adjudicated" is the review's (src/app/review.ts): a human or model by that name would block every adjudication
       for (const kind of ['human', 'reward-model'] as const) {
-        await expect(s.write((tx) => tx.ensureAnnotator('adjudicated', kind, null))).rejects.toThrow(/^the annotator name "adjudicated" is reserved for the review's adjudications; choose another name$/);
+        await expect(s.write((tx) => tx.ensureAnnotator('adjudicated', kind, null))).rejects.toThrow(
+          /^the annotator name "adjudicated" is reserved for the review's adjudications; choose another name$/,
+        );
       }
       expect((await s.write((tx) => tx.ensureAnnotator('adjudicated', 'adjudicator', null))).kind).toBe('adjudicator');
     });
@@ -218,33 +283,72 @@ for (const adapter of adapters) {
       const { s, dataset, list, human, model, row } = await seeded();
       const rows = await s.principleRowIds(list);
       await s.write(async (tx) => {
-        await tx.insertPreferences(model, [
-          { pairId: 0, value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: { reward_a: 1.25 } },
-          { pairId: 1, value: -1, scoreY0: 2, scoreY1: 0.1 },
-          { pairId: 2, value: null },
-        ], row);
-        await tx.insertPrinciplePreferences(human, [
-          { pairId: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, order: 0 },
-          { pairId: 0, principleIndex: 2, value: -1 },
-          { pairId: 1, principleIndex: 1, value: 0 },
-        ], row, rows);
+        await tx.insertPreferences(
+          model,
+          [
+            { pairId: 0, value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: { reward_a: 1.25 } },
+            { pairId: 1, value: -1, scoreY0: 2, scoreY1: 0.1 },
+            { pairId: 2, value: null },
+          ],
+          row,
+        );
+        await tx.insertPrinciplePreferences(
+          human,
+          [
+            { pairId: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, order: 0 },
+            { pairId: 0, principleIndex: 2, value: -1 },
+            { pairId: 1, principleIndex: 1, value: 0 },
+          ],
+          row,
+          rows,
+        );
       });
       await expect(s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: -1 }], row))).rejects.toThrow();
-      expect(await s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: -1 }, { pairId: 3, value: 1 }], row, { existing: 'skip' }))).toBe(1);
+      expect(
+        await s.write((tx) =>
+          tx.insertPreferences(
+            model,
+            [
+              { pairId: 0, value: -1 },
+              { pairId: 3, value: 1 },
+            ],
+            row,
+            { existing: 'skip' },
+          ),
+        ),
+      ).toBe(1);
       expect([...(await s.pairsWithPreference(dataset, model))].sort()).toEqual([0, 1, 2, 3]);
       expect(await s.countPrinciplePreferences(dataset, human, list)).toBe(3);
       const overall = (await s.overallPreferences(dataset)).sort((a, b) => a.idx - b.idx);
       expect(overall).toEqual([
-        { annotatorId: model, idx: 0, value: 1 }, { annotatorId: model, idx: 1, value: -1 },
-        { annotatorId: model, idx: 2, value: null }, { annotatorId: model, idx: 3, value: 1 },
+        { annotatorId: model, idx: 0, value: 1 },
+        { annotatorId: model, idx: 1, value: -1 },
+        { annotatorId: model, idx: 2, value: null },
+        { annotatorId: model, idx: 3, value: 1 },
       ]);
-      const principles = (await s.principlePreferences(dataset, list)).sort((a, b) => a.idx - b.idx || a.position - b.position);
+      const principles = (await s.principlePreferences(dataset, list)).sort(
+        (a, b) => a.idx - b.idx || a.position - b.position,
+      );
       expect(principles).toEqual([
-        { annotatorId: human, idx: 0, position: 0, value: 1 }, { annotatorId: human, idx: 0, position: 2, value: -1 },
+        { annotatorId: human, idx: 0, position: 0, value: 1 },
+        { annotatorId: human, idx: 0, position: 2, value: -1 },
         { annotatorId: human, idx: 1, position: 1, value: 0 },
       ]);
       const byPair = await s.preferencesForPairs([row(0)]);
-      expect(byPair).toEqual([{ pairRowId: row(0), annotator: 'rm', kind: 'reward-model', value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: '{"reward_a":1.25}', shownFirst: null, rationale: null, flagged: 0 }]);
+      expect(byPair).toEqual([
+        {
+          pairRowId: row(0),
+          annotator: 'rm',
+          kind: 'reward-model',
+          value: 1,
+          scoreY0: -0.5,
+          scoreY1: 1.25,
+          raw: '{"reward_a":1.25}',
+          shownFirst: null,
+          rationale: null,
+          flagged: 0,
+        },
+      ]);
       expect(await s.principlePreferencesForPairs([row(0)])).toEqual([
         { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p0', position: 0, value: 1 },
         { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p2', position: 2, value: -1 },
@@ -255,10 +359,28 @@ for (const adapter of adapters) {
     it('workbench: submit, undo restores the previous label exactly, history kept, counts and queues', async () => {
       const { s, dataset, list, human, model, row } = await seeded(5);
       const rows = await s.principleRowIds(list);
-      await s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: 1 }, { pairId: 1, value: -1 }, { pairId: 2, value: 1 }], row));
+      await s.write((tx) =>
+        tx.insertPreferences(
+          model,
+          [
+            { pairId: 0, value: 1 },
+            { pairId: 1, value: -1 },
+            { pairId: 2, value: 1 },
+          ],
+          row,
+        ),
+      );
       // principles: by position, the rows this submission answers (null = marked unanswered); others are not in it
-      const label = (value: 1 | -1 | 0, principles: Record<number, 1 | -1 | 0 | null>, rationale = ''): WorkbenchLabel => ({
-        value, raw: { overall: value }, shownFirst: 1, rationale, flagged: false,
+      const label = (
+        value: 1 | -1 | 0,
+        principles: Record<number, 1 | -1 | 0 | null>,
+        rationale = '',
+      ): WorkbenchLabel => ({
+        value,
+        raw: { overall: value },
+        shownFirst: 1,
+        rationale,
+        flagged: false,
         principles: Object.entries(principles).map(([i, v]) => ({ principleRowId: rows[Number(i)], value: v })),
       });
       expect(await s.firstUnlabelledIdx(dataset, human)).toBe(0);
@@ -270,7 +392,10 @@ for (const adapter of adapters) {
       const state = await s.labelState(human, row(0));
       expect(state.preference).toMatchObject({ value: -1, rationale: 'changed', shown_first: 1, flagged: 0 });
       // the principle answered earlier (p0) is kept; p1 added
-      expect(state.principles.map((p) => [p.principle_id, p.value])).toEqual([[rows[0], 1], [rows[1], 1]]);
+      expect(state.principles.map((p) => [p.principle_id, p.value])).toEqual([
+        [rows[0], 1],
+        [rows[1], 1],
+      ]);
       // queues: disagreement with the model (pair 0: -1 vs 1; pair 1: 1 vs -1), own conflicting principle labels (pair 1)
       expect(await s.workbenchQueueIdx(dataset, human, -1, 1, { kind: 'disagree', modelId: model })).toBe(0);
       expect(await s.workbenchQueueIdx(dataset, human, 0, 1, { kind: 'disagree', modelId: model })).toBe(1);
@@ -289,20 +414,36 @@ for (const adapter of adapters) {
       expect(await undoLastLabel(s, human, dataset)).toBeUndefined();
       const history = await s.labelHistory(human);
       expect(history.map((h) => [h.action, h.undone])).toEqual([
-        ['submit', true], ['submit', true], ['submit', true], ['undo', false], ['undo', false], ['undo', false],
+        ['submit', true],
+        ['submit', true],
+        ['submit', true],
+        ['undo', false],
+        ['undo', false],
+        ['undo', false],
       ]);
       expect(history[3].before).toEqual(before);
       await s.saveWorkbenchPosition(human, dataset, 3);
       await s.saveWorkbenchPosition(human, dataset, 4);
       expect(await s.workbenchPosition(human, dataset)).toBe(4);
       await saveLabel(s, human, row(2), label(0, {}));
-      expect(await s.datasetProgress()).toEqual([{ id: dataset, name: 'd', total: 5, annotators: [{ name: 'alice', labelled: 1 }] }]);
+      expect(await s.datasetProgress()).toEqual([
+        { id: dataset, name: 'd', total: 5, annotators: [{ name: 'alice', labelled: 1 }] },
+      ]);
     });
 
     it('metric runs: saved, listed without results, read back; an unknown id is a clear error', async () => {
       const { s, dataset } = await seeded();
       const id = await s.saveMetricRun(dataset, '0.1.0', { seed: 1 }, { d: 'abc' }, { da: [0.25, null] });
-      expect(await s.listMetricRuns()).toEqual([{ id, createdAt: expect.any(String), datasetName: 'd', toolVersion: '0.1.0', params: { seed: 1 }, inputHashes: { d: 'abc' } }]);
+      expect(await s.listMetricRuns()).toEqual([
+        {
+          id,
+          createdAt: expect.any(String),
+          datasetName: 'd',
+          toolVersion: '0.1.0',
+          params: { seed: 1 },
+          inputHashes: { d: 'abc' },
+        },
+      ]);
       expect((await s.getMetricRun(id)).results).toEqual({ da: [0.25, null] });
       await expect(s.getMetricRun(id + 100)).rejects.toThrow(/no metric run with id/);
     });
@@ -311,15 +452,42 @@ for (const adapter of adapters) {
       const { s, model, human, list, row } = await seeded();
       const rows = await s.principleRowIds(list);
       await s.write(async (tx) => {
-        await tx.insertPreferences(model, [{ pairId: 0, value: 1 }, { pairId: 1, value: null }], row);
-        await tx.insertPrinciplePreferences(human, [{ pairId: 0, principleIndex: 0, value: 1 }, { pairId: 0, principleIndex: 1, value: 1 }], row, rows);
+        await tx.insertPreferences(
+          model,
+          [
+            { pairId: 0, value: 1 },
+            { pairId: 1, value: null },
+          ],
+          row,
+        );
+        await tx.insertPrinciplePreferences(
+          human,
+          [
+            { pairId: 0, principleIndex: 0, value: 1 },
+            { pairId: 0, principleIndex: 1, value: 1 },
+          ],
+          row,
+          rows,
+        );
       });
       const info = await s.info();
       expect(info.datasets).toEqual([{ name: 'd', format: 'jsonl', pairs: 4, contentHash: null }]);
-      expect(info.principleLists).toEqual([{ name: 'pl', version: 1, size: 3, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+      expect(info.principleLists).toEqual([
+        { name: 'pl', version: 1, size: 3, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      ]);
       expect(info.annotators).toEqual([
-        { name: 'alice', kind: 'human', group: null, datasets: [{ dataset: 'd', preferences: 0, principlePreferences: 1 }] },
-        { name: 'rm', kind: 'reward-model', group: null, datasets: [{ dataset: 'd', preferences: 1, principlePreferences: 0 }] },
+        {
+          name: 'alice',
+          kind: 'human',
+          group: null,
+          datasets: [{ dataset: 'd', preferences: 0, principlePreferences: 1 }],
+        },
+        {
+          name: 'rm',
+          kind: 'reward-model',
+          group: null,
+          datasets: [{ dataset: 'd', preferences: 1, principlePreferences: 0 }],
+        },
       ]);
     });
 
@@ -340,17 +508,29 @@ for (const adapter of adapters) {
       const dups = await s.write(async (tx) => {
         const first = await tx.nextPairRowId();
         const a = await tx.insertPairs(dataset, [pair(0, 'x'), pair(1, 'y')], [first, first + 1]);
-        const b = await tx.insertPairs(dataset, [pair(2, 'z'), pair(3, 'x'), pair(4, 'w')], [first + 2, first + 3, first + 4]);
+        const b = await tx.insertPairs(
+          dataset,
+          [pair(2, 'z'), pair(3, 'x'), pair(4, 'w')],
+          [first + 2, first + 3, first + 4],
+        );
         return [...a, ...b];
       });
       expect(dups.map((d) => [d.pair.id, d.firstIdx])).toEqual([[3, 0]]);
-      expect((await s.pairSourceIds(dataset)).sort((x, y) => x.idx - y.idx)).toEqual([{ idx: 0, sourceId: 'x' }, { idx: 1, sourceId: 'y' }, { idx: 2, sourceId: 'z' }, { idx: 4, sourceId: 'w' }]);
+      expect((await s.pairSourceIds(dataset)).sort((x, y) => x.idx - y.idx)).toEqual([
+        { idx: 0, sourceId: 'x' },
+        { idx: 1, sourceId: 'y' },
+        { idx: 2, sourceId: 'z' },
+        { idx: 4, sourceId: 'w' },
+      ]);
     });
 
     it('team split: overlap k, claims that expire, own claims resumed, full pairs leave every queue', async () => {
       const { s, dataset, row } = await seeded(3);
       const [a, b, c] = await s.write(async (tx) => [
-        (await tx.ensureAnnotator('alice', 'human', null)).id, (await tx.ensureAnnotator('bilal', 'human', null)).id, (await tx.ensureAnnotator('chen', 'human', null)).id]);
+        (await tx.ensureAnnotator('alice', 'human', null)).id,
+        (await tx.ensureAnnotator('bilal', 'human', null)).id,
+        (await tx.ensureAnnotator('chen', 'human', null)).id,
+      ]);
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'fixed', seed: 0 }));
       expect(await s.workSplit(dataset)).toEqual({ overlap: 2, assignment: 'fixed', seed: 0 });
       const T = 1_000_000;
@@ -359,8 +539,19 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, b, T, TTL)).toBe(0); // room for 2
       expect(await s.claimNextPair(dataset, c, T, TTL)).toBe(1); // pair 0 holds 2 live claims
       expect(await s.claimNextPair(dataset, a, T + 1, TTL)).toBe(0); // a reload resumes the own claim
-      expect((await s.liveClaims(dataset, T + 2)).map((x) => [x.pairIdx, x.annotator])).toEqual([[0, 'alice'], [0, 'bilal'], [1, 'chen']]);
-      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      expect((await s.liveClaims(dataset, T + 2)).map((x) => [x.pairIdx, x.annotator])).toEqual([
+        [0, 'alice'],
+        [0, 'bilal'],
+        [1, 'chen'],
+      ]);
+      const label: WorkbenchLabel = {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       await saveLabel(s, a, row(0), label);
       await saveLabel(s, b, row(0), label);
       // pair 0 has its 2 labels: it leaves every queue, also for chen after chen's claim on pair 1 ends
@@ -383,13 +574,22 @@ for (const adapter of adapters) {
       expect(await s.write((tx) => tx.renewClaim(row(2), b, T + 10 + 2 * TTL, TTL))).toBe(false);
       const progress = await s.teamProgress(dataset, T + 20);
       // live at T + 20: alice's claim on pair 1, bilal's renewed one and chen's on pair 2
-      expect(progress.map((p) => [p.annotator, p.claimed, p.labelled])).toEqual([['alice', 1, 1], ['bilal', 1, 1], ['chen', 1, 1]]);
+      expect(progress.map((p) => [p.annotator, p.claimed, p.labelled])).toEqual([
+        ['alice', 1, 1],
+        ['bilal', 1, 1],
+        ['chen', 1, 1],
+      ]);
     });
 
     it('team split: the assignment orders (random with a seed, least-annotated)', async () => {
       const { s, dataset, row } = await seeded(6);
-      const [a, b] = await s.write(async (tx) => [(await tx.ensureAnnotator('alice', 'human', null)).id, (await tx.ensureAnnotator('bilal', 'human', null)).id]);
-      const six = await s.write(async (tx) => Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`r${i}`, 'human', null)).id)));
+      const [a, b] = await s.write(async (tx) => [
+        (await tx.ensureAnnotator('alice', 'human', null)).id,
+        (await tx.ensureAnnotator('bilal', 'human', null)).id,
+      ]);
+      const six = await s.write(async (tx) =>
+        Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`r${i}`, 'human', null)).id)),
+      );
       // random: (idx * 1103515245 + seed) mod 2147483647, ascending; by hand for seed 7, idx 0..5:
       // 7, 1103515252, 59546850 (2207030497 - 2147483647), 1163062095, 119093693, 1222608938 -> order 0, 2, 4, 1, 3, 5
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'random', seed: 7 }));
@@ -400,7 +600,14 @@ for (const adapter of adapters) {
       // least-annotated: pairs with fewer human labels first (alice labels 0 and 1)
       await s.write((tx) => tx.releaseClaims(dataset));
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 3, assignment: 'least-annotated', seed: 0 }));
-      const label: WorkbenchLabel = { value: -1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const label: WorkbenchLabel = {
+        value: -1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       await saveLabel(s, a, row(0), label);
       await saveLabel(s, a, row(1), label);
       expect(await s.claimNextPair(dataset, b, 0, 10)).toBe(2);
@@ -408,9 +615,20 @@ for (const adapter of adapters) {
 
     it('team split: claims start past the full pairs, and an undone label or a new overlap makes a pair claimable again', async () => {
       const { s, dataset, row } = await seeded(4);
-      const [a, b, c, d] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen', 'dana'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      const [a, b, c, d] = await s.write(async (tx) =>
+        Promise.all(
+          ['alice', 'bilal', 'chen', 'dana'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id),
+        ),
+      );
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
-      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const label: WorkbenchLabel = {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       for (const idx of [0, 1]) {
         expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
         await saveLabel(s, a, row(idx), label);
@@ -427,9 +645,18 @@ for (const adapter of adapters) {
 
     it('team split, random order: the floor follows the order, an undone label moves it back, pairs added after the split join the order', async () => {
       const { s, dataset, row } = await seeded(6);
-      const [a, b, c] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      const [a, b, c] = await s.write(async (tx) =>
+        Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)),
+      );
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'random', seed: 7 }));
-      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const label: WorkbenchLabel = {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       // seed 7 orders idx 0..5 as 0, 2, 4, 1, 3, 5 (hand calculation in the test above)
       for (const idx of [0, 2]) {
         expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
@@ -447,7 +674,9 @@ for (const adapter of adapters) {
         await tx.insertPairs(dataset, [pair(6, 's6'), pair(7, 's7')], [first, first + 1]);
       });
       const rowIds = await s.pairRowIds(dataset);
-      const late = await s.write(async (tx) => Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`late${i}`, 'human', null)).id)));
+      const late = await s.write(async (tx) =>
+        Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`late${i}`, 'human', null)).id)),
+      );
       const order: number[] = [];
       for (const r of late) {
         const idx = (await s.claimNextPair(dataset, r, 200_000, 60_000))!;
@@ -460,9 +689,22 @@ for (const adapter of adapters) {
 
     it('team split, least-annotated: the fewest labels and live claims first, so every pair gets its first label before any its second; an undone label takes its pair back a level', async () => {
       const { s, dataset, row } = await seeded(6);
-      const [alice, bilal, chen, dana, eve, fay, gus] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen', 'dana', 'eve', 'fay', 'gus'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      const [alice, bilal, chen, dana, eve, fay, gus] = await s.write(async (tx) =>
+        Promise.all(
+          ['alice', 'bilal', 'chen', 'dana', 'eve', 'fay', 'gus'].map(
+            async (n) => (await tx.ensureAnnotator(n, 'human', null)).id,
+          ),
+        ),
+      );
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 2, assignment: 'least-annotated', seed: 0 }));
-      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const label: WorkbenchLabel = {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       const claimAndLabel = async (who: number) => {
         const idx = (await s.claimNextPair(dataset, who, 0, 60_000))!;
         await saveLabel(s, who, row(idx), label);
@@ -474,7 +716,12 @@ for (const adapter of adapters) {
       await saveLabel(s, alice, row(0), label);
       await saveLabel(s, bilal, row(1), label);
       // then each claim takes the first pair with neither label nor claim: 2, 3 (alice), 4 (chen), 5 (dana)
-      expect([await claimAndLabel(alice), await claimAndLabel(alice), await claimAndLabel(chen), await claimAndLabel(dana)]).toEqual([2, 3, 4, 5]);
+      expect([
+        await claimAndLabel(alice),
+        await claimAndLabel(alice),
+        await claimAndLabel(chen),
+        await claimAndLabel(dana),
+      ]).toEqual([2, 3, 4, 5]);
       // every pair holds one label: the second labels, in order; eve's live claim fills pair 0 (1 label + 1 claim = k)
       expect(await s.claimNextPair(dataset, eve, 0, 60_000)).toBe(0);
       expect(await s.claimNextPair(dataset, fay, 0, 60_000)).toBe(1);
@@ -484,23 +731,78 @@ for (const adapter of adapters) {
       expect(await s.claimNextPair(dataset, gus, 60_001, 60_000)).toBe(3);
     });
 
-    it('overlap k is the database\'s rule: a bulk import or a sync of human labels cannot push a pair past k; relabels and models can', async () => {
+    it("overlap k is the database's rule: a bulk import or a sync of human labels cannot push a pair past k; relabels and models can", async () => {
       const { s, dataset, model, row } = await seeded(3);
-      const [alice, bilal] = await s.write(async (tx) => Promise.all(['alice', 'bilal'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      const [alice, bilal] = await s.write(async (tx) =>
+        Promise.all(['alice', 'bilal'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)),
+      );
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
       await s.write((tx) => tx.insertPreferences(alice, [{ pairId: 0, value: 1 }], row));
       const before = await s.dumpTables();
       // pair 0 holds its k = 1: bilal's label by the bulk path (import labels) and by the sync path are refused, naming the pair
-      const full = await s.write((tx) => tx.insertPreferences(bilal, [{ pairId: 1, value: 1 }, { pairId: 0, value: -1 }], row)).catch((e: unknown) => e);
+      const full = await s
+        .write((tx) =>
+          tx.insertPreferences(
+            bilal,
+            [
+              { pairId: 1, value: 1 },
+              { pairId: 0, value: -1 },
+            ],
+            row,
+          ),
+        )
+        .catch((e: unknown) => e);
       expect(full).toBeInstanceOf(PairFullError);
       expect(full).toMatchObject({ pairIdx: 0, overlap: 1 });
       const t = '2026-01-01T00:00:00.000Z';
-      const synced = await s.write((tx) => tx.insertLabelRows([{ pair_id: row(0), annotator_id: bilal, value: -1, score_y0: null, score_y1: null, raw: null, shown_first: null, rationale: null, flagged: 0, created_at: t, updated_at: t }], [])).catch((e: unknown) => e);
+      const synced = await s
+        .write((tx) =>
+          tx.insertLabelRows(
+            [
+              {
+                pair_id: row(0),
+                annotator_id: bilal,
+                value: -1,
+                score_y0: null,
+                score_y1: null,
+                raw: null,
+                shown_first: null,
+                rationale: null,
+                flagged: 0,
+                created_at: t,
+                updated_at: t,
+              },
+            ],
+            [],
+          ),
+        )
+        .catch((e: unknown) => e);
       expect(synced).toBeInstanceOf(PairFullError);
       expect(await s.dumpTables()).toEqual(before);
       // alice relabels her own (the rows replaced), a model judges every pair, bilal labels pair 1: all stored
-      await s.write((tx) => tx.putLabelState(alice, row(0), { preference: { value: -1, score_y0: null, score_y1: null, raw: null, shown_first: 0, rationale: 'again', flagged: 0, created_at: t, updated_at: t }, principles: [] }));
-      await s.write((tx) => tx.insertPreferences(model, [0, 1, 2].map((i) => ({ pairId: i, value: 1 as const })), row));
+      await s.write((tx) =>
+        tx.putLabelState(alice, row(0), {
+          preference: {
+            value: -1,
+            score_y0: null,
+            score_y1: null,
+            raw: null,
+            shown_first: 0,
+            rationale: 'again',
+            flagged: 0,
+            created_at: t,
+            updated_at: t,
+          },
+          principles: [],
+        }),
+      );
+      await s.write((tx) =>
+        tx.insertPreferences(
+          model,
+          [0, 1, 2].map((i) => ({ pairId: i, value: 1 as const })),
+          row,
+        ),
+      );
       await s.write((tx) => tx.insertPreferences(bilal, [{ pairId: 1, value: 1 }], row));
       expect(await s.labelCountHistogram(dataset)).toEqual([1, 2]);
     });
@@ -512,21 +814,38 @@ for (const adapter of adapters) {
       const dataset = await s.write(async (tx) => {
         const id = await tx.createDataset('d', 'jsonl', null);
         const first = await tx.nextPairRowId();
-        await tx.insertPairs(id, Array.from({ length: 4 }, (_, i) => pair(i)), Array.from({ length: 4 }, (_, i) => first + i));
+        await tx.insertPairs(
+          id,
+          Array.from({ length: 4 }, (_, i) => pair(i)),
+          Array.from({ length: 4 }, (_, i) => first + i),
+        );
         return id;
       });
       const rowIds = await s.pairRowIds(dataset);
       const row = (idx: number) => rowIds.get(idx)!;
-      const [alice, bilal, chen] = await s.write(async (tx) => Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      const [alice, bilal, chen] = await s.write(async (tx) =>
+        Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)),
+      );
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
       expect(await s.claimNextPair(dataset, alice, 0, 1)).toBe(0);
-      await saveLabel(s, alice, row(0), { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
+      await saveLabel(s, alice, row(0), {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      });
       // alice's label is deleted (an undo) in a write that stays open while bilal claims on another connection: bilal's claim
       // must not move the floor past pair 0 on the strength of a label that is going away
       let release!: () => void;
       let deleted!: () => void;
-      const gate = new Promise<void>((r) => { release = r; });
-      const didDelete = new Promise<void>((r) => { deleted = r; });
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const didDelete = new Promise<void>((r) => {
+        deleted = r;
+      });
       const undo = s.write(async (tx) => {
         await tx.putLabelState(alice, row(0), { preference: null, principles: [] }); // as an undo writes it
         deleted();
@@ -549,12 +868,23 @@ for (const adapter of adapters) {
       const dataset = await setup.write(async (tx) => {
         const id = await tx.createDataset('team', 'jsonl', null);
         const first = await tx.nextPairRowId();
-        await tx.insertPairs(id, Array.from({ length: 12 }, (_, i) => pair(i)), Array.from({ length: 12 }, (_, i) => first + i));
+        await tx.insertPairs(
+          id,
+          Array.from({ length: 12 }, (_, i) => pair(i)),
+          Array.from({ length: 12 }, (_, i) => first + i),
+        );
         await tx.setWorkSplit(id, { overlap: 2, assignment: 'fixed', seed: 0 });
         return id;
       });
       const rowIds = await setup.pairRowIds(dataset);
-      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const label: WorkbenchLabel = {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       const worker = async (name: string) => {
         const s = await openStore(location);
         open.push(s);
@@ -571,7 +901,8 @@ for (const adapter of adapters) {
       expect(counts.reduce((x, y) => x + y, 0)).toBe(24); // 12 pairs x 2 labels, every acknowledged label stored
       expect(await setup.labelCountHistogram(dataset)).toEqual([0, 0, 12]);
       const perPair = new Map<number, Set<number>>();
-      for (const p of await setup.overallPreferences(dataset)) perPair.set(p.idx, (perPair.get(p.idx) ?? new Set()).add(p.annotatorId));
+      for (const p of await setup.overallPreferences(dataset))
+        perPair.set(p.idx, (perPair.get(p.idx) ?? new Set()).add(p.annotatorId));
       for (const [, annotators] of perPair) expect(annotators.size).toBe(2);
     });
 
@@ -580,12 +911,17 @@ for (const adapter of adapters) {
       const a = await openStore(location);
       const b = await openStore(location);
       open.push(a, b);
-      const load = (s: Store, name: string) => s.write(async (tx) => {
-        const id = await tx.createDataset(name, 'jsonl', null);
-        const first = await tx.nextPairRowId();
-        await tx.insertPairs(id, Array.from({ length: 50 }, (_, i) => pair(i)), Array.from({ length: 50 }, (_, i) => first + i));
-        return id;
-      });
+      const load = (s: Store, name: string) =>
+        s.write(async (tx) => {
+          const id = await tx.createDataset(name, 'jsonl', null);
+          const first = await tx.nextPairRowId();
+          await tx.insertPairs(
+            id,
+            Array.from({ length: 50 }, (_, i) => pair(i)),
+            Array.from({ length: 50 }, (_, i) => first + i),
+          );
+          return id;
+        });
       const [da, db] = await Promise.all([load(a, 'one'), load(b, 'two')]);
       expect(await a.countPairs(da)).toBe(50);
       expect(await a.countPairs(db)).toBe(50);

@@ -13,7 +13,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { redactLocation } from '../../src/store';
-import { auditTeam, buildTeamWorker, go, seedTeamDataset, startWorker, type WorkerRun } from '../../bench/support/team-load';
+import {
+  auditTeam,
+  buildTeamWorker,
+  go,
+  seedTeamDataset,
+  startWorker,
+  type WorkerRun,
+} from '../../bench/support/team-load';
 import { pgEnv, startPostgres, type TestPostgres, urlWithoutPassword } from '../support/postgres';
 import { ROOT, tempDir } from '../support/helpers';
 
@@ -22,7 +29,18 @@ const skip = 'skip' in injected ? injected.skip : undefined;
 const ROUNDS = process.env.DISCRETION_STRESS ? 10 : 2;
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const BIG = 100_000;
-const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id', '--preferred', 'preferred'];
+const MAP = [
+  '--prompt',
+  'prompt',
+  '--response-0',
+  'response_0',
+  '--response-1',
+  'response_1',
+  '--id',
+  'id',
+  '--preferred',
+  'preferred',
+];
 
 let server: TestPostgres;
 let script: string;
@@ -41,7 +59,16 @@ const until = async (what: string, cond: () => boolean | Promise<boolean>, timeo
 function pairsFile(name: string, n: number): string {
   const file = join(tempDir(), name);
   const lines: string[] = [];
-  for (let i = 0; i < n; i++) lines.push(JSON.stringify({ id: `p${i}`, prompt: `Human: question ${i}`, response_0: `I can't help with that (${i}).`, response_1: `Here is how (${i}).`, preferred: i % 3 ? 'y1' : 'y0' }));
+  for (let i = 0; i < n; i++)
+    lines.push(
+      JSON.stringify({
+        id: `p${i}`,
+        prompt: `Human: question ${i}`,
+        response_0: `I can't help with that (${i}).`,
+        response_1: `Here is how (${i}).`,
+        preferred: i % 3 ? 'y1' : 'y0',
+      }),
+    );
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
@@ -53,7 +80,10 @@ async function copyRunning(url: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: server.url });
   await c.connect();
   try {
-    const r = await c.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE 'COPY %'", [dbName(url)]);
+    const r = await c.query(
+      "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE 'COPY %'",
+      [dbName(url)],
+    );
     return (r.rowCount ?? 0) > 0;
   } finally {
     await c.end();
@@ -61,16 +91,23 @@ async function copyRunning(url: string): Promise<boolean> {
 }
 
 function startImport(url: string, dataset: string) {
-  const child = spawn(process.execPath, [BIN, 'import', 'jsonl', bigFile, '--dataset', dataset, ...MAP, '--db', urlWithoutPassword(url)], { cwd: ROOT, env: pgEnv(server), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'import', 'jsonl', bigFile, '--dataset', dataset, ...MAP, '--db', urlWithoutPassword(url)],
+    { cwd: ROOT, env: pgEnv(server), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, stderr: () => stderr };
 }
 
 // the CLI refuses a password in --db: it gets the URL without one (urlWithoutPassword) and the password in PGPASSWORD
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: pgEnv(server) });
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: pgEnv(server) });
 
 async function dump(url: string): Promise<Record<string, string[]>> {
   const s = await openStore(url);
@@ -141,7 +178,7 @@ describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
       const url = await seededDatabase();
       const before = await dump(url);
       const r = startImport(url, 'big');
-      await until('the import\'s COPY', () => copyRunning(url));
+      await until("the import's COPY", () => copyRunning(url));
       await sleep(Math.random() * 300);
       r.child.kill('SIGKILL');
       await r.exited;
@@ -150,7 +187,10 @@ describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
       expect(again.status, again.stderr).toBe(0);
       const s = await openStore(url);
       try {
-        expect((await s.info()).datasets.map((d) => [d.name, d.pairs]).sort()).toEqual([['big', BIG], ['small', 20]]);
+        expect((await s.info()).datasets.map((d) => [d.name, d.pairs]).sort()).toEqual([
+          ['big', BIG],
+          ['small', 20],
+        ]);
       } finally {
         await s.close();
       }
@@ -161,7 +201,7 @@ describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
     const url = await seededDatabase();
     const before = await dump(url);
     const r = startImport(url, 'big');
-    await until('the import\'s COPY', () => copyRunning(url));
+    await until("the import's COPY", () => copyRunning(url));
     server.crash();
     try {
       expect(await r.exited).toBe(1);

@@ -15,7 +15,20 @@ const BIN = join(ROOT, 'bin', 'discretion.js');
 const ROUNDS = process.env.DISCRETION_STRESS ? 10 : 3;
 const BIG = 3000;
 const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
-const METRICS = ['metrics', '--dataset', 'sample', '--principles', 'demo-safety', '--principle-source', 'majority', '--reference', 'alice', '--bootstrap', '3000', '--json'];
+const METRICS = [
+  'metrics',
+  '--dataset',
+  'sample',
+  '--principles',
+  'demo-safety',
+  '--principle-source',
+  'majority',
+  '--reference',
+  'alice',
+  '--bootstrap',
+  '3000',
+  '--json',
+];
 
 let dir: string;
 let template: string;
@@ -33,8 +46,13 @@ const ok = (args: string[]) => {
 function pairsFile(name: string, n: number): string {
   const file = join(dir, name);
   const lines = Array.from({ length: n }, (_, i) => {
-    const good = `I'm sorry, I can't help with that (${i}).`, bad = `Sure! Here is exactly how (${i}).`;
-    return JSON.stringify(i % 2 ? { id: `p${i}`, prompt: `q${i}`, response_0: good, response_1: bad, preferred: '0' } : { id: `p${i}`, prompt: `q${i}`, response_0: bad, response_1: good, preferred: '1' });
+    const good = `I'm sorry, I can't help with that (${i}).`,
+      bad = `Sure! Here is exactly how (${i}).`;
+    return JSON.stringify(
+      i % 2
+        ? { id: `p${i}`, prompt: `q${i}`, response_0: good, response_1: bad, preferred: '0' }
+        : { id: `p${i}`, prompt: `q${i}`, response_0: bad, response_1: good, preferred: '1' },
+    );
   });
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -47,18 +65,30 @@ function freshDb(): string {
   return db;
 }
 
-interface Running { child: ChildProcess; stdout: string[]; exited: Promise<number | null> }
+interface Running {
+  child: ChildProcess;
+  stdout: string[];
+  exited: Promise<number | null>;
+}
 function start(args: string[], script = BIN): Running {
   // NODE_PATH: the bundled writer lives in a temp folder and loads the project's sqlite3
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') },
+  });
   const stdout: string[] = [];
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => stdout.push(d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    if (code) stdout.push(`\n[stderr] ${err}`);
-    resolve(code);
-  }));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      if (code) stdout.push(`\n[stderr] ${err}`);
+      resolve(code);
+    }),
+  );
   return { child, stdout, exited };
 }
 async function killAtRandom(r: Running, minMs: number, maxMs: number): Promise<void> {
@@ -76,20 +106,75 @@ async function audit(db: string, fn: (s: SqliteStore) => Promise<void>): Promise
     await s.close();
   }
 }
-const acked = (r: Running) => r.stdout.join('').split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
+const acked = (r: Running) =>
+  r.stdout
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('ack '))
+    .map((l) => Number(l.slice(4)));
 
 beforeAll(async () => {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
   dir = tempDir();
   writer = join(dir, 'workbench-writer.cjs');
-  await build({ entryPoints: [join(ROOT, 'test', 'store', 'support', 'workbench-writer.ts')], outfile: writer, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['sqlite3', 'vscode', 'onnxruntime-node'], logLevel: 'warning' });
+  await build({
+    entryPoints: [join(ROOT, 'test', 'store', 'support', 'workbench-writer.ts')],
+    outfile: writer,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['sqlite3', 'vscode', 'onnxruntime-node'],
+    logLevel: 'warning',
+  });
   template = join(dir, 'template.db');
   bigFile = pairsFile('big.jsonl', BIG);
-  ok(['import', 'jsonl', join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'), '--dataset', 'sample', ...MAP, '--db', template]);
-  ok(['import', 'principles', join(ROOT, 'media', 'principles', 'demo-safety.yaml'), '--name', 'demo-safety', '--db', template]);
-  for (const a of ['alice', 'bilal']) ok(['import', 'labels', join(ROOT, 'media', 'sample', `labels-${a}.jsonl`), '--dataset', 'sample', '--principles', 'demo-safety', '--annotator', a, '--db', template]);
+  ok([
+    'import',
+    'jsonl',
+    join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'),
+    '--dataset',
+    'sample',
+    ...MAP,
+    '--db',
+    template,
+  ]);
+  ok([
+    'import',
+    'principles',
+    join(ROOT, 'media', 'principles', 'demo-safety.yaml'),
+    '--name',
+    'demo-safety',
+    '--db',
+    template,
+  ]);
+  for (const a of ['alice', 'bilal'])
+    ok([
+      'import',
+      'labels',
+      join(ROOT, 'media', 'sample', `labels-${a}.jsonl`),
+      '--dataset',
+      'sample',
+      '--principles',
+      'demo-safety',
+      '--annotator',
+      a,
+      '--db',
+      template,
+    ]);
   ok(['import', 'jsonl', bigFile, '--dataset', 'big', ...MAP, '--db', template]);
-  ok(['import', 'jsonl', pairsFile('train.jsonl', 24), '--dataset', 'train', ...MAP, '--preferred', 'preferred', '--db', template]);
+  ok([
+    'import',
+    'jsonl',
+    pairsFile('train.jsonl', 24),
+    '--dataset',
+    'train',
+    ...MAP,
+    '--preferred',
+    'preferred',
+    '--db',
+    template,
+  ]);
   model = join(dir, 'rm');
   ok(['train-rm', '--db', template, '--dataset', 'train', '--annotator', 'human', '--out', model, '--json']);
 }, 300_000);
@@ -131,7 +216,23 @@ describe('kill -9 at a random moment', () => {
   it('of a judge run: the resumed run scores each pair exactly once', async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const db = freshDb();
-      const args = ['judge', 'onnx', '--db', db, '--dataset', 'big', '--model', model, '--annotator', 'rm', '--provider', 'cpu', '--chunk', '50', '--json'];
+      const args = [
+        'judge',
+        'onnx',
+        '--db',
+        db,
+        '--dataset',
+        'big',
+        '--model',
+        model,
+        '--annotator',
+        'rm',
+        '--provider',
+        'cpu',
+        '--chunk',
+        '50',
+        '--json',
+      ];
       await killAtRandom(start(args), 500, 4000);
       let stored = 0;
       await audit(db, async (s) => {
@@ -142,7 +243,8 @@ describe('kill -9 at a random moment', () => {
       expect(resumed).toMatchObject({ alreadyScored: stored, scored: BIG - stored });
       await audit(db, async (s) => {
         const rows = await s.db.all<{ n: number; pairs: number }>(
-          "SELECT COUNT(*) AS n, COUNT(DISTINCT pr.pair_id) AS pairs FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id WHERE a.name = 'rm' AND d.name = 'big'");
+          "SELECT COUNT(*) AS n, COUNT(DISTINCT pr.pair_id) AS pairs FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id JOIN pairs p ON p.id = pr.pair_id JOIN datasets d ON d.id = p.dataset_id WHERE a.name = 'rm' AND d.name = 'big'",
+        );
         expect(rows[0]).toEqual({ n: BIG, pairs: BIG });
       });
     }
@@ -176,7 +278,23 @@ describe('several processes writing one SQLite file at once', () => {
       start(['import', 'jsonl', bigFile, '--dataset', 'one', ...MAP, '--db', db]),
       start(['import', 'jsonl', bigFile, '--dataset', 'two', ...MAP, '--db', db]),
       start([...METRICS, '--db', db]),
-      start(['judge', 'onnx', '--db', db, '--dataset', 'big', '--model', model, '--annotator', 'rm', '--provider', 'cpu', '--chunk', '100', '--json']),
+      start([
+        'judge',
+        'onnx',
+        '--db',
+        db,
+        '--dataset',
+        'big',
+        '--model',
+        model,
+        '--annotator',
+        'rm',
+        '--provider',
+        'cpu',
+        '--chunk',
+        '100',
+        '--json',
+      ]),
       start([db, 'big', 'wb', 'demo-safety', '200'], writer),
     ];
     const codes = await Promise.all(runs.map((r) => r.exited));
@@ -196,7 +314,23 @@ describe('several processes writing one SQLite file at once', () => {
 
   it('two judge runs for one annotator at once: both finish, each pair is scored exactly once', async () => {
     const db = freshDb();
-    const args = ['judge', 'onnx', '--db', db, '--dataset', 'big', '--model', model, '--annotator', 'rm', '--provider', 'cpu', '--chunk', '100', '--json'];
+    const args = [
+      'judge',
+      'onnx',
+      '--db',
+      db,
+      '--dataset',
+      'big',
+      '--model',
+      model,
+      '--annotator',
+      'rm',
+      '--provider',
+      'cpu',
+      '--chunk',
+      '100',
+      '--json',
+    ];
     const [a, b] = [start(args), start(args)];
     expect([await a.exited, await b.exited], a.stdout.join('') + b.stdout.join('')).toEqual([0, 0]);
     const [sa, sb] = [JSON.parse(a.stdout.join('')), JSON.parse(b.stdout.join(''))];

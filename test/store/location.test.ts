@@ -6,19 +6,39 @@ import { takeParams } from '../../src/store/location';
 
 describe('isDatabaseUrl', () => {
   it('takes postgres:// and postgresql:// in any letter case, with surrounding whitespace; everything else is a file', () => {
-    for (const url of ['postgres://a@h/db', 'postgresql://h/db', 'POSTGRESQL://h/db', 'PostGres://h', '  postgres://h/db\n']) expect(isDatabaseUrl(url), url).toBe(true);
-    for (const path of ['/data/postgres.db', 'postgres.db', 'postgres:/h/db', 'mysql://h/db', 'C:\\data\\x.db', '']) expect(isDatabaseUrl(path), path).toBe(false);
+    for (const url of [
+      'postgres://a@h/db',
+      'postgresql://h/db',
+      'POSTGRESQL://h/db',
+      'PostGres://h',
+      '  postgres://h/db\n',
+    ])
+      expect(isDatabaseUrl(url), url).toBe(true);
+    for (const path of ['/data/postgres.db', 'postgres.db', 'postgres:/h/db', 'mysql://h/db', 'C:\\data\\x.db', ''])
+      expect(isDatabaseUrl(path), path).toBe(false);
   });
 });
 
 describe('redactLocation and locationHasPassword', () => {
   const cases: { url: string; shown: string; secret?: string }[] = [
     // the user-info password
-    { url: 'postgres://lead:s3cret@db.example:5432/discretion', shown: 'postgres://lead@db.example:5432/discretion', secret: 's3cret' },
+    {
+      url: 'postgres://lead:s3cret@db.example:5432/discretion',
+      shown: 'postgres://lead@db.example:5432/discretion',
+      secret: 's3cret',
+    },
     // a password parameter, first and later in the query; the other parameters stay, in their order
     { url: 'postgres://lead@db.example/d?password=s3cret', shown: 'postgres://lead@db.example/d', secret: 's3cret' },
-    { url: 'postgres://lead@db.example/d?sslmode=require&password=s3cret&application_name=x', shown: 'postgres://lead@db.example/d?sslmode=require&application_name=x', secret: 's3cret' },
-    { url: 'postgres://db.example/d?user=lead&password=s3cret', shown: 'postgres://db.example/d?user=lead', secret: 's3cret' },
+    {
+      url: 'postgres://lead@db.example/d?sslmode=require&password=s3cret&application_name=x',
+      shown: 'postgres://lead@db.example/d?sslmode=require&application_name=x',
+      secret: 's3cret',
+    },
+    {
+      url: 'postgres://db.example/d?user=lead&password=s3cret',
+      shown: 'postgres://db.example/d?user=lead',
+      secret: 's3cret',
+    },
     // both at once
     { url: 'postgres://lead:first1@h/d?password=second2', shown: 'postgres://lead@h/d', secret: 'first1' },
     // the parameter's name percent-encoded (the pg client decodes it) or in capitals
@@ -71,9 +91,15 @@ describe('redactLocation and locationHasPassword', () => {
 
 describe('takeParams', () => {
   it('takes the named parameters out (values percent-decoded, the last one written wins) and keeps the rest as written', () => {
-    const r = takeParams('postgres://lead:pw@h/d?sslmode=prefer&application_name=a%20b&sslrootcert=%2Fetc%2Fca.pem&sslmode=require', ['sslmode', 'sslrootcert']);
+    const r = takeParams(
+      'postgres://lead:pw@h/d?sslmode=prefer&application_name=a%20b&sslrootcert=%2Fetc%2Fca.pem&sslmode=require',
+      ['sslmode', 'sslrootcert'],
+    );
     expect(r.location).toBe('postgres://lead:pw@h/d?application_name=a%20b');
-    expect([...r.values]).toEqual([['sslmode', 'require'], ['sslrootcert', '/etc/ca.pem']]);
+    expect([...r.values]).toEqual([
+      ['sslmode', 'require'],
+      ['sslrootcert', '/etc/ca.pem'],
+    ]);
     expect(takeParams('postgres://h/d?sslmode=disable', ['sslmode']).location).toBe('postgres://h/d');
     expect(takeParams('postgres://h/d', ['sslmode'])).toEqual({ location: 'postgres://h/d', values: new Map() });
   });

@@ -23,7 +23,12 @@ async function holdWriteLock(path: string): Promise<{ release: () => Promise<voi
   const other = await Database.open(path);
   await other.exec('BEGIN IMMEDIATE');
   await other.run("INSERT INTO annotators (name, kind, created_at) VALUES ('holder', 'human', 'now')");
-  return { release: async () => { await other.exec('COMMIT'); await other.close(); } };
+  return {
+    release: async () => {
+      await other.exec('COMMIT');
+      await other.close();
+    },
+  };
 }
 
 describe('the SQLite write lock', () => {
@@ -32,7 +37,11 @@ describe('the SQLite write lock', () => {
     const store = await openSqliteStore(path);
     const lock = await holdWriteLock(path);
     let committed = false;
-    const write = store.write((tx) => tx.ensureAnnotator('waiter', 'human', null)).then(() => { committed = true; });
+    const write = store
+      .write((tx) => tx.ensureAnnotator('waiter', 'human', null))
+      .then(() => {
+        committed = true;
+      });
     // SQLite's busy handler gives up after a second; the store must keep trying after that
     await new Promise((r) => setTimeout(r, 1600));
     expect(committed).toBe(false);
@@ -49,7 +58,11 @@ describe('the SQLite write lock', () => {
     const err = await store.write((tx) => tx.ensureAnnotator('late', 'human', null)).catch((e) => e);
     await lock.release();
     expect(err).toBeInstanceOf(StoreBusyError);
-    expect(err.message).toMatch(new RegExp(`^database ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is busy: another process has held its write lock for more than \\d+ s; nothing was written`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^database ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is busy: another process has held its write lock for more than \\d+ s; nothing was written`,
+      ),
+    );
     expect(err.message).not.toMatch(/SQLITE_BUSY/);
     expect(err.message.split('\n')).toHaveLength(1);
     expect((await store.listAnnotators()).map((a) => a.name)).toEqual(['holder']);
@@ -71,19 +84,29 @@ describe('the SQLite write lock', () => {
 });
 
 describe('a command on a new database path (withStore)', () => {
-  const good = (path: string) => withStore(path, (s) => importDataset(s, { format: 'jsonl', file: SAMPLE, dataset: 'good', mapping: MAPPING }));
-  const failing = (path: string) => withStore(path, (s) => importDataset(s, { format: 'hh-rlhf', file: join(BAD, 'hh-missing-field.jsonl'), dataset: 'bad' }));
+  const good = (path: string) =>
+    withStore(path, (s) => importDataset(s, { format: 'jsonl', file: SAMPLE, dataset: 'good', mapping: MAPPING }));
+  const failing = (path: string) =>
+    withStore(path, (s) =>
+      importDataset(s, { format: 'hh-rlhf', file: join(BAD, 'hh-missing-field.jsonl'), dataset: 'bad' }),
+    );
 
   it('a good and a failing import racing on a new path: the good one is never lost, the failing one leaves nothing (100 rounds)', async () => {
     const dir = tempDir();
     for (let round = 0; round < 100; round++) {
       const path = join(dir, `race-${round}.db`);
       // alternate which starts first
-      const [g, f] = round % 2 ? await Promise.allSettled([good(path), failing(path)]) : (await Promise.allSettled([failing(path), good(path)])).reverse();
+      const [g, f] =
+        round % 2
+          ? await Promise.allSettled([good(path), failing(path)])
+          : (await Promise.allSettled([failing(path), good(path)])).reverse();
       expect(g.status, `round ${round}`).toBe('fulfilled');
       expect(f.status, `round ${round}`).toBe('rejected');
       const store = await openSqliteStore(path);
-      expect((await store.info()).datasets.map((d) => [d.name, d.pairs]), `round ${round}`).toEqual([['good', 30]]);
+      expect(
+        (await store.info()).datasets.map((d) => [d.name, d.pairs]),
+        `round ${round}`,
+      ).toEqual([['good', 30]]);
       await store.close();
     }
     // no private new-database files left behind
@@ -120,9 +143,26 @@ describe('computed results and a lock that cannot be had', () => {
     const store = await openSqliteStore(path, { lockTimeoutMs: 300 });
     await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: MAPPING });
     await importPrincipleList(store, { file: join(ROOT, 'media', 'principles', 'demo-safety.yaml'), name: 'demo' });
-    for (const a of ['alice', 'bilal']) await importLabels(store, { file: join(ROOT, 'media', 'sample', `labels-${a}.jsonl`), dataset: 'sample', principles: 'demo', annotator: a });
+    for (const a of ['alice', 'bilal'])
+      await importLabels(store, {
+        file: join(ROOT, 'media', 'sample', `labels-${a}.jsonl`),
+        dataset: 'sample',
+        principles: 'demo',
+        annotator: a,
+      });
     const lock = await holdWriteLock(path);
-    const c = await computeMetrics(store, { dataset: 'sample', principles: 'demo', principleSource: 'majority', reference: 'alice', bootstrap: 0, daBootstrap: 0 }, { save: true });
+    const c = await computeMetrics(
+      store,
+      {
+        dataset: 'sample',
+        principles: 'demo',
+        principleSource: 'majority',
+        reference: 'alice',
+        bootstrap: 0,
+        daBootstrap: 0,
+      },
+      { save: true },
+    );
     await lock.release();
     expect(c.unsaved).toBeInstanceOf(StoreBusyError);
     expect(c.runId).toBeUndefined();

@@ -43,13 +43,19 @@ export const MIGRATION_ROWS: Record<number, string> = {
  * claim rank; 9: no login on old label history.
  */
 export const ADDED_COLUMNS: [version: number, table: string, defaults: Record<string, unknown>][] = [
-  [4, 'annotators', { group_name: null }], [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }], [7, 'datasets', { claim_floor: 0 }],
-  [8, 'pairs', { claim_rank: null }], [9, 'label_history', { login: null }],
+  [4, 'annotators', { group_name: null }],
+  [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }],
+  [7, 'datasets', { claim_floor: 0 }],
+  [8, 'pairs', { claim_rank: null }],
+  [9, 'label_history', { login: null }],
 ];
 
 /** `rows` (JSON, one per row) as they read after migrating from `version`: the columns added since then at their defaults. */
 export function withAddedColumns(table: string, version: number, rows: string[]): string[] {
-  const defaults = Object.assign({}, ...ADDED_COLUMNS.filter(([v, t]) => t === table && version < v).map(([, , d]) => d));
+  const defaults = Object.assign(
+    {},
+    ...ADDED_COLUMNS.filter(([v, t]) => t === table && version < v).map(([, , d]) => d),
+  );
   return rows.map((r) => JSON.stringify({ ...JSON.parse(r), ...defaults })).sort();
 }
 
@@ -58,9 +64,12 @@ async function databaseAtVersion(path: string, version: number): Promise<Record<
   for (let v = 0; v < version; v++) {
     await db.exec(`BEGIN; ${MIGRATIONS[v]} ${MIGRATION_ROWS[v + 1]} PRAGMA user_version = ${v + 1}; COMMIT;`);
   }
-  const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+  const tables = await db.all<{ name: string }>(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+  );
   const rows: Record<string, string[]> = {};
-  for (const { name } of tables) rows[name] = (await db.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+  for (const { name } of tables)
+    rows[name] = (await db.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
   await db.close();
   return rows;
 }
@@ -76,17 +85,27 @@ describe('schema migrations', () => {
       const before = await databaseAtVersion(path, version);
       const store = await openSqliteStore(path);
       try {
-        expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION);
+        expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(
+          SCHEMA_VERSION,
+        );
         const after = await store.dumpTables();
         // every old row is still there with its values; columns a later migration added take their defaults (ADDED_COLUMNS)
-        for (const [table, rows] of Object.entries(before)) expect(after[table], table).toEqual(withAddedColumns(table, version, rows));
+        for (const [table, rows] of Object.entries(before))
+          expect(after[table], table).toEqual(withAddedColumns(table, version, rows));
         expect(await store.checkIntegrity()).toEqual([]);
         // the migrated database is usable through the port, old rows and new writes alike
         if (version >= 1) {
           const d = await store.requireDataset('old');
           expect(await store.labelledCount(d.id, 1)).toBe(1);
           const alice = await store.requireAnnotator('alice');
-          await saveLabel(store, alice.id, 2, { value: 0, raw: null, shownFirst: 1, rationale: '', flagged: false, principles: [] });
+          await saveLabel(store, alice.id, 2, {
+            value: 0,
+            raw: null,
+            shownFirst: 1,
+            rationale: '',
+            flagged: false,
+            principles: [],
+          });
           expect(await store.labelledCount(d.id, alice.id)).toBe(2);
           expect(await undoLastLabel(store, alice.id, d.id)).toBe(1);
         }

@@ -11,7 +11,7 @@ describe.skipIf(skip)('the test PostgreSQL server', () => {
   it('answers on 127.0.0.1 with the password', async () => {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query<{ v: string }>('SELECT current_setting(\'server_version\') AS v');
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     await client.end();
     expect(rows[0].v).toMatch(/^\d+\.\d+/);
   });

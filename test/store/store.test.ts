@@ -12,7 +12,11 @@ describe('SqliteStore', () => {
     expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION);
     expect((await store.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode).toBe('wal');
     expect((await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
-    await expect(store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')")).rejects.toThrow(/FOREIGN KEY/);
+    await expect(
+      store.db.run(
+        "INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')",
+      ),
+    ).rejects.toThrow(/FOREIGN KEY/);
     await store.close();
   });
 
@@ -23,7 +27,11 @@ describe('SqliteStore', () => {
     await raw.close();
     const err = await openSqliteStore(path).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect(err.message).toMatch(new RegExp(`newer Discretion Workbench \\(schema version ${SCHEMA_VERSION + 5}; this version reads up to ${SCHEMA_VERSION}\\)`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `newer Discretion Workbench \\(schema version ${SCHEMA_VERSION + 5}; this version reads up to ${SCHEMA_VERSION}\\)`,
+      ),
+    );
     const again = await Database.open(path);
     expect((await again.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION + 5);
     await again.close();
@@ -32,11 +40,13 @@ describe('SqliteStore', () => {
   it('rolls a failed write back completely', async () => {
     const { store } = await openTempStore();
     const before = await dumpDatabase(store);
-    await expect(store.write(async (tx) => {
-      const id = await tx.createDataset('d', 'jsonl', null);
-      await tx.insertPairs(id, [{ id: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      store.write(async (tx) => {
+        const id = await tx.createDataset('d', 'jsonl', null);
+        await tx.insertPairs(id, [{ id: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await dumpDatabase(store)).toEqual(before);
     await store.close();
   });
@@ -45,23 +55,44 @@ describe('SqliteStore', () => {
     const { store } = await openTempStore();
     const fk = async () => (await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys;
     let inside = -1;
-    await store.write(async () => {
-      inside = await fk();
-    }, { checkForeignKeys: false });
+    await store.write(
+      async () => {
+        inside = await fk();
+      },
+      { checkForeignKeys: false },
+    );
     expect(inside).toBe(0);
     expect(await fk()).toBe(1);
-    await expect(store.write(async () => {
-      throw new Error('boom');
-    }, { checkForeignKeys: false })).rejects.toThrow('boom');
+    await expect(
+      store.write(
+        async () => {
+          throw new Error('boom');
+        },
+        { checkForeignKeys: false },
+      ),
+    ).rejects.toThrow('boom');
     expect(await fk()).toBe(1);
     // an ordinary write after a bulk one still enforces them
-    await expect(store.write(() => store.db.run("INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')"))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(
+      store.write(() =>
+        store.db.run(
+          "INSERT INTO pairs (dataset_id, idx, source_id, prompt, y0, y1) VALUES (999, 0, '0', 'p', 'a', 'b')",
+        ),
+      ),
+    ).rejects.toThrow(/FOREIGN KEY/);
     await store.close();
   });
 
   it('keeps bulk inserts on one table in the order queued, even when the later one is of a shape already prepared', async () => {
     const { store } = await openTempStore();
-    const withMeta = (id: number, sourceId: string) => ({ id, sourceId, prompt: 'p', y0: 'a', y1: 'b', meta: { k: id } });
+    const withMeta = (id: number, sourceId: string) => ({
+      id,
+      sourceId,
+      prompt: 'p',
+      y0: 'a',
+      y1: 'b',
+      meta: { k: id },
+    });
     // prepares the "meta varies" statement, so below it could run at once while the other shape is still being prepared
     await store.write(async (tx) => {
       const warm = await tx.createDataset('warm', 'jsonl', null);
@@ -69,7 +100,14 @@ describe('SqliteStore', () => {
     });
     await store.write(async (tx) => {
       const id = await tx.createDataset('d', 'jsonl', null);
-      const first = tx.insertPairs(id, [{ id: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' }, { id: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' }], [1, 2]);
+      const first = tx.insertPairs(
+        id,
+        [
+          { id: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' },
+          { id: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' },
+        ],
+        [1, 2],
+      );
       const second = tx.insertPairs(id, [withMeta(2, 'x'), withMeta(3, 'z')], [3, 4]);
       expect(await first).toEqual([]);
       // "x" is kept from the first batch (line 1); the second batch's "x" is the duplicate
@@ -78,11 +116,16 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
-  it('counts an annotator\'s labels through the by-annotator index, not by probing every pair of the dataset', async () => {
+  it("counts an annotator's labels through the by-annotator index, not by probing every pair of the dataset", async () => {
     const { store } = await openTempStore();
     // the query of labelledCount (run after every card), as SQLite plans it
-    const plan = await store.db.all<{ detail: string }>('EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?', [1, 1]);
-    expect(plan.map((r) => r.detail).join(' | ')).toMatch(/SEARCH pr USING COVERING INDEX preferences_by_annotator \(annotator_id=\?\)/);
+    const plan = await store.db.all<{ detail: string }>(
+      'EXPLAIN QUERY PLAN SELECT COUNT(*) AS n FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ? AND pr.annotator_id = ?',
+      [1, 1],
+    );
+    expect(plan.map((r) => r.detail).join(' | ')).toMatch(
+      /SEARCH pr USING COVERING INDEX preferences_by_annotator \(annotator_id=\?\)/,
+    );
     await store.close();
   });
 
@@ -90,14 +133,22 @@ describe('SqliteStore', () => {
     const path = join(tempDir(), 'shared.db');
     const a = await openSqliteStore(path);
     const b = await openSqliteStore(path);
-    const write = (s: SqliteStore, name: string) => s.write(async (tx) => {
-      const id = await tx.createDataset(name, 'jsonl', null);
-      const base = await tx.nextPairRowId();
-      await tx.insertPairs(id, Array.from({ length: 500 }, (_, i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })), Array.from({ length: 500 }, (_, i) => base + i));
-    });
+    const write = (s: SqliteStore, name: string) =>
+      s.write(async (tx) => {
+        const id = await tx.createDataset(name, 'jsonl', null);
+        const base = await tx.nextPairRowId();
+        await tx.insertPairs(
+          id,
+          Array.from({ length: 500 }, (_, i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })),
+          Array.from({ length: 500 }, (_, i) => base + i),
+        );
+      });
     await Promise.all([write(a, 'from-a'), write(b, 'from-b')]);
     const info = await a.info();
-    expect(info.datasets.map((d) => [d.name, d.pairs]).sort()).toEqual([['from-a', 500], ['from-b', 500]]);
+    expect(info.datasets.map((d) => [d.name, d.pairs]).sort()).toEqual([
+      ['from-a', 500],
+      ['from-b', 500],
+    ]);
     expect((await a.db.get<{ integrity_check: string }>('PRAGMA integrity_check'))!.integrity_check).toBe('ok');
     await a.close();
     await b.close();
@@ -108,7 +159,9 @@ describe('SqliteStore', () => {
     const one = [{ id: 'a', short: 'A', text: 'Be kind.' }];
     const v1 = await store.write((tx) => tx.savePrincipleList('l', one, null));
     const again = await store.write((tx) => tx.savePrincipleList('l', one, null));
-    const v2 = await store.write((tx) => tx.savePrincipleList('l', [...one, { id: 'b', short: 'B', text: 'Be honest.' }], null));
+    const v2 = await store.write((tx) =>
+      tx.savePrincipleList('l', [...one, { id: 'b', short: 'B', text: 'Be honest.' }], null),
+    );
     expect([v1.list.version, again.created, v2.list.version]).toEqual([1, false, 2]);
     expect((await store.requirePrincipleList('l')).principles).toHaveLength(2);
     expect((await store.requirePrincipleList('l@1')).principles).toHaveLength(1);
@@ -129,8 +182,12 @@ describe('the store port', () => {
 
   it('names what the database holds when a lookup misses, one helper for datasets, lists and annotators', async () => {
     const { store } = await openTempStore();
-    await expect(store.requireDataset('x')).rejects.toThrow(/^unknown dataset "x" \(the database holds no datasets yet\)$/);
-    await expect(store.requireAnnotator('x')).rejects.toThrow(/^unknown annotator "x" \(the database holds no annotators yet\)$/);
+    await expect(store.requireDataset('x')).rejects.toThrow(
+      /^unknown dataset "x" \(the database holds no datasets yet\)$/,
+    );
+    await expect(store.requireAnnotator('x')).rejects.toThrow(
+      /^unknown annotator "x" \(the database holds no annotators yet\)$/,
+    );
     await store.write(async (tx) => {
       await tx.createDataset('b', 'jsonl', null);
       await tx.createDataset('a', 'jsonl', null);

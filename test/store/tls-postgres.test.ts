@@ -21,26 +21,111 @@ const hasOpenssl = (() => {
     return false;
   }
 })();
-const skip = ('skip' in plainServer ? plainServer.skip : undefined) ?? missingPrerequisite(hasOpenssl, 'openssl is not installed (it makes the test certificates)');
+const skip =
+  ('skip' in plainServer ? plainServer.skip : undefined) ??
+  missingPrerequisite(hasOpenssl, 'openssl is not installed (it makes the test certificates)');
 
 /** A CA, a server certificate it signs for IP 127.0.0.1 only and a client certificate; `other`: a CA that signed nothing. */
 function makeCertificates(dir: string) {
   const f = (name: string) => join(dir, name);
   const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  const ca = (name: string) => openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.crt`), '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const ca = (name: string) =>
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   ca('discretion-test-ca');
   ca('discretion-other-ca');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
-  writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('discretion-test-ca.crt'), '-CAkey', f('discretion-test-ca.key'), '-CAcreateserial',
-    '-out', f('server.crt'), '-days', '2', '-extfile', f('server.ext')]);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(
+    f('server.ext'),
+    'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  );
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('discretion-test-ca.crt'),
+    '-CAkey',
+    f('discretion-test-ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('server.ext'),
+  ]);
   // a client certificate for the user postgres (pg_hba's `cert` method takes the user from its CN)
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('client.key'), '-out', f('client.csr'), '-subj', '/CN=postgres']);
-  writeFileSync(f('client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-  openssl(['x509', '-req', '-in', f('client.csr'), '-CA', f('discretion-test-ca.crt'), '-CAkey', f('discretion-test-ca.key'), '-CAcreateserial',
-    '-out', f('client.crt'), '-days', '2', '-extfile', f('client.ext')]);
-  return { ca: f('discretion-test-ca.crt'), other: f('discretion-other-ca.crt'), cert: f('server.crt'), key: f('server.key'), clientCert: f('client.crt'), clientKey: f('client.key') };
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('client.key'),
+    '-out',
+    f('client.csr'),
+    '-subj',
+    '/CN=postgres',
+  ]);
+  writeFileSync(
+    f('client.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    f('client.csr'),
+    '-CA',
+    f('discretion-test-ca.crt'),
+    '-CAkey',
+    f('discretion-test-ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('client.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('client.ext'),
+  ]);
+  return {
+    ca: f('discretion-test-ca.crt'),
+    other: f('discretion-other-ca.crt'),
+    cert: f('server.crt'),
+    key: f('server.key'),
+    clientCert: f('client.crt'),
+    clientKey: f('client.key'),
+  };
 }
 
 describe.skipIf(skip)('sslmode against a server with TLS and one without', () => {
@@ -57,7 +142,15 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
     // certificate in place of a password; every other one takes both
     tls = await startPostgres({
       ssl: { certFile: certs.cert, keyFile: certs.key, caFile: certs.ca },
-      hba: ['local all all trust', 'hostssl certonly all 127.0.0.1/32 cert', 'hostnossl certonly all 127.0.0.1/32 reject', 'hostssl all all 127.0.0.1/32 scram-sha-256', 'hostnossl sslonly all 127.0.0.1/32 reject', 'hostnossl all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+      hba: [
+        'local all all trust',
+        'hostssl certonly all 127.0.0.1/32 cert',
+        'hostnossl certonly all 127.0.0.1/32 reject',
+        'hostssl all all 127.0.0.1/32 scram-sha-256',
+        'hostnossl sslonly all 127.0.0.1/32 reject',
+        'hostnossl all all 127.0.0.1/32 scram-sha-256',
+        '',
+      ].join('\n'),
     });
     await tls.createDatabase('sslonly');
     await tls.createDatabase('certonly');
@@ -66,7 +159,9 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
   afterAll(async () => {
     for (const s of opened.splice(0)) await s.close().catch(() => undefined);
     tls?.stop();
-    for (const [k, v] of Object.entries(envBefore)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(envBefore))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 
   /** A fresh database on the TLS server: its URL with `query` added (and `host` in place of 127.0.0.1). */
@@ -83,7 +178,8 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
     try {
       const r = await c.query<{ ssl: boolean }>(
         'SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1 AND a.application_name = $2',
-        [decodeURIComponent(new URL(url).pathname.slice(1)), app]);
+        [decodeURIComponent(new URL(url).pathname.slice(1)), app],
+      );
       return r.rows.map((row) => row.ssl);
     } finally {
       await c.end();
@@ -102,10 +198,14 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
     expect(new Set(seen).size).toBe(1);
     return seen[0];
   };
-  const refusal = (url: string) => openStore(url).then(async (s) => {
-    await s.close();
-    return 'opened';
-  }, (e: Error) => e.message);
+  const refusal = (url: string) =>
+    openStore(url).then(
+      async (s) => {
+        await s.close();
+        return 'opened';
+      },
+      (e: Error) => e.message,
+    );
   const expectOneLineNamingTheDatabase = (message: string, url: string) => {
     const shown = url.replace(`:${encodeURIComponent(tls.password)}@`, '@');
     expect(message.startsWith(`cannot open database ${shown}: `), message).toBe(true);
@@ -168,7 +268,9 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
       expect(await usesTls(plainUrl, plainServer.url)).toBe(false);
       // require against the server without TLS: one line
       const message = await refusal(`${plainUrl}?sslmode=require`);
-      expect(message).toMatch(/^cannot open database postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\?sslmode=require: The server does not support SSL connections$/);
+      expect(message).toMatch(
+        /^cannot open database postgres:\/\/postgres@127\.0\.0\.1:\d+\/\w+\?sslmode=require: The server does not support SSL connections$/,
+      );
     }
   });
 
@@ -209,26 +311,33 @@ describe.skipIf(skip)('sslmode against a server with TLS and one without', () =>
     expect(s.location).toBe(withCert);
     expect(await serverSaysTls(tls.url, withCert)).toEqual([true]);
     const message = await refusal(`${u}?${root}`);
-    expect(message).toMatch(/^cannot open database postgres:\/\/postgres@127\.0\.0\.1:\d+\/certonly\?sslmode=verify-full&sslrootcert=\S+: .*certificate/);
+    expect(message).toMatch(
+      /^cannot open database postgres:\/\/postgres@127\.0\.0\.1:\d+\/certonly\?sslmode=verify-full&sslrootcert=\S+: .*certificate/,
+    );
   });
 
   it('an unknown sslmode is refused in one line naming it and the six accepted, before connecting', async () => {
     // port 1: nothing listens there, so a refusal that came from connecting would say so instead
-    expect(await refusal('postgres://lead:hunter2@127.0.0.1:1/d?sslmode=bogus'))
-      .toBe('cannot open database postgres://lead@127.0.0.1:1/d?sslmode=bogus: sslmode "bogus" is not one of disable, allow, prefer, require, verify-ca, verify-full');
+    expect(await refusal('postgres://lead:hunter2@127.0.0.1:1/d?sslmode=bogus')).toBe(
+      'cannot open database postgres://lead@127.0.0.1:1/d?sslmode=bogus: sslmode "bogus" is not one of disable, allow, prefer, require, verify-ca, verify-full',
+    );
     // pg's own "no-verify" is not libpq's
-    expect(await refusal('postgres://lead@127.0.0.1:1/d?sslmode=no-verify')).toMatch(/: sslmode "no-verify" is not one of /);
+    expect(await refusal('postgres://lead@127.0.0.1:1/d?sslmode=no-verify')).toMatch(
+      /: sslmode "no-verify" is not one of /,
+    );
     try {
       process.env.PGSSLMODE = 'Require';
-      expect(await refusal('postgres://lead@127.0.0.1:1/d'))
-        .toBe('cannot open database postgres://lead@127.0.0.1:1/d: PGSSLMODE "Require" is not one of disable, allow, prefer, require, verify-ca, verify-full');
+      expect(await refusal('postgres://lead@127.0.0.1:1/d')).toBe(
+        'cannot open database postgres://lead@127.0.0.1:1/d: PGSSLMODE "Require" is not one of disable, allow, prefer, require, verify-ca, verify-full',
+      );
     } finally {
       delete process.env.PGSSLMODE;
     }
   });
 
   it('an sslrootcert that cannot be read is one line naming it', async () => {
-    expect(await refusal('postgres://lead@127.0.0.1:1/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem'))
-      .toBe('cannot open database postgres://lead@127.0.0.1:1/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem: sslrootcert /nonexistent/ca.pem cannot be read (ENOENT)');
+    expect(await refusal('postgres://lead@127.0.0.1:1/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem')).toBe(
+      'cannot open database postgres://lead@127.0.0.1:1/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem: sslrootcert /nonexistent/ca.pem cannot be read (ENOENT)',
+    );
   });
 });

@@ -13,7 +13,11 @@ const server = inject('postgres');
 const pgSkip = 'skip' in server ? server.skip : undefined;
 
 /** Resolves with the tables of the first call after the first `seen` calls, or 'timeout' after `ms`. */
-function nextChange(calls: (string[] | undefined)[], seen: number, ms: number): Promise<string[] | undefined | 'timeout'> {
+function nextChange(
+  calls: (string[] | undefined)[],
+  seen: number,
+  ms: number,
+): Promise<string[] | undefined | 'timeout'> {
   const started = Date.now();
   return new Promise((resolve) => {
     const t = setInterval(() => {
@@ -31,7 +35,7 @@ function nextChange(calls: (string[] | undefined)[], seen: number, ms: number): 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('watchChanges: SQLite', () => {
-  it('hears another connection\'s commit by polling, not its own writes, and stops at dispose', async () => {
+  it("hears another connection's commit by polling, not its own writes, and stops at dispose", async () => {
     const file = join(tempDir(), 'watch.db');
     const mine = await openStore(file);
     const other = await openStore(file);
@@ -78,7 +82,12 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     const c = new pg.Client({ connectionString: 'url' in server ? server.url : '' });
     await c.connect();
     try {
-      return (await c.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'discretion-listen' AND datname = $1", [db])).rows.map((r: { pid: number }) => r.pid);
+      return (
+        await c.query(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = 'discretion-listen' AND datname = $1",
+          [db],
+        )
+      ).rows.map((r: { pid: number }) => r.pid);
     } finally {
       await c.end();
     }
@@ -92,7 +101,7 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     return false;
   };
 
-  it('hears another connection\'s commit by NOTIFY within a second (poll interval 10 minutes), with the tables it changed; never a rollback', async () => {
+  it("hears another connection's commit by NOTIFY within a second (poll interval 10 minutes), with the tables it changed; never a rollback", async () => {
     const { url, a, b } = await two();
     const db = new URL(url).pathname.slice(1);
     const calls: (string[] | undefined)[] = [];
@@ -106,10 +115,12 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     // a write that fails is rolled back: nothing is heard
     seen = calls.length;
-    await expect(b.write(async (tx) => {
-      await tx.createDataset('e', 'jsonl', null);
-      throw new Error('changed my mind');
-    })).rejects.toThrow(/changed my mind/);
+    await expect(
+      b.write(async (tx) => {
+        await tx.createDataset('e', 'jsonl', null);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow(/changed my mind/);
     expect(await nextChange(calls, seen, 700)).toBe('timeout');
     // a label: the tables it wrote, by name
     const ds = (await b.getDataset('d'))!;
@@ -138,7 +149,14 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     // server's statistics instead), each naming preferences
     const pair = (await b.pairRowIds(ds.id)).get(0)!;
     seen = calls.length;
-    await saveLabel(b, alice.id, pair, { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] });
+    await saveLabel(b, alice.id, pair, {
+      value: 1,
+      raw: null,
+      shownFirst: 0,
+      rationale: '',
+      flagged: false,
+      principles: [],
+    });
     expect(await nextChange(calls, seen, 1000)).toEqual(expect.arrayContaining(['label_history', 'preferences']));
     seen = calls.length;
     expect(await undoLastLabel(b, alice.id, ds.id)).toBe(0);
@@ -167,10 +185,12 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       await admin.end();
       // a new listen connection is back within a few polls, under a new backend
-      expect(await waitFor(async () => {
-        const pids = await listening(a, db);
-        return pids.length === 1 && pids[0] !== pid;
-      }, 5000)).toBe(true);
+      expect(
+        await waitFor(async () => {
+          const pids = await listening(a, db);
+          return pids.length === 1 && pids[0] !== pid;
+        }, 5000),
+      ).toBe(true);
       const t0 = Date.now();
       seen = calls.length;
       await b.write((tx) => tx.createDataset('after', 'jsonl', null));
@@ -188,7 +208,12 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     // a watcher whose LISTEN cannot connect (a port nothing listens on) but whose stamp reads the real server:
     // the store's own watchChanges with the listen connection cut at every try
     const { watchPostgres } = await import('../../src/store/postgres/listen');
-    const w = watchPostgres({ connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 200 }, () => a.changeStamp(), (t) => calls.push(t), 100);
+    const w = watchPostgres(
+      { connectionString: 'postgres://nobody@127.0.0.1:1/none', connectionTimeoutMillis: 200 },
+      () => a.changeStamp(),
+      (t) => calls.push(t),
+      100,
+    );
     try {
       await sleep(300);
       seen = calls.length;

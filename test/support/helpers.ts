@@ -22,7 +22,8 @@ export const BAD = join(ROOT, 'test', 'fixtures', 'bad');
  */
 export function missingPrerequisite(present: boolean, what: string): string | undefined {
   if (present) return undefined;
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${what}: a missing test prerequisite fails the run under CI`);
+  if (process.env.CI === 'true')
+    throw new Error(`CI=true and ${what}: a missing test prerequisite fails the run under CI`);
   const why = `skipped: ${what}`;
   console.warn(why);
   return why;
@@ -30,7 +31,10 @@ export function missingPrerequisite(present: boolean, what: string): string | un
 
 /** Tests that read ../shared/data skip only when it is absent, and say so (and fail under CI=true). */
 export function sharedDataSkipReason(): string | undefined {
-  return missingPrerequisite(HAS_SHARED_DATA, `${SHARED_DATA} is absent (the shared data folder is read, never copied into the repo)`);
+  return missingPrerequisite(
+    HAS_SHARED_DATA,
+    `${SHARED_DATA} is absent (the shared data folder is read, never copied into the repo)`,
+  );
 }
 
 const dirs: string[] = [];
@@ -57,9 +61,16 @@ export function dumpDatabase(store: Store): Promise<Record<string, string[]>> {
  * An import that must fail on bad input: one InputError naming the file and line (and the field, when
  * given), a one-line message, and the database exactly as it was.
  */
-export async function expectRejected(store: Store, run: () => Promise<unknown>, expected: { file: string; line: number | null; field?: string | null; message: RegExp; option?: RequestOption }): Promise<InputError> {
+export async function expectRejected(
+  store: Store,
+  run: () => Promise<unknown>,
+  expected: { file: string; line: number | null; field?: string | null; message: RegExp; option?: RequestOption },
+): Promise<InputError> {
   const before = await dumpDatabase(store);
-  const err = await run().then(() => undefined, (e: unknown) => e);
+  const err = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, 'the import should have failed').toBeInstanceOf(InputError);
   const e = err as InputError;
   expect(e.file).toBe(expected.file);

@@ -17,7 +17,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
     project.provide('postgres', { url: server.url, port: server.port, password: server.password });
   } catch (e) {
     const why = `PostgreSQL tests cannot run: ${(e as Error).message}`;
-    if (process.env.CI === 'true') throw new Error(`${why} (CI=true: missing test prerequisites fail the run)`, { cause: e });
+    if (process.env.CI === 'true')
+      throw new Error(`${why} (CI=true: missing test prerequisites fail the run)`, { cause: e });
     console.warn(`skipped: ${why}`);
     project.provide('postgres', { skip: why });
   }

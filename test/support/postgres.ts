@@ -2,7 +2,16 @@
 // the `postgres` user when we are root, since initdb refuses root), `pg_ctl` on 127.0.0.1 and a free port,
 // fsync off. About 1.5 s to start here. Nothing is mocked: the store's PostgreSQL adapter talks to this server.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +37,19 @@ const PASSWORD = 'discretion-test-secret';
 /** The folder that holds Debian's PostgreSQL server binaries, or undefined when the server is not installed. */
 export function postgresBinDir(): string | undefined {
   try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dir = execFileSync('pg_config', ['--bindir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (existsSync(join(dir, 'initdb'))) return dir;
-  } catch { /* pg_config missing: look in Debian's layout */ }
+  } catch {
+    /* pg_config missing: look in Debian's layout */
+  }
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? join(root, versions[0], 'bin') : undefined;
 }
 
@@ -42,7 +58,8 @@ export function ensurePostgresInstalled(): string | undefined {
   let dir = postgresBinDir();
   if (dir) return dir;
   if (process.getuid?.() !== 0) return undefined;
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const apt = (args: string[]) =>
+    spawnSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   apt(['update', '-qq']);
   apt(['install', '-y', '-qq', 'postgresql']);
   dir = postgresBinDir();
@@ -97,7 +114,19 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     const r = spawnSync(join(bin, cmd), args, { encoding: 'utf8', uid, gid, cwd: dir });
     if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout || r.error?.message}`);
   };
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync']);
+  run('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
   // The server reads its key only when it is private to it (mode 0600, owned by the server's user).
   const own = (file: string, content: string | Buffer) => {
     writeFileSync(file, content, { mode: 0o600 });
@@ -115,8 +144,19 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
   }
   if (options.hba !== undefined) own(join(data, 'pg_hba.conf'), options.hba);
   let port = 0;
-  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start',
-    '-o', `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${tls}`]);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '30',
+      'start',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${tls}`,
+    ]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
     try {
@@ -130,10 +170,25 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
   let stopped = false;
   let databases = 0;
   return {
-    url, host: '127.0.0.1', port, user: 'postgres', password: PASSWORD,
+    url,
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password: PASSWORD,
     async createDatabase(name?: string) {
       const db = name ?? `t${process.pid}_${++databases}_${Date.now().toString(36)}`;
-      run('psql', ['-h', dir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-qAtc', `CREATE DATABASE "${db}"`]);
+      run('psql', [
+        '-h',
+        dir,
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-qAtc',
+        `CREATE DATABASE "${db}"`,
+      ]);
       return `postgres://postgres:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/${db}`;
     },
     crash() {
@@ -145,7 +200,11 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     stop() {
       if (stopped) return;
       stopped = true;
-      try { run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']); } catch { /* already gone */ }
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        /* already gone */
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -166,7 +225,6 @@ export async function freshPostgresDatabase(serverUrl: string): Promise<string> 
   u.pathname = `/${name}`;
   return u.toString();
 }
-
 
 /**
  * A database URL as the CLI takes it: without its password, which the CLI refuses in --db (it would show in

@@ -15,7 +15,9 @@ describe('missingPrerequisite', () => {
 
   it('absent under CI=true: throws, naming what is missing', () => {
     vi.stubEnv('CI', 'true');
-    expect(() => missingPrerequisite(false, '/nowhere/chromium is absent')).toThrow(/^CI=true and \/nowhere\/chromium is absent: /);
+    expect(() => missingPrerequisite(false, '/nowhere/chromium is absent')).toThrow(
+      /^CI=true and \/nowhere\/chromium is absent: /,
+    );
   });
 
   it('absent without CI: the skip reason (also printed)', () => {

@@ -9,7 +9,9 @@ import { afterAll } from 'vitest';
  * as the superuser, with one that reads this table (the real clock while it is empty). The store under test
  * still reads the server's clock: only the server's clock is the test's.
  */
-export async function serverTestClock(databaseUrl: string): Promise<{ set(ms: number | null): Promise<void>; close(): Promise<void> }> {
+export async function serverTestClock(
+  databaseUrl: string,
+): Promise<{ set(ms: number | null): Promise<void>; close(): Promise<void> }> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -26,7 +28,11 @@ export async function serverTestClock(databaseUrl: string): Promise<{ set(ms: nu
   return {
     async set(ms) {
       if (ms === null) await client.query('DELETE FROM discretion_test_clock');
-      else await client.query('INSERT INTO discretion_test_clock (ms) VALUES ($1) ON CONFLICT (one) DO UPDATE SET ms = excluded.ms', [ms]);
+      else
+        await client.query(
+          'INSERT INTO discretion_test_clock (ms) VALUES ($1) ON CONFLICT (one) DO UPDATE SET ms = excluded.ms',
+          [ms],
+        );
     },
     close: () => client.end(),
   };
@@ -50,28 +56,36 @@ export function steppedServerClocks(isPostgres: boolean): <S extends object>(sto
 }
 
 /** Store operations that take the client's time (SQLite's clock); on PostgreSQL the argument is ignored for the server's. */
-const TIMED: Record<string, number> = { claimNextPair: 2, renewClaim: 2, liveClaims: 1, teamProgress: 1, claimFreedInMs: 2 };
+const TIMED: Record<string, number> = {
+  claimNextPair: 2,
+  renewClaim: 2,
+  liveClaims: 1,
+  teamProgress: 1,
+  claimFreedInMs: 2,
+};
 
 /**
  * A PostgreSQL store whose timed operations first set the server's test clock to the time the test passes
  * them, so one test body, written with hand-picked times, runs on both adapters.
  */
 export function steppedServerClock<S extends object>(store: S, clock: { set(ms: number | null): Promise<void> }): S {
-  const wrap = <T extends object>(target: T): T => new Proxy(target, {
-    get(t, name, receiver) {
-      const v = Reflect.get(t, name, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      if (typeof name === 'string' && name in TIMED) {
-        return async (...args: unknown[]) => {
-          await clock.set(args[TIMED[name]] as number);
-          return (v as (...a: unknown[]) => unknown).apply(t, args);
-        };
-      }
-      if (name === 'write') {
-        return (fn: (tx: object) => unknown, ...rest: unknown[]) => (v as (...a: unknown[]) => unknown).call(t, (tx: object) => fn(wrap(tx)), ...rest);
-      }
-      return v;
-    },
-  });
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, name, receiver) {
+        const v = Reflect.get(t, name, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        if (typeof name === 'string' && name in TIMED) {
+          return async (...args: unknown[]) => {
+            await clock.set(args[TIMED[name]] as number);
+            return (v as (...a: unknown[]) => unknown).apply(t, args);
+          };
+        }
+        if (name === 'write') {
+          return (fn: (tx: object) => unknown, ...rest: unknown[]) =>
+            (v as (...a: unknown[]) => unknown).call(t, (tx: object) => fn(wrap(tx)), ...rest);
+        }
+        return v;
+      },
+    });
   return wrap(store);
 }

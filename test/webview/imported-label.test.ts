@@ -23,19 +23,40 @@ describe('an imported label on the workbench card', () => {
   it('shows "both-bad" as Both unacceptable and "tie" as Tie', async () => {
     const dir = tempDir();
     const store = await openStore(join(dir, 'wb.db'));
-    await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+    await importDataset(store, {
+      format: 'jsonl',
+      file: SAMPLE,
+      dataset: 'sample',
+      mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' },
+    });
     await importPrincipleList(store, { file: LIST, name: 'demo' });
     const labels = join(dir, 'labels-carol.jsonl');
-    writeFileSync(labels, [
-      { pair: 's03', overall: 'both-bad', principles: { 'avoid-harm': 'y0', honesty: 'neither' }, rationale: 'both are bad' },
-      { pair: 's04', overall: 'tie', principles: {} },
-    ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+    writeFileSync(
+      labels,
+      [
+        {
+          pair: 's03',
+          overall: 'both-bad',
+          principles: { 'avoid-harm': 'y0', honesty: 'neither' },
+          rationale: 'both are bad',
+        },
+        { pair: 's04', overall: 'tie', principles: {} },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n',
+    );
     await importLabels(store, { file: labels, dataset: 'sample', principles: 'demo', annotator: 'carol' });
 
     // as the extension opens the workbench (extension.ts: open, start, then a pair from the dashboard)
-    const session = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'carol', principleList: 'demo' });
+    const session = await WorkbenchSession.open(store, {
+      dataset: 'sample',
+      annotator: 'carol',
+      principleList: 'demo',
+    });
     await session.start();
-    const idx = (await store.pairSourceIds((await store.requireDataset('sample')).id)).find((p) => p.sourceId === 's03')!.idx;
+    const idx = (await store.pairSourceIds((await store.requireDataset('sample')).id)).find(
+      (p) => p.sourceId === 's03',
+    )!.idx;
     expect(await session.goTo(idx)).toBe(true);
     const card = (await session.card())!;
     expect(card.sourceId).toBe('s03');
@@ -60,7 +81,10 @@ describe('an imported label on the workbench card', () => {
     // and an export keeps the two apart, in words the importers read back
     const out = join(dir, 'export.jsonl');
     await exportDataset(store, { dataset: 'sample', format: 'jsonl', out });
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { source_id: string; preferences: Record<string, string> });
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { source_id: string; preferences: Record<string, string> });
     expect(rows.find((r) => r.source_id === 's03')!.preferences.carol).toBe('both-bad');
     expect(rows.find((r) => r.source_id === 's04')!.preferences.carol).toBe('tie');
     await store.close();

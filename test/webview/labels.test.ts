@@ -9,13 +9,36 @@ import { LabelLedger } from '../../webview/workbench/labels';
 import { initialState } from '../../webview/workbench/state';
 
 const card = (pairIdx: number, over: Partial<CardView> = {}): CardView => ({
-  seq: 100 + pairIdx, dataset: 'd', annotator: 'alice', signedIn: null, pairIdx, sourceId: `s${pairIdx}`,
+  seq: 100 + pairIdx,
+  dataset: 'd',
+  annotator: 'alice',
+  signedIn: null,
+  pairIdx,
+  sourceId: `s${pairIdx}`,
   turns: [{ role: 'human', text: `question ${pairIdx}` }],
-  responseA: `a${pairIdx}`, responseB: `b${pairIdx}`, shownFirst: 0, principleList: 'demo@1',
-  principles: [{ short: 'Harm', text: 'Avoid harm.' }, { short: 'Honest', text: 'Be honest.' }],
-  existing: null, models: null, judged: false, progress: { labelled: 4, total: 10 }, filter: 'all pairs', hasPrevious: true, hasNext: true, ...over,
+  responseA: `a${pairIdx}`,
+  responseB: `b${pairIdx}`,
+  shownFirst: 0,
+  principleList: 'demo@1',
+  principles: [
+    { short: 'Harm', text: 'Avoid harm.' },
+    { short: 'Honest', text: 'Be honest.' },
+  ],
+  existing: null,
+  models: null,
+  judged: false,
+  progress: { labelled: 4, total: 10 },
+  filter: 'all pairs',
+  hasPrevious: true,
+  hasNext: true,
+  ...over,
 });
-const label = (c: CardView) => ({ seq: c.seq, card: c, ui: { ...initialState(c), overall: 'A' as const }, rationale: '' });
+const label = (c: CardView) => ({
+  seq: c.seq,
+  card: c,
+  ui: { ...initialState(c), overall: 'A' as const },
+  rationale: '',
+});
 
 describe('LabelLedger', () => {
   it('paints the first card read ahead at a submission, and counts labels in flight until they commit', () => {
@@ -32,7 +55,9 @@ describe('LabelLedger', () => {
     expect(l.saveState()).toBe('pending');
     l.shows(next!);
     // a label that replaces an existing one adds nothing
-    const again = l.submit(label(card(1, { existing: { overall: 'B', grid: [null, null], rationale: '', flagged: false } })));
+    const again = l.submit(
+      label(card(1, { existing: { overall: 'B', grid: [null, null], rationale: '', flagged: false } })),
+    );
     expect(again?.pairIdx).toBe(2);
     expect(l.progress()).toEqual({ labelled: 5, total: 10 });
     expect(l.inFlight).toBe(2);
@@ -99,14 +124,20 @@ vi.mock('@vscode-elements/elements/dist/vscode-textarea/index.js', () => ({}));
 
 const posted: WorkbenchWebviewMessage[] = [];
 const send = (m: WorkbenchHostMessage) => window.dispatchEvent(new MessageEvent('message', { data: m }));
-const press = (key: string) => window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+const press = (key: string) =>
+  window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
-const submits = () => posted.filter((m): m is Extract<WorkbenchWebviewMessage, { type: 'submit' }> => m.type === 'submit');
+const submits = () =>
+  posted.filter((m): m is Extract<WorkbenchWebviewMessage, { type: 'submit' }> => m.type === 'submit');
 
 describe('the workbench webview with labels in flight', () => {
   beforeAll(async () => {
     document.body.innerHTML = '<main><div id="status"></div><div id="card" tabindex="-1" hidden></div></main>';
-    (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: WorkbenchWebviewMessage) => posted.push(m), getState: () => undefined, setState: () => undefined });
+    (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+      postMessage: (m: WorkbenchWebviewMessage) => posted.push(m),
+      getState: () => undefined,
+      setState: () => undefined,
+    });
     await import('../../webview/workbench/main');
   });
   beforeEach(() => {
@@ -126,7 +157,18 @@ describe('the workbench webview with labels in flight', () => {
     expect($('#save-state').dataset.state).toBe('pending');
     expect($('#save-state').textContent).toBe('saving...');
     expect($('#progress').textContent).toContain('5 / 10 labelled');
-    expect(submits()).toEqual([{ type: 'submit', seq: 100, pairIdx: 0, overall: 'A', grid: ['B', null], rationale: '', flagged: false, ahead: 101 }]);
+    expect(submits()).toEqual([
+      {
+        type: 'submit',
+        seq: 100,
+        pairIdx: 0,
+        overall: 'A',
+        grid: ['B', null],
+        rationale: '',
+        flagged: false,
+        ahead: 101,
+      },
+    ]);
     // a second label before the first commits
     press('t');
     press('Enter');
@@ -153,18 +195,35 @@ describe('the workbench webview with labels in flight', () => {
     expect($('#card').dataset.sourceId).toBe('s5');
     press('a');
     const fresh = card(4, { seq: 200 });
-    send({ type: 'saveFailed', pairIdx: 4, seq: 104, message: 'the database is locked by another writer; nothing was saved', card: fresh });
+    send({
+      type: 'saveFailed',
+      pairIdx: 4,
+      seq: 104,
+      message: 'the database is locked by another writer; nothing was saved',
+      card: fresh,
+    });
     expect($('#card').dataset.sourceId).toBe('s4');
     expect($('#card').dataset.seq).toBe('200');
     expect($('[data-overall="B"]').getAttribute('aria-checked')).toBe('true');
     expect($('.grid-row[data-row="1"] [data-grid="A"]').getAttribute('aria-checked')).toBe('true');
     expect($('#flag').getAttribute('aria-checked')).toBe('true');
-    expect($('#notice').textContent).toBe('Not saved: the database is locked by another writer; nothing was saved Submit again with Enter.');
+    expect($('#notice').textContent).toBe(
+      'Not saved: the database is locked by another writer; nothing was saved Submit again with Enter.',
+    );
     expect($('#save-state').dataset.state).not.toBe('pending');
     expect($('#progress').textContent).toContain('4 / 10 labelled');
     // submitted again, from the fresh card; nothing is read ahead yet, so it waits for the host
     press('Enter');
-    expect(submits().at(-1)).toEqual({ type: 'submit', seq: 200, pairIdx: 4, overall: 'B', grid: [null, 'A'], rationale: '', flagged: true, ahead: null });
+    expect(submits().at(-1)).toEqual({
+      type: 'submit',
+      seq: 200,
+      pairIdx: 4,
+      overall: 'B',
+      grid: [null, 'A'],
+      rationale: '',
+      flagged: true,
+      ahead: null,
+    });
     expect($('#card').dataset.sourceId).toBe('s4');
     expect($('#save-state').dataset.state).toBe('pending');
   });

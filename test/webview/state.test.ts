@@ -7,11 +7,30 @@ import { applyState, renderCard } from '../../webview/workbench/render';
 import { initialState, reduceKey, type UiState } from '../../webview/workbench/state';
 
 const card = (over: Partial<CardView> = {}): CardView => ({
-  seq: 1, dataset: 'd', annotator: 'alice', signedIn: null, pairIdx: 4, sourceId: 's05',
+  seq: 1,
+  dataset: 'd',
+  annotator: 'alice',
+  signedIn: null,
+  pairIdx: 4,
+  sourceId: 's05',
   turns: [{ role: 'human', text: 'q <script>window.__pwned=1</script>' }],
-  responseA: 'a', responseB: 'b', shownFirst: 0, principleList: 'demo@1',
-  principles: [{ short: 'Harm', text: 'Avoid harm.' }, { short: 'Honest', text: 'Be honest.' }, { short: 'Help', text: 'Be helpful.' }],
-  existing: null, models: null, judged: false, progress: { labelled: 0, total: 10 }, filter: 'all pairs', hasPrevious: false, hasNext: true, ...over,
+  responseA: 'a',
+  responseB: 'b',
+  shownFirst: 0,
+  principleList: 'demo@1',
+  principles: [
+    { short: 'Harm', text: 'Avoid harm.' },
+    { short: 'Honest', text: 'Be honest.' },
+    { short: 'Help', text: 'Be helpful.' },
+  ],
+  existing: null,
+  models: null,
+  judged: false,
+  progress: { labelled: 0, total: 10 },
+  filter: 'all pairs',
+  hasPrevious: false,
+  hasNext: true,
+  ...over,
 });
 
 function keys(s: UiState, ...ks: string[]) {
@@ -74,7 +93,9 @@ describe('key map', () => {
   });
 
   it('restores an existing label', () => {
-    const s = initialState(card({ existing: { overall: 'tie', grid: ['A', null, 'neither'], rationale: 'r', flagged: true } }));
+    const s = initialState(
+      card({ existing: { overall: 'tie', grid: ['A', null, 'neither'], rationale: 'r', flagged: true } }),
+    );
     expect(s).toMatchObject({ overall: 'tie', grid: ['A', null, 'neither'], flagged: true });
   });
 });
@@ -83,7 +104,9 @@ describe('rendering hostile text', () => {
   const noop = { overall() {}, grid() {}, submit() {}, skip() {}, flag() {}, advance() {} };
 
   it('escapes raw HTML in Markdown so it shows literally, and drops links and event handlers', () => {
-    const html = renderMarkdown('Hi <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1"> [click](javascript:alert(1)) **bold**');
+    const html = renderMarkdown(
+      'Hi <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1"> [click](javascript:alert(1)) **bold**',
+    );
     const box = document.createElement('div');
     box.innerHTML = html;
     expect(box.querySelector('script, img, a, [onerror]')).toBeNull();
@@ -96,15 +119,26 @@ describe('rendering hostile text', () => {
   it('renders the card with text nodes only for dataset text, roles and key hints', () => {
     const root = document.createElement('div');
     document.body.append(root);
-    renderCard(root, card({ responseA: '<iframe src="https://evil.invalid"></iframe>', principles: [{ short: '<b>x</b>', text: '<img src=x onerror=alert(1)>' }] }), noop);
+    renderCard(
+      root,
+      card({
+        responseA: '<iframe src="https://evil.invalid"></iframe>',
+        principles: [{ short: '<b>x</b>', text: '<img src=x onerror=alert(1)>' }],
+      }),
+      noop,
+    );
     expect(root.querySelector('iframe, img, script, b')).toBeNull();
     expect(root.querySelector('.turn-text')!.textContent).toBe('q <script>window.__pwned=1</script>');
-    expect(root.querySelector('#response-A .markdown')!.textContent).toContain('<iframe src="https://evil.invalid"></iframe>');
+    expect(root.querySelector('#response-A .markdown')!.textContent).toContain(
+      '<iframe src="https://evil.invalid"></iframe>',
+    );
     expect(root.querySelectorAll('[role=radiogroup]')).toHaveLength(2);
     expect(root.querySelector('summary')!.getAttribute('title')).toBe('<img src=x onerror=alert(1)>');
     expect(root.textContent).toMatch(/Submit and next \(Enter\)/);
     // the name of the textarea inside vscode-textarea's shadow root (the host's aria-labelledby does not reach it)
-    expect((root.querySelector('#rationale') as HTMLElement & { label: string }).label).toBe('Rationale (optional; Esc to leave)');
+    expect((root.querySelector('#rationale') as HTMLElement & { label: string }).label).toBe(
+      'Rationale (optional; Esc to leave)',
+    );
     applyState(root, keys(initialState(card({ principles: [{ short: 'p', text: 't' }] })), 'a', '1', 'b').s);
     expect(root.querySelector('[data-overall="A"]')!.getAttribute('aria-checked')).toBe('true');
     expect(root.querySelector('[data-overall="B"]')!.getAttribute('aria-checked')).toBe('false');

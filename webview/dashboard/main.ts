@@ -3,7 +3,11 @@
 import { escapeHtml, renderReportBody, type ReportModel } from '../../src/core/report';
 import type { DashboardHostMessage, DashboardWebviewMessage } from '../../src/shared/dashboardProtocol';
 
-declare function acquireVsCodeApi(): { postMessage(m: DashboardWebviewMessage): void; getState(): unknown; setState(s: unknown): void };
+declare function acquireVsCodeApi(): {
+  postMessage(m: DashboardWebviewMessage): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+};
 const vscode = acquireVsCodeApi();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -19,7 +23,12 @@ function setStatus(text: string, error = false): void {
 }
 
 function options(sel: HTMLSelectElement, items: { value: string; label: string }[], current: string | null): void {
-  sel.innerHTML = items.map((i) => `<option value="${escapeHtml(i.value)}"${i.value === current ? ' selected' : ''}>${escapeHtml(i.label)}</option>`).join('');
+  sel.innerHTML = items
+    .map(
+      (i) =>
+        `<option value="${escapeHtml(i.value)}"${i.value === current ? ' selected' : ''}>${escapeHtml(i.label)}</option>`,
+    )
+    .join('');
 }
 
 function render(): void {
@@ -32,13 +41,26 @@ window.addEventListener('message', (e: MessageEvent<DashboardHostMessage>) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
   if (m.type === 'runs') {
-    options(runSel, [{ value: '', label: m.runs.length ? '(choose a run)' : '(no stored runs)' }, ...m.runs.map((r) => ({ value: String(r.id), label: r.label }))], m.current === null ? '' : String(m.current));
+    options(
+      runSel,
+      [
+        { value: '', label: m.runs.length ? '(choose a run)' : '(no stored runs)' },
+        ...m.runs.map((r) => ({ value: String(r.id), label: r.label })),
+      ],
+      m.current === null ? '' : String(m.current),
+    );
   } else if (m.type === 'model') {
     model = m.model;
     runSel.value = m.run !== null ? String(m.run) : ''; // a report computed now is no stored run
-    options(psSel, model.metrics.annotators.map((a) => ({ value: a.name, label: a.name })), model.psAnnotator);
+    options(
+      psSel,
+      model.metrics.annotators.map((a) => ({ value: a.name, label: a.name })),
+      model.psAnnotator,
+    );
     render();
-    setStatus(`${model.provenance.dataset.name}: ${model.metrics.annotators.length} annotators${m.run !== null ? `, run #${m.run}` : ''}`);
+    setStatus(
+      `${model.provenance.dataset.name}: ${model.metrics.annotators.length} annotators${m.run !== null ? `, run #${m.run}` : ''}`,
+    );
   } else if (m.type === 'status') setStatus(m.text, !!m.error);
 });
 
@@ -49,7 +71,9 @@ runSel.addEventListener('change', () => {
 psSel.addEventListener('change', render);
 $('compute').addEventListener('click', () => vscode.postMessage({ type: 'compute' }));
 $('export').addEventListener('click', () => {
-  const formats = Array.from(document.querySelectorAll<HTMLInputElement>('#formats input:checked')).map((i) => i.value) as ('html' | 'md' | 'json' | 'csv')[];
+  const formats = Array.from(document.querySelectorAll<HTMLInputElement>('#formats input:checked')).map(
+    (i) => i.value,
+  ) as ('html' | 'md' | 'json' | 'csv')[];
   if (formats.length === 0) return setStatus('Choose at least one format to export.', true);
   vscode.postMessage({ type: 'export', formats, psAnnotator: psSel.value || null });
 });

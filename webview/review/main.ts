@@ -1,6 +1,11 @@
 // The review webview: the pairs whose human labels disagree, each annotator's label and rationale side by side,
 // and the adjudication buttons and keys. Every dataset string is inserted as text (textContent), never as HTML.
-import { reviewLabelWords, type ReviewHostMessage, type ReviewQueueView, type ReviewWebviewMessage } from '../../src/shared/reviewProtocol';
+import {
+  reviewLabelWords,
+  type ReviewHostMessage,
+  type ReviewQueueView,
+  type ReviewWebviewMessage,
+} from '../../src/shared/reviewProtocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: ReviewWebviewMessage): void };
 const vscode = acquireVsCodeApi();
@@ -28,16 +33,34 @@ function setStatus(text: string, error = false): void {
 function load(): void {
   if (!datasetSel.value) return;
   const principle = principleInput.value.trim();
-  vscode.postMessage({ type: 'load', dataset: datasetSel.value, principle: principle || null, pendingOnly: pendingBox.checked });
+  vscode.postMessage({
+    type: 'load',
+    dataset: datasetSel.value,
+    principle: principle || null,
+    pendingOnly: pendingBox.checked,
+  });
   setStatus('Loading…');
 }
 
-const WORD_LABEL: Record<string, string> = { y0: 'y0 (first response)', y1: 'y1 (second response)', tie: 'Tie', 'both-bad': 'Both bad', neither: 'Neither' };
+const WORD_LABEL: Record<string, string> = {
+  y0: 'y0 (first response)',
+  y1: 'y1 (second response)',
+  tie: 'Tie',
+  'both-bad': 'Both bad',
+  neither: 'Neither',
+};
 
 function adjudicateFrom(card: HTMLElement, label: string): void {
   if (!queue) return;
   const rationale = card.querySelector<HTMLInputElement>('input.rationale')?.value ?? '';
-  vscode.postMessage({ type: 'adjudicate', dataset: queue.dataset, pair: card.dataset.pair ?? '', principle: queue.principle, label, rationale });
+  vscode.postMessage({
+    type: 'adjudicate',
+    dataset: queue.dataset,
+    pair: card.dataset.pair ?? '',
+    principle: queue.principle,
+    label,
+    rationale,
+  });
   setStatus(`Saving pair ${card.dataset.pair ?? ''}…`);
 }
 
@@ -49,7 +72,9 @@ function render(q: ReviewQueueView): void {
   queue = q;
   itemsEl.replaceChildren();
   const what = q.principle === null ? 'overall labels' : `labels of principle ${q.principle}`;
-  setStatus(`${q.dataset}: ${q.disagreeing} of ${q.pairs} pairs where the human ${what} disagree; ${q.adjudicated} adjudicated`);
+  setStatus(
+    `${q.dataset}: ${q.disagreeing} of ${q.pairs} pairs where the human ${what} disagree; ${q.adjudicated} adjudicated`,
+  );
   const words = reviewLabelWords(q.principle);
   for (const item of q.items) {
     const card = el('section', undefined, 'item');
@@ -58,7 +83,10 @@ function render(q: ReviewQueueView): void {
     card.setAttribute('aria-label', `Pair ${item.pair}`);
     card.append(el('h2', `Pair ${item.pair} (index ${item.idx})`), el('pre', item.prompt, 'text'));
     const responses = el('div', undefined, 'responses');
-    for (const [name, text] of [['y0', item.y0], ['y1', item.y1]] as const) {
+    for (const [name, text] of [
+      ['y0', item.y0],
+      ['y1', item.y1],
+    ] as const) {
       const col = el('div');
       col.append(el('strong', name), el('pre', text, 'text'));
       responses.append(col);
@@ -66,7 +94,13 @@ function render(q: ReviewQueueView): void {
     card.append(responses);
     const table = el('table');
     const head = el('tr');
-    for (const h of ['Annotator', q.principle === null ? 'Label' : q.principle, ...(q.principle === null ? [] : ['Overall']), 'Rationale']) head.append(el('th', h));
+    for (const h of [
+      'Annotator',
+      q.principle === null ? 'Label' : q.principle,
+      ...(q.principle === null ? [] : ['Overall']),
+      'Rationale',
+    ])
+      head.append(el('th', h));
     table.append(head);
     for (const l of item.labels) {
       const tr = el('tr');
@@ -98,11 +132,13 @@ window.addEventListener('message', (e: MessageEvent<ReviewHostMessage>) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
   if (m.type === 'datasets') {
-    datasetSel.replaceChildren(...m.datasets.map((d) => {
-      const o = el('option', d);
-      o.value = d;
-      return o;
-    }));
+    datasetSel.replaceChildren(
+      ...m.datasets.map((d) => {
+        const o = el('option', d);
+        o.value = d;
+        return o;
+      }),
+    );
     if (m.current !== null) datasetSel.value = m.current;
   } else if (m.type === 'queue') {
     render(m.queue);
@@ -112,7 +148,9 @@ window.addEventListener('message', (e: MessageEvent<ReviewHostMessage>) => {
       if (item.adjudicated === null) queue.adjudicated++;
       item.adjudicated = { label: m.label, rationale: m.rationale };
     }
-    const card = Array.from(itemsEl.querySelectorAll<HTMLElement>('section.item')).find((c) => c.dataset.pair === m.pair);
+    const card = Array.from(itemsEl.querySelectorAll<HTMLElement>('section.item')).find(
+      (c) => c.dataset.pair === m.pair,
+    );
     const p = card?.querySelector('p.adjudicated');
     if (p) p.textContent = adjudicatedText({ label: m.label, rationale: m.rationale });
   } else if (m.type === 'status') {
@@ -149,6 +187,8 @@ itemsEl.addEventListener('keydown', (e) => {
 
 $('reload').addEventListener('click', load);
 datasetSel.addEventListener('change', load);
-principleInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') load(); });
+principleInput.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') load();
+});
 
 vscode.postMessage({ type: 'ready' });

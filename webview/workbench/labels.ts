@@ -6,7 +6,12 @@ import type { CardView } from '../../src/shared/workbenchProtocol';
 import type { UiState } from './state';
 
 /** A submitted label, kept until the host answers: a failure brings it back onto its pair. */
-export interface SubmittedLabel { seq: number; card: CardView; ui: UiState; rationale: string }
+export interface SubmittedLabel {
+  seq: number;
+  card: CardView;
+  ui: UiState;
+  rationale: string;
+}
 
 /** What the card says about the labels: nothing yet, some in flight, all committed. */
 export type SaveState = 'idle' | 'pending' | 'saved';

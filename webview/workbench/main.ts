@@ -9,11 +9,28 @@ import { LabelLedger } from './labels';
 import { applyState, renderCard, renderModels, renderProgress, renderSaveState, showBusy } from './render';
 import { initialState, reduceKey, setGrid, type Effect, type UiState } from './state';
 
-interface VsCodeApi { postMessage(m: WorkbenchWebviewMessage): void; getState(): unknown; setState(s: unknown): void }
+interface VsCodeApi {
+  postMessage(m: WorkbenchWebviewMessage): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 /** One card shown after a key: milliseconds from the keystroke to each step (for the benchmarks). */
-interface PaintTiming { posted: number; received: number; host: number; rendered: number; painted: number }
-declare global { interface Window { __discretionTimings?: number[]; __discretionPhases?: PaintTiming[]; __discretionFirstPaint?: number; __discretionCommits?: number[] } }
+interface PaintTiming {
+  posted: number;
+  received: number;
+  host: number;
+  rendered: number;
+  painted: number;
+}
+declare global {
+  interface Window {
+    __discretionTimings?: number[];
+    __discretionPhases?: PaintTiming[];
+    __discretionFirstPaint?: number;
+    __discretionCommits?: number[];
+  }
+}
 
 const vscode = acquireVsCodeApi();
 const root = document.getElementById('card')!;
@@ -34,7 +51,13 @@ window.__discretionPhases = [];
 window.__discretionCommits = [];
 /** What was scrolled since the last card (a new card starts at the top; scroll events seen by capture). */
 const scrolled = new Set<Element | Document>();
-window.addEventListener('scroll', (e) => { if (e.target instanceof Element || e.target instanceof Document) scrolled.add(e.target); }, { passive: true, capture: true });
+window.addEventListener(
+  'scroll',
+  (e) => {
+    if (e.target instanceof Element || e.target instanceof Document) scrolled.add(e.target);
+  },
+  { passive: true, capture: true },
+);
 
 const post = (m: WorkbenchWebviewMessage) => vscode.postMessage(m);
 /** Posts a message whose answer is the next card (or a reveal): the timing starts here. */
@@ -58,7 +81,13 @@ function showCard(next: CardView, draft?: { label: { ui: UiState; rationale: str
   if (own) {
     const box = rationaleBox();
     if (box) box.value = own.label.rationale;
-    setUi({ ...own.label.ui, pairIdx: next.pairIdx, busy: false, revealed: null, notice: `Not saved: ${own.message} Submit again with Enter.` });
+    setUi({
+      ...own.label.ui,
+      pairIdx: next.pairIdx,
+      busy: false,
+      revealed: null,
+      notice: `Not saved: ${own.message} Submit again with Enter.`,
+    });
   } else setUi(initialState(next));
   showSaveState();
   vscode.setState({ dataset: next.dataset, pairIdx: ledger.firstPendingPair() ?? next.pairIdx });
@@ -73,7 +102,11 @@ function showCard(next: CardView, draft?: { label: { ui: UiState; rationale: str
   if (window.__discretionFirstPaint === undefined) {
     window.__discretionFirstPaint = 0;
     // wall-clock time of the first card's paint, comparable with the benchmark's clock
-    requestAnimationFrame(() => setTimeout(() => { window.__discretionFirstPaint = performance.timeOrigin + performance.now(); }, 0));
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        window.__discretionFirstPaint = performance.timeOrigin + performance.now();
+      }, 0),
+    );
   }
   painted();
 }
@@ -107,7 +140,16 @@ function run(effect: Effect) {
       if (failedShown === card.pairIdx) failedShown = null;
       // the card read ahead is painted now; the label is committed by the host meanwhile
       const next = ledger.submit(label);
-      const m = { type: 'submit' as const, seq: card.seq, pairIdx: card.pairIdx, overall: ui.overall!, grid: ui.grid, rationale, flagged: ui.flagged, ahead: next?.seq ?? null };
+      const m = {
+        type: 'submit' as const,
+        seq: card.seq,
+        pairIdx: card.pairIdx,
+        overall: ui.overall!,
+        grid: ui.grid,
+        rationale,
+        flagged: ui.flagged,
+        ahead: next?.seq ?? null,
+      };
       submittedAt.set(card.seq, keyAt ?? performance.now());
       if (next) {
         post(m);
@@ -132,7 +174,8 @@ function run(effect: Effect) {
 }
 
 const handlers = {
-  overall: (choice: NonNullable<UiState['overall']>) => ui && !ui.busy && setUi({ ...ui, overall: choice, selectedRow: null }),
+  overall: (choice: NonNullable<UiState['overall']>) =>
+    ui && !ui.busy && setUi({ ...ui, overall: choice, selectedRow: null }),
   grid: (row: number, value: UiState['grid'][number]) => ui && !ui.busy && setUi(setGrid(ui, row, value)),
   submit: () => ui && key('Enter'),
   skip: () => ui && key('s'),
@@ -186,7 +229,35 @@ window.addEventListener('keyup', (e) => {
 /** The card's own keys (modified keys are VS Code keybindings: next / previous / undo). */
 function isCardKey(e: KeyboardEvent): boolean {
   if (e.ctrlKey || e.altKey || e.metaKey) return false;
-  return /^[1-9]$/.test(e.key) || ['a', 'b', 't', 'x', 'n', 'f', 's', 'r', '?', '0', 'A', 'B', 'T', 'X', 'N', 'F', 'S', 'R', 'Enter', 'Escape', 'Backspace', 'Delete', 'ArrowUp', 'ArrowDown'].includes(e.key);
+  return (
+    /^[1-9]$/.test(e.key) ||
+    [
+      'a',
+      'b',
+      't',
+      'x',
+      'n',
+      'f',
+      's',
+      'r',
+      '?',
+      '0',
+      'A',
+      'B',
+      'T',
+      'X',
+      'N',
+      'F',
+      'S',
+      'R',
+      'Enter',
+      'Escape',
+      'Backspace',
+      'Delete',
+      'ArrowUp',
+      'ArrowDown',
+    ].includes(e.key)
+  );
 }
 
 /**
@@ -206,19 +277,29 @@ function painted() {
   const seq = card.seq;
   const rendered = performance.now();
   const got = arrived;
-  requestAnimationFrame(() => setTimeout(() => {
-    const now = performance.now();
-    const ms = now - since;
-    window.__discretionTimings!.push(ms);
-    if (got) window.__discretionPhases!.push({ posted: postedAt - since, received: got.at - since, host: got.hostMs, rendered: rendered - since, painted: ms });
-    post({ type: 'painted', seq, ms });
-  }, 0));
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      const now = performance.now();
+      const ms = now - since;
+      window.__discretionTimings!.push(ms);
+      if (got)
+        window.__discretionPhases!.push({
+          posted: postedAt - since,
+          received: got.at - since,
+          host: got.hostMs,
+          rendered: rendered - since,
+          painted: ms,
+        });
+      post({ type: 'painted', seq, ms });
+    }, 0),
+  );
 }
 
 window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) => {
   const m = event.data;
   if (!m || typeof m !== 'object') return;
-  if (pendingSince !== null && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) arrived = { at: performance.now(), hostMs: m.hostMs ?? NaN };
+  if (pendingSince !== null && (m.type === 'card' || m.type === 'reveal' || m.type === 'done'))
+    arrived = { at: performance.now(), hostMs: m.hostMs ?? NaN };
   switch (m.type) {
     case 'card':
       ledger.hostCard(m.card);
@@ -228,12 +309,14 @@ window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) =
       ledger.readAhead(m.cards);
       // render their Markdown once this card has painted, so that painting one is only a swap
       const cards = m.cards;
-      requestAnimationFrame(() => setTimeout(() => {
-        for (const c of cards) {
-          renderMarkdownCached(c.responseA);
-          renderMarkdownCached(c.responseB);
-        }
-      }, 0));
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          for (const c of cards) {
+            renderMarkdownCached(c.responseA);
+            renderMarkdownCached(c.responseB);
+          }
+        }, 0),
+      );
       break;
     }
     case 'saved': {
@@ -251,7 +334,10 @@ window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) =
       if (!m.card) {
         // the pair could not be read again: the label stays on screen in the notice's words
         if (ui) setUi({ ...ui, busy: false, notice: `Not saved: ${m.message}` });
-        else { status.hidden = false; status.textContent = m.message; }
+        else {
+          status.hidden = false;
+          status.textContent = m.message;
+        }
         showSaveState();
         break;
       }
@@ -264,7 +350,12 @@ window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) =
       failedShown = m.pairIdx;
       pendingSince = null;
       ledger.hostCard(m.card);
-      showCard({ ...m.card, progress: ledger.progress() }, label ? { label, message: m.message } : { label: { ui: initialState(m.card), rationale: m.card.existing?.rationale ?? '' }, message: m.message });
+      showCard(
+        { ...m.card, progress: ledger.progress() },
+        label
+          ? { label, message: m.message }
+          : { label: { ui: initialState(m.card), rationale: m.card.existing?.rationale ?? '' }, message: m.message },
+      );
       break;
     }
     case 'reveal':
@@ -309,4 +400,10 @@ window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) =
 });
 
 const saved = vscode.getState() as { dataset?: unknown; pairIdx?: unknown } | undefined;
-post({ type: 'ready', restore: saved && typeof saved.dataset === 'string' && typeof saved.pairIdx === 'number' ? { dataset: saved.dataset, pairIdx: saved.pairIdx } : null });
+post({
+  type: 'ready',
+  restore:
+    saved && typeof saved.dataset === 'string' && typeof saved.pairIdx === 'number'
+      ? { dataset: saved.dataset, pairIdx: saved.pairIdx }
+      : null,
+});

@@ -26,12 +26,43 @@ const marked = new Marked({
   },
 });
 
-const ALLOWED_TAGS = ['p', 'br', 'em', 'strong', 'del', 'code', 'pre', 'ul', 'ol', 'li', 'blockquote', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'span', 'input'];
+const ALLOWED_TAGS = [
+  'p',
+  'br',
+  'em',
+  'strong',
+  'del',
+  'code',
+  'pre',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'span',
+  'input',
+];
 
 /** Markdown -> sanitised HTML string safe to assign to innerHTML. */
 export function renderMarkdown(text: string): string {
   const html = marked.parse(text) as string;
-  return DOMPurify.sanitize(html, { ALLOWED_TAGS, ALLOWED_ATTR: ['class', 'title', 'type', 'checked', 'disabled'], ALLOW_DATA_ATTR: false });
+  return DOMPurify.sanitize(html, {
+    ALLOWED_TAGS,
+    ALLOWED_ATTR: ['class', 'title', 'type', 'checked', 'disabled'],
+    ALLOW_DATA_ATTR: false,
+  });
 }
 
 const cache = new Map<string, string>();

@@ -5,7 +5,11 @@ import { renderMarkdownCached } from './markdown';
 import type { SaveState } from './labels';
 import { KEYMAP, type UiState } from './state';
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -21,8 +25,17 @@ export interface CardHandlers {
   advance(): void;
 }
 
-const OVERALL_KEYS: [OverallChoice, string][] = [['A', 'A'], ['B', 'B'], ['tie', 'T'], ['both_unacceptable', 'X']];
-const GRID_KEYS: [Exclude<GridChoice, null>, string, string][] = [['A', 'A', 'A'], ['B', 'B', 'B'], ['neither', 'N', 'Neither']];
+const OVERALL_KEYS: [OverallChoice, string][] = [
+  ['A', 'A'],
+  ['B', 'B'],
+  ['tie', 'T'],
+  ['both_unacceptable', 'X'],
+];
+const GRID_KEYS: [Exclude<GridChoice, null>, string, string][] = [
+  ['A', 'A', 'A'],
+  ['B', 'B', 'B'],
+  ['neither', 'N', 'Neither'],
+];
 
 function keyHint(k: string): HTMLElement {
   return el('kbd', { 'aria-hidden': 'true' }, k);
@@ -60,11 +73,20 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   root.dataset.seq = String(card.seq);
   b.title.textContent = `Pair ${card.sourceId}`;
   renderProgress(root, card);
-  b.convo.replaceChildren(...card.turns.map((t) => {
-    const turn = el('div', { class: `turn turn-${t.role}` });
-    turn.append(el('div', { class: 'turn-role' }, t.role === 'human' ? 'User' : t.role === 'assistant' ? 'Assistant' : 'Context'), el('div', { class: 'turn-text' }, t.text));
-    return turn;
-  }));
+  b.convo.replaceChildren(
+    ...card.turns.map((t) => {
+      const turn = el('div', { class: `turn turn-${t.role}` });
+      turn.append(
+        el(
+          'div',
+          { class: 'turn-role' },
+          t.role === 'human' ? 'User' : t.role === 'assistant' ? 'Assistant' : 'Context',
+        ),
+        el('div', { class: 'turn-text' }, t.text),
+      );
+      return turn;
+    }),
+  );
   b.bodies[0].innerHTML = renderMarkdownCached(card.responseA);
   b.bodies[1].innerHTML = renderMarkdownCached(card.responseB);
   // (no scroll reset here: reading or writing scroll positions forces a layout before the card is
@@ -95,7 +117,11 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   const responses = el('section', { class: 'responses', 'aria-label': 'Responses' });
   const bodies: HTMLElement[] = [];
   for (const side of ['A', 'B'] as const) {
-    const box = el('article', { class: 'response', id: `response-${side}`, 'aria-labelledby': `response-${side}-title` });
+    const box = el('article', {
+      class: 'response',
+      id: `response-${side}`,
+      'aria-labelledby': `response-${side}-title`,
+    });
     box.append(el('h2', { id: `response-${side}-title` }, `Response ${side}`));
     const body = el('div', { class: 'markdown', tabindex: '0', 'aria-label': `Response ${side} text` });
     bodies.push(body);
@@ -108,7 +134,15 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   overall.append(el('h2', { id: 'overall-title' }, 'Overall, which response is better?'));
   const group = el('div', { role: 'radiogroup', 'aria-labelledby': 'overall-title', class: 'choices' });
   for (const [choice, k] of OVERALL_KEYS) {
-    const b = el('button', { type: 'button', role: 'radio', 'aria-checked': 'false', class: 'choice', 'data-overall': choice, 'aria-keyshortcuts': k, tabindex: '-1' });
+    const b = el('button', {
+      type: 'button',
+      role: 'radio',
+      'aria-checked': 'false',
+      class: 'choice',
+      'data-overall': choice,
+      'aria-keyshortcuts': k,
+      tabindex: '-1',
+    });
     b.append(keyHint(k), document.createTextNode(' ' + OVERALL_CHOICE_LABEL[choice]));
     b.addEventListener('click', () => handlers().overall(choice));
     group.append(b);
@@ -126,9 +160,22 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
     const summary = el('summary', { title: p.text });
     summary.append(keyHint(row < 9 ? String(row + 1) : ' '), document.createTextNode(' ' + p.short));
     label.append(summary, el('p', { class: 'principle-text' }, p.text));
-    const rg = el('div', { role: 'radiogroup', 'aria-label': `${p.short}: ${p.text}`, class: 'choices', id: `grid-row-${row}` });
+    const rg = el('div', {
+      role: 'radiogroup',
+      'aria-label': `${p.short}: ${p.text}`,
+      class: 'choices',
+      id: `grid-row-${row}`,
+    });
     for (const [value, k, name] of GRID_KEYS) {
-      const b = el('button', { type: 'button', role: 'radio', 'aria-checked': 'false', class: 'choice small', 'data-grid': value, tabindex: '-1', 'aria-label': `${p.short}: ${name}` });
+      const b = el('button', {
+        type: 'button',
+        role: 'radio',
+        'aria-checked': 'false',
+        class: 'choice small',
+        'data-grid': value,
+        tabindex: '-1',
+        'aria-label': `${p.short}: ${name}`,
+      });
       b.append(keyHint(k), document.createTextNode(' ' + name));
       b.addEventListener('click', () => handlers().grid(row, value));
       rg.append(b);
@@ -150,7 +197,15 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   rationale.label = 'Rationale (optional; Esc to leave)';
   rationale.setAttribute('rows', '2');
   rationale.setAttribute('resize', 'vertical');
-  const flag = el('button', { type: 'button', class: 'choice', id: 'flag', role: 'switch', 'aria-checked': 'false', 'aria-keyshortcuts': 'F', tabindex: '-1' });
+  const flag = el('button', {
+    type: 'button',
+    class: 'choice',
+    id: 'flag',
+    role: 'switch',
+    'aria-checked': 'false',
+    'aria-keyshortcuts': 'F',
+    tabindex: '-1',
+  });
   flag.append(keyHint('F'), document.createTextNode(' Flag for review'));
   flag.addEventListener('click', () => handlers().flag());
   extra.append(rlabel, rationale, flag);
@@ -168,7 +223,12 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
   skip.setAttribute('aria-keyshortcuts', 'S');
   skip.append(document.createTextNode('Skip (S)'));
   skip.addEventListener('click', () => handlers().skip());
-  actions.append(submit, skip, el('span', { class: 'keys-footer' }, 'Alt+N next · Alt+P previous · Alt+Z undo · ? all keys'), el('span', { id: 'notice', role: 'alert' }));
+  actions.append(
+    submit,
+    skip,
+    el('span', { class: 'keys-footer' }, 'Alt+N next · Alt+P previous · Alt+Z undo · ? all keys'),
+    el('span', { id: 'notice', role: 'alert' }),
+  );
   root.append(actions);
 
   const models = el('section', { id: 'models', class: 'models', 'aria-live': 'polite', hidden: '' });
@@ -186,7 +246,8 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
 /** The progress line: `card.progress` counts the labels committed and those in flight. */
 export function renderProgress(root: HTMLElement, card: CardView): void {
   const b = built.get(root);
-  if (b) b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator}${card.signedIn ? ` (${card.signedIn})` : ''} · queue: ${card.filter}`;
+  if (b)
+    b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator}${card.signedIn ? ` (${card.signedIn})` : ''} · queue: ${card.filter}`;
 }
 
 /** Whether the labels submitted are committed: "saving..." while any is in flight, then "saved". */
@@ -194,7 +255,14 @@ export function renderSaveState(root: HTMLElement, state: SaveState, inFlight: n
   const b = built.get(root);
   if (!b) return;
   b.saveState.dataset.state = state;
-  b.saveState.textContent = state === 'pending' ? (inFlight > 1 ? `saving ${inFlight} labels...` : 'saving...') : state === 'saved' ? 'saved' : '';
+  b.saveState.textContent =
+    state === 'pending'
+      ? inFlight > 1
+        ? `saving ${inFlight} labels...`
+        : 'saving...'
+      : state === 'saved'
+        ? 'saved'
+        : '';
 }
 
 export function renderModels(root: HTMLElement, models: ModelView[], awaitingAdvance: boolean): void {
@@ -215,11 +283,15 @@ export function renderModels(root: HTMLElement, models: ModelView[], awaitingAdv
 
 /** Reflects the UI state on the existing card (cheap: attributes only). */
 export function applyState(root: HTMLElement, s: UiState): void {
-  root.querySelectorAll<HTMLElement>('[data-overall]').forEach((b) => b.setAttribute('aria-checked', String(b.dataset.overall === s.overall)));
+  root
+    .querySelectorAll<HTMLElement>('[data-overall]')
+    .forEach((b) => b.setAttribute('aria-checked', String(b.dataset.overall === s.overall)));
   root.querySelectorAll<HTMLElement>('.grid-row').forEach((r) => {
     const row = Number(r.dataset.row);
     r.classList.toggle('selected', s.selectedRow === row);
-    r.querySelectorAll<HTMLElement>('[data-grid]').forEach((b) => b.setAttribute('aria-checked', String(b.dataset.grid === s.grid[row])));
+    r.querySelectorAll<HTMLElement>('[data-grid]').forEach((b) =>
+      b.setAttribute('aria-checked', String(b.dataset.grid === s.grid[row])),
+    );
     if (s.selectedRow === row) r.setAttribute('aria-current', 'true');
     else r.removeAttribute('aria-current');
   });
@@ -237,7 +309,11 @@ const busyTimers = new WeakMap<HTMLElement, ReturnType<typeof setTimeout>>();
 /** Dims a busy card only when the wait is long: dimming repaints the whole card, twice. */
 export function showBusy(root: HTMLElement, busy: boolean): void {
   if (busy) {
-    if (!busyTimers.has(root) && !root.classList.contains('busy')) busyTimers.set(root, setTimeout(() => root.classList.add('busy'), BUSY_DIM_AFTER_MS));
+    if (!busyTimers.has(root) && !root.classList.contains('busy'))
+      busyTimers.set(
+        root,
+        setTimeout(() => root.classList.add('busy'), BUSY_DIM_AFTER_MS),
+      );
     return;
   }
   clearTimeout(busyTimers.get(root));

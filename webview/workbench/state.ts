@@ -16,18 +16,15 @@ export interface UiState {
   notice: string;
 }
 
-export type Effect =
-  | { kind: 'submit' }
-  | { kind: 'skip' }
-  | { kind: 'advance' }
-  | { kind: 'focusRationale' }
-  | null;
+export type Effect = { kind: 'submit' } | { kind: 'skip' } | { kind: 'advance' } | { kind: 'focusRationale' } | null;
 
 export function initialState(card: CardView): UiState {
   return {
     pairIdx: card.pairIdx,
     overall: card.existing?.overall ?? null,
-    grid: card.existing ? card.principles.map((_, i) => card.existing!.grid[i] ?? null) : card.principles.map(() => null),
+    grid: card.existing
+      ? card.principles.map((_, i) => card.existing!.grid[i] ?? null)
+      : card.principles.map(() => null),
     selectedRow: null,
     flagged: card.existing?.flagged ?? false,
     revealed: null,
@@ -39,7 +36,10 @@ export function initialState(card: CardView): UiState {
 
 /** The key map, shown on screen (keys are case-insensitive). */
 export const KEYMAP: readonly { keys: string; action: string }[] = [
-  { keys: 'A / B', action: 'overall: Response A / Response B better (or, with a principle row selected: that row favours A / B)' },
+  {
+    keys: 'A / B',
+    action: 'overall: Response A / Response B better (or, with a principle row selected: that row favours A / B)',
+  },
   { keys: 'T', action: 'overall: tie' },
   { keys: 'X', action: 'overall: both unacceptable' },
   { keys: '1-9', action: 'select principle row' },
@@ -69,14 +69,20 @@ export function reduceKey(s: UiState, key: string): { state: UiState; effect: Ef
   }
   if (/^[1-9]$/.test(k)) {
     const row = Number(k) - 1;
-    return row < s.grid.length ? none({ ...s, selectedRow: row, notice: '' }) : none({ ...s, notice: `There is no principle row ${k}.` });
+    return row < s.grid.length
+      ? none({ ...s, selectedRow: row, notice: '' })
+      : none({ ...s, notice: `There is no principle row ${k}.` });
   }
   switch (k) {
     case '0':
     case 'Escape':
       return none({ ...s, selectedRow: null });
     case 'ArrowDown':
-      return none({ ...s, selectedRow: s.grid.length === 0 ? null : s.selectedRow === null ? 0 : Math.min(s.selectedRow + 1, s.grid.length - 1) });
+      return none({
+        ...s,
+        selectedRow:
+          s.grid.length === 0 ? null : s.selectedRow === null ? 0 : Math.min(s.selectedRow + 1, s.grid.length - 1),
+      });
     case 'ArrowUp':
       return none({ ...s, selectedRow: s.selectedRow === null || s.selectedRow === 0 ? null : s.selectedRow - 1 });
     case 'a':
@@ -107,7 +113,8 @@ export function reduceKey(s: UiState, key: string): { state: UiState; effect: Ef
     case 's':
       return { state: { ...s, busy: true }, effect: { kind: 'skip' } };
     case 'Enter':
-      if (s.overall === null) return none({ ...s, notice: 'Choose an overall answer first: A, B, T (tie) or X (both unacceptable).' });
+      if (s.overall === null)
+        return none({ ...s, notice: 'Choose an overall answer first: A, B, T (tie) or X (both unacceptable).' });
       return { state: { ...s, busy: true, selectedRow: null, notice: '' }, effect: { kind: 'submit' } };
     default:
       return none(s);

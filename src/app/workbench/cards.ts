@@ -17,18 +17,32 @@ export const READ_AHEAD = 3;
 const MAX_LIVE_CARDS = 1000;
 
 /** What a card says of its pair beyond the view: what a submission from it needs. */
-export interface PairInfo { pairIdx: number; rowId: number; sourceId: string; hadLabel: boolean }
+export interface PairInfo {
+  pairIdx: number;
+  rowId: number;
+  sourceId: string;
+  hadLabel: boolean;
+}
 /** A card sent to the webview: its seq and its pair. */
-export interface LiveCard { seq: number; info: PairInfo }
+export interface LiveCard {
+  seq: number;
+  info: PairInfo;
+}
 
 /** The model labels on a pair, as its card reveals them once this annotator's own label (`own`) is in. */
-export function modelViews(prefs: Awaited<ReturnType<Store['preferencesForPairs']>>, own: number | null, shownFirst: 0 | 1): ModelView[] {
-  return prefs.filter((p) => MODEL_KINDS.has(p.kind)).map((p) => ({
-    name: p.annotator,
-    kind: p.kind,
-    choice: valueToSide(p.value, shownFirst),
-    disagrees: own !== null && p.value !== null && p.value !== own,
-  }));
+export function modelViews(
+  prefs: Awaited<ReturnType<Store['preferencesForPairs']>>,
+  own: number | null,
+  shownFirst: 0 | 1,
+): ModelView[] {
+  return prefs
+    .filter((p) => MODEL_KINDS.has(p.kind))
+    .map((p) => ({
+      name: p.annotator,
+      kind: p.kind,
+      choice: valueToSide(p.value, shownFirst),
+      disagrees: own !== null && p.value !== null && p.value !== own,
+    }));
 }
 
 export class CardCache {
@@ -62,9 +76,18 @@ export class CardCache {
     const own = prefs.find((p) => p.annotator === this.annotator.name);
     let existing: ExistingLabel | null = null;
     if (own) {
-      const pp = (await this.store.principlePreferencesForPairs([pair.rowId])).filter((p) => p.annotator === this.annotator.name && p.list === this.list.name && p.listVersion === this.list.version);
-      const grid: GridChoice[] = this.list.principles.map((_, i) => valueToGrid(pp.find((p) => p.position === i)?.value, shownFirst));
-      existing = { overall: storedToOverall(own.value, own.raw, shownFirst), grid, rationale: own.rationale ?? '', flagged: own.flagged === 1 };
+      const pp = (await this.store.principlePreferencesForPairs([pair.rowId])).filter(
+        (p) => p.annotator === this.annotator.name && p.list === this.list.name && p.listVersion === this.list.version,
+      );
+      const grid: GridChoice[] = this.list.principles.map((_, i) =>
+        valueToGrid(pp.find((p) => p.position === i)?.value, shownFirst),
+      );
+      existing = {
+        overall: storedToOverall(own.value, own.raw, shownFirst),
+        grid,
+        rationale: own.rationale ?? '',
+        flagged: own.flagged === 1,
+      };
     }
     const models = own ? modelViews(prefs, own.value, shownFirst) : null;
     // team mode: back through the pairs handed out here; forward to the next claim
@@ -104,8 +127,14 @@ export class CardCache {
    */
   liveCard(m: SubmitMessage): LiveCard {
     const live = this.live.get(m.pairIdx);
-    if (!live) throw new UsageError(`pair ${m.pairIdx} is not on a card the workbench has shown (or it was submitted already); nothing was saved`);
-    if (live.seq !== m.seq) throw new UsageError(`the card of pair ${m.pairIdx} is out of date (card ${m.seq}; the pair has been shown again since as card ${live.seq}); nothing was saved`);
+    if (!live)
+      throw new UsageError(
+        `pair ${m.pairIdx} is not on a card the workbench has shown (or it was submitted already); nothing was saved`,
+      );
+    if (live.seq !== m.seq)
+      throw new UsageError(
+        `the card of pair ${m.pairIdx} is out of date (card ${m.seq}; the pair has been shown again since as card ${live.seq}); nothing was saved`,
+      );
     return live;
   }
 
@@ -132,7 +161,8 @@ export class CardCache {
   async readAhead(current: number): Promise<CardView[]> {
     const stamp = await this.store.changeStamp();
     const next = await this.queue.step(current, 1);
-    let cards = this.ahead && this.ahead.stamp === stamp && this.ahead.cards[0]?.view.pairIdx === next ? this.ahead.cards : [];
+    let cards =
+      this.ahead && this.ahead.stamp === stamp && this.ahead.cards[0]?.view.pairIdx === next ? this.ahead.cards : [];
     for (let idx = cards.at(-1)?.view.pairIdx ?? current; cards.length < READ_AHEAD;) {
       const following = cards.length === 0 ? next : await this.queue.step(idx, 1);
       const built = following === undefined ? undefined : await this.build(following);
@@ -157,7 +187,8 @@ export class CardCache {
       return undefined;
     }
     const { view } = a.cards.shift()!;
-    const hasPrevious = this.queue.filter.kind === 'all' ? true : (await this.queue.step(view.pairIdx, -1)) !== undefined;
+    const hasPrevious =
+      this.queue.filter.kind === 'all' ? true : (await this.queue.step(view.pairIdx, -1)) !== undefined;
     return { ...view, filter: this.queue.label(), hasPrevious };
   }
 
@@ -170,8 +201,15 @@ export class CardCache {
   async followAhead(submitted: number, painted: number | null): Promise<number | undefined> {
     const a = this.ahead;
     const head = a?.cards[0];
-    if (painted !== null && a && head && head.view.seq === painted && this.live.get(head.view.pairIdx)?.seq === painted
-      && (await this.queue.step(submitted, 1)) === head.view.pairIdx && (await this.store.changeStamp()) === a.stamp) {
+    if (
+      painted !== null &&
+      a &&
+      head &&
+      head.view.seq === painted &&
+      this.live.get(head.view.pairIdx)?.seq === painted &&
+      (await this.queue.step(submitted, 1)) === head.view.pairIdx &&
+      (await this.store.changeStamp()) === a.stamp
+    ) {
       a.cards.shift();
       return head.view.pairIdx;
     }
@@ -189,7 +227,8 @@ export class CardCache {
    * ahead stay exact when nothing else wrote in between and none of them shows that pair.
    */
   labelled(idx: number, before: string, after: string): void {
-    if (this.ahead && this.ahead.stamp === before && !this.ahead.cards.some((c) => c.info.pairIdx === idx)) this.ahead.stamp = after;
+    if (this.ahead && this.ahead.stamp === before && !this.ahead.cards.some((c) => c.info.pairIdx === idx))
+      this.ahead.stamp = after;
     else this.ahead = undefined;
   }
 }

@@ -7,7 +7,11 @@ import type { AnnotatorRow, DatasetRow, Store } from '../../store';
 
 /** A label refused because the pair already holds its k labels: nothing stored; the session has moved on to its next claim. */
 export class PairTakenError extends UsageError {
-  constructor(message: string, readonly pairIdx: number, readonly nextIdx: number | undefined) {
+  constructor(
+    message: string,
+    readonly pairIdx: number,
+    readonly nextIdx: number | undefined,
+  ) {
     super(message);
     this.name = 'PairTakenError';
   }
@@ -36,7 +40,13 @@ export class TeamClaims {
   /** Renews the claim every third of its TTL (at least every second) until `stopRenewing`. */
   renewOnTimer(): void {
     const every = Math.max(1000, Math.floor(this.ttlMs / 3));
-    this.timer = setInterval(() => void this.renew().catch((e: unknown) => this.log?.(`workbench: the claim could not be renewed: ${(e as Error)?.message ?? e}`)), every);
+    this.timer = setInterval(
+      () =>
+        void this.renew().catch((e: unknown) =>
+          this.log?.(`workbench: the claim could not be renewed: ${(e as Error)?.message ?? e}`),
+        ),
+      every,
+    );
     this.timer.unref?.();
   }
 
@@ -51,7 +61,9 @@ export class TeamClaims {
     if (!claim) return false;
     const kept = await this.store.write((tx) => tx.renewClaim(claim.rowId, this.annotator.id, this.now(), this.ttlMs));
     if (!kept) {
-      this.log?.(`workbench: the claim on pair ${claim.idx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`);
+      this.log?.(
+        `workbench: the claim on pair ${claim.idx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`,
+      );
       if (this.claim === claim) this.claim = undefined; // said once; the next claim renews again
     }
     return kept;
@@ -86,7 +98,10 @@ export class TeamClaims {
    * (while the claimed pair has no label from this annotator, that is the same pair). Resolves with the pair
    * to show (`current` when it stays) and whether it moved.
    */
-  async move(direction: 'next' | 'previous', current: number | undefined): Promise<{ current: number | undefined; moved: boolean }> {
+  async move(
+    direction: 'next' | 'previous',
+    current: number | undefined,
+  ): Promise<{ current: number | undefined; moved: boolean }> {
     if (direction === 'previous') {
       if (this.pos <= 0) return { current, moved: false };
       return { current: this.history[--this.pos], moved: true };
@@ -95,7 +110,10 @@ export class TeamClaims {
     const idx = await this.claimNext();
     if (idx === undefined) {
       // nothing left to claim: the end of this annotator's queue (unless the pair shown still wants its label)
-      return { current: current !== undefined && (await this.hasOwnLabel(current)) ? undefined : current, moved: false };
+      return {
+        current: current !== undefined && (await this.hasOwnLabel(current)) ? undefined : current,
+        moved: false,
+      };
     }
     return { current: idx, moved: idx !== current };
   }
@@ -140,7 +158,11 @@ export class TeamClaims {
     this.history = this.history.filter((i) => i !== idx);
     this.pos = this.history.length - 1;
     const next = await this.claimNext();
-    return new PairTakenError(`pair ${idx} of ${this.dataset.name} got the ${labels(this.overlap)} it needs from others while its card was open (your claim had expired); your label was not stored. ${next === undefined ? 'No pair is left for you.' : `On to pair ${next}.`}`, idx, next);
+    return new PairTakenError(
+      `pair ${idx} of ${this.dataset.name} got the ${labels(this.overlap)} it needs from others while its card was open (your claim had expired); your label was not stored. ${next === undefined ? 'No pair is left for you.' : `On to pair ${next}.`}`,
+      idx,
+      next,
+    );
   }
 
   doneMessage(): string {
@@ -162,7 +184,13 @@ export class FreedPairWait {
   private hooks: FreedPairHooks | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly session: { claimFreedPair(): Promise<boolean>; othersClaimFreedInMs(): Promise<number | undefined> }, private readonly now: () => number) {}
+  constructor(
+    private readonly session: {
+      claimFreedPair(): Promise<boolean>;
+      othersClaimFreedInMs(): Promise<number | undefined>;
+    },
+    private readonly now: () => number,
+  ) {}
 
   async begin(hooks: FreedPairHooks): Promise<void> {
     this.stop();

@@ -18,16 +18,31 @@ export function submittedLabelState(before: LabelState, label: WorkbenchLabel, t
   const keep = before.principles.filter((q) => !label.principles.some((l) => l.principleRowId === q.principle_id));
   return {
     preference: {
-      value: label.value, score_y0: null, score_y1: null, raw: json(label.raw), shown_first: label.shownFirst,
-      rationale: label.rationale || null, flagged: label.flagged ? 1 : 0, created_at: before.preference?.created_at ?? t, updated_at: t,
+      value: label.value,
+      score_y0: null,
+      score_y1: null,
+      raw: json(label.raw),
+      shown_first: label.shownFirst,
+      rationale: label.rationale || null,
+      flagged: label.flagged ? 1 : 0,
+      created_at: before.preference?.created_at ?? t,
+      updated_at: t,
     },
     principles: [
       ...keep,
-      ...label.principles.filter((l) => l.value !== null).map((l) => ({
-        principle_id: l.principleRowId, value: l.value, prob_a: null, prob_b: null, prob_na: null,
-        // principle_preferences.shown_order: 0 = A was y1, 1 = A was y0
-        shown_order: label.shownFirst === 0 ? 1 : 0, raw: null, created_at: t,
-      })),
+      ...label.principles
+        .filter((l) => l.value !== null)
+        .map((l) => ({
+          principle_id: l.principleRowId,
+          value: l.value,
+          prob_a: null,
+          prob_b: null,
+          prob_na: null,
+          // principle_preferences.shown_order: 0 = A was y1, 1 = A was y0
+          shown_order: label.shownFirst === 0 ? 1 : 0,
+          raw: null,
+          created_at: t,
+        })),
     ].sort((a, b) => a.principle_id - b.principle_id),
   };
 }
@@ -37,7 +52,12 @@ export function submittedLabelState(before: LabelState, label: WorkbenchLabel, t
  * label history; resolves with the history row's id. A pair that already holds its overlap's worth of labels
  * from others is refused with a PairFullError (from the room check) and nothing is stored.
  */
-export function saveLabel(store: Store, annotatorId: number, pairRowId: number, label: WorkbenchLabel): Promise<number> {
+export function saveLabel(
+  store: Store,
+  annotatorId: number,
+  pairRowId: number,
+  label: WorkbenchLabel,
+): Promise<number> {
   return store.write(async (tx) => {
     await tx.checkRoomForLabel(pairRowId, annotatorId);
     const before = await tx.labelState(annotatorId, pairRowId);

@@ -7,7 +7,11 @@ import type { QueueFilter } from '../../shared/workbenchProtocol';
 export class SoloQueue {
   filter: QueueFilter = { kind: 'all' };
 
-  constructor(private readonly store: Store, private readonly dataset: DatasetRow, private readonly annotator: AnnotatorRow) {}
+  constructor(
+    private readonly store: Store,
+    private readonly dataset: DatasetRow,
+    private readonly annotator: AnnotatorRow,
+  ) {}
 
   /** Walks `filter` from now on; fails on an unknown model. */
   async setFilter(filter: QueueFilter): Promise<void> {
@@ -16,7 +20,11 @@ export class SoloQueue {
   }
 
   label(): string {
-    return this.filter.kind === 'all' ? 'all pairs' : this.filter.kind === 'conflict' ? 'my principle labels in conflict' : `disagreements with ${this.filter.model}`;
+    return this.filter.kind === 'all'
+      ? 'all pairs'
+      : this.filter.kind === 'conflict'
+        ? 'my principle labels in conflict'
+        : `disagreements with ${this.filter.model}`;
   }
 
   /** The next pair index after `from` (dir 1) or before it (dir -1) in the queue; undefined at its end. */
@@ -45,6 +53,9 @@ export class SoloQueue {
     };
     if (await open(saved)) return saved;
     if (saved === undefined && (await open(restoreIdx))) return restoreIdx;
-    return (await this.store.firstUnlabelledIdx(this.dataset.id, this.annotator.id)) ?? (await this.store.workbenchPair(this.dataset.id, -1, 1))?.id;
+    return (
+      (await this.store.firstUnlabelledIdx(this.dataset.id, this.annotator.id)) ??
+      (await this.store.workbenchPair(this.dataset.id, -1, 1))?.id
+    );
   }
 }

@@ -53,7 +53,11 @@ export class WorkbenchSession {
     this.cards = new CardCache(store, dataset, annotator, list, total, this.queue, this.team, signedIn);
   }
 
-  static async open(store: Store, opts: { dataset: string; annotator: string; principleList: string }, options: SessionOptions = {}): Promise<WorkbenchSession> {
+  static async open(
+    store: Store,
+    opts: { dataset: string; annotator: string; principleList: string },
+    options: SessionOptions = {},
+  ): Promise<WorkbenchSession> {
     const dataset = await store.requireDataset(opts.dataset);
     const list = await store.requirePrincipleList(opts.principleList);
     // On a team's database the login decides who labels (the name given must be its annotator's); a SQLite
@@ -63,10 +67,12 @@ export class WorkbenchSession {
     // Opening writes only when it has something to record: a new annotator, or a first workbench use. A team
     // member's annotator exists (team add made it) and is the lead's to change.
     const known = await store.getAnnotator(name);
-    const annotator = known && known.kind === 'human' && (who.role !== null || known.provenance?.source === 'workbench')
-      ? known
-      : await store.write((tx) => tx.ensureAnnotator(name, 'human', { source: 'workbench' }));
-    const signedIn = who.login === null ? null : `login ${who.login} · ${who.role ?? (who.owner ? 'owner' : 'no team role')}`;
+    const annotator =
+      known && known.kind === 'human' && (who.role !== null || known.provenance?.source === 'workbench')
+        ? known
+        : await store.write((tx) => tx.ensureAnnotator(name, 'human', { source: 'workbench' }));
+    const signedIn =
+      who.login === null ? null : `login ${who.login} · ${who.role ?? (who.owner ? 'owner' : 'no team role')}`;
     const total = await store.countPairs(dataset.id);
     const principleRowIds = await store.principleRowIds(list.id);
     const split = await store.workSplit(dataset.id);
@@ -151,7 +157,10 @@ export class WorkbenchSession {
   }
 
   async setFilter(filter: QueueFilter): Promise<number | undefined> {
-    if (this.team && filter.kind !== 'all') throw new UsageError(`${this.dataset.name} is split among a team: its pairs are handed out by claims, so the queue cannot be filtered`);
+    if (this.team && filter.kind !== 'all')
+      throw new UsageError(
+        `${this.dataset.name} is split among a team: its pairs are handed out by claims, so the queue cannot be filtered`,
+      );
     await this.queue.setFilter(filter);
     this.cards.forgetAhead();
     const first = await this.queue.step(-1, 1);
@@ -205,7 +214,8 @@ export class WorkbenchSession {
    */
   async progress() {
     const stamp = await this.store.changeStamp();
-    if (this.labelled?.stamp !== stamp) this.labelled = { n: await this.store.labelledCount(this.dataset.id, this.annotator.id), stamp };
+    if (this.labelled?.stamp !== stamp)
+      this.labelled = { n: await this.store.labelledCount(this.dataset.id, this.annotator.id), stamp };
     return { labelled: this.labelled.n, total: this.total };
   }
 
@@ -269,7 +279,10 @@ export class WorkbenchSession {
    */
   async submit(m: SubmitMessage): Promise<ModelView[]> {
     const live = this.cards.liveCard(m);
-    if (m.grid.length !== this.list.principles.length) throw new UsageError(`the principle grid has ${m.grid.length} rows, the list ${this.list.principles.length}; nothing was saved`);
+    if (m.grid.length !== this.list.principles.length)
+      throw new UsageError(
+        `the principle grid has ${m.grid.length} rows, the list ${this.list.principles.length}; nothing was saved`,
+      );
     // What was read before this write (the count, the cards read ahead) stays exact only when
     // nothing else has written since; this session's own write below touches only this pair.
     const before = await this.store.changeStamp();
@@ -283,7 +296,10 @@ export class WorkbenchSession {
         shownFirst,
         rationale: m.rationale.trim(),
         flagged: m.flagged,
-        principles: m.grid.map((g, i) => ({ principleRowId: this.principleRowIds[i], value: g === null ? null : choiceToValue(g, shownFirst) })),
+        principles: m.grid.map((g, i) => ({
+          principleRowId: this.principleRowIds[i],
+          value: g === null ? null : choiceToValue(g, shownFirst),
+        })),
       });
     } catch (e) {
       if (!this.team || !(e instanceof PairFullError)) throw e;
@@ -298,7 +314,8 @@ export class WorkbenchSession {
     // committed: this card is spent
     this.cards.spend(m.pairIdx, live);
     const after = await this.store.changeStamp();
-    if (this.labelled && this.labelled.stamp === before) this.labelled = { n: this.labelled.n + (pair.hadLabel ? 0 : 1), stamp: after };
+    if (this.labelled && this.labelled.stamp === before)
+      this.labelled = { n: this.labelled.n + (pair.hadLabel ? 0 : 1), stamp: after };
     else this.labelled = undefined;
     this.cards.labelled(pair.pairIdx, before, after);
     pair.hadLabel = true;

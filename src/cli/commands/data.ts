@@ -2,7 +2,15 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError, withOptionName } from '../../core/errors';
-import { DEFAULT_LIMITS, formatBytes, type ImportSummary, type OnError, parseSize, type ReadLimits, type ReadOptions } from '../../importers/common';
+import {
+  DEFAULT_LIMITS,
+  formatBytes,
+  type ImportSummary,
+  type OnError,
+  parseSize,
+  type ReadLimits,
+  type ReadOptions,
+} from '../../importers/common';
 import { type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../app/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
@@ -13,10 +21,26 @@ import { redactLocation } from '../../store';
 import { CLI_FLAGS, DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { importProgress } from '../progress';
 
-export const dbOption = () => new Option('--db <location>', 'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass, never in the URL)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
-const onErrorOption = () => new Option('--on-error <mode>', 'fail: nothing is imported on the first bad record; skip: import the valid records and list the rest').choices(['fail', 'skip']).default('fail');
+export const dbOption = () =>
+  new Option(
+    '--db <location>',
+    'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass, never in the URL)',
+  ).default(process.env.DISCRETION_DB ?? DEFAULT_DB);
+const onErrorOption = () =>
+  new Option(
+    '--on-error <mode>',
+    'fail: nothing is imported on the first bad record; skip: import the valid records and list the rest',
+  )
+    .choices(['fail', 'skip'])
+    .default('fail');
 
-type LimitFlags = { maxLineSize?: number; maxDecompressedSize?: number; maxCompressionRatio?: number; maxJsonDepth?: number; json?: boolean };
+type LimitFlags = {
+  maxLineSize?: number;
+  maxDecompressedSize?: number;
+  maxCompressionRatio?: number;
+  maxJsonDepth?: number;
+  json?: boolean;
+};
 
 const sizeArg = (flag: string) => (v: string) => {
   const n = parseSize(v);
@@ -25,24 +49,54 @@ const sizeArg = (flag: string) => (v: string) => {
 };
 const countArg = (flag: string) => (v: string) => {
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} expects a positive whole number, not ${JSON.stringify(v)}`);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${flag} expects a positive whole number, not ${JSON.stringify(v)}`);
   return n;
 };
 
 /** The options that lift the reading limits (each named by the error that hits it). */
 function addLimitOptions(cmd: Command, gzip: boolean, json: boolean): Command {
-  cmd.addOption(new Option(`${CLI_FLAGS.maxLineBytes} <size>`, `longest line or record read (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`).argParser(sizeArg(CLI_FLAGS.maxLineBytes)));
+  cmd.addOption(
+    new Option(
+      `${CLI_FLAGS.maxLineBytes} <size>`,
+      `longest line or record read (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`,
+    ).argParser(sizeArg(CLI_FLAGS.maxLineBytes)),
+  );
   if (gzip) {
-    cmd.addOption(new Option(`${CLI_FLAGS.maxDecompressedBytes} <size>`, `most a .gz file may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`).argParser(sizeArg(CLI_FLAGS.maxDecompressedBytes)));
-    cmd.addOption(new Option(`${CLI_FLAGS.maxCompressionRatio} <n>`, `highest decompressed:compressed ratio of a .gz file (default ${DEFAULT_LIMITS.maxCompressionRatio})`).argParser(countArg(CLI_FLAGS.maxCompressionRatio)));
+    cmd.addOption(
+      new Option(
+        `${CLI_FLAGS.maxDecompressedBytes} <size>`,
+        `most a .gz file may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`,
+      ).argParser(sizeArg(CLI_FLAGS.maxDecompressedBytes)),
+    );
+    cmd.addOption(
+      new Option(
+        `${CLI_FLAGS.maxCompressionRatio} <n>`,
+        `highest decompressed:compressed ratio of a .gz file (default ${DEFAULT_LIMITS.maxCompressionRatio})`,
+      ).argParser(countArg(CLI_FLAGS.maxCompressionRatio)),
+    );
   }
-  if (json) cmd.addOption(new Option(`${CLI_FLAGS.maxJsonDepth} <n>`, `deepest nesting of JSON arrays and objects in a record (default ${DEFAULT_LIMITS.maxJsonDepth})`).argParser(countArg(CLI_FLAGS.maxJsonDepth)));
+  if (json)
+    cmd.addOption(
+      new Option(
+        `${CLI_FLAGS.maxJsonDepth} <n>`,
+        `deepest nesting of JSON arrays and objects in a record (default ${DEFAULT_LIMITS.maxJsonDepth})`,
+      ).argParser(countArg(CLI_FLAGS.maxJsonDepth)),
+    );
   return cmd;
 }
 
 /** Runs an import with the limits given on the command line and a progress bar on a terminal. */
-async function runImport(o: LimitFlags & { db: string }, run: (store: Parameters<Parameters<typeof withStore>[1]>[0], read: ReadOptions) => Promise<ImportSummary>): Promise<void> {
-  const limits: Partial<ReadLimits> = { maxLineBytes: o.maxLineSize, maxDecompressedBytes: o.maxDecompressedSize, maxCompressionRatio: o.maxCompressionRatio, maxJsonDepth: o.maxJsonDepth };
+async function runImport(
+  o: LimitFlags & { db: string },
+  run: (store: Parameters<Parameters<typeof withStore>[1]>[0], read: ReadOptions) => Promise<ImportSummary>,
+): Promise<void> {
+  const limits: Partial<ReadLimits> = {
+    maxLineBytes: o.maxLineSize,
+    maxDecompressedBytes: o.maxDecompressedSize,
+    maxCompressionRatio: o.maxCompressionRatio,
+    maxJsonDepth: o.maxJsonDepth,
+  };
   const progress = importProgress(!!o.json);
   let s: ImportSummary;
   try {
@@ -55,9 +109,14 @@ async function runImport(o: LimitFlags & { db: string }, run: (store: Parameters
 
 function printSummary(s: ImportSummary, json: boolean): void {
   // A skipped record's message names the flag that would have kept it, as an error's does (cliMessage).
-  const skipped = s.skipped.map(({ line, message, option }) => ({ line, message: withOptionName(message, option, CLI_FLAGS) }));
+  const skipped = s.skipped.map(({ line, message, option }) => ({
+    line,
+    message: withOptionName(message, option, CLI_FLAGS),
+  }));
   if (json) return printJson({ ...s, skipped });
-  const counts = Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  const counts = Object.entries(s.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   say(`imported ${s.file}${s.dataset ? ` into dataset "${s.dataset}"` : ''}: ${counts}`);
   for (const n of s.notes) say(`  note: ${n}`);
   if (s.skipped.length > 0) {
@@ -73,56 +132,122 @@ export function registerDataCommands(program: Command): void {
     ['hh-rlhf', 'HH-RLHF JSONL (plain or .gz): {chosen, rejected}; annotator "human" prefers y1 = chosen'],
     ['pku-saferlhf', 'PKU-SafeRLHF JSONL: annotators "human-better" and "human-safer"'],
   ] as const) {
-    addLimitOptions(imp.command(`${format} <file>`).description(description)
-      .addOption(dbOption())
-      .requiredOption('--dataset <name>', 'name of the new dataset')
-      .addOption(onErrorOption())
-      .option('--json', 'print the summary as JSON'), true, true)
-      .action(async (file: string, o: LimitFlags & { db: string; dataset: string; onError: OnError }) => {
-        await runImport(o, (store, read) => importDataset(store, { format, file, dataset: o.dataset, onError: o.onError, ...read }));
-      });
+    addLimitOptions(
+      imp
+        .command(`${format} <file>`)
+        .description(description)
+        .addOption(dbOption())
+        .requiredOption('--dataset <name>', 'name of the new dataset')
+        .addOption(onErrorOption())
+        .option('--json', 'print the summary as JSON'),
+      true,
+      true,
+    ).action(async (file: string, o: LimitFlags & { db: string; dataset: string; onError: OnError }) => {
+      await runImport(o, (store, read) =>
+        importDataset(store, { format, file, dataset: o.dataset, onError: o.onError, ...read }),
+      );
+    });
   }
 
   for (const format of ['jsonl', 'csv'] as const) {
-    addLimitOptions(imp.command(`${format} <file>`).description(`any ${format.toUpperCase()} file, with a field mapping (nested JSON fields as a.b.c)`)
-      .addOption(dbOption())
-      .requiredOption('--dataset <name>', 'name of the new dataset')
-      .requiredOption('--prompt <field>', 'field holding the prompt (the conversation so far)')
-      .requiredOption('--response-0 <field>', 'field holding response y0')
-      .requiredOption('--response-1 <field>', 'field holding response y1')
-      .option('--preferred <field>', 'field with the preferred response: 0|y0, 1|y1, tie, or empty')
-      .option('--preferred-annotator <name>', 'annotator the --preferred values are recorded as', 'human')
-      .option('--id <field>', 'field used as each pair\'s source id (must be unique)')
-      .addOption(onErrorOption())
-      .option('--json', 'print the summary as JSON'), true, format === 'jsonl')
-      .action(async (file: string, o: LimitFlags & { db: string; dataset: string; prompt: string; response0: string; response1: string; preferred?: string; preferredAnnotator: string; id?: string; onError: OnError }) => {
-        await runImport(o, (store, read) => importDataset(store, {
-          format: format as DatasetFormat, file, dataset: o.dataset, onError: o.onError, preferredAnnotator: o.preferredAnnotator,
-          mapping: { prompt: o.prompt, response0: o.response0, response1: o.response1, preferred: o.preferred, id: o.id }, ...read,
-        }));
-      });
+    addLimitOptions(
+      imp
+        .command(`${format} <file>`)
+        .description(`any ${format.toUpperCase()} file, with a field mapping (nested JSON fields as a.b.c)`)
+        .addOption(dbOption())
+        .requiredOption('--dataset <name>', 'name of the new dataset')
+        .requiredOption('--prompt <field>', 'field holding the prompt (the conversation so far)')
+        .requiredOption('--response-0 <field>', 'field holding response y0')
+        .requiredOption('--response-1 <field>', 'field holding response y1')
+        .option('--preferred <field>', 'field with the preferred response: 0|y0, 1|y1, tie, or empty')
+        .option('--preferred-annotator <name>', 'annotator the --preferred values are recorded as', 'human')
+        .option('--id <field>', "field used as each pair's source id (must be unique)")
+        .addOption(onErrorOption())
+        .option('--json', 'print the summary as JSON'),
+      true,
+      format === 'jsonl',
+    ).action(
+      async (
+        file: string,
+        o: LimitFlags & {
+          db: string;
+          dataset: string;
+          prompt: string;
+          response0: string;
+          response1: string;
+          preferred?: string;
+          preferredAnnotator: string;
+          id?: string;
+          onError: OnError;
+        },
+      ) => {
+        await runImport(o, (store, read) =>
+          importDataset(store, {
+            format: format as DatasetFormat,
+            file,
+            dataset: o.dataset,
+            onError: o.onError,
+            preferredAnnotator: o.preferredAnnotator,
+            mapping: {
+              prompt: o.prompt,
+              response0: o.response0,
+              response1: o.response1,
+              preferred: o.preferred,
+              id: o.id,
+            },
+            ...read,
+          }),
+        );
+      },
+    );
   }
 
-  addLimitOptions(imp.command('principles <file>').description('a principle list: .txt (one per line), .yaml/.yml or .json ([{id, short, text}])')
-    .addOption(dbOption())
-    .requiredOption('--name <name>', 'name of the list (new content under a known name becomes its next version)')
-    .option('--short <file>', 'short labels for a .txt list, one per line in the same order')
-    .option('--json', 'print the summary as JSON'), false, true)
-    .action(async (file: string, o: LimitFlags & { db: string; name: string; short?: string }) => {
-      await runImport(o, (store, read) => importPrincipleList(store, { file, shortFile: o.short, name: o.name, ...read }));
-    });
+  addLimitOptions(
+    imp
+      .command('principles <file>')
+      .description('a principle list: .txt (one per line), .yaml/.yml or .json ([{id, short, text}])')
+      .addOption(dbOption())
+      .requiredOption('--name <name>', 'name of the list (new content under a known name becomes its next version)')
+      .option('--short <file>', 'short labels for a .txt list, one per line in the same order')
+      .option('--json', 'print the summary as JSON'),
+    false,
+    true,
+  ).action(async (file: string, o: LimitFlags & { db: string; name: string; short?: string }) => {
+    await runImport(o, (store, read) =>
+      importPrincipleList(store, { file, shortFile: o.short, name: o.name, ...read }),
+    );
+  });
 
-  addLimitOptions(imp.command('labels <file>').description('human labels in the workbench format: {"pair", "overall", "principles", "rationale"} per line')
-    .addOption(dbOption())
-    .requiredOption('--dataset <name>', 'dataset the labels belong to')
-    .requiredOption('--principles <list>', 'principle list the principle ids refer to (name or name@version)')
-    .requiredOption('--annotator <name>', 'the human annotator')
-    .addOption(onErrorOption())
-    .option('--json', 'print the summary as JSON'), true, true)
-    .action(async (file: string, o: LimitFlags & { db: string; dataset: string; principles: string; annotator: string; onError: OnError }) => {
+  addLimitOptions(
+    imp
+      .command('labels <file>')
+      .description('human labels in the workbench format: {"pair", "overall", "principles", "rationale"} per line')
+      .addOption(dbOption())
+      .requiredOption('--dataset <name>', 'dataset the labels belong to')
+      .requiredOption('--principles <list>', 'principle list the principle ids refer to (name or name@version)')
+      .requiredOption('--annotator <name>', 'the human annotator')
+      .addOption(onErrorOption())
+      .option('--json', 'print the summary as JSON'),
+    true,
+    true,
+  ).action(
+    async (
+      file: string,
+      o: LimitFlags & { db: string; dataset: string; principles: string; annotator: string; onError: OnError },
+    ) => {
       // on a team's database the labels are the login's own: naming another annotator is refused (src/app/team.ts)
-      await runImport(o, async (store, read) => importLabels(store, { file, dataset: o.dataset, principles: o.principles, annotator: await labellerFor(store, o.annotator), onError: o.onError, ...read }));
-    });
+      await runImport(o, async (store, read) =>
+        importLabels(store, {
+          file,
+          dataset: o.dataset,
+          principles: o.principles,
+          annotator: await labellerFor(store, o.annotator),
+          onError: o.onError,
+          ...read,
+        }),
+      );
+    },
+  );
 
   for (const [format, description] of [
     ['oracle', 'principle-specific oracle probabilities: row_id, principle_id, order, prob_A, prob_B, prob_NA'],
@@ -130,23 +255,54 @@ export function registerDataCommands(program: Command): void {
     ['judge', 'LLM judge asked in both orders: row_id, order, prob_A, prob_B, prob_NA'],
     ['loglik', 'policy-model log-likelihoods: row_id, order, log_prob_chat_chosen (y1), log_prob_chat_rejected (y0)'],
   ] as const) {
-    const cmd = imp.command(`${format} <csv>`).description(description)
+    const cmd = imp
+      .command(`${format} <csv>`)
+      .description(description)
       .addOption(dbOption())
       .requiredOption('--dataset <name>', 'dataset whose pair ids the row_id column holds')
-      .requiredOption('--annotator <name>', 'name for the model (an annotator of kind ' + { oracle: 'oracle', rewards: 'reward-model', judge: 'llm-judge', loglik: 'policy-model' }[format] + ')')
+      .requiredOption(
+        '--annotator <name>',
+        'name for the model (an annotator of kind ' +
+          { oracle: 'oracle', rewards: 'reward-model', judge: 'llm-judge', loglik: 'policy-model' }[format] +
+          ')',
+      )
       .option('--ignore-unknown-rows', 'skip rows whose row_id is not a pair of the dataset, and count them')
       .addOption(onErrorOption())
       .option('--json', 'print the summary as JSON');
     addLimitOptions(cmd, true, false);
-    if (format === 'oracle') cmd.requiredOption('--principles <list>', 'principle list whose 0-based positions principle_id refers to');
-    cmd.action(async (file: string, o: LimitFlags & { db: string; dataset: string; annotator: string; principles?: string; ignoreUnknownRows?: boolean; onError: OnError }) => {
-      await runImport(o, (store, read) => importJudgments(store, {
-        format: format as JudgmentFormat, file, dataset: o.dataset, annotator: o.annotator, principles: o.principles, ignoreUnknownRows: !!o.ignoreUnknownRows, onError: o.onError, ...read,
-      }));
-    });
+    if (format === 'oracle')
+      cmd.requiredOption('--principles <list>', 'principle list whose 0-based positions principle_id refers to');
+    cmd.action(
+      async (
+        file: string,
+        o: LimitFlags & {
+          db: string;
+          dataset: string;
+          annotator: string;
+          principles?: string;
+          ignoreUnknownRows?: boolean;
+          onError: OnError;
+        },
+      ) => {
+        await runImport(o, (store, read) =>
+          importJudgments(store, {
+            format: format as JudgmentFormat,
+            file,
+            dataset: o.dataset,
+            annotator: o.annotator,
+            principles: o.principles,
+            ignoreUnknownRows: !!o.ignoreUnknownRows,
+            onError: o.onError,
+            ...read,
+          }),
+        );
+      },
+    );
   }
 
-  program.command('info').description('what the database holds: datasets, principle lists, annotators')
+  program
+    .command('info')
+    .description('what the database holds: datasets, principle lists, annotators')
     .addOption(dbOption())
     .option('--json', 'print as JSON')
     .action(async (o: { db: string; json?: boolean }) => {
@@ -154,25 +310,62 @@ export function registerDataCommands(program: Command): void {
       if (o.json) return printJson(info);
       say(`database ${redactLocation(o.db)}`);
       say('');
-      sayLines(info.datasets.length ? table(['dataset', 'format', 'pairs'], info.datasets.map((d) => [d.name, d.format, d.pairs])) : 'no datasets');
+      sayLines(
+        info.datasets.length
+          ? table(
+              ['dataset', 'format', 'pairs'],
+              info.datasets.map((d) => [d.name, d.format, d.pairs]),
+            )
+          : 'no datasets',
+      );
       say('');
-      sayLines(info.principleLists.length ? table(['principle list', 'version', 'principles'], info.principleLists.map((l) => [l.name, l.version, l.size])) : 'no principle lists');
+      sayLines(
+        info.principleLists.length
+          ? table(
+              ['principle list', 'version', 'principles'],
+              info.principleLists.map((l) => [l.name, l.version, l.size]),
+            )
+          : 'no principle lists',
+      );
       say('');
-      const rows = info.annotators.flatMap((a) => (a.datasets.length ? a.datasets : [{ dataset: '-', preferences: 0, principlePreferences: 0 }]).map((d) => [a.name, a.kind, a.group ?? '-', d.dataset, d.preferences, d.principlePreferences]));
-      sayLines(rows.length ? table(['annotator', 'kind', 'group', 'dataset', 'pairs with a preference', 'pairs with principle labels'], rows) : 'no annotators');
+      const rows = info.annotators.flatMap((a) =>
+        (a.datasets.length ? a.datasets : [{ dataset: '-', preferences: 0, principlePreferences: 0 }]).map((d) => [
+          a.name,
+          a.kind,
+          a.group ?? '-',
+          d.dataset,
+          d.preferences,
+          d.principlePreferences,
+        ]),
+      );
+      sayLines(
+        rows.length
+          ? table(
+              ['annotator', 'kind', 'group', 'dataset', 'pairs with a preference', 'pairs with principle labels'],
+              rows,
+            )
+          : 'no annotators',
+      );
     });
 
-  program.command('export').description('write a dataset\'s pairs with every annotator\'s preferences (re-importable with import jsonl|csv)')
+  program
+    .command('export')
+    .description("write a dataset's pairs with every annotator's preferences (re-importable with import jsonl|csv)")
     .addOption(dbOption())
     .requiredOption('--dataset <name>', 'dataset to export')
     .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
     .requiredOption('--out <file>', 'output file')
     .action(async (o: { db: string; dataset: string; format: 'jsonl' | 'csv'; out: string }) => {
-      const r = await withStore(o.db, (store) => exportDataset(store, { dataset: o.dataset, format: o.format, out: o.out }));
+      const r = await withStore(o.db, (store) =>
+        exportDataset(store, { dataset: o.dataset, format: o.format, out: o.out }),
+      );
       say(`wrote ${r.pairs} pairs with preferences of ${r.annotators.length} annotator(s) to ${o.out}`);
       if (r.annotators.length) {
-        const example = o.format === 'jsonl' ? `--preferred preferences.${r.annotators[0]}` : `--preferred pref.${r.annotators[0]}`;
-        say(`re-import: discretion import ${o.format} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`);
+        const example =
+          o.format === 'jsonl' ? `--preferred preferences.${r.annotators[0]}` : `--preferred pref.${r.annotators[0]}`;
+        say(
+          `re-import: discretion import ${o.format} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`,
+        );
       }
     });
 }

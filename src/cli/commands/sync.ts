@@ -8,8 +8,13 @@ import { isDatabaseUrl, redactLocation } from '../../store';
 import { printJson, refusePassword, say, withExistingStore, withStore } from '../context';
 
 const NOUNS: Record<keyof SyncCounts, [string, string]> = {
-  datasets: ['dataset', 'datasets'], pairs: ['pair', 'pairs'], principle_lists: ['principle list', 'principle lists'], annotators: ['annotator', 'annotators'],
-  preferences: ['preference', 'preferences'], principle_preferences: ['principle preference', 'principle preferences'], metric_runs: ['metric run', 'metric runs'],
+  datasets: ['dataset', 'datasets'],
+  pairs: ['pair', 'pairs'],
+  principle_lists: ['principle list', 'principle lists'],
+  annotators: ['annotator', 'annotators'],
+  preferences: ['preference', 'preferences'],
+  principle_preferences: ['principle preference', 'principle preferences'],
+  metric_runs: ['metric run', 'metric runs'],
 };
 const counts = (c: SyncCounts) => SYNC_COUNTS.map((k) => `${c[k]} ${NOUNS[k][c[k] === 1 ? 0 : 1]}`).join(', ');
 
@@ -27,8 +32,11 @@ function identity(location: string): string {
 }
 
 export function registerSyncCommand(program: Command): void {
-  program.command('sync')
-    .description('copy what one database holds and another lacks (datasets, pairs, principle lists, annotators, labels, metric runs), in one transaction; conflicts are listed, never dropped')
+  program
+    .command('sync')
+    .description(
+      'copy what one database holds and another lacks (datasets, pairs, principle lists, annotators, labels, metric runs), in one transaction; conflicts are listed, never dropped',
+    )
     .requiredOption('--from <location>', 'the database read (SQLite file or postgres:// URL); never written')
     .requiredOption('--to <location>', 'the database written (SQLite file, created when missing, or postgres:// URL)')
     .option('--dataset <name>', 'only this dataset (and the annotators with labels on it)')
@@ -37,8 +45,11 @@ export function registerSyncCommand(program: Command): void {
       // both before either is opened: a password in --to must not wait until --from was read
       refusePassword(o.from, '--from');
       refusePassword(o.to, '--to');
-      if (identity(o.from) === identity(o.to)) throw new UsageError(`--from and --to name the same database (${redactLocation(o.from)}); nothing was written`);
-      const result = await withExistingStore(o.from, '--from', (src) => withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })));
+      if (identity(o.from) === identity(o.to))
+        throw new UsageError(`--from and --to name the same database (${redactLocation(o.from)}); nothing was written`);
+      const result = await withExistingStore(o.from, '--from', (src) =>
+        withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })),
+      );
       if (o.json) return printJson(result);
       say(`synced ${redactLocation(o.from)} into ${redactLocation(o.to)}`);
       say(`copied: ${counts(result.copied)}`);

@@ -44,21 +44,29 @@ export function aggregateScores(z: ArrayLike<number>, method: EnsembleMethod, la
 
 export function ensembleScores(members: EnsembleMember[], method: EnsembleMethod, lambda = 0.5): EnsembleResult {
   if (members.length < 2) throw new MetricsInputError(`an ensemble needs at least two members, got ${members.length}`);
-  if (!ENSEMBLE_METHODS.includes(method)) throw new MetricsInputError(`unknown ensemble method "${method}" (use ${ENSEMBLE_METHODS.join(', ')})`);
-  if (!Number.isFinite(lambda) || lambda < 0) throw new MetricsInputError(`lambda must be a finite number >= 0, got ${lambda}`);
+  if (!ENSEMBLE_METHODS.includes(method))
+    throw new MetricsInputError(`unknown ensemble method "${method}" (use ${ENSEMBLE_METHODS.join(', ')})`);
+  if (!Number.isFinite(lambda) || lambda < 0)
+    throw new MetricsInputError(`lambda must be a finite number >= 0, got ${lambda}`);
   const n = members[0]!.y0.length;
   for (const m of members) {
-    if (m.y0.length !== n || m.y1.length !== n) throw new MetricsInputError(`ensemble member "${m.name}": expected ${n} scores per response`);
+    if (m.y0.length !== n || m.y1.length !== n)
+      throw new MetricsInputError(`ensemble member "${m.name}": expected ${n} scores per response`);
   }
   const complete = new Uint8Array(n);
   let nPairs = 0;
   for (let k = 0; k < n; k++) {
     let ok = 1;
-    for (const m of members) if (!Number.isFinite(m.y0[k]!) || !Number.isFinite(m.y1[k]!)) { ok = 0; break; }
+    for (const m of members)
+      if (!Number.isFinite(m.y0[k]!) || !Number.isFinite(m.y1[k]!)) {
+        ok = 0;
+        break;
+      }
     complete[k] = ok;
     nPairs += ok;
   }
-  if (nPairs === 0) throw new MetricsInputError(`no pair has scores from every member (${members.map((m) => m.name).join(', ')})`);
+  if (nPairs === 0)
+    throw new MetricsInputError(`no pair has scores from every member (${members.map((m) => m.name).join(', ')})`);
   const standardisation = members.map((m) => {
     let sum = 0;
     for (let k = 0; k < n; k++) if (complete[k]) sum += m.y0[k]! + m.y1[k]!;
@@ -66,7 +74,10 @@ export function ensembleScores(members: EnsembleMember[], method: EnsembleMethod
     let ss = 0;
     for (let k = 0; k < n; k++) if (complete[k]) ss += (m.y0[k]! - mean) ** 2 + (m.y1[k]! - mean) ** 2;
     const sd = Math.sqrt(ss / (2 * nPairs));
-    if (!(sd > 0)) throw new MetricsInputError(`ensemble member "${m.name}" gives the same score to every response on the shared pairs (sd 0); it cannot join`);
+    if (!(sd > 0))
+      throw new MetricsInputError(
+        `ensemble member "${m.name}" gives the same score to every response on the shared pairs (sd 0); it cannot join`,
+      );
     return { name: m.name, mean, sd };
   });
   const y0 = new Float64Array(n).fill(NaN);

@@ -65,7 +65,12 @@ function collectPatterns(members: GroupMember[], n: number): Patterns {
     }
     weight.push(1);
   }
-  return { count: weight.length, votes: Int8Array.from(votes), present: Uint8Array.from(present), weight: Float64Array.from(weight) };
+  return {
+    count: weight.length,
+    votes: Int8Array.from(votes),
+    present: Uint8Array.from(present),
+    weight: Float64Array.from(weight),
+  };
 }
 
 /** GDI of one assignment (`groupOf[a]` in 0..nGroups-1); also the number of pairs not skipped. */
@@ -73,7 +78,8 @@ function gdiOf(p: Patterns, A: number, groupOf: Int32Array, nGroups: number): { 
   const sums = new Float64Array(nGroups);
   const counts = new Float64Array(nGroups);
   const means = new Float64Array(nGroups);
-  let total = 0, used = 0;
+  let total = 0,
+    used = 0;
   for (let i = 0; i < p.count; i++) {
     sums.fill(0);
     counts.fill(0);
@@ -110,13 +116,19 @@ function assignmentCount(sizes: number[], cap: number): number {
   return Math.round(count);
 }
 
-export function groupInconsistency(members: GroupMember[], nPairs: number, options: GroupNullOptions = {}): GroupInconsistency {
+export function groupInconsistency(
+  members: GroupMember[],
+  nPairs: number,
+  options: GroupNullOptions = {},
+): GroupInconsistency {
   const exactLimit = options.exactLimit ?? 10_000;
   const samples = options.samples ?? 1000;
   const labels = [...new Set(members.map((m) => m.group))].sort();
-  if (labels.length < 2) throw new MetricsInputError(`group inconsistency needs at least two groups, got ${labels.length}`);
+  if (labels.length < 2)
+    throw new MetricsInputError(`group inconsistency needs at least two groups, got ${labels.length}`);
   for (const m of members) {
-    if (m.votes.length !== nPairs || m.present.length !== nPairs) throw new MetricsInputError(`annotator "${m.name}": expected ${nPairs} votes`);
+    if (m.votes.length !== nPairs || m.present.length !== nPairs)
+      throw new MetricsInputError(`annotator "${m.name}": expected ${nPairs} votes`);
   }
   const A = members.length;
   const groups: Record<string, string[]> = {};

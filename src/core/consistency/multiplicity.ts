@@ -39,9 +39,11 @@ const TOL = 1e-12;
 
 export function multiplicity(input: MultiplicityInput): MultiplicityResult {
   const { reference, members, epsilons, deltas } = input;
-  if (members.length < 2) throw new MetricsInputError(`multiplicity needs at least two model annotators, got ${members.length}`);
+  if (members.length < 2)
+    throw new MetricsInputError(`multiplicity needs at least two model annotators, got ${members.length}`);
   const n = reference.length;
-  for (const m of members) if (m.p.length !== n) throw new MetricsInputError(`member "${m.name}": expected ${n} probabilities`);
+  for (const m of members)
+    if (m.p.length !== n) throw new MetricsInputError(`member "${m.name}": expected ${n} probabilities`);
   for (const e of epsilons) if (!(e >= 0)) throw new MetricsInputError(`epsilon must be >= 0, got ${e}`);
   for (const d of deltas) if (!(d >= 0)) throw new MetricsInputError(`delta must be >= 0, got ${d}`);
 
@@ -51,7 +53,11 @@ export function multiplicity(input: MultiplicityInput): MultiplicityResult {
     const t = reference[k];
     if (t !== 1 && t !== -1) continue;
     let ok = true;
-    for (const m of members) if (Number.isNaN(m.p[k]!)) { ok = false; break; }
+    for (const m of members)
+      if (Number.isNaN(m.p[k]!)) {
+        ok = false;
+        break;
+      }
     if (ok) kList.push(k);
   }
   const K = kList.length;
@@ -67,7 +73,9 @@ export function multiplicity(input: MultiplicityInput): MultiplicityResult {
   if (K === 0) return { members: names, nPairs: 0, losses, baseline: null, byEpsilon: [] };
 
   // Members by loss, then name: the first is the baseline, and every Rashomon set is a prefix.
-  const order = members.map((_, i) => i).sort((a, b) => loss[a]! - loss[b]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  const order = members
+    .map((_, i) => i)
+    .sort((a, b) => loss[a]! - loss[b]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
   const base = order[0]!;
   const p0 = members[base]!.p;
 
@@ -80,14 +88,17 @@ export function multiplicity(input: MultiplicityInput): MultiplicityResult {
     const beyond = others.map(() => new Float64Array(deltas.length));
     for (const k of kList) {
       const b = p0[k]!;
-      let lo = b, hi = b, maxDev = 0, flip = false;
+      let lo = b,
+        hi = b,
+        maxDev = 0,
+        flip = false;
       for (let j = 0; j < others.length; j++) {
         const p = others[j]![k]!;
         if (p < lo) lo = p;
         if (p > hi) hi = p;
         const dev = Math.abs(p - b);
         if (dev > maxDev) maxDev = dev;
-        if (p !== 0.5 && (p > 0.5) !== (b > 0.5)) flip = true;
+        if (p !== 0.5 && p > 0.5 !== b > 0.5) flip = true;
         const row = beyond[j]!;
         for (let d = 0; d < deltas.length; d++) if (dev >= deltas[d]! - TOL) row[d]!++;
       }

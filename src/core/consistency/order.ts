@@ -51,7 +51,15 @@ export interface OrderConsistency {
   noPreference: { positionBias: number; noChoice: number; mixed: number };
 }
 
-const AA = 0, AB = 1, AC = 2, BA = 3, BB = 4, BC = 5, CA = 6, CB = 7, CC = 8;
+const AA = 0,
+  AB = 1,
+  AC = 2,
+  BA = 3,
+  BB = 4,
+  BC = 5,
+  CA = 6,
+  CB = 7,
+  CC = 8;
 
 export function orderConsistency(cols: TwoOrderColumns): OrderConsistency {
   const counts = new Float64Array(9);

@@ -14,12 +14,16 @@ export interface RankingAccuracy {
 /** `reference`: +1 / -1 decisive, 0 otherwise; `logpY1`, `logpY0`: NaN where missing. */
 export function rankingAccuracy(reference: Int8Array, logpY1: Float64Array, logpY0: Float64Array): RankingAccuracy {
   const n = reference.length;
-  if (logpY1.length !== n || logpY0.length !== n) throw new MetricsInputError(`ranking accuracy: expected ${n} log-likelihoods per response`);
-  let used = 0, correct = 0, ties = 0;
+  if (logpY1.length !== n || logpY0.length !== n)
+    throw new MetricsInputError(`ranking accuracy: expected ${n} log-likelihoods per response`);
+  let used = 0,
+    correct = 0,
+    ties = 0;
   for (let k = 0; k < n; k++) {
     const t = reference[k];
     if (t !== 1 && t !== -1) continue;
-    const l1 = logpY1[k]!, l0 = logpY0[k]!;
+    const l1 = logpY1[k]!,
+      l0 = logpY0[k]!;
     if (Number.isNaN(l1) || Number.isNaN(l0)) continue;
     used++;
     if (l1 === l0) ties++;

@@ -54,7 +54,8 @@ export function itemCategoryCounts(codes: ArrayLike<number>, nItems: number, nRa
     for (let r = 0; r < nRaters; r++) {
       const c = codes[u * nRaters + r]!;
       if (c === -1) continue;
-      if (!(c >= 0 && c < K) || Math.floor(c) !== c) throw new RangeError(`code ${c} outside 0..${K - 1} (or -1 for missing)`);
+      if (!(c >= 0 && c < K) || Math.floor(c) !== c)
+        throw new RangeError(`code ${c} outside 0..${K - 1} (or -1 for missing)`);
       counts[u * K + c]!++;
     }
   }
@@ -124,7 +125,13 @@ interface ProfileStatistics {
  * The three profile statistics in one pass over the profiles (see the module comment for the formulas).
  * Fleiss' kappa counts only the profiles with exactly `nComplete` ratings (items rated by every rater).
  */
-function profileStatistics(counts: ArrayLike<number>, totals: ProfileTotals, mult: ArrayLike<number>, K: number, nComplete: number): ProfileStatistics {
+function profileStatistics(
+  counts: ArrayLike<number>,
+  totals: ProfileTotals,
+  mult: ArrayLike<number>,
+  K: number,
+  nComplete: number,
+): ProfileStatistics {
   let pSum = 0;
   let pUsed = 0;
   const colSum = new Float64Array(K);
@@ -166,7 +173,11 @@ function profileStatistics(counts: ArrayLike<number>, totals: ProfileTotals, mul
     const Pbar = sumP / fUsed;
     fleiss = Pe === 1 ? NaN : (Pbar - Pe) / (1 - Pe);
   }
-  return { percent: [pUsed === 0 ? NaN : pSum / pUsed, pUsed], fleiss: [fleiss, fUsed], alpha: [alphaFrom(nTot, occ, nc), aUsed] };
+  return {
+    percent: [pUsed === 0 ? NaN : pSum / pUsed, pUsed],
+    fleiss: [fleiss, fUsed],
+    alpha: [alphaFrom(nTot, occ, nc), aUsed],
+  };
 }
 
 function alphaFrom(nTot: number, occ: number, nc: ArrayLike<number>): number {
@@ -209,7 +220,12 @@ interface Profiles {
   counts: number[];
 }
 
-function bootstrapOver(weights: number[], resamples: number, rng: Rng, stat: (mult: ArrayLike<number>) => number): BootstrapSummary {
+function bootstrapOver(
+  weights: number[],
+  resamples: number,
+  rng: Rng,
+  stat: (mult: ArrayLike<number>) => number,
+): BootstrapSummary {
   let N = 0;
   for (const w of weights) N += w;
   const values = new Float64Array(resamples);
@@ -250,7 +266,8 @@ export class AgreementAccumulator {
     readonly nRaters: number,
     readonly K: number,
   ) {
-    for (let a = 0; a < nRaters; a++) for (let b = a + 1; b < nRaters; b++) this.tables.push(new Array<number>(K * K + 1).fill(0));
+    for (let a = 0; a < nRaters; a++)
+      for (let b = a + 1; b < nRaters; b++) this.tables.push(new Array<number>(K * K + 1).fill(0));
     this.itemCounts = new Int32Array(K);
   }
 
@@ -266,7 +283,8 @@ export class AgreementAccumulator {
       for (let r = 0; r < R; r++) {
         const c = codes[u * R + r]!;
         if (c === -1) continue;
-        if (!(c >= 0 && c < K) || Math.floor(c) !== c) throw new RangeError(`code ${c} outside 0..${K - 1} (or -1 for missing)`);
+        if (!(c >= 0 && c < K) || Math.floor(c) !== c)
+          throw new RangeError(`code ${c} outside 0..${K - 1} (or -1 for missing)`);
         cnt[c]!++;
       }
       let key: number | string;
@@ -333,7 +351,12 @@ export class AgreementAccumulator {
       for (let b = a + 1; b < nRaters; b++, p++) {
         const weights = this.tables[p]!;
         const value = cohenKappaFromTable(weights, K);
-        const boot = B > 0 ? bootstrapOver(weights, B, new Rng(seed, `${stream}:cohen:${a}:${b}`), (mult) => cohenKappaFromTable(mult, K)) : null;
+        const boot =
+          B > 0
+            ? bootstrapOver(weights, B, new Rng(seed, `${stream}:cohen:${a}:${b}`), (mult) =>
+                cohenKappaFromTable(mult, K),
+              )
+            : null;
         cohen.push({ raters: [a, b], value, nItems: nItems - weights[K * K]!, boot });
       }
     }

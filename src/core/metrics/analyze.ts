@@ -33,7 +33,13 @@
 // Bad input throws MetricsInputError with a readable message.
 
 import { AgreementAccumulator, agreementStatistics, type AgreementStat, type AgreementSummary } from './agreement';
-import { categorizePairs, majorityPrinciples, summarizeCategories, type CategorySummary, type PairCategories } from './categories';
+import {
+  categorizePairs,
+  majorityPrinciples,
+  summarizeCategories,
+  type CategorySummary,
+  type PairCategories,
+} from './categories';
 import { accumulateWins, buildConflictIndex, supremacyFromWins, type ConflictIndex } from './conflicts';
 import { bootstrapDa, daCounts, daFromCounts } from './da';
 import { bootstrapDd } from './dd';
@@ -51,9 +57,7 @@ export interface AnnotatorInput {
 }
 
 export type PrincipleSource =
-  | { kind: 'oracle'; name: string; matrix: Int8Array }
-  | { kind: 'self' }
-  | { kind: 'majority'; annotators: string[] };
+  { kind: 'oracle'; name: string; matrix: Int8Array } | { kind: 'self' } | { kind: 'majority'; annotators: string[] };
 
 export interface DiscretionInput {
   principles: ReadonlyArray<{ id: string; short: string }>;
@@ -172,7 +176,13 @@ export interface DiscretionResult {
   principles: { id: string; short: string }[];
   principle_source: { kind: PrincipleSource['kind']; name?: string; annotators?: string[] };
   reference: string;
-  options: { bootstrap: number; da_bootstrap: number; agreement_bootstrap: number; seed: number; tie_tolerance: number };
+  options: {
+    bootstrap: number;
+    da_bootstrap: number;
+    agreement_bootstrap: number;
+    seed: number;
+    tie_tolerance: number;
+  };
   /** Pair categories of the principle source. With source 'self' they differ per annotator: these are the
    *  counts pooled over the annotators that have principle labels (see pooled_over) and each annotator entry
    *  carries its own. */
@@ -292,7 +302,8 @@ function checkInput(input: DiscretionInput): CheckedInput {
   if (!input || typeof input !== 'object') throw new MetricsInputError('analyzeDiscretion: input object required');
   const { nPairs, annotators, principleSource: source, reference } = input;
   assertCount(nPairs, 'nPairs');
-  if (!Array.isArray(input.principles) || input.principles.length === 0) throw new MetricsInputError('the principle list is empty');
+  if (!Array.isArray(input.principles) || input.principles.length === 0)
+    throw new MetricsInputError('the principle list is empty');
   const principles = input.principles.map((p) => ({ id: String(p.id), short: String(p.short) }));
   const m = principles.length;
   const ids = new Set<string>();
@@ -316,20 +327,29 @@ function checkInput(input: DiscretionInput): CheckedInput {
     if (names.has(a.name)) throw new MetricsInputError(`duplicate annotator name '${a.name}'`);
     names.set(a.name, i);
     assertPreferences(a.overall, nPairs, `preferences of annotator '${a.name}'`);
-    if (a.principles !== undefined) assertPreferences(a.principles, nPairs * m, `principle labels of annotator '${a.name}'`);
-    if (a.principlesLabelled !== undefined && (!(a.principlesLabelled instanceof Uint8Array) || a.principlesLabelled.length !== nPairs)) {
+    if (a.principles !== undefined)
+      assertPreferences(a.principles, nPairs * m, `principle labels of annotator '${a.name}'`);
+    if (
+      a.principlesLabelled !== undefined &&
+      (!(a.principlesLabelled instanceof Uint8Array) || a.principlesLabelled.length !== nPairs)
+    ) {
       throw new MetricsInputError(`principlesLabelled of annotator '${a.name}' must be a Uint8Array of ${nPairs}`);
     }
   });
   const refIdx = names.get(reference);
   if (refIdx === undefined) {
-    throw new MetricsInputError(`reference annotator '${reference}' is not in the data (annotators: ${[...names.keys()].join(', ')})`);
+    throw new MetricsInputError(
+      `reference annotator '${reference}' is not in the data (annotators: ${[...names.keys()].join(', ')})`,
+    );
   }
   return { nPairs, annotators, source, reference, principles, m, labels, B, Bda, Bag, seed, tieTol, names, refIdx };
 }
 
 /** Stage 2: each annotator's principle source (categorised, conflict-indexed once per matrix); null = none ('self' without labels). */
-function resolveSources(c: CheckedInput, diagnostics: string[]): { perAnnotator: (SourceData | null)[]; sourceJson: DiscretionResult['principle_source'] } {
+function resolveSources(
+  c: CheckedInput,
+  diagnostics: string[],
+): { perAnnotator: (SourceData | null)[]; sourceJson: DiscretionResult['principle_source'] } {
   const { nPairs, m, annotators, source, names, refIdx, reference } = c;
   const cache = new Map<Int8Array, SourceData>();
   const sourceFor = (matrix: Int8Array, what: string): SourceData => {
@@ -366,11 +386,15 @@ function resolveSources(c: CheckedInput, diagnostics: string[]): { perAnnotator:
   }
   if (source.kind === 'self') {
     if (!annotators[refIdx]!.principles) {
-      throw new MetricsInputError(`principle source 'self': the reference annotator '${reference}' has no principle labels`);
+      throw new MetricsInputError(
+        `principle source 'self': the reference annotator '${reference}' has no principle labels`,
+      );
     }
     const perAnnotator = annotators.map((a) => {
       if (!a.principles) {
-        diagnostics.push(`annotator '${a.name}' has no principle labels of its own: its metrics are undefined under source 'self'`);
+        diagnostics.push(
+          `annotator '${a.name}' has no principle labels of its own: its metrics are undefined under source 'self'`,
+        );
         return null;
       }
       return sourceFor(a.principles, `principle labels of annotator '${a.name}'`);
@@ -441,7 +465,10 @@ function annotatorEstimates(c: CheckedInput, perAnnotator: (SourceData | null)[]
     r.da_n = counts.agree + counts.disagree;
     r.da_disagree = counts.disagree;
     if (Number.isNaN(da)) {
-      r.da_reason = counts.nConsensus === 0 ? 'no consensus pairs' : `no decisive preference on any of the ${counts.nConsensus} consensus pairs`;
+      r.da_reason =
+        counts.nConsensus === 0
+          ? 'no consensus pairs'
+          : `no decisive preference on any of the ${counts.nConsensus} consensus pairs`;
     } else r.da = da;
     lap('da');
     if (Bda > 0) {
@@ -463,7 +490,10 @@ function annotatorEstimates(c: CheckedInput, perAnnotator: (SourceData | null)[]
 /** w* fitted on the wins W, with its ranks, into an annotator's or a group's result; `tr`: the truncated ranks (null when w* is undefined). */
 function fillPriority(
   into: Pick<AnnotatorResult, 'w_star' | 'w_status' | 'rank' | 'rank_truncated' | 'diagnostics'>,
-  W: Float64Array, m: number, labels: string[], tieTol: number,
+  W: Float64Array,
+  m: number,
+  labels: string[],
+  tieTol: number,
 ): { pr: PriorityResult; tr: Float64Array | null } {
   const pr = principlePriority(W, m, { labels });
   into.w_star = wJson(pr.w);
@@ -477,7 +507,12 @@ function fillPriority(
 }
 
 /** Stage 5: DD point estimates against the reference (truncated ranks, the published convention). */
-function ddPoints(c: CheckedInput, results: AnnotatorResult[], truncated: (Float64Array | null)[], priorities: (PriorityResult | null)[]): void {
+function ddPoints(
+  c: CheckedInput,
+  results: AnnotatorResult[],
+  truncated: (Float64Array | null)[],
+  priorities: (PriorityResult | null)[],
+): void {
   const { refIdx, reference } = c;
   const refTr = truncated[refIdx];
   results.forEach((r, i) => {
@@ -531,7 +566,11 @@ function agreementOf(c: CheckedInput): DiscretionResult['agreement'] {
       }
     }
     const s = agreementStatistics(codes, nPairs, R, 2, { bootstrap: Bag, seed, stream: 'agreement:overall' });
-    agreement.overall = agreementJson(s, annotators.map((a) => a.name), [-1, 1]);
+    agreement.overall = agreementJson(
+      s,
+      annotators.map((a) => a.name),
+      [-1, 1],
+    );
   }
   const labellers = annotators.filter((a) => a.principles);
   const L = labellers.length;
@@ -599,22 +638,41 @@ export function analyzeDiscretion(input: DiscretionInput): DiscretionResult {
 }
 
 /** Stage 8: each group's pooled DA and w*, and DD between the groups (truncated ranks, as the point estimate). */
-function groupViews(c: CheckedInput, groups: NonNullable<DiscretionInput['groups']>, perAnnotator: (SourceData | null)[]): GroupViews {
+function groupViews(
+  c: CheckedInput,
+  groups: NonNullable<DiscretionInput['groups']>,
+  perAnnotator: (SourceData | null)[],
+): GroupViews {
   const { m, labels, tieTol } = c;
   const seen = new Set<string>();
   const truncated: (Float64Array | null)[] = [];
   const views = groups.map((g) => {
-    if (!g || typeof g.name !== 'string' || g.name === '' || !Array.isArray(g.members)) throw new MetricsInputError('each group needs a name and a list of members');
+    if (!g || typeof g.name !== 'string' || g.name === '' || !Array.isArray(g.members))
+      throw new MetricsInputError('each group needs a name and a list of members');
     if (seen.has(g.name)) throw new MetricsInputError(`duplicate group '${g.name}'`);
     seen.add(g.name);
-    const view: GroupView = { group: g.name, members: [], da: null, da_n: 0, da_disagree: 0, da_reason: null, w_star: null, w_status: 'unavailable', rank: null, rank_truncated: null, diagnostics: [] };
+    const view: GroupView = {
+      group: g.name,
+      members: [],
+      da: null,
+      da_n: 0,
+      da_disagree: 0,
+      da_reason: null,
+      w_star: null,
+      w_status: 'unavailable',
+      rank: null,
+      rank_truncated: null,
+      diagnostics: [],
+    };
     const W = new Float64Array(m * m);
     for (const name of g.members) {
       const i = c.names.get(name);
       if (i === undefined) throw new MetricsInputError(`group '${g.name}': unknown annotator '${name}'`);
       const s = perAnnotator[i];
       if (!s) {
-        view.diagnostics.push(`'${name}' has no principle labels of its own (principle source "self"): left out of the pooled labels`);
+        view.diagnostics.push(
+          `'${name}' has no principle labels of its own (principle source "self"): left out of the pooled labels`,
+        );
         continue;
       }
       view.members.push(name);
@@ -634,12 +692,14 @@ function groupViews(c: CheckedInput, groups: NonNullable<DiscretionInput['groups
     truncated.push(fillPriority(view, W, m, labels, tieTol).tr);
     return view;
   });
-  const matrix = views.map((_, g) => views.map((__, h) => {
-    const a = truncated[g];
-    const b = truncated[h];
-    if (!a || !b) return null;
-    const tau = kendallTauB(a, b);
-    return Number.isNaN(tau) ? null : (1 - tau) / 2;
-  }));
+  const matrix = views.map((_, g) =>
+    views.map((__, h) => {
+      const a = truncated[g];
+      const b = truncated[h];
+      if (!a || !b) return null;
+      const tau = kendallTauB(a, b);
+      return Number.isNaN(tau) ? null : (1 - tau) / 2;
+    }),
+  );
   return { views, dd: { groups: views.map((v) => v.group), matrix } };
 }

@@ -24,7 +24,12 @@ export interface PairCategories {
 }
 
 /** Categorise every pair from a principle matrix (nPairs x m, row-major); validates the values. O(nPairs * m). */
-export function categorizePairs(principles: Int8Array, nPairs: number, m: number, what = 'principle matrix'): PairCategories {
+export function categorizePairs(
+  principles: Int8Array,
+  nPairs: number,
+  m: number,
+  what = 'principle matrix',
+): PairCategories {
   assertCount(nPairs, 'nPairs');
   assertCount(m, 'm');
   assertShape(principles, nPairs * m, what);
@@ -76,10 +81,12 @@ export function shareStandardErrorPct(count: number, n: number): number {
   if (n < 2) return NaN;
   const p = count / n;
   // var(ddof=1) = n p (1 - p) / (n - 1); divided by n under the square root.
-  return (100 * Math.sqrt((p * (1 - p)) / (n - 1)));
+  return 100 * Math.sqrt((p * (1 - p)) / (n - 1));
 }
 
-export function summarizeCategories(c: Pick<PairCategories, 'nPairs' | 'nConsensus' | 'nConflict' | 'nIndifference'>): CategorySummary {
+export function summarizeCategories(
+  c: Pick<PairCategories, 'nPairs' | 'nConsensus' | 'nConflict' | 'nIndifference'>,
+): CategorySummary {
   const n = c.nPairs;
   const pct = (x: number) => (n > 0 ? (100 * x) / n : null);
   const se = (x: number) => (n > 1 ? shareStandardErrorPct(x, n) : null);

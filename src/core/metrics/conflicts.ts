@@ -26,9 +26,15 @@ export interface ConflictIndex {
  * Builds the conflict index of a principle matrix (nPairs x m, row-major). `cats`, if given, must be
  * categorizePairs() of the same matrix (which validated it); otherwise it is computed here.
  */
-export function buildConflictIndex(principles: Int8Array, nPairs: number, m: number, cats?: PairCategories): ConflictIndex {
+export function buildConflictIndex(
+  principles: Int8Array,
+  nPairs: number,
+  m: number,
+  cats?: PairCategories,
+): ConflictIndex {
   const c = cats ?? categorizePairs(principles, nPairs, m);
-  if (c.nPairs !== nPairs || principles.length !== nPairs * m) throw new RangeError('buildConflictIndex: categories do not match the matrix');
+  if (c.nPairs !== nPairs || principles.length !== nPairs * m)
+    throw new RangeError('buildConflictIndex: categories do not match the matrix');
   const nConf = c.nConflict;
   const pairIds = new Uint32Array(nConf);
   const offsets = new Uint32Array(nConf + 1);

@@ -127,11 +127,7 @@ function drawMultiplicities(rng: Rng, counts: Int32Array, nPairs: number, limit:
 }
 
 /** Win matrices of a group's annotators for the multiplicities `counts` (indexed by position in U). */
-function accumulateGroup(
-  g: Group,
-  counts: Int32Array,
-  wins: (Float64Array | null)[],
-): void {
+function accumulateGroup(g: Group, counts: Int32Array, wins: (Float64Array | null)[]): void {
   const { offsets, fwd, rev } = g.index;
   const { signs, uPos } = g;
   const G = g.members.length;

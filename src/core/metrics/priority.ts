@@ -40,7 +40,6 @@ export interface PriorityOptions {
   init?: ArrayLike<number>;
 }
 
-
 export function principlePriority(W: Float64Array, m: number, opts: PriorityOptions = {}): PriorityResult {
   if (W.length !== m * m) throw new RangeError(`win matrix must have ${m * m} cells`);
   const w = new Float64Array(m);
@@ -58,7 +57,14 @@ export function principlePriority(W: Float64Array, m: number, opts: PriorityOpti
     else if (losses === 0) w[i] = Infinity;
     else finite.push(i);
   }
-  const base = { w, status: 'ok' as PriorityStatus, diagnostic: null as string | null, components: null as number[][] | null, iterations: 0, maxGradient: 0 };
+  const base = {
+    w,
+    status: 'ok' as PriorityStatus,
+    diagnostic: null as string | null,
+    components: null as number[][] | null,
+    iterations: 0,
+    maxGradient: 0,
+  };
   if (finite.length === 0) return base;
   if (finite.length === 1) {
     w[finite[0]!] = 0;
@@ -84,7 +90,9 @@ export function principlePriority(W: Float64Array, m: number, opts: PriorityOpti
   return {
     ...base,
     status: fit.converged ? 'ok' : 'not-converged',
-    diagnostic: fit.converged ? null : `Bradley-Terry fit did not converge (max gradient ${fit.maxGradient.toExponential(2)})`,
+    diagnostic: fit.converged
+      ? null
+      : `Bradley-Terry fit did not converge (max gradient ${fit.maxGradient.toExponential(2)})`,
     iterations: fit.iterations,
     maxGradient: fit.maxGradient,
   };
@@ -141,7 +149,12 @@ function workspace(f: number): Workspace {
  * Assumes the nodes' comparison graph is strongly connected (otherwise there is no finite maximum).
  * `opts.init` (length m, optional) is a warm start; non-finite entries start at 0.
  */
-export function fitBradleyTerry(W: Float64Array, m: number, nodes: readonly number[], opts: PriorityOptions = {}): BradleyTerryFit {
+export function fitBradleyTerry(
+  W: Float64Array,
+  m: number,
+  nodes: readonly number[],
+  opts: PriorityOptions = {},
+): BradleyTerryFit {
   const gradTol = opts.gradTol ?? 1e-13;
   const maxIter = opts.maxIter ?? 200;
   const f = nodes.length;
@@ -360,7 +373,11 @@ export function isStronglyConnected(W: Float64Array, m: number, nodes: readonly 
  * never beaten by a later one). `dominanceOrder` is true when that order is total (each component beat the
  * next at least once), i.e. the components form a chain.
  */
-export function orderedComponents(W: Float64Array, m: number, nodes: readonly number[]): number[][] & { dominanceOrder: boolean } {
+export function orderedComponents(
+  W: Float64Array,
+  m: number,
+  nodes: readonly number[],
+): number[][] & { dominanceOrder: boolean } {
   const f = nodes.length;
   const edge = (a: number, b: number) => W[nodes[a]! * m + nodes[b]!]! > 0;
   // Reachability by search from each node (f is small: principles).

@@ -77,7 +77,8 @@ export class Rng {
 
   /** Exactly uniform integer in [0, n), 1 <= n <= 2^32. */
   int(n: number): number {
-    if (!(n >= 1 && n <= TWO_POW_32) || Math.floor(n) !== n) throw new RangeError(`int(n) needs an integer 1..2^32, got ${n}`);
+    if (!(n >= 1 && n <= TWO_POW_32) || Math.floor(n) !== n)
+      throw new RangeError(`int(n) needs an integer 1..2^32, got ${n}`);
     if (n === 1) return 0;
     // Largest multiple of n not above 2^32; reject draws at or above it.
     const limit = TWO_POW_32 - (TWO_POW_32 % n);

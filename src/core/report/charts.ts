@@ -22,7 +22,18 @@ export interface Chart {
   table: TableSpec;
 }
 
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+export const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#17becf',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+];
 export const SHAPES = ['circle', 'square', 'diamond', 'triangle'] as const;
 const INK = '#222';
 const GRID = '#ccc';
@@ -37,9 +48,11 @@ const r2 = (v: number) => Math.round(v * 100) / 100;
 const textWidth = (s: string, size = 12) => Array.from(s).length * size * 0.58;
 
 function open(id: string, title: string, desc: string, w: number, h: number): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${x(id)}" role="img" aria-labelledby="${x(id)}-title ${x(id)}-desc" viewBox="0 0 ${r2(w)} ${r2(h)}" width="${r2(w)}" height="${r2(h)}" font-family="${FONT}" font-size="12">`
-    + `<title id="${x(id)}-title">${x(title)}</title><desc id="${x(id)}-desc">${x(desc)}</desc>`
-    + `<rect class="bg" x="0" y="0" width="${r2(w)}" height="${r2(h)}" fill="#fff"/>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${x(id)}" role="img" aria-labelledby="${x(id)}-title ${x(id)}-desc" viewBox="0 0 ${r2(w)} ${r2(h)}" width="${r2(w)}" height="${r2(h)}" font-family="${FONT}" font-size="12">` +
+    `<title id="${x(id)}-title">${x(title)}</title><desc id="${x(id)}-desc">${x(desc)}</desc>` +
+    `<rect class="bg" x="0" y="0" width="${r2(w)}" height="${r2(h)}" fill="#fff"/>`
+  );
 }
 
 function textEl(tx: number, ty: number, s: string, attrs = ''): string {
@@ -57,7 +70,15 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
   return out;
 }
 
-function axis(x0: number, x1: number, yTop: number, yBottom: number, lo: number, hi: number, tickFmt: (v: number) => string): string {
+function axis(
+  x0: number,
+  x1: number,
+  yTop: number,
+  yBottom: number,
+  lo: number,
+  hi: number,
+  tickFmt: (v: number) => string,
+): string {
   const sx = (v: number) => x0 + ((v - lo) / (hi - lo)) * (x1 - x0);
   let s = '';
   for (const t of ticks(lo, hi)) {
@@ -86,9 +107,13 @@ function marker(shape: (typeof SHAPES)[number], cx: number, cy: number, r: numbe
 // Bars with error bars (category split).
 
 export function barChart(o: {
-  id: string; title: string; desc: string; unit: string;
+  id: string;
+  title: string;
+  desc: string;
+  unit: string;
   items: { label: string; value: number | null; err: number | null; count?: number; color?: string }[];
-  max?: number; table: TableSpec;
+  max?: number;
+  table: TableSpec;
 }): Chart {
   const labelW = Math.max(90, ...o.items.map((i) => textWidth(i.label))) + 12;
   const plotW = 420;
@@ -124,7 +149,9 @@ export function barChart(o: {
 // 100% stacked horizontal bars (label shares per principle).
 
 export function stackedBars(o: {
-  id: string; title: string; desc: string;
+  id: string;
+  title: string;
+  desc: string;
   series: { name: string; color: string; cls: string }[];
   rows: { label: string; values: number[] }[];
   table: TableSpec;
@@ -138,7 +165,9 @@ export function stackedBars(o: {
   let s = open(o.id, o.title, o.desc, w, h);
   let lx = labelW;
   o.series.forEach((se) => {
-    s += `<rect x="${r2(lx)}" y="8" width="12" height="12" fill="${se.color}" class="${se.cls}"/>` + textEl(lx + 16, 18, se.name);
+    s +=
+      `<rect x="${r2(lx)}" y="8" width="12" height="12" fill="${se.color}" class="${se.cls}"/>` +
+      textEl(lx + 16, 18, se.name);
     lx += 30 + textWidth(se.name);
   });
   s += axis(labelW, labelW + plotW, top, top + o.rows.length * rowH, 0, 100, (v) => `${v}%`);
@@ -163,8 +192,17 @@ export function stackedBars(o: {
 // Point estimates with intervals, one row per item (DA, DD, agreement).
 
 export function intervalChart(o: {
-  id: string; title: string; desc: string;
-  rows: { label: string; value: number | null; lo: number | null; hi: number | null; note?: string; highlight?: boolean }[];
+  id: string;
+  title: string;
+  desc: string;
+  rows: {
+    label: string;
+    value: number | null;
+    lo: number | null;
+    hi: number | null;
+    note?: string;
+    highlight?: boolean;
+  }[];
   domain: [number, number];
   table: TableSpec;
 }): Chart {
@@ -175,16 +213,31 @@ export function intervalChart(o: {
   const w = labelW + plotW + 110;
   const h = top + Math.max(1, o.rows.length) * rowH + 30;
   let [lo, hi] = o.domain;
-  for (const r of o.rows) for (const v of [r.value, r.lo, r.hi]) if (v !== null && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const r of o.rows)
+    for (const v of [r.value, r.lo, r.hi])
+      if (v !== null && Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   if (!(hi > lo)) hi = lo + 1;
   const sx = (v: number) => labelW + ((v - lo) / (hi - lo)) * plotW;
   let s = open(o.id, o.title, o.desc, w, h);
   s += axis(labelW, labelW + plotW, top, top + o.rows.length * rowH, lo, hi, (v) => `${+v.toFixed(2)}`);
   o.rows.forEach((r, i) => {
     const cy = top + i * rowH + rowH / 2;
-    s += textEl(labelW - 8, cy + 4, truncate(r.label, 40), `text-anchor="end"${r.highlight ? ' font-weight="bold"' : ''}`);
+    s += textEl(
+      labelW - 8,
+      cy + 4,
+      truncate(r.label, 40),
+      `text-anchor="end"${r.highlight ? ' font-weight="bold"' : ''}`,
+    );
     if (r.value === null && (r.lo === null || r.hi === null)) {
-      s += textEl(labelW + 4, cy + 4, r.note ? truncate(`undefined: ${r.note}`, 60) : 'undefined', 'font-style="italic"');
+      s += textEl(
+        labelW + 4,
+        cy + 4,
+        r.note ? truncate(`undefined: ${r.note}`, 60) : 'undefined',
+        'font-style="italic"',
+      );
       return;
     }
     if (r.lo !== null && r.hi !== null) {
@@ -205,13 +258,19 @@ export function intervalChart(o: {
 export function divergingColor(v: number): string {
   const t = Math.max(0, Math.min(1, v));
   const lerp = (a: number, b: number, u: number) => Math.round(a + (b - a) * u);
-  const [c0, mid, c1] = [[202, 0, 32], [247, 247, 247], [5, 113, 176]] as const;
+  const [c0, mid, c1] = [
+    [202, 0, 32],
+    [247, 247, 247],
+    [5, 113, 176],
+  ] as const;
   const [a, b, u] = t < 0.5 ? [c0, mid, t / 0.5] : [mid, c1, (t - 0.5) / 0.5];
   return `rgb(${lerp(a[0], b[0], u)},${lerp(a[1], b[1], u)},${lerp(a[2], b[2], u)})`;
 }
 
 export function heatmap(o: {
-  id: string; title: string; desc: string;
+  id: string;
+  title: string;
+  desc: string;
   labels: string[];
   values: (number | null)[][];
   counts: (number | null)[][];
@@ -227,7 +286,12 @@ export function heatmap(o: {
   o.labels.forEach((l, i) => {
     s += textEl(labelW - 6, topLabelH + i * cell + cell / 2 + 4, truncate(l, 30), 'text-anchor="end" font-size="11"');
     const cx = labelW + i * cell + cell / 2 + 4;
-    s += textEl(cx, topLabelH - 6, truncate(l, 30), `text-anchor="start" font-size="11" transform="rotate(-60 ${r2(cx)} ${r2(topLabelH - 6)})"`);
+    s += textEl(
+      cx,
+      topLabelH - 6,
+      truncate(l, 30),
+      `text-anchor="start" font-size="11" transform="rotate(-60 ${r2(cx)} ${r2(topLabelH - 6)})"`,
+    );
   });
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -244,13 +308,15 @@ export function heatmap(o: {
       s += `<rect x="${x0}" y="${y0}" width="${cell}" height="${cell}" fill="${fill}" stroke="#fff" class="cell"><title>${x(tip)}</title></rect>`;
       const dark = v !== null && (v < 0.2 || v > 0.8);
       const ink = dark ? '#fff' : INK;
-      if (v !== null) s += `<text x="${x0 + cell / 2}" y="${y0 + 16}" text-anchor="middle" font-size="11" fill="${ink}">${fmt(v, 2)}</text>`;
+      if (v !== null)
+        s += `<text x="${x0 + cell / 2}" y="${y0 + 16}" text-anchor="middle" font-size="11" fill="${ink}">${fmt(v, 2)}</text>`;
       s += `<text x="${x0 + cell / 2}" y="${y0 + (v === null ? 23 : 30)}" text-anchor="middle" font-size="9" fill="${ink}">n=${c ?? 0}</text>`;
     }
   }
   // colour legend
   const ly = topLabelH + n * cell + 18;
-  for (let t = 0; t <= 10; t++) s += `<rect x="${labelW + t * 16}" y="${ly}" width="16" height="10" fill="${divergingColor(t / 10)}"/>`;
+  for (let t = 0; t <= 10; t++)
+    s += `<rect x="${labelW + t * 16}" y="${ly}" width="16" height="10" fill="${divergingColor(t / 10)}"/>`;
   s += textEl(labelW, ly + 24, '0: row principle always loses', 'font-size="10"');
   s += textEl(labelW + 176 + 8, ly + 9, '1: row principle always wins; grey: no conflict', 'font-size="10"');
   return { id: o.id, title: o.title, desc: o.desc, svg: s + '</svg>', table: o.table };
@@ -260,7 +326,9 @@ export function heatmap(o: {
 // Dot plot of w* per principle, one marker per annotator; infinite values drawn at the edges.
 
 export function wstarDotPlot(o: {
-  id: string; title: string; desc: string;
+  id: string;
+  title: string;
+  desc: string;
   rowLabels: string[];
   series: { name: string; values: WStarValue[] | null }[];
   table: TableSpec;
@@ -276,18 +344,32 @@ export function wstarDotPlot(o: {
   const h = top + o.rowLabels.length * rowH + 30;
   let lo = Infinity;
   let hi = -Infinity;
-  for (const se of o.series) for (const v of se.values ?? []) if (typeof v === 'number') { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  if (!Number.isFinite(lo)) { lo = -1; hi = 1; }
-  if (hi - lo < 1e-9) { lo -= 1; hi += 1; }
+  for (const se of o.series)
+    for (const v of se.values ?? [])
+      if (typeof v === 'number') {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+  if (!Number.isFinite(lo)) {
+    lo = -1;
+    hi = 1;
+  }
+  if (hi - lo < 1e-9) {
+    lo -= 1;
+    hi += 1;
+  }
   const pad = (hi - lo) * 0.05;
-  lo -= pad; hi += pad;
+  lo -= pad;
+  hi += pad;
   const px0 = labelW + edge;
   const sx = (v: number) => px0 + ((v - lo) / (hi - lo)) * plotW;
   let s = open(o.id, o.title, o.desc, w, h);
   o.series.forEach((se, q) => {
     const lx = labelW + (q % 3) * 200;
     const ly = 10 + Math.floor(q / 3) * 16;
-    s += marker(SHAPES[q % SHAPES.length]!, lx + 5, ly + 4, 4.5, PALETTE[q % PALETTE.length]!, `series-${q}`) + textEl(lx + 14, ly + 8, truncate(se.name, 26), 'font-size="11"');
+    s +=
+      marker(SHAPES[q % SHAPES.length]!, lx + 5, ly + 4, 4.5, PALETTE[q % PALETTE.length]!, `series-${q}`) +
+      textEl(lx + 14, ly + 8, truncate(se.name, 26), 'font-size="11"');
   });
   const yB = top + o.rowLabels.length * rowH;
   s += `<rect x="${labelW}" y="${top}" width="${edge}" height="${yB - top}" fill="#f3f3f3" class="gutter"/>`;

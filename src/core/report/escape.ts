@@ -5,7 +5,10 @@ import { escapeControls, escapeControlsKeepingWhitespace } from '../terminalSafe
 
 /** Text content and attribute values in HTML, SVG and XML: & < > " ' become entities (`]]>` and `</script>` lose their `<`/`>`); control characters other than whitespace are escaped visibly. */
 export function escapeHtml(text: unknown): string {
-  return escapeControlsKeepingWhitespace(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return escapeControlsKeepingWhitespace(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Same rules for SVG/XML (kept as a name so call sites say what they produce). */
@@ -31,7 +34,10 @@ export function jsonForScript(value: unknown, indent?: number): string {
 export function escapeMarkdown(text: unknown): string {
   // Control characters become visible first (their backslash is then escaped like any other); one pass for
   // the punctuation, so the entities it writes are never escaped again.
-  return escapeControls(String(text ?? '').replace(/\r\n?|\n/g, ' ')).replace(/[&<>"'\\`*_{}[\]()#+\-.!|~:]/g, (c) => HTML_ENTITY[c] ?? '\\' + c);
+  return escapeControls(String(text ?? '').replace(/\r\n?|\n/g, ' ')).replace(
+    /[&<>"'\\`*_{}[\]()#+\-.!|~:]/g,
+    (c) => HTML_ENTITY[c] ?? '\\' + c,
+  );
 }
 
 const HTML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -61,5 +67,11 @@ export function truncate(text: string, max: number, from: 'start' | 'end' = 'end
 
 /** A safe file/anchor slug from any text: [a-z0-9-] only. */
 export function slug(text: string): string {
-  return String(text).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'x';
+  return (
+    String(text)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'x'
+  );
 }

@@ -19,7 +19,13 @@ export interface ReportProvenance {
   reference: string;
   /** Every annotator in the analysis, with the file its judgments came from and that file's SHA-256. */
   /** `group`: the annotator's group when the run was made (absent in runs stored before groups). */
-  annotators: { name: string; kind: string; group?: string | null; source_file: string | null; file_sha256: string | null }[];
+  annotators: {
+    name: string;
+    kind: string;
+    group?: string | null;
+    source_file: string | null;
+    file_sha256: string | null;
+  }[];
   bootstrap: { seed: number; dd_resamples: number; da_resamples: number; agreement_resamples: number | null };
   /** Stored metric run the report was made from (null when computed for this report only). */
   metric_run: number | null;
@@ -97,7 +103,10 @@ export interface ReportModel {
 }
 
 /** For every pair, which annotators overrode the consensus of their principle source (a != 0 and a != s_k). */
-export function findOverrides(data: PairData, m: number): { byPair: Map<number, { name: string; consensus: 1 | -1 }[]>; perAnnotator: number[] } {
+export function findOverrides(
+  data: PairData,
+  m: number,
+): { byPair: Map<number, { name: string; consensus: 1 | -1 }[]>; perAnnotator: number[] } {
   const byPair = new Map<number, { name: string; consensus: 1 | -1 }[]>();
   const perAnnotator = data.annotators.map(() => 0);
   const cache = new Map<number, Int8Array>(); // per source: consensus sign per pair (0 = not consensus)
@@ -163,16 +172,20 @@ export function buildReportModel(input: BuildReportInput): ReportModel {
   const names = metrics.annotators.map((a) => a.name);
   const reference = provenance.reference || metrics.reference || names[0] || '';
   const psAnnotator = input.psAnnotator ?? reference;
-  if (!names.includes(psAnnotator)) throw new Error(`annotator '${psAnnotator}' (heat map) is not in the metrics (annotators: ${names.join(', ')})`);
+  if (!names.includes(psAnnotator))
+    throw new Error(`annotator '${psAnnotator}' (heat map) is not in the metrics (annotators: ${names.join(', ')})`);
 
   let labelShares: LabelShare[] | null = null;
   let overrides: ReportModel['overrides'] = null;
   const data = input.pairs;
   if (data) {
     for (const s of data.sources) {
-      if (s.matrix.length !== data.nPairs * m) throw new Error(`principle source '${s.label}' has ${s.matrix.length} values, expected ${data.nPairs} x ${m}`);
+      if (s.matrix.length !== data.nPairs * m)
+        throw new Error(`principle source '${s.label}' has ${s.matrix.length} values, expected ${data.nPairs} x ${m}`);
     }
-    for (const a of data.annotators) if (a.overall.length !== data.nPairs) throw new Error(`preferences of '${a.name}' have ${a.overall.length} values, expected ${data.nPairs}`);
+    for (const a of data.annotators)
+      if (a.overall.length !== data.nPairs)
+        throw new Error(`preferences of '${a.name}' have ${a.overall.length} values, expected ${data.nPairs}`);
     labelShares = principles.map((p) => ({ id: p.id, short: p.short, y1: 0, y0: 0, none: 0 }));
     for (const s of data.sources) {
       const mat = s.matrix;
@@ -206,7 +219,12 @@ export function buildReportModel(input: BuildReportInput): ReportModel {
         y1: t ? truncate(t.y1, RESPONSE_CHARS, 'end') : null,
       };
     });
-    overrides = { totalPairs: byPair.size, perAnnotator: data.annotators.map((a, q) => ({ name: a.name, pairs: perAnnotator[q]! })), listed, limit };
+    overrides = {
+      totalPairs: byPair.size,
+      perAnnotator: data.annotators.map((a, q) => ({ name: a.name, pairs: perAnnotator[q]! })),
+      listed,
+      limit,
+    };
   }
 
   return {

@@ -20,43 +20,102 @@ export function registerDataCommands(host: CommandHost, workbench: WorkbenchComm
   const { context, log, tree } = host;
   const { openWorkbench, pickList } = workbench;
   const importDatasetCmd = async (uri?: vscode.Uri) => {
-    const file = uri instanceof vscode.Uri ? uri : (await vscode.window.showOpenDialog({ title: 'Import a dataset of preference pairs', canSelectMany: false, filters: { 'Datasets': ['jsonl', 'json', 'csv'] } }))?.[0];
+    const file =
+      uri instanceof vscode.Uri
+        ? uri
+        : (
+            await vscode.window.showOpenDialog({
+              title: 'Import a dataset of preference pairs',
+              canSelectMany: false,
+              filters: { Datasets: ['jsonl', 'json', 'csv'] },
+            })
+          )?.[0];
     if (!file) return;
     const ext = extname(file.fsPath).toLowerCase();
-    const formats: { label: string; format: DatasetFormat; detail: string }[] = ext === '.csv'
-      ? [{ label: 'CSV', format: 'csv', detail: 'columns prompt, response_0, response_1 (optional id, preferred)' }]
-      : [
-        { label: 'Generic JSONL', format: 'jsonl', detail: 'fields prompt, response_0, response_1 (optional id, preferred)' },
-        { label: 'HH-RLHF', format: 'hh-rlhf', detail: 'fields chosen, rejected' },
-        { label: 'PKU-SafeRLHF', format: 'pku-saferlhf', detail: 'fields prompt, response_0, response_1, better_response_id, safer_response_id' },
-      ];
-    const picked = formats.length === 1 ? formats[0] : await vscode.window.showQuickPick(formats, { title: 'Dataset format' });
+    const formats: { label: string; format: DatasetFormat; detail: string }[] =
+      ext === '.csv'
+        ? [{ label: 'CSV', format: 'csv', detail: 'columns prompt, response_0, response_1 (optional id, preferred)' }]
+        : [
+            {
+              label: 'Generic JSONL',
+              format: 'jsonl',
+              detail: 'fields prompt, response_0, response_1 (optional id, preferred)',
+            },
+            { label: 'HH-RLHF', format: 'hh-rlhf', detail: 'fields chosen, rejected' },
+            {
+              label: 'PKU-SafeRLHF',
+              format: 'pku-saferlhf',
+              detail: 'fields prompt, response_0, response_1, better_response_id, safer_response_id',
+            },
+          ];
+    const picked =
+      formats.length === 1 ? formats[0] : await vscode.window.showQuickPick(formats, { title: 'Dataset format' });
     if (!picked) return;
-    const name = await vscode.window.showInputBox({ title: 'Dataset name', value: basename(file.fsPath).replace(/\.[^.]+$/, ''), validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
+    const name = await vscode.window.showInputBox({
+      title: 'Dataset name',
+      value: basename(file.fsPath).replace(/\.[^.]+$/, ''),
+      validateInput: (v) => (v.trim() ? undefined : 'Enter a name'),
+    });
     if (!name) return;
     const s = await host.openStore();
-    const mapping = picked.format === 'jsonl' || picked.format === 'csv' ? { prompt: 'prompt', response0: 'response_0', response1: 'response_1' } : undefined;
-    const summary = await withImportProgress(`Importing ${basename(file.fsPath)}`,
-      (read) => importDataset(s, { format: picked.format, file: file.fsPath, dataset: name.trim(), mapping, onError: 'skip', ...read }));
+    const mapping =
+      picked.format === 'jsonl' || picked.format === 'csv'
+        ? { prompt: 'prompt', response0: 'response_0', response1: 'response_1' }
+        : undefined;
+    const summary = await withImportProgress(`Importing ${basename(file.fsPath)}`, (read) =>
+      importDataset(s, {
+        format: picked.format,
+        file: file.fsPath,
+        dataset: name.trim(),
+        mapping,
+        onError: 'skip',
+        ...read,
+      }),
+    );
     if (!summary) return;
     tree.refresh();
-    void vscode.window.showInformationMessage(escapeControls(`Discretion: imported ${summary.imported} pairs into "${name.trim()}"${summary.skipped.length ? `; skipped ${summary.skipped.length} bad records (first: ${summary.skipped[0].message})` : ''}.`));
+    void vscode.window.showInformationMessage(
+      escapeControls(
+        `Discretion: imported ${summary.imported} pairs into "${name.trim()}"${summary.skipped.length ? `; skipped ${summary.skipped.length} bad records (first: ${summary.skipped[0].message})` : ''}.`,
+      ),
+    );
   };
 
   const loadListCmd = async (uri?: vscode.Uri) => {
-    const file = uri instanceof vscode.Uri ? uri : (await vscode.window.showOpenDialog({ title: 'Load a principle list', canSelectMany: false, filters: { 'Principle lists': ['yaml', 'yml', 'json', 'txt'] } }))?.[0];
+    const file =
+      uri instanceof vscode.Uri
+        ? uri
+        : (
+            await vscode.window.showOpenDialog({
+              title: 'Load a principle list',
+              canSelectMany: false,
+              filters: { 'Principle lists': ['yaml', 'yml', 'json', 'txt'] },
+            })
+          )?.[0];
     if (!file) return;
-    const name = await vscode.window.showInputBox({ title: 'Principle list name', value: basename(file.fsPath).replace(/\.[^.]+$/, ''), validateInput: (v) => (v.trim() ? undefined : 'Enter a name') });
+    const name = await vscode.window.showInputBox({
+      title: 'Principle list name',
+      value: basename(file.fsPath).replace(/\.[^.]+$/, ''),
+      validateInput: (v) => (v.trim() ? undefined : 'Enter a name'),
+    });
     if (!name) return;
     const store = await host.openStore();
-    const summary = await withImportProgress(`Loading ${basename(file.fsPath)}`, (read) => importPrincipleList(store, { file: file.fsPath, name: name.trim(), ...read }));
+    const summary = await withImportProgress(`Loading ${basename(file.fsPath)}`, (read) =>
+      importPrincipleList(store, { file: file.fsPath, name: name.trim(), ...read }),
+    );
     if (!summary) return;
     tree.refresh();
-    void vscode.window.showInformationMessage(escapeControls(`Discretion: ${summary.counts.principles} principles; ${summary.notes.join('; ')}.`));
+    void vscode.window.showInformationMessage(
+      escapeControls(`Discretion: ${summary.counts.principles} principles; ${summary.notes.join('; ')}.`),
+    );
   };
 
   const openSample = async () => {
-    await importSample(await host.openStore(), { dataset: SAMPLE_DATASET, list: SAMPLE_LIST }, vscode.Uri.joinPath(context.extensionUri, 'media').fsPath);
+    await importSample(
+      await host.openStore(),
+      { dataset: SAMPLE_DATASET, list: SAMPLE_LIST },
+      vscode.Uri.joinPath(context.extensionUri, 'media').fsPath,
+    );
     await context.workspaceState.update(`list:${SAMPLE_DATASET}`, SAMPLE_LIST);
     tree.refresh();
     await openWorkbench(SAMPLE_DATASET);
@@ -66,31 +125,71 @@ export function registerDataCommands(host: CommandHost, workbench: WorkbenchComm
     const s = await host.openStore();
     const ds = await s.datasetProgress();
     if (ds.length === 0) throw new UsageError('the database holds no datasets yet');
-    const dataset = ds.length === 1 ? ds[0].name : (await vscode.window.showQuickPick(ds.map((d) => d.name), { title: 'Dataset to export' }));
+    const dataset =
+      ds.length === 1
+        ? ds[0].name
+        : await vscode.window.showQuickPick(
+            ds.map((d) => d.name),
+            { title: 'Dataset to export' },
+          );
     if (!dataset) return;
-    const target = await vscode.window.showSaveDialog({ title: `Export ${dataset}`, filters: { 'JSON Lines': ['jsonl'], 'CSV': ['csv'] }, defaultUri: vscode.workspace.workspaceFolders?.[0] ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${dataset}-labels.jsonl`) : undefined });
+    const target = await vscode.window.showSaveDialog({
+      title: `Export ${dataset}`,
+      filters: { 'JSON Lines': ['jsonl'], CSV: ['csv'] },
+      defaultUri: vscode.workspace.workspaceFolders?.[0]
+        ? vscode.Uri.joinPath(vscode.workspace.workspaceFolders[0].uri, `${dataset}-labels.jsonl`)
+        : undefined,
+    });
     if (!target) return;
-    const r = await exportDataset(s, { dataset, format: target.fsPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl', out: target.fsPath });
-    void vscode.window.showInformationMessage(escapeControls(`Discretion: exported ${r.pairs} pairs with labels from ${r.annotators.length} annotators to ${basename(target.fsPath)}.`));
+    const r = await exportDataset(s, {
+      dataset,
+      format: target.fsPath.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl',
+      out: target.fsPath,
+    });
+    void vscode.window.showInformationMessage(
+      escapeControls(
+        `Discretion: exported ${r.pairs} pairs with labels from ${r.annotators.length} annotators to ${basename(target.fsPath)}.`,
+      ),
+    );
   };
 
   const importJudgmentsCmd = async () => {
-    const file = (await vscode.window.showOpenDialog({ title: 'Import model judgments (CSV)', canSelectMany: false, filters: { 'CSV': ['csv'] } }))?.[0];
+    const file = (
+      await vscode.window.showOpenDialog({
+        title: 'Import model judgments (CSV)',
+        canSelectMany: false,
+        filters: { CSV: ['csv'] },
+      })
+    )?.[0];
     if (!file) return;
-    const format = await vscode.window.showQuickPick(['rewards', 'judge', 'loglik', 'oracle'] as JudgmentFormat[], { title: 'Judgment format' }) as JudgmentFormat | undefined;
+    const format = (await vscode.window.showQuickPick(['rewards', 'judge', 'loglik', 'oracle'] as JudgmentFormat[], {
+      title: 'Judgment format',
+    })) as JudgmentFormat | undefined;
     if (!format) return;
     const s = await host.openStore();
     const ds = await s.datasetProgress();
-    const dataset = ds.length === 1 ? ds[0].name : await vscode.window.showQuickPick(ds.map((d) => d.name), { title: 'Dataset the judgments are about' });
+    const dataset =
+      ds.length === 1
+        ? ds[0].name
+        : await vscode.window.showQuickPick(
+            ds.map((d) => d.name),
+            { title: 'Dataset the judgments are about' },
+          );
     if (!dataset) return;
-    const annotator = await vscode.window.showInputBox({ title: 'Model name (annotator)', value: basename(file.fsPath).replace(/\.[^.]+$/, '') });
+    const annotator = await vscode.window.showInputBox({
+      title: 'Model name (annotator)',
+      value: basename(file.fsPath).replace(/\.[^.]+$/, ''),
+    });
     if (!annotator) return;
     const principles = format === 'oracle' ? await pickList(s, dataset) : undefined;
-    const summary = await withImportProgress(`Importing ${basename(file.fsPath)}`,
-      (read) => importJudgments(s, { format, file: file.fsPath, dataset, annotator, principles, onError: 'skip', ...read }));
+    const summary = await withImportProgress(`Importing ${basename(file.fsPath)}`, (read) =>
+      importJudgments(s, { format, file: file.fsPath, dataset, annotator, principles, onError: 'skip', ...read }),
+    );
     if (!summary) return;
     tree.refresh();
-    void vscode.window.showInformationMessage(escapeControls(`Discretion: imported ${summary.imported} judgments from ${annotator}.`));
+    void vscode.window.showInformationMessage(
+      escapeControls(`Discretion: imported ${summary.imported} judgments from ${annotator}.`),
+    );
   };
 
   const showInfo = async () => {

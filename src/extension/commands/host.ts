@@ -18,7 +18,11 @@ export interface CommandHost {
 }
 
 /** Runs a command body; user errors become one line, internal errors one line plus the log. */
-export function guarded<A extends unknown[]>(log: vscode.LogOutputChannel, name: string, fn: (...args: A) => Promise<unknown>): (...args: A) => Promise<void> {
+export function guarded<A extends unknown[]>(
+  log: vscode.LogOutputChannel,
+  name: string,
+  fn: (...args: A) => Promise<unknown>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
@@ -32,5 +36,7 @@ export function guarded<A extends unknown[]>(log: vscode.LogOutputChannel, name:
 
 /** Registers a guarded command for the lifetime of the extension. */
 export function registerCommand(host: CommandHost, id: string, fn: (...args: never[]) => Promise<unknown>): void {
-  host.context.subscriptions.push(vscode.commands.registerCommand(id, guarded(host.log, id, fn as (...args: unknown[]) => Promise<unknown>)));
+  host.context.subscriptions.push(
+    vscode.commands.registerCommand(id, guarded(host.log, id, fn as (...args: unknown[]) => Promise<unknown>)),
+  );
 }

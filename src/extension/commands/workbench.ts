@@ -15,7 +15,9 @@ import { registerCommand, type CommandHost } from './host';
 /** A setting the workspace may not choose in Restricted Mode (the user's value only there). */
 export function userOrTrustedSetting(key: string): string {
   const info = vscode.workspace.getConfiguration('discretion').inspect<string>(key);
-  const value = vscode.workspace.isTrusted ? info?.workspaceFolderValue ?? info?.workspaceValue ?? info?.globalValue : info?.globalValue;
+  const value = vscode.workspace.isTrusted
+    ? (info?.workspaceFolderValue ?? info?.workspaceValue ?? info?.globalValue)
+    : info?.globalValue;
   return (value ?? '').trim();
 }
 
@@ -29,13 +31,25 @@ async function annotatorName(): Promise<string | undefined> {
 async function setAnnotator(): Promise<string | undefined> {
   const cfg = vscode.workspace.getConfiguration('discretion');
   let suggestion = userOrTrustedSetting('annotator');
-  if (!suggestion) try { suggestion = userInfo().username; } catch { /* none */ }
+  if (!suggestion)
+    try {
+      suggestion = userInfo().username;
+    } catch {
+      /* none */
+    }
   const name = await vscode.window.showInputBox({
     title: 'Discretion: annotator identity',
     prompt: 'Your name as recorded with every label (kept in the setting discretion.annotator)',
     value: suggestion,
     ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() === '' ? 'Enter a name' : v.length > 100 ? 'At most 100 characters' : /[\u0000-\u001f]/.test(v) ? 'No control characters' : undefined),
+    validateInput: (v) =>
+      v.trim() === ''
+        ? 'Enter a name'
+        : v.length > 100
+          ? 'At most 100 characters'
+          : /[\u0000-\u001f]/.test(v)
+            ? 'No control characters'
+            : undefined,
   });
   if (!name) return undefined;
   await cfg.update('annotator', name.trim(), vscode.ConfigurationTarget.Global);
@@ -55,7 +69,9 @@ async function annotatorFor(s: Store): Promise<string | undefined> {
     return await labellerFor(s, setting || undefined);
   } catch (e) {
     if (e instanceof NotYourAnnotatorError) {
-      throw new UsageError(`signed in to ${s.location} as login ${e.login}, who labels as ${e.annotator}; the setting discretion.annotator names ${e.named}. On a team's database the login decides: clear the setting or set it to ${e.annotator}`);
+      throw new UsageError(
+        `signed in to ${s.location} as login ${e.login}, who labels as ${e.annotator}; the setting discretion.annotator names ${e.named}. On a team's database the login decides: clear the setting or set it to ${e.annotator}`,
+      );
     }
     throw e;
   }
@@ -69,10 +85,18 @@ export interface WorkbenchCommands {
 }
 
 /** What to label, as the user chose it: the store, the dataset, the annotator identity and the principle list. */
-interface SessionChoice { store: Store; dataset: string; annotator: string; list: string }
+interface SessionChoice {
+  store: Store;
+  dataset: string;
+  annotator: string;
+  list: string;
+}
 
 /** The progress status bar item (this annotator's labelled / total on the dataset shown) and the tree's count with it. */
-function createProgressStatus(host: CommandHost): { item: vscode.StatusBarItem; update: (s: WorkbenchSession) => Promise<void> } {
+function createProgressStatus(host: CommandHost): {
+  item: vscode.StatusBarItem;
+  update: (s: WorkbenchSession) => Promise<void>;
+} {
   const item = vscode.window.createStatusBarItem('discretion.progress', vscode.StatusBarAlignment.Left, 50);
   item.name = 'Discretion progress';
   item.command = 'discretion.openWorkbench';
@@ -87,10 +111,16 @@ function createProgressStatus(host: CommandHost): { item: vscode.StatusBarItem; 
 }
 
 /** Picks the principle list for a dataset: remembered, the only one, or asked. */
-async function pickList(context: vscode.ExtensionContext, s: Store, dataset: string, listed?: Promise<{ name: string }[]>): Promise<string | undefined> {
+async function pickList(
+  context: vscode.ExtensionContext,
+  s: Store,
+  dataset: string,
+  listed?: Promise<{ name: string }[]>,
+): Promise<string | undefined> {
   const lists = await (listed ?? s.listPrincipleLists());
   const names = [...new Set(lists.map((l) => l.name))];
-  if (names.length === 0) throw new UsageError('no principle list loaded yet: run "Discretion: Load Principle List..." first');
+  if (names.length === 0)
+    throw new UsageError('no principle list loaded yet: run "Discretion: Load Principle List..." first');
   const remembered = context.workspaceState.get<string>(`list:${dataset}`);
   if (remembered && names.includes(remembered)) return remembered;
   if (names.length === 1) return names[0];
@@ -108,7 +138,10 @@ async function chooseSession(host: CommandHost, dataset: string | undefined): Pr
   listed.catch(() => undefined);
   if (!dataset) {
     const ds = await s.datasetProgress();
-    if (ds.length === 0) throw new UsageError('the database holds no datasets yet: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset"');
+    if (ds.length === 0)
+      throw new UsageError(
+        'the database holds no datasets yet: run "Discretion: Import Dataset..." or "Discretion: Open Sample Dataset"',
+      );
     const last = context.workspaceState.get<string>('lastDataset');
     if (ds.length === 1) dataset = ds[0].name;
     else {
@@ -128,10 +161,14 @@ async function chooseSession(host: CommandHost, dataset: string | undefined): Pr
 /** Opens the session chosen (the claim TTL from the settings) and finds its first pair. */
 async function startSession(host: CommandHost, c: SessionChoice, restoreIdx?: number): Promise<WorkbenchSession> {
   const ttl = vscode.workspace.getConfiguration('discretion').get<number>('team.claimTtlSeconds', 600);
-  const session = await WorkbenchSession.open(c.store, { dataset: c.dataset, annotator: c.annotator, principleList: c.list }, {
-    claimTtlMs: Math.max(5, Number.isFinite(ttl) ? ttl : 600) * 1000,
-    log: (message) => host.log.warn(message),
-  });
+  const session = await WorkbenchSession.open(
+    c.store,
+    { dataset: c.dataset, annotator: c.annotator, principleList: c.list },
+    {
+      claimTtlMs: Math.max(5, Number.isFinite(ttl) ? ttl : 600) * 1000,
+      log: (message) => host.log.warn(message),
+    },
+  );
   await session.start(restoreIdx);
   void host.context.workspaceState.update('lastDataset', c.dataset);
   return session;
@@ -203,17 +240,26 @@ async function filterQueue(): Promise<void> {
   const p = WorkbenchPanel.current;
   if (!p?.session) throw new UsageError('open the workbench first');
   const session = p.session;
-  const models = (await session.store.listAnnotators()).filter((a) => a.kind === 'reward-model' || a.kind === 'llm-judge' || a.kind === 'policy-model');
+  const models = (await session.store.listAnnotators()).filter(
+    (a) => a.kind === 'reward-model' || a.kind === 'llm-judge' || a.kind === 'policy-model',
+  );
   const items = [
     { label: 'All pairs', filter: { kind: 'all' as const } },
     { label: 'My principle labels in conflict', filter: { kind: 'conflict' as const } },
-    ...models.map((m) => ({ label: `Disagreements with ${m.name}`, description: m.kind, filter: { kind: 'disagree' as const, model: m.name } })),
+    ...models.map((m) => ({
+      label: `Disagreements with ${m.name}`,
+      description: m.kind,
+      filter: { kind: 'disagree' as const, model: m.name },
+    })),
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Workbench queue' });
   if (!pick) return;
   await p.enqueue(async () => {
     const first = await session.setFilter(pick.filter);
-    if (first === undefined) void vscode.window.showInformationMessage(escapeControls(`Discretion: no pairs in the queue "${session.filterLabel()}".`));
+    if (first === undefined)
+      void vscode.window.showInformationMessage(
+        escapeControls(`Discretion: no pairs in the queue "${session.filterLabel()}".`),
+      );
   });
   // not inside the enqueued step above: useSession enqueues its own step, which would wait for
   // that one to finish while it waits for this (the panel's queue then stalls for good)
@@ -237,10 +283,22 @@ export function registerWorkbenchCommands(host: CommandHost): WorkbenchCommands 
   const reg = (id: string, fn: (...args: never[]) => Promise<unknown>) => registerCommand(host, id, fn);
   reg('discretion.openWorkbench', openWorkbench as (...args: never[]) => Promise<unknown>);
   reg('discretion.setAnnotator', setAnnotator);
-  reg('discretion.next', withPanel((p) => p.navigate('next')));
-  reg('discretion.previous', withPanel((p) => p.navigate('previous')));
-  reg('discretion.undo', withPanel((p) => p.undo()));
-  reg('discretion.flag', withPanel(async (p) => p.post({ type: 'command', command: 'toggleFlag' })));
+  reg(
+    'discretion.next',
+    withPanel((p) => p.navigate('next')),
+  );
+  reg(
+    'discretion.previous',
+    withPanel((p) => p.navigate('previous')),
+  );
+  reg(
+    'discretion.undo',
+    withPanel((p) => p.undo()),
+  );
+  reg(
+    'discretion.flag',
+    withPanel(async (p) => p.post({ type: 'command', command: 'toggleFlag' })),
+  );
   reg('discretion.filterQueue', filterQueue);
   host.context.subscriptions.push(status.item, registerPanelSerializer(host, panelHost));
   return { openWorkbench, pickList: (s, dataset) => pickList(host.context, s, dataset) };

@@ -18,18 +18,18 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 /** Key of the advisory lock that serialises migrations (any constant shared by every process of this tool). */
 const MIGRATION_LOCK = 0x44697363; // "Disc"
 
-
-
 /** What pg's errors say, in one line, without the password (pg never puts it in messages; the URL is ours to redact). */
 function describe(e: unknown): string {
   const err = e as { code?: string; message?: string };
-  if (err.code === 'ECONNREFUSED') return 'the server refused the connection (is it running, and on that host and port?)';
+  if (err.code === 'ECONNREFUSED')
+    return 'the server refused the connection (is it running, and on that host and port?)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve';
   if (err.code === 'ETIMEDOUT') return 'the server did not answer in time';
   if (err.code === '28P01') return 'password authentication failed (set PGPASSWORD or ~/.pgpass)';
   if (err.code === '3D000') return err.message ?? 'the database does not exist';
   // pg's own words when the server asks for a password and none was given (SCRAM): say it plainly
-  if (/client password must be a string/.test(err.message ?? '')) return 'no password supplied (set PGPASSWORD or ~/.pgpass)';
+  if (/client password must be a string/.test(err.message ?? ''))
+    return 'no password supplied (set PGPASSWORD or ~/.pgpass)';
   return (err.message ?? String(e)).split('\n')[0];
 }
 
@@ -37,7 +37,12 @@ function describe(e: unknown): string {
 function connectionLost(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   if (err.code && /^(57P0[123]|08[0-9A-Z]{3}|ECONNRESET|EPIPE|ECONNREFUSED)$/.test(err.code)) return true;
-  return !err.code && /^Connection terminated|Client has encountered a connection error|connection (was )?(closed|ended)/i.test(err.message ?? '');
+  return (
+    !err.code &&
+    /^Connection terminated|Client has encountered a connection error|connection (was )?(closed|ended)/i.test(
+      err.message ?? '',
+    )
+  );
 }
 
 const BUSY_CODES = new Set(['55P03', '40P01', '40001']); // lock_not_available, deadlock_detected, serialization_failure
@@ -70,7 +75,12 @@ export async function openPostgresStore(location: string, options: PostgresOptio
   const connection = await postgresClientConfig(location).catch((e: unknown) => {
     throw e instanceof UsageError ? e : new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   });
-  const pool = PgConnection.pool({ ...connection, max: 4, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
+  const pool = PgConnection.pool({
+    ...connection,
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'discretion',
+  });
   // An idle client the server drops (a restart) must not crash the process: the next query reconnects.
   pool.on('error', () => undefined);
   let rls: Set<string>;
@@ -79,8 +89,13 @@ export async function openPostgresStore(location: string, options: PostgresOptio
     try {
       await checkSchema(client, shown, lockTimeoutMs);
       // COPY FROM refuses a table whose row-level policies apply to this login: those take INSERT ... SELECT.
-      rls = new Set((await client.query<{ t: string }>(
-        `SELECT t FROM unnest(ARRAY['preferences', 'principle_preferences', 'label_history', 'claims', 'workbench_positions']) t WHERE row_security_active(t)`)).rows.map((r) => r.t));
+      rls = new Set(
+        (
+          await client.query<{ t: string }>(
+            `SELECT t FROM unnest(ARRAY['preferences', 'principle_preferences', 'label_history', 'claims', 'workbench_positions']) t WHERE row_security_active(t)`,
+          )
+        ).rows.map((r) => r.t),
+      );
     } finally {
       client.release();
     }
@@ -103,36 +118,57 @@ async function checkSchema(client: pg.ClientBase, shown: string, lockTimeoutMs: 
   if (version === PG_SCHEMA_VERSION) return;
   const { owner } = await loginRole(client);
   if (!owner) {
-    throw new UsageError(version === undefined
-      ? `database ${shown} holds no Discretion Workbench tables yet, and your login does not own it: ask the lead to run \`discretion team init\``
-      : `database ${shown} has schema version ${version} and this version of the tool needs ${PG_SCHEMA_VERSION}: ask the lead to run \`discretion team init\``);
+    throw new UsageError(
+      version === undefined
+        ? `database ${shown} holds no Discretion Workbench tables yet, and your login does not own it: ask the lead to run \`discretion team init\``
+        : `database ${shown} has schema version ${version} and this version of the tool needs ${PG_SCHEMA_VERSION}: ask the lead to run \`discretion team init\``,
+    );
   }
   await migrate(client, shown, lockTimeoutMs, async () => {
     // a team's grants and policies cover the tables of the new migrations too
-    if ((await client.query("SELECT to_regclass('team_config') IS NOT NULL AND EXISTS (SELECT 1 FROM team_config) AS team")).rows[0].team) await applyTeamSecurity(client, undefined);
+    if (
+      (
+        await client.query(
+          "SELECT to_regclass('team_config') IS NOT NULL AND EXISTS (SELECT 1 FROM team_config) AS team",
+        )
+      ).rows[0].team
+    )
+      await applyTeamSecurity(client, undefined);
   });
 }
 
 async function schemaVersion(client: pg.ClientBase): Promise<number | undefined> {
-  if ((await client.query<{ t: string | null }>("SELECT to_regclass('discretion_schema')::text AS t")).rows[0].t === null) return undefined;
+  if (
+    (await client.query<{ t: string | null }>("SELECT to_regclass('discretion_schema')::text AS t")).rows[0].t === null
+  )
+    return undefined;
   return (await client.query<{ version: number }>('SELECT version FROM discretion_schema')).rows[0]?.version ?? 0;
 }
 
 const newerSchema = (shown: string, version: number) =>
-  new UsageError(`${shown} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${PG_SCHEMA_VERSION}). Update the tool to open it.`);
+  new UsageError(
+    `${shown} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${PG_SCHEMA_VERSION}). Update the tool to open it.`,
+  );
 
 /**
  * Runs the migrations the database lacks, under an advisory lock so two processes opening a new database at
  * once do not collide; a lock held longer than `lockTimeoutMs` (another process migrating, or a session that
  * took the lock and sat on it) ends in one line. `after` runs in the last migration's transaction.
  */
-async function migrate(client: pg.ClientBase, shown: string, lockTimeoutMs: number, after: () => Promise<void>): Promise<void> {
+async function migrate(
+  client: pg.ClientBase,
+  shown: string,
+  lockTimeoutMs: number,
+  after: () => Promise<void>,
+): Promise<void> {
   try {
     await client.query(`SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
   } catch (e) {
     if ((e as { code?: string }).code === '55P03') {
-      throw new UsageError(`database ${shown}: another session has held the schema's setup lock for more than ${Math.round(lockTimeoutMs / 1000)} s (a \`discretion team init\` or an upgrade under way, or a session that took the lock and did not let go); nothing was changed, try again when it has finished`);
+      throw new UsageError(
+        `database ${shown}: another session has held the schema's setup lock for more than ${Math.round(lockTimeoutMs / 1000)} s (a \`discretion team init\` or an upgrade under way, or a session that took the lock and did not let go); nothing was changed, try again when it has finished`,
+      );
     }
     throw e;
   } finally {
@@ -141,7 +177,8 @@ async function migrate(client: pg.ClientBase, shown: string, lockTimeoutMs: numb
   try {
     await client.query('CREATE TABLE IF NOT EXISTS discretion_schema (version INTEGER NOT NULL)');
     let version = (await schemaVersion(client)) ?? 0;
-    if ((await client.query('SELECT 1 FROM discretion_schema')).rowCount === 0) await client.query('INSERT INTO discretion_schema (version) VALUES (0)');
+    if ((await client.query('SELECT 1 FROM discretion_schema')).rowCount === 0)
+      await client.query('INSERT INTO discretion_schema (version) VALUES (0)');
     if (version > PG_SCHEMA_VERSION) throw newerSchema(shown, version);
     await client.query('BEGIN');
     try {
@@ -161,26 +198,49 @@ async function migrate(client: pg.ClientBase, shown: string, lockTimeoutMs: numb
 }
 
 /** What `discretion team init` did. */
-export interface TeamInitResult { database: string; schemaVersion: number; migratedFrom: number | null; leadRole: string; annotatorRole: string; visibility: Visibility }
+export interface TeamInitResult {
+  database: string;
+  schemaVersion: number;
+  migratedFrom: number | null;
+  leadRole: string;
+  annotatorRole: string;
+  visibility: Visibility;
+}
 
 /**
  * `discretion team init`: run by the database's owner (a login with CREATEROLE, not a superuser), creates or
  * migrates the schema and the team's two group roles, and (re)writes every grant and row-level policy, in one
  * transaction. Run again, it changes only what differs (the visibility, when given).
  */
-export async function initTeamDatabase(location: string, options: PostgresOptions & { visibility?: Visibility } = {}): Promise<TeamInitResult> {
+export async function initTeamDatabase(
+  location: string,
+  options: PostgresOptions & { visibility?: Visibility } = {},
+): Promise<TeamInitResult> {
   const shown = redactLocation(location);
   const client = await connectOnce(location, shown);
   try {
     const who = await loginRole(client);
-    if (!who.owner) throw new UsageError(`database ${shown}: only its owner may set up a team, and login ${who.login} does not own it (the DBA makes the lead's login the database's owner: ALTER DATABASE ... OWNER TO ...)`);
-    if (!who.createRole) throw new UsageError(`database ${shown}: login ${who.login} owns it but may not create roles (the DBA grants it: ALTER ROLE ${who.login} CREATEROLE)`);
+    if (!who.owner)
+      throw new UsageError(
+        `database ${shown}: only its owner may set up a team, and login ${who.login} does not own it (the DBA makes the lead's login the database's owner: ALTER DATABASE ... OWNER TO ...)`,
+      );
+    if (!who.createRole)
+      throw new UsageError(
+        `database ${shown}: login ${who.login} owns it but may not create roles (the DBA grants it: ALTER ROLE ${who.login} CREATEROLE)`,
+      );
     const before = await schemaVersion(client);
     let result: { lead: string; annotator: string; visibility: Visibility } | undefined;
     await migrate(client, shown, options.lockTimeoutMs ?? 60_000, async () => {
       result = await applyTeamSecurity(client, options.visibility);
     });
-    return { database: shown, schemaVersion: PG_SCHEMA_VERSION, migratedFrom: before ?? null, leadRole: result!.lead, annotatorRole: result!.annotator, visibility: result!.visibility };
+    return {
+      database: shown,
+      schemaVersion: PG_SCHEMA_VERSION,
+      migratedFrom: before ?? null,
+      leadRole: result!.lead,
+      annotatorRole: result!.annotator,
+      visibility: result!.visibility,
+    };
   } catch (e) {
     if (e instanceof TeamSetupError) throw new UsageError(`database ${shown}: ${e.message}; nothing was changed`);
     if (e instanceof UsageError) throw e;
@@ -216,17 +276,25 @@ COMMIT`;
  * Claims and their expiry follow the server's clock, never the client's: a client whose clock runs an hour
  * fast must not take pairs that others hold. The port's `nowMs` arguments are replaced by the server's time.
  */
-function withServerClock<T extends Pick<StoreReads, 'liveClaims' | 'teamProgress' | 'claimFreedInMs'> & Partial<Pick<Transaction, 'claimNextPair' | 'renewClaim'>>>(ops: T, conn: PgConnection): T {
+function withServerClock<
+  T extends Pick<StoreReads, 'liveClaims' | 'teamProgress' | 'claimFreedInMs'> &
+    Partial<Pick<Transaction, 'claimNextPair' | 'renewClaim'>>,
+>(ops: T, conn: PgConnection): T {
   const serverNow = async () => (await conn.get<{ ms: number }>('SELECT discretion_now_ms() AS ms'))!.ms;
   const out: T = {
     ...ops,
     liveClaims: async (datasetId, _nowMs) => ops.liveClaims(datasetId, await serverNow()),
     teamProgress: async (datasetId, _nowMs) => ops.teamProgress(datasetId, await serverNow()),
-    claimFreedInMs: async (datasetId, annotatorId, _nowMs) => ops.claimFreedInMs(datasetId, annotatorId, await serverNow()),
+    claimFreedInMs: async (datasetId, annotatorId, _nowMs) =>
+      ops.claimFreedInMs(datasetId, annotatorId, await serverNow()),
   };
   const { claimNextPair, renewClaim } = ops;
-  if (claimNextPair) out.claimNextPair = async (datasetId, annotatorId, _nowMs, ttlMs) => claimNextPair(datasetId, annotatorId, await serverNow(), ttlMs);
-  if (renewClaim) out.renewClaim = async (pairRowId, annotatorId, _nowMs, ttlMs) => renewClaim(pairRowId, annotatorId, await serverNow(), ttlMs);
+  if (claimNextPair)
+    out.claimNextPair = async (datasetId, annotatorId, _nowMs, ttlMs) =>
+      claimNextPair(datasetId, annotatorId, await serverNow(), ttlMs);
+  if (renewClaim)
+    out.renewClaim = async (pairRowId, annotatorId, _nowMs, ttlMs) =>
+      renewClaim(pairRowId, annotatorId, await serverNow(), ttlMs);
   return out;
 }
 
@@ -238,21 +306,42 @@ function refusal(e: unknown, location: string): Error | undefined {
     const [idx, overlap] = (err.detail ?? '').split(' ').map(Number);
     return new PairFullError(idx, overlap);
   }
-  if (err.code === '42501') return new UsageError(`database ${location}: ${describe(e)} (the team's roles do not allow this login to do it; ask the lead); nothing was written`);
+  if (err.code === '42501')
+    return new UsageError(
+      `database ${location}: ${describe(e)} (the team's roles do not allow this login to do it; ask the lead); nothing was written`,
+    );
   return undefined;
 }
 
-function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, rowSecurity: Set<string>, listenConfig: pg.ClientConfig): Store {
+function postgresStore(
+  pool: pg.Pool,
+  location: string,
+  lockTimeoutMs: number,
+  rowSecurity: Set<string>,
+  listenConfig: pg.ClientConfig,
+): Store {
   let current: pg.PoolClient | undefined;
-  const readConn = new PgConnection(() => pool, () => undefined);
-  const txConn = new PgConnection(() => current!, () => current, rowSecurity);
+  const readConn = new PgConnection(
+    () => pool,
+    () => undefined,
+  );
+  const txConn = new PgConnection(
+    () => current!,
+    () => current,
+    rowSecurity,
+  );
   const reads = withServerClock(sqlReads(readConn), readConn);
   const txReads = withServerClock(sqlReads(txConn), txConn);
   const tx: Transaction = withServerClock(sqlTransaction(txConn, txReads), txConn);
 
   // Every write transaction of every process moves the sequence (sequences ignore rollbacks, so a
   // failed write moves it too: "the database may have changed").
-  const changeStamp = async () => String((await readConn.get<{ v: number }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM discretion_changes'))!.v);
+  const changeStamp = async () =>
+    String(
+      (await readConn.get<{ v: number }>(
+        'SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS v FROM discretion_changes',
+      ))!.v,
+    );
   const watchers = new Set<{ dispose(): void }>();
 
   const writes = new SerialQueue();
@@ -268,13 +357,17 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, r
       // A server that goes away mid-write: the checked-out client emits 'error' (unhandled, it would end the
       // process) and its statements reject; the write fails with one line naming the database.
       let lost: Error | undefined;
-      const onLost = (e: Error) => { lost = e; };
+      const onLost = (e: Error) => {
+        lost = e;
+      };
       client.on('error', onLost);
       let committing = false;
       try {
         txConn.written.reset();
         // the server's clock comes back with BEGIN, in the same round trip (the times this write stores)
-        const begun = await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}; SELECT discretion_now_ms() AS ms`) as unknown as pg.QueryResult<{ ms: number }>[];
+        const begun = (await client.query(
+          `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}; SELECT discretion_now_ms() AS ms`,
+        )) as unknown as pg.QueryResult<{ ms: number }>[];
         txConn.setServerClock(begun[2].rows[0].ms);
         try {
           const result = await withTransactionScope(tx, fn);
@@ -284,9 +377,11 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, r
         } catch (e) {
           if (connectionLost(e) || lost) {
             lost ??= e as Error;
-            throw new UsageError(committing
-              ? `lost the connection to database ${location} while committing (${describe(e)}); the write may or may not have been stored`
-              : `lost the connection to database ${location} (${describe(e)}); nothing was written`);
+            throw new UsageError(
+              committing
+                ? `lost the connection to database ${location} while committing (${describe(e)}); the write may or may not have been stored`
+                : `lost the connection to database ${location} (${describe(e)}); nothing was written`,
+            );
           }
           await client.query('ROLLBACK').catch(() => undefined);
           if (BUSY_CODES.has((e as { code?: string }).code ?? '')) throw new StoreBusyError(location, lockTimeoutMs);
@@ -314,35 +409,52 @@ function postgresStore(pool: pg.Pool, location: string, lockTimeoutMs: number, r
     changeStamp,
     identity: async () => {
       const who = await loginRole(pool);
-      return { login: who.login, owner: who.owner, role: who.team?.role ?? null, annotator: who.team?.annotator ?? null, visibility: who.visibility ?? null };
+      return {
+        login: who.login,
+        owner: who.owner,
+        role: who.team?.role ?? null,
+        annotator: who.team?.annotator ?? null,
+        visibility: who.visibility ?? null,
+      };
     },
     teamMembers: async () => {
-      if ((await readConn.get<{ t: string | null }>("SELECT to_regclass('team_config')::text AS t"))?.t === null) return [];
+      if ((await readConn.get<{ t: string | null }>("SELECT to_regclass('team_config')::text AS t"))?.t === null)
+        return [];
       return readConn.all(
         `SELECT m.login AS login, a.name AS annotator, m.role AS role, m.added_at AS "addedAt", m.added_by AS "addedBy"
-         FROM team_members m JOIN annotators a ON a.id = m.annotator_id ORDER BY m.login`);
+         FROM team_members m JOIN annotators a ON a.id = m.annotator_id ORDER BY m.login`,
+      );
     },
-    addTeamMember: (login, annotator, role) => write(async () => {
-      await txConn.run('SELECT discretion_team_add(?, ?, ?)', [login, annotator, role]);
-      txConn.wrote('team_members');
-      txConn.wrote('annotators');
-    }),
-    removeTeamMember: (login) => write(async () => {
-      const r = await txConn.get<{ gone: boolean }>('SELECT discretion_team_remove(?) AS gone', [login]);
-      txConn.wrote('team_members');
-      return r!.gone;
-    }),
+    addTeamMember: (login, annotator, role) =>
+      write(async () => {
+        await txConn.run('SELECT discretion_team_add(?, ?, ?)', [login, annotator, role]);
+        txConn.wrote('team_members');
+        txConn.wrote('annotators');
+      }),
+    removeTeamMember: (login) =>
+      write(async () => {
+        const r = await txConn.get<{ gone: boolean }>('SELECT discretion_team_remove(?) AS gone', [login]);
+        txConn.wrote('team_members');
+        return r!.gone;
+      }),
     watchChanges: (onChange, pollMs) => {
       const w = watchPostgres(listenConfig, changeStamp, onChange, pollMs);
-      const handle = { dispose: () => { w.dispose(); watchers.delete(handle); } };
+      const handle = {
+        dispose: () => {
+          w.dispose();
+          watchers.delete(handle);
+        },
+      };
       watchers.add(handle);
       return handle;
     },
     dumpTables: async () => {
       const tables = await readConn.all<{ name: string }>(
-        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name");
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+      );
       const out: Record<string, string[]> = {};
-      for (const { name } of tables) out[name] = (await readConn.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+      for (const { name } of tables)
+        out[name] = (await readConn.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
       return out;
     },
     // The server enforces its constraints on every statement; nothing to check after the fact.

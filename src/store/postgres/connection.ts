@@ -9,7 +9,8 @@ import type { SqlConnection, SqlValue } from '../sql/connection';
 
 /** int8 (COUNT(*), SUM) arrives as a JS number, as from SQLite: our counts stay far below 2^53. */
 const types = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')),
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
 };
 
 /** `?` -> `$1`, `$2`... outside quoted strings and identifiers (our SQL is written once for both databases). */
@@ -40,7 +41,9 @@ function copyField(v: SqlValue): string {
   if (v === null || v === undefined) return '\\N';
   if (typeof v === 'number') return String(v);
   if (Buffer.isBuffer(v)) return '\\\\x' + v.toString('hex');
-  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+  return COPY_SPECIAL.test(v)
+    ? v.replace(COPY_SPECIALS, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    : v;
 }
 
 /**
@@ -64,7 +67,14 @@ function* copyText(rows: SqlValue[][]): Generator<string> {
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** Tables whose deleted rows cascade into other tables (ON DELETE CASCADE) or fire a trigger that writes one. */
-const DELETE_REACHES_FURTHER = new Set(['datasets', 'pairs', 'annotators', 'principle_lists', 'principles', 'preferences']);
+const DELETE_REACHES_FURTHER = new Set([
+  'datasets',
+  'pairs',
+  'annotators',
+  'principle_lists',
+  'principles',
+  'preferences',
+]);
 /** A write's target table (not ON CONFLICT's DO UPDATE SET, nor a row lock's FOR UPDATE OF). */
 const WRITES = /\b(?:INSERT\s+INTO|(?<!\b(?:DO|FOR)\s+)UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)/gi;
 
@@ -76,9 +86,15 @@ const WRITES = /\b(?:INSERT\s+INTO|(?<!\b(?:DO|FOR)\s+)UPDATE|DELETE\s+FROM)\s+"
  */
 export class WrittenTables {
   private names: Set<string> | undefined = new Set();
-  reset(): void { this.names = new Set(); }
-  add(table: string): void { this.names?.add(table); }
-  unknown(): void { this.names = undefined; }
+  reset(): void {
+    this.names = new Set();
+  }
+  add(table: string): void {
+    this.names?.add(table);
+  }
+  unknown(): void {
+    this.names = undefined;
+  }
   record(sql: string, rowCount: number | null): void {
     // a WITH that writes: its rows do not say what it changed; its caller names the tables (SqlConnection.wrote)
     if (!this.names || !rowCount || /^\s*WITH\b/i.test(sql)) return;
@@ -92,7 +108,9 @@ export class WrittenTables {
     }
   }
   /** Sorted table names, or undefined (unknown). */
-  get(): string[] | undefined { return this.names && [...this.names].sort(); }
+  get(): string[] | undefined {
+    return this.names && [...this.names].sort();
+  }
 }
 
 export class PgConnection implements SqlConnection {
@@ -119,7 +137,9 @@ export class PgConnection implements SqlConnection {
   /** What the current transaction wrote (the transaction's connection only; the adapter resets it at BEGIN). */
   readonly written = new WrittenTables();
 
-  wrote(table: string): void { this.written.add(table); }
+  wrote(table: string): void {
+    this.written.add(table);
+  }
 
   readonly definerFunctions = true;
 
@@ -138,7 +158,11 @@ export class PgConnection implements SqlConnection {
    * refuses those, so their rows go through a temporary table and INSERT ... SELECT, where the policies and
    * the overlap trigger check each row.
    */
-  constructor(private readonly q: () => Queryable, private readonly client: () => pg.PoolClient | undefined, private readonly rowSecurity: ReadonlySet<string> = new Set()) {}
+  constructor(
+    private readonly q: () => Queryable,
+    private readonly client: () => pg.PoolClient | undefined,
+    private readonly rowSecurity: ReadonlySet<string> = new Set(),
+  ) {}
 
   private async query(sql: string, params: SqlValue[]): Promise<pg.QueryResult> {
     const r = await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]));
@@ -179,7 +203,12 @@ export class PgConnection implements SqlConnection {
    * COPY straight into the table; with conflict 'ignore', into a temporary table first and from there with
    * ON CONFLICT DO NOTHING (COPY itself cannot skip a row). Only inside a write (a transaction's client).
    */
-  insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore' = 'fail'): Promise<number> {
+  insertRows(
+    table: string,
+    columns: readonly string[],
+    rows: SqlValue[][],
+    conflict: 'fail' | 'ignore' = 'fail',
+  ): Promise<number> {
     if (rows.length === 0) return Promise.resolve(0);
     const client = this.client();
     if (!client) throw new Error('insertRows outside a write');
@@ -187,8 +216,18 @@ export class PgConnection implements SqlConnection {
     return this.inOrder(() => this.copyRows(client, table, columns, rows, conflict));
   }
 
-  private async copyRows(client: pg.PoolClient, table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore'): Promise<number> {
-    const copy = (target: string) => pipeline(Readable.from(copyText(rows)), client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)));
+  private async copyRows(
+    client: pg.PoolClient,
+    table: string,
+    columns: readonly string[],
+    rows: SqlValue[][],
+    conflict: 'fail' | 'ignore',
+  ): Promise<number> {
+    const copy = (target: string) =>
+      pipeline(
+        Readable.from(copyText(rows)),
+        client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)),
+      );
     if (conflict === 'fail' && !this.rowSecurity.has(table)) {
       await copy(table);
       return rows.length;
@@ -210,13 +249,22 @@ export class PgConnection implements SqlConnection {
   }
 
   /** Through a temporary table: the batch's rows in their order; with conflict 'ignore' the first row of each key. */
-  private async stagedInsert(client: pg.PoolClient, table: string, columns: readonly string[], copy: (target: string) => Promise<void>, conflict: 'fail' | 'ignore'): Promise<number> {
+  private async stagedInsert(
+    client: pg.PoolClient,
+    table: string,
+    columns: readonly string[],
+    copy: (target: string) => Promise<void>,
+    conflict: 'fail' | 'ignore',
+  ): Promise<number> {
     const stage = `discretion_stage_${table}`;
-    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+    await client.query(
+      `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
+    );
     await client.query(`TRUNCATE ${stage}`);
     await copy(stage);
-    const r = await client.query(`INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${stage} ORDER BY ctid${conflict === 'ignore' ? ' ON CONFLICT DO NOTHING' : ''}`);
+    const r = await client.query(
+      `INSERT INTO ${table} (${columns.join(',')}) SELECT ${columns.join(',')} FROM ${stage} ORDER BY ctid${conflict === 'ignore' ? ' ON CONFLICT DO NOTHING' : ''}`,
+    );
     return r.rowCount ?? 0;
   }
-
 }

@@ -10,13 +10,18 @@ export const CHANGES_CHANNEL = 'discretion_changes';
 export function notifiedTables(payload: string | undefined): string[] | undefined {
   try {
     const p = JSON.parse(payload ?? '') as { tables?: unknown };
-    return Array.isArray(p.tables) && p.tables.every((t) => typeof t === 'string') ? p.tables as string[] : undefined;
+    return Array.isArray(p.tables) && p.tables.every((t) => typeof t === 'string') ? (p.tables as string[]) : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function watchPostgres(config: pg.ClientConfig, stamp: () => Promise<string>, onChange: (tables: string[] | undefined) => void, pollMs: number): { dispose(): void } {
+export function watchPostgres(
+  config: pg.ClientConfig,
+  stamp: () => Promise<string>,
+  onChange: (tables: string[] | undefined) => void,
+  pollMs: number,
+): { dispose(): void } {
   let disposed = false;
   let client: pg.Client | undefined;
   let connecting = false;
@@ -31,7 +36,9 @@ export function watchPostgres(config: pg.ClientConfig, stamp: () => Promise<stri
       const now = await stamp();
       if (last !== undefined && now !== last) onChange(undefined);
       last = now;
-    } catch { /* the server is away: the next poll tries again */ } finally {
+    } catch {
+      /* the server is away: the next poll tries again */
+    } finally {
       polling = false;
     }
     if (!client && !connecting) void listen();
@@ -86,7 +93,12 @@ export function watchPostgres(config: pg.ClientConfig, stamp: () => Promise<stri
     }
   };
 
-  void stamp().then((s) => { last ??= s; }, () => undefined);
+  void stamp().then(
+    (s) => {
+      last ??= s;
+    },
+    () => undefined,
+  );
   void listen();
   return {
     dispose: () => {

@@ -18,16 +18,43 @@ export type Visibility = 'blind' | 'open';
 export const VISIBILITIES: readonly Visibility[] = ['blind', 'open'];
 
 /** The team's tables (every table of the schema), and the views the annotators read. */
-const TABLES = ['datasets', 'pairs', 'principle_lists', 'principles', 'annotators', 'preferences', 'principle_preferences', 'metric_runs',
-  'label_history', 'workbench_positions', 'claims', 'claim_floors', 'discretion_schema', 'team_config', 'team_members'] as const;
+const TABLES = [
+  'datasets',
+  'pairs',
+  'principle_lists',
+  'principles',
+  'annotators',
+  'preferences',
+  'principle_preferences',
+  'metric_runs',
+  'label_history',
+  'workbench_positions',
+  'claims',
+  'claim_floors',
+  'discretion_schema',
+  'team_config',
+  'team_members',
+] as const;
 const VIEWS = ['human_labels', 'claim_holds', 'label_progress', 'claim_progress'] as const;
 /** Functions a member calls (the others are trigger functions, which need no grant to fire). */
-const MEMBER_FUNCTIONS = ['discretion_me()', 'discretion_now_ms()', 'discretion_is_lead()', 'discretion_move_claim_floor(integer, bigint, bigint, integer)',
-  'discretion_move_level_floor(integer, integer, bigint, bigint)', 'discretion_rank_unranked(integer)', 'discretion_analyze(text)'];
+const MEMBER_FUNCTIONS = [
+  'discretion_me()',
+  'discretion_now_ms()',
+  'discretion_is_lead()',
+  'discretion_move_claim_floor(integer, bigint, bigint, integer)',
+  'discretion_move_level_floor(integer, integer, bigint, bigint)',
+  'discretion_rank_unranked(integer)',
+  'discretion_analyze(text)',
+];
 const LEAD_FUNCTIONS = ['discretion_team_add(text, text, text)', 'discretion_team_remove(text)'];
 /** Functions that run with the owner's rights: their search_path is pinned, so no object a member creates elsewhere is found first. */
-const DEFINER_FUNCTIONS = [...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()'].includes(f)), ...LEAD_FUNCTIONS,
-  'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()'];
+const DEFINER_FUNCTIONS = [
+  ...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()'].includes(f)),
+  ...LEAD_FUNCTIONS,
+  'discretion_lead_config(text)',
+  'discretion_claim_floor()',
+  'discretion_overlap_check()',
+];
 /**
  * Functions that read tables with the caller's rights, pinned too: a session searches its own temporary tables
  * first (before pg_catalog even), so a member's temporary team_members would answer discretion_me() in every
@@ -42,35 +69,56 @@ const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** The team's group roles of a database: one pair per database, so two teams on one server never share authority. */
 export function teamRoleNames(database: string): { lead: string; annotator: string } {
-  const base = database.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  const base = database
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, 40);
   return { lead: `discretion_${base}_lead`, annotator: `discretion_${base}_annotator` };
 }
 
 /** What a role's comment says, so a role of the same name made for another database is never taken over. */
-const roleComment = (database: string, which: 'lead' | 'annotator') => `Discretion Workbench: the ${which} role of the team of database ${database}`;
+const roleComment = (database: string, which: 'lead' | 'annotator') =>
+  `Discretion Workbench: the ${which} role of the team of database ${database}`;
 
 /**
  * Creates the team's roles when missing and (re)writes every grant and policy. Runs inside the caller's
  * transaction, as the database's owner, after the migrations.
  */
-export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visibility | undefined): Promise<{ lead: string; annotator: string; visibility: Visibility }> {
-  const db = (await client.query<{ db: string; schema: string }>('SELECT current_database() AS db, current_schema() AS schema')).rows[0];
-  const existing = (await client.query<{ lead_role: string; annotator_role: string; visibility: Visibility }>('SELECT lead_role, annotator_role, visibility FROM team_config')).rows[0];
+export async function applyTeamSecurity(
+  client: pg.ClientBase,
+  visibility: Visibility | undefined,
+): Promise<{ lead: string; annotator: string; visibility: Visibility }> {
+  const db = (
+    await client.query<{ db: string; schema: string }>('SELECT current_database() AS db, current_schema() AS schema')
+  ).rows[0];
+  const existing = (
+    await client.query<{ lead_role: string; annotator_role: string; visibility: Visibility }>(
+      'SELECT lead_role, annotator_role, visibility FROM team_config',
+    )
+  ).rows[0];
   const roles = existing ? { lead: existing.lead_role, annotator: existing.annotator_role } : teamRoleNames(db.db);
   const vis = visibility ?? existing?.visibility ?? 'blind';
   for (const which of ['lead', 'annotator'] as const) {
     const name = roles[which];
-    const found = (await client.query<{ comment: string | null }>(
-      "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1", [name])).rows[0];
+    const found = (
+      await client.query<{ comment: string | null }>(
+        "SELECT shobj_description(oid, 'pg_authid') AS comment FROM pg_roles WHERE rolname = $1",
+        [name],
+      )
+    ).rows[0];
     if (!found) {
       await client.query(`CREATE ROLE ${ident(name)} NOLOGIN`);
       await client.query(`COMMENT ON ROLE ${ident(name)} IS ${literal(roleComment(db.db, which))}`);
     } else if (found.comment !== roleComment(db.db, which)) {
-      throw new TeamSetupError(`the server has a role ${name} already that is not this database's ${which} role (its comment says ${JSON.stringify(found.comment ?? '')}); rename or drop it, or ask the DBA`);
+      throw new TeamSetupError(
+        `the server has a role ${name} already that is not this database's ${which} role (its comment says ${JSON.stringify(found.comment ?? '')}); rename or drop it, or ask the DBA`,
+      );
     }
   }
-  await client.query('INSERT INTO team_config (lead_role, annotator_role, visibility) VALUES ($1, $2, $3) ON CONFLICT (singleton) DO UPDATE SET visibility = excluded.visibility',
-    [roles.lead, roles.annotator, vis]);
+  await client.query(
+    'INSERT INTO team_config (lead_role, annotator_role, visibility) VALUES ($1, $2, $3) ON CONFLICT (singleton) DO UPDATE SET visibility = excluded.visibility',
+    [roles.lead, roles.annotator, vis],
+  );
   const L = ident(roles.lead);
   const A = ident(roles.annotator);
   const both = `${L}, ${A}`;
@@ -98,21 +146,40 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     `GRANT INSERT, UPDATE, DELETE ON claim_floors TO ${L}`,
     `GRANT USAGE, SELECT ON SEQUENCE discretion_changes TO ${both}`,
     // Functions: nobody but the team; those with the owner's rights find only this schema's objects.
-    ...[...MEMBER_FUNCTIONS, ...LEAD_FUNCTIONS, 'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()', 'discretion_label_history_stamp()',
-      'discretion_label_history_append_only()', 'discretion_claim_bound()'].map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`),
+    ...[
+      ...MEMBER_FUNCTIONS,
+      ...LEAD_FUNCTIONS,
+      'discretion_lead_config(text)',
+      'discretion_claim_floor()',
+      'discretion_overlap_check()',
+      'discretion_label_history_stamp()',
+      'discretion_label_history_append_only()',
+      'discretion_claim_bound()',
+    ].map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`),
     ...MEMBER_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${both}`),
     ...LEAD_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${L}`),
-    ...[...DEFINER_FUNCTIONS, ...CALLER_FUNCTIONS].map((f) => `ALTER FUNCTION ${f} SET search_path = ${ident(db.schema)}, pg_temp`),
+    ...[...DEFINER_FUNCTIONS, ...CALLER_FUNCTIONS].map(
+      (f) => `ALTER FUNCTION ${f} SET search_path = ${ident(db.schema)}, pg_temp`,
+    ),
   ];
   // The ids the database assigns (identity columns): the sequences behind them.
-  const sequences = (await client.query<{ table: string; seq: string | null }>(
-    `SELECT t AS table, pg_get_serial_sequence(t, 'id') AS seq FROM unnest($1::text[]) t`, [['datasets', 'principle_lists', 'principles', 'annotators', 'metric_runs', 'label_history']])).rows;
-  for (const s of sequences) if (s.seq) sql.push(`GRANT USAGE, SELECT ON SEQUENCE ${s.seq} TO ${s.table === 'label_history' ? both : L}`);
+  const sequences = (
+    await client.query<{ table: string; seq: string | null }>(
+      `SELECT t AS table, pg_get_serial_sequence(t, 'id') AS seq FROM unnest($1::text[]) t`,
+      [['datasets', 'principle_lists', 'principles', 'annotators', 'metric_runs', 'label_history']],
+    )
+  ).rows;
+  for (const s of sequences)
+    if (s.seq) sql.push(`GRANT USAGE, SELECT ON SEQUENCE ${s.seq} TO ${s.table === 'label_history' ? both : L}`);
   // Row-level security: policies are rewritten from scratch each time.
-  const policies = (await client.query<{ tablename: string; policyname: string }>(
-    `SELECT tablename, policyname FROM pg_policies WHERE schemaname = current_schema() AND policyname LIKE 'discretion_%'`)).rows;
+  const policies = (
+    await client.query<{ tablename: string; policyname: string }>(
+      `SELECT tablename, policyname FROM pg_policies WHERE schemaname = current_schema() AND policyname LIKE 'discretion_%'`,
+    )
+  ).rows;
   for (const p of policies) sql.push(`DROP POLICY ${ident(p.policyname)} ON ${ident(p.tablename)}`);
-  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions', 'annotators']) sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
+  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions', 'annotators'])
+    sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
   for (const t of LABEL_TABLES) {
     const mayWrite = `annotator_id = ${me} OR ${unmapped(t)}`;
     sql.push(
@@ -124,7 +191,9 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     );
     if (t !== 'label_history') {
       // the models' judgments are no person's choice: the workbench shows them after a submission
-      sql.push(`CREATE POLICY discretion_models_read ON ${t} FOR SELECT TO ${A} USING (EXISTS (SELECT 1 FROM annotators va WHERE va.id = ${t}.annotator_id AND va.kind NOT IN ('human', 'adjudicator')))`);
+      sql.push(
+        `CREATE POLICY discretion_models_read ON ${t} FOR SELECT TO ${A} USING (EXISTS (SELECT 1 FROM annotators va WHERE va.id = ${t}.annotator_id AND va.kind NOT IN ('human', 'adjudicator')))`,
+      );
     }
     if (vis === 'open') sql.push(`CREATE POLICY discretion_open_read ON ${t} FOR SELECT TO ${A} USING (true)`);
   }
@@ -149,15 +218,31 @@ export class TeamSetupError extends Error {
 }
 
 /** What the session's login may do here: the owner (or a superuser), a team member's role, or none. */
-export async function loginRole(client: pg.ClientBase | pg.Pool): Promise<{ login: string; owner: boolean; createRole: boolean; team: { role: 'lead' | 'annotator'; annotator: string } | undefined; visibility: Visibility | undefined }> {
-  const r = (await client.query<{ login: string; owner: boolean; createrole: boolean }>(
-    `SELECT session_user AS login,
+export async function loginRole(
+  client: pg.ClientBase | pg.Pool,
+): Promise<{
+  login: string;
+  owner: boolean;
+  createRole: boolean;
+  team: { role: 'lead' | 'annotator'; annotator: string } | undefined;
+  visibility: Visibility | undefined;
+}> {
+  const r = (
+    await client.query<{ login: string; owner: boolean; createrole: boolean }>(
+      `SELECT session_user AS login,
        pg_has_role(session_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER') AS owner,
-       (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = session_user) AS createrole`)).rows[0];
-  const hasTeam = (await client.query<{ t: string | null }>("SELECT to_regclass('team_members')::text AS t")).rows[0].t !== null;
-  if (!hasTeam) return { login: r.login, owner: r.owner, createRole: r.createrole, team: undefined, visibility: undefined };
-  const m = (await client.query<{ role: 'lead' | 'annotator'; annotator: string }>(
-    'SELECT m.role AS role, a.name AS annotator FROM team_members m JOIN annotators a ON a.id = m.annotator_id WHERE m.login = session_user')).rows[0];
+       (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = session_user) AS createrole`,
+    )
+  ).rows[0];
+  const hasTeam =
+    (await client.query<{ t: string | null }>("SELECT to_regclass('team_members')::text AS t")).rows[0].t !== null;
+  if (!hasTeam)
+    return { login: r.login, owner: r.owner, createRole: r.createrole, team: undefined, visibility: undefined };
+  const m = (
+    await client.query<{ role: 'lead' | 'annotator'; annotator: string }>(
+      'SELECT m.role AS role, a.name AS annotator FROM team_members m JOIN annotators a ON a.id = m.annotator_id WHERE m.login = session_user',
+    )
+  ).rows[0];
   const v = (await client.query<{ visibility: Visibility }>('SELECT visibility FROM team_config')).rows[0];
   return { login: r.login, owner: r.owner, createRole: r.createrole, team: m, visibility: v?.visibility };
 }

@@ -13,7 +13,12 @@ export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 
 export type SslMode = (typeof SSL_MODES)[number];
 
 const PARAMS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'] as const;
-const ENV: Record<(typeof PARAMS)[number], string> = { sslmode: 'PGSSLMODE', sslrootcert: 'PGSSLROOTCERT', sslcert: 'PGSSLCERT', sslkey: 'PGSSLKEY' };
+const ENV: Record<(typeof PARAMS)[number], string> = {
+  sslmode: 'PGSSLMODE',
+  sslrootcert: 'PGSSLROOTCERT',
+  sslcert: 'PGSSLCERT',
+  sslkey: 'PGSSLKEY',
+};
 
 export interface TlsSettings {
   mode: SslMode;
@@ -43,7 +48,9 @@ export function tlsSettings(location: string, env: NodeJS.ProcessEnv = process.e
     try {
       return readFileSync(path, 'utf8');
     } catch (e) {
-      throw new UsageError(`cannot open database ${shown}: ${name} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new UsageError(
+        `cannot open database ${shown}: ${name} ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
   };
   const root = get('sslrootcert');
@@ -59,7 +66,11 @@ export function tlsSettings(location: string, env: NodeJS.ProcessEnv = process.e
 
 /** pg's `ssl` option for a connection over TLS under these settings. */
 function tlsOptions(s: TlsSettings): ConnectionOptions {
-  const files: ConnectionOptions = { ...(s.ca ? { ca: s.ca } : {}), ...(s.cert ? { cert: s.cert } : {}), ...(s.key ? { key: s.key } : {}) };
+  const files: ConnectionOptions = {
+    ...(s.ca ? { ca: s.ca } : {}),
+    ...(s.cert ? { cert: s.cert } : {}),
+    ...(s.key ? { key: s.key } : {}),
+  };
   // verify-full: the chain and the host name (pg hands tls.connect the host, and Node's check compares it)
   if (s.mode === 'verify-full') return { ...files, rejectUnauthorized: true };
   // verify-ca, and any mode given a root certificate (libpq's require then acts as verify-ca): the chain only
@@ -70,7 +81,8 @@ function tlsOptions(s: TlsSettings): ConnectionOptions {
 /** The server answered the SSLRequest with "no" (ssl = off). */
 const noTlsOnServer = (e: unknown) => /does not support SSL connections/.test((e as Error)?.message ?? '');
 /** pg_hba.conf has no line for this connection with (or without) encryption: hostssl / hostnossl. */
-const hbaRefused = (e: unknown) => (e as { code?: string }).code === '28000' && /pg_hba\.conf/.test((e as Error).message ?? '');
+const hbaRefused = (e: unknown) =>
+  (e as { code?: string }).code === '28000' && /pg_hba\.conf/.test((e as Error).message ?? '');
 
 async function tryConnect(config: pg.ClientConfig): Promise<void> {
   const client = new pg.Client(config);
@@ -87,11 +99,19 @@ async function tryConnect(config: pg.ClientConfig): Promise<void> {
  * prefer (TLS, else plain) and allow (plain, else TLS) one connection is tried first, and the pool and the
  * LISTEN connection use what worked; its error, when neither did, is thrown as the pg client gives it.
  */
-export async function postgresClientConfig(location: string, options: { connectionTimeoutMillis?: number } = {}): Promise<pg.ClientConfig> {
+export async function postgresClientConfig(
+  location: string,
+  options: { connectionTimeoutMillis?: number } = {},
+): Promise<pg.ClientConfig> {
   const s = tlsSettings(location);
   const plain: pg.ClientConfig = { connectionString: s.connectionString, ssl: false };
   const secure: pg.ClientConfig = { connectionString: s.connectionString, ssl: tlsOptions(s) };
-  const probe = (config: pg.ClientConfig) => tryConnect({ ...config, connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000, application_name: 'discretion' });
+  const probe = (config: pg.ClientConfig) =>
+    tryConnect({
+      ...config,
+      connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+      application_name: 'discretion',
+    });
   switch (s.mode) {
     case 'disable':
       return plain;

@@ -13,7 +13,16 @@ import { teamReads, teamWrites } from './team';
 import { workbenchReads, workbenchWrites } from './workbench';
 
 export function sqlReads(c: SqlConnection): StoreReads {
-  const base = { ...datasetReads(c), ...principleListReads(c), ...annotatorReads(c), ...preferenceReads(c), ...workbenchReads(c), ...metricRunReads(c), ...teamReads(c), ...syncReads(c) };
+  const base = {
+    ...datasetReads(c),
+    ...principleListReads(c),
+    ...annotatorReads(c),
+    ...preferenceReads(c),
+    ...workbenchReads(c),
+    ...metricRunReads(c),
+    ...teamReads(c),
+    ...syncReads(c),
+  };
   return { ...base, info: () => info(c, base) };
 }
 
@@ -21,7 +30,14 @@ export function sqlReads(c: SqlConnection): StoreReads {
 export function sqlTransaction(c: SqlConnection, reads: StoreReads): Transaction {
   return {
     ...reads,
-    ...datasetWrites(c, reads), ...principleListWrites(c), ...annotatorWrites(c, reads), ...preferenceWrites(c), ...workbenchWrites(c), ...metricRunWrites(c), ...teamWrites(c, reads), ...syncWrites(c),
+    ...datasetWrites(c, reads),
+    ...principleListWrites(c),
+    ...annotatorWrites(c, reads),
+    ...preferenceWrites(c),
+    ...workbenchWrites(c),
+    ...metricRunWrites(c),
+    ...teamWrites(c, reads),
+    ...syncWrites(c),
     now: () => c.now(),
   };
 }

@@ -52,5 +52,10 @@ export interface SqlConnection {
    * breaks a uniqueness constraint is left out (the first of two rows with one key is kept). Resolves with
    * the number of rows inserted.
    */
-  insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict?: 'fail' | 'ignore'): Promise<number>;
+  insertRows(
+    table: string,
+    columns: readonly string[],
+    rows: SqlValue[][],
+    conflict?: 'fail' | 'ignore',
+  ): Promise<number>;
 }

@@ -20,7 +20,12 @@ const CLAIM_RANK = `CASE WHEN ? = 'random' THEN (CAST(idx AS BIGINT) * 110351524
  * claim floors start over, since a pair may now rank below them. Then the planner's statistics, so the claims'
  * plans read the claim-rank index.
  */
-async function rankPairs(c: SqlConnection, datasetId: number, split: Pick<WorkSplit, 'assignment' | 'seed'>, which: 'all' | 'unranked'): Promise<void> {
+async function rankPairs(
+  c: SqlConnection,
+  datasetId: number,
+  split: Pick<WorkSplit, 'assignment' | 'seed'>,
+  which: 'all' | 'unranked',
+): Promise<void> {
   if (which === 'unranked' && c.definerFunctions) {
     // the same ranks (migration 9's discretion_rank_unranked writes CLAIM_RANK's expression), by any member
     await c.run('SELECT discretion_rank_unranked(?)', [datasetId]);
@@ -28,7 +33,10 @@ async function rankPairs(c: SqlConnection, datasetId: number, split: Pick<WorkSp
     await c.analyze('pairs');
     return;
   }
-  await c.run(`UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?${which === 'unranked' ? ' AND claim_rank IS NULL' : ''}`, [split.assignment, split.seed, datasetId]);
+  await c.run(
+    `UPDATE pairs SET claim_rank = ${CLAIM_RANK} WHERE dataset_id = ?${which === 'unranked' ? ' AND claim_rank IS NULL' : ''}`,
+    [split.assignment, split.seed, datasetId],
+  );
   await c.run('UPDATE datasets SET claim_floor = 0 WHERE id = ?', [datasetId]);
   await c.run('DELETE FROM claim_floors WHERE dataset_id = ?', [datasetId]);
   await c.analyze('pairs');
@@ -52,21 +60,53 @@ const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.ann
  * up to the first pair holding L labels or fewer: a claim reads a few pairs from an index instead of
  * counting the labels of every pair. Under the claimers' lock.
  */
-async function pickLeastAnnotated(c: SqlConnection, datasetId: number, annotatorId: number, nowMs: number, overlap: number, end: number): Promise<{ id: number; idx: number } | undefined> {
-  const floors = new Map((await c.all<{ level: number; floor: number }>('SELECT level, floor FROM claim_floors WHERE dataset_id = ?', [datasetId])).map((r) => [r.level, r.floor]));
+async function pickLeastAnnotated(
+  c: SqlConnection,
+  datasetId: number,
+  annotatorId: number,
+  nowMs: number,
+  overlap: number,
+  end: number,
+): Promise<{ id: number; idx: number } | undefined> {
+  const floors = new Map(
+    (
+      await c.all<{ level: number; floor: number }>('SELECT level, floor FROM claim_floors WHERE dataset_id = ?', [
+        datasetId,
+      ])
+    ).map((r) => [r.level, r.floor]),
+  );
   for (let level = 0; level < overlap; level++) {
     const floor = floors.get(level) ?? 0;
-    const open = (await c.get<{ rank: number }>(
-      `SELECT p.claim_rank AS rank FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} <= ? ORDER BY p.claim_rank LIMIT 1`,
-      [datasetId, floor, level]))?.rank ?? end;
+    const open =
+      (
+        await c.get<{ rank: number }>(
+          `SELECT p.claim_rank AS rank FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} <= ? ORDER BY p.claim_rank LIMIT 1`,
+          [datasetId, floor, level],
+        )
+      )?.rank ?? end;
     if (open > floor && c.definerFunctions) {
       // checked against the labels and conditional, with the owner's rights (migration 9)
-      await c.run('SELECT discretion_move_level_floor(?, ?, ?, ?)', [datasetId, level, floors.has(level) ? floor : null, open]);
+      await c.run('SELECT discretion_move_level_floor(?, ?, ?, ?)', [
+        datasetId,
+        level,
+        floors.has(level) ? floor : null,
+        open,
+      ]);
       c.wrote('claim_floors');
     } else if (open > floor) {
       // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
-      if (floors.has(level)) await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [open, datasetId, level, floor]);
-      else await c.run('INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING', [datasetId, level, open]);
+      if (floors.has(level))
+        await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [
+          open,
+          datasetId,
+          level,
+          floor,
+        ]);
+      else
+        await c.run(
+          'INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING',
+          [datasetId, level, open],
+        );
     }
     if (open >= end) continue;
     // a pair's level counts the others' live claims too: annotators claiming at once spread over the pairs
@@ -75,7 +115,8 @@ async function pickLeastAnnotated(c: SqlConnection, datasetId: number, annotator
       `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?
          AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
        ORDER BY p.claim_rank LIMIT 1${c.skipLockedPairs}`,
-      [datasetId, open, nowMs, level, annotatorId]);
+      [datasetId, open, nowMs, level, annotatorId],
+    );
     if (next) return next;
   }
   return undefined;
@@ -85,15 +126,22 @@ export function teamReads(c: SqlConnection): TeamReads {
   return {
     workSplit: async (datasetId) => {
       const r = await c.get<{ overlap: number | null; assignment: WorkSplit['assignment']; seed: number }>(
-        'SELECT overlap, assignment, assignment_seed AS seed FROM datasets WHERE id = ?', [datasetId]);
+        'SELECT overlap, assignment, assignment_seed AS seed FROM datasets WHERE id = ?',
+        [datasetId],
+      );
       return r ?? { overlap: null, assignment: 'fixed', seed: 0 };
     },
-    liveClaims: (datasetId, nowMs) => c.all(
-      `SELECT p.idx AS "pairIdx", a.name AS annotator, cl.expires_at AS "expiresAt" FROM claims cl JOIN pairs p ON p.id = cl.pair_id JOIN annotators a ON a.id = cl.annotator_id
-       WHERE p.dataset_id = ? AND cl.expires_at > ? ORDER BY p.idx, a.name`, [datasetId, nowMs]),
+    liveClaims: (datasetId, nowMs) =>
+      c.all(
+        `SELECT p.idx AS "pairIdx", a.name AS annotator, cl.expires_at AS "expiresAt" FROM claims cl JOIN pairs p ON p.id = cl.pair_id JOIN annotators a ON a.id = cl.annotator_id
+       WHERE p.dataset_id = ? AND cl.expires_at > ? ORDER BY p.idx, a.name`,
+        [datasetId, nowMs],
+      ),
     labelCountHistogram: async (datasetId) => {
       const rows = await c.all<{ k: number; n: number }>(
-        `SELECT k, COUNT(*) AS n FROM (SELECT ${HUMAN_LABELS} AS k FROM pairs p WHERE p.dataset_id = ?) counts GROUP BY k ORDER BY k`, [datasetId]);
+        `SELECT k, COUNT(*) AS n FROM (SELECT ${HUMAN_LABELS} AS k FROM pairs p WHERE p.dataset_id = ?) counts GROUP BY k ORDER BY k`,
+        [datasetId],
+      );
       const out: number[] = Array.from({ length: rows.length ? rows[rows.length - 1].k + 1 : 1 }, () => 0);
       for (const r of rows) out[r.k] = r.n;
       return out;
@@ -101,28 +149,49 @@ export function teamReads(c: SqlConnection): TeamReads {
     teamProgress: async (datasetId, nowMs) => {
       // through the views (migration 9): counts of everyone's labels and claims, whoever reads them
       const labels = await c.all<{ name: string; n: number; first: string | null; last: string | null }>(
-        'SELECT annotator AS name, labelled AS n, first_at AS first, last_at AS last FROM label_progress WHERE dataset_id = ?', [datasetId]);
+        'SELECT annotator AS name, labelled AS n, first_at AS first, last_at AS last FROM label_progress WHERE dataset_id = ?',
+        [datasetId],
+      );
       const claims = await c.all<{ name: string; n: number }>(
-        'SELECT annotator AS name, COUNT(*) AS n FROM claim_progress WHERE dataset_id = ? AND expires_at > ? GROUP BY annotator', [datasetId, nowMs]);
+        'SELECT annotator AS name, COUNT(*) AS n FROM claim_progress WHERE dataset_id = ? AND expires_at > ? GROUP BY annotator',
+        [datasetId, nowMs],
+      );
       const names = [...new Set([...labels.map((l) => l.name), ...claims.map((x) => x.name)])].sort();
       return names.map((annotator) => {
         const l = labels.find((x) => x.name === annotator);
-        return { annotator, claimed: claims.find((x) => x.name === annotator)?.n ?? 0, labelled: l?.n ?? 0, firstLabelAt: l?.first ?? null, lastLabelAt: l?.last ?? null };
+        return {
+          annotator,
+          claimed: claims.find((x) => x.name === annotator)?.n ?? 0,
+          labelled: l?.n ?? 0,
+          firstLabelAt: l?.first ?? null,
+          lastLabelAt: l?.last ?? null,
+        };
       });
     },
-    claimFreedInMs: async (datasetId, annotatorId, nowMs) => (await c.get<{ t: number | null }>(
-      `SELECT MIN(h.expires_at) - ? AS t FROM claim_holds h JOIN pairs p ON p.id = h.pair_id WHERE p.dataset_id = ? AND h.expires_at > ?
+    claimFreedInMs: async (datasetId, annotatorId, nowMs) =>
+      (
+        await c.get<{ t: number | null }>(
+          `SELECT MIN(h.expires_at) - ? AS t FROM claim_holds h JOIN pairs p ON p.id = h.pair_id WHERE p.dataset_id = ? AND h.expires_at > ?
          AND NOT EXISTS (SELECT 1 FROM claims own WHERE own.pair_id = h.pair_id AND own.annotator_id = ?)
-         AND NOT EXISTS (SELECT 1 FROM preferences mine WHERE mine.pair_id = h.pair_id AND mine.annotator_id = ?)`, [nowMs, datasetId, nowMs, annotatorId, annotatorId]))?.t ?? undefined,
+         AND NOT EXISTS (SELECT 1 FROM preferences mine WHERE mine.pair_id = h.pair_id AND mine.annotator_id = ?)`,
+          [nowMs, datasetId, nowMs, annotatorId, annotatorId],
+        )
+      )?.t ?? undefined,
   };
 }
 
 export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
   return {
     setWorkSplit: async (datasetId, split) => {
-      if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1)) throw new UsageError(`the overlap must be a whole number of labels per pair, 1 or more, not ${split.overlap}`);
+      if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1))
+        throw new UsageError(`the overlap must be a whole number of labels per pair, 1 or more, not ${split.overlap}`);
       // a new overlap may make full pairs claimable again, a new order ranks the pairs anew: the claim floor starts over
-      await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ? WHERE id = ?', [split.overlap, split.assignment, split.seed, datasetId]);
+      await c.run('UPDATE datasets SET overlap = ?, assignment = ?, assignment_seed = ? WHERE id = ?', [
+        split.overlap,
+        split.assignment,
+        split.seed,
+        datasetId,
+      ]);
       await rankPairs(c, datasetId, split, 'all');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
@@ -137,21 +206,36 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
            (SELECT COALESCE(MAX(p.claim_rank), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end",
            (SELECT COUNT(*) FROM (SELECT 1 FROM pairs p WHERE p.dataset_id = d.id AND p.claim_rank IS NULL LIMIT 1) u) AS unranked
          FROM datasets d WHERE d.id = ?`;
-      let head = await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(headSql, [datasetId]);
+      let head = await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(
+        headSql,
+        [datasetId],
+      );
       if (!head) return undefined;
       if (head.unranked > 0) {
         // pairs of a database from before migration 8 (or added since the split): ranked now, and the floor
         // starts over since their ranks may fall below it
         await rankPairs(c, datasetId, head, 'unranked');
-        head = (await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(headSql, [datasetId]))!;
+        head = (await c.get<WorkSplit & { floor: number; open: number | null; end: number; unranked: number }>(
+          headSql,
+          [datasetId],
+        ))!;
       }
-      const from = head.overlap === null ? 0 : head.open ?? head.end;
+      const from = head.overlap === null ? 0 : (head.open ?? head.end);
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
       // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
-      const floor = head.overlap === null || from <= head.floor ? undefined : c.definerFunctions
-        // checked against the labels, with the owner's rights (migration 9)
-        ? { sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS id', params: [datasetId, head.floor, from, head.overlap] }
-        : { sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING id', params: [from, datasetId, head.floor, head.overlap] };
+      const floor =
+        head.overlap === null || from <= head.floor
+          ? undefined
+          : c.definerFunctions
+            ? // checked against the labels, with the owner's rights (migration 9)
+              {
+                sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS id',
+                params: [datasetId, head.floor, from, head.overlap],
+              }
+            : {
+                sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING id',
+                params: [from, datasetId, head.floor, head.overlap],
+              };
       // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
       // split's order that it has not labelled and that has room (human labels + others' live claims < k),
       // by its claim rank (read from the index); least-annotated with a split: level by level (below).
@@ -171,7 +255,8 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
           `WITH ${floor ? `moved AS (${floor.sql}), ` : ''}pick AS (${pick}),
              claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
            SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? `(SELECT ${c.definerFunctions ? 'SUM(id)' : 'COUNT(*)'} FROM moved)` : '0'} AS moved`,
-          [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs]))!;
+          [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs],
+        ))!;
         if (row.moved > 0) c.wrote('datasets');
         if (row.idx === null) return undefined;
         c.wrote('claims');
@@ -179,18 +264,36 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       }
       if (floor) await c.run(floor.sql.replace(/ RETURNING id$/, ''), floor.params);
       const next = levels
-        ? (await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [annotatorId, datasetId, nowMs]))
-          ?? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, head.overlap!, head.end)
+        ? ((await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [
+            annotatorId,
+            datasetId,
+            nowMs,
+          ])) ?? (await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, head.overlap!, head.end)))
         : await c.get<{ id: number; idx: number }>(pick, params);
       if (!next) return undefined;
-      await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [next.id, annotatorId, nowMs + ttlMs]);
+      await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [
+        next.id,
+        annotatorId,
+        nowMs + ttlMs,
+      ]);
       return next.idx;
     },
-    renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) => (await c.run(
-      'UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', [nowMs + ttlMs, pairRowId, annotatorId, nowMs])).changes > 0,
-    releaseClaims: async (datasetId, annotatorId) => (await c.run(
-      `DELETE FROM claims WHERE pair_id IN (SELECT id FROM pairs WHERE dataset_id = ?)${annotatorId === undefined ? '' : ' AND annotator_id = ?'}`,
-      annotatorId === undefined ? [datasetId] : [datasetId, annotatorId])).changes,
+    renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) =>
+      (
+        await c.run('UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', [
+          nowMs + ttlMs,
+          pairRowId,
+          annotatorId,
+          nowMs,
+        ])
+      ).changes > 0,
+    releaseClaims: async (datasetId, annotatorId) =>
+      (
+        await c.run(
+          `DELETE FROM claims WHERE pair_id IN (SELECT id FROM pairs WHERE dataset_id = ?)${annotatorId === undefined ? '' : ' AND annotator_id = ?'}`,
+          annotatorId === undefined ? [datasetId] : [datasetId, annotatorId],
+        )
+      ).changes,
     checkRoomForLabel: async (pairRowId, annotatorId) => {
       // One submitter at a time per pair: the last label a pair needs goes to one of two people submitting at once.
       await c.serialize(`pair:${pairRowId}`);
@@ -198,7 +301,9 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         `SELECT d.overlap AS overlap, p.idx AS idx,
            (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS mine,
            ${HUMAN_LABELS} AS others
-         FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`, [annotatorId, pairRowId]);
+         FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
+        [annotatorId, pairRowId],
+      );
       if (!r || r.overlap === null || r.mine > 0) return;
       if (r.others >= r.overlap) {
         throw new PairFullError(r.idx, r.overlap);

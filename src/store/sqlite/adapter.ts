@@ -53,8 +53,12 @@ async function retryBusy<T>(location: string, timeoutMs: number, attempt: () => 
   }
 }
 
-const schemaVersion = async (db: Database) => (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
-const newerSchema = (path: string, version: number) => new UsageError(`${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`);
+const schemaVersion = async (db: Database) =>
+  (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+const newerSchema = (path: string, version: number) =>
+  new UsageError(
+    `${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`,
+  );
 
 async function migrate(db: Database, path: string): Promise<void> {
   const newer = (version: number) => newerSchema(path, version);
@@ -126,8 +130,13 @@ async function openReadOnly(path: string, name: string, busyMs: number): Promise
   if (version !== SCHEMA_VERSION) {
     await db.close();
     if (version > SCHEMA_VERSION) throw newerSchema(name, version);
-    if (version === 0) throw new UsageError(`${name} holds no Discretion Workbench data (an empty file, or another program's SQLite database); nothing was written`);
-    throw new UsageError(`${name} has schema version ${version}, older than this version's ${SCHEMA_VERSION}, and this command only reads (it does not upgrade a database): run a command that writes on it once (an import, metrics), or open it in VS Code; nothing was written`);
+    if (version === 0)
+      throw new UsageError(
+        `${name} holds no Discretion Workbench data (an empty file, or another program's SQLite database); nothing was written`,
+      );
+    throw new UsageError(
+      `${name} has schema version ${version}, older than this version's ${SCHEMA_VERSION}, and this command only reads (it does not upgrade a database): run a command that writes on it once (an import, metrics), or open it in VS Code; nothing was written`,
+    );
   }
   await db.exec('PRAGMA cache_size = -32768');
   return db;
@@ -137,7 +146,14 @@ async function openReadOnly(path: string, name: string, busyMs: number): Promise
 export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<SqliteStore> {
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const name = options.displayName ?? path;
-  if (options.readOnly) return refuseWrites(sqliteStore(new SqliteConnection(await openReadOnly(path, name, Math.min(BUSY_HANDLER_MS, lockTimeoutMs))), name, lockTimeoutMs));
+  if (options.readOnly)
+    return refuseWrites(
+      sqliteStore(
+        new SqliteConnection(await openReadOnly(path, name, Math.min(BUSY_HANDLER_MS, lockTimeoutMs))),
+        name,
+        lockTimeoutMs,
+      ),
+    );
   let db: Database;
   try {
     db = await Database.open(path);
@@ -208,14 +224,21 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
           const v = (await c.get<{ v: number }>('SELECT data_version AS v FROM pragma_data_version'))!.v;
           if (last !== undefined && v !== last) onChange(undefined);
           last = v;
-        } catch { /* closed or busy: the next poll tries again */ } finally {
+        } catch {
+          /* closed or busy: the next poll tries again */
+        } finally {
           busy = false;
         }
       };
       void poll();
       const timer = setInterval(() => void poll(), Math.max(50, pollMs));
       timer.unref?.();
-      const w = { dispose: () => { clearInterval(timer); watchers.delete(w); } };
+      const w = {
+        dispose: () => {
+          clearInterval(timer);
+          watchers.delete(w);
+        },
+      };
       watchers.add(w);
       return w;
     },
@@ -224,25 +247,43 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
     // A file is one person's: no login, no team; the annotator's name is the caller's to give.
     identity: async () => ({ login: null, owner: true, role: null, annotator: null, visibility: null }),
     teamMembers: async () => [],
-    addTeamMember: () => Promise.reject(new UsageError(`${location} is a SQLite file, one person's database: team members live on a shared PostgreSQL database`)),
-    removeTeamMember: () => Promise.reject(new UsageError(`${location} is a SQLite file, one person's database: team members live on a shared PostgreSQL database`)),
+    addTeamMember: () =>
+      Promise.reject(
+        new UsageError(
+          `${location} is a SQLite file, one person's database: team members live on a shared PostgreSQL database`,
+        ),
+      ),
+    removeTeamMember: () =>
+      Promise.reject(
+        new UsageError(
+          `${location} is a SQLite file, one person's database: team members live on a shared PostgreSQL database`,
+        ),
+      ),
     // PRAGMA data_version moves when another connection (another window, the CLI) commits,
     // total_changes() when this connection writes (this window's judges, imports, labels).
     changeStamp: async () => {
-      const r = (await c.get<{ c: number; v: number }>('SELECT total_changes() AS c, data_version AS v FROM pragma_data_version'))!;
+      const r = (await c.get<{ c: number; v: number }>(
+        'SELECT total_changes() AS c, data_version AS v FROM pragma_data_version',
+      ))!;
       return `${r.v}:${r.c}`;
     },
     dumpTables: async () => {
-      const tables = await c.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name");
+      const tables = await c.all<{ name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      );
       const out: Record<string, string[]> = {};
       // Sorted here: some tables have no rowid (WITHOUT ROWID), and row order is not what is compared.
-      for (const { name } of tables) out[name] = (await c.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
+      for (const { name } of tables)
+        out[name] = (await c.all(`SELECT * FROM "${name}"`)).map((r) => JSON.stringify(r)).sort();
       return out;
     },
     checkIntegrity: async () => {
-      const integrity = (await c.all<{ integrity_check: string }>('PRAGMA integrity_check')).map((r) => r.integrity_check).filter((m) => m !== 'ok');
-      const keys = (await c.all<{ table: string; rowid: number | null; parent: string }>('PRAGMA foreign_key_check'))
-        .map((r) => `${r.table} row ${r.rowid ?? '(no rowid)'} refers to a missing ${r.parent} row`);
+      const integrity = (await c.all<{ integrity_check: string }>('PRAGMA integrity_check'))
+        .map((r) => r.integrity_check)
+        .filter((m) => m !== 'ok');
+      const keys = (
+        await c.all<{ table: string; rowid: number | null; parent: string }>('PRAGMA foreign_key_check')
+      ).map((r) => `${r.table} row ${r.rowid ?? '(no rowid)'} refers to a missing ${r.parent} row`);
       return [...integrity, ...keys];
     },
     close: async () => {

@@ -21,22 +21,39 @@ export class SqliteConnection implements SqlConnection {
    * import: SQLite's statements took 16.5 s to complete instead of its 10 s of work; with these, 10.7 s.
    */
   private readonly bulkStatements = new Map<string, Promise<Statement>>();
-  private readonly bulkOrder = new Map<string, { stmt: Promise<Statement>; queued: Promise<unknown>; done: Promise<unknown> }>();
+  private readonly bulkOrder = new Map<
+    string,
+    { stmt: Promise<Statement>; queued: Promise<unknown>; done: Promise<unknown> }
+  >();
 
   constructor(readonly db: Database) {}
 
-  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> { return this.db.get<T>(sql, params); }
-  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> { return this.db.all<T>(sql, params); }
-  run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> { return this.db.run(sql, params); }
+  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return this.db.get<T>(sql, params);
+  }
+  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.db.all<T>(sql, params);
+  }
+  run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> {
+    return this.db.run(sql, params);
+  }
   /** BEGIN IMMEDIATE already holds the database's one write lock. */
   async serialize(): Promise<void> {}
 
   async analyze(): Promise<void> {}
-  async insertId(sql: string, params: SqlValue[] = []): Promise<number> { return (await this.db.run(sql, params)).lastID; }
-  exec(sql: string): Promise<void> { return this.db.exec(sql); }
+  async insertId(sql: string, params: SqlValue[] = []): Promise<number> {
+    return (await this.db.run(sql, params)).lastID;
+  }
+  exec(sql: string): Promise<void> {
+    return this.db.exec(sql);
+  }
 
   async close(): Promise<void> {
-    for (const stmt of this.bulkStatements.values()) await stmt.then((s) => s.finalize(), () => undefined);
+    for (const stmt of this.bulkStatements.values())
+      await stmt.then(
+        (s) => s.finalize(),
+        () => undefined,
+      );
     this.bulkStatements.clear();
     await this.db.close();
   }
@@ -78,14 +95,21 @@ export class SqliteConnection implements SqlConnection {
    * each on the main thread. jsonb_each, unlike json_each, hands each row over as binary JSON, so the
    * per-column extractions do not re-parse it (a fifth less CPU per imported pair).
    */
-  async insertRows(table: string, columns: readonly string[], rows: SqlValue[][], conflict: 'fail' | 'ignore' = 'fail'): Promise<number> {
+  async insertRows(
+    table: string,
+    columns: readonly string[],
+    rows: SqlValue[][],
+    conflict: 'fail' | 'ignore' = 'fail',
+  ): Promise<number> {
     if (rows.length === 0) return 0;
     const head = `INSERT ${conflict === 'ignore' ? 'OR IGNORE ' : ''}INTO ${table} (${columns.join(',')}) `;
     const pending: Promise<number>[] = [];
     for (let i = 0; i < rows.length; i += BATCH_ROWS) {
       const batch = rows.slice(i, i + BATCH_ROWS);
       const first = batch[0];
-      const constant = columns.map((_, c) => typeof first[c] !== 'object' || first[c] === null ? batch.every((r) => r[c] === first[c]) : false);
+      const constant = columns.map((_, c) =>
+        typeof first[c] !== 'object' || first[c] === null ? batch.every((r) => r[c] === first[c]) : false,
+      );
       const varying = columns.map((_, c) => c).filter((c) => !constant[c]);
       const params: SqlValue[] = [];
       let k = 0;
@@ -96,8 +120,12 @@ export class SqliteConnection implements SqlConnection {
         }
         return `value ->> ${k++}`;
       });
-      const json = JSON.stringify(varying.length === 1 ? batch.map((r) => [r[varying[0]]]) : batch.map((r) => varying.map((c) => r[c])));
-      pending.push(this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM jsonb_each(?1)`, [json, ...params]));
+      const json = JSON.stringify(
+        varying.length === 1 ? batch.map((r) => [r[varying[0]]]) : batch.map((r) => varying.map((c) => r[c])),
+      );
+      pending.push(
+        this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM jsonb_each(?1)`, [json, ...params]),
+      );
     }
     const results = await Promise.allSettled(pending);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;

@@ -20,16 +20,23 @@ export function isWalSetupError(e: unknown): boolean {
   return code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN';
 }
 
-
 export class Database {
-  private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
+  private constructor(
+    private readonly db: sqlite3.Database,
+    readonly path: string,
+  ) {}
 
   /**
    * `immutable`: read-only, and SQLite takes no locks and reads no WAL (its `immutable=1` URI parameter):
    * only for a file nothing can be writing (see the SQLite adapter's read-only open).
    */
   static open(path: string, mode: 'readwrite' | 'readonly' | 'immutable' = 'readwrite'): Promise<Database> {
-    const flags = mode === 'readwrite' ? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE : mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READONLY | sqlite3.OPEN_URI;
+    const flags =
+      mode === 'readwrite'
+        ? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE
+        : mode === 'readonly'
+          ? sqlite3.OPEN_READONLY
+          : sqlite3.OPEN_READONLY | sqlite3.OPEN_URI;
     const name = mode === 'immutable' ? `${pathToFileURL(resolve(path)).href}?immutable=1` : path;
     return new Promise((done, reject) => {
       const db = new sqlite3.Database(name, flags, (err) => {
@@ -61,11 +68,15 @@ export class Database {
   }
 
   get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
+    return new Promise((resolve, reject) =>
+      this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))),
+    );
   }
 
   all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return new Promise((resolve, reject) => this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+    return new Promise((resolve, reject) =>
+      this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
+    );
   }
 
   prepare(sql: string): Promise<Statement> {

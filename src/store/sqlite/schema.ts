@@ -250,5 +250,4 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-
 export const SCHEMA_VERSION = MIGRATIONS.length;

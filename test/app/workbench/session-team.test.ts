@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { importDataset } from '../../../src/importers/datasets';
 import { importPrincipleList } from '../../../src/importers/principles';
-import { PairTakenError, saveLabel, undoLastLabel, WorkbenchSession, type FreedPairHooks, type WorkbenchLabel } from '../../../src/app/workbench';
+import {
+  PairTakenError,
+  saveLabel,
+  undoLastLabel,
+  WorkbenchSession,
+  type FreedPairHooks,
+  type WorkbenchLabel,
+} from '../../../src/app/workbench';
 import { openStore, type Store } from '../../../src/store';
 import { ROOT, tempDir } from '../../support/helpers';
 import { freshPostgresDatabase } from '../../support/postgres';
@@ -17,7 +24,11 @@ const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml'); // 6 princip
 const server = inject('postgres');
 const adapters = [
   { name: 'SQLite', skip: undefined, location: async () => join(tempDir(), 'team.db') },
-  { name: 'PostgreSQL', skip: 'skip' in server ? server.skip : undefined, location: () => freshPostgresDatabase('url' in server ? server.url : '') },
+  {
+    name: 'PostgreSQL',
+    skip: 'skip' in server ? server.skip : undefined,
+    location: () => freshPostgresDatabase('url' in server ? server.url : ''),
+  },
 ];
 
 const grid = [null, null, null, null, null, null] as const;
@@ -39,14 +50,23 @@ for (const adapter of adapters) {
     const setup = async (k: number | null) => {
       const location = await adapter.location();
       const store = await connect(location);
-      await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+      await importDataset(store, {
+        format: 'jsonl',
+        file: SAMPLE,
+        dataset: 'sample',
+        mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' },
+      });
       await importPrincipleList(store, { file: LIST, name: 'demo' });
       const ds = (await store.getDataset('sample'))!;
       await store.write((tx) => tx.setWorkSplit(ds.id, { overlap: k, assignment: 'fixed', seed: 0 }));
       return { location, store, ds };
     };
     const session = async (location: string, annotator: string, now?: () => number) =>
-      WorkbenchSession.open(await connect(location), { dataset: 'sample', annotator, principleList: 'demo' }, { claimTtlMs: 60_000, now, renewTimer: false });
+      WorkbenchSession.open(
+        await connect(location),
+        { dataset: 'sample', annotator, principleList: 'demo' },
+        { claimTtlMs: 60_000, now, renewTimer: false },
+      );
     /** Labels until the session has no claim left; resolves with the pairs it labelled. */
     const labelAll = async (s: WorkbenchSession) => {
       const done: number[] = [];
@@ -55,7 +75,16 @@ for (const adapter of adapters) {
         const card = (await s.card())!;
         expect(s.claimedIdx).toBe(card.pairIdx);
         expect(await s.readAhead()).toEqual([]); // nothing is read ahead: the next pair is claimed after this label
-        await s.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [...grid], rationale: '', flagged: false, ahead: null });
+        await s.submit({
+          type: 'submit',
+          seq: card.seq,
+          pairIdx: card.pairIdx,
+          overall: 'A',
+          grid: [...grid],
+          rationale: '',
+          flagged: false,
+          ahead: null,
+        });
         done.push(card.pairIdx);
         expect(await s.follow(card.pairIdx, null)).toBe(false);
       }
@@ -66,7 +95,8 @@ for (const adapter of adapters) {
     const labelsByPair = async (store: Store, datasetId: number) => {
       const names = new Map((await store.listAnnotators()).map((a) => [a.id, a.name]));
       const out = new Map<number, string[]>();
-      for (const p of await store.overallPreferences(datasetId)) out.set(p.idx, [...(out.get(p.idx) ?? []), names.get(p.annotatorId)!].sort());
+      for (const p of await store.overallPreferences(datasetId))
+        out.set(p.idx, [...(out.get(p.idx) ?? []), names.get(p.annotatorId)!].sort());
       return out;
     };
 
@@ -113,34 +143,84 @@ for (const adapter of adapters) {
       clock += 60_001;
       expect(await alice.renewClaim()).toBe(false); // an expired claim is not renewed
       const b1 = (await bob.card())!;
-      await bob.submit({ type: 'submit', seq: b1.seq, pairIdx: 1, overall: 'B', grid: [...grid], rationale: '', flagged: false, ahead: null });
+      await bob.submit({
+        type: 'submit',
+        seq: b1.seq,
+        pairIdx: 1,
+        overall: 'B',
+        grid: [...grid],
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      });
       await bob.follow(1, null);
       expect(bob.current).toBe(0); // the expired claim's pair goes to bob
       const b0 = (await bob.card())!;
-      await bob.submit({ type: 'submit', seq: b0.seq, pairIdx: 0, overall: 'A', grid: [...grid], rationale: '', flagged: false, ahead: null });
+      await bob.submit({
+        type: 'submit',
+        seq: b0.seq,
+        pairIdx: 0,
+        overall: 'A',
+        grid: [...grid],
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      });
       await bob.follow(0, null);
       expect(bob.current).toBe(2);
       // alice submits pair 0 now: refused, nothing stored, and she holds pair 3 (bob holds 2)
-      const refused = await alice.submit({ type: 'submit', seq: aliceCard.seq, pairIdx: 0, overall: 'B', grid: [...grid], rationale: 'late', flagged: false, ahead: null }).catch((e: unknown) => e);
+      const refused = await alice
+        .submit({
+          type: 'submit',
+          seq: aliceCard.seq,
+          pairIdx: 0,
+          overall: 'B',
+          grid: [...grid],
+          rationale: 'late',
+          flagged: false,
+          ahead: null,
+        })
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(PairTakenError);
-      expect((refused as PairTakenError).message).toBe('pair 0 of sample got the 1 label it needs from others while its card was open (your claim had expired); your label was not stored. On to pair 3.');
+      expect((refused as PairTakenError).message).toBe(
+        'pair 0 of sample got the 1 label it needs from others while its card was open (your claim had expired); your label was not stored. On to pair 3.',
+      );
       expect((refused as PairTakenError).nextIdx).toBe(3);
       expect(alice.current).toBe(3);
       expect(alice.claimedIdx).toBe(3);
       const labels = await labelsByPair(store, ds.id);
-      expect([...labels.entries()].sort((x, y) => x[0] - y[0])).toEqual([[0, ['bob']], [1, ['bob']]]);
+      expect([...labels.entries()].sort((x, y) => x[0] - y[0])).toEqual([
+        [0, ['bob']],
+        [1, ['bob']],
+      ]);
       const aliceRow = (await store.getAnnotator('alice'))!;
       expect((await store.labelState(aliceRow.id, (await store.workbenchPair(ds.id, 0))!.rowId)).preference).toBeNull();
       // the card of pair 3 is hers to label; the refused card is spent
       const a3 = (await alice.card())!;
       expect(a3.pairIdx).toBe(3);
-      await alice.submit({ type: 'submit', seq: a3.seq, pairIdx: 3, overall: 'A', grid: [...grid], rationale: '', flagged: false, ahead: null });
+      await alice.submit({
+        type: 'submit',
+        seq: a3.seq,
+        pairIdx: 3,
+        overall: 'A',
+        grid: [...grid],
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      });
       // claims not expired (a claim row outlives its label): bob's on 0 and 2 (his on 1 was taken before the clock moved), alice's on 3
-      expect((await store.liveClaims(ds.id, clock)).map((c) => [c.pairIdx, c.annotator])).toEqual([[0, 'bob'], [2, 'bob'], [3, 'alice']]);
-      expect((await store.teamProgress(ds.id, clock)).map((p) => [p.annotator, p.claimed, p.labelled])).toEqual([['alice', 0, 1], ['bob', 1, 2]]);
+      expect((await store.liveClaims(ds.id, clock)).map((c) => [c.pairIdx, c.annotator])).toEqual([
+        [0, 'bob'],
+        [2, 'bob'],
+        [3, 'alice'],
+      ]);
+      expect((await store.teamProgress(ds.id, clock)).map((p) => [p.annotator, p.claimed, p.labelled])).toEqual([
+        ['alice', 0, 1],
+        ['bob', 1, 2],
+      ]);
     });
 
-    it('at the end of the queue: the next expiry of the others\' claims is known, and a pair freed by it is claimed', async () => {
+    it("at the end of the queue: the next expiry of the others' claims is known, and a pair freed by it is claimed", async () => {
       const { location } = await setup(2);
       let clock = 2_000_000;
       const now = () => clock;
@@ -152,7 +232,16 @@ for (const adapter of adapters) {
         await who.start();
         while (who.current !== undefined && !(who === bob && who.current === 29)) {
           const card = (await who.card())!;
-          await who.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [...grid], rationale: '', flagged: false, ahead: null });
+          await who.submit({
+            type: 'submit',
+            seq: card.seq,
+            pairIdx: card.pairIdx,
+            overall: 'A',
+            grid: [...grid],
+            rationale: '',
+            flagged: false,
+            ahead: null,
+          });
           await who.follow(card.pairIdx, null);
         }
       }
@@ -178,8 +267,18 @@ for (const adapter of adapters) {
     const endOfQueue = async (bobTtlMs: number) => {
       const { location, store, ds } = await setup(2);
       const rows = await store.pairRowIds(ds.id);
-      const [alice, bob] = await store.write(async (tx) => [await tx.ensureAnnotator('alice', 'human', null), await tx.ensureAnnotator('bob', 'human', null)]);
-      const label: WorkbenchLabel = { value: 1, raw: null, shownFirst: 0, rationale: '', flagged: false, principles: [] };
+      const [alice, bob] = await store.write(async (tx) => [
+        await tx.ensureAnnotator('alice', 'human', null),
+        await tx.ensureAnnotator('bob', 'human', null),
+      ]);
+      const label: WorkbenchLabel = {
+        value: 1,
+        raw: null,
+        shownFirst: 0,
+        rationale: '',
+        flagged: false,
+        principles: [],
+      };
       for (let idx = 0; idx < 30; idx++) await saveLabel(store, alice.id, rows.get(idx)!, label);
       for (let idx = 0; idx < 29; idx++) await saveLabel(store, bob.id, rows.get(idx)!, label);
       const carol = await session(location, 'carol');
@@ -207,13 +306,16 @@ for (const adapter of adapters) {
       return { seen, freed, hooks };
     };
 
-    it('at the end of the queue, the wait for a freed pair retries when the first of the others\' claims expires, and claims it', async () => {
+    it("at the end of the queue, the wait for a freed pair retries when the first of the others' claims expires, and claims it", async () => {
       const { carol, bobExpiry } = await endOfQueue(1500);
       const { seen, freed, hooks } = waitHooks();
       try {
         await carol.waitForFreedPair(hooks);
         expect(seen.runs).toBe(0); // nothing is retried before the expiry
-        await Promise.race([freed, new Promise((_, reject) => setTimeout(() => reject(new Error('no pair was freed within 10 s')), 10_000))]);
+        await Promise.race([
+          freed,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('no pair was freed within 10 s')), 10_000)),
+        ]);
         // one retry, a little after bob's claim ran out (no polling before it)
         expect(seen.runs).toBe(1);
         expect(seen.freedAt).toBeGreaterThanOrEqual(bobExpiry);
@@ -266,7 +368,16 @@ for (const adapter of adapters) {
       expect(await alice.move('next')).toBe(false);
       expect(alice.current).toBe(0);
       const c0 = (await alice.card())!;
-      await alice.submit({ type: 'submit', seq: c0.seq, pairIdx: 0, overall: 'A', grid: [...grid], rationale: '', flagged: false, ahead: null });
+      await alice.submit({
+        type: 'submit',
+        seq: c0.seq,
+        pairIdx: 0,
+        overall: 'A',
+        grid: [...grid],
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      });
       await alice.follow(0, null);
       expect(alice.current).toBe(2);
       expect((await alice.card())!.hasPrevious).toBe(true);
@@ -278,12 +389,20 @@ for (const adapter of adapters) {
       // a team dataset cannot be filtered (its pairs are handed out by claims)
       await expect(alice.setFilter({ kind: 'conflict' })).rejects.toThrow(/split among a team/);
       const store = open.at(-1)!;
-      expect((await store.liveClaims(ds.id, clock)).map((c) => [c.pairIdx, c.annotator])).toEqual([[0, 'alice'], [1, 'bob'], [2, 'alice']]);
+      expect((await store.liveClaims(ds.id, clock)).map((c) => [c.pairIdx, c.annotator])).toEqual([
+        [0, 'alice'],
+        [1, 'bob'],
+        [2, 'alice'],
+      ]);
     });
 
     it('renews its claim on a timer every third of the TTL while open, and stops at dispose', async () => {
       const { location, ds, store } = await setup(1);
-      const s = await WorkbenchSession.open(await connect(location), { dataset: 'sample', annotator: 'alice', principleList: 'demo' }, { claimTtlMs: 3000 });
+      const s = await WorkbenchSession.open(
+        await connect(location),
+        { dataset: 'sample', annotator: 'alice', principleList: 'demo' },
+        { claimTtlMs: 3000 },
+      );
       try {
         expect(await s.start()).toBe(0);
         const expiry = async () => (await store.liveClaims(ds.id, 0)).find((c) => c.annotator === 'alice')!.expiresAt;

@@ -13,7 +13,12 @@ const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml');
 async function setup() {
   const db = join(tempDir(), 'wb.db');
   const store = await openSqliteStore(db);
-  await importDataset(store, { format: 'jsonl', file: SAMPLE, dataset: 'sample', mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' } });
+  await importDataset(store, {
+    format: 'jsonl',
+    file: SAMPLE,
+    dataset: 'sample',
+    mapping: { prompt: 'prompt', response0: 'response_0', response1: 'response_1', id: 'id' },
+  });
   await importPrincipleList(store, { file: LIST, name: 'demo' });
   return { db, store };
 }
@@ -29,11 +34,37 @@ describe('WorkbenchSession', () => {
     expect(card.principles).toHaveLength(6);
     expect(card.models).toBeNull();
     expect(card.existing).toBeNull();
-    await s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [...grid6], rationale: ' because ', flagged: true, ahead: null });
-    const rows = await store.db.all<{ value: number; shown_first: number; rationale: string; flagged: number; name: string }>(
-      'SELECT p.value, p.shown_first, p.rationale, p.flagged, a.name FROM preferences p JOIN annotators a ON a.id = p.annotator_id');
-    expect(rows).toEqual([{ value: card.shownFirst === 0 ? -1 : 1, shown_first: card.shownFirst, rationale: 'because', flagged: 1, name: 'alice' }]);
-    const pp = await store.db.all<{ value: number; shown_order: number }>('SELECT value, shown_order FROM principle_preferences ORDER BY principle_id');
+    await s.submit({
+      type: 'submit',
+      seq: card.seq,
+      pairIdx: 0,
+      overall: 'A',
+      grid: [...grid6],
+      rationale: ' because ',
+      flagged: true,
+      ahead: null,
+    });
+    const rows = await store.db.all<{
+      value: number;
+      shown_first: number;
+      rationale: string;
+      flagged: number;
+      name: string;
+    }>(
+      'SELECT p.value, p.shown_first, p.rationale, p.flagged, a.name FROM preferences p JOIN annotators a ON a.id = p.annotator_id',
+    );
+    expect(rows).toEqual([
+      {
+        value: card.shownFirst === 0 ? -1 : 1,
+        shown_first: card.shownFirst,
+        rationale: 'because',
+        flagged: 1,
+        name: 'alice',
+      },
+    ]);
+    const pp = await store.db.all<{ value: number; shown_order: number }>(
+      'SELECT value, shown_order FROM principle_preferences ORDER BY principle_id',
+    );
     expect(pp).toHaveLength(4); // unanswered rows stay unanswered
     const a = card.shownFirst === 0 ? -1 : 1;
     expect(pp.map((r) => r.value)).toEqual([a, -a, 0, a]);
@@ -65,7 +96,13 @@ describe('WorkbenchSession', () => {
     const a = first.shownFirst === 0 ? -1 : 1;
     expect(before.preference).toMatchObject({ value: a, shown_first: first.shownFirst, rationale: null, flagged: 0 });
     expect(before.principles.map((q) => q.value)).toEqual([a, a, a, a, a, a]);
-    await s.submit({ ...base, seq: (await s.card())!.seq, overall: 'tie', grid: ['B', null, null, null, null, 'neither'], rationale: 'changed my mind' });
+    await s.submit({
+      ...base,
+      seq: (await s.card())!.seq,
+      overall: 'tie',
+      grid: ['B', null, null, null, null, 'neither'],
+      rationale: 'changed my mind',
+    });
     s.current = 5;
     expect(await s.undo()).toBe(true);
     expect(s.current).toBe(0);
@@ -74,7 +111,12 @@ describe('WorkbenchSession', () => {
     expect(await store.labelState(alice.id, pair0.rowId)).toEqual({ preference: null, principles: [] });
     expect(await s.undo()).toBe(false);
     const h = await store.labelHistory(alice.id);
-    expect(h.map((r) => [r.action, r.undone])).toEqual([['submit', true], ['submit', true], ['undo', false], ['undo', false]]);
+    expect(h.map((r) => [r.action, r.undone])).toEqual([
+      ['submit', true],
+      ['submit', true],
+      ['undo', false],
+      ['undo', false],
+    ]);
     await store.close();
   });
 
@@ -84,7 +126,11 @@ describe('WorkbenchSession', () => {
     const rows = await store.pairRowIds(ds.id);
     await store.write(async (tx) => {
       const rm = await tx.ensureAnnotator('rm-1', 'reward-model', null);
-      await tx.insertPreferences(rm.id, [0, 1, 2].map((i) => ({ pairId: i, value: 1 })), (i) => rows.get(i)!);
+      await tx.insertPreferences(
+        rm.id,
+        [0, 1, 2].map((i) => ({ pairId: i, value: 1 })),
+        (i) => rows.get(i)!,
+      );
     });
     const alice = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     const bob = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'bob', principleList: 'demo' });
@@ -93,15 +139,48 @@ describe('WorkbenchSession', () => {
     const c = (await alice.card())!;
     expect(c.models).toBeNull(); // blind
     const y0 = c.shownFirst === 0 ? 'A' : 'B';
-    const models = await alice.submit({ type: 'submit', seq: c.seq, pairIdx: 0, overall: y0, grid: ['A', 'B', null, null, null, null], rationale: '', flagged: false, ahead: null });
-    expect(models).toEqual([{ name: 'rm-1', kind: 'reward-model', choice: c.shownFirst === 0 ? 'B' : 'A', disagrees: true }]);
+    const models = await alice.submit({
+      type: 'submit',
+      seq: c.seq,
+      pairIdx: 0,
+      overall: y0,
+      grid: ['A', 'B', null, null, null, null],
+      rationale: '',
+      flagged: false,
+      ahead: null,
+    });
+    expect(models).toEqual([
+      { name: 'rm-1', kind: 'reward-model', choice: c.shownFirst === 0 ? 'B' : 'A', disagrees: true },
+    ]);
     const bc = (await bob.card())!;
-    await bob.submit({ type: 'submit', seq: bc.seq, pairIdx: 0, overall: 'tie', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: null });
-    expect((await store.preferencesForPairs([rows.get(0)!])).map((p) => p.annotator).sort()).toEqual(['alice', 'bob', 'rm-1']);
+    await bob.submit({
+      type: 'submit',
+      seq: bc.seq,
+      pairIdx: 0,
+      overall: 'tie',
+      grid: [null, null, null, null, null, null],
+      rationale: '',
+      flagged: false,
+      ahead: null,
+    });
+    expect((await store.preferencesForPairs([rows.get(0)!])).map((p) => p.annotator).sort()).toEqual([
+      'alice',
+      'bob',
+      'rm-1',
+    ]);
     // alice labels pair 1 in agreement with the model
     await alice.move('next');
     const c1 = (await alice.card())!;
-    await alice.submit({ type: 'submit', seq: c1.seq, pairIdx: 1, overall: c1.shownFirst === 1 ? 'A' : 'B', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: null });
+    await alice.submit({
+      type: 'submit',
+      seq: c1.seq,
+      pairIdx: 1,
+      overall: c1.shownFirst === 1 ? 'A' : 'B',
+      grid: [null, null, null, null, null, null],
+      rationale: '',
+      flagged: false,
+      ahead: null,
+    });
     expect(await alice.setFilter({ kind: 'disagree', model: 'rm-1' })).toBe(0);
     expect(await alice.move('next')).toBe(false);
     expect(await alice.setFilter({ kind: 'conflict' })).toBe(0); // its grid has A and B
@@ -123,7 +202,16 @@ describe('WorkbenchSession', () => {
     expect(ahead.map((c) => c.pairIdx)).toEqual([1, 2, 3]); // READ_AHEAD = 3, in queue order
     for (let i = 0; i < 3; i++) {
       // the webview paints the first card read ahead at the keystroke and says so (ahead: its seq)
-      await s.submit({ type: 'submit', seq: card.seq, pairIdx: card.pairIdx, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: ahead[0].seq });
+      await s.submit({
+        type: 'submit',
+        seq: card.seq,
+        pairIdx: card.pairIdx,
+        overall: 'A',
+        grid: [null, null, null, null, null, null],
+        rationale: '',
+        flagged: false,
+        ahead: ahead[0].seq,
+      });
       expect(await s.follow(card.pairIdx, ahead[0].seq)).toBe(true); // it stands: only acknowledged
       expect(s.current).toBe(i + 1);
       expect((await s.progress()).labelled).toBe(i + 1);
@@ -149,14 +237,33 @@ describe('WorkbenchSession', () => {
     const other = await openSqliteStore(db);
     const bob = await WorkbenchSession.open(other, { dataset: 'sample', annotator: 'bob', principleList: 'demo' }); // writes bob
     await bob.start();
-    await s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: ahead[0].seq });
+    await s.submit({
+      type: 'submit',
+      seq: card.seq,
+      pairIdx: 0,
+      overall: 'A',
+      grid: [null, null, null, null, null, null],
+      rationale: '',
+      flagged: false,
+      ahead: ahead[0].seq,
+    });
     expect(await s.follow(0, ahead[0].seq)).toBe(false); // the caller shows a fresh card of pair 1
     expect(s.current).toBe(1);
     const fresh = (await s.card())!;
     expect(fresh.seq).not.toBe(ahead[0].seq);
     // the label submitted meanwhile from the painted (now stale) card is refused and changes nothing
-    await expect(s.submit({ type: 'submit', seq: ahead[0].seq, pairIdx: 1, overall: 'B', grid: [null, null, null, null, null, null], rationale: '', flagged: false, ahead: null }))
-      .rejects.toThrow(/card of pair 1 is out of date.*nothing was saved/);
+    await expect(
+      s.submit({
+        type: 'submit',
+        seq: ahead[0].seq,
+        pairIdx: 1,
+        overall: 'B',
+        grid: [null, null, null, null, null, null],
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      }),
+    ).rejects.toThrow(/card of pair 1 is out of date.*nothing was saved/);
     expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(1);
     await other.close();
     await store.close();
@@ -167,9 +274,31 @@ describe('WorkbenchSession', () => {
     const s = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     await s.start();
     const none = [null, null, null, null, null, null];
-    await expect(s.submit({ type: 'submit', seq: 1, pairIdx: 4, overall: 'A', grid: none, rationale: '', flagged: false, ahead: null })).rejects.toThrow(/nothing was saved/);
+    await expect(
+      s.submit({
+        type: 'submit',
+        seq: 1,
+        pairIdx: 4,
+        overall: 'A',
+        grid: none,
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      }),
+    ).rejects.toThrow(/nothing was saved/);
     const card = (await s.card())!;
-    await expect(s.submit({ type: 'submit', seq: card.seq, pairIdx: 0, overall: 'A', grid: [null], rationale: '', flagged: false, ahead: null })).rejects.toThrow(/grid has 1 rows/);
+    await expect(
+      s.submit({
+        type: 'submit',
+        seq: card.seq,
+        pairIdx: 0,
+        overall: 'A',
+        grid: [null],
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      }),
+    ).rejects.toThrow(/grid has 1 rows/);
     expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(0);
     await store.close();
   });
@@ -181,15 +310,28 @@ describe('WorkbenchSession', () => {
     const grid = ['A', null, null, null, null, null] as const;
     const old = (await s.card())!;
     const shownAgain = (await s.card())!; // the same pair shown again (a reload, Alt+P back)
-    const label = (seq: number, overall: 'A' | 'B') => ({ type: 'submit' as const, seq, pairIdx: 0, overall, grid: [...grid], rationale: '', flagged: false, ahead: null });
-    await expect(s.submit(label(old.seq, 'B'))).rejects.toThrow(/card of pair 0 is out of date \(card \d+; the pair has been shown again since as card \d+\); nothing was saved/);
+    const label = (seq: number, overall: 'A' | 'B') => ({
+      type: 'submit' as const,
+      seq,
+      pairIdx: 0,
+      overall,
+      grid: [...grid],
+      rationale: '',
+      flagged: false,
+      ahead: null,
+    });
+    await expect(s.submit(label(old.seq, 'B'))).rejects.toThrow(
+      /card of pair 0 is out of date \(card \d+; the pair has been shown again since as card \d+\); nothing was saved/,
+    );
     expect(await store.labelledCount(s.dataset.id, s.annotator.id)).toBe(0);
     await s.submit(label(shownAgain.seq, 'A'));
     const alice = (await store.getAnnotator('alice'))!;
     const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
     const stored = await store.labelState(alice.id, pair0.rowId);
     // the same message delivered twice, and the older card's late message: both refused, the label unchanged
-    await expect(s.submit(label(shownAgain.seq, 'B'))).rejects.toThrow(/not on a card the workbench has shown \(or it was submitted already\); nothing was saved/);
+    await expect(s.submit(label(shownAgain.seq, 'B'))).rejects.toThrow(
+      /not on a card the workbench has shown \(or it was submitted already\); nothing was saved/,
+    );
     await expect(s.submit(label(old.seq, 'B'))).rejects.toThrow(/nothing was saved/);
     expect(await store.labelState(alice.id, pair0.rowId)).toEqual(stored);
     expect((await store.labelHistory(alice.id)).length).toBe(1);
@@ -213,7 +355,18 @@ describe('WorkbenchSession', () => {
       for (const s of [a, b]) {
         s.current = i;
         const c = (await s.card())!;
-        jobs.push(s.submit({ type: 'submit', seq: c.seq, pairIdx: i, overall: 'A', grid: ['A', null, null, null, null, null], rationale: '', flagged: false, ahead: null }));
+        jobs.push(
+          s.submit({
+            type: 'submit',
+            seq: c.seq,
+            pairIdx: i,
+            overall: 'A',
+            grid: ['A', null, null, null, null, null],
+            rationale: '',
+            flagged: false,
+            ahead: null,
+          }),
+        );
       }
     }
     await Promise.all(jobs);
@@ -250,14 +403,27 @@ describe('resume', () => {
       s.current = i;
       const c = (await s.card())!;
       if (i === 2) await s.savePosition();
-      await s.submit({ type: 'submit', seq: c.seq, pairIdx: i, overall: 'A', grid: none, rationale: '', flagged: false, ahead: null });
+      await s.submit({
+        type: 'submit',
+        seq: c.seq,
+        pairIdx: i,
+        overall: 'A',
+        grid: none,
+        rationale: '',
+        flagged: false,
+        ahead: null,
+      });
     }
     const again = await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' });
     expect(await again.start(9)).toBe(3);
     // a saved position on a pair without a label is kept (pair 7: later pairs may be labelled)
     s.current = 7;
     await s.savePosition();
-    expect(await (await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' })).start()).toBe(7);
+    expect(
+      await (
+        await WorkbenchSession.open(store, { dataset: 'sample', annotator: 'alice', principleList: 'demo' })
+      ).start(),
+    ).toBe(7);
     await store.close();
   });
 });

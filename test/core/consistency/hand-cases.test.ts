@@ -26,10 +26,14 @@ describe('spec section 8, case "Order consistency"', () => {
     [[0.5, 0.4, 0.1], [0.45, 0.45, 0.1], 'AC'],
     [[0.3, 0.3, 0.4], [0.2, 0.6, 0.2], 'CB'],
   ];
-  const cols: TwoOrderColumns = { nPairs: 6, order0: f64(pairs.flatMap((p) => p[0])), order1: f64(pairs.flatMap((p) => p[1])) };
+  const cols: TwoOrderColumns = {
+    nPairs: 6,
+    order0: f64(pairs.flatMap((p) => p[0])),
+    order1: f64(pairs.flatMap((p) => p[1])),
+  };
   const r = orderConsistency(cols);
 
-  it('each pair gets the spec\'s pattern', () => {
+  it("each pair gets the spec's pattern", () => {
     for (const [o0, o1, pattern] of pairs) {
       const c = (p: number[]) => 'ABC'[positionChoice({ pA: p[0]!, pB: p[1]!, pNA: p[2]! })];
       expect(c(o0) + c(o1)).toBe(pattern);
@@ -76,7 +80,11 @@ describe('spec section 8, case "Ensembles, standardising"', () => {
   });
 
   it('mean ensemble: pair 1 (-0.3946, 0.9636) -> +1; pair 2 (0.0034, -1.1474) -> -1; pair 3 (0.6530, -0.0780) -> -1', () => {
-    const expected = [[-0.3946, 0.9636], [0.0034, -1.1474], [0.653, -0.078]];
+    const expected = [
+      [-0.3946, 0.9636],
+      [0.0034, -1.1474],
+      [0.653, -0.078],
+    ];
     expected.forEach(([y0, y1], k) => {
       expect(e.y0[k]).toBeCloseTo(y0!, 4);
       expect(e.y1[k]).toBeCloseTo(y1!, 4);
@@ -86,7 +94,9 @@ describe('spec section 8, case "Ensembles, standardising"', () => {
   });
 
   it('a member with sd 0 cannot join; fewer than two members is refused', () => {
-    expect(() => ensembleScores([members[0]!, { name: 'flat', y0: f64([3, 3, 3]), y1: f64([3, 3, 3]) }], 'mean')).toThrow(/flat.*sd 0/);
+    expect(() =>
+      ensembleScores([members[0]!, { name: 'flat', y0: f64([3, 3, 3]), y1: f64([3, 3, 3]) }], 'mean'),
+    ).toThrow(/flat.*sd 0/);
     expect(() => ensembleScores([members[0]!], 'mean')).toThrow(/at least two/);
   });
 });
@@ -102,7 +112,7 @@ describe('spec section 8, case "Ensembles, aggregating"', () => {
     expect(aggregateScores(y0, 'worst-case')).toBe(0.1);
     expect(aggregateScores(y1, 'worst-case')).toBe(-0.4);
   });
-  it('UWO, lambda .5: .19667 vs .25889 -> +1 (population variance, not the sample variance\'s .195 vs .17167)', () => {
+  it("UWO, lambda .5: .19667 vs .25889 -> +1 (population variance, not the sample variance's .195 vs .17167)", () => {
     expect(aggregateScores(y0, 'uncertainty-weighted', 0.5)).toBeCloseTo(0.19667, 5);
     expect(aggregateScores(y1, 'uncertainty-weighted', 0.5)).toBeCloseTo(0.25889, 5);
   });
@@ -159,7 +169,11 @@ describe('spec section 8, case "Internal consistency"', () => {
   it('per pair: P_D = (.7685, .6225, .4256), symmetric KL (.1311, .2014, .3149)', () => {
     const pD = [0.7685, 0.6225, 0.4256];
     const kl = [0.1311, 0.2014, 0.3149];
-    [[0.9, 12], [0.4, 5], [0.7, -3]].forEach(([g, d], k) => {
+    [
+      [0.9, 12],
+      [0.4, 5],
+      [0.7, -3],
+    ].forEach(([g, d], k) => {
       const one = internalConsistency(f64([g!]), f64([d!]), f64([0]), 0.1);
       expect(one.meanSymmetricKl).toBeCloseTo(kl[k]!, 4);
       expect(one.agreement).toBe(k === 0 ? 1 : 0);
@@ -170,7 +184,10 @@ describe('spec section 8, case "Internal consistency"', () => {
 
 describe('spec section 8, case "Groups"', () => {
   const member = (name: string, group: string, votes: (number | null)[]): GroupMember => ({
-    name, group, votes: Int8Array.from(votes.map((v) => v ?? 0)), present: Uint8Array.from(votes.map((v) => (v === null ? 0 : 1))),
+    name,
+    group,
+    votes: Int8Array.from(votes.map((v) => v ?? 0)),
+    present: Uint8Array.from(votes.map((v) => (v === null ? 0 : 1))),
   });
   const members = [
     member('a1', 'EU', [1, 1, -1]),
@@ -187,7 +204,11 @@ describe('spec section 8, case "Groups"', () => {
     expect(r.groups).toEqual({ EU: ['a1', 'a2'], US: ['a3', 'a4'] });
     // Pair by pair, through one-pair slices of the same votes.
     [1, 0.25, 0.5].forEach((g, k) => {
-      const one = members.map((m) => ({ ...m, votes: m.votes.subarray(k, k + 1), present: m.present.subarray(k, k + 1) }));
+      const one = members.map((m) => ({
+        ...m,
+        votes: m.votes.subarray(k, k + 1),
+        present: m.present.subarray(k, k + 1),
+      }));
       expect(groupInconsistency(one, 1).gdi).toBeCloseTo(g, 15);
     });
   });

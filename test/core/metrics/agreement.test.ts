@@ -19,11 +19,17 @@ const COHEN_TABLE = [20, 5, 10, 15]; // rows: A (yes, no); columns: B (yes, no)
 function cohenCodes(): { x: number[]; y: number[] } {
   const x: number[] = [];
   const y: number[] = [];
-  const cells: [number, number, number][] = [[0, 0, 20], [0, 1, 5], [1, 0, 10], [1, 1, 15]];
-  for (const [a, b, n] of cells) for (let i = 0; i < n; i++) {
-    x.push(a);
-    y.push(b);
-  }
+  const cells: [number, number, number][] = [
+    [0, 0, 20],
+    [0, 1, 5],
+    [1, 0, 10],
+    [1, 1, 15],
+  ];
+  for (const [a, b, n] of cells)
+    for (let i = 0; i < n; i++) {
+      x.push(a);
+      y.push(b);
+    }
   return { x, y };
 }
 
@@ -67,7 +73,8 @@ function krippCodes(): Int32Array {
   const units = 12;
   const raters = 4;
   const codes = new Int32Array(units * raters);
-  for (let u = 0; u < units; u++) for (let r = 0; r < raters; r++) codes[u * raters + r] = KRIPP[r]![u] === null ? -1 : KRIPP[r]![u]! - 1;
+  for (let u = 0; u < units; u++)
+    for (let r = 0; r < raters; r++) codes[u * raters + r] = KRIPP[r]![u] === null ? -1 : KRIPP[r]![u]! - 1;
   return codes;
 }
 
@@ -93,7 +100,7 @@ describe('percent agreement', () => {
     expect(percentAgreement(codes, 50, 2, 2)).toBeCloseTo(0.7, 12);
   });
 
-  it("Wikipedia Fleiss example: mean pairwise agreement P-bar = 0.378", () => {
+  it('Wikipedia Fleiss example: mean pairwise agreement P-bar = 0.378', () => {
     expect(percentAgreementFromCounts(FLEISS, 10, 5)).toBeCloseTo(0.378, 3);
   });
 });
@@ -158,6 +165,8 @@ describe('AgreementAccumulator', () => {
     const acc = new AgreementAccumulator(4, 5);
     acc.add(codes.subarray(0, 5 * 4), 5);
     acc.add(codes.subarray(5 * 4), 7);
-    expect(acc.summary({ bootstrap: 100, seed: 1 })).toEqual(agreementStatistics(codes, 12, 4, 5, { bootstrap: 100, seed: 1 }));
+    expect(acc.summary({ bootstrap: 100, seed: 1 })).toEqual(
+      agreementStatistics(codes, 12, 4, 5, { bootstrap: 100, seed: 1 }),
+    );
   });
 });

@@ -30,7 +30,14 @@ const at = (arr: Float64Array, i: number, j: number) => arr[i * m + j]!;
 describe('spec section 9: hand case', () => {
   it('categories: consensus {1,2,3} signs (+1,+1,-1); conflict {4,5,6,8}; indifference {7}', () => {
     expect(Array.from(cats.category)).toEqual([
-      CONSENSUS, CONSENSUS, CONSENSUS, CONFLICT, CONFLICT, CONFLICT, INDIFFERENCE, CONFLICT,
+      CONSENSUS,
+      CONSENSUS,
+      CONSENSUS,
+      CONFLICT,
+      CONFLICT,
+      CONFLICT,
+      INDIFFERENCE,
+      CONFLICT,
     ]);
     expect(Array.from(cats.sign.subarray(0, 3))).toEqual([1, 1, -1]);
     expect([cats.nConsensus, cats.nConflict, cats.nIndifference]).toEqual([3, 4, 1]);

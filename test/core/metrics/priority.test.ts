@@ -15,7 +15,12 @@ describe('Bradley-Terry solver', () => {
   it('matches the closed form 2*sigmoid(-2x) + sigmoid(-x) = 1 of spec section 9', () => {
     // Finite principles {0, 1, 2} of annotator a: 0 beat 1 once, 1 beat 0 once, 1 beat 2 once, 2 beat 0 once.
     // Stationarity for w = (-x, x, 0): d/dw_0 = 1 - 2*sigmoid(-2x) + 0 - sigmoid(-x) = 0.
-    const W = wins(3, [[0, 1, 1], [1, 0, 1], [1, 2, 1], [2, 0, 1]]);
+    const W = wins(3, [
+      [0, 1, 1],
+      [1, 0, 1],
+      [1, 2, 1],
+      [2, 0, 1],
+    ]);
     const fit = fitBradleyTerry(W, 3, [0, 1, 2]);
     const x = handCaseX();
     expect(fit.converged).toBe(true);
@@ -27,18 +32,40 @@ describe('Bradley-Terry solver', () => {
 
   it('two principles: w_0 - w_1 = log(W_01 / W_10) (closed form of the two-player BT MLE)', () => {
     // Stationarity: W_01 = (W_01 + W_10) * sigmoid(d)  =>  d = log(W_01 / W_10).
-    const fit = fitBradleyTerry(wins(2, [[0, 1, 7], [1, 0, 3]]), 2, [0, 1]);
+    const fit = fitBradleyTerry(
+      wins(2, [
+        [0, 1, 7],
+        [1, 0, 3],
+      ]),
+      2,
+      [0, 1],
+    );
     expect(fit.w[0]! - fit.w[1]!).toBeCloseTo(Math.log(7 / 3), 12);
     expect(fit.w[0]! + fit.w[1]!).toBeCloseTo(0, 14);
   });
 
   it('large counts (1e6 comparisons) still converge to the closed form', () => {
-    const fit = fitBradleyTerry(wins(2, [[0, 1, 900_000], [1, 0, 100_000]]), 2, [0, 1]);
+    const fit = fitBradleyTerry(
+      wins(2, [
+        [0, 1, 900_000],
+        [1, 0, 100_000],
+      ]),
+      2,
+      [0, 1],
+    );
     expect(fit.w[0]! - fit.w[1]!).toBeCloseTo(Math.log(9), 10);
   });
 
   it('three principles in a balanced cycle: all equal strengths', () => {
-    const fit = fitBradleyTerry(wins(3, [[0, 1, 2], [1, 2, 2], [2, 0, 2]]), 3, [0, 1, 2]);
+    const fit = fitBradleyTerry(
+      wins(3, [
+        [0, 1, 2],
+        [1, 2, 2],
+        [2, 0, 2],
+      ]),
+      3,
+      [0, 1, 2],
+    );
     for (const v of fit.w) expect(Math.abs(v)).toBeLessThan(1e-12);
   });
 });
@@ -46,7 +73,14 @@ describe('Bradley-Terry solver', () => {
 describe('principlePriority rules', () => {
   it('never loses -> +inf; never wins -> -inf; no conflicts at all -> -inf (rule 2 applied last)', () => {
     // 0 beats everyone; 3 loses to everyone; 1 and 2 split; 4 has no conflicts.
-    const W = wins(5, [[0, 1, 1], [0, 2, 1], [1, 2, 2], [2, 1, 1], [1, 3, 1], [2, 3, 1]]);
+    const W = wins(5, [
+      [0, 1, 1],
+      [0, 2, 1],
+      [1, 2, 2],
+      [2, 1, 1],
+      [1, 3, 1],
+      [2, 3, 1],
+    ]);
     const p = principlePriority(W, 5);
     expect(p.status).toBe('ok');
     expect(p.w[0]).toBe(Infinity);
@@ -69,8 +103,18 @@ describe('comparison graph that is not strongly connected', () => {
     // 0 and 1 both win and lose overall (against the +inf principle 4 / the -inf principle 5), but among the
     // finite principles {0, 1, 2, 3}, {0, 1} beat {2, 3} and never lose to them: the ML optimum diverges.
     const W = wins(6, [
-      [0, 1, 1], [1, 0, 1], [2, 3, 1], [3, 2, 1], [0, 2, 1], [1, 3, 1],
-      [4, 0, 1], [4, 1, 1], [2, 5, 1], [3, 5, 1], [4, 2, 1], [0, 5, 1],
+      [0, 1, 1],
+      [1, 0, 1],
+      [2, 3, 1],
+      [3, 2, 1],
+      [0, 2, 1],
+      [1, 3, 1],
+      [4, 0, 1],
+      [4, 1, 1],
+      [2, 5, 1],
+      [3, 5, 1],
+      [4, 2, 1],
+      [0, 5, 1],
     ]);
     expect(isStronglyConnected(W, 6, [0, 1, 2, 3])).toBe(false);
     const p = principlePriority(W, 6, { labels: ['A', 'B', 'C', 'D', 'E', 'F'] });
@@ -78,14 +122,24 @@ describe('comparison graph that is not strongly connected', () => {
     expect(p.w[4]).toBe(Infinity);
     expect(p.w[5]).toBe(-Infinity);
     for (const i of [0, 1, 2, 3]) expect(p.w[i]).toBeNaN();
-    expect(p.components).toEqual([[0, 1], [2, 3]]);
+    expect(p.components).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     expect(p.diagnostic).toContain('not strongly connected');
     expect(p.diagnostic).toContain('{A, B} > {C, D}');
   });
 
   it('an isolated finite principle (its conflicts are all with infinite ones) is reported too', () => {
     // 2 beats the -inf principle 3 and loses to the +inf principle 4, but never meets 0 or 1.
-    const W = wins(5, [[0, 1, 1], [1, 0, 1], [2, 3, 1], [4, 2, 1], [4, 0, 1], [1, 3, 1]]);
+    const W = wins(5, [
+      [0, 1, 1],
+      [1, 0, 1],
+      [2, 3, 1],
+      [4, 2, 1],
+      [4, 0, 1],
+      [1, 3, 1],
+    ]);
     const p = principlePriority(W, 5);
     expect(p.status).toBe('disconnected');
     expect(p.w[2]).toBeNaN();

@@ -115,7 +115,11 @@ describe('binomial sampler (exact inversion)', () => {
   });
 
   it('binomialPmf agrees with direct products and sums to 1 for n = 1e6', () => {
-    for (const [k, n, p] of [[3, 20, 0.3], [80, 200, 0.4], [150, 400, 0.37]] as const) {
+    for (const [k, n, p] of [
+      [3, 20, 0.3],
+      [80, 200, 0.4],
+      [150, 400, 0.37],
+    ] as const) {
       expect(binomialPmf(k, n, p) / pmfDirect(k, n, p)).toBeCloseTo(1, 10);
     }
     let total = 0;

@@ -152,7 +152,13 @@ describe('metric invariants (fast-check)', () => {
 
   it('w* is invariant to the principle order (permute principles, permute back)', () => {
     const arb = dataArb.chain((d) =>
-      fc.tuple(fc.constant(d), fc.shuffledSubarray(Array.from({ length: d.m }, (_, i) => i), { minLength: d.m, maxLength: d.m })),
+      fc.tuple(
+        fc.constant(d),
+        fc.shuffledSubarray(
+          Array.from({ length: d.m }, (_, i) => i),
+          { minLength: d.m, maxLength: d.m },
+        ),
+      ),
     );
     fc.assert(
       fc.property(arb, ([d, perm]) => {
@@ -170,7 +176,13 @@ describe('metric invariants (fast-check)', () => {
 
   it('permuting the pairs changes no point estimate', () => {
     const arb = dataArb.chain((d) =>
-      fc.tuple(fc.constant(d), fc.shuffledSubarray(Array.from({ length: d.n }, (_, i) => i), { minLength: d.n, maxLength: d.n })),
+      fc.tuple(
+        fc.constant(d),
+        fc.shuffledSubarray(
+          Array.from({ length: d.n }, (_, i) => i),
+          { minLength: d.n, maxLength: d.n },
+        ),
+      ),
     );
     fc.assert(
       fc.property(arb, ([d, perm]) => {

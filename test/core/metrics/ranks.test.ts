@@ -47,7 +47,9 @@ describe('kendallTauB (hand-computed, with ties)', () => {
 describe('ranks', () => {
   it('average ranks descending, +inf first, -inf last, ties averaged', () => {
     expect(Array.from(averageRanksDescending([0, 0, Infinity, -Infinity]))).toEqual([2.5, 2.5, 1, 4]);
-    expect(Array.from(averageRanksDescending([Infinity, Infinity, 1, -Infinity, -Infinity]))).toEqual([1.5, 1.5, 3, 4.5, 4.5]);
+    expect(Array.from(averageRanksDescending([Infinity, Infinity, 1, -Infinity, -Infinity]))).toEqual([
+      1.5, 1.5, 3, 4.5, 4.5,
+    ]);
     expect(Array.from(averageRanksDescending([0.3, -1, 0.3, 0.3]))).toEqual([2, 4, 2, 2]);
   });
 

@@ -13,7 +13,16 @@ async function main(): Promise<void> {
     const card = (await session.card())!;
     await session.savePosition();
     // from the card shown, as the webview does (a submit is accepted only with its card's seq)
-    await session.submit({ type: 'submit', seq: card.seq, ahead: null, pairIdx: idx, overall: 'A', grid: session.list.principles.map(() => 'B'), rationale: `label ${i}`, flagged: false });
+    await session.submit({
+      type: 'submit',
+      seq: card.seq,
+      ahead: null,
+      pairIdx: idx,
+      overall: 'A',
+      grid: session.list.principles.map(() => 'B'),
+      rationale: `label ${i}`,
+      flagged: false,
+    });
     process.stdout.write(`ack ${idx}\n`);
     if (!(await session.move('next'))) break;
     idx = session.current;
