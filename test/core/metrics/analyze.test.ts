@@ -200,11 +200,31 @@ describe('analyzeDiscretion', () => {
     expect(() => analyzeDiscretion({ ...base(), principles: [] })).toThrow(/principle list is empty/);
   });
 
-  it('reports stage timings when given a clock', () => {
-    let t = 0;
-    const res = analyzeDiscretion({ ...base(), clock: () => (t += 1) });
-    expect(res.timings_ms!.total).toBeGreaterThan(0);
-    expect(Object.keys(res.timings_ms!)).toEqual(expect.arrayContaining(['categories', 'da', 'ps_wstar', 'dd_point', 'agreement', 'total']));
+  it('reports each stage\'s time by the clock it is given, and none without one', () => {
+    // A clock that starts at 1000 and whose k-th step is 2^(k-1) ms (1, 2, 4, ...): every stage's time is a
+    // sum of distinct powers of two, so a step counted in the wrong stage, twice or not at all shows. The hand
+    // case (2 annotators, both with principle labels, no bootstraps, no groups) reads the clock at: the start,
+    // the end of the categories, then per annotator at the end of its DA and of its PS and w*, then the end of
+    // DD, of the agreement, and the total.
+    const readings: number[] = [];
+    let step = 1;
+    let now = 1000;
+    const clock = () => {
+      if (readings.length) { now += step; step *= 2; }
+      readings.push(now);
+      return now;
+    };
+    const res = analyzeDiscretion({ ...base(), clock });
+    expect(readings).toEqual([1000, 1001, 1003, 1007, 1015, 1031, 1063, 1127, 1255]);
+    expect(res.timings_ms).toEqual({
+      categories: 1,
+      da: 2 + 8, // a's DA, b's DA
+      ps_wstar: 4 + 16,
+      dd_point: 32,
+      agreement: 64,
+      total: 255, // start to end, the result assembled last (128) included
+    });
+    expect(analyzeDiscretion(base()).timings_ms).toBeUndefined();
   });
 });
 
