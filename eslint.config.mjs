@@ -104,6 +104,26 @@ const layers = [
   layer(['src/extension/**'], [rule.extensionNoCli, drivers, onnx, cliLibraries]),
 ];
 
+// src/cli prints only through the helpers of src/cli/context.ts, which escape control and bidi characters (a
+// hostile dataset name never reaches the terminal raw): no console and no process.stdout/stderr.write elsewhere
+// in src/cli. Its own block after the layers, so it repeats the src/cli layer's no-restricted-syntax patterns
+// (a later block's options for a rule replace the earlier ones). test/lint/boundaries.test.ts shows it.
+const cliLayer = layers.find((l) => l.files.includes('src/cli/**'));
+const cliOutput = {
+  files: ['src/cli/**'],
+  ignores: ['src/cli/context.ts'],
+  rules: {
+    'no-console': 'error',
+    'no-restricted-syntax': [
+      ...cliLayer.rules['no-restricted-syntax'],
+      {
+        selector: "CallExpression[callee.property.name='write'][callee.object.property.name=/^(?:stdout|stderr)$/]",
+        message: 'src/cli prints only through the helpers of src/cli/context.ts (say, sayLines, note, printJson), which escape control characters.',
+      },
+    ],
+  },
+};
+
 export default defineConfig(
   {
     ignores: ['dist/**', 'out/**', 'node_modules/**', 'coverage/**', '.e2e-host/**', '.vscode-test/**', '.device/**', '.tmp/**', 'discretion-report/**', 'test-results/**'],
@@ -129,4 +149,5 @@ export default defineConfig(
   { files: ['test/e2e/**', 'scripts/e2e-*.mjs'], languageOptions: { globals: { ...globals.browser } } },
   { files: ['src/core/**', 'src/shared/**'], rules: { 'no-restricted-globals': ['error', ...pureGlobals] } },
   ...layers,
+  cliOutput,
 );

@@ -138,3 +138,25 @@ describe('only src/judges imports onnxruntime', () => {
     await expectAllowed('src/judges/lint-probe.ts', "import * as ort from 'onnxruntime-node';" + use('ort'));
   });
 });
+
+describe('src/cli prints only through src/cli/context.ts', () => {
+  // The CLI's output escapes control and bidi characters (test/cli/terminal-safe.test.ts) because every line goes
+  // through context.ts's helpers; a console call or a raw write anywhere else in src/cli would bypass them.
+  const file = 'src/cli/commands/lint-probe.ts';
+  it.each([["console.log('x');"], ["console.error('x');"]])('%s is an error', async (code) => {
+    await expectForbidden(file, code, 'no-console', 'Unexpected console statement');
+  });
+
+  it.each([["process.stdout.write('x\\n');"], ["process.stderr.write('x\\n');"]])('%s is an error', async (code) => {
+    await expectForbidden(file, code, DYNAMIC, 'src/cli prints only through the helpers of src/cli/context.ts');
+  });
+
+  it('the src/cli layer\'s import rules still hold in the same files', async () => {
+    await expectForbidden(file, "export const load = () => import('vscode');", DYNAMIC, 'src/extension imports vscode');
+  });
+
+  it('context.ts itself writes to the streams; elsewhere other write() calls and the streams themselves are allowed', async () => {
+    await expectAllowed('src/cli/context.ts', "process.stdout.write('x\\n');\nprocess.stderr.write('x\\n');");
+    await expectAllowed(file, "export const tty = process.stderr.isTTY;\nexport const save = (s: { write(f: () => void): void }) => s.write(() => undefined);");
+  });
+});
