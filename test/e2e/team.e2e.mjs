@@ -30,12 +30,13 @@
 // test-results/team-e2e.json (the run's figures).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { launchBrowser, openWorkbench, runCommand, webview } from './driver.mjs';
 import { prepareServer, removeServer, startServer } from './host.mjs';
 import { startPostgres } from './postgres.mjs';
+import { assertAllGone, snapshot } from './processes.mjs';
 
 const root = process.env.E2E_ROOT;
 const hostDir = process.env.E2E_HOST_DIR;
@@ -60,11 +61,19 @@ const BEN_SEEDED_BEFORE_STOP = 2; // ben labels this many contested pairs, then 
 
 const figures = { ttl_s: TTL_S, k: K, pairs: N };
 let pgServer;
-const servers = [];
+let pgFolder; // the PostgreSQL server's folder (its data folder's parent): gone once the server is stopped
+let db;
+const servers = []; // prepared (folders, VSIX installed)
+const running = []; // started: each with its process group and stop()
 let browser;
+let stopping; // stopAll()'s promise: run once, from the end or from a signal
 let ok = false;
 let current = 'setup';
 const windows = {};
+// Ctrl-C or a kill: the same cleanup as at the end, then out
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.once(sig, () => { console.error(`team e2e: ${sig}, stopping what it started`); void stopAll().finally(() => process.exit(code)); });
+}
 
 try {
   // ---- the database: a real PostgreSQL, filled with the real CLI ----------------------------------------
@@ -78,6 +87,10 @@ try {
     process.exit(0);
   }
   const dbUrlWithPassword = await pgServer.createDatabase('team'); // for this script's own checks only
+  const admin = new pg.Client({ connectionString: pgServer.url });
+  await admin.connect();
+  pgFolder = dirname((await admin.query('SHOW data_directory')).rows[0].data_directory);
+  await admin.end();
   const dbUrl = `postgres://${pgServer.user}@127.0.0.1:${pgServer.port}/team`; // no password: PGPASSWORD
   const pgEnv = { PGPASSWORD: pgServer.password };
   lap(`PostgreSQL on port ${pgServer.port}: ${dbUrl}`);
@@ -94,7 +107,7 @@ try {
   cli('team', 'split', '--dataset', DATASET, '--overlap', String(K));
   lap('sample imported, alice\'s labels on s16-s30, split with overlap 2 (CLI)');
 
-  const db = new pg.Pool({ connectionString: dbUrlWithPassword, max: 2 });
+  db = new pg.Pool({ connectionString: dbUrlWithPassword, max: 2 });
   const q = async (sql, params = []) => (await db.query(sql, params)).rows;
   /** Human labels per pair, as "sid:annotator,annotator" sorted. */
   const labelsByPair = async () => new Map((await q(
@@ -137,7 +150,11 @@ try {
   });
   for (const name of ['ana', 'ben']) servers.push(prepareServer({ name, hostDir, vsix, userSettings: settingsFor(name) }));
   lap('VSIX installed into two extensions folders');
-  const started = await Promise.all(servers.map((s) => startServer(s, { env: pgEnv, log: lap })));
+  const started = await Promise.all(servers.map(async (s) => {
+    const r = await startServer(s, { env: pgEnv, log: lap });
+    running.push(r);
+    return r;
+  }));
   browser = await launchBrowser();
   for (const s of started) {
     const { page } = await browser.newWindow();
@@ -264,7 +281,6 @@ try {
   Object.assign(figures, { labels_ana: finalAna.length, labels_ben: finalBen.length, labels_alice: SEEDED.length, contested_pair: P });
   assert.deepEqual(ana.errors, [], 'no uncaught errors in ana\'s window');
   await ana.page.screenshot({ path: join(out, 'team-ana-end.png') });
-  await db.end();
   ok = true;
 } catch (e) {
   console.error(`TEAM E2E FAILED in ${current}:`, e?.stack ?? e);
@@ -272,9 +288,29 @@ try {
     if (!w.page.isClosed()) await w.page.screenshot({ path: join(out, `team-failure-${name}.png`) }).catch(() => undefined);
   }
 } finally {
+  if (!(await stopAll())) ok = false;
+}
+figures.wall_s = (Date.now() - t0) / 1000;
+writeFileSync(join(out, 'team-e2e.json'), JSON.stringify({ ok, ...figures }, null, 2) + '\n');
+lap(ok ? `PASS (${figures.wall_s.toFixed(1)} s)` : 'FAIL');
+process.exit(ok ? 0 : 1);
+
+/**
+ * Stops everything this run started, pass or fail (also on Ctrl-C, below): the browser, both VS Code servers
+ * (their process groups), the PostgreSQL server; then checks that none of those processes is left and that
+ * the PostgreSQL folder is gone. False (with the reason printed) when something is left.
+ */
+function stopAll() {
+  stopping ??= stopEverything();
+  return stopping;
+}
+async function stopEverything() {
+  const markers = [...servers.map((s) => s.state), pgFolder];
+  const taken = snapshot({ pgids: running.map((s) => s.pgid), markers });
+  await db?.end().catch(() => undefined);
   await browser?.close().catch(() => undefined);
+  for (const s of running) await s.stop('SIGKILL');
   for (const s of servers) {
-    await s.stop?.('SIGKILL');
     try { writeFileSync(join(out, `team-e2e-server-${s.name}.log`), readFileSync(join(s.state, 'server.log'))); } catch { /* none */ }
     // the extension's "Discretion" output channel of that window
     try {
@@ -284,11 +320,12 @@ try {
     if (!process.env.E2E_KEEP) removeServer(s);
   }
   pgServer?.stop();
+  const left = [];
+  await assertAllGone(taken, { pgids: running.map((s) => s.pgid), markers, what: 'the team suite' }).catch((e) => left.push(e.message));
+  if (pgFolder && existsSync(pgFolder)) left.push(`the team suite left the PostgreSQL folder ${pgFolder}`);
+  for (const l of left) console.error(`TEAM E2E FAILED: ${l}`);
+  return left.length === 0;
 }
-figures.wall_s = (Date.now() - t0) / 1000;
-writeFileSync(join(out, 'team-e2e.json'), JSON.stringify({ ok, ...figures }, null, 2) + '\n');
-lap(ok ? `PASS (${figures.wall_s.toFixed(1)} s)` : 'FAIL');
-process.exit(ok ? 0 : 1);
 
 /** One annotator's window: its card, its tree, labelling with the keyboard. */
 function makeWindow(name, page, server, errors) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import { launch, openWorkbench, webview } from './driver.mjs';
 import { startFakeLlm } from './fake-llm.mjs';
+import { assertAllGone, snapshot } from './processes.mjs';
 import * as identity from './steps/01-identity.mjs';
 import * as blindLabels from './steps/02-blind-labels.mjs';
 import * as reload from './steps/03-reload.mjs';
@@ -156,8 +157,16 @@ try {
   console.error('webview iframes:', await page.locator('iframe.webview').evaluateAll((xs) => xs.map((x) => x.className)));
   await page.screenshot({ path: join(out, 'e2e-failure.png') }).catch(() => undefined);
 } finally {
+  // the browser (and anything else this script started) stopped, and checked to be gone
+  const started = snapshot();
   await close();
   await llm.close();
+  try {
+    await assertAllGone(started, { what: 'the workbench suite\'s driver' });
+  } catch (e) {
+    console.error(`E2E FAILED: ${e.message}`);
+    ok = false;
+  }
 }
 lap(ok ? 'PASS' : 'FAIL');
 process.exit(ok ? 0 : 1);
