@@ -36,6 +36,7 @@ import pg from 'pg';
 import { launchBrowser, openWorkbench, runCommand, webview } from './driver.mjs';
 import { prepareServer, removeServer, startServer } from './host.mjs';
 import { startPostgres } from './postgres.mjs';
+import { assertBackground, assertDrawn, boxOf, decodePng, dominant, THEME } from './pixels.mjs';
 import { assertAllGone, snapshot } from './processes.mjs';
 
 const root = process.env.E2E_ROOT;
@@ -240,7 +241,11 @@ try {
   assert.ok((await liveClaims()).some((c) => c.sid === P && c.who === 'ben' && c.expiresAt > Date.now()), 'ben\'s claim still lives');
   // ben closes his window; his extension host is killed with it (the server would keep it for a reconnection)
   assert.deepEqual(ben.errors, [], 'no uncaught errors in ben\'s window');
-  await ben.page.screenshot({ path: join(out, 'team-ben-holding-claim.png') });
+  // the picture: ben's card holding P, drawn as text on the dark theme's background
+  const benShot = decodePng(await ben.page.screenshot({ path: join(out, 'team-ben-holding-claim.png') }));
+  const benCard = await boxOf(ben.card(), `ben's card`);
+  assertBackground(benShot, { ...benCard, height: Math.min(benCard.height, 30) }, THEME.dark.editor, 'team-ben-holding-claim.png: the card\'s heading');
+  assertDrawn(benShot, benCard, THEME.dark.editor, { min: 3000, ratio: 4.5, what: `team-ben-holding-claim.png: the card of ${P}` });
   await ben.page.context().close();
   const benServer = started.find((s) => s.name === 'ben');
   await benServer.stop('SIGKILL');
@@ -280,7 +285,13 @@ try {
   await ana.expectTree(N * K, finalAna.length, 20_000);
   Object.assign(figures, { labels_ana: finalAna.length, labels_ben: finalBen.length, labels_alice: SEEDED.length, contested_pair: P });
   assert.deepEqual(ana.errors, [], 'no uncaught errors in ana\'s window');
-  await ana.page.screenshot({ path: join(out, 'team-ana-end.png') });
+  // the picture: ana's window says there is nothing left to claim, and her tree reads 60/60, legibly
+  const anaShot = decodePng(await ana.page.screenshot({ path: join(out, 'team-ana-end.png') }));
+  const anaStatus = await boxOf(webview(ana.page).locator('#status'), 'ana\'s status line');
+  assertBackground(anaShot, anaStatus, THEME.dark.editor, 'team-ana-end.png: behind the end-of-queue line');
+  assertDrawn(anaShot, anaStatus, THEME.dark.editor, { min: 300, ratio: 4.5, what: 'team-ana-end.png: the end-of-queue line' });
+  const anaRow = await boxOf(ana.datasetRow(), 'ana\'s dataset row');
+  assertDrawn(anaShot, anaRow, dominant(anaShot, anaRow), { min: 300, ratio: 4.5, what: 'team-ana-end.png: the Datasets view\'s row' });
   ok = true;
 } catch (e) {
   console.error(`TEAM E2E FAILED in ${current}:`, e?.stack ?? e);

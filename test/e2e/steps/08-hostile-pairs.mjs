@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runCommand, webview, webviewFrame } from '../driver.mjs';
+import { assertBackground, assertDrawn, boxOf, decodePng, THEME } from '../pixels.mjs';
 
 export const title = 'hostile pairs: nothing executes, text is literal';
 
@@ -37,6 +38,10 @@ export default async function step(ctx) {
   const bodyText = await webview(page).locator('body').textContent();
   assert.ok(!/__pwned=1<\/script>$/.test(bodyText));
   assert.deepEqual(dialogs, [], 'no dialogs opened');
-  await page.screenshot({ path: join(out, 'workbench-hostile.png') });
+  // the picture: the last hostile pair's card drawn as text on the light theme's background
+  const shot = decodePng(await page.screenshot({ path: join(out, 'workbench-hostile.png') }));
+  const cardBox = await boxOf(webview(page).locator('#card'), 'the card');
+  assertBackground(shot, { ...cardBox, height: Math.min(cardBox.height, 30) }, THEME.light.editor, 'workbench-hostile.png: the card\'s heading');
+  assertDrawn(shot, cardBox, THEME.light.editor, { min: 3000, ratio: 4.5, what: 'workbench-hostile.png: the hostile pair\'s text' });
   lap(`hostile pairs: nothing executed, text literal; external requests: ${[...external].length}`);
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dashboardFrame, frameWith, quickPick, runCommand, waitForNotification } from '../driver.mjs';
+import { assertBackground, assertDrawn, boxOf, decodePng, dominant, rgb, THEME } from '../pixels.mjs';
 
 export const title = 'the dashboard: stored runs, compute, export, "open pair" links';
 
@@ -52,7 +53,34 @@ export default async function step(ctx) {
   await noActive('sample report');
   assert.equal(await dash.locator('#status.error').count(), 0);
   await page.waitForTimeout(300); // let the charts paint
-  await page.screenshot({ path: join(out, 'dashboard.png') });
+  // the picture: the report on the light theme's background, the categories chart's bars painted in their
+  // colours, as long as the table's counts say (the chart's x axis starts at 0%: lengths in proportion)
+  const shot = decodePng(await page.screenshot({ path: join(out, 'dashboard.png') }));
+  const heading = await boxOf(dash.locator('#report h1').first(), 'the report\'s heading');
+  assertBackground(shot, { x: heading.x, y: heading.y - 10, width: heading.width, height: heading.height + 20 }, THEME.light.editor, 'dashboard.png: behind the report\'s heading');
+  assertDrawn(shot, heading, THEME.light.editor, { min: 300, ratio: 4.5, what: 'dashboard.png: the report\'s heading' });
+  const bars = sec.locator(`svg.chart[data-chart="${catChart}"] rect.bar`);
+  const table = new Map((await sec.locator(`table[data-chart-table="${catChart}"] tbody tr`).evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()))))
+    .map(([category, pairs]) => [category, Number(pairs)]));
+  const painted = new Map();
+  for (let i = 0; i < (await bars.count()); i++) {
+    const bar = bars.nth(i);
+    const category = (await bar.locator('title').textContent()).split(':')[0];
+    const box = await boxOf(bar, `the ${category} bar`);
+    const fill = rgb(await bar.evaluate((el) => getComputedStyle(el).fill));
+    assert.deepEqual(dominant(shot, box), fill, `dashboard.png: the ${category} bar is painted in its colour`);
+    // its painted length: the pixels of its colour along a row near its top edge (above the standard error's
+    // whisker, drawn across its middle)
+    const y = Math.ceil(box.y) + 1;
+    let n = 0;
+    for (let x = Math.max(0, Math.floor(box.x) - 2); x <= Math.min(shot.width - 1, box.x + box.width + 2); x++) if (shot.at(x, y).every((v, k) => Math.abs(v - fill[k]) <= 2)) n++;
+    painted.set(category, n);
+  }
+  assert.deepEqual([...painted.keys()].sort(), ['conflict', 'consensus', 'indifference'], 'a bar for each category');
+  for (const c of painted.keys()) {
+    const [drawn, want] = [painted.get(c) / painted.get('consensus'), table.get(c) / table.get('consensus')];
+    assert.ok(table.get(c) > 0 && Math.abs(drawn - want) < 0.08, `dashboard.png: the ${c} bar is ${painted.get(c)} px, ${drawn.toFixed(2)} of the consensus bar; the table's pairs say ${want.toFixed(2)} (${JSON.stringify([...table])})`);
+  }
   lap(`dashboard computed the sample report: ${charts.length} charts (${charts.join(', ')}), each with its table`);
 
   // "Export report": the web UI's folder dialog is VS Code's simple file dialog (a quick input

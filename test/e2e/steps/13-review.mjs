@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { frameWith, runCommand } from '../driver.mjs';
+import { assertBackground, assertDrawn, boxOf, decodePng, THEME } from '../pixels.mjs';
 
 export const title = 'the review queue: disagreements side by side, hostile text inert, an adjudicated label stored';
 
@@ -53,6 +54,11 @@ export default async function step(ctx) {
   assert.deepEqual(await review.locator('section.item').evaluateAll((xs) => xs.map((x) => x.getAttribute('data-pair'))), ['h01', 'h02', 'h05']);
   assert.equal(await review.locator('#status.error').count(), 0);
   assert.deepEqual(dialogs, [], 'no dialogs opened');
-  await page.screenshot({ path: join(out, 'review.png') });
+  // the picture: the status line and the first pending pair drawn as text on the light theme's background
+  const shot = decodePng(await page.screenshot({ path: join(out, 'review.png') }));
+  const statusBox = await boxOf(status, 'the review status line');
+  assertBackground(shot, statusBox, THEME.light.editor, 'review.png: behind the status line');
+  assertDrawn(shot, statusBox, THEME.light.editor, { min: 300, ratio: 4.5, what: 'review.png: the status line' });
+  assertDrawn(shot, await boxOf(review.locator('section.item[data-pair="h01"]'), 'h01'), THEME.light.editor, { min: 1000, ratio: 4.5, what: 'review.png: the pair h01' });
   lap('review: 4 disagreeing hostile pairs side by side, text inert; h06 adjudicated y1 by key, originals unchanged, pending list 3');
 }
