@@ -102,6 +102,24 @@ async function knownEvents(store: StoreReads, pairRowIds: number[], canon: Canon
   return out;
 }
 
+/**
+ * Into a team's database a member writes only the labels the team lets her (an annotator: her own; a lead:
+ * her own and those of annotators no login is mapped to). Another person's labels in SRC are refused before
+ * anything is written, in one line naming them (the database's policies would refuse the rows too).
+ */
+async function refuseOthersLabels(src: Store, dst: Store, datasets: DatasetRow[]): Promise<void> {
+  const who = await dst.identity();
+  if (who.login === null || who.owner) return;
+  const names = new Set(datasets.map((d) => d.name));
+  const members = new Map((await dst.teamMembers()).map((m) => [m.annotator, m.login]));
+  const people = (await src.info()).annotators.filter((a) => (a.kind === 'human' || a.kind === 'adjudicator') && a.name !== who.annotator
+    && a.datasets.some((d) => names.has(d.dataset) && d.preferences + d.principlePreferences > 0)
+    && (who.role !== 'lead' || members.has(a.name)));
+  if (people.length > 0) {
+    throw new UsageError(`${src.location} holds labels of ${people.map((a) => a.name).join(', ')}: login ${who.login} writes only ${who.annotator ?? 'no one'}'s labels into database ${dst.location}; nothing was written`);
+  }
+}
+
 export async function syncStores(src: Store, dst: Store, options: SyncOptions = {}): Promise<SyncResult> {
   const pageSize = options.pageSize ?? 2000;
   const srcDatasets = await src.listDatasets();
@@ -113,6 +131,7 @@ export async function syncStores(src: Store, dst: Store, options: SyncOptions = 
     }
     datasets = [d];
   }
+  await refuseOthersLabels(src, dst, datasets);
   const srcAnnotators = await src.listAnnotators();
   const srcPrinciples = await src.principleIdentities();
   const srcCanon = canonOf(srcPrinciples);

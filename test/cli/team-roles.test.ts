@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NotYourAnnotatorError } from '../../src/app/team';
-import { WorkbenchSession } from '../../src/app/workbench';
+import { saveLabel, WorkbenchSession } from '../../src/app/workbench';
 import { initTeamDatabase, openStore, PairFullError } from '../../src/store';
 import { PG_MIGRATIONS } from '../../src/store/postgres/schema';
 import type { Store } from '../../src/store/port';
@@ -164,6 +164,29 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
     expect(h.map((r: { login: string }) => r.login)).toEqual([login('alice')]);
     // blind: bob reads none of alice's labels
     expect((await bob.overallPreferences((await bob.requireDataset('d')).id)).filter((p) => p.annotatorId !== bobId)).toEqual([]);
+  });
+
+  it('sync: an annotator pushes her own offline labels; a file holding another person\'s labels is refused whole, in one line', async () => {
+    const dir = tempDir();
+    const mine = join(dir, 'alice.db');
+    // her offline copy: the team's datasets and lists (blind: none of bob's labels come down) and her labels on it
+    const down = run(['sync', '--from', at('alice', DB), '--to', mine]);
+    expect(down.status, down.stderr).toBe(0);
+    const local = await openStore(mine);
+    const ds = (await local.requireDataset('d')).id;
+    expect((await local.overallPreferences(ds)).map((p) => p.idx)).toEqual([0]); // q1, hers (workbench); bob's q2 did not come down
+    // offline, she labels q3 in her file, then pushes it: stored in the team's database as hers
+    const aliceId = (await local.requireAnnotator('alice')).id;
+    await saveLabel(local, aliceId, (await local.pairRowIds(ds)).get(2)!, { value: 1, raw: null, shownFirst: 0, rationale: 'on the train', flagged: false, principles: [] });
+    await local.close();
+    const up = run(['sync', '--from', mine, '--to', at('alice', DB)]);
+    expect(up.status, up.stderr).toBe(0);
+    const team = await open('alice');
+    expect((await team.overallPreferences((await team.requireDataset('d')).id)).map((p) => p.idx).sort()).toEqual([0, 2]);
+    const offline = join(dir, 'offline.db');
+    expect(run(['sync', '--from', at('lead', DB), '--to', offline]).status).toBe(0); // the lead's copy holds everyone's labels
+    const refused = oneLine(run(['sync', '--from', offline, '--to', at('alice', DB)]));
+    expect(refused).toMatch(new RegExp(`holds labels of bob: login ${login('alice')} writes only alice's labels into database \\S+; nothing was written`));
   });
 
   it('an older schema: an annotator is told to ask the lead; the owner\'s team init upgrades it; a held setup lock ends in one line', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
 import type { Pair } from '../../src/core/types';
-import { openStore } from '../../src/store';
+import { openStore, PairFullError } from '../../src/store';
 import type { Store, Transaction } from '../../src/store/port';
 import { saveLabel, undoLastLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { freshPostgresDatabase, serverTestClock, steppedServerClock } from '../support/postgres';
@@ -216,6 +216,11 @@ for (const adapter of adapters) {
       await expect(s.write((tx) => tx.ensureAnnotator('m', 'human', null))).rejects.toThrow(/already exists as a reward-model/);
       await expect(s.requireAnnotator('x')).rejects.toBeInstanceOf(UsageError);
       expect((await s.listAnnotators()).map((r) => [r.name, r.kind])).toEqual([['m', 'reward-model']]);
+      // "adjudicated" is the review's (src/app/review.ts): a human or model by that name would block every adjudication
+      for (const kind of ['human', 'reward-model'] as const) {
+        await expect(s.write((tx) => tx.ensureAnnotator('adjudicated', kind, null))).rejects.toThrow(/^the annotator name "adjudicated" is reserved for the review's adjudications; choose another name$/);
+      }
+      expect((await s.write((tx) => tx.ensureAnnotator('adjudicated', 'adjudicator', null))).kind).toBe('adjudicator');
     });
 
     it('preferences: insert, refuse or skip existing, read back by dataset and by pair', async () => {
@@ -486,6 +491,27 @@ for (const adapter of adapters) {
       // is the one pair without a label and comes first (left past the level-0 floor, gus would get 0)
       expect(await undoLastLabel(s, alice, dataset)).toBe(3);
       expect(await s.claimNextPair(dataset, gus, 60_001, 60_000)).toBe(3);
+    });
+
+    it('overlap k is the database\'s rule: a bulk import or a sync of human labels cannot push a pair past k; relabels and models can', async () => {
+      const { s, dataset, model, row } = await seeded(3);
+      const [alice, bilal] = await s.write(async (tx) => Promise.all(['alice', 'bilal'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)));
+      await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
+      await s.write((tx) => tx.insertPreferences(alice, [{ pairId: 0, value: 1 }], row));
+      const before = await s.dumpTables();
+      // pair 0 holds its k = 1: bilal's label by the bulk path (import labels) and by the sync path are refused, naming the pair
+      const full = await s.write((tx) => tx.insertPreferences(bilal, [{ pairId: 1, value: 1 }, { pairId: 0, value: -1 }], row)).catch((e: unknown) => e);
+      expect(full).toBeInstanceOf(PairFullError);
+      expect(full).toMatchObject({ pairIdx: 0, overlap: 1 });
+      const t = '2026-01-01T00:00:00.000Z';
+      const synced = await s.write((tx) => tx.insertLabelRows([{ pair_id: row(0), annotator_id: bilal, value: -1, score_y0: null, score_y1: null, raw: null, shown_first: null, rationale: null, flagged: 0, created_at: t, updated_at: t }], [])).catch((e: unknown) => e);
+      expect(synced).toBeInstanceOf(PairFullError);
+      expect(await s.dumpTables()).toEqual(before);
+      // alice relabels her own (the rows replaced), a model judges every pair, bilal labels pair 1: all stored
+      await s.write((tx) => tx.putLabelState(alice, row(0), { preference: { value: -1, score_y0: null, score_y1: null, raw: null, shown_first: 0, rationale: 'again', flagged: 0, created_at: t, updated_at: t }, principles: [] }));
+      await s.write((tx) => tx.insertPreferences(model, [0, 1, 2].map((i) => ({ pairId: i, value: 1 as const })), row));
+      await s.write((tx) => tx.insertPreferences(bilal, [{ pairId: 1, value: 1 }], row));
+      expect(await s.labelCountHistogram(dataset)).toEqual([1, 2]);
     });
 
     it('team split: a label deleted while a claim runs is never left below the claim floor', async () => {

@@ -310,3 +310,13 @@ export function wstarDotPlot(o: {
   });
   return { id: o.id, title: o.title, desc: o.desc, svg: s + '</svg>', table: o.table };
 }
+
+/** One section of the report, format-neutral: a heading, short explanations, charts (each with its table) and plain tables. */
+export interface Section {
+  id: string;
+  heading: string;
+  /** Plain-text paragraphs (escaped by the renderer). */
+  text: string[];
+  charts: Chart[];
+  tables: TableSpec[];
+}

@@ -2,8 +2,7 @@
 // every two-order judge, the multiplicity viable ranges, ranking accuracy and internal consistency, and the
 // comparison of annotator groups. Each chart is followed by the table that carries its numbers.
 import type { ConsistencySections } from '../consistency/suite';
-import { barChart, fmt, stackedBars, type TableSpec } from './charts';
-import type { Section } from './sections';
+import { barChart, fmt, stackedBars, type Section, type TableSpec } from './charts';
 
 /** A stored consistency run as the report reads it (`discretion consistency --json`). */
 export type ConsistencyReport = ConsistencySections & { dataset: string; run_id: number | null };

@@ -5,7 +5,8 @@ import type { TableSpec } from './charts';
 import { escapeHtml as h, jsonForScript } from './escape';
 import { REPORT_SCHEMA_ID, toMetricsJson } from './json';
 import type { OverridePair, ReportModel } from './model';
-import { overrideTable, provenanceTable, reportSections, summaryLines, type Section } from './sections';
+import type { Section } from './charts';
+import { overrideTable, provenanceTable, reportSections, summaryLines } from './sections';
 
 export const REPORT_CSS = `
 :root { color-scheme: light; --ink: #222; --muted: #555; --line: #ddd; --bg: #fff; --panel: #f6f6f6; --accent: #1f5fa8; }

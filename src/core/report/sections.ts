@@ -1,19 +1,10 @@
 // The report's sections, format-neutral: headings, short explanations, charts (each with its table) and
 // plain tables. html.ts, markdown.ts and the dashboard render this same list.
 
-import { barChart, fmt, heatmap, intervalChart, stackedBars, wstarDotPlot, type Chart, type TableSpec } from './charts';
+import { barChart, fmt, heatmap, intervalChart, stackedBars, wstarDotPlot, type Chart, type Section, type TableSpec } from './charts';
 import { consistencySections } from './consistency';
 import type { AgreementJson, AnnotatorResult, BootJson, WStarValue } from '../metrics/analyze';
 import type { ReportModel } from './model';
-
-export interface Section {
-  id: string;
-  heading: string;
-  /** Plain-text paragraphs (escaped by the renderer). */
-  text: string[];
-  charts: Chart[];
-  tables: TableSpec[];
-}
 
 const pct = (v: number | null | undefined) => fmt(v, 1);
 const wFmt = (v: WStarValue | undefined) => (v === '+inf' ? '+inf' : v === '-inf' ? '-inf' : typeof v === 'number' ? fmt(v, 3) : '—');

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '../../core/errors';
 import { refuseWrites, SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
-import type { Store, Transaction, WriteOptions } from '../port';
+import { PairFullError, type Store, type Transaction, type WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { SqliteConnection } from './connection';
 import { Database, isBusyError, isWalSetupError } from './driver';
@@ -177,6 +177,9 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
           return result;
         } catch (e) {
           await c.exec('ROLLBACK').catch(() => undefined);
+          // the overlap trigger (migration 9): "discretion: overlap IDX K"
+          const full = /discretion: overlap (\d+) (\d+)/.exec((e as Error)?.message ?? '');
+          if (full) throw new PairFullError(Number(full[1]), Number(full[2]));
           throw e;
         }
       } finally {

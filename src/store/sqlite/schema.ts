@@ -235,6 +235,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE VIEW claim_progress AS SELECT p.dataset_id AS dataset_id, a.name AS annotator, c.expires_at AS expires_at
     FROM claims c JOIN pairs p ON p.id = c.pair_id JOIN annotators a ON a.id = c.annotator_id
     WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
+  -- Overlap k on every insert of a human label, whatever the path (the workbench, import labels, sync), as
+  -- PostgreSQL's discretion_overlap_check: a new label on a pair of a split dataset that holds k human labels
+  -- from others is refused ("discretion: overlap IDX K", read by the adapter as a PairFullError).
+  CREATE TRIGGER preferences_overlap BEFORE INSERT ON preferences
+  WHEN (SELECT d.overlap FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = NEW.pair_id) IS NOT NULL
+    AND (SELECT kind FROM annotators WHERE id = NEW.annotator_id) = 'human'
+  BEGIN
+    SELECT RAISE(ABORT, 'discretion: overlap ' || p.idx || ' ' || d.overlap) FROM pairs p JOIN datasets d ON d.id = p.dataset_id
+    WHERE p.id = NEW.pair_id
+      AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = NEW.pair_id AND x.annotator_id = NEW.annotator_id)
+      AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = NEW.pair_id) >= d.overlap;
+  END;
   `,
 ];
 
