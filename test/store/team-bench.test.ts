@@ -7,6 +7,7 @@ import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import type { Store } from '../../src/store/port';
+import { Database } from '../../src/store/sqlite/driver';
 import { acksOf, auditTeam, buildTeamWorker, runTeamLoad, seedTeamDataset } from '../../bench/support/team-load';
 import { runTeamBench } from '../../bench/team';
 import { freshPostgresDatabase } from '../support/postgres';
@@ -97,13 +98,27 @@ for (const adapter of adapters) {
         const a = [...acks.keys()].sort((x, y) => acks.get(y)!.length - acks.get(x)!.length)[0];
         const [lost, changed, unacked] = acks.get(a)!;
         const annotator = async (name: string) => (await s.requireAnnotator(name)).id;
-        // damage: a lost label, a changed one, an ack that went missing, a third label on a full pair (on PostgreSQL
-        // only with its overlap trigger off, as the superuser: the database itself refuses a label beyond k)
+        // damage: a lost label, a changed one, an ack that went missing, a third label on a full pair (only with the
+        // overlap trigger off: the database itself refuses a label beyond k; PostgreSQL's disabled as the superuser,
+        // SQLite's, which cannot be disabled, dropped and then created again from its own statement)
+        let sqliteTrigger = '';
         const overlapTrigger = async (on: boolean) => {
-          if (adapter.name !== 'PostgreSQL') return;
-          const c = new pg.Client({ connectionString: location });
-          await c.connect();
-          await c.query(`ALTER TABLE preferences ${on ? 'ENABLE' : 'DISABLE'} TRIGGER preferences_overlap`).finally(() => c.end());
+          if (adapter.name === 'PostgreSQL') {
+            const c = new pg.Client({ connectionString: location });
+            await c.connect();
+            await c.query(`ALTER TABLE preferences ${on ? 'ENABLE' : 'DISABLE'} TRIGGER preferences_overlap`).finally(() => c.end());
+            return;
+          }
+          const db = await Database.open(location);
+          try {
+            if (on) await db.exec(sqliteTrigger);
+            else {
+              sqliteTrigger = (await db.all<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'preferences_overlap'"))[0]!.sql;
+              await db.exec('DROP TRIGGER preferences_overlap');
+            }
+          } finally {
+            await db.close();
+          }
         };
         await overlapTrigger(false);
         await s.write(async (tx) => {
