@@ -61,12 +61,35 @@ const rule = {
     regex: into('cli', 'extension'),
     message: 'src/app serves both front ends: it imports neither src/cli nor src/extension.',
   },
+  storeSealed: {
+    // Any path into src/store other than its index (`../store`, `../store/index`), from anywhere outside it.
+    regex: '^(?:\\.\\.\\/)+(?:src\\/)?store\\/(?!index(?:\\.[cm]?[jt]s)?$)',
+    message: 'Outside src/store, import the store only through src/store/index.ts (the port, its errors and helpers are re-exported there); adapters and shared SQL stay private.',
+  },
+  judgesNoImporters: {
+    regex: into('importers'),
+    message: 'src/judges and src/importers are side by side: a judge imports no importer (what both need belongs in src/core, src/store or, for files, src/app).',
+  },
+  importersNoJudges: {
+    regex: into('judges'),
+    message: 'src/importers and src/judges are side by side: an importer imports no judge.',
+  },
   extensionNoCli: { regex: into('cli'), message: 'src/extension never imports src/cli: share the code through src/app.' },
   cliNoExtension: { regex: into('extension'), message: 'src/cli never imports src/extension: share the code through src/app.' },
 };
 
-/** One layer's rules: the same patterns for static imports, `import()` and `require()`. */
-function layer(files, restrictions) {
+/**
+ * Below the front ends a message names no CLI flag (`--dataset`): the error carries the option as data and each
+ * front end names it (the CLI its flag, the extension its setting; src/core/errors.ts). A flag in a string or
+ * template literal is reported, as is a template part that ends in `--` before a placeholder (`--${name}`).
+ */
+const noCliFlags = [
+  { selector: 'Literal[value=/(?:^|[^\\w-])--[a-z]/]', message: 'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.' },
+  { selector: 'TemplateElement[value.cooked=/(?:^|[^\\w-])--(?:[a-z]|$)/]', message: 'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.' },
+];
+
+/** One layer's rules: the same patterns for static imports, `import()` and `require()`; `syntax`: more no-restricted-syntax entries. */
+function layer(files, restrictions, syntax = []) {
   const asSelectorRegex = (regex) => `/${regex}/`;
   return {
     files,
@@ -81,6 +104,7 @@ function layer(files, restrictions) {
           { selector: `ImportExpression[source.value=${asSelectorRegex(regex)}]`, message },
           { selector: `CallExpression[callee.name='require'][arguments.0.value=${asSelectorRegex(regex)}]`, message },
         ]),
+        ...syntax,
       ],
     },
   };
@@ -91,17 +115,17 @@ const pureGlobals = [
   'process', 'Buffer', 'require', '__dirname', '__filename', 'fetch', 'crypto', 'window', 'document', 'navigator',
   'self', 'location', 'localStorage', 'sessionStorage', 'XMLHttpRequest', 'WebSocket', 'customElements',
 ].map((name) => ({ name, message: 'src/core and src/shared are pure: no host, DOM or I/O globals; the caller passes the data or the function in.' }));
-const { drivers, onnx, vscode, cliLibraries } = rule;
+const { drivers, onnx, vscode, cliLibraries, storeSealed } = rule;
 const layers = [
   layer(['src/core/**'], [rule.coreImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
   layer(['src/shared/**'], [rule.sharedImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
   layer(['webview/**'], [rule.webviewImportsPure, rule.nodeBuiltins, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries]),
-  layer(['src/judges/**'], [rule.noFrontEnds, vscode, drivers, cliLibraries]),
-  layer(['src/importers/**'], [rule.noFrontEnds, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/app/**'], [rule.appNoFrontEnds, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/cli/**'], [rule.cliNoExtension, vscode, drivers, onnx]),
-  layer(['src/extension/**'], [rule.extensionNoCli, drivers, onnx, cliLibraries]),
+  layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries], noCliFlags),
+  layer(['src/judges/**'], [rule.noFrontEnds, rule.judgesNoImporters, storeSealed, vscode, drivers, cliLibraries], noCliFlags),
+  layer(['src/importers/**'], [rule.noFrontEnds, rule.importersNoJudges, storeSealed, vscode, drivers, onnx, cliLibraries], noCliFlags),
+  layer(['src/app/**'], [rule.appNoFrontEnds, storeSealed, vscode, drivers, onnx, cliLibraries], noCliFlags),
+  layer(['src/cli/**'], [rule.cliNoExtension, storeSealed, vscode, drivers, onnx]),
+  layer(['src/extension/**'], [rule.extensionNoCli, storeSealed, drivers, onnx, cliLibraries]),
 ];
 
 // src/cli prints only through the helpers of src/cli/context.ts, which escape control and bidi characters (a

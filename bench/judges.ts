@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { importDataset } from '../src/importers/datasets';
 import { TRANSFORMER, TRANSFORMER_DIR, ensureTransformer, measure } from './support/measure';
 import type { ScoreItem } from '../src/judges/scorer';
-import { trainRewardModel } from '../src/judges/trainRm';
+import { trainRewardModel } from '../src/app/judges';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite/adapter';
 
 const ROOT = process.cwd();

@@ -11,8 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from '../test/support/postgres';
-import { openStore } from '../src/store';
-import { ASSIGNMENT_ORDERS, type WorkSplit } from '../src/store/port';
+import { openStore, ASSIGNMENT_ORDERS, type WorkSplit } from '../src/store';
 import { acksOf, auditTeam, buildTeamWorker, claimInOrder, claimOnMostlyDone, describeLoad, percentile, projectRoot, runTeamLoad, seedTeamDataset } from './support/team-load';
 
 const env = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));

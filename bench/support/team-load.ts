@@ -6,8 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { openStore } from '../../src/store';
-import type { LabelState, Store, WorkSplit } from '../../src/store/port';
+import { openStore, type LabelState, type Store, type WorkSplit } from '../../src/store';
 
 /** The project root (the folder with package.json), from wherever this file was bundled or loaded. */
 export function projectRoot(from = __dirname): string {

@@ -9,8 +9,7 @@
 // claim (every pair left is full, its own, or claimed by a process that will label it).
 import { createInterface } from 'node:readline';
 import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
-import { openStore } from '../../src/store';
-import { PairFullError } from '../../src/store/port';
+import { openStore, PairFullError } from '../../src/store';
 
 async function main(): Promise<void> {
   const [location, datasetName, annotator, ttlArg, untilDone] = process.argv.slice(2);

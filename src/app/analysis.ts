@@ -7,8 +7,7 @@ import { analyzeDiscretion, type DiscretionInput, type DiscretionResult, type Pr
 import type { ReportProvenance } from '../core/report/model';
 import type { Principle } from '../core/types';
 import { MetricsInputError } from '../core/metrics/stats';
-import { StoreBusyError } from '../store/common';
-import type { Store } from '../store/port';
+import { StoreBusyError, type Store } from '../store';
 import { version as toolVersion } from '../../package.json';
 
 export interface AnalysisOptions {

@@ -15,7 +15,7 @@ import {
 import { MetricsInputError } from '../core/metrics/stats';
 import type { ConsistencyReport } from '../core/report/consistency';
 import type { OverallPreference } from '../core/types';
-import type { AnnotatorRow, Store } from '../store/port';
+import type { AnnotatorRow, Store } from '../store';
 import pkg from '../../package.json';
 
 export const DEFAULT_EPSILONS = [0.05, 0.1, 0.25];
@@ -148,7 +148,7 @@ export async function computeConsistency(store: Store, req: ConsistencyRequest, 
 /** A stored consistency run as its document; a discretion-metrics run is refused with a pointer. */
 export async function storedConsistency(store: Store, runId: number): Promise<ConsistencyDocument> {
   const run = await store.getMetricRun(runId);
-  if ((run.params as { kind?: string }).kind !== 'consistency') throw new UsageError(`run ${runId} is a discretion metrics run; show it with "discretion metrics --run ${runId}"`);
+  if ((run.params as { kind?: string }).kind !== 'consistency') throw new UsageError(`run ${runId} is a discretion metrics run, not a consistency run; show it as a metrics run`, 'metricsRun');
   return { ...(run.results as Omit<ConsistencyDocument, 'run_id'>), run_id: run.id };
 }
 
@@ -171,14 +171,14 @@ export interface EnsembleRequest {
 
 /** Creates a derived annotator (kind "ensemble") from scored members; the same request again is a no-op. */
 export async function createEnsemble(store: Store, req: EnsembleRequest): Promise<{ created: boolean; name: string; pairs: number; decisive: number }> {
-  if (!(ENSEMBLE_METHODS as readonly string[]).includes(req.method)) throw new UsageError(`--method must be one of ${ENSEMBLE_METHODS.join(', ')}, not "${req.method}"`);
+  if (!(ENSEMBLE_METHODS as readonly string[]).includes(req.method)) throw new UsageError(`the ensemble method must be one of ${ENSEMBLE_METHODS.join(', ')}, not "${req.method}"`, 'method');
   const method = req.method as EnsembleMethod;
-  if (req.lambda !== undefined && method !== 'uncertainty-weighted') throw new UsageError('--lambda applies only to --method uncertainty-weighted');
+  if (req.lambda !== undefined && method !== 'uncertainty-weighted') throw new UsageError('lambda applies only to the method uncertainty-weighted', 'lambda');
   const lambda = method === 'uncertainty-weighted' ? req.lambda ?? 0.5 : null;
-  if (lambda !== null && !(lambda >= 0 && Number.isFinite(lambda))) throw new UsageError(`--lambda must be a number >= 0, not ${req.lambda}`);
+  if (lambda !== null && !(lambda >= 0 && Number.isFinite(lambda))) throw new UsageError(`lambda must be a number >= 0, not ${req.lambda}`, 'lambda');
   const members = req.members;
-  if (members.length < 2) throw new UsageError(`an ensemble needs at least two --members, got ${members.length}`);
-  if (new Set(members).size !== members.length) throw new UsageError(`--members names an annotator twice: ${members.join(', ')}`);
+  if (members.length < 2) throw new UsageError(`an ensemble needs at least two members, got ${members.length}`, 'members');
+  if (new Set(members).size !== members.length) throw new UsageError(`the members name an annotator twice: ${members.join(', ')}`, 'members');
   if (members.includes(req.name)) throw new UsageError(`the ensemble "${req.name}" cannot be one of its own members`);
   for (const m of members) await store.requireAnnotator(m);
 
@@ -190,8 +190,8 @@ export async function createEnsemble(store: Store, req: EnsembleRequest): Promis
     const same = existing.kind === 'ensemble' && JSON.stringify({ dataset: p.dataset, members: p.members, method: p.method, lambda: p.lambda }) === JSON.stringify(args);
     if (!same) {
       throw new UsageError(existing.kind === 'ensemble'
-        ? `ensemble "${req.name}" already exists with other arguments (dataset ${String(p.dataset)}, members ${(p.members as string[] | undefined)?.join(',')}, method ${String(p.method)}${p.lambda !== null && p.lambda !== undefined ? `, lambda ${String(p.lambda)}` : ''}); choose another --name`
-        : `annotator "${req.name}" already exists as a ${existing.kind}; choose another --name`);
+        ? `ensemble "${req.name}" already exists with other arguments (dataset ${String(p.dataset)}, members ${(p.members as string[] | undefined)?.join(',')}, method ${String(p.method)}${p.lambda !== null && p.lambda !== undefined ? `, lambda ${String(p.lambda)}` : ''}); choose another name`
+        : `annotator "${req.name}" already exists as a ${existing.kind}; choose another name`, 'name');
     }
     const a = loaded.annotators.find((x) => x.name === req.name);
     return { created: false, name: req.name, pairs: a ? a.present.reduce((s, v) => s + v, 0) : 0, decisive: a ? a.preference.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0) : 0 };
@@ -236,6 +236,6 @@ export async function createEnsemble(store: Store, req: EnsembleRequest): Promis
 /** Puts annotators in a group (or, with null, out of any). */
 export async function setAnnotatorGroup(store: Store, names: string[], group: string | null): Promise<AnnotatorRow[]> {
   if (names.length === 0) throw new UsageError('name at least one annotator');
-  if (group !== null && group.trim() === '') throw new UsageError('--group needs a non-empty name (or use --clear)');
+  if (group !== null && group.trim() === '') throw new UsageError('a group needs a non-empty name (or take the annotators out of their group)', 'group');
   return store.write((tx) => tx.setAnnotatorGroup(names, group === null ? null : group.trim()));
 }

@@ -7,9 +7,9 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../core/errors';
 import type { DiscretionResult } from '../core/metrics';
 import { importLabels } from '../importers/labels';
-import { checkFolderTarget, ensureFolder } from '../importers/outputFiles';
+import { checkFolderTarget, ensureFolder } from './outputFiles';
 import { runOnnxJudge } from '../judges/onnxJudge';
-import { trainRewardModel } from '../judges/trainRm';
+import { trainRewardModel } from './judges';
 import { openStore } from '../store';
 import { computeMetrics } from './analysis';
 import { importSample, mediaDir, sampleFiles } from './media';
@@ -39,7 +39,7 @@ export async function runDemo(outDir: string, say: (line: string) => void): Prom
   const dbPath = join(out, 'demo.db');
   checkFolderTarget(out, 'the demo folder', outDir);
   // Only a previous demo's folder is replaced, never a folder of the user's.
-  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(dbPath)) throw new UsageError(`--out ${outDir} exists and is not a folder written by demo; choose an empty or new folder`);
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(dbPath)) throw new UsageError(`the demo folder ${outDir} exists and is not a folder written by demo; choose an empty or new folder`, 'out');
   rmSync(out, { recursive: true, force: true });
   ensureFolder(out, 'the demo folder', outDir);
   const store = await openStore(dbPath);

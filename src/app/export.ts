@@ -7,8 +7,8 @@ import { stringify as stringifyRows } from 'csv-stringify/sync';
 import { UsageError } from '../core/errors';
 import { neutraliseFormula } from '../core/report/escape';
 import { preferenceWord, principleWord } from '../core/preferences';
-import type { Store } from '../store/port';
-import { AtomicFile, fsReason } from '../importers/outputFiles';
+import type { Store } from '../store';
+import { AtomicFile, fsReason } from './outputFiles';
 
 const PAGE = 5000;
 

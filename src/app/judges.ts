@@ -2,10 +2,15 @@
 // oracle (OpenAI-compatible endpoint), cancellable through an AbortSignal (what is stored stays; the same
 // run again resumes) and reporting progress with its rate and time left. The CLI adds SIGINT and a
 // progress bar, the extension a cancellable notification; neither computes rates itself.
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from '../core/errors';
 import { runLlmJudge, type LlmJudgeOptions, type LlmJudgeSummary } from '../judges/llmJudge';
 import { runOnnxJudge, type OnnxJudgeOptions, type OnnxJudgeSummary } from '../judges/onnxJudge';
-import type { Store } from '../store/port';
+import { trainRewardModel as fitRewardModel, type TrainedModel, type TrainOptions } from '../judges/trainRm';
+import type { Store } from '../store';
 import { promptsDir } from './media';
+import { ensureFolder } from './outputFiles';
 
 type Controlled = 'signal' | 'onProgress';
 export type JudgeRun =
@@ -67,4 +72,32 @@ export async function runJudge<R extends JudgeRun>(store: Store, run: R, control
   }
   const { kind: _kind, ...options } = r;
   return (await runLlmJudge(store, { ...options, promptDir: options.promptDir ?? promptsDir(), signal, onProgress })) as JudgeSummary<R>;
+}
+
+export type TrainResult = Omit<TrainedModel, 'files'> & { model_dir: string };
+
+/**
+ * `discretion train-rm`: trains the built-in reward model (src/judges/trainRm.ts) and writes its folder at
+ * `out`, replacing only a model folder written before (one holding config.json) or an empty one.
+ */
+export async function trainRewardModel(store: Store, o: TrainOptions & { out: string }): Promise<TrainResult> {
+  const outDir = resolve(o.out);
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`the model folder ${o.out} is a file, not a folder`, 'out');
+  if (existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(join(outDir, 'config.json'))) {
+    throw new UsageError(`the model folder ${o.out} exists and is not a model folder written by train-rm; choose an empty or new folder`, 'out');
+  }
+  // Written next to the target, then swapped in: a failed run leaves no half-written model. Tried here,
+  // before training, so that a place where the folder cannot be made is refused at once.
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}`);
+  ensureFolder(tmp, 'the model folder', o.out);
+  rmSync(tmp, { recursive: true, force: true });
+
+  const { files, ...trained } = await fitRewardModel(store, o);
+  for (const [path, data] of Object.entries(files)) {
+    ensureFolder(dirname(join(tmp, path)), 'the model folder', o.out);
+    writeFileSync(join(tmp, path), data);
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  renameSync(tmp, outDir);
+  return { ...trained, model_dir: outDir };
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { importDataset } from '../importers/datasets';
 import { importPrincipleList } from '../importers/principles';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 
 /** Folder of the bundled media: dist/*.js -> ../media; src/app/*.ts (tests, benches) -> ../../media. */
 export function mediaDir(): string {

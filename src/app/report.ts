@@ -11,8 +11,8 @@ import {
   type PairData, type PairText, type ReportModel, type ReportProvenance,
 } from '../core/report';
 import type { DiscretionResult } from '../core/metrics/analyze';
-import { ensureFolder, fsReason } from '../importers/outputFiles';
-import type { Store } from '../store/port';
+import { ensureFolder, fsReason } from './outputFiles';
+import type { Store } from '../store';
 import { computeMetrics, loadDiscretionInput, type AnalysisOptions, type LoadedAnalysis } from './analysis';
 import { latestConsistencyReport } from './consistency';
 
@@ -87,6 +87,8 @@ async function loadTexts(store: Store, dataset: string, pairIndex: readonly numb
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const numOr = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
+/** What a report needs named, in words (a stored metric run records all four). */
+const REQUIRED_WORDS = { dataset: 'dataset', principles: 'principle list', principleSource: 'principle source', reference: 'reference annotator' } as const;
 
 /** Everything the renderers need, from a stored run or from metrics computed now. */
 export async function prepareReport(store: Store, o: ReportOptions): Promise<PreparedReport> {
@@ -119,7 +121,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
       annotators: res.annotators.map((a) => a.name),
     };
     for (const k of ['dataset', 'principles', 'principleSource', 'reference'] as const) {
-      if (!analysis[k]) throw new UsageError(`metric run ${o.run} does not record its ${k}; pass --${k === 'principleSource' ? 'principle-source' : k}`);
+      if (!analysis[k]) throw new UsageError(`metric run ${o.run} does not record its ${REQUIRED_WORDS[k]}; give it`, k);
     }
     loaded = await loadDiscretionInput(store, analysis);
     metrics = res;
@@ -127,7 +129,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
     runCreated = run.createdAt;
   } else {
     for (const k of ['dataset', 'principles', 'principleSource', 'reference'] as const) {
-      if (!o[k]) throw new UsageError(`--${k === 'principleSource' ? 'principle-source' : k} is required (or --run ID)`);
+      if (!o[k]) throw new UsageError(`the ${REQUIRED_WORDS[k]} is required (or a stored metric run)`, k);
     }
     analysis = { dataset: o.dataset!, principles: o.principles!, principleSource: o.principleSource!, reference: o.reference!, bootstrap: o.bootstrap, daBootstrap: o.daBootstrap, seed: o.seed };
     const r = await computeMetrics(store, analysis);
@@ -154,7 +156,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
     metrics_created: runCreated,
   };
   if (o.psAnnotator && !metrics.annotators.some((a) => a.name === o.psAnnotator)) {
-    throw new UsageError(`--ps-annotator "${o.psAnnotator}" is not in the analysis (annotators: ${metrics.annotators.map((a) => a.name).join(', ')})`);
+    throw new UsageError(`the annotator "${o.psAnnotator}" chosen for the principle-supremacy heat map is not in the analysis (annotators: ${metrics.annotators.map((a) => a.name).join(', ')})`, 'psAnnotator');
   }
   const model = buildReportModel({ metrics, provenance, principles: loaded.principles, pairs, texts, psAnnotator: o.psAnnotator, overrideLimit: limit });
   model.consistency = await latestConsistencyReport(store, analysis.dataset);

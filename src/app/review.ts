@@ -4,8 +4,7 @@
 // stays; counts of human labels (overlap room, progress, kappa) leave the adjudicator out by its kind.
 import { UsageError } from '../core/errors';
 import { isLabelOverallWord, isLabelPrincipleWord, LABEL_OVERALL, LABEL_PRINCIPLE, preferenceWord, principleWord, type StoredPreference } from '../core/preferences';
-import { now } from '../store/common';
-import type { LabelState, PrinciplePreferenceForPair, Store, StoreReads } from '../store/port';
+import { now, type LabelState, type PrinciplePreferenceForPair, type Store, type StoreReads } from '../store';
 
 export const ADJUDICATOR = 'adjudicated';
 
@@ -137,7 +136,7 @@ export async function adjudicate(store: Store, req: AdjudicateRequest): Promise<
   const dataset = await store.requireDataset(req.dataset);
   if (req.principle === undefined ? !isLabelOverallWord(req.label) : !isLabelPrincipleWord(req.label)) {
     const words = Object.keys(req.principle === undefined ? LABEL_OVERALL : LABEL_PRINCIPLE).join(', ');
-    throw new UsageError(`--label must be one of ${words}${req.principle === undefined ? '' : ' for a principle'}, not "${req.label}"`);
+    throw new UsageError(`the label must be one of ${words}${req.principle === undefined ? '' : ' for a principle'}, not "${req.label}"`, 'label');
   }
   const found = (await store.pairSourceIds(dataset.id)).find((p) => p.sourceId === req.pair);
   if (!found) throw new UsageError(`unknown pair "${req.pair}" in dataset "${dataset.name}" (pairs are named by their source id, as "discretion review list" shows them)`);

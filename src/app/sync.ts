@@ -10,8 +10,7 @@
 // the label reaches, and a label either side has seen before (in its label history) is not a conflict.
 import { UsageError } from '../core/errors';
 import { preferenceWord } from '../core/preferences';
-import { sha256 } from '../store/common';
-import type { AnnotatorRow, DatasetRow, LabelState, PreferenceRow, PrincipleIdentity, PrinciplePreferenceRow, Store, StoreReads, StoredPair, Transaction } from '../store/port';
+import { sha256, type AnnotatorRow, type DatasetRow, type LabelState, type PreferenceRow, type PrincipleIdentity, type PrinciplePreferenceRow, type Store, type StoreReads, type StoredPair, type Transaction } from '../store';
 
 export const SYNC_COUNTS = ['datasets', 'pairs', 'principle_lists', 'annotators', 'preferences', 'principle_preferences', 'metric_runs'] as const;
 export type SyncCounts = Record<(typeof SYNC_COUNTS)[number], number>;

@@ -5,8 +5,7 @@ import { cohenKappa } from '../core/metrics/agreement';
 import { categorizePairs } from '../core/metrics/categories';
 import { daCounts, daFromCounts } from '../core/metrics/da';
 import { UsageError } from '../core/errors';
-import { initTeamDatabase, type TeamInitResult, type Visibility } from '../store';
-import type { Store, StoreIdentity, TeamMember, TeamRole, WorkSplit } from '../store/port';
+import { initTeamDatabase, type TeamInitResult, type Visibility, type Store, type StoreIdentity, type TeamMember, type TeamRole, type WorkSplit } from '../store';
 
 export interface TeamStatus {
   schema: 'discretion-team-status/1';

@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isUserFacingError, UsageError, userMessage } from '../core/errors';
+import { isUserFacingError, type RequestOption, UsageError, userMessage } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
-import { isDatabaseUrl, locationHasPassword, openStore, redactLocation, type OpenOptions } from '../store';
-import type { Store } from '../store/port';
+import { UnstoredAnswersError } from '../judges/llmJudge';
+import { isDatabaseUrl, locationHasPassword, openStore, redactLocation, type OpenOptions, type Store } from '../store';
 
 export const DEFAULT_DB = 'discretion.db';
 
@@ -117,11 +117,32 @@ function publishNewDatabase(fresh: string, target: string): boolean {
 // Everything the CLI prints goes through the helpers below (a test checks that src/cli calls nothing
 // else): text derived from data is escaped there (src/core/terminalSafe.ts), so new output is safe by default.
 
+/**
+ * The flag (or command) that sets each option an error may be about: the layers below name none, the CLI
+ * adds it to the message (userMessage). The extension's names are in src/extension/errors.ts.
+ */
+export const CLI_FLAGS: Record<RequestOption, string> = {
+  dataset: '--dataset', annotator: '--annotator', name: '--name', principles: '--principles', principleSource: '--principle-source',
+  reference: '--reference', psAnnotator: '--ps-annotator', run: '--run', metricsRun: 'discretion metrics --run',
+  fieldMapping: '--prompt, --response-0, --response-1', ignoreUnknownRows: '--ignore-unknown-rows',
+  maxLineBytes: '--max-line-size', maxDecompressedBytes: '--max-decompressed-size', maxCompressionRatio: '--max-compression-ratio', maxJsonDepth: '--max-json-depth',
+  out: '--out', holdout: '--holdout', seed: '--seed', provider: '--provider', baseUrl: '--base-url', concurrency: '--concurrency',
+  label: '--label', method: '--method', lambda: '--lambda', members: '--members', group: '--group, --clear',
+};
+
+/** A person's error as the CLI words it: the message, the flag it is about, and for saved judge answers the command that imports them. */
+export function cliMessage(e: unknown): string {
+  const message = userMessage(e, CLI_FLAGS);
+  if (!(e instanceof UnstoredAnswersError)) return message;
+  const u = e.unstored;
+  return `${message}: discretion import ${u.format} ${u.file} --dataset ${u.dataset} --annotator ${u.annotator}${u.principles ? ` --principles ${u.principles}` : ''}`;
+}
+
 /** One line on stderr and exit code 1 for the user's errors; internal errors add a hint, never a stack trace (unless DISCRETION_DEBUG=1). */
 export function reportError(e: unknown): number {
   if (process.env.DISCRETION_DEBUG) process.stderr.write(escapeControlsKeepingNewlines((e as Error)?.stack ?? String(e)) + '\n');
   if (isUserFacingError(e)) {
-    process.stderr.write(`discretion: ${escapeControls(e.message)}\n`);
+    process.stderr.write(`discretion: ${escapeControls(cliMessage(e))}\n`);
     return 1;
   }
   process.stderr.write(`discretion: ${userMessage(e)} (set DISCRETION_DEBUG=1 for details)\n`);

@@ -1,7 +1,18 @@
 // One error type for every bad input a user can hand us: it names the file, the line (or row)
 // and the field, so the CLI and the extension can print one clear line instead of a stack trace.
 // The message is terminal-safe: control and bidi characters from the data in it are escaped visibly.
+// Below the front ends a message names no CLI flag: an error about an option or setting carries it as
+// data (`option`), and each front end names it its own way when it shows the message (userMessage).
 import { escapeControls } from './terminalSafe';
+
+/**
+ * What a request's option or setting is about, as a concept: the CLI names each one's flag (src/cli/context.ts),
+ * the extension its setting where it has one (src/extension/errors.ts).
+ */
+export type RequestOption =
+  | 'dataset' | 'annotator' | 'name' | 'principles' | 'principleSource' | 'reference' | 'psAnnotator' | 'run' | 'metricsRun'
+  | 'fieldMapping' | 'ignoreUnknownRows' | 'maxLineBytes' | 'maxDecompressedBytes' | 'maxCompressionRatio' | 'maxJsonDepth'
+  | 'out' | 'holdout' | 'seed' | 'provider' | 'baseUrl' | 'concurrency' | 'label' | 'method' | 'lambda' | 'members' | 'group';
 
 export class InputError extends Error {
   constructor(
@@ -9,6 +20,8 @@ export class InputError extends Error {
     readonly line: number | null,
     readonly field: string | null,
     readonly problem: string,
+    /** The option that would change the outcome (a limit that can be raised, rows that can be skipped). */
+    readonly option?: RequestOption,
   ) {
     super(escapeControls(formatLocation(file, line, field) + problem));
     this.name = 'InputError';
@@ -26,7 +39,8 @@ export function formatLocation(file: string, line: number | null, field: string 
 
 /** An error in the user's request itself (unknown dataset, annotator, ...), not in a file. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** `option`: the option or setting the request got wrong or should change; the message does not name it. */
+  constructor(message: string, readonly option?: RequestOption) {
     super(escapeControls(message));
     this.name = 'UsageError';
   }
@@ -36,12 +50,22 @@ export function isUserFacingError(e: unknown): e is InputError | UsageError {
   return e instanceof InputError || e instanceof UsageError;
 }
 
+/** How a front end names each option to a person: a CLI flag, a setting; an option it does not name is left out. */
+export type OptionNames = Partial<Record<RequestOption, string>>;
+
+/** `message (name)`: the message followed by the option's name in this front end, when it has one. */
+export function withOptionName(message: string, option: RequestOption | undefined, names: OptionNames): string {
+  const name = option === undefined ? undefined : names[option];
+  return name === undefined ? message : `${message} (${escapeControls(name)})`;
+}
+
 /**
  * What a person is shown of an error, in one line: the message of an error that is theirs to act on (bad
- * input, a refused request), else "unexpected error: " and the first line of what went wrong, escaped.
+ * input, a refused request), followed by the option it is about as the front end names it (`names`), else
+ * "unexpected error: " and the first line of what went wrong, escaped.
  */
-export function userMessage(e: unknown): string {
-  if (isUserFacingError(e)) return e.message;
+export function userMessage(e: unknown, names: OptionNames = {}): string {
+  if (isUserFacingError(e)) return withOptionName(e.message, e.option, names);
   const message = e instanceof Error ? e.message : String(e);
   return `unexpected error: ${escapeControls((message ?? '').split('\n')[0])}`;
 }

@@ -1,15 +1,15 @@
 // "Discretion: Show Dashboard": a webview that renders the report model with the same chart and section
 // code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with an
-// "Export report" action. Every message from the webview is validated (parseDashboardMessage) on the host.
-import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
+// "Export report" action. The page, its CSP and the validation of every message from the webview
+// (parseDashboardMessage, src/shared/dashboardProtocol.ts) are the panel base's (webviewPanelBase.ts).
+import { createPanel, type PageContext, type PageParts, refusedAsNull, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
 import * as vscode from 'vscode';
 import { escapeControls } from '../core/terminalSafe';
-import { userMessage } from '../core/errors';
-import { parseDashboardMessage, REPORT_CSS, type HostToWebview, type WebviewToHost } from '../core/report';
+import { extensionMessage } from './errors';
+import { REPORT_CSS } from '../core/report';
+import { parseDashboardMessage, type DashboardHostMessage, type DashboardWebviewMessage } from '../shared/dashboardProtocol';
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
-import type { Store } from '../store/port';
-
-export const DASHBOARD_VIEW_TYPE = 'discretion.dashboard';
+import type { Store } from '../store';
 
 const DASHBOARD_CSS = `
 body { max-width: none; color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); }
@@ -22,12 +22,9 @@ select { color: var(--vscode-dropdown-foreground); background: var(--vscode-drop
 #status.error { color: var(--vscode-errorForeground); }
 `;
 
-export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = newNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'dashboard.js'));
-  const csp = webviewCsp(nonce, { script: true, img: 'data:' });
-  return webviewPage({
-    csp,
+function dashboardPage({ nonce, webview, asset }: PageContext): PageParts {
+  return {
+    csp: { script: true, img: 'data:' },
     title: 'Discretion Dashboard',
     head: `<style nonce="${nonce}">${REPORT_CSS}${DASHBOARD_CSS}</style>`,
     body: `<div class="toolbar" role="toolbar" aria-label="Dashboard">
@@ -44,32 +41,45 @@ export function dashboardHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
 <span id="status" role="status" aria-live="polite">Loading…</span>
 </div>
 <div id="report"></div>
-<script nonce="${nonce}" src="${script}"></script>`,
-  });
+<script nonce="${nonce}" src="${webview.asWebviewUri(asset('dashboard.js'))}"></script>`,
+  };
 }
 
-class DashboardPanel {
+const DASHBOARD: WebviewKind<DashboardWebviewMessage> = {
+  viewType: 'discretion.dashboard',
+  title: 'Discretion Dashboard',
+  name: 'dashboard',
+  retainContextWhenHidden: true,
+  page: dashboardPage,
+  parse: refusedAsNull(parseDashboardMessage),
+};
+
+interface DashboardDeps {
+  log: vscode.LogOutputChannel;
+  openStore: () => Promise<Store>;
+}
+
+class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWebviewMessage> {
   static current: DashboardPanel | undefined;
   private prepared: PreparedReport | undefined;
   private dataset: string | undefined;
   private run: number | null = null;
 
-  constructor(readonly panel: vscode.WebviewPanel, private readonly context: vscode.ExtensionContext, private readonly deps: { openStore: () => Promise<Store> }) {
-    panel.webview.html = dashboardHtml(panel.webview, context.extensionUri);
-    panel.onDidDispose(() => { if (DashboardPanel.current === this) DashboardPanel.current = undefined; }, null, context.subscriptions);
-    panel.webview.onDidReceiveMessage((raw: unknown) => {
-      const msg = parseDashboardMessage(raw);
-      if (!msg) return; // unknown or malformed: dropped
-      void this.handle(msg).catch((e) => this.fail(e));
-    }, null, context.subscriptions);
+  constructor(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: DashboardDeps) {
+    super(panel, DASHBOARD, context.extensionUri, deps.log);
   }
 
-  private post(m: HostToWebview): void {
-    void this.panel.webview.postMessage(m);
+  protected override receive(msg: DashboardWebviewMessage): void {
+    void this.handle(msg).catch((e) => this.fail(e));
+  }
+
+  protected override dispose(): void {
+    if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    super.dispose();
   }
 
   private fail(e: unknown): void {
-    const text = userMessage(e);
+    const text = extensionMessage(e);
     this.post({ type: 'status', text, error: true });
     void vscode.window.showErrorMessage(escapeControls(`Discretion dashboard: ${text}`));
   }
@@ -93,7 +103,7 @@ class DashboardPanel {
     this.post({ type: 'model', model: prepared.model, run });
   }
 
-  private async handle(msg: WebviewToHost): Promise<void> {
+  private async handle(msg: DashboardWebviewMessage): Promise<void> {
     const store = await this.deps.openStore();
     switch (msg.type) {
       case 'ready': {
@@ -155,19 +165,13 @@ export function dashboardSawChange(tables: string[] | undefined): void {
   if (d && (!tables || tables.includes('metric_runs'))) void d.refreshRuns().catch(() => undefined);
 }
 
-export function registerDashboard(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
+export function registerDashboard(context: vscode.ExtensionContext, deps: DashboardDeps): void {
   context.subscriptions.push(vscode.commands.registerCommand('discretion.showDashboard', () => {
     if (DashboardPanel.current) {
       DashboardPanel.current.panel.reveal(vscode.ViewColumn.Active);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Discretion Dashboard', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      enableCommandUris: false,
-      enableForms: false,
-      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
-      retainContextWhenHidden: true,
-    });
+    const panel = createPanel(DASHBOARD, context.extensionUri);
     DashboardPanel.current = new DashboardPanel(panel, context, deps);
   }));
 }

@@ -7,8 +7,7 @@ import { dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { UsageError } from '../core/errors';
 import { escapeControls } from '../core/terminalSafe';
-import { openStore as openDatabase, redactLocation } from '../store';
-import type { Store } from '../store/port';
+import { openStore as openDatabase, redactLocation, type Store } from '../store';
 import { registerDataCommands } from './commands/data';
 import type { CommandHost } from './commands/host';
 import { databaseLocation, type DatabaseLocation } from './databaseLocation';
@@ -170,7 +169,7 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
       if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
     }));
   };
-  const parts = [['team view', team], ['dashboard', () => registerDashboard(host.context, deps)], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, { openStore: deps.openStore, onStoreChange: host.onStoreChange })]] as const;
+  const parts = [['team view', team], ['dashboard', () => registerDashboard(host.context, { log: host.log, openStore: deps.openStore })], ['judges', () => registerJudgeCommands(host)], ['annotator groups', () => registerGroupCommand(host.context, deps)], ['review', () => registerReviewPanel(host.context, { log: host.log, openStore: deps.openStore, onStoreChange: host.onStoreChange })]] as const;
   for (const [name, register] of parts) {
     try {
       register();

@@ -3,8 +3,8 @@
 // The same operation as `discretion annotators set-group` (src/app/consistency.ts).
 import * as vscode from 'vscode';
 import { setAnnotatorGroup } from '../app/consistency';
-import { userMessage } from '../core/errors';
-import type { Store } from '../store/port';
+import { extensionMessage } from './errors';
+import type { Store } from '../store';
 
 export function registerGroupCommand(context: vscode.ExtensionContext, deps: { openStore: () => Promise<Store> }): void {
   const run = async () => {
@@ -30,7 +30,7 @@ export function registerGroupCommand(context: vscode.ExtensionContext, deps: { o
     try {
       await run();
     } catch (e) {
-      void vscode.window.showErrorMessage(`Discretion: ${userMessage(e)}`);
+      void vscode.window.showErrorMessage(`Discretion: ${extensionMessage(e)}`);
     }
   }));
 }

@@ -1,16 +1,15 @@
 // "Discretion: Review Disagreements": the review queue (src/app/review.ts) in a webview, every human annotator's
 // label and rationale side by side, with buttons and keys that store the adjudicated label (annotator
-// "adjudicated"). Strict CSP with a nonce (webviewSecurity.ts); the webview shows dataset text as text only;
-// every message from it is validated (parseReviewMessage, src/shared/protocol.ts) before the host acts.
+// "adjudicated"). The page, its CSP and the validation of every message from it (parseReviewMessage,
+// src/shared/reviewProtocol.ts) are the panel base's (webviewPanelBase.ts); the webview shows dataset text as
+// text only.
 import * as vscode from 'vscode';
 import { adjudicate, reviewQueue } from '../app/review';
-import { userMessage } from '../core/errors';
+import { extensionMessage } from './errors';
 import { escapeControls } from '../core/terminalSafe';
-import { parseReviewMessage, type ReviewHostToWebview, type ReviewWebviewToHost } from '../shared/protocol';
-import type { Store } from '../store/port';
-import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
-
-export const REVIEW_VIEW_TYPE = 'discretion.review';
+import { parseReviewMessage, type ReviewHostMessage, type ReviewWebviewMessage } from '../shared/reviewProtocol';
+import type { Store } from '../store';
+import { createPanel, type PageContext, type PageParts, refusedAsNull, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
 
 const REVIEW_CSS = `
 body { color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); padding: 0 12px; }
@@ -33,11 +32,9 @@ td.rationale { white-space: pre-wrap; overflow-wrap: anywhere; }
 #status.error { color: var(--vscode-errorForeground); }
 `;
 
-export function reviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = newNonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'review.js'));
-  return webviewPage({
-    csp: webviewCsp(nonce, { script: true }),
+function reviewPage({ nonce, webview, asset }: PageContext): PageParts {
+  return {
+    csp: { script: true },
     title: 'Discretion Review',
     head: `<style nonce="${nonce}">${REVIEW_CSS}</style>`,
     body: `<div class="toolbar" role="toolbar" aria-label="Review">
@@ -49,46 +46,52 @@ export function reviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri): s
 </div>
 <p class="adjudicated">Keys on a focused pair: <kbd>0</kbd> y0, <kbd>1</kbd> y1, <kbd>T</kbd> tie, <kbd>X</kbd> both bad (a principle: neither), <kbd>J</kbd>/<kbd>K</kbd> next/previous pair.</p>
 <main id="items" aria-label="Pairs whose human labels disagree"></main>
-<script nonce="${nonce}" src="${script}"></script>`,
-  });
+<script nonce="${nonce}" src="${webview.asWebviewUri(asset('review.js'))}"></script>`,
+  };
 }
 
+const REVIEW: WebviewKind<ReviewWebviewMessage> = {
+  viewType: 'discretion.review',
+  title: 'Discretion Review',
+  name: 'review',
+  retainContextWhenHidden: true,
+  page: reviewPage,
+  parse: refusedAsNull(parseReviewMessage),
+};
+
 interface ReviewDeps {
+  log: vscode.LogOutputChannel;
   openStore: () => Promise<Store>;
   /** Another window or process wrote to the database (Store.watchChanges); `tables` as the store names them. */
   onStoreChange(listener: (tables: string[] | undefined) => void): vscode.Disposable;
 }
 
-class ReviewPanel {
+class ReviewPanel extends WebviewPanelBase<ReviewHostMessage, ReviewWebviewMessage> {
   static current: ReviewPanel | undefined;
   private dataset: string | null = null;
 
-  constructor(readonly panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: ReviewDeps) {
-    panel.webview.html = reviewHtml(panel.webview, context.extensionUri);
+  constructor(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, private readonly deps: ReviewDeps) {
+    super(panel, REVIEW, context.extensionUri, deps.log);
     // Labels stored by others after the list was loaded: said on the status line, not reloaded under the lead's
     // hands (a rationale being typed stays); Show reloads.
-    const watching = deps.onStoreChange((tables) => {
+    this.disposables.push(deps.onStoreChange((tables) => {
       if (this.dataset !== null && (!tables || tables.some((t) => t === 'preferences' || t === 'principle_preferences'))) {
         this.post({ type: 'status', text: 'New labels were stored since this list was loaded: Show reloads it.' });
       }
-    });
-    panel.onDidDispose(() => {
-      watching.dispose();
-      if (ReviewPanel.current === this) ReviewPanel.current = undefined;
-    }, null, context.subscriptions);
-    panel.webview.onDidReceiveMessage((raw: unknown) => {
-      const msg = parseReviewMessage(raw);
-      if (!msg) return; // unknown or malformed: dropped
-      void this.handle(msg).catch((e) => this.fail(e));
-    }, null, context.subscriptions);
+    }));
   }
 
-  private post(m: ReviewHostToWebview): void {
-    void this.panel.webview.postMessage(m);
+  protected override receive(msg: ReviewWebviewMessage): void {
+    void this.handle(msg).catch((e) => this.fail(e));
+  }
+
+  protected override dispose(): void {
+    if (ReviewPanel.current === this) ReviewPanel.current = undefined;
+    super.dispose();
   }
 
   private fail(e: unknown): void {
-    const text = userMessage(e);
+    const text = extensionMessage(e);
     this.post({ type: 'status', text, error: true });
     void vscode.window.showErrorMessage(escapeControls(`Discretion review: ${text}`));
   }
@@ -99,7 +102,7 @@ class ReviewPanel {
     this.post({ type: 'queue', queue: q });
   }
 
-  private async handle(msg: ReviewWebviewToHost): Promise<void> {
+  private async handle(msg: ReviewWebviewMessage): Promise<void> {
     const store = await this.deps.openStore();
     switch (msg.type) {
       case 'ready': {
@@ -129,13 +132,7 @@ export function registerReviewPanel(context: vscode.ExtensionContext, deps: Revi
       ReviewPanel.current.panel.reveal(vscode.ViewColumn.Active);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(REVIEW_VIEW_TYPE, 'Discretion Review', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      enableCommandUris: false,
-      enableForms: false,
-      localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')],
-      retainContextWhenHidden: true,
-    });
+    const panel = createPanel(REVIEW, context.extensionUri);
     ReviewPanel.current = new ReviewPanel(panel, context, deps);
   }));
 }

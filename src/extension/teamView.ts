@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { teamStatus, type TeamStatus } from '../app/team';
 import { UsageError } from '../core/errors';
 import { escapeControls } from '../core/terminalSafe';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { registerCommand, type CommandHost } from './commands/host';
 import { kappaRows, labelCountsRow, memberRow, teamDatasetRow, type TeamRow } from './teamModel';
 

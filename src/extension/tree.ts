@@ -1,6 +1,6 @@
 // The "Discretion" activity-bar tree: datasets (with per-annotator progress) and principle lists.
 import * as vscode from 'vscode';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { type DatasetProgress, datasetDescription, datasetTooltip, withLabelled } from './treeProgress';
 
 type Node =

@@ -1,5 +1,5 @@
 // The tree's dataset progress, kept without vscode so it can be tested alone.
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 
 export type DatasetProgress = Awaited<ReturnType<Store['datasetProgress']>>[number];
 

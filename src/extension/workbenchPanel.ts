@@ -1,37 +1,23 @@
-// The workbench webview panel: strict CSP with a fresh nonce per render, local resources limited to
-// dist/webview, every incoming message validated before anything runs.
-import { newNonce, webviewCsp, webviewPage } from './webviewSecurity';
+// The workbench webview panel: its page (script and styles inlined under the render's nonce), its
+// options and the validation of every incoming message (parseWorkbenchMessage,
+// src/shared/workbenchProtocol.ts) are the panel base's (webviewPanelBase.ts); here, what it does.
 import * as vscode from 'vscode';
-import { userMessage } from '../core/errors';
-import { type CardView, type HostToWebview, type ModelView, type SubmitMessage, parseWebviewMessage } from '../shared/protocol';
+import { extensionMessage } from './errors';
+import { type CardView, type ModelView, type SubmitMessage, type WorkbenchHostMessage, type WorkbenchWebviewMessage, parseWorkbenchMessage } from '../shared/workbenchProtocol';
 import { PairTakenError, type WorkbenchSession } from '../app/workbench';
 import { inlineFile } from './webviewAssets';
+import { type PageContext, type PageParts, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
 
-export const WORKBENCH_VIEW_TYPE = 'discretion.workbench';
-
-export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-  return {
-    enableScripts: true,
-    enableCommandUris: false,
-    enableForms: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview')],
-    retainContextWhenHidden: false,
-  };
-}
-
-export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = newNonce();
-  const file = (name: string) => vscode.Uri.joinPath(extensionUri, 'dist', 'webview', name);
+function workbenchPage({ nonce, webview, asset }: PageContext): PageParts {
   // inlined: the page opens without fetching its script and style one by one (see webviewAssets)
-  const js = inlineFile(file('workbench.js').fsPath, 'script');
-  const css = inlineFile(file('workbench.css').fsPath, 'style');
-  const script = js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${webview.asWebviewUri(file('workbench.js'))}"></script>`;
-  const style = css !== null ? `<style nonce="${nonce}">${css}</style>` : `<link rel="stylesheet" href="${webview.asWebviewUri(file('workbench.css'))}" nonce="${nonce}">`;
-  // data: images: the rationale box's resize grip (a data: PNG in @vscode-elements' textarea styles).
-  // Dataset text is only ever set as text, so no dataset string can become an image source.
-  const csp = webviewCsp(nonce, { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource, img: 'data:' });
-  return webviewPage({
-    csp,
+  const js = inlineFile(asset('workbench.js').fsPath, 'script');
+  const css = inlineFile(asset('workbench.css').fsPath, 'style');
+  const script = js !== null ? `<script nonce="${nonce}">${js}</script>` : `<script nonce="${nonce}" src="${webview.asWebviewUri(asset('workbench.js'))}"></script>`;
+  const style = css !== null ? `<style nonce="${nonce}">${css}</style>` : `<link rel="stylesheet" href="${webview.asWebviewUri(asset('workbench.css'))}" nonce="${nonce}">`;
+  return {
+    // data: images: the rationale box's resize grip (a data: PNG in @vscode-elements' textarea styles).
+    // Dataset text is only ever set as text, so no dataset string can become an image source.
+    csp: { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource, img: 'data:' },
     title: 'Discretion Workbench',
     head: style,
     body: `<main>
@@ -39,8 +25,18 @@ export function workbenchHtml(webview: vscode.Webview, extensionUri: vscode.Uri)
 <div id="card" tabindex="-1" aria-label="Pair card" hidden></div>
 </main>
 ${script}`,
-  });
+  };
 }
+
+export const WORKBENCH: WebviewKind<WorkbenchWebviewMessage> = {
+  viewType: 'discretion.workbench',
+  title: 'Discretion Workbench',
+  name: 'workbench',
+  // hidden, the page is dropped; shown again, it restores its dataset and pair from its state ('ready')
+  retainContextWhenHidden: false,
+  page: workbenchPage,
+  parse: parseWorkbenchMessage,
+};
 
 export interface PanelHost {
   log: vscode.LogOutputChannel;
@@ -53,7 +49,7 @@ export interface PanelHost {
   onStoreChange(listener: () => void): vscode.Disposable;
 }
 
-export class WorkbenchPanel {
+export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, WorkbenchWebviewMessage> {
   static current: WorkbenchPanel | undefined;
   session: WorkbenchSession | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -61,24 +57,15 @@ export class WorkbenchPanel {
   private progressPending = false;
   /** When the webview message now being answered arrived (performance.now()). */
   private answering: number | undefined;
-  private readonly createdAt = performance.now();
   /** The first card was posted before the webview's first 'ready'. */
   private postedBeforeReady = false;
   private cardPosted = false;
-  private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
+  constructor(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, private readonly host: PanelHost, private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>) {
+    super(panel, WORKBENCH, extensionUri, host.log);
     WorkbenchPanel.current = this;
-    host.log.info('workbench: panel created');
-    panel.webview.options = webviewOptions(extensionUri);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icons', 'discretion.svg');
-    panel.webview.html = workbenchHtml(panel.webview, extensionUri);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => {
-        const at = performance.now();
-        return this.enqueue(() => this.receive(raw, at));
-      }),
-      panel.onDidDispose(() => this.dispose()),
       host.onStoreChange(() => void this.session?.writeHeard()), // a session waiting for a freed pair retries
       panel.onDidChangeViewState(() => void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', panel.active)),
     );
@@ -87,6 +74,10 @@ export class WorkbenchPanel {
     // ready: VS Code holds messages for a webview until its page has loaded, so the card is there
     // when the script starts instead of one round trip later.
     if (pendingSession) void this.enqueue(() => this.showFirst(pendingSession));
+  }
+
+  protected override receive(m: WorkbenchWebviewMessage, receivedAt: number): void {
+    void this.enqueue(() => this.answer(m, receivedAt));
   }
 
   private async showFirst(pending: WorkbenchSession | Promise<WorkbenchSession>): Promise<void> {
@@ -112,13 +103,13 @@ export class WorkbenchPanel {
     });
   }
 
-  post(m: HostToWebview): void {
+  override post(m: WorkbenchHostMessage): void {
     // the first card, reveal or end after a webview message answers it: say how long the host took
     if (this.answering !== undefined && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) {
       m = { ...m, hostMs: performance.now() - this.answering };
       this.answering = undefined;
     }
-    void this.panel.webview.postMessage(m);
+    super.post(m);
   }
 
   /** Runs one action at a time, in arrival order; errors become one line on the card, never a crash. */
@@ -127,7 +118,7 @@ export class WorkbenchPanel {
       try {
         await fn();
       } catch (e) {
-        const message = userMessage(e);
+        const message = extensionMessage(e);
         this.host.log.error(`workbench: ${(e as Error)?.stack ?? e}`);
         this.post({ type: 'error', message });
       }
@@ -176,13 +167,7 @@ export class WorkbenchPanel {
     this.host.onProgress(this.session);
   }
 
-  private async receive(raw: unknown, receivedAt: number): Promise<void> {
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.host.log.warn(`workbench: rejected a message from the webview: ${parsed.reason}`);
-      return;
-    }
-    const m = parsed.message;
+  private async answer(m: WorkbenchWebviewMessage, receivedAt: number): Promise<void> {
     this.answering = m.type === 'painted' ? undefined : receivedAt;
     if (m.type === 'ready') {
       this.host.log.info(`workbench: webview ready ${(receivedAt - this.createdAt).toFixed(0)} ms after the panel was created (restore ${JSON.stringify(m.restore)})`);
@@ -252,7 +237,7 @@ export class WorkbenchPanel {
         await this.show();
         return;
       }
-      const message = userMessage(e);
+      const message = extensionMessage(e);
       this.host.log.error(`workbench: the label of pair ${m.pairIdx} was not saved: ${(e as Error)?.stack ?? e}`);
       let card: CardView | undefined;
       try {
@@ -334,10 +319,10 @@ export class WorkbenchPanel {
     await this.show();
   }
 
-  dispose(): void {
+  protected override dispose(): void {
     if (WorkbenchPanel.current === this) WorkbenchPanel.current = undefined;
     this.session?.dispose();
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', false);
-    for (const d of this.disposables.splice(0)) d.dispose();
+    super.dispose();
   }
 }

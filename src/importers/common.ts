@@ -1,7 +1,7 @@
 // What every importer shares: the error policy, the summary it returns, file hashing.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { InputError, UsageError } from '../core/errors';
+import { InputError, type RequestOption, UsageError } from '../core/errors';
 import { jsonNestingExceeds, parseJsonLine, type RecordContext } from '../core/records';
 
 /** `fail`: the first bad record aborts the import and nothing is written. `skip`: bad records are reported and left out. */
@@ -15,12 +15,15 @@ export interface ImportSummary {
   imported: number;
   /** What was written, in words, e.g. { pairs: 2312, preferences: 2312 }. */
   counts: Record<string, number>;
-  skipped: { line: number | null; message: string }[];
+  skipped: SkippedRecord[];
   notes: string[];
 }
 
+/** A bad record left out in skip mode: its error's line, message and option (see InputError). */
+export interface SkippedRecord { line: number | null; message: string; option?: RequestOption }
+
 export class ErrorPolicy {
-  readonly skipped: { line: number | null; message: string }[] = [];
+  readonly skipped: SkippedRecord[] = [];
   constructor(readonly onError: OnError) {}
 
   /** Runs `fn`; in skip mode an InputError is recorded and `undefined` returned. */
@@ -29,7 +32,7 @@ export class ErrorPolicy {
       return fn();
     } catch (e) {
       if (this.onError === 'skip' && e instanceof InputError) {
-        this.skipped.push({ line: e.line, message: e.message });
+        this.skipped.push({ line: e.line, message: e.message, ...(e.option ? { option: e.option } : {}) });
         return undefined;
       }
       throw e;
@@ -68,14 +71,6 @@ export const DEFAULT_LIMITS: ReadLimits = {
   // Real JSONL and CSV text compresses 3-20x; a run of one repeated byte (a bomb) about 1000x.
   maxCompressionRatio: 200,
   maxJsonDepth: 100,
-};
-
-/** The CLI option that lifts each limit, for the error that names it. */
-export const LIMIT_OPTION: Record<keyof ReadLimits, string> = {
-  maxLineBytes: '--max-line-size',
-  maxDecompressedBytes: '--max-decompressed-size',
-  maxCompressionRatio: '--max-compression-ratio',
-  maxJsonDepth: '--max-json-depth',
 };
 
 export function resolveLimits(limits?: Partial<ReadLimits>): ReadLimits {
@@ -135,7 +130,7 @@ export function throwIfCancelled(signal: AbortSignal | undefined, file: string):
 /** One JSON record (a JSONL line), its nesting checked against the limit before it is parsed. */
 export function parseJsonRecord(ctx: RecordContext, text: string, limits: ReadLimits): Record<string, unknown> {
   if (jsonNestingExceeds(text, limits.maxJsonDepth)) {
-    throw new InputError(ctx.file, ctx.line, null, `the record nests deeper than the limit of ${limits.maxJsonDepth} levels (${LIMIT_OPTION.maxJsonDepth} raises it)`);
+    throw new InputError(ctx.file, ctx.line, null, `the record nests deeper than the limit of ${limits.maxJsonDepth} levels, which can be raised`, 'maxJsonDepth');
   }
   return parseJsonLine(ctx, text);
 }

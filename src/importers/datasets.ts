@@ -5,7 +5,7 @@ import { InputError, UsageError } from '../core/errors';
 import { type FieldMapping, genericRecordToPair, hhRecordToPair, pkuRecordToPair, type RecordContext } from '../core/records';
 import type { StoredPreference } from '../core/preferences';
 import type { OverallPreference, Pair } from '../core/types';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { ErrorPolicy, type ImportSummary, type OnError, parseJsonRecord, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
 import { readCsvRows } from './csv';
 import { readLineBatches } from './files';
@@ -49,7 +49,7 @@ function converter(opts: DatasetImportOptions): { annotators: string[]; convert:
     case 'jsonl':
     case 'csv': {
       const mapping = opts.mapping;
-      if (!mapping) throw new UsageError(`import ${opts.format} needs --prompt, --response-0 and --response-1`);
+      if (!mapping) throw new UsageError(`import ${opts.format} needs to be told which fields hold the prompt, response 0 and response 1`, 'fieldMapping');
       const annotator = opts.preferredAnnotator ?? 'human';
       return {
         annotators: mapping.preferred ? [annotator] : [],

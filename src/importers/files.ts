@@ -6,7 +6,7 @@ import type { Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../core/errors';
-import { formatBytes, type ImportProgress, LIMIT_OPTION, type ReadLimits, resolveLimits, throwIfCancelled } from './common';
+import { formatBytes, type ImportProgress, type ReadLimits, resolveLimits, throwIfCancelled } from './common';
 
 export interface Line {
   /** 1-based line number. */
@@ -30,7 +30,7 @@ function cannotRead(file: string, e: NodeJS.ErrnoException): InputError {
 }
 
 export function limitError(file: string, line: number | null, what: string, limit: keyof ReadLimits, value: string): InputError {
-  return new InputError(file, line, null, `${what} exceeds the limit of ${value} (${LIMIT_OPTION[limit]} raises it)`);
+  return new InputError(file, line, null, `${what} exceeds the limit of ${value}, which can be raised`, limit);
 }
 
 async function openInfo(file: string): Promise<{ gz: boolean; size: number }> {

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { type ABProbabilities, logLikelihoodPreference, oraclePreference, rewardPreference, twoOrderJudgePreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { AnnotatorKind, OverallPreference, PrinciplePreference } from '../core/types';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { createHash } from 'node:crypto';
 import { ErrorPolicy, type ImportSummary, type OnError, type ReadOptions, throwIfCancelled } from './common';
 import { type CsvRow, csvInteger, csvNumber, readCsvRows } from './csv';
@@ -80,7 +80,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
         unknownRows++;
         return undefined;
       }
-      throw new InputError(opts.file, row.line, 'row_id', `${id} is not a pair of dataset "${opts.dataset}" (it has pairs 0..${pairRows.size - 1}; --ignore-unknown-rows skips such rows)`);
+      throw new InputError(opts.file, row.line, 'row_id', `${id} is not a pair of dataset "${opts.dataset}" (it has pairs 0..${pairRows.size - 1}; such rows can be skipped)`, 'ignoreUnknownRows');
     }
     return id;
   };
@@ -165,11 +165,11 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
     const rowOf = (idx: number) => pairRows.get(idx)!;
     if (opts.format === 'oracle') {
       const existing = await tx.countPrinciplePreferences(dataset.id, annotator.id, list!.id);
-      if (existing > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing} principle preferences on dataset "${opts.dataset}" for list "${list!.name}"; import under another --annotator name`);
+      if (existing > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing} principle preferences on dataset "${opts.dataset}" for list "${list!.name}"; import under another annotator name`, 'annotator');
       await tx.insertPrinciplePreferences(annotator.id, principle, rowOf, await tx.principleRowIds(list!.id));
     } else {
       const existing = await tx.pairsWithPreference(dataset.id, annotator.id);
-      if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another --annotator name`);
+      if (existing.size > 0) throw new UsageError(`annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another annotator name`, 'annotator');
       await tx.insertPreferences(annotator.id, overall, rowOf);
     }
     throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
@@ -182,6 +182,6 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
 }
 
 function requirePrinciplesOption(opts: JudgmentImportOptions): string {
-  if (!opts.principles) throw new UsageError('import oracle needs --principles NAME (the list whose 0-based positions principle_id refers to)');
+  if (!opts.principles) throw new UsageError('import oracle needs a principle list (the list whose 0-based positions principle_id refers to)', 'principles');
   return opts.principles;
 }

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
 import { LABEL_OVERALL, LABEL_PRINCIPLE, isLabelOverallWord, isLabelPrincipleWord } from '../core/preferences';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { ErrorPolicy, type ImportSummary, type OnError, parseJsonRecord, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
 import { readLineBatches } from './files';
 

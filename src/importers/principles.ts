@@ -1,8 +1,8 @@
 // Principle lists from .txt (with an optional short-label file), YAML or JSON.
 import { parsePrincipleFile } from '../core/principles';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { InputError } from '../core/errors';
-import { type ImportSummary, LIMIT_OPTION, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
+import { type ImportSummary, type ReadOptions, resolveLimits, throwIfCancelled } from './common';
 import { readTextFile } from './files';
 
 export async function importPrincipleList(store: Store, opts: ReadOptions & { file: string; shortFile?: string; name: string }): Promise<ImportSummary> {
@@ -15,7 +15,7 @@ export async function importPrincipleList(store: Store, opts: ReadOptions & { fi
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 91 || c === 123) {
-      if (++depth > limits.maxJsonDepth) throw new InputError(opts.file, text.slice(0, i).split('\n').length, null, `the list nests deeper than the limit of ${limits.maxJsonDepth} levels (${LIMIT_OPTION.maxJsonDepth} raises it)`);
+      if (++depth > limits.maxJsonDepth) throw new InputError(opts.file, text.slice(0, i).split('\n').length, null, `the list nests deeper than the limit of ${limits.maxJsonDepth} levels, which can be raised`, 'maxJsonDepth');
     } else if ((c === 93 || c === 125) && depth > 0) depth--;
   }
   throwIfCancelled(opts.signal, opts.file);

@@ -15,8 +15,7 @@ import { join } from 'node:path';
 import { type ABProbabilities, oraclePreference, twoOrderJudgePreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
-import { StoreBusyError } from '../store/common';
-import type { Store } from '../store/port';
+import { StoreBusyError, type Store } from '../store';
 
 export interface LlmJudgeOptions {
   dataset: string;
@@ -128,10 +127,10 @@ export function parseEndpoint(baseUrl: string): URL {
   try {
     u = new URL(baseUrl);
   } catch {
-    throw new UsageError('--base-url is not a URL (for example http://127.0.0.1:8000/v1)');
+    throw new UsageError('the endpoint\'s base URL is not a URL (for example http://127.0.0.1:8000/v1)', 'baseUrl');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--base-url must be http or https, not ${u.protocol}`);
-  if (u.username || u.password) throw new UsageError(`--base-url must not carry a user name or password (${u.protocol}//***@${u.host}); give the API key in $DISCRETION_API_KEY`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`the endpoint's base URL must be http or https, not ${u.protocol}`, 'baseUrl');
+  if (u.username || u.password) throw new UsageError(`the endpoint's base URL must not carry a user name or password (${u.protocol}//***@${u.host}); give the API key in $DISCRETION_API_KEY`, 'baseUrl');
   return u;
 }
 
@@ -264,16 +263,16 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   const started = performance.now();
   const mode = o.oracle ? 'oracle' : 'judge';
   const concurrency = o.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`--concurrency must be an integer from 1 to 256, not ${concurrency}`);
-  if (o.oracle && !o.principles) throw new UsageError('--oracle needs --principles NAME (the principle list to judge against)');
-  if (!o.oracle && o.principles) throw new UsageError('--principles is only used with --oracle');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError(`the number of concurrent requests must be an integer from 1 to 256, not ${concurrency}`, 'concurrency');
+  if (o.oracle && !o.principles) throw new UsageError('an oracle needs a principle list (the principle list to judge against)', 'principles');
+  if (!o.oracle && o.principles) throw new UsageError('a principle list is only used by an oracle, not by a judge', 'principles');
   const templates = loadTemplates(o.promptDir);
   const client = new ChatClient({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, timeoutMs: o.timeoutMs ?? 60_000, maxRetries: o.maxRetries ?? 5, backoffMs: o.backoffMs ?? 1000, maxBackoffMs: o.maxBackoffMs ?? 30_000, topLogprobs: o.topLogprobs ?? 20, maxResponseBytes: o.maxResponseBytes });
   const dataset = await store.requireDataset(o.dataset);
   const list = o.oracle ? await store.requirePrincipleList(o.principles!) : undefined;
   const kind = o.oracle ? 'oracle' : 'llm-judge';
   const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== kind) throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another --annotator name`);
+  if (existing && existing.kind !== kind) throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`, 'annotator');
   const provenance = {
     source: 'discretion judge llm', mode, base_url: o.baseUrl, model: o.model, temperature: 0, max_tokens: 1, top_logprobs: client.o.topLogprobs,
     prompt_templates_sha256: templates.hashes, ...(list ? { principle_list: `${list.name}@${list.version}` } : {}),
@@ -403,13 +402,24 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   if (busy && (pendingOverall.length || pendingPrinciple.length)) {
     const file = saveUnstored(o, list ? 'oracle' : 'judge', pendingOverall, pendingPrinciple);
     const n = pendingOverall.length + pendingPrinciple.length;
-    const how = list ? `discretion import oracle ${file} --dataset ${o.dataset} --annotator ${o.annotator} --principles ${o.principles}` : `discretion import judge ${file} --dataset ${o.dataset} --annotator ${o.annotator}`;
-    throw new UsageError(`${busy.message.replace(/; nothing was written.*$/, '')}; the ${n} answer${n === 1 ? '' : 's'} not yet stored ${n === 1 ? 'was' : 'were'} saved to ${file}: store ${n === 1 ? 'it' : 'them'} later with \`${how}\` (or run this judge again: it resumes)`);
+    throw new UnstoredAnswersError(busy.message, n, { file, format: list ? 'oracle' : 'judge', dataset: o.dataset, annotator: o.annotator, principles: o.principles });
   }
   if (failure !== undefined) throw failure;
   summary.cancelled = !!o.signal?.aborted;
   if (!summary.cancelled && existing) await store.write(async (tx) => { await tx.ensureAnnotator(o.annotator, kind, provenance); });
   return summary;
+}
+
+/** How answers saved to a file are imported later (the same arguments as the run), for the front end to phrase. */
+export interface UnstoredAnswers { file: string; format: 'judge' | 'oracle'; dataset: string; annotator: string; principles?: string }
+
+/** The database stayed locked: the answers paid for were saved to a file instead (`unstored`), for a later import. */
+export class UnstoredAnswersError extends UsageError {
+  constructor(busyMessage: string, n: number, readonly unstored: UnstoredAnswers) {
+    const what = `${unstored.format === 'oracle' ? 'oracle' : 'judge'} answers of annotator "${unstored.annotator}" on dataset "${unstored.dataset}"${unstored.principles ? ` with principle list "${unstored.principles}"` : ''}`;
+    super(`${busyMessage.replace(/; nothing was written.*$/, '')}; the ${n} answer${n === 1 ? '' : 's'} not yet stored ${n === 1 ? 'was' : 'were'} saved to ${unstored.file}: store ${n === 1 ? 'it' : 'them'} later by importing that file as ${what} (or run this judge again: it resumes)`);
+    this.name = 'UnstoredAnswersError';
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { rewardPreference } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference } from '../core/types';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { type Provider, type ProviderChoice, PROVIDER_CHOICES, hashModelFolder } from './modelFolder';
 import type { FromWorker, InitMessage, ReadyMessage, ScoresMessage, ToWorker } from './workerProtocol';
 
@@ -108,8 +108,8 @@ export class WorkerClient {
 
   private static unwrap<T extends FromWorker>(m: FromWorker): T {
     if (m.type !== 'error') return m as T;
-    if (m.kind === 'InputError') throw new InputError(m.file!, m.line ?? null, m.field ?? null, m.problem!);
-    if (m.kind === 'UsageError') throw new UsageError(m.message);
+    if (m.kind === 'InputError') throw new InputError(m.file!, m.line ?? null, m.field ?? null, m.problem!, m.option);
+    if (m.kind === 'UsageError') throw new UsageError(m.message, m.option);
     throw new Error(m.message);
   }
 
@@ -139,16 +139,16 @@ export class WorkerClient {
 export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<OnnxJudgeSummary> {
   const started = performance.now();
   const provider = o.provider ?? 'auto';
-  if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}, not "${provider}"`);
+  if (!PROVIDER_CHOICES.includes(provider)) throw new UsageError(`the execution provider must be one of ${PROVIDER_CHOICES.join(', ')}, not "${provider}"`, 'provider');
   const chunkPairs = o.chunkPairs ?? 256;
   const modelDir = resolve(o.modelDir);
   const dataset = await store.requireDataset(o.dataset);
   const hash = hashModelFolder(modelDir); // checks the layout first
   const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== 'reward-model') throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a reward-model; choose another --annotator name`);
+  if (existing && existing.kind !== 'reward-model') throw new UsageError(`annotator "${o.annotator}" already exists as a ${existing.kind}, not a reward-model; choose another annotator name`, 'annotator');
   const prevHash = existing?.provenance?.model_sha256;
   if (existing && prevHash && prevHash !== hash.sha256) {
-    throw new UsageError(`annotator "${o.annotator}" was scored with a different model (sha256 ${String(prevHash).slice(0, 12)}..., this folder ${hash.sha256.slice(0, 12)}...); choose another --annotator name`);
+    throw new UsageError(`annotator "${o.annotator}" was scored with a different model (sha256 ${String(prevHash).slice(0, 12)}..., this folder ${hash.sha256.slice(0, 12)}...); choose another annotator name`, 'annotator');
   }
   const done = existing ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
   const total = await store.countPairs(dataset.id);
@@ -218,7 +218,7 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
           if (annotatorId === undefined) {
             const now = await tx.getAnnotator(o.annotator);
             const otherModel = now?.provenance?.model_sha256;
-            if (otherModel && otherModel !== hash.sha256) throw new UsageError(`annotator "${o.annotator}" was scored with a different model meanwhile (sha256 ${String(otherModel).slice(0, 12)}...); choose another --annotator name`);
+            if (otherModel && otherModel !== hash.sha256) throw new UsageError(`annotator "${o.annotator}" was scored with a different model meanwhile (sha256 ${String(otherModel).slice(0, 12)}...); choose another annotator name`, 'annotator');
             annotatorId = (await tx.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
           }
           return tx.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!, { existing: 'skip' });

@@ -1,20 +1,17 @@
 // `discretion train-rm`: fits the bag-of-n-grams Bradley-Terry reward model (bowModel.ts) on one
 // annotator's overall preferences, seeded and deterministic, holds out a split, reports pairwise
-// accuracy there, and writes the model folder in the Hugging Face layout the ONNX runner executes.
-import { renameSync, rmSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+// accuracy there, and returns the model folder's files in the Hugging Face layout the ONNX runner executes
+// (src/app/judges.ts writes them: where and how output folders are written is the app layer's).
 import { Rng } from '../core/metrics/prng';
-import { dirname, join, resolve, basename } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { UsageError } from '../core/errors';
-import { ensureFolder } from '../importers/outputFiles';
-import type { Store } from '../store/port';
+import type { Store } from '../store';
 import { BOW_ARCHITECTURE, type BowShape, bowFeatures, bowOnnx, bowTokenizerConfig, bowTokenizerJson } from './bowModel';
 import { PairEncoder, tokenizerSettings } from './tokenize';
 
 export interface TrainOptions {
   dataset: string;
   annotator: string;
-  out: string;
   /** Share of the usable pairs held out for testing (0 < holdout < 1). */
   holdout?: number;
   seed?: number;
@@ -27,16 +24,17 @@ export interface TrainOptions {
   onLog?: (line: string) => void;
 }
 
-export interface TrainResult {
+export interface TrainedModel {
   train_pairs: number;
   test_pairs: number;
   /** Pairwise accuracy on the held-out pairs: share where sign(r(y1) - r(y0)) equals the annotator's label (a tie counts as wrong). */
   accuracy: number | null;
   train_accuracy: number;
-  model_dir: string;
   vocab_size: number;
   buckets: number;
   skipped_pairs: number;
+  /** The model folder's files by their path in it ('/'-separated): config.json, tokenizer.json, tokenizer_config.json, onnx/model.onnx. */
+  files: Record<string, string | Uint8Array>;
 }
 
 /** A seeded uniform [0, 1) source: the project's one PRNG (src/core/metrics/prng.ts), on its own stream. */
@@ -134,26 +132,16 @@ function fitBradleyTerry(ds: Sparse[], dim: number, l2: number, epochs: number, 
   return w;
 }
 
-export async function trainRewardModel(store: Store, o: TrainOptions): Promise<TrainResult> {
+export async function trainRewardModel(store: Store, o: TrainOptions): Promise<TrainedModel> {
   const holdout = o.holdout ?? 0.5;
-  if (!(holdout > 0 && holdout < 1)) throw new UsageError(`--holdout must be between 0 and 1 (exclusive), not ${holdout}`);
+  if (!(holdout > 0 && holdout < 1)) throw new UsageError(`the held-out share must be between 0 and 1 (exclusive), not ${holdout}`, 'holdout');
   const seed = o.seed ?? 1;
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not ${seed}`);
+  if (!Number.isInteger(seed)) throw new UsageError(`the seed must be an integer, not ${seed}`, 'seed');
   const l2 = o.l2 ?? 1e-4;
   const epochs = o.epochs ?? 300;
   const minCount = o.minCount ?? 2;
   const maxLength = o.maxLength ?? 2048;
   const buckets = o.buckets ?? 1 << 18;
-  const outDir = resolve(o.out);
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${o.out} is a file, not a folder`);
-  if (existsSync(outDir) && readdirSync(outDir).length > 0 && !existsSync(join(outDir, 'config.json'))) {
-    throw new UsageError(`--out ${o.out} exists and is not a model folder written by train-rm; choose an empty or new folder`);
-  }
-  // Written next to the target, then swapped in: a failed run leaves no half-written model. Tried here,
-  // before training, so that a place where the folder cannot be made is refused at once.
-  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}`);
-  ensureFolder(tmp, 'the model folder', o.out);
-  rmSync(tmp, { recursive: true, force: true });
 
   const { pairs, skipped } = await loadLabelled(store, o.dataset, o.annotator);
   const rand = rng(seed);
@@ -215,14 +203,13 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
   const trainAcc = accuracyOf(trainIdx, trainFeats)!;
   const accuracy = accuracyOf(testIdx, testIdx.map(featurise));
 
-  rmSync(tmp, { recursive: true, force: true });
-  ensureFolder(join(tmp, 'onnx'), 'the model folder', o.out);
   const unigram = Float32Array.from(w.subarray(0, vocabSize));
   const bigram = Float32Array.from(w.subarray(vocabSize));
-  writeFileSync(join(tmp, 'onnx', 'model.onnx'), bowOnnx(shape, unigram, bigram, 0, { dataset: o.dataset, annotator: o.annotator, seed: String(seed) }));
-  writeFileSync(join(tmp, 'tokenizer.json'), JSON.stringify(tokJson));
-  writeFileSync(join(tmp, 'tokenizer_config.json'), JSON.stringify(tokCfg, null, 2));
-  writeFileSync(join(tmp, 'config.json'), JSON.stringify({
+  const files: TrainedModel['files'] = {};
+  files['onnx/model.onnx'] = bowOnnx(shape, unigram, bigram, 0, { dataset: o.dataset, annotator: o.annotator, seed: String(seed) });
+  files['tokenizer.json'] = JSON.stringify(tokJson);
+  files['tokenizer_config.json'] = JSON.stringify(tokCfg, null, 2);
+  files['config.json'] = JSON.stringify({
     architectures: [BOW_ARCHITECTURE],
     model_type: 'discretion-bow',
     num_labels: 1,
@@ -231,9 +218,7 @@ export async function trainRewardModel(store: Store, o: TrainOptions): Promise<T
     hash_multiplier: shape.multiplier,
     max_position_embeddings: maxLength,
     training: { dataset: o.dataset, annotator: o.annotator, seed, holdout, l2, epochs, min_count: minCount, train_pairs: trainIdx.length, test_pairs: testIdx.length, heldout_accuracy: accuracy, train_accuracy: trainAcc },
-  }, null, 2));
-  rmSync(outDir, { recursive: true, force: true });
-  renameSync(tmp, outDir);
+  }, null, 2);
 
-  return { train_pairs: trainIdx.length, test_pairs: testIdx.length, accuracy, train_accuracy: trainAcc, model_dir: outDir, vocab_size: vocabSize, buckets, skipped_pairs: skipped };
+  return { train_pairs: trainIdx.length, test_pairs: testIdx.length, accuracy, train_accuracy: trainAcc, vocab_size: vocabSize, buckets, skipped_pairs: skipped, files };
 }

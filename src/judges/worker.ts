@@ -11,8 +11,8 @@ function send(m: FromWorker): void {
 }
 
 function errorMessage(e: unknown, id?: number): ErrorMessage {
-  if (e instanceof InputError) return { type: 'error', id, kind: 'InputError', message: e.message, file: e.file, line: e.line, field: e.field, problem: e.problem };
-  if (e instanceof UsageError) return { type: 'error', id, kind: 'UsageError', message: e.message };
+  if (e instanceof InputError) return { type: 'error', id, kind: 'InputError', message: e.message, file: e.file, line: e.line, field: e.field, problem: e.problem, option: e.option };
+  if (e instanceof UsageError) return { type: 'error', id, kind: 'UsageError', message: e.message, option: e.option };
   return { type: 'error', id, kind: 'Error', message: e instanceof Error ? e.message : String(e) };
 }
 

@@ -1,5 +1,6 @@
 // Messages between the runner (parent) and the scoring worker process.
 import type { Provider, ProviderChoice } from './modelFolder';
+import type { RequestOption } from '../core/errors';
 
 export interface InitMessage { type: 'init'; modelDir: string; provider: ProviderChoice; batchSize?: number; maxBatchTokens?: number; threads?: number }
 export interface ScoreMessage { type: 'score'; id: number; items: { prompt: string; response: string }[] }
@@ -15,5 +16,5 @@ export interface ReadyMessage {
 }
 export interface ScoresMessage { type: 'scores'; id: number; scores: number[]; truncated: boolean[]; tokenizeMs: number; inferMs: number; batches: number }
 /** kind: which error class to rebuild on the parent side (user-facing ones print as one line). */
-export interface ErrorMessage { type: 'error'; id?: number; kind: 'InputError' | 'UsageError' | 'Error'; message: string; file?: string; line?: number | null; field?: string | null; problem?: string }
+export interface ErrorMessage { type: 'error'; id?: number; kind: 'InputError' | 'UsageError' | 'Error'; message: string; file?: string; line?: number | null; field?: string | null; problem?: string; option?: RequestOption }
 export type FromWorker = ReadyMessage | ScoresMessage | ErrorMessage;

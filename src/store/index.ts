@@ -1,6 +1,7 @@
 // Opening a store: the location decides the adapter. A `postgres://` or `postgresql://` URL is a shared
 // PostgreSQL server (a team); anything else is a SQLite file (one annotator, nothing to set up).
-// Everything else depends on the port's types (./port) only.
+// This file is the store's one door: outside src/store nothing else of it is imported (eslint.config.mjs),
+// so the port's types, its errors and the few helpers other layers share are re-exported here.
 import { isDatabaseUrl } from './location';
 import { refuseWrites } from './common';
 import type { Store } from './port';
@@ -10,7 +11,10 @@ import { openSqliteStore, type SqliteOptions } from './sqlite/adapter';
 export { isDatabaseUrl, locationHasPassword, redactLocation } from './location';
 export { initTeamDatabase, type TeamInitResult } from './postgres/adapter';
 export { VISIBILITIES, type Visibility } from './postgres/team';
-export { PairFullError } from './port';
+export * from './port';
+// Shared with the layers above: the lock error they phrase, the timestamp and JSON column encodings they
+// write through the port, and the content hash sync compares (node:crypto, so it cannot live in src/core).
+export { json, now, sha256, StoreBusyError } from './common';
 
 export type OpenOptions = SqliteOptions;
 

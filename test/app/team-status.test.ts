@@ -3,8 +3,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { teamStatus } from '../../src/app/team';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
+import { openStore, type Store } from '../../src/store';
 import { tempDir } from '../support/helpers';
 import { freshPostgresDatabase } from '../support/postgres';
 

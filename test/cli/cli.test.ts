@@ -2,7 +2,7 @@
 // errors, and export -> import round trips.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +115,21 @@ describe('discretion CLI', () => {
     expect(run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]).status).toBe(0);
     const r = run(['import', 'jsonl', SAMPLE, '--dataset', 'sample', ...MAP, '--db', db]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/dataset "sample" already exists/);
+    expect(r.stderr).toBe('discretion: dataset "sample" already exists; choose another dataset name (--dataset)\n');
+  });
+
+  it('a reading limit hit names the flag that raises it; skipped, the record says so too', () => {
+    const dir = tempDir();
+    const file = join(dir, 'long.jsonl');
+    const ok = JSON.stringify({ prompt: 'p', response_0: 'a', response_1: 'b', id: 'one' });
+    writeFileSync(file, `${ok}\n${JSON.stringify({ prompt: 'p'.repeat(2000), response_0: 'a', response_1: 'b', id: 'two' })}\n`);
+    const r = run(['import', 'jsonl', file, '--dataset', 'long', ...MAP, '--max-line-size', '1000', '--db', join(dir, 'a.db')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`discretion: ${file}:2: the line exceeds the limit of 1000 bytes, which can be raised (--max-line-size)\n`);
+    const nested = join(dir, 'nested.jsonl');
+    writeFileSync(nested, `${ok}\n{"prompt":"p","response_0":"a","response_1":"b","id":"two","x":${'['.repeat(5)}${']'.repeat(5)}}\n`);
+    const s = run(['import', 'jsonl', nested, '--dataset', 'nested', ...MAP, '--max-json-depth', '3', '--on-error', 'skip', '--json', '--db', join(dir, 'b.db')]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout).skipped).toEqual([{ line: 2, message: `${nested}:2: the record nests deeper than the limit of 3 levels, which can be raised (--max-json-depth)` }]);
   });
 });

@@ -82,9 +82,9 @@ describe('consistency commands', () => {
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/already exists with these arguments; nothing changed/);
     oneLineError(run([...args.slice(0, -3), 'worst-case', '--members', 'm1,m2,m3']), /ensemble "ens" already exists with other arguments/);
-    oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--lambda', '1', '--members', 'm1,m2']), /--lambda applies only to --method uncertainty-weighted/);
-    oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'median', '--members', 'm1,m2']), /--method must be one of mean, worst-case, uncertainty-weighted/);
-    oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--members', 'm1']), /at least two --members/);
+    oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--lambda', '1', '--members', 'm1,m2']), /lambda applies only to the method uncertainty-weighted \(--lambda\)/);
+    oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'median', '--members', 'm1,m2']), /the ensemble method must be one of mean, worst-case, uncertainty-weighted, not "median" \(--method\)/);
+    oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--members', 'm1']), /an ensemble needs at least two members, got 1 \(--members\)/);
     oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--members', 'm1,j']), /member "j" has no scores/);
     oneLineError(run(['ensemble', '--db', db, '--dataset', 's', '--name', 'e2', '--method', 'mean', '--members', 'm1,nobody']), /unknown annotator "nobody"/);
     expect(info().annotators.map((a) => a.name)).not.toContain('e2');

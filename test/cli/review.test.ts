@@ -84,9 +84,9 @@ for (const target of targets) {
       const before = await store.dumpTables();
       await store.close();
       for (const [args, message] of [
-        [['review', 'adjudicate', '--dataset', 'd', '--pair', 'q2', '--label', 'maybe'], /^discretion: --label must be one of y0, y1, tie, both-bad, not "maybe"$/],
+        [['review', 'adjudicate', '--dataset', 'd', '--pair', 'q2', '--label', 'maybe'], /^discretion: the label must be one of y0, y1, tie, both-bad, not "maybe" \(--label\)$/],
         [['review', 'adjudicate', '--dataset', 'd', '--pair', 'q9', '--label', 'y1'], /^discretion: unknown pair "q9" in dataset "d"/],
-        [['review', 'adjudicate', '--dataset', 'd', '--pair', 'q2', '--principle', 'avoid-harm', '--label', 'tie'], /--label must be one of y0, y1, neither for a principle, not "tie"/],
+        [['review', 'adjudicate', '--dataset', 'd', '--pair', 'q2', '--principle', 'avoid-harm', '--label', 'tie'], /the label must be one of y0, y1, neither for a principle, not "tie" \(--label\)/],
         [['review', 'list', '--dataset', 'd', '--principle', 'nope'], /no human labels of principle "nope" on dataset "d" \(principles labelled: avoid-harm\)/],
         [['review', 'list', '--dataset', 'nope'], /unknown dataset "nope" \(known: d\)/],
       ] as const) {

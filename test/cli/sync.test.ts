@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { syncStores } from '../../src/app/sync';
 import { saveLabel, undoLastLabel } from '../../src/app/workbench';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
+import { openStore, type Store } from '../../src/store';
 import { ROOT, tempDir } from '../support/helpers';
 import { freshPostgresDatabase, pgEnv, urlWithoutPassword, urlWithPassword } from '../support/postgres';
 

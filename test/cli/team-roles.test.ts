@@ -10,9 +10,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NotYourAnnotatorError } from '../../src/app/team';
 import { saveLabel, WorkbenchSession } from '../../src/app/workbench';
-import { initTeamDatabase, openStore, PairFullError } from '../../src/store';
+import { initTeamDatabase, openStore, PairFullError, type Store } from '../../src/store';
 import { PG_MIGRATIONS } from '../../src/store/postgres/schema';
-import type { Store } from '../../src/store/port';
 import { ROOT, tempDir } from '../support/helpers';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');

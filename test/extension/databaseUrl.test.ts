@@ -3,8 +3,7 @@
 // authentication over TCP), with the secret store and the question as plain functions.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { needsPassword, openWithPassword, secretKey, withPassword } from '../../src/extension/databaseUrl';
-import { openStore, redactLocation } from '../../src/store';
-import type { Store } from '../../src/store/port';
+import { openStore, redactLocation, type Store } from '../../src/store';
 import { freshPostgresDatabase } from '../support/postgres';
 
 const server = inject('postgres');

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS, parseWebviewMessage } from '../../src/shared/protocol';
+import { LIMITS } from '../../src/shared/messageChecks';
+import { parseWorkbenchMessage } from '../../src/shared/workbenchProtocol';
 
 const submit = { type: 'submit', seq: 3, pairIdx: 7, overall: 'A', grid: ['A', 'B', 'neither', null], rationale: 'why', flagged: false, ahead: null };
 
-describe('parseWebviewMessage', () => {
+describe('parseWorkbenchMessage', () => {
   it('accepts every well-formed message', () => {
     for (const m of [
       { type: 'ready', restore: null },
@@ -16,7 +17,7 @@ describe('parseWebviewMessage', () => {
       { type: 'advance' },
       { type: 'painted', seq: 1, ms: 12.5 },
     ]) {
-      const r = parseWebviewMessage(m);
+      const r = parseWorkbenchMessage(m);
       expect(r, JSON.stringify(m)).toEqual({ ok: true, message: m });
     }
   });
@@ -44,20 +45,20 @@ describe('parseWebviewMessage', () => {
       { type: 'ready', restore: { dataset: 1, pairIdx: 0 } },
       { type: 'painted', seq: 1, ms: Number.NaN },
     ];
-    for (const m of bad) expect(parseWebviewMessage(m).ok, JSON.stringify(m)).toBe(false);
+    for (const m of bad) expect(parseWorkbenchMessage(m).ok, JSON.stringify(m)).toBe(false);
   });
 
   it('rejects oversized payloads and long rationales before looking at them', () => {
-    const big = parseWebviewMessage({ ...submit, rationale: 'x'.repeat(LIMITS.maxMessageChars) });
+    const big = parseWorkbenchMessage({ ...submit, rationale: 'x'.repeat(LIMITS.maxMessageChars) });
     expect(big).toMatchObject({ ok: false, reason: expect.stringContaining('oversized') });
-    const long = parseWebviewMessage({ ...submit, rationale: 'x'.repeat(LIMITS.maxRationaleChars + 1) });
+    const long = parseWorkbenchMessage({ ...submit, rationale: 'x'.repeat(LIMITS.maxRationaleChars + 1) });
     expect(long).toMatchObject({ ok: false, reason: expect.stringContaining('rationale') });
-    expect(parseWebviewMessage({ ...submit, grid: new Array(LIMITS.maxGridRows + 1).fill(null) }).ok).toBe(false);
+    expect(parseWorkbenchMessage({ ...submit, grid: new Array(LIMITS.maxGridRows + 1).fill(null) }).ok).toBe(false);
   });
 
   it('never throws, even on cyclic objects', () => {
     const cyclic: Record<string, unknown> = { type: 'undo' };
     cyclic.self = cyclic;
-    expect(parseWebviewMessage(cyclic)).toMatchObject({ ok: false });
+    expect(parseWorkbenchMessage(cyclic)).toMatchObject({ ok: false });
   });
 });

@@ -19,7 +19,7 @@ import { exportDataset } from '../../src/app/export';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import type { Store } from '../../src/store/port';
+import type { Store } from '../../src/store';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { dumpDatabase, tempDir } from '../support/helpers';
 import { makeBaseDatabase } from './base';

@@ -6,7 +6,7 @@ import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import type { Store } from '../../src/store/port';
+import type { Store } from '../../src/store';
 import { BAD, expectRejected, openTempStore } from '../support/helpers';
 
 const bad = (f: string) => join(BAD, f);

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { importPrincipleList } from '../../src/importers/principles';
-import type { Store } from '../../src/store/port';
+import type { Store } from '../../src/store';
 import { AD, HH_FILE, openTempStore, sharedDataSkipReason } from '../support/helpers';
 
 const skip = sharedDataSkipReason();

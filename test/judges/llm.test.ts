@@ -11,7 +11,7 @@ import { importJudgments } from '../../src/importers/judgments';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { Database } from '../../src/store/sqlite/driver';
 import { importPrincipleList } from '../../src/importers/principles';
-import { abProbabilities, parseRetryAfter, runLlmJudge } from '../../src/judges/llmJudge';
+import { abProbabilities, parseRetryAfter, runLlmJudge, UnstoredAnswersError } from '../../src/judges/llmJudge';
 import { ROOT, dumpDatabase, openTempStore, tempDir } from '../support/helpers';
 import { PAIR_MAPPING, writePairsFile } from './support';
 
@@ -178,7 +178,9 @@ describe('runLlmJudge over HTTP', () => {
     const err = await runLlmJudge(store, { ...opts, baseUrl, concurrency: 1, flushEvery: 1, rescueDir: dir }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     const message = (err as Error).message;
-    expect(message).toMatch(/is busy: .*the 4 answers not yet stored were saved to .*discretion-unsaved-judge-.*\.csv: store them later with `discretion import judge .* --dataset d --annotator judge`/);
+    expect(message).toMatch(/is busy: .*the 4 answers not yet stored were saved to .*discretion-unsaved-judge-.*\.csv: store them later by importing that file as judge answers of annotator "judge" on dataset "d"/);
+    expect(err).toBeInstanceOf(UnstoredAnswersError);
+    expect((err as UnstoredAnswersError).unstored).toMatchObject({ format: 'judge', dataset: 'd', annotator: 'judge' });
     expect(seen.length).toBe(8); // every pair asked once, in both orders
     const [name] = readdirSync(dir);
     const file = join(dir, name);
@@ -214,8 +216,8 @@ describe('runLlmJudge over HTTP', () => {
 
   it('bad usage: one clear error before any request', async () => {
     const store = await setup();
-    await expect(runLlmJudge(store, { ...opts, baseUrl, oracle: true })).rejects.toThrow(/--principles/);
-    await expect(runLlmJudge(store, { ...opts, baseUrl: 'not a url' })).rejects.toThrow(/--base-url/);
+    await expect(runLlmJudge(store, { ...opts, baseUrl, oracle: true })).rejects.toMatchObject({ message: expect.stringMatching(/an oracle needs a principle list/), option: 'principles' });
+    await expect(runLlmJudge(store, { ...opts, baseUrl: 'not a url' })).rejects.toMatchObject({ message: expect.stringMatching(/base URL is not a URL/), option: 'baseUrl' });
     await expect(runLlmJudge(store, { ...opts, baseUrl, promptDir: tempDir() })).rejects.toThrow(/system\.txt: cannot read prompt template/);
     expect(seen.length).toBe(0);
     await store.close();

@@ -8,7 +8,7 @@ import { UsageError } from '../../src/core/errors';
 import { importDataset } from '../../src/importers/datasets';
 import { runOnnxJudge } from '../../src/judges/onnxJudge';
 import { RewardScorer } from '../../src/judges/scorer';
-import { trainRewardModel } from '../../src/judges/trainRm';
+import { trainRewardModel } from '../../src/app/judges';
 import { HH_FILE, openTempStore, sharedDataSkipReason, tempDir } from '../support/helpers';
 import { PAIR_MAPPING, buildWorker, writePairsFile } from './support';
 
@@ -65,11 +65,11 @@ describe('train-rm', () => {
     const out = join(tempDir(), 'never');
     await expect(trainRewardModel(store, { dataset: 'rule', annotator: 'nobody', out })).rejects.toThrow(/unknown annotator "nobody"/);
     await expect(trainRewardModel(store, { dataset: 'nope', annotator: 'human', out })).rejects.toThrow(UsageError);
-    await expect(trainRewardModel(store, { dataset: 'rule', annotator: 'human', out, holdout: 1 })).rejects.toThrow(/--holdout/);
+    await expect(trainRewardModel(store, { dataset: 'rule', annotator: 'human', out, holdout: 1 })).rejects.toMatchObject({ message: expect.stringMatching(/held-out share must be between 0 and 1/), option: 'holdout' });
     const occupied = tempDir();
     mkdirSync(join(occupied, 'x'));
     writeFileSync(join(occupied, 'x', 'notes.txt'), 'mine');
-    await expect(trainRewardModel(store, { dataset: 'rule', annotator: 'human', out: join(occupied, 'x') })).rejects.toThrow(/not a model folder/);
+    await expect(trainRewardModel(store, { dataset: 'rule', annotator: 'human', out: join(occupied, 'x') })).rejects.toMatchObject({ message: expect.stringMatching(/not a model folder/), option: 'out' });
     expect(readFileSync(join(occupied, 'x', 'notes.txt'), 'utf8')).toBe('mine');
     await store.close();
   });

@@ -41,7 +41,7 @@ describe('src/core: pure TypeScript', () => {
     ["import { execFile } from 'node:child_process';" + use('execFile'), 'no Node built-ins'],
     ["import { request } from 'node:http';" + use('request'), 'no Node built-ins'],
     ["import { Store } from '../../store/store';" + use('Store'), 'src/core imports only src/core'],
-    ["import { parseMessage } from '../../shared/protocol';" + use('parseMessage'), 'src/core imports only src/core'],
+    ["import { parseMessage } from '../../shared/workbenchProtocol';" + use('parseMessage'), 'src/core imports only src/core'],
     ["import { importDataset } from '../../importers/datasets';" + use('importDataset'), 'src/core imports only src/core'],
     ["import DOMPurify from 'dompurify';" + use('DOMPurify'), 'no DOM libraries'],
   ])('%s is an error', async (code, says) => {
@@ -76,7 +76,7 @@ describe('webview/: only src/core and src/shared from src/', () => {
   it('src/core, src/shared, its own folder and browser packages are allowed', async () => {
     await expectAllowed(
       file,
-      "import { escapeHtml } from '../../src/core/report/escape';\nimport { parseMessage } from '../../src/shared/protocol';\n" +
+      "import { escapeHtml } from '../../src/core/report/escape';\nimport { parseMessage } from '../../src/shared/workbenchProtocol';\n" +
         "import { render } from './render';\nimport DOMPurify from 'dompurify';" + use('escapeHtml, parseMessage, render, DOMPurify'),
     );
   });
@@ -158,5 +158,55 @@ describe('src/cli prints only through src/cli/context.ts', () => {
   it('context.ts itself writes to the streams; elsewhere other write() calls and the streams themselves are allowed', async () => {
     await expectAllowed('src/cli/context.ts', "process.stdout.write('x\\n');\nprocess.stderr.write('x\\n');");
     await expectAllowed(file, "export const tty = process.stderr.isTTY;\nexport const save = (s: { write(f: () => void): void }) => s.write(() => undefined);");
+  });
+});
+
+describe('outside src/store, the store is imported only through src/store/index.ts', () => {
+  const SEALED = 'import the store only through src/store/index.ts';
+  it.each([
+    ['src/app/lint-probe.ts', "import type { Store } from '../store/port';" + use('0 as unknown as Store')],
+    ['src/app/workbench/lint-probe.ts', "import { json } from '../../store/common';" + use('json')],
+    ['src/cli/commands/lint-probe.ts', "import { openSqliteStore } from '../../store/sqlite/adapter';" + use('openSqliteStore')],
+    ['src/extension/lint-probe.ts', "import { PG_MIGRATIONS } from '../store/postgres/schema';" + use('PG_MIGRATIONS')],
+    ['src/judges/lint-probe.ts', "import { isDatabaseUrl } from '../store/location';" + use('isDatabaseUrl')],
+    ['src/importers/lint-probe.ts', "import { insertPairs } from '../store/sql/datasets';" + use('insertPairs')],
+  ])('%s importing a file inside src/store is an error', async (file, code) => {
+    await expectForbidden(file, code, STATIC, SEALED);
+  });
+
+  it('a dynamic import() of a file inside src/store is an error too', async () => {
+    await expectForbidden('src/app/lint-probe.ts', "export const load = () => import('../store/sqlite/adapter');", DYNAMIC, SEALED);
+  });
+
+  it('the index itself is allowed outside, and any file of src/store inside it', async () => {
+    await expectAllowed('src/app/lint-probe.ts', "import { openStore, type Store } from '../store';\nimport { now } from '../store/index';" + use('openStore, now, 0 as unknown as Store'));
+    await expectAllowed('src/store/sqlite/lint-probe.ts', "import type { Store } from '../port';\nimport { json } from '../common';" + use('json, 0 as unknown as Store'));
+  });
+});
+
+describe('src/importers and src/judges do not import each other', () => {
+  it('a judge importing an importer is an error', async () => {
+    await expectForbidden('src/judges/lint-probe.ts', "import { importDataset } from '../importers/datasets';" + use('importDataset'), STATIC, 'a judge imports no importer');
+  });
+
+  it('an importer importing a judge is an error', async () => {
+    await expectForbidden('src/importers/lint-probe.ts', "import { runLlmJudge } from '../judges/llmJudge';" + use('runLlmJudge'), STATIC, 'an importer imports no judge');
+  });
+});
+
+describe('no CLI flag in a message below the front ends', () => {
+  const FLAG = 'No CLI flag in a message below the front ends';
+  it.each([
+    ['src/store/sql/lint-probe.ts', "export const f = (name: string) => { throw new Error(`dataset \"${name}\" already exists; choose another --dataset name`); };"],
+    ['src/importers/lint-probe.ts', "export const f = () => { throw new Error('import oracle needs --principles NAME'); };"],
+    ['src/judges/lint-probe.ts', "export const m = '--base-url is not a URL';"],
+    ['src/app/lint-probe.ts', "export const m = (k: string) => `--${k} is required`;"],
+  ])('%s: a flag in a message is an error', async (file, code) => {
+    await expectForbidden(file, code, DYNAMIC, FLAG);
+  });
+
+  it('the front ends may name their flags; SQL comments and a plain dash are no flags', async () => {
+    await expectAllowed('src/cli/commands/lint-probe.ts', "export const m = 'choose another --dataset name';");
+    await expectAllowed('src/store/sql/lint-probe.ts', "export const q = 'SELECT 1 -- one row\\n';\nexport const d = 'a - b, x--y';");
   });
 });

@@ -1,6 +1,7 @@
 // The dashboard host drops every webview message that is not exactly one of the known shapes.
 import { describe, expect, it } from 'vitest';
-import { parseDashboardMessage, renderReportBody } from '../../src/core/report';
+import { renderReportBody } from '../../src/core/report';
+import { parseDashboardMessage } from '../../src/shared/dashboardProtocol';
 import { fixture } from './fixture';
 
 describe('dashboard messages', () => {

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
 import type { Pair } from '../../src/core/types';
-import { openStore, PairFullError } from '../../src/store';
-import type { Store, Transaction } from '../../src/store/port';
+import { openStore, PairFullError, type Store, type Transaction } from '../../src/store';
 import { saveLabel, undoLastLabel, type WorkbenchLabel } from '../../src/app/workbench';
-import { freshPostgresDatabase, serverTestClock, steppedServerClock } from '../support/postgres';
+import { freshPostgresDatabase } from '../support/postgres';
+import { steppedServerClocks } from '../support/server-clock';
 import { tempDir } from '../support/helpers';
 
 const server = inject('postgres');
@@ -27,17 +27,8 @@ for (const adapter of adapters) {
     afterAll(async () => {
       for (const s of open.splice(0)) await s.close().catch(() => undefined);
     });
-    const clocks: { close(): Promise<void> }[] = [];
-    afterAll(async () => {
-      for (const c of clocks.splice(0)) await c.close().catch(() => undefined);
-    });
     /** On PostgreSQL the claims' times are the server's: the test steps the server's clock (test/support/postgres.ts). */
-    const timed = async (s: Store, location: string): Promise<Store> => {
-      if (adapter.name !== 'PostgreSQL') return s;
-      const clock = await serverTestClock(location);
-      clocks.push(clock);
-      return steppedServerClock(s, clock);
-    };
+    const timed = steppedServerClocks(adapter.name === 'PostgreSQL');
     const fresh = async (): Promise<Store> => {
       const location = await adapter.location();
       const s = await openStore(location);

@@ -9,7 +9,7 @@ import { computeMetrics } from '../../src/app/analysis';
 import { importDataset } from '../../src/importers/datasets';
 import { importLabels } from '../../src/importers/labels';
 import { importPrincipleList } from '../../src/importers/principles';
-import { StoreBusyError } from '../../src/store/common';
+import { StoreBusyError } from '../../src/store';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { Database } from '../../src/store/sqlite/driver';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema';

@@ -37,6 +37,22 @@ export const MIGRATION_ROWS: Record<number, string> = {
   9: '', // label_history.login (checked below: null on every old row) and the views the claims read
 };
 
+/**
+ * The columns a migration added to a table that existed before, with the value every old row takes (both
+ * databases): 4: annotators.group_name null; 5: the datasets' work split unset; 7: the claim floor 0; 8: no
+ * claim rank; 9: no login on old label history.
+ */
+export const ADDED_COLUMNS: [version: number, table: string, defaults: Record<string, unknown>][] = [
+  [4, 'annotators', { group_name: null }], [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }], [7, 'datasets', { claim_floor: 0 }],
+  [8, 'pairs', { claim_rank: null }], [9, 'label_history', { login: null }],
+];
+
+/** `rows` (JSON, one per row) as they read after migrating from `version`: the columns added since then at their defaults. */
+export function withAddedColumns(table: string, version: number, rows: string[]): string[] {
+  const defaults = Object.assign({}, ...ADDED_COLUMNS.filter(([v, t]) => t === table && version < v).map(([, , d]) => d));
+  return rows.map((r) => JSON.stringify({ ...JSON.parse(r), ...defaults })).sort();
+}
+
 async function databaseAtVersion(path: string, version: number): Promise<Record<string, string[]>> {
   const db = await Database.open(path);
   for (let v = 0; v < version; v++) {
@@ -62,13 +78,8 @@ describe('schema migrations', () => {
       try {
         expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(SCHEMA_VERSION);
         const after = await store.dumpTables();
-        // every old row is still there with its values; columns a later migration added take their defaults
-        // (4: annotators.group_name null; 5: the datasets' work split unset; 7: the claim floor 0; 8: no claim rank)
-        const added: [number, string, Record<string, unknown>][] = [[4, 'annotators', { group_name: null }], [5, 'datasets', { overlap: null, assignment: 'fixed', assignment_seed: 0 }], [7, 'datasets', { claim_floor: 0 }], [8, 'pairs', { claim_rank: null }], [9, 'label_history', { login: null }]];
-        for (const [table, rows] of Object.entries(before)) {
-          const defaults = Object.assign({}, ...added.filter(([v, t]) => t === table && version < v).map(([, , d]) => d));
-          expect(after[table], table).toEqual(rows.map((r) => JSON.stringify({ ...JSON.parse(r), ...defaults })).sort());
-        }
+        // every old row is still there with its values; columns a later migration added take their defaults (ADDED_COLUMNS)
+        for (const [table, rows] of Object.entries(before)) expect(after[table], table).toEqual(withAddedColumns(table, version, rows));
         expect(await store.checkIntegrity()).toEqual([]);
         // the migrated database is usable through the port, old rows and new writes alike
         if (version >= 1) {

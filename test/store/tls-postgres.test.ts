@@ -8,8 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
+import { openStore, type Store } from '../../src/store';
 import { missingPrerequisite, tempDir } from '../support/helpers';
 import { freshPostgresDatabase, startPostgres, type TestPostgres } from '../support/postgres';
 

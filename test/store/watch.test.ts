@@ -5,8 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { saveLabel, undoLastLabel } from '../../src/app/workbench';
-import { openStore } from '../../src/store';
-import type { Store } from '../../src/store/port';
+import { openStore, type Store } from '../../src/store';
 import { tempDir } from '../support/helpers';
 import { freshPostgresDatabase } from '../support/postgres';
 

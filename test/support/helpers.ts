@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { InputError } from '../../src/core/errors';
-import type { Store } from '../../src/store/port';
+import { InputError, type RequestOption } from '../../src/core/errors';
+import type { Store } from '../../src/store';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/adapter';
 import { SHARED_DATA } from './shared-hh';
 
@@ -57,7 +57,7 @@ export function dumpDatabase(store: Store): Promise<Record<string, string[]>> {
  * An import that must fail on bad input: one InputError naming the file and line (and the field, when
  * given), a one-line message, and the database exactly as it was.
  */
-export async function expectRejected(store: Store, run: () => Promise<unknown>, expected: { file: string; line: number | null; field?: string | null; message: RegExp }): Promise<InputError> {
+export async function expectRejected(store: Store, run: () => Promise<unknown>, expected: { file: string; line: number | null; field?: string | null; message: RegExp; option?: RequestOption }): Promise<InputError> {
   const before = await dumpDatabase(store);
   const err = await run().then(() => undefined, (e: unknown) => e);
   expect(err, 'the import should have failed').toBeInstanceOf(InputError);
@@ -65,6 +65,7 @@ export async function expectRejected(store: Store, run: () => Promise<unknown>, 
   expect(e.file).toBe(expected.file);
   expect(e.line).toEqual(expected.line);
   if (expected.field !== undefined) expect(e.field).toBe(expected.field);
+  if (expected.option !== undefined) expect(e.option).toBe(expected.option);
   expect(e.message).toMatch(expected.message);
   expect(e.message.split('\n')).toHaveLength(1);
   expect(await dumpDatabase(store)).toEqual(before);

@@ -4,7 +4,7 @@
 // labels in flight. The webview's own script (main.ts) runs here against a recorded host: every
 // message it posts is kept, and the host's answers are dispatched as the extension would post them.
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CardView, HostToWebview, WebviewToHost } from '../../src/shared/protocol';
+import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
 import { LabelLedger } from '../../webview/workbench/labels';
 import { initialState } from '../../webview/workbench/state';
 
@@ -97,16 +97,16 @@ describe('LabelLedger', () => {
 vi.mock('@vscode-elements/elements/dist/vscode-button/index.js', () => ({}));
 vi.mock('@vscode-elements/elements/dist/vscode-textarea/index.js', () => ({}));
 
-const posted: WebviewToHost[] = [];
-const send = (m: HostToWebview) => window.dispatchEvent(new MessageEvent('message', { data: m }));
+const posted: WorkbenchWebviewMessage[] = [];
+const send = (m: WorkbenchHostMessage) => window.dispatchEvent(new MessageEvent('message', { data: m }));
 const press = (key: string) => window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
-const submits = () => posted.filter((m): m is Extract<WebviewToHost, { type: 'submit' }> => m.type === 'submit');
+const submits = () => posted.filter((m): m is Extract<WorkbenchWebviewMessage, { type: 'submit' }> => m.type === 'submit');
 
 describe('the workbench webview with labels in flight', () => {
   beforeAll(async () => {
     document.body.innerHTML = '<main><div id="status"></div><div id="card" tabindex="-1" hidden></div></main>';
-    (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: WebviewToHost) => posted.push(m), getState: () => undefined, setState: () => undefined });
+    (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: WorkbenchWebviewMessage) => posted.push(m), getState: () => undefined, setState: () => undefined });
     await import('../../webview/workbench/main');
   });
   beforeEach(() => {

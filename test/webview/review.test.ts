@@ -3,9 +3,9 @@
 // becomes elements), labels and rationales side by side, and the buttons and keys post exactly the
 // adjudication messages the host's validator accepts.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseReviewMessage, type ReviewHostToWebview, type ReviewQueueView, type ReviewWebviewToHost } from '../../src/shared/protocol';
+import { parseReviewMessage, type ReviewHostMessage, type ReviewQueueView, type ReviewWebviewMessage } from '../../src/shared/reviewProtocol';
 
-const posted: ReviewWebviewToHost[] = [];
+const posted: ReviewWebviewMessage[] = [];
 const HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>**bold**';
 
 const queue: ReviewQueueView = {
@@ -18,13 +18,13 @@ const queue: ReviewQueueView = {
   ],
 };
 
-const send = (m: ReviewHostToWebview) => window.dispatchEvent(new MessageEvent('message', { data: m }));
+const send = (m: ReviewHostMessage) => window.dispatchEvent(new MessageEvent('message', { data: m }));
 const cards = () => Array.from(document.querySelectorAll<HTMLElement>('section.item'));
 
 beforeAll(async () => {
   document.body.innerHTML = `<select id="dataset"></select><input type="text" id="principle"><input type="checkbox" id="pending">
 <button type="button" id="reload">Show</button><span id="status"></span><main id="items"></main>`;
-  (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: ReviewWebviewToHost) => posted.push(m) });
+  (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({ postMessage: (m: ReviewWebviewMessage) => posted.push(m) });
   await import('../../webview/review/main');
 });
 

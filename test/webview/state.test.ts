@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The card's UI state logic and its DOM, with hostile dataset text.
 import { describe, expect, it } from 'vitest';
-import type { CardView } from '../../src/shared/protocol';
+import type { CardView } from '../../src/shared/workbenchProtocol';
 import { renderMarkdown } from '../../webview/workbench/markdown';
 import { applyState, renderCard } from '../../webview/workbench/render';
 import { initialState, reduceKey, type UiState } from '../../webview/workbench/state';

@@ -1,8 +1,9 @@
 // The dashboard webview: renders the report model with the same section and chart code as report.html.
 // All markup comes from the report renderers, which escape every dataset string (src/core/report/escape.ts).
-import { escapeHtml, renderReportBody, type HostToWebview, type ReportModel, type WebviewToHost } from '../../src/core/report';
+import { escapeHtml, renderReportBody, type ReportModel } from '../../src/core/report';
+import type { DashboardHostMessage, DashboardWebviewMessage } from '../../src/shared/dashboardProtocol';
 
-declare function acquireVsCodeApi(): { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
+declare function acquireVsCodeApi(): { postMessage(m: DashboardWebviewMessage): void; getState(): unknown; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -27,7 +28,7 @@ function render(): void {
   report.innerHTML = renderReportBody(model, { mode: 'dashboard', psAnnotator: ps });
 }
 
-window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
+window.addEventListener('message', (e: MessageEvent<DashboardHostMessage>) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
   if (m.type === 'runs') {

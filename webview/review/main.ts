@@ -1,8 +1,8 @@
 // The review webview: the pairs whose human labels disagree, each annotator's label and rationale side by side,
 // and the adjudication buttons and keys. Every dataset string is inserted as text (textContent), never as HTML.
-import { reviewLabelWords, type ReviewHostToWebview, type ReviewQueueView, type ReviewWebviewToHost } from '../../src/shared/protocol';
+import { reviewLabelWords, type ReviewHostMessage, type ReviewQueueView, type ReviewWebviewMessage } from '../../src/shared/reviewProtocol';
 
-declare function acquireVsCodeApi(): { postMessage(m: ReviewWebviewToHost): void };
+declare function acquireVsCodeApi(): { postMessage(m: ReviewWebviewMessage): void };
 const vscode = acquireVsCodeApi();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -94,7 +94,7 @@ function render(q: ReviewQueueView): void {
   if (q.items.length === 0) itemsEl.append(el('p', 'No pairs to review.'));
 }
 
-window.addEventListener('message', (e: MessageEvent<ReviewHostToWebview>) => {
+window.addEventListener('message', (e: MessageEvent<ReviewHostMessage>) => {
   const m = e.data;
   if (!m || typeof m !== 'object') return;
   if (m.type === 'datasets') {

@@ -2,7 +2,7 @@
 // unit-tested directly. A label is pending from the keystroke until the host acknowledges its
 // commit ('saved') or refuses it ('saveFailed'); the card read ahead is painted at the keystroke,
 // so the progress shown counts committed labels plus the pending ones on pairs without a label.
-import type { CardView } from '../../src/shared/protocol';
+import type { CardView } from '../../src/shared/workbenchProtocol';
 import type { UiState } from './state';
 
 /** A submitted label, kept until the host answers: a failure brings it back onto its pair. */

@@ -3,13 +3,13 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
-import type { CardView, HostToWebview, WebviewToHost } from '../../src/shared/protocol';
+import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
 import { renderMarkdownCached } from './markdown';
 import { LabelLedger } from './labels';
 import { applyState, renderCard, renderModels, renderProgress, renderSaveState, showBusy } from './render';
 import { initialState, reduceKey, setGrid, type Effect, type UiState } from './state';
 
-interface VsCodeApi { postMessage(m: WebviewToHost): void; getState(): unknown; setState(s: unknown): void }
+interface VsCodeApi { postMessage(m: WorkbenchWebviewMessage): void; getState(): unknown; setState(s: unknown): void }
 declare function acquireVsCodeApi(): VsCodeApi;
 /** One card shown after a key: milliseconds from the keystroke to each step (for the benchmarks). */
 interface PaintTiming { posted: number; received: number; host: number; rendered: number; painted: number }
@@ -36,9 +36,9 @@ window.__discretionCommits = [];
 const scrolled = new Set<Element | Document>();
 window.addEventListener('scroll', (e) => { if (e.target instanceof Element || e.target instanceof Document) scrolled.add(e.target); }, { passive: true, capture: true });
 
-const post = (m: WebviewToHost) => vscode.postMessage(m);
+const post = (m: WorkbenchWebviewMessage) => vscode.postMessage(m);
 /** Posts a message whose answer is the next card (or a reveal): the timing starts here. */
-function postAwaitingCard(m: WebviewToHost) {
+function postAwaitingCard(m: WorkbenchWebviewMessage) {
   postedAt = performance.now();
   pendingSince = Math.min(postedAt, keyAt ?? postedAt);
   arrived = null;
@@ -215,7 +215,7 @@ function painted() {
   }, 0));
 }
 
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
+window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) => {
   const m = event.data;
   if (!m || typeof m !== 'object') return;
   if (pendingSince !== null && (m.type === 'card' || m.type === 'reveal' || m.type === 'done')) arrived = { at: performance.now(), hostMs: m.hostMs ?? NaN };

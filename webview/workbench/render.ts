@@ -1,6 +1,6 @@
 // DOM for the pair card. Dataset text only ever reaches the DOM through textContent or renderMarkdown.
 import { OVERALL_CHOICE_LABEL, type GridChoice, type OverallChoice } from '../../src/core/preferences';
-import type { CardView, ModelView } from '../../src/shared/protocol';
+import type { CardView, ModelView } from '../../src/shared/workbenchProtocol';
 import { renderMarkdownCached } from './markdown';
 import type { SaveState } from './labels';
 import { KEYMAP, type UiState } from './state';

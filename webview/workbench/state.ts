@@ -1,6 +1,6 @@
 // Pure UI state of the pair card and its key map. No DOM, no messaging: unit-tested directly.
 import type { GridChoice, OverallChoice } from '../../src/core/preferences';
-import type { CardView, ModelView } from '../../src/shared/protocol';
+import type { CardView, ModelView } from '../../src/shared/workbenchProtocol';
 
 export interface UiState {
   pairIdx: number;

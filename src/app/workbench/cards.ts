@@ -4,8 +4,8 @@
 import { UsageError } from '../../core/errors';
 import { splitTurns } from '../../core/hhrlhf';
 import { shownFirstFor, storedToOverall, valueToGrid, valueToSide, type GridChoice } from '../../core/preferences';
-import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../../store/port';
-import type { CardView, ExistingLabel, ModelView, SubmitMessage } from '../../shared/protocol';
+import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../../store';
+import type { CardView, ExistingLabel, ModelView, SubmitMessage } from '../../shared/workbenchProtocol';
 import type { TeamClaims } from './claims';
 import type { SoloQueue } from './queue';
 

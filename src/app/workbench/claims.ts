@@ -3,7 +3,7 @@
 // the end of its queue waits for a pair to be freed (another annotator's claim expiring, claims released, a
 // label undone).
 import { UsageError } from '../../core/errors';
-import type { AnnotatorRow, DatasetRow, Store } from '../../store/port';
+import type { AnnotatorRow, DatasetRow, Store } from '../../store';
 
 /** A label refused because the pair already holds its k labels: nothing stored; the session has moved on to its next claim. */
 export class PairTakenError extends UsageError {

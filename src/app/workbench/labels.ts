@@ -1,8 +1,7 @@
 // What a workbench submission and its undo become in the store: one transaction each, written over the
 // Transaction's primitives (the room check, the exact rows on the pair, the label history).
-import { json } from '../../store/common';
+import { json, type LabelState, type Store } from '../../store';
 import type { StoredPreference } from '../../core/preferences';
-import type { LabelState, Store } from '../../store/port';
 
 /** A submission from the workbench, in stored terms. */
 export interface WorkbenchLabel {

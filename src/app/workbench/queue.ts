@@ -1,8 +1,8 @@
 // Solo mode (a dataset without a work split): the annotator walks the pairs of a queue (all pairs, the
 // disagreements with a model, its own principle labels in conflict) in index order, and resumes where it
 // left off.
-import type { AnnotatorRow, DatasetRow, Store } from '../../store/port';
-import type { QueueFilter } from '../../shared/protocol';
+import type { AnnotatorRow, DatasetRow, Store } from '../../store';
+import type { QueueFilter } from '../../shared/workbenchProtocol';
 
 export class SoloQueue {
   filter: QueueFilter = { kind: 'all' };

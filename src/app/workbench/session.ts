@@ -4,9 +4,9 @@
 // and it is tested against real SQLite files and PostgreSQL.
 import { labellerFor } from '../team';
 import { UsageError } from '../../core/errors';
-import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../../store/port';
+import { PairFullError, type AnnotatorRow, type DatasetRow, type PrincipleListRow, type Store } from '../../store';
 import { choiceToValue, shownFirstFor } from '../../core/preferences';
-import type { CardView, ModelView, QueueFilter, SubmitMessage } from '../../shared/protocol';
+import type { CardView, ModelView, QueueFilter, SubmitMessage } from '../../shared/workbenchProtocol';
 import { CardCache, modelViews } from './cards';
 import { FreedPairWait, TeamClaims, type FreedPairHooks } from './claims';
 import { saveLabel, undoLastLabel } from './labels';

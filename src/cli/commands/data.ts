@@ -1,8 +1,8 @@
 // `discretion import ...`, `info`, `export`.
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError } from '../../core/errors';
-import { DEFAULT_LIMITS, formatBytes, type ImportSummary, LIMIT_OPTION, type OnError, parseSize, type ReadLimits, type ReadOptions } from '../../importers/common';
+import { UsageError, withOptionName } from '../../core/errors';
+import { DEFAULT_LIMITS, formatBytes, type ImportSummary, type OnError, parseSize, type ReadLimits, type ReadOptions } from '../../importers/common';
 import { type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../app/export';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
@@ -10,7 +10,7 @@ import { importLabels } from '../../importers/labels';
 import { labellerFor } from '../../app/team';
 import { importPrincipleList } from '../../importers/principles';
 import { redactLocation } from '../../store';
-import { DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
+import { CLI_FLAGS, DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { importProgress } from '../progress';
 
 export const dbOption = () => new Option('--db <location>', 'SQLite file (created when missing) or postgres:// URL of a shared server (password from PGPASSWORD or ~/.pgpass, never in the URL)').default(process.env.DISCRETION_DB ?? DEFAULT_DB);
@@ -31,12 +31,12 @@ const countArg = (flag: string) => (v: string) => {
 
 /** The options that lift the reading limits (each named by the error that hits it). */
 function addLimitOptions(cmd: Command, gzip: boolean, json: boolean): Command {
-  cmd.addOption(new Option(`${LIMIT_OPTION.maxLineBytes} <size>`, `longest line or record read (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`).argParser(sizeArg(LIMIT_OPTION.maxLineBytes)));
+  cmd.addOption(new Option(`${CLI_FLAGS.maxLineBytes} <size>`, `longest line or record read (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`).argParser(sizeArg(CLI_FLAGS.maxLineBytes)));
   if (gzip) {
-    cmd.addOption(new Option(`${LIMIT_OPTION.maxDecompressedBytes} <size>`, `most a .gz file may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`).argParser(sizeArg(LIMIT_OPTION.maxDecompressedBytes)));
-    cmd.addOption(new Option(`${LIMIT_OPTION.maxCompressionRatio} <n>`, `highest decompressed:compressed ratio of a .gz file (default ${DEFAULT_LIMITS.maxCompressionRatio})`).argParser(countArg(LIMIT_OPTION.maxCompressionRatio)));
+    cmd.addOption(new Option(`${CLI_FLAGS.maxDecompressedBytes} <size>`, `most a .gz file may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`).argParser(sizeArg(CLI_FLAGS.maxDecompressedBytes)));
+    cmd.addOption(new Option(`${CLI_FLAGS.maxCompressionRatio} <n>`, `highest decompressed:compressed ratio of a .gz file (default ${DEFAULT_LIMITS.maxCompressionRatio})`).argParser(countArg(CLI_FLAGS.maxCompressionRatio)));
   }
-  if (json) cmd.addOption(new Option(`${LIMIT_OPTION.maxJsonDepth} <n>`, `deepest nesting of JSON arrays and objects in a record (default ${DEFAULT_LIMITS.maxJsonDepth})`).argParser(countArg(LIMIT_OPTION.maxJsonDepth)));
+  if (json) cmd.addOption(new Option(`${CLI_FLAGS.maxJsonDepth} <n>`, `deepest nesting of JSON arrays and objects in a record (default ${DEFAULT_LIMITS.maxJsonDepth})`).argParser(countArg(CLI_FLAGS.maxJsonDepth)));
   return cmd;
 }
 
@@ -54,13 +54,15 @@ async function runImport(o: LimitFlags & { db: string }, run: (store: Parameters
 }
 
 function printSummary(s: ImportSummary, json: boolean): void {
-  if (json) return printJson(s);
+  // A skipped record's message names the flag that would have kept it, as an error's does (cliMessage).
+  const skipped = s.skipped.map(({ line, message, option }) => ({ line, message: withOptionName(message, option, CLI_FLAGS) }));
+  if (json) return printJson({ ...s, skipped });
   const counts = Object.entries(s.counts).map(([k, v]) => `${v} ${k}`).join(', ');
   say(`imported ${s.file}${s.dataset ? ` into dataset "${s.dataset}"` : ''}: ${counts}`);
   for (const n of s.notes) say(`  note: ${n}`);
   if (s.skipped.length > 0) {
     say(`  skipped ${s.skipped.length} bad record(s):`);
-    for (const k of s.skipped) say(`    ${k.message}`);
+    for (const k of skipped) say(`    ${k.message}`);
   }
 }
 

@@ -6,7 +6,7 @@ import { CommanderError, Option } from 'commander';
 import { formatEta, judgeUnit, runJudge, type JudgeProgress, type JudgeRun, type JudgeSummary } from '../../app/judges';
 import { UsageError } from '../../core/errors';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
-import { trainRewardModel } from '../../judges/trainRm';
+import { trainRewardModel } from '../../app/judges';
 import { note, printJson, say, withStore } from '../context';
 import { dbOption } from './data';
 

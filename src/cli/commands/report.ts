@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors';
 import { prepareReport, REPORT_FORMATS, writeReport, type ReportFormat } from '../../app/report';
-import { checkFolderTarget } from '../../importers/outputFiles';
+import { checkFolderTarget } from '../../app/outputFiles';
 import { say, withStore } from '../context';
 import { dbOption } from './data';
 

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import { addTeamMember, initTeamDatabase, releaseClaims, removeTeamMember, requireLead, teamStatus, type Visibility } from '../../app/team';
-import { isDatabaseUrl, VISIBILITIES } from '../../store';
-import { ASSIGNMENT_ORDERS, TEAM_ROLES, type TeamRole, type WorkSplit } from '../../store/port';
+import { isDatabaseUrl, VISIBILITIES, ASSIGNMENT_ORDERS, TEAM_ROLES, type TeamRole, type WorkSplit } from '../../store';
 import { printJson, refusePassword, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 

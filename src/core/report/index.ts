@@ -8,4 +8,3 @@ export * from './json';
 export * from './markdown';
 export * from './model';
 export * from './sections';
-export * from './messages';

@@ -2,9 +2,10 @@
 // how commands are registered: a command's errors become one line (user errors as they are, internal
 // ones with a pointer to the log), never an exception out of the command.
 import * as vscode from 'vscode';
-import { isUserFacingError, userMessage } from '../../core/errors';
+import { isUserFacingError } from '../../core/errors';
+import { extensionMessage } from '../errors';
 import { escapeControls } from '../../core/terminalSafe';
-import type { Store } from '../../store/port';
+import type { Store } from '../../store';
 import type { DiscretionTree } from '../tree';
 
 export interface CommandHost {
@@ -23,7 +24,7 @@ export function guarded<A extends unknown[]>(log: vscode.LogOutputChannel, name:
       await fn(...args);
     } catch (e) {
       log.error(`${name}: ${(e as Error)?.stack ?? e}`);
-      const message = isUserFacingError(e) ? e.message : `${userMessage(e)} (see the "Discretion" output)`;
+      const message = `${extensionMessage(e)}${isUserFacingError(e) ? '' : ' (see the "Discretion" output)'}`;
       void vscode.window.showErrorMessage(escapeControls(`Discretion: ${message}`));
     }
   };

@@ -11,7 +11,7 @@ import { escapeControls } from '../../core/terminalSafe';
 import { judgeUnit, runJudge, type JudgeRun, type JudgeSummary } from '../../app/judges';
 import { apiKeyForEndpoint, endpointOrigin, LEGACY_SECRET_KEY, setApiKeyForEndpoint } from '../../judges/apiKeys';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
-import type { Store } from '../../store/port';
+import type { Store } from '../../store';
 import { registerCommand, type CommandHost } from './host';
 
 /** A judges setting; workspace-level values only in a trusted workspace. */

@@ -6,9 +6,10 @@ import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { UsageError } from '../../core/errors';
 import { escapeControls } from '../../core/terminalSafe';
-import type { Store } from '../../store/port';
+import type { Store } from '../../store';
 import { WorkbenchSession } from '../../app/workbench';
-import { WORKBENCH_VIEW_TYPE, WorkbenchPanel, webviewOptions, type PanelHost } from '../workbenchPanel';
+import { WORKBENCH, WorkbenchPanel, type PanelHost } from '../workbenchPanel';
+import { createPanel } from '../webviewPanelBase';
 import { registerCommand, type CommandHost } from './host';
 
 /** A setting the workspace may not choose in Restricted Mode (the user's value only there). */
@@ -176,7 +177,7 @@ function openWorkbenchCommand(host: CommandHost, panelHost: PanelHost): Workbenc
     // The webview loads while the session opens (its first write, counts and first pair): the
     // panel waits for the session when the webview says it is ready, and nothing waits twice.
     const session = startSession(host, choice);
-    const panel = vscode.window.createWebviewPanel(WORKBENCH_VIEW_TYPE, `Discretion: ${choice.dataset}`, vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    const panel = createPanel(WORKBENCH, context.extensionUri, `Discretion: ${choice.dataset}`);
     new WorkbenchPanel(panel, context.extensionUri, panelHost, session);
     try {
       await session;
@@ -221,7 +222,7 @@ async function filterQueue(): Promise<void> {
 
 /** Restores the panel after a reload; the webview's own state (dataset, pair) arrives with its 'ready' message. */
 function registerPanelSerializer(host: CommandHost, panelHost: PanelHost): vscode.Disposable {
-  return vscode.window.registerWebviewPanelSerializer(WORKBENCH_VIEW_TYPE, {
+  return vscode.window.registerWebviewPanelSerializer(WORKBENCH.viewType, {
     deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
       host.log.info('workbench: restoring the panel');
       new WorkbenchPanel(panel, host.context.extensionUri, panelHost);

@@ -342,16 +342,22 @@ export const PG_MIGRATIONS: readonly string[] = [
   END $$;
   CREATE TRIGGER claims_bound BEFORE INSERT OR UPDATE ON claims FOR EACH ROW EXECUTE FUNCTION discretion_claim_bound();
 
-  -- Membership: a lead (or the owner) maps a login to an annotator name and grants it the team's role.
-  CREATE FUNCTION discretion_team_add(member TEXT, annotator TEXT, member_role TEXT) RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER AS $$
-  DECLARE
-    cfg team_config;
-    a annotators;
-    mapped TEXT;
+  -- The team's roles, for a lead (or the owner) about to do what; refused for anyone else, or before team init.
+  CREATE FUNCTION discretion_lead_config(what TEXT) RETURNS team_config LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE cfg team_config;
   BEGIN
     SELECT * INTO cfg FROM team_config;
     IF cfg IS NULL THEN RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'this database has no team yet: its owner runs discretion team init'; END IF;
-    IF NOT discretion_is_lead() THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('only a lead of this team may add members (login %s is not one)', session_user); END IF;
+    IF NOT discretion_is_lead() THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('only a lead of this team may %s (login %s is not one)', what, session_user); END IF;
+    RETURN cfg;
+  END $$;
+  -- Membership: a lead (or the owner) maps a login to an annotator name and grants it the team's role.
+  CREATE FUNCTION discretion_team_add(member TEXT, annotator TEXT, member_role TEXT) RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE
+    cfg team_config := discretion_lead_config('add members');
+    a annotators;
+    mapped TEXT;
+  BEGIN
     IF member_role NOT IN ('lead', 'annotator') THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('a member''s role is lead or annotator, not %s', member_role); END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = member AND rolcanlogin) THEN
       RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('the server has no login %s (the DBA creates it: CREATE ROLE %I LOGIN)', member, member);
@@ -386,12 +392,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   END $$;
   CREATE FUNCTION discretion_team_remove(member TEXT) RETURNS BOOLEAN LANGUAGE plpgsql SECURITY DEFINER AS $$
   DECLARE
-    cfg team_config;
+    cfg team_config := discretion_lead_config('remove members');
     gone INTEGER;
   BEGIN
-    SELECT * INTO cfg FROM team_config;
-    IF cfg IS NULL THEN RAISE EXCEPTION USING ERRCODE = '55000', MESSAGE = 'this database has no team yet: its owner runs discretion team init'; END IF;
-    IF NOT discretion_is_lead() THEN RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = format('only a lead of this team may remove members (login %s is not one)', session_user); END IF;
     IF member = session_user THEN RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a lead cannot remove their own login (another lead or the owner can)'; END IF;
     DELETE FROM team_members WHERE login = member;
     GET DIAGNOSTICS gone = ROW_COUNT;

@@ -27,7 +27,7 @@ const MEMBER_FUNCTIONS = ['discretion_me()', 'discretion_now_ms()', 'discretion_
 const LEAD_FUNCTIONS = ['discretion_team_add(text, text, text)', 'discretion_team_remove(text)'];
 /** Functions that run with the owner's rights: their search_path is pinned, so no object a member creates elsewhere is found first. */
 const DEFINER_FUNCTIONS = [...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()'].includes(f)), ...LEAD_FUNCTIONS,
-  'discretion_claim_floor()', 'discretion_overlap_check()'];
+  'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()'];
 /** Tables whose rows belong to an annotator: row-level security on `annotator_id`. */
 const LABEL_TABLES = ['preferences', 'principle_preferences', 'label_history'] as const;
 
@@ -92,7 +92,7 @@ export async function applyTeamSecurity(client: pg.ClientBase, visibility: Visib
     `GRANT INSERT, UPDATE, DELETE ON claim_floors TO ${L}`,
     `GRANT USAGE, SELECT ON SEQUENCE discretion_changes TO ${both}`,
     // Functions: nobody but the team; those with the owner's rights find only this schema's objects.
-    ...[...MEMBER_FUNCTIONS, ...LEAD_FUNCTIONS, 'discretion_claim_floor()', 'discretion_overlap_check()', 'discretion_label_history_stamp()',
+    ...[...MEMBER_FUNCTIONS, ...LEAD_FUNCTIONS, 'discretion_lead_config(text)', 'discretion_claim_floor()', 'discretion_overlap_check()', 'discretion_label_history_stamp()',
       'discretion_label_history_append_only()', 'discretion_claim_bound()'].map((f) => `REVOKE ALL ON FUNCTION ${f} FROM PUBLIC`),
     ...MEMBER_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${both}`),
     ...LEAD_FUNCTIONS.map((f) => `GRANT EXECUTE ON FUNCTION ${f} TO ${L}`),

@@ -29,7 +29,7 @@ export function annotatorWrites(c: SqlConnection, reads: AnnotatorReads): Annota
       await c.serialize(`annotators:${name}`);
       const existing = await reads.getAnnotator(name);
       if (existing) {
-        if (existing.kind !== kind) throw new UsageError(`annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another --annotator name`);
+        if (existing.kind !== kind) throw new UsageError(`annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`, 'annotator');
         if (provenance) await c.run('UPDATE annotators SET provenance = ? WHERE id = ?', [json({ ...existing.provenance, ...provenance }), existing.id]);
         return { ...existing, provenance: provenance ? { ...existing.provenance, ...provenance } : existing.provenance };
       }

@@ -43,7 +43,7 @@ export function datasetReads(c: SqlConnection): DatasetReads {
 export function datasetWrites(c: SqlConnection, reads: DatasetReads): DatasetWrites {
   return {
     createDataset: async (name, format, sourcePath) => {
-      if (await reads.getDataset(name)) throw new UsageError(`dataset "${name}" already exists; choose another --dataset name`);
+      if (await reads.getDataset(name)) throw new UsageError(`dataset "${name}" already exists; choose another dataset name`, 'dataset');
       return c.insertId('INSERT INTO datasets (name, format, source_path, created_at) VALUES (?, ?, ?, ?)', [name, format, sourcePath, c.now()]);
     },
     setDatasetHash: async (datasetId, contentHash) => {

@@ -6,10 +6,10 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { importDataset } from '../../../src/importers/datasets';
 import { importPrincipleList } from '../../../src/importers/principles';
 import { PairTakenError, saveLabel, undoLastLabel, WorkbenchSession, type FreedPairHooks, type WorkbenchLabel } from '../../../src/app/workbench';
-import { openStore } from '../../../src/store';
-import type { Store } from '../../../src/store/port';
+import { openStore, type Store } from '../../../src/store';
 import { ROOT, tempDir } from '../../support/helpers';
-import { freshPostgresDatabase, serverTestClock, steppedServerClock } from '../../support/postgres';
+import { freshPostgresDatabase } from '../../support/postgres';
+import { steppedServerClocks } from '../../support/server-clock';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'); // 30 pairs
 const LIST = join(ROOT, 'media', 'principles', 'demo-safety.yaml'); // 6 principles
@@ -28,18 +28,12 @@ for (const adapter of adapters) {
     afterAll(async () => {
       for (const s of open.splice(0)) await s.close().catch(() => undefined);
     });
-    const clocks: { close(): Promise<void> }[] = [];
-    afterAll(async () => {
-      for (const c of clocks.splice(0)) await c.close().catch(() => undefined);
-    });
     /** On PostgreSQL claims follow the server's clock: the test steps the server's clock to the session's (test/support/postgres.ts). */
+    const timed = steppedServerClocks(adapter.name === 'PostgreSQL');
     const connect = async (location: string) => {
       const s = await openStore(location);
       open.push(s);
-      if (adapter.name !== 'PostgreSQL') return s;
-      const clock = await serverTestClock(location);
-      clocks.push(clock);
-      return steppedServerClock(s, clock);
+      return timed(s, location);
     };
     /** The sample dataset and the demo list, split with overlap k; the location to open more connections on. */
     const setup = async (k: number | null) => {

@@ -1,12 +1,12 @@
-// Messages between the dashboard webview and the extension host. The host validates every incoming message
-// with parseDashboardMessage before acting on it; anything else is dropped.
-
-import type { ReportModel } from './model';
+// The typed protocol between the dashboard webview (webview/dashboard, "Discretion: Show Dashboard") and its
+// panel (src/extension/dashboard.ts). The host validates every incoming message with parseDashboardMessage
+// before acting on it; anything else is dropped.
+import type { ReportModel } from '../core/report/model';
 
 export const DASHBOARD_FORMATS = ['html', 'md', 'json', 'csv'] as const;
 export type DashboardFormat = (typeof DASHBOARD_FORMATS)[number];
 
-export type WebviewToHost =
+export type DashboardWebviewMessage =
   | { type: 'ready' }
   | { type: 'loadRun'; id: number }
   | { type: 'compute' }
@@ -15,7 +15,7 @@ export type WebviewToHost =
 
 export interface RunSummary { id: number; label: string }
 
-export type HostToWebview =
+export type DashboardHostMessage =
   | { type: 'runs'; runs: RunSummary[]; current: number | null }
   | { type: 'model'; model: ReportModel; run: number | null }
   | { type: 'status'; text: string; error?: boolean };
@@ -23,7 +23,7 @@ export type HostToWebview =
 const isInt = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 
 /** Returns the message when it is exactly one of the known shapes, otherwise null. */
-export function parseDashboardMessage(msg: unknown): WebviewToHost | null {
+export function parseDashboardMessage(msg: unknown): DashboardWebviewMessage | null {
   if (!msg || typeof msg !== 'object' || Array.isArray(msg)) return null;
   const m = msg as Record<string, unknown>;
   const keys = Object.keys(m).sort().join(',');

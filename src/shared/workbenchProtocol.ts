@@ -1,10 +1,12 @@
-// The typed protocol between the workbench webview and the extension host, and the host-side
-// validator. Free of `vscode` imports so it can be unit-tested and bundled into both sides.
-// Every message from the webview is untrusted: `parseWebviewMessage` accepts exactly the shapes
-// below and rejects everything else (unknown type, wrong shape, extra keys, oversized payload).
+// The typed protocol between the workbench webview (webview/workbench) and its panel
+// (src/extension/workbenchPanel.ts), and the host-side validator. Free of `vscode` imports so it can be
+// unit-tested and bundled into both sides. Every message from the webview is untrusted:
+// `parseWorkbenchMessage` accepts exactly the shapes below and rejects everything else (unknown type,
+// wrong shape, extra keys, oversized payload).
 // The preference words in these messages are those of src/core/preferences.ts.
 import type { Turn } from '../core/hhrlhf';
-import { type GridChoice, type OverallChoice, type ShownPreference, isGridChoice, isOverallChoice, LABEL_OVERALL, LABEL_PRINCIPLE } from '../core/preferences';
+import { type GridChoice, type OverallChoice, type ShownPreference, isGridChoice, isOverallChoice } from '../core/preferences';
+import { exactKeys, isIdx, isObj, LIMITS, type ParseResult } from './messageChecks';
 
 export type QueueFilter = { kind: 'all' } | { kind: 'disagree'; model: string } | { kind: 'conflict' };
 
@@ -45,7 +47,7 @@ export interface CardView {
 }
 
 /** hostMs: the host's time from receiving the message this answers to posting the answer (for the benchmarks). */
-export type HostToWebview =
+export type WorkbenchHostMessage =
   | { type: 'card'; card: CardView; hostMs?: number }
   /**
    * The next cards of the queue after the one shown, in order, read ahead: the webview paints the
@@ -75,7 +77,7 @@ export interface SubmitMessage {
   ahead: number | null;
 }
 
-export type WebviewToHost =
+export type WorkbenchWebviewMessage =
   | { type: 'ready'; restore: { dataset: string; pairIdx: number } | null }
   | SubmitMessage
   | { type: 'skip'; pairIdx: number }
@@ -84,26 +86,8 @@ export type WebviewToHost =
   | { type: 'advance' }
   | { type: 'painted'; seq: number; ms: number };
 
-export const LIMITS = {
-  /** Whole message, serialised. */
-  maxMessageChars: 64 * 1024,
-  maxRationaleChars: 10_000,
-  maxGridRows: 64,
-  maxNameChars: 512,
-} as const;
-
-export type ParseResult = { ok: true; message: WebviewToHost } | { ok: false; reason: string };
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isIdx = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-function exactKeys(o: Record<string, unknown>, keys: string[]): string | null {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) return `unexpected field "${k.slice(0, 40)}"`;
-  for (const k of keys) if (!(k in o)) return `missing field "${k}"`;
-  return null;
-}
-
 /** Validates one message from the webview. Never throws. */
-export function parseWebviewMessage(raw: unknown): ParseResult {
+export function parseWorkbenchMessage(raw: unknown): ParseResult<WorkbenchWebviewMessage> {
   let size: number;
   try {
     size = JSON.stringify(raw)?.length ?? 0;
@@ -112,7 +96,7 @@ export function parseWebviewMessage(raw: unknown): ParseResult {
   }
   if (size > LIMITS.maxMessageChars) return { ok: false, reason: `oversized message (${size} chars > ${LIMITS.maxMessageChars})` };
   if (!isObj(raw)) return { ok: false, reason: 'not an object' };
-  const bad = (reason: string): ParseResult => ({ ok: false, reason: `${String(raw.type).slice(0, 40)}: ${reason}` });
+  const bad = (reason: string): ParseResult<WorkbenchWebviewMessage> => ({ ok: false, reason: `${String(raw.type).slice(0, 40)}: ${reason}` });
   switch (raw.type) {
     case 'ready': {
       const e = exactKeys(raw, ['type', 'restore']);
@@ -159,64 +143,5 @@ export function parseWebviewMessage(raw: unknown): ParseResult {
     }
     default:
       return { ok: false, reason: `unknown message type ${JSON.stringify(String(raw.type)).slice(0, 60)}` };
-  }
-}
-
-// ---- the review webview ("Discretion: Review Disagreements", src/extension/reviewPanel.ts) ------------------
-
-/** The review queue as the webview shows it (src/app/review.ts's ReviewQueue). Every string is data: shown as text. */
-export interface ReviewQueueView {
-  dataset: string;
-  principle: string | null;
-  pairs: number;
-  disagreeing: number;
-  adjudicated: number;
-  items: {
-    pair: string;
-    idx: number;
-    prompt: string;
-    y0: string;
-    y1: string;
-    labels: { annotator: string; overall: string; principle: string | null; rationale: string | null; flagged: boolean }[];
-    adjudicated: { label: string; rationale: string | null } | null;
-  }[];
-}
-
-export type ReviewHostToWebview =
-  | { type: 'datasets'; datasets: string[]; current: string | null }
-  | { type: 'queue'; queue: ReviewQueueView }
-  /** The adjudication of a pair was stored. */
-  | { type: 'adjudicated'; pair: string; label: string; rationale: string | null }
-  | { type: 'status'; text: string; error?: boolean };
-
-export type ReviewWebviewToHost =
-  | { type: 'ready' }
-  | { type: 'load'; dataset: string; principle: string | null; pendingOnly: boolean }
-  | { type: 'adjudicate'; dataset: string; pair: string; principle: string | null; label: string; rationale: string };
-
-/** The labels an adjudication may store: overall words, or a principle's (src/core/preferences.ts). */
-export const reviewLabelWords = (principle: string | null): string[] => Object.keys(principle === null ? LABEL_OVERALL : LABEL_PRINCIPLE);
-
-const isName = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= LIMITS.maxNameChars;
-
-/** Validates one message from the review webview; null for anything but exactly the shapes above. Never throws. */
-export function parseReviewMessage(raw: unknown): ReviewWebviewToHost | null {
-  if (!isObj(raw)) return null;
-  switch (raw.type) {
-    case 'ready':
-      return exactKeys(raw, ['type']) ? null : { type: 'ready' };
-    case 'load':
-      if (exactKeys(raw, ['type', 'dataset', 'principle', 'pendingOnly']) || !isName(raw.dataset) || (raw.principle !== null && !isName(raw.principle)) || typeof raw.pendingOnly !== 'boolean') return null;
-      return { type: 'load', dataset: raw.dataset, principle: raw.principle as string | null, pendingOnly: raw.pendingOnly };
-    case 'adjudicate': {
-      if (exactKeys(raw, ['type', 'dataset', 'pair', 'principle', 'label', 'rationale']) || !isName(raw.dataset) || !isName(raw.pair)) return null;
-      if (raw.principle !== null && !isName(raw.principle)) return null;
-      const principle = raw.principle as string | null;
-      if (typeof raw.label !== 'string' || !reviewLabelWords(principle).includes(raw.label)) return null;
-      if (typeof raw.rationale !== 'string' || raw.rationale.length > LIMITS.maxRationaleChars) return null;
-      return { type: 'adjudicate', dataset: raw.dataset, pair: raw.pair, principle, label: raw.label, rationale: raw.rationale };
-    }
-    default:
-      return null;
   }
 }
