@@ -16,14 +16,29 @@ const into = (...layers) => `^(?:\\.\\.\\/)+(?:src\\/)?${anyOf(layers)}(?:\\/|$)
 // Every database driver the store has used or may use (a driver switch stays covered): SQLite (native,
 // built into Node, WebAssembly) and PostgreSQL.
 const DATABASE_DRIVERS = [
-  'sqlite3', '@vscode/sqlite3', 'better-sqlite3', 'node:sqlite', 'sql.js', '@sqlite.org/sqlite-wasm',
-  'node-sqlite3-wasm', 'wa-sqlite', 'pg', 'pg-copy-streams', 'pg-pool', 'pg-cursor', 'pg-query-stream',
-  'pg-native', 'postgres',
+  'sqlite3',
+  '@vscode/sqlite3',
+  'better-sqlite3',
+  'node:sqlite',
+  'sql.js',
+  '@sqlite.org/sqlite-wasm',
+  'node-sqlite3-wasm',
+  'wa-sqlite',
+  'pg',
+  'pg-copy-streams',
+  'pg-pool',
+  'pg-cursor',
+  'pg-query-stream',
+  'pg-native',
+  'postgres',
 ];
 const NODE_BUILTINS = builtinModules.filter((name) => !name.startsWith('_'));
 
 const rule = {
-  vscode: { regex: '^vscode$', message: 'Only src/extension imports vscode; other layers take what they need as arguments.' },
+  vscode: {
+    regex: '^vscode$',
+    message: 'Only src/extension imports vscode; other layers take what they need as arguments.',
+  },
   drivers: {
     regex: `^${anyOf(DATABASE_DRIVERS)}(?:\\/|$)`,
     message: 'Only src/store imports a database driver; everything else goes through the Store port.',
@@ -35,7 +50,8 @@ const rule = {
   },
   nodeBuiltins: {
     regex: `^(?:node:.*|${anyOf(NODE_BUILTINS)}(?:\\/.*)?)$`,
-    message: 'This layer is pure and is bundled into the webviews: no Node built-ins (no file, process, network or crypto); the caller passes the data or the function in.',
+    message:
+      'This layer is pure and is bundled into the webviews: no Node built-ins (no file, process, network or crypto); the caller passes the data or the function in.',
   },
   domLibraries: {
     regex: '^(?:dompurify|happy-dom|@vscode-elements\\/.*)$',
@@ -55,7 +71,8 @@ const rule = {
   },
   noFrontEnds: {
     regex: into('app', 'cli', 'extension'),
-    message: 'Data flows one way (files -> importers -> store -> core -> app -> front ends): this layer imports no src/app, src/cli or src/extension.',
+    message:
+      'Data flows one way (files -> importers -> store -> core -> app -> front ends): this layer imports no src/app, src/cli or src/extension.',
   },
   appNoFrontEnds: {
     regex: into('cli', 'extension'),
@@ -64,18 +81,26 @@ const rule = {
   storeSealed: {
     // Any path into src/store other than its index (`../store`, `../store/index`), from anywhere outside it.
     regex: '^(?:\\.\\.\\/)+(?:src\\/)?store\\/(?!index(?:\\.[cm]?[jt]s)?$)',
-    message: 'Outside src/store, import the store only through src/store/index.ts (the port, its errors and helpers are re-exported there); adapters and shared SQL stay private.',
+    message:
+      'Outside src/store, import the store only through src/store/index.ts (the port, its errors and helpers are re-exported there); adapters and shared SQL stay private.',
   },
   judgesNoImporters: {
     regex: into('importers'),
-    message: 'src/judges and src/importers are side by side: a judge imports no importer (what both need belongs in src/core, src/store or, for files, src/app).',
+    message:
+      'src/judges and src/importers are side by side: a judge imports no importer (what both need belongs in src/core, src/store or, for files, src/app).',
   },
   importersNoJudges: {
     regex: into('judges'),
     message: 'src/importers and src/judges are side by side: an importer imports no judge.',
   },
-  extensionNoCli: { regex: into('cli'), message: 'src/extension never imports src/cli: share the code through src/app.' },
-  cliNoExtension: { regex: into('extension'), message: 'src/cli never imports src/extension: share the code through src/app.' },
+  extensionNoCli: {
+    regex: into('cli'),
+    message: 'src/extension never imports src/cli: share the code through src/app.',
+  },
+  cliNoExtension: {
+    regex: into('extension'),
+    message: 'src/cli never imports src/extension: share the code through src/app.',
+  },
 };
 
 /**
@@ -84,8 +109,16 @@ const rule = {
  * template literal is reported, as is a template part that ends in `--` before a placeholder (`--${name}`).
  */
 const noCliFlags = [
-  { selector: 'Literal[value=/(?:^|[^\\w-])--[a-z]/]', message: 'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.' },
-  { selector: 'TemplateElement[value.cooked=/(?:^|[^\\w-])--(?:[a-z]|$)/]', message: 'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.' },
+  {
+    selector: 'Literal[value=/(?:^|[^\\w-])--[a-z]/]',
+    message:
+      'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.',
+  },
+  {
+    selector: 'TemplateElement[value.cooked=/(?:^|[^\\w-])--(?:[a-z]|$)/]',
+    message:
+      'No CLI flag in a message below the front ends: throw the error with its option (UsageError(message, option)); the CLI names the flag, the extension the setting.',
+  },
 ];
 
 /** One layer's rules: the same patterns for static imports, `import()` and `require()`; `syntax`: more no-restricted-syntax entries. */
@@ -112,25 +145,90 @@ function layer(files, restrictions, syntax = []) {
 
 // Globs do not overlap: in flat config a later block's options replace an earlier block's for the same rule.
 const pureGlobals = [
-  'process', 'Buffer', 'require', '__dirname', '__filename', 'fetch', 'crypto', 'window', 'document', 'navigator',
-  'self', 'location', 'localStorage', 'sessionStorage', 'XMLHttpRequest', 'WebSocket', 'customElements',
-].map((name) => ({ name, message: 'src/core and src/shared are pure: no host, DOM or I/O globals; the caller passes the data or the function in.' }));
+  'process',
+  'Buffer',
+  'require',
+  '__dirname',
+  '__filename',
+  'fetch',
+  'crypto',
+  'window',
+  'document',
+  'navigator',
+  'self',
+  'location',
+  'localStorage',
+  'sessionStorage',
+  'XMLHttpRequest',
+  'WebSocket',
+  'customElements',
+].map((name) => ({
+  name,
+  message:
+    'src/core and src/shared are pure: no host, DOM or I/O globals; the caller passes the data or the function in.',
+}));
 const { drivers, onnx, vscode, cliLibraries, storeSealed } = rule;
 const layers = [
-  layer(['src/core/**'], [rule.coreImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
-  layer(['src/shared/**'], [rule.sharedImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries]),
+  layer(
+    ['src/core/**'],
+    [rule.coreImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries],
+  ),
+  layer(
+    ['src/shared/**'],
+    [rule.sharedImportsCore, rule.nodeBuiltins, rule.domLibraries, vscode, drivers, onnx, cliLibraries],
+  ),
   layer(['webview/**'], [rule.webviewImportsPure, rule.nodeBuiltins, vscode, drivers, onnx, cliLibraries]),
   layer(['src/store/**'], [rule.noFrontEnds, vscode, onnx, cliLibraries], noCliFlags),
-  layer(['src/judges/**'], [rule.noFrontEnds, rule.judgesNoImporters, storeSealed, vscode, drivers, cliLibraries], noCliFlags),
-  layer(['src/importers/**'], [rule.noFrontEnds, rule.importersNoJudges, storeSealed, vscode, drivers, onnx, cliLibraries], noCliFlags),
+  layer(
+    ['src/judges/**'],
+    [rule.noFrontEnds, rule.judgesNoImporters, storeSealed, vscode, drivers, cliLibraries],
+    noCliFlags,
+  ),
+  layer(
+    ['src/importers/**'],
+    [rule.noFrontEnds, rule.importersNoJudges, storeSealed, vscode, drivers, onnx, cliLibraries],
+    noCliFlags,
+  ),
   layer(['src/app/**'], [rule.appNoFrontEnds, storeSealed, vscode, drivers, onnx, cliLibraries], noCliFlags),
   layer(['src/cli/**'], [rule.cliNoExtension, storeSealed, vscode, drivers, onnx]),
   layer(['src/extension/**'], [rule.extensionNoCli, storeSealed, drivers, onnx, cliLibraries]),
 ];
 
+// src/cli prints only through the helpers of src/cli/context.ts, which escape control and bidi characters (a
+// hostile dataset name never reaches the terminal raw): no console and no process.stdout/stderr.write elsewhere
+// in src/cli. Its own block after the layers, so it repeats the src/cli layer's no-restricted-syntax patterns
+// (a later block's options for a rule replace the earlier ones). test/lint/boundaries.test.ts shows it.
+const cliLayer = layers.find((l) => l.files.includes('src/cli/**'));
+const cliOutput = {
+  files: ['src/cli/**'],
+  ignores: ['src/cli/context.ts'],
+  rules: {
+    'no-console': 'error',
+    'no-restricted-syntax': [
+      ...cliLayer.rules['no-restricted-syntax'],
+      {
+        selector: "CallExpression[callee.property.name='write'][callee.object.property.name=/^(?:stdout|stderr)$/]",
+        message:
+          'src/cli prints only through the helpers of src/cli/context.ts (say, sayLines, note, printJson), which escape control characters.',
+      },
+    ],
+  },
+};
+
 export default defineConfig(
   {
-    ignores: ['dist/**', 'out/**', 'node_modules/**', 'coverage/**', '.e2e-host/**', '.vscode-test/**', '.device/**', '.tmp/**', 'discretion-report/**', 'test-results/**'],
+    ignores: [
+      'dist/**',
+      'out/**',
+      'node_modules/**',
+      'coverage/**',
+      '.e2e-host/**',
+      '.vscode-test/**',
+      '.device/**',
+      '.tmp/**',
+      'discretion-report/**',
+      'test-results/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -139,7 +237,10 @@ export default defineConfig(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // Noisy for this code base without finding bugs: `_` prefixed names are deliberately unused.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
@@ -147,7 +248,11 @@ export default defineConfig(
     },
   },
   // CommonJS: the CLI's launcher and the empty-webview extension that bench:e2e loads into VS Code as is.
-  { files: ['**/*.cjs', 'bin/**/*.js', 'test/e2e/empty-webview/**/*.js'], languageOptions: { sourceType: 'commonjs' }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['**/*.cjs', 'bin/**/*.js', 'test/e2e/empty-webview/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   { files: ['webview/**'], languageOptions: { globals: { ...globals.browser } } },
   // The end-to-end driver and the browser benchmarks pass functions to Playwright that run in the page.
   { files: ['test/e2e/**', 'scripts/e2e-*.mjs'], languageOptions: { globals: { ...globals.browser } } },
@@ -160,4 +265,5 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-floating-promises': 'error', '@typescript-eslint/no-misused-promises': 'error' },
   },
   ...layers,
+  cliOutput,
 );

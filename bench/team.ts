@@ -65,9 +65,7 @@ export async function runTeamBench(log: (line: string) => void): Promise<boolean
       name: string;
       mode?: string;
       annotators: number;
-      prepare(
-        names: string[],
-      ): Promise<{
+      prepare(names: string[]): Promise<{
         location: string;
         auditLocation: string;
         locationOf?: (name: string) => string;

@@ -23,17 +23,21 @@ source "$ROOT/scripts/e2e-vsix.sh"
 STATE=$(mktemp -d /tmp/discretion-e2e-XXXX)
 WS="$STATE/workspace"
 mkdir -p "$STATE"/{server-data,user-data,extensions} "$WS/.vscode"
+# At the end, pass or fail (and on Ctrl-C): the server's process group stopped (SIGTERM, SIGKILL after 5 s), and
+# a check that no process this script started is left (its descendants, that group, anything naming $STATE);
+# one left fails the run (test/e2e/processes.mjs).
 cleanup() {
-  if [ -f "$STATE/server.pid" ]; then
-    PGID=$(cat "$STATE/server.pid")
-    kill -- -"$PGID" 2>/dev/null || true
-    for _ in $(seq 1 20); do ps -eo pgid= | grep -qw "$PGID" || break; sleep 0.25; done
-    kill -9 -- -"$PGID" 2>/dev/null || true
-  fi
+  local rc=$? left=0
+  trap - EXIT INT TERM
+  node "$ROOT/test/e2e/processes.mjs" --root $$ --pgid "$(cat "$STATE/server.pid" 2>/dev/null || echo 0)" --marker "$STATE" || left=1
   cp "$STATE/server.log" test-results/e2e-server.log 2>/dev/null || true
   [ -n "${E2E_KEEP:-}" ] || rm -rf "$STATE"
+  [ "$rc" = 0 ] && [ "$left" = 1 ] && rc=1
+  exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 EXTENSIONS_GALLERY='{}' "$NODE24" "$SERVER" --extensions-dir "$STATE/extensions" --install-extension "$VSIX" --force > "$STATE/install.log" 2>&1 \
   || { cat "$STATE/install.log"; exit 1; }

@@ -214,9 +214,7 @@ export interface PreferenceReads {
    * Every stored overall preference row of a dataset with the numbers it came from (scores, and the raw
    * JSON: judge probabilities per order), for the consistency suite.
    */
-  preferenceDetails(
-    datasetId: number,
-  ): Promise<
+  preferenceDetails(datasetId: number): Promise<
     {
       annotatorId: number;
       idx: number;

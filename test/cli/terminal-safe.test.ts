@@ -2,7 +2,8 @@
 // (summaries, errors, info, runs, metrics, demo tables, usage errors) has its control and bidi characters
 // escaped visibly; --json stays valid JSON with the same values. Also: export's CSV neutralises formulas as
 // pairs.csv does, and export, report, train-rm and demo refuse a bad --out with one line.
-// The built CLI (bin/discretion.js) is run as a user would, on real SQLite files in temp folders.
+// The built CLI (bin/discretion.js) is run as a user would, on real SQLite files in temp folders. That src/cli prints
+// only through the helpers of src/cli/context.ts is an ESLint rule (eslint.config.mjs, test/lint/boundaries.test.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/helpers';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
-const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+const run = (args: string[], cwd = ROOT) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
 const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
 
 // What a terminal must never receive raw (newline excepted: it ends our own lines). Written out by hand, not
@@ -75,7 +77,8 @@ describe('terminal-safe CLI output', () => {
     expect(parse.stderr.trim().split('\n')).toHaveLength(1);
 
     const dup = join(dir, 'dup.jsonl');
-    const rec = (id: string, extra = '') => `{"id": ${JSON.stringify(id)}, "prompt": "p", "response_0": "a", "response_1": "b"${extra}}\n`;
+    const rec = (id: string, extra = '') =>
+      `{"id": ${JSON.stringify(id)}, "prompt": "p", "response_0": "a", "response_1": "b"${extra}}\n`;
     writeFileSync(dup, rec(EVIL) + rec(EVIL) + rec('c', ', "pref": "\\u001b[5mz\\u2066"') + rec('d'));
     const dupOnly = join(dir, 'dup-only.jsonl');
     writeFileSync(dupOnly, rec(EVIL) + rec(EVIL));
@@ -83,12 +86,36 @@ describe('terminal-safe CLI output', () => {
     expect(fail.status).toBe(1);
     expectClean(fail);
     expect(fail.stderr).toContain(`duplicate id "${EVIL_SHOWN}"`);
-    const label = run(['import', 'jsonl', dup, '--dataset', 'd', '--db', join(dir, 'd.db'), ...MAP, '--preferred', 'pref']);
+    const label = run([
+      'import',
+      'jsonl',
+      dup,
+      '--dataset',
+      'd',
+      '--db',
+      join(dir, 'd.db'),
+      ...MAP,
+      '--preferred',
+      'pref',
+    ]);
     expect(label.status).toBe(1);
     expectClean(label);
     expect(label.stderr).toContain('unknown preference "\\u001b[5mz\\u2066"');
 
-    const skip = run(['import', 'jsonl', dup, '--dataset', 'd', '--db', join(dir, 'd.db'), ...MAP, '--preferred', 'pref', '--on-error', 'skip']);
+    const skip = run([
+      'import',
+      'jsonl',
+      dup,
+      '--dataset',
+      'd',
+      '--db',
+      join(dir, 'd.db'),
+      ...MAP,
+      '--preferred',
+      'pref',
+      '--on-error',
+      'skip',
+    ]);
     expect(skip.status, skip.stderr).toBe(0);
     expectClean(skip);
     expect(skip.stdout).toMatch(/skipped 2 bad record\(s\)/);
@@ -98,18 +125,60 @@ describe('terminal-safe CLI output', () => {
   it('escapes principle labels in the metrics table and names in runs; metrics --json parses back to the same labels', () => {
     const mdb = join(dir, 'metrics.db');
     const list = join(dir, 'evil.yaml');
-    writeFileSync(list, readFileSync(join(ROOT, 'media', 'principles', 'demo-safety.yaml'), 'utf8').replace(/short: "([^"]+)"/g, (_, s: string) => `short: "${s} \\e[5m\\u202E"`));
+    writeFileSync(
+      list,
+      readFileSync(join(ROOT, 'media', 'principles', 'demo-safety.yaml'), 'utf8').replace(
+        /short: "([^"]+)"/g,
+        (_, s: string) => `short: "${s} \\e[5m\\u202E"`,
+      ),
+    );
     for (const args of [
       ['import', 'jsonl', sample, '--dataset', EVIL, ...MAP],
       ['import', 'principles', list, '--name', 'evil'],
-      ['import', 'labels', join(ROOT, 'media', 'sample', 'labels-alice.jsonl'), '--dataset', EVIL, '--principles', 'evil', '--annotator', 'alice'],
-      ['import', 'labels', join(ROOT, 'media', 'sample', 'labels-bilal.jsonl'), '--dataset', EVIL, '--principles', 'evil', '--annotator', `bilal${EVIL}`],
+      [
+        'import',
+        'labels',
+        join(ROOT, 'media', 'sample', 'labels-alice.jsonl'),
+        '--dataset',
+        EVIL,
+        '--principles',
+        'evil',
+        '--annotator',
+        'alice',
+      ],
+      [
+        'import',
+        'labels',
+        join(ROOT, 'media', 'sample', 'labels-bilal.jsonl'),
+        '--dataset',
+        EVIL,
+        '--principles',
+        'evil',
+        '--annotator',
+        `bilal${EVIL}`,
+      ],
     ]) {
       const r = run([...args, '--db', mdb]);
       expect(r.status, r.stderr).toBe(0);
       expectClean(r);
     }
-    const m = run(['metrics', '--db', mdb, '--dataset', EVIL, '--principles', 'evil', '--principle-source', 'self', '--reference', 'alice', '--bootstrap', '0', '--da-bootstrap', '0']);
+    const m = run([
+      'metrics',
+      '--db',
+      mdb,
+      '--dataset',
+      EVIL,
+      '--principles',
+      'evil',
+      '--principle-source',
+      'self',
+      '--reference',
+      'alice',
+      '--bootstrap',
+      '0',
+      '--da-bootstrap',
+      '0',
+    ]);
     expect(m.status, m.stderr).toBe(0);
     expectClean(m);
     expect(m.stdout).toContain('\\x1b[5m\\u202e'); // a top-principles cell
@@ -139,7 +208,9 @@ describe('terminal-safe CLI output', () => {
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(r.stderr).toMatch(/^discretion: unknown option/);
     const missing = run(['import', 'hh-rlhf', 'x.jsonl']);
-    expect(missing.stderr).toBe("discretion: required option '--dataset <name>' not specified (run with --help for usage)\n");
+    expect(missing.stderr).toBe(
+      "discretion: required option '--dataset <name>' not specified (run with --help for usage)\n",
+    );
   });
 });
 
@@ -149,25 +220,43 @@ describe('export and report output files', () => {
   const formulas = join(dir, 'formulas.jsonl');
 
   beforeAll(() => {
-    writeFileSync(formulas, [
-      { id: '=1+1', prompt: '=HYPERLINK("http://x","click")', response_0: "+cmd|' /C calc'!A0", response_1: '@SUM(A1)' },
-      { id: 'plain', prompt: 'hello', response_0: '-2', response_1: 'ok' },
-    ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(
+      formulas,
+      [
+        {
+          id: '=1+1',
+          prompt: '=HYPERLINK("http://x","click")',
+          response_0: "+cmd|' /C calc'!A0",
+          response_1: '@SUM(A1)',
+        },
+        { id: 'plain', prompt: 'hello', response_0: '-2', response_1: 'ok' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
     const r = run(['import', 'jsonl', formulas, '--dataset', 'f', '--db', db, ...MAP]);
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('neutralises formula cells in export --format csv exactly as pairs.csv does (a leading \')', () => {
+  it("neutralises formula cells in export --format csv exactly as pairs.csv does (a leading ')", () => {
     const out = join(dir, 'f.csv');
     const r = run(['export', '--db', db, '--dataset', 'f', '--format', 'csv', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const rows = parseCsv(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
-    expect(rows[0]).toMatchObject({ source_id: "'=1+1", prompt: `'=HYPERLINK("http://x","click")`, response_0: "'+cmd|' /C calc'!A0", response_1: "'@SUM(A1)" });
+    expect(rows[0]).toMatchObject({
+      source_id: "'=1+1",
+      prompt: `'=HYPERLINK("http://x","click")`,
+      response_0: "'+cmd|' /C calc'!A0",
+      response_1: "'@SUM(A1)",
+    });
     expect(rows[1]).toMatchObject({ source_id: 'plain', prompt: 'hello', response_0: "'-2", response_1: 'ok' });
   });
 
   it('export refuses a missing folder or a folder as --out with one line, and leaves nothing behind', () => {
-    for (const [out, why] of [[join(dir, 'missing', 'x.jsonl'), /the folder .*missing does not exist/], [dir, /it is a folder/]] as const) {
+    for (const [out, why] of [
+      [join(dir, 'missing', 'x.jsonl'), /the folder .*missing does not exist/],
+      [dir, /it is a folder/],
+    ] as const) {
       const before = readdirSync(dir).sort();
       const r = run(['export', '--db', db, '--dataset', 'f', '--out', out]);
       expect(r.status).toBe(1);
@@ -180,7 +269,21 @@ describe('export and report output files', () => {
   it('report refuses --out onto an existing file with one line, before computing', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'keep me');
-    const r = run(['report', '--db', db, '--dataset', 'f', '--principles', 'none', '--principle-source', 'self', '--reference', 'x', '--out', file]);
+    const r = run([
+      'report',
+      '--db',
+      db,
+      '--dataset',
+      'f',
+      '--principles',
+      'none',
+      '--principle-source',
+      'self',
+      '--reference',
+      'x',
+      '--out',
+      file,
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`discretion: cannot write the report folder ${file}: it is a file, not a folder\n`);
     expect(readFileSync(file, 'utf8')).toBe('keep me');
@@ -202,16 +305,5 @@ describe('export and report output files', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/exists and is not a folder written by demo/);
     expect(existsSync(join(mine, 'thesis.tex'))).toBe(true);
-  });
-});
-
-describe('one way out', () => {
-  it('src/cli prints only through the helpers of src/cli/context.ts (so new output is escaped by default)', () => {
-    const files = (readdirSync(join(ROOT, 'src', 'cli'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && f !== 'context.ts');
-    expect(files.length).toBeGreaterThan(3);
-    for (const f of files) {
-      const text = readFileSync(join(ROOT, 'src', 'cli', f), 'utf8');
-      expect(text, f).not.toMatch(/console\.(log|error|warn|info)\(|process\.(stdout|stderr)\.write\(/);
-    }
   });
 });

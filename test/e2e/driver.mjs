@@ -7,8 +7,17 @@ import { chromium } from 'playwright-core';
 const CHROMIUM = {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost, EXCLUDE *.localhost'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost, EXCLUDE *.localhost',
+  ],
 };
 const VIEWPORT = { width: 1400, height: 1000 };
 
@@ -16,7 +25,14 @@ export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'discretion-pw-'));
   const context = await chromium.launchPersistentContext(profile, { ...CHROMIUM, viewport: VIEWPORT });
   const page = context.pages()[0] ?? (await context.newPage());
-  return { context, page, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -47,20 +63,48 @@ export async function openWorkbench(page, url) {
  * `beforeEnter`: called just before the Enter that runs it (a benchmark's start); `after`: waited for.
  */
 export async function runCommand(page, title, { after, beforeEnter } = {}) {
-  const retry = (attempt, why) => console.log(`runCommand "${title}": attempt ${attempt} failed (${String(why?.message ?? why).split('\n')[0].slice(0, 160)}); retrying`);
+  const retry = (attempt, why) =>
+    console.log(
+      `runCommand "${title}": attempt ${attempt} failed (${String(why?.message ?? why)
+        .split('\n')[0]
+        .slice(0, 160)}); retrying`,
+    );
   for (let attempt = 1; attempt <= 6; attempt++) {
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input').first();
-    try { await input.waitFor({ state: 'visible', timeout: 5000 }); } catch (e) { retry(attempt, e); continue; }
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5000 });
+    } catch (e) {
+      retry(attempt, e);
+      continue;
+    }
     // The palette can close under us (a notification or a finished quick pick takes focus): retry.
-    try { await input.fill('>' + title, { timeout: 5000 }); } catch (e) { retry(attempt, e); await page.waitForTimeout(1000); continue; }
+    try {
+      await input.fill('>' + title, { timeout: 5000 });
+    } catch (e) {
+      retry(attempt, e);
+      await page.waitForTimeout(1000);
+      continue;
+    }
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    try { await row.waitFor({ timeout: 8000 }); } catch (e) { retry(attempt, e); await page.waitForTimeout(1500); continue; }
+    try {
+      await row.waitFor({ timeout: 8000 });
+    } catch (e) {
+      retry(attempt, e);
+      await page.waitForTimeout(1500);
+      continue;
+    }
     beforeEnter?.();
     await page.keyboard.press('Enter');
     if (!after) return;
-    try { await after(); return; } catch (e) { if (attempt === 6) throw e; retry(attempt, e); }
+    try {
+      await after();
+      return;
+    } catch (e) {
+      if (attempt === 6) throw e;
+      retry(attempt, e);
+    }
   }
   throw new Error(`could not run "${title}" from the command palette`);
 }
@@ -69,7 +113,10 @@ export const webview = (page) => page.frameLocator('iframe.webview.ready').frame
 
 /** The Frame object of the workbench webview content (for evaluate). */
 export async function webviewFrame(page) {
-  const handle = await page.frameLocator('iframe.webview.ready').locator('#active-frame').elementHandle({ timeout: 30_000 });
+  const handle = await page
+    .frameLocator('iframe.webview.ready')
+    .locator('#active-frame')
+    .elementHandle({ timeout: 30_000 });
   return handle.contentFrame();
 }
 
@@ -84,10 +131,17 @@ export async function quickPick(page, choose, { title, placeholder, timeout = 30
   if (placeholder) await widget.locator(`.quick-input-box input[placeholder="${placeholder}"]`).waitFor({ timeout });
   await widget.locator('.quick-input-list .monaco-list-row', { hasText: choose }).first().waitFor({ timeout });
   // (a bounded wait: when the pick closes under us, the caller's retry comes sooner)
-  await widget.locator('.quick-input-box input').first().fill(choose, { timeout: 10_000 }).catch(async (e) => {
-    if (process.env.E2E_DEBUG_SHOTS) await page.screenshot({ path: `${process.env.E2E_DEBUG_SHOTS}/quickpick-${Date.now()}.png` }).catch(() => undefined);
-    throw e;
-  });
+  await widget
+    .locator('.quick-input-box input')
+    .first()
+    .fill(choose, { timeout: 10_000 })
+    .catch(async (e) => {
+      if (process.env.E2E_DEBUG_SHOTS)
+        await page
+          .screenshot({ path: `${process.env.E2E_DEBUG_SHOTS}/quickpick-${Date.now()}.png` })
+          .catch(() => undefined);
+      throw e;
+    });
   await widget.locator('.quick-input-list .monaco-list-row.focused', { hasText: choose }).waitFor({ timeout: 10_000 });
   await page.keyboard.press('Enter');
 }
@@ -108,7 +162,8 @@ export async function inputBox(page, title, value, { expect, timeout = 30_000 } 
   await input.waitFor({ state: 'visible', timeout });
   const offered = await input.inputValue();
   await input.fill(value);
-  if ((await input.inputValue()) !== value) throw new Error(`the input box "${await heading.textContent()}" did not take the value`);
+  if ((await input.inputValue()) !== value)
+    throw new Error(`the input box "${await heading.textContent()}" did not take the value`);
   await page.keyboard.press('Enter');
   await heading.waitFor({ state: 'hidden', timeout });
   return offered;
@@ -127,12 +182,20 @@ export async function waitForNotification(page, re, timeout = 30_000) {
   const end = Date.now() + timeout;
   const center = page.locator('.notifications-center .notification-list-item-message');
   for (;;) {
-    await runCommand(page, 'Notifications: Show Notifications', { after: () => page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 5000 }) });
+    await runCommand(page, 'Notifications: Show Notifications', {
+      after: () => page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 5000 }),
+    });
     await page.waitForTimeout(300);
     const texts = await center.allTextContents();
-    const hide = page.locator('.notifications-center .notifications-center-header .action-label[aria-label^="Hide Notifications"]').first();
-    if (await hide.count()) await hide.click().catch(() => undefined); else await page.keyboard.press('Escape');
-    await page.locator('.notifications-center').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    const hide = page
+      .locator('.notifications-center .notifications-center-header .action-label[aria-label^="Hide Notifications"]')
+      .first();
+    if (await hide.count()) await hide.click().catch(() => undefined);
+    else await page.keyboard.press('Escape');
+    await page
+      .locator('.notifications-center')
+      .waitFor({ state: 'hidden', timeout: 5000 })
+      .catch(() => undefined);
     if (texts.some((t) => re.test(t))) return texts;
     if (Date.now() > end) throw new Error(`no notification matching ${re}; the center lists ${JSON.stringify(texts)}`);
     await page.waitForTimeout(1000);
@@ -159,7 +222,12 @@ export async function dashboardFrame(page, timeout = 30_000) {
   const end = Date.now() + timeout;
   for (;;) {
     for (const f of page.frames()) {
-      if (await f.evaluate(() => !!document.getElementById('report') && !!document.getElementById('compute')).catch(() => false)) return f;
+      if (
+        await f
+          .evaluate(() => !!document.getElementById('report') && !!document.getElementById('compute'))
+          .catch(() => false)
+      )
+        return f;
     }
     if (Date.now() > end) throw new Error('the dashboard webview did not load');
     await page.waitForTimeout(250);

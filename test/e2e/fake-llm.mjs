@@ -28,21 +28,29 @@ export function oracleCategory(prompt, principle) {
 /** Expected stored overall value (y1 preferred = +1) under the spec rule, or null (missing). */
 export function judgeExpectation({ prompt, y0, y1 }) {
   switch (judgeCategory(prompt)) {
-    case 'consistent': return better(y1, y0) === 'x' ? 1 : -1; // s0 = +-1, s1 = -+1
-    case 'position': return 0; // s0 = s1 = +1
-    default: return null; // NA dominates in at least one order
+    case 'consistent':
+      return better(y1, y0) === 'x' ? 1 : -1; // s0 = +-1, s1 = -+1
+    case 'position':
+      return 0; // s0 = s1 = +1
+    default:
+      return null; // NA dominates in at least one order
   }
 }
 /** Expected stored oracle value given the order the response was shown in (0: A = y1). */
 export function oracleExpectation({ prompt, y0, y1 }, principle, shownOrder) {
   switch (oracleCategory(prompt, principle)) {
-    case 'consistent': return better(y1, y0) === 'x' ? 1 : -1;
-    case 'position': return shownOrder === 0 ? 1 : -1;
-    default: return 0;
+    case 'consistent':
+      return better(y1, y0) === 'x' ? 1 : -1;
+    case 'position':
+      return shownOrder === 0 ? 1 : -1;
+    default:
+      return 0;
   }
 }
 
-const WIN = [0.7, 0.2, 0.05], LOSE = [0.2, 0.7, 0.05], NA = [0.1, 0.1, 0.75];
+const WIN = [0.7, 0.2, 0.05],
+  LOSE = [0.2, 0.7, 0.05],
+  NA = [0.1, 0.1, 0.75];
 
 function answer(user) {
   const grab = (re) => re.exec(user)?.[1];
@@ -53,8 +61,20 @@ function answer(user) {
   if (prompt === undefined || a === undefined || b === undefined) return { error: 'unexpected user message' };
   const aBetter = better(a, b) === 'x';
   const cat = principle === undefined ? judgeCategory(prompt) : oracleCategory(prompt, principle);
-  const p = cat === 'consistent' ? (aBetter ? WIN : LOSE) : cat === 'position' ? WIN : cat === 'na' ? NA : aBetter ? WIN : NA;
-  return { prompt, a, b, principle, tops: [{ token: 'A', logprob: Math.log(p[0]) }, { token: ' B', logprob: Math.log(p[1]) }, { token: 'NA', logprob: Math.log(p[2]) }, { token: 'The', logprob: Math.log(0.01) }] };
+  const p =
+    cat === 'consistent' ? (aBetter ? WIN : LOSE) : cat === 'position' ? WIN : cat === 'na' ? NA : aBetter ? WIN : NA;
+  return {
+    prompt,
+    a,
+    b,
+    principle,
+    tops: [
+      { token: 'A', logprob: Math.log(p[0]) },
+      { token: ' B', logprob: Math.log(p[1]) },
+      { token: 'NA', logprob: Math.log(p[2]) },
+      { token: 'The', logprob: Math.log(0.01) },
+    ],
+  };
 }
 
 /** Starts the fake; `requests` lists what it was asked; close() ends it and its connections. */
@@ -63,24 +83,65 @@ export async function startFakeLlm() {
   const server = createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
-    req.on('data', (c) => { raw += c; });
+    req.on('data', (c) => {
+      raw += c;
+    });
     req.on('end', () => {
-      const fail = (code, msg) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(JSON.stringify({ error: { message: msg } })); };
-      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return fail(404, `no route ${req.method} ${req.url}`);
+      const fail = (code, msg) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: msg } }));
+      };
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions')
+        return fail(404, `no route ${req.method} ${req.url}`);
       let body;
-      try { body = JSON.parse(raw); } catch { return fail(400, 'body is not JSON'); }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return fail(400, 'body is not JSON');
+      }
       const user = body.messages?.find((m) => m.role === 'user')?.content ?? '';
       const r = answer(user);
-      requests.push({ auth: req.headers.authorization, model: body.model, logprobs: body.logprobs, topLogprobs: body.top_logprobs, maxTokens: body.max_tokens, ...r });
+      requests.push({
+        auth: req.headers.authorization,
+        model: body.model,
+        logprobs: body.logprobs,
+        topLogprobs: body.top_logprobs,
+        maxTokens: body.max_tokens,
+        ...r,
+      });
       if (r.error) return fail(400, r.error);
       const best = r.tops.reduce((x, y) => (y.logprob > x.logprob ? y : x));
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `fake-${requests.length}`, object: 'chat.completion', model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: best.token }, logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: r.tops }] }, finish_reason: 'length' }],
-        usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 } }));
+      res.end(
+        JSON.stringify({
+          id: `fake-${requests.length}`,
+          object: 'chat.completion',
+          model: body.model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: best.token },
+              logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: r.tops }] },
+              finish_reason: 'length',
+            },
+          ],
+          usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 },
+        }),
+      );
     });
   });
-  await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
   const baseUrl = `http://127.0.0.1:${server.address().port}/v1`;
-  return { baseUrl, requests, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    baseUrl,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

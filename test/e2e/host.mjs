@@ -35,12 +35,17 @@ export function prepareServer({ name, hostDir, vsix, userSettings }) {
   const { node24, serverMain } = hostPaths(hostDir);
   const state = mkdtempSync(join(tmpdir(), `discretion-e2e-${name}-`));
   const ws = join(state, 'workspace');
-  for (const d of ['server-data', join('user-data', 'User'), 'extensions', join('workspace', '.vscode')]) mkdirSync(join(state, d), { recursive: true });
+  for (const d of ['server-data', join('user-data', 'User'), 'extensions', join('workspace', '.vscode')])
+    mkdirSync(join(state, d), { recursive: true });
   writeFileSync(join(state, 'user-data', 'User', 'settings.json'), JSON.stringify(userSettings, null, 2));
   writeFileSync(join(ws, 'README.txt'), `Discretion team e2e workspace of ${name}\n`);
-  const r = spawnSync(node24, [serverMain, '--extensions-dir', join(state, 'extensions'), '--install-extension', vsix, '--force'],
-    { encoding: 'utf8', env: { ...process.env, EXTENSIONS_GALLERY: '{}' } });
-  if (r.status !== 0) throw new Error(`installing the VSIX for ${name} failed: ${r.stdout}${r.stderr}${r.error?.message ?? ''}`);
+  const r = spawnSync(
+    node24,
+    [serverMain, '--extensions-dir', join(state, 'extensions'), '--install-extension', vsix, '--force'],
+    { encoding: 'utf8', env: { ...process.env, EXTENSIONS_GALLERY: '{}' } },
+  );
+  if (r.status !== 0)
+    throw new Error(`installing the VSIX for ${name} failed: ${r.stdout}${r.stderr}${r.error?.message ?? ''}`);
   return { name, state, ws, node24, serverMain };
 }
 
@@ -53,30 +58,62 @@ export async function startServer(prepared, { env = {}, log } = {}) {
   const port = await freePort();
   const logFile = join(state, 'server.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(node24, [serverMain,
-    '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
-    '--enable-smoke-test-driver', '--disable-telemetry', '--disable-workspace-trust',
-    '--server-data-dir', join(state, 'server-data'), '--user-data-dir', join(state, 'user-data'),
-    '--extensions-dir', join(state, 'extensions'), '--default-folder', ws,
-  ], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...env } });
+  const child = spawn(
+    node24,
+    [
+      serverMain,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--without-connection-token',
+      '--accept-server-license-terms',
+      '--enable-smoke-test-driver',
+      '--disable-telemetry',
+      '--disable-workspace-trust',
+      '--server-data-dir',
+      join(state, 'server-data'),
+      '--user-data-dir',
+      join(state, 'user-data'),
+      '--extensions-dir',
+      join(state, 'extensions'),
+      '--default-folder',
+      ws,
+    ],
+    { detached: true, stdio: ['ignore', out, out], env: { ...process.env, EXTENSIONS_GALLERY: '{}', ...env } },
+  );
   const pgid = child.pid;
   let stopped = false;
   const stop = async (signal = 'SIGTERM') => {
     if (stopped) return;
     stopped = true;
-    try { process.kill(-pgid, signal); } catch { return; }
+    try {
+      process.kill(-pgid, signal);
+    } catch {
+      return;
+    }
     for (let i = 0; i < 40; i++) {
-      try { process.kill(-pgid, 0); } catch { return; }
+      try {
+        process.kill(-pgid, 0);
+      } catch {
+        return;
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
-    try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   };
   const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`;
   for (let i = 0; ; i++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/`);
       if (res.ok) break;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (child.exitCode !== null || i >= 240) {
       await stop('SIGKILL');
       throw new Error(`the VS Code server of ${name} did not come up (log: ${logFile})`);

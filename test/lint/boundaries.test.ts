@@ -48,8 +48,14 @@ describe('src/core: pure TypeScript', () => {
     ["import { execFile } from 'node:child_process';" + use('execFile'), 'no Node built-ins'],
     ["import { request } from 'node:http';" + use('request'), 'no Node built-ins'],
     ["import { Store } from '../../store/store';" + use('Store'), 'src/core imports only src/core'],
-    ["import { parseMessage } from '../../shared/workbenchProtocol';" + use('parseMessage'), 'src/core imports only src/core'],
-    ["import { importDataset } from '../../importers/datasets';" + use('importDataset'), 'src/core imports only src/core'],
+    [
+      "import { parseMessage } from '../../shared/workbenchProtocol';" + use('parseMessage'),
+      'src/core imports only src/core',
+    ],
+    [
+      "import { importDataset } from '../../importers/datasets';" + use('importDataset'),
+      'src/core imports only src/core',
+    ],
     ["import DOMPurify from 'dompurify';" + use('DOMPurify'), 'no DOM libraries'],
   ])('%s is an error', async (code, says) => {
     await expectForbidden(file, code, STATIC, says);
@@ -59,12 +65,24 @@ describe('src/core: pure TypeScript', () => {
     await expectForbidden(file, "export const load = () => import('node:fs');", DYNAMIC, 'no Node built-ins');
   });
 
-  it.each([['document.title'], ['process.env.HOME'], ['window.name'], ['fetch']])('the global %s is an error', async (expr) => {
-    await expectForbidden('src/core/lint-probe.ts', `export const g = ${expr};`, 'no-restricted-globals', 'no host, DOM or I/O globals');
-  });
+  it.each([['document.title'], ['process.env.HOME'], ['window.name'], ['fetch']])(
+    'the global %s is an error',
+    async (expr) => {
+      await expectForbidden(
+        'src/core/lint-probe.ts',
+        `export const g = ${expr};`,
+        'no-restricted-globals',
+        'no host, DOM or I/O globals',
+      );
+    },
+  );
 
   it('imports inside src/core and of a pure package are allowed', async () => {
-    await expectAllowed(file, "import { parse } from 'yaml';\nimport { CoreError } from '../errors';\nimport * as stats from './stats';" + use('parse, CoreError, stats'));
+    await expectAllowed(
+      file,
+      "import { parse } from 'yaml';\nimport { CoreError } from '../errors';\nimport * as stats from './stats';" +
+        use('parse, CoreError, stats'),
+    );
   });
 });
 
@@ -72,8 +90,14 @@ describe('webview/: only src/core and src/shared from src/', () => {
   const file = 'webview/workbench/lint-probe.ts';
   it.each([
     ["import { Store } from '../../src/store/store';" + use('Store'), 'webview/ imports only src/core and src/shared'],
-    ["import { prepareReport } from '../../src/app/report';" + use('prepareReport'), 'webview/ imports only src/core and src/shared'],
-    ["import { WorkbenchPanel } from '../../src/extension/workbenchPanel';" + use('WorkbenchPanel'), 'webview/ imports only src/core and src/shared'],
+    [
+      "import { prepareReport } from '../../src/app/report';" + use('prepareReport'),
+      'webview/ imports only src/core and src/shared',
+    ],
+    [
+      "import { WorkbenchPanel } from '../../src/extension/workbenchPanel';" + use('WorkbenchPanel'),
+      'webview/ imports only src/core and src/shared',
+    ],
     ["import * as vscode from 'vscode';" + use('vscode'), 'src/extension imports vscode'],
     ["import { join } from 'node:path';" + use('join'), 'no Node built-ins'],
   ])('%s is an error', async (code, says) => {
@@ -84,7 +108,8 @@ describe('webview/: only src/core and src/shared from src/', () => {
     await expectAllowed(
       file,
       "import { escapeHtml } from '../../src/core/report/escape';\nimport { parseMessage } from '../../src/shared/workbenchProtocol';\n" +
-        "import { render } from './render';\nimport DOMPurify from 'dompurify';" + use('escapeHtml, parseMessage, render, DOMPurify'),
+        "import { render } from './render';\nimport DOMPurify from 'dompurify';" +
+        use('escapeHtml, parseMessage, render, DOMPurify'),
     );
   });
 });
@@ -98,20 +123,42 @@ describe('the front ends do not import each other', () => {
   });
 
   it('src/cli importing src/extension is an error', async () => {
-    await expectForbidden('src/cli/commands/lint-probe.ts', "import { WorkbenchPanel } from '../../extension/workbenchPanel';" + use('WorkbenchPanel'), STATIC, 'src/cli never imports src/extension');
+    await expectForbidden(
+      'src/cli/commands/lint-probe.ts',
+      "import { WorkbenchPanel } from '../../extension/workbenchPanel';" + use('WorkbenchPanel'),
+      STATIC,
+      'src/cli never imports src/extension',
+    );
   });
 
   it('commander in src/extension is an error (it must stay out of the extension bundle)', async () => {
-    await expectForbidden('src/extension/lint-probe.ts', "import { Command } from 'commander';" + use('Command'), STATIC, 'Only src/cli parses arguments');
+    await expectForbidden(
+      'src/extension/lint-probe.ts',
+      "import { Command } from 'commander';" + use('Command'),
+      STATIC,
+      'Only src/cli parses arguments',
+    );
   });
 
   it('src/app importing a front end is an error', async () => {
-    await expectForbidden('src/app/lint-probe.ts', "import { main } from '../cli/main';" + use('main'), STATIC, 'src/app serves both front ends');
+    await expectForbidden(
+      'src/app/lint-probe.ts',
+      "import { main } from '../cli/main';" + use('main'),
+      STATIC,
+      'src/app serves both front ends',
+    );
   });
 
   it('both front ends may import src/app, and src/cli may import commander', async () => {
-    await expectAllowed('src/extension/commands/lint-probe.ts', "import { prepareReport } from '../../app/report';" + use('prepareReport'));
-    await expectAllowed('src/cli/commands/lint-probe.ts', "import { prepareReport } from '../../app/report';\nimport { Command } from 'commander';" + use('prepareReport, Command'));
+    await expectAllowed(
+      'src/extension/commands/lint-probe.ts',
+      "import { prepareReport } from '../../app/report';" + use('prepareReport'),
+    );
+    await expectAllowed(
+      'src/cli/commands/lint-probe.ts',
+      "import { prepareReport } from '../../app/report';\nimport { Command } from 'commander';" +
+        use('prepareReport, Command'),
+    );
   });
 });
 
@@ -119,8 +166,18 @@ describe('only src/store imports a database driver', () => {
   // The drivers named in issue 11 (the current one, the candidates for the switch, and PostgreSQL's).
   const drivers = ['sqlite3', '@vscode/sqlite3', 'better-sqlite3', 'node:sqlite', 'pg', 'pg-copy-streams'];
   it.each(drivers)('%s outside src/store is an error', async (driver) => {
-    for (const file of ['src/importers/lint-probe.ts', 'src/app/lint-probe.ts', 'src/extension/lint-probe.ts', 'src/cli/lint-probe.ts']) {
-      await expectForbidden(file, `import * as driver from '${driver}';` + use('driver'), STATIC, 'Only src/store imports a database driver');
+    for (const file of [
+      'src/importers/lint-probe.ts',
+      'src/app/lint-probe.ts',
+      'src/extension/lint-probe.ts',
+      'src/cli/lint-probe.ts',
+    ]) {
+      await expectForbidden(
+        file,
+        `import * as driver from '${driver}';` + use('driver'),
+        STATIC,
+        'Only src/store imports a database driver',
+      );
     }
   });
 
@@ -130,19 +187,63 @@ describe('only src/store imports a database driver', () => {
 
   it('require() and import() of a driver outside src/store are errors too', async () => {
     // (require() is also reported by typescript-eslint's no-require-imports; only the layer rule is looked at here)
-    const required = (await lint('src/importers/lint-probe.ts', "export const d = require('sqlite3');")).filter((m) => m.ruleId === DYNAMIC);
-    expect(required.map((m) => m.message)).toEqual([expect.stringContaining('Only src/store imports a database driver')]);
-    await expectForbidden('src/app/lint-probe.ts', "export const d = () => import('node:sqlite');", DYNAMIC, 'Only src/store imports a database driver');
+    const required = (await lint('src/importers/lint-probe.ts', "export const d = require('sqlite3');")).filter(
+      (m) => m.ruleId === DYNAMIC,
+    );
+    expect(required.map((m) => m.message)).toEqual([
+      expect.stringContaining('Only src/store imports a database driver'),
+    ]);
+    await expectForbidden(
+      'src/app/lint-probe.ts',
+      "export const d = () => import('node:sqlite');",
+      DYNAMIC,
+      'Only src/store imports a database driver',
+    );
   });
 });
 
 describe('only src/judges imports onnxruntime', () => {
-  it.each(['src/app/lint-probe.ts', 'src/extension/lint-probe.ts', 'src/store/lint-probe.ts', 'src/core/lint-probe.ts'])('%s: an error', async (file) => {
-    await expectForbidden(file, "import * as ort from 'onnxruntime-node';" + use('ort'), STATIC, 'Only src/judges imports onnxruntime');
+  it.each([
+    'src/app/lint-probe.ts',
+    'src/extension/lint-probe.ts',
+    'src/store/lint-probe.ts',
+    'src/core/lint-probe.ts',
+  ])('%s: an error', async (file) => {
+    await expectForbidden(
+      file,
+      "import * as ort from 'onnxruntime-node';" + use('ort'),
+      STATIC,
+      'Only src/judges imports onnxruntime',
+    );
   });
 
   it('src/judges: allowed', async () => {
     await expectAllowed('src/judges/lint-probe.ts', "import * as ort from 'onnxruntime-node';" + use('ort'));
+  });
+});
+
+describe('src/cli prints only through src/cli/context.ts', () => {
+  // The CLI's output escapes control and bidi characters (test/cli/terminal-safe.test.ts) because every line goes
+  // through context.ts's helpers; a console call or a raw write anywhere else in src/cli would bypass them.
+  const file = 'src/cli/commands/lint-probe.ts';
+  it.each([["console.log('x');"], ["console.error('x');"]])('%s is an error', async (code) => {
+    await expectForbidden(file, code, 'no-console', 'Unexpected console statement');
+  });
+
+  it.each([["process.stdout.write('x\\n');"], ["process.stderr.write('x\\n');"]])('%s is an error', async (code) => {
+    await expectForbidden(file, code, DYNAMIC, 'src/cli prints only through the helpers of src/cli/context.ts');
+  });
+
+  it("the src/cli layer's import rules still hold in the same files", async () => {
+    await expectForbidden(file, "export const load = () => import('vscode');", DYNAMIC, 'src/extension imports vscode');
+  });
+
+  it('context.ts itself writes to the streams; elsewhere other write() calls and the streams themselves are allowed', async () => {
+    await expectAllowed('src/cli/context.ts', "process.stdout.write('x\\n');\nprocess.stderr.write('x\\n');");
+    await expectAllowed(
+      file,
+      'export const tty = process.stderr.isTTY;\nexport const save = (s: { write(f: () => void): void }) => s.write(() => undefined);',
+    );
   });
 });
 
@@ -151,7 +252,10 @@ describe('outside src/store, the store is imported only through src/store/index.
   it.each([
     ['src/app/lint-probe.ts', "import type { Store } from '../store/port';" + use('0 as unknown as Store')],
     ['src/app/workbench/lint-probe.ts', "import { json } from '../../store/common';" + use('json')],
-    ['src/cli/commands/lint-probe.ts', "import { openSqliteStore } from '../../store/sqlite/adapter';" + use('openSqliteStore')],
+    [
+      'src/cli/commands/lint-probe.ts',
+      "import { openSqliteStore } from '../../store/sqlite/adapter';" + use('openSqliteStore'),
+    ],
     ['src/extension/lint-probe.ts', "import { PG_MIGRATIONS } from '../store/postgres/schema';" + use('PG_MIGRATIONS')],
     ['src/judges/lint-probe.ts', "import { isDatabaseUrl } from '../store/location';" + use('isDatabaseUrl')],
     ['src/importers/lint-probe.ts', "import { insertPairs } from '../store/sql/datasets';" + use('insertPairs')],
@@ -160,38 +264,69 @@ describe('outside src/store, the store is imported only through src/store/index.
   });
 
   it('a dynamic import() of a file inside src/store is an error too', async () => {
-    await expectForbidden('src/app/lint-probe.ts', "export const load = () => import('../store/sqlite/adapter');", DYNAMIC, SEALED);
+    await expectForbidden(
+      'src/app/lint-probe.ts',
+      "export const load = () => import('../store/sqlite/adapter');",
+      DYNAMIC,
+      SEALED,
+    );
   });
 
   it('the index itself is allowed outside, and any file of src/store inside it', async () => {
-    await expectAllowed('src/app/lint-probe.ts', "import { openStore, type Store } from '../store';\nimport { now } from '../store/index';" + use('openStore, now, 0 as unknown as Store'));
-    await expectAllowed('src/store/sqlite/lint-probe.ts', "import type { Store } from '../port';\nimport { json } from '../common';" + use('json, 0 as unknown as Store'));
+    await expectAllowed(
+      'src/app/lint-probe.ts',
+      "import { openStore, type Store } from '../store';\nimport { now } from '../store/index';" +
+        use('openStore, now, 0 as unknown as Store'),
+    );
+    await expectAllowed(
+      'src/store/sqlite/lint-probe.ts',
+      "import type { Store } from '../port';\nimport { json } from '../common';" + use('json, 0 as unknown as Store'),
+    );
   });
 });
 
 describe('src/importers and src/judges do not import each other', () => {
   it('a judge importing an importer is an error', async () => {
-    await expectForbidden('src/judges/lint-probe.ts', "import { importDataset } from '../importers/datasets';" + use('importDataset'), STATIC, 'a judge imports no importer');
+    await expectForbidden(
+      'src/judges/lint-probe.ts',
+      "import { importDataset } from '../importers/datasets';" + use('importDataset'),
+      STATIC,
+      'a judge imports no importer',
+    );
   });
 
   it('an importer importing a judge is an error', async () => {
-    await expectForbidden('src/importers/lint-probe.ts', "import { runLlmJudge } from '../judges/llmJudge';" + use('runLlmJudge'), STATIC, 'an importer imports no judge');
+    await expectForbidden(
+      'src/importers/lint-probe.ts',
+      "import { runLlmJudge } from '../judges/llmJudge';" + use('runLlmJudge'),
+      STATIC,
+      'an importer imports no judge',
+    );
   });
 });
 
 describe('no CLI flag in a message below the front ends', () => {
   const FLAG = 'No CLI flag in a message below the front ends';
   it.each([
-    ['src/store/sql/lint-probe.ts', "export const f = (name: string) => { throw new Error(`dataset \"${name}\" already exists; choose another --dataset name`); };"],
-    ['src/importers/lint-probe.ts', "export const f = () => { throw new Error('import oracle needs --principles NAME'); };"],
+    [
+      'src/store/sql/lint-probe.ts',
+      'export const f = (name: string) => { throw new Error(`dataset "${name}" already exists; choose another --dataset name`); };',
+    ],
+    [
+      'src/importers/lint-probe.ts',
+      "export const f = () => { throw new Error('import oracle needs --principles NAME'); };",
+    ],
     ['src/judges/lint-probe.ts', "export const m = '--base-url is not a URL';"],
-    ['src/app/lint-probe.ts', "export const m = (k: string) => `--${k} is required`;"],
+    ['src/app/lint-probe.ts', 'export const m = (k: string) => `--${k} is required`;'],
   ])('%s: a flag in a message is an error', async (file, code) => {
     await expectForbidden(file, code, DYNAMIC, FLAG);
   });
 
   it('the front ends may name their flags; SQL comments and a plain dash are no flags', async () => {
     await expectAllowed('src/cli/commands/lint-probe.ts', "export const m = 'choose another --dataset name';");
-    await expectAllowed('src/store/sql/lint-probe.ts', "export const q = 'SELECT 1 -- one row\\n';\nexport const d = 'a - b, x--y';");
+    await expectAllowed(
+      'src/store/sql/lint-probe.ts',
+      "export const q = 'SELECT 1 -- one row\\n';\nexport const d = 'a - b, x--y';",
+    );
   });
 });

@@ -218,9 +218,7 @@ export class TeamSetupError extends Error {
 }
 
 /** What the session's login may do here: the owner (or a superuser), a team member's role, or none. */
-export async function loginRole(
-  client: pg.ClientBase | pg.Pool,
-): Promise<{
+export async function loginRole(client: pg.ClientBase | pg.Pool): Promise<{
   login: string;
   owner: boolean;
   createRole: boolean;

@@ -42,7 +42,19 @@ describe('analyzeDiscretion', () => {
     expect(res.options).toMatchObject({ bootstrap: 20, da_bootstrap: 100, seed: 3 });
     for (const a of res.annotators) {
       expect(Object.keys(a)).toEqual(
-        expect.arrayContaining(['name', 'kind', 'da', 'da_n', 'da_boot', 'ps', 'n_conflicts', 'w_star', 'rank', 'dd_point', 'dd_boot']),
+        expect.arrayContaining([
+          'name',
+          'kind',
+          'da',
+          'da_n',
+          'da_boot',
+          'ps',
+          'n_conflicts',
+          'w_star',
+          'rank',
+          'dd_point',
+          'dd_boot',
+        ]),
       );
       expect(a.ps).toHaveLength(4);
       expect(a.ps![0]).toHaveLength(4);
@@ -78,11 +90,24 @@ describe('analyzeDiscretion', () => {
   it("source 'self': per-annotator categories, DA against each annotator's own labels, pooled top level", () => {
     // x's own labels: pair 0 consensus +1, pair 1 conflict, pair 2 indifference.
     // y's own labels: pair 0 consensus -1, pair 1 consensus +1, pair 2 consensus +1.
-    const x = { name: 'x', kind: 'human', overall: Int8Array.from([-1, 1, 1]), principles: Int8Array.from([1, 0, 1, -1, 0, 0]) };
-    const y = { name: 'y', kind: 'human', overall: Int8Array.from([1, 1, -1]), principles: Int8Array.from([-1, 0, 1, 1, 1, 0]) };
+    const x = {
+      name: 'x',
+      kind: 'human',
+      overall: Int8Array.from([-1, 1, 1]),
+      principles: Int8Array.from([1, 0, 1, -1, 0, 0]),
+    };
+    const y = {
+      name: 'y',
+      kind: 'human',
+      overall: Int8Array.from([1, 1, -1]),
+      principles: Int8Array.from([-1, 0, 1, 1, 1, 0]),
+    };
     const rm = { name: 'rm', kind: 'reward-model', overall: Int8Array.from([1, 1, 1]) };
     const res = analyzeDiscretion({
-      principles: [{ id: 'p', short: 'P' }, { id: 'q', short: 'Q' }],
+      principles: [
+        { id: 'p', short: 'P' },
+        { id: 'q', short: 'Q' },
+      ],
       nPairs: 3,
       annotators: [x, y, rm],
       principleSource: { kind: 'self' },
@@ -124,7 +149,12 @@ describe('analyzeDiscretion', () => {
       { name: 'h2', kind: 'human', overall: HAND_A, principles: l2 },
       { name: 'h3', kind: 'human', overall: HAND_B, principles: l3 },
     ];
-    const maj = analyzeDiscretion({ ...base(), annotators: anns, reference: 'h1', principleSource: { kind: 'majority', annotators: ['h1', 'h2', 'h3'] } });
+    const maj = analyzeDiscretion({
+      ...base(),
+      annotators: anns,
+      reference: 'h1',
+      principleSource: { kind: 'majority', annotators: ['h1', 'h2', 'h3'] },
+    });
     const orc = analyzeDiscretion({
       ...base(),
       annotators: anns,
@@ -182,10 +212,15 @@ describe('analyzeDiscretion', () => {
   });
 
   it('clear errors for bad input', () => {
-    expect(() => analyzeDiscretion({ ...base(), reference: 'nobody' })).toThrow(/reference annotator 'nobody' is not in the data/);
+    expect(() => analyzeDiscretion({ ...base(), reference: 'nobody' })).toThrow(
+      /reference annotator 'nobody' is not in the data/,
+    );
     expect(() => analyzeDiscretion({ ...base(), reference: 'nobody' })).toThrow(MetricsInputError);
     expect(() =>
-      analyzeDiscretion({ ...base(), annotators: [{ name: 'b', kind: 'human', overall: Int8Array.from([2, 0, 0, 0, 0, 0, 0, 0]) }] }),
+      analyzeDiscretion({
+        ...base(),
+        annotators: [{ name: 'b', kind: 'human', overall: Int8Array.from([2, 0, 0, 0, 0, 0, 0, 0]) }],
+      }),
     ).toThrow(/not -1, 0 or \+1/);
     expect(() => analyzeDiscretion({ ...base(), nPairs: 7 })).toThrow(/expected 7 values/);
     expect(() =>
@@ -194,17 +229,44 @@ describe('analyzeDiscretion', () => {
     expect(() => analyzeDiscretion({ ...base(), principleSource: { kind: 'majority', annotators: ['zed'] } })).toThrow(
       /unknown annotator 'zed'/,
     );
-    expect(() => analyzeDiscretion({ ...base(), principleSource: { kind: 'majority', annotators: ['a'] } })).toThrow(/has no principle labels/);
-    expect(() => analyzeDiscretion({ ...base(), principleSource: { kind: 'self' } })).toThrow(/reference annotator 'b' has no principle labels/);
+    expect(() => analyzeDiscretion({ ...base(), principleSource: { kind: 'majority', annotators: ['a'] } })).toThrow(
+      /has no principle labels/,
+    );
+    expect(() => analyzeDiscretion({ ...base(), principleSource: { kind: 'self' } })).toThrow(
+      /reference annotator 'b' has no principle labels/,
+    );
     expect(() => analyzeDiscretion({ ...base(), bootstrap: -1 })).toThrow(/bootstrap/);
     expect(() => analyzeDiscretion({ ...base(), principles: [] })).toThrow(/principle list is empty/);
   });
 
-  it('reports stage timings when given a clock', () => {
-    let t = 0;
-    const res = analyzeDiscretion({ ...base(), clock: () => (t += 1) });
-    expect(res.timings_ms!.total).toBeGreaterThan(0);
-    expect(Object.keys(res.timings_ms!)).toEqual(expect.arrayContaining(['categories', 'da', 'ps_wstar', 'dd_point', 'agreement', 'total']));
+  it("reports each stage's time by the clock it is given, and none without one", () => {
+    // A clock that starts at 1000 and whose k-th step is 2^(k-1) ms (1, 2, 4, ...): every stage's time is a
+    // sum of distinct powers of two, so a step counted in the wrong stage, twice or not at all shows. The hand
+    // case (2 annotators, both with principle labels, no bootstraps, no groups) reads the clock at: the start,
+    // the end of the categories, then per annotator at the end of its DA and of its PS and w*, then the end of
+    // DD, of the agreement, and the total.
+    const readings: number[] = [];
+    let step = 1;
+    let now = 1000;
+    const clock = () => {
+      if (readings.length) {
+        now += step;
+        step *= 2;
+      }
+      readings.push(now);
+      return now;
+    };
+    const res = analyzeDiscretion({ ...base(), clock });
+    expect(readings).toEqual([1000, 1001, 1003, 1007, 1015, 1031, 1063, 1127, 1255]);
+    expect(res.timings_ms).toEqual({
+      categories: 1,
+      da: 2 + 8, // a's DA, b's DA
+      ps_wstar: 4 + 16,
+      dd_point: 32,
+      agreement: 64,
+      total: 255, // start to end, the result assembled last (128) included
+    });
+    expect(analyzeDiscretion(base()).timings_ms).toBeUndefined();
   });
 });
 
@@ -258,7 +320,17 @@ describe('bootstraps have the distribution of naive item resampling', () => {
     const index = buildConflictIndex(c, n, m);
     expect(index.pairIds.length).toBeLessThan(n); // the split is really exercised
     const R = 1500;
-    const fast = bootstrapDd([{ index, overall: a }, { index, overall: b }], 1, m, n, R, new Rng(5, 'fast'));
+    const fast = bootstrapDd(
+      [
+        { index, overall: a },
+        { index, overall: b },
+      ],
+      1,
+      m,
+      n,
+      R,
+      new Rng(5, 'fast'),
+    );
     const rng = new Rng(5, 'naive');
     const mult = new Int32Array(n);
     const vals: number[] = [];
@@ -309,8 +381,8 @@ describe("paired DD bootstrap with per-annotator sources ('self')", () => {
     ).toThrow(/principle labels of annotator 'b': value 3 at index 5/);
     const badOracle = Int8Array.from(HAND_C);
     badOracle[0] = -2;
-    expect(() => analyzeDiscretion({ ...base(), principleSource: { kind: 'oracle', name: 'gpt', matrix: badOracle } })).toThrow(
-      /principle source 'gpt': value -2 at index 0/,
-    );
+    expect(() =>
+      analyzeDiscretion({ ...base(), principleSource: { kind: 'oracle', name: 'gpt', matrix: badOracle } }),
+    ).toThrow(/principle source 'gpt': value -2 at index 0/);
   });
 });

@@ -5,14 +5,19 @@ const vscode = require('vscode');
 const { randomBytes } = require('node:crypto');
 
 exports.activate = (context) => {
-  context.subscriptions.push(vscode.commands.registerCommand('emptyWebview.open', () => {
-    const panel = vscode.window.createWebviewPanel('emptyWebview', 'Empty webview', vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [] });
-    const nonce = randomBytes(16).toString('base64');
-    panel.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+  context.subscriptions.push(
+    vscode.commands.registerCommand('emptyWebview.open', () => {
+      const panel = vscode.window.createWebviewPanel('emptyWebview', 'Empty webview', vscode.ViewColumn.Active, {
+        enableScripts: true,
+        localResourceRoots: [],
+      });
+      const nonce = randomBytes(16).toString('base64');
+      panel.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'nonce-${nonce}'">
 <title>Empty webview</title></head><body><p id="empty">empty</p>
 <script nonce="${nonce}">requestAnimationFrame(() => setTimeout(() => { window.__emptyFirstPaint = performance.timeOrigin + performance.now(); }, 0));</script>
 </body></html>`;
-  }));
+    }),
+  );
 };
 exports.deactivate = () => undefined;

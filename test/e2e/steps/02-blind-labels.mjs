@@ -35,20 +35,34 @@ export default async function step(ctx) {
   await page.keyboard.press('r');
   await page.keyboard.type('abtx 123 sf');
   await page.keyboard.press('Escape');
-  assert.equal(await webview(page).locator('[data-overall][aria-checked="true"]').count(), 0, 'typing in the rationale chose nothing');
+  assert.equal(
+    await webview(page).locator('[data-overall][aria-checked="true"]').count(),
+    0,
+    'typing in the rationale chose nothing',
+  );
   assert.equal(await sourceId(), 's04');
 
   // undo (contributed command, Alt+Z in the workbench) goes back to s03 and removes its label
   await page.keyboard.press('Alt+z');
   await waitFor('s03');
-  assert.equal(await webview(page).locator('[data-overall][aria-checked="true"]').count(), 0, 's03 shows no label after undo');
+  assert.equal(
+    await webview(page).locator('[data-overall][aria-checked="true"]').count(),
+    0,
+    's03 shows no label after undo',
+  );
   lap('undo');
 
   const annot = await query("SELECT id FROM annotators WHERE name = 'e2e-annotator'");
   assert.equal(annot.length, 1);
-  const prefs = await query(`SELECT p.source_id AS sid, pr.value, pr.shown_first AS sf, pr.raw FROM preferences pr JOIN pairs p ON p.id = pr.pair_id
-    WHERE pr.annotator_id = ? ORDER BY p.idx`, [annot[0].id]);
-  assert.deepEqual(prefs.map((r) => r.sid), ['s01', 's02']);
+  const prefs = await query(
+    `SELECT p.source_id AS sid, pr.value, pr.shown_first AS sf, pr.raw FROM preferences pr JOIN pairs p ON p.id = pr.pair_id
+    WHERE pr.annotator_id = ? ORDER BY p.idx`,
+    [annot[0].id],
+  );
+  assert.deepEqual(
+    prefs.map((r) => r.sid),
+    ['s01', 's02'],
+  );
   const val = (choice, sf) => (choice === 'tie' ? 0 : (choice === 'A') === (sf === 1) ? 1 : -1);
   for (const [i, r] of prefs.entries()) {
     assert.equal(r.value, val(plan[i].overall, r.sf), `overall value of ${r.sid}`);
@@ -56,19 +70,33 @@ export default async function step(ctx) {
     // the recorded order is the one the card showed (shown_first 1: y1 shown as A)
     assert.equal(r.sf, y0SideOf[r.sid] === 'B' ? 1 : 0, `shown order recorded for ${r.sid}`);
   }
-  const pp = await query(`SELECT p.source_id AS sid, pl.position AS pos, pp.value FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id
-    JOIN principles pl ON pl.id = pp.principle_id WHERE pp.annotator_id = ? ORDER BY p.idx, pl.position`, [annot[0].id]);
+  const pp = await query(
+    `SELECT p.source_id AS sid, pl.position AS pos, pp.value FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id
+    JOIN principles pl ON pl.id = pp.principle_id WHERE pp.annotator_id = ? ORDER BY p.idx, pl.position`,
+    [annot[0].id],
+  );
   const expected = [];
   for (const [i, step] of plan.slice(0, 2).entries()) {
-    for (const [pos, c] of Object.entries(step.grid)) expected.push({ sid: step.id, pos: Number(pos), value: c === 'neither' ? 0 : val(c, prefs[i].sf) });
+    for (const [pos, c] of Object.entries(step.grid))
+      expected.push({ sid: step.id, pos: Number(pos), value: c === 'neither' ? 0 : val(c, prefs[i].sf) });
   }
   assert.deepEqual(pp, expected);
-  const hist = await query('SELECT action, undone FROM label_history WHERE annotator_id = ? ORDER BY id', [annot[0].id]);
-  assert.deepEqual(hist.map((h) => `${h.action}:${h.undone}`), ['submit:0', 'submit:0', 'submit:1', 'undo:0']);
+  const hist = await query('SELECT action, undone FROM label_history WHERE annotator_id = ? ORDER BY id', [
+    annot[0].id,
+  ]);
+  assert.deepEqual(
+    hist.map((h) => `${h.action}:${h.undone}`),
+    ['submit:0', 'submit:0', 'submit:1', 'undo:0'],
+  );
   // the only other preferences are the ones prepare.mjs imported (alice and bilal: 30 sample + 6
   // hostile pairs each; the two fixture models: the rows of their files)
-  const others = await query("SELECT a.name, COUNT(*) AS n FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE a.name <> 'e2e-annotator' GROUP BY a.name ORDER BY a.name");
-  assert.deepEqual(others.map((r) => `${r.name}:${r.n}`), ['alice:36', 'bilal:36', 'judge-fixture:3', 'rm-fixture:6']);
+  const others = await query(
+    "SELECT a.name, COUNT(*) AS n FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE a.name <> 'e2e-annotator' GROUP BY a.name ORDER BY a.name",
+  );
+  assert.deepEqual(
+    others.map((r) => `${r.name}:${r.n}`),
+    ['alice:36', 'bilal:36', 'judge-fixture:3', 'rm-fixture:6'],
+  );
   lap('database holds exactly the expected rows');
   Object.assign(ctx, { plan, y0SideOf, annot, prefs });
 }

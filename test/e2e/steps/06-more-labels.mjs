@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 export const title = 'more labels in y0/y1 terms; revealed judgments flag disagreements';
 
 export default async function step(ctx) {
-  const { annot, assertBlind, assertRevealed, judgedBy, lap, other, page, prefs, query, sideOfY0, waitFor, y0SideOf } = ctx;
+  const { annot, assertBlind, assertRevealed, judgedBy, lap, other, page, prefs, query, sideOfY0, waitFor, y0SideOf } =
+    ctx;
   // ---- more labels, in terms of the sample's y0/y1 (the key is the side the card shows it on) ----
   const plan2 = [
     { id: 's03', overall: 'y0', grid: { 0: 'y0', 1: 'y1' } }, //      no model judged s03; principles conflict
@@ -32,13 +33,29 @@ export default async function step(ctx) {
   }
   await assertBlind('s08');
   const yValue = { y0: -1, y1: 1, tie: 0, neither: 0 };
-  const prefs2 = await query(`SELECT p.source_id AS sid, pr.value, pr.shown_first AS sf FROM preferences pr JOIN pairs p ON p.id = pr.pair_id
-    WHERE pr.annotator_id = ? ORDER BY p.idx`, [annot[0].id]);
-  assert.deepEqual(prefs2, [...prefs.map((r) => ({ sid: r.sid, value: r.value, sf: r.sf })),
-    ...plan2.map((s) => ({ sid: s.id, value: yValue[s.overall], sf: y0SideOf[s.id] === 'B' ? 1 : 0 }))], 'overall labels in y terms');
-  const pp2 = await query(`SELECT p.source_id AS sid, pl.position AS pos, pp.value FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id
-    JOIN principles pl ON pl.id = pp.principle_id WHERE pp.annotator_id = ? AND p.idx >= 2 ORDER BY p.idx, pl.position`, [annot[0].id]);
-  assert.deepEqual(pp2, plan2.flatMap((s) => Object.entries(s.grid).map(([pos, y]) => ({ sid: s.id, pos: Number(pos), value: yValue[y] }))), 'principle labels in y terms');
+  const prefs2 = await query(
+    `SELECT p.source_id AS sid, pr.value, pr.shown_first AS sf FROM preferences pr JOIN pairs p ON p.id = pr.pair_id
+    WHERE pr.annotator_id = ? ORDER BY p.idx`,
+    [annot[0].id],
+  );
+  assert.deepEqual(
+    prefs2,
+    [
+      ...prefs.map((r) => ({ sid: r.sid, value: r.value, sf: r.sf })),
+      ...plan2.map((s) => ({ sid: s.id, value: yValue[s.overall], sf: y0SideOf[s.id] === 'B' ? 1 : 0 })),
+    ],
+    'overall labels in y terms',
+  );
+  const pp2 = await query(
+    `SELECT p.source_id AS sid, pl.position AS pos, pp.value FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id
+    JOIN principles pl ON pl.id = pp.principle_id WHERE pp.annotator_id = ? AND p.idx >= 2 ORDER BY p.idx, pl.position`,
+    [annot[0].id],
+  );
+  assert.deepEqual(
+    pp2,
+    plan2.flatMap((s) => Object.entries(s.grid).map(([pos, y]) => ({ sid: s.id, pos: Number(pos), value: yValue[y] }))),
+    'principle labels in y terms',
+  );
   lap('five more pairs labelled; revealed judgments flag the disagreements');
   Object.assign(ctx, { plan2 });
 }
