@@ -1,21 +1,17 @@
 // The built CLI (dist/cli.js via bin/discretion.js), run as a user would: exit codes, one-line
 // errors, and export -> import round trips.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BAD, ROOT, tempDir } from '../support/helpers';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl');
 const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
-}, 120_000);
 
 describe('discretion CLI', () => {
   it('prints help with exit code 0, for every command', () => {

@@ -1,7 +1,7 @@
 // `discretion consistency`, `ensemble` and `annotators set-group` through the built CLI on small files:
 // the spec's hand cases (consistency spec section 8) end to end, and bad requests as one clear line that
 // changes nothing.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,6 @@ function oneLineError(r: ReturnType<typeof run>, pattern: RegExp): void {
   expect(r.stderr).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
 }
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
-}, 120_000);
 
 describe('consistency commands', () => {
   let dir: string;

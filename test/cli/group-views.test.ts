@@ -3,7 +3,7 @@
 // Cross-checks by definition: a one-member group's pooled view is that member's own DA and ranks (computed
 // by the per-annotator code path), a two-member group's DA is the sum of the members' override counts over
 // the sum of their decisive consensus labels, and DD between two one-member groups is DD between the two.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -38,7 +38,6 @@ describe('group views through the CLI', () => {
   };
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
     dir = tempDir();
     expect(run(['demo', '--out', 'rep']).status).toBe(0);
     db = join(dir, 'rep', 'demo.db');

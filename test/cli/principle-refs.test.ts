@@ -1,19 +1,15 @@
 // A principle list whose name holds "@N" (`team@2`) through the CLI: `--principles team@2` selects it while
 // the list "team" has no version 2; `team@2@1` always selects its version 1; once "team" has a version 2,
 // `team@2` is that version (NAME@VERSION always means a version where one exists).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/helpers';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
 const PRINCIPLES = join(ROOT, 'media', 'principles', 'demo-safety.yaml');
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
-}, 120_000);
 
 describe('--principles with a list named "team@2"', () => {
   it('selects the list by its whole name, its version by NAME@N@V, and refers to "team" version 2 once that exists', () => {

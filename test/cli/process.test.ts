@@ -1,6 +1,6 @@
 // The CLI as a process among others: a reader that closes the pipe early (`| head -1`) ends it quietly,
 // and Ctrl-C (SIGINT) or SIGTERM during a command that builds a new database leaves no private file behind.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,10 +10,6 @@ import { ROOT, tempDir } from '../support/helpers';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const MAP = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
-}, 120_000);
 
 /** Runs the CLI, closes our end of its stdout after the first chunk, and resolves with what it wrote. */
 function runClosingStdout(

@@ -2,7 +2,7 @@
 // --from) open a SQLite file read-only: the file is not switched to WAL, not migrated, not written. Proved
 // by the file's bytes and mtime (the tests run as root, which ignores permission bits), and where the machine
 // allows it by a read-only file and folder for another user, a read-only bind mount and chattr +i.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +26,6 @@ const UNPRIVILEGED = isRoot && hasSetpriv ? ['setpriv', '--reuid=65534', '--regi
 let demoDb: string;
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
   // The demo's database (a dataset, a principle list, labels, two metric runs) and a consistency run (run 3).
   const out = join(tempDir(), 'demo');
   const demo = run(['demo', '--out', out]);

@@ -4,7 +4,7 @@
 // pairs.csv does, and export, report, train-rm and demo refuse a bad --out with one line.
 // The built CLI (bin/discretion.js) is run as a user would, on real SQLite files in temp folders. That src/cli prints
 // only through the helpers of src/cli/context.ts is an ESLint rule (eslint.config.mjs, test/lint/boundaries.test.ts).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -27,10 +27,6 @@ const expectClean = (r: { stdout: string; stderr: string }) => {
   expect(r.stdout).not.toMatch(RAW_CONTROL);
   expect(r.stderr).not.toMatch(RAW_CONTROL);
 };
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
-}, 120_000);
 
 describe('terminal-safe CLI output', () => {
   const dir = tempDir();

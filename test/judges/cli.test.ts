@@ -1,11 +1,11 @@
 // The built CLI (bin/discretion.js -> dist/cli.js + dist/judge-worker.js): train-rm, judge onnx,
 // judge llm as a user runs them. JSON on stdout, one-line errors, the API key only from the environment.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../support/helpers';
 import { writePairsFile } from './support';
 
@@ -24,10 +24,6 @@ const MAP = [
   '--preferred',
   'preferred',
 ];
-
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
-}, 120_000);
 
 function dataset() {
   const pairs = Array.from({ length: 24 }, (_, i) => {

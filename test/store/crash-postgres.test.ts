@@ -6,7 +6,7 @@
 // server is back. A server of its own (it is stopped here), with synchronous_commit on: with it off, as in
 // the other tests, an immediate stop loses commits already acknowledged, which is the setting's documented
 // trade and not what a team server runs with.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -140,7 +140,6 @@ async function audit(url: string, runs: WorkerRun[], overlap: number): Promise<s
 
 describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
     server = await startPostgres({ synchronousCommit: true });
     script = await buildTeamWorker(tempDir(), ROOT);
     bigFile = pairsFile('big.jsonl', BIG);

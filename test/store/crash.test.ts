@@ -3,7 +3,7 @@
 // each: the database passes its integrity and foreign-key checks, no dataset or run is partial, no
 // acknowledged label is missing, and the command re-runs cleanly. Small inputs keep this to about a
 // minute; DISCRETION_STRESS=1 kills more often.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -114,7 +114,6 @@ const acked = (r: Running) =>
     .map((l) => Number(l.slice(4)));
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT });
   dir = tempDir();
   writer = join(dir, 'workbench-writer.cjs');
   await build({
