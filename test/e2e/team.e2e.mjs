@@ -4,7 +4,11 @@
 // Each window is its own VS Code server with its own user-data folder (user settings: annotator name,
 // database URL, claim TTL), extensions folder (the VSIX installed there), workspace and extension host, and
 // its own browser context. The database is a PostgreSQL server started for this run (test/support/postgres.ts),
-// filled with the real CLI: the sample, the principle list, a work split with overlap 2. The password reaches
+// set up as the README's team section says: the DBA's part (a lead login with CREATEROLE that owns the
+// database, one login per annotator, nothing granted), then the real CLI as the lead (team init, team add for
+// ana, ben and alice, the sample, the principle list, a work split with overlap 2). Each window signs in with
+// its annotator's own login, which has only its membership of the team: the database's row-level policies
+// hold for everything the extension does there, and the card says who is signed in. The password reaches
 // the CLI and both servers only through PGPASSWORD; the setting holds the URL without it.
 //
 // With two annotators and k = 2 each annotator labels every pair, and no claim can keep one from a pair: a
@@ -100,20 +104,30 @@ try {
     console.log(`team e2e skipped: ${e.message}`);
     process.exit(0);
   }
-  const dbUrlWithPassword = await pgServer.createDatabase('team'); // for this script's own checks only
+  const dbUrlWithPassword = await pgServer.createDatabase('team'); // the superuser's: for this script's own checks only
   const admin = new pg.Client({ connectionString: pgServer.url });
   await admin.connect();
   pgFolder = dirname((await admin.query('SHOW data_directory')).rows[0].data_directory);
+  // the DBA's part: logins (one password for all, in PGPASSWORD), the lead's may create roles and owns the database
+  await admin.query(`CREATE ROLE team_lead LOGIN CREATEROLE PASSWORD '${pgServer.password}'`);
+  for (const name of ['ana', 'ben', 'alice'])
+    await admin.query(`CREATE ROLE ${name} LOGIN PASSWORD '${pgServer.password}'`);
+  await admin.query('ALTER DATABASE team OWNER TO team_lead');
   await admin.end();
-  const dbUrl = `postgres://${pgServer.user}@127.0.0.1:${pgServer.port}/team`; // no password: PGPASSWORD
+  /** A login's URL to the team's database, without the password (PGPASSWORD). */
+  const urlOf = (login) => `postgres://${login}@127.0.0.1:${pgServer.port}/team`;
+  const dbUrl = urlOf('team_lead');
   const pgEnv = { PGPASSWORD: pgServer.password };
   lap(`PostgreSQL on port ${pgServer.port}: ${dbUrl}`);
-  const cli = (...args) =>
-    execFileSync(process.execPath, [join(root, 'bin', 'discretion.js'), ...args, '--db', dbUrl], {
+  const cliAs = (login, ...args) =>
+    execFileSync(process.execPath, [join(root, 'bin', 'discretion.js'), ...args, '--db', urlOf(login)], {
       encoding: 'utf8',
       env: { ...process.env, ...pgEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  const cli = (...args) => cliAs('team_lead', ...args);
+  cli('team', 'init');
+  for (const name of ['ana', 'ben', 'alice']) cli('team', 'add', name, '--annotator', name);
   const pairsArgs = ['--prompt', 'prompt', '--response-0', 'response_0', '--response-1', 'response_1', '--id', 'id'];
   cli('import', 'jsonl', join(root, 'media', 'sample', 'safety-pairs.jsonl'), '--dataset', DATASET, ...pairsArgs);
   cli('import', 'principles', join(root, 'media', 'principles', 'demo-safety.yaml'), '--name', LIST);
@@ -124,9 +138,11 @@ try {
     .filter((l) => isSeeded(JSON.parse(l).pair));
   assert.equal(aliceLines.length, SEEDED.length);
   writeFileSync(aliceFile, aliceLines.join('\n') + '\n');
-  cli('import', 'labels', aliceFile, '--dataset', DATASET, '--principles', LIST, '--annotator', 'alice');
   cli('team', 'split', '--dataset', DATASET, '--overlap', String(K));
-  lap("sample imported, alice's labels on s16-s30, split with overlap 2 (CLI)");
+  cliAs('alice', 'import', 'labels', aliceFile, '--dataset', DATASET, '--principles', LIST, '--annotator', 'alice');
+  lap(
+    "team init, members ana, ben and alice, the sample, split with overlap 2 (CLI, the lead); alice's labels on s16-s30 (CLI, alice)",
+  );
 
   db = new pg.Pool({ connectionString: dbUrlWithPassword, max: 2 });
   const q = async (sql, params = []) => (await db.query(sql, params)).rows;
@@ -180,7 +196,7 @@ try {
   current = 'starting two VS Code windows';
   const settingsFor = (name) => ({
     'discretion.annotator': name,
-    'discretion.databasePath': dbUrl,
+    'discretion.databasePath': urlOf(name), // the window signs in as the annotator's own login
     'discretion.team.claimTtlSeconds': TTL_S,
     'discretion.team.refreshSeconds': 1,
     'workbench.colorTheme': 'Default Dark Modern',
@@ -222,6 +238,12 @@ try {
     await runCommand(w.page, 'Discretion: Open Workbench', {
       after: () => w.card().and(webview(w.page).locator('[data-source-id]')).waitFor({ timeout: 60_000 }),
     });
+  }
+  for (const w of [ana, ben]) {
+    // signed in as the window's own login, in the annotator role: the card says so
+    await webview(w.page)
+      .locator('#progress', { hasText: `labelled by ${w.name} (login ${w.name} · annotator)` })
+      .waitFor({ timeout: 15_000 });
   }
   assert.equal(await ana.sourceId(), 's01', 'ana starts on s01');
   assert.equal(await ben.sourceId(), 's01', 'ben starts on s01 too: two claims fit a pair that wants two labels');
