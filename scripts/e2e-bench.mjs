@@ -114,8 +114,10 @@ try {
         origin: performance.timeOrigin,
         res: performance
           .getEntriesByType('resource')
+          .filter((r) => r instanceof PerformanceResourceTiming) // (every resource entry is one: typed for responseEnd)
           .map((r) => [r.name.split('/').pop().split('?')[0], r.startTime, r.responseEnd]),
-        dcl: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd,
+        dcl: performance.getEntriesByType('navigation').filter((n) => n instanceof PerformanceNavigationTiming)[0]
+          ?.domContentLoadedEventEnd,
       }))
       .then(({ origin, res, dcl }) => ({
         frame_created: since(origin, 0),
@@ -124,9 +126,10 @@ try {
       })),
   };
   // the extension's own log lines during the open (its clock is the same machine's)
-  const logs = readdirSync(join(process.env.E2E_STATE, 'user-data', 'logs'), { recursive: true }).filter((f) =>
-    f.endsWith('Discretion.log'),
-  );
+  const logs = readdirSync(join(process.env.E2E_STATE, 'user-data', 'logs'), {
+    recursive: true,
+    encoding: 'utf8',
+  }).filter((f) => f.endsWith('Discretion.log'));
   for (const f of logs) {
     for (const line of readFileSync(join(process.env.E2E_STATE, 'user-data', 'logs', f), 'utf8').split('\n')) {
       const m = /^(\S+) (\S+) \[\w+\] workbench: (panel created|session open|webview ready|first card posted)/.exec(

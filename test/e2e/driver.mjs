@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
+/** @typedef {import('playwright-core').Page} Page */
+
 const CHROMIUM = {
   executablePath: '/usr/bin/chromium',
   headless: true,
@@ -61,6 +63,9 @@ export async function openWorkbench(page, url) {
 /**
  * Runs a command from the palette by its title; retries (the welcome page races the first F1).
  * `beforeEnter`: called just before the Enter that runs it (a benchmark's start); `after`: waited for.
+ * @param {Page} page
+ * @param {string} title
+ * @param {{ after?: () => Promise<unknown>, beforeEnter?: () => void }} [opts]
  */
 export async function runCommand(page, title, { after, beforeEnter } = {}) {
   const retry = (attempt, why) =>
@@ -123,6 +128,9 @@ export async function webviewFrame(page) {
 /**
  * Answers the open quick pick: waits for it (by its title or placeholder, when given) to list a row
  * with `choose`, types `choose` as the filter and accepts the focused row once it is that row.
+ * @param {Page} page
+ * @param {string} choose
+ * @param {{ title?: string, placeholder?: string, timeout?: number }} [opts]
  */
 export async function quickPick(page, choose, { title, placeholder, timeout = 30_000 } = {}) {
   const widget = page.locator('.quick-input-widget');
@@ -149,6 +157,10 @@ export async function quickPick(page, choose, { title, placeholder, timeout = 30
 /**
  * Answers the open input box whose title matches `title` (text or RegExp): waits for it, checks the
  * title also contains `expect` when given, types `value` and accepts. Returns the value it offered.
+ * @param {Page} page
+ * @param {string | RegExp} title
+ * @param {string} value
+ * @param {{ expect?: string, timeout?: number }} [opts]
  */
 export async function inputBox(page, title, value, { expect, timeout = 30_000 } = {}) {
   const widget = page.locator('.quick-input-widget');

@@ -132,9 +132,15 @@ export async function startFakeLlm() {
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, '127.0.0.1', () => resolve(undefined));
   });
-  const baseUrl = `http://127.0.0.1:${server.address().port}/v1`;
+  const address = server.address();
+  // (a TCP listener's address is an AddressInfo; a string is a pipe's path)
+  if (address === null || typeof address === 'string') {
+    server.close();
+    throw new Error(`the fake LLM has no TCP port: ${address}`);
+  }
+  const baseUrl = `http://127.0.0.1:${address.port}/v1`;
   return {
     baseUrl,
     requests,

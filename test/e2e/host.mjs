@@ -13,7 +13,13 @@ export function freePort() {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const address = srv.address();
+      // (a TCP listener's address is an AddressInfo; a string is a pipe's path)
+      if (address === null || typeof address === 'string') {
+        srv.close();
+        return reject(new Error(`no TCP port: ${address}`));
+      }
+      const { port } = address;
       srv.close(() => resolve(port));
     });
   });
@@ -52,6 +58,8 @@ export function prepareServer({ name, hostDir, vsix, userSettings }) {
 /**
  * Starts a prepared server on a free port in its own process group (extension hosts are its children) and
  * waits until it answers. `env`: added to the server's environment (PGPASSWORD). Returns its URL and stop().
+ * @param {ReturnType<typeof prepareServer>} prepared
+ * @param {{ env?: Record<string, string>, log?: (line: string) => void }} [opts]
  */
 export async function startServer(prepared, { env = {}, log } = {}) {
   const { name, state, ws, node24, serverMain } = prepared;

@@ -10,12 +10,14 @@ export const title = 'the dashboard: stored runs, compute, export, "open pair" l
 export default async function step(ctx) {
   const { dialogs, hostileIds, identityBox, lap, otherErrors, out, page, probeConsole, state, webviewErrors, ws } = ctx;
   // ---- "Discretion: Show Dashboard" -------------------------------------------------------------
+  /** @type {import('playwright-core').Frame | undefined} */
   let dash;
   await runCommand(page, 'Discretion: Show Dashboard', {
     after: async () => {
       dash = await dashboardFrame(page, 30_000);
     },
   });
+  assert.ok(dash, 'Discretion: Show Dashboard: no dashboard frame');
   const status = () => dash.locator('#status').textContent();
   // on "ready" the dashboard shows the newest stored run: prepare.mjs's run of the hostile pairs
   await dash.locator('#status', { hasText: /hostile-pairs: 2 annotators, run #\d+/ }).waitFor({ timeout: 60_000 });
@@ -92,7 +94,9 @@ export default async function step(ctx) {
     (
       await sec
         .locator(`table[data-chart-table="${catChart}"] tbody tr`)
-        .evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())))
+        .evaluateAll((/** @type {HTMLTableRowElement[]} */ trs) =>
+          trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())),
+        )
     ).map(([category, pairs]) => [category, Number(pairs)]),
   );
   const painted = new Map();
@@ -136,7 +140,12 @@ export default async function step(ctx) {
     () => {
       const rows = [...document.querySelectorAll('.quick-input-widget .quick-input-list .monaco-list-row')];
       // innerText: the row's rendered label (a row can keep a hidden "recently used" separator label)
-      return rows.length === 1 && rows[0].innerText.trim() === '..' && !rows[0].classList.contains('focused');
+      return (
+        rows.length === 1 &&
+        rows[0] instanceof HTMLElement &&
+        rows[0].innerText.trim() === '..' &&
+        !rows[0].classList.contains('focused')
+      );
     },
     null,
     { timeout: 30_000 },

@@ -16,12 +16,14 @@ export default async function step(ctx) {
     WHERE d.name = 'hostile-pairs' AND a.kind IN ('human', 'adjudicator') ORDER BY p.idx, a.name`);
   const before = await labelsOf();
 
+  /** @type {import('playwright-core').Frame | undefined} */
   let review;
   await runCommand(page, 'Discretion: Review Disagreements', {
     after: async () => {
       review = await frameWith(page, 'main#items[aria-label^="Pairs whose human labels"]', 30_000);
     },
   });
+  assert.ok(review, 'Discretion: Review Disagreements: no review frame');
   await probeConsole(review, 'review');
   const status = review.locator('#status');
   // prepare.mjs's labels of the hostile pairs, by hand: alice and bilal both pick y0 on the odd pairs and y1 on
