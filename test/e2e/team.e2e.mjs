@@ -83,10 +83,12 @@ let ok = false;
 let current = 'setup';
 const windows = {};
 // Ctrl-C or a kill: the same cleanup as at the end, then out
-for (const [sig, code] of [
+/** @type {[NodeJS.Signals, number][]} */
+const SIGNALS = [
   ['SIGINT', 130],
   ['SIGTERM', 143],
-]) {
+];
+for (const [sig, code] of SIGNALS) {
   process.once(sig, () => {
     console.error(`team e2e: ${sig}, stopping what it started`);
     void stopAll().finally(() => process.exit(code));
