@@ -174,17 +174,27 @@ export class NotYourAnnotatorError extends UsageError {
  * annotator, and naming another is refused (the database's policies would refuse the rows too); the owner,
  * subject to no team rule, writes as the name given. On a SQLite file (one person's) the name given.
  */
-export async function labellerFor(store: Store, named: string | undefined): Promise<string> {
-  const who = await store.identity();
-  if (who.login === null || (who.owner && who.annotator === null)) {
+export async function labellerFor(
+  store: Store,
+  named: string | undefined,
+  who: StoreIdentity | Promise<StoreIdentity> = store.identity(),
+): Promise<string> {
+  who = await who;
+  if (callerNamesLabeller(who)) {
     if (named === undefined || named.trim() === '')
       throw new UsageError('name the annotator the labels are written as');
     return named;
   }
   if (who.annotator === null) throw notAMember(who, store.location);
   if (named !== undefined && named !== who.annotator)
-    throw new NotYourAnnotatorError(who.login, who.annotator, named, store.location);
+    // a login is there: callerNamesLabeller covered the file
+    throw new NotYourAnnotatorError(who.login!, who.annotator, named, store.location);
   return who.annotator;
+}
+
+/** Whether the caller names whom labels are written as: a SQLite file's one person, or a database's owner who is no team member. */
+export function callerNamesLabeller(who: StoreIdentity): boolean {
+  return who.login === null || (who.owner && who.annotator === null);
 }
 
 const notAMember = (who: StoreIdentity, location: string) =>
@@ -197,8 +207,12 @@ const notAMember = (who: StoreIdentity, location: string) =>
  * written, for a team's annotator (the database refuses it too; this says why in one line). A SQLite file's
  * one person and the database's owner may.
  */
-export async function requireLead(store: Store, what: string): Promise<StoreIdentity> {
-  const who = await store.identity();
+export async function requireLead(
+  store: Store,
+  what: string,
+  who: StoreIdentity | Promise<StoreIdentity> = store.identity(),
+): Promise<StoreIdentity> {
+  who = await who;
   if (who.login === null || who.owner || who.role === 'lead') return who;
   if (who.role === null) throw notAMember(who, store.location);
   throw new UsageError(
@@ -213,6 +227,7 @@ export async function releaseClaims(store: Store, datasetName: string, annotator
     await requireLead(
       store,
       annotator === undefined ? "releasing everyone's claims" : `releasing ${annotator}'s claims`,
+      who,
     );
   const d = await store.requireDataset(datasetName);
   const a = annotator === undefined ? undefined : (await store.requireAnnotator(annotator)).id;

@@ -63,7 +63,7 @@ export class WorkbenchSession {
     // On a team's database the login decides who labels (the name given must be its annotator's); a SQLite
     // file labels under the name given.
     const who = await store.identity();
-    const name = await labellerFor(store, opts.annotator);
+    const name = await labellerFor(store, opts.annotator, who);
     // Opening writes only when it has something to record: a new annotator, or a first workbench use. A team
     // member's annotator exists (team add made it) and is the lead's to change.
     const known = await store.getAnnotator(name);

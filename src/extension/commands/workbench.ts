@@ -1,7 +1,7 @@
 // Workbench commands: open the workbench (asking what to label: dataset, identity, principle list),
 // move between pairs, undo, flag, filter the queue, set the annotator identity; the progress status bar
 // item; restoring the panel after a reload.
-import { labellerFor, NotYourAnnotatorError } from '../../app/team';
+import { callerNamesLabeller, labellerFor, NotYourAnnotatorError } from '../../app/team';
 import { userInfo } from 'node:os';
 import * as vscode from 'vscode';
 import { UsageError } from '../../core/errors';
@@ -63,10 +63,10 @@ async function setAnnotator(): Promise<string | undefined> {
  */
 async function annotatorFor(s: Store): Promise<string | undefined> {
   const who = await s.identity();
-  if (who.login === null || (who.owner && who.annotator === null)) return annotatorName();
+  if (callerNamesLabeller(who)) return annotatorName();
   const setting = userOrTrustedSetting('annotator');
   try {
-    return await labellerFor(s, setting || undefined);
+    return await labellerFor(s, setting || undefined, who);
   } catch (e) {
     if (e instanceof NotYourAnnotatorError) {
       throw new UsageError(

@@ -10,7 +10,7 @@ import { PgConnection } from './connection';
 import { redactLocation } from '../location';
 import { CHANGES_CHANNEL, watchPostgres } from './listen';
 import { PG_MIGRATIONS } from './schema';
-import { applyTeamSecurity, loginRole, TeamSetupError, type Visibility } from './team';
+import { applyTeamSecurity, loginRole, ROW_SECURITY_TABLES, TeamSetupError, type Visibility } from './team';
 import { postgresClientConfig } from './tls';
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -52,11 +52,16 @@ export interface PostgresOptions {
   lockTimeoutMs?: number;
 }
 
-/** Connects one client for a setup step; one line naming the database (never its password) when it cannot. */
-async function connectOnce(location: string, shown: string): Promise<pg.Client> {
-  const connection = await postgresClientConfig(location).catch((e: unknown) => {
+/** sslmode as libpq reads it (./tls.ts); for prefer and allow, what one connection tried found. One line when it fails. */
+function clientConfig(location: string, shown: string): Promise<pg.ClientConfig> {
+  return postgresClientConfig(location).catch((e: unknown) => {
     throw e instanceof UsageError ? e : new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   });
+}
+
+/** Connects one client for a setup step; one line naming the database (never its password) when it cannot. */
+async function connectOnce(location: string, shown: string): Promise<pg.Client> {
+  const connection = await clientConfig(location, shown);
   const client = new pg.Client({ ...connection, connectionTimeoutMillis: 10_000, application_name: 'discretion' });
   client.on('error', () => undefined);
   try {
@@ -71,10 +76,7 @@ async function connectOnce(location: string, shown: string): Promise<pg.Client> 
 export async function openPostgresStore(location: string, options: PostgresOptions = {}): Promise<Store> {
   const shown = redactLocation(location);
   const lockTimeoutMs = options.lockTimeoutMs ?? 5 * 60_000;
-  // sslmode as libpq reads it (./tls.ts); for prefer and allow, what one connection tried at open found
-  const connection = await postgresClientConfig(location).catch((e: unknown) => {
-    throw e instanceof UsageError ? e : new UsageError(`cannot open database ${shown}: ${describe(e)}`);
-  });
+  const connection = await clientConfig(location, shown);
   const pool = PgConnection.pool({
     ...connection,
     max: 4,
@@ -91,9 +93,9 @@ export async function openPostgresStore(location: string, options: PostgresOptio
       // COPY FROM refuses a table whose row-level policies apply to this login: those take INSERT ... SELECT.
       rls = new Set(
         (
-          await client.query<{ t: string }>(
-            `SELECT t FROM unnest(ARRAY['preferences', 'principle_preferences', 'label_history', 'claims', 'workbench_positions']) t WHERE row_security_active(t)`,
-          )
+          await client.query<{ t: string }>('SELECT t FROM unnest($1::text[]) t WHERE row_security_active(t)', [
+            ROW_SECURITY_TABLES,
+          ])
         ).rows.map((r) => r.t),
       );
     } finally {

@@ -63,6 +63,8 @@ const DEFINER_FUNCTIONS = [
 const CALLER_FUNCTIONS = ['discretion_me()', 'discretion_label_history_append_only()'];
 /** Tables whose rows belong to an annotator: row-level security on `annotator_id`. */
 const LABEL_TABLES = ['preferences', 'principle_preferences', 'label_history'] as const;
+/** Every table with row-level policies (the adapter sends their bulk rows through INSERT ... SELECT, which COPY FROM refuses there). */
+export const ROW_SECURITY_TABLES = [...LABEL_TABLES, 'claims', 'workbench_positions', 'annotators'] as const;
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -178,8 +180,7 @@ export async function applyTeamSecurity(
     )
   ).rows;
   for (const p of policies) sql.push(`DROP POLICY ${ident(p.policyname)} ON ${ident(p.tablename)}`);
-  for (const t of [...LABEL_TABLES, 'claims', 'workbench_positions', 'annotators'])
-    sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
+  for (const t of ROW_SECURITY_TABLES) sql.push(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY`);
   for (const t of LABEL_TABLES) {
     const mayWrite = `annotator_id = ${me} OR ${unmapped(t)}`;
     sql.push(
@@ -226,21 +227,25 @@ export async function loginRole(client: pg.ClientBase | pg.Pool): Promise<{
   visibility: Visibility | undefined;
 }> {
   const r = (
-    await client.query<{ login: string; owner: boolean; createrole: boolean }>(
+    await client.query<{ login: string; owner: boolean; createrole: boolean; team: boolean }>(
       `SELECT session_user AS login,
        pg_has_role(session_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'MEMBER') AS owner,
-       (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = session_user) AS createrole`,
+       (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = session_user) AS createrole,
+       to_regclass('team_members') IS NOT NULL AS team`,
     )
   ).rows[0];
-  const hasTeam =
-    (await client.query<{ t: string | null }>("SELECT to_regclass('team_members')::text AS t")).rows[0].t !== null;
-  if (!hasTeam)
-    return { login: r.login, owner: r.owner, createRole: r.createrole, team: undefined, visibility: undefined };
+  const who = { login: r.login, owner: r.owner, createRole: r.createrole };
+  if (!r.team) return { ...who, team: undefined, visibility: undefined };
+  // the tables exist only from migration 9 on: asked once they do, in one statement
   const m = (
-    await client.query<{ role: 'lead' | 'annotator'; annotator: string }>(
-      'SELECT m.role AS role, a.name AS annotator FROM team_members m JOIN annotators a ON a.id = m.annotator_id WHERE m.login = session_user',
+    await client.query<{ role: 'lead' | 'annotator' | null; annotator: string | null; visibility: Visibility | null }>(
+      `SELECT m.role AS role, a.name AS annotator, (SELECT visibility FROM team_config) AS visibility
+       FROM (SELECT 1) one LEFT JOIN team_members m ON m.login = session_user LEFT JOIN annotators a ON a.id = m.annotator_id`,
     )
   ).rows[0];
-  const v = (await client.query<{ visibility: Visibility }>('SELECT visibility FROM team_config')).rows[0];
-  return { login: r.login, owner: r.owner, createRole: r.createrole, team: m, visibility: v?.visibility };
+  return {
+    ...who,
+    team: m.role !== null && m.annotator !== null ? { role: m.role, annotator: m.annotator } : undefined,
+    visibility: m.visibility ?? undefined,
+  };
 }

@@ -222,18 +222,19 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       }
       const from = head.overlap === null ? 0 : (head.open ?? head.end);
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
-      // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
+      // label deleted meanwhile (its trigger moved the floor back) or a new split wins. Either form yields
+      // `moved` (1 when it moved), for the one-statement claim below.
       const floor =
         head.overlap === null || from <= head.floor
           ? undefined
           : c.definerFunctions
             ? // checked against the labels, with the owner's rights (migration 9)
               {
-                sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS id',
+                sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS moved',
                 params: [datasetId, head.floor, from, head.overlap],
               }
             : {
-                sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING id',
+                sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING 1 AS moved',
                 params: [from, datasetId, head.floor, head.overlap],
               };
       // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
@@ -254,7 +255,7 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         const row = (await c.get<{ idx: number | null; moved: number }>(
           `WITH ${floor ? `moved AS (${floor.sql}), ` : ''}pick AS (${pick}),
              claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
-           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? `(SELECT ${c.definerFunctions ? 'SUM(id)' : 'COUNT(*)'} FROM moved)` : '0'} AS moved`,
+           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? '(SELECT COALESCE(SUM(moved), 0) FROM moved)' : '0'} AS moved`,
           [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs],
         ))!;
         if (row.moved > 0) c.wrote('datasets');
@@ -262,7 +263,7 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         c.wrote('claims');
         return row.idx;
       }
-      if (floor) await c.run(floor.sql.replace(/ RETURNING id$/, ''), floor.params);
+      if (floor) await c.run(floor.sql, floor.params);
       const next = levels
         ? ((await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [
             annotatorId,
