@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { initTeamDatabase, openStore, type LabelState, type Store, type WorkSplit } from '../../src/store';
+import { createTeamLogins, loginUrl } from '../../test/support/postgres';
 
 /** The project root (the folder with package.json), from wherever this file was bundled or loaded. */
 export function projectRoot(from = __dirname): string {
@@ -396,25 +397,10 @@ export async function setUpTeamDatabase(
   names: string[],
   prefix = '',
 ): Promise<{ leadUrl: string; annotatorUrl: (name: string) => string }> {
-  const { default: pg } = await import('pg');
-  const su = new pg.Client({ connectionString: serverUrl });
-  await su.connect();
   const lead = `${prefix}lead`;
-  const quoted = password.replace(/'/g, "''");
-  try {
-    await su.query(`CREATE ROLE "${lead}" LOGIN CREATEROLE PASSWORD '${quoted}'`);
-    for (const n of names) await su.query(`CREATE ROLE "${prefix}${n}" LOGIN PASSWORD '${quoted}'`);
-    await su.query(`CREATE DATABASE "${database}" OWNER "${lead}"`);
-  } finally {
-    await su.end();
-  }
-  const at = (login: string, withPassword: boolean) => {
-    const u = new URL(serverUrl);
-    u.username = login;
-    u.password = withPassword ? encodeURIComponent(password) : '';
-    u.pathname = `/${database}`;
-    return u.toString();
-  };
+  await createTeamLogins(serverUrl, { database, lead, members: names.map((n) => `${prefix}${n}`), password });
+  const at = (login: string, withPassword: boolean) =>
+    loginUrl(serverUrl, login, database, withPassword ? password : undefined);
   await initTeamDatabase(at(lead, true));
   const s = await openStore(at(lead, true));
   try {

@@ -13,6 +13,7 @@ import { saveLabel, WorkbenchSession } from '../../src/app/workbench';
 import { initTeamDatabase, openStore, PairFullError, type Store } from '../../src/store';
 import { PG_MIGRATIONS } from '../../src/store/postgres/schema';
 import { ROOT, tempDir } from '../support/helpers';
+import { createTeamLogins, loginUrl } from '../support/postgres';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const server = inject('postgres');
@@ -22,19 +23,9 @@ const password = 'password' in server ? server.password : '';
 const sfx = Math.random().toString(36).slice(2, 8);
 const login = (name: string) => `${name}_${sfx}`;
 /** A login's URL to a database, without the password (the CLI refuses one; PGPASSWORD carries it). */
-const at = (name: string, db: string) => {
-  const u = new URL(serverUrl);
-  u.username = login(name);
-  u.password = '';
-  u.pathname = `/${db}`;
-  return u.toString();
-};
+const at = (name: string, db: string) => loginUrl(serverUrl, login(name), db);
 /** The same with the password, for the test's own store connections (openStore takes one). */
-const withPw = (url: string) => {
-  const u = new URL(url);
-  u.password = encodeURIComponent(password);
-  return u.toString();
-};
+const withPw = (name: string, db: string) => loginUrl(serverUrl, login(name), db, password);
 const run = (args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
@@ -52,7 +43,7 @@ const su = new pg.Client({ connectionString: serverUrl });
 const DB = `team_${sfx}`;
 const stores: Store[] = [];
 const open = async (name: string, db = DB) => {
-  const s = await openStore(withPw(at(name, db)));
+  const s = await openStore(withPw(name, db));
   stores.push(s);
   return s;
 };
@@ -61,10 +52,12 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
   beforeAll(async () => {
     await su.connect();
     // what the DBA creates: logins, the lead's with CREATEROLE, and the database owned by the lead
-    await su.query(`CREATE ROLE ${login('lead')} LOGIN CREATEROLE PASSWORD '${password}'`);
-    for (const n of ['alice', 'bob', 'nobody', 'owner2'])
-      await su.query(`CREATE ROLE ${login(n)} LOGIN PASSWORD '${password}'`);
-    await su.query(`CREATE DATABASE ${DB} OWNER ${login('lead')}`);
+    await createTeamLogins(serverUrl, {
+      database: DB,
+      lead: login('lead'),
+      members: ['alice', 'bob', 'nobody', 'owner2'].map(login),
+      password,
+    });
   });
   afterAll(async () => {
     for (const s of stores.splice(0)) await s.close().catch(() => undefined);
@@ -300,7 +293,7 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
       bob.write((tx) => tx.insertPreferences(bobId, [{ pairId: 0, value: -1 }], (i) => rows.get(i)!)),
     ).rejects.toBeInstanceOf(PairFullError);
     // the label history records the login and the server's time of each write
-    const leadClient = new pg.Client({ connectionString: withPw(at('lead', DB)) });
+    const leadClient = new pg.Client({ connectionString: withPw('lead', DB) });
     await leadClient.connect();
     const h = (
       await leadClient
@@ -355,7 +348,7 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
   it("an older schema: an annotator is told to ask the lead; the owner's team init upgrades it; a held setup lock ends in one line", async () => {
     const old = `${DB}_old`;
     await su.query(`CREATE DATABASE ${old} OWNER ${login('lead')}`);
-    const c = new pg.Client({ connectionString: withPw(at('lead', old)) });
+    const c = new pg.Client({ connectionString: withPw('lead', old) });
     await c.connect();
     try {
       await c.query(
@@ -370,11 +363,11 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
         ),
       );
       // another session holds the setup lock (as a stuck init would): init waits the time it was given, then one line
-      const holder = new pg.Client({ connectionString: withPw(at('lead', old)) });
+      const holder = new pg.Client({ connectionString: withPw('lead', old) });
       await holder.connect();
       await holder.query('SELECT pg_advisory_lock($1)', [0x44697363]);
       const t0 = Date.now();
-      const err = await initTeamDatabase(withPw(at('lead', old)), { lockTimeoutMs: 500 }).catch((e: Error) => e);
+      const err = await initTeamDatabase(withPw('lead', old), { lockTimeoutMs: 500 }).catch((e: Error) => e);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
       expect((err as Error).message).toMatch(
         /another session has held the schema's setup lock for more than 1 s .*nothing was changed/,

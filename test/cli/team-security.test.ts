@@ -12,7 +12,7 @@ import { saveLabel } from '../../src/app/workbench';
 import { openStore } from '../../src/store';
 import { teamRoleNames } from '../../src/store/postgres/team';
 import { ROOT, tempDir } from '../support/helpers';
-import { postgresBinDir } from '../support/postgres';
+import { createTeamLogins, loginUrl, postgresBinDir } from '../support/postgres';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
 const server = inject('postgres');
@@ -28,13 +28,8 @@ describe.skipIf(pgSkip)(
     const login = { lead: `lead_${sfx}`, alice: `alice_${sfx}`, bob: `bob_${sfx}` };
     const groups = teamRoleNames(db);
     /** The database's URL for a login: without a password (the CLI refuses one in --db), or with it for this process's own connections. */
-    const url = (user: string, withPassword = false) => {
-      const u = new URL(serverUrl);
-      u.username = user;
-      u.password = withPassword ? encodeURIComponent(password) : '';
-      u.pathname = `/${db}`;
-      return u.toString();
-    };
+    const url = (user: string, withPassword = false) =>
+      loginUrl(serverUrl, user, db, withPassword ? password : undefined);
     const cli = (user: string, args: string[]) =>
       spawnSync(process.execPath, [BIN, ...args, '--db', url(user)], {
         encoding: 'utf8',
@@ -53,15 +48,12 @@ describe.skipIf(pgSkip)(
     let dir: string;
 
     beforeAll(async () => {
-      const su = new pg.Client({ connectionString: serverUrl });
-      await su.connect();
-      try {
-        await su.query(`CREATE ROLE ${login.lead} LOGIN CREATEROLE PASSWORD '${password}'`);
-        for (const who of [login.alice, login.bob]) await su.query(`CREATE ROLE ${who} LOGIN PASSWORD '${password}'`);
-        await su.query(`CREATE DATABASE ${db} OWNER ${login.lead}`);
-      } finally {
-        await su.end();
-      }
+      await createTeamLogins(serverUrl, {
+        database: db,
+        lead: login.lead,
+        members: [login.alice, login.bob],
+        password,
+      });
       dir = tempDir();
       writeFileSync(
         join(dir, 'pairs.jsonl'),

@@ -15,7 +15,7 @@ import { openStore } from '../../src/store';
 import { initTeamDatabase } from '../../src/store/postgres/adapter';
 import { teamRoleNames } from '../../src/store/postgres/team';
 import { PairFullError, type Store } from '../../src/store';
-import { postgresBinDir } from '../support/postgres';
+import { createTeamLogins, loginUrl, postgresBinDir } from '../support/postgres';
 
 const server = inject('postgres');
 const pgSkip = 'skip' in server ? server.skip : undefined;
@@ -28,13 +28,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
   const db = `team_sec_${sfx}`;
   const login = { owner: `lead_${sfx}`, carol: `carol_${sfx}`, alice: `alice_${sfx}`, bob: `bob_${sfx}` };
   const groups = teamRoleNames(db);
-  const url = (user: string) => {
-    const u = new URL(serverUrl);
-    u.username = user;
-    u.password = password;
-    u.pathname = `/${db}`;
-    return u.toString();
-  };
+  const url = (user: string) => loginUrl(serverUrl, user, db, password);
   const suUrl = () => {
     const u = new URL(serverUrl);
     u.pathname = `/${db}`;
@@ -130,17 +124,13 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
   }
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    try {
-      // What the DBA does, and nothing more: the logins, and a database the lead's login owns.
-      await admin.query(`CREATE ROLE ${login.owner} LOGIN CREATEROLE PASSWORD '${password}'`);
-      for (const who of [login.carol, login.alice, login.bob])
-        await admin.query(`CREATE ROLE ${who} LOGIN PASSWORD '${password}'`);
-      await admin.query(`CREATE DATABASE ${db} OWNER ${login.owner}`);
-    } finally {
-      await admin.end();
-    }
+    // What the DBA does, and nothing more: the logins, and a database the lead's login owns.
+    await createTeamLogins(serverUrl, {
+      database: db,
+      lead: login.owner,
+      members: [login.carol, login.alice, login.bob],
+      password,
+    });
     const init = await initTeamDatabase(url(login.owner));
     expect(init).toMatchObject({ leadRole: groups.lead, annotatorRole: groups.annotator, visibility: 'blind' });
     owner = await openStore(url(login.owner));

@@ -248,3 +248,33 @@ export function urlWithPassword(url: string, server: { password: string } | { sk
 export function pgEnv(server: { password: string } | { skip: string }): NodeJS.ProcessEnv {
   return { ...process.env, ...('password' in server ? { PGPASSWORD: server.password } : {}) };
 }
+
+/** A login's URL to a database of the test server: without a password (the CLI's form; PGPASSWORD carries it), or with `password` in it (openStore and pg clients take one). */
+export function loginUrl(serverUrl: string, login: string, database: string, password?: string): string {
+  const u = new URL(serverUrl);
+  u.username = login;
+  u.password = password === undefined ? '' : encodeURIComponent(password);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * What the README tells a DBA to create for a team, and nothing more: the lead's login with CREATEROLE, a login
+ * per member (one password for all), and the database owned by the lead. As the server's superuser.
+ */
+export async function createTeamLogins(
+  serverUrl: string,
+  team: { database: string; lead: string; members: string[]; password: string },
+): Promise<void> {
+  const { default: pg } = await import('pg');
+  const su = new pg.Client({ connectionString: serverUrl });
+  await su.connect();
+  const pw = team.password.replace(/'/g, "''");
+  try {
+    await su.query(`CREATE ROLE "${team.lead}" LOGIN CREATEROLE PASSWORD '${pw}'`);
+    for (const m of team.members) await su.query(`CREATE ROLE "${m}" LOGIN PASSWORD '${pw}'`);
+    await su.query(`CREATE DATABASE "${team.database}" OWNER "${team.lead}"`);
+  } finally {
+    await su.end();
+  }
+}
