@@ -96,13 +96,18 @@ export default async function step(ctx) {
     ['ok'],
   );
 
-  // reload: a new extension host. VS Code does not restore a panel whose extension host died, so
-  // the workbench is opened again, as a user would: it comes back on the first pair without a
-  // committed label
+  // reload: a new extension host. VS Code sometimes restores the panels of the window before (the workbench's
+  // serializer revives it; once in a clean-clone run on 2026-12-07 two webviews were up and the driver's
+  // webview locator matched both), so every editor is closed and the workbench opened again, as a user
+  // would: it comes back on the first pair without a committed label
   const reloaded = page.waitForEvent('load', { timeout: 60_000 });
   await runCommand(page, 'Developer: Reload Window');
   await reloaded;
   await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await runCommand(page, 'View: Close All Editors', {
+    after: () =>
+      page.waitForFunction(() => document.querySelectorAll('iframe.webview').length === 0, null, { timeout: 15_000 }),
+  });
   const resume = (await unlabelled())[0];
   await runCommand(page, 'Discretion: Open Workbench', {
     after: async () => {
