@@ -17,6 +17,8 @@ const into = (...layers) => `^(?:\\.\\.\\/)+(?:src\\/)?${anyOf(layers)}(?:\\/|$)
 // built into Node, WebAssembly) and PostgreSQL.
 const DATABASE_DRIVERS = [
   'sqlite3',
+  'libsql',
+  '@libsql/sqlite3',
   '@vscode/sqlite3',
   'better-sqlite3',
   'node:sqlite',

@@ -38,7 +38,7 @@ for (const name of names) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['sqlite3', 'onnxruntime-node', 'vscode', 'playwright-core', 'esbuild'],
+    external: ['libsql', 'onnxruntime-node', 'vscode', 'playwright-core', 'esbuild'],
     logLevel: 'warning',
   });
   const mod = require(outfile);

@@ -38,7 +38,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['onnxruntime-node', 'sqlite3'],
+  external: ['onnxruntime-node', 'libsql'],
   logLevel: 'warning',
 });
 const { ensureTransformer, splitHHDialogue } = createRequire(import.meta.url)(bundle);

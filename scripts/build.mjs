@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: false };
-const external = ['vscode', 'sqlite3', 'onnxruntime-node'];
+const external = ['vscode', 'libsql', 'onnxruntime-node'];
 
 const targets = [
   {

@@ -81,7 +81,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   outfile: out,
-  external: ['sqlite3', 'vscode'],
+  external: ['libsql', 'vscode'],
   logLevel: 'warning',
 });
 const { createRequire } = await import('node:module');

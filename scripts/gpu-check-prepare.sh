@@ -32,6 +32,6 @@ db=$(mktemp -d)/gpu-check.db
 node bin/discretion.js import hh-rlhf "$hh" --dataset hh --db "$db" >/dev/null
 node bin/discretion.js train-rm --db "$db" --dataset hh --annotator human --out .device/inputs/rm-hh --seed 1 --json
 rm -f "$db" "$db"-wal "$db"-shm
-npx esbuild scripts/gpu-check.ts --bundle --platform=node --format=cjs --target=node20 --external:onnxruntime-node --external:sqlite3 --outfile=.device/gpu-check.cjs --log-level=warning
+npx esbuild scripts/gpu-check.ts --bundle --platform=node --format=cjs --target=node20 --external:onnxruntime-node --external:libsql --outfile=.device/gpu-check.cjs --log-level=warning
 du -sh .device
 echo "ready: on the GPU machine run 'bash scripts/gpu-check.sh' with .device carried (run tool: carry [\".device\"])"

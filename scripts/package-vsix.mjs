@@ -32,7 +32,7 @@ if (foreign.length) throw new Error(`VSIX holds native files of other platforms:
 for (const needed of [
   'extension/dist/extension.js',
   'extension/dist/webview/workbench.js',
-  'extension/node_modules/sqlite3/build/Release/node_sqlite3.node',
+  'extension/node_modules/@libsql/linux-x64-gnu/index.node',
 ]) {
   if (!listing.includes(needed)) throw new Error(`VSIX lacks ${needed}`);
 }

@@ -24,7 +24,7 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
   const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
   const forget = removeOnSignal(fresh, dbPath);
   try {
-    const result = await useStore(fresh, fn, { displayName: dbPath });
+    const result = await useStore(fresh, fn, { displayName: dbPath, movedAfterClose: true });
     if (publishNewDatabase(fresh, dbPath)) return result;
     return await useStore(dbPath, fn);
   } finally {

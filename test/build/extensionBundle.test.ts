@@ -19,7 +19,7 @@ describe('extension bundle', () => {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      external: ['vscode', 'sqlite3', 'onnxruntime-node'],
+      external: ['vscode', 'libsql', 'onnxruntime-node'],
       logLevel: 'silent',
       outfile: 'extension.js',
     });

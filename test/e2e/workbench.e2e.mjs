@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import Libsql from 'libsql';
 import { launch, openWorkbench, webview } from './driver.mjs';
 import { startFakeLlm } from './fake-llm.mjs';
 import { assertAllGone, snapshot } from './processes.mjs';
@@ -54,13 +54,14 @@ const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`;
 const t0 = Date.now();
 const lap = (m) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
 
-function query(sql, params = []) {
-  return new Promise((resolve, reject) => {
-    const d = new sqlite3.Database(db, sqlite3.OPEN_READONLY, (err) => {
-      if (err) return reject(err);
-      d.all(sql, params, (e, rows) => d.close(() => (e ? reject(e) : resolve(rows))));
-    });
-  });
+/** Reads the workbench's database as a second process would (read-only, WAL). */
+async function query(sql, params = []) {
+  const d = new Libsql(`file:${db}?mode=ro`);
+  try {
+    return d.prepare(sql).all(params);
+  } finally {
+    d.close();
+  }
 }
 
 const readJsonl = (file) =>

@@ -76,7 +76,7 @@ describe(`fuzz cases through the real CLI (seed ${RUN_SEED})`, () => {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      external: ['vscode', 'sqlite3', 'onnxruntime-node'],
+      external: ['vscode', 'libsql', 'onnxruntime-node'],
       logLevel: 'warning',
     });
   }, 120_000);

@@ -43,7 +43,7 @@ export function buildWorker(): Promise<string> {
       platform: 'node',
       format: 'cjs',
       target: 'node20',
-      external: ['onnxruntime-node', 'sqlite3'],
+      external: ['onnxruntime-node', 'libsql'],
       logLevel: 'silent',
     });
     return out;

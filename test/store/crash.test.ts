@@ -123,7 +123,7 @@ beforeAll(async () => {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['sqlite3', 'vscode', 'onnxruntime-node'],
+    external: ['libsql', 'vscode', 'onnxruntime-node'],
     logLevel: 'warning',
   });
   template = join(dir, 'template.db');

@@ -44,7 +44,10 @@ const POSTGRES_ONLY: Record<string, string> = {
   team_config: "a team's settings (who sees whose labels): only a shared server has a team",
   team_members: 'the logins of a team and their roles: a SQLite file has no logins',
 };
-const SQLITE_ONLY: Record<string, string> = {};
+const SQLITE_ONLY: Record<string, string> = {
+  overlap_refusals:
+    "where SQLite's overlap trigger notes the pair it refuses (SQLite before 3.48 raises only a constant message; PostgreSQL's RAISE carries the pair in its detail)",
+};
 
 /** The type families: SQLite's declared types by its affinity rules, PostgreSQL's type names (information_schema.data_type). */
 const SQLITE_FAMILY = (declared: string): Family => {

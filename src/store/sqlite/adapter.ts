@@ -8,7 +8,7 @@ import { PairFullError, type Store, type Transaction, type WriteOptions } from '
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { SqliteConnection } from './connection';
 import { Database, isBusyError, isWalSetupError } from './driver';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+import { MIGRATIONS, OVERLAP_TRIGGER, SCHEMA_VERSION } from './schema';
 
 export interface SqliteOptions {
   /**
@@ -24,6 +24,12 @@ export interface SqliteOptions {
    * (a command that writes upgrades it). On PostgreSQL, writes are refused the same way.
    */
   readOnly?: boolean;
+  /**
+   * The file will be linked or moved once closed (the CLI builds a new database under a private name): at
+   * close its WAL is folded into it and the file leaves WAL mode, so the file alone holds every commit and
+   * no -wal or -shm file of the private name is left for the database at its new name to meet.
+   */
+  movedAfterClose?: boolean;
 }
 
 /** The adapter, with its driver handle for the SQLite-only tests and benches that read raw SQL. */
@@ -60,9 +66,43 @@ const newerSchema = (path: string, version: number) =>
     `${path} was written by a newer Discretion Workbench (schema version ${version}; this version reads up to ${SCHEMA_VERSION}). Update the tool to open it.`,
   );
 
+/**
+ * A file that the build before libsql migrated to version 9 holds the overlap trigger in SQLite 3.48's syntax
+ * (an expression as RAISE's message), which libsql's SQLite (3.45) cannot parse, so it cannot read the file's
+ * schema at all. A trigger owns no pages: its row in sqlite_schema is deleted (with writable_schema, the
+ * documented way to edit that table) and written again in the syntax both read. Nothing else changes.
+ */
+export function isOldOverlapTrigger(e: unknown): boolean {
+  return /malformed database schema \(preferences_overlap\)/.test((e as Error)?.message ?? '');
+}
+
+async function repairOverlapTrigger(db: Database): Promise<void> {
+  await db.exec('PRAGMA writable_schema = ON');
+  try {
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      await db.run("DELETE FROM sqlite_schema WHERE type = 'trigger' AND name = 'preferences_overlap'");
+      await db.exec('COMMIT');
+    } catch (e) {
+      await db.exec('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  } finally {
+    await db.exec('PRAGMA writable_schema = OFF');
+  }
+}
+
 async function migrate(db: Database, path: string): Promise<void> {
   const newer = (version: number) => newerSchema(path, version);
   const version = () => schemaVersion(db);
+  let repaired = false;
+  try {
+    await version();
+  } catch (e) {
+    if (!isOldOverlapTrigger(e)) throw e;
+    await repairOverlapTrigger(db);
+    repaired = true;
+  }
   if ((await version()) > SCHEMA_VERSION) throw newer(await version());
   await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;');
   // Foreign keys off while migrating (a table rebuild must not cascade its DROP; SQLite's documented
@@ -70,6 +110,7 @@ async function migrate(db: Database, path: string): Promise<void> {
   await db.exec('PRAGMA foreign_keys = OFF');
   try {
     await migrateSteps(db, version, newer);
+    if (repaired) await db.exec(OVERLAP_TRIGGER);
   } finally {
     await db.exec('PRAGMA foreign_keys = ON');
   }
@@ -168,10 +209,15 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot open database ${name}: ${(e as Error).message}`);
   }
-  return sqliteStore(new SqliteConnection(db), name, lockTimeoutMs);
+  return sqliteStore(new SqliteConnection(db), name, lockTimeoutMs, options.movedAfterClose ?? false);
 }
 
-function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: number): SqliteStore {
+function sqliteStore(
+  c: SqliteConnection,
+  location: string,
+  lockTimeoutMs: number,
+  movedAfterClose = false,
+): SqliteStore {
   // One connection: the transaction handle's reads are the store's reads.
   const reads = sqlReads(c);
   const tx: Transaction = sqlTransaction(c, reads);
@@ -192,10 +238,16 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
           await c.exec('COMMIT');
           return result;
         } catch (e) {
+          // the overlap trigger (OVERLAP_TRIGGER) noted the pair it refused; read before the rollback undoes it
+          const full = /discretion: overlap/.test((e as Error)?.message ?? '')
+            ? await c
+                .get<{ idx: number; k: number }>(
+                  'SELECT pair_idx AS idx, overlap AS k FROM overlap_refusals ORDER BY rowid DESC LIMIT 1',
+                )
+                .catch(() => undefined)
+            : undefined;
           await c.exec('ROLLBACK').catch(() => undefined);
-          // the overlap trigger (migration 9): "discretion: overlap IDX K"
-          const full = /discretion: overlap (\d+) (\d+)/.exec((e as Error)?.message ?? '');
-          if (full) throw new PairFullError(Number(full[1]), Number(full[2]));
+          if (full) throw new PairFullError(full.idx, full.k);
           throw e;
         }
       } finally {
@@ -289,6 +341,9 @@ function sqliteStore(c: SqliteConnection, location: string, lockTimeoutMs: numbe
     close: async () => {
       for (const w of [...watchers]) w.dispose();
       await writes.idle();
+      // libsql closes a connection only once its statements are collected (until then SQLite keeps it
+      // open, as sqlite3_close_v2 does): a file that moves must hold everything by then.
+      if (movedAfterClose) await c.exec('PRAGMA journal_mode = DELETE');
       await c.close();
     },
   };

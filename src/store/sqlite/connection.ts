@@ -89,11 +89,11 @@ export class SqliteConnection implements SqlConnection {
 
   /**
    * Inserts rows in batches of BATCH_ROWS; resolves with the number of rows inserted. A batch travels
-   * as ONE JSON parameter expanded by SQLite's jsonb_each, holding only the columns that vary within
+   * as ONE JSON parameter expanded by SQLite's json_each, holding only the columns that vary within
    * the batch; columns with one value across the batch (the dataset, the annotator, timestamps, NULLs)
-   * are bound once. Binding values one by one through the sqlite3 binding costs about a microsecond
-   * each on the main thread. jsonb_each, unlike json_each, hands each row over as binary JSON, so the
-   * per-column extractions do not re-parse it (a fifth less CPU per imported pair).
+   * are bound once. Binding values one by one through the binding costs about a microsecond each on the
+   * main thread. (jsonb_each would spare the per-column re-parse, a fifth of the CPU per imported pair,
+   * but libsql's SQLite, 3.45.1, lacks it: docs/sqlite-driver.md.)
    */
   async insertRows(
     table: string,
@@ -124,7 +124,7 @@ export class SqliteConnection implements SqlConnection {
         varying.length === 1 ? batch.map((r) => [r[varying[0]]]) : batch.map((r) => varying.map((c) => r[c])),
       );
       pending.push(
-        this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM jsonb_each(?1)`, [json, ...params]),
+        this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM json_each(?1)`, [json, ...params]),
       );
     }
     const results = await Promise.allSettled(pending);

@@ -1,12 +1,14 @@
-// A small promise wrapper over the `sqlite3` package: the only file that touches its callback API.
+// A small promise wrapper over `libsql` (SQLite, N-API, prebuilt binaries on the npm registry for each
+// platform; docs/sqlite-driver.md): the only file that touches its API. libsql's calls are synchronous; this
+// wrapper keeps the store's promise interface and keeps waits for another process's lock off the thread.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import sqlite3 from 'sqlite3';
+import Libsql from 'libsql';
 import type { SqlValue } from '../sql/connection';
 
 export type { SqlValue };
 
-/** SQLite's "another connection holds the lock" (SQLITE_BUSY once the busy timeout has run out). */
+/** SQLite's "another connection holds the lock" (SQLITE_BUSY once the wait has run out). */
 export function isBusyError(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
 }
@@ -20,9 +22,57 @@ export function isWalSetupError(e: unknown): boolean {
   return code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN';
 }
 
+/** SQLite's primary result codes that the store tells apart, by number (sqlite.org/rescode.html). */
+const RESULT_CODES: Record<number, string> = { 5: 'SQLITE_BUSY', 8: 'SQLITE_READONLY', 14: 'SQLITE_CANTOPEN' };
+
+/**
+ * libsql reports a failed open as `ConnectionFailed("Unable to open connection to local database PATH: 14")`
+ * with an empty code; this gives it SQLite's name (code) and a message without the Rust wrapping.
+ */
+function openError(e: unknown, path: string): Error {
+  const message = (e as Error)?.message ?? String(e);
+  const m = /: (\d+)"?\)?$/.exec(message);
+  const code = m ? (RESULT_CODES[Number(m[1])] ?? `SQLITE_ERROR_${m[1]}`) : 'SQLITE_CANTOPEN';
+  const reason =
+    code === 'SQLITE_CANTOPEN'
+      ? 'unable to open database file'
+      : code === 'SQLITE_READONLY'
+        ? 'attempt to write a readonly database'
+        : message;
+  return Object.assign(new Error(`${reason} (${path})`), { code });
+}
+
+/** Extended result codes name the primary one first (SQLITE_BUSY_SNAPSHOT, SQLITE_CONSTRAINT_UNIQUE). */
+function primaryCode(e: unknown): unknown {
+  const err = e as { code?: unknown } | null;
+  if (typeof err?.code === 'string') {
+    const m = /^SQLITE_[A-Z]+/.exec(err.code);
+    if (m && m[0] !== err.code) Object.assign(err, { extendedCode: err.code, code: m[0] });
+  }
+  return e;
+}
+
+/**
+ * How long SQLite itself waits for a lock before answering busy. libsql waits on this thread (the extension
+ * host's), so the wait is short and the longer waits happen between tries, off the thread (`retry`).
+ */
+const NATIVE_BUSY_MS = 20;
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
+
+/** Prepared statements kept per connection, by SQL text: preparing is most of a small query's cost. */
+const STATEMENT_CACHE = 256;
+
+type Row = Record<string, unknown> & { _metadata?: unknown };
+type Connection = InstanceType<typeof Libsql>;
+type NativeStatement = ReturnType<Connection['prepare']>;
+
 export class Database {
+  private busyTimeoutMs = 0;
+  private readonly statements = new Map<string, NativeStatement>();
+
   private constructor(
-    private readonly db: sqlite3.Database,
+    private readonly db: Connection,
     readonly path: string,
   ) {}
 
@@ -30,80 +80,125 @@ export class Database {
    * `immutable`: read-only, and SQLite takes no locks and reads no WAL (its `immutable=1` URI parameter):
    * only for a file nothing can be writing (see the SQLite adapter's read-only open).
    */
-  static open(path: string, mode: 'readwrite' | 'readonly' | 'immutable' = 'readwrite'): Promise<Database> {
-    const flags =
-      mode === 'readwrite'
-        ? sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE
-        : mode === 'readonly'
-          ? sqlite3.OPEN_READONLY
-          : sqlite3.OPEN_READONLY | sqlite3.OPEN_URI;
-    const name = mode === 'immutable' ? `${pathToFileURL(resolve(path)).href}?immutable=1` : path;
-    return new Promise((done, reject) => {
-      const db = new sqlite3.Database(name, flags, (err) => {
-        if (err) return reject(err);
-        // Serialized mode: queued statements run in the order they were queued (the binding may
-        // otherwise reorder them), so a writer can queue dependent statements without awaiting each.
-        db.serialize();
-        done(new Database(db, path));
-      });
-    });
+  static async open(path: string, mode: 'readwrite' | 'readonly' | 'immutable' = 'readwrite'): Promise<Database> {
+    // libsql opens read-write and creating unless a `file:` URI says otherwise (its only way to pass flags).
+    const uri = (query: string) => `${pathToFileURL(resolve(path)).href.replace(/^file:\/\//, 'file:')}?${query}`;
+    const name = mode === 'readwrite' ? path : uri(mode === 'readonly' ? 'mode=ro' : 'mode=ro&immutable=1');
+    try {
+      const db = new Libsql(name, { timeout: NATIVE_BUSY_MS / 1000 });
+      // libsql is compiled with foreign keys and recursive triggers on by default; SQLite's own defaults
+      // (both off) are what the schema, its migrations (a table rebuild must not cascade) and the
+      // adapter, which turns foreign keys on after migrating, are written for.
+      db.exec('PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF');
+      return new Database(db, path);
+    } catch (e) {
+      throw openError(e, path);
+    }
   }
 
-  /** Another process may hold the write lock (two VS Code windows): wait for it instead of failing. */
+  /** Another process may hold the write lock (two VS Code windows): wait for it, up to this long, instead of failing. */
   configure(busyTimeoutMs: number): void {
-    this.db.configure('busyTimeout', busyTimeoutMs);
+    this.busyTimeoutMs = busyTimeoutMs;
+  }
+
+  /**
+   * Runs one call; a statement that answered busy outside a transaction changed nothing, so it is tried again
+   * after a pause, until the busy timeout has run out. (Inside a transaction the adapter's BEGIN IMMEDIATE
+   * already holds the write lock, and a busy answer there goes to the caller.)
+   */
+  private async retry<T>(call: () => T): Promise<T> {
+    const start = Date.now();
+    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+      try {
+        return call();
+      } catch (e) {
+        primaryCode(e);
+        if (!isBusyError(e) || this.db.inTransaction) throw e;
+        const waited = Date.now() - start;
+        if (waited >= this.busyTimeoutMs) throw e;
+        await sleep(Math.min(pause, this.busyTimeoutMs - waited));
+      }
+    }
+  }
+
+  private statement(sql: string): NativeStatement {
+    let stmt = this.statements.get(sql);
+    if (stmt) {
+      // most recently used last, so the first key is the one to evict
+      this.statements.delete(sql);
+    } else {
+      stmt = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(sql, stmt);
+    return stmt;
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+    return this.retry(() => void this.db.exec(sql));
   }
 
   run(sql: string, params: SqlValue[] = []): Promise<{ lastID: number; changes: number }> {
-    return new Promise((resolve, reject) =>
-      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ lastID: this.lastID, changes: this.changes });
-      }),
-    );
-  }
-
-  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) =>
-      this.db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined))),
-    );
-  }
-
-  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
-    return new Promise((resolve, reject) =>
-      this.db.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))),
-    );
-  }
-
-  prepare(sql: string): Promise<Statement> {
-    return new Promise((resolve, reject) => {
-      const stmt = this.db.prepare(sql, (err) => (err ? reject(err) : resolve(new Statement(stmt))));
+    return this.retry(() => {
+      const stmt = this.statement(sql);
+      if (stmt.reader) {
+        // libsql's run() leaves a statement that returns rows (RETURNING) in progress, which blocks COMMIT;
+        // all() steps it to the end. Each returned row is one row changed.
+        const rows = stmt.all(params);
+        const id = this.statement('SELECT last_insert_rowid() AS id').get([]) as { id: number };
+        return { lastID: Number(id.id), changes: rows.length };
+      }
+      const r = stmt.run(params);
+      return { lastID: Number(r.lastInsertRowid), changes: r.changes };
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  get<T>(sql: string, params: SqlValue[] = []): Promise<T | undefined> {
+    return this.retry(() => {
+      const stmt = this.statement(sql);
+      if (!stmt.reader) {
+        stmt.run(params);
+        return undefined;
+      }
+      const row = stmt.get(params) as Row | undefined;
+      // libsql adds the statement's timing to the row `get` returns; a row is the columns alone.
+      if (row) delete row._metadata;
+      return row as T | undefined;
+    });
+  }
+
+  all<T>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    return this.retry(() => {
+      const stmt = this.statement(sql);
+      if (!stmt.reader) {
+        stmt.run(params);
+        return [];
+      }
+      return stmt.all(params) as T[];
+    });
+  }
+
+  async prepare(sql: string): Promise<Statement> {
+    return new Statement(this.db.prepare(sql), (call) => this.retry(call));
+  }
+
+  async close(): Promise<void> {
+    this.statements.clear();
+    this.db.close();
   }
 }
 
 export class Statement {
-  constructor(private readonly stmt: sqlite3.Statement) {}
+  constructor(
+    private readonly stmt: NativeStatement,
+    private readonly retry: <T>(call: () => T) => Promise<T>,
+  ) {}
 
   /** Resolves with the number of rows changed. */
   run(params: SqlValue[]): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve(this.changes);
-      }),
-    );
+    return this.retry(() => this.stmt.run(params).changes);
   }
 
-  finalize(): Promise<void> {
-    return new Promise((resolve) => this.stmt.finalize(() => resolve()));
-  }
+  /** libsql finalizes a statement when it is collected. */
+  async finalize(): Promise<void> {}
 }

@@ -1,5 +1,28 @@
 // Schema migrations, applied in order by `PRAGMA user_version`. Append; never edit a shipped one.
 
+/**
+ * Overlap k on every insert of a human label, whatever the path (the workbench, import labels, sync), as
+ * PostgreSQL's discretion_overlap_check: a new label on a pair of a split dataset that holds k human labels
+ * from others is refused, and the adapter reads it as a PairFullError. SQLite before 3.48 (libsql's is 3.45)
+ * allows only a constant RAISE message, so the trigger first notes which pair and what k in
+ * overlap_refusals, then raises FAIL (which, unlike ABORT, keeps that note until the adapter has read it and
+ * rolled the transaction back). Written with IF NOT EXISTS: `repairOverlapTrigger` (adapter) applies it again
+ * to a file whose trigger an earlier build wrote in a newer SQLite's syntax.
+ */
+export const OVERLAP_TRIGGER = `
+  CREATE TABLE IF NOT EXISTS overlap_refusals (pair_idx INTEGER NOT NULL, overlap INTEGER NOT NULL);
+  CREATE TRIGGER IF NOT EXISTS preferences_overlap BEFORE INSERT ON preferences
+  WHEN (SELECT d.overlap FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = NEW.pair_id) IS NOT NULL
+    AND (SELECT kind FROM annotators WHERE id = NEW.annotator_id) = 'human'
+  BEGIN
+    INSERT INTO overlap_refusals (pair_idx, overlap) SELECT p.idx, d.overlap FROM pairs p JOIN datasets d ON d.id = p.dataset_id
+    WHERE p.id = NEW.pair_id
+      AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = NEW.pair_id AND x.annotator_id = NEW.annotator_id)
+      AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = NEW.pair_id) >= d.overlap;
+    SELECT RAISE(FAIL, 'discretion: overlap') WHERE changes() > 0;
+  END;
+`;
+
 export const MIGRATIONS: readonly string[] = [
   // 1: datasets, pairs, principle lists, annotators, preferences, metric runs.
   `
@@ -235,18 +258,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE VIEW claim_progress AS SELECT p.dataset_id AS dataset_id, a.name AS annotator, c.expires_at AS expires_at
     FROM claims c JOIN pairs p ON p.id = c.pair_id JOIN annotators a ON a.id = c.annotator_id
     WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
-  -- Overlap k on every insert of a human label, whatever the path (the workbench, import labels, sync), as
-  -- PostgreSQL's discretion_overlap_check: a new label on a pair of a split dataset that holds k human labels
-  -- from others is refused ("discretion: overlap IDX K", read by the adapter as a PairFullError).
-  CREATE TRIGGER preferences_overlap BEFORE INSERT ON preferences
-  WHEN (SELECT d.overlap FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = NEW.pair_id) IS NOT NULL
-    AND (SELECT kind FROM annotators WHERE id = NEW.annotator_id) = 'human'
-  BEGIN
-    SELECT RAISE(ABORT, 'discretion: overlap ' || p.idx || ' ' || d.overlap) FROM pairs p JOIN datasets d ON d.id = p.dataset_id
-    WHERE p.id = NEW.pair_id
-      AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = NEW.pair_id AND x.annotator_id = NEW.annotator_id)
-      AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = NEW.pair_id) >= d.overlap;
-  END;
+${OVERLAP_TRIGGER}
   `,
 ];
 
