@@ -1,6 +1,6 @@
 // Every older schema version migrates to the current one with its rows intact. The old databases are
 // built here by applying the shipped migrations up to that version (they are never edited, see
-// schema.ts) and inserting rows into every table that version has.
+// schema.ts, save the one exception tested at the end) and inserting rows into every table that version has.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { saveLabel, undoLastLabel } from '../../src/app/workbench';
@@ -114,4 +114,63 @@ describe('schema migrations', () => {
       }
     });
   }
+});
+
+describe('a file whose overlap trigger the sqlite3 build wrote (migration 9 in SQLite 3.48 syntax)', () => {
+  // The trigger exactly as commit 4f053c9's migration 9 wrote it: RAISE with an expression as its message,
+  // which SQLite reads only from 3.48 on; libsql's SQLite (3.45.1) cannot read such a file's schema at all.
+  const OLD_TRIGGER = `CREATE TRIGGER preferences_overlap BEFORE INSERT ON preferences
+  WHEN (SELECT d.overlap FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = NEW.pair_id) IS NOT NULL
+    AND (SELECT kind FROM annotators WHERE id = NEW.annotator_id) = 'human'
+  BEGIN
+    SELECT RAISE(ABORT, 'discretion: overlap ' || p.idx || ' ' || d.overlap) FROM pairs p JOIN datasets d ON d.id = p.dataset_id
+    WHERE p.id = NEW.pair_id
+      AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = NEW.pair_id AND x.annotator_id = NEW.annotator_id)
+      AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = NEW.pair_id) >= d.overlap;
+  END`;
+
+  it('opens: the trigger is written again in the syntax both read, every row is kept, and the overlap rule holds', async () => {
+    const path = join(tempDir(), 'old-trigger.db');
+    const before = await databaseAtVersion(path, SCHEMA_VERSION);
+    // the file as the sqlite3 build left it: its trigger text, and no overlap_refusals table
+    const raw = await Database.open(path);
+    await raw.exec('DROP TABLE overlap_refusals; PRAGMA writable_schema = ON');
+    await raw.run("UPDATE sqlite_schema SET sql = ? WHERE type = 'trigger' AND name = 'preferences_overlap'", [
+      OLD_TRIGGER,
+    ]);
+    await raw.exec('PRAGMA writable_schema = OFF');
+    await raw.close();
+    const check = await Database.open(path, 'readonly');
+    await expect(check.get('SELECT COUNT(*) AS n FROM pairs')).rejects.toThrow(
+      /malformed database schema \(preferences_overlap\)/,
+    );
+    await check.close();
+
+    const store = await openSqliteStore(path);
+    try {
+      const trigger = await store.db.get<{ sql: string }>(
+        "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'preferences_overlap'",
+      );
+      expect(trigger!.sql).toContain("RAISE(FAIL, 'discretion: overlap')");
+      expect(await store.checkIntegrity()).toEqual([]);
+      const after = await store.dumpTables();
+      delete before.overlap_refusals;
+      for (const [table, rows] of Object.entries(before)) expect(after[table], table).toEqual(rows);
+      expect(after.overlap_refusals).toEqual([]);
+      // pair row 1 of 'old' holds alice's human label (MIGRATION_ROWS[1]); with overlap 1 the trigger refuses another's
+      await store.db.run("UPDATE datasets SET overlap = 1 WHERE name = 'old'");
+      const bob = await store.write((tx) => tx.ensureAnnotator('bob-overlap', 'human', null));
+      await expect(
+        store.db.run(
+          "INSERT INTO preferences (pair_id, annotator_id, value, shown_first, rationale, flagged, created_at, updated_at) VALUES (1, ?, -1, 0, '', 0, 'T', 'T')",
+          [bob.id],
+        ),
+      ).rejects.toThrow(/discretion: overlap/);
+      expect(await store.db.all('SELECT pair_idx, overlap FROM overlap_refusals')).toEqual([
+        { pair_idx: 0, overlap: 1 },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -97,7 +97,8 @@ async function migrate(db: Database, path: string): Promise<void> {
   const version = () => schemaVersion(db);
   let repaired = false;
   try {
-    await version();
+    // reading sqlite_schema makes SQLite parse every entry (PRAGMA user_version reads the header alone)
+    await db.get('SELECT 1 FROM sqlite_schema LIMIT 1');
   } catch (e) {
     if (!isOldOverlapTrigger(e)) throw e;
     await repairOverlapTrigger(db);

@@ -123,9 +123,7 @@ export class SqliteConnection implements SqlConnection {
       const json = JSON.stringify(
         varying.length === 1 ? batch.map((r) => [r[varying[0]]]) : batch.map((r) => varying.map((c) => r[c])),
       );
-      pending.push(
-        this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM json_each(?1)`, [json, ...params]),
-      );
+      pending.push(this.queueBulkRun(table, `${head}SELECT ${select.join(',')} FROM json_each(?1)`, [json, ...params]));
     }
     const results = await Promise.allSettled(pending);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;

@@ -1,4 +1,6 @@
-// Schema migrations, applied in order by `PRAGMA user_version`. Append; never edit a shipped one.
+// Schema migrations, applied in order by `PRAGMA user_version`. Append; never edit a shipped one. (The one
+// exception: migration 9's overlap trigger, rewritten when the driver moved to libsql, whose SQLite could not
+// read it; a file written with the first text is repaired on open, see OVERLAP_TRIGGER.)
 
 /**
  * Overlap k on every insert of a human label, whatever the path (the workbench, import labels, sync), as
