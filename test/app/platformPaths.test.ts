@@ -1,5 +1,7 @@
-// Paths as Windows, macOS and Linux read them (src/app/platformPaths.ts), run here with path.win32 and path.posix.
+// Paths and file replacement as Windows, macOS and Linux do them (src/app/platformPaths.ts, src/app/outputFiles.ts),
+// run here with path.win32 and path.posix and injected platforms.
 import { describe, expect, it } from 'vitest';
+import { replaceReason } from '../../src/app/outputFiles';
 import { isInside, nameKey, pathRules, samePath } from '../../src/app/platformPaths';
 
 const win = pathRules('win32');
@@ -54,5 +56,18 @@ describe('isInside', () => {
     expect(isInside('/home/ana/proj', '/home/ana/proj/..x/y.db', linux)).toBe(true);
     expect(isInside('/home/ana/proj', '/home/ana/proj2/y.db', linux)).toBe(false);
     expect(isInside('/home/ana/proj', '/home/ana/proj/../y.db', linux)).toBe(false);
+  });
+});
+
+describe('replaceReason (a finished export renamed over its target)', () => {
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  it('on Windows, a refusal also names the program that holds the target open; elsewhere the reason as it is', () => {
+    for (const code of ['EPERM', 'EACCES', 'EBUSY'])
+      expect(replaceReason(err(code), 'win32'), code).toBe(
+        'permission denied, or another program has it open (close it there and run again)',
+      );
+    expect(replaceReason(err('EPERM'), 'linux')).toBe('permission denied');
+    expect(replaceReason(err('EBUSY'), 'darwin')).toBe('another program is using it');
+    expect(replaceReason(err('ENOSPC'), 'win32')).toBe('no space left on the device');
   });
 });
