@@ -17,12 +17,25 @@ const REASONS: Record<string, string> = {
   EISDIR: 'it is a folder',
   ENOTDIR: 'a part of the path is a file, not a folder',
   EEXIST: 'it already exists',
+  EBUSY: 'another program is using it',
 };
 
 /** A filesystem error's reason in words (the code kept for what is not listed). */
 export function fsReason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   return (code && REASONS[code]) ?? code ?? String((e as Error)?.message ?? e);
+}
+
+/**
+ * Why a finished file could not be renamed over its target. On Windows a file another program holds open (an
+ * export open in Excel) cannot be replaced, where rename(2) would replace it, and Node reports EPERM, EACCES or
+ * EBUSY: the reason names that too.
+ */
+export function replaceReason(e: unknown, platform: NodeJS.Platform = process.platform): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (platform === 'win32' && (code === 'EPERM' || code === 'EACCES' || code === 'EBUSY'))
+    return 'permission denied, or another program has it open (close it there and run again)';
+  return fsReason(e);
 }
 
 function statOrNull(path: string): Stats | null {
@@ -121,7 +134,7 @@ export class AtomicFile {
       renameSync(this.partial, this.target);
     } catch (e) {
       this.discard();
-      throw new UsageError(`cannot write ${this.what} ${this.target}: ${fsReason(e)}`);
+      throw new UsageError(`cannot write ${this.what} ${this.target}: ${replaceReason(e)}`);
     }
   }
 

@@ -1,7 +1,8 @@
 // What every CLI command shares: opening the store, printing, and turning errors into one line.
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import type { PlatformPath } from 'node:path';
+import { pathRules } from '../app/platformPaths';
 import { isUserFacingError, type RequestOption, UsageError, userMessage } from '../core/errors';
 import { escapeControls, escapeControlsKeepingNewlines, terminalSafeJson } from '../core/terminalSafe';
 import { UnstoredAnswersError } from '../judges/llmJudge';
@@ -21,7 +22,7 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
   refusePassword(dbPath, '--db');
   // A server's database (PostgreSQL) is opened as it is: it exists before any command and is never removed.
   if (isDatabaseUrl(dbPath) || existsSync(dbPath)) return useStore(dbPath, fn);
-  const fresh = join(dirname(dbPath), `.${basename(dbPath)}.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const fresh = privateDatabasePath(dbPath, process.pid, randomBytes(4).toString('hex'));
   const forget = removeOnSignal(fresh, dbPath);
   try {
     const result = await useStore(fresh, fn, { displayName: dbPath, movedAfterClose: true });
@@ -31,6 +32,20 @@ export async function withStore<T>(dbPath: string, fn: (store: Store) => Promise
     removePrivateDatabase(fresh);
     forget();
   }
+}
+
+/**
+ * The private name a new database is built under, beside it: `.NAME.new-PID-RANDOM`, NAME spelled as given (on
+ * Windows a path with either separator, a drive or a share). Only this process makes, links and removes it, by
+ * this exact path: nothing looks such files up by name.
+ */
+export function privateDatabasePath(
+  dbPath: string,
+  pid: number,
+  tag: string,
+  path: PlatformPath = pathRules().path,
+): string {
+  return path.join(path.dirname(dbPath), `.${path.basename(dbPath)}.new-${pid}-${tag}`);
 }
 
 function removePrivateDatabase(fresh: string): void {
@@ -104,20 +119,53 @@ async function useStore<T>(path: string, fn: (store: Store) => Promise<T>, optio
   }
 }
 
-/** Puts a closed new database at `target` unless a file is there already; false when one is. */
-function publishNewDatabase(fresh: string, target: string): boolean {
+/** What publishNewDatabase asks of the file system (node's by default; a test answers as another platform's would). */
+export interface PublishFs {
+  link(existing: string, link: string): void;
+  rename(from: string, to: string): void;
+  exists(path: string): boolean;
+}
+
+const NODE_FS: PublishFs = { link: linkSync, rename: renameSync, exists: existsSync };
+
+/**
+ * A hard link the file system cannot make (FAT32, exFAT, some network shares): EPERM, ENOTSUP or ENOSYS, and on
+ * Windows EISDIR, which is how Node reports ERROR_INVALID_FUNCTION, FAT's answer to CreateHardLink.
+ */
+function noHardLinks(code: string | undefined, platform: NodeJS.Platform): boolean {
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || (platform === 'win32' && code === 'EISDIR');
+}
+
+/**
+ * Puts a closed new database at `target` unless a file is there already; false when one is (the command then runs
+ * again on that one). A hard link refuses an existing file (EEXIST) on every platform, a different letter case of
+ * its name included where the file system ignores case (Windows, macOS).
+ */
+export function publishNewDatabase(
+  fresh: string,
+  target: string,
+  fs: PublishFs = NODE_FS,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
   try {
-    linkSync(fresh, target);
+    fs.link(fresh, target);
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    // A file system without hard links: a rename does not refuse an existing file, so check first
-    // (a window of microseconds instead of the whole command).
-    if ((code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS') && !existsSync(target)) {
-      renameSync(fresh, target);
-      return true;
-    }
+    if (!noHardLinks(code, platform)) throw e;
+  }
+  // No hard links: a rename does not refuse an existing file (rename(2); on Windows, Node renames with MoveFileExW
+  // and MOVEFILE_REPLACE_EXISTING, which replaces it too), so check first: a window of microseconds instead of the
+  // whole command. Windows differs in one way: it refuses to replace a file another process holds open (SQLite
+  // opens its files without FILE_SHARE_DELETE), and Node reports EPERM, EACCES or EBUSY. Either way a database
+  // another process created meanwhile is kept, and this command runs again on it.
+  if (fs.exists(target)) return false;
+  try {
+    fs.rename(fresh, target);
+    return true;
+  } catch (e) {
+    if (fs.exists(target)) return false;
     throw e;
   }
 }

@@ -10,7 +10,7 @@ import { escapeControls } from '../core/terminalSafe';
 import { openStore as openDatabase, redactLocation, type Store } from '../store';
 import { registerDataCommands } from './commands/data';
 import type { CommandHost } from './commands/host';
-import { databaseLocation, type DatabaseLocation } from './databaseLocation';
+import { databaseLocation, type DatabaseLocation, localPath } from './databaseLocation';
 import { openWithPassword, refusePasswordInSetting, secretKey } from './databaseUrl';
 import { registerCommand } from './commands/host';
 import { registerGroupCommand } from './groupCommand';
@@ -51,10 +51,10 @@ export interface ExtensionDeps {
 let consent: { path: string; granted: Thenable<boolean> } | undefined;
 
 function currentLocation(context: vscode.ExtensionContext): DatabaseLocation {
-  const folderUri = vscode.workspace.workspaceFolders?.[0]?.uri;
   return databaseLocation(vscode.workspace.getConfiguration('discretion').inspect<string>('databasePath') ?? {}, {
     trusted: vscode.workspace.isTrusted,
-    folder: folderUri?.scheme === 'file' ? folderUri.fsPath : undefined,
+    folder: localPath(vscode.workspace.workspaceFolders?.[0]?.uri),
+    workspaceStorage: localPath(context.storageUri),
     globalStorage: context.globalStorageUri.fsPath,
   });
 }

@@ -45,6 +45,23 @@ function headerNames(file: string, raw: string[], required: readonly string[]): 
 }
 
 /**
+ * The text with every CRLF read as LF, a pair split across two chunks too; a lone CR is kept. csv-parse finds
+ * CRLF record ends itself, but leaves CRLF inside a quoted cell as it is and counts it as two lines: a file saved
+ * with Windows line ends would otherwise import cells across lines with a `\r` in them and name every later row
+ * by a wrong line. Read this way, it imports as its LF twin does.
+ */
+async function* lfLineEnds(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let held = '';
+  for await (const chunk of chunks) {
+    let text = held + chunk;
+    held = text.endsWith('\r') ? '\r' : '';
+    if (held) text = text.slice(0, -1);
+    if (text) yield text.replace(/\r\n/g, '\n');
+  }
+  if (held) yield held;
+}
+
+/**
  * Streams a CSV file with a header (plain or .gz) as batches of rows; checks that every required
  * column is present and that no column is named twice. A record longer than the line limit, a bad
  * row, a file with no rows: one InputError naming the line.
@@ -75,7 +92,7 @@ export async function* readCsvRows(
     relax_column_count: false,
     max_record_size: limits.maxLineBytes,
   });
-  pipeline(Readable.from(readTextChunks(file, { ...opts, records: () => rows })), parser, () => undefined);
+  pipeline(Readable.from(lfLineEnds(readTextChunks(file, { ...opts, records: () => rows }))), parser, () => undefined);
   let batch: CsvRow[] = [];
   try {
     for await (const r of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {

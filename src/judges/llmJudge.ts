@@ -71,9 +71,13 @@ export interface Templates {
 }
 
 export function loadTemplates(dir: string): Templates {
+  // Read as their LF text, byte order mark dropped: a template saved with Windows line ends (or by an editor
+  // that writes a BOM) asks the model the same question, and gets the same hash, as its LF twin.
   const read = (f: string) => {
     try {
-      return readFileSync(join(dir, f), 'utf8');
+      return readFileSync(join(dir, f), 'utf8')
+        .replace(/^\uFEFF/, '')
+        .replace(/\r\n/g, '\n');
     } catch (e) {
       throw new InputError(
         join(dir, f),

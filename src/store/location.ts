@@ -4,7 +4,9 @@
 // either way. Where the end of the user-info part is ambiguous (an `@` after the host), everything up to the
 // last `@` is taken for it: a URL shown with less than it holds, never with its secret.
 
-const URL_START = /^(\s*[a-z][a-z0-9+.-]*:\/\/)([\s\S]*)$/i;
+// A scheme of two characters at least: one letter and a colon is a Windows drive (`C://data/x.db` is the file
+// C:\data\x.db), which must be shown, and have its parameters read, as the file path it is.
+const URL_START = /^(\s*[a-z][a-z0-9+.-]+:\/\/)([\s\S]*)$/i;
 
 /** A PostgreSQL server's URL (`postgres://` or `postgresql://`, any letter case); anything else is a SQLite file. */
 export function isDatabaseUrl(location: string): boolean {

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databaseLocation } from '../../src/extension/databaseLocation';
+import { pathRules } from '../../src/app/platformPaths';
+import { databaseLocation, localPath } from '../../src/extension/databaseLocation';
 import { ROOT } from '../support/helpers';
 
 const folder = '/home/u/project';
@@ -84,6 +85,128 @@ describe('databaseLocation', () => {
       fromWorkspace: false,
       needsConsent: false,
     });
+  });
+});
+
+describe('databaseLocation on Windows and macOS (path.win32 and path.posix with their letter-case rules)', () => {
+  const win = {
+    rules: pathRules('win32'),
+    globalStorage: 'C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\globalStorage\\x.y',
+  };
+  const winFolder = 'C:\\Users\\ana\\proj';
+
+  it('defaults to .discretion\\discretion.db in the folder, with backslashes', () => {
+    expect(databaseLocation({}, { ...win, trusted: true, folder: winFolder })).toEqual({
+      path: 'C:\\Users\\ana\\proj\\.discretion\\discretion.db',
+      fromWorkspace: false,
+      needsConsent: false,
+    });
+  });
+
+  it('a workspace value inside the folder needs no consent, whatever its letter case, separators or form', () => {
+    for (const [value, path] of [
+      ['c:\\USERS\\ana\\Proj\\.discretion\\discretion.db', 'c:\\USERS\\ana\\Proj\\.discretion\\discretion.db'],
+      ['data\\labels.db', 'C:\\Users\\ana\\proj\\data\\labels.db'],
+      ['data/labels.db', 'C:\\Users\\ana\\proj\\data\\labels.db'],
+      ['C:/Users/Ana/PROJ/x.db', 'C:\\Users\\Ana\\PROJ\\x.db'],
+      ['..data\\x.db', 'C:\\Users\\ana\\proj\\..data\\x.db'],
+      ['\\Users\\ana\\proj\\x.db', 'C:\\Users\\ana\\proj\\x.db'], // rooted without a drive: the folder's drive
+    ])
+      expect(databaseLocation({ workspaceValue: value }, { ...win, trusted: true, folder: winFolder }), value).toEqual({
+        path,
+        fromWorkspace: true,
+        needsConsent: false,
+      });
+  });
+
+  it('outside the folder (another drive, a sibling that only starts alike, ..\\, a UNC share) needs consent', () => {
+    for (const [value, path] of [
+      ['D:\\Users\\ana\\proj\\x.db', 'D:\\Users\\ana\\proj\\x.db'],
+      ['C:\\Users\\ana\\project2\\x.db', 'C:\\Users\\ana\\project2\\x.db'],
+      ['..\\other\\x.db', 'C:\\Users\\ana\\other\\x.db'],
+      ['\\\\server\\share\\x.db', '\\\\server\\share\\x.db'],
+    ])
+      expect(databaseLocation({ workspaceValue: value }, { ...win, trusted: true, folder: winFolder }), value).toEqual({
+        path,
+        fromWorkspace: true,
+        needsConsent: true,
+      });
+  });
+
+  it('a postgres:// URL is never a path, and C:\\x.db never a URL', () => {
+    expect(
+      databaseLocation({ workspaceValue: 'postgres://h/db' }, { ...win, trusted: true, folder: winFolder }),
+    ).toEqual({
+      path: 'postgres://h/db',
+      url: true,
+      fromWorkspace: true,
+      needsConsent: true,
+    });
+    for (const value of ['C:\\x.db', 'C:/x.db', 'C://x.db'])
+      expect(databaseLocation({ globalValue: value }, { ...win, trusted: true, folder: winFolder }), value).toEqual({
+        path: 'C:\\x.db',
+        fromWorkspace: false,
+        needsConsent: false,
+      });
+  });
+
+  it('macOS compares letter case as its default file system does; Linux does not', () => {
+    const o = { trusted: true, folder: '/Users/ana/proj', globalStorage: '/g' };
+    const value = { workspaceValue: '/Users/Ana/PROJ/.discretion/discretion.db' };
+    expect(databaseLocation(value, { ...o, rules: pathRules('darwin') }).needsConsent).toBe(false);
+    expect(databaseLocation(value, { ...o, rules: pathRules('linux') }).needsConsent).toBe(true);
+    // a name that starts with two dots is inside; .. climbs out
+    expect(databaseLocation({ workspaceValue: '..x/y.db' }, { ...o, rules: pathRules('linux') })).toEqual({
+      path: '/Users/ana/proj/..x/y.db',
+      fromWorkspace: true,
+      needsConsent: false,
+    });
+  });
+});
+
+describe('databaseLocation without a local folder (a virtual or remote workspace, an empty window)', () => {
+  const rules = pathRules('win32');
+  const globalStorage = 'C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\globalStorage\\x.y';
+  const workspaceStorage = 'C:\\Users\\ana\\AppData\\Roaming\\Code\\User\\workspaceStorage\\0a1b\\x.y';
+
+  it('localPath takes a file: URI only', () => {
+    expect(localPath({ scheme: 'file', fsPath: 'C:\\Users\\ana\\proj' })).toBe('C:\\Users\\ana\\proj');
+    expect(localPath({ scheme: 'vscode-vfs', fsPath: '\\owner\\repo' })).toBeUndefined();
+    expect(localPath({ scheme: 'vscode-remote', fsPath: '\\home\\ana\\proj' })).toBeUndefined();
+    expect(localPath(undefined)).toBeUndefined();
+  });
+
+  it("defaults to the workspace's own storage, else the global storage", () => {
+    const folder = localPath({ scheme: 'vscode-vfs', fsPath: '\\owner\\repo' });
+    expect(databaseLocation({}, { trusted: true, folder, workspaceStorage, globalStorage, rules })).toEqual({
+      path: `${workspaceStorage}\\discretion.db`,
+      fromWorkspace: false,
+      needsConsent: false,
+    });
+    expect(databaseLocation({}, { trusted: true, globalStorage, rules }).path).toBe(`${globalStorage}\\discretion.db`);
+  });
+
+  it("a relative value is taken from that storage, never from the extension host's working folder; from the workspace it needs consent", () => {
+    expect(
+      databaseLocation({ globalValue: 'labels.db' }, { trusted: true, workspaceStorage, globalStorage, rules }),
+    ).toEqual({
+      path: `${workspaceStorage}\\labels.db`,
+      fromWorkspace: false,
+      needsConsent: false,
+    });
+    expect(
+      databaseLocation({ workspaceValue: 'labels.db' }, { trusted: true, workspaceStorage, globalStorage, rules }),
+    ).toEqual({
+      path: `${workspaceStorage}\\labels.db`,
+      fromWorkspace: true,
+      needsConsent: true,
+    });
+    expect(
+      databaseLocation(
+        { globalValue: 'labels.db' },
+        { trusted: true, globalStorage: '/home/u/g', rules: pathRules('linux') },
+      ).path,
+    ).toBe('/home/u/g/labels.db');
   });
 });
 

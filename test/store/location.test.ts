@@ -81,6 +81,21 @@ describe('redactLocation and locationHasPassword', () => {
     }
   });
 
+  it('a Windows path is a file, whatever its separators: a drive letter is no URL scheme', () => {
+    for (const path of [
+      'C:\\Users\\ana\\x.db',
+      'c:/Users/ana/x.db',
+      'C://Users/ana:pw@x.db',
+      'C://data/x.db?password=1',
+      '\\\\server\\share\\a:b@x.db',
+    ]) {
+      expect(isDatabaseUrl(path), path).toBe(false);
+      expect(redactLocation(path), path).toBe(path);
+      expect(locationHasPassword(path), path).toBe(false);
+      expect(takeParams(path, ['password']), path).toEqual({ location: path, values: new Map() });
+    }
+  });
+
   it('an empty password is none: nothing to refuse, and the empty parts are not shown', () => {
     expect(locationHasPassword('postgres://lead:@h/d')).toBe(false);
     expect(redactLocation('postgres://lead:@h/d')).toBe('postgres://lead@h/d');

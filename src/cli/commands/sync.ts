@@ -1,8 +1,8 @@
 // `discretion sync --from SRC --to DST`: merges one database into another (src/app/sync.ts).
 import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
+import { nameKey, pathRules, type PathRules } from '../../app/platformPaths';
 import { SYNC_COUNTS, syncStores, type SyncCounts } from '../../app/sync';
 import { isDatabaseUrl, redactLocation } from '../../store';
 import { printJson, refusePassword, say, withExistingStore, withStore } from '../context';
@@ -18,8 +18,11 @@ const NOUNS: Record<keyof SyncCounts, [string, string]> = {
 };
 const counts = (c: SyncCounts) => SYNC_COUNTS.map((k) => `${c[k]} ${NOUNS[k][c[k] === 1 ? 0 : 1]}`).join(', ');
 
-/** Where a location points, for telling that --from and --to are one database. */
-function identity(location: string): string {
+/**
+ * Where a location points, for telling that --from and --to are one database: a file by its real path, in the
+ * letter case the file system compares (on Windows and macOS `Discretion.DB` and `discretion.db` are one file).
+ */
+export function databaseIdentity(location: string, rules: PathRules = pathRules()): string {
   if (isDatabaseUrl(location)) {
     try {
       const u = new URL(location);
@@ -28,7 +31,7 @@ function identity(location: string): string {
       return location;
     }
   }
-  return existsSync(location) ? realpathSync(location) : resolve(location);
+  return nameKey(existsSync(location) ? realpathSync(location) : rules.path.resolve(location), rules);
 }
 
 export function registerSyncCommand(program: Command): void {
@@ -45,7 +48,7 @@ export function registerSyncCommand(program: Command): void {
       // both before either is opened: a password in --to must not wait until --from was read
       refusePassword(o.from, '--from');
       refusePassword(o.to, '--to');
-      if (identity(o.from) === identity(o.to))
+      if (databaseIdentity(o.from) === databaseIdentity(o.to))
         throw new UsageError(`--from and --to name the same database (${redactLocation(o.from)}); nothing was written`);
       const result = await withExistingStore(o.from, '--from', (src) =>
         withStore(o.to, (dst) => syncStores(src, dst, { dataset: o.dataset })),
