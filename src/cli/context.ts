@@ -49,7 +49,17 @@ export function privateDatabasePath(
 }
 
 function removePrivateDatabase(fresh: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(fresh + suffix, { force: true });
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    try {
+      rmSync(fresh + suffix, { force: true });
+    } catch (e) {
+      // Windows refuses to remove a file that is still open, and libsql closes a connection only once its
+      // statements are collected: the private name is then left beside the database (it holds nothing the
+      // database lacks: it was left WAL mode at close), never the database itself.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EBUSY' && code !== 'EPERM' && code !== 'EACCES') throw e;
+    }
+  }
 }
 
 /** The private new databases being built now, with the database each would become. */
