@@ -3,7 +3,15 @@
 // opened, a label stored from the workbench, the dashboard opened, metrics computed, a report exported),
 // not when a command was merely opened. Context keys do not outlive the window: what was done is also
 // kept in globalState and the keys are set again at activation.
+//
+// VS Code creates its walkthrough service only when something first needs it (the Welcome page, a
+// walkthrough opened): a completion key that is already set when that service registers the walkthrough
+// never ticks its step in that window (VS Code 1.139 notes the event as seen without progressing the step).
+// So markDone also runs `welcome.markStepComplete`, the command behind the walkthrough's own check boxes,
+// which creates the service if need be, ticks the step and has VS Code remember it.
 import * as vscode from 'vscode';
+
+export const WALKTHROUGH_ID = 'discretion.gettingStarted';
 
 /** Each walkthrough step's context key, in the walkthrough's order. */
 export const WALKTHROUGH_KEYS = {
@@ -35,6 +43,10 @@ function done(context: vscode.ExtensionContext): WalkthroughStep[] {
 export function markDone(context: vscode.ExtensionContext, step: WalkthroughStep): void {
   if (set.has(step)) return;
   setKey(step);
+  // (an internal command: should a VS Code lack it, the context key above still ticks the step)
+  vscode.commands
+    .executeCommand('welcome.markStepComplete', `${context.extension.id}#${WALKTHROUGH_ID}#${step}`)
+    .then(undefined, () => undefined);
   const steps = done(context);
   if (!steps.includes(step)) void context.globalState.update(STATE_KEY, [...steps, step]);
 }

@@ -1,7 +1,7 @@
 // What the Marketplace and a first run need from package.json: the icon is a PNG of at least 128x128 (its
 // IHDR read from the file's bytes), the walkthrough's media files exist, every step completes on a context
 // key that src/extension/walkthrough.ts sets, and every command: link of the walkthrough (step descriptions
-// and their markdown) names a contributed command. Also: markDone sets the key and remembers the step, and
+// and their markdown) names a contributed command. Also: markDone sets the key, ticks the step and remembers it, and
 // restoreWalkthrough sets the keys again in a new window.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -116,9 +116,10 @@ describe('the first-run walkthrough', () => {
     expect(all).toBe(links.length);
   });
 
-  it('markDone sets the key once and remembers the step; a new window sets the keys again', async () => {
+  it('markDone sets the key and ticks the step once, and remembers it; a new window sets the keys again', async () => {
     const stored = new Map<string, unknown>();
     const context = {
+      extension: { id: `${pkg.publisher}.${pkg.name}` },
       globalState: {
         get: (k: string) => stored.get(k),
         update: async (k: string, v: unknown) => void stored.set(k, v),
@@ -128,10 +129,15 @@ describe('the first-run walkthrough', () => {
     first.markDone(context, 'label');
     first.markDone(context, 'label');
     first.markDone(context, 'report');
+    // the key, and the step ticked by the command of the walkthrough's own check boxes (its id: publisher.name#walkthrough#step)
+    const stepId = (step: string) => `discretion-workbench.discretion-workbench#discretion.gettingStarted#${step}`;
     expect(executeCommand.mock.calls).toEqual([
       ['setContext', first.WALKTHROUGH_KEYS.label, true],
+      ['welcome.markStepComplete', stepId('label')],
       ['setContext', first.WALKTHROUGH_KEYS.report, true],
+      ['welcome.markStepComplete', stepId('report')],
     ]);
+    expect(first.WALKTHROUGH_ID).toBe(walkthroughs[0].id);
     executeCommand.mockClear();
     vi.resetModules(); // a new window: a fresh module, the same globalState
     const second = await import('../../src/extension/walkthrough');
