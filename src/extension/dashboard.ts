@@ -21,6 +21,7 @@ import {
 } from '../shared/dashboardProtocol';
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
 import type { Store } from '../store';
+import { markDone } from './walkthrough';
 
 const DASHBOARD_CSS = `
 body { max-width: none; color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); }
@@ -78,7 +79,7 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
 
   constructor(
     panel: vscode.WebviewPanel,
-    context: vscode.ExtensionContext,
+    private readonly context: vscode.ExtensionContext,
     private readonly deps: DashboardDeps,
   ) {
     super(panel, DASHBOARD, context.extensionUri, deps.log);
@@ -166,6 +167,7 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
         if (!reference) return;
         this.post({ type: 'status', text: 'Computing the metrics…' });
         await this.show(await prepareReport(store, { dataset, principles, principleSource: source, reference }), null);
+        markDone(this.context, 'metrics');
         return;
       }
       case 'export': {
@@ -186,6 +188,7 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
           msg.formats,
         );
         this.post({ type: 'status', text: `Exported ${written.length} file(s) to ${target[0].fsPath}` });
+        markDone(this.context, 'report');
         const open = await vscode.window.showInformationMessage(
           escapeControls(`Discretion report written to ${target[0].fsPath}`),
           'Open report.html',
@@ -223,6 +226,7 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
       }
       const panel = createPanel(DASHBOARD, context.extensionUri);
       DashboardPanel.current = new DashboardPanel(panel, context, deps);
+      markDone(context, 'dashboard');
     }),
   );
 }

@@ -23,6 +23,7 @@ import { JsonlPreviewProvider } from './jsonlPreview';
 import { DiscretionTree } from './tree';
 import { teamViewShows, treeShows } from './treeProgress';
 import { registerTeamView } from './teamView';
+import { restoreWalkthrough } from './walkthrough';
 
 let store: Store | undefined;
 let storePath: string | undefined;
@@ -260,6 +261,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionDeps {
   registerDataCommands(host, workbench);
   registerViews(host);
   registerOptionalParts(host, deps);
+  restoreWalkthrough(context);
   host.tree.refresh();
   return deps;
 }

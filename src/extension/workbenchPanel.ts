@@ -56,6 +56,8 @@ export interface PanelHost {
   /** Opens a session for the dataset the webview asks to restore (or the default one). */
   openSession(restore: { dataset: string; pairIdx: number } | null): Promise<WorkbenchSession | undefined>;
   onProgress(session: WorkbenchSession): void;
+  /** A label from the card was committed (the walkthrough's "label a pair" step). */
+  onLabelled(): void;
   /** One information message (a team label refused because the pair got its labels from others). */
   inform(message: string): void;
   /** Another window or process wrote to the database. */
@@ -298,6 +300,7 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     }
     // committed: acknowledged at once, whatever comes next (a reveal, the next card or nothing)
     this.post({ type: 'saved', pairIdx: m.pairIdx, seq: m.seq, progress: await s.progress() });
+    this.host.onLabelled();
     if (models.length > 0) {
       this.post({ type: 'reveal', pairIdx: m.pairIdx, models });
       this.host.onProgress(s);

@@ -23,11 +23,13 @@ import * as rewardModel from './steps/10-reward-model.mjs';
 import * as llmJudges from './steps/11-llm-judges.mjs';
 import * as crash from './steps/12-crash-after-burst.mjs';
 import * as review from './steps/13-review.mjs';
+import * as walkthrough from './steps/14-walkthrough.mjs';
 
 /**
  * In this order: later steps build on the labels, settings and runs of earlier ones. The crash step runs
  * before the model-judgment steps: those judge every sample pair, and a pair with model judgments waits for
- * the reveal after its submit, so a burst over them would not move the card on.
+ * the reveal after its submit, so a burst over them would not move the card on. The walkthrough comes last:
+ * the steps before it have done each of its steps.
  */
 const ALL_STEPS = [
   identity,
@@ -43,6 +45,7 @@ const ALL_STEPS = [
   rewardModel,
   llmJudges,
   review,
+  walkthrough,
 ];
 // E2E_STEPS=1,12: only those steps (numbers as listed), to work on one step; a passing run is all of them
 const only = process.env.E2E_STEPS?.split(',').map(Number);

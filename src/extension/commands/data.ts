@@ -10,6 +10,7 @@ import { type JudgmentFormat, importJudgments } from '../../importers/judgments'
 import { importPrincipleList } from '../../importers/principles';
 import { escapeControls } from '../../core/terminalSafe';
 import { withImportProgress } from '../importProgress';
+import { markDone } from '../walkthrough';
 import { registerCommand, type CommandHost } from './host';
 import type { WorkbenchCommands } from './workbench';
 
@@ -73,6 +74,8 @@ export function registerDataCommands(host: CommandHost, workbench: WorkbenchComm
       }),
     );
     if (!summary) return;
+    // the walkthrough's first step offers your own dataset as well as the sample
+    if (summary.imported > 0) markDone(context, 'sample');
     tree.refresh();
     void vscode.window.showInformationMessage(
       escapeControls(
@@ -117,6 +120,7 @@ export function registerDataCommands(host: CommandHost, workbench: WorkbenchComm
       vscode.Uri.joinPath(context.extensionUri, 'media').fsPath,
     );
     await context.workspaceState.update(`list:${SAMPLE_DATASET}`, SAMPLE_LIST);
+    markDone(context, 'sample');
     tree.refresh();
     await openWorkbench(SAMPLE_DATASET);
   };

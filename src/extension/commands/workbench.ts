@@ -11,6 +11,7 @@ import { WorkbenchSession } from '../../app/workbench';
 import { WORKBENCH, WorkbenchPanel, type PanelHost } from '../workbenchPanel';
 import { createPanel } from '../webviewPanelBase';
 import { registerCommand, type CommandHost } from './host';
+import { markDone } from '../walkthrough';
 
 /** A setting the workspace may not choose in Restricted Mode (the user's value only there). */
 export function userOrTrustedSetting(key: string): string {
@@ -189,6 +190,7 @@ function panelHostFor(host: CommandHost, onProgress: (s: WorkbenchSession) => Pr
       }
     },
     onProgress: (s) => void onProgress(s).catch(() => undefined),
+    onLabelled: () => markDone(context, 'label'),
     inform: (message) => void vscode.window.showInformationMessage(escapeControls(`Discretion: ${message}`)),
     onStoreChange: (listener) => host.onStoreChange(listener),
   };
