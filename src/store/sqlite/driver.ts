@@ -23,7 +23,18 @@ export function isWalSetupError(e: unknown): boolean {
 }
 
 /** SQLite's primary result codes that the store tells apart, by number (sqlite.org/rescode.html). */
-const RESULT_CODES: Record<number, string> = { 5: 'SQLITE_BUSY', 8: 'SQLITE_READONLY', 14: 'SQLITE_CANTOPEN' };
+const RESULT_CODES: Record<number, string> = {
+  1: 'SQLITE_ERROR',
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  8: 'SQLITE_READONLY',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  19: 'SQLITE_CONSTRAINT',
+  26: 'SQLITE_NOTADB',
+};
 
 /**
  * libsql reports a failed open as `ConnectionFailed("Unable to open connection to local database PATH: 14")`
@@ -42,13 +53,19 @@ function openError(e: unknown, path: string): Error {
   return Object.assign(new Error(`${reason} (${path})`), { code });
 }
 
-/** Extended result codes name the primary one first (SQLITE_BUSY_SNAPSHOT, SQLITE_CONSTRAINT_UNIQUE). */
+/**
+ * The error's `code` becomes SQLite's primary result code, as the store tests it: libsql names extended codes
+ * (SQLITE_CONSTRAINT_UNIQUE), and those it has no name for as UNKNOWN_SQLITE_ERROR_<n> (SQLITE_READONLY_DIRECTORY
+ * is 1544); the primary code is the low byte of the number (sqlite.org/rescode.html).
+ */
 function primaryCode(e: unknown): unknown {
-  const err = e as { code?: unknown } | null;
-  if (typeof err?.code === 'string') {
-    const m = /^SQLITE_[A-Z]+/.exec(err.code);
-    if (m && m[0] !== err.code) Object.assign(err, { extendedCode: err.code, code: m[0] });
-  }
+  const err = e as { code?: unknown; rawCode?: unknown } | null;
+  if (typeof err?.code !== 'string') return e;
+  const primary =
+    typeof err.rawCode === 'number' && RESULT_CODES[err.rawCode & 0xff]
+      ? RESULT_CODES[err.rawCode & 0xff]
+      : /^SQLITE_[A-Z]+/.exec(err.code)?.[0];
+  if (primary && primary !== err.code) Object.assign(err, { extendedCode: err.code, code: primary });
   return e;
 }
 
