@@ -164,7 +164,16 @@ describe('the front ends do not import each other', () => {
 
 describe('only src/store imports a database driver', () => {
   // The drivers named in issues 11 and 18 (the current one, the candidates for the switch, and PostgreSQL's).
-  const drivers = ['libsql', '@libsql/sqlite3', 'sqlite3', '@vscode/sqlite3', 'better-sqlite3', 'node:sqlite', 'pg', 'pg-copy-streams'];
+  const drivers = [
+    'libsql',
+    '@libsql/sqlite3',
+    'sqlite3',
+    '@vscode/sqlite3',
+    'better-sqlite3',
+    'node:sqlite',
+    'pg',
+    'pg-copy-streams',
+  ];
   it.each(drivers)('%s outside src/store is an error', async (driver) => {
     for (const file of [
       'src/importers/lint-probe.ts',
