@@ -15,7 +15,9 @@
 // (vsce's collectAllFiles globs with ignore 'node_modules/**'), and without that flag vsce runs
 // `npm list --production` in the folder, which fails on every dependency esbuild inlined and on onnxruntime-node's
 // install-only ones (adm-zip, global-agent). Node finds dist/node_modules first from dist/extension.js, dist/cli.js
-// and dist/judge-worker.js (the only files that require libsql and onnxruntime-node), so no manifest is edited.
+// and dist/judge-worker.js (the only files that require libsql and onnxruntime-node), so no package's manifest is
+// edited; the staged package.json only lacks "files" (npm pack's list for the CLI tarball: vsce refuses a folder
+// that has both a "files" list and a .vscodeignore).
 // Then: the header of every native file (scripts/natives.mjs) must be of the target's platform and architecture,
 // in the staging folder and again in the VSIX; `vsce ls` must list only the files allowed below.
 import { execFileSync } from 'node:child_process';
@@ -31,6 +33,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -175,9 +178,11 @@ function stageLibsql(stage, name) {
 function stage(target) {
   const t = TARGETS[target];
   const dir = mkdtempSync(join(tmpdir(), `discretion-vsix-${target}-`));
+  // "files" lists the npm tarball of the CLI (npm pack); vsce refuses a folder with both it and a .vscodeignore
+  const { files: _npmFiles, ...manifest } = pkg;
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const f of readdirSync(root))
-    if (/^(package\.json|README\.md|CHANGELOG\.md|LICENSE.*|\.vscodeignore)$/.test(f))
-      copyFileSync(join(root, f), join(dir, f));
+    if (/^(README\.md|CHANGELOG\.md|LICENSE.*|\.vscodeignore)$/.test(f)) copyFileSync(join(root, f), join(dir, f));
   copyTree(join(root, 'dist'), join(dir, 'dist'), (f) => !f.endsWith('.map'));
   copyTree(join(root, 'media'), join(dir, 'media'), () => true);
   copyTree(join(root, 'bin'), join(dir, 'bin'), () => true);
