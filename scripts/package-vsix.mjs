@@ -175,9 +175,8 @@ function stageLibsql(stage, name) {
   }
 }
 
-function stage(target) {
+function stage(target, dir) {
   const t = TARGETS[target];
-  const dir = mkdtempSync(join(tmpdir(), `discretion-vsix-${target}-`));
   // "files" lists the npm tarball of the CLI (npm pack); vsce refuses a folder with both it and a .vscodeignore
   const { files: _npmFiles, ...manifest } = pkg;
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -188,7 +187,6 @@ function stage(target) {
   copyTree(join(root, 'bin'), join(dir, 'bin'), () => true);
   stageRuntime(dir, t);
   stageLibsql(dir, t.libsql);
-  return dir;
 }
 
 /** On this machine's own target: the staged libsql opens a database and onnxruntime-node loads, from the stage only. */
@@ -216,8 +214,9 @@ function reportNatives(where, files, target) {
 
 function packageTarget(target, out) {
   const started = Date.now();
-  const dir = stage(target);
+  const dir = mkdtempSync(join(tmpdir(), `discretion-vsix-${target}-`));
   try {
+    stage(target, dir);
     const staged = reportNatives('staging folder', folderNatives(dir), target);
     if (target === hostTarget) smokeTest(dir);
     const listing = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: dir, encoding: 'utf8' })
@@ -262,6 +261,9 @@ function packageTarget(target, out) {
       `VSIX ${target}: ${out} (${mb(size)} MB, ${entries.length} entries, ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     );
     return size;
+  } catch (error) {
+    rmSync(out, { force: true }); // a VSIX that failed a check is not left where it could be published
+    throw error;
   } finally {
     if (process.env.VSIX_KEEP_STAGING) console.log(`staging folder kept: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
@@ -269,7 +271,15 @@ function packageTarget(target, out) {
 }
 
 const outFor = (target) => resolve(root, `${pkg.name}-${target}-${pkg.version}.vsix`);
-if (all) {
+function main() {
+  if (!all) {
+    const target = process.env.VSCE_TARGET || hostTarget;
+    const why = refusal(target);
+    if (why) throw new Error(`${target}: no VSIX: ${why}`);
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
+    packageTarget(target, resolve(root, process.env.VSIX_OUT || outFor(target)));
+    return;
+  }
   if (process.env.VSIX_OUT || process.env.VSCE_TARGET)
     throw new Error('--all makes every target: unset VSIX_OUT and VSCE_TARGET');
   const made = [];
@@ -283,13 +293,11 @@ if (all) {
   console.log('');
   for (const [out, size] of made) console.log(`${relative(root, out)}  ${mb(size)} MB`);
   for (const line of refused) console.log(line);
-} else {
-  const target = process.env.VSCE_TARGET || hostTarget;
-  const why = refusal(target);
-  if (why) {
-    console.error(`${target}: no VSIX: ${why}`);
-    process.exit(1);
-  }
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'inherit' });
-  packageTarget(target, resolve(root, process.env.VSIX_OUT || outFor(target)));
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(`package-vsix: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
 }
