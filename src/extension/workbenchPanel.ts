@@ -22,6 +22,13 @@ import { type PageContext, type PageParts, WebviewPanelBase, type WebviewKind } 
  */
 const FIRST_CARD_WAIT_MS = 150;
 
+/**
+ * The status bar and the Datasets tree follow the labels at most this often (the last count always
+ * shows, at most this much later): each update is work on the VS Code window's main thread, which the
+ * webview shares, and a quick annotator labels several cards a second.
+ */
+const PROGRESS_INTERVAL_MS = 1000;
+
 export function workbenchPage({ script, style, data, initial }: PageContext): PageParts {
   return {
     // Script and styles in the page under the nonce: no request through the webview's service worker
@@ -68,6 +75,9 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   private queue: Promise<unknown> = Promise.resolve();
   /** A card was shown; the status bar and tree are updated once the webview has painted it. */
   private progressPending = false;
+  /** When the status bar and tree were last updated (performance.now()), and the update waiting for its turn. */
+  private progressAt = -Infinity;
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the webview message now being answered arrived (performance.now()). */
   private answering: number | undefined;
   /** The first card was posted before the webview's first 'ready'. */
@@ -198,7 +208,16 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
 
   private flushProgress(): void {
     if (!this.progressPending || !this.session) return;
+    const wait = this.progressAt + PROGRESS_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.progressTimer ??= setTimeout(() => {
+        this.progressTimer = undefined;
+        this.flushProgress();
+      }, wait);
+      return;
+    }
     this.progressPending = false;
+    this.progressAt = performance.now();
     this.host.onProgress(this.session);
   }
 
@@ -377,6 +396,7 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   }
 
   protected override dispose(): void {
+    clearTimeout(this.progressTimer);
     if (WorkbenchPanel.current === this) WorkbenchPanel.current = undefined;
     this.session?.dispose();
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', false);

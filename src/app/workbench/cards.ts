@@ -11,8 +11,11 @@ import type { SoloQueue } from './queue';
 
 const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
 
-/** How many cards of the queue the webview holds ahead of the one shown (it paints one at a submit). */
-export const READ_AHEAD = 3;
+/**
+ * How many cards of the queue the webview holds ahead of the one shown (it paints one at a submit): the
+ * submissions it can take before the host's next list arrives (each list adds one card read).
+ */
+export const READ_AHEAD = 5;
 /** Cards whose submission would still be accepted (older ones are forgotten past this many). */
 const MAX_LIVE_CARDS = 1000;
 
