@@ -3,6 +3,7 @@
 // card is in the page as JSON, read and shown by the page's own script as it starts, with no message
 // from the host; hostile dataset text in it stays text (it cannot end the JSON element or become markup).
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { responseHtml } from '../../src/core/responseMarkdown';
 import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
 
 // happy-dom has no ElementInternals, which @vscode-elements' button and textarea need (see labels.test.ts)
@@ -18,8 +19,8 @@ const first: CardView = {
   pairIdx: 3,
   sourceId: `s3 ${HOSTILE}`,
   turns: [{ role: 'human', text: `question ${HOSTILE}` }],
-  responseA: `a ${HOSTILE}`,
-  responseB: 'b',
+  responseAHtml: responseHtml(`a ${HOSTILE}`),
+  responseBHtml: responseHtml('**b**'),
   shownFirst: 0,
   principleList: 'demo@1',
   principles: [{ short: 'Harm', text: 'Avoid harm.' }],
@@ -56,6 +57,9 @@ describe('the workbench page built with its first card', () => {
     expect(root.dataset.pairIdx).toBe('3');
     expect(root.dataset.sourceId).toBe(`s3 ${HOSTILE}`);
     expect(root.textContent).toContain(`question ${HOSTILE}`);
+    // (Markdown reads the entity `&amp;` as `&`)
+    expect(root.querySelector('#response-A .markdown')!.textContent).toContain(`a ${HOSTILE.replace('&amp;', '&')}`);
+    expect(root.querySelector('#response-B .markdown strong')!.textContent).toBe('b');
     expect(document.querySelector('img')).toBeNull();
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     // the JSON is read once and removed; the page then says it is ready, as without a first card

@@ -4,7 +4,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
 import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
-import { renderMarkdownCached } from './markdown';
+import { sanitizeResponseCached } from './markdown';
 import { LabelLedger } from './labels';
 import { applyState, renderCard, renderModels, renderProgress, renderSaveState, showBusy } from './render';
 import { initialState, reduceKey, setGrid, type Effect, type UiState } from './state';
@@ -319,13 +319,13 @@ function receive(m: WorkbenchHostMessage) {
       break;
     case 'prefetch': {
       ledger.readAhead(m.cards);
-      // render their Markdown once this card has painted, so that painting one is only a swap
+      // sanitise their responses once this card has painted, so that painting one is only a swap
       const cards = m.cards;
       requestAnimationFrame(() =>
         setTimeout(() => {
           for (const c of cards) {
-            renderMarkdownCached(c.responseA);
-            renderMarkdownCached(c.responseB);
+            sanitizeResponseCached(c.responseAHtml);
+            sanitizeResponseCached(c.responseBHtml);
           }
         }, 0),
       );

@@ -4,6 +4,7 @@
 import { UsageError } from '../../core/errors';
 import { splitTurns } from '../../core/hhrlhf';
 import { shownFirstFor, storedToOverall, valueToGrid, valueToSide, type GridChoice } from '../../core/preferences';
+import { responseHtml } from '../../core/responseMarkdown';
 import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../../store';
 import type { CardView, ExistingLabel, ModelView, SubmitMessage } from '../../shared/workbenchProtocol';
 import type { TeamClaims } from './claims';
@@ -104,8 +105,8 @@ export class CardCache {
       pairIdx: pair.id,
       sourceId: pair.sourceId,
       turns: splitTurns(pair.prompt),
-      responseA: a,
-      responseB: b,
+      responseAHtml: responseHtml(a),
+      responseBHtml: responseHtml(b),
       shownFirst,
       principleList: `${this.list.name}@${this.list.version}`,
       principles: this.list.principles.map((p) => ({ short: p.short, text: p.text })),
