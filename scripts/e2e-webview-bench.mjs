@@ -21,8 +21,9 @@ const cardFor = (i, seq) => ({
     { role: 'assistant', text: 'Can you say more?' },
     { role: 'human', text: `It is urgent (${i}).` },
   ],
-  responseA: `**Answer ${i}/0.** ` + 'A careful, hedged response with some detail. '.repeat(8 + (i % 5)),
-  responseB: `Answer ${i}/1:\n\n- point one\n- point two\n\n` + 'A direct response. '.repeat(10 + (i % 7)),
+  // the responses as the host renders their Markdown (src/core/responseMarkdown.ts)
+  responseAHtml: `<p><strong>Answer ${i}/0.</strong> ${'A careful, hedged response with some detail. '.repeat(8 + (i % 5))}</p>\n`,
+  responseBHtml: `<p>Answer ${i}/1:</p>\n<ul>\n<li>point one</li>\n<li>point two</li>\n</ul>\n<p>${'A direct response. '.repeat(10 + (i % 7))}</p>\n`,
   shownFirst: 0,
   principleList: 'demo-safety@1',
   principles: Array.from({ length: 6 }, (_, k) => ({

@@ -34,7 +34,7 @@ select { color: var(--vscode-dropdown-foreground); background: var(--vscode-drop
 #status.error { color: var(--vscode-errorForeground); }
 `;
 
-function dashboardPage({ nonce, webview, asset }: PageContext): PageParts {
+function dashboardPage({ nonce, script }: PageContext): PageParts {
   return {
     csp: { script: true, img: 'data:' },
     title: 'Discretion Dashboard',
@@ -53,11 +53,11 @@ function dashboardPage({ nonce, webview, asset }: PageContext): PageParts {
 <span id="status" role="status" aria-live="polite">Loading…</span>
 </div>
 <div id="report"></div>
-<script nonce="${nonce}" src="${webview.asWebviewUri(asset('dashboard.js'))}"></script>`,
+${script('dashboard.js')}`,
   };
 }
 
-const DASHBOARD: WebviewKind<DashboardWebviewMessage> = {
+export const DASHBOARD: WebviewKind<DashboardWebviewMessage> = {
   viewType: 'discretion.dashboard',
   title: 'Discretion Dashboard',
   name: 'dashboard',
@@ -224,7 +224,7 @@ export function registerDashboard(context: vscode.ExtensionContext, deps: Dashbo
         DashboardPanel.current.panel.reveal(vscode.ViewColumn.Active);
         return;
       }
-      const panel = createPanel(DASHBOARD, context.extensionUri);
+      const panel = createPanel(DASHBOARD);
       DashboardPanel.current = new DashboardPanel(panel, context, deps);
       markDone(context, 'dashboard');
     }),

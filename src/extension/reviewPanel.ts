@@ -39,7 +39,7 @@ td.rationale { white-space: pre-wrap; overflow-wrap: anywhere; }
 #status.error { color: var(--vscode-errorForeground); }
 `;
 
-function reviewPage({ nonce, webview, asset }: PageContext): PageParts {
+function reviewPage({ nonce, script }: PageContext): PageParts {
   return {
     csp: { script: true },
     title: 'Discretion Review',
@@ -53,11 +53,11 @@ function reviewPage({ nonce, webview, asset }: PageContext): PageParts {
 </div>
 <p class="adjudicated">Keys on a focused pair: <kbd>0</kbd> y0, <kbd>1</kbd> y1, <kbd>T</kbd> tie, <kbd>X</kbd> both bad (a principle: neither), <kbd>J</kbd>/<kbd>K</kbd> next/previous pair.</p>
 <main id="items" aria-label="Pairs whose human labels disagree"></main>
-<script nonce="${nonce}" src="${webview.asWebviewUri(asset('review.js'))}"></script>`,
+${script('review.js')}`,
   };
 }
 
-const REVIEW: WebviewKind<ReviewWebviewMessage> = {
+export const REVIEW: WebviewKind<ReviewWebviewMessage> = {
   viewType: 'discretion.review',
   title: 'Discretion Review',
   name: 'review',
@@ -163,7 +163,7 @@ export function registerReviewPanel(context: vscode.ExtensionContext, deps: Revi
         ReviewPanel.current.panel.reveal(vscode.ViewColumn.Active);
         return;
       }
-      const panel = createPanel(REVIEW, context.extensionUri);
+      const panel = createPanel(REVIEW);
       ReviewPanel.current = new ReviewPanel(panel, context, deps);
     }),
   );

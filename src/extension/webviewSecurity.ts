@@ -7,6 +7,18 @@ export function newNonce(): string {
   return randomBytes(18).toString('base64');
 }
 
+/**
+ * `value` as JSON for a <script type="application/json"> element: every `<`, `>` and `&` escaped
+ * (\u003c...), so no text in it (dataset text included) can end the element or start markup; the
+ * page reads it back with JSON.parse of the element's text, unchanged.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export interface CspSources {
   /** Whether the page runs its nonce'd script (the JSONL preview runs none). */
   script?: boolean;

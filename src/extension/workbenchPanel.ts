@@ -1,5 +1,5 @@
-// The workbench webview panel: its page (script and styles inlined under the render's nonce), its
-// options and the validation of every incoming message (parseWorkbenchMessage,
+// The workbench webview panel: its page (script and styles inlined under the render's nonce, nothing
+// loaded by URI), its options and the validation of every incoming message (parseWorkbenchMessage,
 // src/shared/workbenchProtocol.ts) are the panel base's (webviewPanelBase.ts); here, what it does.
 import * as vscode from 'vscode';
 import { extensionMessage } from './errors';
@@ -12,32 +12,39 @@ import {
   parseWorkbenchMessage,
 } from '../shared/workbenchProtocol';
 import { PairTakenError, type WorkbenchSession } from '../app/workbench';
-import { inlineFile } from './webviewAssets';
 import { type PageContext, type PageParts, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
 
-function workbenchPage({ nonce, webview, asset }: PageContext): PageParts {
-  // inlined: the page opens without fetching its script and style one by one (see webviewAssets)
-  const js = inlineFile(asset('workbench.js').fsPath, 'script');
-  const css = inlineFile(asset('workbench.css').fsPath, 'style');
-  const script =
-    js !== null
-      ? `<script nonce="${nonce}">${js}</script>`
-      : `<script nonce="${nonce}" src="${webview.asWebviewUri(asset('workbench.js'))}"></script>`;
-  const style =
-    css !== null
-      ? `<style nonce="${nonce}">${css}</style>`
-      : `<link rel="stylesheet" href="${webview.asWebviewUri(asset('workbench.css'))}" nonce="${nonce}">`;
+/**
+ * How long a new panel's page waits for its first card (the session opening meanwhile) to be built with
+ * it: VS Code hands a page to the webview's frame only once that frame is up, about 120-450 ms after the
+ * panel is created here (npm run bench:e2e), so a card ready within this time costs the open little or
+ * nothing. Later, the page goes out without it and the card follows as a message.
+ */
+const FIRST_CARD_WAIT_MS = 150;
+
+/**
+ * The status bar and the Datasets tree follow the labels at most this often (the last count always
+ * shows, at most this much later): each update is work on the VS Code window's main thread, which the
+ * webview shares, and a quick annotator labels several cards a second.
+ */
+const PROGRESS_INTERVAL_MS = 1000;
+
+export function workbenchPage({ script, style, data, initial }: PageContext): PageParts {
   return {
-    // data: images: the rationale box's resize grip (a data: PNG in @vscode-elements' textarea styles).
-    // Dataset text is only ever set as text, so no dataset string can become an image source.
-    csp: { script: true, style: `${webview.cspSource} 'nonce-${nonce}'`, font: webview.cspSource, img: 'data:' },
+    // Script and styles in the page under the nonce: no request through the webview's service worker
+    // once the page is written. @vscode-elements' button and textarea load no font or stylesheet (their
+    // styles are constructed sheets; codicons only for a button's icon, which none has); data: images:
+    // the rationale box's resize grip (a data: PNG in those styles). Dataset text is only ever set as
+    // text, so no dataset string can become an image source.
+    csp: { script: true, img: 'data:' },
     title: 'Discretion Workbench',
-    head: style,
+    head: style('workbench.css'),
     body: `<main>
 <div id="status" role="status" aria-live="polite">Loading the workbench...</div>
 <div id="card" tabindex="-1" aria-label="Pair card" hidden></div>
 </main>
-${script}`,
+${initial !== undefined ? data('first-card', initial) : ''}
+${script('workbench.js')}`,
   };
 }
 
@@ -70,6 +77,9 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   private queue: Promise<unknown> = Promise.resolve();
   /** A card was shown; the status bar and tree are updated once the webview has painted it. */
   private progressPending = false;
+  /** When the status bar and tree were last updated (performance.now()), and the update waiting for its turn. */
+  private progressAt = -Infinity;
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the webview message now being answered arrived (performance.now()). */
   private answering: number | undefined;
   /** The first card was posted before the webview's first 'ready'. */
@@ -82,7 +92,12 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     private readonly host: PanelHost,
     private pendingSession?: WorkbenchSession | Promise<WorkbenchSession>,
   ) {
-    super(panel, WORKBENCH, extensionUri, host.log);
+    // a new panel's page is built with its first card in it (see post), when that comes soon enough
+    super(panel, WORKBENCH, extensionUri, host.log, { deferPage: pendingSession !== undefined });
+    if (pendingSession) {
+      const wait = setTimeout(() => this.setPage(), FIRST_CARD_WAIT_MS);
+      this.disposables.push({ dispose: () => clearTimeout(wait) });
+    }
     WorkbenchPanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icons', 'discretion.svg');
     this.disposables.push(
@@ -92,9 +107,9 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
       ),
     );
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', true);
-    // The first card is posted as soon as the session is open, not when the webview says it is
-    // ready: VS Code holds messages for a webview until its page has loaded, so the card is there
-    // when the script starts instead of one round trip later.
+    // The first card goes out as soon as the session is open, not when the webview says it is ready:
+    // in the page itself when the page is not set yet (its script renders it at once), else as a
+    // message, which VS Code holds until the page has loaded (not one round trip later either).
     if (pendingSession) void this.enqueue(() => this.showFirst(pendingSession));
   }
 
@@ -133,6 +148,10 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
       m = { ...m, hostMs: performance.now() - this.answering };
       this.answering = undefined;
     }
+    if (!this.pageSet && m.type === 'card') {
+      this.setPage(m); // the page's script shows it as it would the message
+      return;
+    }
     super.post(m);
   }
 
@@ -160,10 +179,11 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     const card = (await s.takeAhead()) ?? (await s.card());
     s.stopWaiting();
     if (card) {
+      const inPage = !this.pageSet;
       this.post({ type: 'card', card });
       if (!this.cardPosted)
         this.host.log.info(
-          `workbench: first card posted ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`,
+          `workbench: first card ${inPage ? 'in the page' : 'posted'} ${(performance.now() - this.createdAt).toFixed(0)} ms after the panel was created`,
         );
       this.cardPosted = true;
       const title = `Discretion: ${s.dataset.name}`;
@@ -190,7 +210,16 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
 
   private flushProgress(): void {
     if (!this.progressPending || !this.session) return;
+    const wait = this.progressAt + PROGRESS_INTERVAL_MS - performance.now();
+    if (wait > 0) {
+      this.progressTimer ??= setTimeout(() => {
+        this.progressTimer = undefined;
+        this.flushProgress();
+      }, wait);
+      return;
+    }
     this.progressPending = false;
+    this.progressAt = performance.now();
     this.host.onProgress(this.session);
   }
 
@@ -370,6 +399,7 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   }
 
   protected override dispose(): void {
+    clearTimeout(this.progressTimer);
     if (WorkbenchPanel.current === this) WorkbenchPanel.current = undefined;
     this.session?.dispose();
     void vscode.commands.executeCommand('setContext', 'discretion.workbenchActive', false);

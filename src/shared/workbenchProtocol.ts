@@ -40,8 +40,12 @@ export interface CardView {
   pairIdx: number;
   sourceId: string;
   turns: Turn[];
-  responseA: string;
-  responseB: string;
+  /**
+   * Responses A and B (as shown: see shownFirst) as HTML from their Markdown (src/core/responseMarkdown.ts:
+   * raw HTML escaped, links and images as text). Dataset text: the webview sanitises it before use.
+   */
+  responseAHtml: string;
+  responseBHtml: string;
   /** Which response is shown as A: 0 = y0, 1 = y1. */
   shownFirst: 0 | 1;
   principleList: string;

@@ -33,3 +33,25 @@ describe('extension bundle', () => {
     expect(text).not.toContain('commander');
   });
 });
+
+describe('workbench webview bundle', () => {
+  it('holds no Markdown parser (the host renders a response to HTML) but the sanitiser that checks it', async () => {
+    const result = await build({
+      entryPoints: [resolve(root, 'webview/workbench/main.ts')],
+      absWorkingDir: root,
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+      minify: true,
+      logLevel: 'silent',
+      outfile: 'workbench.js',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    // the page carries the whole bundle (inlined into it) and parses it at every open of the panel
+    expect(inputs.filter((p) => /(^|\/)node_modules\/marked\//.test(p))).toEqual([]);
+    expect(inputs.some((p) => /(^|\/)node_modules\/dompurify\//.test(p))).toBe(true);
+  });
+});

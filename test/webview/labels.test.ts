@@ -16,8 +16,8 @@ const card = (pairIdx: number, over: Partial<CardView> = {}): CardView => ({
   pairIdx,
   sourceId: `s${pairIdx}`,
   turns: [{ role: 'human', text: `question ${pairIdx}` }],
-  responseA: `a${pairIdx}`,
-  responseB: `b${pairIdx}`,
+  responseAHtml: `a${pairIdx}`,
+  responseBHtml: `b${pairIdx}`,
   shownFirst: 0,
   principleList: 'demo@1',
   principles: [

@@ -2,7 +2,8 @@
 // The card's UI state logic and its DOM, with hostile dataset text.
 import { describe, expect, it } from 'vitest';
 import type { CardView } from '../../src/shared/workbenchProtocol';
-import { renderMarkdown } from '../../webview/workbench/markdown';
+import { responseHtml } from '../../src/core/responseMarkdown';
+import { sanitizeResponse } from '../../webview/workbench/markdown';
 import { applyState, renderCard } from '../../webview/workbench/render';
 import { initialState, reduceKey, type UiState } from '../../webview/workbench/state';
 
@@ -14,8 +15,8 @@ const card = (over: Partial<CardView> = {}): CardView => ({
   pairIdx: 4,
   sourceId: 's05',
   turns: [{ role: 'human', text: 'q <script>window.__pwned=1</script>' }],
-  responseA: 'a',
-  responseB: 'b',
+  responseAHtml: 'a',
+  responseBHtml: 'b',
   shownFirst: 0,
   principleList: 'demo@1',
   principles: [
@@ -102,6 +103,8 @@ describe('key map', () => {
 
 describe('rendering hostile text', () => {
   const noop = { overall() {}, grid() {}, submit() {}, skip() {}, flag() {}, advance() {} };
+  /** A response as it reaches the DOM: its HTML rendered by the host, sanitised by the webview. */
+  const renderMarkdown = (text: string) => sanitizeResponse(responseHtml(text));
 
   it('escapes raw HTML in Markdown so it shows literally, and drops links and event handlers', () => {
     const html = renderMarkdown(
@@ -122,7 +125,7 @@ describe('rendering hostile text', () => {
     renderCard(
       root,
       card({
-        responseA: '<iframe src="https://evil.invalid"></iframe>',
+        responseAHtml: responseHtml('<iframe src="https://evil.invalid"></iframe>'),
         principles: [{ short: '<b>x</b>', text: '<img src=x onerror=alert(1)>' }],
       }),
       noop,

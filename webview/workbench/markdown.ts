@@ -1,30 +1,8 @@
-// Dataset text is hostile. Markdown is rendered with raw HTML escaped (so `<script>` shows as
-// text), links and images turned into plain text (no navigation, no remote loads), and the result
-// passed through DOMPurify with a small allow-list as a second line of defence.
+// Dataset text is hostile. A response's Markdown reaches the card as HTML rendered by the host
+// (src/core/responseMarkdown.ts: raw HTML escaped, links and images as plain text), and that HTML is
+// passed through DOMPurify with a small allow-list here, the second line of defence, before it is
+// assigned to innerHTML: the webview never inserts the host's HTML as it comes.
 import DOMPurify from 'dompurify';
-import { Marked, type Tokens } from 'marked';
-
-import { escapeHtml } from '../../src/core/report/escape';
-
-export { escapeHtml };
-
-const marked = new Marked({
-  gfm: true,
-  breaks: true,
-  async: false,
-  renderer: {
-    html(token: Tokens.HTML | Tokens.Tag) {
-      return escapeHtml(token.text);
-    },
-    link(token: Tokens.Link) {
-      const text = this.parser.parseInline(token.tokens);
-      return `<span class="md-link" title="${escapeHtml(token.href)}">${text}</span>`;
-    },
-    image(token: Tokens.Image) {
-      return `<span class="md-image">[image: ${escapeHtml(token.text)}]</span>`;
-    },
-  },
-});
 
 const ALLOWED_TAGS = [
   'p',
@@ -55,9 +33,8 @@ const ALLOWED_TAGS = [
   'input',
 ];
 
-/** Markdown -> sanitised HTML string safe to assign to innerHTML. */
-export function renderMarkdown(text: string): string {
-  const html = marked.parse(text) as string;
+/** The host's HTML of a response -> sanitised HTML string safe to assign to innerHTML. */
+export function sanitizeResponse(html: string): string {
   return DOMPurify.sanitize(html, {
     ALLOWED_TAGS,
     ALLOWED_ATTR: ['class', 'title', 'type', 'checked', 'disabled'],
@@ -69,16 +46,16 @@ const cache = new Map<string, string>();
 const CACHE_ENTRIES = 16;
 
 /**
- * renderMarkdown, remembered for the last few texts: the next card's responses are rendered while
- * the annotator works (the host sends that card ahead), so showing it costs only the DOM swap.
+ * sanitizeResponse, remembered for the last few responses: the next cards' responses are sanitised
+ * while the annotator works (the host sends those cards ahead), so showing one costs only the DOM swap.
  * Same function, same sanitiser, same output: only the work is moved earlier.
  */
-export function renderMarkdownCached(text: string): string {
-  let html = cache.get(text);
-  if (html === undefined) {
-    html = renderMarkdown(text);
+export function sanitizeResponseCached(html: string): string {
+  let safe = cache.get(html);
+  if (safe === undefined) {
+    safe = sanitizeResponse(html);
     if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(text, html);
+    cache.set(html, safe);
   }
-  return html;
+  return safe;
 }

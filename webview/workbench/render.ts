@@ -1,7 +1,8 @@
-// DOM for the pair card. Dataset text only ever reaches the DOM through textContent or renderMarkdown.
+// DOM for the pair card. Dataset text only ever reaches the DOM through textContent or, for a response's
+// HTML from the host, through sanitizeResponse (DOMPurify).
 import { OVERALL_CHOICE_LABEL, type GridChoice, type OverallChoice } from '../../src/core/preferences';
 import type { CardView, ModelView } from '../../src/shared/workbenchProtocol';
-import { renderMarkdownCached } from './markdown';
+import { sanitizeResponseCached } from './markdown';
 import type { SaveState } from './labels';
 import { KEYMAP, type UiState } from './state';
 
@@ -87,8 +88,8 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
       return turn;
     }),
   );
-  b.bodies[0].innerHTML = renderMarkdownCached(card.responseA);
-  b.bodies[1].innerHTML = renderMarkdownCached(card.responseB);
+  b.bodies[0].innerHTML = sanitizeResponseCached(card.responseAHtml);
+  b.bodies[1].innerHTML = sanitizeResponseCached(card.responseBHtml);
   // (no scroll reset here: reading or writing scroll positions forces a layout before the card is
   // complete; a response box starts at the top because its content is new, and main resets the page)
   b.gridTitle.textContent = `Principles (${card.principleList}): which response does each favour?`;

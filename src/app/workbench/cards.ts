@@ -4,6 +4,7 @@
 import { UsageError } from '../../core/errors';
 import { splitTurns } from '../../core/hhrlhf';
 import { shownFirstFor, storedToOverall, valueToGrid, valueToSide, type GridChoice } from '../../core/preferences';
+import { responseHtml } from '../../core/responseMarkdown';
 import type { AnnotatorRow, DatasetRow, PrincipleListRow, Store } from '../../store';
 import type { CardView, ExistingLabel, ModelView, SubmitMessage } from '../../shared/workbenchProtocol';
 import type { TeamClaims } from './claims';
@@ -11,8 +12,11 @@ import type { SoloQueue } from './queue';
 
 const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
 
-/** How many cards of the queue the webview holds ahead of the one shown (it paints one at a submit). */
-export const READ_AHEAD = 3;
+/**
+ * How many cards of the queue the webview holds ahead of the one shown (it paints one at a submit): the
+ * submissions it can take before the host's next list arrives (each list adds one card read).
+ */
+export const READ_AHEAD = 5;
 /** Cards whose submission would still be accepted (older ones are forgotten past this many). */
 const MAX_LIVE_CARDS = 1000;
 
@@ -101,8 +105,8 @@ export class CardCache {
       pairIdx: pair.id,
       sourceId: pair.sourceId,
       turns: splitTurns(pair.prompt),
-      responseA: a,
-      responseB: b,
+      responseAHtml: responseHtml(a),
+      responseBHtml: responseHtml(b),
       shownFirst,
       principleList: `${this.list.name}@${this.list.version}`,
       principles: this.list.principles.map((p) => ({ short: p.short, text: p.text })),

@@ -216,7 +216,7 @@ function openWorkbenchCommand(host: CommandHost, panelHost: PanelHost): Workbenc
     // The webview loads while the session opens (its first write, counts and first pair): the
     // panel waits for the session when the webview says it is ready, and nothing waits twice.
     const session = startSession(host, choice);
-    const panel = createPanel(WORKBENCH, context.extensionUri, `Discretion: ${choice.dataset}`);
+    const panel = createPanel(WORKBENCH, `Discretion: ${choice.dataset}`);
     new WorkbenchPanel(panel, context.extensionUri, panelHost, session);
     try {
       await session;

@@ -7,6 +7,7 @@ import { importDataset } from '../../../src/importers/datasets';
 import { importPrincipleList } from '../../../src/importers/principles';
 import {
   PairTakenError,
+  READ_AHEAD,
   saveLabel,
   undoLastLabel,
   WorkbenchSession,
@@ -423,7 +424,7 @@ for (const adapter of adapters) {
       const s = await session(location, 'alice');
       expect(s.claimMode).toBe(false);
       expect(await s.start()).toBe(0);
-      expect(await s.readAhead()).toHaveLength(3);
+      expect(await s.readAhead()).toHaveLength(READ_AHEAD);
       expect(s.claimedIdx).toBeUndefined();
     });
   });
