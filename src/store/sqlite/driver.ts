@@ -103,9 +103,10 @@ export class Database {
     const name = mode === 'readwrite' ? path : uri(mode === 'readonly' ? 'mode=ro' : 'mode=ro&immutable=1');
     try {
       const db = new Libsql(name, { timeout: NATIVE_BUSY_MS / 1000 });
-      // libsql is compiled with foreign keys and recursive triggers on by default; SQLite's own defaults
-      // (both off) are what the schema, its migrations (a table rebuild must not cascade) and the
-      // adapter, which turns foreign keys on after migrating, are written for.
+      // libsql is compiled with foreign keys on by default (its compile options also name recursive
+      // triggers, which read off at open all the same); SQLite's own defaults (both off) are what the
+      // schema, its migrations (a table rebuild must not cascade) and the adapter, which turns foreign
+      // keys on after migrating, are written for.
       db.exec('PRAGMA foreign_keys = OFF; PRAGMA recursive_triggers = OFF');
       return new Database(db, path);
     } catch (e) {
