@@ -23,12 +23,12 @@ const readJsonl = (file: string) =>
   readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 async function readParquet(file: string) {
   const b = readFileSync(file);
   const ab = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  return { meta: parquetMetadata(ab), rows: (await parquetReadObjects({ file: ab })) as Record<string, any>[] }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  return { meta: parquetMetadata(ab), rows: (await parquetReadObjects({ file: ab })) as Record<string, any>[] };
 }
 
 /**
