@@ -111,7 +111,12 @@ export async function exportTrainingData(store: Store, o: TrainingExportOptions)
   }
   if (o.format === 'hf' && o.ties !== undefined)
     throw new UsageError('a ties file is for the trl format; the hf folder keeps every pair', 'ties');
-  const kinds = new Map((await store.listAnnotators()).map((a) => [a.name, a.kind]));
+  const annotators = await store.listAnnotators();
+  const kinds = new Map(annotators.map((a) => [a.name, a.kind]));
+  const names = new Map(annotators.map((a) => [a.id, a.name]));
+  // Votes in the order of the annotators' ids (the order of the database's own listings, on either database).
+  const rank = new Map(annotators.map((a) => [a.name, a.id]));
+  const byRank = (x: Vote, y: Vote) => (rank.get(x.annotator) ?? 0) - (rank.get(y.annotator) ?? 0);
   const categories = await pairCategories(store, dataset.id, dataset.name, o);
   const listRef = o.principles ? await listName(store, o.principles) : undefined;
 
@@ -139,10 +144,12 @@ export async function exportTrainingData(store: Store, o: TrainingExportOptions)
   /** Every pair in index order, with its votes and category, a page at a time. */
   const eachPair = async (fn: (p: PairForTraining, d: Decision) => void) => {
     let position = 0;
-    for (let offset = 0; offset < total; offset += PAGE) {
+    for (let after = -1, done = 0; ;) {
       if (o.signal?.aborted) throw new UsageError('the export was cancelled; nothing was written');
-      const pairs = await store.listPairs(dataset.id, offset, PAGE);
-      const ids = pairs.map((p) => p.rowId);
+      const page = await store.pairsWithLabels(dataset.id, after, PAGE);
+      const pairs = page.pairs;
+      if (pairs.length === 0) break;
+      after = pairs[pairs.length - 1]!.id;
       const votes = new Map<number, Map<string, Vote>>();
       const voteOf = (rowId: number, annotator: string) => {
         let m = votes.get(rowId);
@@ -161,20 +168,19 @@ export async function exportTrainingData(store: Store, o: TrainingExportOptions)
           );
         return v;
       };
-      for (const p of await store.preferencesForPairs(ids)) {
-        const v = voteOf(p.pairRowId, p.annotator);
-        v.kind = p.kind;
+      for (const p of page.preferences) {
+        const v = voteOf(p.pairRowId, names.get(p.annotatorId) ?? String(p.annotatorId));
         v.label = voteWord(p.value, p.raw);
         v.rationale = p.rationale;
       }
-      for (const p of await store.principlePreferencesForPairs(ids)) {
+      for (const p of page.principlePreferences) {
         const list = `${p.list}@${p.listVersion}`;
         if (listRef !== undefined && list !== listRef) continue;
         const word = principleWord(p.value);
         if (word) voteOf(p.pairRowId, p.annotator).principle_labels.push({ list, principle: p.key, label: word });
       }
       for (const p of pairs) {
-        const vs = [...(votes.get(p.rowId)?.values() ?? [])];
+        const vs = [...(votes.get(p.rowId)?.values() ?? [])].sort(byRank);
         const pair: PairForTraining = {
           idx: p.id,
           sourceId: p.sourceId,
@@ -189,7 +195,8 @@ export async function exportTrainingData(store: Store, o: TrainingExportOptions)
         count(vs, d);
         fn(pair, d);
       }
-      o.onProgress?.(Math.min(total, offset + PAGE), total);
+      done += pairs.length;
+      o.onProgress?.(done, total);
     }
   };
 
