@@ -76,7 +76,8 @@ export async function exportTrainingWithPicks(store: Store, c: TrainingExportCon
       (await vscode.window.showInputBox({
         title: 'Name of the dataset folder (new, or one an earlier export wrote)',
         value: `${c.dataset}-hf`,
-        validateInput: (v) => (/^[^/\\]+$/.test(v.trim()) && v.trim() !== '..' ? undefined : 'Enter a folder name'),
+        validateInput: (v) =>
+          /^[^/\\]+$/.test(v.trim()) && v.trim() !== '.' && v.trim() !== '..' ? undefined : 'Enter a folder name',
       }));
     target = parent && name ? vscode.Uri.joinPath(parent, name.trim()) : undefined;
   }
