@@ -18,6 +18,7 @@ const order = [
   'metrics',
   'consistency',
   'report',
+  'export',
   'judges',
 ];
 const names = readdirSync(join(root, 'bench'))

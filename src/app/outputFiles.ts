@@ -2,7 +2,7 @@
 // recursive mkdir, which spins forever where the kernel answers ENOENT for a folder whose parent exists,
 // as in /proc), files written beside their target and renamed into place, and every refusal one line
 // naming the path and the reason.
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors';
 
@@ -126,6 +126,27 @@ export class AtomicFile {
       throw new UsageError(`cannot write ${what} ${target}: ${fsReason(e)}`);
     }
     return new AtomicFile(target, what, fd);
+  }
+
+  /** Appends text (UTF-8) or bytes; a failure is one line naming the target and the reason. */
+  write(data: string | Uint8Array): void {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      for (let at = 0; at < bytes.length;) at += writeSync(this.fd, bytes, at);
+    } catch (e) {
+      throw new UsageError(`cannot write ${this.what} ${this.target}: ${fsReason(e)}`);
+    }
+  }
+
+  /** Closes the descriptor and renames the finished file into place. */
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch (e) {
+      this.discard();
+      throw new UsageError(`cannot write ${this.what} ${this.target}: ${fsReason(e)}`);
+    }
+    this.commit();
   }
 
   /** Renames the finished file into place (the descriptor must be closed by then). */

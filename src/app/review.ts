@@ -3,6 +3,7 @@
 // which stores the lead's label as the annotator `adjudicated` (kind 'adjudicator'). Every original label
 // stays; counts of human labels (overlap room, progress, kappa) leave the adjudicator out by its kind.
 import { UsageError } from '../core/errors';
+import { ADJUDICATOR_NAME } from '../core/types';
 import {
   isLabelOverallWord,
   isLabelPrincipleWord,
@@ -14,7 +15,7 @@ import {
 } from '../core/preferences';
 import { now, type LabelState, type PrinciplePreferenceForPair, type Store, type StoreReads } from '../store';
 
-export const ADJUDICATOR = 'adjudicated';
+export const ADJUDICATOR = ADJUDICATOR_NAME;
 
 export interface ReviewLabel {
   annotator: string;

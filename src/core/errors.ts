@@ -35,7 +35,9 @@ export type RequestOption =
   | 'method'
   | 'lambda'
   | 'members'
-  | 'group';
+  | 'group'
+  | 'trainingSource'
+  | 'ties';
 
 export class InputError extends Error {
   constructor(

@@ -16,6 +16,9 @@ export const ANNOTATOR_KINDS = [
 ] as const;
 export type AnnotatorKind = (typeof ANNOTATOR_KINDS)[number];
 
+/** The annotator the review's adjudicated labels are stored as (kind 'adjudicator'). */
+export const ADJUDICATOR_NAME = 'adjudicated';
+
 export interface Pair {
   /** Pair id inside its dataset: the 0-based source line/row for imported files. */
   id: number;

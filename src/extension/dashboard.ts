@@ -1,6 +1,6 @@
 // "Discretion: Show Dashboard": a webview that renders the report model with the same chart and section
-// code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with an
-// "Export report" action. The page, its CSP and the validation of every message from the webview
+// code as report.html, under a strict CSP (nonce'd script and style, no 'unsafe-inline'), with the
+// "Export report" and "Export training data" actions. The page, its CSP and the validation of every message from the webview
 // (parseDashboardMessage, src/shared/dashboardProtocol.ts) are the panel base's (webviewPanelBase.ts).
 import {
   createPanel,
@@ -22,6 +22,7 @@ import {
 import { prepareReport, writeReport, type PreparedReport } from '../app/report';
 import type { Store } from '../store';
 import { markDone } from './walkthrough';
+import { exportTrainingWithPicks } from './trainingExport';
 
 const DASHBOARD_CSS = `
 body { max-width: none; color: var(--vscode-foreground); background: var(--vscode-editor-background); font-family: var(--vscode-font-family); }
@@ -50,6 +51,7 @@ function dashboardPage({ nonce, script }: PageContext): PageParts {
 <label><input type="checkbox" value="csv" checked> CSV</label>
 </span>
 <button type="button" id="export">Export report</button>
+<button type="button" id="exportTraining">Export training data</button>
 <span id="status" role="status" aria-live="polite">Loading…</span>
 </div>
 <div id="report"></div>
@@ -195,6 +197,29 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
         );
         if (open && msg.formats.includes('html'))
           await vscode.env.openExternal(vscode.Uri.joinPath(target[0], 'report.html'));
+        return;
+      }
+      case 'exportTraining': {
+        if (!this.prepared || !this.dataset) throw new Error('nothing to export yet');
+        const prov = this.prepared.model.provenance;
+        const src = prov.principle_source;
+        // The run's principle source gives the pair categories when it is one for all annotators.
+        const principleSource =
+          src.kind === 'oracle' && src.name
+            ? src.name
+            : src.kind === 'majority' && src.annotators?.length
+              ? `majority:${src.annotators.join(',')}`
+              : undefined;
+        const shown = await exportTrainingWithPicks(store, {
+          dataset: this.dataset,
+          run: this.run ?? undefined,
+          principles:
+            principleSource && prov.principle_list.version != null
+              ? `${prov.principle_list.name}@${prov.principle_list.version}`
+              : undefined,
+          principleSource,
+        });
+        if (shown) this.post({ type: 'status', text: shown });
         return;
       }
       case 'openPair': {

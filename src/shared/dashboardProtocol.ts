@@ -11,6 +11,8 @@ export type DashboardWebviewMessage =
   | { type: 'loadRun'; id: number }
   | { type: 'compute' }
   | { type: 'export'; formats: DashboardFormat[]; psAnnotator: string | null }
+  /** "Export training data": the host asks for the format, the source and the target (src/app/training.ts). */
+  | { type: 'exportTraining' }
   | { type: 'openPair'; index: number };
 
 export interface RunSummary {
@@ -34,6 +36,7 @@ export function parseDashboardMessage(msg: unknown): DashboardWebviewMessage | n
   switch (m.type) {
     case 'ready':
     case 'compute':
+    case 'exportTraining':
       return keys === 'type' ? { type: m.type } : null;
     case 'loadRun':
       return keys === 'id,type' && isInt(m.id) ? { type: 'loadRun', id: m.id } : null;

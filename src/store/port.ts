@@ -129,6 +129,14 @@ export interface PreferenceForPair {
   rationale: string | null;
   flagged: number;
 }
+/** An overall preference as pairsWithLabels reads it: the few columns an export needs, the annotator by id. */
+export interface LabelOfPair {
+  pairRowId: number;
+  annotatorId: number;
+  value: StoredPreference;
+  raw: string | null;
+  rationale: string | null;
+}
 export interface PrinciplePreferenceForPair {
   pairRowId: number;
   annotator: string;
@@ -232,6 +240,20 @@ export interface PreferenceReads {
   /** Full preference rows of a page of pairs, for export and the workbench. */
   preferencesForPairs(pairRowIds: number[]): Promise<PreferenceForPair[]>;
   principlePreferencesForPairs(pairRowIds: number[]): Promise<PrinciplePreferenceForPair[]>;
+  /**
+   * The next `limit` pairs of a dataset after index `afterIdx` (index order, -1 for the first page), with their
+   * overall and principle preference rows (any order): what an export that reads every pair needs, each page
+   * found by index range on the (dataset, index) key, where listPairs and an IN list of row ids would skip and look up.
+   */
+  pairsWithLabels(
+    datasetId: number,
+    afterIdx: number,
+    limit: number,
+  ): Promise<{
+    pairs: StoredPair[];
+    preferences: LabelOfPair[];
+    principlePreferences: PrinciplePreferenceForPair[];
+  }>;
   /** Everything one annotator has recorded on one pair: the exact rows, for history and undo. */
   labelState(annotatorId: number, pairRowId: number): Promise<LabelState>;
   /** Label history rows of an annotator (oldest first). */

@@ -9,6 +9,7 @@ describe('dashboard messages', () => {
     expect(parseDashboardMessage({ type: 'ready' })).toEqual({ type: 'ready' });
     expect(parseDashboardMessage({ type: 'loadRun', id: 3 })).toEqual({ type: 'loadRun', id: 3 });
     expect(parseDashboardMessage({ type: 'openPair', index: 0 })).toEqual({ type: 'openPair', index: 0 });
+    expect(parseDashboardMessage({ type: 'exportTraining' })).toEqual({ type: 'exportTraining' });
     expect(parseDashboardMessage({ type: 'export', formats: ['html', 'csv', 'html'], psAnnotator: null })).toEqual({
       type: 'export',
       formats: ['html', 'csv'],
@@ -30,6 +31,9 @@ describe('dashboard messages', () => {
       { type: 'export', formats: ['html'] },
       { type: 'export', formats: ['html'], psAnnotator: 5 },
       { type: 'runCommand', command: 'x' },
+      // the host asks for the format, the source and the target itself: the webview names none of them
+      { type: 'exportTraining', format: 'hf' },
+      { type: 'exportTraining', out: '/etc/passwd' },
       { __proto__: { type: 'ready' } },
     ]) {
       expect(parseDashboardMessage(bad), JSON.stringify(bad)).toBeNull();

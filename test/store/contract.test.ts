@@ -354,6 +354,29 @@ for (const adapter of adapters) {
         { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p2', position: 2, value: -1 },
       ]);
       expect(await s.preferencesForPairs([])).toEqual([]);
+      // the export's pages: pairs after an index, in index order, with both kinds of labels of exactly those pairs
+      const first = await s.pairsWithLabels(dataset, -1, 2);
+      expect(first.pairs.map((p) => [p.id, p.rowId])).toEqual([
+        [0, row(0)],
+        [1, row(1)],
+      ]);
+      expect(first.preferences.sort((a, b) => a.pairRowId - b.pairRowId)).toEqual([
+        { pairRowId: row(0), annotatorId: model, value: 1, raw: '{"reward_a":1.25}', rationale: null },
+        { pairRowId: row(1), annotatorId: model, value: -1, raw: null, rationale: null },
+      ]);
+      expect(first.principlePreferences).toEqual([
+        { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p0', position: 0, value: 1 },
+        { pairRowId: row(0), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p2', position: 2, value: -1 },
+        { pairRowId: row(1), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p1', position: 1, value: 0 },
+      ]);
+      const second = await s.pairsWithLabels(dataset, 1, 2);
+      expect(second.pairs.map((p) => p.id)).toEqual([2, 3]);
+      expect(second.preferences.sort((a, b) => a.pairRowId - b.pairRowId).map((p) => [p.pairRowId, p.value])).toEqual([
+        [row(2), null],
+        [row(3), 1],
+      ]);
+      expect(second.principlePreferences).toEqual([]);
+      expect(await s.pairsWithLabels(dataset, 3, 2)).toEqual({ pairs: [], preferences: [], principlePreferences: [] });
     });
 
     it('workbench: submit, undo restores the previous label exactly, history kept, counts and queues', async () => {

@@ -77,6 +77,7 @@ $('export').addEventListener('click', () => {
   if (formats.length === 0) return setStatus('Choose at least one format to export.', true);
   vscode.postMessage({ type: 'export', formats, psAnnotator: psSel.value || null });
 });
+$('exportTraining').addEventListener('click', () => vscode.postMessage({ type: 'exportTraining' }));
 report.addEventListener('click', (e) => {
   const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button.open-pair');
   if (!b) return;

@@ -13,6 +13,7 @@ import {
 } from '../../importers/common';
 import { type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../app/export';
+import { exportTrainingData } from '../../app/training';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
 import { labellerFor } from '../../app/team';
@@ -350,24 +351,151 @@ export function registerDataCommands(program: Command): void {
 
   program
     .command('export')
-    .description("write a dataset's pairs with every annotator's preferences (re-importable with import jsonl|csv)")
+    .description(
+      "write a dataset's pairs: with every annotator's preferences (jsonl, csv: re-importable with import jsonl|csv), as TRL preference rows (trl) or as a Hugging Face dataset folder with its card (hf)",
+    )
     .addOption(dbOption())
     .requiredOption('--dataset <name>', 'dataset to export')
-    .addOption(new Option('--format <format>', 'jsonl or csv').choices(['jsonl', 'csv']).default('jsonl'))
-    .requiredOption('--out <file>', 'output file')
-    .action(async (o: { db: string; dataset: string; format: 'jsonl' | 'csv'; out: string }) => {
-      const r = await withStore(o.db, (store) =>
-        exportDataset(store, { dataset: o.dataset, format: o.format, out: o.out }),
-      );
-      say(`wrote ${r.pairs} pairs with preferences of ${r.annotators.length} annotator(s) to ${o.out}`);
-      if (r.annotators.length) {
-        const example =
-          o.format === 'jsonl' ? `--preferred preferences.${r.annotators[0]}` : `--preferred pref.${r.annotators[0]}`;
-        say(
-          `re-import: discretion import ${o.format} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`,
+    .addOption(
+      new Option('--format <format>', 'jsonl, csv, trl (JSONL for TRL trainers) or hf (Parquet dataset folder)')
+        .choices(['jsonl', 'csv', 'trl', 'hf'])
+        .default('jsonl'),
+    )
+    .requiredOption('--out <path>', 'output file (jsonl, csv, trl) or folder (hf)')
+    .option(
+      '--from <source>',
+      "trl, hf: who chooses the response: adjudicated (the lead's adjudicated label, else the human majority), majority (of the human labels) or an annotator (default adjudicated)",
+    )
+    .addOption(
+      new Option('--trl-style <style>', 'trl: conversational (messages) or standard (plain strings)')
+        .choices(['conversational', 'standard'])
+        .default('conversational'),
+    )
+    .option('--ties <file>', 'trl: also write the pairs the source gives no side (tie, both bad, no majority) here')
+    .addOption(
+      new Option('--margin <kind>', 'trl, hf: add a margin column: agreement (share of human labels agreeing)').choices(
+        ['agreement'],
+      ),
+    )
+    .option('--principles <list>', 'trl, hf: principle list of the pair categories (name or name@version)')
+    .option(
+      '--principle-source <source>',
+      'trl, hf: principle source of the pair categories: majority | majority:NAME,NAME | an annotator with principle labels',
+    )
+    .option(
+      '--run <id>',
+      "hf: the metric run whose numbers the card shows (default: the dataset's latest)",
+      (v: string) => {
+        if (!/^\d+$/.test(v)) throw new UsageError(`--run must be a whole number, not "${v}"`);
+        return Number(v);
+      },
+    )
+    .option(
+      '--shard-size <size>',
+      'hf: size after which the next Parquet file begins (default 256MiB)',
+      sizeArg('--shard-size'),
+    )
+    .action(
+      async (
+        o: {
+          db: string;
+          dataset: string;
+          format: 'jsonl' | 'csv' | 'trl' | 'hf';
+          out: string;
+          from?: string;
+          trlStyle: 'conversational' | 'standard';
+          ties?: string;
+          margin?: 'agreement';
+          principles?: string;
+          principleSource?: string;
+          run?: number;
+          shardSize?: number;
+        },
+        cmd: Command,
+      ) => {
+        const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+        const only = (formats: string[], names: [string, string][]) => {
+          for (const [key, flag] of names)
+            if (given(key) && !formats.includes(o.format))
+              throw new UsageError(`${flag} is for --format ${formats.join(' or ')}, not ${o.format}`);
+        };
+        only(
+          ['trl', 'hf'],
+          [
+            ['from', '--from'],
+            ['margin', '--margin'],
+            ['principles', '--principles'],
+            ['principleSource', '--principle-source'],
+          ],
         );
-      }
-    });
+        only(
+          ['trl'],
+          [
+            ['trlStyle', '--trl-style'],
+            ['ties', '--ties'],
+          ],
+        );
+        only(
+          ['hf'],
+          [
+            ['run', '--run'],
+            ['shardSize', '--shard-size'],
+          ],
+        );
+        if (o.format === 'trl' || o.format === 'hf') {
+          const format = o.format;
+          const r = await withStore(o.db, (store) =>
+            exportTrainingData(store, {
+              dataset: o.dataset,
+              format,
+              out: o.out,
+              from: o.from,
+              style: o.trlStyle,
+              ties: o.ties,
+              margin: o.margin,
+              principles: o.principles,
+              principleSource: o.principleSource,
+              run: o.run,
+              shardBytes: o.shardSize,
+            }),
+          );
+          const left = `${r.ties} tie, ${r.bothBad} both bad, ${r.noMajority} without a majority, ${r.unlabelled} unlabelled`;
+          if (format === 'trl') {
+            say(
+              `wrote ${r.chosen} preference rows of ${r.pairs} pairs (chosen by ${r.source}, ${o.trlStyle}) to ${o.out}`,
+            );
+            say(`  left out: ${left}`);
+            if (r.tiesWritten !== null) say(`  wrote the ${r.tiesWritten} pairs with no side to ${o.ties}`);
+            say(`  load: datasets.load_dataset("json", data_files=${JSON.stringify(o.out)}, split="train")`);
+          } else {
+            say(`wrote ${r.pairs} pairs (${r.chosen} with chosen/rejected by ${r.source}; ${left}) to ${o.out}:`);
+            for (const f of r.files) say(`  ${f}`);
+            say(
+              r.run !== null
+                ? `  the card shows the numbers of metric run ${r.run}`
+                : '  the card has no discretion numbers (no metric run stored)',
+            );
+            say(
+              `re-import: discretion import parquet ${o.out} --dataset NAME --prompt prompt_text --response-0 response_0 --response-1 response_1 --id source_id`,
+            );
+          }
+          for (const n of r.notes) say(`  note: ${n}`);
+          return;
+        }
+        const plain = o.format;
+        const r = await withStore(o.db, (store) =>
+          exportDataset(store, { dataset: o.dataset, format: plain, out: o.out }),
+        );
+        say(`wrote ${r.pairs} pairs with preferences of ${r.annotators.length} annotator(s) to ${o.out}`);
+        if (r.annotators.length) {
+          const example =
+            plain === 'jsonl' ? `--preferred preferences.${r.annotators[0]}` : `--preferred pref.${r.annotators[0]}`;
+          say(
+            `re-import: discretion import ${plain} ${o.out} --dataset NAME --prompt prompt --response-0 response_0 --response-1 response_1 --id source_id ${example}`,
+          );
+        }
+      },
+    );
 }
 
 export function requireUsage(cond: unknown, message: string): asserts cond {

@@ -11,6 +11,7 @@ import { importPrincipleList } from '../../importers/principles';
 import { escapeControls } from '../../core/terminalSafe';
 import { withImportProgress } from '../importProgress';
 import { markDone } from '../walkthrough';
+import { exportTrainingWithPicks, TRAINING_FORMAT_PICKS } from '../trainingExport';
 import { registerCommand, type CommandHost } from './host';
 import type { WorkbenchCommands } from './workbench';
 
@@ -137,6 +138,22 @@ export function registerDataCommands(host: CommandHost, workbench: WorkbenchComm
             { title: 'Dataset to export' },
           );
     if (!dataset) return;
+    const format = await vscode.window.showQuickPick(
+      [
+        {
+          label: 'All labels (JSONL or CSV)',
+          format: 'labels' as const,
+          detail: "every annotator's labels; re-importable",
+        },
+        ...TRAINING_FORMAT_PICKS,
+      ],
+      { title: 'Export format' },
+    );
+    if (!format) return;
+    if (format.format !== 'labels') {
+      await exportTrainingWithPicks(s, { dataset, format: format.format });
+      return;
+    }
     const target = await vscode.window.showSaveDialog({
       title: `Export ${dataset}`,
       filters: { 'JSON Lines': ['jsonl'], CSV: ['csv'] },

@@ -5,7 +5,7 @@ import { json, requireNamed } from '../common';
 import type { DatasetReads, DatasetRow, DatasetWrites, StoredPair } from '../port';
 import type { SqlConnection } from './connection';
 
-interface PairRecord {
+export interface PairRecord {
   id: number;
   idx: number;
   source_id: string;

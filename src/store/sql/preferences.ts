@@ -1,6 +1,14 @@
 // Overall and principle-specific preferences, and the workbench's label history, on SQLite.
 import { json } from '../common';
-import type { LabelHistoryAction, LabelState, PreferenceReads, PreferenceWrites } from '../port';
+import type {
+  LabelHistoryAction,
+  LabelState,
+  LabelOfPair,
+  PreferenceReads,
+  PreferenceWrites,
+  PrinciplePreferenceForPair,
+} from '../port';
+import { toStoredPair, type PairRecord } from './datasets';
 import type { StoredPreference } from '../../core/preferences';
 import type { SqlConnection } from './connection';
 
@@ -53,6 +61,31 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
        FROM preferences pr JOIN annotators a ON a.id = pr.annotator_id WHERE pr.pair_id IN (${placeholders(pairRowIds.length)}) ORDER BY a.id`,
             pairRowIds,
           ),
+    pairsWithLabels: async (datasetId, afterIdx, limit) => {
+      const pairs = (
+        await c.all<PairRecord>(
+          'SELECT id, idx, source_id, prompt, y0, y1, meta FROM pairs WHERE dataset_id = ? AND idx > ? ORDER BY idx LIMIT ?',
+          [datasetId, afterIdx, limit],
+        )
+      ).map(toStoredPair);
+      if (pairs.length === 0) return { pairs, preferences: [], principlePreferences: [] };
+      const range = [datasetId, afterIdx, pairs[pairs.length - 1]!.id];
+      const [preferences, principlePreferences] = await Promise.all([
+        c.all<LabelOfPair>(
+          `SELECT pr.pair_id AS "pairRowId", pr.annotator_id AS "annotatorId", pr.value AS value, pr.raw AS raw, pr.rationale AS rationale
+       FROM pairs p JOIN preferences pr ON pr.pair_id = p.id WHERE p.dataset_id = ? AND p.idx > ? AND p.idx <= ?`,
+          range,
+        ),
+        c.all<PrinciplePreferenceForPair>(
+          `SELECT pp.pair_id AS "pairRowId", a.name AS annotator, l.name AS list, l.version AS "listVersion", pr.key AS key, pr.position AS position, pp.value AS value
+       FROM pairs p JOIN principle_preferences pp ON pp.pair_id = p.id JOIN annotators a ON a.id = pp.annotator_id
+         JOIN principles pr ON pr.id = pp.principle_id JOIN principle_lists l ON l.id = pr.list_id
+       WHERE p.dataset_id = ? AND p.idx > ? AND p.idx <= ? ORDER BY pp.pair_id, a.id, pr.position`,
+          range,
+        ),
+      ]);
+      return { pairs, preferences, principlePreferences };
+    },
     principlePreferencesForPairs: async (pairRowIds) =>
       pairRowIds.length === 0
         ? []
