@@ -214,6 +214,8 @@ export const CLI_FLAGS: Record<RequestOption, string> = {
   lambda: '--lambda',
   members: '--members',
   group: '--group, --clear',
+  split: '--split',
+  config: '--config',
 };
 
 /** A person's error as the CLI words it: the message, the flag it is about, and for saved judge answers the command that imports them. */
