@@ -66,13 +66,13 @@ export async function resolveParquetSource(
   if (configs && configs.length > 0) {
     const chosen = chooseConfig(readme, configs, choice.config);
     config = chosen.name;
-    origin = `${readme}, config "${chosen.name}"`;
+    origin = `README.md, config "${chosen.name}"`;
     splits = new Map();
     for (const [split, patterns] of chosen.splits) splits.set(split, matchPatterns(readme, split, patterns, all));
   } else {
     if (choice.config !== undefined)
       throw new UsageError(`${path} has no README.md with configs to choose "${choice.config}" from`, 'config');
-    origin = `the file names in ${path}`;
+    origin = 'its file names';
     splits = new Map();
     for (const f of all) {
       const m = SHARD.exec(f);
@@ -90,11 +90,14 @@ export async function resolveParquetSource(
   let split: string;
   if (choice.split !== undefined) {
     if (!splits.has(choice.split))
-      throw new UsageError(`no split "${choice.split}" in ${origin}; its splits: ${names.join(', ')}`, 'split');
+      throw new UsageError(
+        `no split "${choice.split}" in ${path}; its splits (from ${origin}): ${names.join(', ')}`,
+        'split',
+      );
     split = choice.split;
   } else if (splits.has('train')) split = 'train';
   else if (names.length === 1) split = names[0];
-  else throw new UsageError(`${origin} has the splits ${names.join(', ')}: choose one`, 'split');
+  else throw new UsageError(`${path} has several splits (from ${origin}: ${names.join(', ')}): choose one`, 'split');
   const files = [...new Set(splits.get(split)!)].sort();
   for (const f of files)
     if (!f.toLowerCase().endsWith('.parquet'))
