@@ -534,7 +534,7 @@ export async function* readParquetRows(files: string[], opts: ParquetReadOptions
         return new BadValue(`holds malformed JSON (${quotedInputOneLine((e as Error).message)})`);
       }
     },
-    // geometry stays as its WKB bytes (base64 in the record): no parser runs over untrusted geometry
+    // geometry stays as its WKB bytes ({"base64": ...} in the record): no parser runs over untrusted geometry
     geometryFromBytes: (b: Uint8Array | undefined) => b,
     geographyFromBytes: (b: Uint8Array | undefined) => b,
   };
@@ -663,13 +663,11 @@ function toRow(
   limits: ReadLimits,
 ): ParquetRow {
   const entries: [string, unknown][] = [];
-  let chars = 0;
+  const size = { chars: 0 };
   for (let c = 0; c < columns.length; c++) {
     const v = data[c][i];
     try {
-      const p = plain(v, 1, limits.maxJsonDepth);
-      entries.push([columns[c], p]);
-      chars += typeof p === 'string' ? p.length : p === null || typeof p !== 'object' ? 8 : 64;
+      entries.push([columns[c], plain(v, 1, limits.maxJsonDepth, size)]);
     } catch (e) {
       if (!(e instanceof BadValue)) throw e;
       return { file, row, error: new InputError(file, row, columns[c], e.problem, e.option, 'row') };
@@ -678,7 +676,7 @@ function toRow(
   // Object.fromEntries makes every column an own property, "__proto__" too (which the mapping refuses).
   const record = Object.fromEntries(entries) as Record<string, unknown>;
   // The record's size as the JSON line it would be in a .jsonl file; exact only when it might be too big.
-  if (chars * 6 + 16 * columns.length > limits.maxLineBytes) {
+  if (size.chars * 6 + 16 * columns.length > limits.maxLineBytes) {
     const bytes = Buffer.byteLength(JSON.stringify(record));
     if (bytes > limits.maxLineBytes) {
       let largest = 0;
@@ -704,29 +702,43 @@ const jsonSize = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '');
 
 /**
  * A decoded Parquet value as JSON holds it: int64 as a number when exact, else its digits; dates as ISO
- * text; binary as base64; NaN and infinities as null. Arrays and objects count a level each (the record
+ * text; binary as {"base64": ...} (so a response or prompt field that is binary is refused, not read as
+ * text); NaN and infinities as null. Arrays and objects count a level each (the record
  * itself is level 1, as in a JSON line); past `maxDepth` a BadValue is thrown.
  */
-function plain(v: unknown, depth: number, maxDepth: number): unknown {
+function plain(v: unknown, depth: number, maxDepth: number, size: { chars: number }): unknown {
   switch (typeof v) {
     case 'string':
+      size.chars += v.length + 2;
+      return v;
     case 'boolean':
+      size.chars += 5;
       return v;
     case 'number':
+      size.chars += 8;
       return Number.isFinite(v) ? v : null;
     case 'bigint':
+      size.chars += 20;
       return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
     case 'undefined':
       return null;
     case 'object':
       break;
     default:
-      return String(v);
+      return plain(String(v), depth, maxDepth, size);
   }
-  if (v === null) return null;
+  if (v === null) {
+    size.chars += 4;
+    return null;
+  }
   if (v instanceof BadValue) throw v;
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
-  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : plain(v.toISOString(), depth, maxDepth, size);
+  // binary (a BYTE_ARRAY that is not annotated as text): kept as {"base64": ...}, never taken for text
+  if (v instanceof Uint8Array) {
+    const base64 = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+    size.chars += base64.length + 12;
+    return { base64 };
+  }
   if (depth + 1 > maxDepth)
     throw new BadValue(
       `the record nests deeper than the limit of ${maxDepth} levels, which can be raised`,
@@ -735,10 +747,14 @@ function plain(v: unknown, depth: number, maxDepth: number): unknown {
   if (Array.isArray(v) || ArrayBuffer.isView(v)) {
     const items = v as ArrayLike<unknown>;
     const out = new Array<unknown>(items.length);
-    for (let k = 0; k < items.length; k++) out[k] = plain(items[k], depth + 1, maxDepth);
+    for (let k = 0; k < items.length; k++) out[k] = plain(items[k], depth + 1, maxDepth, size);
+    size.chars += 2 + items.length;
     return out;
   }
   const out: [string, unknown][] = [];
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) out.push([k, plain(x, depth + 1, maxDepth)]);
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    size.chars += k.length + 4;
+    out.push([k, plain(x, depth + 1, maxDepth, size)]);
+  }
   return Object.fromEntries(out);
 }
