@@ -27,7 +27,10 @@ export const isMessageList = (v: unknown): v is unknown[] => Array.isArray(v);
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  return Array.isArray(v) ? 'an array' : typeof v;
+  if (Array.isArray(v)) return 'an array';
+  // how the Parquet importer keeps a binary value (a column not annotated as text)
+  if (typeof v === 'object' && Object.keys(v).length === 1 && 'base64' in v) return 'binary data';
+  return typeof v;
 }
 
 /** The messages of a field's list, each checked: an object with a string role and text content. */

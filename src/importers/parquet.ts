@@ -11,15 +11,7 @@ import type { Hash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { brotliDecompressSync, unzipSync } from 'node:zlib';
-import {
-  type AsyncBuffer,
-  type Compressors,
-  type FileMetaData,
-  parquetMetadataAsync,
-  parquetScan,
-  parquetSchema,
-} from 'hyparquet';
-import { compressors as codecs } from 'hyparquet-compressors';
+import type { AsyncBuffer, Compressors, FileMetaData } from 'hyparquet';
 import { parse as parseYaml } from 'yaml';
 import { InputError, type RequestOption, UsageError } from '../core/errors';
 import { jsonNestingExceeds, quotedInputOneLine } from '../core/records';
@@ -413,8 +405,21 @@ function checkZstdFrame(input: Uint8Array, outputLength: number): void {
   }
 }
 
+/**
+ * The reader and its codecs, loaded on the first Parquet import: the snappy codec instantiates WebAssembly
+ * when its module loads, which a session that imports no Parquet (the extension's start) need not pay for.
+ */
+const loadHyparquet = async () => ({
+  ...(await import('hyparquet')),
+  codecs: (await import('hyparquet-compressors')).compressors,
+});
+
 /** The codecs, each behind the page limits; the counters are per file. */
-function boundedCodecs(limits: ReadLimits, reading: () => Reading): Compressors & { reset(): void } {
+function boundedCodecs(
+  codecs: Compressors,
+  limits: ReadLimits,
+  reading: () => Reading,
+): Compressors & { reset(): void } {
   let inflated = 0;
   let consumed = 0;
   const guard = (input: Uint8Array, outputLength: number) => {
@@ -516,7 +521,8 @@ export async function* readParquetRows(files: string[], opts: ParquetReadOptions
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   let doneBytes = 0;
   let reading: Reading = { file: '', column: '', rowStart: 0, rowEnd: 0 };
-  const compressors = boundedCodecs(limits, () => reading);
+  const { codecs, parquetMetadataAsync, parquetScan, parquetSchema } = await loadHyparquet();
+  const compressors = boundedCodecs(codecs, limits, () => reading);
   const parsers = {
     stringFromBytes: (b: Uint8Array | undefined) => b && decodeText(b),
     jsonFromBytes: (b: Uint8Array | undefined) => {

@@ -13,6 +13,7 @@ import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { makeBaseDatabase } from '../fuzz/base';
 import { dumpDatabase, expectRejected, ROOT, tempDir } from '../support/helpers';
 import {
+  binary,
   CODECS,
   int64,
   listOf,
@@ -309,6 +310,28 @@ describe('nested fields (a.b.c) and Parquet types in the metadata', () => {
         },
         preference: 'none',
       })),
+    );
+  });
+});
+
+describe('binary columns', () => {
+  it('are kept as {"base64": ...} in the metadata, and refused as a prompt or response', async () => {
+    const rows = ROWS.slice(0, 2).map((r, i) => ({ ...r, blob: Buffer.from([0, 255, i]) }));
+    const file = writeParquet(join(dir, 'binary.parquet'), rows, { types: { blob: binary() } });
+    await importDataset(store, { format: 'parquet', file, dataset: 'b', mapping: GENERIC });
+    expect((await pairsOf('b')).map((p) => p.meta)).toEqual([
+      { score: 0.5, blob: { base64: 'AP8A' } },
+      { score: 1.5, blob: { base64: 'AP8B' } },
+    ]);
+    await expectRejected(
+      store,
+      () => importDataset(store, { format: 'parquet', file, dataset: 'x', mapping: { ...GENERIC, response1: 'blob' } }),
+      {
+        file,
+        line: 1,
+        field: 'blob',
+        message: /: row 1: field "blob": must be a string or a message list, not binary data$/,
+      },
     );
   });
 });

@@ -13,6 +13,7 @@ export const utf8 = () => new arrow.Utf8();
 export const int64 = () => new arrow.Int64();
 export const float64 = () => new arrow.Float64();
 export const bool = () => new arrow.Bool();
+export const binary = () => new arrow.Binary();
 export const listOf = (t: arrow.DataType) => new arrow.List(new arrow.Field('item', t, true));
 export const struct = (fields: Record<string, arrow.DataType>) =>
   new arrow.Struct(Object.entries(fields).map(([name, t]) => new arrow.Field(name, t, true)));
