@@ -52,15 +52,17 @@ export async function resolveParquetSource(
   const all = await listFiles(path);
   const readme = join(path, 'README.md');
   const configs = all.includes('README.md') ? await readConfigs(readme) : undefined;
+  /** split -> its files (relative paths); a config's patterns are matched for the chosen split only. */
   let splits: Map<string, string[]>;
+  let filesOf = (split: string) => splits.get(split)!;
   let config: string | undefined;
   let origin: string;
   if (configs && configs.length > 0) {
     const chosen = chooseConfig(readme, configs, choice.config);
     config = chosen.name;
     origin = `README.md, config "${chosen.name}"`;
-    splits = new Map();
-    for (const [split, patterns] of chosen.splits) splits.set(split, matchPatterns(readme, split, patterns, all));
+    splits = chosen.splits;
+    filesOf = (split) => matchPatterns(readme, split, chosen.splits.get(split)!, all);
   } else {
     if (choice.config !== undefined)
       throw new UsageError(`${path} has no README.md with configs to choose "${choice.config}" from`, 'config');
@@ -90,7 +92,7 @@ export async function resolveParquetSource(
   } else if (splits.has('train')) split = 'train';
   else if (names.length === 1) split = names[0];
   else throw new UsageError(`${path} has several splits (from ${origin}: ${names.join(', ')}): choose one`, 'split');
-  const files = [...new Set(splits.get(split)!)].sort();
+  const files = [...new Set(filesOf(split))].sort();
   for (const f of files)
     if (!f.toLowerCase().endsWith('.parquet'))
       throw new InputError(
@@ -648,8 +650,18 @@ async function checkMagic(file: string, buffer: AsyncBuffer, size: number): Prom
       size === 0 ? 'the file is empty' : `not a Parquet file (${size} bytes: too short to hold one)`,
     );
   const magic = (b: ArrayBuffer) => Buffer.from(b).toString('latin1') === 'PAR1';
-  if (!magic(await buffer.slice(0, 4)))
+  if (!magic(await buffer.slice(0, 4))) {
+    // a clone of a dataset repository without Git LFS holds small pointer files in place of the data
+    const head = Buffer.from(await buffer.slice(0, Math.min(size, 64))).toString('latin1');
+    if (head.startsWith('version https://git-lfs'))
+      throw new InputError(
+        file,
+        null,
+        null,
+        'is a Git LFS pointer, not the Parquet file it stands for (fetch the data: git lfs pull)',
+      );
     throw new InputError(file, null, null, 'not a Parquet file (it does not start with "PAR1")');
+  }
   if (!magic(await buffer.slice(size - 4, size)))
     throw new InputError(
       file,

@@ -3,7 +3,7 @@
 // preferences come from those rows. Every bad input is one InputError naming the file, the row ("row N")
 // and the field, and leaves the database exactly as it was.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
@@ -204,6 +204,23 @@ describe('a Hugging Face dataset folder', () => {
     );
     await importDataset(store, { format: 'parquet', file: two, dataset: 'v', split: 'validation', mapping: GENERIC });
     expect(await pairsOf('v')).toEqual(expectedGeneric(ROWS.slice(2, 4)));
+  });
+
+  it('a split whose files were not downloaded does not stop another split; asked for, it is one error', async () => {
+    const root = makeFolder();
+    rmSync(join(root, 'data', 'test-00000-of-00001.parquet'));
+    await importDataset(store, { format: 'parquet', file: root, dataset: 'hf', mapping: GENERIC });
+    expect((await pairsOf('hf')).length).toBe(5);
+    await expectRejected(
+      store,
+      () => importDataset(store, { format: 'parquet', file: root, dataset: 'x', split: 'test', mapping: GENERIC }),
+      {
+        file: join(root, 'README.md'),
+        line: null,
+        field: 'configs',
+        message: /split "test": no file of the folder matches "data\/test-\*"$/,
+      },
+    );
   });
 
   it('a split with a shard missing is refused, naming the shard', async () => {
@@ -710,7 +727,7 @@ describe('a corrupt or truncated file is one clear error, and the database is un
     );
   });
 
-  it('not Parquet at all, an empty file, a missing column', async () => {
+  it('not Parquet at all, a Git LFS pointer, an empty file, a missing column', async () => {
     const jsonl = join(dir, 'x.parquet');
     writeFileSync(jsonl, readFileSync(join(ROOT, 'media', 'sample', 'safety-pairs.jsonl')));
     await expectRejected(
@@ -720,6 +737,17 @@ describe('a corrupt or truncated file is one clear error, and the database is un
         file: jsonl,
         line: null,
         message: /not a Parquet file \(it does not start with "PAR1"\)$/,
+      },
+    );
+    const lfs = join(dir, 'lfs.parquet');
+    writeFileSync(lfs, 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 12345\n');
+    await expectRejected(
+      store,
+      () => importDataset(store, { format: 'parquet', file: lfs, dataset: 'x', mapping: GENERIC }),
+      {
+        file: lfs,
+        line: null,
+        message: /: is a Git LFS pointer, not the Parquet file it stands for \(fetch the data: git lfs pull\)$/,
       },
     );
     const empty = join(dir, 'empty.parquet');
