@@ -20,7 +20,7 @@ const TOPICS = [
 ];
 
 /** Pair i of the generated dataset (the JSONL file and the store-alone run write the same pairs). */
-function syntheticPair(i: number): {
+export function syntheticPair(i: number): {
   id: string;
   prompt: string;
   response_0: string;
@@ -37,7 +37,7 @@ function syntheticPair(i: number): {
   };
 }
 
-async function writeSynthetic(file: string, n: number): Promise<void> {
+export async function writeSynthetic(file: string, n: number): Promise<void> {
   const out = createWriteStream(file);
   for (let i = 0; i < n; i++) {
     if (!out.write(JSON.stringify(syntheticPair(i)) + '\n')) await once(out, 'drain');

@@ -11,6 +11,7 @@ mkdirSync(outDir, { recursive: true });
 const wanted = process.argv.slice(2);
 const order = [
   'import',
+  'import-parquet',
   'import-postgres',
   'team',
   'import-limits',
@@ -39,7 +40,8 @@ for (const name of names) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['libsql', 'onnxruntime-node', 'vscode', 'playwright-core', 'esbuild'],
+    // parquet-wasm loads its .wasm file from beside its own module
+    external: ['libsql', 'onnxruntime-node', 'vscode', 'playwright-core', 'esbuild', 'parquet-wasm'],
     logLevel: 'warning',
   });
   const mod = require(outfile);

@@ -216,6 +216,8 @@ export const CLI_FLAGS: Record<RequestOption, string> = {
   group: '--group, --clear',
   trainingSource: '--from',
   ties: '--ties',
+  split: '--split',
+  config: '--config',
 };
 
 /** A person's error as the CLI words it: the message, the flag it is about, and for saved judge answers the command that imports them. */

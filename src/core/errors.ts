@@ -37,7 +37,9 @@ export type RequestOption =
   | 'members'
   | 'group'
   | 'trainingSource'
-  | 'ties';
+  | 'ties'
+  | 'split'
+  | 'config';
 
 export class InputError extends Error {
   constructor(
@@ -47,16 +49,25 @@ export class InputError extends Error {
     readonly problem: string,
     /** The option that would change the outcome (a limit that can be raised, rows that can be skipped). */
     readonly option?: RequestOption,
+    /** What `line` counts: a line of a text file, or a row of a columnar file (Parquet), 1-based. */
+    readonly unit: LocationUnit = 'line',
   ) {
-    super(escapeControls(formatLocation(file, line, field) + problem));
+    super(escapeControls(formatLocation(file, line, field, unit) + problem));
     this.name = 'InputError';
   }
 }
 
-/** `file:line: field "x": ` (each part only when known). */
-export function formatLocation(file: string, line: number | null, field: string | null): string {
+export type LocationUnit = 'line' | 'row';
+
+/** `file:line: field "x": `, or `file: row N: field "x": ` for a row (each part only when known). */
+export function formatLocation(
+  file: string,
+  line: number | null,
+  field: string | null,
+  unit: LocationUnit = 'line',
+): string {
   let where = file;
-  if (line !== null) where += `:${line}`;
+  if (line !== null) where += unit === 'row' ? `: row ${line}` : `:${line}`;
   where += ': ';
   if (field !== null) where += `field "${field}": `;
   return where;

@@ -1,5 +1,6 @@
 // Dataset records (one parsed JSON line or CSV row) -> pairs and preferences. Each function names
 // the file, line and field of anything wrong, through InputError.
+import { conversationPrompt, responseValue } from './conversation';
 import { InputError } from './errors';
 import { splitHHDialogue } from './hhrlhf';
 import { isBothBadWord, parsePreferredWord, type StoredPreference } from './preferences';
@@ -170,6 +171,19 @@ export function genericRecordToPair(
   const prompt = requireString(ctx, record, mapping.prompt);
   const y0 = requireString(ctx, record, mapping.response0);
   const y1 = requireString(ctx, record, mapping.response1);
+  return mappedPair(ctx, record, mapping, prompt, y0, y1);
+}
+
+/** The source id, metadata and preference of a mapped record, around its prompt and responses. */
+function mappedPair(
+  ctx: RecordContext,
+  record: Record<string, unknown>,
+  mapping: ConversationMapping,
+  prompt: string,
+  y0: string,
+  y1: string,
+  fixedPreference?: StoredPreference,
+): { pair: Pair; preferred: StoredPreference | undefined; bothBad: boolean } {
   let sourceId = String(ctx.index);
   if (mapping.id) {
     const v = getPath(record, mapping.id);
@@ -193,7 +207,42 @@ export function genericRecordToPair(
     const v = record[k];
     if (v !== '' && v !== undefined) meta[k] = v;
   }
+  const pair = { id: ctx.index, sourceId, prompt, y0, y1, meta };
+  if (fixedPreference !== undefined) return { pair, preferred: fixedPreference, bothBad: false };
   const word = mapping.preferred === undefined ? undefined : getPath(record, mapping.preferred);
   const preferred = mapping.preferred === undefined ? undefined : parsePreferredValue(ctx, mapping.preferred, word);
-  return { pair: { id: ctx.index, sourceId, prompt, y0, y1, meta }, preferred, bothBad: isBothBadWord(word) };
+  return { pair, preferred, bothBad: isBothBadWord(word) };
+}
+
+/**
+ * The mapping of a columnar file whose fields may hold chat message lists (Parquet): the prompt field is
+ * optional (the responses' earlier messages can be the dialogue), and `preferred` may name one of the two
+ * response fields: the layout where the preferred response comes in its own field (`chosen`/`rejected`).
+ */
+export interface ConversationMapping {
+  prompt?: string;
+  response0: string;
+  response1: string;
+  /** A field of preference words (as FieldMapping.preferred), or response0/response1: that response is preferred in every pair. */
+  preferred?: string;
+  id?: string;
+}
+
+/**
+ * A record whose prompt and responses are strings or message lists (conversation.ts) -> a pair. With
+ * `preferred` naming a response field, every pair prefers that response: response1 -> +1 (prefers y1),
+ * response0 -> -1. For the chosen/rejected layout (response0 = rejected, response1 = chosen, preferred =
+ * chosen) that is what the HH-RLHF importer stores: y0 = rejected, y1 = chosen, +1.
+ */
+export function conversationRecordToPair(
+  ctx: RecordContext,
+  record: Record<string, unknown>,
+  mapping: ConversationMapping,
+): { pair: Pair; preferred: StoredPreference | undefined; bothBad: boolean } {
+  const r0 = responseValue(ctx, mapping.response0, getPath(record, mapping.response0));
+  const r1 = responseValue(ctx, mapping.response1, getPath(record, mapping.response1));
+  const promptValue = mapping.prompt === undefined ? undefined : getPath(record, mapping.prompt);
+  const prompt = conversationPrompt(ctx, mapping, promptValue, r0, r1);
+  const fixed = mapping.preferred === mapping.response1 ? 1 : mapping.preferred === mapping.response0 ? -1 : undefined;
+  return mappedPair(ctx, record, mapping, prompt, r0.text, r1.text, fixed);
 }

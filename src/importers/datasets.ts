@@ -1,8 +1,10 @@
-// Dataset importers: HH-RLHF, PKU-SafeRLHF, generic JSONL and CSV. Streamed, one transaction each.
-import { createHash } from 'node:crypto';
+// Dataset importers: HH-RLHF, PKU-SafeRLHF, generic JSONL and CSV, Parquet. Streamed, one transaction each.
+import { createHash, type Hash } from 'node:crypto';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../core/errors';
 import {
+  type ConversationMapping,
+  conversationRecordToPair,
   type FieldMapping,
   genericRecordToPair,
   hhRecordToPair,
@@ -17,25 +19,38 @@ import {
   type ImportSummary,
   type OnError,
   parseJsonRecord,
+  type ReadLimits,
   type ReadOptions,
   resolveLimits,
   throwIfCancelled,
 } from './common';
 import { readCsvRows } from './csv';
 import { readLineBatches } from './files';
+import { type ParquetSource, readParquetRows, resolveParquetSource } from './parquet';
 
-export type DatasetFormat = 'hh-rlhf' | 'pku-saferlhf' | 'jsonl' | 'csv';
+export type DatasetFormat = 'hh-rlhf' | 'pku-saferlhf' | 'jsonl' | 'csv' | 'parquet';
 
 export interface DatasetImportOptions extends ReadOptions {
   format: DatasetFormat;
+  /** The file; for parquet also a Hugging Face dataset folder (see `split`, `config`). */
   file: string;
   dataset: string;
-  /** Required for jsonl/csv. */
-  mapping?: FieldMapping;
+  /**
+   * Required for jsonl/csv (with a prompt field). For parquet the prompt is optional (message lists:
+   * conversation.ts) and the whole mapping defaults to the chosen/rejected layout without a preference:
+   * y0 = "rejected", y1 = "chosen" (CHOSEN_REJECTED).
+   */
+  mapping?: ConversationMapping;
   /** Annotator that `mapping.preferred` is recorded as (default "human"). */
   preferredAnnotator?: string;
+  /** Parquet dataset folder: the split to read (default "train", else the only one) and the config of README.md. */
+  split?: string;
+  config?: string;
   onError?: OnError;
 }
+
+/** The chosen/rejected layout (HH-RLHF's, TRL's): y0 = rejected, y1 = chosen; `preferred: "chosen"` stores +1 (prefers y1). */
+export const CHOSEN_REJECTED: ConversationMapping = { response0: 'rejected', response1: 'chosen' };
 
 /** What a label file or the workbench stores for "both unacceptable" (see isBothUnacceptable). */
 const BOTH_BAD_RAW: Readonly<Record<string, unknown>> = { choice: 'both-bad' };
@@ -70,18 +85,24 @@ function converter(opts: DatasetImportOptions): {
         },
       };
     case 'jsonl':
-    case 'csv': {
-      const mapping = opts.mapping;
-      if (!mapping)
+    case 'csv':
+    case 'parquet': {
+      const mapping = opts.format === 'parquet' ? (opts.mapping ?? CHOSEN_REJECTED) : opts.mapping;
+      if (!mapping || (opts.format !== 'parquet' && mapping.prompt === undefined))
         throw new UsageError(
           `import ${opts.format} needs to be told which fields hold the prompt, response 0 and response 1`,
           'fieldMapping',
         );
+      const toPair =
+        opts.format === 'parquet'
+          ? conversationRecordToPair
+          : (ctx: RecordContext, r: Record<string, unknown>, m: ConversationMapping) =>
+              genericRecordToPair(ctx, r, m as FieldMapping);
       const annotator = opts.preferredAnnotator ?? 'human';
       return {
         annotators: mapping.preferred ? [annotator] : [],
         convert: (ctx, r) => {
-          const { pair, preferred, bothBad } = genericRecordToPair(ctx, r, mapping);
+          const { pair, preferred, bothBad } = toPair(ctx, r, mapping);
           return {
             pair,
             prefs:
@@ -102,6 +123,8 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
   const limits = resolveLimits(opts.limits);
   const read = { limits, onProgress: opts.onProgress, signal: opts.signal };
   throwIfCancelled(opts.signal, opts.file);
+  // A folder's split is chosen (and its files found) before anything is written.
+  const parquet = opts.format === 'parquet' ? await resolveParquetSource(opts.file, opts) : undefined;
   await store.write(
     async (tx) => {
       const datasetId = await tx.createDataset(opts.dataset, opts.format, opts.file);
@@ -114,6 +137,13 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
       let nextRowId = await tx.nextPairRowId();
       /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
       let lineOf = (idx: number) => idx + 1;
+      /** Where a duplicate id is, and where its first occurrence was, in words (Parquet: files and rows). */
+      let duplicateAt = (idx: number, firstIdx: number) => ({
+        file: opts.file,
+        line: lineOf(idx),
+        first: `first on line ${lineOf(firstIdx)}`,
+        unit: 'line' as 'line' | 'row',
+      });
 
       /**
        * Writes one batch. Its pair and preference statements are queued together (the store keeps each
@@ -133,12 +163,15 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         );
         const rejected = new Set<number>();
         const duplicate = (d: { pair: Pair; firstIdx: number }) => {
+          const at = duplicateAt(d.pair.id, d.firstIdx);
           policy.attempt(() => {
             throw new InputError(
-              opts.file,
-              lineOf(d.pair.id),
+              at.file,
+              at.line,
               opts.mapping?.id ?? 'id',
-              `duplicate id "${d.pair.sourceId}" (first on line ${lineOf(d.firstIdx)})`,
+              `duplicate id "${d.pair.sourceId}" (${at.first})`,
+              undefined,
+              at.unit,
             );
           });
           rejected.add(d.pair.id);
@@ -173,7 +206,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
 
       const fileHash = createHash('sha256');
       if (opts.format === 'csv') {
-        const m = opts.mapping!;
+        const m = opts.mapping as FieldMapping;
         const required = [
           m.prompt,
           m.response0,
@@ -202,6 +235,18 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
           }
           if (converted.length > 0) await enqueue(converted);
         }
+      } else if (parquet) {
+        await readParquet(
+          parquet,
+          opts,
+          limits,
+          fileHash,
+          policy,
+          convert,
+          enqueue,
+          (at) => (duplicateAt = at),
+          counts,
+        );
       } else {
         for await (const lines of readLineBatches(opts.file, { ...read, fileHash })) {
           const converted: Converted[] = [];
@@ -241,6 +286,80 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
     imported: counts.pairs,
     counts,
     skipped: policy.skipped,
-    notes: [],
+    notes: parquet?.notes ?? [],
   };
+}
+
+type DuplicateAt = (
+  idx: number,
+  firstIdx: number,
+) => { file: string; line: number; first: string; unit: 'line' | 'row' };
+
+/** The rows of a Parquet file or split, converted and queued; pair indexes run on across a split's files. */
+async function readParquet(
+  source: ParquetSource,
+  opts: DatasetImportOptions,
+  limits: ReadLimits,
+  fileHash: Hash,
+  policy: ErrorPolicy,
+  convert: (ctx: RecordContext, record: Record<string, unknown>) => Converted,
+  enqueue: (batch: Converted[]) => Promise<void>,
+  setDuplicateAt: (at: DuplicateAt) => void,
+  counts: { pairs: number },
+): Promise<void> {
+  const mapping = opts.mapping ?? CHOSEN_REJECTED;
+  const fields = [mapping.prompt, mapping.response0, mapping.response1, mapping.preferred, mapping.id].filter(
+    (f): f is string => f !== undefined,
+  );
+  // The first pair index of each file, to name the file and row of a duplicate id.
+  const starts: number[] = [];
+  const place = (idx: number) => {
+    let k = starts.length - 1;
+    while (k > 0 && starts[k] > idx) k--;
+    return { file: source.files[k], row: idx - starts[k] + 1 };
+  };
+  setDuplicateAt((idx, firstIdx) => {
+    const at = place(idx);
+    const first = place(firstIdx);
+    return {
+      file: at.file,
+      line: at.row,
+      first: `first in row ${first.row}${first.file === at.file ? '' : ` of ${first.file}`}`,
+      unit: 'row',
+    };
+  });
+  let index = 0;
+  let file = '';
+  for await (const rows of readParquetRows(source.files, {
+    limits,
+    fields,
+    fileHash,
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+    records: () => counts.pairs,
+  })) {
+    const converted: Converted[] = [];
+    for (let k = 0; k < rows.length; k++) {
+      if (k % 50 === 49) await yieldToEventLoop();
+      const r = rows[k];
+      if (r.file !== file) {
+        file = r.file;
+        starts.push(index);
+      }
+      const ctx = { file: r.file, line: r.row, index: index++ };
+      const c = policy.attempt(() => {
+        if (r.error) throw r.error;
+        try {
+          return convert(ctx, r.record!);
+        } catch (e) {
+          // the record parsers name a line; here it is a row of the file
+          if (e instanceof InputError && e.unit === 'line')
+            throw new InputError(e.file, e.line, e.field, e.problem, e.option, 'row');
+          throw e;
+        }
+      });
+      if (c) converted.push(c);
+    }
+    if (converted.length > 0) await enqueue(converted);
+  }
 }

@@ -25,7 +25,7 @@ export interface StreamOptions {
 /** The ratio limit applies once this much has been inflated: a small file may compress very well. */
 const RATIO_FLOOR = 1 << 20;
 
-function cannotRead(file: string, e: NodeJS.ErrnoException): InputError {
+export function cannotRead(file: string, e: NodeJS.ErrnoException): InputError {
   return new InputError(
     file,
     null,

@@ -3,7 +3,9 @@ import { openSqliteStore } from '../../src/store/sqlite/adapter';
 
 /** The base database every case starts from: dataset "base" (pairs a, b, c), principle list "two" (p0, p1). */
 export async function makeBaseDatabase(path: string): Promise<void> {
-  const store = await openSqliteStore(path);
+  // The cases copy this file alone: its WAL must be folded into it at close (libsql closes the connection only
+  // once its statements are collected, so without this a copy made soon after can lack the base's rows).
+  const store = await openSqliteStore(path, { movedAfterClose: true });
   await store.write(async (tx) => {
     const id = await tx.createDataset('base', 'jsonl', null);
     await tx.insertPairs(

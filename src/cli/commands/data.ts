@@ -11,7 +11,7 @@ import {
   type ReadLimits,
   type ReadOptions,
 } from '../../importers/common';
-import { type DatasetFormat, importDataset } from '../../importers/datasets';
+import { CHOSEN_REJECTED, type DatasetFormat, importDataset } from '../../importers/datasets';
 import { exportDataset } from '../../app/export';
 import { exportTrainingData } from '../../app/training';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
@@ -55,25 +55,29 @@ const countArg = (flag: string) => (v: string) => {
   return n;
 };
 
-/** The options that lift the reading limits (each named by the error that hits it). */
-function addLimitOptions(cmd: Command, gzip: boolean, json: boolean): Command {
+/**
+ * The options that lift the reading limits (each named by the error that hits it). `compressed`: the
+ * decompression limits apply to .gz files, or to the pages of a Parquet file.
+ */
+function addLimitOptions(cmd: Command, compressed: boolean | 'parquet', json: boolean): Command {
   cmd.addOption(
     new Option(
       `${CLI_FLAGS.maxLineBytes} <size>`,
-      `longest line or record read (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`,
+      `longest line or record read${compressed === 'parquet' ? ' (a row, as a JSON line)' : ''} (default ${formatBytes(DEFAULT_LIMITS.maxLineBytes).replace(' ', '')})`,
     ).argParser(sizeArg(CLI_FLAGS.maxLineBytes)),
   );
-  if (gzip) {
+  if (compressed) {
+    const what = compressed === 'parquet' ? "a file's pages (each, and all together)" : 'a .gz file';
     cmd.addOption(
       new Option(
         `${CLI_FLAGS.maxDecompressedBytes} <size>`,
-        `most a .gz file may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`,
+        `most ${what} may decompress to (default ${formatBytes(DEFAULT_LIMITS.maxDecompressedBytes).replace(' ', '')})`,
       ).argParser(sizeArg(CLI_FLAGS.maxDecompressedBytes)),
     );
     cmd.addOption(
       new Option(
         `${CLI_FLAGS.maxCompressionRatio} <n>`,
-        `highest decompressed:compressed ratio of a .gz file (default ${DEFAULT_LIMITS.maxCompressionRatio})`,
+        `highest decompressed:compressed ratio of ${compressed === 'parquet' ? "a page, and of a file's pages" : 'a .gz file'} (default ${DEFAULT_LIMITS.maxCompressionRatio})`,
       ).argParser(countArg(CLI_FLAGS.maxCompressionRatio)),
     );
   }
@@ -202,6 +206,84 @@ export function registerDataCommands(program: Command): void {
       },
     );
   }
+
+  addLimitOptions(
+    imp
+      .command('parquet <path>')
+      .description(
+        'a Parquet file, or a Hugging Face dataset folder (README.md configs, data/<split>-NNNNN-of-NNNNN.parquet); fields may hold chat message lists',
+      )
+      .addOption(dbOption())
+      .requiredOption('--dataset <name>', 'name of the new dataset')
+      .option(
+        '--prompt <field>',
+        'field holding the prompt: text or a message list [{role, content}] (default: the messages before the responses)',
+      )
+      .option(
+        '--response-0 <field>',
+        'field holding response y0: text, or a message list ending with it (default: rejected)',
+      )
+      .option(
+        '--response-1 <field>',
+        'field holding response y1: text, or a message list ending with it (default: chosen)',
+      )
+      .option(
+        '--preferred <field>',
+        'field with the preferred response (0|y0, 1|y1, tie, or empty), or one of the two response fields: that one is preferred in every pair (--preferred chosen: y1 = chosen, stored as +1, as import hh-rlhf does)',
+      )
+      .option('--preferred-annotator <name>', 'annotator the --preferred values are recorded as', 'human')
+      .option('--id <field>', "field used as each pair's source id (must be unique)")
+      .option('--split <name>', 'dataset folder: the split to import (default: train, else the only one)')
+      .option(
+        '--config <name>',
+        "dataset folder: the README.md config (default: the card's default, else the only one)",
+      )
+      .addOption(onErrorOption())
+      .option('--json', 'print the summary as JSON'),
+    'parquet',
+    true,
+  ).action(
+    async (
+      path: string,
+      o: LimitFlags & {
+        db: string;
+        dataset: string;
+        prompt?: string;
+        response0?: string;
+        response1?: string;
+        preferred?: string;
+        preferredAnnotator: string;
+        id?: string;
+        split?: string;
+        config?: string;
+        onError: OnError;
+      },
+    ) => {
+      if ((o.response0 === undefined) !== (o.response1 === undefined))
+        throw new UsageError(
+          'give both --response-0 and --response-1, or neither (the chosen/rejected layout: y0 = rejected, y1 = chosen)',
+        );
+      await runImport(o, (store, read) =>
+        importDataset(store, {
+          format: 'parquet',
+          file: path,
+          dataset: o.dataset,
+          onError: o.onError,
+          preferredAnnotator: o.preferredAnnotator,
+          split: o.split,
+          config: o.config,
+          mapping: {
+            ...CHOSEN_REJECTED,
+            ...(o.response0 !== undefined ? { response0: o.response0, response1: o.response1! } : {}),
+            prompt: o.prompt,
+            preferred: o.preferred,
+            id: o.id,
+          },
+          ...read,
+        }),
+      );
+    },
+  );
 
   addLimitOptions(
     imp

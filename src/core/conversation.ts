@@ -1,0 +1,179 @@
+// Chat message lists ([{role, content}], TRL's conversational format and most chat datasets) -> the
+// pair's prompt and responses. A pair keeps its dialogue as HH-RLHF text (types.ts: `Pair.prompt`):
+// "\n\nHuman: ...\n\nAssistant: ..." turns ending with "\n\nAssistant:", the boundary the response
+// follows; the workbench card splits it into turns again (hhrlhf.ts: splitTurns). A message list is
+// written in that form:
+//   - user (or human) -> "\n\nHuman: <content>", assistant -> "\n\nAssistant: <content>";
+//   - system (or developer) messages before the first turn -> the text before it, which the card shows
+//     as the context; any other role, or a system message later on -> "\n\n<Role>: <content>" (kept
+//     verbatim; the card shows it inside the turn before it);
+//   - content is a string, or a list of parts of which only {type: "text", text} are accepted (joined
+//     by a blank line).
+// A response given as a list is its last message, which must be the assistant's; the messages before
+// it are the dialogue it answers (TRL's implicit prompt).
+import { InputError } from './errors';
+import type { RecordContext } from './records';
+
+export interface Message {
+  role: string;
+  content: string;
+}
+
+const ROLE_MARK: Readonly<Record<string, string>> = { user: 'Human', human: 'Human', assistant: 'Assistant' };
+const CONTEXT_ROLES = new Set(['system', 'developer']);
+
+/** Whether a field's value is a message list (an array; the messages themselves are checked by `toMessages`). */
+export const isMessageList = (v: unknown): v is unknown[] => Array.isArray(v);
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  // how the Parquet importer keeps a binary value (a column not annotated as text)
+  if (typeof v === 'object' && Object.keys(v).length === 1 && 'base64' in v) return 'binary data';
+  return typeof v;
+}
+
+/** The messages of a field's list, each checked: an object with a string role and text content. */
+export function toMessages(ctx: RecordContext, field: string, list: unknown[]): Message[] {
+  const out: Message[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i];
+    const where = `message ${i + 1} of ${list.length}`;
+    if (m === null || typeof m !== 'object' || Array.isArray(m))
+      throw new InputError(ctx.file, ctx.line, field, `${where} must be an object {role, content}, not ${describe(m)}`);
+    const { role, content } = m as Record<string, unknown>;
+    if (typeof role !== 'string' || role === '')
+      throw new InputError(ctx.file, ctx.line, field, `${where} has no role (a string such as "user" or "assistant")`);
+    out.push({ role, content: messageText(ctx, field, where, content) });
+  }
+  return out;
+}
+
+function messageText(ctx: RecordContext, field: string, where: string, content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    const texts: string[] = [];
+    for (const part of content) {
+      const p = part as Record<string, unknown> | null;
+      if (p === null || typeof p !== 'object' || p.type !== 'text' || typeof p.text !== 'string')
+        throw new InputError(
+          ctx.file,
+          ctx.line,
+          field,
+          `${where} has a content part that is not text ({"type": "text", "text": ...}); a pair holds text only`,
+        );
+      texts.push(p.text);
+    }
+    return texts.join('\n\n');
+  }
+  throw new InputError(
+    ctx.file,
+    ctx.line,
+    field,
+    `${where} has no text content (content must be a string, not ${describe(content)})`,
+  );
+}
+
+/** The dialogue as a pair's prompt: HH-RLHF turns, ending with the "\n\nAssistant:" the response follows. */
+export function renderPrompt(messages: readonly Message[]): string {
+  let head = '';
+  let body = '';
+  for (const m of messages) {
+    const role = m.role.toLowerCase();
+    const mark = ROLE_MARK[role];
+    if (mark === undefined && CONTEXT_ROLES.has(role) && body === '') {
+      head += head === '' ? m.content : `\n\n${m.content}`;
+      continue;
+    }
+    const label = mark ?? m.role.charAt(0).toUpperCase() + m.role.slice(1);
+    body += `\n\n${label}: ${m.content}`;
+  }
+  return `${head}${body}\n\nAssistant:`;
+}
+
+/** A response field's value: a string, or a message list whose last message is the assistant's answer. */
+export interface ResponseValue {
+  text: string;
+  /** The messages before the answer (empty for a string). */
+  before: Message[];
+}
+
+export function responseValue(ctx: RecordContext, field: string, v: unknown): ResponseValue {
+  if (typeof v === 'string') return { text: v, before: [] };
+  if (v === undefined || v === null) throw new InputError(ctx.file, ctx.line, field, 'missing');
+  if (!isMessageList(v))
+    throw new InputError(ctx.file, ctx.line, field, `must be a string or a message list, not ${describe(v)}`);
+  if (v.length === 0) throw new InputError(ctx.file, ctx.line, field, 'the message list is empty');
+  const messages = toMessages(ctx, field, v);
+  const last = messages[messages.length - 1];
+  if (last.role.toLowerCase() !== 'assistant')
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      field,
+      `the last message is the ${JSON.stringify(last.role).slice(0, 40)}'s, not the assistant's response`,
+    );
+  return { text: last.content, before: messages.slice(0, -1) };
+}
+
+const sameMessages = (a: readonly Message[], b: readonly Message[]) =>
+  a.length === b.length && a.every((m, i) => m.role === b[i].role && m.content === b[i].content);
+
+/**
+ * The prompt of a pair from its prompt field's value (a string, a message list, or absent) and the
+ * messages before each response. The two responses must answer the same dialogue. A string prompt is
+ * kept as it is when the responses bring no earlier turns; otherwise it counts as one user message.
+ * When the responses' earlier turns begin with the prompt's messages (a dataset that repeats the
+ * prompt inside chosen and rejected), they are the dialogue; else the prompt's messages come first.
+ */
+export function conversationPrompt(
+  ctx: RecordContext,
+  fields: { prompt?: string; response0: string; response1: string },
+  prompt: unknown,
+  r0: ResponseValue,
+  r1: ResponseValue,
+): string {
+  if (!sameMessages(r0.before, r1.before)) {
+    let k = 0;
+    while (k < r0.before.length && k < r1.before.length && sameMessages([r0.before[k]], [r1.before[k]])) k++;
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      fields.response1,
+      `the messages before the response differ from those of "${fields.response0}" (from message ${k + 1} on): the two responses must answer the same dialogue`,
+    );
+  }
+  const before = r0.before;
+  if (fields.prompt === undefined) {
+    if (before.length === 0)
+      throw new InputError(
+        ctx.file,
+        ctx.line,
+        fields.response1,
+        'no prompt: no prompt field is mapped and the responses are not message lists with the dialogue before them',
+        'fieldMapping',
+      );
+    return renderPrompt(before);
+  }
+  if (prompt === undefined || prompt === null) throw new InputError(ctx.file, ctx.line, fields.prompt, 'missing');
+  if (typeof prompt === 'string') {
+    if (before.length === 0) return prompt;
+    const asMessage = [{ role: 'user', content: prompt }];
+    return renderPrompt(startsWith(before, asMessage) ? before : [...asMessage, ...before]);
+  }
+  if (!isMessageList(prompt))
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      fields.prompt,
+      `must be a string or a message list, not ${describe(prompt)}`,
+    );
+  const messages = toMessages(ctx, fields.prompt, prompt);
+  if (messages.length === 0 && before.length === 0)
+    throw new InputError(ctx.file, ctx.line, fields.prompt, 'the message list is empty');
+  return renderPrompt(startsWith(before, messages) ? before : [...messages, ...before]);
+}
+
+function startsWith(list: readonly Message[], prefix: readonly Message[]): boolean {
+  return prefix.length <= list.length && sameMessages(list.slice(0, prefix.length), prefix);
+}
