@@ -94,7 +94,7 @@ describe('discretion export --format trl|hf', () => {
     expect(text).toContain('  README.md');
     expect(text).toContain('the card has no discretion numbers (no metric run stored)');
     expect(text).toContain(
-      `re-import: discretion import parquet ${out} --dataset NAME --prompt prompt_text --response-0 response_0 --response-1 response_1 --id source_id`,
+      `re-import: discretion import parquet ${out} --dataset NAME --prompt prompt_text --response-0 response_0 --response-1 response_1 --id source_id --preferred label --preferred-annotator ANNOTATOR`,
     );
     const b = readFileSync(join(out, 'data', 'train-00000-of-00001.parquet'));
     const rows = await parquetReadObjects({
@@ -122,6 +122,36 @@ describe('discretion export --format trl|hf', () => {
       'the card shows the numbers of metric run 1',
     );
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('### Discretion arbitrariness (DA)');
+  });
+
+  it("hf: the folder re-imported with the command it prints gives the same pairs and the source's labels", () => {
+    const out = join(dir, 'hf-alice');
+    const text = ok(['export', '--dataset', 'sample', '--format', 'hf', '--from', 'alice', '--out', out]);
+    const command = /re-import: discretion (.*)$/m.exec(text)![1]!.split(' ');
+    expect(command.slice(-4)).toEqual(['--preferred', 'label', '--preferred-annotator', 'alice']);
+    ok(command.map((w) => (w === 'NAME' ? 'again' : w)));
+    // both datasets through the JSONL export (every pair's ids, prompt, responses and each annotator's label)
+    const rows = (dataset: string) => {
+      const file = join(dir, `${dataset}.jsonl`);
+      ok(['export', '--dataset', dataset, '--format', 'jsonl', '--out', file]);
+      return (
+        readFileSync(file, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown> & { preferences: Record<string, string> })
+          // the pair's fields and alice's label (a pair's meta is not a column of the export: the re-import keeps
+          // the other columns there instead)
+          .map((r) => ({
+            ...r,
+            meta: undefined,
+            preferences: { alice: r.preferences.alice },
+            principle_preferences: undefined,
+          }))
+      );
+    };
+    const again = rows('again');
+    expect(again).toHaveLength(30);
+    expect(again).toEqual(rows('sample'));
   });
 
   it('refuses, in one line, options of another format and a folder it did not write', () => {

@@ -557,8 +557,11 @@ export function registerDataCommands(program: Command): void {
                 ? `  the card shows the numbers of metric run ${r.run}`
                 : '  the card has no discretion numbers (no metric run stored)',
             );
+            // the label column holds the source's labels: re-imported as that annotator's (a majority or an
+            // adjudication is no one person's: the command names a placeholder to choose)
+            const as = r.source === 'majority' || r.source === 'adjudicated' ? 'ANNOTATOR' : r.source;
             say(
-              `re-import: discretion import parquet ${o.out} --dataset NAME --prompt prompt_text --response-0 response_0 --response-1 response_1 --id source_id`,
+              `re-import: discretion import parquet ${o.out} --dataset NAME --prompt prompt_text --response-0 response_0 --response-1 response_1 --id source_id --preferred label --preferred-annotator ${as}`,
             );
           }
           for (const n of r.notes) say(`  note: ${n}`);
