@@ -28,6 +28,7 @@ import {
   voteWord,
   type Decision,
   type PairForTraining,
+  type TrainingCounts,
   type TrainingSource,
   type TrlStyle,
   type Vote,
@@ -71,20 +72,11 @@ export interface TrainingExportOptions {
   signal?: AbortSignal;
 }
 
-export interface TrainingExportResult {
+export interface TrainingExportResult extends TrainingCounts {
   dataset: string;
   format: TrainingFormat;
   source: string;
   out: string;
-  pairs: number;
-  /** Rows with a chosen and a rejected response (trl: the rows written; hf: rows with chosen/rejected set). */
-  chosen: number;
-  ties: number;
-  bothBad: number;
-  noMajority: number;
-  unlabelled: number;
-  adjudicated: number;
-  decidedByAdjudication: number;
   /** trl with a ties file: the rows written there. */
   tiesWritten: number | null;
   /** The files written (hf: the Parquet files and README.md, relative to the folder). */

@@ -38,6 +38,20 @@ export interface Vote {
 }
 
 /** Where the chosen response comes from: an annotator's labels, the human majority, or the lead's adjudication. */
+/** What a training export counts of a dataset's pairs (the result's counts and the dataset card's). */
+export interface TrainingCounts {
+  pairs: number;
+  /** Rows with a chosen and a rejected response (trl: the rows written; hf: rows with chosen/rejected set). */
+  chosen: number;
+  ties: number;
+  bothBad: number;
+  noMajority: number;
+  unlabelled: number;
+  /** Pairs with an adjudicated overall label, and those whose chosen side that label decided. */
+  adjudicated: number;
+  decidedByAdjudication: number;
+}
+
 export type TrainingSource = { kind: 'annotator'; name: string } | { kind: 'majority' } | { kind: 'adjudicated' };
 
 export const SOURCE_WORDS = ['adjudicated', 'majority'] as const;

@@ -8,6 +8,7 @@ import { markdownTable } from './markdown';
 import type { ReportModel } from './model';
 import { agreementSection, categorySection, daSection, ddSection, provenanceTable, wstarSection } from './sections';
 import type { TableSpec } from './charts';
+import type { TrainingCounts } from '../training';
 
 export interface DatasetCardInput {
   /** The dataset's name in the database. */
@@ -23,17 +24,7 @@ export interface DatasetCardInput {
   bytes: number;
   /** The source of the chosen response (`adjudicated`, `majority` or an annotator). */
   source: string;
-  counts: {
-    pairs: number;
-    chosen: number;
-    ties: number;
-    bothBad: number;
-    noMajority: number;
-    unlabelled: number;
-    /** Pairs with an adjudicated overall label, and those whose chosen side that label decided. */
-    adjudicated: number;
-    decidedByAdjudication: number;
-  };
+  counts: TrainingCounts;
   /** This export's pair categories, when a principle source was given. */
   categories: { source: string; consensus: number; conflict: number; indifference: number } | null;
   tool: { name: string; version: string };
