@@ -11,8 +11,7 @@
 //     by a blank line).
 // A response given as a list is its last message, which must be the assistant's; the messages before
 // it are the dialogue it answers (TRL's implicit prompt).
-import { InputError } from './errors';
-import type { RecordContext } from './records';
+import { InputError, type RecordContext } from './errors';
 
 export interface Message {
   role: string;

@@ -41,6 +41,15 @@ export type RequestOption =
   | 'split'
   | 'config';
 
+/** Where an input record is: errors about it name the file and the line (or row). */
+export interface RecordContext {
+  file: string;
+  /** 1-based line (JSONL) or row (CSV, Parquet) number, for messages. */
+  line: number;
+  /** 0-based pair index assigned to this record. */
+  index: number;
+}
+
 export class InputError extends Error {
   constructor(
     readonly file: string,

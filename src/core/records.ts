@@ -1,18 +1,12 @@
 // Dataset records (one parsed JSON line or CSV row) -> pairs and preferences. Each function names
 // the file, line and field of anything wrong, through InputError.
 import { conversationPrompt, responseValue } from './conversation';
-import { InputError } from './errors';
+import { InputError, type RecordContext } from './errors';
 import { splitHHDialogue } from './hhrlhf';
 import { isBothBadWord, parsePreferredWord, type StoredPreference } from './preferences';
 import type { Pair } from './types';
 
-export interface RecordContext {
-  file: string;
-  /** 1-based line (JSONL) or row (CSV) number, for messages. */
-  line: number;
-  /** 0-based pair index assigned to this record. */
-  index: number;
-}
+export type { RecordContext } from './errors';
 
 /** A parser's message that quotes the input, kept to one line: control and line-separator characters escaped. */
 export function quotedInputOneLine(message: string): string {
