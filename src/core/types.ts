@@ -17,8 +17,8 @@ export const ANNOTATOR_KINDS = [
 export type AnnotatorKind = (typeof ANNOTATOR_KINDS)[number];
 
 export interface Pair {
-  /** Pair id inside its dataset: the 0-based source line/row for imported files. */
-  id: number;
+  /** The pair index: its place in its dataset (the 0-based source line/row for imported files). */
+  idx: number;
   /** The conversation so far (HH-RLHF: the shared context, with its "\n\nHuman:"/"\n\nAssistant:" markers). */
   prompt: string;
   y0: string;
@@ -42,7 +42,7 @@ export interface PrincipleList {
 }
 
 export interface OverallPreference {
-  pairId: number;
+  pairIdx: number;
   value: StoredPreference;
   /** Raw numbers the value was derived from (rewards, probabilities, log-likelihoods), kept to re-derive. */
   raw?: Record<string, unknown> | null;
@@ -56,7 +56,7 @@ export interface OverallPreference {
 }
 
 export interface PrinciplePreference {
-  pairId: number;
+  pairIdx: number;
   /** 0-based position of the principle in its list. */
   principleIndex: number;
   value: StoredPreference;

@@ -11,7 +11,7 @@ export type DashboardWebviewMessage =
   | { type: 'loadRun'; id: number }
   | { type: 'compute' }
   | { type: 'export'; formats: DashboardFormat[]; psAnnotator: string | null }
-  | { type: 'openPair'; index: number };
+  | { type: 'openPair'; pairIdx: number };
 
 export interface RunSummary {
   id: number;
@@ -38,7 +38,7 @@ export function parseDashboardMessage(msg: unknown): DashboardWebviewMessage | n
     case 'loadRun':
       return keys === 'id,type' && isInt(m.id) ? { type: 'loadRun', id: m.id } : null;
     case 'openPair':
-      return keys === 'index,type' && isInt(m.index) ? { type: 'openPair', index: m.index } : null;
+      return keys === 'pairIdx,type' && isInt(m.pairIdx) ? { type: 'openPair', pairIdx: m.pairIdx } : null;
     case 'export': {
       if (
         keys !== 'formats,psAnnotator,type' ||

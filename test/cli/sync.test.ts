@@ -123,9 +123,9 @@ async function relabel(
 ): Promise<void> {
   await withOpen(location, async (s) => {
     const d = await s.requireDataset('d');
-    const idx = (await s.pairSourceIds(d.id)).find((p) => p.sourceId === sourceId)!.idx;
-    const rowId = (await s.pairRowIds(d.id)).get(idx)!;
-    await saveLabel(s, (await s.requireAnnotator(annotator)).id, rowId, {
+    const pairIdx = (await s.pairSourceIds(d.id)).find((p) => p.sourceId === sourceId)!.pairIdx;
+    const pairRowId = (await s.pairRowIds(d.id)).get(pairIdx)!;
+    await saveLabel(s, (await s.requireAnnotator(annotator)).id, pairRowId, {
       value,
       raw: { choice },
       shownFirst: 1,

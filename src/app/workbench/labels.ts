@@ -75,6 +75,6 @@ export function undoLastLabel(store: Store, annotatorId: number, datasetId: numb
     const current = await tx.labelState(annotatorId, last.pairRowId);
     await tx.putLabelState(annotatorId, last.pairRowId, last.before);
     await tx.appendLabelHistory(annotatorId, last.pairRowId, 'undo', current, last.before);
-    return last.idx;
+    return last.pairIdx;
   });
 }

@@ -28,10 +28,10 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
           'SELECT pr.annotator_id AS a, p.idx AS idx, pr.value AS v FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?',
           [datasetId],
         )
-      ).map((r) => ({ annotatorId: r.a, idx: r.idx, value: r.v })),
+      ).map((r) => ({ annotatorId: r.a, pairIdx: r.idx, value: r.v })),
     preferenceDetails: async (datasetId) =>
       c.all(
-        `SELECT pr.annotator_id AS "annotatorId", p.idx AS idx, pr.value AS value, pr.score_y0 AS "scoreY0", pr.score_y1 AS "scoreY1", pr.raw AS raw
+        `SELECT pr.annotator_id AS "annotatorId", p.idx AS "pairIdx", pr.value AS value, pr.score_y0 AS "scoreY0", pr.score_y1 AS "scoreY1", pr.raw AS raw
        FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?`,
         [datasetId],
       ),
@@ -43,7 +43,7 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
        WHERE p.dataset_id = ? AND pr.list_id = ?`,
           [datasetId, listId],
         )
-      ).map((r) => ({ annotatorId: r.a, idx: r.idx, position: r.pos, value: r.v })),
+      ).map((r) => ({ annotatorId: r.a, pairIdx: r.idx, position: r.pos, value: r.v })),
     preferencesForPairs: async (pairRowIds) =>
       pairRowIds.length === 0
         ? []
@@ -118,7 +118,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
         ],
         prefs.map((p) => [
           annotatorId,
-          pairRowId(p.pairId),
+          pairRowId(p.pairIdx),
           p.value,
           p.scoreY0 ?? null,
           p.scoreY1 ?? null,
@@ -150,7 +150,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
         ],
         prefs.map((p) => [
           annotatorId,
-          pairRowId(p.pairId),
+          pairRowId(p.pairIdx),
           principleRowIds[p.principleIndex],
           p.value,
           p.probA ?? null,
@@ -219,7 +219,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
       );
       if (!h) return undefined;
       await c.run('UPDATE label_history SET undone = 1 WHERE id = ?', [h.id]);
-      return { pairRowId: h.pair_id, idx: h.idx, before: JSON.parse(h.before_state) as LabelState };
+      return { pairRowId: h.pair_id, pairIdx: h.idx, before: JSON.parse(h.before_state) as LabelState };
     },
   };
 }
