@@ -256,7 +256,7 @@ export async function adjudicate(
             prob_a: null,
             prob_b: null,
             prob_na: null,
-            shown_order: null,
+            shown_first: null,
             raw: JSON.stringify({ source: 'review', rationale }),
             created_at: t,
           },

@@ -95,7 +95,7 @@ function contentKey(s: LabelState, canon: Canon): string {
   return JSON.stringify([
     p && [p.value, p.score_y0, p.score_y1, p.raw, p.shown_first, p.rationale],
     s.principles
-      .map((q) => JSON.stringify([canon(q.principle_id), q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_order, q.raw]))
+      .map((q) => JSON.stringify([canon(q.principle_id), q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_first, q.raw]))
       .sort(),
   ]);
 }

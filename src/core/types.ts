@@ -63,7 +63,7 @@ export interface PrinciplePreference {
   probA?: number | null;
   probB?: number | null;
   probNA?: number | null;
-  /** 0 = A was y1, 1 = A was y0 (the published oracle files always use 0). */
-  order?: 0 | 1 | null;
+  /** Which response was shown first (as "A"): 0 = y0, 1 = y1; null when unknown (as OverallPreference's). */
+  shownFirst?: 0 | 1 | null;
   raw?: Record<string, unknown> | null;
 }

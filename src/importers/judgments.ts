@@ -8,6 +8,7 @@ import {
   logLikelihoodPreference,
   oraclePreference,
   rewardPreference,
+  shownFirstOfOrder,
   twoOrderJudgePreference,
 } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
@@ -148,7 +149,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
           probA: p.pA,
           probB: p.pB,
           probNA: p.pNA,
-          order: o,
+          shownFirst: shownFirstOfOrder(o),
           raw: cost === undefined ? null : { cost },
         });
       });

@@ -12,7 +12,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ABProbabilities, oraclePreference, twoOrderJudgePreference } from '../core/derive';
+import {
+  type ABProbabilities,
+  oraclePreference,
+  orderOfShownFirst,
+  shownFirstOfOrder,
+  twoOrderJudgePreference,
+} from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
 import { StoreBusyError, type Store } from '../store';
@@ -529,7 +535,7 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
         probA: probs.pA,
         probB: probs.pB,
         probNA: probs.pNA,
-        order: u.order,
+        shownFirst: shownFirstOfOrder(u.order),
       });
     } else {
       const h = halves.get(u.pairIdx) ?? {};
@@ -664,7 +670,9 @@ function saveUnstored(
   } else {
     lines.push('row_id,principle_id,order,prob_A,prob_B,prob_NA');
     for (const p of principles)
-      lines.push(`${p.pairIdx},${p.principleIndex},${p.order},${p.probA},${p.probB},${p.probNA}`);
+      lines.push(
+        `${p.pairIdx},${p.principleIndex},${orderOfShownFirst(p.shownFirst!)},${p.probA},${p.probB},${p.probNA}`,
+      );
   }
   writeFileSync(file, lines.join('\n') + '\n', { flag: 'wx' });
   return file;

@@ -97,7 +97,7 @@ export interface LabelState {
     prob_a: number | null;
     prob_b: number | null;
     prob_na: number | null;
-    shown_order: number | null;
+    shown_first: number | null;
     raw: string | null;
     created_at: string;
   }[];

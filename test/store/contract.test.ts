@@ -295,7 +295,7 @@ for (const adapter of adapters) {
         await tx.insertPrinciplePreferences(
           human,
           [
-            { pairIdx: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, order: 0 },
+            { pairIdx: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, shownFirst: 1 },
             { pairIdx: 0, principleIndex: 2, value: -1 },
             { pairIdx: 1, principleIndex: 1, value: 0 },
           ],

@@ -38,8 +38,7 @@ export function submittedLabelState(before: LabelState, label: WorkbenchLabel, t
           prob_a: null,
           prob_b: null,
           prob_na: null,
-          // principle_preferences.shown_order: 0 = A was y1, 1 = A was y0
-          shown_order: label.shownFirst === 0 ? 1 : 0,
+          shown_first: label.shownFirst,
           raw: null,
           created_at: t,
         })),

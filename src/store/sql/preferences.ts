@@ -68,7 +68,7 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
         [annotatorId, pairRowId],
       );
       const principles = await c.all<LabelState['principles'][number]>(
-        'SELECT principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at FROM principle_preferences WHERE annotator_id = ? AND pair_id = ? ORDER BY principle_id',
+        'SELECT principle_id, value, prob_a, prob_b, prob_na, shown_first, raw, created_at FROM principle_preferences WHERE annotator_id = ? AND pair_id = ? ORDER BY principle_id',
         [annotatorId, pairRowId],
       );
       return { preference: pref ?? null, principles };
@@ -144,7 +144,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
           'prob_a',
           'prob_b',
           'prob_na',
-          'shown_order',
+          'shown_first',
           'raw',
           'created_at',
         ],
@@ -156,7 +156,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
           p.probA ?? null,
           p.probB ?? null,
           p.probNA ?? null,
-          p.order ?? null,
+          p.shownFirst ?? null,
           json(p.raw),
           t,
         ]),
@@ -187,7 +187,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
       }
       for (const q of state.principles) {
         await c.run(
-          'INSERT INTO principle_preferences (annotator_id, pair_id, principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO principle_preferences (annotator_id, pair_id, principle_id, value, prob_a, prob_b, prob_na, shown_first, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [
             annotatorId,
             pairRowId,
@@ -196,7 +196,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
             q.prob_a,
             q.prob_b,
             q.prob_na,
-            q.shown_order,
+            q.shown_first,
             q.raw,
             q.created_at,
           ],

@@ -62,13 +62,13 @@ describe('WorkbenchSession', () => {
         name: 'alice',
       },
     ]);
-    const pp = await store.db.all<{ value: number; shown_order: number }>(
-      'SELECT value, shown_order FROM principle_preferences ORDER BY principle_id',
+    const pp = await store.db.all<{ value: number; shown_first: number }>(
+      'SELECT value, shown_first FROM principle_preferences ORDER BY principle_id',
     );
     expect(pp).toHaveLength(4); // unanswered rows stay unanswered
     const a = card.shownFirst === 0 ? -1 : 1;
     expect(pp.map((r) => r.value)).toEqual([a, -a, 0, a]);
-    expect(new Set(pp.map((r) => r.shown_order))).toEqual(new Set([card.shownFirst === 0 ? 1 : 0]));
+    expect(new Set(pp.map((r) => r.shown_first))).toEqual(new Set([card.shownFirst]));
     await store.close();
 
     // a fresh session on the reopened file resumes on the first unlabelled pair and shows the label back
