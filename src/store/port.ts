@@ -1,8 +1,8 @@
 // The store port: what the rest of the code may ask of a database, as types only. One adapter per
 // database implements it (src/store/sqlite today). Reads are on the store and on a transaction;
 // writes exist only on the transaction handle that `Store.write` passes to its callback, so a write
-// outside a transaction does not type-check. Row ids are the adapter's; pair indices (`idx`) are the
-// importer's stable, line-derived numbers.
+// outside a transaction does not type-check. Row ids (`pairRowId`) are the adapter's; pair indices
+// (`Pair.idx`, `pairIdx`) are the importer's stable, line-derived numbers.
 import type { StoredPreference } from '../core/preferences';
 import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference } from '../core/types';
 import { UsageError } from '../core/errors';

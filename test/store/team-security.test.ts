@@ -640,7 +640,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
         (await su.query('SELECT assignment_seed FROM datasets WHERE id = $1', [ids.ds2])).rows[0].assignment_seed,
       ).toBe(1);
       expect(await adjudicate(carol, { dataset: 'split1', pair: 's1', label: 'tie' })).toMatchObject({
-        idx: 1,
+        pairIdx: 1,
         previous: null,
       });
       const written = await carol.write(async (tx) => {
