@@ -98,7 +98,7 @@ async function storeAlone(file: string, n: number): Promise<number> {
   const pairs = Array.from({ length: n }, (_, i) => {
     const g = syntheticPair(i);
     return {
-      id: i,
+      idx: i,
       sourceId: g.id,
       prompt: g.prompt,
       y0: g.response_0,
@@ -115,15 +115,15 @@ async function storeAlone(file: string, n: number): Promise<number> {
       const inFlight: Promise<unknown>[] = [];
       for (let i = 0; i < n; i += 5000) {
         const batch = pairs.slice(i, i + 5000);
-        const rowIds = batch.map((p) => p.id + 1);
+        const pairRowIds = batch.map((p) => p.idx + 1);
         while (inFlight.length >= 2) await inFlight.shift();
         inFlight.push(
           Promise.all([
-            tx.insertPairs(datasetId, batch, rowIds),
+            tx.insertPairs(datasetId, batch, pairRowIds),
             tx.insertPreferences(
               annotator.id,
-              batch.map((p) => ({ pairId: p.id, value: p.value })),
-              (idx) => idx + 1,
+              batch.map((p) => ({ pairIdx: p.idx, value: p.value })),
+              (pairIdx) => pairIdx + 1,
             ),
           ]),
         );

@@ -34,7 +34,7 @@ export async function buildTeamWorker(outDir: string, root = projectRoot()): Pro
 }
 
 const pairText = (i: number) => ({
-  id: i,
+  idx: i,
   sourceId: `t${i}`,
   prompt: `Human: how do I store cleaning products safely? (case ${i})`,
   y0: `Keep them apart, ventilated, out of reach (${i}).`,
@@ -215,16 +215,16 @@ export async function auditTeam(
 ): Promise<string[]> {
   const problems: string[] = [];
   const dataset = (await store.requireDataset(datasetName)).id;
-  const rowIds = await store.pairRowIds(dataset);
-  const idxOf = new Map([...rowIds].map(([idx, row]) => [row, idx]));
+  const pairRowIds = await store.pairRowIds(dataset);
+  const pairIdxOf = new Map([...pairRowIds].map(([pairIdx, row]) => [row, pairIdx]));
   const info = await store.info();
   const humans = new Set<number>();
   for (const a of info.annotators) if (a.kind === 'human') humans.add((await store.requireAnnotator(a.name)).id);
   const prefs = await store.overallPreferences(dataset);
   const perPair = new Map<number, number>();
-  for (const p of prefs) if (humans.has(p.annotatorId)) perPair.set(p.idx, (perPair.get(p.idx) ?? 0) + 1);
-  for (const [idx, n] of perPair)
-    if (n > overlap) problems.push(`pair ${idx} holds ${n} human labels, more than the overlap ${overlap}`);
+  for (const p of prefs) if (humans.has(p.annotatorId)) perPair.set(p.pairIdx, (perPair.get(p.pairIdx) ?? 0) + 1);
+  for (const [pairIdx, n] of perPair)
+    if (n > overlap) problems.push(`pair ${pairIdx} holds ${n} human labels, more than the overlap ${overlap}`);
 
   for (const [name, list] of acks) {
     const annotator = await store.getAnnotator(name);
@@ -233,15 +233,15 @@ export async function auditTeam(
       continue;
     }
     const stored = prefs.filter((p) => p.annotatorId === annotator.id);
-    const storedIdx = new Set(stored.map((p) => p.idx));
-    const history = (await store.labelHistory(annotator.id)).filter((h) => idxOf.has(h.pairRowId));
+    const storedIdx = new Set(stored.map((p) => p.pairIdx));
+    const history = (await store.labelHistory(annotator.id)).filter((h) => pairIdxOf.has(h.pairRowId));
     const submits = new Map<number, typeof history>();
     for (const h of history)
       if (h.action === 'submit' && !h.undone)
-        submits.set(idxOf.get(h.pairRowId)!, [...(submits.get(idxOf.get(h.pairRowId)!) ?? []), h]);
-    const rows = await store.preferencesForPairs(stored.map((p) => rowIds.get(p.idx)!));
+        submits.set(pairIdxOf.get(h.pairRowId)!, [...(submits.get(pairIdxOf.get(h.pairRowId)!) ?? []), h]);
+    const rows = await store.preferencesForPairs(stored.map((p) => pairRowIds.get(p.pairIdx)!));
     const rationale = new Map(
-      rows.filter((r) => r.annotator === name).map((r) => [idxOf.get(r.pairRowId)!, r.rationale]),
+      rows.filter((r) => r.annotator === name).map((r) => [pairIdxOf.get(r.pairRowId)!, r.rationale]),
     );
     const seen = new Set<number>();
     for (const a of list) {
@@ -259,7 +259,7 @@ export async function auditTeam(
       if (n !== 1)
         problems.push(`${name}'s acknowledged label on pair ${a.idx} has ${n} submissions in the label history, not 1`);
     }
-    const unacked = [...storedIdx].filter((idx) => !seen.has(idx));
+    const unacked = [...storedIdx].filter((pairIdx) => !seen.has(pairIdx));
     if (unacked.length > unackedAllowed)
       problems.push(
         `${name} has ${unacked.length} stored labels without an acknowledgement (pairs ${unacked.slice(0, 5).join(', ')}${unacked.length > 5 ? ', ...' : ''})`,
@@ -267,22 +267,24 @@ export async function auditTeam(
     // the history replays to the stored labels, pair by pair
     const last = new Map<number, LabelState>();
     for (const h of history) {
-      const idx = idxOf.get(h.pairRowId)!;
-      const prev = last.get(idx) ?? { preference: null, principles: [] };
+      const pairIdx = pairIdxOf.get(h.pairRowId)!;
+      const prev = last.get(pairIdx) ?? { preference: null, principles: [] };
       if (JSON.stringify(h.before) !== JSON.stringify(prev))
-        problems.push(`${name}'s label history on pair ${idx} (row ${h.id}) does not start from the previous state`);
-      last.set(idx, h.after);
+        problems.push(
+          `${name}'s label history on pair ${pairIdx} (row ${h.id}) does not start from the previous state`,
+        );
+      last.set(pairIdx, h.after);
     }
-    for (const idx of new Set([...storedIdx, ...last.keys()])) {
-      const fromHistory = last.get(idx)?.preference ?? null;
-      const isStored = storedIdx.has(idx);
+    for (const pairIdx of new Set([...storedIdx, ...last.keys()])) {
+      const fromHistory = last.get(pairIdx)?.preference ?? null;
+      const isStored = storedIdx.has(pairIdx);
       if ((fromHistory !== null) !== isStored)
         problems.push(
-          `${name}'s label history on pair ${idx} ends ${fromHistory ? 'with a label' : 'without a label'}, the database ${isStored ? 'holds one' : 'holds none'}`,
+          `${name}'s label history on pair ${pairIdx} ends ${fromHistory ? 'with a label' : 'without a label'}, the database ${isStored ? 'holds one' : 'holds none'}`,
         );
-      else if (fromHistory && fromHistory.rationale !== rationale.get(idx))
+      else if (fromHistory && fromHistory.rationale !== rationale.get(pairIdx))
         problems.push(
-          `${name}'s label history on pair ${idx} ends with ${JSON.stringify(fromHistory.rationale)}, the database holds ${JSON.stringify(rationale.get(idx))}`,
+          `${name}'s label history on pair ${pairIdx} ends with ${JSON.stringify(fromHistory.rationale)}, the database holds ${JSON.stringify(rationale.get(pairIdx))}`,
         );
     }
   }
@@ -355,13 +357,13 @@ export async function claimOnMostlyDone(
   try {
     const dataset = (await s.requireDataset('large')).id;
     await s.write(async (tx) => {
-      const rowIds = await tx.pairRowIds(dataset);
+      const pairRowIds = await tx.pairRowIds(dataset);
       for (const name of ['done1', 'done2']) {
         const a = (await tx.ensureAnnotator(name, 'human', null)).id;
         await tx.insertPreferences(
           a,
-          Array.from({ length: full }, (_, i) => ({ pairId: i, value: 1 as const })),
-          (i) => rowIds.get(i)!,
+          Array.from({ length: full }, (_, i) => ({ pairIdx: i, value: 1 as const })),
+          (i) => pairRowIds.get(i)!,
         );
       }
     });
@@ -372,10 +374,10 @@ export async function claimOnMostlyDone(
     const out: number[] = [];
     for (const id of ids) {
       const t0 = performance.now();
-      const idx = await s.claimNextPair(dataset, id, Date.now(), 600_000);
+      const pairIdx = await s.claimNextPair(dataset, id, Date.now(), 600_000);
       out.push(performance.now() - t0);
-      if (idx === undefined || idx < full)
-        throw new Error(`claim on the mostly done dataset gave ${idx}, expected a pair from ${full} on`);
+      if (pairIdx === undefined || pairIdx < full)
+        throw new Error(`claim on the mostly done dataset gave ${pairIdx}, expected a pair from ${full} on`);
     }
     return out;
   } finally {

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const me = who.role
     ? (await store.requireAnnotator(annotator)).id
     : (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
-  const rowIds = await store.pairRowIds(dataset);
+  const pairRowIds = await store.pairRowIds(dataset);
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
   const deadline = await new Promise<number>((resolve) =>
@@ -43,9 +43,9 @@ async function main(): Promise<void> {
   const firstError: string[] = [];
   while (Date.now() < deadline) {
     const t0 = performance.now();
-    let idx: number | undefined;
+    let pairIdx: number | undefined;
     try {
-      idx = await store.claimNextPair(dataset, me, Date.now(), ttlMs);
+      pairIdx = await store.claimNextPair(dataset, me, Date.now(), ttlMs);
     } catch (e) {
       errors++;
       if (!firstError.length) firstError.push((e as Error).message);
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       continue;
     }
     claimMs.push(performance.now() - t0);
-    if (idx === undefined) {
+    if (pairIdx === undefined) {
       empty++;
       if (untilDone === '1') break;
       await new Promise((r) => setTimeout(r, 20));
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     };
     const t1 = performance.now();
     try {
-      await saveLabel(store, me, rowIds.get(idx)!, label);
+      await saveLabel(store, me, pairRowIds.get(pairIdx)!, label);
     } catch (e) {
       if (e instanceof PairFullError) refusals++;
       else {
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       continue;
     }
     submitMs.push(performance.now() - t1);
-    process.stdout.write(`ack ${idx} ${n}\n`);
+    process.stdout.write(`ack ${pairIdx} ${n}\n`);
   }
   await store.close();
   process.stdout.write(

@@ -35,7 +35,7 @@ export interface LoadedAnalysis {
   inputHashes: Record<string, unknown>;
   datasetId: number;
   /** Position in the arrays -> pair index (pairs ordered by index). */
-  pairIndex: number[];
+  pairIdxs: number[];
 }
 
 export interface MetricsComputation {
@@ -56,24 +56,24 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
   const dataset = await store.requireDataset(req.dataset);
   const list = await store.requirePrincipleList(req.principles);
   const m = list.principles.length;
-  const rowIds = await store.pairRowIds(dataset.id);
-  const pairIndex = [...rowIds.keys()].sort((a, b) => a - b);
-  const n = pairIndex.length;
+  const pairRowIds = await store.pairRowIds(dataset.id);
+  const pairIdxs = [...pairRowIds.keys()].sort((a, b) => a - b);
+  const n = pairIdxs.length;
   if (n === 0) throw new UsageError(`dataset "${req.dataset}" has no pairs`);
-  const pos = new Map(pairIndex.map((idx, i) => [idx, i]));
+  const pos = new Map(pairIdxs.map((pairIdx, i) => [pairIdx, i]));
 
   const annotatorRows = await store.listAnnotators();
   const overall = new Map<number, Int8Array>();
   for (const r of await store.overallPreferences(dataset.id)) {
     let arr = overall.get(r.annotatorId);
     if (!arr) overall.set(r.annotatorId, (arr = new Int8Array(n)));
-    arr[pos.get(r.idx)!] = r.value ?? 0; // missing and 0 are treated alike by every metric (spec section 1)
+    arr[pos.get(r.pairIdx)!] = r.value ?? 0; // missing and 0 are treated alike by every metric (spec section 1)
   }
   const grids = new Map<number, { matrix: Int8Array; labelled: Uint8Array }>();
   for (const r of await store.principlePreferences(dataset.id, list.id)) {
     let g = grids.get(r.annotatorId);
     if (!g) grids.set(r.annotatorId, (g = { matrix: new Int8Array(n * m), labelled: new Uint8Array(n) }));
-    const p = pos.get(r.idx)!;
+    const p = pos.get(r.pairIdx)!;
     g.matrix[p * m + r.position] = r.value ?? 0;
     g.labelled[p] = 1;
   }
@@ -213,7 +213,7 @@ export async function loadDiscretionInput(store: Store, req: AnalysisOptions): P
     principle_source: source.kind === 'oracle' ? sha(source.matrix) : null,
     ...(groups.length ? { groups: Object.fromEntries(groups.map((g) => [g.name, g.members])) } : {}),
   };
-  return { input, principles: list.principles, provenance, inputHashes, datasetId: dataset.id, pairIndex };
+  return { input, principles: list.principles, provenance, inputHashes, datasetId: dataset.id, pairIdxs };
 }
 
 /** Loads, analyses and (with `save`) stores the result as a metric run. */

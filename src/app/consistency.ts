@@ -60,7 +60,7 @@ export interface LoadedConsistency {
   rows: AnnotatorRow[];
   contentHash: string | null;
   /** Position in the arrays -> pair index. */
-  pairIndex: number[];
+  pairIdxs: number[];
 }
 
 interface JudgeOrder {
@@ -78,11 +78,11 @@ const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : N
 /** Reads every annotator's preference rows on the dataset (with scores and judge probabilities) into columns. */
 export async function loadConsistencyInput(store: Store, datasetName: string): Promise<LoadedConsistency> {
   const dataset = await store.requireDataset(datasetName);
-  const rowIds = await store.pairRowIds(dataset.id);
-  const pairIndex = [...rowIds.keys()].sort((a, b) => a - b);
-  const n = pairIndex.length;
+  const pairRowIds = await store.pairRowIds(dataset.id);
+  const pairIdxs = [...pairRowIds.keys()].sort((a, b) => a - b);
+  const n = pairIdxs.length;
   if (n === 0) throw new UsageError(`dataset "${datasetName}" has no pairs`);
-  const pos = new Map(pairIndex.map((idx, i) => [idx, i]));
+  const pos = new Map(pairIdxs.map((pairIdx, i) => [pairIdx, i]));
   const rows = await store.listAnnotators();
   const byId = new Map<number, ConsistencyAnnotator>();
   const column = (a: ConsistencyAnnotator, key: 'scoreY0' | 'scoreY1') => (a[key] ??= new Float64Array(n).fill(NaN));
@@ -99,7 +99,7 @@ export async function loadConsistencyInput(store: Store, datasetName: string): P
       };
       byId.set(r.annotatorId, a);
     }
-    const k = pos.get(r.idx)!;
+    const k = pos.get(r.pairIdx)!;
     a.preference[k] = r.value ?? 0;
     a.present[k] = 1;
     if (r.scoreY0 !== null && r.scoreY1 !== null) {
@@ -124,7 +124,7 @@ export async function loadConsistencyInput(store: Store, datasetName: string): P
   }
   // Annotators in store order (creation), so every section lists them the same way.
   const annotators = rows.filter((r) => byId.has(r.id)).map((r) => byId.get(r.id)!);
-  return { datasetId: dataset.id, nPairs: n, annotators, rows, contentHash: dataset.contentHash, pairIndex };
+  return { datasetId: dataset.id, nPairs: n, annotators, rows, contentHash: dataset.contentHash, pairIdxs };
 }
 
 /** Computes the suite and, with `save`, stores it as a run (kind "consistency"). */
@@ -307,16 +307,16 @@ export async function createEnsemble(
     if (v !== 0) decisive++;
     const complete = !Number.isNaN(e.y0[k]!);
     prefs.push({
-      pairId: loaded.pairIndex[k]!,
+      pairIdx: loaded.pairIdxs[k]!,
       value: v === 0 ? null : (v as 1 | -1),
       scoreY0: complete ? e.y0[k]! : null,
       scoreY1: complete ? e.y1[k]! : null,
     });
   }
-  const rowIds = await store.pairRowIds(loaded.datasetId);
+  const pairRowIds = await store.pairRowIds(loaded.datasetId);
   await store.write(async (tx) => {
     const a = await tx.ensureAnnotator(req.name, 'ensemble', provenance);
-    await tx.insertPreferences(a.id, prefs, (idx) => rowIds.get(idx)!);
+    await tx.insertPreferences(a.id, prefs, (pairIdx) => pairRowIds.get(pairIdx)!);
   });
   return { created: true, name: req.name, pairs: prefs.length, decisive };
 }

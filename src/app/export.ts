@@ -50,9 +50,9 @@ async function writeExport(
   const annotators = new Set<string>();
   const principleColumns = new Set<string>();
   for (let offset = 0; offset < total; offset += PAGE) {
-    const ids = (await store.listPairs(datasetId, offset, PAGE)).map((p) => p.rowId);
-    for (const p of await store.preferencesForPairs(ids)) annotators.add(p.annotator);
-    for (const p of await store.principlePreferencesForPairs(ids))
+    const pairRowIds = (await store.listPairs(datasetId, offset, PAGE)).map((p) => p.pairRowId);
+    for (const p of await store.preferencesForPairs(pairRowIds)) annotators.add(p.annotator);
+    for (const p of await store.principlePreferencesForPairs(pairRowIds))
       principleColumns.add(`principle.${p.annotator}.${p.key}`);
   }
   const names = [...annotators];
@@ -65,26 +65,26 @@ async function writeExport(
     );
   for (let offset = 0; offset < total; offset += PAGE) {
     const pairs = await store.listPairs(datasetId, offset, PAGE);
-    const ids = pairs.map((p) => p.rowId);
+    const pairRowIds = pairs.map((p) => p.pairRowId);
     const prefs = new Map<number, Record<string, string>>();
-    for (const p of await store.preferencesForPairs(ids))
+    for (const p of await store.preferencesForPairs(pairRowIds))
       (prefs.get(p.pairRowId) ?? prefs.set(p.pairRowId, {}).get(p.pairRowId)!)[p.annotator] = preferenceWord(
         p.value,
         p.raw,
       );
     const grid = new Map<number, Record<string, Record<string, string>>>();
-    for (const p of await store.principlePreferencesForPairs(ids)) {
+    for (const p of await store.principlePreferencesForPairs(pairRowIds)) {
       const byAnnotator = grid.get(p.pairRowId) ?? grid.set(p.pairRowId, {}).get(p.pairRowId)!;
       (byAnnotator[p.annotator] ??= {})[p.key] = principleWord(p.value);
     }
     let chunk = '';
     for (const p of pairs) {
-      const pp = prefs.get(p.rowId) ?? {};
-      const g = grid.get(p.rowId) ?? {};
+      const pp = prefs.get(p.pairRowId) ?? {};
+      const g = grid.get(p.pairRowId) ?? {};
       if (format === 'jsonl') {
         chunk +=
           JSON.stringify({
-            id: p.id,
+            id: p.idx,
             source_id: p.sourceId,
             prompt: p.prompt,
             response_0: p.y0,
@@ -96,7 +96,7 @@ async function writeExport(
       } else {
         chunk += stringify([
           [
-            p.id,
+            p.idx,
             p.sourceId,
             p.prompt,
             p.y0,

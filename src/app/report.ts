@@ -47,7 +47,7 @@ export const nodeCspHash = (text: string) => `'sha256-${createHash('sha256').upd
 
 function pairDataFrom(loaded: LoadedAnalysis, metrics: DiscretionResult): PairData {
   const pd = pairDataFromInput(loaded, metrics);
-  pd.pairIndex = loaded.pairIndex;
+  pd.pairIdxs = loaded.pairIdxs;
   return pd;
 }
 
@@ -98,20 +98,20 @@ function pairDataFromInput(loaded: LoadedAnalysis, metrics: DiscretionResult): P
 async function loadTexts(
   store: Store,
   dataset: string,
-  pairIndex: readonly number[],
+  pairIdxs: readonly number[],
   wanted: Set<number>,
 ): Promise<{ sourceIds: string[]; texts: Map<number, PairText> }> {
   const ds = await store.requireDataset(dataset);
-  const pos = new Map(pairIndex.map((idx, i) => [idx, i]));
-  const sourceIds: string[] = new Array(pairIndex.length).fill('');
+  const pos = new Map(pairIdxs.map((pairIdx, i) => [pairIdx, i]));
+  const sourceIds: string[] = new Array(pairIdxs.length).fill('');
   for (const r of await store.pairSourceIds(ds.id)) {
-    const p = pos.get(r.idx);
+    const p = pos.get(r.pairIdx);
     if (p !== undefined) sourceIds[p] = r.sourceId;
   }
   const texts = new Map<number, PairText>();
-  const want = [...wanted].map((p) => pairIndex[p]!).filter((x) => x !== undefined);
+  const want = [...wanted].map((p) => pairIdxs[p]!).filter((x) => x !== undefined);
   for (const r of await store.pairsByIndex(ds.id, want))
-    texts.set(pos.get(r.id)!, { sourceId: r.sourceId, prompt: r.prompt, y0: r.y0, y1: r.y1 });
+    texts.set(pos.get(r.idx)!, { sourceId: r.sourceId, prompt: r.prompt, y0: r.y0, y1: r.y1 });
   return { sourceIds, texts };
 }
 
@@ -198,7 +198,7 @@ export async function prepareReport(store: Store, o: ReportOptions): Promise<Pre
   const { sourceIds, texts } = await loadTexts(
     store,
     analysis.dataset,
-    loaded.pairIndex,
+    loaded.pairIdxs,
     new Set(overridePairIndices(pairs, m, limit)),
   );
   pairs.sourceIds = sourceIds;

@@ -29,7 +29,7 @@ export interface ReviewLabel {
 
 export interface ReviewItem {
   pair: string;
-  idx: number;
+  pairIdx: number;
   prompt: string;
   y0: string;
   y1: string;
@@ -54,10 +54,10 @@ export interface ReviewOptions {
   pendingOnly?: boolean;
 }
 
-async function principleRows(store: StoreReads, rowIds: number[]): Promise<PrinciplePreferenceForPair[]> {
+async function principleRows(store: StoreReads, pairRowIds: number[]): Promise<PrinciplePreferenceForPair[]> {
   const out: PrinciplePreferenceForPair[] = [];
-  for (let i = 0; i < rowIds.length; i += 500)
-    out.push(...(await store.principlePreferencesForPairs(rowIds.slice(i, i + 500))));
+  for (let i = 0; i < pairRowIds.length; i += 500)
+    out.push(...(await store.principlePreferencesForPairs(pairRowIds.slice(i, i + 500))));
   return out;
 }
 
@@ -71,28 +71,31 @@ export async function reviewQueue(
   const annotators = await store.listAnnotators();
   const humans = new Set(annotators.filter((a) => a.kind === 'human').map((a) => a.name));
   const humanIds = new Set(annotators.filter((a) => a.kind === 'human').map((a) => a.id));
-  const rowIdOf = await store.pairRowIds(dataset.id);
-  const idxOf = new Map([...rowIdOf].map(([idx, id]) => [id, idx]));
-  const total = rowIdOf.size;
+  const pairRowIdOf = await store.pairRowIds(dataset.id);
+  const pairIdxOf = new Map([...pairRowIdOf].map(([pairIdx, pairRowId]) => [pairRowId, pairIdx]));
+  const total = pairRowIdOf.size;
 
   // Values per pair index, of the overall labels or of the principle.
   const values = new Map<number, Set<number>>();
-  const add = (idx: number, v: StoredPreference) => {
+  const add = (pairIdx: number, v: StoredPreference) => {
     if (v === null) return;
-    let s = values.get(idx);
-    if (!s) values.set(idx, (s = new Set()));
+    let s = values.get(pairIdx);
+    if (!s) values.set(pairIdx, (s = new Set()));
     s.add(v);
   };
   const principle = options.principle;
   let principleRowsByPair: Map<number, PrinciplePreferenceForPair[]> | undefined;
   if (principle === undefined) {
-    for (const p of await store.overallPreferences(dataset.id)) if (humanIds.has(p.annotatorId)) add(p.idx, p.value);
+    for (const p of await store.overallPreferences(dataset.id))
+      if (humanIds.has(p.annotatorId)) add(p.pairIdx, p.value);
   } else {
-    const rows = (await principleRows(store, [...rowIdOf.values()])).filter((r) => r.key === principle);
+    const rows = (await principleRows(store, [...pairRowIdOf.values()])).filter((r) => r.key === principle);
     if (!rows.some((r) => humans.has(r.annotator))) {
       const keys = [
         ...new Set(
-          (await principleRows(store, [...rowIdOf.values()])).filter((r) => humans.has(r.annotator)).map((r) => r.key),
+          (await principleRows(store, [...pairRowIdOf.values()]))
+            .filter((r) => humans.has(r.annotator))
+            .map((r) => r.key),
         ),
       ].sort();
       throw new UsageError(
@@ -102,29 +105,29 @@ export async function reviewQueue(
     principleRowsByPair = new Map();
     for (const r of rows) {
       principleRowsByPair.set(r.pairRowId, [...(principleRowsByPair.get(r.pairRowId) ?? []), r]);
-      if (humans.has(r.annotator)) add(idxOf.get(r.pairRowId)!, r.value);
+      if (humans.has(r.annotator)) add(pairIdxOf.get(r.pairRowId)!, r.value);
     }
   }
   const disagreeing = [...values]
     .filter(([, s]) => s.size > 1)
-    .map(([idx]) => idx)
+    .map(([pairIdx]) => pairIdx)
     .sort((a, b) => a - b);
 
   const items: ReviewItem[] = [];
   for (let i = 0; i < disagreeing.length; i += 200) {
     const chunk = disagreeing.slice(i, i + 200);
-    const pairs = new Map((await store.pairsByIndex(dataset.id, chunk)).map((p) => [p.id, p]));
-    const rowIds = chunk.map((idx) => rowIdOf.get(idx)!);
-    const prefs = await store.preferencesForPairs(rowIds);
-    for (const idx of chunk) {
-      const rowId = rowIdOf.get(idx)!;
-      const pair = pairs.get(idx)!;
-      const mine = prefs.filter((p) => p.pairRowId === rowId);
-      const principleOf = (name: string) => principleRowsByPair?.get(rowId)?.find((r) => r.annotator === name);
+    const pairs = new Map((await store.pairsByIndex(dataset.id, chunk)).map((p) => [p.idx, p]));
+    const pairRowIds = chunk.map((pairIdx) => pairRowIdOf.get(pairIdx)!);
+    const prefs = await store.preferencesForPairs(pairRowIds);
+    for (const pairIdx of chunk) {
+      const pairRowId = pairRowIdOf.get(pairIdx)!;
+      const pair = pairs.get(pairIdx)!;
+      const mine = prefs.filter((p) => p.pairRowId === pairRowId);
+      const principleOf = (name: string) => principleRowsByPair?.get(pairRowId)?.find((r) => r.annotator === name);
       const names = [
         ...new Set([
           ...mine.filter((p) => p.kind === 'human').map((p) => p.annotator),
-          ...(principleRowsByPair?.get(rowId) ?? []).filter((r) => humans.has(r.annotator)).map((r) => r.annotator),
+          ...(principleRowsByPair?.get(pairRowId) ?? []).filter((r) => humans.has(r.annotator)).map((r) => r.annotator),
         ]),
       ];
       const labels = names
@@ -149,7 +152,7 @@ export async function reviewQueue(
           : adjPrinciple
             ? { label: principleWord(adjPrinciple.value), rationale: adj?.rationale ?? null }
             : null;
-      items.push({ pair: pair.sourceId, idx, prompt: pair.prompt, y0: pair.y0, y1: pair.y1, labels, adjudicated });
+      items.push({ pair: pair.sourceId, pairIdx, prompt: pair.prompt, y0: pair.y0, y1: pair.y1, labels, adjudicated });
     }
   }
   const adjudicatedCount = items.filter((x) => x.adjudicated !== null).length;
@@ -163,6 +166,15 @@ export async function reviewQueue(
     items: options.pendingOnly ? items.filter((x) => x.adjudicated === null) : items,
   };
 }
+
+/**
+ * The `review list --json` document (schema discretion-review/1, as the README documents it): the queue, with
+ * an item's pair index under the document's field name `idx`.
+ */
+export function reviewDocument(q: ReviewQueue): Omit<ReviewQueue, 'items'> & { items: ReviewDocumentItem[] } {
+  return { ...q, items: q.items.map(({ pair, pairIdx, ...rest }) => ({ pair, idx: pairIdx, ...rest })) };
+}
+export type ReviewDocumentItem = Omit<ReviewItem, 'pairIdx'> & { idx: number };
 
 export interface AdjudicateRequest {
   dataset: string;
@@ -178,7 +190,7 @@ export interface AdjudicateRequest {
 export async function adjudicate(
   store: Store,
   req: AdjudicateRequest,
-): Promise<{ pair: string; idx: number; label: string; previous: string | null }> {
+): Promise<{ pair: string; pairIdx: number; label: string; previous: string | null }> {
   const dataset = await store.requireDataset(req.dataset);
   if (req.principle === undefined ? !isLabelOverallWord(req.label) : !isLabelPrincipleWord(req.label)) {
     const words = Object.keys(req.principle === undefined ? LABEL_OVERALL : LABEL_PRINCIPLE).join(', ');
@@ -192,7 +204,7 @@ export async function adjudicate(
     throw new UsageError(
       `unknown pair "${req.pair}" in dataset "${dataset.name}" (pairs are named by their source id, as "discretion review list" shows them)`,
     );
-  const rowId = (await store.pairRowIds(dataset.id)).get(found.idx)!;
+  const pairRowId = (await store.pairRowIds(dataset.id)).get(found.pairIdx)!;
   const existing = await store.getAnnotator(ADJUDICATOR);
   if (existing && existing.kind !== 'adjudicator') {
     throw new UsageError(
@@ -201,7 +213,7 @@ export async function adjudicate(
   }
   let principleRowId: number | undefined;
   if (req.principle !== undefined) {
-    const row = (await store.principlePreferencesForPairs([rowId])).find((r) => r.key === req.principle);
+    const row = (await store.principlePreferencesForPairs([pairRowId])).find((r) => r.key === req.principle);
     if (!row)
       throw new UsageError(
         `no labels of principle "${req.principle}" on pair "${req.pair}" of dataset "${dataset.name}" to adjudicate`,
@@ -211,7 +223,7 @@ export async function adjudicate(
   }
   return store.write(async (tx) => {
     const a = await tx.ensureAnnotator(ADJUDICATOR, 'adjudicator', null);
-    const before = await tx.labelState(a.id, rowId);
+    const before = await tx.labelState(a.id, pairRowId);
     const t = now();
     const rationale = req.rationale?.trim() ? req.rationale : null;
     let after: LabelState;
@@ -245,15 +257,15 @@ export async function adjudicate(
             prob_a: null,
             prob_b: null,
             prob_na: null,
-            shown_order: null,
+            shown_first: null,
             raw: JSON.stringify({ source: 'review', rationale }),
             created_at: t,
           },
         ].sort((x, y) => x.principle_id - y.principle_id),
       };
     }
-    await tx.putLabelState(a.id, rowId, after);
-    await tx.appendLabelHistory(a.id, rowId, 'submit', before, after);
-    return { pair: req.pair, idx: found.idx, label: req.label, previous };
+    await tx.putLabelState(a.id, pairRowId, after);
+    await tx.appendLabelHistory(a.id, pairRowId, 'submit', before, after);
+    return { pair: req.pair, pairIdx: found.pairIdx, label: req.label, previous };
   });
 }

@@ -95,7 +95,7 @@ function contentKey(s: LabelState, canon: Canon): string {
   return JSON.stringify([
     p && [p.value, p.score_y0, p.score_y1, p.raw, p.shown_first, p.rationale],
     s.principles
-      .map((q) => JSON.stringify([canon(q.principle_id), q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_order, q.raw]))
+      .map((q) => JSON.stringify([canon(q.principle_id), q.value, q.prob_a, q.prob_b, q.prob_na, q.shown_first, q.raw]))
       .sort(),
   ]);
 }
@@ -372,32 +372,32 @@ async function syncPairsAndLabels(o: PairSync): Promise<void> {
   const usedIdx = new Set<number>();
   let maxIdx = -1;
   if (!o.isNew) {
-    const rowIds = await tx.pairRowIds(dstId);
-    for (const { idx, sourceId } of await tx.pairSourceIds(dstId)) {
-      bySource.set(sourceId, rowIds.get(idx)!);
-      usedIdx.add(idx);
-      if (idx > maxIdx) maxIdx = idx;
+    const pairRowIds = await tx.pairRowIds(dstId);
+    for (const { pairIdx, sourceId } of await tx.pairSourceIds(dstId)) {
+      bySource.set(sourceId, pairRowIds.get(pairIdx)!);
+      usedIdx.add(pairIdx);
+      if (pairIdx > maxIdx) maxIdx = pairIdx;
     }
   }
   for (let after = -2147483648; ;) {
     // below any index (INTEGER on both databases)
     const page: StoredPair[] = await src.pairsAfter(o.srcDataset.id, after, o.pageSize);
     if (page.length === 0) break;
-    after = page[page.length - 1].id;
+    after = page[page.length - 1].idx;
     const missing = page.filter((p) => !bySource.has(p.sourceId));
     const existing = page.filter((p) => bySource.has(p.sourceId)).map((p) => bySource.get(p.sourceId)!);
     if (missing.length) {
       const first = await tx.nextPairRowId();
-      const rowIds = missing.map((_, i) => first + i);
+      const pairRowIds = missing.map((_, i) => first + i);
       const placed = missing.map((p) => {
-        const idx = usedIdx.has(p.id) ? ++maxIdx : p.id;
-        usedIdx.add(idx);
-        if (idx > maxIdx) maxIdx = idx;
-        const { rowId: _rowId, ...pair } = p;
-        return { ...pair, id: idx };
+        const pairIdx = usedIdx.has(p.idx) ? ++maxIdx : p.idx;
+        usedIdx.add(pairIdx);
+        if (pairIdx > maxIdx) maxIdx = pairIdx;
+        const { pairRowId: _pairRowId, ...pair } = p;
+        return { ...pair, idx: pairIdx };
       });
-      await tx.insertPairs(dstId, placed, rowIds);
-      missing.forEach((p, i) => bySource.set(p.sourceId, rowIds[i]));
+      await tx.insertPairs(dstId, placed, pairRowIds);
+      missing.forEach((p, i) => bySource.set(p.sourceId, pairRowIds[i]));
       copied.pairs += missing.length;
     }
     unchanged.pairs += page.length - missing.length;
@@ -413,19 +413,19 @@ async function syncLabels(
 ): Promise<void> {
   const { src, tx, copied, unchanged } = o;
   const existing = new Set(existingDstPairs);
-  const srcStates = statesByKey(await src.labelRows(page.map((p) => p.rowId)));
+  const srcStates = statesByKey(await src.labelRows(page.map((p) => p.pairRowId)));
   if (srcStates.size === 0) return;
   const dstStates = statesByKey(
     existingDstPairs.length ? await tx.labelRows(existingDstPairs) : { preferences: [], principles: [] },
   );
-  const sourceIdOf = new Map(page.map((p) => [p.rowId, p.sourceId]));
+  const sourceIdOf = new Map(page.map((p) => [p.pairRowId, p.sourceId]));
   // Label histories, read once per page when a label differs on the two sides.
   let histories: { src: Map<string, Set<string>>; dst: Map<string, Set<string>> } | undefined;
   const history = async () =>
     (histories ??= {
       src: await knownEvents(
         src,
-        page.map((p) => p.rowId),
+        page.map((p) => p.pairRowId),
         o.srcCanon,
       ),
       dst: await knownEvents(tx, existingDstPairs, o.dstCanon),
@@ -434,16 +434,16 @@ async function syncLabels(
   const copyPrinciples: PrinciplePreferenceRow[] = [];
 
   for (const [key, s] of srcStates) {
-    const [srcAnnotatorId, srcPairId] = key.split(':').map(Number);
+    const [srcAnnotatorId, srcPairRowId] = key.split(':').map(Number);
     const annotator = await o.resolveAnnotator(srcAnnotatorId);
     if (!annotator) continue; // a kind conflict, listed once
-    const dstPairId = bySource.get(sourceIdOf.get(srcPairId)!)!;
+    const dstPairRowId = bySource.get(sourceIdOf.get(srcPairRowId)!)!;
     // SRC's label in DST's principle row ids.
     const incoming: LabelState = {
       preference: s.preference,
       principles: s.principles.map((q) => ({ ...q, principle_id: o.principleMap.get(q.principle_id)! })),
     };
-    const dstKey = `${annotator.id}:${dstPairId}`;
+    const dstKey = `${annotator.id}:${dstPairRowId}`;
     const d = dstStates.get(dstKey) ?? EMPTY;
     const count = (c: typeof copied, st: LabelState) => {
       c.preferences += st.preference ? 1 : 0;
@@ -454,7 +454,7 @@ async function syncLabels(
       continue;
     }
     const srcEvent = eventId(incoming, o.dstCanon);
-    const h = existing.has(dstPairId) ? await history() : undefined;
+    const h = existing.has(dstPairRowId) ? await history() : undefined;
     // DST has seen this label before (an earlier sync, then relabelled or undone here): nothing new.
     if (h?.dst.get(dstKey)?.has(srcEvent)) {
       count(unchanged, incoming);
@@ -462,16 +462,16 @@ async function syncLabels(
     }
     if (isEmpty(d)) {
       if (incoming.preference)
-        copyPrefs.push({ ...incoming.preference, pair_id: dstPairId, annotator_id: annotator.id });
+        copyPrefs.push({ ...incoming.preference, pair_id: dstPairRowId, annotator_id: annotator.id });
       for (const q of incoming.principles)
-        copyPrinciples.push({ ...q, pair_id: dstPairId, annotator_id: annotator.id });
+        copyPrinciples.push({ ...q, pair_id: dstPairRowId, annotator_id: annotator.id });
       count(copied, incoming);
       continue;
     }
     // SRC has seen DST's label and moved on from it (relabelled offline after a sync): SRC's is the next version.
     if (h!.src.get(key)?.has(eventId(d, o.dstCanon))) {
-      await tx.putLabelState(annotator.id, dstPairId, incoming);
-      await tx.appendLabelHistory(annotator.id, dstPairId, 'merge', d, incoming);
+      await tx.putLabelState(annotator.id, dstPairRowId, incoming);
+      await tx.appendLabelHistory(annotator.id, dstPairRowId, 'merge', d, incoming);
       count(copied, incoming);
       continue;
     }
@@ -479,15 +479,15 @@ async function syncLabels(
     const kept = labelTime(incoming) > labelTime(d) ? 'src' : 'dst';
     if (kept === 'src') {
       const now = flagged(incoming);
-      await tx.putLabelState(annotator.id, dstPairId, now);
-      await tx.appendLabelHistory(annotator.id, dstPairId, 'merge', d, now);
+      await tx.putLabelState(annotator.id, dstPairRowId, now);
+      await tx.appendLabelHistory(annotator.id, dstPairRowId, 'merge', d, now);
       count(copied, incoming);
     } else {
       const now = flagged(d);
-      await tx.putLabelState(annotator.id, dstPairId, now);
-      await tx.appendLabelHistory(annotator.id, dstPairId, 'merge', incoming, now);
+      await tx.putLabelState(annotator.id, dstPairRowId, now);
+      await tx.appendLabelHistory(annotator.id, dstPairRowId, 'merge', incoming, now);
     }
-    const pair = sourceIdOf.get(srcPairId)!;
+    const pair = sourceIdOf.get(srcPairRowId)!;
     const [sw, dw] = [labelWord(incoming), labelWord(d)];
     o.conflicts.push({
       kind: 'label',

@@ -54,15 +54,15 @@ function daSoFar(
   principles: Map<number, Int8Array>,
   m: number,
 ): { da: number | null; n: number } {
-  const idx = [...overall.keys()];
-  const matrix = new Int8Array(idx.length * m);
-  const values = new Int8Array(idx.length);
-  idx.forEach((pair, k) => {
+  const pairIdxs = [...overall.keys()];
+  const matrix = new Int8Array(pairIdxs.length * m);
+  const values = new Int8Array(pairIdxs.length);
+  pairIdxs.forEach((pair, k) => {
     values[k] = overall.get(pair)!;
     const row = principles.get(pair);
     if (row) matrix.set(row, k * m);
   });
-  const counts = daCounts(values, categorizePairs(matrix, idx.length, m));
+  const counts = daCounts(values, categorizePairs(matrix, pairIdxs.length, m));
   const da = daFromCounts(counts);
   return { da: Number.isFinite(da) ? da : null, n: counts.agree + counts.disagree };
 }
@@ -86,7 +86,7 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
   };
   // Codes 0..2 for y0 / no preference / y1, -1 missing, indexed by pair index.
   const codes = new Map(humans.map((h) => [h.id, new Map<number, number>()]));
-  for (const p of prefs) if (p.value !== null) codes.get(p.annotatorId)?.set(p.idx, p.value + 1);
+  for (const p of prefs) if (p.value !== null) codes.get(p.annotatorId)?.set(p.pairIdx, p.value + 1);
   // DA so far: on the principle list with the most human principle labels on this dataset
   const humanIds = new Set(annotators.filter((a) => a.kind === 'human').map((a) => a.id));
   let daList:
@@ -101,12 +101,12 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
     const m = daList.size;
     for (const h of humans) {
       const overall = new Map<number, number>();
-      for (const p of prefs) if (p.annotatorId === h.id && p.value !== null) overall.set(p.idx, p.value);
+      for (const p of prefs) if (p.annotatorId === h.id && p.value !== null) overall.set(p.pairIdx, p.value);
       const rows = new Map<number, Int8Array>();
       for (const r of daList.rows) {
         if (r.annotatorId !== h.id || r.value === null || r.position >= m) continue;
-        if (!rows.has(r.idx)) rows.set(r.idx, new Int8Array(m));
-        rows.get(r.idx)![r.position] = r.value;
+        if (!rows.has(r.pairIdx)) rows.set(r.pairIdx, new Int8Array(m));
+        rows.get(r.pairIdx)![r.position] = r.value;
       }
       da.set(h.name, daSoFar(overall, rows, m));
     }
@@ -119,7 +119,7 @@ export async function teamStatus(store: Store, datasetName: string, nowMs = Date
     for (const b of humans) {
       const ca = codes.get(a.id)!;
       const cb = codes.get(b.id)!;
-      const both = [...ca.keys()].filter((idx) => cb.has(idx));
+      const both = [...ca.keys()].filter((pairIdx) => cb.has(pairIdx));
       const k = both.length
         ? cohenKappa(
             both.map((i) => ca.get(i)!),

@@ -141,7 +141,7 @@ export async function exportTrainingData(store: Store, o: TrainingExportOptions)
       const page = await store.pairsWithLabels(dataset.id, after, PAGE);
       const pairs = page.pairs;
       if (pairs.length === 0) break;
-      after = pairs[pairs.length - 1]!.id;
+      after = pairs[pairs.length - 1]!.idx;
       const votes = new Map<number, Map<string, Vote>>();
       const voteOf = (rowId: number, annotator: string) => {
         let m = votes.get(rowId);
@@ -172,9 +172,9 @@ export async function exportTrainingData(store: Store, o: TrainingExportOptions)
         if (word) voteOf(p.pairRowId, p.annotator).principle_labels.push({ list, principle: p.key, label: word });
       }
       for (const p of pairs) {
-        const vs = [...(votes.get(p.rowId)?.values() ?? [])].sort(byRank);
+        const vs = [...(votes.get(p.pairRowId)?.values() ?? [])].sort(byRank);
         const pair: PairForTraining = {
-          idx: p.id,
+          idx: p.idx,
           sourceId: p.sourceId,
           prompt: p.prompt,
           y0: p.y0,
@@ -366,7 +366,7 @@ async function pairCategories(
     const name = byId.get(r.annotatorId)!.name;
     let g = grids.get(name);
     if (!g) grids.set(name, (g = new Int8Array(n * m)));
-    g[pos.get(r.idx)! * m + r.position] = r.value ?? 0;
+    g[pos.get(r.pairIdx)! * m + r.position] = r.value ?? 0;
   }
   const spec = o.principleSource;
   let matrix: Int8Array;

@@ -1,8 +1,15 @@
 // Model outputs -> preferences, exactly as spec section 2 says. `null` = missing.
 import type { PreferenceValue, StoredPreference } from './preferences';
 
-/** Which response was shown as "A": order 0 -> A = y1, order 1 -> A = y0 (the published files' convention). */
-export type ShownOrder = 0 | 1;
+/**
+ * A judge's order, the published files' `order` column: order 0 showed y1 as "A", order 1 showed y0. The
+ * store says it as shown first (0 = y0 was A, 1 = y1 was A), the other way round: see shownFirstOfOrder.
+ */
+export type JudgeOrder = 0 | 1;
+
+/** The response a judge's order showed first (as "A"): order 0 -> y1 (1), order 1 -> y0 (0); and back. */
+export const shownFirstOfOrder = (order: JudgeOrder): 0 | 1 => (order === 0 ? 1 : 0);
+export const orderOfShownFirst = (shownFirst: 0 | 1): JudgeOrder => (shownFirst === 1 ? 0 : 1);
 
 export interface ABProbabilities {
   pA: number;
@@ -18,7 +25,7 @@ function naDominates(p: ABProbabilities): boolean {
  * Principle-specific (oracle) preference: 0 when NA dominates or P(A) == P(B); otherwise the
  * response shown as A wins when P(A) > P(B), mapped back to y1/y0 through the order.
  */
-export function oraclePreference(p: ABProbabilities, order: ShownOrder): PreferenceValue {
+export function oraclePreference(p: ABProbabilities, order: JudgeOrder): PreferenceValue {
   if (naDominates(p) || p.pA === p.pB) return 0;
   const aWins = p.pA > p.pB ? 1 : -1;
   return (order === 0 ? aWins : -aWins) as PreferenceValue;

@@ -99,7 +99,7 @@ export function hhRecordToPair(ctx: RecordContext, record: Record<string, unknow
       'chosen',
       'chosen and rejected share no "\\n\\nAssistant:" turn to split at',
     );
-  return { id: ctx.index, sourceId: String(ctx.index), prompt: split.prompt, y0: split.y0, y1: split.y1 };
+  return { idx: ctx.index, sourceId: String(ctx.index), prompt: split.prompt, y0: split.y0, y1: split.y1 };
 }
 
 export interface PkuRecord {
@@ -131,7 +131,7 @@ export function pkuRecordToPair(ctx: RecordContext, record: Record<string, unkno
     if (k === '__proto__') refuseProtoField(ctx);
     meta[k] = v;
   }
-  return { pair: { id: ctx.index, sourceId: String(ctx.index), prompt, y0, y1, meta }, better, safer };
+  return { pair: { idx: ctx.index, sourceId: String(ctx.index), prompt, y0, y1, meta }, better, safer };
 }
 
 export interface FieldMapping {
@@ -201,7 +201,7 @@ function mappedPair(
     const v = record[k];
     if (v !== '' && v !== undefined) meta[k] = v;
   }
-  const pair = { id: ctx.index, sourceId, prompt, y0, y1, meta };
+  const pair = { idx: ctx.index, sourceId, prompt, y0, y1, meta };
   if (fixedPreference !== undefined) return { pair, preferred: fixedPreference, bothBad: false };
   const word = mapping.preferred === undefined ? undefined : getPath(record, mapping.preferred);
   const preferred = mapping.preferred === undefined ? undefined : parsePreferredValue(ctx, mapping.preferred, word);

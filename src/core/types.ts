@@ -20,8 +20,8 @@ export type AnnotatorKind = (typeof ANNOTATOR_KINDS)[number];
 export const ADJUDICATOR_NAME = 'adjudicated';
 
 export interface Pair {
-  /** Pair id inside its dataset: the 0-based source line/row for imported files. */
-  id: number;
+  /** The pair index: its place in its dataset (the 0-based source line/row for imported files). */
+  idx: number;
   /** The conversation so far (HH-RLHF: the shared context, with its "\n\nHuman:"/"\n\nAssistant:" markers). */
   prompt: string;
   y0: string;
@@ -45,7 +45,7 @@ export interface PrincipleList {
 }
 
 export interface OverallPreference {
-  pairId: number;
+  pairIdx: number;
   value: StoredPreference;
   /** Raw numbers the value was derived from (rewards, probabilities, log-likelihoods), kept to re-derive. */
   raw?: Record<string, unknown> | null;
@@ -59,14 +59,14 @@ export interface OverallPreference {
 }
 
 export interface PrinciplePreference {
-  pairId: number;
+  pairIdx: number;
   /** 0-based position of the principle in its list. */
   principleIndex: number;
   value: StoredPreference;
   probA?: number | null;
   probB?: number | null;
   probNA?: number | null;
-  /** 0 = A was y1, 1 = A was y0 (the published oracle files always use 0). */
-  order?: 0 | 1 | null;
+  /** Which response was shown first (as "A"): 0 = y0, 1 = y1; null when unknown (as OverallPreference's). */
+  shownFirst?: 0 | 1 | null;
   raw?: Record<string, unknown> | null;
 }

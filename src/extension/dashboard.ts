@@ -224,9 +224,9 @@ class DashboardPanel extends WebviewPanelBase<DashboardHostMessage, DashboardWeb
       }
       case 'openPair': {
         const n = this.prepared?.model.provenance.dataset.n_pairs ?? 0;
-        if (!this.dataset || msg.index >= n) return;
+        if (!this.dataset || msg.pairIdx >= n) return;
         // The workbench command takes the dataset; the pair index is passed along for it to jump to.
-        await vscode.commands.executeCommand('discretion.openWorkbench', this.dataset, msg.index);
+        await vscode.commands.executeCommand('discretion.openWorkbench', this.dataset, msg.pairIdx);
         return;
       }
     }

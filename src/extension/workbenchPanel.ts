@@ -373,11 +373,11 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
     await this.show();
   }
 
-  async goTo(idx: number): Promise<void> {
+  async goTo(pairIdx: number): Promise<void> {
     const s = this.session;
     if (!s) return;
-    if (!(await s.goTo(idx))) {
-      void vscode.window.setStatusBarMessage(`Discretion: dataset ${s.dataset.name} has no pair ${idx}`, 3000);
+    if (!(await s.goTo(pairIdx))) {
+      void vscode.window.setStatusBarMessage(`Discretion: dataset ${s.dataset.name} has no pair ${pairIdx}`, 3000);
       return;
     }
     await this.show();

@@ -134,7 +134,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
           name,
           (await tx.ensureAnnotator(name, 'human', { source: basename(opts.file), format: opts.format })).id,
         );
-      let nextRowId = await tx.nextPairRowId();
+      let nextPairRowId = await tx.nextPairRowId();
       /** 1-based line of a pair index: JSONL pair ids are line numbers; CSV rows are mapped below. */
       let lineOf = (idx: number) => idx + 1;
       /** Where a duplicate id is, and where its first occurrence was, in words (Parquet: files and rows). */
@@ -154,16 +154,16 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
        * no pair does not matter: the transaction rolls back and the duplicate is reported).
        */
       const writeBatch = async (batch: Converted[]) => {
-        const rowIds = batch.map(() => nextRowId++);
-        const rowOf = new Map(batch.map((c, i) => [c.pair.id, rowIds[i]]));
+        const pairRowIds = batch.map(() => nextPairRowId++);
+        const pairRowIdOf = new Map(batch.map((c, i) => [c.pair.idx, pairRowIds[i]]));
         const pairsWritten = tx.insertPairs(
           datasetId,
           batch.map((c) => c.pair),
-          rowIds,
+          pairRowIds,
         );
         const rejected = new Set<number>();
         const duplicate = (d: { pair: Pair; firstIdx: number }) => {
-          const at = duplicateAt(d.pair.id, d.firstIdx);
+          const at = duplicateAt(d.pair.idx, d.firstIdx);
           policy.attempt(() => {
             throw new InputError(
               at.file,
@@ -174,7 +174,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
               at.unit,
             );
           });
-          rejected.add(d.pair.id);
+          rejected.add(d.pair.idx);
         };
         if (policy.onError === 'skip') for (const d of await pairsWritten) duplicate(d);
         const prefsWritten: Promise<number>[] = [];
@@ -182,15 +182,15 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         for (const [name, id] of annotatorIds) {
           const prefs: OverallPreference[] = [];
           for (const c of batch)
-            if (!rejected.has(c.pair.id))
+            if (!rejected.has(c.pair.idx))
               for (const [a, value, raw] of c.prefs)
-                if (a === name) prefs.push(raw ? { pairId: c.pair.id, value, raw } : { pairId: c.pair.id, value });
-          prefsWritten.push(tx.insertPreferences(id, prefs, (idx) => rowOf.get(idx)!));
+                if (a === name) prefs.push(raw ? { pairIdx: c.pair.idx, value, raw } : { pairIdx: c.pair.idx, value });
+          prefsWritten.push(tx.insertPreferences(id, prefs, (pairIdx) => pairRowIdOf.get(pairIdx)!));
           nPrefs += prefs.length;
         }
         const [pairs, ...rest] = await Promise.allSettled([pairsWritten, ...prefsWritten]);
         if (pairs.status === 'rejected') throw pairs.reason;
-        for (const d of pairs.value) if (!rejected.has(d.pair.id)) duplicate(d);
+        for (const d of pairs.value) if (!rejected.has(d.pair.idx)) duplicate(d);
         const failed = rest.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
         if (failed) throw failed.reason;
         counts.pairs += batch.length - rejected.size;
@@ -217,7 +217,7 @@ export async function importDataset(store: Store, opts: DatasetImportOptions): P
         // The file line of each pair index, for duplicate-id messages (4 bytes a row, not the rows).
         let lines = new Uint32Array(1 << 16);
         let index = 0;
-        lineOf = (idx) => lines[idx];
+        lineOf = (pairIdx) => lines[pairIdx];
         for await (const rows of readCsvRows(opts.file, required, { ...read, fileHash })) {
           const converted: Converted[] = [];
           for (let k = 0; k < rows.length; k++) {

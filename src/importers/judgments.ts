@@ -8,6 +8,7 @@ import {
   logLikelihoodPreference,
   oraclePreference,
   rewardPreference,
+  shownFirstOfOrder,
   twoOrderJudgePreference,
 } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
@@ -90,13 +91,13 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   const kind = KIND[opts.format];
   const dataset = await store.requireDataset(opts.dataset);
   const list = opts.format === 'oracle' ? await store.requirePrincipleList(requirePrinciplesOption(opts)) : undefined;
-  const pairRows = await store.pairRowIds(dataset.id);
+  const pairRowIds = await store.pairRowIds(dataset.id);
   let unknownRows = 0;
 
   /** The pair index of a row, or undefined when the row is to be ignored. */
   const pairOf = (row: CsvRow): number | undefined => {
     const id = csvInteger(opts.file, row, 'row_id');
-    if (!pairRows.has(id)) {
+    if (!pairRowIds.has(id)) {
       if (opts.ignoreUnknownRows) {
         unknownRows++;
         return undefined;
@@ -105,7 +106,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
         opts.file,
         row.line,
         'row_id',
-        `${id} is not a pair of dataset "${opts.dataset}" (it has pairs 0..${pairRows.size - 1}; such rows can be skipped)`,
+        `${id} is not a pair of dataset "${opts.dataset}" (it has pairs 0..${pairRowIds.size - 1}; such rows can be skipped)`,
         'ignoreUnknownRows',
       );
     }
@@ -126,7 +127,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
     const m = list!.principles.length;
     for await (const row of fileRows()) {
       policy.attempt(() => {
-        const pairId = pairOf(row);
+        const pairIdx = pairOf(row);
         const principleIndex = csvInteger(opts.file, row, 'principle_id');
         if (principleIndex >= m)
           throw new InputError(
@@ -137,18 +138,18 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
           );
         const o = order(opts.file, row);
         const p = probabilities(opts.file, row);
-        if (pairId === undefined) return;
+        if (pairIdx === undefined) return;
         // One preference per pair and principle is stored: a second row (another order) is a duplicate.
-        once(row, `${pairId}/${principleIndex}`, `row_id ${pairId}, principle_id ${principleIndex}`);
+        once(row, `${pairIdx}/${principleIndex}`, `row_id ${pairIdx}, principle_id ${principleIndex}`);
         const cost = optionalNumber(row, 'cost');
         principle.push({
-          pairId,
+          pairIdx,
           principleIndex,
           value: oraclePreference(p, o),
           probA: p.pA,
           probB: p.pB,
           probNA: p.pNA,
-          order: o,
+          shownFirst: shownFirstOfOrder(o),
           raw: cost === undefined ? null : { cost },
         });
       });
@@ -156,12 +157,12 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
   } else if (opts.format === 'rewards') {
     for await (const row of fileRows()) {
       policy.attempt(() => {
-        const pairId = pairOf(row);
+        const pairIdx = pairOf(row);
         const y1 = csvNumber(opts.file, row, 'reward_a');
         const y0 = csvNumber(opts.file, row, 'reward_b');
-        if (pairId === undefined) return;
-        once(row, String(pairId), `row_id ${pairId}`);
-        overall.push({ pairId, value: rewardPreference(y1, y0), scoreY0: y0, scoreY1: y1 });
+        if (pairIdx === undefined) return;
+        once(row, String(pairIdx), `row_id ${pairIdx}`);
+        overall.push({ pairIdx, value: rewardPreference(y1, y0), scoreY0: y0, scoreY1: y1 });
       });
     }
   } else {
@@ -169,22 +170,22 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
     const byPair = new Map<number, { rows: (CsvRow | undefined)[] }>();
     for await (const row of fileRows()) {
       policy.attempt(() => {
-        const pairId = pairOf(row);
+        const pairIdx = pairOf(row);
         const o = order(opts.file, row);
         if (opts.format === 'judge') probabilities(opts.file, row);
         else {
           csvNumber(opts.file, row, 'log_prob_chat_chosen');
           csvNumber(opts.file, row, 'log_prob_chat_rejected');
         }
-        if (pairId === undefined) return;
-        once(row, `${pairId}/${o}`, `row_id ${pairId}, order ${o}`);
-        const entry = byPair.get(pairId) ?? { rows: [undefined, undefined] };
+        if (pairIdx === undefined) return;
+        once(row, `${pairIdx}/${o}`, `row_id ${pairIdx}, order ${o}`);
+        const entry = byPair.get(pairIdx) ?? { rows: [undefined, undefined] };
         entry.rows[o] = row;
-        byPair.set(pairId, entry);
+        byPair.set(pairIdx, entry);
       });
     }
     for (const [
-      pairId,
+      pairIdx,
       {
         rows: [r0, r1],
       },
@@ -194,7 +195,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
         const p1 = r1 && probabilities(opts.file, r1);
         const cost = (r0 ? (optionalNumber(r0, 'cost') ?? 0) : 0) + (r1 ? (optionalNumber(r1, 'cost') ?? 0) : 0);
         overall.push({
-          pairId,
+          pairIdx,
           value: twoOrderJudgePreference(p0, p1),
           raw: { order0: p0 ?? null, order1: p1 ?? null, ...(cost ? { cost } : {}) },
         });
@@ -209,7 +210,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
             pNA: optionalNumber(x, 'reward_NA') ?? null,
           };
         overall.push({
-          pairId,
+          pairIdx,
           value: logLikelihoodPreference(y1, y0),
           scoreY0: y0,
           scoreY1: y1,
@@ -235,7 +236,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
       format: opts.format,
       fileSha256: fileHash,
     });
-    const rowOf = (idx: number) => pairRows.get(idx)!;
+    const pairRowIdOf = (pairIdx: number) => pairRowIds.get(pairIdx)!;
     if (opts.format === 'oracle') {
       const existing = await tx.countPrinciplePreferences(dataset.id, annotator.id, list!.id);
       if (existing > 0)
@@ -243,7 +244,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
           `annotator "${opts.annotator}" already has ${existing} principle preferences on dataset "${opts.dataset}" for list "${list!.name}"; import under another annotator name`,
           'annotator',
         );
-      await tx.insertPrinciplePreferences(annotator.id, principle, rowOf, await tx.principleRowIds(list!.id));
+      await tx.insertPrinciplePreferences(annotator.id, principle, pairRowIdOf, await tx.principleRowIds(list!.id));
     } else {
       const existing = await tx.pairsWithPreference(dataset.id, annotator.id);
       if (existing.size > 0)
@@ -251,7 +252,7 @@ export async function importJudgments(store: Store, opts: JudgmentImportOptions)
           `annotator "${opts.annotator}" already has ${existing.size} preferences on dataset "${opts.dataset}"; import under another annotator name`,
           'annotator',
         );
-      await tx.insertPreferences(annotator.id, overall, rowOf);
+      await tx.insertPreferences(annotator.id, overall, pairRowIdOf);
     }
     throwIfCancelled(opts.signal, opts.file); // the last moment before the commit
   });

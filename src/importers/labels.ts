@@ -26,8 +26,8 @@ export async function importLabels(
   const list = await store.requirePrincipleList(opts.principles);
   const positions = new Map(list.principles.map((p, i) => [p.id, i]));
   const bySource = new Map<string, number>();
-  for (const p of await store.pairSourceIds(dataset.id)) bySource.set(p.sourceId, p.idx);
-  const rowIds = await store.pairRowIds(dataset.id);
+  for (const p of await store.pairSourceIds(dataset.id)) bySource.set(p.sourceId, p.pairIdx);
+  const pairRowIds = await store.pairRowIds(dataset.id);
   const overall: OverallPreference[] = [];
   const principle: PrinciplePreference[] = [];
   const seen = new Map<number, number>();
@@ -40,15 +40,15 @@ export async function importLabels(
         const source = r.pair;
         if (typeof source !== 'string' && typeof source !== 'number')
           throw new InputError(opts.file, line, 'pair', "missing (the pair's source id)");
-        const pairId = bySource.get(String(source));
-        if (pairId === undefined)
+        const pairIdx = bySource.get(String(source));
+        if (pairIdx === undefined)
           throw new InputError(opts.file, line, 'pair', `"${source}" is not a pair of dataset "${opts.dataset}"`);
-        if (seen.has(pairId))
+        if (seen.has(pairIdx))
           throw new InputError(
             opts.file,
             line,
             'pair',
-            `duplicate label for "${source}" (first on line ${seen.get(pairId)})`,
+            `duplicate label for "${source}" (first on line ${seen.get(pairIdx)})`,
           );
         const choice = r.overall;
         if (!isLabelOverallWord(choice))
@@ -63,13 +63,13 @@ export async function importLabels(
             throw new InputError(opts.file, line, `principles.${key}`, `not a principle of list "${list.name}"`);
           if (!isLabelPrincipleWord(v))
             throw new InputError(opts.file, line, `principles.${key}`, 'must be "y0", "y1" or "neither"');
-          cells.push({ pairId, principleIndex: position, value: LABEL_PRINCIPLE[v] });
+          cells.push({ pairIdx, principleIndex: position, value: LABEL_PRINCIPLE[v] });
         }
         const rationale = r.rationale;
         if (rationale !== undefined && typeof rationale !== 'string')
           throw new InputError(opts.file, line, 'rationale', 'must be a string');
-        seen.set(pairId, line);
-        overall.push({ pairId, value: LABEL_OVERALL[choice], raw: { choice }, rationale: rationale || null });
+        seen.set(pairIdx, line);
+        overall.push({ pairIdx, value: LABEL_OVERALL[choice], raw: { choice }, rationale: rationale || null });
         principle.push(...cells);
       });
     }
@@ -83,11 +83,11 @@ export async function importLabels(
       throw new UsageError(
         `annotator "${opts.annotator}" already has ${existing.size} labels on dataset "${opts.dataset}"`,
       );
-    await tx.insertPreferences(annotator.id, overall, (idx) => rowIds.get(idx)!);
+    await tx.insertPreferences(annotator.id, overall, (pairIdx) => pairRowIds.get(pairIdx)!);
     await tx.insertPrinciplePreferences(
       annotator.id,
       principle,
-      (idx) => rowIds.get(idx)!,
+      (pairIdx) => pairRowIds.get(pairIdx)!,
       await tx.principleRowIds(list.id),
     );
   });

@@ -12,7 +12,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ABProbabilities, oraclePreference, twoOrderJudgePreference } from '../core/derive';
+import {
+  type ABProbabilities,
+  oraclePreference,
+  orderOfShownFirst,
+  shownFirstOfOrder,
+  twoOrderJudgePreference,
+} from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
 import { StoreBusyError, type Store } from '../store';
@@ -352,7 +358,7 @@ export class ChatClient {
 
 interface Unit {
   pairIdx: number;
-  rowId: number;
+  pairRowId: number;
   principle?: number;
   order: 0 | 1;
   prompt: string;
@@ -412,28 +418,28 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   const doneOracle = new Set<string>();
   if (existing && list)
     for (const r of await store.principlePreferences(dataset.id, list.id))
-      if (r.annotatorId === existing.id) doneOracle.add(`${r.idx}:${r.position}`);
+      if (r.annotatorId === existing.id) doneOracle.add(`${r.pairIdx}:${r.position}`);
 
   const total = await store.countPairs(dataset.id);
   const units: Unit[] = [];
   let alreadyStored = 0;
   for (let offset = 0; offset < total; offset += 1000) {
     for (const p of await store.listPairs(dataset.id, offset, 1000)) {
-      const base = { pairIdx: p.id, rowId: p.rowId, prompt: p.prompt, y0: p.y0, y1: p.y1 };
+      const base = { pairIdx: p.idx, pairRowId: p.pairRowId, prompt: p.prompt, y0: p.y0, y1: p.y1 };
       if (!list) {
-        if (doneJudge.has(p.id)) {
+        if (doneJudge.has(p.idx)) {
           alreadyStored++;
           continue;
         }
         units.push({ ...base, order: 0 }, { ...base, order: 1 });
       } else {
         list.principles.forEach((_, k) => {
-          if (doneOracle.has(`${p.id}:${k}`)) {
+          if (doneOracle.has(`${p.idx}:${k}`)) {
             alreadyStored++;
             return;
           }
           // Alternate which response is shown first, to spread position bias evenly; the order is stored.
-          units.push({ ...base, principle: k, order: ((p.id + k) % 2) as 0 | 1 });
+          units.push({ ...base, principle: k, order: ((p.idx + k) % 2) as 0 | 1 });
         });
       }
     }
@@ -459,7 +465,7 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   let annotatorId = existing?.id;
   const pendingOverall: OverallPreference[] = [];
   const pendingPrinciple: PrinciplePreference[] = [];
-  const rowIdOf = new Map<number, number>();
+  const pairRowIdOf = new Map<number, number>();
   const halves = new Map<number, { 0?: ABProbabilities; 1?: ABProbabilities }>();
   const flushEvery = o.flushEvery ?? 32;
   let done = alreadyStored;
@@ -479,11 +485,19 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
             const id = annotatorId ?? (await tx.ensureAnnotator(o.annotator, kind, provenance)).id;
             let written = 0;
             if (over.length)
-              written += await tx.insertPreferences(id, over, (idx) => rowIdOf.get(idx)!, { existing: 'skip' });
-            if (princ.length)
-              written += await tx.insertPrinciplePreferences(id, princ, (idx) => rowIdOf.get(idx)!, principleRowIds, {
+              written += await tx.insertPreferences(id, over, (pairIdx) => pairRowIdOf.get(pairIdx)!, {
                 existing: 'skip',
               });
+            if (princ.length)
+              written += await tx.insertPrinciplePreferences(
+                id,
+                princ,
+                (pairIdx) => pairRowIdOf.get(pairIdx)!,
+                principleRowIds,
+                {
+                  existing: 'skip',
+                },
+              );
             annotatorId = id;
             return written;
           })
@@ -511,17 +525,17 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
   let failure: unknown;
   const inner = new AbortController();
   const complete = (u: Unit, probs: ABProbabilities) => {
-    rowIdOf.set(u.pairIdx, u.rowId);
+    pairRowIdOf.set(u.pairIdx, u.pairRowId);
     if (u.principle !== undefined) {
       const value = oraclePreference(probs, u.order);
       pendingPrinciple.push({
-        pairId: u.pairIdx,
+        pairIdx: u.pairIdx,
         principleIndex: u.principle,
         value,
         probA: probs.pA,
         probB: probs.pB,
         probNA: probs.pNA,
-        order: u.order,
+        shownFirst: shownFirstOfOrder(u.order),
       });
     } else {
       const h = halves.get(u.pairIdx) ?? {};
@@ -530,7 +544,7 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
         halves.delete(u.pairIdx);
         const value = twoOrderJudgePreference(h[0], h[1]);
         if (value === null) summary.missing++;
-        pendingOverall.push({ pairId: u.pairIdx, value, raw: { order0: h[0], order1: h[1] } });
+        pendingOverall.push({ pairIdx: u.pairIdx, value, raw: { order0: h[0], order1: h[1] } });
       } else halves.set(u.pairIdx, h);
     }
     if (pendingOverall.length + pendingPrinciple.length >= flushEvery) {
@@ -651,12 +665,14 @@ function saveUnstored(
         [0, raw.order0],
         [1, raw.order1],
       ] as const)
-        lines.push(`${p.pairId},${order},${q.pA},${q.pB},${q.pNA}`);
+        lines.push(`${p.pairIdx},${order},${q.pA},${q.pB},${q.pNA}`);
     }
   } else {
     lines.push('row_id,principle_id,order,prob_A,prob_B,prob_NA');
     for (const p of principles)
-      lines.push(`${p.pairId},${p.principleIndex},${p.order},${p.probA},${p.probB},${p.probNA}`);
+      lines.push(
+        `${p.pairIdx},${p.principleIndex},${orderOfShownFirst(p.shownFirst!)},${p.probA},${p.probB},${p.probNA}`,
+      );
   }
   writeFileSync(file, lines.join('\n') + '\n', { flag: 'wx' });
   return file;

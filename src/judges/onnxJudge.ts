@@ -246,7 +246,7 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
     let request = 0;
     const page = Math.max(chunkPairs, 1000);
     for (let offset = 0; offset < total; offset += page) {
-      const rows = (await store.listPairs(dataset.id, offset, page)).filter((p) => !done.has(p.id));
+      const rows = (await store.listPairs(dataset.id, offset, page)).filter((p) => !done.has(p.idx));
       for (let i = 0; i < rows.length; i += chunkPairs) {
         if (o.signal?.aborted) break;
         const chunk = rows.slice(i, i + chunkPairs);
@@ -273,14 +273,14 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
           const value = rewardPreference(s1, s0);
           if (value === null) summary.ties++;
           return {
-            pairId: p.id,
+            pairIdx: p.idx,
             value,
             scoreY0: s0,
             scoreY1: s1,
             raw: t0 || t1 ? { truncated_y0: t0, truncated_y1: t1 } : null,
           };
         });
-        const rowIds = new Map(chunk.map((p) => [p.id, p.rowId]));
+        const pairRowIds = new Map(chunk.map((p) => [p.idx, p.pairRowId]));
         // Another run for this annotator (started at the same time) may have stored some of these
         // pairs meanwhile: each pair keeps exactly one score, the first stored.
         const written = await store.write(async (tx) => {
@@ -294,7 +294,7 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
               );
             annotatorId = (await tx.ensureAnnotator(o.annotator, 'reward-model', provenance)).id;
           }
-          return tx.insertPreferences(annotatorId, prefs, (idx) => rowIds.get(idx)!, { existing: 'skip' });
+          return tx.insertPreferences(annotatorId, prefs, (pairIdx) => pairRowIds.get(pairIdx)!, { existing: 'skip' });
         });
         summary.scored += written;
         summary.alreadyScored += chunk.length - written;

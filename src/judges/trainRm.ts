@@ -76,7 +76,7 @@ async function loadLabelled(
   let skipped = 0;
   for (const p of await store.overallPreferences(d.id)) {
     if (p.annotatorId !== a.id) continue;
-    if (p.value === 1 || p.value === -1) labels.set(p.idx, p.value);
+    if (p.value === 1 || p.value === -1) labels.set(p.pairIdx, p.value);
     else skipped++;
   }
   if (labels.size === 0)
@@ -88,7 +88,7 @@ async function loadLabelled(
   for (let offset = 0; ; offset += page) {
     const rows = await store.listPairs(d.id, offset, page);
     for (const r of rows) {
-      const label = labels.get(r.id);
+      const label = labels.get(r.idx);
       if (label !== undefined) pairs.push({ prompt: r.prompt, y0: r.y0, y1: r.y1, label: label as 1 | -1 });
     }
     if (rows.length < page) break;

@@ -13,7 +13,7 @@ export type DashboardWebviewMessage =
   | { type: 'export'; formats: DashboardFormat[]; psAnnotator: string | null }
   /** "Export training data": the host asks for the format, the source and the target (src/app/training.ts). */
   | { type: 'exportTraining' }
-  | { type: 'openPair'; index: number };
+  | { type: 'openPair'; pairIdx: number };
 
 export interface RunSummary {
   id: number;
@@ -41,7 +41,7 @@ export function parseDashboardMessage(msg: unknown): DashboardWebviewMessage | n
     case 'loadRun':
       return keys === 'id,type' && isInt(m.id) ? { type: 'loadRun', id: m.id } : null;
     case 'openPair':
-      return keys === 'index,type' && isInt(m.index) ? { type: 'openPair', index: m.index } : null;
+      return keys === 'pairIdx,type' && isInt(m.pairIdx) ? { type: 'openPair', pairIdx: m.pairIdx } : null;
     case 'export': {
       if (
         keys !== 'formats,psAnnotator,type' ||

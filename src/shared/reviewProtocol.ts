@@ -14,7 +14,7 @@ export interface ReviewQueueView {
   adjudicated: number;
   items: {
     pair: string;
-    idx: number;
+    pairIdx: number;
     prompt: string;
     y0: string;
     y1: string;

@@ -1,8 +1,8 @@
 // The store port: what the rest of the code may ask of a database, as types only. One adapter per
 // database implements it (src/store/sqlite today). Reads are on the store and on a transaction;
 // writes exist only on the transaction handle that `Store.write` passes to its callback, so a write
-// outside a transaction does not type-check. Row ids are the adapter's; pair indices (`idx`) are the
-// importer's stable, line-derived numbers.
+// outside a transaction does not type-check. Row ids (`pairRowId`) are the adapter's; pair indices
+// (`Pair.idx`, `pairIdx`) are the importer's stable, line-derived numbers.
 import type { StoredPreference } from '../core/preferences';
 import type { AnnotatorKind, OverallPreference, Pair, Principle, PrinciplePreference } from '../core/types';
 import { UsageError } from '../core/errors';
@@ -58,7 +58,7 @@ export interface MetricRunRow {
   results: unknown;
 }
 /** A pair with the adapter's row id beside its index. */
-export type StoredPair = Pair & { rowId: number };
+export type StoredPair = Pair & { pairRowId: number };
 
 export interface StoreInfo {
   datasets: { name: string; format: string; pairs: number; contentHash: string | null }[];
@@ -97,7 +97,7 @@ export interface LabelState {
     prob_a: number | null;
     prob_b: number | null;
     prob_na: number | null;
-    shown_order: number | null;
+    shown_first: number | null;
     raw: string | null;
     created_at: string;
   }[];
@@ -159,7 +159,7 @@ export interface DatasetReads {
   /** Pairs in index order, paged (the workbench and exports never load a whole dataset at once). */
   listPairs(datasetId: number, offset: number, limit: number): Promise<StoredPair[]>;
   /** Source id of every pair of a dataset, by pair index. */
-  pairSourceIds(datasetId: number): Promise<{ idx: number; sourceId: string }[]>;
+  pairSourceIds(datasetId: number): Promise<{ pairIdx: number; sourceId: string }[]>;
   /** The pairs with these indices (any order; unknown indices are left out). */
   pairsByIndex(datasetId: number, indices: readonly number[]): Promise<Pair[]>;
 }
@@ -171,10 +171,10 @@ export interface DatasetWrites {
   /** Next free pair row id; inside the transaction, ids from here on are this writer's to assign. */
   nextPairRowId(): Promise<number>;
   /**
-   * `rowIds[i]` is the row id for `pairs[i]` (see nextPairRowId). A pair whose source id the dataset
+   * `pairRowIds[i]` is the row id for `pairs[i]` (see nextPairRowId). A pair whose source id the dataset
    * already holds is not inserted; it is returned with the index of the pair that holds it.
    */
-  insertPairs(datasetId: number, pairs: Pair[], rowIds: number[]): Promise<{ pair: Pair; firstIdx: number }[]>;
+  insertPairs(datasetId: number, pairs: Pair[], pairRowIds: number[]): Promise<{ pair: Pair; firstIdx: number }[]>;
 }
 
 export interface PrincipleListReads {
@@ -217,7 +217,7 @@ export interface PreferenceReads {
   pairsWithPreference(datasetId: number, annotatorId: number): Promise<Set<number>>;
   countPrinciplePreferences(datasetId: number, annotatorId: number, listId: number): Promise<number>;
   /** Every annotator's overall preferences on a dataset. */
-  overallPreferences(datasetId: number): Promise<{ annotatorId: number; idx: number; value: StoredPreference }[]>;
+  overallPreferences(datasetId: number): Promise<{ annotatorId: number; pairIdx: number; value: StoredPreference }[]>;
   /**
    * Every stored overall preference row of a dataset with the numbers it came from (scores, and the raw
    * JSON: judge probabilities per order), for the consistency suite.
@@ -225,7 +225,7 @@ export interface PreferenceReads {
   preferenceDetails(datasetId: number): Promise<
     {
       annotatorId: number;
-      idx: number;
+      pairIdx: number;
       value: StoredPreference;
       scoreY0: number | null;
       scoreY1: number | null;
@@ -236,7 +236,7 @@ export interface PreferenceReads {
   principlePreferences(
     datasetId: number,
     listId: number,
-  ): Promise<{ annotatorId: number; idx: number; position: number; value: StoredPreference }[]>;
+  ): Promise<{ annotatorId: number; pairIdx: number; position: number; value: StoredPreference }[]>;
   /** Full preference rows of a page of pairs, for export and the workbench. */
   preferencesForPairs(pairRowIds: number[]): Promise<PreferenceForPair[]>;
   principlePreferencesForPairs(pairRowIds: number[]): Promise<PrinciplePreferenceForPair[]>;
@@ -269,14 +269,14 @@ export interface PreferenceWrites {
   insertPreferences(
     annotatorId: number,
     prefs: OverallPreference[],
-    pairRowId: (idx: number) => number,
+    pairRowId: (pairIdx: number) => number,
     options?: { existing?: 'fail' | 'skip' },
   ): Promise<number>;
   /** `principleRowIds[position]` from principleRowIds(). Resolves with the number of rows written. */
   insertPrinciplePreferences(
     annotatorId: number,
     prefs: PrinciplePreference[],
-    pairRowId: (idx: number) => number,
+    pairRowId: (pairIdx: number) => number,
     principleRowIds: number[],
     options?: { existing?: 'fail' | 'skip' },
   ): Promise<number>;
@@ -294,12 +294,12 @@ export interface PreferenceWrites {
   takeLastSubmission(
     annotatorId: number,
     datasetId: number,
-  ): Promise<{ pairRowId: number; idx: number; before: LabelState } | undefined>;
+  ): Promise<{ pairRowId: number; pairIdx: number; before: LabelState } | undefined>;
 }
 
 export interface WorkbenchReads {
   /** One pair by its index, or the nearest pair after (dir 1) / before (dir -1) it. */
-  workbenchPair(datasetId: number, idx: number, dir?: 0 | 1 | -1): Promise<StoredPair | undefined>;
+  workbenchPair(datasetId: number, pairIdx: number, dir?: 0 | 1 | -1): Promise<StoredPair | undefined>;
   /** The next pair index after `fromIdx` (dir 1) or before it (dir -1) in a queue. */
   workbenchQueueIdx(
     datasetId: number,

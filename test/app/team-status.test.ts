@@ -32,10 +32,10 @@ for (const adapter of adapters) {
         const first = await tx.nextPairRowId();
         await tx.insertPairs(
           d,
-          [0, 1, 2, 3].map((i) => ({ id: i, sourceId: `s${i}`, prompt: 'p', y0: 'a', y1: 'b' })),
+          [0, 1, 2, 3].map((i) => ({ idx: i, sourceId: `s${i}`, prompt: 'p', y0: 'a', y1: 'b' })),
           [0, 1, 2, 3].map((i) => first + i),
         );
-        const row = (idx: number) => first + idx;
+        const row = (pairIdx: number) => first + pairIdx;
         await tx.setWorkSplit(d, { overlap: 2, assignment: 'fixed', seed: 0 });
         const { list: two } = await tx.savePrincipleList(
           'two',
@@ -58,43 +58,43 @@ for (const adapter of adapters) {
         await tx.insertPreferences(
           alice.id,
           [
-            { pairId: 0, value: 1 },
-            { pairId: 1, value: 1 },
-            { pairId: 2, value: -1 },
-            { pairId: 3, value: 0 },
+            { pairIdx: 0, value: 1 },
+            { pairIdx: 1, value: 1 },
+            { pairIdx: 2, value: -1 },
+            { pairIdx: 3, value: 0 },
           ],
           row,
         );
         await tx.insertPrinciplePreferences(
           alice.id,
           [
-            { pairId: 0, principleIndex: 0, value: 1 },
-            { pairId: 1, principleIndex: 0, value: -1 },
-            { pairId: 2, principleIndex: 0, value: 1 },
-            { pairId: 2, principleIndex: 1, value: -1 },
-            { pairId: 3, principleIndex: 0, value: 1 },
+            { pairIdx: 0, principleIndex: 0, value: 1 },
+            { pairIdx: 1, principleIndex: 0, value: -1 },
+            { pairIdx: 2, principleIndex: 0, value: 1 },
+            { pairIdx: 2, principleIndex: 1, value: -1 },
+            { pairIdx: 3, principleIndex: 0, value: 1 },
           ],
           row,
           twoRows,
         );
         // bob: pair 0 y0 with (-1, -1): consensus y0, agrees. DA = 0 / 1 = 0.
-        await tx.insertPreferences(bob.id, [{ pairId: 0, value: -1 }], row);
+        await tx.insertPreferences(bob.id, [{ pairIdx: 0, value: -1 }], row);
         await tx.insertPrinciplePreferences(
           bob.id,
           [
-            { pairId: 0, principleIndex: 0, value: -1 },
-            { pairId: 0, principleIndex: 1, value: -1 },
+            { pairIdx: 0, principleIndex: 0, value: -1 },
+            { pairIdx: 0, principleIndex: 1, value: -1 },
           ],
           row,
           twoRows,
         );
         // carol labels overall only (on pair 1, against the list "other" once): no consensus pair of "two": DA undefined
-        await tx.insertPreferences(carol.id, [{ pairId: 1, value: -1 }], row);
-        await tx.insertPrinciplePreferences(carol.id, [{ pairId: 1, principleIndex: 0, value: 1 }], row, otherRows);
+        await tx.insertPreferences(carol.id, [{ pairIdx: 1, value: -1 }], row);
+        await tx.insertPrinciplePreferences(carol.id, [{ pairIdx: 1, principleIndex: 0, value: 1 }], row, otherRows);
         // a model's principle labels do not choose the list, nor count
         await tx.insertPrinciplePreferences(
           rm.id,
-          [0, 1, 2, 3].flatMap((p) => [{ pairId: p, principleIndex: 0, value: 1 as const }]),
+          [0, 1, 2, 3].flatMap((p) => [{ pairIdx: p, principleIndex: 0, value: 1 as const }]),
           row,
           otherRows,
         );

@@ -123,9 +123,9 @@ async function relabel(
 ): Promise<void> {
   await withOpen(location, async (s) => {
     const d = await s.requireDataset('d');
-    const idx = (await s.pairSourceIds(d.id)).find((p) => p.sourceId === sourceId)!.idx;
-    const rowId = (await s.pairRowIds(d.id)).get(idx)!;
-    await saveLabel(s, (await s.requireAnnotator(annotator)).id, rowId, {
+    const pairIdx = (await s.pairSourceIds(d.id)).find((p) => p.sourceId === sourceId)!.pairIdx;
+    const pairRowId = (await s.pairRowIds(d.id)).get(pairIdx)!;
+    await saveLabel(s, (await s.requireAnnotator(annotator)).id, pairRowId, {
       value,
       raw: { choice },
       shownFirst: 1,
@@ -373,3 +373,34 @@ for (const target of targets) {
     });
   });
 }
+
+describe('sync of pairs', () => {
+  it('a pair DST lacks keeps its index, or takes the next free one where DST holds that index', async () => {
+    const [src, dst] = [join(tempDir(), 'src.db'), join(tempDir(), 'dst.db')];
+    // the same dataset (name and content hash) on both sides; DST's index 1 holds another source id
+    const seed = (location: string, sourceIds: string[]) =>
+      withOpen(location, (s) =>
+        s.write(async (tx) => {
+          const id = await tx.createDataset('d', 'jsonl', null);
+          await tx.setDatasetHash(id, 'h');
+          const first = await tx.nextPairRowId();
+          await tx.insertPairs(
+            id,
+            sourceIds.map((sourceId, idx) => ({ idx, sourceId, prompt: 'p', y0: 'a', y1: 'b' })),
+            sourceIds.map((_, i) => first + i),
+          );
+        }),
+      );
+    await seed(src, ['s0', 's1', 's2']);
+    await seed(dst, ['s0', 'x1']);
+    await withOpen(src, (s) => withOpen(dst, (d) => syncStores(s, d)));
+    const pairs = await withOpen(dst, async (d) => d.pairSourceIds((await d.requireDataset('d')).id));
+    // s1's index 1 is taken (x1): it takes 2, the next free one; s2's index 2 is then taken too: 3
+    expect(pairs.sort((a, b) => a.pairIdx - b.pairIdx)).toEqual([
+      { pairIdx: 0, sourceId: 's0' },
+      { pairIdx: 1, sourceId: 'x1' },
+      { pairIdx: 2, sourceId: 's1' },
+      { pairIdx: 3, sourceId: 's2' },
+    ]);
+  });
+});

@@ -290,7 +290,7 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
     const bobId = (await bob.requireAnnotator('bob')).id;
     const rows = await bob.pairRowIds((await bob.requireDataset('d')).id);
     await expect(
-      bob.write((tx) => tx.insertPreferences(bobId, [{ pairId: 0, value: -1 }], (i) => rows.get(i)!)),
+      bob.write((tx) => tx.insertPreferences(bobId, [{ pairIdx: 0, value: -1 }], (i) => rows.get(i)!)),
     ).rejects.toBeInstanceOf(PairFullError);
     // the label history records the login and the server's time of each write
     const leadClient = new pg.Client({ connectionString: withPw('lead', DB) });
@@ -317,7 +317,7 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
     expect(down.status, down.stderr).toBe(0);
     const local = await openStore(mine);
     const ds = (await local.requireDataset('d')).id;
-    expect((await local.overallPreferences(ds)).map((p) => p.idx)).toEqual([0]); // q1, hers (workbench); bob's q2 did not come down
+    expect((await local.overallPreferences(ds)).map((p) => p.pairIdx)).toEqual([0]); // q1, hers (workbench); bob's q2 did not come down
     // offline, she labels q3 in her file, then pushes it: stored in the team's database as hers
     const aliceId = (await local.requireAnnotator('alice')).id;
     await saveLabel(local, aliceId, (await local.pairRowIds(ds)).get(2)!, {
@@ -332,7 +332,7 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
     const up = run(['sync', '--from', mine, '--to', at('alice', DB)]);
     expect(up.status, up.stderr).toBe(0);
     const team = await open('alice');
-    expect((await team.overallPreferences((await team.requireDataset('d')).id)).map((p) => p.idx).sort()).toEqual([
+    expect((await team.overallPreferences((await team.requireDataset('d')).id)).map((p) => p.pairIdx).sort()).toEqual([
       0, 2,
     ]);
     const offline = join(dir, 'offline.db');
@@ -356,7 +356,8 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
       );
       for (let v = 0; v < PG_MIGRATIONS.length - 1; v++)
         await c.query(`BEGIN; ${PG_MIGRATIONS[v]} UPDATE discretion_schema SET version = ${v + 1}; COMMIT;`);
-      await c.query(`GRANT SELECT ON discretion_schema TO ${login('alice')}`);
+      // what a member may read of a team's database at that version (the team's tables exist from migration 9 on)
+      await c.query(`GRANT SELECT ON discretion_schema, team_config, team_members, annotators TO ${login('alice')}`);
       expect(oneLine(run(['info', '--db', at('alice', old)]))).toMatch(
         new RegExp(
           `has schema version ${PG_MIGRATIONS.length - 1} and this version of the tool needs ${PG_MIGRATIONS.length}: ask the lead to run \`discretion team init\``,

@@ -36,13 +36,13 @@ export function judgeExpectation({ prompt, y0, y1 }) {
       return null; // NA dominates in at least one order
   }
 }
-/** Expected stored oracle value given the order the response was shown in (0: A = y1). */
-export function oracleExpectation({ prompt, y0, y1 }, principle, shownOrder) {
+/** Expected stored oracle value given the judge's order it was asked in (0: A = y1). */
+export function oracleExpectation({ prompt, y0, y1 }, principle, order) {
   switch (oracleCategory(prompt, principle)) {
     case 'consistent':
       return better(y1, y0) === 'x' ? 1 : -1;
     case 'position':
-      return shownOrder === 0 ? 1 : -1;
+      return order === 0 ? 1 : -1;
     default:
       return 0;
   }

@@ -39,11 +39,11 @@ describe('withLabelled (the tree after a workbench label)', () => {
       const id = await tx.createDataset('hh', 'jsonl', null);
       await tx.insertPairs(
         id,
-        [0, 1, 2].map((i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })),
+        [0, 1, 2].map((i) => ({ idx: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })),
         [1, 2, 3],
       );
       const carol = await tx.ensureAnnotator('carol', 'human', null);
-      await tx.insertPreferences(carol.id, [{ pairId: 0, value: 1 }], (idx) => idx + 1);
+      await tx.insertPreferences(carol.id, [{ pairIdx: 0, value: 1 }], (pairIdx) => pairIdx + 1);
     });
     const before = await store.datasetProgress();
     await store.write(async (tx) => {
@@ -51,10 +51,10 @@ describe('withLabelled (the tree after a workbench label)', () => {
       await tx.insertPreferences(
         bob.id,
         [
-          { pairId: 0, value: 1 },
-          { pairId: 2, value: -1 },
+          { pairIdx: 0, value: 1 },
+          { pairIdx: 2, value: -1 },
         ],
-        (idx) => idx + 1,
+        (pairIdx) => pairIdx + 1,
       );
     });
     expect(withLabelled(before, 'hh', 'bob', 2)).toEqual(await store.datasetProgress());

@@ -202,7 +202,7 @@ async function runCase(c: Case, template: string, root: string): Promise<string 
       return undefined;
     }
     for (const p of pairs) {
-      const r = rows[p.id];
+      const r = rows[p.idx];
       const expected = r && {
         sourceId: String(r.id),
         prompt: storedText(r.prompt),
@@ -211,7 +211,7 @@ async function runCase(c: Case, template: string, root: string): Promise<string 
       };
       const got = { sourceId: p.sourceId, prompt: p.prompt, y0: p.y0, y1: p.y1 };
       if (!isDeepStrictEqual(got, expected))
-        return `pair ${p.id} is ${JSON.stringify(got)}, arrow-rs reads ${JSON.stringify(expected)}`;
+        return `pair ${p.idx} is ${JSON.stringify(got)}, arrow-rs reads ${JSON.stringify(expected)}`;
     }
     if (onError === 'fail' && pairs.length !== rows.length)
       return `${pairs.length} pairs imported, arrow-rs reads ${rows.length} rows`;

@@ -99,7 +99,7 @@ async function datasetRoundTrip(
     const ds = await store.requireDataset(name);
     const pairs = await store.listPairs(ds.id, 0, 1e6);
     const prefs = new Map<number, unknown>();
-    for (const p of await store.preferencesForPairs(pairs.map((x) => x.rowId)))
+    for (const p of await store.preferencesForPairs(pairs.map((x) => x.pairRowId)))
       if (p.annotator === annotator) prefs.set(p.pairRowId, p.value);
     return pairs.map((p) => ({
       sourceId: p.sourceId,
@@ -107,7 +107,7 @@ async function datasetRoundTrip(
       y0: p.y0,
       y1: p.y1,
       meta: name === 'rt' ? ((p.meta as { meta?: unknown } | null)?.meta ?? null) : (p.meta ?? null),
-      preference: prefs.get(p.rowId) ?? null,
+      preference: prefs.get(p.pairRowId) ?? null,
     }));
   };
   const a = await read('fz');

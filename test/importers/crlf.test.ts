@@ -164,7 +164,7 @@ async function baseDataset(store: Store): Promise<void> {
     const id = await tx.createDataset('base', 'jsonl', null);
     await tx.insertPairs(
       id,
-      [0, 1, 2].map((i) => ({ id: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })),
+      [0, 1, 2].map((i) => ({ idx: i, sourceId: ['a', 'b', 'c'][i], prompt: `q${i}`, y0: 'x', y1: 'y' })),
       [1, 2, 3],
     );
     await tx.savePrincipleList(

@@ -60,16 +60,16 @@ async function pairsOf(name: string, annotator = 'human') {
   const ds = await store.requireDataset(name);
   const pairs = await store.listPairs(ds.id, 0, 1e6);
   const prefs = new Map<number, unknown>();
-  for (const p of await store.preferencesForPairs(pairs.map((x) => x.rowId)))
+  for (const p of await store.preferencesForPairs(pairs.map((x) => x.pairRowId)))
     if (p.annotator === annotator) prefs.set(p.pairRowId, p.value);
   return pairs.map((p) => ({
-    id: p.id,
+    id: p.idx,
     sourceId: p.sourceId,
     prompt: p.prompt,
     y0: p.y0,
     y1: p.y1,
     meta: p.meta ?? null,
-    preference: prefs.has(p.rowId) ? prefs.get(p.rowId) : 'none',
+    preference: prefs.has(p.pairRowId) ? prefs.get(p.pairRowId) : 'none',
   }));
 }
 

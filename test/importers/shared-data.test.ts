@@ -25,11 +25,11 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
     });
   }, 120_000);
 
-  const pair = async (idx: number) => (await store.listPairs((await store.requireDataset('hh')).id, idx, 1))[0];
-  const prefOf = async (annotator: string, idx: number) => {
+  const pair = async (pairIdx: number) => (await store.listPairs((await store.requireDataset('hh')).id, pairIdx, 1))[0];
+  const prefOf = async (annotator: string, pairIdx: number) => {
     const a = await store.requireAnnotator(annotator);
     const rows = await store.overallPreferences((await store.requireDataset('hh')).id);
-    return rows.find((r) => r.annotatorId === a.id && r.idx === idx)?.value;
+    return rows.find((r) => r.annotatorId === a.id && r.pairIdx === pairIdx)?.value;
   };
 
   it('yields 2,312 pairs, each with the human preference +1 (y1 = chosen)', async () => {
@@ -63,8 +63,8 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
   });
 
   it('keeps the 4 empty chosen final turns empty', async () => {
-    for (const idx of [86, 516, 925, 1103]) {
-      const p = await pair(idx);
+    for (const pairIdx of [86, 516, 925, 1103]) {
+      const p = await pair(pairIdx);
       expect(p.y1).toBe('');
       expect(p.y0.length).toBeGreaterThan(0);
     }
@@ -82,7 +82,8 @@ describe.skipIf(!!skip)('HH-RLHF harmless-base test set and published judgments'
     const list = await store.requirePrincipleList('ccai-seed');
     const cells = await store.principlePreferences(d.id, list.id);
     expect(cells.length).toBe(2312 * 21);
-    const cell = (idx: number, position: number) => cells.find((c) => c.idx === idx && c.position === position)?.value;
+    const cell = (pairIdx: number, position: number) =>
+      cells.find((c) => c.pairIdx === pairIdx && c.position === position)?.value;
     // row 0, principle 0: A 8.4e-5, B 4.6e-3, NA 0.995 -> NA dominates -> 0
     expect(cell(0, 0)).toBe(0);
     // row 1, principle 0: A 0.9990, B 9.6e-5, NA 9.1e-4; order 0 (A = y1) -> +1

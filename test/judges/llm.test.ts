@@ -187,23 +187,24 @@ describe('runLlmJudge over HTTP', () => {
       idx: number;
       pos: number;
       value: number;
-      order: number;
+      shownFirst: number;
       pa: number;
       pna: number;
     }>(
-      'SELECT p.idx, pr.position AS pos, pp.value, pp.shown_order AS "order", pp.prob_a AS pa, pp.prob_na AS pna FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id ORDER BY p.idx, pr.position',
+      'SELECT p.idx, pr.position AS pos, pp.value, pp.shown_first AS "shownFirst", pp.prob_a AS pa, pp.prob_na AS pna FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id ORDER BY p.idx, pr.position',
     );
-    // order = (idx + position) mod 2. Pair 0 (y1 good): +1 either way. Pair 1 (y0 good): -1.
-    // Pair 2 (both good): A wins; order 0 (A = y1) -> +1, order 1 (A = y0) -> -1. Pair 3: NA dominates -> 0.
-    expect(rows.map((r) => [r.idx, r.pos, r.order, r.value])).toEqual([
-      [0, 0, 0, 1],
-      [0, 1, 1, 1],
-      [1, 0, 1, -1],
-      [1, 1, 0, -1],
-      [2, 0, 0, 1],
-      [2, 1, 1, -1],
-      [3, 0, 1, 0],
-      [3, 1, 0, 0],
+    // The judge's order = (idx + position) mod 2, stored as the response shown first: order 0 (A = y1) -> 1,
+    // order 1 (A = y0) -> 0. Pair 0 (y1 good): +1 either way. Pair 1 (y0 good): -1. Pair 2 (both good): A
+    // wins; A = y1 -> +1, A = y0 -> -1. Pair 3: NA dominates -> 0.
+    expect(rows.map((r) => [r.idx, r.pos, r.shownFirst, r.value])).toEqual([
+      [0, 0, 1, 1],
+      [0, 1, 0, 1],
+      [1, 0, 0, -1],
+      [1, 1, 1, -1],
+      [2, 0, 1, 1],
+      [2, 1, 0, -1],
+      [3, 0, 0, 0],
+      [3, 1, 1, 0],
     ]);
     expect(rows[7].pna).toBeCloseTo(0.8, 12);
     expect(seen[0].body.messages[1].content).toContain('Prefer the good response.');
@@ -282,6 +283,52 @@ describe('runLlmJudge over HTTP', () => {
       'SELECT pr.value FROM preferences pr JOIN pairs p ON p.id = pr.pair_id ORDER BY p.idx',
     );
     expect(values.map((r) => r.value)).toEqual([1, -1, 0, null]); // as the unlocked run stores them (first test)
+    await store.close();
+  });
+
+  it("oracle answers saved to a file while the database is locked import to the same values and shown first (the file's order: 0 = A was y1)", async () => {
+    const first = await setup();
+    const p = join(tempDir(), 'p.txt');
+    writeFileSync(p, 'Prefer the good response.\nAvoid harm.\n');
+    await importPrincipleList(first, { file: p, name: 'two' });
+    const path = first.location;
+    await first.close();
+    const store = await openSqliteStore(path, { lockTimeoutMs: 300 });
+    const other = await Database.open(path);
+    await other.exec('BEGIN IMMEDIATE');
+    const dir = tempDir();
+    const oracle = { ...opts, baseUrl, annotator: 'oracle', oracle: true, principles: 'two' };
+    const err = await runLlmJudge(store, { ...oracle, concurrency: 1, flushEvery: 1, rescueDir: dir }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UnstoredAnswersError);
+    await other.exec('COMMIT');
+    await other.close();
+    const file = join(dir, readdirSync(dir)[0]);
+    const rows = readFileSync(file, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('row_id,principle_id,order,prob_A,prob_B,prob_NA');
+    // the order asked: (idx + position) mod 2, as the oracle test above
+    expect(
+      rows
+        .slice(1)
+        .map((r) => r.split(',').slice(0, 3).join(','))
+        .sort(),
+    ).toEqual(['0,0,0', '0,1,1', '1,0,1', '1,1,0', '2,0,0', '2,1,1', '3,0,1', '3,1,0']);
+    await importJudgments(store, { format: 'oracle', file, dataset: 'd', annotator: 'oracle', principles: 'two' });
+    const stored = await store.db.all<{ idx: number; pos: number; shownFirst: number; value: number }>(
+      'SELECT p.idx, pr.position AS pos, pp.shown_first AS "shownFirst", pp.value FROM principle_preferences pp JOIN pairs p ON p.id = pp.pair_id JOIN principles pr ON pr.id = pp.principle_id ORDER BY p.idx, pr.position',
+    );
+    // as the unlocked run stores them (the oracle test above)
+    expect(stored.map((r) => [r.idx, r.pos, r.shownFirst, r.value])).toEqual([
+      [0, 0, 1, 1],
+      [0, 1, 0, 1],
+      [1, 0, 0, -1],
+      [1, 1, 1, -1],
+      [2, 0, 1, 1],
+      [2, 1, 0, -1],
+      [3, 0, 0, 0],
+      [3, 1, 1, 0],
+    ]);
     await store.close();
   });
 

@@ -8,7 +8,7 @@ describe('dashboard messages', () => {
   it('accepts the known shapes', () => {
     expect(parseDashboardMessage({ type: 'ready' })).toEqual({ type: 'ready' });
     expect(parseDashboardMessage({ type: 'loadRun', id: 3 })).toEqual({ type: 'loadRun', id: 3 });
-    expect(parseDashboardMessage({ type: 'openPair', index: 0 })).toEqual({ type: 'openPair', index: 0 });
+    expect(parseDashboardMessage({ type: 'openPair', pairIdx: 0 })).toEqual({ type: 'openPair', pairIdx: 0 });
     expect(parseDashboardMessage({ type: 'exportTraining' })).toEqual({ type: 'exportTraining' });
     expect(parseDashboardMessage({ type: 'export', formats: ['html', 'csv', 'html'], psAnnotator: null })).toEqual({
       type: 'export',
@@ -25,7 +25,10 @@ describe('dashboard messages', () => {
       { type: 'loadRun', id: -1 },
       { type: 'loadRun', id: 1.5 },
       { type: 'loadRun', id: '1' },
-      { type: 'openPair', index: Number.NaN },
+      { type: 'openPair', pairIdx: Number.NaN },
+      { type: 'openPair', pairIdx: -1 },
+      { type: 'openPair', index: 0 },
+      { type: 'openPair', pairIdx: 0, index: 0 },
       { type: 'export', formats: ['pdf'], psAnnotator: null },
       { type: 'export', formats: [], psAnnotator: null },
       { type: 'export', formats: ['html'] },

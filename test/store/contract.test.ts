@@ -19,12 +19,12 @@ const adapters: { name: string; skip?: string; location: () => Promise<string> }
   { name: 'PostgreSQL', skip: pgSkip, location: () => freshPostgresDatabase('url' in server ? server.url : '') },
 ];
 
-const pair = (id: number, sourceId = `s${id}`, meta?: Record<string, unknown>): Pair => ({
-  id,
+const pair = (pairIdx: number, sourceId = `s${pairIdx}`, meta?: Record<string, unknown>): Pair => ({
+  idx: pairIdx,
   sourceId,
-  prompt: `prompt ${id}\ttab\nnewline \\ back`,
-  y0: `a${id}`,
-  y1: `b${id}`,
+  prompt: `prompt ${pairIdx}\ttab\nnewline \\ back`,
+  y0: `a${pairIdx}`,
+  y1: `b${pairIdx}`,
   meta,
 });
 
@@ -67,8 +67,8 @@ for (const adapter of adapters) {
         const model = await tx.ensureAnnotator('rm', 'reward-model', { model: 'x' });
         return { dataset, list: list.id, human: human.id, model: model.id };
       });
-      const rowIds = await s.pairRowIds(ids.dataset);
-      return { s, ...ids, rowIds, row: (idx: number) => rowIds.get(idx)! };
+      const pairRowIds = await s.pairRowIds(ids.dataset);
+      return { s, ...ids, pairRowIds, row: (pairIdx: number) => pairRowIds.get(pairIdx)! };
     };
 
     it('creates the schema and opens it again', async () => {
@@ -94,7 +94,7 @@ for (const adapter of adapters) {
         await tx.setDatasetHash(dataset, 'abc');
         return d;
       });
-      expect(dups.map((d) => [d.pair.id, d.firstIdx])).toEqual([[2, 0]]);
+      expect(dups.map((d) => [d.pair.idx, d.firstIdx])).toEqual([[2, 0]]);
       expect(await s.countPairs(dataset)).toBe(3);
       expect(await s.getDataset('d')).toMatchObject({
         name: 'd',
@@ -103,22 +103,22 @@ for (const adapter of adapters) {
         contentHash: 'abc',
       });
       const page = await s.listPairs(dataset, 1, 5);
-      expect(page.map((p) => [p.id, p.sourceId])).toEqual([
+      expect(page.map((p) => [p.idx, p.sourceId])).toEqual([
         [1, 'y'],
         [3, 'z'],
       ]);
       expect(page[1].meta).toEqual({ k: [1, 'two'] });
       expect(page[0].prompt).toBe('prompt 1\ttab\nnewline \\ back');
-      expect((await s.pairsByIndex(dataset, [3, 0, 99])).map((p) => p.id).sort()).toEqual([0, 3]);
-      expect((await s.pairSourceIds(dataset)).sort((a, b) => a.idx - b.idx)).toEqual([
-        { idx: 0, sourceId: 'x' },
-        { idx: 1, sourceId: 'y' },
-        { idx: 3, sourceId: 'z' },
+      expect((await s.pairsByIndex(dataset, [3, 0, 99])).map((p) => p.idx).sort()).toEqual([0, 3]);
+      expect((await s.pairSourceIds(dataset)).sort((a, b) => a.pairIdx - b.pairIdx)).toEqual([
+        { pairIdx: 0, sourceId: 'x' },
+        { pairIdx: 1, sourceId: 'y' },
+        { pairIdx: 3, sourceId: 'z' },
       ]);
       expect([...(await s.pairRowIds(dataset)).keys()].sort()).toEqual([0, 1, 3]);
       await expect(s.requireDataset('nope')).rejects.toThrow(/unknown dataset "nope" \(known: d\)/);
-      expect(await s.workbenchPair(dataset, 1, 1)).toMatchObject({ id: 3, sourceId: 'z' });
-      expect(await s.workbenchPair(dataset, 3, -1)).toMatchObject({ id: 1 });
+      expect(await s.workbenchPair(dataset, 1, 1)).toMatchObject({ idx: 3, sourceId: 'z' });
+      expect(await s.workbenchPair(dataset, 3, -1)).toMatchObject({ idx: 1 });
       expect(await s.workbenchPair(dataset, 2)).toBeUndefined();
     });
 
@@ -128,7 +128,7 @@ for (const adapter of adapters) {
       await expect(
         s.write(async (tx) => {
           await tx.createDataset('e', 'jsonl', null);
-          await tx.insertPreferences((await tx.requireAnnotator('alice')).id, [{ pairId: 0, value: 1 }], () => -1);
+          await tx.insertPreferences((await tx.requireAnnotator('alice')).id, [{ pairIdx: 0, value: 1 }], () => -1);
         }),
       ).rejects.toThrow();
       await expect(
@@ -286,31 +286,31 @@ for (const adapter of adapters) {
         await tx.insertPreferences(
           model,
           [
-            { pairId: 0, value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: { reward_a: 1.25 } },
-            { pairId: 1, value: -1, scoreY0: 2, scoreY1: 0.1 },
-            { pairId: 2, value: null },
+            { pairIdx: 0, value: 1, scoreY0: -0.5, scoreY1: 1.25, raw: { reward_a: 1.25 } },
+            { pairIdx: 1, value: -1, scoreY0: 2, scoreY1: 0.1 },
+            { pairIdx: 2, value: null },
           ],
           row,
         );
         await tx.insertPrinciplePreferences(
           human,
           [
-            { pairId: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, order: 0 },
-            { pairId: 0, principleIndex: 2, value: -1 },
-            { pairId: 1, principleIndex: 1, value: 0 },
+            { pairIdx: 0, principleIndex: 0, value: 1, probA: 0.7, probB: 0.2, probNA: 0.1, shownFirst: 1 },
+            { pairIdx: 0, principleIndex: 2, value: -1 },
+            { pairIdx: 1, principleIndex: 1, value: 0 },
           ],
           row,
           rows,
         );
       });
-      await expect(s.write((tx) => tx.insertPreferences(model, [{ pairId: 0, value: -1 }], row))).rejects.toThrow();
+      await expect(s.write((tx) => tx.insertPreferences(model, [{ pairIdx: 0, value: -1 }], row))).rejects.toThrow();
       expect(
         await s.write((tx) =>
           tx.insertPreferences(
             model,
             [
-              { pairId: 0, value: -1 },
-              { pairId: 3, value: 1 },
+              { pairIdx: 0, value: -1 },
+              { pairIdx: 3, value: 1 },
             ],
             row,
             { existing: 'skip' },
@@ -319,20 +319,20 @@ for (const adapter of adapters) {
       ).toBe(1);
       expect([...(await s.pairsWithPreference(dataset, model))].sort()).toEqual([0, 1, 2, 3]);
       expect(await s.countPrinciplePreferences(dataset, human, list)).toBe(3);
-      const overall = (await s.overallPreferences(dataset)).sort((a, b) => a.idx - b.idx);
+      const overall = (await s.overallPreferences(dataset)).sort((a, b) => a.pairIdx - b.pairIdx);
       expect(overall).toEqual([
-        { annotatorId: model, idx: 0, value: 1 },
-        { annotatorId: model, idx: 1, value: -1 },
-        { annotatorId: model, idx: 2, value: null },
-        { annotatorId: model, idx: 3, value: 1 },
+        { annotatorId: model, pairIdx: 0, value: 1 },
+        { annotatorId: model, pairIdx: 1, value: -1 },
+        { annotatorId: model, pairIdx: 2, value: null },
+        { annotatorId: model, pairIdx: 3, value: 1 },
       ]);
       const principles = (await s.principlePreferences(dataset, list)).sort(
-        (a, b) => a.idx - b.idx || a.position - b.position,
+        (a, b) => a.pairIdx - b.pairIdx || a.position - b.position,
       );
       expect(principles).toEqual([
-        { annotatorId: human, idx: 0, position: 0, value: 1 },
-        { annotatorId: human, idx: 0, position: 2, value: -1 },
-        { annotatorId: human, idx: 1, position: 1, value: 0 },
+        { annotatorId: human, pairIdx: 0, position: 0, value: 1 },
+        { annotatorId: human, pairIdx: 0, position: 2, value: -1 },
+        { annotatorId: human, pairIdx: 1, position: 1, value: 0 },
       ]);
       const byPair = await s.preferencesForPairs([row(0)]);
       expect(byPair).toEqual([
@@ -356,7 +356,7 @@ for (const adapter of adapters) {
       expect(await s.preferencesForPairs([])).toEqual([]);
       // the export's pages: pairs after an index, in index order, with both kinds of labels of exactly those pairs
       const first = await s.pairsWithLabels(dataset, -1, 2);
-      expect(first.pairs.map((p) => [p.id, p.rowId])).toEqual([
+      expect(first.pairs.map((p) => [p.idx, p.pairRowId])).toEqual([
         [0, row(0)],
         [1, row(1)],
       ]);
@@ -370,7 +370,7 @@ for (const adapter of adapters) {
         { pairRowId: row(1), annotator: 'alice', list: 'pl', listVersion: 1, key: 'p1', position: 1, value: 0 },
       ]);
       const second = await s.pairsWithLabels(dataset, 1, 2);
-      expect(second.pairs.map((p) => p.id)).toEqual([2, 3]);
+      expect(second.pairs.map((p) => p.idx)).toEqual([2, 3]);
       expect(second.preferences.sort((a, b) => a.pairRowId - b.pairRowId).map((p) => [p.pairRowId, p.value])).toEqual([
         [row(2), null],
         [row(3), 1],
@@ -386,9 +386,9 @@ for (const adapter of adapters) {
         tx.insertPreferences(
           model,
           [
-            { pairId: 0, value: 1 },
-            { pairId: 1, value: -1 },
-            { pairId: 2, value: 1 },
+            { pairIdx: 0, value: 1 },
+            { pairIdx: 1, value: -1 },
+            { pairIdx: 2, value: 1 },
           ],
           row,
         ),
@@ -478,16 +478,16 @@ for (const adapter of adapters) {
         await tx.insertPreferences(
           model,
           [
-            { pairId: 0, value: 1 },
-            { pairId: 1, value: null },
+            { pairIdx: 0, value: 1 },
+            { pairIdx: 1, value: null },
           ],
           row,
         );
         await tx.insertPrinciplePreferences(
           human,
           [
-            { pairId: 0, principleIndex: 0, value: 1 },
-            { pairId: 0, principleIndex: 1, value: 1 },
+            { pairIdx: 0, principleIndex: 0, value: 1 },
+            { pairIdx: 0, principleIndex: 1, value: 1 },
           ],
           row,
           rows,
@@ -538,12 +538,12 @@ for (const adapter of adapters) {
         );
         return [...a, ...b];
       });
-      expect(dups.map((d) => [d.pair.id, d.firstIdx])).toEqual([[3, 0]]);
-      expect((await s.pairSourceIds(dataset)).sort((x, y) => x.idx - y.idx)).toEqual([
-        { idx: 0, sourceId: 'x' },
-        { idx: 1, sourceId: 'y' },
-        { idx: 2, sourceId: 'z' },
-        { idx: 4, sourceId: 'w' },
+      expect(dups.map((d) => [d.pair.idx, d.firstIdx])).toEqual([[3, 0]]);
+      expect((await s.pairSourceIds(dataset)).sort((x, y) => x.pairIdx - y.pairIdx)).toEqual([
+        { pairIdx: 0, sourceId: 'x' },
+        { pairIdx: 1, sourceId: 'y' },
+        { pairIdx: 2, sourceId: 'z' },
+        { pairIdx: 4, sourceId: 'w' },
       ]);
     });
 
@@ -652,9 +652,9 @@ for (const adapter of adapters) {
         flagged: false,
         principles: [],
       };
-      for (const idx of [0, 1]) {
-        expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
-        await saveLabel(s, a, row(idx), label);
+      for (const pairIdx of [0, 1]) {
+        expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(pairIdx);
+        await saveLabel(s, a, row(pairIdx), label);
       }
       expect(await s.claimNextPair(dataset, b, 0, 60_000)).toBe(2); // pairs 0 and 1 are full: the floor moves to 2
       // alice undoes pair 1: its label is gone, the floor moves back to it (the trigger); once the claims
@@ -681,9 +681,9 @@ for (const adapter of adapters) {
         principles: [],
       };
       // seed 7 orders idx 0..5 as 0, 2, 4, 1, 3, 5 (hand calculation in the test above)
-      for (const idx of [0, 2]) {
-        expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(idx);
-        await saveLabel(s, a, row(idx), label);
+      for (const pairIdx of [0, 2]) {
+        expect(await s.claimNextPair(dataset, a, 0, 60_000)).toBe(pairIdx);
+        await saveLabel(s, a, row(pairIdx), label);
       }
       expect(await s.claimNextPair(dataset, b, 0, 60_000)).toBe(4);
       // alice undoes pair 2: once bilal's claim has expired chen gets pair 2 again, the first in the order with room
@@ -696,15 +696,15 @@ for (const adapter of adapters) {
         const first = await tx.nextPairRowId();
         await tx.insertPairs(dataset, [pair(6, 's6'), pair(7, 's7')], [first, first + 1]);
       });
-      const rowIds = await s.pairRowIds(dataset);
+      const pairRowIds = await s.pairRowIds(dataset);
       const late = await s.write(async (tx) =>
         Promise.all([1, 2, 3, 4, 5, 6].map(async (i) => (await tx.ensureAnnotator(`late${i}`, 'human', null)).id)),
       );
       const order: number[] = [];
       for (const r of late) {
-        const idx = (await s.claimNextPair(dataset, r, 200_000, 60_000))!;
-        order.push(idx);
-        await saveLabel(s, r, rowIds.get(idx)!, label);
+        const pairIdx = (await s.claimNextPair(dataset, r, 200_000, 60_000))!;
+        order.push(pairIdx);
+        await saveLabel(s, r, pairRowIds.get(pairIdx)!, label);
       }
       expect(order).toEqual([2, 4, 6, 1, 3, 5]); // 0 is full (alice), 2 was chen's claim, expired at 200,000
       expect(await s.claimNextPair(dataset, c, 200_000, 60_000)).toBe(7);
@@ -729,9 +729,9 @@ for (const adapter of adapters) {
         principles: [],
       };
       const claimAndLabel = async (who: number) => {
-        const idx = (await s.claimNextPair(dataset, who, 0, 60_000))!;
-        await saveLabel(s, who, row(idx), label);
-        return idx;
+        const pairIdx = (await s.claimNextPair(dataset, who, 0, 60_000))!;
+        await saveLabel(s, who, row(pairIdx), label);
+        return pairIdx;
       };
       // by hand: alice's live claim on pair 0 puts it a level up, so bilal, claiming at the same time, gets pair 1
       expect(await s.claimNextPair(dataset, alice, 0, 60_000)).toBe(0);
@@ -760,7 +760,7 @@ for (const adapter of adapters) {
         Promise.all(['alice', 'bilal'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)),
       );
       await s.write((tx) => tx.setWorkSplit(dataset, { overlap: 1, assignment: 'fixed', seed: 0 }));
-      await s.write((tx) => tx.insertPreferences(alice, [{ pairId: 0, value: 1 }], row));
+      await s.write((tx) => tx.insertPreferences(alice, [{ pairIdx: 0, value: 1 }], row));
       const before = await s.dumpTables();
       // pair 0 holds its k = 1: bilal's label by the bulk path (import labels) and by the sync path are refused, naming the pair
       const full = await s
@@ -768,8 +768,8 @@ for (const adapter of adapters) {
           tx.insertPreferences(
             bilal,
             [
-              { pairId: 1, value: 1 },
-              { pairId: 0, value: -1 },
+              { pairIdx: 1, value: 1 },
+              { pairIdx: 0, value: -1 },
             ],
             row,
           ),
@@ -822,11 +822,11 @@ for (const adapter of adapters) {
       await s.write((tx) =>
         tx.insertPreferences(
           model,
-          [0, 1, 2].map((i) => ({ pairId: i, value: 1 as const })),
+          [0, 1, 2].map((i) => ({ pairIdx: i, value: 1 as const })),
           row,
         ),
       );
-      await s.write((tx) => tx.insertPreferences(bilal, [{ pairId: 1, value: 1 }], row));
+      await s.write((tx) => tx.insertPreferences(bilal, [{ pairIdx: 1, value: 1 }], row));
       expect(await s.labelCountHistogram(dataset)).toEqual([1, 2]);
     });
 
@@ -844,8 +844,8 @@ for (const adapter of adapters) {
         );
         return id;
       });
-      const rowIds = await s.pairRowIds(dataset);
-      const row = (idx: number) => rowIds.get(idx)!;
+      const pairRowIds = await s.pairRowIds(dataset);
+      const row = (pairIdx: number) => pairRowIds.get(pairIdx)!;
       const [alice, bilal, chen] = await s.write(async (tx) =>
         Promise.all(['alice', 'bilal', 'chen'].map(async (n) => (await tx.ensureAnnotator(n, 'human', null)).id)),
       );
@@ -899,7 +899,7 @@ for (const adapter of adapters) {
         await tx.setWorkSplit(id, { overlap: 2, assignment: 'fixed', seed: 0 });
         return id;
       });
-      const rowIds = await setup.pairRowIds(dataset);
+      const pairRowIds = await setup.pairRowIds(dataset);
       const label: WorkbenchLabel = {
         value: 1,
         raw: null,
@@ -914,9 +914,9 @@ for (const adapter of adapters) {
         const me = (await s.write((tx) => tx.ensureAnnotator(name, 'human', null))).id;
         let labelled = 0;
         for (;;) {
-          const idx = await s.claimNextPair(dataset, me, Date.now(), 60_000);
-          if (idx === undefined) return labelled;
-          await saveLabel(s, me, rowIds.get(idx)!, label);
+          const pairIdx = await s.claimNextPair(dataset, me, Date.now(), 60_000);
+          if (pairIdx === undefined) return labelled;
+          await saveLabel(s, me, pairRowIds.get(pairIdx)!, label);
           labelled++;
         }
       };
@@ -925,7 +925,7 @@ for (const adapter of adapters) {
       expect(await setup.labelCountHistogram(dataset)).toEqual([0, 0, 12]);
       const perPair = new Map<number, Set<number>>();
       for (const p of await setup.overallPreferences(dataset))
-        perPair.set(p.idx, (perPair.get(p.idx) ?? new Set()).add(p.annotatorId));
+        perPair.set(p.pairIdx, (perPair.get(p.pairIdx) ?? new Set()).add(p.annotatorId));
       for (const [, annotators] of perPair) expect(annotators.size).toBe(2);
     });
 

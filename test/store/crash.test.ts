@@ -259,7 +259,7 @@ describe('kill -9 at a random moment', () => {
         const d = await s.requireDataset('big');
         const wb = await s.getAnnotator('wb');
         const labelled = wb ? await s.pairsWithPreference(d.id, wb.id) : new Set<number>();
-        for (const idx of acks) expect(labelled.has(idx), `acknowledged pair ${idx}`).toBe(true);
+        for (const pairIdx of acks) expect(labelled.has(pairIdx), `acknowledged pair ${pairIdx}`).toBe(true);
         // at most the one submission in flight when killed was stored without its ack being read
         expect(labelled.size - acks.length).toBeLessThanOrEqual(1);
       });
@@ -307,7 +307,7 @@ describe('several processes writing one SQLite file at once', () => {
       expect((await s.pairsWithPreference(big.id, (await s.requireAnnotator('rm')).id)).size).toBe(BIG);
       const wb = await s.pairsWithPreference(big.id, (await s.requireAnnotator('wb')).id);
       expect(acked(runs[4])).toHaveLength(200);
-      for (const idx of acked(runs[4])) expect(wb.has(idx)).toBe(true);
+      for (const pairIdx of acked(runs[4])) expect(wb.has(pairIdx)).toBe(true);
     });
   }, 300_000);
 

@@ -5,9 +5,10 @@ import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { PG_MIGRATIONS } from '../../src/store/postgres/schema';
+import { teamRoleNames } from '../../src/store/postgres/team';
 import { MIGRATIONS } from '../../src/store/sqlite/schema';
 import { freshPostgresDatabase } from '../support/postgres';
-import { MIGRATION_ROWS, withAddedColumns } from './migrations.test';
+import { MIGRATION_ROWS, migratedRows } from './migrations.test';
 
 const server = inject('postgres');
 const skip = 'skip' in server ? server.skip : undefined;
@@ -50,7 +51,7 @@ describe.skipIf(skip)('PostgreSQL migrations', () => {
         }
         const tables = (
           await c.query<{ t: string }>(
-            "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'discretion_schema'",
+            "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'discretion_schema'",
           )
         ).rows;
         // The rows above carry explicit ids (they are shared with the SQLite test); the tool's own inserts
@@ -65,7 +66,7 @@ describe.skipIf(skip)('PostgreSQL migrations', () => {
             `SELECT setval(pg_get_serial_sequence('"${t}"', 'id'), max(id)) FROM "${t}" HAVING count(*) > 0`,
           );
         }
-        // Read as the adapter reads them (dumpTables below): BIGINT as a number, one JSON text per row.
+        // Read as the adapter reads them (dumpTables below: tables, not views): BIGINT as a number, one JSON text per row.
         const rows: Record<string, string[]> = {};
         for (const { t } of tables)
           rows[t] = (await c.query({ text: `SELECT * FROM "${t}"`, types: ADAPTER_TYPES })).rows
@@ -76,10 +77,11 @@ describe.skipIf(skip)('PostgreSQL migrations', () => {
       const store = await openStore(url);
       try {
         const after = await store.dumpTables();
-        // every old row is still there with its values; columns a later migration added take their defaults
+        // every old row is still there with its values; columns a later migration added take their defaults,
+        // columns it changed are changed (ADDED_COLUMNS, CHANGED_COLUMNS)
         if (version >= 1) expect(before.pairs).toHaveLength(2); // the comparison below has rows to compare
         for (const [table, rows] of Object.entries(before))
-          expect(after[table], table).toEqual(withAddedColumns(table, version, rows));
+          expect(after[table], table).toEqual(migratedRows(table, version, rows));
         if (version >= 1) {
           const d = await store.requireDataset('old');
           const alice = await store.requireAnnotator('alice');
@@ -96,6 +98,58 @@ describe.skipIf(skip)('PostgreSQL migrations', () => {
       ).toBe(PG_MIGRATIONS.length);
     });
   }
+
+  it("migration 10 on a team's database: a grant on shown_order follows it to shown_first, and the team's grants name shown_first", async () => {
+    const url = await freshPostgresDatabase(serverUrl);
+    const roles = teamRoleNames(new URL(url).pathname.slice(1));
+    const probe = `${roles.annotator.slice(0, 50)}_probe`;
+    await withClient(url, async (c) => {
+      await c.query(
+        'CREATE TABLE discretion_schema (version INTEGER NOT NULL); INSERT INTO discretion_schema VALUES (0)',
+      );
+      for (let v = 0; v < 9; v++)
+        await c.query(
+          `BEGIN; ${PG_MIGRATIONS[v]} ${MIGRATION_ROWS[v + 1]} UPDATE discretion_schema SET version = ${v + 1}; COMMIT;`,
+        );
+      // a team set up at version 9 (the adapter writes its grants again when it migrates), and a role granted
+      // UPDATE on the old column by hand
+      await c.query("INSERT INTO team_config (lead_role, annotator_role, visibility) VALUES ($1, $2, 'blind')", [
+        roles.lead,
+        roles.annotator,
+      ]);
+      await c.query(
+        `CREATE ROLE "${probe}" NOLOGIN; GRANT UPDATE (shown_order) ON principle_preferences TO "${probe}"`,
+      );
+    });
+    // the owner opens it: migration 10, then the team's grants, in one transaction
+    await (await openStore(url)).close();
+    await withClient(url, async (c) => {
+      const mayUpdate = async (role: string) =>
+        (
+          await c.query<{ ok: boolean }>(
+            "SELECT has_column_privilege($1, 'principle_preferences', 'shown_first', 'UPDATE') AS ok",
+            [role],
+          )
+        ).rows[0].ok;
+      expect([await mayUpdate(probe), await mayUpdate(roles.lead), await mayUpdate(roles.annotator)]).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      // MIGRATION_ROWS[1]'s shown_order 1, NULL, 0, inverted; the check constraint renamed with its column
+      expect(
+        (await c.query('SELECT shown_first FROM principle_preferences ORDER BY pair_id, annotator_id')).rows,
+      ).toEqual([{ shown_first: 0 }, { shown_first: null }, { shown_first: 1 }]);
+      expect(
+        (
+          await c.query(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'principle_preferences'::regclass AND contype = 'c' ORDER BY conname",
+          )
+        ).rows.map((r: { conname: string }) => r.conname),
+      ).toEqual(['principle_preferences_shown_first_check', 'principle_preferences_value_check']);
+      await c.query(`REVOKE ALL ON principle_preferences FROM "${probe}"; DROP ROLE "${probe}"`);
+    });
+  });
 
   it('refuses a database written by a newer schema, naming it without the password, and leaves it alone', async () => {
     const url = await freshPostgresDatabase(serverUrl);

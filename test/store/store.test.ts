@@ -43,7 +43,7 @@ describe('SqliteStore', () => {
     await expect(
       store.write(async (tx) => {
         const id = await tx.createDataset('d', 'jsonl', null);
-        await tx.insertPairs(id, [{ id: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
+        await tx.insertPairs(id, [{ idx: 0, sourceId: '0', prompt: 'p', y0: 'a', y1: 'b' }], [1]);
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
@@ -85,13 +85,13 @@ describe('SqliteStore', () => {
 
   it('keeps bulk inserts on one table in the order queued, even when the later one is of a shape already prepared', async () => {
     const { store } = await openTempStore();
-    const withMeta = (id: number, sourceId: string) => ({
-      id,
+    const withMeta = (pairIdx: number, sourceId: string) => ({
+      idx: pairIdx,
       sourceId,
       prompt: 'p',
       y0: 'a',
       y1: 'b',
-      meta: { k: id },
+      meta: { k: pairIdx },
     });
     // prepares the "meta varies" statement, so below it could run at once while the other shape is still being prepared
     await store.write(async (tx) => {
@@ -103,15 +103,15 @@ describe('SqliteStore', () => {
       const first = tx.insertPairs(
         id,
         [
-          { id: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' },
-          { id: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' },
+          { idx: 0, sourceId: 'x', prompt: 'p', y0: 'a', y1: 'b' },
+          { idx: 1, sourceId: 'y', prompt: 'p', y0: 'a', y1: 'b' },
         ],
         [1, 2],
       );
       const second = tx.insertPairs(id, [withMeta(2, 'x'), withMeta(3, 'z')], [3, 4]);
       expect(await first).toEqual([]);
       // "x" is kept from the first batch (line 1); the second batch's "x" is the duplicate
-      expect((await second).map((d) => [d.pair.id, d.firstIdx])).toEqual([[2, 0]]);
+      expect((await second).map((d) => [d.pair.idx, d.firstIdx])).toEqual([[2, 0]]);
     });
     await store.close();
   });
@@ -139,7 +139,7 @@ describe('SqliteStore', () => {
         const base = await tx.nextPairRowId();
         await tx.insertPairs(
           id,
-          Array.from({ length: 500 }, (_, i) => ({ id: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })),
+          Array.from({ length: 500 }, (_, i) => ({ idx: i, sourceId: String(i), prompt: 'p', y0: 'a', y1: 'b' })),
           Array.from({ length: 500 }, (_, i) => base + i),
         );
       });

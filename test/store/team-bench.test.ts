@@ -127,7 +127,7 @@ for (const adapter of adapters) {
         expect(await auditTeam(s, 'team', 2, acks)).toEqual([]);
         const dataset = (await s.requireDataset('team')).id;
         expect(await s.labelCountHistogram(dataset)).toEqual([0, 0, 30]);
-        const rowIds = await s.pairRowIds(dataset);
+        const pairRowIds = await s.pairRowIds(dataset);
         // the annotator with the most acknowledgements (at least 20 of the 60)
         const a = [...acks.keys()].sort((x, y) => acks.get(y)!.length - acks.get(x)!.length)[0];
         const [lost, changed, unacked] = acks.get(a)!;
@@ -162,14 +162,14 @@ for (const adapter of adapters) {
         };
         await overlapTrigger(false);
         await s.write(async (tx) => {
-          await tx.putLabelState(await annotator(a), rowIds.get(lost.idx)!, { preference: null, principles: [] });
-          const state = await tx.labelState(await annotator(a), rowIds.get(changed.idx)!);
-          await tx.putLabelState(await annotator(a), rowIds.get(changed.idx)!, {
+          await tx.putLabelState(await annotator(a), pairRowIds.get(lost.idx)!, { preference: null, principles: [] });
+          const state = await tx.labelState(await annotator(a), pairRowIds.get(changed.idx)!);
+          await tx.putLabelState(await annotator(a), pairRowIds.get(changed.idx)!, {
             ...state,
             preference: { ...state.preference!, rationale: 'not what was acknowledged' },
           });
           const intruder = (await tx.ensureAnnotator('intruder', 'human', null)).id;
-          await tx.putLabelState(intruder, rowIds.get(5)!, {
+          await tx.putLabelState(intruder, pairRowIds.get(5)!, {
             preference: { ...state.preference!, rationale: 'x' },
             principles: [],
           });

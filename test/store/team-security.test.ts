@@ -145,7 +145,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
       ids,
       await owner.write(async (tx) => {
         const pair = (prefix: string) => (i: number) => ({
-          id: i,
+          idx: i,
           sourceId: `${prefix}${i}`,
           prompt: `prompt ${prefix}${i}`,
           y0: `a${i}`,
@@ -173,12 +173,12 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
         // the model judged s0..s2, not s3: a judgment of s3 would be new
         await tx.insertPreferences(
           rm.id,
-          [0, 1, 2].map((i) => ({ pairId: i, value: 1 as const, scoreY0: 0.5, scoreY1: 0.25 })),
+          [0, 1, 2].map((i) => ({ pairIdx: i, value: 1 as const, scoreY0: 0.5, scoreY1: 0.25 })),
           (i) => r1.get(i)!,
         );
         await tx.insertPreferences(
           rm.id,
-          [0, 1, 2].map((i) => ({ pairId: i, value: -1 as const, scoreY0: 0.1, scoreY1: 0.9 })),
+          [0, 1, 2].map((i) => ({ pairIdx: i, value: -1 as const, scoreY0: 0.1, scoreY1: 0.9 })),
           (i) => r2.get(i)!,
         );
         return { ds1, ds2, rm: rm.id, p0: (await tx.principleRowIds(list.id))[0] };
@@ -239,13 +239,13 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
           /row-level security policy for table "preferences"/,
         );
         await storeRefuses(
-          bob.write((tx) => tx.insertPreferences(ids.alice, [{ pairId: 3, value: 1 }], (i) => row1.get(i)!)),
+          bob.write((tx) => tx.insertPreferences(ids.alice, [{ pairIdx: 3, value: 1 }], (i) => row1.get(i)!)),
         );
         await storeRefuses(
           bob.write((tx) =>
             tx.insertPrinciplePreferences(
               ids.alice,
-              [{ pairId: 0, principleIndex: 1, value: 1 }],
+              [{ pairIdx: 0, principleIndex: 1, value: 1 }],
               (i) => row1.get(i)!,
               [ids.p0, ids.p0 + 1],
             ),
@@ -343,10 +343,10 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
       expect(
         prefs
           .filter((p) => p.annotatorId === ids.rm)
-          .map((p) => p.idx)
+          .map((p) => p.pairIdx)
           .sort(),
       ).toEqual([0, 1, 2]);
-      expect(prefs.filter((p) => p.annotatorId === ids.bob).map((p) => p.idx)).toEqual([1]);
+      expect(prefs.filter((p) => p.annotatorId === ids.bob).map((p) => p.pairIdx)).toEqual([1]);
       expect((await bob.preferencesForPairs([row1.get(0)!])).map((p) => p.annotator)).toEqual(['rm']);
       expect(await bob.principlePreferencesForPairs([row1.get(0)!])).toEqual([]);
       expect(await bob.labelState(ids.alice, row1.get(0)!)).toEqual({ preference: null, principles: [] });
@@ -411,7 +411,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
           /permission denied for table annotators/,
         );
         await storeRefuses(
-          bob.write((tx) => tx.insertPreferences(ids.rm, [{ pairId: 3, value: -1 }], (i) => row1.get(i)!)),
+          bob.write((tx) => tx.insertPreferences(ids.rm, [{ pairIdx: 3, value: -1 }], (i) => row1.get(i)!)),
           /row-level security policy for table "preferences"/,
         );
         await storeRefuses(bob.write((tx) => tx.setAnnotatorGroup(['rm'], 'g')));
@@ -436,7 +436,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
         await storeRefuses(
           bob.write(async (tx) => {
             const first = await tx.nextPairRowId();
-            await tx.insertPairs(ids.ds1, [{ id: 9, sourceId: 's9', prompt: 'p', y0: 'a', y1: 'b' }], [first]);
+            await tx.insertPairs(ids.ds1, [{ idx: 9, sourceId: 's9', prompt: 'p', y0: 'a', y1: 'b' }], [first]);
           }),
           /permission denied for table pairs/,
         );
@@ -640,14 +640,14 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
         (await su.query('SELECT assignment_seed FROM datasets WHERE id = $1', [ids.ds2])).rows[0].assignment_seed,
       ).toBe(1);
       expect(await adjudicate(carol, { dataset: 'split1', pair: 's1', label: 'tie' })).toMatchObject({
-        idx: 1,
+        pairIdx: 1,
         previous: null,
       });
       const written = await carol.write(async (tx) => {
         const rm2 = await tx.ensureAnnotator('rm2', 'reward-model', { model: 'y' });
         return tx.insertPreferences(
           rm2.id,
-          [0, 1, 2, 3].map((i) => ({ pairId: i, value: 0 as const })),
+          [0, 1, 2, 3].map((i) => ({ pairIdx: i, value: 0 as const })),
           (i) => row1.get(i)!,
         );
       });
@@ -655,7 +655,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
       const ds3 = await carol.write(async (tx) => {
         const id = await tx.createDataset('lead-import', 'jsonl', null);
         const first = await tx.nextPairRowId();
-        await tx.insertPairs(id, [{ id: 0, sourceId: 'u0', prompt: 'p', y0: 'a', y1: 'b' }], [first]);
+        await tx.insertPairs(id, [{ idx: 0, sourceId: 'u0', prompt: 'p', y0: 'a', y1: 'b' }], [first]);
         return id;
       });
       expect((await su.query('SELECT COUNT(*)::int AS n FROM pairs WHERE dataset_id = $1', [ds3])).rows[0].n).toBe(1);
@@ -750,8 +750,8 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
     it('a client clock an hour fast does not take a pair another annotator holds', async () => {
       // alice holds s2 (claimed in the set-up for 10 minutes of the server's clock); s0 and s1 are full
       const ttl = 600_000;
-      const idx = await bob.claimNextPair(ids.ds1, ids.bob, Date.now() + 3_600_000, ttl);
-      expect(idx).toBe(3);
+      const pairIdx = await bob.claimNextPair(ids.ds1, ids.bob, Date.now() + 3_600_000, ttl);
+      expect(pairIdx).toBe(3);
       const claim = (
         await su.query<{ left: string }>(
           'SELECT expires_at - discretion_now_ms() AS left FROM claims WHERE annotator_id = $1 AND pair_id = $2',
@@ -799,7 +799,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
         try {
           expect((await open.identity()).visibility).toBe('open');
           expect(
-            (await open.overallPreferences(ids.ds1)).filter((p) => p.annotatorId === ids.alice).map((p) => p.idx),
+            (await open.overallPreferences(ids.ds1)).filter((p) => p.annotatorId === ids.alice).map((p) => p.pairIdx),
           ).toEqual([0]);
         } finally {
           await open.close();

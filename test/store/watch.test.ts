@@ -128,7 +128,7 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
     seen = calls.length;
     await b.write(async (tx) => {
       const first = await tx.nextPairRowId();
-      await tx.insertPairs(ds.id, [{ id: 0, sourceId: 's0', prompt: 'p', y0: 'a', y1: 'b' }], [first]);
+      await tx.insertPairs(ds.id, [{ idx: 0, sourceId: 's0', prompt: 'p', y0: 'a', y1: 'b' }], [first]);
       await tx.ensureAnnotator('alice', 'human', null);
     });
     // the tables written, sorted (insertPairs may also update bookkeeping on its dataset's row)

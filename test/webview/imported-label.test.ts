@@ -54,10 +54,10 @@ describe('an imported label on the workbench card', () => {
       principleList: 'demo',
     });
     await session.start();
-    const idx = (await store.pairSourceIds((await store.requireDataset('sample')).id)).find(
+    const pairIdx = (await store.pairSourceIds((await store.requireDataset('sample')).id)).find(
       (p) => p.sourceId === 's03',
-    )!.idx;
-    expect(await session.goTo(idx)).toBe(true);
+    )!.pairIdx;
+    expect(await session.goTo(pairIdx)).toBe(true);
     const card = (await session.card())!;
     expect(card.sourceId).toBe('s03');
     expect(card.existing?.overall).toBe('both_unacceptable');

@@ -22,7 +22,7 @@ const queue: ReviewQueueView = {
   items: [
     {
       pair: 'q2',
-      idx: 1,
+      pairIdx: 1,
       prompt: HOSTILE,
       y0: 'no <b>q2</b>',
       y1: 'yes q2',
@@ -34,7 +34,7 @@ const queue: ReviewQueueView = {
     },
     {
       pair: 'q4',
-      idx: 3,
+      pairIdx: 3,
       prompt: 'Human: q4?',
       y0: 'no',
       y1: 'yes',

@@ -81,8 +81,8 @@ $('exportTraining').addEventListener('click', () => vscode.postMessage({ type: '
 report.addEventListener('click', (e) => {
   const b = (e.target as HTMLElement).closest<HTMLButtonElement>('button.open-pair');
   if (!b) return;
-  const index = Number(b.dataset.pair);
-  if (Number.isInteger(index) && index >= 0) vscode.postMessage({ type: 'openPair', index });
+  const pairIdx = Number(b.dataset.pair);
+  if (Number.isInteger(pairIdx) && pairIdx >= 0) vscode.postMessage({ type: 'openPair', pairIdx });
 });
 
 vscode.postMessage({ type: 'ready' });

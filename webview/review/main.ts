@@ -81,7 +81,7 @@ function render(q: ReviewQueueView): void {
     card.tabIndex = 0;
     card.dataset.pair = item.pair;
     card.setAttribute('aria-label', `Pair ${item.pair}`);
-    card.append(el('h2', `Pair ${item.pair} (index ${item.idx})`), el('pre', item.prompt, 'text'));
+    card.append(el('h2', `Pair ${item.pair} (index ${item.pairIdx})`), el('pre', item.prompt, 'text'));
     const responses = el('div', undefined, 'responses');
     for (const [name, text] of [
       ['y0', item.y0],

@@ -23,7 +23,7 @@ const MAX_LIVE_CARDS = 1000;
 /** What a card says of its pair beyond the view: what a submission from it needs. */
 export interface PairInfo {
   pairIdx: number;
-  rowId: number;
+  pairRowId: number;
   sourceId: string;
   hadLabel: boolean;
 }
@@ -70,17 +70,17 @@ export class CardCache {
     private readonly signedIn: string | null,
   ) {}
 
-  /** Everything of the card of pair `idx` but the progress (read by the caller). */
-  async build(idx: number): Promise<{ view: CardView; info: PairInfo } | undefined> {
-    const pair = await this.store.workbenchPair(this.dataset.id, idx);
+  /** Everything of the card of pair `pairIdx` but the progress (read by the caller). */
+  async build(pairIdx: number): Promise<{ view: CardView; info: PairInfo } | undefined> {
+    const pair = await this.store.workbenchPair(this.dataset.id, pairIdx);
     if (!pair) return undefined;
     const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
     const [a, b] = shownFirst === 0 ? [pair.y0, pair.y1] : [pair.y1, pair.y0];
-    const prefs = await this.store.preferencesForPairs([pair.rowId]);
+    const prefs = await this.store.preferencesForPairs([pair.pairRowId]);
     const own = prefs.find((p) => p.annotator === this.annotator.name);
     let existing: ExistingLabel | null = null;
     if (own) {
-      const pp = (await this.store.principlePreferencesForPairs([pair.rowId])).filter(
+      const pp = (await this.store.principlePreferencesForPairs([pair.pairRowId])).filter(
         (p) => p.annotator === this.annotator.name && p.list === this.list.name && p.listVersion === this.list.version,
       );
       const grid: GridChoice[] = this.list.principles.map((_, i) =>
@@ -95,14 +95,14 @@ export class CardCache {
     }
     const models = own ? modelViews(prefs, own.value, shownFirst) : null;
     // team mode: back through the pairs handed out here; forward to the next claim
-    const previous = this.team ? this.team.previous() : await this.queue.step(pair.id, -1);
-    const next = this.team ? pair.id : await this.queue.step(pair.id, 1);
+    const previous = this.team ? this.team.previous() : await this.queue.step(pair.idx, -1);
+    const next = this.team ? pair.idx : await this.queue.step(pair.idx, 1);
     const view: CardView = {
       seq: ++this.seq,
       dataset: this.dataset.name,
       annotator: this.annotator.name,
       signedIn: this.signedIn,
-      pairIdx: pair.id,
+      pairIdx: pair.idx,
       sourceId: pair.sourceId,
       turns: splitTurns(pair.prompt),
       responseAHtml: responseHtml(a),
@@ -118,9 +118,9 @@ export class CardCache {
       hasPrevious: previous !== undefined,
       hasNext: next !== undefined,
     };
-    const info = { pairIdx: pair.id, rowId: pair.rowId, sourceId: pair.sourceId, hadLabel: own !== undefined };
-    this.live.delete(pair.id); // (re-inserted last: the oldest cards are forgotten first)
-    this.live.set(pair.id, { seq: view.seq, info });
+    const info = { pairIdx: pair.idx, pairRowId: pair.pairRowId, sourceId: pair.sourceId, hadLabel: own !== undefined };
+    this.live.delete(pair.idx); // (re-inserted last: the oldest cards are forgotten first)
+    this.live.set(pair.idx, { seq: view.seq, info });
     if (this.live.size > MAX_LIVE_CARDS) this.live.delete(this.live.keys().next().value!);
     return { view, info };
   }
@@ -147,10 +147,10 @@ export class CardCache {
     if (this.live.get(pairIdx) === live) this.live.delete(pairIdx);
   }
 
-  /** Every card of pair `idx` is stale (its label was undone) and so are the cards read ahead. */
-  forgetPair(idx: number | undefined): void {
+  /** Every card of pair `pairIdx` is stale (its label was undone) and so are the cards read ahead. */
+  forgetPair(pairIdx: number | undefined): void {
     this.ahead = undefined;
-    if (idx !== undefined) this.live.delete(idx);
+    if (pairIdx !== undefined) this.live.delete(pairIdx);
   }
 
   forgetAhead(): void {
@@ -167,12 +167,12 @@ export class CardCache {
     const next = await this.queue.step(current, 1);
     let cards =
       this.ahead && this.ahead.stamp === stamp && this.ahead.cards[0]?.view.pairIdx === next ? this.ahead.cards : [];
-    for (let idx = cards.at(-1)?.view.pairIdx ?? current; cards.length < READ_AHEAD;) {
-      const following = cards.length === 0 ? next : await this.queue.step(idx, 1);
+    for (let pairIdx = cards.at(-1)?.view.pairIdx ?? current; cards.length < READ_AHEAD;) {
+      const following = cards.length === 0 ? next : await this.queue.step(pairIdx, 1);
       const built = following === undefined ? undefined : await this.build(following);
       if (!built) break;
       cards = [...cards, built];
-      idx = built.view.pairIdx;
+      pairIdx = built.view.pairIdx;
     }
     // the cards were read before any write since `stamp`; reading writes nothing
     this.ahead = { cards, stamp };
@@ -227,11 +227,11 @@ export class CardCache {
   }
 
   /**
-   * This session's label on pair `idx` moved the database from stamp `before` to `after`: the cards read
+   * This session's label on pair `pairIdx` moved the database from stamp `before` to `after`: the cards read
    * ahead stay exact when nothing else wrote in between and none of them shows that pair.
    */
-  labelled(idx: number, before: string, after: string): void {
-    if (this.ahead && this.ahead.stamp === before && !this.ahead.cards.some((c) => c.info.pairIdx === idx))
+  labelled(pairIdx: number, before: string, after: string): void {
+    if (this.ahead && this.ahead.stamp === before && !this.ahead.cards.some((c) => c.info.pairIdx === pairIdx))
       this.ahead.stamp = after;
     else this.ahead = undefined;
   }

@@ -24,7 +24,7 @@ export class TeamClaims {
   private history: number[] = [];
   private pos = -1;
   /** The claim held now. */
-  claim: { idx: number; rowId: number } | undefined;
+  claim: { pairIdx: number; pairRowId: number } | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -59,10 +59,12 @@ export class TeamClaims {
   async renew(): Promise<boolean> {
     const claim = this.claim;
     if (!claim) return false;
-    const kept = await this.store.write((tx) => tx.renewClaim(claim.rowId, this.annotator.id, this.now(), this.ttlMs));
+    const kept = await this.store.write((tx) =>
+      tx.renewClaim(claim.pairRowId, this.annotator.id, this.now(), this.ttlMs),
+    );
     if (!kept) {
       this.log?.(
-        `workbench: the claim on pair ${claim.idx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`,
+        `workbench: the claim on pair ${claim.pairIdx} of ${this.dataset.name} had expired; a label on it is stored only while the pair still needs one`,
       );
       if (this.claim === claim) this.claim = undefined; // said once; the next claim renews again
     }
@@ -71,21 +73,21 @@ export class TeamClaims {
 
   /** The next pair by claim (this annotator's live claim first), appended to the pairs handed out; undefined when none is left. */
   async claimNext(): Promise<number | undefined> {
-    const idx = await this.store.claimNextPair(this.dataset.id, this.annotator.id, this.now(), this.ttlMs);
-    if (idx === undefined) {
+    const pairIdx = await this.store.claimNextPair(this.dataset.id, this.annotator.id, this.now(), this.ttlMs);
+    if (pairIdx === undefined) {
       this.claim = undefined;
       return undefined;
     }
-    const pair = await this.store.workbenchPair(this.dataset.id, idx);
-    this.claim = pair ? { idx, rowId: pair.rowId } : undefined;
-    if (this.history[this.history.length - 1] !== idx) this.history.push(idx);
+    const pair = await this.store.workbenchPair(this.dataset.id, pairIdx);
+    this.claim = pair ? { pairIdx, pairRowId: pair.pairRowId } : undefined;
+    if (this.history[this.history.length - 1] !== pairIdx) this.history.push(pairIdx);
     this.pos = this.history.length - 1;
-    return idx;
+    return pairIdx;
   }
 
-  private async hasOwnLabel(idx: number): Promise<boolean> {
-    const pair = await this.store.workbenchPair(this.dataset.id, idx);
-    return !!pair && (await this.store.labelState(this.annotator.id, pair.rowId)).preference !== null;
+  private async hasOwnLabel(pairIdx: number): Promise<boolean> {
+    const pair = await this.store.workbenchPair(this.dataset.id, pairIdx);
+    return !!pair && (await this.store.labelState(this.annotator.id, pair.pairRowId)).preference !== null;
   }
 
   /** In how many ms (by the database's clock) the first of the others' live claims on this dataset expires; undefined when none. */
@@ -107,26 +109,26 @@ export class TeamClaims {
       return { current: this.history[--this.pos], moved: true };
     }
     if (this.pos < this.history.length - 1) return { current: this.history[++this.pos], moved: true };
-    const idx = await this.claimNext();
-    if (idx === undefined) {
+    const pairIdx = await this.claimNext();
+    if (pairIdx === undefined) {
       // nothing left to claim: the end of this annotator's queue (unless the pair shown still wants its label)
       return {
         current: current !== undefined && (await this.hasOwnLabel(current)) ? undefined : current,
         moved: false,
       };
     }
-    return { current: idx, moved: idx !== current };
+    return { current: pairIdx, moved: pairIdx !== current };
   }
 
-  /** Whether pair `idx` (which exists) may be shown: one handed to this annotator, or one it labelled. */
-  async goTo(idx: number): Promise<boolean> {
-    if (this.history.includes(idx)) {
-      this.pos = this.history.indexOf(idx);
+  /** Whether pair `pairIdx` (which exists) may be shown: one handed to this annotator, or one it labelled. */
+  async goTo(pairIdx: number): Promise<boolean> {
+    if (this.history.includes(pairIdx)) {
+      this.pos = this.history.indexOf(pairIdx);
       return true;
     }
-    const pair = (await this.store.workbenchPair(this.dataset.id, idx))!;
-    if ((await this.store.labelState(this.annotator.id, pair.rowId)).preference === null) return false;
-    this.history.push(idx);
+    const pair = (await this.store.workbenchPair(this.dataset.id, pairIdx))!;
+    if ((await this.store.labelState(this.annotator.id, pair.pairRowId)).preference === null) return false;
+    this.history.push(pairIdx);
     this.pos = this.history.length - 1;
     return true;
   }
@@ -136,31 +138,31 @@ export class TeamClaims {
     return this.pos > 0 ? this.history[this.pos - 1] : undefined;
   }
 
-  /** Pair `idx` was just labelled: it is where the walk is (a pair reached by goTo or undo is added). */
-  submitted(idx: number): void {
-    if (this.history[this.pos] === idx) return;
-    this.history.push(idx);
+  /** Pair `pairIdx` was just labelled: it is where the walk is (a pair reached by goTo or undo is added). */
+  submitted(pairIdx: number): void {
+    if (this.history[this.pos] === pairIdx) return;
+    this.history.push(pairIdx);
     this.pos = this.history.length - 1;
   }
 
-  /** Pair `idx` was just undone: it comes last in the walk, and the walk is there. */
-  undone(idx: number): void {
-    this.history = [...this.history.filter((i) => i !== idx), idx];
+  /** Pair `pairIdx` was just undone: it comes last in the walk, and the walk is there. */
+  undone(pairIdx: number): void {
+    this.history = [...this.history.filter((i) => i !== pairIdx), pairIdx];
     this.pos = this.history.length - 1;
   }
 
   /**
-   * Pair `idx` got its k labels from others while its card was open (its claim had expired): any claim left
+   * Pair `pairIdx` got its k labels from others while its card was open (its claim had expired): any claim left
    * on it is handed back, it leaves the walk, and the next claim follows. The error says so.
    */
-  async taken(idx: number): Promise<PairTakenError> {
+  async taken(pairIdx: number): Promise<PairTakenError> {
     await this.store.write((tx) => tx.releaseClaims(this.dataset.id, this.annotator.id));
-    this.history = this.history.filter((i) => i !== idx);
+    this.history = this.history.filter((i) => i !== pairIdx);
     this.pos = this.history.length - 1;
     const next = await this.claimNext();
     return new PairTakenError(
-      `pair ${idx} of ${this.dataset.name} got the ${labels(this.overlap)} it needs from others while its card was open (your claim had expired); your label was not stored. ${next === undefined ? 'No pair is left for you.' : `On to pair ${next}.`}`,
-      idx,
+      `pair ${pairIdx} of ${this.dataset.name} got the ${labels(this.overlap)} it needs from others while its card was open (your claim had expired); your label was not stored. ${next === undefined ? 'No pair is left for you.' : `On to pair ${next}.`}`,
+      pairIdx,
       next,
     );
   }

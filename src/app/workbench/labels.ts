@@ -38,8 +38,7 @@ export function submittedLabelState(before: LabelState, label: WorkbenchLabel, t
           prob_a: null,
           prob_b: null,
           prob_na: null,
-          // principle_preferences.shown_order: 0 = A was y1, 1 = A was y0
-          shown_order: label.shownFirst === 0 ? 1 : 0,
+          shown_first: label.shownFirst,
           raw: null,
           created_at: t,
         })),
@@ -75,6 +74,6 @@ export function undoLastLabel(store: Store, annotatorId: number, datasetId: numb
     const current = await tx.labelState(annotatorId, last.pairRowId);
     await tx.putLabelState(annotatorId, last.pairRowId, last.before);
     await tx.appendLabelHistory(annotatorId, last.pairRowId, 'undo', current, last.before);
-    return last.idx;
+    return last.pairIdx;
   });
 }

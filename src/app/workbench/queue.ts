@@ -46,16 +46,16 @@ export class SoloQueue {
    */
   async start(restoreIdx?: number): Promise<number | undefined> {
     const saved = await this.store.workbenchPosition(this.annotator.id, this.dataset.id);
-    const open = async (idx: number | undefined) => {
-      if (idx === undefined) return false;
-      const pair = await this.store.workbenchPair(this.dataset.id, idx);
-      return !!pair && (await this.store.labelState(this.annotator.id, pair.rowId)).preference === null;
+    const open = async (pairIdx: number | undefined) => {
+      if (pairIdx === undefined) return false;
+      const pair = await this.store.workbenchPair(this.dataset.id, pairIdx);
+      return !!pair && (await this.store.labelState(this.annotator.id, pair.pairRowId)).preference === null;
     };
     if (await open(saved)) return saved;
     if (saved === undefined && (await open(restoreIdx))) return restoreIdx;
     return (
       (await this.store.firstUnlabelledIdx(this.dataset.id, this.annotator.id)) ??
-      (await this.store.workbenchPair(this.dataset.id, -1, 1))?.id
+      (await this.store.workbenchPair(this.dataset.id, -1, 1))?.idx
     );
   }
 }

@@ -94,7 +94,7 @@ export class WorkbenchSession {
 
   /** The pair this session holds a claim on (team mode). */
   get claimedIdx(): number | undefined {
-    return this.team?.claim?.idx;
+    return this.team?.claim?.pairIdx;
   }
 
   get filter(): QueueFilter {
@@ -120,9 +120,9 @@ export class WorkbenchSession {
   /** Team mode at the end of the queue: claims a pair freed since (an expired or released claim); true when one was. */
   async claimFreedPair(): Promise<boolean> {
     if (!this.team || this.current !== undefined) return false;
-    const idx = await this.team.claimNext();
-    if (idx === undefined) return false;
-    this.current = idx;
+    const pairIdx = await this.team.claimNext();
+    if (pairIdx === undefined) return false;
+    this.current = pairIdx;
     return true;
   }
 
@@ -180,18 +180,18 @@ export class WorkbenchSession {
       return moved;
     }
     if (this.current === undefined) return false;
-    const idx = await this.queue.step(this.current, direction === 'next' ? 1 : -1);
-    if (idx === undefined) return false;
-    this.current = idx;
+    const pairIdx = await this.queue.step(this.current, direction === 'next' ? 1 : -1);
+    if (pairIdx === undefined) return false;
+    this.current = pairIdx;
     return true;
   }
 
-  /** Moves to pair `idx` of the dataset (a link from the dashboard); false when there is no such pair. */
-  async goTo(idx: number): Promise<boolean> {
-    if (!Number.isInteger(idx) || !(await this.store.workbenchPair(this.dataset.id, idx))) return false;
+  /** Moves to pair `pairIdx` of the dataset (a link from the dashboard); false when there is no such pair. */
+  async goTo(pairIdx: number): Promise<boolean> {
+    if (!Number.isInteger(pairIdx) || !(await this.store.workbenchPair(this.dataset.id, pairIdx))) return false;
     // team mode: only the pairs handed to this annotator, and those it labelled
-    if (this.team && !(await this.team.goTo(idx))) return false;
-    this.current = idx;
+    if (this.team && !(await this.team.goTo(pairIdx))) return false;
+    this.current = pairIdx;
     return true;
   }
 
@@ -290,7 +290,7 @@ export class WorkbenchSession {
     const shownFirst = shownFirstFor(this.annotator.name, this.dataset.name, pair.sourceId);
     const value = choiceToValue(m.overall, shownFirst);
     try {
-      await saveLabel(this.store, this.annotator.id, pair.rowId, {
+      await saveLabel(this.store, this.annotator.id, pair.pairRowId, {
         value,
         raw: { choice: m.overall, source: 'workbench', principleList: `${this.list.name}@${this.list.version}` },
         shownFirst,
@@ -319,18 +319,18 @@ export class WorkbenchSession {
     else this.labelled = undefined;
     this.cards.labelled(pair.pairIdx, before, after);
     pair.hadLabel = true;
-    const prefs = await this.store.preferencesForPairs([pair.rowId]);
+    const prefs = await this.store.preferencesForPairs([pair.pairRowId]);
     return modelViews(prefs, value, shownFirst);
   }
 
   /** Undo the latest submission; the workbench goes back to that pair. */
   async undo(): Promise<boolean> {
-    const idx = await undoLastLabel(this.store, this.annotator.id, this.dataset.id);
-    this.cards.forgetPair(idx); // a card of the pair from before the undo is stale
+    const pairIdx = await undoLastLabel(this.store, this.annotator.id, this.dataset.id);
+    this.cards.forgetPair(pairIdx); // a card of the pair from before the undo is stale
     this.labelled = undefined;
-    if (idx === undefined) return false;
-    this.current = idx;
-    this.team?.undone(idx);
+    if (pairIdx === undefined) return false;
+    this.current = pairIdx;
+    this.team?.undone(pairIdx);
     return true;
   }
 }

@@ -1,7 +1,7 @@
 // `discretion review list|adjudicate`: the review queue of pairs whose human labels disagree, and the lead's
 // adjudicated label (src/app/review.ts).
 import type { Command } from 'commander';
-import { adjudicate, ADJUDICATOR, reviewQueue } from '../../app/review';
+import { adjudicate, ADJUDICATOR, reviewDocument, reviewQueue } from '../../app/review';
 import { printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 
@@ -31,14 +31,14 @@ export function registerReviewCommands(program: Command): void {
       const q = await withExistingStore(o.db, '--db', (store) =>
         reviewQueue(store, o.dataset, { principle: o.principle, pendingOnly: o.pending }),
       );
-      if (o.json) return printJson(q);
+      if (o.json) return printJson(reviewDocument(q));
       const what = q.principle === null ? 'overall labels' : `labels of principle ${q.principle}`;
       say(
         `dataset "${q.dataset}": ${q.disagreeing} of ${q.pairs} pairs where the human ${what} disagree; ${q.adjudicated} adjudicated`,
       );
       for (const item of q.items) {
         say('');
-        say(`pair ${item.pair} (index ${item.idx}): ${firstLine(item.prompt)}`);
+        say(`pair ${item.pair} (index ${item.pairIdx}): ${firstLine(item.prompt)}`);
         const rows = item.labels.map((l) => [
           l.annotator,
           q.principle === null ? l.overall || '–' : `${l.principle || '–'} (overall ${l.overall || '–'})`,

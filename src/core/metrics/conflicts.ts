@@ -13,7 +13,7 @@ export interface ConflictIndex {
   m: number;
   nPairs: number;
   /** Ids of the conflict pairs, ascending. */
-  pairIds: Uint32Array;
+  conflictPairs: Uint32Array;
   /** CSR offsets into fwd/rev: entries of conflict pair t are [offsets[t], offsets[t+1]). */
   offsets: Uint32Array;
   /** i*m + j for each (i: +1 principle, j: -1 principle): the cell that gains when a = +1. */
@@ -82,7 +82,7 @@ export function buildConflictIndex(
       }
     }
   }
-  return { m, nPairs, pairIds, offsets, fwd, rev };
+  return { m, nPairs, conflictPairs: pairIds, offsets, fwd, rev };
 }
 
 /**
@@ -98,7 +98,7 @@ export function accumulateWins(
   const m = index.m;
   const W = out ?? new Float64Array(m * m);
   if (out) W.fill(0);
-  const { pairIds, offsets, fwd, rev } = index;
+  const { conflictPairs: pairIds, offsets, fwd, rev } = index;
   const nConf = pairIds.length;
   for (let t = 0; t < nConf; t++) {
     const k = pairIds[t]!;

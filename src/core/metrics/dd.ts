@@ -66,26 +66,26 @@ export function bootstrapDd(
     g.members.push(a);
   }
   for (const g of groups) {
-    const nConf = g.index.pairIds.length;
+    const nConf = g.index.conflictPairs.length;
     const G = g.members.length;
     g.signs = new Int8Array(nConf * G);
     for (let t = 0; t < nConf; t++) {
-      const k = g.index.pairIds[t]!;
+      const k = g.index.conflictPairs[t]!;
       for (let q = 0; q < G; q++) g.signs[t * G + q] = annotators[g.members[q]!]!.overall[k]!;
     }
   }
 
   // U: pairs that are conflicts under at least one source (ascending pair ids).
   let U: Uint32Array;
-  if (groups.length === 1) U = groups[0]!.index.pairIds;
+  if (groups.length === 1) U = groups[0]!.index.conflictPairs;
   else {
     const pos = new Int32Array(nPairs).fill(-1);
-    for (const g of groups) for (const k of g.index.pairIds) pos[k] = 0;
+    for (const g of groups) for (const k of g.index.conflictPairs) pos[k] = 0;
     let nu = 0;
     for (let k = 0; k < nPairs; k++) if (pos[k] === 0) pos[k] = nu++;
     U = new Uint32Array(nu);
     for (let k = 0; k < nPairs; k++) if (pos[k]! >= 0) U[pos[k]!] = k;
-    for (const g of groups) g.uPos = Uint32Array.from(g.index.pairIds, (k) => pos[k]!);
+    for (const g of groups) g.uPos = Uint32Array.from(g.index.conflictPairs, (k) => pos[k]!);
   }
   const nU = U.length;
   // Multiplicity of each pair of U in the current resample.
@@ -133,7 +133,7 @@ function accumulateGroup(g: Group, counts: Int32Array, wins: (Float64Array | nul
   const G = g.members.length;
   const Ws = g.members.map((a) => wins[a]!);
   for (const W of Ws) W.fill(0);
-  const nConf = g.index.pairIds.length;
+  const nConf = g.index.conflictPairs.length;
   for (let t = 0; t < nConf; t++) {
     const c = counts[uPos ? uPos[t]! : t]!;
     if (c === 0) continue;

@@ -22,7 +22,7 @@ export function renderPairsCsv(data: PairData, principles: { id: string; short: 
   const row: (string | number)[] = [];
   for (let k = 0; k < data.nPairs; k++) {
     row.length = 0;
-    row.push(data.pairIndex?.[k] ?? k, data.sourceIds?.[k] ?? String(k));
+    row.push(data.pairIdxs?.[k] ?? k, data.sourceIds?.[k] ?? String(k));
     data.sources.forEach((s, q) => {
       const c = categories[q]!;
       row.push(CATEGORY_NAMES[c.category[k]!]!, c.sign[k]!);

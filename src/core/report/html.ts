@@ -82,7 +82,7 @@ function renderSection(s: Section): string {
 
 function renderPair(p: OverridePair, mode: RenderMode): string {
   const who = p.overriders.map((o) => `${o.name} (consensus favoured ${o.consensus > 0 ? 'y1' : 'y0'})`).join(', ');
-  let s = `<article class="pair" data-pair="${p.index}"><h3>Pair ${p.index} <span class="muted">source id ${h(p.sourceId)}</span></h3>`;
+  let s = `<article class="pair" data-pair="${p.pairIdx}"><h3>Pair ${p.pairIdx} <span class="muted">source id ${h(p.sourceId)}</span></h3>`;
   s += `<p class="who">Overrode the consensus: ${h(who)}</p>`;
   s += `<p class="who">Principles that took a side: ${h(p.principles.join(', ') || '—')}</p>`;
   if (p.prompt !== null) s += `<div>Prompt (end)</div><pre>${h(p.prompt)}</pre>`;
@@ -90,7 +90,7 @@ function renderPair(p: OverridePair, mode: RenderMode): string {
   if (p.y1 !== null) s += `<div>Response y1</div><pre>${h(p.y1)}</pre>`;
   // Links back to the workbench exist only inside the extension; a file never carries command: links.
   if (mode === 'dashboard')
-    s += `<button type="button" class="open-pair" data-pair="${p.index}">Open pair ${p.index} in the workbench</button>`;
+    s += `<button type="button" class="open-pair" data-pair="${p.pairIdx}">Open pair ${p.pairIdx} in the workbench</button>`;
   return s + '</article>';
 }
 

@@ -53,7 +53,7 @@ export function renderMarkdown(
     );
     out.push(markdownTable(overrideTable(model)!), '');
     for (const p of o.listed) {
-      out.push(`### Pair ${p.index} (source id ${md(p.sourceId)})`, '');
+      out.push(`### Pair ${p.pairIdx} (source id ${md(p.sourceId)})`, '');
       out.push(
         `- Overrode the consensus: ${md(p.overriders.map((q) => `${q.name} (consensus favoured ${q.consensus > 0 ? 'y1' : 'y0'})`).join(', '))}`,
       );

@@ -48,8 +48,8 @@ export interface PairData {
   annotatorSource: number[];
   /** Source id of every pair (the dataset's own id or line), by array position. */
   sourceIds?: readonly string[];
-  /** Pair index (the dataset's idx) of each array position; default: the position itself. */
-  pairIndex?: readonly number[];
+  /** The pair index of each array position; default: the position itself. */
+  pairIdxs?: readonly number[];
 }
 
 export interface PairText {
@@ -61,7 +61,7 @@ export interface PairText {
 
 export interface OverridePair {
   /** The pair's index in its dataset. */
-  index: number;
+  pairIdx: number;
   sourceId: string;
   /** Annotators that overrode the consensus on this pair, with the consensus sign they overrode. */
   overriders: { name: string; consensus: 1 | -1 }[];
@@ -155,7 +155,7 @@ export interface BuildReportInput {
   /** The principle list in order (short labels and full text). */
   principles: { id: string; short: string; text?: string }[];
   pairs?: PairData | null;
-  /** Texts of (at least) the listed override pairs, by array position (see PairData.pairIndex). */
+  /** Texts of (at least) the listed override pairs, by array position (see PairData.pairIdxs). */
   texts?: ReadonlyMap<number, PairText>;
   /** Annotator of the PS heat map; default the reference. */
   psAnnotator?: string;
@@ -210,7 +210,7 @@ export function buildReportModel(input: BuildReportInput): ReportModel {
       for (let i = 0; i < m; i++) if (mat[k * m + i] !== 0) sided.push(principles[i]!.short || principles[i]!.id);
       const t = input.texts?.get(k);
       return {
-        index: data.pairIndex?.[k] ?? k,
+        pairIdx: data.pairIdxs?.[k] ?? k,
         sourceId: t?.sourceId ?? data.sourceIds?.[k] ?? String(k),
         overriders: who,
         principles: sided,

@@ -79,8 +79,8 @@ async function annotatorFor(s: Store): Promise<string | undefined> {
 }
 
 export interface WorkbenchCommands {
-  /** `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
-  openWorkbench: (dataset?: string, pairIndex?: number) => Promise<void>;
+  /** `pairIdx`: open on that pair (the dashboard's links to consensus overrides). */
+  openWorkbench: (dataset?: string, pairIdx?: number) => Promise<void>;
   /** Picks the principle list for a dataset: remembered, the only one, or asked. */
   pickList: (s: Store, dataset: string) => Promise<string | undefined>;
 }
@@ -196,15 +196,15 @@ function panelHostFor(host: CommandHost, onProgress: (s: WorkbenchSession) => Pr
   };
 }
 
-/** discretion.openWorkbench. `pairIndex`: open on that pair (the dashboard's links to consensus overrides). */
+/** discretion.openWorkbench. `pairIdx`: open on that pair (the dashboard's links to consensus overrides). */
 function openWorkbenchCommand(host: CommandHost, panelHost: PanelHost): WorkbenchCommands['openWorkbench'] {
   const { context } = host;
-  return async (dataset, pairIndex) => {
+  return async (dataset, pairIdx) => {
     const choice = await chooseSession(host, typeof dataset === 'string' ? dataset : undefined);
     if (!choice) return;
     const goTo = async () => {
       const p = WorkbenchPanel.current;
-      if (p && typeof pairIndex === 'number') await p.enqueue(() => p.goTo(pairIndex));
+      if (p && typeof pairIdx === 'number') await p.enqueue(() => p.goTo(pairIdx));
     };
     if (WorkbenchPanel.current) {
       const session = await startSession(host, choice);

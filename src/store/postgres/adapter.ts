@@ -305,8 +305,8 @@ function refusal(e: unknown, location: string): Error | undefined {
   const err = e as { code?: string; detail?: string; message?: string };
   if (err.code === 'DW001') {
     // discretion_overlap_check (migration 9): "idx overlap"
-    const [idx, overlap] = (err.detail ?? '').split(' ').map(Number);
-    return new PairFullError(idx, overlap);
+    const [pairIdx, overlap] = (err.detail ?? '').split(' ').map(Number);
+    return new PairFullError(pairIdx, overlap);
   }
   if (err.code === '42501')
     return new UsageError(

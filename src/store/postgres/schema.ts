@@ -408,4 +408,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     RETURN gone > 0;
   END $$;
   `,
+  // 10: one encoding of the response shown first (as SQLite's migration 10, which says why and how):
+  // principle_preferences.shown_order (0 = A was y1) becomes shown_first (0 = A was y0), inverted, its check
+  // constraint renamed with it; the label history's JSON states the same way. The team's column grant on it
+  // follows the column (PostgreSQL keeps a column's privileges through a rename), and the adapter writes
+  // every grant again, naming shown_first, in this migration's transaction (applyTeamSecurity).
+  `
+  ALTER TABLE principle_preferences RENAME COLUMN shown_order TO shown_first;
+  ALTER TABLE principle_preferences RENAME CONSTRAINT principle_preferences_shown_order_check TO principle_preferences_shown_first_check;
+  UPDATE principle_preferences SET shown_first = 1 - shown_first WHERE shown_first IS NOT NULL;
+  UPDATE label_history SET
+    before_state = REPLACE(REPLACE(REPLACE(before_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null'),
+    after_state = REPLACE(REPLACE(REPLACE(after_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null')
+    WHERE before_state LIKE '%"shown_order"%' OR after_state LIKE '%"shown_order"%';
+  `,
 ];

@@ -136,7 +136,7 @@ export async function applyTeamSecurity(
     `GRANT SELECT ON datasets, pairs, principle_lists, principles, annotators, metric_runs, claim_floors, discretion_schema, team_config, team_members, ${VIEWS.join(', ')} TO ${both}`,
     // Rows of one's own: the policies below say whose. The key columns are never updated (a label cannot move to another pair or annotator).
     `GRANT SELECT, INSERT, DELETE, UPDATE (value, score_y0, score_y1, raw, shown_first, rationale, flagged, created_at, updated_at) ON preferences TO ${both}`,
-    `GRANT SELECT, INSERT, DELETE, UPDATE (value, prob_a, prob_b, prob_na, shown_order, raw, created_at) ON principle_preferences TO ${both}`,
+    `GRANT SELECT, INSERT, DELETE, UPDATE (value, prob_a, prob_b, prob_na, shown_first, raw, created_at) ON principle_preferences TO ${both}`,
     `GRANT SELECT, INSERT, UPDATE (undone) ON label_history TO ${both}`,
     `GRANT SELECT, INSERT, DELETE, UPDATE (expires_at) ON claims TO ${both}`,
     `GRANT SELECT, INSERT, DELETE, UPDATE (pair_idx, updated_at) ON workbench_positions TO ${both}`,

@@ -15,14 +15,14 @@ export interface PairRecord {
   meta: string | null;
 }
 const toPair = (r: PairRecord): Pair => ({
-  id: r.idx,
+  idx: r.idx,
   sourceId: r.source_id,
   prompt: r.prompt,
   y0: r.y0,
   y1: r.y1,
   meta: r.meta ? JSON.parse(r.meta) : undefined,
 });
-export const toStoredPair = (r: PairRecord): StoredPair => ({ rowId: r.id, ...toPair(r) });
+export const toStoredPair = (r: PairRecord): StoredPair => ({ pairRowId: r.id, ...toPair(r) });
 
 export function datasetReads(c: SqlConnection): DatasetReads {
   const getDataset = async (name: string): Promise<DatasetRow | undefined> => {
@@ -67,7 +67,7 @@ export function datasetReads(c: SqlConnection): DatasetReads {
         )
       ).map(toStoredPair),
     pairSourceIds: (datasetId) =>
-      c.all('SELECT idx, source_id AS "sourceId" FROM pairs WHERE dataset_id = ?', [datasetId]),
+      c.all('SELECT idx AS "pairIdx", source_id AS "sourceId" FROM pairs WHERE dataset_id = ?', [datasetId]),
     pairsByIndex: async (datasetId, indices) => {
       const out: Pair[] = [];
       for (let i = 0; i < indices.length; i += 500) {
@@ -105,14 +105,14 @@ export function datasetWrites(c: SqlConnection, reads: DatasetReads): DatasetWri
     },
     // A uniqueness check in the database (conflict 'ignore' on (dataset_id, source_id)) keeps the importer's
     // memory flat however large the file; the ids not inserted are the duplicates.
-    insertPairs: async (datasetId, pairs, rowIds) => {
+    insertPairs: async (datasetId, pairs, pairRowIds) => {
       const inserted = await c.insertRows(
         'pairs',
         ['id', 'dataset_id', 'idx', 'source_id', 'prompt', 'y0', 'y1', 'meta'],
         pairs.map((p, i) => [
-          rowIds[i],
+          pairRowIds[i],
           datasetId,
-          p.id,
+          p.idx,
           p.sourceId,
           p.prompt,
           p.y0,
@@ -125,14 +125,14 @@ export function datasetWrites(c: SqlConnection, reads: DatasetReads): DatasetWri
       const present = new Set(
         (
           await c.all<{ id: number }>('SELECT id FROM pairs WHERE id BETWEEN ? AND ?', [
-            rowIds[0],
-            rowIds[rowIds.length - 1],
+            pairRowIds[0],
+            pairRowIds[pairRowIds.length - 1],
           ])
         ).map((r) => r.id),
       );
       const duplicates: { pair: Pair; firstIdx: number }[] = [];
       for (let i = 0; i < pairs.length; i++) {
-        if (present.has(rowIds[i])) continue;
+        if (present.has(pairRowIds[i])) continue;
         const first = await c.get<{ idx: number }>('SELECT idx FROM pairs WHERE dataset_id = ? AND source_id = ?', [
           datasetId,
           pairs[i].sourceId,

@@ -36,10 +36,10 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
           'SELECT pr.annotator_id AS a, p.idx AS idx, pr.value AS v FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?',
           [datasetId],
         )
-      ).map((r) => ({ annotatorId: r.a, idx: r.idx, value: r.v })),
+      ).map((r) => ({ annotatorId: r.a, pairIdx: r.idx, value: r.v })),
     preferenceDetails: async (datasetId) =>
       c.all(
-        `SELECT pr.annotator_id AS "annotatorId", p.idx AS idx, pr.value AS value, pr.score_y0 AS "scoreY0", pr.score_y1 AS "scoreY1", pr.raw AS raw
+        `SELECT pr.annotator_id AS "annotatorId", p.idx AS "pairIdx", pr.value AS value, pr.score_y0 AS "scoreY0", pr.score_y1 AS "scoreY1", pr.raw AS raw
        FROM preferences pr JOIN pairs p ON p.id = pr.pair_id WHERE p.dataset_id = ?`,
         [datasetId],
       ),
@@ -51,7 +51,7 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
        WHERE p.dataset_id = ? AND pr.list_id = ?`,
           [datasetId, listId],
         )
-      ).map((r) => ({ annotatorId: r.a, idx: r.idx, position: r.pos, value: r.v })),
+      ).map((r) => ({ annotatorId: r.a, pairIdx: r.idx, position: r.pos, value: r.v })),
     preferencesForPairs: async (pairRowIds) =>
       pairRowIds.length === 0
         ? []
@@ -69,7 +69,7 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
         )
       ).map(toStoredPair);
       if (pairs.length === 0) return { pairs, preferences: [], principlePreferences: [] };
-      const range = [datasetId, afterIdx, pairs[pairs.length - 1]!.id];
+      const range = [datasetId, afterIdx, pairs[pairs.length - 1]!.idx];
       const [preferences, principlePreferences] = await Promise.all([
         c.all<LabelOfPair>(
           `SELECT pr.pair_id AS "pairRowId", pr.annotator_id AS "annotatorId", pr.value AS value, pr.raw AS raw, pr.rationale AS rationale
@@ -101,7 +101,7 @@ export function preferenceReads(c: SqlConnection): PreferenceReads {
         [annotatorId, pairRowId],
       );
       const principles = await c.all<LabelState['principles'][number]>(
-        'SELECT principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at FROM principle_preferences WHERE annotator_id = ? AND pair_id = ? ORDER BY principle_id',
+        'SELECT principle_id, value, prob_a, prob_b, prob_na, shown_first, raw, created_at FROM principle_preferences WHERE annotator_id = ? AND pair_id = ? ORDER BY principle_id',
         [annotatorId, pairRowId],
       );
       return { preference: pref ?? null, principles };
@@ -151,7 +151,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
         ],
         prefs.map((p) => [
           annotatorId,
-          pairRowId(p.pairId),
+          pairRowId(p.pairIdx),
           p.value,
           p.scoreY0 ?? null,
           p.scoreY1 ?? null,
@@ -177,19 +177,19 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
           'prob_a',
           'prob_b',
           'prob_na',
-          'shown_order',
+          'shown_first',
           'raw',
           'created_at',
         ],
         prefs.map((p) => [
           annotatorId,
-          pairRowId(p.pairId),
+          pairRowId(p.pairIdx),
           principleRowIds[p.principleIndex],
           p.value,
           p.probA ?? null,
           p.probB ?? null,
           p.probNA ?? null,
-          p.order ?? null,
+          p.shownFirst ?? null,
           json(p.raw),
           t,
         ]),
@@ -220,7 +220,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
       }
       for (const q of state.principles) {
         await c.run(
-          'INSERT INTO principle_preferences (annotator_id, pair_id, principle_id, value, prob_a, prob_b, prob_na, shown_order, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO principle_preferences (annotator_id, pair_id, principle_id, value, prob_a, prob_b, prob_na, shown_first, raw, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
           [
             annotatorId,
             pairRowId,
@@ -229,7 +229,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
             q.prob_a,
             q.prob_b,
             q.prob_na,
-            q.shown_order,
+            q.shown_first,
             q.raw,
             q.created_at,
           ],
@@ -252,7 +252,7 @@ export function preferenceWrites(c: SqlConnection): PreferenceWrites {
       );
       if (!h) return undefined;
       await c.run('UPDATE label_history SET undone = 1 WHERE id = ?', [h.id]);
-      return { pairRowId: h.pair_id, idx: h.idx, before: JSON.parse(h.before_state) as LabelState };
+      return { pairRowId: h.pair_id, pairIdx: h.idx, before: JSON.parse(h.before_state) as LabelState };
     },
   };
 }

@@ -43,7 +43,7 @@ const PRINCIPLE_COLUMNS = [
   'prob_a',
   'prob_b',
   'prob_na',
-  'shown_order',
+  'shown_first',
   'raw',
   'created_at',
 ] as const;

@@ -262,6 +262,21 @@ export const MIGRATIONS: readonly string[] = [
     WHERE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = c.pair_id AND x.annotator_id = c.annotator_id);
 ${OVERLAP_TRIGGER}
   `,
+  // 10: one encoding of the response shown first (issue 21). principle_preferences.shown_order said it the
+  // other way round from preferences.shown_first (0 = A was y1); it becomes shown_first, as preferences say
+  // it (0 = A was y0, 1 = A was y1): renamed, and inverted (NULL stays NULL). The label history's states name
+  // the column in their JSON, so they change the same way. That JSON is JSON.stringify's compact text, where
+  // the key reads exactly "shown_order": followed by 0, 1 or null, and where that text inside a string value
+  // would have its quotes escaped: a plain replacement finds the keys only, and keeps the text otherwise
+  // byte for byte. (As PostgreSQL's migration 10.)
+  `
+  ALTER TABLE principle_preferences RENAME COLUMN shown_order TO shown_first;
+  UPDATE principle_preferences SET shown_first = 1 - shown_first WHERE shown_first IS NOT NULL;
+  UPDATE label_history SET
+    before_state = REPLACE(REPLACE(REPLACE(before_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null'),
+    after_state = REPLACE(REPLACE(REPLACE(after_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null')
+    WHERE before_state LIKE '%"shown_order"%' OR after_state LIKE '%"shown_order"%';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -97,7 +97,7 @@ for (const adapter of adapters) {
       const names = new Map((await store.listAnnotators()).map((a) => [a.id, a.name]));
       const out = new Map<number, string[]>();
       for (const p of await store.overallPreferences(datasetId))
-        out.set(p.idx, [...(out.get(p.idx) ?? []), names.get(p.annotatorId)!].sort());
+        out.set(p.pairIdx, [...(out.get(p.pairIdx) ?? []), names.get(p.annotatorId)!].sort());
       return out;
     };
 
@@ -195,7 +195,9 @@ for (const adapter of adapters) {
         [1, ['bob']],
       ]);
       const aliceRow = (await store.getAnnotator('alice'))!;
-      expect((await store.labelState(aliceRow.id, (await store.workbenchPair(ds.id, 0))!.rowId)).preference).toBeNull();
+      expect(
+        (await store.labelState(aliceRow.id, (await store.workbenchPair(ds.id, 0))!.pairRowId)).preference,
+      ).toBeNull();
       // the card of pair 3 is hers to label; the refused card is spent
       const a3 = (await alice.card())!;
       expect(a3.pairIdx).toBe(3);
@@ -280,8 +282,8 @@ for (const adapter of adapters) {
         flagged: false,
         principles: [],
       };
-      for (let idx = 0; idx < 30; idx++) await saveLabel(store, alice.id, rows.get(idx)!, label);
-      for (let idx = 0; idx < 29; idx++) await saveLabel(store, bob.id, rows.get(idx)!, label);
+      for (let pairIdx = 0; pairIdx < 30; pairIdx++) await saveLabel(store, alice.id, rows.get(pairIdx)!, label);
+      for (let pairIdx = 0; pairIdx < 29; pairIdx++) await saveLabel(store, bob.id, rows.get(pairIdx)!, label);
       const carol = await session(location, 'carol');
       expect(await store.claimNextPair(ds.id, bob.id, Date.now(), bobTtlMs)).toBe(29);
       expect(await carol.start()).toBeUndefined(); // pair 29: alice's label and bob's live claim

@@ -62,13 +62,13 @@ describe('WorkbenchSession', () => {
         name: 'alice',
       },
     ]);
-    const pp = await store.db.all<{ value: number; shown_order: number }>(
-      'SELECT value, shown_order FROM principle_preferences ORDER BY principle_id',
+    const pp = await store.db.all<{ value: number; shown_first: number }>(
+      'SELECT value, shown_first FROM principle_preferences ORDER BY principle_id',
     );
     expect(pp).toHaveLength(4); // unanswered rows stay unanswered
     const a = card.shownFirst === 0 ? -1 : 1;
     expect(pp.map((r) => r.value)).toEqual([a, -a, 0, a]);
-    expect(new Set(pp.map((r) => r.shown_order))).toEqual(new Set([card.shownFirst === 0 ? 1 : 0]));
+    expect(new Set(pp.map((r) => r.shown_first))).toEqual(new Set([card.shownFirst]));
     await store.close();
 
     // a fresh session on the reopened file resumes on the first unlabelled pair and shows the label back
@@ -91,7 +91,7 @@ describe('WorkbenchSession', () => {
     await s.submit({ ...base, seq: first.seq, overall: 'A', grid: ['A', 'A', 'A', 'A', 'A', 'A'] });
     const alice = (await store.getAnnotator('alice'))!;
     const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
-    const before = await store.labelState(alice.id, pair0.rowId);
+    const before = await store.labelState(alice.id, pair0.pairRowId);
     // By hand: 'A' is y0 when y0 was shown first (stored -1 = prefers y0), else y1 (+1); A on all six principles.
     const a = first.shownFirst === 0 ? -1 : 1;
     expect(before.preference).toMatchObject({ value: a, shown_first: first.shownFirst, rationale: null, flagged: 0 });
@@ -106,9 +106,9 @@ describe('WorkbenchSession', () => {
     s.current = 5;
     expect(await s.undo()).toBe(true);
     expect(s.current).toBe(0);
-    expect(await store.labelState(alice.id, pair0.rowId)).toEqual(before);
+    expect(await store.labelState(alice.id, pair0.pairRowId)).toEqual(before);
     expect(await s.undo()).toBe(true);
-    expect(await store.labelState(alice.id, pair0.rowId)).toEqual({ preference: null, principles: [] });
+    expect(await store.labelState(alice.id, pair0.pairRowId)).toEqual({ preference: null, principles: [] });
     expect(await s.undo()).toBe(false);
     const h = await store.labelHistory(alice.id);
     expect(h.map((r) => [r.action, r.undone])).toEqual([
@@ -128,7 +128,7 @@ describe('WorkbenchSession', () => {
       const rm = await tx.ensureAnnotator('rm-1', 'reward-model', null);
       await tx.insertPreferences(
         rm.id,
-        [0, 1, 2].map((i) => ({ pairId: i, value: 1 })),
+        [0, 1, 2].map((i) => ({ pairIdx: i, value: 1 })),
         (i) => rows.get(i)!,
       );
     });
@@ -328,19 +328,19 @@ describe('WorkbenchSession', () => {
     await s.submit(label(shownAgain.seq, 'A'));
     const alice = (await store.getAnnotator('alice'))!;
     const pair0 = (await store.workbenchPair(s.dataset.id, 0))!;
-    const stored = await store.labelState(alice.id, pair0.rowId);
+    const stored = await store.labelState(alice.id, pair0.pairRowId);
     // the same message delivered twice, and the older card's late message: both refused, the label unchanged
     await expect(s.submit(label(shownAgain.seq, 'B'))).rejects.toThrow(
       /not on a card the workbench has shown \(or it was submitted already\); nothing was saved/,
     );
     await expect(s.submit(label(old.seq, 'B'))).rejects.toThrow(/nothing was saved/);
-    expect(await store.labelState(alice.id, pair0.rowId)).toEqual(stored);
+    expect(await store.labelState(alice.id, pair0.pairRowId)).toEqual(stored);
     expect((await store.labelHistory(alice.id)).length).toBe(1);
     // after an undo, the card shown before it is stale too
     const again = (await s.card())!;
     await s.undo();
     await expect(s.submit(label(again.seq, 'B'))).rejects.toThrow(/nothing was saved/);
-    expect((await store.labelState(alice.id, pair0.rowId)).preference).toBeNull();
+    expect((await store.labelState(alice.id, pair0.pairRowId)).preference).toBeNull();
     await store.close();
   });
 

@@ -318,7 +318,7 @@ describe('bootstraps have the distribution of naive item resampling', () => {
       b[k] = gen.uniform() < 0.1 ? 0 : gen.uniform() < 0.5 ? 1 : -1;
     }
     const index = buildConflictIndex(c, n, m);
-    expect(index.pairIds.length).toBeLessThan(n); // the split is really exercised
+    expect(index.conflictPairs.length).toBeLessThan(n); // the split is really exercised
     const R = 1500;
     const fast = bootstrapDd(
       [

@@ -121,7 +121,7 @@ export default async function step(ctx) {
   );
   const oracleRows = () =>
     query(
-      `SELECT p.source_id AS sid, pl.position AS pos, pp.value, pp.shown_order AS ord, pp.prob_a AS pa, pp.prob_b AS pb, pp.prob_na AS pna
+      `SELECT p.source_id AS sid, pl.position AS pos, pp.value, pp.shown_first AS shown, pp.prob_a AS pa, pp.prob_b AS pb, pp.prob_na AS pna
     FROM principle_preferences pp JOIN annotators a ON a.id = pp.annotator_id JOIN pairs p ON p.id = pp.pair_id
     JOIN principles pl ON pl.id = pp.principle_id WHERE a.name = ? ORDER BY p.idx, pl.position`,
       [ORACLE],
@@ -144,16 +144,17 @@ export default async function step(ctx) {
   for (const r of orows) {
     const pair = samplePairs.get(r.sid);
     const principle = principles[r.pos].text;
-    assert.ok(r.ord === 0 || r.ord === 1, `shown order stored for ${r.sid}/${r.pos}`);
-    orders[r.ord]++;
+    assert.ok(r.shown === 0 || r.shown === 1, `shown first stored for ${r.sid}/${r.pos}`);
+    const order = 1 - r.shown; // the judge's order: 0 asked with y1 as A
+    orders[order]++;
     const asked = oracleReqs.filter((q) => q.prompt === pair.prompt && q.principle === principle);
     assert.equal(asked.length, 1, `one request for ${r.sid}/${r.pos}`);
     assert.deepEqual(
       [asked[0].a, asked[0].b],
-      r.ord === 0 ? [pair.y1, pair.y0] : [pair.y0, pair.y1],
-      `stored order of ${r.sid}/${r.pos} is the order asked`,
+      r.shown === 1 ? [pair.y1, pair.y0] : [pair.y0, pair.y1],
+      `stored shown first of ${r.sid}/${r.pos} is the order asked`,
     );
-    assert.equal(r.value, oracleExpectation(pair, principle, r.ord), `oracle value of ${r.sid}/${r.pos}`);
+    assert.equal(r.value, oracleExpectation(pair, principle, order), `oracle value of ${r.sid}/${r.pos}`);
     assert.ok(Math.abs(r.pa + r.pb + r.pna - 0.95) < 1e-9, `probabilities stored for ${r.sid}/${r.pos}`);
   }
   assert.ok(orders[0] > 0 && orders[1] > 0, `both orders used by the oracle (${orders})`);

@@ -8,8 +8,8 @@ async function main(): Promise<void> {
   const [db, dataset, annotator, list, count] = process.argv.slice(2);
   const store = await openStore(db);
   const session = await WorkbenchSession.open(store, { dataset, annotator, principleList: list });
-  let idx = await session.start();
-  for (let i = 0; i < Number(count) && idx !== undefined; i++) {
+  let pairIdx = await session.start();
+  for (let i = 0; i < Number(count) && pairIdx !== undefined; i++) {
     const card = (await session.card())!;
     await session.savePosition();
     // from the card shown, as the webview does (a submit is accepted only with its card's seq)
@@ -17,15 +17,15 @@ async function main(): Promise<void> {
       type: 'submit',
       seq: card.seq,
       ahead: null,
-      pairIdx: idx,
+      pairIdx,
       overall: 'A',
       grid: session.list.principles.map(() => 'B'),
       rationale: `label ${i}`,
       flagged: false,
     });
-    process.stdout.write(`ack ${idx}\n`);
+    process.stdout.write(`ack ${pairIdx}\n`);
     if (!(await session.move('next'))) break;
-    idx = session.current;
+    pairIdx = session.current;
   }
   await store.close();
 }
