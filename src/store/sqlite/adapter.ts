@@ -2,6 +2,7 @@
 // PRAGMA user_version, one transaction per logical write (BEGIN IMMEDIATE, so writers queue for the
 // lock at the start instead of failing at commit). Or read-only: no WAL switch, no migration, no write.
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors';
 import { refuseWrites, SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
 import { PairFullError, type Store, type Transaction, type WriteOptions } from '../port';
@@ -38,8 +39,6 @@ export type SqliteStore = Store & { readonly db: Database };
 const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60_000;
 const BUSY_HANDLER_MS = 1000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `attempt` until it does not fail with SQLITE_BUSY, backing off between tries, for up to
  * `timeoutMs` in all. Only for steps that change nothing when they fail busy (BEGIN, a migration's
@@ -72,7 +71,7 @@ const newerSchema = (path: string, version: number) =>
  * schema at all. A trigger owns no pages: its row in sqlite_schema is deleted (with writable_schema, the
  * documented way to edit that table) and written again in the syntax both read. Nothing else changes.
  */
-export function isOldOverlapTrigger(e: unknown): boolean {
+function isOldOverlapTrigger(e: unknown): boolean {
   return /malformed database schema \(preferences_overlap\)/.test((e as Error)?.message ?? '');
 }
 

@@ -2,6 +2,7 @@
 // platform; docs/sqlite-driver.md): the only file that touches its API. libsql's calls are synchronous; this
 // wrapper keeps the store's promise interface and keeps waits for another process's lock off the thread.
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import Libsql from 'libsql';
 import type { SqlValue } from '../sql/connection';
@@ -74,8 +75,6 @@ function primaryCode(e: unknown): unknown {
  * host's), so the wait is short and the longer waits happen between tries, off the thread (`retry`).
  */
 const NATIVE_BUSY_MS = 20;
-
-const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms));
 
 /** Prepared statements kept per connection, by SQL text: preparing is most of a small query's cost. */
 const STATEMENT_CACHE = 256;
