@@ -366,23 +366,13 @@ function postgresStore(
       let committing = false;
       try {
         txConn.written.reset();
-        // the server's clock comes back with BEGIN, in the same round trip (the times this write stores)
-        let begun: pg.QueryResult<{ ms: number }>[];
         try {
-          begun = (await client.query(
+          // the server's clock comes back with BEGIN, in the same round trip (the times this write stores);
+          // inside this try, so a connection lost at BEGIN is the same one line as one lost later
+          const begun = (await client.query(
             `BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}; SELECT discretion_now_ms() AS ms`,
           )) as unknown as pg.QueryResult<{ ms: number }>[];
-        } catch (e) {
-          // the server went away between the pool's hand-over and BEGIN (read ECONNRESET): one line too
-          lost ??= e as Error;
-          throw new UsageError(
-            connectionLost(e)
-              ? `lost the connection to database ${location} (${describe(e)}); nothing was written`
-              : `database ${location}: ${describe(e)}; nothing was written`,
-          );
-        }
-        txConn.setServerClock(begun[2].rows[0].ms);
-        try {
+          txConn.setServerClock(begun[2].rows[0].ms);
           const result = await withTransactionScope(tx, fn);
           committing = true;
           await client.query(markChangesAndCommit(txConn.written.get()));
