@@ -21,6 +21,28 @@ export interface Message {
 const ROLE_MARK: Readonly<Record<string, string>> = { user: 'Human', human: 'Human', assistant: 'Assistant' };
 const CONTEXT_ROLES = new Set(['system', 'developer']);
 
+/**
+ * A text a pair or label keeps, unchanged; U+0000 is refused with the field named. PostgreSQL's text
+ * type cannot hold it, and SQLite's driver (libsql) reads a text back only up to it: kept, it would be
+ * cut silently on one database and refused mid-import on the other.
+ */
+export function storableText(
+  ctx: Pick<RecordContext, 'file' | 'line'>,
+  field: string,
+  text: string,
+  where?: string,
+): string {
+  const at = text.indexOf('\u0000');
+  if (at !== -1)
+    throw new InputError(
+      ctx.file,
+      ctx.line,
+      field,
+      `${where ? `${where} ` : ''}contains a NUL character (U+0000) at character ${at + 1}, which no database here can keep in a text; remove it from the file`,
+    );
+  return text;
+}
+
 /** Whether a field's value is a message list (an array; the messages themselves are checked by `toMessages`). */
 export const isMessageList = (v: unknown): v is unknown[] => Array.isArray(v);
 
@@ -49,7 +71,7 @@ export function toMessages(ctx: RecordContext, field: string, list: unknown[]): 
 }
 
 function messageText(ctx: RecordContext, field: string, where: string, content: unknown): string {
-  if (typeof content === 'string') return content;
+  if (typeof content === 'string') return storableText(ctx, field, content, where);
   if (Array.isArray(content)) {
     const texts: string[] = [];
     for (const part of content) {
@@ -61,7 +83,7 @@ function messageText(ctx: RecordContext, field: string, where: string, content: 
           field,
           `${where} has a content part that is not text ({"type": "text", "text": ...}); a pair holds text only`,
         );
-      texts.push(p.text);
+      texts.push(storableText(ctx, field, p.text, where));
     }
     return texts.join('\n\n');
   }
@@ -98,7 +120,7 @@ export interface ResponseValue {
 }
 
 export function responseValue(ctx: RecordContext, field: string, v: unknown): ResponseValue {
-  if (typeof v === 'string') return { text: v, before: [] };
+  if (typeof v === 'string') return { text: storableText(ctx, field, v), before: [] };
   if (v === undefined || v === null) throw new InputError(ctx.file, ctx.line, field, 'missing');
   if (!isMessageList(v))
     throw new InputError(ctx.file, ctx.line, field, `must be a string or a message list, not ${describe(v)}`);
@@ -156,6 +178,7 @@ export function conversationPrompt(
   }
   if (prompt === undefined || prompt === null) throw new InputError(ctx.file, ctx.line, fields.prompt, 'missing');
   if (typeof prompt === 'string') {
+    storableText(ctx, fields.prompt, prompt);
     if (before.length === 0) return prompt;
     const asMessage = [{ role: 'user', content: prompt }];
     return renderPrompt(startsWith(before, asMessage) ? before : [...asMessage, ...before]);

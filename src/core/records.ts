@@ -1,6 +1,6 @@
 // Dataset records (one parsed JSON line or CSV row) -> pairs and preferences. Each function names
 // the file, line and field of anything wrong, through InputError.
-import { conversationPrompt, responseValue } from './conversation';
+import { conversationPrompt, responseValue, storableText } from './conversation';
 import { InputError, type RecordContext } from './errors';
 import { splitHHDialogue } from './hhrlhf';
 import { isBothBadWord, parsePreferredWord, type StoredPreference } from './preferences';
@@ -85,7 +85,7 @@ export function requireString(ctx: RecordContext, record: Record<string, unknown
       field,
       `must be a string, not ${Array.isArray(v) ? 'an array' : typeof v}`,
     );
-  return v;
+  return storableText(ctx, field, v);
 }
 
 export function hhRecordToPair(ctx: RecordContext, record: Record<string, unknown>): Pair {

@@ -1,6 +1,7 @@
 // Human labels (the workbench's own format, also what the bundled sample labels use): one JSON line
 // per pair: {"pair": SOURCE_ID, "overall": "y0"|"y1"|"tie"|"both-bad", "principles": {ID: "y0"|"y1"|"neither"}, "rationale": "..."}.
 import { basename } from 'node:path';
+import { storableText } from '../core/conversation';
 import { InputError, UsageError } from '../core/errors';
 import { LABEL_OVERALL, LABEL_PRINCIPLE, isLabelOverallWord, isLabelPrincipleWord } from '../core/preferences';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
@@ -68,6 +69,7 @@ export async function importLabels(
         const rationale = r.rationale;
         if (rationale !== undefined && typeof rationale !== 'string')
           throw new InputError(opts.file, line, 'rationale', 'must be a string');
+        if (rationale) storableText({ file: opts.file, line }, 'rationale', rationale);
         seen.set(pairIdx, line);
         overall.push({ pairIdx, value: LABEL_OVERALL[choice], raw: { choice }, rationale: rationale || null });
         principle.push(...cells);

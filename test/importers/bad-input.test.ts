@@ -138,6 +138,20 @@ describe('dataset importers reject bad input and write nothing', () => {
         }),
       { file: bad('generic-bad-preferred.jsonl'), line: 1, field: 'preferred', message: /unknown preference/ },
     ));
+  // libsql reads a text back only up to U+0000 (it kept "cut" of "cut\u0000here") and PostgreSQL's text
+  // type refuses it: refused at the field, like any other bad value.
+  it('a NUL character in a text', () =>
+    expectRejected(
+      store,
+      () =>
+        importDataset(store, { format: 'jsonl', file: bad('generic-nul-char.jsonl'), dataset: 'x', mapping: GENERIC }),
+      {
+        file: bad('generic-nul-char.jsonl'),
+        line: 2,
+        field: 'response_1',
+        message: /contains a NUL character \(U\+0000\) at character 4/,
+      },
+    ));
   it('a missing file', () =>
     expectRejected(
       store,
@@ -283,6 +297,23 @@ describe('label importer', () => {
           annotator: 'ann',
         }),
       { file: bad('labels-unknown-pair.jsonl'), line: 1, field: 'pair', message: /"zzz" is not a pair/ },
+    ));
+  it('a NUL character in a rationale', () =>
+    expectRejected(
+      store,
+      () =>
+        importLabels(store, {
+          file: bad('labels-nul-rationale.jsonl'),
+          dataset: 'base',
+          principles: 'two',
+          annotator: 'ann',
+        }),
+      {
+        file: bad('labels-nul-rationale.jsonl'),
+        line: 1,
+        field: 'rationale',
+        message: /NUL character .* at character 8/,
+      },
     ));
   it('a principle that is not in the list', () =>
     expectRejected(
