@@ -25,6 +25,7 @@ import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import type { Tokenizer } from '@huggingface/tokenizers';
 import type { Message } from '../core/conversation';
 import { InputError } from '../core/errors';
+import { CHAT_TEMPLATE_FILE } from './modelFolder';
 import { type TokenizerSettings, loadTokenizer, readJson, truncate } from './tokenize';
 
 /** One model's way from a conversation to its input: the template's text, and its token ids. */
@@ -45,7 +46,6 @@ export interface ChatTemplateSource {
   field: string | null;
 }
 
-export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 /** The name transformers gives the chat template among a list of named templates. */
 const DEFAULT_TEMPLATE_NAME = 'default';
 /** Special tokens transformers passes to a template (its SPECIAL_TOKENS_ATTRIBUTES), each when the config sets it. */

@@ -119,7 +119,7 @@ export interface TemplateModelOptions {
   maxLength?: number;
   truncationSide?: 'left' | 'right';
   /** Write onnx/model.onnx and config.json too (a model the scorer can run). */
-  onnx?: { weights: Record<number, number>; typeIds?: boolean };
+  onnx?: { weights: Record<number, number>; typeIds?: boolean; positionIds?: boolean };
 }
 
 export function writeTemplateModel(o: TemplateModelOptions = {}): string {
@@ -140,7 +140,7 @@ export function writeTemplateModel(o: TemplateModelOptions = {}): string {
     }),
   );
   if (o.onnx) {
-    writeFileSync(join(dir, 'onnx', 'model.onnx'), tokenSumOnnx(o.onnx.weights, o.onnx.typeIds ?? false));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), tokenSumOnnx(o.onnx));
     writeFileSync(
       join(dir, 'config.json'),
       JSON.stringify({ model_type: 'llama', num_labels: 1, max_position_embeddings: 64 }),
@@ -150,10 +150,12 @@ export function writeTemplateModel(o: TemplateModelOptions = {}): string {
 }
 
 /**
- * logits = sum_t w[input_ids_t] * attention_mask_t, and with `typeIds` a token_type_ids input too, adding
- * 1000 * sum_t token_type_ids_t * attention_mask_t: a template's sequence (all types 0) adds nothing.
+ * logits = sum_t w[input_ids_t] * attention_mask_t; with `typeIds` a token_type_ids input too, adding
+ * 1000 * sum_t token_type_ids_t * attention_mask_t (a template's sequence, all types 0, adds nothing); with
+ * `positionIds` a position_ids input, adding sum_t position_ids_t * attention_mask_t (n(n-1)/2 for 0..n-1).
  */
-function tokenSumOnnx(weights: Record<number, number>, typeIds: boolean): Uint8Array {
+function tokenSumOnnx(o: { weights: Record<number, number>; typeIds?: boolean; positionIds?: boolean }): Uint8Array {
+  const { weights, typeIds = false, positionIds = false } = o;
   const w = new Float32Array(EOT + 1);
   for (const [id, v] of Object.entries(weights)) w[Number(id)] = v;
   const g = new GraphBuilder('token_sum');
@@ -167,8 +169,17 @@ function tokenSumOnnx(weights: Record<number, number>, typeIds: boolean): Uint8A
     const typeSum = g.op('ReduceSum', [types, axis1], { keepdims: 0 });
     sum = g.op('Add', [sum, g.op('Mul', [typeSum, g.scalar(1000, 'thousand')])]);
   }
+  if (positionIds) {
+    const positions = g.op('Mul', [g.op('Cast', ['position_ids'], { to: DType.FLOAT }), mask]);
+    sum = g.op('Add', [sum, g.op('ReduceSum', [positions, axis1], { keepdims: 0 })]);
+  }
   g.op('Unsqueeze', [sum, axis1], undefined, 'logits');
-  const inputs = ['input_ids', 'attention_mask', ...(typeIds ? ['token_type_ids'] : [])];
+  const inputs = [
+    'input_ids',
+    'attention_mask',
+    ...(typeIds ? ['token_type_ids'] : []),
+    ...(positionIds ? ['position_ids'] : []),
+  ];
   return g.encode(
     inputs.map((name) => ({ name, dtype: DType.INT64, shape: ['batch', 'sequence'] })),
     [{ name: 'logits', dtype: DType.FLOAT, shape: ['batch', 1] }],
