@@ -112,6 +112,48 @@ export function renderPrompt(messages: readonly Message[]): string {
   return `${head}${body}\n\nAssistant:`;
 }
 
+/** A turn's mark in a stored prompt, as splitTurns reads it (hhrlhf.ts); "User:" only ever comes from other datasets. */
+const TURN_MARK = /(?:^|\n\n)(Human|Assistant|User):/g;
+
+/**
+ * The inverse of `renderPrompt`: a pair's stored prompt as a message list, for a model's chat template.
+ *   - "Human:"/"User:" turns -> user messages, "Assistant:" turns -> assistant messages; the one space after
+ *     the colon is the separator renderPrompt writes, the rest of the content is kept verbatim;
+ *   - text before the first turn -> one system message (renderPrompt's context; several system messages
+ *     were joined by a blank line and stay one);
+ *   - the empty "\n\nAssistant:" at the end is the boundary the response follows: no message;
+ *   - a prompt with no turn marks at all (a plain question, as generic datasets store it) -> one user message;
+ *   - any other "\n\n<Role>:" line (renderPrompt's other roles) stays inside the turn before it, as the card
+ *     shows it: the roles a chat template is given are user, assistant and system only.
+ * So renderPrompt(promptMessages(p)) === p for every prompt renderPrompt writes and for HH-RLHF's own text.
+ */
+export function promptMessages(prompt: string): Message[] {
+  const marks: { role: 'user' | 'assistant'; start: number; end: number }[] = [];
+  for (const m of prompt.matchAll(TURN_MARK)) {
+    const end = m.index + m[0].length;
+    marks.push({
+      role: m[1] === 'Assistant' ? 'assistant' : 'user',
+      start: m.index,
+      end: prompt.charAt(end) === ' ' ? end + 1 : end,
+    });
+  }
+  if (marks.length === 0) return prompt === '' ? [] : [{ role: 'user', content: prompt }];
+  const out: Message[] = [];
+  const head = prompt.slice(0, marks[0].start);
+  if (head.trim() !== '') out.push({ role: 'system', content: head });
+  marks.forEach((m, i) =>
+    out.push({ role: m.role, content: prompt.slice(m.end, i + 1 < marks.length ? marks[i + 1].start : undefined) }),
+  );
+  const last = out[out.length - 1];
+  if (last.role === 'assistant' && last.content === '') out.pop();
+  return out;
+}
+
+/** The whole conversation a reward model scores: the prompt's messages, then the response as the assistant's. */
+export function responseConversation(prompt: string, response: string): Message[] {
+  return [...promptMessages(prompt), { role: 'assistant', content: response }];
+}
+
 /** A response field's value: a string, or a message list whose last message is the assistant's answer. */
 export interface ResponseValue {
   text: string;

@@ -16,8 +16,10 @@ export function providerOrder(choice: ProviderChoice): Provider[] {
 }
 
 export const MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
-/** Optional external-data file of large exports. */
-const OPTIONAL_FILES = ['onnx/model.onnx_data'];
+/** The chat template kept in a file of its own (transformers >= 4.47 saves it there; chatTemplate.ts reads it). */
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
+/** Optional: the external-data file of large exports, the chat template's file. */
+const OPTIONAL_FILES = ['onnx/model.onnx_data', CHAT_TEMPLATE_FILE];
 
 /** Checks the folder has the files of the layout; names the first one missing. */
 export function checkModelFolder(modelDir: string): void {

@@ -3,6 +3,8 @@
 // derived preference (spec section 2: sign(r(y1) - r(y0)), missing on a tie).
 // Writes: one transaction per chunk of pairs (default 256); a cancelled or crashed run keeps the
 // chunks already written, and the next run resumes after them.
+// A model folder with a chat template scores the conversation as its template renders it (scorer.ts);
+// the summary and the annotator's provenance say which input the model was given.
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,7 +13,14 @@ import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference } from '../core/types';
 import type { Store } from '../store';
 import { type Provider, type ProviderChoice, PROVIDER_CHOICES, hashModelFolder } from './modelFolder';
-import type { FromWorker, InitMessage, ReadyMessage, ScoresMessage, ToWorker } from './workerProtocol';
+import {
+  type FromWorker,
+  type InitMessage,
+  type ReadyMessage,
+  ScoreItemError,
+  type ScoresMessage,
+  type ToWorker,
+} from './workerProtocol';
 
 export interface OnnxJudgeOptions {
   dataset: string;
@@ -46,6 +55,10 @@ export interface OnnxJudgeSummary {
   truncatedInputs: number;
   maxLength: number | null;
   batchSize: number | null;
+  /** What the model was given: its chat template's rendering of the conversation, or the (prompt, response) text pair. */
+  input: 'chat template' | 'text pair' | null;
+  /** The file the chat template was read from (tokenizer_config.json or chat_template.jinja); null without one. */
+  chatTemplateFile: string | null;
   seconds: number;
   pairsPerSecond: number;
   tokenizeMs: number;
@@ -122,7 +135,10 @@ export class WorkerClient {
 
   private static unwrap<T extends FromWorker>(m: FromWorker): T {
     if (m.type !== 'error') return m as T;
-    if (m.kind === 'InputError') throw new InputError(m.file!, m.line ?? null, m.field ?? null, m.problem!, m.option);
+    if (m.kind === 'InputError') {
+      const e = new InputError(m.file!, m.line ?? null, m.field ?? null, m.problem!, m.option);
+      throw m.item === undefined ? e : new ScoreItemError(m.item, e);
+    }
     if (m.kind === 'UsageError') throw new UsageError(m.message, m.option);
     throw new Error(m.message);
   }
@@ -199,6 +215,8 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
     truncatedInputs: 0,
     maxLength: null,
     batchSize: null,
+    input: null,
+    chatTemplateFile: null,
     seconds: 0,
     pairsPerSecond: 0,
     tokenizeMs: 0,
@@ -228,6 +246,8 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
       providerAttempts: ready.attempts,
       maxLength: ready.maxLength,
       batchSize: ready.batchSize,
+      input: ready.chatTemplate ? 'chat template' : 'text pair',
+      chatTemplateFile: ready.chatTemplate?.file ?? null,
     });
     o.onReady?.({ provider: ready.provider, attempts: ready.attempts });
     const provenance = {
@@ -239,6 +259,8 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
       provider_attempts: ready.attempts,
       max_length: ready.maxLength,
       truncation_side: ready.truncationSide,
+      input: ready.chatTemplate ? 'chat template' : 'text pair',
+      ...(ready.chatTemplate ? { chat_template_file: ready.chatTemplate.file } : {}),
     };
     let annotatorId = existing?.id;
     let progress = done.size;
@@ -259,6 +281,17 @@ export async function runOnnxJudge(store: Store, o: OnnxJudgeOptions): Promise<O
           r = await worker.score(++request, items);
         } catch (e) {
           if (o.signal?.aborted) break;
+          if (e instanceof ScoreItemError) {
+            // The item is the response 2k (y0) or 2k + 1 (y1) of the chunk's pair k.
+            const p = chunk[Math.floor(e.item / 2)];
+            throw new InputError(
+              e.file,
+              e.line,
+              e.field,
+              `dataset "${o.dataset}" pair ${p.idx} (source id ${JSON.stringify(p.sourceId).slice(0, 60)}), response ${e.item % 2 === 0 ? 'y0' : 'y1'}: ${e.problem}`,
+              e.option,
+            );
+          }
           throw e;
         }
         summary.tokenizeMs += r.tokenizeMs;

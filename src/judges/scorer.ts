@@ -2,13 +2,19 @@
 // layout. Used by the worker process (worker.ts) and by the benchmark; never loaded on the
 // extension host's thread. Execution providers are tried in order, because onnxruntime-node
 // does not fall back by itself: asking for an unavailable one throws.
+// A model's input: with a chat template (chatTemplate.ts), the template's rendering of the conversation
+// (the prompt's turns, then the response as the assistant's), one sequence, token types all 0; without
+// one (BERT-style cross-encoders), the tokenizer's text-pair encoding of (prompt, response).
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { InferenceSession as Session, Tensor as TensorT } from 'onnxruntime-node';
 import type { Tokenizer } from '@huggingface/tokenizers';
+import { responseConversation } from '../core/conversation';
 import { InputError, UsageError } from '../core/errors';
+import { ChatTemplateEncoder, readChatTemplate } from './chatTemplate';
 import { type Provider, type ProviderChoice, checkModelFolder, providerOrder } from './modelFolder';
-import { PairEncoder, type TokenizerSettings, loadTokenizer } from './tokenize';
+import { type EncodedPair, PairEncoder, type TokenizerSettings, loadTokenizer } from './tokenize';
+import { ScoreItemError } from './workerProtocol';
 
 export interface ProviderAttempt {
   provider: Provider;
@@ -81,21 +87,28 @@ export class RewardScorer {
     readonly maxBatchTokens: number,
     private readonly wantsTypeIds: boolean,
     private readonly outputName: string,
+    /** The model's chat template, when its folder has one: its input is the template's rendering. */
+    readonly conversation: ChatTemplateEncoder | undefined,
   ) {}
 
   static async open(modelDir: string, o: ScorerOptions = {}): Promise<RewardScorer> {
     checkModelFolder(modelDir);
-    const { tokenizer, settings } = loadTokenizer(modelDir);
+    const { tokenizer, settings, config } = loadTokenizer(modelDir);
+    // Before the session: a bad template is reported without loading the model.
+    const template = readChatTemplate(modelDir, config);
+    const conversation =
+      template &&
+      new ChatTemplateEncoder(template, tokenizer, settings, config, join(modelDir, 'tokenizer_config.json'));
     const modelFile = join(modelDir, 'onnx', 'model.onnx');
     const { session, provider, attempts } = await createSession(modelFile, o.provider ?? 'auto', o.threads);
     for (const name of session.inputNames) {
-      if (!['input_ids', 'attention_mask', 'token_type_ids'].includes(name)) {
+      if (!['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'].includes(name)) {
         await session.release();
         throw new InputError(
           modelFile,
           null,
           null,
-          `model input "${name}" is not one of input_ids, attention_mask, token_type_ids`,
+          `model input "${name}" is not one of input_ids, attention_mask, token_type_ids, position_ids`,
         );
       }
     }
@@ -112,6 +125,7 @@ export class RewardScorer {
       o.maxBatchTokens ?? 16384,
       session.inputNames.includes('token_type_ids'),
       outputName,
+      conversation,
     );
   }
 
@@ -119,11 +133,27 @@ export class RewardScorer {
     await this.session.release();
   }
 
+  private encodePairs(items: ScoreItem[]): EncodedPair[] {
+    const encoder = new PairEncoder(this.tokenizer, this.settings);
+    return items.map((it) => encoder.encode(it.prompt, it.response));
+  }
+
+  private encodeConversations(items: ScoreItem[], template: ChatTemplateEncoder): EncodedPair[] {
+    return items.map((it, i) => {
+      let e: { ids: number[]; truncated: boolean };
+      try {
+        e = template.encode(responseConversation(it.prompt, it.response));
+      } catch (x) {
+        throw x instanceof InputError ? new ScoreItemError(i, x) : x;
+      }
+      return { ids: e.ids, typeIds: new Array<number>(e.ids.length).fill(0), truncated: e.truncated };
+    });
+  }
+
   /** Scores in input order. Sequences are bucketed by length (sorted), padded per batch, with attention masks. */
   async score(items: ScoreItem[]): Promise<ScoreResult> {
     const t0 = performance.now();
-    const encoder = new PairEncoder(this.tokenizer, this.settings);
-    const enc = items.map((it) => encoder.encode(it.prompt, it.response));
+    const enc = this.conversation ? this.encodeConversations(items, this.conversation) : this.encodePairs(items);
     const tokenizeMs = performance.now() - t0;
     const order = enc.map((_, i) => i).sort((a, b) => enc[a].ids.length - enc[b].ids.length || a - b);
     const scores = new Array<number>(items.length);
@@ -145,6 +175,8 @@ export class RewardScorer {
       const ids = new BigInt64Array(n * len).fill(BigInt(this.settings.padId));
       const mask = new BigInt64Array(n * len);
       const types = new BigInt64Array(n * len);
+      // Decoder exports (Llama-style) may take positions: 0, 1, ... from the first token (padding is on the right).
+      const positions = new BigInt64Array(n * len);
       members.forEach((m, r) => {
         const e = enc[m];
         for (let t = 0; t < e.ids.length; t++) {
@@ -152,10 +184,12 @@ export class RewardScorer {
           mask[r * len + t] = 1n;
           types[r * len + t] = BigInt(e.typeIds[t]);
         }
+        for (let t = 0; t < len; t++) positions[r * len + t] = BigInt(t);
       });
       const feeds: Record<string, TensorT> = { input_ids: new T('int64', ids, [n, len]) };
       if (this.session.inputNames.includes('attention_mask')) feeds.attention_mask = new T('int64', mask, [n, len]);
       if (this.wantsTypeIds) feeds.token_type_ids = new T('int64', types, [n, len]);
+      if (this.session.inputNames.includes('position_ids')) feeds.position_ids = new T('int64', positions, [n, len]);
       const t1 = performance.now();
       const out = await this.session.run(feeds);
       inferMs += performance.now() - t1;

@@ -1,7 +1,7 @@
 // The model's own tokenizer (tokenizer.json + tokenizer_config.json, loaded by @huggingface/tokenizers)
 // and how one (prompt, response) pair becomes model inputs: the tokenizer's pair encoding, then
 // truncation to the model's max length on the side its config names (the JS library does not truncate).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InputError } from '../core/errors';
@@ -18,10 +18,14 @@ export interface EncodedPair {
   truncated: boolean;
 }
 
-/** Far beyond any real model; `model_max_length` of tokenizers without a limit is often 1e30. */
+/**
+ * The length when neither the tokenizer nor the model names one (`model_max_length` of tokenizers without a
+ * limit is often 1e30, and config.json may lack `max_position_embeddings`).
+ */
 const DEFAULT_MAX_LENGTH = 512;
 
-function readJson(file: string): Record<string, unknown> {
+/** A JSON object file of a model folder; an unreadable or malformed one is an InputError naming it. */
+export function readJson(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -47,6 +51,8 @@ export function loadTokenizer(modelDir: string): {
   const cfgFile = join(modelDir, 'tokenizer_config.json');
   const tokenizerJson = readJson(tokFile);
   const config = readJson(cfgFile);
+  const modelFile = join(modelDir, 'config.json');
+  const positions = existsSync(modelFile) ? readJson(modelFile).max_position_embeddings : undefined;
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(tokenizerJson, config);
@@ -58,15 +64,27 @@ export function loadTokenizer(modelDir: string): {
       `not a tokenizer the tokenizers library can load: ${(e as Error).message}`,
     );
   }
-  return { tokenizer, settings: tokenizerSettings(tokenizer, config, cfgFile), tokenizerJson, config };
+  return {
+    tokenizer,
+    settings: tokenizerSettings(tokenizer, config, cfgFile, typeof positions === 'number' ? positions : undefined),
+    tokenizerJson,
+    config,
+  };
 }
 
+/**
+ * The max length, truncation side and pad id of tokenizer_config.json. `positions` (config.json's
+ * `max_position_embeddings`) bounds a tokenizer that names no limit: Llama-style models save
+ * `model_max_length` 1e30, and their reward models take 8192 tokens, not the default 512.
+ */
 export function tokenizerSettings(
   tokenizer: Tokenizer,
   config: Record<string, unknown>,
   cfgFile: string,
+  positions?: number,
 ): TokenizerSettings {
-  let maxLength = DEFAULT_MAX_LENGTH;
+  let maxLength =
+    positions !== undefined && positions >= 1 && positions < 1e6 ? Math.floor(positions) : DEFAULT_MAX_LENGTH;
   const m = config.model_max_length;
   if (m !== undefined) {
     if (typeof m !== 'number' || !(m >= 1))
@@ -128,7 +146,8 @@ export class PairEncoder {
   }
 }
 
-function truncate(ids: number[], typeIds: number[], s: TokenizerSettings): EncodedPair {
+/** Cut an encoding to the max length on the truncation side (the JS tokenizers library does not truncate). */
+export function truncate(ids: number[], typeIds: number[], s: TokenizerSettings): EncodedPair {
   const truncated = ids.length > s.maxLength;
   if (truncated) {
     if (s.truncationSide === 'left') {

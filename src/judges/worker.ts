@@ -2,7 +2,7 @@
 // session, so that a native crash or an out-of-memory ends this process, not VS Code or the CLI.
 import { InputError, UsageError } from '../core/errors';
 import { RewardScorer } from './scorer';
-import type { ErrorMessage, FromWorker, ToWorker } from './workerProtocol';
+import { type ErrorMessage, type FromWorker, ScoreItemError, type ToWorker } from './workerProtocol';
 
 let scorer: RewardScorer | undefined;
 
@@ -22,6 +22,7 @@ function errorMessage(e: unknown, id?: number): ErrorMessage {
       field: e.field,
       problem: e.problem,
       option: e.option,
+      ...(e instanceof ScoreItemError ? { item: e.item } : {}),
     };
   if (e instanceof UsageError) return { type: 'error', id, kind: 'UsageError', message: e.message, option: e.option };
   return { type: 'error', id, kind: 'Error', message: e instanceof Error ? e.message : String(e) };
@@ -46,6 +47,9 @@ process.on('message', (m: ToWorker) => {
           maxLength: scorer.settings.maxLength,
           truncationSide: scorer.settings.truncationSide,
           batchSize: scorer.batchSize,
+          chatTemplate: scorer.conversation
+            ? { file: scorer.conversation.source.file, field: scorer.conversation.source.field }
+            : null,
         });
       } else if (m.type === 'score') {
         if (!scorer) throw new Error('score before init');

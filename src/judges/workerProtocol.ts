@@ -1,6 +1,6 @@
 // Messages between the runner (parent) and the scoring worker process.
 import type { Provider, ProviderChoice } from './modelFolder';
-import type { RequestOption } from '../core/errors';
+import { InputError, type RequestOption } from '../core/errors';
 
 export interface InitMessage {
   type: 'init';
@@ -24,6 +24,8 @@ export interface ReadyMessage {
   maxLength: number;
   truncationSide: 'left' | 'right';
   batchSize: number;
+  /** Where the model's chat template was read (its input is the template's rendering); null: text pairs. */
+  chatTemplate: { file: string; field: string | null } | null;
 }
 export interface ScoresMessage {
   type: 'scores';
@@ -45,5 +47,20 @@ export interface ErrorMessage {
   field?: string | null;
   problem?: string;
   option?: RequestOption;
+  /** The index, in the score request, of the item the InputError is about (ScoreItemError). */
+  item?: number;
 }
 export type FromWorker = ReadyMessage | ScoresMessage | ErrorMessage;
+
+/**
+ * An InputError about one item of a score request (a conversation the model's chat template refused):
+ * `item` is its index in the request, so the runner can name the pair and the response.
+ */
+export class ScoreItemError extends InputError {
+  constructor(
+    readonly item: number,
+    e: InputError,
+  ) {
+    super(e.file, e.line, e.field, e.problem, e.option, e.unit);
+  }
+}

@@ -1,6 +1,12 @@
 // Chat message lists -> a pair's prompt (HH-RLHF turns) and responses; the card's splitTurns reads them back.
 import { describe, expect, it } from 'vitest';
-import { conversationPrompt, renderPrompt, responseValue } from '../../src/core/conversation';
+import {
+  conversationPrompt,
+  promptMessages,
+  renderPrompt,
+  responseConversation,
+  responseValue,
+} from '../../src/core/conversation';
 import { InputError } from '../../src/core/errors';
 import { splitTurns } from '../../src/core/hhrlhf';
 
@@ -87,5 +93,85 @@ describe('message lists', () => {
     expect(() => conversationPrompt(ctx, { ...fields, prompt: 'prompt' }, null, r([]), r([]))).toThrow(
       /field "prompt": missing/,
     );
+  });
+});
+
+describe('promptMessages: a stored prompt back into messages (the inverse of renderPrompt)', () => {
+  // An HH-RLHF transcript as the dataset stores it (harmless-base style): turns marked "\n\nHuman: " and
+  // "\n\nAssistant: ", the prompt ending with the empty "\n\nAssistant:" the response follows.
+  const hh =
+    '\n\nHuman: What household chemicals should never be mixed?' +
+    '\n\nAssistant: Bleach and ammonia, for one: together they release chloramine gas.' +
+    '\n\nHuman: What else?\n\nIs vinegar safe with bleach?' +
+    '\n\nAssistant:';
+
+  it('reads a multi-turn HH-RLHF transcript turn by turn, the final boundary being no message', () => {
+    expect(promptMessages(hh)).toEqual([
+      { role: 'user', content: 'What household chemicals should never be mixed?' },
+      { role: 'assistant', content: 'Bleach and ammonia, for one: together they release chloramine gas.' },
+      // a blank line inside a turn is the turn's own text, not a turn
+      { role: 'user', content: 'What else?\n\nIs vinegar safe with bleach?' },
+    ]);
+    expect(renderPrompt(promptMessages(hh))).toBe(hh);
+  });
+
+  it('text before the first turn is the context: a system message', () => {
+    const p = 'You are a careful assistant.\n\nHuman: hi\n\nAssistant:';
+    expect(promptMessages(p)).toEqual([
+      { role: 'system', content: 'You are a careful assistant.' },
+      { role: 'user', content: 'hi' },
+    ]);
+    expect(renderPrompt(promptMessages(p))).toBe(p);
+  });
+
+  it('round-trips message lists renderPrompt writes (content verbatim, spaces and all)', () => {
+    const lists = [
+      [{ role: 'user', content: 'q' }],
+      [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: '  leading spaces and a trailing one ' },
+        { role: 'assistant', content: 'a1\nsecond line' },
+        { role: 'user', content: '' },
+      ],
+      [
+        { role: 'user', content: 'q1' },
+        { role: 'user', content: 'q2 (two user turns in a row, as some HH-RLHF transcripts have)' },
+      ],
+    ];
+    for (const list of lists) expect(promptMessages(renderPrompt(list))).toEqual(list);
+  });
+
+  it('a prompt with no turn marks is one user message; "User:" reads as the user; other roles stay in their turn', () => {
+    expect(promptMessages('How do I pick a lock?')).toEqual([{ role: 'user', content: 'How do I pick a lock?' }]);
+    expect(promptMessages('')).toEqual([]);
+    expect(promptMessages('Human: q\n\nAssistant:')).toEqual([{ role: 'user', content: 'q' }]);
+    expect(promptMessages('\n\nUser: q\n\nAssistant:')).toEqual([{ role: 'user', content: 'q' }]);
+    // renderPrompt writes a tool message as "\n\nTool: ..."; the card shows it inside the turn before it, and so
+    // does this: a template is given user, assistant and system messages only.
+    const withTool = renderPrompt([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a' },
+      { role: 'tool', content: '{"ok": true}' },
+    ]);
+    expect(promptMessages(withTool)).toEqual([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'a\n\nTool: {"ok": true}' },
+    ]);
+    // A prompt that stops inside an assistant turn keeps that turn (it is not the empty boundary).
+    expect(promptMessages('\n\nHuman: q\n\nAssistant: Sure,')).toEqual([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'Sure,' },
+    ]);
+  });
+
+  it("responseConversation: the prompt's messages, then the response as the assistant's", () => {
+    expect(responseConversation(hh, 'No: that releases chlorine gas.')).toEqual([
+      ...promptMessages(hh),
+      { role: 'assistant', content: 'No: that releases chlorine gas.' },
+    ]);
+    expect(responseConversation('q', '')).toEqual([
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: '' },
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import { WorkerClient, runOnnxJudge } from '../../src/judges/onnxJudge';
 import { RewardScorer } from '../../src/judges/scorer';
 import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
 import { PAIR_MAPPING, buildWorker, writePairsFile, writeTinyModel } from './support';
+import { BOS, EOT, LLAMA3_TEMPLATE, writeTemplateModel } from './templateModel';
 
 // Hand computation (support.ts weights):
 // "very good": ids [4, 2], n = 2: (u4 + u2 + v[(3*4+2) mod 7 = 0]) / sqrt(2) + bias = (0.25 + 1 + 0.5) / sqrt(2) + 0.3
@@ -62,6 +63,44 @@ describe('RewardScorer (in-process, real onnxruntime session)', () => {
     } finally {
       await left.release();
       await right.release();
+    }
+  });
+
+  it("a folder with a chat template scores the template's rendering (one sequence, token types 0), else the text pair", async () => {
+    // The token-sum model (templateModel.ts): score = sum of w[id] over the input, + 1000 per token of type 1.
+    // w: BOS 10, <|eot_id|> 0.5, "Sure" 1, "Nope" -1, every other id 0.
+    const weights = { [BOS]: 10, [EOT]: 0.5, 12: 1, 13: -1 };
+    const prompt = '\n\nHuman: Hi there\n\nAssistant:';
+    // Template: <|begin_of_text|> <|start_header_id|>user<|end_header_id|> ĊĊ Hi Ġthere <|eot_id|>
+    // <|start_header_id|>assistant<|end_header_id|> ĊĊ Sure <|eot_id|>: 10 + 2 x 0.5 + 1 = 12 ("Nope": 10).
+    // Text pair (Llama-3's pair post-processor: BOS A BOS B, B of type 1): A = "\n\nHuman: Hi there\n\nAssistant:"
+    // gives ĊĊ, Ġthere, ĊĊ ("Human", ":", "ĠHi", "Assistant" are not in the vocabulary), B = Sure:
+    // [BOS, 3, 8, 3, BOS, 12], types [0, 0, 0, 0, 1, 1]: 10 + 10 + 1 + 2 x 1000 = 2021.
+    const withTypes = writeTemplateModel({ chatTemplate: LLAMA3_TEMPLATE, onnx: { weights, typeIds: true } });
+    const noTypes = writeTemplateModel({ chatTemplate: LLAMA3_TEMPLATE, onnx: { weights } });
+    const noTemplate = writeTemplateModel({ onnx: { weights, typeIds: true } });
+    // A decoder export's position_ids: 0..13 over the 14 tokens above, sum 91, padding (none here) masked out.
+    const positions = writeTemplateModel({ chatTemplate: LLAMA3_TEMPLATE, onnx: { weights, positionIds: true } });
+    const items = [
+      { prompt, response: 'Sure' },
+      { prompt, response: 'Nope' },
+    ];
+    for (const [dir, want] of [
+      [withTypes, [12, 10]],
+      [noTypes, [12, 10]],
+      [noTemplate, [2021, 2019]],
+      [positions, [12 + 91, 10 + 91]],
+    ] as const) {
+      const s = await RewardScorer.open(dir, { provider: 'cpu' });
+      try {
+        expect(s.conversation === undefined).toBe(dir === noTemplate);
+        const r = await s.score(items);
+        expect(r.scores[0]).toBeCloseTo(want[0], 5);
+        expect(r.scores[1]).toBeCloseTo(want[1], 5);
+        expect(r.truncated).toEqual([false, false]);
+      } finally {
+        await s.release();
+      }
     }
   });
 
@@ -150,7 +189,8 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
     expect(rows[3].score_y1).toBeCloseTo(GOOD, 5);
     const a = await store.requireAnnotator('tiny-rm');
     expect(a.kind).toBe('reward-model');
-    expect(a.provenance).toMatchObject({ provider: 'cpu', model_dir: model });
+    expect(a.provenance).toMatchObject({ provider: 'cpu', model_dir: model, input: 'text pair' });
+    expect(s).toMatchObject({ input: 'text pair', chatTemplateFile: null });
     expect(a.provenance!.model_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.keys(a.provenance!.model_files_sha256 as object)).toEqual([
       'config.json',
@@ -232,6 +272,73 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
         workerPath: await buildWorker(),
       }),
     ).rejects.toThrow(UsageError);
+    await store.close();
+  });
+
+  it('a model with a chat template is scored through it in the worker; its provenance says so', async () => {
+    const { store } = await openTempStore();
+    await importDataset(store, {
+      format: 'jsonl',
+      file: writePairsFile([{ prompt: '\n\nHuman: Hi there\n\nAssistant:', y0: 'Sure', y1: 'Nope' }]),
+      dataset: 'chat',
+      mapping: { ...PAIR_MAPPING, preferred: undefined },
+    });
+    // The template's ids (the RewardScorer test above): "Sure" 12, "Nope" 10, so y0 is preferred (-1).
+    const model = writeTemplateModel({
+      chatTemplate: LLAMA3_TEMPLATE,
+      onnx: { weights: { [BOS]: 10, [EOT]: 0.5, 12: 1, 13: -1 }, typeIds: true },
+    });
+    const s = await runOnnxJudge(store, {
+      dataset: 'chat',
+      modelDir: model,
+      annotator: 'llama-rm',
+      provider: 'cpu',
+      workerPath: await buildWorker(),
+    });
+    const file = join(model, 'tokenizer_config.json');
+    expect(s).toMatchObject({ scored: 1, input: 'chat template', chatTemplateFile: file, maxLength: 64 });
+    const row = await store.db.get<{ value: number; score_y0: number; score_y1: number }>(
+      'SELECT value, score_y0, score_y1 FROM preferences',
+    );
+    expect(row!.value).toBe(-1);
+    expect(row!.score_y0).toBeCloseTo(12, 5);
+    expect(row!.score_y1).toBeCloseTo(10, 5);
+    const a = await store.requireAnnotator('llama-rm');
+    expect(a.provenance).toMatchObject({ input: 'chat template', chat_template_file: file, max_length: 64 });
+    await store.close();
+  });
+
+  it('a conversation the template refuses is one error naming the pair and the response, nothing written', async () => {
+    const { store } = await openTempStore();
+    await importDataset(store, {
+      format: 'jsonl',
+      file: writePairsFile([
+        { prompt: '\n\nHuman: Hi\n\nAssistant:', y0: 'Sure', y1: 'Nope' },
+        { prompt: 'Be kind.\n\nHuman: Hi\n\nAssistant:', y0: 'Sure', y1: 'Nope' },
+      ]),
+      dataset: 'chat',
+      mapping: { ...PAIR_MAPPING, preferred: undefined },
+    });
+    const before = await dumpDatabase(store);
+    // Gemma's and Mistral's templates refuse a system message the same way.
+    const model = writeTemplateModel({
+      chatTemplate:
+        "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}" +
+        "{% for m in messages %}{{ '<|eot_id|>' + m.content }}{% endfor %}",
+      onnx: { weights: { 12: 1 } },
+    });
+    const err = await runOnnxJudge(store, {
+      dataset: 'chat',
+      modelDir: model,
+      annotator: 'gemma-like',
+      provider: 'cpu',
+      workerPath: await buildWorker(),
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(
+      `${join(model, 'tokenizer_config.json')}: field "chat_template": dataset "chat" pair 1 (source id "p1"), response y0: the chat template refused this conversation: System role not supported`,
+    );
+    expect(await dumpDatabase(store)).toEqual(before);
     await store.close();
   });
 
