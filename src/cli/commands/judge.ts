@@ -184,6 +184,10 @@ export function registerJudgeCommands(program: Command): void {
             say(
               `  ${s.pairsPerSecond.toFixed(1)} pairs/s, batch size ${s.batchSize ?? '-'}, ${s.truncatedInputs} input(s) truncated to ${s.maxLength ?? '-'} tokens, ${s.ties} tie(s) stored as missing`,
             );
+            if (s.input)
+              say(
+                `  input: ${s.input === 'chat template' ? `the model's chat template (${s.chatTemplateFile ?? '-'})` : "the tokenizer's text pair (prompt, response)"}`,
+              );
             if (s.cancelled) say('  rerun the same command to resume');
           },
         );
