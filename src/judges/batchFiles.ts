@@ -30,6 +30,7 @@ import {
   chatRequestBody,
   checkJudgeMode,
   type JudgePlan,
+  judgeAnnotator,
   judgeQuestion,
   loadTemplates,
   oracleOrder,
@@ -38,6 +39,7 @@ import {
   planJudgeRun,
   principlePreferenceOf,
   requestVersion,
+  storedUnits,
 } from './llmJudge';
 
 /** The endpoint every request line names. */
@@ -318,6 +320,11 @@ export async function importBatchResults(
 
     const response = record.response;
     const error = record.error;
+    if (response === undefined && error === undefined && 'body' in record && 'url' in record)
+      throw bad(
+        null,
+        'this is a request line of a batch input file, not a result line: submit the file to a batch endpoint and import the output file it returns',
+      );
     if (response !== undefined && response !== null && !isObject(response))
       throw bad('response', 'expected an object ({"status_code", "request_id", "body"}) or null');
     const failed = error !== undefined && error !== null;
@@ -352,18 +359,9 @@ export async function importBatchResults(
 
   // What the annotator has already (a re-import stores nothing twice).
   const kind = list ? 'oracle' : 'llm-judge';
-  const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== kind)
-    throw new UsageError(
-      `annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`,
-      'annotator',
-    );
+  const existing = await judgeAnnotator(store, o.annotator, kind);
   if (version) checkAnnotatorVersion(existing, version.value);
-  const doneJudge = existing && !list ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
-  const doneOracle = new Set<string>();
-  if (existing && list)
-    for (const r of await store.principlePreferences(dataset.id, list.id))
-      if (r.annotatorId === existing.id) doneOracle.add(`${r.pairIdx}:${r.position}`);
+  const { pairs: doneJudge, principles: doneOracle } = await storedUnits(store, dataset, list, existing);
 
   const summary: BatchImportSummary = {
     dataset: dataset.name,

@@ -420,6 +420,36 @@ export interface JudgePlan {
   unitTotal: number;
 }
 
+/** The annotator a judge's answers are stored under, when it exists; refused when it is of another kind. */
+export async function judgeAnnotator(
+  store: Store,
+  name: string,
+  kind: 'llm-judge' | 'oracle',
+): Promise<AnnotatorRow | undefined> {
+  const existing = await store.getAnnotator(name);
+  if (existing && existing.kind !== kind)
+    throw new UsageError(
+      `annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`,
+      'annotator',
+    );
+  return existing;
+}
+
+/** What the annotator has stored on the dataset: pairs (judge), or `pairIdx:position` (oracle, of this list). */
+export async function storedUnits(
+  store: Store,
+  dataset: DatasetRow,
+  list: PrincipleListRow | undefined,
+  annotator: AnnotatorRow | undefined,
+): Promise<{ pairs: Set<number>; principles: Set<string> }> {
+  const pairs = annotator && !list ? await store.pairsWithPreference(dataset.id, annotator.id) : new Set<number>();
+  const principles = new Set<string>();
+  if (annotator && list)
+    for (const r of await store.principlePreferences(dataset.id, list.id))
+      if (r.annotatorId === annotator.id) principles.add(`${r.pairIdx}:${r.position}`);
+  return { pairs, principles };
+}
+
 /** A judge takes no principle list, an oracle needs one. */
 export function checkJudgeMode(o: { oracle?: boolean; principles?: string }): void {
   if (o.oracle && !o.principles)
@@ -440,19 +470,9 @@ export async function planJudgeRun(
   const dataset = await store.requireDataset(o.dataset);
   const list = o.oracle ? await store.requirePrincipleList(o.principles!) : undefined;
   const kind = o.oracle ? 'oracle' : 'llm-judge';
-  const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== kind)
-    throw new UsageError(
-      `annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`,
-      'annotator',
-    );
+  const existing = await judgeAnnotator(store, o.annotator, kind);
   // What is already stored (resume).
-  const doneJudge =
-    existing && !o.oracle ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
-  const doneOracle = new Set<string>();
-  if (existing && list)
-    for (const r of await store.principlePreferences(dataset.id, list.id))
-      if (r.annotatorId === existing.id) doneOracle.add(`${r.pairIdx}:${r.position}`);
+  const { pairs: doneJudge, principles: doneOracle } = await storedUnits(store, dataset, list, existing);
 
   const total = await store.countPairs(dataset.id);
   const units: JudgeUnit[] = [];

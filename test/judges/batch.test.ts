@@ -352,7 +352,7 @@ describe('import batch-results: bad lines', () => {
     await batchOut(store, 'b', req);
     const out = join(dir, 'out.jsonl');
     const lines = await runBatch([req], judge, out);
-    return { store, dir, lines };
+    return { store, dir, lines, req };
   }
   /** A results file: the good lines with `bad` in place of line 3. */
   const withBadLine = (dir: string, lines: string[], bad: string) => {
@@ -363,11 +363,12 @@ describe('import batch-results: bad lines', () => {
   const good = (lines: string[]) => JSON.parse(lines[2]) as Record<string, unknown>;
 
   it('each is one error naming file, line and field; nothing is stored, not even the good lines', async () => {
-    const { store, dir, lines } = await prepared();
+    const { store, dir, lines, req } = await prepared();
     const g = good(lines);
     const cases: [string, string | null, RegExp][] = [
       ['{"custom_id": "x", ', null, /malformed JSON/],
       ['[1, 2]', null, /expected a JSON object/],
+      [readFileSync(req, 'utf8').split('\n')[2], null, /a request line of a batch input file, not a result line/],
       [JSON.stringify({ ...g, custom_id: undefined }), 'custom_id', /missing/],
       [
         JSON.stringify({ ...g, custom_id: 'request-1' }),

@@ -93,17 +93,20 @@ function addLimitOptions(cmd: Command, compressed: boolean | 'parquet', json: bo
   return cmd;
 }
 
+/** The reading limits given on the command line (undefined: the default). */
+const readLimits = (o: LimitFlags): Partial<ReadLimits> => ({
+  maxLineBytes: o.maxLineSize,
+  maxDecompressedBytes: o.maxDecompressedSize,
+  maxCompressionRatio: o.maxCompressionRatio,
+  maxJsonDepth: o.maxJsonDepth,
+});
+
 /** Runs an import with the limits given on the command line and a progress bar on a terminal. */
 async function runImport(
   o: LimitFlags & { db: string },
   run: (store: Parameters<Parameters<typeof withStore>[1]>[0], read: ReadOptions) => Promise<ImportSummary>,
 ): Promise<void> {
-  const limits: Partial<ReadLimits> = {
-    maxLineBytes: o.maxLineSize,
-    maxDecompressedBytes: o.maxDecompressedSize,
-    maxCompressionRatio: o.maxCompressionRatio,
-    maxJsonDepth: o.maxJsonDepth,
-  };
+  const limits = readLimits(o);
   const progress = importProgress(!!o.json);
   let s: ImportSummary;
   try {
@@ -403,12 +406,6 @@ export function registerDataCommands(program: Command): void {
       files: string[],
       o: LimitFlags & { db: string; dataset: string; annotator: string; principles?: string },
     ) => {
-      const limits: Partial<ReadLimits> = {
-        maxLineBytes: o.maxLineSize,
-        maxDecompressedBytes: o.maxDecompressedSize,
-        maxCompressionRatio: o.maxCompressionRatio,
-        maxJsonDepth: o.maxJsonDepth,
-      };
       let progress = importProgress(!!o.json);
       let s: BatchImportSummary;
       try {
@@ -419,7 +416,7 @@ export function registerDataCommands(program: Command): void {
             principles: o.principles,
             files,
             read: {
-              limits,
+              limits: readLimits(o),
               // one bar a file
               onFile: () => {
                 progress.stop();
