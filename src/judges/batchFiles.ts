@@ -104,12 +104,12 @@ export function provenanceVersion(p: Record<string, unknown> | null): string | u
   return undefined;
 }
 
-/** Refuses to add judgments of another request version to an annotator that has some. */
-function checkAnnotatorVersion(existing: AnnotatorRow | undefined, version: string): void {
+/** Refuses to add judgments of another request version to an annotator that has some; `remedy` says what to do instead. */
+function checkAnnotatorVersion(existing: AnnotatorRow | undefined, version: string, remedy: string): void {
   const theirs = existing ? provenanceVersion(existing.provenance) : undefined;
   if (existing && theirs !== undefined && theirs !== version)
     throw new UsageError(
-      `annotator "${existing.name}" holds judgments asked with another model, prompt templates or settings (request version ${theirs}, these ${version}); one annotator is one judge: choose another annotator name`,
+      `annotator "${existing.name}" holds judgments asked with another model, prompt templates or settings (request version ${theirs}, these ${version}); one annotator is one judge: ${remedy}`,
       'annotator',
     );
 }
@@ -143,7 +143,7 @@ export async function batchRequests(store: Store, o: BatchRequestOptions): Promi
   const topLogprobs = o.topLogprobs ?? 20;
   const version = requestVersion({ model: o.model, templatesSha256: templates.hashes, topLogprobs });
   const plan = await planJudgeRun(store, o);
-  checkAnnotatorVersion(plan.existing, version);
+  checkAnnotatorVersion(plan.existing, version, 'choose another annotator name');
   const scope = batchScope(plan.dataset, o.annotator, plan.list);
   return {
     plan,
@@ -280,6 +280,11 @@ export async function importBatchResults(
     lines.set(file, (lines.get(file) ?? 0) + 1);
     const bad = (field: string | null, problem: string, option?: 'principles') =>
       new InputError(file, line, field, problem, option);
+    if (!('response' in record) && !('error' in record) && 'body' in record && 'url' in record)
+      throw bad(
+        null,
+        'this is a request line of a batch input file, not a result line: submit the file to a batch endpoint and import the output file it returns',
+      );
     const customId = record.custom_id;
     if (typeof customId !== 'string')
       throw bad('custom_id', customId === undefined ? 'missing (a batch result line has one)' : 'expected text');
@@ -315,16 +320,11 @@ export async function importBatchResults(
     else if (id.version !== version.value)
       throw bad(
         'custom_id',
-        `${customId} was asked with another model, prompt templates or settings (request version ${id.version}) than ${version.file}:${version.line} (${version.value}); one annotator is one judge: import each version under its own annotator`,
+        `${customId} was asked with another model, prompt templates or settings (request version ${id.version}) than ${version.file}:${version.line} (${version.value}): these results mix two judge configurations, and an annotator holds the judgments of one; import the files of one configuration only`,
       );
 
     const response = record.response;
     const error = record.error;
-    if (response === undefined && error === undefined && 'body' in record && 'url' in record)
-      throw bad(
-        null,
-        'this is a request line of a batch input file, not a result line: submit the file to a batch endpoint and import the output file it returns',
-      );
     if (response !== undefined && response !== null && !isObject(response))
       throw bad('response', 'expected an object ({"status_code", "request_id", "body"}) or null');
     const failed = error !== undefined && error !== null;
@@ -360,7 +360,12 @@ export async function importBatchResults(
   // What the annotator has already (a re-import stores nothing twice).
   const kind = list ? 'oracle' : 'llm-judge';
   const existing = await judgeAnnotator(store, o.annotator, kind);
-  if (version) checkAnnotatorVersion(existing, version.value);
+  if (version)
+    checkAnnotatorVersion(
+      existing,
+      version.value,
+      'these results cannot be stored under it (their custom_ids name it); write and submit the batch again under another annotator name',
+    );
   const { pairs: doneJudge, principles: doneOracle } = await storedUnits(store, dataset, list, existing);
 
   const summary: BatchImportSummary = {

@@ -407,7 +407,7 @@ describe('import batch-results: bad lines', () => {
       [customIdOf({ ...id, pairIdx: 99 }), /is not a request of dataset "d"/],
       [
         customIdOf({ ...id, version: 'abcdefabcdef' }),
-        /asked with another model, prompt templates or settings \(request version abcdefabcdef\) than .*:1/,
+        /asked with another model, prompt templates or settings \(request version abcdefabcdef\) than .*:1 \([0-9a-f]{12}\): these results mix two judge configurations/,
       ],
     ];
     for (const [customId, message] of cases) {
