@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ABProbabilities,
+  type JudgeOrder,
   oraclePreference,
   orderOfShownFirst,
   shownFirstOfOrder,
@@ -21,7 +22,7 @@ import {
 } from '../core/derive';
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
-import { StoreBusyError, type Store } from '../store';
+import { type AnnotatorRow, type DatasetRow, type PrincipleListRow, StoreBusyError, type Store } from '../store';
 
 export interface LlmJudgeOptions {
   dataset: string;
@@ -122,6 +123,86 @@ export function abProbabilities(topLogprobs: { token: string; logprob: number }[
     if ((k === 'A' || k === 'B' || k === 'NA') && Number.isFinite(t.logprob)) p[k] += Math.exp(t.logprob);
   }
   return { pA: p.A, pB: p.B, pNA: p.NA };
+}
+
+/**
+ * The Chat Completions request the judge sends for one question: one token, greedy, with the
+ * top_logprobs the probabilities are read from. The live client posts it; a batch file carries it as
+ * each line's body (batchFiles.ts), so both ask exactly the same.
+ */
+export function chatRequestBody(model: string, system: string, user: string, topLogprobs: number) {
+  return {
+    model,
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: user },
+    ],
+    max_tokens: 1,
+    temperature: 0,
+    logprobs: true,
+    top_logprobs: topLogprobs,
+  };
+}
+
+/** A chat completion read as a judge's answer: P(A), P(B), P(NA), or what is wrong with it (no location: the caller adds it). */
+export type ChatAnswer = (
+  { ok: true; probs: ABProbabilities; token: string | null } | { ok: false; problem: string }
+) & { usage: { promptTokens: number; completionTokens: number } };
+
+type TopLogprob = { token: string; logprob: number };
+const isTopLogprob = (t: unknown): t is TopLogprob =>
+  typeof t === 'object' &&
+  t !== null &&
+  typeof (t as TopLogprob).token === 'string' &&
+  typeof (t as TopLogprob).logprob === 'number';
+
+/**
+ * Reads a Chat Completions answer (the parsed JSON body) as the judge does: the first generated token's
+ * top_logprobs give P(A), P(B), P(NA), the sampled token counted when the server leaves it out, each
+ * validated as the CSV importer validates prob_A, prob_B, prob_NA. Usage is read whatever the verdict.
+ */
+export function parseChatAnswer(body: unknown): ChatAnswer {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as {
+    choices?: { logprobs?: { content?: { token: unknown; logprob: unknown; top_logprobs?: unknown }[] } }[];
+    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
+  };
+  const usage = {
+    promptTokens: typeof b.usage?.prompt_tokens === 'number' ? b.usage.prompt_tokens : 0,
+    completionTokens: typeof b.usage?.completion_tokens === 'number' ? b.usage.completion_tokens : 0,
+  };
+  const fail = (problem: string): ChatAnswer => ({ ok: false, problem, usage });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('the answer is not a JSON object');
+  const first = Array.isArray(b.choices) ? b.choices[0]?.logprobs?.content?.[0] : undefined;
+  if (!first || !Array.isArray(first.top_logprobs))
+    return fail(
+      'the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"',
+    );
+  const tops: unknown[] = first.top_logprobs;
+  if (!isTopLogprob(first) || !tops.every(isTopLogprob))
+    return fail(
+      'the answer\'s choices[0].logprobs.content[0] has entries that are not {"token": text, "logprob": number}',
+    );
+  // The sampled token itself counts when the server leaves it out of top_logprobs.
+  const all = tops.some((t) => t.token === first.token)
+    ? tops
+    : [...tops, { token: first.token, logprob: first.logprob }];
+  const probs = abProbabilities(all);
+  // Validated as the CSV importer validates prob_A, prob_B, prob_NA: a logprob above 0 is no probability.
+  for (const [name, p] of [
+    ['A', probs.pA],
+    ['B', probs.pB],
+    ['NA', probs.pNA],
+  ] as const) {
+    if (!(p >= 0 && p <= 1 + 1e-9))
+      return fail(
+        `the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`,
+      );
+  }
+  if (probs.pA + probs.pB + probs.pNA > 1 + 1e-6)
+    return fail(
+      `the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`,
+    );
+  return { ok: true, probs, token: first.token, usage };
 }
 
 class Retryable extends Error {
@@ -275,17 +356,7 @@ export class ChatClient {
           'content-type': 'application/json',
           ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
         },
-        body: JSON.stringify({
-          model: this.o.model,
-          messages: [
-            { role: 'system', content: system },
-            { role: 'user', content: user },
-          ],
-          max_tokens: 1,
-          temperature: 0,
-          logprobs: true,
-          top_logprobs: this.o.topLogprobs,
-        }),
+        body: JSON.stringify(chatRequestBody(this.o.model, system, user, this.o.topLogprobs)),
         signal: combined,
         // A redirect would carry the key to wherever it points: not followed (refused below).
         redirect: 'manual',
@@ -316,112 +387,95 @@ export class ChatClient {
     } catch {
       throw new Retryable('the answer is not valid JSON');
     }
-    const b = body as {
-      choices?: {
-        logprobs?: {
-          content?: { token: string; logprob: number; top_logprobs?: { token: string; logprob: number }[] }[];
-        };
-      }[];
-      usage?: { prompt_tokens?: number; completion_tokens?: number };
-    };
-    if (typeof b.usage?.prompt_tokens === 'number') this.stats.promptTokens += b.usage.prompt_tokens;
-    if (typeof b.usage?.completion_tokens === 'number') this.stats.completionTokens += b.usage.completion_tokens;
-    const first = b.choices?.[0]?.logprobs?.content?.[0];
-    if (!first || !Array.isArray(first.top_logprobs)) {
-      throw new UsageError(
-        `${this.url}: the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"`,
-      );
-    }
-    // The sampled token itself counts when the server leaves it out of top_logprobs.
-    const tops = first.top_logprobs.some((t) => t.token === first.token)
-      ? first.top_logprobs
-      : [...first.top_logprobs, { token: first.token, logprob: first.logprob }];
-    const probs = abProbabilities(tops);
-    // Validated as the CSV importer validates prob_A, prob_B, prob_NA: a logprob above 0 is no probability.
-    for (const [name, p] of [
-      ['A', probs.pA],
-      ['B', probs.pB],
-      ['NA', probs.pNA],
-    ] as const) {
-      if (!(p >= 0 && p <= 1 + 1e-9))
-        throw new UsageError(
-          `${this.url}: the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`,
-        );
-    }
-    if (probs.pA + probs.pB + probs.pNA > 1 + 1e-6)
-      throw new UsageError(
-        `${this.url}: the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`,
-      );
-    return { probs, token: first.token ?? null };
+    const answer = parseChatAnswer(body);
+    this.stats.promptTokens += answer.usage.promptTokens;
+    this.stats.completionTokens += answer.usage.completionTokens;
+    if (!answer.ok) throw new UsageError(`${this.url}: ${answer.problem}`);
+    return { probs: answer.probs, token: answer.token };
   }
 }
 
-interface Unit {
+/** One question of a run: a pair in one order (judge), or a pair under one principle (oracle). */
+export interface JudgeUnit {
   pairIdx: number;
   pairRowId: number;
   principle?: number;
-  order: 0 | 1;
+  order: JudgeOrder;
   prompt: string;
   y0: string;
   y1: string;
 }
 
-export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<LlmJudgeSummary> {
-  const started = performance.now();
-  const mode = o.oracle ? 'oracle' : 'judge';
-  const concurrency = o.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+/** What a run asks, decided from the store before any question: the mode, and every unit not yet stored. */
+export interface JudgePlan {
+  mode: 'judge' | 'oracle';
+  kind: 'llm-judge' | 'oracle';
+  dataset: DatasetRow;
+  list?: PrincipleListRow;
+  existing?: AnnotatorRow;
+  units: JudgeUnit[];
+  /** Units stored before this run (a resume). */
+  alreadyStored: number;
+  /** Units of the whole dataset: pairs (judge) or pair x principle (oracle). */
+  unitTotal: number;
+}
+
+/** The annotator a judge's answers are stored under, when it exists; refused when it is of another kind. */
+export async function judgeAnnotator(
+  store: Store,
+  name: string,
+  kind: 'llm-judge' | 'oracle',
+): Promise<AnnotatorRow | undefined> {
+  const existing = await store.getAnnotator(name);
+  if (existing && existing.kind !== kind)
     throw new UsageError(
-      `the number of concurrent requests must be an integer from 1 to 256, not ${concurrency}`,
-      'concurrency',
+      `annotator "${name}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`,
+      'annotator',
     );
+  return existing;
+}
+
+/** What the annotator has stored on the dataset: pairs (judge), or `pairIdx:position` (oracle, of this list). */
+export async function storedUnits(
+  store: Store,
+  dataset: DatasetRow,
+  list: PrincipleListRow | undefined,
+  annotator: AnnotatorRow | undefined,
+): Promise<{ pairs: Set<number>; principles: Set<string> }> {
+  const pairs = annotator && !list ? await store.pairsWithPreference(dataset.id, annotator.id) : new Set<number>();
+  const principles = new Set<string>();
+  if (annotator && list)
+    for (const r of await store.principlePreferences(dataset.id, list.id))
+      if (r.annotatorId === annotator.id) principles.add(`${r.pairIdx}:${r.position}`);
+  return { pairs, principles };
+}
+
+/** A judge takes no principle list, an oracle needs one. */
+export function checkJudgeMode(o: { oracle?: boolean; principles?: string }): void {
   if (o.oracle && !o.principles)
     throw new UsageError('an oracle needs a principle list (the principle list to judge against)', 'principles');
   if (!o.oracle && o.principles)
     throw new UsageError('a principle list is only used by an oracle, not by a judge', 'principles');
-  const templates = loadTemplates(o.promptDir);
-  const client = new ChatClient({
-    baseUrl: o.baseUrl,
-    model: o.model,
-    apiKey: o.apiKey,
-    timeoutMs: o.timeoutMs ?? 60_000,
-    maxRetries: o.maxRetries ?? 5,
-    backoffMs: o.backoffMs ?? 1000,
-    maxBackoffMs: o.maxBackoffMs ?? 30_000,
-    topLogprobs: o.topLogprobs ?? 20,
-    maxResponseBytes: o.maxResponseBytes,
-  });
+}
+
+/**
+ * The units a run asks (the live run and a batch file alike): each pair in both orders (judge), or each
+ * pair under each principle in one order, alternating (oracle); what the annotator already has is left out.
+ */
+export async function planJudgeRun(
+  store: Store,
+  o: { dataset: string; annotator: string; oracle?: boolean; principles?: string },
+): Promise<JudgePlan> {
+  checkJudgeMode(o);
   const dataset = await store.requireDataset(o.dataset);
   const list = o.oracle ? await store.requirePrincipleList(o.principles!) : undefined;
   const kind = o.oracle ? 'oracle' : 'llm-judge';
-  const existing = await store.getAnnotator(o.annotator);
-  if (existing && existing.kind !== kind)
-    throw new UsageError(
-      `annotator "${o.annotator}" already exists as a ${existing.kind}, not a ${kind}; choose another annotator name`,
-      'annotator',
-    );
-  const provenance = {
-    source: 'discretion judge llm',
-    mode,
-    base_url: o.baseUrl,
-    model: o.model,
-    temperature: 0,
-    max_tokens: 1,
-    top_logprobs: client.o.topLogprobs,
-    prompt_templates_sha256: templates.hashes,
-    ...(list ? { principle_list: `${list.name}@${list.version}` } : {}),
-  };
-
+  const existing = await judgeAnnotator(store, o.annotator, kind);
   // What is already stored (resume).
-  const doneJudge =
-    existing && !o.oracle ? await store.pairsWithPreference(dataset.id, existing.id) : new Set<number>();
-  const doneOracle = new Set<string>();
-  if (existing && list)
-    for (const r of await store.principlePreferences(dataset.id, list.id))
-      if (r.annotatorId === existing.id) doneOracle.add(`${r.pairIdx}:${r.position}`);
+  const { pairs: doneJudge, principles: doneOracle } = await storedUnits(store, dataset, list, existing);
 
   const total = await store.countPairs(dataset.id);
-  const units: Unit[] = [];
+  const units: JudgeUnit[] = [];
   let alreadyStored = 0;
   for (let offset = 0; offset < total; offset += 1000) {
     for (const p of await store.listPairs(dataset.id, offset, 1000)) {
@@ -438,13 +492,122 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
             alreadyStored++;
             return;
           }
-          // Alternate which response is shown first, to spread position bias evenly; the order is stored.
-          units.push({ ...base, principle: k, order: ((p.idx + k) % 2) as 0 | 1 });
+          units.push({ ...base, principle: k, order: oracleOrder(p.idx, k) });
         });
       }
     }
   }
-  const unitTotal = list ? total * list.principles.length : total;
+  return {
+    mode: o.oracle ? 'oracle' : 'judge',
+    kind,
+    dataset,
+    list,
+    existing,
+    units,
+    alreadyStored,
+    unitTotal: list ? total * list.principles.length : total,
+  };
+}
+
+/** The order an oracle asks pair `pairIdx` under principle `k` in: alternated, to spread position bias evenly (the order is stored). */
+export const oracleOrder = (pairIdx: number, k: number): JudgeOrder => ((pairIdx + k) % 2) as JudgeOrder;
+
+/** The user message of a unit: its template filled, the response shown first as A (order 0: A = y1). */
+export function judgeQuestion(templates: Templates, list: PrincipleListRow | undefined, u: JudgeUnit): string {
+  const [a, b] = u.order === 0 ? [u.y1, u.y0] : [u.y0, u.y1];
+  return fill(u.principle !== undefined ? templates.oracle : templates.judge, {
+    prompt: u.prompt,
+    response_a: a,
+    response_b: b,
+    ...(u.principle !== undefined ? { principle: list!.principles[u.principle].text } : {}),
+  });
+}
+
+/** An oracle's stored answer to one unit. */
+export function principlePreferenceOf(
+  u: { pairIdx: number; principle: number; order: JudgeOrder },
+  probs: ABProbabilities,
+): PrinciplePreference {
+  return {
+    pairIdx: u.pairIdx,
+    principleIndex: u.principle,
+    value: oraclePreference(probs, u.order),
+    probA: probs.pA,
+    probB: probs.pB,
+    probNA: probs.pNA,
+    shownFirst: shownFirstOfOrder(u.order),
+  };
+}
+
+/** A judge's stored answer to one pair, from its two orders (spec section 2); the probabilities kept raw. */
+export function overallPreferenceOf(
+  pairIdx: number,
+  order0: ABProbabilities,
+  order1: ABProbabilities,
+): OverallPreference {
+  return { pairIdx, value: twoOrderJudgePreference(order0, order1), raw: { order0, order1 } };
+}
+
+/**
+ * The prompt version of a judge's requests: a hash of everything besides the pair that shapes a request
+ * (model, the three templates, top_logprobs and the fixed sampling settings). A run's provenance records
+ * it, and a batch file's custom_ids carry it.
+ */
+export function requestVersion(v: {
+  model: string;
+  templatesSha256: Record<string, string>;
+  topLogprobs: number;
+}): string {
+  const templates = Object.fromEntries(
+    Object.entries(v.templatesSha256).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+  );
+  return createHash('sha256')
+    .update(JSON.stringify({ model: v.model, templates, top_logprobs: v.topLogprobs, temperature: 0, max_tokens: 1 }))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<LlmJudgeSummary> {
+  const started = performance.now();
+  const mode = o.oracle ? 'oracle' : 'judge';
+  const concurrency = o.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+    throw new UsageError(
+      `the number of concurrent requests must be an integer from 1 to 256, not ${concurrency}`,
+      'concurrency',
+    );
+  checkJudgeMode(o);
+  const templates = loadTemplates(o.promptDir);
+  const client = new ChatClient({
+    baseUrl: o.baseUrl,
+    model: o.model,
+    apiKey: o.apiKey,
+    timeoutMs: o.timeoutMs ?? 60_000,
+    maxRetries: o.maxRetries ?? 5,
+    backoffMs: o.backoffMs ?? 1000,
+    maxBackoffMs: o.maxBackoffMs ?? 30_000,
+    topLogprobs: o.topLogprobs ?? 20,
+    maxResponseBytes: o.maxResponseBytes,
+  });
+  const plan = await planJudgeRun(store, o);
+  const { list, existing, kind, units, alreadyStored, unitTotal } = plan;
+  const provenance = {
+    source: 'discretion judge llm',
+    mode,
+    base_url: o.baseUrl,
+    model: o.model,
+    temperature: 0,
+    max_tokens: 1,
+    top_logprobs: client.o.topLogprobs,
+    prompt_templates_sha256: templates.hashes,
+    request_version: requestVersion({
+      model: o.model,
+      templatesSha256: templates.hashes,
+      topLogprobs: client.o.topLogprobs,
+    }),
+    ...(list ? { principle_list: `${list.name}@${list.version}` } : {}),
+  };
+
   const summary: LlmJudgeSummary = {
     annotator: o.annotator,
     dataset: o.dataset,
@@ -524,27 +687,18 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
 
   let failure: unknown;
   const inner = new AbortController();
-  const complete = (u: Unit, probs: ABProbabilities) => {
+  const complete = (u: JudgeUnit, probs: ABProbabilities) => {
     pairRowIdOf.set(u.pairIdx, u.pairRowId);
     if (u.principle !== undefined) {
-      const value = oraclePreference(probs, u.order);
-      pendingPrinciple.push({
-        pairIdx: u.pairIdx,
-        principleIndex: u.principle,
-        value,
-        probA: probs.pA,
-        probB: probs.pB,
-        probNA: probs.pNA,
-        shownFirst: shownFirstOfOrder(u.order),
-      });
+      pendingPrinciple.push(principlePreferenceOf({ ...u, principle: u.principle }, probs));
     } else {
       const h = halves.get(u.pairIdx) ?? {};
       h[u.order] = probs;
       if (h[0] && h[1]) {
         halves.delete(u.pairIdx);
-        const value = twoOrderJudgePreference(h[0], h[1]);
-        if (value === null) summary.missing++;
-        pendingOverall.push({ pairIdx: u.pairIdx, value, raw: { order0: h[0], order1: h[1] } });
+        const pref = overallPreferenceOf(u.pairIdx, h[0], h[1]);
+        if (pref.value === null) summary.missing++;
+        pendingOverall.push(pref);
       } else halves.set(u.pairIdx, h);
     }
     if (pendingOverall.length + pendingPrinciple.length >= flushEvery) {
@@ -556,20 +710,13 @@ export async function runLlmJudge(store: Store, o: LlmJudgeOptions): Promise<Llm
     }
   };
 
-  const principleText = (k: number) => list!.principles[k].text;
   let next = 0;
   const onAbort = () => inner.abort();
   o.signal?.addEventListener('abort', onAbort);
   const workerLoop = async () => {
     while (!inner.signal.aborted && failure === undefined && next < units.length) {
       const u = units[next++];
-      const [a, b] = u.order === 0 ? [u.y1, u.y0] : [u.y0, u.y1];
-      const user = fill(u.principle !== undefined ? templates.oracle : templates.judge, {
-        prompt: u.prompt,
-        response_a: a,
-        response_b: b,
-        ...(u.principle !== undefined ? { principle: principleText(u.principle) } : {}),
-      });
+      const user = judgeQuestion(templates, list, u);
       try {
         const r = await client.ask(templates.system, user, inner.signal);
         complete(u, r.probs);

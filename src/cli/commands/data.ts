@@ -12,12 +12,14 @@ import {
   type ReadOptions,
 } from '../../importers/common';
 import { CHOSEN_REJECTED, type DatasetFormat, importDataset } from '../../importers/datasets';
+import { importBatchResultFiles } from '../../app/batch';
 import { exportDataset } from '../../app/export';
 import { exportTrainingData } from '../../app/training';
 import { type JudgmentFormat, importJudgments } from '../../importers/judgments';
 import { importLabels } from '../../importers/labels';
 import { labellerFor } from '../../app/team';
 import { importPrincipleList } from '../../importers/principles';
+import type { BatchImportSummary } from '../../judges/batchFiles';
 import { redactLocation } from '../../store';
 import { CLI_FLAGS, DEFAULT_DB, printJson, say, sayLines, table, withExistingStore, withStore } from '../context';
 import { importProgress } from '../progress';
@@ -91,17 +93,20 @@ function addLimitOptions(cmd: Command, compressed: boolean | 'parquet', json: bo
   return cmd;
 }
 
+/** The reading limits given on the command line (undefined: the default). */
+const readLimits = (o: LimitFlags): Partial<ReadLimits> => ({
+  maxLineBytes: o.maxLineSize,
+  maxDecompressedBytes: o.maxDecompressedSize,
+  maxCompressionRatio: o.maxCompressionRatio,
+  maxJsonDepth: o.maxJsonDepth,
+});
+
 /** Runs an import with the limits given on the command line and a progress bar on a terminal. */
 async function runImport(
   o: LimitFlags & { db: string },
   run: (store: Parameters<Parameters<typeof withStore>[1]>[0], read: ReadOptions) => Promise<ImportSummary>,
 ): Promise<void> {
-  const limits: Partial<ReadLimits> = {
-    maxLineBytes: o.maxLineSize,
-    maxDecompressedBytes: o.maxDecompressedSize,
-    maxCompressionRatio: o.maxCompressionRatio,
-    maxJsonDepth: o.maxJsonDepth,
-  };
+  const limits = readLimits(o);
   const progress = importProgress(!!o.json);
   let s: ImportSummary;
   try {
@@ -382,6 +387,79 @@ export function registerDataCommands(program: Command): void {
       },
     );
   }
+
+  addLimitOptions(
+    imp
+      .command('batch-results <files...>')
+      .description(
+        'answers of a judge llm --batch-out run: OpenAI Batch API output (and error) files, vllm run-batch output; any order, matched by custom_id; failed requests listed, never stored; a re-import stores nothing twice',
+      )
+      .addOption(dbOption())
+      .requiredOption('--dataset <name>', 'dataset the requests were written for')
+      .requiredOption('--annotator <name>', 'annotator the requests were written for (llm-judge, or oracle)')
+      .option('--principles <list>', "an oracle's results: the principle list it was asked with (name or name@version)")
+      .option('--json', 'print the summary as JSON (every error line)'),
+    true,
+    true,
+  ).action(
+    async (
+      files: string[],
+      o: LimitFlags & { db: string; dataset: string; annotator: string; principles?: string },
+    ) => {
+      let progress = importProgress(!!o.json);
+      let s: BatchImportSummary;
+      try {
+        s = await withStore(o.db, (store) =>
+          importBatchResultFiles(store, {
+            dataset: o.dataset,
+            annotator: o.annotator,
+            principles: o.principles,
+            files,
+            read: {
+              limits: readLimits(o),
+              // one bar a file
+              onFile: () => {
+                progress.stop();
+                progress = importProgress(!!o.json);
+              },
+              onProgress: (p) => progress.onProgress?.(p),
+            },
+          }),
+        );
+      } finally {
+        progress.stop();
+      }
+      if (o.json) return printJson(s);
+      const what = s.mode === 'oracle' ? 'principle judgment(s)' : 'pair judgment(s)';
+      say(
+        `imported batch results into dataset "${s.dataset}" as "${s.annotator}": stored ${s.stored} ${what}${s.mode === 'judge' ? ` (${s.missing} missing)` : ''}, ${s.alreadyStored} already stored`,
+      );
+      say(
+        `  read ${s.results} result line(s) from ${s.files.length} file(s)${s.model ? `, answered by ${s.model}` : ''}${s.requestVersion ? `, request version ${s.requestVersion}` : ''}; ${s.promptTokens} prompt + ${s.completionTokens} completion tokens`,
+      );
+      const SHOWN = 5;
+      if (s.errors.length) {
+        say(`  ${s.errors.length} error line(s), not stored:`);
+        for (const e of s.errors.slice(0, SHOWN)) say(`    ${e.file}:${e.line}: ${e.customId}: ${e.reason}`);
+        if (s.errors.length > SHOWN) say(`    ... and ${s.errors.length - SHOWN} more (--json lists them all)`);
+      }
+      if (s.supersededErrors.length)
+        say(`  ${s.supersededErrors.length} error line(s) of requests answered by another line or stored before`);
+      if (s.incomplete.length)
+        say(
+          `  ${s.incomplete.length} pair(s) with one order answered and the other not, not stored (unanswered: ${s.incomplete
+            .slice(0, SHOWN)
+            .map((i) => i.unanswered)
+            .join(', ')}${s.incomplete.length > SHOWN ? ', ...' : ''})`,
+        );
+      if (s.duplicates)
+        say(`  ${s.duplicates} repeated answer(s) to a request answered earlier in these files: the first kept`);
+      if (s.errors.length || s.incomplete.length)
+        say(
+          `  to ask what is still unanswered, run judge llm --batch-out again with the same --model, --annotator and prompts: it writes only what is not stored`,
+        );
+    },
+  );
 
   program
     .command('info')

@@ -7,7 +7,8 @@ import { formatEta, judgeUnit, runJudge, type JudgeProgress, type JudgeRun, type
 import { UsageError } from '../../core/errors';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
 import { trainRewardModel } from '../../app/judges';
-import { note, printJson, say, withStore } from '../context';
+import { writeJudgeBatch } from '../../app/batch';
+import { note, printJson, say, withExistingStore, withStore } from '../context';
 import { dbOption } from './data';
 
 // A progress bar with rate and ETA on stderr (only on a terminal; silent when piped).
@@ -201,9 +202,13 @@ export function registerJudgeCommands(program: Command): void {
     )
     .addOption(dbOption())
     .requiredOption('--dataset <name>', 'dataset to judge')
-    .requiredOption(
+    .option(
       '--base-url <url>',
-      'endpoint base URL, e.g. http://127.0.0.1:8000/v1 (POST {base}/chat/completions)',
+      'endpoint base URL, e.g. http://127.0.0.1:8000/v1 (POST {base}/chat/completions); or --batch-out',
+    )
+    .option(
+      '--batch-out <file>',
+      'ask nothing: write the requests as OpenAI Batch API input lines (for OpenAI, vllm run-batch, a LiteLLM proxy), split into FILE-00001.jsonl ... past 50,000 requests or 200 MB; read the answers with import batch-results',
     )
     .requiredOption('--model <name>', 'model name sent to the endpoint')
     .requiredOption(
@@ -228,7 +233,8 @@ export function registerJudgeCommands(program: Command): void {
       async (o: {
         db: string;
         dataset: string;
-        baseUrl: string;
+        baseUrl?: string;
+        batchOut?: string;
         model: string;
         annotator: string;
         oracle?: boolean;
@@ -241,6 +247,17 @@ export function registerJudgeCommands(program: Command): void {
         priceOutput?: number;
         json?: boolean;
       }) => {
+        if (o.batchOut !== undefined) {
+          if (o.baseUrl !== undefined)
+            throw new UsageError(
+              '--batch-out writes the requests to a file instead of asking --base-url: give one of the two',
+            );
+          return batchOut(o as typeof o & { batchOut: string });
+        }
+        if (o.baseUrl === undefined)
+          throw new UsageError(
+            'judge llm needs --base-url (the endpoint to ask), or --batch-out FILE to write a batch file',
+          );
         await judgeAction(
           o.db,
           {
@@ -272,4 +289,49 @@ export function registerJudgeCommands(program: Command): void {
         );
       },
     );
+}
+
+/** `judge llm --batch-out FILE`: the run's requests as batch input files; the store is only read, no key is needed. */
+async function batchOut(o: {
+  db: string;
+  dataset: string;
+  batchOut: string;
+  model: string;
+  annotator: string;
+  oracle?: boolean;
+  principles?: string;
+  prompts?: string;
+  json?: boolean;
+}): Promise<void> {
+  const s = await withExistingStore(o.db, '--db', (store) =>
+    writeJudgeBatch(store, {
+      dataset: o.dataset,
+      annotator: o.annotator,
+      model: o.model,
+      oracle: !!o.oracle,
+      principles: o.principles,
+      promptDir: o.prompts,
+      out: o.batchOut,
+    }),
+  );
+  if (o.json) return printJson(s);
+  const units = s.mode === 'oracle' ? 'principle judgment(s)' : 'pair(s)';
+  const asked = s.requests === 0 ? 0 : s.mode === 'oracle' ? s.requests : s.requests / 2;
+  if (s.files.length === 0)
+    say(
+      `nothing to ask: all ${s.alreadyStored} ${units} of "${s.dataset}" are stored as "${s.annotator}"; no file written`,
+    );
+  else {
+    say(
+      `wrote ${s.requests} request(s) for ${asked} ${units} of "${s.dataset}" as "${s.annotator}" (${s.alreadyStored} already stored, left out) to ${s.files.length === 1 ? s.files[0].file : `${s.files.length} files of at most 50,000 requests or 200 MB:`}`,
+    );
+    if (s.files.length > 1) for (const f of s.files) say(`  ${f.file} (${f.requests} requests, ${f.bytes} bytes)`);
+    say(
+      `  model ${s.model}, request version ${s.requestVersion}; submit each file to a batch endpoint (url /v1/chat/completions), then read the results with:`,
+    );
+    say(
+      `  discretion import batch-results RESULTS.jsonl --dataset ${s.dataset} --annotator ${s.annotator}${o.principles ? ` --principles ${o.principles}` : ''}`,
+    );
+  }
+  for (const f of s.otherParts) say(`  note: ${f} is not part of this batch (an earlier run's); do not submit it`);
 }
