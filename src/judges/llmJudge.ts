@@ -22,6 +22,7 @@ import {
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
 import { StoreBusyError, type Store } from '../store';
+import { ReplicaFault, ReplicaPool, parseRetryAfter, splitUrlList } from './replicas';
 
 export interface LlmJudgeOptions {
   dataset: string;
@@ -124,35 +125,10 @@ export function abProbabilities(topLogprobs: { token: string; logprob: number }[
   return { pA: p.A, pB: p.B, pNA: p.NA };
 }
 
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
+/** A fault the request is re-sent after, on another replica or here after a rest (replicas.ts). */
+class Retryable extends ReplicaFault {}
 
-/** Retry-After: delay-seconds or an HTTP date. */
-export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+export { parseRetryAfter };
 
 export interface ChatClientOptions {
   baseUrl: string;
@@ -164,6 +140,8 @@ export interface ChatClientOptions {
   maxBackoffMs: number;
   topLogprobs: number;
   maxResponseBytes?: number;
+  /** Every replica resting and none answered for this long: the run ends (default 120 s). */
+  giveUpAfterMs?: number;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -224,15 +202,37 @@ async function readCapped(res: Response, max: number, url: string): Promise<stri
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-/** One chat request with retries. Counts retries and usage into `stats`. */
+/**
+ * One chat request, spread over the endpoint's replicas (a base URL, or several separated by commas): the replica
+ * with the fewest requests in flight takes it; on a 429, a 5xx, a timeout, a malformed answer or a lost connection
+ * the replica is rested (Retry-After, else a backoff) and the request re-sent, elsewhere when another replica is up
+ * (replicas.ts). A request is answered once: each pair and order is judged exactly once. Counts retries and usage
+ * into `stats`.
+ */
 export class ChatClient {
-  readonly url: string;
+  /** The chat completions URL of each replica. */
+  readonly urls: string[];
+  private readonly pool: ReplicaPool;
+  private readonly linked = new WeakSet<AbortSignal>();
   constructor(
     readonly o: ChatClientOptions,
     readonly stats = { requests: 0, retries: 0, promptTokens: 0, completionTokens: 0 },
   ) {
-    parseEndpoint(o.baseUrl);
-    this.url = o.baseUrl.replace(/\/+$/, '') + '/chat/completions';
+    const bases = splitUrlList(o.baseUrl);
+    if (bases.length === 0) parseEndpoint(o.baseUrl);
+    this.urls = bases.map((b) => {
+      parseEndpoint(b);
+      return b.replace(/\/+$/, '') + '/chat/completions';
+    });
+    const twice = this.urls.find((u, i) => this.urls.indexOf(u) !== i);
+    if (twice) throw new UsageError(`the endpoint ${twice} is given twice`, 'baseUrl');
+    this.pool = new ReplicaPool(this.urls, {
+      maxAttempts: o.maxRetries + 1,
+      backoffMs: o.backoffMs,
+      maxBackoffMs: o.maxBackoffMs,
+      giveUpAfterMs: o.giveUpAfterMs,
+      onFault: () => this.stats.retries++,
+    });
   }
 
   /** Error text fit to print: the key cut out wherever the server echoed it. */
@@ -240,36 +240,28 @@ export class ChatClient {
     return redactSecrets(text, [this.o.apiKey]);
   }
 
+  /** `signal` ends the run: its abort stops every request of this client. */
   async ask(
     system: string,
     user: string,
     signal?: AbortSignal,
   ): Promise<{ probs: ABProbabilities; token: string | null }> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once(system, user, signal);
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        if (!(e instanceof Retryable) || attempt >= this.o.maxRetries) {
-          if (e instanceof Retryable)
-            throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${this.clean(e.message)}`);
-          throw e;
-        }
-        this.stats.retries++;
-        const backoff = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** attempt);
-        await sleep(e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, 120_000) : backoff, signal);
-      }
+    if (signal && !this.linked.has(signal)) {
+      this.linked.add(signal);
+      if (signal.aborted) this.pool.stop(signal.reason);
+      else signal.addEventListener('abort', () => this.pool.stop(signal.reason), { once: true });
     }
+    return this.pool.run((url, stop) => this.once(url, system, user, stop));
   }
 
-  private async once(system: string, user: string, signal?: AbortSignal) {
+  private async once(url: string, system: string, user: string, signal: AbortSignal) {
     this.stats.requests++;
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const combined = AbortSignal.any([signal, timeout]);
     let res: Response;
     let text: string;
     try {
-      res = await fetch(this.url, {
+      res = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -293,23 +285,26 @@ export class ChatClient {
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel().catch(() => undefined);
         throw new UsageError(
-          `${this.url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`,
+          `${url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`,
         );
       }
-      text = await readCapped(res, this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.url);
+      text = await readCapped(res, this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, url);
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      if (signal?.aborted) throw e;
+      if (signal.aborted) throw e;
       if (timeout.aborted) throw new Retryable(`no answer within ${this.o.timeoutMs} ms`);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      // Not counted against the request: a lost connection says the replica is down, not that the request is bad.
       throw new Retryable(
         `connection failed (${this.clean(String(cause?.code ?? cause?.message ?? (e as Error).message))})`,
+        undefined,
+        false,
       );
     }
     if (res.status === 429 || res.status >= 500)
       throw new Retryable(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
     if (!res.ok)
-      throw new UsageError(`${this.url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
+      throw new UsageError(`${url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -329,7 +324,7 @@ export class ChatClient {
     const first = b.choices?.[0]?.logprobs?.content?.[0];
     if (!first || !Array.isArray(first.top_logprobs)) {
       throw new UsageError(
-        `${this.url}: the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"`,
+        `${url}: the answer has no choices[0].logprobs.content[0].top_logprobs; the server or model must support "logprobs" and "top_logprobs"`,
       );
     }
     // The sampled token itself counts when the server leaves it out of top_logprobs.
@@ -345,12 +340,12 @@ export class ChatClient {
     ] as const) {
       if (!(p >= 0 && p <= 1 + 1e-9))
         throw new UsageError(
-          `${this.url}: the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`,
+          `${url}: the answer gives "${name}" the probability ${p}, outside [0, 1] (from its top_logprobs); the server's logprobs are not log-probabilities`,
         );
     }
     if (probs.pA + probs.pB + probs.pNA > 1 + 1e-6)
       throw new UsageError(
-        `${this.url}: the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`,
+        `${url}: the answer's probabilities of A, B and NA add up to ${probs.pA + probs.pB + probs.pNA}, more than 1 (from its top_logprobs)`,
       );
     return { probs, token: first.token ?? null };
   }

@@ -6,8 +6,8 @@
 //   for the Retry-After it sent (RFC 9110 section 10.2.3) or an exponential backoff, and the request is re-sent to
 //   another replica. After its rest a replica takes one request (a probe) until it answers again.
 // - When every replica is resting, requests wait. The run ends with one line naming every replica and its last
-//   fault when no replica has answered for `giveUpAfterMs`, or at once after `failFastAfter` faults each when none
-//   has answered at all since the pool started (a mistyped URL is not waited on for minutes).
+//   fault when no replica has answered for `giveUpAfterMs`, or sooner, after `failFastAfter` lost connections in a
+//   row each, when none has answered at all since the pool started (a mistyped URL is not waited on for minutes).
 // - Any other error a task throws (an answer of the wrong shape, HTTP 4xx) stops the run: it is not retried.
 // - A request that fails `maxAttempts` times with a fault that could be its own (an answer: 5xx, 429, a timeout,
 //   a malformed body; not a refused or reset connection, which says only that the replica is down) ends the run.
@@ -47,10 +47,10 @@ export interface ReplicaPoolOptions {
   maxRestMs?: number;
   /** Every replica resting and none answered for this long: the run ends (default 120 s). */
   giveUpAfterMs?: number;
-  /** While no replica has answered yet: faults in a row on every replica that end the run (default 3). */
+  /** While no replica has answered yet: lost connections in a row on every replica that end the run (default 3). */
   failFastAfter?: number;
   signal?: AbortSignal;
-  /** Called on each fault before the request is re-sent. */
+  /** Called on each fault after which the request is re-sent. */
   onFault?: (url: string, fault: ReplicaFault) => void;
   now?: () => number;
 }
@@ -63,6 +63,8 @@ export interface ReplicaState {
   faults: number;
   /** Faults since the last answer, each seen by a request sent after the previous one. */
   faultsInRow: number;
+  /** Of those, the lost connections in a row (no answer of any kind: nothing listens there, or it is down). */
+  unreachableInRow: number;
   restUntil: number;
   lastFaultAt: number;
   lastFault?: string;
@@ -86,6 +88,8 @@ export class ReplicaPool {
   private lastAnswerAt: number;
   private answered = false;
   private down: ReplicasDownError | undefined;
+  /** Rejects with the stop reason when the pool stops. */
+  private readonly stopped: Promise<never>;
   private readonly detach: () => void;
 
   constructor(
@@ -100,6 +104,7 @@ export class ReplicaPool {
       answers: 0,
       faults: 0,
       faultsInRow: 0,
+      unreachableInRow: 0,
       restUntil: 0,
       lastFaultAt: -Infinity,
     }));
@@ -113,6 +118,10 @@ export class ReplicaPool {
       failFastAfter: options.failFastAfter ?? 3,
     };
     this.now = options.now ?? Date.now;
+    this.stopped = new Promise<never>((_, reject) =>
+      this.stopper.signal.addEventListener('abort', () => reject(this.stopper.signal.reason as Error), { once: true }),
+    );
+    this.stopped.catch(() => undefined); // observed by run(); never an unhandled rejection
     this.lastAnswerAt = this.now();
     const signal = options.signal;
     const onAbort = () => this.stop(signal?.reason);
@@ -142,12 +151,12 @@ export class ReplicaPool {
     for (;;) {
       const r = await this.acquire();
       const started = this.now();
-      r.inFlight++;
-      r.requests++;
       try {
-        const value = await task(r.url, this.stopper.signal);
+        // A task that does not heed the signal is not waited for once the pool stops.
+        const value = await Promise.race([task(r.url, this.stopper.signal), this.stopped]);
         r.answers++;
         r.faultsInRow = 0;
+        r.unreachableInRow = 0;
         r.restUntil = 0;
         this.answered = true;
         this.lastAnswerAt = this.now();
@@ -160,12 +169,12 @@ export class ReplicaPool {
           throw e;
         }
         this.rest(r, e, started);
-        this.options.onFault?.(r.url, e);
         if (e.counted && ++attempts >= this.o.maxAttempts) {
           const err = new UsageError(`${r.url}: gave up after ${attempts} attempts: ${e.message}`);
           this.stop(err);
           throw err;
         }
+        this.options.onFault?.(r.url, e);
       } finally {
         r.inFlight--;
         this.active--;
@@ -176,7 +185,7 @@ export class ReplicaPool {
 
   /**
    * Runs `check` once on every replica at once (a run's first look at each: the model served, its metadata). A
-   * replica that faults is rested and will be tried again later; when all of them fault the pool is down at once.
+   * replica that faults is rested and will be tried again later; when none can be reached the pool is down at once.
    */
   async checkAll(check: (url: string, signal: AbortSignal) => Promise<void>): Promise<void> {
     const results = await Promise.allSettled(
@@ -190,7 +199,6 @@ export class ReplicaPool {
         } catch (e) {
           if (!(e instanceof ReplicaFault) || this.stopper.signal.aborted) throw e;
           this.rest(r, e, started);
-          this.options.onFault?.(r.url, e);
         }
       }),
     );
@@ -199,7 +207,9 @@ export class ReplicaPool {
       this.stop(failed.reason);
       throw failed.reason;
     }
-    if (this.replicas.every((r) => r.faultsInRow > 0)) {
+    // Nothing answers at any URL (no server, a wrong port): down at once. A server that answered 503 (still loading,
+    // overloaded) is tried again by the requests.
+    if (this.replicas.every((r) => r.unreachableInRow > 0)) {
       const err = this.downError();
       this.stop(err);
       throw err;
@@ -213,6 +223,7 @@ export class ReplicaPool {
     if (started < r.lastFaultAt) return;
     const now = this.now();
     r.faultsInRow++;
+    r.unreachableInRow = fault.counted ? 0 : r.unreachableInRow + 1;
     r.lastFaultAt = now;
     const backoff = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** (r.faultsInRow - 1));
     r.restUntil = now + (fault.retryAfterMs !== undefined ? Math.min(fault.retryAfterMs, this.o.maxRestMs) : backoff);
@@ -231,7 +242,7 @@ export class ReplicaPool {
   private isDown(now: number): boolean {
     if (!this.replicas.every((r) => r.faultsInRow > 0 && r.inFlight === 0)) return false;
     if (now - this.lastAnswerAt >= this.o.giveUpAfterMs) return true;
-    return !this.answered && this.replicas.every((r) => r.faultsInRow >= this.o.failFastAfter);
+    return !this.answered && this.replicas.every((r) => r.unreachableInRow >= this.o.failFastAfter);
   }
 
   private downError(): ReplicasDownError {
@@ -250,7 +261,10 @@ export class ReplicaPool {
       if (this.active < this.o.concurrency) {
         const r = this.pick(now);
         if (r) {
+          // Counted here, before any await: the next pick sees this request in flight.
           this.active++;
+          r.inFlight++;
+          r.requests++;
           return r;
         }
         if (this.isDown(now)) {
