@@ -11,6 +11,7 @@
 // - Any other error a task throws (an answer of the wrong shape, HTTP 4xx) stops the run: it is not retried.
 // - A request that fails `maxAttempts` times with a fault that could be its own (an answer: 5xx, 429, a timeout,
 //   a malformed body; not a refused or reset connection, which says only that the replica is down) ends the run.
+import { setMaxListeners } from 'node:events';
 import { UsageError } from '../core/errors';
 
 /** A replica's failure that the request may be re-sent after (elsewhere, or here after a rest). */
@@ -118,6 +119,8 @@ export class ReplicaPool {
       failFastAfter: options.failFastAfter ?? 3,
     };
     this.now = options.now ?? Date.now;
+    // Every request in flight listens to the pool's signal: hundreds at once are expected, not a leak.
+    setMaxListeners(0, this.stopper.signal);
     this.stopped = new Promise<never>((_, reject) =>
       this.stopper.signal.addEventListener('abort', () => reject(this.stopper.signal.reason as Error), { once: true }),
     );

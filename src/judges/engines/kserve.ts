@@ -11,6 +11,7 @@
 //   first, its length in the Inference-Header-Content-Length header, each input's raw little-endian bytes after it
 //   in order (parameters.binary_data_size), and the output asked back as raw bytes (parameters.binary_data: true).
 //   The JSON form (numbers in "data") is kept for comparison (bench/engines.ts).
+import { endianness } from 'node:os';
 import { UsageError } from '../../core/errors';
 import type { HttpAnswer } from './http';
 import { type EngineClient, type EngineContext, type Scored, answerJson, joinUrl, refused, shapeError } from './shared';
@@ -26,6 +27,7 @@ interface ModelIo {
   output: TensorMeta;
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE';
 const FILLED = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
 const BYTES: Record<string, number> = { FP16: 2, FP32: 4, FP64: 8 };
 
@@ -96,12 +98,15 @@ export function kserveEngine(c: EngineContext, o: { binary?: boolean } = {}): En
             for (let r = 0; r < rows; r++) for (let k = 0; k < length; k++) data[r * length + k] = at(r, k);
             return data;
           }
-          const buf = Buffer.alloc(rows * length * 8); // INT64 little-endian; ids and masks fit the low half
+          // INT64 little-endian: ids and masks are below 2^31, so each is its low 32-bit word, the high word 0.
+          if (LITTLE_ENDIAN) {
+            const words = new Int32Array(rows * length * 2);
+            for (let r = 0; r < rows; r++) for (let k = 0; k < length; k++) words[2 * (r * length + k)] = at(r, k);
+            return Buffer.from(words.buffer);
+          }
+          const buf = Buffer.alloc(rows * length * 8);
           for (let r = 0; r < rows; r++)
-            for (let k = 0; k < length; k++) {
-              const v = at(r, k);
-              if (v !== 0) buf.writeInt32LE(v, (r * length + k) * 8);
-            }
+            for (let k = 0; k < length; k++) buf.writeInt32LE(at(r, k), (r * length + k) * 8);
           return buf;
         };
         if (name === 'input_ids') return fill((r, k) => encoded[r].ids[k] ?? encoder.padId);
