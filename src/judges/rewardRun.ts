@@ -289,6 +289,8 @@ export async function runEngineJudge(store: Store, o: EngineJudgeOptions): Promi
   let writing: Promise<void> = Promise.resolve();
   let failure: unknown;
   const fail = (e: unknown) => {
+    // A cancel ends the run as cancelled: what fails because of it (requests cut off) is no failure.
+    if (failure === undefined && o.signal?.aborted) return;
     failure ??= e;
     stop.abort();
   };
@@ -371,13 +373,7 @@ export async function runEngineJudge(store: Store, o: EngineJudgeOptions): Promi
   try {
     if (!stop.signal.aborted) {
       await pool.checkAll((url, signal) => engine.ready(url, signal)).catch(fail);
-      await Promise.all(
-        Array.from({ length: concurrency }, () =>
-          worker().catch((e: unknown) => {
-            if (!o.signal?.aborted) fail(e);
-          }),
-        ),
-      );
+      await Promise.all(Array.from({ length: concurrency }, () => worker().catch(fail)));
     }
     // What is complete is stored, after a failure or a cancel too (unless the activation check did not pass).
     if (!activationRefused) await flush().catch(fail);

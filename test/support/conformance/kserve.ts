@@ -74,8 +74,14 @@ export function kserveServer(o: KserveOptions = {}): Promise<ConformanceServer> 
         if (size !== undefined) {
           if (size !== n * 8 || offset + size > req.body.byteLength)
             return bad(`input '${t.name}' binary_data_size ${size}, expected ${n * 8}`);
+          // Little-endian INT64 as 32-bit words (copied to align them): the value is the low word, the high one 0.
+          const words = new Int32Array(new Uint8Array(req.body.subarray(offset, offset + size)).buffer);
           const v = new Array<number>(n);
-          for (let i = 0; i < n; i++) v[i] = Number(req.body.readBigInt64LE(offset + i * 8));
+          for (let i = 0; i < n; i++) {
+            if (words[2 * i + 1] !== 0 || words[2 * i] < 0)
+              return bad(`input '${t.name}' value ${i} is not a token id`);
+            v[i] = words[2 * i];
+          }
           values.set(t.name, v);
           offset += size;
         } else {
