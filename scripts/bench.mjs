@@ -21,6 +21,7 @@ const order = [
   'report',
   'export',
   'judges',
+  'engines',
 ];
 const names = readdirSync(join(root, 'bench'))
   .filter((f) => f.endsWith('.ts'))

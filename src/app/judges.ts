@@ -1,5 +1,5 @@
-// Judge runs for both front ends: a reward model (ONNX, scored in a worker process) or an LLM judge /
-// oracle (OpenAI-compatible endpoint), cancellable through an AbortSignal (what is stored stays; the same
+// Judge runs for both front ends: a reward model (ONNX, scored in a worker process, or served by an engine:
+// vLLM, SGLang, TEI, Triton / KServe) or an LLM judge / oracle (OpenAI-compatible endpoint), cancellable through an AbortSignal (what is stored stays; the same
 // run again resumes) and reporting progress with its rate and time left. The CLI adds SIGINT and a
 // progress bar, the extension a cancellable notification; neither computes rates itself.
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors';
 import { runLlmJudge, type LlmJudgeOptions, type LlmJudgeSummary } from '../judges/llmJudge';
 import { runOnnxJudge, type OnnxJudgeOptions, type OnnxJudgeSummary } from '../judges/onnxJudge';
+import { runEngineJudge, type EngineJudgeOptions, type EngineJudgeSummary } from '../judges/rewardRun';
 import { trainRewardModel as fitRewardModel, type TrainedModel, type TrainOptions } from '../judges/trainRm';
 import type { Store } from '../store';
 import { promptsDir } from './media';
@@ -15,6 +16,7 @@ import { ensureFolder } from './outputFiles';
 type Controlled = 'signal' | 'onProgress';
 export type JudgeRun =
   | ({ kind: 'onnx' } & Omit<OnnxJudgeOptions, Controlled>)
+  | ({ kind: 'engine' } & Omit<EngineJudgeOptions, Controlled>)
   | ({ kind: 'llm' } & Omit<LlmJudgeOptions, Controlled | 'promptDir'> & {
         /** default: the bundled prompts */ promptDir?: string;
       });
@@ -22,7 +24,9 @@ export type JudgeRun =
 /** The summary a run of that kind returns. */
 export type JudgeSummary<R extends JudgeRun = JudgeRun> = R extends { kind: 'onnx' }
   ? OnnxJudgeSummary
-  : LlmJudgeSummary;
+  : R extends { kind: 'engine' }
+    ? EngineJudgeSummary
+    : LlmJudgeSummary;
 
 export interface JudgeProgress {
   done: number;
@@ -81,6 +85,10 @@ export async function runJudge<R extends JudgeRun>(
   if (r.kind === 'onnx') {
     const { kind: _kind, ...options } = r;
     return (await runOnnxJudge(store, { ...options, signal, onProgress })) as JudgeSummary<R>;
+  }
+  if (r.kind === 'engine') {
+    const { kind: _kind, ...options } = r;
+    return (await runEngineJudge(store, { ...options, signal, onProgress })) as JudgeSummary<R>;
   }
   const { kind: _kind, ...options } = r;
   return (await runLlmJudge(store, {

@@ -218,6 +218,11 @@ export const CLI_FLAGS: Record<RequestOption, string> = {
   ties: '--ties',
   split: '--split',
   config: '--config',
+  engine: '--engine',
+  engineUrl: '--url',
+  model: '--model',
+  tokenizer: '--tokenizer',
+  batchSize: '--batch-size',
 };
 
 /** A person's error as the CLI words it: the message, the flag it is about, and for saved judge answers the command that imports them. */

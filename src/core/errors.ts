@@ -39,7 +39,12 @@ export type RequestOption =
   | 'trainingSource'
   | 'ties'
   | 'split'
-  | 'config';
+  | 'config'
+  | 'engine'
+  | 'engineUrl'
+  | 'model'
+  | 'tokenizer'
+  | 'batchSize';
 
 /** Where an input record is: errors about it name the file and the line (or row). */
 export interface RecordContext {

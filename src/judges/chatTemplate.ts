@@ -36,6 +36,12 @@ export interface ConversationEncoder {
   encode(messages: readonly Message[]): { ids: number[]; truncated: boolean };
   /** The id that pads a batch to equal lengths. */
   readonly padId: number;
+  /**
+   * The BOS the tokenizer's post-processor puts in front of a text it encodes with special tokens, as text;
+   * undefined when it adds none. A server that tokenizes what it is sent (SGLang, TEI) adds it, so a client
+   * sending the rendered template cuts a BOS the template wrote (engines/shared.ts: textForServer).
+   */
+  readonly bosToken?: string;
 }
 
 /** A model folder's chat template: its text and where it was read (the file, and the field of a JSON file). */
@@ -163,6 +169,7 @@ export class ChatTemplateEncoder implements ConversationEncoder {
   private readonly template: Template;
   private readonly context: Record<string, unknown>;
   readonly padId: number;
+  readonly bosToken: string | undefined;
 
   constructor(
     readonly source: ChatTemplateSource,
@@ -183,6 +190,11 @@ export class ChatTemplateEncoder implements ConversationEncoder {
     }
     this.context = templateContext(config, cfgFile);
     this.padId = settings.padId;
+    // Found by asking the post-processor, not the config: Llama-3's tokenizer_config.json names a bos_token its
+    // tokenizer.json adds, while many models name one they never add.
+    const plain = tokenizer.encode('a', { add_special_tokens: false }).tokens;
+    const special = tokenizer.encode('a', { add_special_tokens: true }).tokens;
+    this.bosToken = special.length > plain.length && special[0] !== plain[0] ? special[0] : undefined;
   }
 
   render(messages: readonly Message[]): string {

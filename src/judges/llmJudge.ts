@@ -23,6 +23,7 @@ import {
 import { InputError, UsageError } from '../core/errors';
 import type { OverallPreference, PrinciplePreference } from '../core/types';
 import { type AnnotatorRow, type DatasetRow, type PrincipleListRow, StoreBusyError, type Store } from '../store';
+import { ReplicaFault, ReplicaPool, parseRetryAfter, splitUrlList } from './replicas';
 
 export interface LlmJudgeOptions {
   dataset: string;
@@ -205,35 +206,10 @@ export function parseChatAnswer(body: unknown): ChatAnswer {
   return { ok: true, probs, token: first.token, usage };
 }
 
-class Retryable extends Error {
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-  }
-}
+/** A fault the request is re-sent after, on another replica or here after a rest (replicas.ts). */
+class Retryable extends ReplicaFault {}
 
-/** Retry-After: delay-seconds or an HTTP date. */
-export function parseRetryAfter(v: string | null, now = Date.now()): number | undefined {
-  if (!v) return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+export { parseRetryAfter };
 
 export interface ChatClientOptions {
   baseUrl: string;
@@ -245,6 +221,8 @@ export interface ChatClientOptions {
   maxBackoffMs: number;
   topLogprobs: number;
   maxResponseBytes?: number;
+  /** Every replica resting and none answered for this long: the run ends (default 120 s). */
+  giveUpAfterMs?: number;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -305,15 +283,37 @@ async function readCapped(res: Response, max: number, url: string): Promise<stri
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
-/** One chat request with retries. Counts retries and usage into `stats`. */
+/**
+ * One chat request, spread over the endpoint's replicas (a base URL, or several separated by commas): the replica
+ * with the fewest requests in flight takes it; on a 429, a 5xx, a timeout, a malformed answer or a lost connection
+ * the replica is rested (Retry-After, else a backoff) and the request re-sent, elsewhere when another replica is up
+ * (replicas.ts). A request is answered once: each pair and order is judged exactly once. Counts retries and usage
+ * into `stats`.
+ */
 export class ChatClient {
-  readonly url: string;
+  /** The chat completions URL of each replica. */
+  readonly urls: string[];
+  private readonly pool: ReplicaPool;
+  private readonly linked = new WeakSet<AbortSignal>();
   constructor(
     readonly o: ChatClientOptions,
     readonly stats = { requests: 0, retries: 0, promptTokens: 0, completionTokens: 0 },
   ) {
-    parseEndpoint(o.baseUrl);
-    this.url = o.baseUrl.replace(/\/+$/, '') + '/chat/completions';
+    const bases = splitUrlList(o.baseUrl);
+    if (bases.length === 0) parseEndpoint(o.baseUrl);
+    this.urls = bases.map((b) => {
+      parseEndpoint(b);
+      return b.replace(/\/+$/, '') + '/chat/completions';
+    });
+    const twice = this.urls.find((u, i) => this.urls.indexOf(u) !== i);
+    if (twice) throw new UsageError(`the endpoint ${twice} is given twice`, 'baseUrl');
+    this.pool = new ReplicaPool(this.urls, {
+      maxAttempts: o.maxRetries + 1,
+      backoffMs: o.backoffMs,
+      maxBackoffMs: o.maxBackoffMs,
+      giveUpAfterMs: o.giveUpAfterMs,
+      onFault: () => this.stats.retries++,
+    });
   }
 
   /** Error text fit to print: the key cut out wherever the server echoed it. */
@@ -321,36 +321,28 @@ export class ChatClient {
     return redactSecrets(text, [this.o.apiKey]);
   }
 
+  /** `signal` ends the run: its abort stops every request of this client. */
   async ask(
     system: string,
     user: string,
     signal?: AbortSignal,
   ): Promise<{ probs: ABProbabilities; token: string | null }> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once(system, user, signal);
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        if (!(e instanceof Retryable) || attempt >= this.o.maxRetries) {
-          if (e instanceof Retryable)
-            throw new UsageError(`${this.url}: gave up after ${attempt + 1} attempts: ${this.clean(e.message)}`);
-          throw e;
-        }
-        this.stats.retries++;
-        const backoff = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** attempt);
-        await sleep(e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, 120_000) : backoff, signal);
-      }
+    if (signal && !this.linked.has(signal)) {
+      this.linked.add(signal);
+      if (signal.aborted) this.pool.stop(signal.reason);
+      else signal.addEventListener('abort', () => this.pool.stop(signal.reason), { once: true });
     }
+    return this.pool.run((url, stop) => this.once(url, system, user, stop));
   }
 
-  private async once(system: string, user: string, signal?: AbortSignal) {
+  private async once(url: string, system: string, user: string, signal: AbortSignal) {
     this.stats.requests++;
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const combined = AbortSignal.any([signal, timeout]);
     let res: Response;
     let text: string;
     try {
-      res = await fetch(this.url, {
+      res = await fetch(url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -364,23 +356,26 @@ export class ChatClient {
       if (res.status >= 300 && res.status < 400) {
         await res.body?.cancel().catch(() => undefined);
         throw new UsageError(
-          `${this.url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`,
+          `${url}: HTTP ${res.status}: the endpoint redirects${res.headers.get('location') ? ` to ${this.clean(res.headers.get('location')!).slice(0, 200)}` : ''}; give the final URL as the base URL (the API key is never sent along a redirect)`,
         );
       }
-      text = await readCapped(res, this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.url);
+      text = await readCapped(res, this.o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, url);
     } catch (e) {
       if (e instanceof UsageError) throw e;
-      if (signal?.aborted) throw e;
+      if (signal.aborted) throw e;
       if (timeout.aborted) throw new Retryable(`no answer within ${this.o.timeoutMs} ms`);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      // Not counted against the request: a lost connection says the replica is down, not that the request is bad.
       throw new Retryable(
         `connection failed (${this.clean(String(cause?.code ?? cause?.message ?? (e as Error).message))})`,
+        undefined,
+        false,
       );
     }
     if (res.status === 429 || res.status >= 500)
       throw new Retryable(`HTTP ${res.status}`, parseRetryAfter(res.headers.get('retry-after')));
     if (!res.ok)
-      throw new UsageError(`${this.url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
+      throw new UsageError(`${url}: HTTP ${res.status}: ${this.clean(text).slice(0, 200).replace(/\s+/g, ' ')}`);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -390,7 +385,7 @@ export class ChatClient {
     const answer = parseChatAnswer(body);
     this.stats.promptTokens += answer.usage.promptTokens;
     this.stats.completionTokens += answer.usage.completionTokens;
-    if (!answer.ok) throw new UsageError(`${this.url}: ${answer.problem}`);
+    if (!answer.ok) throw new UsageError(`${url}: ${answer.problem}`);
     return { probs: answer.probs, token: answer.token };
   }
 }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { responseConversation } from '../../src/core/conversation';
 import { InputError } from '../../src/core/errors';
 import { loadConversationEncoder } from '../../src/judges/chatTemplate';
+import { textForServer } from '../../src/judges/engines/shared';
 import {
   BOS,
   END_HEADER,
@@ -80,6 +81,18 @@ describe('loadConversationEncoder (Llama-3-shaped model folder)', () => {
     // already starts with the template's. This is the drift of trl#3853; the encoder must not do it.
     const tok = new Tokenizer(llama3TokenizerJson(), { bos_token: '<|begin_of_text|>' });
     expect(tok.encode(RENDERED).ids).toEqual([BOS, ...IDS]);
+  });
+
+  it("names the BOS the post-processor adds, and a text-taking server (SGLang, TEI) is sent the rendering without the template's", () => {
+    const enc = loadConversationEncoder(writeTemplateModel({ chatTemplate: LLAMA3_TEMPLATE }))!;
+    // The folder's TemplateProcessing puts <|begin_of_text|> (id 100) before a single text (templateModel.ts).
+    expect(enc.bosToken).toBe('<|begin_of_text|>');
+    expect(RENDERED.startsWith('<|begin_of_text|>')).toBe(true);
+    const sent = textForServer(enc, CONVERSATION);
+    expect(sent).toBe(RENDERED.slice('<|begin_of_text|>'.length));
+    // What the server then tokenizes with its special tokens: BOS once, the ids the encoder itself gives.
+    const tok = new Tokenizer(llama3TokenizerJson(), { bos_token: '<|begin_of_text|>' });
+    expect(tok.encode(sent).ids).toEqual(IDS);
   });
 
   it('a template that writes no BOS gets none, even though the post-processor would add one (as apply_chat_template)', () => {

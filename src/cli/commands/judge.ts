@@ -1,10 +1,11 @@
-// `discretion train-rm`, `discretion judge onnx`, `discretion judge llm`: argument parsing, SIGINT and a
-// progress bar around one judge run of src/app/judges.ts.
+// `discretion train-rm`, `discretion judge onnx`, `discretion judge reward`, `discretion judge llm`: argument
+// parsing, SIGINT and a progress bar around one judge run of src/app/judges.ts.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CommanderError, Option } from 'commander';
 import { formatEta, judgeUnit, runJudge, type JudgeProgress, type JudgeRun, type JudgeSummary } from '../../app/judges';
 import { UsageError } from '../../core/errors';
+import { ENGINE_NAMES, type EngineName } from '../../judges/engines';
 import { PROVIDER_CHOICES, type ProviderChoice } from '../../judges/modelFolder';
 import { trainRewardModel } from '../../app/judges';
 import { writeJudgeBatch } from '../../app/batch';
@@ -189,6 +190,87 @@ export function registerJudgeCommands(program: Command): void {
               say(
                 `  input: ${s.input === 'chat template' ? `the model's chat template (${s.chatTemplateFile ?? '-'})` : "the tokenizer's text pair (prompt, response)"}`,
               );
+            if (s.cancelled) say('  rerun the same command to resume');
+          },
+        );
+      },
+    );
+
+  judge
+    .command('reward')
+    .description(
+      'score y0 and y1 with a reward model served by vLLM, SGLang, TEI or Triton / KServe (several URLs are replicas); API key, if the server wants one, from $DISCRETION_API_KEY; resumable',
+    )
+    .addOption(dbOption())
+    .addOption(
+      new Option('--engine <name>', 'the serving engine (docs/engines.md)')
+        .choices(ENGINE_NAMES as unknown as string[])
+        .makeOptionMandatory(),
+    )
+    .requiredOption(
+      '--url <url[,url...]>',
+      "the engine's root URL, e.g. http://127.0.0.1:8000; several, comma-separated, are replicas of one model",
+    )
+    .requiredOption('--model <name>', 'the model name the server knows (vLLM served name, Triton model name)')
+    .requiredOption('--dataset <name>', 'dataset to score')
+    .requiredOption('--annotator <name>', 'annotator the rewards are stored under (kind reward-model)')
+    .option(
+      '--tokenizer <dir>',
+      "the model's tokenizer folder (tokenizer.json, tokenizer_config.json with its chat_template): sglang and kserve need it; tei without it sends (prompt, response) text pairs; vllm applies the template itself",
+    )
+    .option('--concurrency <n>', 'requests in flight over all replicas (default 4 per URL)', num('--concurrency', true))
+    .option(
+      '--batch-size <n>',
+      'responses per request (default sglang 16, tei 32 or the server limit, kserve 8; vllm sends one conversation a request)',
+      num('--batch-size', true),
+    )
+    .option('--chunk <n>', 'pairs per transaction', num('--chunk', true), 64)
+    .option('--timeout <seconds>', 'per-request timeout', num('--timeout'), 60)
+    .option('--retries <n>', 're-sends of one request after HTTP 5xx, 429 or a timeout', num('--retries', true), 8)
+    .option('--json', 'print the summary as JSON')
+    .action(
+      async (o: {
+        db: string;
+        engine: EngineName;
+        url: string;
+        model: string;
+        dataset: string;
+        annotator: string;
+        tokenizer?: string;
+        concurrency?: number;
+        batchSize?: number;
+        chunk: number;
+        timeout: number;
+        retries: number;
+        json?: boolean;
+      }) => {
+        await judgeAction(
+          o.db,
+          {
+            kind: 'engine' as const,
+            engine: o.engine,
+            urls: o.url,
+            model: o.model,
+            dataset: o.dataset,
+            annotator: o.annotator,
+            tokenizerDir: o.tokenizer,
+            apiKey: process.env.DISCRETION_API_KEY || undefined,
+            concurrency: o.concurrency,
+            batchSize: o.batchSize,
+            chunkPairs: o.chunk,
+            timeoutMs: o.timeout * 1000,
+            maxRetries: o.retries,
+          },
+          (s) => {
+            if (o.json) return printJson(s);
+            say(
+              `${s.cancelled ? 'cancelled after storing' : 'scored'} ${s.scored} pair(s) of "${s.dataset}" as "${s.annotator}" with ${s.engine} (${s.alreadyScored} already scored, skipped)`,
+            );
+            say(
+              `  ${s.pairsPerSecond.toFixed(1)} pairs/s, ${s.requests} request(s) over ${s.replicas.length} replica(s), ${s.retries} re-sent after a fault, ${s.ties} tie(s) stored as missing${s.truncatedInputs ? `, ${s.truncatedInputs} response(s) truncated` : ''}`,
+            );
+            for (const r of s.replicas.filter((x) => x.faults > 0))
+              say(`  ${r.url}: ${r.answers} answer(s), ${r.faults} fault(s)`);
             if (s.cancelled) say('  rerun the same command to resume');
           },
         );
