@@ -39,7 +39,8 @@ export type RequestOption =
   | 'trainingSource'
   | 'ties'
   | 'split'
-  | 'config';
+  | 'config'
+  | 'directUrl';
 
 /** Where an input record is: errors about it name the file and the line (or row). */
 export interface RecordContext {
