@@ -363,10 +363,12 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
           `has schema version ${PG_MIGRATIONS.length - 1} and this version of the tool needs ${PG_MIGRATIONS.length}: ask the lead to run \`discretion team init\``,
         ),
       );
-      // another session holds the setup lock (as a stuck init would): init waits the time it was given, then one line
+      // another session holds the setup lock (as a stuck init would, in its open transaction; so through a pooler
+      // too, which keeps a server session for a transaction): init waits the time it was given, then one line
       const holder = new pg.Client({ connectionString: withPw('lead', old) });
       await holder.connect();
-      await holder.query('SELECT pg_advisory_lock($1)', [0x44697363]);
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock($1)', [0x44697363]);
       const t0 = Date.now();
       const err = await initTeamDatabase(withPw('lead', old), { lockTimeoutMs: 500 }).catch((e: Error) => e);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(450);
@@ -374,6 +376,7 @@ describe.skipIf(skip)('a team on PostgreSQL, set up as the README says', () => {
         /another session has held the schema's setup lock for more than 1 s .*nothing was changed/,
       );
       expect((err as Error).message.split('\n')).toHaveLength(1);
+      await holder.query('ROLLBACK');
       await holder.end();
       expect((await c.query('SELECT version FROM discretion_schema')).rows[0].version).toBe(PG_MIGRATIONS.length - 1);
       const r = run(['team', 'init', '--db', at('lead', old)]);
