@@ -11,10 +11,11 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
 import { openStore, type Store } from '../../src/store';
-import { PG_SCHEMA_VERSION } from '../../src/store/postgres/adapter';
+import { initTeamDatabase, PG_SCHEMA_VERSION } from '../../src/store/postgres/adapter';
 import { PROBE_MS } from '../../src/store/postgres/listen';
 import { ROOT } from '../support/helpers';
-import { freshPostgresDatabase } from '../support/postgres';
+import { AUTH_ROLE, startPgBouncer } from '../support/pgbouncer';
+import { freshPostgresDatabase, loginUrl } from '../support/postgres';
 
 const server = inject('postgres');
 const skip =
@@ -185,7 +186,6 @@ describe.skipIf(skip)('the store through PgBouncer in transaction mode', () => {
       u.username = login;
       return u.toString();
     };
-    const { initTeamDatabase } = await import('../../src/store/postgres/adapter');
     await initTeamDatabase(as(lead));
     const owner = keep(await openStore(as(lead)));
     await owner.addTeamMember(member, 'ann', 'annotator');
@@ -221,6 +221,40 @@ describe.skipIf(skip)('the store through PgBouncer in transaction mode', () => {
       expect((await c.query("SELECT relname FROM pg_class WHERE relname LIKE 'discretion_stage_%'")).rows).toEqual([]);
     } finally {
       await c.end();
+    }
+  });
+
+  it("the README's pooler: an auth role of its own, which needs CONNECT on the team's database (team init revokes PUBLIC's)", async () => {
+    const port = Number(new URL(directServerUrl).port);
+    const bouncer = await startPgBouncer({ url: directServerUrl, port }, { authUser: 'role' });
+    try {
+      const sfx = Math.random().toString(36).slice(2, 8);
+      const [lead, member, db] = [`lead_${sfx}`, `ann_${sfx}`, `team_auth_${sfx}`];
+      // what the DBA does (README), then the lead's team init and team add, on the server itself
+      await onServer(`CREATE ROLE ${lead} LOGIN CREATEROLE PASSWORD '${password}'`);
+      await onServer(`CREATE ROLE ${member} LOGIN PASSWORD '${password}'`);
+      await onServer(`CREATE DATABASE ${db} OWNER ${lead}`);
+      await initTeamDatabase(loginUrl(directServerUrl, lead, db, password));
+      const owner = keep(await openStore(loginUrl(directServerUrl, lead, db, password)));
+      await owner.addTeamMember(member, 'ann', 'annotator');
+      // through this pooler, whose auth role may not connect to the database yet: the member is refused in one line
+      const pooled = bouncer.pooled(loginUrl(directServerUrl, member, db, password));
+      const err = await openStore(pooled).then(keep, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(
+        // PgBouncer keeps the client waiting while its auth role cannot log in, so the client's 10 s run out
+        new RegExp(
+          `^cannot open database postgres://${member}@127\\.0\\.0\\.1:${bouncer.port}/${db}: the login did not complete in time \\(`,
+        ),
+      );
+      expect((err as Error).message).not.toContain(password);
+      // the DBA's grant (README): then she logs in through it as herself
+      await onServer(`GRANT CONNECT ON DATABASE ${db} TO ${AUTH_ROLE}`);
+      await sleep(300); // past the test pooler's server_login_retry (0.1 s)
+      const ann = keep(await openStore(pooled));
+      expect(await ann.identity()).toMatchObject({ login: member, role: 'annotator', annotator: 'ann' });
+    } finally {
+      await bouncer.stop();
     }
   });
 

@@ -3,12 +3,14 @@
 //
 // Logins: every client logs in as its own role, as a team's members do (the database decides what a login may do:
 // session_user must be the member's, so one shared pooler login would not do). PgBouncer asks the server for the
-// login's SCRAM secret with auth_query, as a small auth role through a SECURITY DEFINER function (the PgBouncer
-// manual's advice: "Direct access to pg_authid requires admin rights. It's preferable to use a non-superuser that
-// calls a SECURITY DEFINER function instead"), checks the client's SCRAM proof against it, and logs in to the server
-// with the keys that proof gave it (SCRAM pass-through: the manual's "authentication file format" section; it needs
-// the client to use SCRAM, no user in the [databases] line, and the very secret the server holds, which auth_query
-// returns). No password of a team member is written anywhere; only the auth role's is, in the auth_file.
+// login's SCRAM secret with auth_query, checks the client's SCRAM proof against it, and logs in to the server with
+// the keys that proof gave it (SCRAM pass-through: the manual's "authentication file format" section; it needs the
+// client to use SCRAM, no user in the [databases] line, and the very secret the server holds, which auth_query
+// returns). No member's password is written anywhere; only the auth user's is, in the auth_file. The auth user is
+// the server's superuser for the suites (it may connect to every database they make, whatever `team init` grants),
+// or, as the README tells a DBA, a small role of its own through a SECURITY DEFINER function (the manual: "It's
+// preferable to use a non-superuser that calls a SECURITY DEFINER function instead"), which needs CONNECT on each
+// database it serves.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ export interface TestPgBouncer {
   port: number;
   /** A URL of the server behind it (any login, password and database) as reached through the pooler. */
   pooled(url: string): string;
-  /** The admin console (`SHOW POOLS`, `SHOW CONFIG`...) as the auth role, with its password. */
+  /** The admin console (`SHOW POOLS`, `SHOW CONFIG`...) as the auth user, with its password. */
   adminUrl: string;
   stop(): Promise<void>;
 }
@@ -99,6 +101,8 @@ function accepts(port: number): Promise<boolean> {
 }
 
 export interface PgBouncerOptions {
+  /** The auth user: the server's superuser (the default), or AUTH_ROLE through pgbouncer.user_lookup (see above). */
+  authUser?: 'superuser' | 'role';
   /** Server connections per (database, login) pair (default_pool_size; 20 here). */
   poolSize?: number;
   /**
@@ -119,8 +123,11 @@ export async function startPgBouncer(
 ): Promise<TestPgBouncer> {
   const bin = ensurePgBouncerInstalled();
   if (!bin) throw new Error('pgbouncer not found (apt-get install pgbouncer, as root)');
-  const password = randomBytes(18).toString('hex');
-  await installAuthLookup(server.url, password);
+  const su = new URL(server.url);
+  const byRole = options.authUser === 'role';
+  const authUser = byRole ? AUTH_ROLE : decodeURIComponent(su.username);
+  const password = byRole ? randomBytes(18).toString('hex') : decodeURIComponent(su.password);
+  if (byRole) await installAuthLookup(server.url, password);
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'discretion-pgbouncer-'));
   let uid: number | undefined;
@@ -136,7 +143,7 @@ export async function startPgBouncer(
     writeFileSync(file, content, { mode: 0o600 });
     if (asRoot) chownSync(file, uid!, gid!);
   };
-  own(join(dir, 'userlist.txt'), `"${AUTH_ROLE}" "${password}"\n`);
+  own(join(dir, 'userlist.txt'), `"${authUser}" "${password.replace(/"/g, '""')}"\n`);
   const log = join(dir, 'pgbouncer.log');
 
   const start = async (port: number): Promise<ChildProcess> => {
@@ -154,9 +161,9 @@ unix_socket_dir =
 pool_mode = transaction
 auth_type = scram-sha-256
 auth_file = ${join(dir, 'userlist.txt')}
-auth_user = ${AUTH_ROLE}
-auth_query = SELECT uname, phash FROM pgbouncer.user_lookup($1)
-admin_users = ${AUTH_ROLE}
+auth_user = ${authUser}
+auth_query = ${byRole ? 'SELECT uname, phash FROM pgbouncer.user_lookup($1)' : 'SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END FROM pg_authid WHERE rolname = $1 AND rolcanlogin'}
+admin_users = ${authUser}
 default_pool_size = ${options.poolSize ?? 20}
 server_login_retry = ${options.serverLoginRetryS ?? 0.1}
 max_client_conn = 500
@@ -208,7 +215,7 @@ pidfile = ${join(dir, 'pgbouncer.pid')}
     host: '127.0.0.1',
     port,
     pooled,
-    adminUrl: `postgres://${AUTH_ROLE}:${password}@127.0.0.1:${port}/pgbouncer`,
+    adminUrl: `postgres://${encodeURIComponent(authUser)}:${encodeURIComponent(password)}@127.0.0.1:${port}/pgbouncer`,
     stop: () =>
       (stopped ??= (async () => {
         // SIGTERM: PgBouncer's immediate shutdown (SIGINT would wait for its clients to leave)

@@ -27,6 +27,10 @@ function describe(e: unknown): string {
     return 'the server refused the connection (is it running, and on that host and port?)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve';
   if (err.code === 'ETIMEDOUT') return 'the server did not answer in time';
+  // pg's connectionTimeoutMillis ran out (the pool's words, then the client's): a server that does not answer, or a
+  // pooler that keeps the login waiting while it cannot log in for it (PgBouncer's auth_user without CONNECT, say)
+  if (/^(timeout exceeded when trying to connect|timeout expired)$/.test(err.message ?? ''))
+    return 'the login did not complete in time (the server, or a connection pooler in front of it, did not answer; a pooler says why in its log)';
   if (err.code === '28P01') return 'password authentication failed (set PGPASSWORD or ~/.pgpass)';
   if (err.code === '3D000') return err.message ?? 'the database does not exist';
   // pg's own words when the server asks for a password and none was given (SCRAM): say it plainly
