@@ -53,9 +53,10 @@ export function ensurePgBouncerInstalled(): string | undefined {
 }
 
 /**
- * The auth role and its lookup function (pgbouncer.user_lookup) in `template1` and `postgres`: auth_query runs in the
- * database the client asked for (PgBouncer 1.18 has no auth_dbname), and CREATE DATABASE copies template1, so every
- * database made afterwards has it. The function returns what PgBouncer's default auth_query reads from pg_authid.
+ * The auth role and its lookup function (pgbouncer.user_lookup) in `template1`, as the README gives them: auth_query
+ * runs in the database the client asked for (PgBouncer 1.18 has no auth_dbname), and CREATE DATABASE copies
+ * template1, so every database made afterwards has it. The function returns what PgBouncer's default auth_query reads
+ * from pg_authid, superusers left out (they do not log in through the pooler).
  */
 async function installAuthLookup(serverUrl: string, password: string): Promise<void> {
   const { default: pg } = await import('pg');
@@ -68,7 +69,7 @@ async function installAuthLookup(serverUrl: string, password: string): Promise<v
   } finally {
     await su.end();
   }
-  for (const database of ['template1', 'postgres']) {
+  for (const database of ['template1']) {
     const u = new URL(serverUrl);
     u.pathname = `/${database}`;
     const c = new pg.Client({ connectionString: u.toString() });
@@ -78,7 +79,7 @@ async function installAuthLookup(serverUrl: string, password: string): Promise<v
         CREATE OR REPLACE FUNCTION pgbouncer.user_lookup(login TEXT, OUT uname TEXT, OUT phash TEXT) RETURNS record
           LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
           SELECT rolname::text, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END
-          FROM pg_authid WHERE rolname = login AND rolcanlogin $$;
+          FROM pg_authid WHERE rolname = login AND rolcanlogin AND NOT rolsuper $$;
         REVOKE ALL ON FUNCTION pgbouncer.user_lookup(TEXT) FROM PUBLIC;
         GRANT USAGE ON SCHEMA pgbouncer TO ${AUTH_ROLE};
         GRANT EXECUTE ON FUNCTION pgbouncer.user_lookup(TEXT) TO ${AUTH_ROLE};`);
