@@ -185,9 +185,10 @@ export function publishNewDatabase(
 
 /**
  * The flag (or command) that sets each option an error may be about: the layers below name none, the CLI
- * adds it to the message (userMessage). The extension's names are in src/extension/errors.ts.
+ * adds it to the message (userMessage). The extension's names are in src/extension/errors.ts. The CLI takes no
+ * direct URL (`directUrl`): it serves only the LISTEN of live changes, and no command follows those.
  */
-export const CLI_FLAGS: Record<RequestOption, string> = {
+export const CLI_FLAGS: Record<Exclude<RequestOption, 'directUrl'>, string> = {
   dataset: '--dataset',
   annotator: '--annotator',
   name: '--name',

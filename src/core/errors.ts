@@ -44,7 +44,8 @@ export type RequestOption =
   | 'engineUrl'
   | 'model'
   | 'tokenizer'
-  | 'batchSize';
+  | 'batchSize'
+  | 'directUrl';
 
 /** Where an input record is: errors about it name the file and the line (or row). */
 export interface RecordContext {

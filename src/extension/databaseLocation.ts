@@ -18,10 +18,30 @@ export interface DatabaseLocation {
   path: string;
   /** A team's PostgreSQL server (a URL), not a file. */
   url?: boolean;
+  /**
+   * For a URL: the same database without the pooler, from discretion.databaseDirectUrl (the LISTEN of live changes
+   * goes there; see PostgresOptions.directUrl). Read only beside a URL: a file has no server.
+   */
+  direct?: string;
+  /** `direct` is named by the workspace's (or its folder's) settings. */
+  directFromWorkspace?: boolean;
   /** Named by the workspace's (or its folder's) settings rather than the user's. */
   fromWorkspace: boolean;
-  /** Named by the workspace's settings and outside its folder: ask before opening. */
+  /** Named by the workspace's settings and outside its folder (a server always is): ask before opening. */
   needsConsent: boolean;
+}
+
+/** What the user agreed to open (a workspace's consent is kept under it): the location, and its direct URL when the workspace names that. */
+export function consentKey(loc: DatabaseLocation): string {
+  return loc.directFromWorkspace ? `${loc.path} (direct: ${loc.direct})` : loc.path;
+}
+
+/** The value of a setting as it counts: a workspace's (its folder's first) only when trusted, else the user's. */
+function effective(setting: DatabasePathSetting, trusted: boolean): { value?: string; fromWorkspace?: string } {
+  const fromWorkspace = trusted
+    ? (nonEmpty(setting.workspaceFolderValue) ?? nonEmpty(setting.workspaceValue))
+    : undefined;
+  return { value: fromWorkspace ?? nonEmpty(setting.globalValue), fromWorkspace };
 }
 
 const nonEmpty = (v: string | undefined) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
@@ -39,6 +59,8 @@ export function databaseLocation(
   setting: DatabasePathSetting,
   o: {
     trusted: boolean;
+    /** discretion.databaseDirectUrl by level, as `setting`. */
+    direct?: DatabasePathSetting;
     /** The first workspace folder's local path (see localPath); none in an empty window or a virtual workspace. */
     folder?: string;
     /** The workspace's own storage (context.storageUri's local path); none in an empty window. */
@@ -50,10 +72,7 @@ export function databaseLocation(
 ): DatabaseLocation {
   const rules = o.rules ?? pathRules();
   const { path } = rules;
-  const fromWorkspace = o.trusted
-    ? (nonEmpty(setting.workspaceFolderValue) ?? nonEmpty(setting.workspaceValue))
-    : undefined;
-  const configured = fromWorkspace ?? nonEmpty(setting.globalValue);
+  const { value: configured, fromWorkspace } = effective(setting, o.trusted);
   // Where the database is when the workspace has no local folder: the workspace's own storage, else (an empty
   // window) the global storage.
   const storage = o.workspaceStorage ?? o.globalStorage;
@@ -71,8 +90,17 @@ export function databaseLocation(
   }
   // A database server is never inside the workspace: one that the workspace's settings name is opened only
   // once the user agrees, like a file outside the folder. It is not a path (nothing is resolved or created).
-  if (isDatabaseUrl(configured))
-    return { path: configured, url: true, fromWorkspace: !!fromWorkspace, needsConsent: !!fromWorkspace };
+  if (isDatabaseUrl(configured)) {
+    // the direct URL names a server too: one a workspace names is opened only once the user agrees, as above
+    const direct = effective(o.direct ?? {}, o.trusted);
+    return {
+      path: configured,
+      url: true,
+      fromWorkspace: !!fromWorkspace,
+      needsConsent: !!fromWorkspace || !!direct.fromWorkspace,
+      ...(direct.value === undefined ? {} : { direct: direct.value, directFromWorkspace: !!direct.fromWorkspace }),
+    };
+  }
   // A relative path is taken from the folder, or without one from the storage above: never from the extension
   // host's working folder, which is no folder of the user's. A Windows path rooted without a drive (\data\x.db)
   // takes the folder's drive.

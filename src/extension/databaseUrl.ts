@@ -6,12 +6,31 @@ import { UsageError } from '../core/errors';
 import { locationHasPassword, redactLocation } from '../store';
 
 /** The setting holds a URL with a password (`user:secret@` or `password=`): refused, without showing it. */
-export function refusePasswordInSetting(url: string): void {
+export function refusePasswordInSetting(url: string, setting = 'discretion.databasePath'): void {
   if (locationHasPassword(url)) {
     throw new UsageError(
-      `discretion.databasePath must not hold a password (${redactLocation(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`,
+      `${setting} must not hold a password (${redactLocation(url)}): remove it from the URL and use PGPASSWORD, ~/.pgpass or "Discretion: Set Database Password..."`,
     );
   }
+}
+
+/**
+ * The direct URL with the password that `url` carries (the one stored or typed for the database), when both name
+ * the same login: one login, another route to the same database. Otherwise as it is (pg then reads PGPASSWORD or
+ * ~/.pgpass for it, whose line names the direct host).
+ */
+export function directWithPassword(url: string, direct: string): string {
+  let main: URL;
+  let d: URL;
+  try {
+    main = new URL(url);
+    d = new URL(direct.trim());
+  } catch {
+    return direct; // not a URL: the store says so in one line
+  }
+  if (!main.password || d.password || !d.username || d.username !== main.username) return direct;
+  d.password = main.password;
+  return d.toString();
 }
 
 /** The URL with `password` in it (percent-encoded), for the connection only: never shown, never stored. */
@@ -56,7 +75,8 @@ export async function openWithPassword<T>(url: string, deps: PasswordDeps<T>): P
     return await deps.open(stored ? withPassword(url, stored) : url);
   } catch (e) {
     const message = (e as Error)?.message ?? String(e);
-    if (!needsPassword(message)) throw e;
+    // the direct URL's own refusal is about that setting, not the database's password: said as it is
+    if (!needsPassword(message) || (e as { option?: string }).option === 'directUrl') throw e;
     const typed = await deps.ask(
       redactLocation(url),
       stored ? 'the stored password was refused' : 'the server asks for a password',

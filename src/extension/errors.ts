@@ -7,6 +7,7 @@ export const EXTENSION_SETTINGS: OptionNames = {
   provider: 'setting discretion.judges.provider',
   baseUrl: 'setting discretion.judges.baseUrl',
   concurrency: 'setting discretion.judges.concurrency',
+  directUrl: 'setting discretion.databaseDirectUrl',
 };
 
 /** userMessage with the extension's setting names. */

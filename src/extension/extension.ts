@@ -10,8 +10,8 @@ import { escapeControls } from '../core/terminalSafe';
 import { openStore as openDatabase, redactLocation, type Store } from '../store';
 import { registerDataCommands } from './commands/data';
 import type { CommandHost } from './commands/host';
-import { databaseLocation, type DatabaseLocation, localPath } from './databaseLocation';
-import { openWithPassword, refusePasswordInSetting, secretKey } from './databaseUrl';
+import { consentKey, databaseLocation, type DatabaseLocation, localPath } from './databaseLocation';
+import { directWithPassword, openWithPassword, refusePasswordInSetting, secretKey } from './databaseUrl';
 import { registerCommand } from './commands/host';
 import { registerGroupCommand } from './groupCommand';
 import { escapingLogChannel } from './safeOutput';
@@ -26,7 +26,9 @@ import { registerTeamView } from './teamView';
 import { restoreWalkthrough } from './walkthrough';
 
 let store: Store | undefined;
-let storePath: string | undefined;
+/** The open store's location and direct URL (openedKey): a change of either opens it again. */
+let storeKey: string | undefined;
+const openedKey = (loc: DatabaseLocation) => `${loc.path}\n${loc.direct ?? ''}`;
 let log: vscode.LogOutputChannel;
 /** Follows other windows' and processes' writes to the open database (Store.watchChanges). */
 let watch: { dispose(): void } | undefined;
@@ -49,11 +51,13 @@ export interface ExtensionDeps {
   openStore: () => Promise<Store>;
 }
 
-let consent: { path: string; granted: Thenable<boolean> } | undefined;
+let consent: { key: string; granted: Thenable<boolean> } | undefined;
 
 function currentLocation(context: vscode.ExtensionContext): DatabaseLocation {
-  return databaseLocation(vscode.workspace.getConfiguration('discretion').inspect<string>('databasePath') ?? {}, {
+  const config = vscode.workspace.getConfiguration('discretion');
+  return databaseLocation(config.inspect<string>('databasePath') ?? {}, {
     trusted: vscode.workspace.isTrusted,
+    direct: config.inspect<string>('databaseDirectUrl') ?? {},
     folder: localPath(vscode.workspace.workspaceFolders?.[0]?.uri),
     workspaceStorage: localPath(context.storageUri),
     globalStorage: context.globalStorageUri.fsPath,
@@ -68,23 +72,26 @@ function currentLocation(context: vscode.ExtensionContext): DatabaseLocation {
 async function databasePath(context: vscode.ExtensionContext): Promise<DatabaseLocation> {
   const loc = currentLocation(context);
   if (loc.url) refusePasswordInSetting(loc.path);
-  if (!loc.needsConsent || context.workspaceState.get<string>('consentedDatabase') === loc.path) return loc;
-  if (consent?.path !== loc.path) {
+  if (loc.direct !== undefined) refusePasswordInSetting(loc.direct, 'discretion.databaseDirectUrl');
+  const key = consentKey(loc);
+  if (!loc.needsConsent || context.workspaceState.get<string>('consentedDatabase') === key) return loc;
+  if (consent?.key !== key) {
     const open = 'Open It';
+    const direct = loc.directFromWorkspace ? ` and (discretion.databaseDirectUrl) its direct route: ${loc.direct}` : '';
     consent = {
-      path: loc.path,
+      key,
       granted: vscode.window
         .showWarningMessage(
           escapeControls(
             loc.url
-              ? `This workspace's settings (discretion.databasePath) name a database server: ${loc.path}. Connect to it (your labels are stored there)?`
+              ? `This workspace's settings (discretion.databasePath) name a database server: ${loc.path}${direct}. Connect to it (your labels are stored there)?`
               : `This workspace's settings (discretion.databasePath) name a database outside the workspace: ${loc.path}. Open it (creating it if missing)?`,
           ),
           { modal: true },
           open,
         )
         .then(async (pick) => {
-          if (pick === open) await context.workspaceState.update('consentedDatabase', loc.path);
+          if (pick === open) await context.workspaceState.update('consentedDatabase', key);
           return pick === open;
         }),
     };
@@ -97,15 +104,15 @@ async function databasePath(context: vscode.ExtensionContext): Promise<DatabaseL
 }
 
 /** The open that is under way (the tree and a command may ask at once: one connection, one password question). */
-let opening: { path: string; store: Promise<Store> } | undefined;
+let opening: { key: string; store: Promise<Store> } | undefined;
 
 async function openStore(context: vscode.ExtensionContext): Promise<Store> {
   const loc = await databasePath(context);
-  const path = loc.path;
-  if (store && storePath === path) return store;
-  if (opening?.path === path) return opening.store;
+  const key = openedKey(loc);
+  if (store && storeKey === key) return store;
+  if (opening?.key === key) return opening.store;
   const pending = openAt(context, loc);
-  opening = { path, store: pending };
+  opening = { key, store: pending };
   try {
     return await pending;
   } finally {
@@ -119,7 +126,7 @@ async function closeStore(): Promise<void> {
   watch = undefined;
   const s = store;
   store = undefined;
-  storePath = undefined;
+  storeKey = undefined;
   if (s) await s.close().catch(() => undefined);
 }
 
@@ -129,8 +136,10 @@ async function openAt(context: vscode.ExtensionContext, loc: DatabaseLocation): 
   // A label waits this long for another window's or the CLI's write to finish, then fails clearly.
   const options = { lockTimeoutMs: 30_000 };
   if (loc.url) {
+    const direct = loc.direct;
     store = await openWithPassword(path, {
-      open: (url) => openDatabase(url, options),
+      // the direct URL (live changes behind a pooler) with the password that opens the database, for the same login
+      open: (url) => openDatabase(url, { ...options, directUrl: direct && directWithPassword(url, direct) }),
       getSecret: async (key) => context.secrets.get(key),
       storeSecret: async (key, password) => context.secrets.store(key, password),
       ask: async (shown, why) =>
@@ -145,7 +154,7 @@ async function openAt(context: vscode.ExtensionContext, loc: DatabaseLocation): 
     mkdirSync(dirname(path), { recursive: true });
     store = await openDatabase(path, options);
   }
-  storePath = path;
+  storeKey = openedKey(loc);
   log.info(`database: ${store.location}`);
   watchStore(store);
   return store;
@@ -160,7 +169,11 @@ function registerViews(host: CommandHost): void {
       supportsMultipleEditorsPerDocument: true,
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('discretion.databasePath') || e.affectsConfiguration('discretion.annotator')) {
+      if (
+        e.affectsConfiguration('discretion.databasePath') ||
+        e.affectsConfiguration('discretion.databaseDirectUrl') ||
+        e.affectsConfiguration('discretion.annotator')
+      ) {
         tree.refresh();
       }
       if (e.affectsConfiguration('discretion.team.refreshSeconds') && store) watchStore(store);
@@ -181,7 +194,8 @@ function registerOptionalParts(host: CommandHost, deps: ExtensionDeps): void {
     });
     host.context.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('discretion.databasePath')) view.refresh();
+        if (e.affectsConfiguration('discretion.databasePath') || e.affectsConfiguration('discretion.databaseDirectUrl'))
+          view.refresh();
       }),
     );
   };

@@ -5,7 +5,7 @@
 import { isDatabaseUrl } from './location';
 import { refuseWrites } from './common';
 import type { Store } from './port';
-import { openPostgresStore } from './postgres/adapter';
+import { openPostgresStore, type PostgresOptions } from './postgres/adapter';
 import { openSqliteStore, type SqliteOptions } from './sqlite/adapter';
 
 export { isDatabaseUrl, locationHasPassword, redactLocation } from './location';
@@ -16,7 +16,8 @@ export * from './port';
 // write through the port, and the content hash sync compares (node:crypto, so it cannot live in src/core).
 export { json, now, sha256, StoreBusyError } from './common';
 
-export type OpenOptions = SqliteOptions;
+/** A SQLite file's options, and a server's direct URL (PostgresOptions: read only for a `postgres://` location). */
+export type OpenOptions = SqliteOptions & Pick<PostgresOptions, 'directUrl'>;
 
 export async function openStore(location: string, options: OpenOptions = {}): Promise<Store> {
   if (!isDatabaseUrl(location)) return openSqliteStore(location, options);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { ROOT, tempDir } from '../support/helpers';
-import { freshPostgresDatabase, pgEnv, urlWithoutPassword, urlWithPassword } from '../support/postgres';
+import { freshPostgresDatabase, pooledRun, pgEnv, urlWithoutPassword, urlWithPassword } from '../support/postgres';
 
 const BIN = join(ROOT, 'bin', 'discretion.js');
 // the CLI refuses a password in --db: the test server's database goes by its URL without one, the password in PGPASSWORD
@@ -25,7 +25,7 @@ const targets: { name: string; skip?: string; db: () => Promise<string> }[] = [
     db: async () => urlWithoutPassword(await freshPostgresDatabase('url' in server ? server.url : '')),
   },
   { name: 'SQLite', db: async () => join(tempDir(), 'team.db') },
-];
+].filter((t) => t.name !== 'SQLite' || !pooledRun(server));
 
 for (const target of targets) {
   describe.skipIf(target.skip)(`discretion team on ${target.name}`, () => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pathRules } from '../../src/app/platformPaths';
-import { databaseLocation, localPath } from '../../src/extension/databaseLocation';
+import { consentKey, databaseLocation, localPath } from '../../src/extension/databaseLocation';
 import { ROOT } from '../support/helpers';
 
 const folder = '/home/u/project';
@@ -77,6 +77,53 @@ describe('databaseLocation', () => {
     expect(
       databaseLocation({ workspaceValue: 'postgres/db.sqlite' }, { trusted: true, folder, globalStorage }).path,
     ).toBe('/home/u/project/postgres/db.sqlite');
+  });
+
+  it('a direct URL goes with a server URL only; from the workspace it needs consent, kept under both; ignored in Restricted Mode', () => {
+    const url = 'postgres://lead@pooler.example:6432/discretion';
+    const direct = 'postgres://lead@db.example:5432/discretion';
+    const user = databaseLocation(
+      { globalValue: url },
+      { trusted: true, folder, globalStorage, direct: { globalValue: direct } },
+    );
+    expect(user).toEqual({
+      path: url,
+      url: true,
+      fromWorkspace: false,
+      needsConsent: false,
+      direct,
+      directFromWorkspace: false,
+    });
+    expect(consentKey(user)).toBe(url);
+    // the user's own pooler, a workspace's direct route: a server the workspace names, asked for, and the answer
+    // kept for the pair (another direct URL later is asked for again)
+    const ws = databaseLocation(
+      { globalValue: url },
+      { trusted: true, folder, globalStorage, direct: { workspaceValue: ` ${direct} ` } },
+    );
+    expect(ws).toEqual({
+      path: url,
+      url: true,
+      fromWorkspace: false,
+      needsConsent: true,
+      direct,
+      directFromWorkspace: true,
+    });
+    expect(consentKey(ws)).toBe(`${url} (direct: ${direct})`);
+    // Restricted Mode: the workspace's direct URL does not count (the user's does)
+    expect(
+      databaseLocation(
+        { globalValue: url },
+        { trusted: false, folder, globalStorage, direct: { workspaceValue: direct } },
+      ),
+    ).toEqual({ path: url, url: true, fromWorkspace: false, needsConsent: false });
+    // a SQLite file has no server: a direct URL beside it is not read
+    expect(
+      databaseLocation(
+        { globalValue: '/data/mine.db' },
+        { trusted: true, folder, globalStorage, direct: { globalValue: direct } },
+      ),
+    ).toEqual({ path: '/data/mine.db', fromWorkspace: false, needsConsent: false });
   });
 
   it("the user's own setting is trusted wherever it points", () => {
@@ -211,10 +258,14 @@ describe('databaseLocation without a local folder (a virtual or remote workspace
 });
 
 describe('package.json', () => {
-  it('lists discretion.databasePath and discretion.annotator as restricted in untrusted workspaces', () => {
+  it('lists discretion.databasePath, discretion.databaseDirectUrl and discretion.annotator as restricted in untrusted workspaces', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations).toEqual(
-      expect.arrayContaining(['discretion.databasePath', 'discretion.annotator']),
+      expect.arrayContaining(['discretion.databasePath', 'discretion.databaseDirectUrl', 'discretion.annotator']),
     );
+    expect(pkg.contributes.configuration.properties['discretion.databaseDirectUrl']).toMatchObject({
+      type: 'string',
+      default: '',
+    });
   });
 });

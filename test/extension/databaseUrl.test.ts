@@ -2,7 +2,15 @@
 // pure helpers by hand, and the open-ask-store flow against the run's real PostgreSQL server (password
 // authentication over TCP), with the secret store and the question as plain functions.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { needsPassword, openWithPassword, secretKey, withPassword } from '../../src/extension/databaseUrl';
+import {
+  directWithPassword,
+  needsPassword,
+  openWithPassword,
+  refusePasswordInSetting,
+  secretKey,
+  withPassword,
+} from '../../src/extension/databaseUrl';
+import { UsageError } from '../../src/core/errors';
 import { openStore, redactLocation, type Store } from '../../src/store';
 import { freshPostgresDatabase } from '../support/postgres';
 
@@ -15,6 +23,26 @@ describe('database URL helpers', () => {
     expect(withPassword('postgres://lead@h:5432/d', 'p@ss:w/rd')).toBe('postgres://lead:p%40ss%3Aw%2Frd@h:5432/d');
     expect(secretKey('postgres://lead:x@h:5432/d')).toBe('discretion.databasePassword:postgres://lead@h:5432/d');
     expect(secretKey('postgres://lead@h:5432/d')).toBe(secretKey('postgres://lead:other@h:5432/d'));
+  });
+
+  it("gives the direct URL the database's password only for the same login, never over one it holds", () => {
+    // the stored or typed password travels in the URL openWithPassword opens: the direct route takes it too
+    expect(directWithPassword('postgres://lead:s%40cret@pooler:6432/team', 'postgres://lead@db:5432/team')).toBe(
+      'postgres://lead:s%40cret@db:5432/team',
+    );
+    // PGPASSWORD or ~/.pgpass (no password in the URL), another login, no login named, a password given: as it is
+    for (const [url, direct] of [
+      ['postgres://lead@pooler:6432/team', 'postgres://lead@db:5432/team'],
+      ['postgres://lead:x@pooler:6432/team', 'postgres://other@db:5432/team'],
+      ['postgres://lead:x@pooler:6432/team', 'postgres://db:5432/team'],
+      ['postgres://lead:x@pooler:6432/team', 'postgres://lead:y@db:5432/team'],
+      ['postgres://lead:x@pooler:6432/team', '/not/a/url'],
+    ])
+      expect(directWithPassword(url, direct)).toBe(direct);
+    // the direct setting is refused with a password in it, under its own name
+    expect(() => refusePasswordInSetting('postgres://lead:x@db/team', 'discretion.databaseDirectUrl')).toThrow(
+      /^discretion\.databaseDirectUrl must not hold a password \(postgres:\/\/lead@db\/team\)/,
+    );
   });
 
   it('knows the answers that mean a password is missing or wrong', () => {
@@ -109,6 +137,39 @@ describe.skipIf('skip' in server ? server.skip : undefined)('openWithPassword ag
       ),
     );
     expect(err?.message).not.toContain(password);
+  });
+
+  it('the direct URL takes the password that opened the database; its own refusal is said as it is, never asked for', async () => {
+    const url = await database();
+    const secrets = new Map([[secretKey(url), password]]);
+    const asked: string[] = [];
+    const u = new URL(url);
+    const withDirect = (direct: string) => ({
+      ...depsWith(secrets, (shown) => {
+        asked.push(shown);
+        return password;
+      }),
+      open: async (opened: string) => {
+        const s = await openStore(opened, { directUrl: directWithPassword(opened, direct) });
+        open.push(s);
+        return s;
+      },
+    });
+    // the same login on the same database (here the server itself: this run has no pooler in front of it)
+    const s = await openWithPassword(url, withDirect(url));
+    expect(await s.changeStamp()).toMatch(/^\d+$/);
+    // a direct route that refuses the login (another login, no password for it): one line about that URL, no question
+    const other = new URL(url);
+    other.username = 'nobody_here';
+    const err = await openWithPassword(url, withDirect(other.toString())).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).option).toBe('directUrl');
+    expect(err?.message).toMatch(new RegExp(`^cannot open the direct connection postgres://nobody_here@${u.host}`));
+    expect(err?.message).not.toContain(password);
+    expect(asked).toEqual([]);
   });
 
   it('refuses a URL that holds a password (settings never do), without showing it', async () => {

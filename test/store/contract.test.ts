@@ -7,7 +7,7 @@ import { UsageError } from '../../src/core/errors';
 import type { Pair } from '../../src/core/types';
 import { openStore, PairFullError, type Store, type Transaction } from '../../src/store';
 import { saveLabel, undoLastLabel, type WorkbenchLabel } from '../../src/app/workbench';
-import { freshPostgresDatabase } from '../support/postgres';
+import { freshPostgresDatabase, pooledRun } from '../support/postgres';
 import { steppedServerClocks } from '../support/server-clock';
 import { tempDir } from '../support/helpers';
 
@@ -17,7 +17,7 @@ const pgSkip = 'skip' in server ? server.skip : undefined;
 const adapters: { name: string; skip?: string; location: () => Promise<string> }[] = [
   { name: 'SQLite', location: async () => join(tempDir(), 'contract.db') },
   { name: 'PostgreSQL', skip: pgSkip, location: () => freshPostgresDatabase('url' in server ? server.url : '') },
-];
+].filter((a) => a.name !== 'SQLite' || !pooledRun(server));
 
 const pair = (pairIdx: number, sourceId = `s${pairIdx}`, meta?: Record<string, unknown>): Pair => ({
   idx: pairIdx,

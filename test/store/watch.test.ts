@@ -213,6 +213,7 @@ describe.skipIf(pgSkip)('watchChanges: PostgreSQL', () => {
       () => a.changeStamp(),
       (t) => calls.push(t),
       100,
+      { notify: async () => undefined },
     );
     try {
       await sleep(300);

@@ -5,10 +5,15 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..'); // (not helpers.ts's: that module needs a test file's vitest)
+/** Each project runs its global setups, in one process: the first builds, the others find it done. */
+const BUILT = Symbol.for('discretion.test.distBuilt');
 
 export default function setup(): void {
+  const g = globalThis as { [BUILT]?: boolean };
+  if (g[BUILT]) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  g[BUILT] = true;
 }

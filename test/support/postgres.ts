@@ -66,7 +66,8 @@ export function ensurePostgresInstalled(): string | undefined {
   return dir;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on now (a server started right after may still lose it: retry). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -208,6 +209,14 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The pgbouncer project's run (pg-global-setup.ts): the suites it runs again through the pooler leave their SQLite
+ * halves to the main project, which runs them already.
+ */
+export function pooledRun(server: { pooler?: unknown } | { skip: string }): boolean {
+  return 'pooler' in server && server.pooler !== undefined;
 }
 
 /** A fresh, empty database on the run's test server (see pg-global-setup.ts); its URL. */

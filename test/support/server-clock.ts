@@ -16,14 +16,18 @@ export async function serverTestClock(
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   // one install at a time: sessions of one test open their connections at once (a concurrent CREATE OR
-  // REPLACE of one function fails with "tuple concurrently updated")
-  await client.query('SELECT pg_advisory_lock(7401)');
+  // REPLACE of one function fails with "tuple concurrently updated"); a transaction's lock, so through a pooler
+  // in transaction mode too (a session lock could be released on another server session, never its own)
+  await client.query('BEGIN');
   try {
-    await client.query(`CREATE TABLE IF NOT EXISTS discretion_test_clock (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), ms BIGINT NOT NULL);
+    await client.query(`SELECT pg_advisory_xact_lock(7401);
+      CREATE TABLE IF NOT EXISTS discretion_test_clock (one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one), ms BIGINT NOT NULL);
       CREATE OR REPLACE FUNCTION discretion_now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$
         SELECT COALESCE((SELECT ms FROM discretion_test_clock), (extract(epoch FROM clock_timestamp()) * 1000)::bigint) $$`);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(7401)');
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
   }
   return {
     async set(ms) {

@@ -1,14 +1,16 @@
 // The PostgreSQL adapter of the store port: a team's shared server. A pool for reads, one client per write
 // (BEGIN ... COMMIT), migrations under an advisory lock so two processes opening a new database at once do
 // not collide, and the password kept out of every message (PGPASSWORD, ~/.pgpass or the URL; never shown).
+// Nothing outlives a transaction (locks, settings, temporary tables; no named prepared statements), so it works
+// through a pooler in transaction mode (PgBouncer); only LISTEN needs a session, on a direct URL if one is given.
 import pg from 'pg';
 import { UsageError } from '../../core/errors';
 import { SerialQueue, StoreBusyError, transactionalOperations, withTransactionScope } from '../common';
 import { PairFullError, type Store, type StoreReads, type Transaction, type WriteOptions } from '../port';
 import { sqlReads, sqlTransaction } from '../sql/aggregates';
 import { PgConnection } from './connection';
-import { redactLocation } from '../location';
-import { CHANGES_CHANNEL, watchPostgres } from './listen';
+import { isDatabaseUrl, redactLocation } from '../location';
+import { CHANGES_CHANNEL, listenHeard, PROBE_MS, watchPostgres } from './listen';
 import { PG_MIGRATIONS } from './schema';
 import { applyTeamSecurity, loginRole, ROW_SECURITY_TABLES, TeamSetupError, type Visibility } from './team';
 import { postgresClientConfig } from './tls';
@@ -25,6 +27,10 @@ function describe(e: unknown): string {
     return 'the server refused the connection (is it running, and on that host and port?)';
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return 'the host name does not resolve';
   if (err.code === 'ETIMEDOUT') return 'the server did not answer in time';
+  // pg's connectionTimeoutMillis ran out (the pool's words, then the client's): a server that does not answer, or a
+  // pooler that keeps the login waiting while it cannot log in for it (PgBouncer's auth_user without CONNECT, say)
+  if (/^(timeout exceeded when trying to connect|timeout expired)$/.test(err.message ?? ''))
+    return 'the login did not complete in time (the server, or a connection pooler in front of it, did not answer; a pooler says why in its log)';
   if (err.code === '28P01') return 'password authentication failed (set PGPASSWORD or ~/.pgpass)';
   if (err.code === '3D000') return err.message ?? 'the database does not exist';
   // pg's own words when the server asks for a password and none was given (SCRAM): say it plainly
@@ -50,6 +56,11 @@ const BUSY_CODES = new Set(['55P03', '40P01', '40001']); // lock_not_available, 
 export interface PostgresOptions {
   /** How long a write waits for the others' locks, and an open for a migration under way (default 5 minutes). */
   lockTimeoutMs?: number;
+  /**
+   * The same database reached without a pooler (the server itself), for the LISTEN that carries live changes
+   * (watchChanges): through a pooler in transaction mode a LISTEN is not heard. Checked when the store opens.
+   */
+  directUrl?: string;
 }
 
 /** sslmode as libpq reads it (./tls.ts); for prefer and allow, what one connection tried found. One line when it fails. */
@@ -73,6 +84,44 @@ async function connectOnce(location: string, shown: string): Promise<pg.Client> 
   }
 }
 
+/**
+ * The LISTEN connection's settings for a direct URL: it must connect, and hear what the store's own connections
+ * (`pool`, maybe through a pooler) notify, which they do only on the same database of the same server. One line
+ * naming both URLs (never a password) when it does not.
+ */
+async function directListenConfig(directUrl: string, pool: pg.Pool, shown: string): Promise<pg.ClientConfig> {
+  const direct = redactLocation(directUrl);
+  if (!isDatabaseUrl(directUrl))
+    throw new UsageError(`the direct URL ${direct} is not a postgres:// URL; nothing was opened`, 'directUrl');
+  const cannot = (e: unknown) =>
+    new UsageError(`cannot open the direct connection ${direct}: ${describe(e)}; nothing was opened`, 'directUrl');
+  const config = await postgresClientConfig(directUrl.trim()).catch((e: unknown) => {
+    throw e instanceof UsageError ? new UsageError(e.message, 'directUrl') : cannot(e);
+  });
+  const client = new pg.Client({ ...config, connectionTimeoutMillis: 10_000, application_name: 'discretion-listen' });
+  client.on('error', () => undefined);
+  try {
+    try {
+      await client.connect();
+    } catch (e) {
+      throw cannot(e);
+    }
+    const heard = await listenHeard(client, async (channel) => {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, '']);
+    }).catch((e: unknown) => {
+      throw cannot(e);
+    });
+    if (!heard)
+      throw new UsageError(
+        `the direct connection ${direct} does not reach database ${shown}: a notification sent on the one did not arrive on the other within ${PROBE_MS / 1000} s (name the PostgreSQL server itself, not a pooler, and the same database); nothing was opened`,
+        'directUrl',
+      );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return { ...config, connectionTimeoutMillis: 10_000 };
+}
+
 export async function openPostgresStore(location: string, options: PostgresOptions = {}): Promise<Store> {
   const shown = redactLocation(location);
   const lockTimeoutMs = options.lockTimeoutMs ?? 5 * 60_000;
@@ -86,6 +135,10 @@ export async function openPostgresStore(location: string, options: PostgresOptio
   // An idle client the server drops (a restart) must not crash the process: the next query reconnects.
   pool.on('error', () => undefined);
   let rls: Set<string>;
+  let listen: { config: pg.ClientConfig; verified: boolean } = {
+    config: { ...connection, connectionTimeoutMillis: 10_000 },
+    verified: false,
+  };
   try {
     const client = await pool.connect();
     try {
@@ -101,12 +154,14 @@ export async function openPostgresStore(location: string, options: PostgresOptio
     } finally {
       client.release();
     }
+    if (options.directUrl?.trim())
+      listen = { config: await directListenConfig(options.directUrl, pool, shown), verified: true };
   } catch (e) {
     await pool.end().catch(() => undefined);
     if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot open database ${shown}: ${describe(e)}`);
   }
-  return postgresStore(pool, shown, lockTimeoutMs, rls, { ...connection, connectionTimeoutMillis: 10_000 });
+  return postgresStore(pool, shown, lockTimeoutMs, rls, listen);
 }
 
 /**
@@ -153,9 +208,12 @@ const newerSchema = (shown: string, version: number) =>
   );
 
 /**
- * Runs the migrations the database lacks, under an advisory lock so two processes opening a new database at
- * once do not collide; a lock held longer than `lockTimeoutMs` (another process migrating, or a session that
- * took the lock and sat on it) ends in one line. `after` runs in the last migration's transaction.
+ * Runs the migrations the database lacks, in one transaction under a transaction-scoped advisory lock, so two
+ * processes opening a new database at once do not collide; a lock held longer than `lockTimeoutMs` (another
+ * process migrating, or a session that took the lock and sat on it) ends in one line. `after` runs in the same
+ * transaction. Nothing here outlives the transaction (no session lock, no session SET): behind a pooler in
+ * transaction mode (PgBouncer) the next transaction may run on another server session, where a session-level
+ * lock would never be released and a SET would not hold.
  */
 async function migrate(
   client: pg.ClientBase,
@@ -163,39 +221,36 @@ async function migrate(
   lockTimeoutMs: number,
   after: () => Promise<void>,
 ): Promise<void> {
+  await client.query('BEGIN');
   try {
-    await client.query(`SET lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-  } catch (e) {
-    if ((e as { code?: string }).code === '55P03') {
-      throw new UsageError(
-        `database ${shown}: another session has held the schema's setup lock for more than ${Math.round(lockTimeoutMs / 1000)} s (a \`discretion team init\` or an upgrade under way, or a session that took the lock and did not let go); nothing was changed, try again when it has finished`,
+    try {
+      await client.query(
+        `SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}; SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`,
       );
+    } catch (e) {
+      if ((e as { code?: string }).code === '55P03') {
+        throw new UsageError(
+          `database ${shown}: another session has held the schema's setup lock for more than ${Math.round(lockTimeoutMs / 1000)} s (a \`discretion team init\` or an upgrade under way, or a session that took the lock and did not let go); nothing was changed, try again when it has finished`,
+        );
+      }
+      throw e;
     }
-    throw e;
-  } finally {
-    await client.query('SET lock_timeout = 0').catch(() => undefined);
-  }
-  try {
+    // the migrations themselves wait for the tables' locks as long as they must (as a migration always has)
+    await client.query('SET LOCAL lock_timeout = 0');
     await client.query('CREATE TABLE IF NOT EXISTS discretion_schema (version INTEGER NOT NULL)');
     let version = (await schemaVersion(client)) ?? 0;
     if ((await client.query('SELECT 1 FROM discretion_schema')).rowCount === 0)
       await client.query('INSERT INTO discretion_schema (version) VALUES (0)');
     if (version > PG_SCHEMA_VERSION) throw newerSchema(shown, version);
-    await client.query('BEGIN');
-    try {
-      for (; version < PG_SCHEMA_VERSION; version++) {
-        await client.query(PG_MIGRATIONS[version]);
-        await client.query('UPDATE discretion_schema SET version = $1', [version + 1]);
-      }
-      await after();
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
+    for (; version < PG_SCHEMA_VERSION; version++) {
+      await client.query(PG_MIGRATIONS[version]);
+      await client.query('UPDATE discretion_schema SET version = $1', [version + 1]);
     }
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await after();
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
   }
 }
 
@@ -320,7 +375,7 @@ function postgresStore(
   location: string,
   lockTimeoutMs: number,
   rowSecurity: Set<string>,
-  listenConfig: pg.ClientConfig,
+  listen: { config: pg.ClientConfig; verified: boolean },
 ): Store {
   let current: pg.PoolClient | undefined;
   const readConn = new PgConnection(
@@ -441,7 +496,12 @@ function postgresStore(
         return r!.gone;
       }),
     watchChanges: (onChange, pollMs) => {
-      const w = watchPostgres(listenConfig, changeStamp, onChange, pollMs);
+      const w = watchPostgres(listen.config, changeStamp, onChange, pollMs, {
+        verified: listen.verified,
+        notify: async (channel) => {
+          await readConn.run('SELECT pg_notify(?, ?)', [channel, '']);
+        },
+      });
       const handle = {
         dispose: () => {
           w.dispose();

@@ -248,7 +248,11 @@ export class PgConnection implements SqlConnection {
     return this.stagedInsert(client, table, columns, copy, conflict);
   }
 
-  /** Through a temporary table: the batch's rows in their order; with conflict 'ignore' the first row of each key. */
+  /**
+   * Through a temporary table: the batch's rows in their order; with conflict 'ignore' the first row of each key.
+   * The table lives for the transaction (ON COMMIT DROP), made by its first batch: behind a pooler in transaction
+   * mode the next transaction may run on another server session, so no transaction counts on one made before.
+   */
   private async stagedInsert(
     client: pg.PoolClient,
     table: string,
@@ -257,9 +261,7 @@ export class PgConnection implements SqlConnection {
     conflict: 'fail' | 'ignore',
   ): Promise<number> {
     const stage = `discretion_stage_${table}`;
-    await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-    );
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table} INCLUDING DEFAULTS) ON COMMIT DROP`);
     await client.query(`TRUNCATE ${stage}`);
     await copy(stage);
     const r = await client.query(

@@ -16,7 +16,7 @@ import {
 } from '../../../src/app/workbench';
 import { openStore, type Store } from '../../../src/store';
 import { ROOT, tempDir } from '../../support/helpers';
-import { freshPostgresDatabase } from '../../support/postgres';
+import { freshPostgresDatabase, pooledRun } from '../../support/postgres';
 import { steppedServerClocks } from '../../support/server-clock';
 
 const SAMPLE = join(ROOT, 'media', 'sample', 'safety-pairs.jsonl'); // 30 pairs
@@ -30,7 +30,7 @@ const adapters = [
     skip: 'skip' in server ? server.skip : undefined,
     location: () => freshPostgresDatabase('url' in server ? server.url : ''),
   },
-];
+].filter((a) => a.name !== 'SQLite' || !pooledRun(server));
 
 const grid = [null, null, null, null, null, null] as const;
 
