@@ -286,7 +286,7 @@ export function registerJudgeCommands(program: Command): void {
     .requiredOption('--dataset <name>', 'dataset to judge')
     .option(
       '--base-url <url>',
-      'endpoint base URL, e.g. http://127.0.0.1:8000/v1 (POST {base}/chat/completions); or --batch-out',
+      'endpoint base URL, e.g. http://127.0.0.1:8000/v1 (POST {base}/chat/completions); several, comma-separated, are replicas of one model; or --batch-out',
     )
     .option(
       '--batch-out <file>',
