@@ -422,4 +422,95 @@ export const PG_MIGRATIONS: readonly string[] = [
     after_state = REPLACE(REPLACE(REPLACE(after_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null')
     WHERE before_state LIKE '%"shown_order"%' OR after_state LIKE '%"shown_order"%';
   `,
+  // 11: claims that do not queue (issue 22; nothing changes on SQLite, whose one writer already serialises
+  // every claim). Until now the claimers of a dataset took turns under one lock (discretion:claims:DATASET).
+  // Now they run at once, and two kinds of lock, both transaction-scoped, keep the team's rules:
+  //  - a pair's lock (discretion:pair:ID, which the label room check and the overlap trigger take too): a
+  //    claim takes it with a try, never a wait, and passes over a pair someone is claiming or labelling right
+  //    then (SKIP LOCKED's rule, on a lock a team's annotator may take: row locks need UPDATE on pairs). Held,
+  //    it makes the pair's room read afresh by discretion_claim_pairs the whole truth: every claim and label
+  //    of the pair committed before it was granted, none in flight. So no pair is held past k.
+  //  - the floors' lock (discretion:claims:DATASET): a claim that would move a floor takes it with a try, and
+  //    leaves the floor where it is when another claim holds it (a floor only saves reading; a claim looks
+  //    from the first open pair it saw either way). The floors' checks read afresh under it; a deleted
+  //    label's trigger (migration 8) waits for it, then moves the floors back: no floor passes a pair whose
+  //    label is going away.
+  // discretion_claim_pairs runs with the caller's rights (the claims' policies hold; search_path pinned by
+  // team init), the floor functions with the owner's, as before.
+  `
+  CREATE FUNCTION discretion_claim_pairs(own INTEGER, candidates INTEGER[], annotator INTEGER, k INTEGER, now_ms BIGINT, expires_ms BIGINT,
+    OUT claimed INTEGER, OUT busy INTEGER) LANGUAGE plpgsql AS $$
+  DECLARE pair INTEGER;
+  BEGIN
+    busy := 0;
+    IF own IS NOT NULL THEN
+      -- the annotator's own live claim, renewed, under its pair's lock too: if it lapsed and another claimer,
+      -- whose clock said so first, took its place meanwhile, it is gone (let go here) and the claim looks on
+      IF k IS NOT NULL AND NOT pg_try_advisory_xact_lock(hashtext('discretion:pair:' || own)) THEN
+        busy := 1;
+        RETURN;
+      END IF;
+      IF k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = own)
+                    + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = own AND h.expires_at > now_ms)
+                    - (SELECT COUNT(*) FROM claims mine WHERE mine.pair_id = own AND mine.annotator_id = annotator AND mine.expires_at > now_ms) < k THEN
+        UPDATE claims SET expires_at = expires_ms WHERE pair_id = own AND annotator_id = annotator;
+        claimed := own;
+        RETURN;
+      END IF;
+      DELETE FROM claims WHERE pair_id = own AND annotator_id = annotator;
+    END IF;
+    FOREACH pair IN ARRAY COALESCE(candidates, '{}') LOOP
+      -- without a split (k NULL) a claim takes no room from anyone: no lock
+      IF k IS NOT NULL AND NOT pg_try_advisory_xact_lock(hashtext('discretion:pair:' || pair)) THEN
+        busy := busy + 1;
+        CONTINUE;
+      END IF;
+      -- a statement of its own, so a snapshot taken after the lock was granted
+      IF NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = pair AND x.annotator_id = annotator)
+         AND (k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = pair)
+                         + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = pair AND h.expires_at > now_ms) < k) THEN
+        INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (pair, annotator, expires_ms)
+          ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at;
+        claimed := pair;
+        RETURN;
+      END IF;
+    END LOOP;
+  END $$;
+
+  CREATE OR REPLACE FUNCTION discretion_move_claim_floor(dataset INTEGER, old_floor BIGINT, new_floor BIGINT, k INTEGER) RETURNS INTEGER
+  LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE moved INTEGER;
+  BEGIN
+    IF new_floor <= old_floor OR NOT pg_try_advisory_xact_lock(hashtext('discretion:claims:' || dataset)) THEN
+      RETURN 0;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= old_floor AND p.claim_rank < new_floor
+               AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) < k) THEN
+      RETURN 0;
+    END IF;
+    UPDATE datasets SET claim_floor = new_floor WHERE id = dataset AND claim_floor = old_floor AND overlap = k;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+  END $$;
+  CREATE OR REPLACE FUNCTION discretion_move_level_floor(dataset INTEGER, lvl INTEGER, old_floor BIGINT, new_floor BIGINT) RETURNS INTEGER
+  LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE moved INTEGER;
+  BEGIN
+    IF new_floor <= COALESCE(old_floor, 0) OR lvl < 0 OR NOT EXISTS (SELECT 1 FROM datasets d WHERE d.id = dataset AND lvl < d.overlap)
+       OR NOT pg_try_advisory_xact_lock(hashtext('discretion:claims:' || dataset)) THEN
+      RETURN 0;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= COALESCE(old_floor, 0) AND p.claim_rank < new_floor
+               AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) <= lvl) THEN
+      RETURN 0;
+    END IF;
+    IF old_floor IS NULL THEN
+      INSERT INTO claim_floors (dataset_id, level, floor) VALUES (dataset, lvl, new_floor) ON CONFLICT (dataset_id, level) DO NOTHING;
+    ELSE
+      UPDATE claim_floors SET floor = new_floor WHERE dataset_id = dataset AND level = lvl AND floor = old_floor;
+    END IF;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+  END $$;
+  `,
 ];

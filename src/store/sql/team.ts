@@ -1,10 +1,12 @@
 // Team work on a dataset: the work split (overlap k and assignment order) and expiring claims on pairs, on
 // any adapter. A pair is claimable by an annotator while its human labels plus the live claims of annotators
 // who have not labelled it yet are fewer than k, and the annotator has not labelled it. Claims expire, so an
-// absent annotator never starves the others. Claimers of one dataset take turns (SQLite's write lock; on
-// PostgreSQL a transaction-scoped advisory lock, and FOR UPDATE SKIP LOCKED on the pair row claimed) for
-// two statements: a read of the split and the claim floor, then the floor moved, the pick and the claim row
-// (on PostgreSQL one statement, a WITH), then COMMIT.
+// absent annotator never starves the others. On SQLite claimers take turns (its one writer). On PostgreSQL
+// the claimers of one dataset run at once (issue 22, migration 11): only one annotator's own claims take
+// turns; a claim reads candidate pairs in the split's order, then claims the first whose lock it gets without
+// waiting and whose room, read afresh under that lock, is still there (discretion_claim_pairs); a floor is
+// moved by whichever claim gets the floors' lock, without waiting either.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../../core/errors';
 import { PairFullError, type TeamReads, type TeamWrites, type WorkSplit } from '../port';
 import type { SqlConnection, SqlValue } from './connection';
@@ -45,20 +47,139 @@ async function rankPairs(
  * Human labels on pair `p` (SQL expression). Through the view human_labels (migration 9): on PostgreSQL it
  * counts everyone's labels with the owner's rights, where a team's annotator reads only her own rows.
  */
-const HUMAN_LABELS = `(SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)`;
+const humanLabelsOn = (pairRowId: string) => `(SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = ${pairRowId})`;
+const HUMAN_LABELS = humanLabelsOn('p.id');
 /** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). Through the view claim_holds, likewise. */
-const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claim_holds lc WHERE lc.pair_id = p.id AND lc.expires_at > ?)`;
+const liveClaimsOn = (pairRowId: string) =>
+  `(SELECT COUNT(*) FROM claim_holds lc WHERE lc.pair_id = ${pairRowId} AND lc.expires_at > ?)`;
+const LIVE_CLAIMS = liveClaimsOn('p.id');
 
 /** The annotator's live claim on a pair of the dataset it has not labelled (FROM ... LIMIT 1; parameters: annotator, dataset, now). */
 const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
   AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1`;
+
+/** Pairs `p` a claim may take, in the order it prefers them: an SQL condition, its parameters and an ORDER BY. */
+interface Candidates {
+  where: string;
+  params: SqlValue[];
+  order: string;
+}
+/** Claims the annotator's own live claim (renewed) if it has one, else the first of the candidates it may take. */
+type Take = (candidates: Candidates) => Promise<{ id: number; idx: number } | undefined>;
+
+/** Candidates read per statement on PostgreSQL, at first; more when claims committed meanwhile took them all. */
+const CANDIDATES = 16;
+const MAX_CANDIDATES = 1024;
+/**
+ * How long a PostgreSQL claim keeps looking when the only pairs left with room are being claimed or labelled
+ * at that moment (their locks go at those transactions' COMMIT, in a few ms); then it answers none, and the
+ * workbench waits for a freed pair as at the end of the queue. A pause between two looks.
+ */
+const BUSY_RETRY_MS = 250;
+const BUSY_PAUSE_MS = 3;
+
+/**
+ * PostgreSQL's Take: reads up to `limit` candidates and hands them to discretion_claim_pairs (migration 11),
+ * which claims the first whose pair lock it gets with a try and whose room holds under it, all in one
+ * statement. `floor`: a floor move run in the first statement (one round trip fewer). A claimer who finds
+ * every candidate taken meanwhile reads further; one who finds only pairs locked by others looks again.
+ */
+function parallelTake(
+  c: SqlConnection,
+  datasetId: number,
+  annotatorId: number,
+  nowMs: number,
+  expiresMs: number,
+  overlap: number | null,
+  floor?: { sql: string; params: SqlValue[] },
+): Take {
+  return async (cand) => {
+    const started = Date.now();
+    let limit = CANDIDATES;
+    for (let first = true; ; first = false) {
+      const move = first ? floor : undefined;
+      const r = (await c.get<{ claimed: number | null; idx: number | null; busy: number; n: number; moved: number }>(
+        `WITH ${move ? `moved AS (${move.sql}), ` : ''}cand AS (SELECT ARRAY(SELECT p.id FROM pairs p WHERE ${cand.where} ORDER BY ${cand.order} LIMIT ?) AS ids)
+         SELECT got.claimed AS claimed, got.busy AS busy, cardinality(cand.ids) AS n,
+           (SELECT q.idx FROM pairs q WHERE q.id = got.claimed) AS idx, ${move ? '(SELECT COALESCE(SUM(moved), 0) FROM moved)' : '0'} AS moved
+         FROM cand, LATERAL discretion_claim_pairs((SELECT cl.pair_id ${OWN_CLAIM}), cand.ids, ?, ?, ?, ?) got`,
+        [
+          ...(move?.params ?? []),
+          ...cand.params,
+          limit,
+          annotatorId,
+          datasetId,
+          nowMs,
+          annotatorId,
+          overlap,
+          nowMs,
+          expiresMs,
+        ],
+      ))!;
+      if (r.moved > 0) c.wrote('datasets');
+      if (r.claimed !== null) {
+        c.wrote('claims');
+        return { id: r.claimed, idx: r.idx! };
+      }
+      const readAll = r.n < limit;
+      // every pair with room was read afresh, none is this annotator's to take
+      if (readAll && r.busy === 0) return undefined;
+      if (Date.now() - started > BUSY_RETRY_MS) return undefined;
+      if (readAll) await sleep(BUSY_PAUSE_MS);
+      else limit = Math.min(limit * 4, MAX_CANDIDATES);
+    }
+  };
+}
+
+/** SQLite's Take: the claimers take turns (its one writer), so the first candidate read is the one claimed. */
+function serialTake(
+  c: SqlConnection,
+  datasetId: number,
+  annotatorId: number,
+  nowMs: number,
+  expiresMs: number,
+  overlap: number | null,
+): Take {
+  const upsert = (pairRowId: number) =>
+    c.run(
+      'INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at',
+      [pairRowId, annotatorId, expiresMs],
+    );
+  return async (cand) => {
+    // the own live claim, and the room its pair has for it (the others' labels and live claims below k), as
+    // PostgreSQL's discretion_claim_pairs reads it: a claim that lapsed and whose place a claimer with a later
+    // clock took meanwhile is gone (let go), not renewed
+    const own = await c.get<{ id: number; idx: number; others: number }>(
+      `SELECT o.id AS id, o.idx AS idx, ${humanLabelsOn('o.id')} + ${liveClaimsOn('o.id')} - 1 AS others ${OWN_CLAIM}`,
+      [nowMs, annotatorId, datasetId, nowMs],
+    );
+    if (own && (overlap === null || own.others < overlap)) {
+      await upsert(own.id);
+      return own;
+    }
+    if (own) await c.run('DELETE FROM claims WHERE pair_id = ? AND annotator_id = ?', [own.id, annotatorId]);
+    const next = await c.get<{ id: number; idx: number }>(
+      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE ${cand.where} ORDER BY ${cand.order} LIMIT 1`,
+      cand.params,
+    );
+    if (next) await upsert(next.id);
+    return next;
+  };
+}
+
+/** Pairs `p` of the dataset from claim rank `from` on that the annotator has not labelled (a Candidates condition). */
+const unlabelledFrom = (datasetId: number, from: number, annotatorId: number) => ({
+  where:
+    'p.dataset_id = ? AND p.claim_rank >= ? AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)',
+  params: [datasetId, from, annotatorId],
+});
 
 /**
  * least-annotated: the first pair by claim rank among those with the fewest human labels and others' live
  * claims that the annotator may claim. Level by level (L = 0 .. k-1), each from its own floor (claim_floors:
  * every pair ranked below it holds more than L labels; claims expire, so they do not move it), which moves
  * up to the first pair holding L labels or fewer: a claim reads a few pairs from an index instead of
- * counting the labels of every pair. Under the claimers' lock.
+ * counting the labels of every pair.
  */
 async function pickLeastAnnotated(
   c: SqlConnection,
@@ -67,6 +188,7 @@ async function pickLeastAnnotated(
   nowMs: number,
   overlap: number,
   end: number,
+  take: Take,
 ): Promise<{ id: number; idx: number } | undefined> {
   const floors = new Map(
     (
@@ -85,7 +207,7 @@ async function pickLeastAnnotated(
         )
       )?.rank ?? end;
     if (open > floor && c.definerFunctions) {
-      // checked against the labels and conditional, with the owner's rights (migration 9)
+      // checked against the labels and conditional, with the owner's rights (migrations 9 and 11)
       await c.run('SELECT discretion_move_level_floor(?, ?, ?, ?)', [
         datasetId,
         level,
@@ -111,15 +233,32 @@ async function pickLeastAnnotated(
     if (open >= end) continue;
     // a pair's level counts the others' live claims too: annotators claiming at once spread over the pairs
     // (a pair's second claim waits until every pair has a first), and level < k leaves room for this claim
-    const next = await c.get<{ id: number; idx: number }>(
-      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?
-         AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
-       ORDER BY p.claim_rank LIMIT 1${c.skipLockedPairs}`,
-      [datasetId, open, nowMs, level, annotatorId],
-    );
+    const base = unlabelledFrom(datasetId, open, annotatorId);
+    const next = await take({
+      where: `${base.where} AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?`,
+      params: [...base.params, nowMs, level],
+      order: 'p.claim_rank',
+    });
     if (next) return next;
   }
   return undefined;
+}
+
+/** The pairs a claim may take without a least-annotated split's levels: those with room, in the split's order. */
+function roomFrom(
+  datasetId: number,
+  from: number,
+  annotatorId: number,
+  nowMs: number,
+  overlap: number | null,
+  assignment: WorkSplit['assignment'],
+): Candidates {
+  const base = unlabelledFrom(datasetId, from, annotatorId);
+  return {
+    where: overlap === null ? base.where : `${base.where} AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?`,
+    params: overlap === null ? base.params : [...base.params, nowMs, overlap],
+    order: assignment === 'least-annotated' ? `${HUMAN_LABELS}, p.claim_rank` : 'p.claim_rank',
+  };
 }
 
 export function teamReads(c: SqlConnection): TeamReads {
@@ -195,9 +334,9 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       await rankPairs(c, datasetId, split, 'all');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
-      // Claimers of one dataset take turns (until COMMIT): the room for a pair counts the claims committed
-      // before the statements below, which a concurrent claimer's snapshot could miss.
-      await c.serialize(`claims:${datasetId}`);
+      // One annotator's claims on the dataset take turns (until COMMIT): two windows of one person resume one
+      // claim. The others' claims do not wait for them (on SQLite every writer takes turns anyway).
+      await c.serialize(`claims:${datasetId}:${annotatorId}`);
       // The split, the claim floor (a claim rank, migrations 7 and 8: every pair ranked below it holds
       // `overlap` human labels), the first pair from it that is not full (or the end), from which the claim
       // looks, and whether some pairs have no rank yet.
@@ -220,74 +359,66 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
           [datasetId],
         ))!;
       }
-      const from = head.overlap === null ? 0 : (head.open ?? head.end);
+      const k = head.overlap;
+      const from = k === null ? 0 : (head.open ?? head.end);
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
       // label deleted meanwhile (its trigger moved the floor back) or a new split wins. Either form yields
-      // `moved` (1 when it moved), for the one-statement claim below.
+      // `moved` (1 when it moved).
       const floor =
-        head.overlap === null || from <= head.floor
+        k === null || from <= head.floor
           ? undefined
           : c.definerFunctions
-            ? // checked against the labels, with the owner's rights (migration 9)
+            ? // checked against the labels, with the owner's rights, by the claim that gets the floors' lock (migrations 9 and 11)
               {
                 sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS moved',
-                params: [datasetId, head.floor, from, head.overlap],
+                params: [datasetId, head.floor, from, k],
               }
             : {
                 sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING 1 AS moved',
-                params: [from, datasetId, head.floor, head.overlap],
+                params: [from, datasetId, head.floor, k],
               };
+      const expiresMs = nowMs + ttlMs;
+      const levels = head.assignment === 'least-annotated' && k !== null;
+      let take: Take;
+      if (c.definerFunctions) {
+        // the floor's move rides on the first claim statement, except least-annotated's (its levels come first)
+        take = parallelTake(c, datasetId, annotatorId, nowMs, expiresMs, k, levels ? undefined : floor);
+        if (levels && floor) await c.run(floor.sql, floor.params);
+      } else {
+        take = serialTake(c, datasetId, annotatorId, nowMs, expiresMs, k);
+        if (floor) await c.run(floor.sql, floor.params);
+      }
       // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
       // split's order that it has not labelled and that has room (human labels + others' live claims < k),
-      // by its claim rank (read from the index); least-annotated with a split: level by level (below).
-      const levels = head.assignment === 'least-annotated' && head.overlap !== null;
-      const params: SqlValue[] = [annotatorId, datasetId, nowMs, datasetId, from, annotatorId, nowMs];
-      const order = head.assignment === 'least-annotated' ? `${HUMAN_LABELS}, p.claim_rank` : 'p.claim_rank';
-      const pick = `SELECT n.id AS id, n.idx AS idx FROM pairs n WHERE n.id = COALESCE(
-          (SELECT cl.pair_id ${OWN_CLAIM}),
-          (SELECT p.id FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.dataset_id = ? AND p.claim_rank >= ?
-             AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
-             AND (d.overlap IS NULL OR ${HUMAN_LABELS} + ${LIVE_CLAIMS} < d.overlap)
-           ORDER BY ${order} LIMIT 1${c.skipLockedPairs}))`;
-      const upsert = 'ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at';
-      if (c.writableCtes && !levels) {
-        // PostgreSQL: the floor, the pick and the claim in one statement (one round trip while the others wait)
-        const row = (await c.get<{ idx: number | null; moved: number }>(
-          `WITH ${floor ? `moved AS (${floor.sql}), ` : ''}pick AS (${pick}),
-             claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
-           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? '(SELECT COALESCE(SUM(moved), 0) FROM moved)' : '0'} AS moved`,
-          [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs],
-        ))!;
-        if (row.moved > 0) c.wrote('datasets');
-        if (row.idx === null) return undefined;
-        c.wrote('claims');
-        return row.idx;
-      }
-      if (floor) await c.run(floor.sql, floor.params);
+      // by its claim rank (read from the index); least-annotated with a split: level by level.
       const next = levels
-        ? ((await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [
-            annotatorId,
-            datasetId,
-            nowMs,
-          ])) ?? (await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, head.overlap!, head.end)))
-        : await c.get<{ id: number; idx: number }>(pick, params);
-      if (!next) return undefined;
-      await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [
-        next.id,
-        annotatorId,
-        nowMs + ttlMs,
-      ]);
-      return next.idx;
+        ? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, k, head.end, take)
+        : await take(roomFrom(datasetId, from, annotatorId, nowMs, k, head.assignment));
+      return next?.idx;
     },
-    renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) =>
-      (
-        await c.run('UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', [
-          nowMs + ttlMs,
-          pairRowId,
-          annotatorId,
-          nowMs,
-        ])
-      ).changes > 0,
+    renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) => {
+      // Under the pair's lock, as a claim is taken: a claim that lapsed and whose place a claimer with a later
+      // clock took meanwhile (the others' labels and live claims fill the pair) is gone, not renewed.
+      await c.serialize(`pair:${pairRowId}`);
+      const pair = await c.get<{ overlap: number | null; held: number; labelled: number }>(
+        `SELECT d.overlap AS overlap, ${HUMAN_LABELS} + ${LIVE_CLAIMS} AS held,
+           (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS labelled
+         FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
+        [nowMs, annotatorId, pairRowId],
+      );
+      // held counts this live, unlabelled claim once
+      if (pair && pair.overlap !== null && pair.labelled === 0 && pair.held - 1 >= pair.overlap) return false;
+      return (
+        (
+          await c.run('UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', [
+            nowMs + ttlMs,
+            pairRowId,
+            annotatorId,
+            nowMs,
+          ])
+        ).changes > 0
+      );
+    },
     releaseClaims: async (datasetId, annotatorId) =>
       (
         await c.run(
