@@ -1,15 +1,14 @@
 // Team work on a dataset: the work split (overlap k and assignment order) and expiring claims on pairs, on
 // any adapter. A pair is claimable by an annotator while its human labels plus the live claims of annotators
 // who have not labelled it yet are fewer than k, and the annotator has not labelled it. Claims expire, so an
-// absent annotator never starves the others. On SQLite claimers take turns (its one writer). On PostgreSQL
-// the claimers of one dataset run at once (issue 22, migration 11): only one annotator's own claims take
-// turns; a claim reads candidate pairs in the split's order, then claims the first whose lock it gets without
-// waiting and whose room, read afresh under that lock, is still there (discretion_claim_pairs); a floor is
-// moved by whichever claim gets the floors' lock, without waiting either.
-import { setTimeout as sleep } from 'node:timers/promises';
+// absent annotator never starves the others. On SQLite claimers take turns (its one writer) through the walk
+// below. On PostgreSQL the claimers of one dataset run at once (issue 22): the same walk is migration 11's
+// discretion_claim_next, one round trip, where only one annotator's own claims take turns; it claims the first
+// candidate whose pair lock it gets with a try and whose room, read afresh under that lock, is still there,
+// and a floor is moved by whichever claim gets the floors' lock, without waiting either.
 import { UsageError } from '../../core/errors';
 import { PairFullError, type TeamReads, type TeamWrites, type WorkSplit } from '../port';
-import type { SqlConnection, SqlValue } from './connection';
+import type { SqlConnection } from './connection';
 
 /**
  * A pair's claim rank, its place in the assignment order (SQL expression over `idx`; two parameters: the
@@ -58,128 +57,12 @@ const LIVE_CLAIMS = liveClaimsOn('p.id');
 const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
   AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1`;
 
-/** Pairs `p` a claim may take, in the order it prefers them: an SQL condition, its parameters and an ORDER BY. */
-interface Candidates {
-  where: string;
-  params: SqlValue[];
-  order: string;
-}
-/** Claims the annotator's own live claim (renewed) if it has one, else the first of the candidates it may take. */
-type Take = (candidates: Candidates) => Promise<{ id: number; idx: number } | undefined>;
-
-/** Candidates read per statement on PostgreSQL, at first; more when claims committed meanwhile took them all. */
-const CANDIDATES = 16;
-const MAX_CANDIDATES = 1024;
-/**
- * How long a PostgreSQL claim keeps looking when the only pairs left with room are being claimed or labelled
- * at that moment (their locks go at those transactions' COMMIT, in a few ms); then it answers none, and the
- * workbench waits for a freed pair as at the end of the queue. A pause between two looks.
- */
-const BUSY_RETRY_MS = 250;
-const BUSY_PAUSE_MS = 3;
-
-/**
- * PostgreSQL's Take: reads up to `limit` candidates and hands them to discretion_claim_pairs (migration 11),
- * which claims the first whose pair lock it gets with a try and whose room holds under it, all in one
- * statement. `floor`: a floor move run in the first statement (one round trip fewer). A claimer who finds
- * every candidate taken meanwhile reads further; one who finds only pairs locked by others looks again.
- */
-function parallelTake(
-  c: SqlConnection,
-  datasetId: number,
-  annotatorId: number,
-  nowMs: number,
-  expiresMs: number,
-  overlap: number | null,
-  floor?: { sql: string; params: SqlValue[] },
-): Take {
-  return async (cand) => {
-    const started = Date.now();
-    let limit = CANDIDATES;
-    for (let first = true; ; first = false) {
-      const move = first ? floor : undefined;
-      const r = (await c.get<{ claimed: number | null; idx: number | null; busy: number; n: number; moved: number }>(
-        `WITH ${move ? `moved AS (${move.sql}), ` : ''}cand AS (SELECT ARRAY(SELECT p.id FROM pairs p WHERE ${cand.where} ORDER BY ${cand.order} LIMIT ?) AS ids)
-         SELECT got.claimed AS claimed, got.busy AS busy, cardinality(cand.ids) AS n,
-           (SELECT q.idx FROM pairs q WHERE q.id = got.claimed) AS idx, ${move ? '(SELECT COALESCE(SUM(moved), 0) FROM moved)' : '0'} AS moved
-         FROM cand, LATERAL discretion_claim_pairs((SELECT cl.pair_id ${OWN_CLAIM}), cand.ids, ?, ?, ?, ?) got`,
-        [
-          ...(move?.params ?? []),
-          ...cand.params,
-          limit,
-          annotatorId,
-          datasetId,
-          nowMs,
-          annotatorId,
-          overlap,
-          nowMs,
-          expiresMs,
-        ],
-      ))!;
-      if (r.moved > 0) c.wrote('datasets');
-      if (r.claimed !== null) {
-        c.wrote('claims');
-        return { id: r.claimed, idx: r.idx! };
-      }
-      const readAll = r.n < limit;
-      // every pair with room was read afresh, none is this annotator's to take
-      if (readAll && r.busy === 0) return undefined;
-      if (Date.now() - started > BUSY_RETRY_MS) return undefined;
-      if (readAll) await sleep(BUSY_PAUSE_MS);
-      else limit = Math.min(limit * 4, MAX_CANDIDATES);
-    }
-  };
-}
-
-/** SQLite's Take: the claimers take turns (its one writer), so the first candidate read is the one claimed. */
-function serialTake(
-  c: SqlConnection,
-  datasetId: number,
-  annotatorId: number,
-  nowMs: number,
-  expiresMs: number,
-  overlap: number | null,
-): Take {
-  const upsert = (pairRowId: number) =>
-    c.run(
-      'INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at',
-      [pairRowId, annotatorId, expiresMs],
-    );
-  return async (cand) => {
-    // the own live claim, and the room its pair has for it (the others' labels and live claims below k), as
-    // PostgreSQL's discretion_claim_pairs reads it: a claim that lapsed and whose place a claimer with a later
-    // clock took meanwhile is gone (let go), not renewed
-    const own = await c.get<{ id: number; idx: number; others: number }>(
-      `SELECT o.id AS id, o.idx AS idx, ${humanLabelsOn('o.id')} + ${liveClaimsOn('o.id')} - 1 AS others ${OWN_CLAIM}`,
-      [nowMs, annotatorId, datasetId, nowMs],
-    );
-    if (own && (overlap === null || own.others < overlap)) {
-      await upsert(own.id);
-      return own;
-    }
-    if (own) await c.run('DELETE FROM claims WHERE pair_id = ? AND annotator_id = ?', [own.id, annotatorId]);
-    const next = await c.get<{ id: number; idx: number }>(
-      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE ${cand.where} ORDER BY ${cand.order} LIMIT 1`,
-      cand.params,
-    );
-    if (next) await upsert(next.id);
-    return next;
-  };
-}
-
-/** Pairs `p` of the dataset from claim rank `from` on that the annotator has not labelled (a Candidates condition). */
-const unlabelledFrom = (datasetId: number, from: number, annotatorId: number) => ({
-  where:
-    'p.dataset_id = ? AND p.claim_rank >= ? AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)',
-  params: [datasetId, from, annotatorId],
-});
-
 /**
  * least-annotated: the first pair by claim rank among those with the fewest human labels and others' live
  * claims that the annotator may claim. Level by level (L = 0 .. k-1), each from its own floor (claim_floors:
  * every pair ranked below it holds more than L labels; claims expire, so they do not move it), which moves
  * up to the first pair holding L labels or fewer: a claim reads a few pairs from an index instead of
- * counting the labels of every pair.
+ * counting the labels of every pair. SQLite's (one writer); PostgreSQL's is discretion_claim_next's.
  */
 async function pickLeastAnnotated(
   c: SqlConnection,
@@ -188,7 +71,6 @@ async function pickLeastAnnotated(
   nowMs: number,
   overlap: number,
   end: number,
-  take: Take,
 ): Promise<{ id: number; idx: number } | undefined> {
   const floors = new Map(
     (
@@ -206,59 +88,64 @@ async function pickLeastAnnotated(
           [datasetId, floor, level],
         )
       )?.rank ?? end;
-    if (open > floor && c.definerFunctions) {
-      // checked against the labels and conditional, with the owner's rights (migrations 9 and 11)
-      await c.run('SELECT discretion_move_level_floor(?, ?, ?, ?)', [
+    // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
+    if (open > floor && floors.has(level))
+      await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [
+        open,
         datasetId,
         level,
-        floors.has(level) ? floor : null,
-        open,
+        floor,
       ]);
-      c.wrote('claim_floors');
-    } else if (open > floor) {
-      // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
-      if (floors.has(level))
-        await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [
-          open,
-          datasetId,
-          level,
-          floor,
-        ]);
-      else
-        await c.run(
-          'INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING',
-          [datasetId, level, open],
-        );
-    }
+    else if (open > floor)
+      await c.run(
+        'INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING',
+        [datasetId, level, open],
+      );
     if (open >= end) continue;
     // a pair's level counts the others' live claims too: annotators claiming at once spread over the pairs
     // (a pair's second claim waits until every pair has a first), and level < k leaves room for this claim
-    const base = unlabelledFrom(datasetId, open, annotatorId);
-    const next = await take({
-      where: `${base.where} AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?`,
-      params: [...base.params, nowMs, level],
-      order: 'p.claim_rank',
-    });
+    const next = await c.get<{ id: number; idx: number }>(
+      `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?
+         AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
+       ORDER BY p.claim_rank LIMIT 1`,
+      [datasetId, open, nowMs, level, annotatorId],
+    );
     if (next) return next;
   }
   return undefined;
 }
 
-/** The pairs a claim may take without a least-annotated split's levels: those with room, in the split's order. */
-function roomFrom(
+/**
+ * PostgreSQL's claim: migration 11's discretion_claim_next, the walk of claimNextPair below in one server
+ * function (its statements keep their plans for the session, and a claim is one round trip), which claims
+ * without waiting for the dataset's other claimers. Pairs without a claim rank are ranked here first.
+ */
+async function claimOnServer(
+  c: SqlConnection,
+  reads: TeamReads,
   datasetId: number,
-  from: number,
   annotatorId: number,
   nowMs: number,
-  overlap: number | null,
-  assignment: WorkSplit['assignment'],
-): Candidates {
-  const base = unlabelledFrom(datasetId, from, annotatorId);
-  return {
-    where: overlap === null ? base.where : `${base.where} AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?`,
-    params: overlap === null ? base.params : [...base.params, nowMs, overlap],
-    order: assignment === 'least-annotated' ? `${HUMAN_LABELS}, p.claim_rank` : 'p.claim_rank',
-  };
+  ttlMs: number,
+): Promise<number | undefined> {
+  for (;;) {
+    const r = (await c.get<{
+      idx: number | null;
+      unranked: boolean;
+      floorMoved: boolean;
+      levelsMoved: boolean;
+      released: boolean;
+    }>(
+      'SELECT claimed_idx AS idx, unranked, floor_moved AS "floorMoved", levels_moved AS "levelsMoved", released FROM discretion_claim_next(?, ?, ?, ?)',
+      [datasetId, annotatorId, nowMs, nowMs + ttlMs],
+    ))!;
+    if (r.floorMoved) c.wrote('datasets');
+    if (r.levelsMoved) c.wrote('claim_floors');
+    if (r.released || r.idx !== null) c.wrote('claims');
+    if (!r.unranked) return r.idx ?? undefined;
+    // pairs of a database from before migration 8 (or added since the split); the floors start over
+    await rankPairs(c, datasetId, await reads.workSplit(datasetId), 'unranked');
+  }
 }
 
 export function teamReads(c: SqlConnection): TeamReads {
@@ -319,7 +206,7 @@ export function teamReads(c: SqlConnection): TeamReads {
   };
 }
 
-export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
+export function teamWrites(c: SqlConnection, reads: TeamReads): TeamWrites {
   return {
     setWorkSplit: async (datasetId, split) => {
       if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1))
@@ -334,12 +221,12 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       await rankPairs(c, datasetId, split, 'all');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
-      // One annotator's claims on the dataset take turns (until COMMIT): two windows of one person resume one
-      // claim. The others' claims do not wait for them (on SQLite every writer takes turns anyway).
-      await c.serialize(`claims:${datasetId}:${annotatorId}`);
-      // The split, the claim floor (a claim rank, migrations 7 and 8: every pair ranked below it holds
-      // `overlap` human labels), the first pair from it that is not full (or the end), from which the claim
-      // looks, and whether some pairs have no rank yet.
+      // PostgreSQL: the same walk in one server function, the dataset's claimers at once (claimOnServer)
+      if (c.definerFunctions) return claimOnServer(c, reads, datasetId, annotatorId, nowMs, ttlMs);
+      // SQLite: the claimers take turns (its one writer, from BEGIN IMMEDIATE to COMMIT). The split, the claim
+      // floor (a claim rank, migrations 7 and 8: every pair ranked below it holds `overlap` human labels), the
+      // first pair from it that is not full (or the end), from which the claim looks, and whether some pairs
+      // have no rank yet.
       const headSql = `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
            (SELECT p.claim_rank FROM pairs p WHERE p.dataset_id = d.id AND p.claim_rank >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.claim_rank LIMIT 1) AS open,
            (SELECT COALESCE(MAX(p.claim_rank), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end",
@@ -362,39 +249,47 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       const k = head.overlap;
       const from = k === null ? 0 : (head.open ?? head.end);
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
-      // label deleted meanwhile (its trigger moved the floor back) or a new split wins. Either form yields
-      // `moved` (1 when it moved).
-      const floor =
-        k === null || from <= head.floor
-          ? undefined
-          : c.definerFunctions
-            ? // checked against the labels, with the owner's rights, by the claim that gets the floors' lock (migrations 9 and 11)
-              {
-                sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS moved',
-                params: [datasetId, head.floor, from, k],
-              }
-            : {
-                sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING 1 AS moved',
-                params: [from, datasetId, head.floor, k],
-              };
-      const expiresMs = nowMs + ttlMs;
-      const levels = head.assignment === 'least-annotated' && k !== null;
-      let take: Take;
-      if (c.definerFunctions) {
-        // the floor's move rides on the first claim statement, except least-annotated's (its levels come first)
-        take = parallelTake(c, datasetId, annotatorId, nowMs, expiresMs, k, levels ? undefined : floor);
-        if (levels && floor) await c.run(floor.sql, floor.params);
-      } else {
-        take = serialTake(c, datasetId, annotatorId, nowMs, expiresMs, k);
-        if (floor) await c.run(floor.sql, floor.params);
+      // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
+      if (k !== null && from > head.floor)
+        await c.run('UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', [
+          from,
+          datasetId,
+          head.floor,
+          k,
+        ]);
+      const upsert = (pairRowId: number) =>
+        c.run(
+          'INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at',
+          [pairRowId, annotatorId, nowMs + ttlMs],
+        );
+      // The annotator's own live claim on a pair it has not labelled, renewed, while its pair has room for it
+      // (the others' labels and live claims below k): a claim that lapsed and whose place a claimer with a
+      // later clock took meanwhile is gone (let go here), not resumed.
+      const own = await c.get<{ id: number; idx: number; others: number }>(
+        `SELECT o.id AS id, o.idx AS idx, ${humanLabelsOn('o.id')} + ${liveClaimsOn('o.id')} - 1 AS others ${OWN_CLAIM}`,
+        [nowMs, annotatorId, datasetId, nowMs],
+      );
+      if (own && (k === null || own.others < k)) {
+        await upsert(own.id);
+        return own.idx;
       }
-      // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
-      // split's order that it has not labelled and that has room (human labels + others' live claims < k),
-      // by its claim rank (read from the index); least-annotated with a split: level by level.
-      const next = levels
-        ? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, k, head.end, take)
-        : await take(roomFrom(datasetId, from, annotatorId, nowMs, k, head.assignment));
-      return next?.idx;
+      if (own) await c.run('DELETE FROM claims WHERE pair_id = ? AND annotator_id = ?', [own.id, annotatorId]);
+      // Else the next pair in the split's order that the annotator has not labelled and that has room (human
+      // labels + others' live claims < k), by its claim rank (read from the index); least-annotated with a
+      // split: level by level.
+      const next =
+        head.assignment === 'least-annotated' && k !== null
+          ? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, k, head.end)
+          : await c.get<{ id: number; idx: number }>(
+              `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ?
+                 AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
+                 ${k === null ? '' : `AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?`}
+               ORDER BY ${head.assignment === 'least-annotated' ? `${HUMAN_LABELS}, ` : ''}p.claim_rank LIMIT 1`,
+              k === null ? [datasetId, from, annotatorId] : [datasetId, from, annotatorId, nowMs, k],
+            );
+      if (!next) return undefined;
+      await upsert(next.id);
+      return next.idx;
     },
     renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) => {
       // Under the pair's lock, as a claim is taken: a claim that lapsed and whose place a claimer with a later
@@ -427,16 +322,25 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         )
       ).changes,
     checkRoomForLabel: async (pairRowId, annotatorId) => {
-      // One submitter at a time per pair: the last label a pair needs goes to one of two people submitting at once.
-      await c.serialize(`pair:${pairRowId}`);
-      const r = await c.get<{ overlap: number | null; idx: number; mine: number; others: number }>(
-        `SELECT d.overlap AS overlap, p.idx AS idx,
-           (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS mine,
-           ${HUMAN_LABELS} AS others
-         FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
-        [annotatorId, pairRowId],
-      );
-      if (!r || r.overlap === null || r.mine > 0) return;
+      // An early refusal, before anything is written. The rule itself is the overlap trigger's (migration 9, on
+      // both databases): it counts the pair's labels under the pair's lock (on PostgreSQL the lock the claims
+      // take; on SQLite the one writer), so of two people submitting the last label a pair needs at once, one
+      // gets the PairFullError from the INSERT. Taken there rather than here, the lock is held from the label's
+      // INSERT to COMMIT only, not for the whole submission, and claimers pass over the pair for that long.
+      // (PostgreSQL: the same read in a server function, migration 11, whose plan the session keeps)
+      const r = c.definerFunctions
+        ? await c.get<{ overlap: number | null; idx: number | null; mine: number; others: number }>(
+            'SELECT overlap, idx, mine, others FROM discretion_label_room(?, ?)',
+            [pairRowId, annotatorId],
+          )
+        : await c.get<{ overlap: number | null; idx: number | null; mine: number; others: number }>(
+            `SELECT d.overlap AS overlap, p.idx AS idx,
+               (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS mine,
+               ${HUMAN_LABELS} AS others
+             FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
+            [annotatorId, pairRowId],
+          );
+      if (!r || r.idx === null || r.overlap === null || r.mine > 0) return;
       if (r.others >= r.overlap) {
         throw new PairFullError(r.idx, r.overlap);
       }
