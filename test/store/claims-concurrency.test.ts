@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { saveLabel, undoLastLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { ASSIGNMENT_ORDERS, openStore, PairFullError, type Store, type WorkSplit } from '../../src/store';
-import { seedTeamDataset } from '../../bench/support/team-load';
-import { freshPostgresDatabase } from '../support/postgres';
+import { seedTeamDataset, setUpTeamDatabase } from '../../bench/support/team-load';
+import { freshPostgresDatabase, loginUrl } from '../support/postgres';
 import { tempDir } from '../support/helpers';
 import { steppedServerClocks } from '../support/server-clock';
 
@@ -169,6 +169,47 @@ for (const adapter of adapters) {
         await closeAll(stores);
       }, 180_000);
     }
+
+    // PostgreSQL only: a SQLite file has no logins
+    if (adapter.name === 'PostgreSQL')
+      it(`overlap 2: ${CONNECTIONS} team members, each her own login under the team's row-level security, claim and label at once; every pair ends with exactly 2 labels, none refused`, async () => {
+        // as a team runs it: the lead's login sets the split up, each annotator claims through her own login
+        // (the claim functions run with the caller's rights, under the claims' policies)
+        const pg = server as { url: string; password: string };
+        const tag = `${process.pid}_${Date.now().toString(36)}`;
+        const database = `claims_team_${tag}`;
+        const names = Array.from({ length: CONNECTIONS }, (_, i) => `m${i}`);
+        const team = await setUpTeamDatabase(pg.url, pg.password, database, names, `c${tag}_`);
+        const pairs = 50;
+        const dataset = await seedTeamDataset(team.leadUrl, 'team', pairs, 2);
+        const members = await Promise.all(
+          names.map((n) => connect(loginUrl(pg.url, `c${tag}_${n}`, database, pg.password))),
+        );
+        const pairRowIds = await members[0].pairRowIds(dataset);
+        let refused = 0;
+        const labelled = await Promise.all(
+          members.map(async (s, i) => {
+            const me = (await s.requireAnnotator(names[i])).id;
+            let n = 0;
+            for (;;) {
+              const pairIdx = await s.claimNextPair(dataset, me, Date.now(), 600_000);
+              if (pairIdx === undefined) return n;
+              try {
+                await saveLabel(s, me, pairRowIds.get(pairIdx)!, label(`${names[i]}#${n + 1}`));
+                n++;
+              } catch (e) {
+                if (!(e instanceof PairFullError)) throw e;
+                refused++;
+              }
+            }
+          }),
+        );
+        expect(refused).toBe(0);
+        expect(labelled.reduce((a, b) => a + b, 0)).toBe(pairs * 2);
+        const lead = await connect(team.leadUrl);
+        expect(await lead.labelCountHistogram(dataset)).toEqual([0, 0, pairs]);
+        await closeAll([...members, lead]);
+      }, 120_000);
 
     it('a lapsed claim whose place another took is neither resumed nor renewed by its annotator, even with a clock that lags', async () => {
       // On PostgreSQL the claims' times are the server's: the test steps the server's clock (test/support/server-clock.ts).
