@@ -17,11 +17,18 @@ export function projectRoot(from = __dirname): string {
   }
 }
 
-/** Bundles the worker into `outDir`; its path. sqlite3 stays external (NODE_PATH points at the project's). */
-export async function buildTeamWorker(outDir: string, root = projectRoot()): Promise<string> {
-  const outfile = join(outDir, 'team-worker.cjs');
+/**
+ * Bundles the worker (bench/support/team-worker.ts, or another entry of that folder: team-crowd) into `outDir`;
+ * its path. sqlite3 stays external (NODE_PATH points at the project's).
+ */
+export async function buildTeamWorker(
+  outDir: string,
+  root = projectRoot(),
+  entry: 'team-worker' | 'team-crowd' = 'team-worker',
+): Promise<string> {
+  const outfile = join(outDir, `${entry}.cjs`);
   await build({
-    entryPoints: [join(root, 'bench', 'support', 'team-worker.ts')],
+    entryPoints: [join(root, 'bench', 'support', `${entry}.ts`)],
     outfile,
     bundle: true,
     platform: 'node',

@@ -1,7 +1,10 @@
 // The team load bench (`npm run bench -- team`) in a short version, and its audit: the bench's run on both
 // databases passes its audit, and the audit finds each kind of damage done on purpose to a database after
 // a load run (a lost acknowledged label, a label that is not the acknowledged one, a label without an
-// acknowledgement, a pair over its overlap, a history that does not replay).
+// acknowledgement, a pair over its overlap, a history that does not replay). Its crowds on PostgreSQL (issue
+// 22: saturation, claims alone, the open loop at a person's pace, many annotators to a process) label, count
+// the server's connections and pass their audits, on the bench's own server and on a database named by
+// DISCRETION_BENCH_PG_URL.
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -32,6 +35,12 @@ const runBenchOnce = () =>
       BENCH_TEAM_SQLITE_ANNOTATORS: '3',
       BENCH_TEAM_PAIRS: '400',
       BENCH_TEAM_LARGE_PAIRS: '2000',
+      BENCH_TEAM_SATURATION_ANNOTATORS: '4',
+      BENCH_TEAM_SATURATION_SECONDS: '2',
+      BENCH_TEAM_OPEN_ANNOTATORS: '6',
+      BENCH_TEAM_OPEN_SECONDS: '3',
+      BENCH_TEAM_PACE_MS: '400',
+      BENCH_TEAM_CROWD_PROCESSES: '2',
     });
     const lines: string[] = [];
     try {
@@ -98,6 +107,101 @@ describe('npm run bench -- team, short', () => {
     },
     180_000,
   );
+});
+
+/** One crowd load of the bench's output under its heading: the figures and the audit that follows them. */
+function crowdOn(text: string, heading: string, annotators: number) {
+  const block = new RegExp(
+    `^## ${heading}.*\\n^(${annotators} annotators, [\\d.]+ s: ([\\d.]+) claims/s, ([\\d.]+) labels/s; .*)\\n^AUDIT passed: (\\d+) acknowledged labels, .*; pairs by human labels (\\[[\\d,]+\\]) \\(none above 2\\)$`,
+    'm',
+  ).exec(text);
+  expect(block, `the ${heading} load and its passed audit in:\n${text}`).not.toBeNull();
+  const line = block![1];
+  const histogram = JSON.parse(block![5]) as number[];
+  const connections = /server connections max (\d+) \(this database (\d+), active max \d+\)/.exec(line)!;
+  return {
+    line,
+    claimsPerSecond: Number(block![2]),
+    labelsPerSecond: Number(block![3]),
+    acked: Number(block![4]),
+    stored: histogram.reduce((n, pairs, i) => n + i * pairs, 0),
+    databaseConnections: Number(connections[2]),
+  };
+}
+
+/** The figures line of a crowd load: latencies at three percentiles, connections, load; no errors. */
+const crowdFigures = (withSubmits: boolean) =>
+  new RegExp(
+    `^\\d+ annotators, [\\d.]+ s: [\\d.]+ claims/s, [\\d.]+ labels/s; claim p50 [\\d.]+ ms, p95 [\\d.]+ ms, p99 [\\d.]+ ms; ` +
+      (withSubmits ? 'submit p50 [\\d.]+ ms, p95 [\\d.]+ ms, p99 [\\d.]+ ms; ' : '') +
+      '(submit \\+ next claim p50 [\\d.]+ ms, p95 [\\d.]+ ms, p99 [\\d.]+ ms; late events \\d+ of \\d+ \\(max [\\d.]+ ms\\); )?' +
+      'server connections max \\d+ \\(this database \\d+, active max \\d+\\); (server CPU \\d+ % of a core; )?load avg [\\d.]+; ' +
+      'contention: \\d+ refused submits \\(pair full\\), \\d+ empty claims$',
+  );
+
+describe.skipIf(pgSkip)('npm run bench -- team, its crowds on PostgreSQL, short', () => {
+  it('saturation, claims alone and the open loop: each crowd labels (or claims), every acknowledged label is stored, the server counts a connection per annotator, the audits pass', async () => {
+    const { passed, text } = await runBenchOnce();
+    expect(passed).toBe(true);
+    const saturation = crowdOn(text, 'Saturation on PostgreSQL \\(direct\\)', 4);
+    expect(saturation.line).toMatch(crowdFigures(true));
+    // 4 annotators for 2 s at a few ms a label: far more than one; 0 would be a crowd that labels nothing
+    expect(saturation.acked).toBeGreaterThanOrEqual(4);
+    expect(saturation.stored).toBe(saturation.acked);
+    const claims = crowdOn(text, 'Claims alone at saturation on PostgreSQL \\(direct\\)', 4);
+    expect(claims.line).toMatch(crowdFigures(false));
+    expect(claims.claimsPerSecond).toBeGreaterThan(1);
+    expect(claims.acked).toBe(0); // claims only: nothing labelled
+    expect(claims.stored).toBe(0);
+    const open = crowdOn(text, 'Open loop on PostgreSQL \\(direct\\)', 6);
+    expect(open.line).toMatch(crowdFigures(true));
+    expect(open.line).toMatch(/submit \+ next claim p50/);
+    // 6 annotators, a label every 0.4 s +- 50 % for 3 s: about 40 labels (the first event of each only claims)
+    expect(open.acked).toBeGreaterThanOrEqual(12);
+    expect(open.stored).toBe(open.acked);
+    // each annotator's store keeps its connection while the crowd runs (pg_stat_activity, sampled each second)
+    expect(open.databaseConnections).toBeGreaterThanOrEqual(6);
+  }, 180_000);
+
+  it('runs its crowds on the database DISCRETION_BENCH_PG_URL names, without a server of its own, and shows that URL without its password', async () => {
+    const url = await freshPostgresDatabase('url' in server ? server.url : '');
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      BENCH_TEAM_PARTS: 'open',
+      BENCH_TEAM_OPEN_ANNOTATORS: '3',
+      BENCH_TEAM_OPEN_SECONDS: '2',
+      BENCH_TEAM_PACE_MS: '300',
+      BENCH_TEAM_PAIRS: '200',
+      BENCH_TEAM_CROWD_PROCESSES: '1',
+      DISCRETION_BENCH_PG_URL: url,
+    });
+    const lines: string[] = [];
+    let passed: boolean;
+    try {
+      passed = await runTeamBench((l) => lines.push(l));
+    } finally {
+      process.env = saved;
+    }
+    const text = lines.join('\n');
+    expect(passed).toBe(true);
+    const u = new URL(url);
+    expect(text).not.toContain(decodeURIComponent(u.password));
+    expect(text).not.toMatch(/^## (Team load|Saturation|Claim latency)/m); // only the part asked for
+    const open = crowdOn(
+      text,
+      `Open loop on PostgreSQL at postgres://postgres@127\\.0\\.0\\.1:${u.port}${u.pathname}:`,
+      3,
+    );
+    expect(open.stored).toBe(open.acked);
+    expect(open.acked).toBeGreaterThanOrEqual(3);
+    // the crowd's dataset is in that database, named for the run
+    const s = await openStore(url);
+    try {
+      expect((await s.info()).datasets.map((d) => d.name)).toEqual([expect.stringMatching(/^open-3-[0-9a-z]+$/)]);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
 });
 
 const adapters = [

@@ -91,6 +91,8 @@ export interface StartOptions {
   ssl?: { certFile: string; keyFile: string; caFile?: string };
   /** pg_hba.conf in place of initdb's (e.g. `hostssl` lines); keep a `local ... trust` line for createDatabase. */
   hba?: string;
+  /** The server's max_connections (default 200): the team bench's crowds open one or two per annotator. */
+  maxConnections?: number;
 }
 
 export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
@@ -156,7 +158,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
       '30',
       'start',
       '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=200${tls}`,
+      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=${options.maxConnections ?? 200}${tls}`,
     ]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();

@@ -422,4 +422,239 @@ export const PG_MIGRATIONS: readonly string[] = [
     after_state = REPLACE(REPLACE(REPLACE(after_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null')
     WHERE before_state LIKE '%"shown_order"%' OR after_state LIKE '%"shown_order"%';
   `,
+  // 11: claims that do not queue (issue 22; nothing changes on SQLite, whose one writer already serialises
+  // every claim). Until now the claimers of a dataset took turns under one lock (discretion:claims:DATASET).
+  // Now they run at once, and locks that are all transaction-scoped keep the team's rules:
+  //  - an annotator's lock (discretion:claims:DATASET:ANNOTATOR): one person's claims (two windows) take turns,
+  //    so both resume one claim.
+  //  - a pair's lock (discretion:pair:ID, which the label room check and the overlap trigger take too): a
+  //    claim takes it with a try, never a wait, and passes over a pair someone is claiming or labelling right
+  //    then (SKIP LOCKED's rule, on a lock a team's annotator may take: row locks need UPDATE on pairs). Held,
+  //    it makes the pair's room, read afresh under it, the whole truth: every claim and label of the pair
+  //    committed before it was granted, none in flight. So no pair is held past k.
+  //  - the floors' lock (discretion:claims:DATASET): a claim that would move a floor takes it with a try, and
+  //    leaves the floor where it is when another claim holds it (a floor only saves reading; a claim looks
+  //    from the first open pair it saw either way). The floors' checks read afresh under it; a deleted
+  //    label's trigger (migration 8) waits for it, then moves the floors back: no floor passes a pair whose
+  //    label is going away.
+  // The claim itself is one function, discretion_claim_next, the same walk as src/store/sql/team.ts's for
+  // SQLite (the contract tests run both): a server function keeps its statements' plans for the session (our
+  // statements are unnamed, as a pooler in transaction mode needs, so each would be planned again, which
+  // took half a claim's time) and a claim is one round trip. Both claim functions run with the caller's
+  // rights (the claims' policies hold; search_path pinned by team init), the floor functions with the
+  // owner's, as before.
+  `
+  -- Claims, for the annotator, its own live claim (own, renewed) or else the first of the candidate pairs in
+  -- order whose lock it gets with a try and whose room holds under that lock. busy: the pairs passed over
+  -- because someone held their lock (own's: the claim took no candidate and should look again).
+  CREATE FUNCTION discretion_claim_pairs(own INTEGER, candidates INTEGER[], annotator INTEGER, k INTEGER, now_ms BIGINT, expires_ms BIGINT,
+    OUT claimed INTEGER, OUT busy INTEGER, OUT released BOOLEAN) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+  DECLARE pair INTEGER;
+  BEGIN
+    busy := 0;
+    released := false;
+    IF own IS NOT NULL THEN
+      -- under its pair's lock too: if the claim lapsed and another claimer, whose clock said so first, took
+      -- its place meanwhile, it is gone (let go here) and the claim looks on
+      IF k IS NOT NULL AND NOT pg_try_advisory_xact_lock(hashtext('discretion:pair:' || own)) THEN
+        busy := 1;
+        RETURN;
+      END IF;
+      IF k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = own)
+                    + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = own AND h.expires_at > now_ms)
+                    - (SELECT COUNT(*) FROM claims mine WHERE mine.pair_id = own AND mine.annotator_id = annotator AND mine.expires_at > now_ms) < k THEN
+        UPDATE claims SET expires_at = expires_ms WHERE pair_id = own AND annotator_id = annotator;
+        claimed := own;
+        RETURN;
+      END IF;
+      DELETE FROM claims WHERE pair_id = own AND annotator_id = annotator;
+      released := true;
+    END IF;
+    FOREACH pair IN ARRAY COALESCE(candidates, '{}') LOOP
+      -- The room, read afresh (each statement here takes a snapshot of its own): a pair filled since the
+      -- candidates were read is passed over without its lock, which would hold up its labellers until COMMIT.
+      -- Then, with the lock (without a split, k NULL, a claim takes no room from anyone: no lock), read again:
+      -- now no claim or label of the pair is in flight.
+      CONTINUE WHEN EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = pair AND x.annotator_id = annotator)
+        OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = pair)
+         + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = pair AND h.expires_at > now_ms) >= k;
+      IF k IS NOT NULL AND NOT pg_try_advisory_xact_lock(hashtext('discretion:pair:' || pair)) THEN
+        busy := busy + 1;
+        CONTINUE;
+      END IF;
+      IF k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = pair)
+                    + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = pair AND h.expires_at > now_ms) < k THEN
+        INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (pair, annotator, expires_ms)
+          ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at;
+        claimed := pair;
+        RETURN;
+      END IF;
+    END LOOP;
+  END $$;
+
+  -- claimNextPair (src/store/sql/team.ts, whose comments say why each step is there): the pair claimed (its
+  -- index), or none; unranked: the dataset has pairs without a claim rank, which the caller ranks before it
+  -- asks again; floor_moved, levels_moved, released: whether the claim moved the claim floor or a level's
+  -- floor, or let go of the annotator's lapsed claim (the tables the caller's notice names). When
+  -- the only pairs with room are locked by others' claims and labels (their locks go at their COMMIT), it
+  -- looks again for up to 250 ms, then answers none (the workbench waits for a freed pair then).
+  CREATE FUNCTION discretion_claim_next(dataset INTEGER, annotator INTEGER, now_ms BIGINT, expires_ms BIGINT,
+    OUT claimed_idx INTEGER, OUT unranked BOOLEAN, OUT floor_moved BOOLEAN, OUT levels_moved BOOLEAN, OUT released BOOLEAN)
+  LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+  DECLARE
+    k INTEGER;
+    how TEXT;
+    floor_rank BIGINT;
+    open_rank BIGINT;
+    end_rank BIGINT;
+    lvl INTEGER;
+    lvl_floor BIGINT;
+    lvl_known BOOLEAN;
+    own INTEGER;
+    ids INTEGER[];
+    look INTEGER;
+    busy INTEGER;
+    r RECORD;
+    started TIMESTAMPTZ := clock_timestamp();
+  BEGIN
+    unranked := false;
+    floor_moved := false;
+    levels_moved := false;
+    released := false;
+    PERFORM pg_advisory_xact_lock(hashtext('discretion:claims:' || dataset || ':' || annotator));
+    SELECT d.overlap, d.assignment, d.claim_floor INTO k, how, floor_rank FROM datasets d WHERE d.id = dataset;
+    IF NOT FOUND THEN RETURN; END IF;
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank IS NULL) THEN
+      unranked := true;
+      RETURN;
+    END IF;
+    SELECT COALESCE(MAX(p.claim_rank), -1) + 1 INTO end_rank FROM pairs p WHERE p.dataset_id = dataset;
+    open_rank := 0;
+    IF k IS NOT NULL THEN
+      open_rank := COALESCE((SELECT p.claim_rank FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= floor_rank
+        AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) < k ORDER BY p.claim_rank LIMIT 1), end_rank);
+      IF open_rank > floor_rank THEN
+        floor_moved := discretion_move_claim_floor(dataset, floor_rank, open_rank, k) > 0;
+      END IF;
+    END IF;
+    LOOP
+      busy := 0;
+      own := (SELECT cl.pair_id FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = annotator
+        AND o.dataset_id = dataset AND cl.expires_at > now_ms
+        AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = cl.pair_id AND x.annotator_id = cl.annotator_id) ORDER BY o.idx LIMIT 1);
+      IF own IS NOT NULL THEN
+        SELECT * INTO r FROM discretion_claim_pairs(own, NULL, annotator, k, now_ms, expires_ms);
+        IF r.claimed IS NOT NULL THEN
+          claimed_idx := (SELECT p.idx FROM pairs p WHERE p.id = r.claimed);
+          RETURN;
+        END IF;
+        busy := r.busy;
+        released := released OR r.released;
+      END IF;
+      IF busy = 0 AND how = 'least-annotated' AND k IS NOT NULL THEN
+        -- level by level, each from its own floor
+        FOR lvl IN 0 .. k - 1 LOOP
+          SELECT f.floor INTO lvl_floor FROM claim_floors f WHERE f.dataset_id = dataset AND f.level = lvl;
+          lvl_known := FOUND;
+          lvl_floor := COALESCE(lvl_floor, 0);
+          open_rank := COALESCE((SELECT p.claim_rank FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= lvl_floor
+            AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) <= lvl ORDER BY p.claim_rank LIMIT 1), end_rank);
+          IF open_rank > lvl_floor AND discretion_move_level_floor(dataset, lvl, CASE WHEN lvl_known THEN lvl_floor END, open_rank) > 0 THEN
+            levels_moved := true;
+          END IF;
+          CONTINUE WHEN open_rank >= end_rank;
+          look := 8;
+          LOOP
+            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= open_rank
+              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
+              AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
+                + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = p.id AND h.expires_at > now_ms) = lvl
+              ORDER BY p.claim_rank LIMIT look);
+            SELECT * INTO r FROM discretion_claim_pairs(NULL, ids, annotator, k, now_ms, expires_ms);
+            IF r.claimed IS NOT NULL THEN
+              claimed_idx := (SELECT p.idx FROM pairs p WHERE p.id = r.claimed);
+              RETURN;
+            END IF;
+            busy := busy + r.busy;
+            -- every candidate read afresh taken meanwhile: read further
+            EXIT WHEN cardinality(ids) < look;
+            look := LEAST(look * 4, 1024);
+          END LOOP;
+        END LOOP;
+      ELSIF busy = 0 THEN
+        look := 8;
+        LOOP
+          IF how = 'least-annotated' THEN
+            -- no split: every annotator labels every pair, the least labelled first
+            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= open_rank
+              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
+              ORDER BY (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id), p.claim_rank LIMIT look);
+          ELSE
+            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= open_rank
+              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
+              AND (k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
+                + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = p.id AND h.expires_at > now_ms) < k)
+              ORDER BY p.claim_rank LIMIT look);
+          END IF;
+          SELECT * INTO r FROM discretion_claim_pairs(NULL, ids, annotator, k, now_ms, expires_ms);
+          IF r.claimed IS NOT NULL THEN
+            claimed_idx := (SELECT p.idx FROM pairs p WHERE p.id = r.claimed);
+            RETURN;
+          END IF;
+          busy := busy + r.busy;
+          EXIT WHEN cardinality(ids) < look;
+          look := LEAST(look * 4, 1024);
+        END LOOP;
+      END IF;
+      EXIT WHEN busy = 0 OR clock_timestamp() - started > interval '250 milliseconds';
+      PERFORM pg_sleep(0.003);
+    END LOOP;
+  END $$;
+
+  -- checkRoomForLabel's read (src/store/sql/team.ts), its plan kept for the session: the pair's overlap and
+  -- index, whether the annotator labelled it, and the human labels it holds.
+  CREATE FUNCTION discretion_label_room(pair INTEGER, annotator INTEGER, OUT overlap INTEGER, OUT idx INTEGER, OUT mine BIGINT, OUT others BIGINT)
+  LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+  BEGIN
+    SELECT d.overlap, p.idx, (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator),
+      (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
+      INTO overlap, idx, mine, others FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = pair;
+  END $$;
+
+  CREATE OR REPLACE FUNCTION discretion_move_claim_floor(dataset INTEGER, old_floor BIGINT, new_floor BIGINT, k INTEGER) RETURNS INTEGER
+  LANGUAGE plpgsql SECURITY DEFINER SET plan_cache_mode = force_generic_plan AS $$
+  DECLARE moved INTEGER;
+  BEGIN
+    IF new_floor <= old_floor OR NOT pg_try_advisory_xact_lock(hashtext('discretion:claims:' || dataset)) THEN
+      RETURN 0;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= old_floor AND p.claim_rank < new_floor
+               AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) < k) THEN
+      RETURN 0;
+    END IF;
+    UPDATE datasets SET claim_floor = new_floor WHERE id = dataset AND claim_floor = old_floor AND overlap = k;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+  END $$;
+  CREATE OR REPLACE FUNCTION discretion_move_level_floor(dataset INTEGER, lvl INTEGER, old_floor BIGINT, new_floor BIGINT) RETURNS INTEGER
+  LANGUAGE plpgsql SECURITY DEFINER SET plan_cache_mode = force_generic_plan AS $$
+  DECLARE moved INTEGER;
+  BEGIN
+    IF new_floor <= COALESCE(old_floor, 0) OR lvl < 0 OR NOT EXISTS (SELECT 1 FROM datasets d WHERE d.id = dataset AND lvl < d.overlap)
+       OR NOT pg_try_advisory_xact_lock(hashtext('discretion:claims:' || dataset)) THEN
+      RETURN 0;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= COALESCE(old_floor, 0) AND p.claim_rank < new_floor
+               AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id) <= lvl) THEN
+      RETURN 0;
+    END IF;
+    IF old_floor IS NULL THEN
+      INSERT INTO claim_floors (dataset_id, level, floor) VALUES (dataset, lvl, new_floor) ON CONFLICT (dataset_id, level) DO NOTHING;
+    ELSE
+      UPDATE claim_floors SET floor = new_floor WHERE dataset_id = dataset AND level = lvl AND floor = old_floor;
+    END IF;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    RETURN moved;
+  END $$;
+  `,
 ];

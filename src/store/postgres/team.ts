@@ -36,6 +36,12 @@ const TABLES = [
   'team_members',
 ] as const;
 const VIEWS = ['human_labels', 'claim_holds', 'label_progress', 'claim_progress'] as const;
+/** A claim, its pick under each pair's lock, a label's room (migration 11): the caller's rights, so the policies hold. */
+const CLAIM_FUNCTIONS = [
+  'discretion_claim_next(integer, integer, bigint, bigint)',
+  'discretion_claim_pairs(integer, integer[], integer, integer, bigint, bigint)',
+  'discretion_label_room(integer, integer)',
+];
 /** Functions a member calls (the others are trigger functions, which need no grant to fire). */
 const MEMBER_FUNCTIONS = [
   'discretion_me()',
@@ -45,11 +51,12 @@ const MEMBER_FUNCTIONS = [
   'discretion_move_level_floor(integer, integer, bigint, bigint)',
   'discretion_rank_unranked(integer)',
   'discretion_analyze(text)',
+  ...CLAIM_FUNCTIONS,
 ];
 const LEAD_FUNCTIONS = ['discretion_team_add(text, text, text)', 'discretion_team_remove(text)'];
 /** Functions that run with the owner's rights: their search_path is pinned, so no object a member creates elsewhere is found first. */
 const DEFINER_FUNCTIONS = [
-  ...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()'].includes(f)),
+  ...MEMBER_FUNCTIONS.filter((f) => !['discretion_me()', 'discretion_now_ms()', ...CLAIM_FUNCTIONS].includes(f)),
   ...LEAD_FUNCTIONS,
   'discretion_lead_config(text)',
   'discretion_claim_floor()',
@@ -58,9 +65,10 @@ const DEFINER_FUNCTIONS = [
 /**
  * Functions that read tables with the caller's rights, pinned too: a session searches its own temporary tables
  * first (before pg_catalog even), so a member's temporary team_members would answer discretion_me() in every
- * policy (she would be whoever she wrote there), and a temporary pg_class the history's append-only trigger.
+ * policy (she would be whoever she wrote there), a temporary pg_class the history's append-only trigger, and a
+ * temporary human_labels a claim's room (she would claim full pairs).
  */
-const CALLER_FUNCTIONS = ['discretion_me()', 'discretion_label_history_append_only()'];
+const CALLER_FUNCTIONS = ['discretion_me()', 'discretion_label_history_append_only()', ...CLAIM_FUNCTIONS];
 /** Tables whose rows belong to an annotator: row-level security on `annotator_id`. */
 const LABEL_TABLES = ['preferences', 'principle_preferences', 'label_history'] as const;
 /** Every table with row-level policies (the adapter sends their bulk rows through INSERT ... SELECT, which COPY FROM refuses there). */

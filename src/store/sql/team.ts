@@ -1,13 +1,14 @@
 // Team work on a dataset: the work split (overlap k and assignment order) and expiring claims on pairs, on
 // any adapter. A pair is claimable by an annotator while its human labels plus the live claims of annotators
 // who have not labelled it yet are fewer than k, and the annotator has not labelled it. Claims expire, so an
-// absent annotator never starves the others. Claimers of one dataset take turns (SQLite's write lock; on
-// PostgreSQL a transaction-scoped advisory lock, and FOR UPDATE SKIP LOCKED on the pair row claimed) for
-// two statements: a read of the split and the claim floor, then the floor moved, the pick and the claim row
-// (on PostgreSQL one statement, a WITH), then COMMIT.
+// absent annotator never starves the others. On SQLite claimers take turns (its one writer) through the walk
+// below. On PostgreSQL the claimers of one dataset run at once (issue 22): the same walk is migration 11's
+// discretion_claim_next, one round trip, where only one annotator's own claims take turns; it claims the first
+// candidate whose pair lock it gets with a try and whose room, read afresh under that lock, is still there,
+// and a floor is moved by whichever claim gets the floors' lock, without waiting either.
 import { UsageError } from '../../core/errors';
 import { PairFullError, type TeamReads, type TeamWrites, type WorkSplit } from '../port';
-import type { SqlConnection, SqlValue } from './connection';
+import type { SqlConnection } from './connection';
 
 /**
  * A pair's claim rank, its place in the assignment order (SQL expression over `idx`; two parameters: the
@@ -45,9 +46,12 @@ async function rankPairs(
  * Human labels on pair `p` (SQL expression). Through the view human_labels (migration 9): on PostgreSQL it
  * counts everyone's labels with the owner's rights, where a team's annotator reads only her own rows.
  */
-const HUMAN_LABELS = `(SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)`;
+const humanLabelsOn = (pairRowId: string) => `(SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = ${pairRowId})`;
+const HUMAN_LABELS = humanLabelsOn('p.id');
 /** Live claims on pair `p` of annotators who have not labelled it (SQL expression; one parameter: now). Through the view claim_holds, likewise. */
-const LIVE_CLAIMS = `(SELECT COUNT(*) FROM claim_holds lc WHERE lc.pair_id = p.id AND lc.expires_at > ?)`;
+const liveClaimsOn = (pairRowId: string) =>
+  `(SELECT COUNT(*) FROM claim_holds lc WHERE lc.pair_id = ${pairRowId} AND lc.expires_at > ?)`;
+const LIVE_CLAIMS = liveClaimsOn('p.id');
 
 /** The annotator's live claim on a pair of the dataset it has not labelled (FROM ... LIMIT 1; parameters: annotator, dataset, now). */
 const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.annotator_id = ? AND o.dataset_id = ? AND cl.expires_at > ?
@@ -58,7 +62,7 @@ const OWN_CLAIM = `FROM claims cl JOIN pairs o ON o.id = cl.pair_id WHERE cl.ann
  * claims that the annotator may claim. Level by level (L = 0 .. k-1), each from its own floor (claim_floors:
  * every pair ranked below it holds more than L labels; claims expire, so they do not move it), which moves
  * up to the first pair holding L labels or fewer: a claim reads a few pairs from an index instead of
- * counting the labels of every pair. Under the claimers' lock.
+ * counting the labels of every pair. SQLite's (one writer); PostgreSQL's is discretion_claim_next's.
  */
 async function pickLeastAnnotated(
   c: SqlConnection,
@@ -84,42 +88,64 @@ async function pickLeastAnnotated(
           [datasetId, floor, level],
         )
       )?.rank ?? end;
-    if (open > floor && c.definerFunctions) {
-      // checked against the labels and conditional, with the owner's rights (migration 9)
-      await c.run('SELECT discretion_move_level_floor(?, ?, ?, ?)', [
+    // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
+    if (open > floor && floors.has(level))
+      await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [
+        open,
         datasetId,
         level,
-        floors.has(level) ? floor : null,
-        open,
+        floor,
       ]);
-      c.wrote('claim_floors');
-    } else if (open > floor) {
-      // conditional, as the claim floor: a label deleted meanwhile (its trigger moved the floor back) wins
-      if (floors.has(level))
-        await c.run('UPDATE claim_floors SET floor = ? WHERE dataset_id = ? AND level = ? AND floor = ?', [
-          open,
-          datasetId,
-          level,
-          floor,
-        ]);
-      else
-        await c.run(
-          'INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING',
-          [datasetId, level, open],
-        );
-    }
+    else if (open > floor)
+      await c.run(
+        'INSERT INTO claim_floors (dataset_id, level, floor) VALUES (?, ?, ?) ON CONFLICT (dataset_id, level) DO NOTHING',
+        [datasetId, level, open],
+      );
     if (open >= end) continue;
     // a pair's level counts the others' live claims too: annotators claiming at once spread over the pairs
     // (a pair's second claim waits until every pair has a first), and level < k leaves room for this claim
     const next = await c.get<{ id: number; idx: number }>(
       `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ? AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} = ?
          AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
-       ORDER BY p.claim_rank LIMIT 1${c.skipLockedPairs}`,
+       ORDER BY p.claim_rank LIMIT 1`,
       [datasetId, open, nowMs, level, annotatorId],
     );
     if (next) return next;
   }
   return undefined;
+}
+
+/**
+ * PostgreSQL's claim: migration 11's discretion_claim_next, the walk of claimNextPair below in one server
+ * function (its statements keep their plans for the session, and a claim is one round trip), which claims
+ * without waiting for the dataset's other claimers. Pairs without a claim rank are ranked here first.
+ */
+async function claimOnServer(
+  c: SqlConnection,
+  reads: TeamReads,
+  datasetId: number,
+  annotatorId: number,
+  nowMs: number,
+  ttlMs: number,
+): Promise<number | undefined> {
+  for (;;) {
+    const r = (await c.get<{
+      idx: number | null;
+      unranked: boolean;
+      floorMoved: boolean;
+      levelsMoved: boolean;
+      released: boolean;
+    }>(
+      'SELECT claimed_idx AS idx, unranked, floor_moved AS "floorMoved", levels_moved AS "levelsMoved", released FROM discretion_claim_next(?, ?, ?, ?)',
+      [datasetId, annotatorId, nowMs, nowMs + ttlMs],
+    ))!;
+    if (r.floorMoved) c.wrote('datasets');
+    if (r.levelsMoved) c.wrote('claim_floors');
+    if (r.released || r.idx !== null) c.wrote('claims');
+    if (!r.unranked) return r.idx ?? undefined;
+    // pairs of a database from before migration 8 (or added since the split); the floors start over
+    await rankPairs(c, datasetId, await reads.workSplit(datasetId), 'unranked');
+  }
 }
 
 export function teamReads(c: SqlConnection): TeamReads {
@@ -180,7 +206,7 @@ export function teamReads(c: SqlConnection): TeamReads {
   };
 }
 
-export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
+export function teamWrites(c: SqlConnection, reads: TeamReads): TeamWrites {
   return {
     setWorkSplit: async (datasetId, split) => {
       if (split.overlap !== null && (!Number.isInteger(split.overlap) || split.overlap < 1))
@@ -195,12 +221,12 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
       await rankPairs(c, datasetId, split, 'all');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
-      // Claimers of one dataset take turns (until COMMIT): the room for a pair counts the claims committed
-      // before the statements below, which a concurrent claimer's snapshot could miss.
-      await c.serialize(`claims:${datasetId}`);
-      // The split, the claim floor (a claim rank, migrations 7 and 8: every pair ranked below it holds
-      // `overlap` human labels), the first pair from it that is not full (or the end), from which the claim
-      // looks, and whether some pairs have no rank yet.
+      // PostgreSQL: the same walk in one server function, the dataset's claimers at once (claimOnServer)
+      if (c.definerFunctions) return claimOnServer(c, reads, datasetId, annotatorId, nowMs, ttlMs);
+      // SQLite: the claimers take turns (its one writer, from BEGIN IMMEDIATE to COMMIT). The split, the claim
+      // floor (a claim rank, migrations 7 and 8: every pair ranked below it holds `overlap` human labels), the
+      // first pair from it that is not full (or the end), from which the claim looks, and whether some pairs
+      // have no rank yet.
       const headSql = `SELECT d.overlap AS overlap, d.assignment AS assignment, d.assignment_seed AS seed, d.claim_floor AS floor,
            (SELECT p.claim_rank FROM pairs p WHERE p.dataset_id = d.id AND p.claim_rank >= d.claim_floor AND ${HUMAN_LABELS} < d.overlap ORDER BY p.claim_rank LIMIT 1) AS open,
            (SELECT COALESCE(MAX(p.claim_rank), -1) + 1 FROM pairs p WHERE p.dataset_id = d.id) AS "end",
@@ -220,74 +246,74 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
           [datasetId],
         ))!;
       }
-      const from = head.overlap === null ? 0 : (head.open ?? head.end);
+      const k = head.overlap;
+      const from = k === null ? 0 : (head.open ?? head.end);
       // The floor moves up to that pair, with the claim (the pairs it passes are passed once). Conditional: a
-      // label deleted meanwhile (its trigger moved the floor back) or a new split wins. Either form yields
-      // `moved` (1 when it moved), for the one-statement claim below.
-      const floor =
-        head.overlap === null || from <= head.floor
-          ? undefined
-          : c.definerFunctions
-            ? // checked against the labels, with the owner's rights (migration 9)
-              {
-                sql: 'SELECT discretion_move_claim_floor(?, ?, ?, ?) AS moved',
-                params: [datasetId, head.floor, from, head.overlap],
-              }
-            : {
-                sql: 'UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ? RETURNING 1 AS moved',
-                params: [from, datasetId, head.floor, head.overlap],
-              };
-      // The annotator's own live claim on a pair it has not labelled (renewed), else the next pair in the
-      // split's order that it has not labelled and that has room (human labels + others' live claims < k),
-      // by its claim rank (read from the index); least-annotated with a split: level by level (below).
-      const levels = head.assignment === 'least-annotated' && head.overlap !== null;
-      const params: SqlValue[] = [annotatorId, datasetId, nowMs, datasetId, from, annotatorId, nowMs];
-      const order = head.assignment === 'least-annotated' ? `${HUMAN_LABELS}, p.claim_rank` : 'p.claim_rank';
-      const pick = `SELECT n.id AS id, n.idx AS idx FROM pairs n WHERE n.id = COALESCE(
-          (SELECT cl.pair_id ${OWN_CLAIM}),
-          (SELECT p.id FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.dataset_id = ? AND p.claim_rank >= ?
-             AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
-             AND (d.overlap IS NULL OR ${HUMAN_LABELS} + ${LIVE_CLAIMS} < d.overlap)
-           ORDER BY ${order} LIMIT 1${c.skipLockedPairs}))`;
-      const upsert = 'ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at';
-      if (c.writableCtes && !levels) {
-        // PostgreSQL: the floor, the pick and the claim in one statement (one round trip while the others wait)
-        const row = (await c.get<{ idx: number | null; moved: number }>(
-          `WITH ${floor ? `moved AS (${floor.sql}), ` : ''}pick AS (${pick}),
-             claimed AS (INSERT INTO claims (pair_id, annotator_id, expires_at) SELECT id, ?, ? FROM pick ${upsert} RETURNING pair_id)
-           SELECT (SELECT pick.idx FROM pick JOIN claimed ON claimed.pair_id = pick.id) AS idx, ${floor ? '(SELECT COALESCE(SUM(moved), 0) FROM moved)' : '0'} AS moved`,
-          [...(floor?.params ?? []), ...params, annotatorId, nowMs + ttlMs],
-        ))!;
-        if (row.moved > 0) c.wrote('datasets');
-        if (row.idx === null) return undefined;
-        c.wrote('claims');
-        return row.idx;
+      // label deleted meanwhile (its trigger moved the floor back) or a new split wins.
+      if (k !== null && from > head.floor)
+        await c.run('UPDATE datasets SET claim_floor = ? WHERE id = ? AND claim_floor = ? AND overlap = ?', [
+          from,
+          datasetId,
+          head.floor,
+          k,
+        ]);
+      const upsert = (pairRowId: number) =>
+        c.run(
+          'INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at',
+          [pairRowId, annotatorId, nowMs + ttlMs],
+        );
+      // The annotator's own live claim on a pair it has not labelled, renewed, while its pair has room for it
+      // (the others' labels and live claims below k): a claim that lapsed and whose place a claimer with a
+      // later clock took meanwhile is gone (let go here), not resumed.
+      const own = await c.get<{ id: number; idx: number; others: number }>(
+        `SELECT o.id AS id, o.idx AS idx, ${humanLabelsOn('o.id')} + ${liveClaimsOn('o.id')} - 1 AS others ${OWN_CLAIM}`,
+        [nowMs, annotatorId, datasetId, nowMs],
+      );
+      if (own && (k === null || own.others < k)) {
+        await upsert(own.id);
+        return own.idx;
       }
-      if (floor) await c.run(floor.sql, floor.params);
-      const next = levels
-        ? ((await c.get<{ id: number; idx: number }>(`SELECT o.id AS id, o.idx AS idx ${OWN_CLAIM}`, [
-            annotatorId,
-            datasetId,
-            nowMs,
-          ])) ?? (await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, head.overlap!, head.end)))
-        : await c.get<{ id: number; idx: number }>(pick, params);
+      if (own) await c.run('DELETE FROM claims WHERE pair_id = ? AND annotator_id = ?', [own.id, annotatorId]);
+      // Else the next pair in the split's order that the annotator has not labelled and that has room (human
+      // labels + others' live claims < k), by its claim rank (read from the index); least-annotated with a
+      // split: level by level.
+      const next =
+        head.assignment === 'least-annotated' && k !== null
+          ? await pickLeastAnnotated(c, datasetId, annotatorId, nowMs, k, head.end)
+          : await c.get<{ id: number; idx: number }>(
+              `SELECT p.id AS id, p.idx AS idx FROM pairs p WHERE p.dataset_id = ? AND p.claim_rank >= ?
+                 AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?)
+                 ${k === null ? '' : `AND ${HUMAN_LABELS} + ${LIVE_CLAIMS} < ?`}
+               ORDER BY ${head.assignment === 'least-annotated' ? `${HUMAN_LABELS}, ` : ''}p.claim_rank LIMIT 1`,
+              k === null ? [datasetId, from, annotatorId] : [datasetId, from, annotatorId, nowMs, k],
+            );
       if (!next) return undefined;
-      await c.run(`INSERT INTO claims (pair_id, annotator_id, expires_at) VALUES (?, ?, ?) ${upsert}`, [
-        next.id,
-        annotatorId,
-        nowMs + ttlMs,
-      ]);
+      await upsert(next.id);
       return next.idx;
     },
-    renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) =>
-      (
-        await c.run('UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', [
-          nowMs + ttlMs,
-          pairRowId,
-          annotatorId,
-          nowMs,
-        ])
-      ).changes > 0,
+    renewClaim: async (pairRowId, annotatorId, nowMs, ttlMs) => {
+      // Under the pair's lock, as a claim is taken: a claim that lapsed and whose place a claimer with a later
+      // clock took meanwhile (the others' labels and live claims fill the pair) is gone, not renewed.
+      await c.serialize(`pair:${pairRowId}`);
+      const pair = await c.get<{ overlap: number | null; held: number; labelled: number }>(
+        `SELECT d.overlap AS overlap, ${HUMAN_LABELS} + ${LIVE_CLAIMS} AS held,
+           (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS labelled
+         FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
+        [nowMs, annotatorId, pairRowId],
+      );
+      // held counts this live, unlabelled claim once
+      if (pair && pair.overlap !== null && pair.labelled === 0 && pair.held - 1 >= pair.overlap) return false;
+      return (
+        (
+          await c.run('UPDATE claims SET expires_at = ? WHERE pair_id = ? AND annotator_id = ? AND expires_at > ?', [
+            nowMs + ttlMs,
+            pairRowId,
+            annotatorId,
+            nowMs,
+          ])
+        ).changes > 0
+      );
+    },
     releaseClaims: async (datasetId, annotatorId) =>
       (
         await c.run(
@@ -296,16 +322,25 @@ export function teamWrites(c: SqlConnection, _reads: TeamReads): TeamWrites {
         )
       ).changes,
     checkRoomForLabel: async (pairRowId, annotatorId) => {
-      // One submitter at a time per pair: the last label a pair needs goes to one of two people submitting at once.
-      await c.serialize(`pair:${pairRowId}`);
-      const r = await c.get<{ overlap: number | null; idx: number; mine: number; others: number }>(
-        `SELECT d.overlap AS overlap, p.idx AS idx,
-           (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS mine,
-           ${HUMAN_LABELS} AS others
-         FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
-        [annotatorId, pairRowId],
-      );
-      if (!r || r.overlap === null || r.mine > 0) return;
+      // An early refusal, before anything is written. The rule itself is the overlap trigger's (migration 9, on
+      // both databases): it counts the pair's labels under the pair's lock (on PostgreSQL the lock the claims
+      // take; on SQLite the one writer), so of two people submitting the last label a pair needs at once, one
+      // gets the PairFullError from the INSERT. Taken there rather than here, the lock is held from the label's
+      // INSERT to COMMIT only, not for the whole submission, and claimers pass over the pair for that long.
+      // (PostgreSQL: the same read in a server function, migration 11, whose plan the session keeps)
+      const r = c.definerFunctions
+        ? await c.get<{ overlap: number | null; idx: number | null; mine: number; others: number }>(
+            'SELECT overlap, idx, mine, others FROM discretion_label_room(?, ?)',
+            [pairRowId, annotatorId],
+          )
+        : await c.get<{ overlap: number | null; idx: number | null; mine: number; others: number }>(
+            `SELECT d.overlap AS overlap, p.idx AS idx,
+               (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = ?) AS mine,
+               ${HUMAN_LABELS} AS others
+             FROM pairs p JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?`,
+            [annotatorId, pairRowId],
+          );
+      if (!r || r.idx === null || r.overlap === null || r.mine > 0) return;
       if (r.others >= r.overlap) {
         throw new PairFullError(r.idx, r.overlap);
       }

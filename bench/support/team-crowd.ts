@@ -1,0 +1,179 @@
+// Many simulated annotators in one process, each with its own store (its own PostgreSQL connections), for the
+// team bench's open-loop and saturation loads (bench/team.ts): a few of these processes drive hundreds of
+// annotators from 2 cores, where bench/support/team-worker.ts spends a process on each.
+// Argument: one JSON CrowdConfig. It opens a store per annotator, registers the annotators, prints "ready",
+// waits for "go DEADLINE" (epoch ms) on stdin, runs until DEADLINE, closes its stores and prints one line
+// "done {json}" (CrowdResult). Every label's rationale is "NAME#SEQ" (the team audit matches it to its ack).
+//  - open: each annotator works at a person's pace: a claim gives the card; after a think time (paceMs,
+//    jittered by +-jitter, from a seeded random stream) it submits the label and claims the next card. The
+//    times are scheduled, not waited for after each answer: a slow server makes the next event late (lags),
+//    not rarer.
+//  - closed: each annotator claims and submits as fast as the server answers (saturation).
+//  - claims: each annotator claims and lets the claim go (releaseClaims) as fast as the server answers: the
+//    claim path alone at saturation, every claim a new one (a pair let go is claimable at once).
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
+import { openStore, PairFullError, type Store } from '../../src/store';
+
+export interface CrowdConfig {
+  location: string;
+  dataset: string;
+  names: string[];
+  mode: 'open' | 'closed' | 'claims';
+  paceMs: number;
+  jitter: number;
+  ttlMs: number;
+  seed: number;
+}
+
+export interface CrowdResult {
+  claimMs: number[];
+  submitMs: number[];
+  /** open: how late each event started against its schedule (ms). */
+  lagMs: number[];
+  /** open: each event's submit and next claim together (ms): what the annotator waits between two cards. */
+  eventMs: number[];
+  /** [annotator, pair index, seq] of every acknowledged (committed) label. */
+  acks: [string, number, number][];
+  refusals: number;
+  empty: number;
+  errors: number;
+  firstError: string | null;
+}
+
+/** mulberry32: a small seeded random stream, so two runs of one configuration schedule the same events. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.argv[2]) as CrowdConfig;
+  const stores: Store[] = [];
+  const result: CrowdResult = {
+    claimMs: [],
+    submitMs: [],
+    lagMs: [],
+    eventMs: [],
+    acks: [],
+    refusals: 0,
+    empty: 0,
+    errors: 0,
+    firstError: null,
+  };
+  const fail = (e: unknown) => {
+    result.errors++;
+    result.firstError ??= (e as Error).message;
+  };
+  try {
+    // opened a few at a time: hundreds of connections at once would queue at the server's authentication
+    const annotators: { name: string; store: Store; id: number }[] = [];
+    for (let i = 0; i < cfg.names.length; i += 8) {
+      const opened = await Promise.all(
+        cfg.names.slice(i, i + 8).map(async (name) => {
+          const store = await openStore(cfg.location);
+          stores.push(store);
+          return { name, store, id: (await store.write((tx) => tx.ensureAnnotator(name, 'human', null))).id };
+        }),
+      );
+      annotators.push(...opened);
+    }
+    const dataset = (await stores[0].requireDataset(cfg.dataset)).id;
+    const pairRowIds = await stores[0].pairRowIds(dataset);
+    process.stdout.write('ready\n');
+    const lines = createInterface({ input: process.stdin });
+    const deadline = await new Promise<number>((resolve) =>
+      lines.on('line', (l) => {
+        if (l.startsWith('go ')) resolve(Number(l.slice(3)));
+      }),
+    );
+    lines.close();
+
+    const claim = async (a: (typeof annotators)[number]): Promise<number | undefined> => {
+      const t0 = performance.now();
+      try {
+        const pairIdx = await a.store.claimNextPair(dataset, a.id, Date.now(), cfg.ttlMs);
+        result.claimMs.push(performance.now() - t0);
+        if (pairIdx === undefined) result.empty++;
+        return pairIdx;
+      } catch (e) {
+        fail(e);
+        return undefined;
+      }
+    };
+    let seq = 0;
+    const submit = async (a: (typeof annotators)[number], pairIdx: number): Promise<void> => {
+      const n = ++seq;
+      const label: WorkbenchLabel = {
+        value: n % 3 === 0 ? -1 : 1,
+        raw: null,
+        shownFirst: n % 2 === 0 ? 0 : 1,
+        rationale: `${a.name}#${n}`,
+        flagged: false,
+        principles: [],
+      };
+      const t0 = performance.now();
+      try {
+        await saveLabel(a.store, a.id, pairRowIds.get(pairIdx)!, label);
+      } catch (e) {
+        if (e instanceof PairFullError) result.refusals++;
+        else fail(e);
+        return;
+      }
+      result.submitMs.push(performance.now() - t0);
+      result.acks.push([a.name, pairIdx, n]);
+    };
+
+    await Promise.all(
+      annotators.map(async (a, i) => {
+        if (cfg.mode === 'claims') {
+          while (Date.now() < deadline) {
+            if ((await claim(a)) === undefined) await sleep(20);
+            else await a.store.write((tx) => tx.releaseClaims(dataset, a.id)).catch(fail);
+          }
+          return;
+        }
+        if (cfg.mode === 'closed') {
+          while (Date.now() < deadline) {
+            const pairIdx = await claim(a);
+            if (pairIdx === undefined) await sleep(20);
+            else await submit(a, pairIdx);
+          }
+          return;
+        }
+        const rand = random(cfg.seed * 100_003 + i);
+        const think = () => cfg.paceMs * (1 + cfg.jitter * (2 * rand() - 1));
+        // the annotators start spread over one think time, as a team whose members opened the workbench at
+        // different moments
+        let due = Date.now() + rand() * cfg.paceMs;
+        let pairIdx: number | undefined;
+        for (let first = true; ; first = false) {
+          if (due >= deadline) return;
+          await sleep(Math.max(0, due - Date.now()));
+          result.lagMs.push(Math.max(0, Date.now() - due));
+          // a card in hand is labelled and the next one claimed; none (the queue was empty): claim again
+          const t0 = performance.now();
+          if (!first && pairIdx !== undefined) await submit(a, pairIdx);
+          pairIdx = await claim(a);
+          if (!first) result.eventMs.push(performance.now() - t0);
+          due += think();
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(stores.map((s) => s.close().catch(() => undefined)));
+  }
+  process.stdout.write(`done ${JSON.stringify(result)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`team-crowd: ${(e as Error).message}\n`);
+  process.exit(1);
+});
