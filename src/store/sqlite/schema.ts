@@ -277,6 +277,18 @@ ${OVERLAP_TRIGGER}
     after_state = REPLACE(REPLACE(REPLACE(after_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null')
     WHERE before_state LIKE '%"shown_order"%' OR after_state LIKE '%"shown_order"%';
   `,
+  // 11: claims that do not queue (issue 22): PostgreSQL's claimers of one dataset run at once (its
+  // migration 11: a function that claims under each pair's lock, floors moved under a lock taken with a
+  // try). Nothing changes here: SQLite's one writer already serialises every claim.
+  `
+  -- nothing to change on SQLite
+  `,
+  // 12: a bulk load at COPY speed (issue 22): PostgreSQL checks the foreign keys of pairs and preferences once
+  // per statement instead of row by row (its migration 12). Nothing changes here: SQLite's importer already
+  // checks none while it writes the keys it made itself, and PRAGMA foreign_key_check finds any broken one.
+  `
+  -- nothing to change on SQLite
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
