@@ -139,6 +139,34 @@ describe.skipIf(skip)('PostgreSQL: the foreign keys of pairs and preferences, ch
     expect((await b.query('SELECT count(*)::int AS n FROM preferences WHERE pair_id = 150')).rows[0].n).toBe(0);
   });
 
+  it("an import in progress holds up no one else's reads or labels, on its annotator's other datasets either", async () => {
+    const a = await connect();
+    const b = await connect();
+    await b.query("SET lock_timeout = '300ms'"); // anything that waited for the import would fail here
+    const other = (
+      await a.query(`INSERT INTO datasets (name, format, created_at) VALUES ('busy', 'jsonl', '${T}') RETURNING id`)
+    ).rows[0].id;
+    const carol = (
+      await a.query(`INSERT INTO annotators (name, kind, created_at) VALUES ('carol', 'human', '${T}') RETURNING id`)
+    ).rows[0].id;
+    // the import, as the CLI writes it: alice's (and carol's) labels on a new dataset's pairs, not committed
+    await a.query('BEGIN');
+    const fresh = (
+      await a.query(
+        `INSERT INTO datasets (name, format, created_at) VALUES ('importing', 'jsonl', '${T}') RETURNING id`,
+      )
+    ).rows[0].id;
+    await a.query(`SAVEPOINT s; ${pairsSql(fresh, 7001, 9000)}; RELEASE SAVEPOINT s`);
+    await a.query(prefsSql(annotator, 'generate_series(7001, 9000) g'));
+    await a.query(prefsSql(carol, 'generate_series(7001, 9000) g'));
+    await b.query(pairsSql(other, 9001, 9100));
+    await b.query(prefsSql(annotator, 'generate_series(9001, 9100) g')); // alice labels another dataset
+    await b.query(`UPDATE annotators SET provenance = '{"note":1}' WHERE id = ${annotator}`); // not her id: no wait
+    expect((await b.query('SELECT count(*)::int AS n FROM pairs WHERE id BETWEEN 7001 AND 9100')).rows[0].n).toBe(100);
+    await a.query('COMMIT');
+    expect((await b.query('SELECT count(*)::int AS n FROM pairs WHERE id BETWEEN 7001 AND 9100')).rows[0].n).toBe(2100);
+  });
+
   it('a delete racing an insert leaves nothing pointing at nothing, whichever comes first', async () => {
     const a = await connect();
     const b = await connect();
@@ -192,7 +220,7 @@ describe.skipIf(skip)('PostgreSQL: the foreign keys of pairs and preferences, ch
     await c.query(`DELETE FROM datasets WHERE id = ${d2}`);
     expect([
       await count('pairs WHERE id BETWEEN 6001 AND 6100'),
-      await count('preferences WHERE pair_id > 6000'),
+      await count('preferences WHERE pair_id BETWEEN 6001 AND 6100'),
     ]).toEqual([0, 0]);
     await c.query(`DELETE FROM annotators WHERE id = ${bob}`);
     expect(await count(`preferences WHERE annotator_id = ${bob}`)).toBe(0);
