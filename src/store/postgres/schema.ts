@@ -464,7 +464,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   // check (k human labels a pair) moves into the preferences' statement check, with the same rule and lock,
   // and runs only when a dataset the statement's pairs belong to has a split. Every function here runs with
   // the owner's rights (a member may not lock pairs), their search_path pinned by team init
-  // (KEY_CHECK_FUNCTIONS).
+  // (KEY_CHECK_FUNCTIONS). The other ways measured: a staging table and one INSERT ... SELECT still runs the
+  // per-row checks; a partition of the import attached at the end (its keys validated by one join) is not open
+  // to pairs, whose id alone is the key four tables refer to while (dataset, idx) and (dataset, source id) are
+  // unique across the table (a partitioned table's unique keys must hold its partition key).
   `
   ALTER TABLE pairs DROP CONSTRAINT pairs_dataset_id_fkey;
   ALTER TABLE preferences DROP CONSTRAINT preferences_pair_id_fkey;
@@ -537,6 +540,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     locked := 0;
     -- with one annotator the primary key makes every pair id distinct
     pairs_n := CASE WHEN cardinality(who) = 1 THEN n ELSE (SELECT count(DISTINCT pair_id) FROM new_rows) END;
+    -- A few pairs (a member's label) are locked straight away; many (an import's) are sorted first
     IF pairs_n > 64 THEN
       -- The pairs named, grouped by the (sub)transaction that wrote them: one range scan when their ids run
       -- without a gap (an import's), a join otherwise. A group whose writer is in progress is this
