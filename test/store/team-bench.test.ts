@@ -237,15 +237,16 @@ for (const adapter of adapters) {
         const [lost, changed, unacked] = acks.get(a)!;
         const annotator = async (name: string) => (await s.requireAnnotator(name)).id;
         // damage: a lost label, a changed one, an ack that went missing, a third label on a full pair (only with the
-        // overlap trigger off: the database itself refuses a label beyond k; PostgreSQL's disabled as the superuser,
-        // SQLite's, which cannot be disabled, dropped and then created again from its own statement)
+        // overlap trigger off: the database itself refuses a label beyond k; PostgreSQL's disabled as the superuser
+        // (preferences_check: the overlap and the keys of a new label since migration 12), SQLite's, which cannot
+        // be disabled, dropped and then created again from its own statement)
         let sqliteTrigger = '';
         const overlapTrigger = async (on: boolean) => {
           if (adapter.name === 'PostgreSQL') {
             const c = new pg.Client({ connectionString: location });
             await c.connect();
             await c
-              .query(`ALTER TABLE preferences ${on ? 'ENABLE' : 'DISABLE'} TRIGGER preferences_overlap`)
+              .query(`ALTER TABLE preferences ${on ? 'ENABLE' : 'DISABLE'} TRIGGER preferences_check`)
               .finally(() => c.end());
             return;
           }

@@ -547,7 +547,7 @@ describe.skipIf(pgSkip)("team security on PostgreSQL: an annotator's login again
           ids.bob,
           'x',
         ]);
-        await sqlRefuses(bobSql, 'DROP FUNCTION discretion_overlap_check() CASCADE');
+        await sqlRefuses(bobSql, 'DROP FUNCTION discretion_preferences_check() CASCADE');
         await sqlRefuses(
           bobSql,
           'CREATE OR REPLACE FUNCTION discretion_me() RETURNS INTEGER LANGUAGE sql AS $$ SELECT 1 $$',

@@ -359,7 +359,7 @@ function withServerClock<
 function refusal(e: unknown, location: string): Error | undefined {
   const err = e as { code?: string; detail?: string; message?: string };
   if (err.code === 'DW001') {
-    // discretion_overlap_check (migration 9): "idx overlap"
+    // discretion_preferences_check (migration 12, the rule of migration 9): "idx overlap"
     const [pairIdx, overlap] = (err.detail ?? '').split(' ').map(Number);
     return new PairFullError(pairIdx, overlap);
   }

@@ -228,24 +228,32 @@ export class PgConnection implements SqlConnection {
         Readable.from(copyText(rows)),
         client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)),
       );
-    if (conflict === 'fail' && !this.rowSecurity.has(table)) {
-      await copy(table);
-      return rows.length;
-    }
-    if (this.rowSecurity.has(table)) return this.stagedInsert(client, table, columns, copy, conflict);
-    // Straight into the table first, inside a savepoint: a batch without a duplicate key (the usual case)
-    // costs one COPY. A duplicate (in the batch or against rows already there) rolls the savepoint back, and
-    // the batch takes the staging path, which keeps the first row of each key.
+    // Each batch inside a savepoint: a batch that fails (a duplicate key, a foreign key) leaves the transaction
+    // usable for the statements queued behind it (the importer looks up a duplicate's first line to report
+    // it), and the write still fails. A duplicate key with conflict 'ignore' rolls the savepoint back and the
+    // batch takes the staging path, which keeps the first row of each key; a batch without one (the usual
+    // case) costs one COPY.
     await client.query('SAVEPOINT discretion_copy');
     try {
-      await copy(table);
+      let n = rows.length;
+      if (this.rowSecurity.has(table)) n = await this.stagedInsert(client, table, columns, copy, conflict);
+      else {
+        try {
+          await copy(table);
+        } catch (e) {
+          if (conflict === 'fail' || (e as { code?: string }).code !== '23505') throw e; // unique_violation
+          await client.query('ROLLBACK TO SAVEPOINT discretion_copy');
+          n = await this.stagedInsert(client, table, columns, copy, conflict);
+        }
+      }
       await client.query('RELEASE SAVEPOINT discretion_copy');
-      return rows.length;
+      return n;
     } catch (e) {
-      if ((e as { code?: string }).code !== '23505') throw e; // unique_violation; anything else fails the write
-      await client.query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy');
+      await client
+        .query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy')
+        .catch(() => undefined);
+      throw e;
     }
-    return this.stagedInsert(client, table, columns, copy, conflict);
   }
 
   /**

@@ -5,6 +5,24 @@
 // scores and probabilities DOUBLE PRECISION (SQLite's REAL is an 8-byte double), JSON columns TEXT (the
 // exact text is kept, so label history and exports are byte-identical), timestamps ISO-8601 TEXT.
 
+/**
+ * Migration 12's functions that check the foreign keys of pairs and preferences and cascade their deletes:
+ * with the owner's rights, so team init pins their search_path (src/store/postgres/team.ts).
+ */
+export const KEY_CHECK_FUNCTIONS = [
+  'discretion_pairs_check()',
+  'discretion_preferences_check()',
+  'discretion_key_changed()',
+  'discretion_id_changed()',
+  'discretion_cascade()',
+  'discretion_truncated()',
+];
+/** Migration 12's helpers that raise a foreign key's error (no table read; revoked from PUBLIC with the others). */
+export const KEY_ERROR_FUNCTIONS = [
+  'discretion_fk_violation(text, text, text, bigint, text)',
+  'discretion_fk_referenced(text, text, text, text, bigint)',
+];
+
 export const PG_MIGRATIONS: readonly string[] = [
   // 1: datasets, pairs, principle lists, annotators, preferences, metric runs.
   `
@@ -656,5 +674,214 @@ export const PG_MIGRATIONS: readonly string[] = [
     GET DIAGNOSTICS moved = ROW_COUNT;
     RETURN moved;
   END $$;
+  `,
+  // 12: a bulk load at COPY speed (issue 22): the three foreign keys a dataset import writes a million of
+  // (pairs.dataset_id, preferences.pair_id, preferences.annotator_id) are checked once per statement, set
+  // by set, instead of by PostgreSQL's per-row triggers (one index probe and one row lock per row: 14-25 s of
+  // the server's time for a million pairs and their labels, against 7-10 s for everything else). The rule is
+  // the same for every client and every statement (COPY, INSERT, a member's label, a psql session):
+  //  - an insert names only rows that exist, and locks them FOR KEY SHARE as PostgreSQL's own check does, so
+  //    none is deleted (or its id changed) before the insert commits. Rows this transaction wrote itself are
+  //    not locked: no one else can see them, let alone delete them (a visible row whose writer is still in
+  //    progress is this transaction's own, pg_xact_status says so). A million labels of pairs written in the
+  //    same import then cost one range scan of pairs per COPY, not a million probes and locks.
+  //  - deleting a dataset deletes its pairs, deleting a pair or an annotator its preferences (ON DELETE
+  //    CASCADE), once per statement; in READ COMMITTED only (the tool's level, and PostgreSQL's default):
+  //    under REPEATABLE READ the cascade could not see a label committed while it waited, and is refused.
+  //  - changing a referenced id, or a referencing one to a missing row, is refused; TRUNCATE of a referenced
+  //    table must take its referencing tables with it.
+  // The errors read as PostgreSQL's own (SQLSTATE 23503, the constraint's old name). Migration 9's overlap
+  // check (k human labels a pair) moves into the preferences' statement check, with the same rule and lock,
+  // and runs only when a dataset the statement's pairs belong to has a split. Every function here runs with
+  // the owner's rights (a member may not lock pairs), their search_path pinned by team init
+  // (KEY_CHECK_FUNCTIONS). The other ways measured: a staging table and one INSERT ... SELECT still runs the
+  // per-row checks; a partition of the import attached at the end (its keys validated by one join) is not open
+  // to pairs, whose id alone is the key four tables refer to while (dataset, idx) and (dataset, source id) are
+  // unique across the table (a partitioned table's unique keys must hold its partition key).
+  `
+  ALTER TABLE pairs DROP CONSTRAINT pairs_dataset_id_fkey;
+  ALTER TABLE preferences DROP CONSTRAINT preferences_pair_id_fkey;
+  ALTER TABLE preferences DROP CONSTRAINT preferences_annotator_id_fkey;
+  DROP TRIGGER preferences_overlap ON preferences;
+  DROP FUNCTION discretion_overlap_check();
+
+  -- Raised as PostgreSQL raises a foreign key's violation.
+  CREATE FUNCTION discretion_fk_violation(tbl TEXT, con TEXT, col TEXT, val BIGINT, ref TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION USING ERRCODE = '23503', TABLE = tbl, CONSTRAINT = con,
+      MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"', tbl, con),
+      DETAIL = format('Key (%s)=(%s) is not present in table "%s".', col, val, ref);
+  END $$;
+  CREATE FUNCTION discretion_fk_referenced(tbl TEXT, con TEXT, referencing TEXT, col TEXT, val BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+  BEGIN
+    RAISE EXCEPTION USING ERRCODE = '23503', TABLE = referencing, CONSTRAINT = con,
+      MESSAGE = format('update or delete on table "%s" violates foreign key constraint "%s" on table "%s"', tbl, con, referencing),
+      DETAIL = format('Key (id)=(%s) is still referenced from table "%s".', val, referencing);
+  END $$;
+
+  -- pairs.dataset_id: each dataset a statement's new pairs name, locked.
+  CREATE FUNCTION discretion_pairs_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE
+    ids INTEGER[];
+    locked INTEGER;
+    missing INTEGER;
+  BEGIN
+    SELECT array_agg(DISTINCT dataset_id) INTO ids FROM new_rows;
+    IF ids IS NULL THEN RETURN NULL; END IF;
+    SELECT count(*) INTO locked FROM (SELECT 1 FROM datasets d WHERE d.id = ANY (ids) FOR KEY SHARE) l;
+    IF locked < cardinality(ids) THEN
+      SELECT i INTO missing FROM unnest(ids) i WHERE NOT EXISTS (SELECT 1 FROM datasets d WHERE d.id = i) ORDER BY i LIMIT 1;
+      PERFORM discretion_fk_violation('pairs', 'pairs_dataset_id_fkey', 'dataset_id', missing, 'datasets');
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER pairs_check AFTER INSERT ON pairs REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION discretion_pairs_check();
+
+  -- preferences.annotator_id and preferences.pair_id, then the overlap (migration 9's rule, unchanged): after
+  -- each statement, for each pair it gave a human label on a dataset with a split, under the pair's lock
+  -- (SqlConnection.serialize's key, as the room check), the pair's human labels may not exceed k. Raised as
+  -- SQLSTATE DW001 with "idx overlap" as its detail (PairFullError).
+  CREATE FUNCTION discretion_preferences_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  DECLARE
+    who INTEGER[];
+    n BIGINT;
+    pairs_n BIGINT;
+    lo INTEGER;
+    hi INTEGER;
+    missing INTEGER;
+    locked BIGINT := 0;
+    top BIGINT;
+    d BIGINT;
+    own BIGINT[] := '{}';
+    own_n BIGINT := 0;
+    datasets_ INTEGER[] := '{}';
+    more INTEGER[];
+    g RECORD;
+    r RECORD;
+  BEGIN
+    SELECT array_agg(DISTINCT annotator_id), count(*), min(pair_id), max(pair_id) INTO who, n, lo, hi FROM new_rows;
+    IF n = 0 THEN RETURN NULL; END IF;
+    SELECT count(*) INTO locked FROM (SELECT 1 FROM annotators a WHERE a.id = ANY (who) FOR KEY SHARE) l;
+    IF locked < cardinality(who) THEN
+      SELECT i INTO missing FROM unnest(who) i WHERE NOT EXISTS (SELECT 1 FROM annotators a WHERE a.id = i) ORDER BY i LIMIT 1;
+      PERFORM discretion_fk_violation('preferences', 'preferences_annotator_id_fkey', 'annotator_id', missing, 'annotators');
+    END IF;
+    locked := 0;
+    -- with one annotator the primary key makes every pair id distinct
+    pairs_n := CASE WHEN cardinality(who) = 1 THEN n ELSE (SELECT count(DISTINCT pair_id) FROM new_rows) END;
+    -- A few pairs (a member's label) are locked straight away; many (an import's) are sorted first
+    IF pairs_n > 64 THEN
+      -- The pairs named, grouped by the (sub)transaction that wrote them: one range scan when their ids run
+      -- without a gap (an import's), a join otherwise. A group whose writer is in progress is this
+      -- transaction's own; xmin holds the low 32 bits of the writer's id, and this transaction's own ids are
+      -- at or after its top-level id (top), so the full id is top + the distance from it modulo 2^32.
+      top := pg_current_xact_id()::text::bigint;
+      FOR g IN EXECUTE CASE WHEN hi::bigint - lo + 1 = pairs_n
+          THEN 'SELECT p.xmin::text::bigint AS x, array_agg(DISTINCT p.dataset_id) AS ds, count(*) AS n FROM pairs p WHERE p.id BETWEEN $1 AND $2 GROUP BY 1'
+          ELSE 'SELECT p.xmin::text::bigint AS x, array_agg(DISTINCT p.dataset_id) AS ds, count(*) AS n FROM pairs p WHERE p.id IN (SELECT pair_id FROM new_rows) AND p.id BETWEEN $1 AND $2 GROUP BY 1'
+          END USING lo, hi LOOP
+        datasets_ := datasets_ || g.ds;
+        d := (g.x - top % 4294967296 + 4294967296) % 4294967296;
+        IF g.x >= 3 AND d < 2147483648 AND pg_xact_status((top + d)::text::xid8) = 'in progress' THEN
+          own := own || g.x;
+          own_n := own_n + g.n;
+        END IF;
+      END LOOP;
+    END IF;
+    IF own_n < pairs_n THEN
+      SELECT count(*), array_agg(DISTINCT l.dataset_id) INTO locked, more
+        FROM (SELECT p.dataset_id FROM pairs p WHERE p.id IN (SELECT pair_id FROM new_rows) AND p.xmin::text::bigint <> ALL (own) FOR KEY SHARE) l;
+      datasets_ := datasets_ || coalesce(more, '{}');
+    END IF;
+    IF own_n + locked < pairs_n THEN
+      SELECT m.pair_id INTO missing FROM new_rows m WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE p.id = m.pair_id) ORDER BY m.pair_id LIMIT 1;
+      PERFORM discretion_fk_violation('preferences', 'preferences_pair_id_fkey', 'pair_id', missing, 'pairs');
+    END IF;
+    IF EXISTS (SELECT 1 FROM datasets s WHERE s.id = ANY (datasets_) AND s.overlap IS NOT NULL) THEN
+      FOR r IN SELECT DISTINCT m.pair_id, p.idx, s.overlap FROM new_rows m
+          JOIN annotators a ON a.id = m.annotator_id AND a.kind = 'human'
+          JOIN pairs p ON p.id = m.pair_id JOIN datasets s ON s.id = p.dataset_id
+          WHERE s.overlap IS NOT NULL ORDER BY m.pair_id LOOP
+        PERFORM pg_advisory_xact_lock(hashtext('discretion:pair:' || r.pair_id));
+        IF (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = r.pair_id) > r.overlap THEN
+          RAISE EXCEPTION USING ERRCODE = 'DW001', MESSAGE = format('pair %s already has the %s labels it needs', r.idx, r.overlap), DETAIL = r.idx || ' ' || r.overlap;
+        END IF;
+      END LOOP;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER preferences_check AFTER INSERT ON preferences REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION discretion_preferences_check();
+
+  -- A referencing id changed by an UPDATE (the tool never does): checked and locked row by row, as before.
+  CREATE FUNCTION discretion_key_changed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  BEGIN
+    IF TG_TABLE_NAME = 'pairs' THEN
+      PERFORM 1 FROM datasets d WHERE d.id = NEW.dataset_id FOR KEY SHARE;
+      IF NOT FOUND THEN PERFORM discretion_fk_violation('pairs', 'pairs_dataset_id_fkey', 'dataset_id', NEW.dataset_id, 'datasets'); END IF;
+    ELSE
+      PERFORM 1 FROM annotators a WHERE a.id = NEW.annotator_id FOR KEY SHARE;
+      IF NOT FOUND THEN PERFORM discretion_fk_violation('preferences', 'preferences_annotator_id_fkey', 'annotator_id', NEW.annotator_id, 'annotators'); END IF;
+      PERFORM 1 FROM pairs p WHERE p.id = NEW.pair_id FOR KEY SHARE;
+      IF NOT FOUND THEN PERFORM discretion_fk_violation('preferences', 'preferences_pair_id_fkey', 'pair_id', NEW.pair_id, 'pairs'); END IF;
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER pairs_key_changed AFTER UPDATE OF dataset_id ON pairs
+    FOR EACH ROW WHEN (OLD.dataset_id IS DISTINCT FROM NEW.dataset_id) EXECUTE FUNCTION discretion_key_changed();
+  CREATE TRIGGER preferences_key_changed AFTER UPDATE OF pair_id, annotator_id ON preferences
+    FOR EACH ROW WHEN (OLD.pair_id IS DISTINCT FROM NEW.pair_id OR OLD.annotator_id IS DISTINCT FROM NEW.annotator_id)
+    EXECUTE FUNCTION discretion_key_changed();
+
+  -- A referenced id changed by an UPDATE: refused while rows refer to the old one (ON UPDATE NO ACTION).
+  CREATE FUNCTION discretion_id_changed() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  BEGIN
+    IF TG_TABLE_NAME = 'datasets' AND EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = OLD.id) THEN
+      PERFORM discretion_fk_referenced('datasets', 'pairs_dataset_id_fkey', 'pairs', 'dataset_id', OLD.id);
+    ELSIF TG_TABLE_NAME = 'pairs' AND EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = OLD.id) THEN
+      PERFORM discretion_fk_referenced('pairs', 'preferences_pair_id_fkey', 'preferences', 'pair_id', OLD.id);
+    ELSIF TG_TABLE_NAME = 'annotators' AND EXISTS (SELECT 1 FROM preferences x WHERE x.annotator_id = OLD.id) THEN
+      PERFORM discretion_fk_referenced('annotators', 'preferences_annotator_id_fkey', 'preferences', 'annotator_id', OLD.id);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER datasets_id_changed AFTER UPDATE OF id ON datasets FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION discretion_id_changed();
+  CREATE TRIGGER pairs_id_changed AFTER UPDATE OF id ON pairs FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION discretion_id_changed();
+  CREATE TRIGGER annotators_id_changed AFTER UPDATE OF id ON annotators FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION discretion_id_changed();
+
+  -- ON DELETE CASCADE, once per statement.
+  CREATE FUNCTION discretion_cascade() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+      RAISE EXCEPTION USING ERRCODE = '0A000',
+        MESSAGE = format('deleting from %s deletes the rows that refer to it in READ COMMITTED only (this transaction runs at %s)', TG_TABLE_NAME, upper(current_setting('transaction_isolation')));
+    END IF;
+    IF TG_TABLE_NAME = 'datasets' THEN
+      DELETE FROM pairs p WHERE p.dataset_id IN (SELECT o.id FROM old_rows o);
+    ELSIF TG_TABLE_NAME = 'pairs' THEN
+      DELETE FROM preferences x WHERE x.pair_id IN (SELECT o.id FROM old_rows o);
+    ELSE
+      DELETE FROM preferences x WHERE x.annotator_id IN (SELECT o.id FROM old_rows o);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER datasets_cascade AFTER DELETE ON datasets REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION discretion_cascade();
+  CREATE TRIGGER pairs_cascade AFTER DELETE ON pairs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION discretion_cascade();
+  CREATE TRIGGER annotators_cascade AFTER DELETE ON annotators REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION discretion_cascade();
+
+  -- TRUNCATE of a referenced table leaves no row referring to nothing: it must take those tables with it.
+  CREATE FUNCTION discretion_truncated() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+  BEGIN
+    IF TG_TABLE_NAME = 'datasets' AND EXISTS (SELECT 1 FROM pairs) THEN
+      RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = 'cannot truncate datasets without pairs (table "pairs" refers to it)';
+    ELSIF TG_TABLE_NAME <> 'datasets' AND EXISTS (SELECT 1 FROM preferences) THEN
+      RAISE EXCEPTION USING ERRCODE = '0A000', MESSAGE = format('cannot truncate %s without preferences (table "preferences" refers to it)', TG_TABLE_NAME);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER datasets_truncated AFTER TRUNCATE ON datasets FOR EACH STATEMENT EXECUTE FUNCTION discretion_truncated();
+  CREATE TRIGGER pairs_truncated AFTER TRUNCATE ON pairs FOR EACH STATEMENT EXECUTE FUNCTION discretion_truncated();
+  CREATE TRIGGER annotators_truncated AFTER TRUNCATE ON annotators FOR EACH STATEMENT EXECUTE FUNCTION discretion_truncated();
   `,
 ];

@@ -13,6 +13,7 @@
 //    position. Counts and progress of the others come through views and functions with the owner's rights
 //    (human_labels, claim_holds, label_progress, claim_progress; migration 9) that say how many, never whose or what.
 import type pg from 'pg';
+import { KEY_CHECK_FUNCTIONS, KEY_ERROR_FUNCTIONS } from './schema';
 
 export type Visibility = 'blind' | 'open';
 export const VISIBILITIES: readonly Visibility[] = ['blind', 'open'];
@@ -60,7 +61,7 @@ const DEFINER_FUNCTIONS = [
   ...LEAD_FUNCTIONS,
   'discretion_lead_config(text)',
   'discretion_claim_floor()',
-  'discretion_overlap_check()',
+  ...KEY_CHECK_FUNCTIONS,
 ];
 /**
  * Functions that read tables with the caller's rights, pinned too: a session searches its own temporary tables
@@ -161,7 +162,8 @@ export async function applyTeamSecurity(
       ...LEAD_FUNCTIONS,
       'discretion_lead_config(text)',
       'discretion_claim_floor()',
-      'discretion_overlap_check()',
+      ...KEY_CHECK_FUNCTIONS,
+      ...KEY_ERROR_FUNCTIONS,
       'discretion_label_history_stamp()',
       'discretion_label_history_append_only()',
       'discretion_claim_bound()',
