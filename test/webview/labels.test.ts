@@ -127,6 +127,8 @@ const send = (m: WorkbenchHostMessage) => window.dispatchEvent(new MessageEvent(
 const press = (key: string) =>
   window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
 const $ = (sel: string) => document.querySelector<HTMLElement>(sel)!;
+/** The next frame and the task after it (the webview sends what waited for the paint then). */
+const painted = () => new Promise<void>((done) => requestAnimationFrame(() => setTimeout(done, 0)));
 const submits = () =>
   posted.filter((m): m is Extract<WorkbenchWebviewMessage, { type: 'submit' }> => m.type === 'submit');
 
@@ -144,10 +146,12 @@ describe('the workbench webview with labels in flight', () => {
     posted.length = 0;
   });
 
-  it('paints the next card at the keystroke, shows "saving..." until the host commits, then "saved"', () => {
+  it('paints the next card at the keystroke, shows "saving..." until the host commits, then "saved"', async () => {
     send({ type: 'card', card: card(0) });
     send({ type: 'prefetch', cards: [card(1), card(2), card(3)] });
     expect($('#card').dataset.sourceId).toBe('s0');
+    await painted();
+    expect(posted.filter((m) => m.type === 'painted')).toEqual([]); // (a card shown without a key: no clock)
     press('a');
     press('1');
     press('b');
@@ -157,6 +161,9 @@ describe('the workbench webview with labels in flight', () => {
     expect($('#save-state').dataset.state).toBe('pending');
     expect($('#save-state').textContent).toBe('saving...');
     expect($('#progress').textContent).toContain('5 / 10 labelled');
+    // the label goes to the host once that card has painted
+    expect(submits()).toEqual([]);
+    await painted();
     expect(submits()).toEqual([
       {
         type: 'submit',
@@ -169,12 +176,16 @@ describe('the workbench webview with labels in flight', () => {
         ahead: 101,
       },
     ]);
+    // a card painted at the keystroke is not reported painted: its submission says so
+    expect(posted.map((m) => m.type)).toEqual(['submit']);
     // a second label before the first commits
     press('t');
     press('Enter');
     expect($('#card').dataset.sourceId).toBe('s2');
     expect($('#save-state').textContent).toBe('saving 2 labels...');
     expect($('#progress').textContent).toContain('6 / 10 labelled');
+    await painted();
+    expect(submits().map((m) => m.seq)).toEqual([100, 101]);
     send({ type: 'saved', pairIdx: 0, seq: 100, progress: { labelled: 5, total: 10 } });
     expect($('#save-state').textContent).toBe('saving...');
     expect($('#progress').textContent).toContain('6 / 10 labelled');
@@ -184,7 +195,7 @@ describe('the workbench webview with labels in flight', () => {
     expect($('#progress').textContent).toContain('6 / 10 labelled');
   });
 
-  it('a label the host refuses brings the annotator back to that pair with the label intact and the error shown', () => {
+  it('a label the host refuses brings the annotator back to that pair with the label intact and the error shown', async () => {
     send({ type: 'card', card: card(4) });
     send({ type: 'prefetch', cards: [card(5), card(6)] });
     press('b');
@@ -193,6 +204,7 @@ describe('the workbench webview with labels in flight', () => {
     press('f');
     press('Enter');
     expect($('#card').dataset.sourceId).toBe('s5');
+    await painted();
     press('a');
     const fresh = card(4, { seq: 200 });
     send({
@@ -228,14 +240,46 @@ describe('the workbench webview with labels in flight', () => {
     expect($('#save-state').dataset.state).toBe('pending');
   });
 
-  it('sends undo and next after the labels in flight, in the order pressed', () => {
+  it('sends undo and next after the labels in flight, in the order pressed', async () => {
+    await painted(); // (what the earlier tests left to send)
+    posted.length = 0;
     send({ type: 'card', card: card(7) });
     send({ type: 'prefetch', cards: [card(8)] });
     press('a');
     press('Enter');
+    // before the next card's paint: the label waiting for it goes first
     send({ type: 'command', command: 'undo' });
     send({ type: 'command', command: 'next' });
     expect(posted.map((m) => m.type)).toEqual(['submit', 'undo', 'navigate']);
     expect(posted[2]).toEqual({ type: 'navigate', direction: 'next' });
+  });
+
+  it('sends the label at once when a key the card does not handle comes before the paint (it may close the panel)', async () => {
+    send({ type: 'card', card: card(9) });
+    send({ type: 'prefetch', cards: [card(10)] });
+    await painted();
+    posted.length = 0;
+    press('b');
+    press('Enter');
+    expect(submits()).toEqual([]);
+    // Ctrl+W: VS Code's keybinding to close the editor, passed on to the workbench
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'w', ctrlKey: true, bubbles: true, cancelable: true }));
+    expect(submits().map((m) => m.pairIdx)).toEqual([9]);
+    await painted();
+    expect(submits().map((m) => m.pairIdx)).toEqual([9]); // once
+  });
+
+  it('tells the host when a card it sent has painted (its status bar waits for that), once', async () => {
+    await painted();
+    posted.length = 0;
+    send({ type: 'card', card: card(11) });
+    send({ type: 'prefetch', cards: [] });
+    press('a');
+    press('Enter'); // nothing read ahead: the card comes from the host
+    expect(submits().map((m) => m.pairIdx)).toEqual([11]);
+    send({ type: 'saved', pairIdx: 11, seq: 111, progress: { labelled: 5, total: 10 } });
+    send({ type: 'card', card: card(12) });
+    await painted();
+    expect(posted.filter((m) => m.type === 'painted').map((m) => m.type === 'painted' && m.seq)).toEqual([112]);
   });
 });
