@@ -70,7 +70,8 @@ const cardFor = (i, seq) => ({
 
 /**
  * The stub host, run in the page before the bundle: the panel's answers (src/extension/workbenchPanel.ts)
- * with no database: READ_AHEAD cards ahead of the one shown, kept (same seq) from one list to the next.
+ * with no database: READ_AHEAD cards ahead of the one shown, kept (same seq) from one list to the next,
+ * each list sent with whole cards (as a list after a new page is: older builds read only those).
  */
 function stubHost(hostMs) {
   const READ_AHEAD = 5;

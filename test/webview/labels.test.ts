@@ -5,6 +5,7 @@
 // message it posts is kept, and the host's answers are dispatched as the extension would post them.
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
+import { ReadAheadLists } from '../../src/shared/workbenchProtocol';
 import { LabelLedger } from '../../webview/workbench/labels';
 import { initialState } from '../../webview/workbench/state';
 
@@ -112,6 +113,35 @@ describe('LabelLedger', () => {
     expect(l.progress()).toEqual({ labelled: 0, total: 6 });
     l.saved(100, { labelled: 5, total: 10 }); // the first dataset's count: not this one's
     expect(l.progress()).toEqual({ labelled: 0, total: 6 });
+  });
+});
+
+describe('ReadAheadLists', () => {
+  // what postMessage delivers: a copy (structured clone; JSON is as much as these plain objects need)
+  const deliver = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
+  it('sends a card once: the next list names the cards the previous one held by their seq', () => {
+    const host = new ReadAheadLists();
+    const page = new ReadAheadLists();
+    const first = host.entries([card(1), card(2), card(3)]);
+    expect(first).toEqual([card(1), card(2), card(3)]);
+    expect(page.cards(deliver(first))).toEqual([card(1), card(2), card(3)]);
+    // a submission painted card 1; the host read card 4
+    const second = host.entries([card(2), card(3), card(4)]);
+    expect(second).toEqual([102, 103, card(4)]);
+    expect(page.cards(deliver(second))).toEqual([card(2), card(3), card(4)]);
+    // a list may also drop cards (the queue changed): only what it names is held after it
+    expect(page.cards(deliver(host.entries([card(4), card(6)])))).toEqual([card(4), card(6)]);
+  });
+
+  it('cuts a list at a card the page does not hold (a new page): the cards after a gap are not the next ones', () => {
+    const host = new ReadAheadLists();
+    host.entries([card(1), card(2)]);
+    const fresh = new ReadAheadLists(); // the page was loaded again meanwhile
+    expect(fresh.cards(host.entries([card(2), card(3)]))).toEqual([]);
+    // the host heard of the new page ('ready'): whole cards again
+    host.forget();
+    expect(fresh.cards(host.entries([card(2), card(3)]))).toEqual([card(2), card(3)]);
   });
 });
 
@@ -238,6 +268,30 @@ describe('the workbench webview with labels in flight', () => {
     });
     expect($('#card').dataset.sourceId).toBe('s4');
     expect($('#save-state').dataset.state).toBe('pending');
+  });
+
+  it("paints cards of a list that names the previous list's cards by their seq", async () => {
+    send({ type: 'card', card: card(20) });
+    send({ type: 'prefetch', cards: [card(21), card(22)] });
+    press('a');
+    press('Enter');
+    expect($('#card').dataset.sourceId).toBe('s21');
+    await painted();
+    send({ type: 'saved', pairIdx: 20, seq: 120, progress: { labelled: 5, total: 10 } });
+    send({ type: 'prefetch', cards: [122, card(23)] });
+    press('b');
+    press('Enter');
+    expect($('#card').dataset.sourceId).toBe('s22');
+    expect($('#response-A .markdown').textContent).toBe('a22');
+    press('b');
+    press('Enter');
+    expect($('#card').dataset.sourceId).toBe('s23');
+    await painted();
+    expect(submits().map((m) => [m.pairIdx, m.ahead])).toEqual([
+      [20, 121],
+      [21, 122],
+      [22, 123],
+    ]);
   });
 
   it('sends undo and next after the labels in flight, in the order pressed', async () => {

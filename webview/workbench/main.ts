@@ -3,7 +3,12 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
-import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
+import {
+  ReadAheadLists,
+  type CardView,
+  type WorkbenchHostMessage,
+  type WorkbenchWebviewMessage,
+} from '../../src/shared/workbenchProtocol';
 import { sanitizeResponseCached } from './markdown';
 import { LabelLedger } from './labels';
 import { applyState, renderCard, renderModels, renderProgress, renderSaveState, showBusy } from './render';
@@ -40,6 +45,8 @@ const status = document.getElementById('status')!;
 let card: CardView | null = null;
 let ui: UiState | null = null;
 const ledger = new LabelLedger();
+/** The host's read-ahead lists, whose cards it sends once (see ReadAheadLists). */
+const aheadLists = new ReadAheadLists();
 /** When each label in flight was submitted (by card seq): keystroke -> committed, for the benchmark. */
 const submittedAt = new Map<number, number>();
 /** The pair brought back after a refused label, until it is submitted again (later refusals wait as drafts). */
@@ -402,9 +409,9 @@ function receive(m: WorkbenchHostMessage) {
       showCard(m.card);
       break;
     case 'prefetch':
-      ledger.readAhead(m.cards);
-      // their responses sanitised while the page is idle, so that painting one is only a swap
-      prepare(m.cards.flatMap((c) => [c.responseAHtml, c.responseBHtml]));
+      ledger.readAhead(aheadLists.cards(m.cards));
+      // the new cards' responses sanitised while the page is idle, so that painting one is only a swap
+      prepare(m.cards.flatMap((c) => (typeof c === 'number' ? [] : [c.responseAHtml, c.responseBHtml])));
       break;
     case 'saved': {
       ledger.saved(m.seq, m.progress);
