@@ -217,15 +217,26 @@ try {
     // Event Timing entries of keydowns (16 ms or more), matched by timestamp at the end
     window.__benchEnters = [];
     window.__benchEventTimings = [];
-    window.addEventListener('keydown', (e) => e.key === 'Enter' && window.__benchEnters.push(e.timeStamp), true);
+    window.addEventListener(
+      'keydown',
+      (e) => {
+        if (e.key !== 'Enter') return;
+        window.__benchEnters.push(e.timeStamp);
+        performance.mark('bench/enter', { startTime: e.timeStamp });
+      },
+      true,
+    );
     new PerformanceObserver((list) => {
       for (const e of list.getEntries())
         if (e.name === 'keydown') window.__benchEventTimings.push([e.startTime, e.duration]);
     }).observe(/** @type {PerformanceObserverInit} */ ({ type: 'event', durationThreshold: 16 }));
   });
   const outside = [];
-  // E2E_BENCH_TRACE=FILE: a Chromium trace (every process) of the last 30 submissions, for Perfetto
-  const traceFrom = process.env.E2E_BENCH_TRACE ? Math.max(0, N - 30) : Infinity;
+  // E2E_BENCH_TRACE=FILE: a Chromium trace (every process) of the last E2E_BENCH_TRACE_LAST submissions
+  // (default 30), for Perfetto; each Enter is a 'bench/enter' mark in the webview's frame
+  const traceFrom = process.env.E2E_BENCH_TRACE
+    ? Math.max(0, N - Number(process.env.E2E_BENCH_TRACE_LAST || 30))
+    : Infinity;
   let cdp;
   // The wait for each card runs in the page and only reads a counter: the webview shares its main
   // thread with the VS Code workbench, so Playwright's locator polling would slow what it measures.

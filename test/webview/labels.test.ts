@@ -153,6 +153,8 @@ vi.mock('@vscode-elements/elements/dist/vscode-button/index.js', () => ({}));
 vi.mock('@vscode-elements/elements/dist/vscode-textarea/index.js', () => ({}));
 
 const posted: WorkbenchWebviewMessage[] = [];
+/** What the page gave VS Code's setState (what a reload restores). */
+const states: unknown[] = [];
 const send = (m: WorkbenchHostMessage) => window.dispatchEvent(new MessageEvent('message', { data: m }));
 const press = (key: string) =>
   window.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
@@ -168,7 +170,7 @@ describe('the workbench webview with labels in flight', () => {
     (globalThis as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
       postMessage: (m: WorkbenchWebviewMessage) => posted.push(m),
       getState: () => undefined,
-      setState: () => undefined,
+      setState: (state: unknown) => states.push(state),
     });
     await import('../../webview/workbench/main');
   });
@@ -223,6 +225,31 @@ describe('the workbench webview with labels in flight', () => {
     expect($('#save-state').dataset.state).toBe('saved');
     expect($('#save-state').textContent).toBe('saved');
     expect($('#progress').textContent).toContain('6 / 10 labelled');
+  });
+
+  // (after the test above: no label in flight)
+  it('keeps as its state the first pair without a committed label, given to VS Code after the paint and only when it changes', async () => {
+    send({ type: 'card', card: card(30) });
+    send({ type: 'prefetch', cards: [card(31), card(32)] });
+    expect(states.at(-1)).not.toEqual({ dataset: 'd', pairIdx: 30 }); // (after the paint)
+    await painted();
+    expect(states.at(-1)).toEqual({ dataset: 'd', pairIdx: 30 });
+    states.length = 0;
+    press('a');
+    press('Enter'); // card 31 shown, pair 30's label in flight: the state is pair 30 still
+    await painted();
+    expect(states).toEqual([]);
+    send({ type: 'saved', pairIdx: 30, seq: 130, progress: { labelled: 5, total: 10 } });
+    expect(states).toEqual([]); // (after the paint)
+    await painted();
+    expect(states).toEqual([{ dataset: 'd', pairIdx: 31 }]);
+    press('b');
+    press('Enter'); // card 32 shown, pair 31's label in flight: pair 31 still
+    await painted();
+    expect(states).toEqual([{ dataset: 'd', pairIdx: 31 }]);
+    send({ type: 'saved', pairIdx: 31, seq: 131, progress: { labelled: 6, total: 10 } });
+    await painted();
+    expect(states.at(-1)).toEqual({ dataset: 'd', pairIdx: 32 });
   });
 
   it('a label the host refuses brings the annotator back to that pair with the label intact and the error shown', async () => {

@@ -89,7 +89,12 @@ const afterPaint = {
 /** Sends what waits for the paint, now: the messages in order, then the state and title. */
 function flushAfterPaint() {
   for (const m of afterPaint.messages.splice(0)) vscode.postMessage(m);
-  if (afterPaint.state) vscode.setState(afterPaint.state);
+  const state = afterPaint.state;
+  // (each setState is a message through VS Code's window: only a state that changed goes)
+  if (state && (state.dataset !== savedState?.dataset || state.pairIdx !== savedState.pairIdx)) {
+    vscode.setState(state);
+    savedState = state;
+  }
   if (afterPaint.title !== undefined) document.title = afterPaint.title;
   afterPaint.state = afterPaint.title = undefined;
 }
@@ -113,6 +118,8 @@ const post = (m: WorkbenchWebviewMessage) => {
   flushAfterPaint();
   vscode.postMessage(m);
 };
+/** The state last given to VS Code. */
+let savedState: { dataset: string; pairIdx: number } | undefined;
 /** The page's state (what a reload restores), saved after the next paint. */
 function saveState(state: { dataset: string; pairIdx: number }) {
   afterPaint.state = state;
