@@ -353,6 +353,9 @@ try {
         "the Enter keydown's Event Timing duration: to the next frame presented (8 ms steps; '<16' where the browser reported none)",
     },
     submit_to_paint_ms: dist(inside),
+    // every submission's figure, in order (to pool runs: percentiles of percentiles mislead)
+    submit_to_paint_samples_ms: inside.map((ms) => +ms.toFixed(1)),
+    submit_to_presented_samples_ms: presented,
     submit_to_presented_ms: (() => {
       const d = dist(presented);
       const say = (v) => (v === 0 ? '<16' : v);
