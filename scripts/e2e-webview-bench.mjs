@@ -74,7 +74,7 @@ const cardFor = (i, seq) => ({
  * each list sent with whole cards (as a list after a new page is: older builds read only those).
  */
 function stubHost(hostMs) {
-  const READ_AHEAD = 5;
+  const READ_AHEAD = 10; // (src/app/workbench/cards.ts)
   let seq = 1;
   let labelled = 0;
   /** The pair shown by the host's count, and the cards read ahead after it. */
