@@ -110,6 +110,51 @@ async function paintedFrame(global) {
 }
 
 /**
+ * CPU time (ms, user + system, from /proc) used so far by the processes this benchmark drives, by kind: the
+ * Chromium this script launched (its renderer, which runs VS Code's window and the webview on one main
+ * thread; its GPU process, which rasters and composites; the rest) and the VS Code server's process group
+ * (the extension host; the rest). Less sensitive to other sessions' load than the latencies: it is the
+ * work each submission costs, which competes with the next paint on a 2-core machine. Linux only.
+ */
+function cpuByKind() {
+  const tick = 1000 / 100; // USER_HZ: 100 on Linux
+  const procs = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      // fields after the command's closing parenthesis: state ppid pgrp ... utime (14) stime (15)
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      procs.push({ pid: +pid, ppid: +f[1], pgrp: +f[2], ms: (+f[11] + +f[12]) * tick, args });
+    } catch {
+      // (a process that ended meanwhile)
+    }
+  }
+  const ours = new Set([process.pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs)
+      if (!ours.has(p.pid) && ours.has(p.ppid)) {
+        ours.add(p.pid);
+        grew = true;
+      }
+  }
+  const server = Number(readFileSync(join(process.env.E2E_STATE, 'server.pid'), 'utf8'));
+  const kinds = { renderer: 0, gpu: 0, browser_other: 0, extension_host: 0, server_other: 0 };
+  for (const p of procs) {
+    if (p.pid !== process.pid && ours.has(p.pid) && /chrom/i.test(p.args)) {
+      if (p.args.includes('--type=renderer')) kinds.renderer += p.ms;
+      else if (p.args.includes('--type=gpu-process')) kinds.gpu += p.ms;
+      else kinds.browser_other += p.ms;
+    } else if (p.pgrp === server) {
+      if (/extensionHost/.test(p.args)) kinds.extension_host += p.ms;
+      else kinds.server_other += p.ms;
+    }
+  }
+  return kinds;
+}
+
+/**
  * VS Code's own time to open a webview panel: the empty-webview extension's command, from the
  * Enter on it in the palette to its empty page's first paint (by the page's clock, as the card's).
  */
@@ -249,6 +294,7 @@ try {
         }),
       n,
     );
+  const cpuBefore = cpuByKind();
   for (let i = 0; i < N; i++) {
     if (i === traceFrom) {
       cdp = await page.context().newCDPSession(page);
@@ -280,6 +326,7 @@ try {
   // keystroke -> the host's 'saved' for each label (the commit, acknowledged); all of them, waited for
   await frame.waitForFunction((n) => window.__discretionCommits.length >= n, N, { polling: 100, timeout: 30_000 });
   const commits = await frame.evaluate(() => window.__discretionCommits);
+  const cpuAfter = cpuByKind();
   if (cdp) {
     const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
     await cdp.send('Tracing.end');
@@ -375,6 +422,17 @@ try {
       .map((ms) => +ms.toFixed(1)),
     cards_painted_at_keystroke: inside.length - phases.length,
     submit_to_saved_ms: dist(commits),
+    // CPU per submission (the keys of a choice, a row and Enter, the commit and the next list), by process
+    cpu_ms_per_submission: Object.fromEntries(
+      [...Object.keys(cpuAfter), 'total'].map((k) => [
+        k,
+        +(
+          (k === 'total'
+            ? Object.keys(cpuAfter).reduce((sum, j) => sum + cpuAfter[j] - cpuBefore[j], 0)
+            : cpuAfter[k] - cpuBefore[k]) / N
+        ).toFixed(2),
+      ]),
+    ),
     waited_for_host_steps_p50_ms: phaseMedians,
     waited_for_host_steps_slowest_5pct_median_ms: slowMedians,
     playwright_roundtrip_ms: { p50: pct(outside, 50), p95: pct(outside, 95) },
