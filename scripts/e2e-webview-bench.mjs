@@ -163,6 +163,8 @@ async function block(b, n, trace) {
     );
   for (let i = 0; i < WARMUP + n; i++) {
     if (i === WARMUP) {
+      // (the warm-up labels acknowledged first, so that only the measured ones are counted)
+      await page.waitForFunction((k) => window.__discretionCommits.length >= k, WARMUP, { polling: 50 });
       await page.evaluate(() => {
         window.__discretionTimings = [];
         window.__discretionCommits = [];
