@@ -10,6 +10,7 @@ import {
   type WorkbenchHostMessage,
   type WorkbenchWebviewMessage,
   parseWorkbenchMessage,
+  ReadAheadLists,
 } from '../shared/workbenchProtocol';
 import { PairTakenError, type WorkbenchSession } from '../app/workbench';
 import { type PageContext, type PageParts, WebviewPanelBase, type WebviewKind } from './webviewPanelBase';
@@ -85,6 +86,8 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   /** The first card was posted before the webview's first 'ready'. */
   private postedBeforeReady = false;
   private cardPosted = false;
+  /** The read-ahead list the page holds: a card of it is sent again by its seq only. */
+  private readonly aheadLists = new ReadAheadLists();
 
   constructor(
     panel: vscode.WebviewPanel,
@@ -205,7 +208,7 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   /** The next cards of the queue, for the webview to paint at the next submission without waiting. */
   private async postAhead(s: WorkbenchSession): Promise<void> {
     const cards = await s.readAhead();
-    if (cards.length > 0) this.post({ type: 'prefetch', cards });
+    if (cards.length > 0) this.post({ type: 'prefetch', cards: this.aheadLists.entries(cards) });
   }
 
   private flushProgress(): void {
@@ -226,6 +229,7 @@ export class WorkbenchPanel extends WebviewPanelBase<WorkbenchHostMessage, Workb
   private async answer(m: WorkbenchWebviewMessage, receivedAt: number): Promise<void> {
     this.answering = m.type === 'painted' ? undefined : receivedAt;
     if (m.type === 'ready') {
+      this.aheadLists.forget(); // a new page: it holds no list
       this.host.log.info(
         `workbench: webview ready ${(receivedAt - this.createdAt).toFixed(0)} ms after the panel was created (restore ${JSON.stringify(m.restore)})`,
       );

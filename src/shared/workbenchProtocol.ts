@@ -61,15 +61,54 @@ export interface CardView {
   hasNext: boolean;
 }
 
+/** A card of a read-ahead list: the card itself, or the seq of a card the previous list held. */
+export type AheadEntry = CardView | number;
+
+/**
+ * Both ends of the read-ahead lists ('prefetch'). Each list repeats most of the previous one (at a
+ * submission the first card is painted and one more is read), and every message to the webview passes
+ * through VS Code's window, whose main thread the card shares: a card the previous list held goes by
+ * its seq, so a list costs about one card, not five. The host's end sends (`entries`), the webview's
+ * end reads (`cards`); both keep the previous list. A list whose seq refers to a card the receiving end
+ * does not hold (a new page) is cut there: the cards after a gap are not the next ones.
+ */
+export class ReadAheadLists {
+  private previous = new Map<number, CardView>();
+
+  /** The host's end: the list to send for `cards`. */
+  entries(cards: CardView[]): AheadEntry[] {
+    const entries = cards.map((c) => (this.previous.has(c.seq) ? c.seq : c));
+    this.previous = new Map(cards.map((c) => [c.seq, c]));
+    return entries;
+  }
+
+  /** The webview's end: the cards of a list received. */
+  cards(entries: AheadEntry[]): CardView[] {
+    const cards: CardView[] = [];
+    for (const e of entries) {
+      const c = typeof e === 'number' ? this.previous.get(e) : e;
+      if (!c) break;
+      cards.push(c);
+    }
+    this.previous = new Map(cards.map((c) => [c.seq, c]));
+    return cards;
+  }
+
+  /** The other end holds no list now (the host sent a card that replaces it, or a new page started). */
+  forget(): void {
+    this.previous.clear();
+  }
+}
+
 /** hostMs: the host's time from receiving the message this answers to posting the answer (for the benchmarks). */
 export type WorkbenchHostMessage =
   | { type: 'card'; card: CardView; hostMs?: number }
   /**
    * The next cards of the queue after the one shown, in order, read ahead: the webview paints the
    * first at a submission (before the label is committed) and prepares the others. A 'card' message
-   * replaces them all.
+   * replaces them all. A card the previous list held is sent as its seq only (see ReadAheadLists).
    */
-  | { type: 'prefetch'; cards: CardView[] }
+  | { type: 'prefetch'; cards: AheadEntry[] }
   /** The label submitted from card `seq` is committed; progress counts committed labels only. */
   | { type: 'saved'; pairIdx: number; seq: number; progress: { labelled: number; total: number }; hostMs?: number }
   /** The label submitted from card `seq` was not saved; `card` is the pair's card to submit it again from. */

@@ -11,4 +11,11 @@ interface Window {
   __emptyFirstPaint?: number;
   __pwned?: unknown;
   e2eStatusNode?: ChildNode | null;
+  // the benchmarks' own (scripts/e2e-bench.mjs, scripts/e2e-webview-bench.mjs): the Enter keydowns'
+  // timestamps and the browser's Event Timing entries of keydowns ([startTime, duration]); the webview
+  // bench's stub host (its cards, and the VS Code API it stands in for)
+  __benchEnters?: number[];
+  __benchEventTimings?: [number, number][];
+  __cardFor?: (pairIdx: number, seq: number) => { pairIdx: number; seq: number };
+  acquireVsCodeApi?: () => { postMessage(m: unknown): void; getState(): unknown; setState(s: unknown): void };
 }

@@ -3,7 +3,12 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '../../media/webview.css';
-import type { CardView, WorkbenchHostMessage, WorkbenchWebviewMessage } from '../../src/shared/workbenchProtocol';
+import {
+  ReadAheadLists,
+  type CardView,
+  type WorkbenchHostMessage,
+  type WorkbenchWebviewMessage,
+} from '../../src/shared/workbenchProtocol';
 import { sanitizeResponseCached } from './markdown';
 import { LabelLedger } from './labels';
 import { applyState, renderCard, renderModels, renderProgress, renderSaveState, showBusy } from './render';
@@ -40,6 +45,8 @@ const status = document.getElementById('status')!;
 let card: CardView | null = null;
 let ui: UiState | null = null;
 const ledger = new LabelLedger();
+/** The host's read-ahead lists, whose cards it sends once (see ReadAheadLists). */
+const aheadLists = new ReadAheadLists();
 /** When each label in flight was submitted (by card seq): keystroke -> committed, for the benchmark. */
 const submittedAt = new Map<number, number>();
 /** The pair brought back after a refused label, until it is submitted again (later refusals wait as drafts). */
@@ -61,7 +68,65 @@ window.addEventListener(
   { passive: true, capture: true },
 );
 
-const post = (m: WorkbenchWebviewMessage) => vscode.postMessage(m);
+/**
+ * What waits for the frame that paints a card: the submission whose next card was painted at the
+ * keystroke (from the cards read ahead), and the page's state and title. Posting passes through VS
+ * Code's window, whose main thread this card shares, and a submission starts the host's commit, whose
+ * answers come back the same way: sent after that frame, none of it competes with the paint. Nothing
+ * is acknowledged meanwhile (the label shows "saving..." until the host's 'saved'). Any other message
+ * sends them first, so the host sees every message in the order of the keys; so does a key the card
+ * does not handle (VS Code's keybindings may hide or close the panel) and the page being hidden.
+ */
+const afterPaint = {
+  messages: [] as WorkbenchWebviewMessage[],
+  state: undefined as { dataset: string; pairIdx: number } | undefined,
+  title: undefined as string | undefined,
+  /** Run after the frame, before the messages go (the benchmark clocks; a post before then sends only the messages). */
+  then: [] as (() => void)[],
+  scheduled: false,
+};
+
+/** Sends what waits for the paint, now: the messages in order, then the state and title. */
+function flushAfterPaint() {
+  for (const m of afterPaint.messages.splice(0)) vscode.postMessage(m);
+  const state = afterPaint.state;
+  // (each setState is a message through VS Code's window: only a state that changed goes)
+  if (state && (state.dataset !== savedState?.dataset || state.pairIdx !== savedState.pairIdx)) {
+    vscode.setState(state);
+    savedState = state;
+  }
+  if (afterPaint.title !== undefined) document.title = afterPaint.title;
+  afterPaint.state = afterPaint.title = undefined;
+}
+
+/** After the next frame (requestAnimationFrame, then a task); the messages of a page with no frames (hidden) after 200 ms. */
+function scheduleAfterPaint() {
+  if (afterPaint.scheduled) return;
+  afterPaint.scheduled = true;
+  const painted = () => {
+    if (!afterPaint.scheduled) return;
+    afterPaint.scheduled = false;
+    for (const f of afterPaint.then.splice(0)) f(); // (they may add messages)
+    flushAfterPaint();
+  };
+  requestAnimationFrame(() => setTimeout(painted, 0));
+  // (the messages only: the clocks wait for the frame, however late)
+  setTimeout(flushAfterPaint, 200);
+}
+
+const post = (m: WorkbenchWebviewMessage) => {
+  flushAfterPaint();
+  vscode.postMessage(m);
+};
+/** The state last given to VS Code. */
+let savedState: { dataset: string; pairIdx: number } | undefined;
+/** The page's state (what a reload restores), saved after the next paint. */
+function saveState(state: { dataset: string; pairIdx: number }) {
+  afterPaint.state = state;
+  scheduleAfterPaint();
+}
+window.addEventListener('pagehide', flushAfterPaint);
+document.addEventListener('visibilitychange', () => document.hidden && flushAfterPaint());
 /** Posts a message whose answer is the next card (or a reveal): the timing starts here. */
 function postAwaitingCard(m: WorkbenchWebviewMessage) {
   postedAt = performance.now();
@@ -75,8 +140,10 @@ function showCard(next: CardView, draft?: { label: { ui: UiState; rationale: str
   if (pendingSince === null && keyAt !== undefined) pendingSince = keyAt;
   card = next;
   ledger.shows(next);
-  status.textContent = '';
-  status.hidden = true;
+  if (!status.hidden) {
+    status.textContent = '';
+    status.hidden = true;
+  }
   root.hidden = false;
   renderCard(root, next, handlers);
   const own = draft ?? ledger.takeDraft(next.pairIdx);
@@ -92,8 +159,8 @@ function showCard(next: CardView, draft?: { label: { ui: UiState; rationale: str
     });
   } else setUi(initialState(next));
   showSaveState();
-  vscode.setState({ dataset: next.dataset, pairIdx: ledger.firstPendingPair() ?? next.pairIdx });
-  document.title = `Pair ${next.sourceId}`;
+  saveState({ dataset: next.dataset, pairIdx: ledger.firstPendingPair() ?? next.pairIdx });
+  afterPaint.title = `Pair ${next.sourceId}`;
   // after every change to the card, so that at most one layout happens before the paint
   if (document.activeElement !== root) root.focus({ preventScroll: true });
   for (const t of scrolled) {
@@ -105,13 +172,12 @@ function showCard(next: CardView, draft?: { label: { ui: UiState; rationale: str
     window.__discretionFirstPaint = 0;
     performance.mark('discretion/firstCardRendered');
     // wall-clock time of the first card's paint, comparable with the benchmark's clock
-    requestAnimationFrame(() =>
-      setTimeout(() => {
-        window.__discretionFirstPaint = performance.timeOrigin + performance.now();
-      }, 0),
-    );
+    afterPaint.then.push(() => {
+      window.__discretionFirstPaint = performance.timeOrigin + performance.now();
+    });
   }
   painted();
+  scheduleAfterPaint();
 }
 
 function showSaveState() {
@@ -155,8 +221,9 @@ function run(effect: Effect) {
       };
       submittedAt.set(card.seq, keyAt ?? performance.now());
       if (next) {
-        post(m);
+        afterPaint.messages.push(m); // sent once the next card is painted (see afterPaint)
         arrived = null; // painted at the keystroke: no host steps to time
+        paintedAtKey = true;
         showCard(next);
       } else {
         postAwaitingCard(m);
@@ -210,6 +277,8 @@ function isTextEntry(e: Event): boolean {
 }
 
 window.addEventListener('keydown', (e) => {
+  // VS Code's keybindings (any key the card does not handle) may hide or close the panel: the labels go first
+  if (!isCardKey(e)) flushAfterPaint();
   if (!ui) return;
   if (isTextEntry(e)) {
     // Typing in the rationale never triggers actions; Esc leaves the box.
@@ -272,31 +341,60 @@ function keepFromWorkbench(e: KeyboardEvent): void {
   if (e.key !== 'Escape') e.stopImmediatePropagation();
 }
 
-/** After a key's answer is on screen: measures keystroke -> painted (the frame after the DOM change). */
+/**
+ * After a key's answer is on screen: measures keystroke -> painted, "painted" being the first task after
+ * the frame that follows the DOM change (requestAnimationFrame, then a task: that frame has been committed).
+ * The host hears of the paint of a card it sent (its status bar and tree wait for it); a card painted at
+ * the keystroke needs no word: its submission, sent after the paint, is that word.
+ */
 function painted() {
+  const local = paintedAtKey;
+  paintedAtKey = false;
   if (pendingSince === null || !card) return;
   const since = pendingSince;
   pendingSince = null;
   const seq = card.seq;
   const rendered = performance.now();
   const got = arrived;
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      const now = performance.now();
-      const ms = now - since;
-      window.__discretionTimings!.push(ms);
-      if (got)
-        window.__discretionPhases!.push({
-          posted: postedAt - since,
-          received: got.at - since,
-          host: got.hostMs,
-          rendered: rendered - since,
-          painted: ms,
-        });
-      post({ type: 'painted', seq, ms });
-    }, 0),
-  );
+  afterPaint.then.push(() => {
+    const ms = performance.now() - since;
+    window.__discretionTimings!.push(ms);
+    if (got)
+      window.__discretionPhases!.push({
+        posted: postedAt - since,
+        received: got.at - since,
+        host: got.hostMs,
+        rendered: rendered - since,
+        painted: ms,
+      });
+    if (!local) afterPaint.messages.push({ type: 'painted', seq, ms });
+  });
+  scheduleAfterPaint();
 }
+/** The card being shown was painted at a submission's keystroke, from the cards read ahead. */
+let paintedAtKey = false;
+
+/** Responses of the cards read ahead, to sanitise while the page is idle (see prepare). */
+const toPrepare: string[] = [];
+
+/**
+ * Sanitises these responses while the page is idle, a few at a time (sanitizeResponseCached remembers
+ * them), so that painting a card read ahead is only a swap and the work never delays a frame or a key.
+ */
+function prepare(htmls: string[]) {
+  const idle = toPrepare.length > 0;
+  toPrepare.push(...htmls);
+  if (!idle) whenIdle(prepareSome);
+}
+
+function prepareSome(deadline?: IdleDeadline) {
+  do sanitizeResponseCached(toPrepare.shift()!);
+  while (toPrepare.length > 0 && (deadline?.timeRemaining() ?? 0) > 3);
+  if (toPrepare.length > 0) whenIdle(prepareSome);
+}
+
+const whenIdle = (f: (deadline?: IdleDeadline) => void) =>
+  typeof requestIdleCallback === 'function' ? requestIdleCallback(f, { timeout: 1000 }) : setTimeout(f, 0);
 
 let firstMessage = true;
 window.addEventListener('message', (event: MessageEvent<WorkbenchHostMessage>) => {
@@ -317,26 +415,17 @@ function receive(m: WorkbenchHostMessage) {
       ledger.hostCard(m.card);
       showCard(m.card);
       break;
-    case 'prefetch': {
-      ledger.readAhead(m.cards);
-      // sanitise their responses once this card has painted, so that painting one is only a swap
-      const cards = m.cards;
-      requestAnimationFrame(() =>
-        setTimeout(() => {
-          for (const c of cards) {
-            sanitizeResponseCached(c.responseAHtml);
-            sanitizeResponseCached(c.responseBHtml);
-          }
-        }, 0),
-      );
+    case 'prefetch':
+      ledger.readAhead(aheadLists.cards(m.cards));
+      // the new cards' responses sanitised while the page is idle, so that painting one is only a swap
+      prepare(m.cards.flatMap((c) => (typeof c === 'number' ? [] : [c.responseAHtml, c.responseBHtml])));
       break;
-    }
     case 'saved': {
       ledger.saved(m.seq, m.progress);
       const at = submittedAt.get(m.seq);
       submittedAt.delete(m.seq);
       if (at !== undefined) window.__discretionCommits!.push(performance.now() - at);
-      if (card) vscode.setState({ dataset: card.dataset, pairIdx: ledger.firstPendingPair() ?? card.pairIdx });
+      if (card) saveState({ dataset: card.dataset, pairIdx: ledger.firstPendingPair() ?? card.pairIdx });
       showSaveState();
       break;
     }

@@ -43,7 +43,8 @@ export function sanitizeResponse(html: string): string {
 }
 
 const cache = new Map<string, string>();
-const CACHE_ENTRIES = 16;
+/** The responses of the card shown and the cards read ahead (READ_AHEAD, src/app/workbench/cards.ts), and some. */
+const CACHE_ENTRIES = 32;
 
 /**
  * sanitizeResponse, remembered for the last few responses: the next cards' responses are sanitised

@@ -94,7 +94,7 @@ export function renderCard(root: HTMLElement, card: CardView, h: CardHandlers): 
   // complete; a response box starts at the top because its content is new, and main resets the page)
   b.gridTitle.textContent = `Principles (${card.principleList}): which response does each favour?`;
   b.rationale.value = card.existing?.rationale ?? '';
-  b.models.replaceChildren();
+  if (b.models.firstChild) b.models.replaceChildren();
   b.models.hidden = true;
   if (card.models) renderModels(root, card.models, false);
 }
@@ -247,16 +247,15 @@ function buildCard(root: HTMLElement, card: CardView, key: string, h: CardHandle
 /** The progress line: `card.progress` counts the labels committed and those in flight. */
 export function renderProgress(root: HTMLElement, card: CardView): void {
   const b = built.get(root);
-  if (b)
-    b.progress.textContent = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator}${card.signedIn ? ` (${card.signedIn})` : ''} · queue: ${card.filter}`;
+  const text = `${card.dataset} · ${card.progress.labelled} / ${card.progress.total} labelled by ${card.annotator}${card.signedIn ? ` (${card.signedIn})` : ''} · queue: ${card.filter}`;
+  if (b && b.progress.textContent !== text) b.progress.textContent = text;
 }
 
 /** Whether the labels submitted are committed: "saving..." while any is in flight, then "saved". */
 export function renderSaveState(root: HTMLElement, state: SaveState, inFlight: number): void {
   const b = built.get(root);
   if (!b) return;
-  b.saveState.dataset.state = state;
-  b.saveState.textContent =
+  const text =
     state === 'pending'
       ? inFlight > 1
         ? `saving ${inFlight} labels...`
@@ -264,6 +263,8 @@ export function renderSaveState(root: HTMLElement, state: SaveState, inFlight: n
       : state === 'saved'
         ? 'saved'
         : '';
+  if (b.saveState.dataset.state !== state) b.saveState.dataset.state = state;
+  if (b.saveState.textContent !== text) b.saveState.textContent = text;
 }
 
 export function renderModels(root: HTMLElement, models: ModelView[], awaitingAdvance: boolean): void {
@@ -282,24 +283,35 @@ export function renderModels(root: HTMLElement, models: ModelView[], awaitingAdv
   if (awaitingAdvance) box.append(el('p', { class: 'hint' }, 'Press Enter for the next pair.'));
 }
 
-/** Reflects the UI state on the existing card (cheap: attributes only). */
+/**
+ * Sets an attribute (null: removes it) only when its value changes: every write is a mutation the
+ * next frame restyles, and a key changes one or two of the card's many controls.
+ */
+function setAttr(e: Element, name: string, value: string | null): void {
+  if (e.getAttribute(name) === value) return;
+  if (value === null) e.removeAttribute(name);
+  else e.setAttribute(name, value);
+}
+
+/** Reflects the UI state on the existing card (cheap: the attributes that change only). */
 export function applyState(root: HTMLElement, s: UiState): void {
   root
     .querySelectorAll<HTMLElement>('[data-overall]')
-    .forEach((b) => b.setAttribute('aria-checked', String(b.dataset.overall === s.overall)));
+    .forEach((b) => setAttr(b, 'aria-checked', String(b.dataset.overall === s.overall)));
   root.querySelectorAll<HTMLElement>('.grid-row').forEach((r) => {
     const row = Number(r.dataset.row);
     r.classList.toggle('selected', s.selectedRow === row);
     r.querySelectorAll<HTMLElement>('[data-grid]').forEach((b) =>
-      b.setAttribute('aria-checked', String(b.dataset.grid === s.grid[row])),
+      setAttr(b, 'aria-checked', String(b.dataset.grid === s.grid[row])),
     );
-    if (s.selectedRow === row) r.setAttribute('aria-current', 'true');
-    else r.removeAttribute('aria-current');
+    setAttr(r, 'aria-current', s.selectedRow === row ? 'true' : null);
   });
-  root.querySelector('#flag')?.setAttribute('aria-checked', String(s.flagged));
+  const flag = root.querySelector('#flag');
+  if (flag) setAttr(flag, 'aria-checked', String(s.flagged));
   const notice = root.querySelector('#notice');
-  if (notice) notice.textContent = s.notice;
-  root.querySelector<HTMLElement>('#help')?.toggleAttribute('hidden', !s.showHelp);
+  if (notice && notice.textContent !== s.notice) notice.textContent = s.notice;
+  const help = root.querySelector<HTMLElement>('#help');
+  if (help) setAttr(help, 'hidden', s.showHelp ? null : '');
   showBusy(root, s.busy);
 }
 

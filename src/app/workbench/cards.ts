@@ -14,9 +14,13 @@ const MODEL_KINDS = new Set(['reward-model', 'llm-judge', 'policy-model']);
 
 /**
  * How many cards of the queue the webview holds ahead of the one shown (it paints one at a submit): the
- * submissions it can take before the host's next list arrives (each list adds one card read).
+ * submissions it can take before the host's next list arrives (each list adds one card read). Ten: on a
+ * busy machine the host's answers fell more than five submissions behind a quick annotator now and then
+ * (npm run bench:e2e: 1 to 2 cards in 200 waited for the host at five); a list sends each card once
+ * (ReadAheadLists), so a longer one costs the webview only its first list. The webview's sanitised
+ * responses (webview/workbench/markdown.ts) are kept for at least this many cards.
  */
-export const READ_AHEAD = 5;
+export const READ_AHEAD = 10;
 /** Cards whose submission would still be accepted (older ones are forgotten past this many). */
 const MAX_LIVE_CARDS = 1000;
 
