@@ -11,7 +11,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 HOST_DIR=${E2E_HOST_DIR:-$ROOT/.e2e-host}
 SCRIPT=${E2E_SCRIPT:-test/e2e/workbench.e2e.mjs}
-PORT=${E2E_PORT:-$((20000 + RANDOM % 20000))}
+# A port the kernel says is free now (a random one collided with another run's server under load: EADDRINUSE).
+PORT=${E2E_PORT:-$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}
 mkdir -p test-results
 
 bash scripts/e2e-install-host.sh
