@@ -270,7 +270,13 @@ async function crowdLoads(o: {
   const jitter = env('BENCH_TEAM_JITTER', 0.5);
   const run = Date.now().toString(36);
   const where = o.target ? `PostgreSQL at ${redactLocation(o.target)}` : 'PostgreSQL (direct)';
-  const serverCpu = o.server ? serverCpuReader(o.server.port) : undefined;
+  // the server's CPU where it runs on this machine: the bench's own, or the one the admin URL reaches directly
+  const direct = o.target ? new URL(process.env.DISCRETION_BENCH_PG_ADMIN_URL ?? o.target) : undefined;
+  const serverCpu = o.server
+    ? serverCpuReader(o.server.port)
+    : direct && ['127.0.0.1', 'localhost', '[::1]'].includes(direct.hostname)
+      ? serverCpuReader(Number(direct.port || 5432))
+      : undefined;
   let allPassed = true;
   const load = async (kind: 'claims' | 'saturation' | 'open', annotators: number, seconds: number) => {
     let location: string;

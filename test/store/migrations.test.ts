@@ -44,7 +44,7 @@ export const MIGRATION_ROWS: Record<number, string> = {
   8: '', // pairs.claim_rank (checked below: null on every old row until a claim or a split ranks them)
   9: '', // label_history.login (checked below: null on every old row) and the views the claims read
   10: '', // principle_preferences.shown_order -> shown_first, inverted, and the history's JSON alike (CHANGED_COLUMNS)
-  11: '', // PostgreSQL's claims that do not queue: functions only, no table changes (nothing on SQLite)
+  11: '', // claims that do not queue: the view claim_times; PostgreSQL's claim functions (no table changes)
   12: '', // PostgreSQL's foreign keys of pairs and preferences checked per statement: triggers only (nothing on SQLite)
 };
 

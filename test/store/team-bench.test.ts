@@ -156,7 +156,7 @@ describe.skipIf(pgSkip)('npm run bench -- team, its crowds on PostgreSQL, short'
     const open = crowdOn(text, 'Open loop on PostgreSQL \\(direct\\)', 6);
     expect(open.line).toMatch(crowdFigures(true));
     expect(open.line).toMatch(/submit \+ next claim p50/);
-    // 6 annotators, a label every 0.4 s +- 50 % for 3 s: about 40 labels (the first event of each only claims)
+    // 6 annotators, each holding a card, a label every 0.4 s +- 50 % for 3 s: about 45 labels
     expect(open.acked).toBeGreaterThanOrEqual(12);
     expect(open.stored).toBe(open.acked);
     // each annotator's store keeps its connection while the crowd runs (pg_stat_activity, sampled each second)

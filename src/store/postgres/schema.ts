@@ -460,13 +460,20 @@ export const PG_MIGRATIONS: readonly string[] = [
   // statements are unnamed, as a pooler in transaction mode needs, so each would be planned again, which
   // took half a claim's time) and a claim is one round trip. Both claim functions run with the caller's
   // rights (the claims' policies hold; search_path pinned by team init), the floor functions with the
-  // owner's, as before.
+  // owner's, as before. Each function of this migration is planned once a session (plan_cache_mode), with
+  // sequential scans off: every statement in them is an index read, and a plan made while the claims table
+  // was small (a session's first claim) scanned it whole for each pair once it had grown (35 ms a claim
+  // with 500 annotators); and without JIT, whose compiling costs more than any of these statements.
   `
+  -- Every claim's pair and end, whoever holds it and whether she labelled the pair since (with the owner's
+  -- rights, as claim_holds): k live claims fill a pair, a test that costs one index read.
+  CREATE VIEW claim_times AS SELECT c.pair_id AS pair_id, c.expires_at AS expires_at FROM claims c;
+
   -- Claims, for the annotator, its own live claim (own, renewed) or else the first of the candidate pairs in
   -- order whose lock it gets with a try and whose room holds under that lock. busy: the pairs passed over
   -- because someone held their lock (own's: the claim took no candidate and should look again).
   CREATE FUNCTION discretion_claim_pairs(own INTEGER, candidates INTEGER[], annotator INTEGER, k INTEGER, now_ms BIGINT, expires_ms BIGINT,
-    OUT claimed INTEGER, OUT busy INTEGER, OUT released BOOLEAN) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+    OUT claimed INTEGER, OUT busy INTEGER, OUT released BOOLEAN) LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
   DECLARE pair INTEGER;
   BEGIN
     busy := 0;
@@ -518,7 +525,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- looks again for up to 250 ms, then answers none (the workbench waits for a freed pair then).
   CREATE FUNCTION discretion_claim_next(dataset INTEGER, annotator INTEGER, now_ms BIGINT, expires_ms BIGINT,
     OUT claimed_idx INTEGER, OUT unranked BOOLEAN, OUT floor_moved BOOLEAN, OUT levels_moved BOOLEAN, OUT released BOOLEAN)
-  LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+  LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
   DECLARE
     k INTEGER;
     how TEXT;
@@ -530,7 +537,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     lvl_known BOOLEAN;
     own INTEGER;
     ids INTEGER[];
-    look INTEGER;
+    look CONSTANT INTEGER := 16;
+    from_rank BIGINT;
     busy INTEGER;
     r RECORD;
     started TIMESTAMPTZ := clock_timestamp();
@@ -581,12 +589,15 @@ export const PG_MIGRATIONS: readonly string[] = [
             levels_moved := true;
           END IF;
           CONTINUE WHEN open_rank >= end_rank;
-          look := 8;
+          from_rank := open_rank;
           LOOP
-            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= open_rank
-              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
-              AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
-                + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = p.id AND h.expires_at > now_ms) = lvl
+            -- (claims alone, labelled or not, at least as many as the level: a cheap test that passes most
+            -- pairs ahead over, before the exact one)
+            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= from_rank
+              AND CASE WHEN (SELECT COUNT(*) FROM claim_times t WHERE t.pair_id = p.id AND t.expires_at > now_ms) > lvl THEN false
+                ELSE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
+                  AND (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
+                    + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = p.id AND h.expires_at > now_ms) = lvl END
               ORDER BY p.claim_rank LIMIT look);
             SELECT * INTO r FROM discretion_claim_pairs(NULL, ids, annotator, k, now_ms, expires_ms);
             IF r.claimed IS NOT NULL THEN
@@ -594,26 +605,32 @@ export const PG_MIGRATIONS: readonly string[] = [
               RETURN;
             END IF;
             busy := busy + r.busy;
-            -- every candidate read afresh taken meanwhile: read further
             EXIT WHEN cardinality(ids) < look;
-            look := LEAST(look * 4, 1024);
+            -- every candidate read was taken meanwhile or is locked: read on from the last of them
+            from_rank := (SELECT p.claim_rank FROM pairs p WHERE p.id = ids[look]) + 1;
           END LOOP;
         END LOOP;
+      ELSIF busy = 0 AND how = 'least-annotated' THEN
+        -- no split: every annotator labels every pair, the least labelled first (no claim takes room: no lock)
+        ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset
+          AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
+          ORDER BY (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id), p.claim_rank LIMIT 1);
+        SELECT * INTO r FROM discretion_claim_pairs(NULL, ids, annotator, k, now_ms, expires_ms);
+        IF r.claimed IS NOT NULL THEN
+          claimed_idx := (SELECT p.idx FROM pairs p WHERE p.id = r.claimed);
+        END IF;
+        RETURN;
       ELSIF busy = 0 THEN
-        look := 8;
+        from_rank := open_rank;
         LOOP
-          IF how = 'least-annotated' THEN
-            -- no split: every annotator labels every pair, the least labelled first
-            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= open_rank
-              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
-              ORDER BY (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id), p.claim_rank LIMIT look);
-          ELSE
-            ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= open_rank
-              AND NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
-              AND (k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
-                + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = p.id AND h.expires_at > now_ms) < k)
-              ORDER BY p.claim_rank LIMIT look);
-          END IF;
+          -- (k live claims, labelled or not, fill a pair: a cheap test that passes most pairs ahead over, before
+          -- the exact one)
+          ids := ARRAY(SELECT p.id FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank >= from_rank
+            AND CASE WHEN (SELECT COUNT(*) FROM claim_times t WHERE t.pair_id = p.id AND t.expires_at > now_ms) >= k THEN false
+              ELSE NOT EXISTS (SELECT 1 FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator)
+                AND (k IS NULL OR (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
+                  + (SELECT COUNT(*) FROM claim_holds h WHERE h.pair_id = p.id AND h.expires_at > now_ms) < k) END
+            ORDER BY p.claim_rank LIMIT look);
           SELECT * INTO r FROM discretion_claim_pairs(NULL, ids, annotator, k, now_ms, expires_ms);
           IF r.claimed IS NOT NULL THEN
             claimed_idx := (SELECT p.idx FROM pairs p WHERE p.id = r.claimed);
@@ -621,7 +638,7 @@ export const PG_MIGRATIONS: readonly string[] = [
           END IF;
           busy := busy + r.busy;
           EXIT WHEN cardinality(ids) < look;
-          look := LEAST(look * 4, 1024);
+          from_rank := (SELECT p.claim_rank FROM pairs p WHERE p.id = ids[look]) + 1;
         END LOOP;
       END IF;
       EXIT WHEN busy = 0 OR clock_timestamp() - started > interval '250 milliseconds';
@@ -632,7 +649,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- checkRoomForLabel's read (src/store/sql/team.ts), its plan kept for the session: the pair's overlap and
   -- index, whether the annotator labelled it, and the human labels it holds.
   CREATE FUNCTION discretion_label_room(pair INTEGER, annotator INTEGER, OUT overlap INTEGER, OUT idx INTEGER, OUT mine BIGINT, OUT others BIGINT)
-  LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
+  LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
   BEGIN
     SELECT d.overlap, p.idx, (SELECT COUNT(*) FROM preferences x WHERE x.pair_id = p.id AND x.annotator_id = annotator),
       (SELECT COUNT(*) FROM human_labels hl WHERE hl.pair_id = p.id)
@@ -640,7 +657,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   END $$;
 
   CREATE OR REPLACE FUNCTION discretion_move_claim_floor(dataset INTEGER, old_floor BIGINT, new_floor BIGINT, k INTEGER) RETURNS INTEGER
-  LANGUAGE plpgsql SECURITY DEFINER SET plan_cache_mode = force_generic_plan AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
   DECLARE moved INTEGER;
   BEGIN
     IF new_floor <= old_floor OR NOT pg_try_advisory_xact_lock(hashtext('discretion:claims:' || dataset)) THEN
@@ -655,7 +672,7 @@ export const PG_MIGRATIONS: readonly string[] = [
     RETURN moved;
   END $$;
   CREATE OR REPLACE FUNCTION discretion_move_level_floor(dataset INTEGER, lvl INTEGER, old_floor BIGINT, new_floor BIGINT) RETURNS INTEGER
-  LANGUAGE plpgsql SECURITY DEFINER SET plan_cache_mode = force_generic_plan AS $$
+  LANGUAGE plpgsql SECURITY DEFINER SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
   DECLARE moved INTEGER;
   BEGIN
     IF new_floor <= COALESCE(old_floor, 0) OR lvl < 0 OR NOT EXISTS (SELECT 1 FROM datasets d WHERE d.id = dataset AND lvl < d.overlap)

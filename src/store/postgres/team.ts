@@ -11,7 +11,8 @@
 //  - the annotator role: reads datasets, pairs, lists, annotators, and its own labels (plus the models'
 //    judgments; everybody's labels with --visibility open); writes only its own labels, history, claims and
 //    position. Counts and progress of the others come through views and functions with the owner's rights
-//    (human_labels, claim_holds, label_progress, claim_progress; migration 9) that say how many, never whose or what.
+//    (human_labels, claim_holds, label_progress, claim_progress; migration 9; claim_times, migration 11) that say how
+//    many, never whose or what.
 import type pg from 'pg';
 import { KEY_CHECK_FUNCTIONS, KEY_ERROR_FUNCTIONS } from './schema';
 
@@ -36,7 +37,7 @@ const TABLES = [
   'team_config',
   'team_members',
 ] as const;
-const VIEWS = ['human_labels', 'claim_holds', 'label_progress', 'claim_progress'] as const;
+const VIEWS = ['human_labels', 'claim_holds', 'claim_times', 'label_progress', 'claim_progress'] as const;
 /** A claim, its pick under each pair's lock, a label's room (migration 11): the caller's rights, so the policies hold. */
 const CLAIM_FUNCTIONS = [
   'discretion_claim_next(integer, integer, bigint, bigint)',

@@ -279,9 +279,10 @@ ${OVERLAP_TRIGGER}
   `,
   // 11: claims that do not queue (issue 22): PostgreSQL's claimers of one dataset run at once (its
   // migration 11: a function that claims under each pair's lock, floors moved under a lock taken with a
-  // try). Nothing changes here: SQLite's one writer already serialises every claim.
+  // try). SQLite's one writer already serialises every claim; only the view that migration adds, which the
+  // claims read there, so both databases hold the same views.
   `
-  -- nothing to change on SQLite
+  CREATE VIEW claim_times AS SELECT c.pair_id AS pair_id, c.expires_at AS expires_at FROM claims c;
   `,
   // 12: a bulk load at COPY speed (issue 22): PostgreSQL checks the foreign keys of pairs and preferences once
   // per statement instead of row by row (its migration 12). Nothing changes here: SQLite's importer already
