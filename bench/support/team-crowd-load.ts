@@ -85,10 +85,17 @@ export async function runCrowd(o: {
   );
   const children = groups.map((names, p) => {
     const config: CrowdConfig = { ...o.config, names, seed: o.config.seed + p };
-    const child = spawn(process.execPath, [o.script, JSON.stringify(config)], {
+    // The config (its database URL holds the password) goes in the environment, not the arguments a process
+    // list shows to everyone on the machine.
+    const child = spawn(process.execPath, [o.script], {
       cwd: o.root,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...o.env, NODE_PATH: join(o.root, 'node_modules') },
+      env: {
+        ...process.env,
+        ...o.env,
+        NODE_PATH: join(o.root, 'node_modules'),
+        DISCRETION_CROWD_CONFIG: JSON.stringify(config),
+      },
     });
     let out = '';
     let err = '';

@@ -56,7 +56,7 @@ function random(seed: number): () => number {
 }
 
 async function main(): Promise<void> {
-  const cfg = JSON.parse(process.argv[2]) as CrowdConfig;
+  const cfg = JSON.parse(process.env.DISCRETION_CROWD_CONFIG ?? '{}') as CrowdConfig;
   const stores: Store[] = [];
   const result: CrowdResult = {
     claimMs: [],
