@@ -52,14 +52,19 @@ export function serverCpuReader(port: number): (() => number) | undefined {
     return undefined;
   }
   if (!postmaster) return undefined;
-  // a server process that ended during the run takes its CPU time with it: the figure is a lower bound, and
-  // the crowds keep their connections for the whole run
+  // each process's last reading is kept: a server process that ends (a client's idle connection closed) keeps
+  // what it had spent when last read, and the figure never goes back (what it spent after that is lost: a
+  // lower bound, each call a reading)
+  const seen = new Map<string, number>();
   return () => {
-    let total = stat(postmaster)?.cpu ?? 0;
+    const pm = stat(postmaster);
+    if (pm) seen.set(postmaster, pm.cpu);
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       const s = stat(pid);
-      if (s?.ppid === postmaster) total += s.cpu;
+      if (s?.ppid === postmaster) seen.set(pid, s.cpu);
     }
+    let total = 0;
+    for (const cpu of seen.values()) total += cpu;
     return total;
   };
 }

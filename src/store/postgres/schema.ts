@@ -440,12 +440,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     after_state = REPLACE(REPLACE(REPLACE(after_state, '"shown_order":0', '"shown_first":1'), '"shown_order":1', '"shown_first":0'), '"shown_order":null', '"shown_first":null')
     WHERE before_state LIKE '%"shown_order"%' OR after_state LIKE '%"shown_order"%';
   `,
-  // 11: claims that do not queue (issue 22; nothing changes on SQLite, whose one writer already serialises
-  // every claim). Until now the claimers of a dataset took turns under one lock (discretion:claims:DATASET).
+  // 11: claims that do not queue (issue 22; on SQLite, whose one writer already serialises every claim, only
+  // the view claim_times). Until now the claimers of a dataset took turns under one lock (discretion:claims:DATASET).
   // Now they run at once, and locks that are all transaction-scoped keep the team's rules:
   //  - an annotator's lock (discretion:claims:DATASET:ANNOTATOR): one person's claims (two windows) take turns,
   //    so both resume one claim.
-  //  - a pair's lock (discretion:pair:ID, which the label room check and the overlap trigger take too): a
+  //  - a pair's lock (discretion:pair:ID, which the overlap trigger takes for every human label too): a
   //    claim takes it with a try, never a wait, and passes over a pair someone is claiming or labelling right
   //    then (SKIP LOCKED's rule, on a lock a team's annotator may take: row locks need UPDATE on pairs). Held,
   //    it makes the pair's room, read afresh under it, the whole truth: every claim and label of the pair
@@ -456,7 +456,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   //    label's trigger (migration 8) waits for it, then moves the floors back: no floor passes a pair whose
   //    label is going away.
   // The claim itself is one function, discretion_claim_next, the same walk as src/store/sql/team.ts's for
-  // SQLite (the contract tests run both): a server function keeps its statements' plans for the session (our
+  // SQLite (the contract tests run both), reading the candidates in the order a few at a time, each batch on
+  // from the last: a server function keeps its statements' plans for the session (our
   // statements are unnamed, as a pooler in transaction mode needs, so each would be planned again, which
   // took half a claim's time) and a claim is one round trip. Both claim functions run with the caller's
   // rights (the claims' policies hold; search_path pinned by team init), the floor functions with the
