@@ -32,12 +32,12 @@ export default async function step(ctx) {
 
   // a fresh panel on the sample (the dashboard's webview, hidden, would be a second webview frame):
   // it opens at the first pair without a committed label (s08: s01-s07 are labelled by now)
-  await runCommand(page, 'View: Close All Editors');
-  await page
-    .locator('iframe.webview')
-    .first()
-    .waitFor({ state: 'detached', timeout: 15_000 })
-    .catch(() => undefined);
+  // every webview frame gone before the workbench opens (the command is tried again until they are: in a
+  // clean-clone run under load one frame outlived the close and the driver's locator matched two)
+  await runCommand(page, 'View: Close All Editors', {
+    after: () =>
+      page.waitForFunction(() => document.querySelectorAll('iframe.webview').length === 0, null, { timeout: 15_000 }),
+  });
   await runCommand(page, 'Discretion: Open Workbench', {
     after: async () => {
       await page
