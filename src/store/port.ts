@@ -407,7 +407,9 @@ export interface TeamWrites {
    * The next pair for this annotator under the dataset's split, claimed until `nowMs + ttlMs`: the
    * annotator's own live claim first (a reload resumes it), else the first pair in the assignment order
    * that the annotator has not labelled and whose human labels plus others' live claims are fewer than the
-   * overlap. Undefined when none is left. Without a split: the first pair the annotator has not labelled.
+   * overlap, and that it can take without waiting (on PostgreSQL a pair another claimer or labeller holds
+   * at that moment is passed over). Undefined when none is left. Without a split: the first pair the
+   * annotator has not labelled.
    */
   claimNextPair(datasetId: number, annotatorId: number, nowMs: number, ttlMs: number): Promise<number | undefined>;
   /** Extends the annotator's claim on the pair (the card is still open); false when the claim is gone. */
