@@ -115,14 +115,6 @@ export class WrittenTables {
 
 export class PgConnection implements SqlConnection {
   /**
-   * A row lock needs UPDATE on pairs, which a team member lacks (row-level security applies to her): then the
-   * claimers' advisory lock alone serialises the claims of a dataset, as it does on its own already.
-   */
-  get skipLockedPairs(): string {
-    return this.rowSecurity.size > 0 ? '' : ' FOR UPDATE OF p SKIP LOCKED';
-  }
-  readonly writableCtes = true;
-  /**
    * One statement at a time on a transaction's client, in the order asked: the importers queue a batch
    * of pairs and the preferences that refer to them without awaiting each (the SQLite adapter orders
    * them the same way), and a COPY must not interleave with another statement on its connection.

@@ -5,14 +5,6 @@
 export type SqlValue = string | number | null | Buffer;
 
 export interface SqlConnection {
-  /** Appended to a SELECT of pairs aliased `p` that is about to claim a row: PostgreSQL's `FOR UPDATE OF p SKIP LOCKED` (SQLite's write lock already serialises claimers). */
-  readonly skipLockedPairs: string;
-  /**
-   * Whether a WITH clause may hold an INSERT or UPDATE (PostgreSQL: a claim's floor, pick and row in one
-   * statement); SQLite runs them as separate statements. The caller of such a statement says which tables it
-   * changed with `wrote` (they cannot be told from its rows).
-   */
-  readonly writableCtes: boolean;
   /**
    * PostgreSQL: what a claim changes beyond the claimer's own rows (the claim floors, the ranks of pairs added
    * since the split) goes through functions with the owner's rights (migration 9), which check their

@@ -6,8 +6,6 @@ import type { Database, Statement } from './driver';
 const BATCH_ROWS = 5000;
 
 export class SqliteConnection implements SqlConnection {
-  readonly skipLockedPairs = '';
-  readonly writableCtes = false;
   readonly definerFunctions = false;
   now(): string {
     return new Date().toISOString();
