@@ -542,13 +542,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     from_rank BIGINT;
     busy INTEGER;
     r RECORD;
-    started TIMESTAMPTZ := clock_timestamp();
+    started TIMESTAMPTZ;
   BEGIN
     unranked := false;
     floor_moved := false;
     levels_moved := false;
     released := false;
     PERFORM pg_advisory_xact_lock(hashtext('discretion:claims:' || dataset || ':' || annotator));
+    -- the look-again budget starts once this annotator's other claim (a second window) let go, not before
+    started := clock_timestamp();
     SELECT d.overlap, d.assignment, d.claim_floor INTO k, how, floor_rank FROM datasets d WHERE d.id = dataset;
     IF NOT FOUND THEN RETURN; END IF;
     IF EXISTS (SELECT 1 FROM pairs p WHERE p.dataset_id = dataset AND p.claim_rank IS NULL) THEN
