@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { openStore, PairFullError, type Store } from '../../src/store';
+import { Rng } from '../../src/core/metrics/prng';
 
 export interface CrowdConfig {
   location: string;
@@ -43,16 +44,10 @@ export interface CrowdResult {
   firstError: string | null;
 }
 
-/** mulberry32: a small seeded random stream, so two runs of one configuration schedule the same events. */
+/** A seeded uniform [0, 1) stream (the project's one PRNG), so two runs of one configuration schedule the same events. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed, 'team-crowd');
+  return () => r.uniform();
 }
 
 async function main(): Promise<void> {

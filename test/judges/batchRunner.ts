@@ -7,6 +7,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Rng } from '../../src/core/metrics/prng';
 
 /**
  * The fake judge's answer to a user message: it prefers a response containing "good"; with both, the one shown
@@ -96,16 +97,10 @@ export type Failure =
   /** Answered, but without logprobs (a model that does not support them): status 200, an unreadable answer. */
   | 'no-logprobs';
 
-/** A small seeded generator (mulberry32), so that a shuffled order is the same on every run. */
+/** A seeded uniform [0, 1) stream (the project's one PRNG), so that a shuffled order is the same on every run. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed, 'batch-runner');
+  return () => r.uniform();
 }
 
 /**
