@@ -9,7 +9,7 @@
 //    many to a process (bench/support/team-crowd.ts): claims/s at saturation, for each crowd size.
 //  - open: PostgreSQL, one dataset, N annotators at a person's pace (a label every few seconds, jittered,
 //    scheduled in advance: open loop), many to a process: claim and submit latency p50/p95/p99, the
-//    server's connections (pg_stat_activity) and CPU, for each N.
+//    server's connections (pg_stat_activity) and CPU, for each N; directly and through PgBouncer.
 // Every load ends with an AUDIT of the database against what its annotators acknowledged (bench/support/
 // team-load.ts). Settings (environment):
 //   BENCH_TEAM_SECONDS (60), BENCH_TEAM_PG_ANNOTATORS (50), BENCH_TEAM_PG_ROUNDS (1: rounds of the two PostgreSQL runs), BENCH_TEAM_SQLITE_ANNOTATORS (4),
@@ -17,7 +17,9 @@
 //   on a large dataset, mostly done and in each assignment order);
 //   BENCH_TEAM_SATURATION_ANNOTATORS (16,64), BENCH_TEAM_SATURATION_SECONDS (20), BENCH_TEAM_OPEN_ANNOTATORS (50,200,500),
 //   BENCH_TEAM_OPEN_SECONDS (25), BENCH_TEAM_PACE_MS (4000: the mean think time), BENCH_TEAM_JITTER (0.5: +-50 %),
-//   BENCH_TEAM_CROWD_PROCESSES (4: processes a crowd is spread over);
+//   BENCH_TEAM_CROWD_PROCESSES (4: processes a crowd is spread over); BENCH_TEAM_VIA (direct,pgbouncer: the saturation and
+//   open loads on the bench's own server run directly and through PgBouncer in transaction mode, started here in
+//   front of it, alternating size by size), BENCH_TEAM_POOL_SIZE (20: PgBouncer's server connections a pool);
 //   DISCRETION_BENCH_PG_URL: the database the saturation and open loads run on (e.g. through PgBouncer) instead
 //   of one on the bench's own server; DISCRETION_BENCH_PG_ADMIN_URL: a direct connection to that same database
 //   for the setup, the audit and pg_stat_activity (default: DISCRETION_BENCH_PG_URL). The password in the URL or
@@ -27,7 +29,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, urlWithoutPassword, type TestPostgres } from '../test/support/postgres';
 import { openStore, ASSIGNMENT_ORDERS, redactLocation, type WorkSplit } from '../src/store';
-import { crowdAcks, describeCrowd, runCrowd, serverCpuReader } from './support/team-crowd-load';
+import { crowdAcks, describeCrowd, processCpuReader, runCrowd, serverCpuReader } from './support/team-crowd-load';
+import { startPgBouncer, type TestPgBouncer } from '../test/support/pgbouncer';
 import {
   acksOf,
   annotatorName,
@@ -53,6 +56,15 @@ const sizes = (name: string, fallback: number[]) =>
         .map((v) => Number(v.trim()))
         .filter((n) => Number.isInteger(n) && n > 0);
 const PARTS = ['processes', 'large', 'saturation', 'open'] as const;
+type Via = 'direct' | 'pgbouncer' | 'target';
+/** BENCH_TEAM_VIA: how the crowds reach the bench's own server (a comma list of direct and pgbouncer; both by default). */
+const VIA: readonly Via[] = (process.env.BENCH_TEAM_VIA ?? 'direct,pgbouncer')
+  .split(',')
+  .map((v) => v.trim())
+  .filter((v): v is Via => {
+    if (v !== 'direct' && v !== 'pgbouncer') throw new Error(`BENCH_TEAM_VIA: ${v} is not direct or pgbouncer`);
+    return true;
+  });
 
 export async function runTeamBench(log: (line: string) => void): Promise<boolean> {
   const seconds = env('BENCH_TEAM_SECONDS', 60);
@@ -269,7 +281,27 @@ async function crowdLoads(o: {
   const paceMs = env('BENCH_TEAM_PACE_MS', 4000);
   const jitter = env('BENCH_TEAM_JITTER', 0.5);
   const run = Date.now().toString(36);
-  const where = o.target ? `PostgreSQL at ${redactLocation(o.target)}` : 'PostgreSQL (direct)';
+  // On the bench's own server each load runs directly and through PgBouncer in transaction mode (Debian's, started
+  // here in front of it: test/support/pgbouncer.ts), the two alternating size by size; on DISCRETION_BENCH_PG_URL,
+  // as that URL goes.
+  const routes = o.target ? (['target'] as const) : VIA;
+  let bouncer: TestPgBouncer | undefined;
+  if (routes.includes('pgbouncer')) {
+    try {
+      bouncer = await startPgBouncer(o.server!, {
+        poolSize: env('BENCH_TEAM_POOL_SIZE', 20),
+        maxClientConn: 2 * Math.max(0, ...o.saturation, ...o.open) + 100,
+      });
+    } catch (e) {
+      log(`PgBouncer skipped: it could not be started (${(e as Error).message})`);
+    }
+  }
+  const where = (via: Via) =>
+    via === 'target'
+      ? `PostgreSQL at ${redactLocation(o.target!)}`
+      : via === 'pgbouncer'
+        ? `PostgreSQL through PgBouncer (transaction mode, ${env('BENCH_TEAM_POOL_SIZE', 20)} server connections a pool)`
+        : 'PostgreSQL (direct)';
   // the server's CPU where it runs on this machine: the bench's own, or the one the admin URL reaches directly
   const direct = o.target ? new URL(process.env.DISCRETION_BENCH_PG_ADMIN_URL ?? o.target) : undefined;
   const serverCpu = o.server
@@ -278,16 +310,18 @@ async function crowdLoads(o: {
       ? serverCpuReader(Number(direct.port || 5432))
       : undefined;
   let allPassed = true;
-  const load = async (kind: 'claims' | 'saturation' | 'open', annotators: number, seconds: number) => {
+  const load = async (via: Via, kind: 'claims' | 'saturation' | 'open', annotators: number, seconds: number) => {
+    if (via === 'pgbouncer' && !bouncer) return;
     let location: string;
     let adminUrl: string;
     let dataset: string;
-    if (o.target) {
-      location = o.target;
-      adminUrl = process.env.DISCRETION_BENCH_PG_ADMIN_URL ?? o.target;
+    if (via === 'target') {
+      location = o.target!;
+      adminUrl = process.env.DISCRETION_BENCH_PG_ADMIN_URL ?? o.target!;
       dataset = `${kind}-${annotators}-${run}`;
     } else {
-      location = adminUrl = await o.server!.createDatabase();
+      adminUrl = await o.server!.createDatabase();
+      location = via === 'pgbouncer' ? bouncer!.pooled(adminUrl) : adminUrl;
       dataset = 'team';
     }
     await seedTeamDataset(adminUrl, dataset, o.pairs, o.overlap);
@@ -309,8 +343,9 @@ async function crowdLoads(o: {
       seconds,
       adminUrl,
       serverCpu,
+      poolerCpu: via === 'pgbouncer' ? processCpuReader(bouncer!.pid) : undefined,
     });
-    log(describeCrowd(r, annotators));
+    log(`${routes.length > 1 ? `[${via}] ` : ''}${describeCrowd(r, annotators)}`);
     const s = await openStore(adminUrl);
     try {
       const acks = crowdAcks(r, names);
@@ -325,23 +360,28 @@ async function crowdLoads(o: {
       await s.close();
     }
   };
-  if (o.saturation.length) {
-    const seconds = env('BENCH_TEAM_SATURATION_SECONDS', 20);
-    log(
-      `## Saturation on ${where}: one dataset (${o.pairs.toLocaleString('en')} pairs, overlap ${o.overlap}, fixed order), annotators that claim and submit as fast as the server answers, ${processes} processes, ${seconds} s a load`,
-    );
-    for (const n of o.saturation) await load('saturation', n, seconds);
-    log(
-      `## Claims alone at saturation on ${where}: the same, each annotator letting its claim go at once and claiming again (every claim a new one, on the first pairs of the order), ${seconds} s a load`,
-    );
-    for (const n of o.saturation) await load('claims', n, seconds);
-  }
-  if (o.open.length) {
-    const seconds = env('BENCH_TEAM_OPEN_SECONDS', 25);
-    log(
-      `## Open loop on ${where}: one dataset (${o.pairs.toLocaleString('en')} pairs, overlap ${o.overlap}, fixed order), each annotator a label every ${(paceMs / 1000).toFixed(1)} s +- ${(jitter * 100).toFixed(0)} % (scheduled ahead), ${processes} processes, ${seconds} s a load`,
-    );
-    for (const n of o.open) await load('open', n, seconds);
+  const on = routes.map(where).join(', alternating with ');
+  try {
+    if (o.saturation.length) {
+      const seconds = env('BENCH_TEAM_SATURATION_SECONDS', 20);
+      log(
+        `## Saturation on ${on}: one dataset (${o.pairs.toLocaleString('en')} pairs, overlap ${o.overlap}, fixed order), annotators that claim and submit as fast as the server answers, ${processes} processes, ${seconds} s a load`,
+      );
+      for (const n of o.saturation) for (const via of routes) await load(via, 'saturation', n, seconds);
+      log(
+        `## Claims alone at saturation on ${on}: the same, each annotator letting its claim go at once and claiming again (every claim a new one, on the first pairs of the order), ${seconds} s a load`,
+      );
+      for (const n of o.saturation) for (const via of routes) await load(via, 'claims', n, seconds);
+    }
+    if (o.open.length) {
+      const seconds = env('BENCH_TEAM_OPEN_SECONDS', 25);
+      log(
+        `## Open loop on ${on}: one dataset (${o.pairs.toLocaleString('en')} pairs, overlap ${o.overlap}, fixed order), each annotator a label every ${(paceMs / 1000).toFixed(1)} s +- ${(jitter * 100).toFixed(0)} % (scheduled ahead), ${processes} processes, ${seconds} s a load`,
+      );
+      for (const n of o.open) for (const via of routes) await load(via, 'open', n, seconds);
+    }
+  } finally {
+    await bouncer?.stop();
   }
   return allPassed;
 }

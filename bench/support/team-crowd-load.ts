@@ -20,6 +20,8 @@ export interface CrowdRun {
    * server is this machine's.
    */
   serverCpu?: { seconds: number; over: number };
+  /** The same for the pooler in front of the server (PgBouncer: one process), when the run goes through one. */
+  poolerCpu?: { seconds: number; over: number };
   loadAvg: number;
 }
 
@@ -69,6 +71,29 @@ export function serverCpuReader(port: number): (() => number) | undefined {
   };
 }
 
+/** The CPU seconds so far of one process on this machine (PgBouncer's), from /proc; undefined where it cannot be read. */
+export function processCpuReader(pid: number): (() => number) | undefined {
+  const read = () => {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+  };
+  try {
+    read();
+  } catch {
+    return undefined;
+  }
+  let last = 0;
+  return () => {
+    try {
+      last = read();
+    } catch {
+      /* ended: its last reading stands */
+    }
+    return last;
+  };
+}
+
 /**
  * Runs `names.length` simulated annotators in `processes` processes on `dataset` for `seconds` (from the moment all
  * are ready). `adminUrl`: a direct connection to the same database (pg_stat_activity is the server's, so through a
@@ -83,6 +108,7 @@ export async function runCrowd(o: {
   seconds: number;
   adminUrl: string;
   serverCpu?: () => number;
+  poolerCpu?: () => number;
   env?: NodeJS.ProcessEnv;
 }): Promise<CrowdRun> {
   const groups = Array.from({ length: Math.max(1, Math.min(o.processes, o.names.length)) }, (_, p) =>
@@ -133,7 +159,9 @@ export async function runCrowd(o: {
     const connections: CrowdRun['connections'] = { server: [], database: [], active: [] };
     // the server's CPU is read while the crowd is connected: a backend that ends takes its CPU time with it
     const cpu0 = o.serverCpu?.();
+    const pooler0 = o.poolerCpu?.();
     let cpu: { seconds: number; over: number } | undefined;
+    let poolerCpu: { seconds: number; over: number } | undefined;
     const t0 = Date.now();
     const deadline = t0 + o.seconds * 1000;
     for (const c of children) c.child.stdin.write(`go ${deadline}\n`);
@@ -152,11 +180,12 @@ export async function runCrowd(o: {
       connections.database.push(r.database);
       connections.active.push(r.active);
       if (cpu0 !== undefined) cpu = { seconds: o.serverCpu!() - cpu0, over: (Date.now() - t0) / 1000 };
+      if (pooler0 !== undefined) poolerCpu = { seconds: o.poolerCpu!() - pooler0, over: (Date.now() - t0) / 1000 };
       await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - 100 - Date.now()))));
     }
     const results = await all;
     const seconds = (Date.now() - t0) / 1000;
-    return { results, seconds, connections, serverCpu: cpu, loadAvg: loadavg()[0] };
+    return { results, seconds, connections, serverCpu: cpu, poolerCpu, loadAvg: loadavg()[0] };
   } finally {
     for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
     await admin.end().catch(() => undefined);
@@ -196,6 +225,9 @@ export function describeCrowd(run: CrowdRun, annotators: number): string {
     `server connections max ${max(c.server)} (this database ${max(c.database)}, active max ${max(c.active)}); ` +
     (run.serverCpu && run.serverCpu.over > 0
       ? `server CPU ${((100 * run.serverCpu.seconds) / run.serverCpu.over).toFixed(0)} % of a core; `
+      : '') +
+    (run.poolerCpu && run.poolerCpu.over > 0
+      ? `PgBouncer CPU ${((100 * run.poolerCpu.seconds) / run.poolerCpu.over).toFixed(0)} % of a core; `
       : '') +
     `load avg ${run.loadAvg.toFixed(1)}; contention: ${sum((r) => r.refusals)} refused submits (pair full), ${sum((r) => r.empty)} empty claims` +
     (errors ? `; ${errors} errors (first: ${run.results.find((r) => r.firstError)?.firstError})` : '')

@@ -23,6 +23,8 @@ import { freePort } from './postgres';
 export interface TestPgBouncer {
   host: string;
   port: number;
+  /** Its process id (the bench reads its CPU time from /proc). */
+  pid: number;
   /** A URL of the server behind it (any login, password and database) as reached through the pooler. */
   pooled(url: string): string;
   /** The admin console (`SHOW POOLS`, `SHOW CONFIG`...) as the auth user, with its password. */
@@ -106,6 +108,8 @@ export interface PgBouncerOptions {
   authUser?: 'superuser' | 'role';
   /** Server connections per (database, login) pair (default_pool_size; 20 here). */
   poolSize?: number;
+  /** Client connections it accepts in all (max_client_conn; 500 here): the bench's largest crowd needs more. */
+  maxClientConn?: number;
   /**
    * After a login the server refused, how long PgBouncer refuses that login's clients itself ("server login has been
    * failing, try again later"), in seconds: 15 by default, 0.1 here, so a suite can connect a login right after the
@@ -167,7 +171,7 @@ auth_query = ${byRole ? 'SELECT uname, phash FROM pgbouncer.user_lookup($1)' : '
 admin_users = ${authUser}
 default_pool_size = ${options.poolSize ?? 20}
 server_login_retry = ${options.serverLoginRetryS ?? 0.1}
-max_client_conn = 500
+max_client_conn = ${options.maxClientConn ?? 500}
 logfile = ${log}
 pidfile = ${join(dir, 'pgbouncer.pid')}
 `,
@@ -215,6 +219,7 @@ pidfile = ${join(dir, 'pgbouncer.pid')}
   return {
     host: '127.0.0.1',
     port,
+    pid: running.pid!,
     pooled,
     adminUrl: `postgres://${encodeURIComponent(authUser)}:${encodeURIComponent(password)}@127.0.0.1:${port}/pgbouncer`,
     stop: () =>
