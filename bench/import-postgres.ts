@@ -188,17 +188,40 @@ async function serverCopy(
 
 const cpuText = (s: number | undefined) => (s === undefined ? 'n/a' : `${s.toFixed(1)} s`);
 
+/**
+ * The servers the imports run on (BENCH_PG_SERVERS, a comma list; both by default): initdb's defaults, and one
+ * sized for bulk loads as docs/scaling.md says (room in shared memory for the import's pages and WAL, no
+ * checkpoint forced by the WAL of one import): the same files, the same CLI.
+ */
+const SERVERS: Record<string, { label: string; settings: Record<string, string | number> }> = {
+  default: { label: "initdb's defaults (shared_buffers 128MB, wal_buffers 4MB, max_wal_size 1GB)", settings: {} },
+  sized: {
+    label: 'sized for bulk loads (shared_buffers 1GB, wal_buffers 64MB, max_wal_size 8GB, checkpoint_timeout 30min)',
+    settings: { shared_buffers: '1GB', wal_buffers: '64MB', max_wal_size: '8GB', checkpoint_timeout: '30min' },
+  },
+};
+
 export async function runImportPostgresBench(log: (line: string) => void): Promise<void> {
   log(
     '## Import into PostgreSQL (child process running `discretion import --db postgres://...`, wall time includes Node start-up)',
   );
+  const kinds = (process.env.BENCH_PG_SERVERS ?? 'default,sized').split(',').map((k) => k.trim());
+  for (const k of kinds) if (!SERVERS[k]) throw new Error(`BENCH_PG_SERVERS: ${k} is not one of default, sized`);
+  for (const k of kinds) await importsOn(log, SERVERS[k]!);
+}
+
+async function importsOn(
+  log: (line: string) => void,
+  config: { label: string; settings: Record<string, string | number> },
+): Promise<void> {
   let server;
   try {
-    server = await startPostgres();
+    server = await startPostgres({ settings: config.settings });
   } catch (e) {
     log(`skipped: no PostgreSQL server could be started (${(e as Error).message})`);
     return;
   }
+  log(`### On a server with ${config.label}, fsync off`);
   const dir = mkdtempSync(join(tmpdir(), 'discretion-bench-pg-'));
   chmodSync(dir, 0o755); // the server reads the COPY files from here
   // BENCH_IMPORT_COMPARE=DIR: also run the CLI of another checkout (built, e.g. `git worktree add /tmp/base

@@ -93,6 +93,8 @@ export interface StartOptions {
   hba?: string;
   /** The server's max_connections (default 200): the team bench's crowds open one or two per annotator. */
   maxConnections?: number;
+  /** More server settings (`-c name=value`), e.g. the bulk-load sizing the import bench compares (docs/scaling.md). */
+  settings?: Record<string, string | number>;
 }
 
 export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
@@ -146,6 +148,9 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     }
   }
   if (options.hba !== undefined) own(join(data, 'pg_hba.conf'), options.hba);
+  const settings = Object.entries(options.settings ?? {})
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
   let port = 0;
   const start = () =>
     run('pg_ctl', [
@@ -158,7 +163,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
       '30',
       'start',
       '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=${options.maxConnections ?? 200}${tls}`,
+      `-c listen_addresses=127.0.0.1 -p ${port} -c fsync=off -c synchronous_commit=${options.synchronousCommit ? 'on' : 'off'} -c full_page_writes=off -c unix_socket_directories=${dir} -c max_connections=${options.maxConnections ?? 200}${tls}${settings}`,
     ]);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();

@@ -335,7 +335,7 @@ COMMIT`;
  */
 function withServerClock<
   T extends Pick<StoreReads, 'liveClaims' | 'teamProgress' | 'claimFreedInMs'> &
-    Partial<Pick<Transaction, 'claimNextPair' | 'renewClaim'>>,
+    Partial<Pick<Transaction, 'renewClaim'>>,
 >(ops: T, conn: PgConnection): T {
   const serverNow = async () => (await conn.get<{ ms: number }>('SELECT discretion_now_ms() AS ms'))!.ms;
   const out: T = {
@@ -345,10 +345,8 @@ function withServerClock<
     claimFreedInMs: async (datasetId, annotatorId, _nowMs) =>
       ops.claimFreedInMs(datasetId, annotatorId, await serverNow()),
   };
-  const { claimNextPair, renewClaim } = ops;
-  if (claimNextPair)
-    out.claimNextPair = async (datasetId, annotatorId, _nowMs, ttlMs) =>
-      claimNextPair(datasetId, annotatorId, await serverNow(), ttlMs);
+  // claimNextPair reads the server's clock in its own statement (src/store/sql/team.ts claimOnServer)
+  const { renewClaim } = ops;
   if (renewClaim)
     out.renewClaim = async (pairRowId, annotatorId, _nowMs, ttlMs) =>
       renewClaim(pairRowId, annotatorId, await serverNow(), ttlMs);

@@ -215,35 +215,46 @@ export class PgConnection implements SqlConnection {
     rows: SqlValue[][],
     conflict: 'fail' | 'ignore',
   ): Promise<number> {
-    const copy = (target: string) =>
+    const copy = (target: string, before = '', after = '') =>
       pipeline(
         Readable.from(copyText(rows)),
-        client.query(copyFrom(`COPY ${target} (${columns.join(',')}) FROM STDIN`)),
+        client.query(copyFrom(`${before}COPY ${target} (${columns.join(',')}) FROM STDIN${after}`)),
       );
     // Each batch inside a savepoint: a batch that fails (a duplicate key, a foreign key) leaves the transaction
     // usable for the statements queued behind it (the importer looks up a duplicate's first line to report
     // it), and the write still fails. A duplicate key with conflict 'ignore' rolls the savepoint back and the
     // batch takes the staging path, which keeps the first row of each key; a batch without one (the usual
-    // case) costs one COPY.
-    await client.query('SAVEPOINT discretion_copy');
-    try {
-      let n = rows.length;
-      if (this.rowSecurity.has(table)) n = await this.stagedInsert(client, table, columns, copy, conflict);
-      else {
-        try {
-          await copy(table);
-        } catch (e) {
-          if (conflict === 'fail' || (e as { code?: string }).code !== '23505') throw e; // unique_violation
-          await client.query('ROLLBACK TO SAVEPOINT discretion_copy');
-          n = await this.stagedInsert(client, table, columns, copy, conflict);
-        }
+    // case) costs one COPY, its savepoint and release sent in the COPY's own query (a simple query runs its
+    // statements in order and stops at the first error): two round trips a batch, not four.
+    const undo = () =>
+      client.query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy').catch(() => undefined);
+    if (this.rowSecurity.has(table)) {
+      await client.query('SAVEPOINT discretion_copy');
+      try {
+        const n = await this.stagedInsert(client, table, columns, copy, conflict);
+        await client.query('RELEASE SAVEPOINT discretion_copy');
+        return n;
+      } catch (e) {
+        await undo();
+        throw e;
       }
+    }
+    try {
+      await copy(table, 'SAVEPOINT discretion_copy; ', '; RELEASE SAVEPOINT discretion_copy');
+      return rows.length;
+    } catch (e) {
+      if (conflict === 'fail' || (e as { code?: string }).code !== '23505') {
+        await undo();
+        throw e;
+      }
+    }
+    try {
+      await client.query('ROLLBACK TO SAVEPOINT discretion_copy'); // unique_violation
+      const n = await this.stagedInsert(client, table, columns, copy, conflict);
       await client.query('RELEASE SAVEPOINT discretion_copy');
       return n;
     } catch (e) {
-      await client
-        .query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy')
-        .catch(() => undefined);
+      await undo();
       throw e;
     }
   }

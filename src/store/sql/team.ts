@@ -118,14 +118,14 @@ async function pickLeastAnnotated(
 /**
  * PostgreSQL's claim: migration 11's discretion_claim_next, the walk of claimNextPair below in one server
  * function (its statements keep their plans for the session, and a claim is one round trip), which claims
- * without waiting for the dataset's other claimers. Pairs without a claim rank are ranked here first.
+ * without waiting for the dataset's other claimers. Pairs without a claim rank are ranked here first. The
+ * claim's time is the server's clock (never the client's), read in the same statement.
  */
 async function claimOnServer(
   c: SqlConnection,
   reads: TeamReads,
   datasetId: number,
   annotatorId: number,
-  nowMs: number,
   ttlMs: number,
 ): Promise<number | undefined> {
   for (;;) {
@@ -136,8 +136,9 @@ async function claimOnServer(
       levelsMoved: boolean;
       released: boolean;
     }>(
-      'SELECT claimed_idx AS idx, unranked, floor_moved AS "floorMoved", levels_moved AS "levelsMoved", released FROM discretion_claim_next(?, ?, ?, ?)',
-      [datasetId, annotatorId, nowMs, nowMs + ttlMs],
+      `SELECT claimed_idx AS idx, unranked, floor_moved AS "floorMoved", levels_moved AS "levelsMoved", released
+       FROM (SELECT discretion_now_ms() AS now) n, LATERAL discretion_claim_next(?, ?, n.now, n.now + ?)`,
+      [datasetId, annotatorId, ttlMs],
     ))!;
     if (r.floorMoved) c.wrote('datasets');
     if (r.levelsMoved) c.wrote('claim_floors');
@@ -221,8 +222,9 @@ export function teamWrites(c: SqlConnection, reads: TeamReads): TeamWrites {
       await rankPairs(c, datasetId, split, 'all');
     },
     claimNextPair: async (datasetId, annotatorId, nowMs, ttlMs) => {
-      // PostgreSQL: the same walk in one server function, the dataset's claimers at once (claimOnServer)
-      if (c.definerFunctions) return claimOnServer(c, reads, datasetId, annotatorId, nowMs, ttlMs);
+      // PostgreSQL: the same walk in one server function, the dataset's claimers at once, on the server's clock
+      // (claimOnServer)
+      if (c.definerFunctions) return claimOnServer(c, reads, datasetId, annotatorId, ttlMs);
       // SQLite: the claimers take turns (its one writer, from BEGIN IMMEDIATE to COMMIT). The split, the claim
       // floor (a claim rank, migrations 7 and 8: every pair ranked below it holds `overlap` human labels), the
       // first pair from it that is not full (or the end), from which the claim looks, and whether some pairs
