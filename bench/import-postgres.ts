@@ -5,7 +5,8 @@
 // the server's CPU time (every process of the server, from /proc). Then the server's own COPY: the same rows
 // read by the server from files (`COPY ... FROM 'file'`, no client, no parsing of JSON), with the schema's
 // checks and, for comparison only, with none (session_replication_role = replica: superuser only, never done
-// by the tool). The 1-minute load average is printed beside each figure: this machine is shared.
+// by the tool). The 1-minute load average is printed beside each figure: this machine is shared. Each on a server
+// with initdb's defaults and on one sized for bulk loads (BENCH_PG_SERVERS=default,sized; both by default).
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
