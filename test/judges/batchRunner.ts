@@ -8,6 +8,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Rng } from '../../src/core/metrics/prng';
+import { chatCompletion } from '../support/conformance/openai';
 
 /**
  * The fake judge's answer to a user message: it prefers a response containing "good"; with both, the one shown
@@ -51,24 +52,8 @@ export async function startFakeJudge(): Promise<FakeJudge> {
         return;
       }
       const tops = fakeTops(body.messages.find((m) => m.role === 'user')!.content);
-      const best = tops.reduce((x, y) => (y.logprob > x.logprob ? y : x));
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: `chatcmpl-${bodies.length}`,
-          object: 'chat.completion',
-          model: body.model,
-          choices: [
-            {
-              index: 0,
-              message: { role: 'assistant', content: best.token },
-              logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: tops }] },
-              finish_reason: 'length',
-            },
-          ],
-          usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 },
-        }),
-      );
+      res.end(JSON.stringify(chatCompletion(`chatcmpl-${bodies.length}`, body.model, tops)));
     });
   };
   const server: Server = createServer(handle);

@@ -6,6 +6,29 @@
 // and order).
 import { ConformanceServer, type Handled, start } from './base';
 
+/**
+ * A Chat Completions answer of one token with its top logprobs, in the documented shape (choices[0].message and
+ * choices[0].logprobs.content[0].top_logprobs): the answer token is the likeliest of `tops`. Shared with the batch
+ * tests' judge (test/judges/batchRunner.ts).
+ */
+export function chatCompletion(id: string, model: string, tops: { token: string; logprob: number }[]) {
+  const best = tops.reduce((x, y) => (y.logprob > x.logprob ? y : x));
+  return {
+    id,
+    object: 'chat.completion',
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: best.token },
+        logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: tops }] },
+        finish_reason: 'length',
+      },
+    ],
+    usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 },
+  };
+}
+
 export function openaiServer(): Promise<ConformanceServer> {
   return start(
     new ConformanceServer((req): Handled => {
@@ -25,27 +48,7 @@ export function openaiServer(): Promise<ConformanceServer> {
         { token: 'B', logprob: Math.log(pB) },
         { token: 'NA', logprob: Math.log(pNA) },
       ];
-      const best = tops.reduce((x, y) => (y.logprob > x.logprob ? y : x));
-      return {
-        inputs: [user],
-        reply: {
-          status: 200,
-          body: {
-            id: 'chatcmpl-1',
-            object: 'chat.completion',
-            model: body.model,
-            choices: [
-              {
-                index: 0,
-                message: { role: 'assistant', content: best.token },
-                logprobs: { content: [{ token: best.token, logprob: best.logprob, top_logprobs: tops }] },
-                finish_reason: 'length',
-              },
-            ],
-            usage: { prompt_tokens: 100, completion_tokens: 1, total_tokens: 101 },
-          },
-        },
-      };
+      return { inputs: [user], reply: { status: 200, body: chatCompletion('chatcmpl-1', body.model, tops) } };
     }),
   );
 }
