@@ -109,13 +109,20 @@ describe('npm run bench -- team, short', () => {
   );
 });
 
-/** One crowd load of the bench's output under its heading: the figures and the audit that follows them. */
-function crowdOn(text: string, heading: string, annotators: number) {
+/**
+ * One crowd load of the bench's output under its heading: the figures and the audit that follow them. `via`: on
+ * the bench's own server each load runs directly and through PgBouncer, its lines marked "[direct]" and
+ * "[pgbouncer]"; on DISCRETION_BENCH_PG_URL, unmarked.
+ */
+function crowdOn(text: string, heading: string, annotators: number, via?: 'direct' | 'pgbouncer') {
+  const head = new RegExp(`^## ${heading}.*$`, 'm').exec(text);
+  expect(head, `the ${heading} heading in:\n${text}`).not.toBeNull();
+  const section = text.slice(head!.index + head![0].length).split(/^## /m)[0];
   const block = new RegExp(
-    `^## ${heading}.*\\n^(${annotators} annotators, [\\d.]+ s: ([\\d.]+) claims/s, ([\\d.]+) labels/s; .*)\\n^AUDIT passed: (\\d+) acknowledged labels, .*; pairs by human labels (\\[[\\d,]+\\]) \\(none above 2\\)$`,
+    `^${via ? `\\[${via}\\] ` : ''}(${annotators} annotators, [\\d.]+ s: ([\\d.]+) claims/s, ([\\d.]+) labels/s; .*)\\n^AUDIT passed: (\\d+) acknowledged labels, .*; pairs by human labels (\\[[\\d,]+\\]) \\(none above 2\\)$`,
     'm',
-  ).exec(text);
-  expect(block, `the ${heading} load and its passed audit in:\n${text}`).not.toBeNull();
+  ).exec(section);
+  expect(block, `the ${heading} load${via ? ` (${via})` : ''} and its passed audit in:\n${text}`).not.toBeNull();
   const line = block![1];
   const histogram = JSON.parse(block![5]) as number[];
   const connections = /server connections max (\d+) \(this database (\d+), active max \d+\)/.exec(line)!;
@@ -135,32 +142,44 @@ const crowdFigures = (withSubmits: boolean) =>
     `^\\d+ annotators, [\\d.]+ s: [\\d.]+ claims/s, [\\d.]+ labels/s; claim p50 [\\d.]+ ms, p95 [\\d.]+ ms, p99 [\\d.]+ ms; ` +
       (withSubmits ? 'submit p50 [\\d.]+ ms, p95 [\\d.]+ ms, p99 [\\d.]+ ms; ' : '') +
       '(submit \\+ next claim p50 [\\d.]+ ms, p95 [\\d.]+ ms, p99 [\\d.]+ ms; late events \\d+ of \\d+ \\(max [\\d.]+ ms\\); )?' +
-      'server connections max \\d+ \\(this database \\d+, active max \\d+\\); (server CPU \\d+ % of a core; )?load avg [\\d.]+; ' +
+      'server connections max \\d+ \\(this database \\d+, active max \\d+\\); (server CPU \\d+ % of a core; )?' +
+      '(PgBouncer CPU \\d+ % of a core; )?load avg [\\d.]+; ' +
       'contention: \\d+ refused submits \\(pair full\\), \\d+ empty claims$',
   );
 
 describe.skipIf(pgSkip)('npm run bench -- team, its crowds on PostgreSQL, short', () => {
-  it('saturation, claims alone and the open loop: each crowd labels (or claims), every acknowledged label is stored, the server counts a connection per annotator, the audits pass', async () => {
+  it('saturation, claims alone and the open loop, directly and through PgBouncer: each crowd labels (or claims), every acknowledged label is stored, the server counts a connection per annotator (the pooler holds fewer), the audits pass', async () => {
     const { passed, text } = await runBenchOnce();
     expect(passed).toBe(true);
-    const saturation = crowdOn(text, 'Saturation on PostgreSQL \\(direct\\)', 4);
-    expect(saturation.line).toMatch(crowdFigures(true));
-    // 4 annotators for 2 s at a few ms a label: far more than one; 0 would be a crowd that labels nothing
-    expect(saturation.acked).toBeGreaterThanOrEqual(4);
-    expect(saturation.stored).toBe(saturation.acked);
-    const claims = crowdOn(text, 'Claims alone at saturation on PostgreSQL \\(direct\\)', 4);
-    expect(claims.line).toMatch(crowdFigures(false));
-    expect(claims.claimsPerSecond).toBeGreaterThan(1);
-    expect(claims.acked).toBe(0); // claims only: nothing labelled
-    expect(claims.stored).toBe(0);
-    const open = crowdOn(text, 'Open loop on PostgreSQL \\(direct\\)', 6);
-    expect(open.line).toMatch(crowdFigures(true));
-    expect(open.line).toMatch(/submit \+ next claim p50/);
-    // 6 annotators, each holding a card, a label every 0.4 s +- 50 % for 3 s: about 45 labels
-    expect(open.acked).toBeGreaterThanOrEqual(12);
-    expect(open.stored).toBe(open.acked);
-    // each annotator's store keeps its connection while the crowd runs (pg_stat_activity, sampled each second)
-    expect(open.databaseConnections).toBeGreaterThanOrEqual(6);
+    // PgBouncer is a prerequisite here as for the pgbouncer test project: a bench that could not start it says so
+    expect(text).not.toMatch(/PgBouncer skipped/);
+    for (const via of ['direct', 'pgbouncer'] as const) {
+      const saturation = crowdOn(text, 'Saturation on PostgreSQL \\(direct\\), alternating with', 4, via);
+      expect(saturation.line).toMatch(crowdFigures(true));
+      // 4 annotators for 2 s at a few ms a label: far more than one; 0 would be a crowd that labels nothing
+      expect(saturation.acked).toBeGreaterThanOrEqual(4);
+      expect(saturation.stored).toBe(saturation.acked);
+      const claims = crowdOn(text, 'Claims alone at saturation on PostgreSQL \\(direct\\), alternating with', 4, via);
+      expect(claims.line).toMatch(crowdFigures(false));
+      expect(claims.claimsPerSecond).toBeGreaterThan(1);
+      expect(claims.acked).toBe(0); // claims only: nothing labelled
+      expect(claims.stored).toBe(0);
+      const open = crowdOn(text, 'Open loop on PostgreSQL \\(direct\\), alternating with', 6, via);
+      expect(open.line).toMatch(crowdFigures(true));
+      expect(open.line).toMatch(/submit \+ next claim p50/);
+      // 6 annotators, each holding a card, a label every 0.4 s +- 50 % for 3 s: about 45 labels
+      expect(open.acked).toBeGreaterThanOrEqual(12);
+      expect(open.stored).toBe(open.acked);
+      if (via === 'direct') {
+        // each annotator's store keeps its connection while the crowd runs (pg_stat_activity, sampled each second)
+        expect(open.databaseConnections).toBeGreaterThanOrEqual(6);
+        expect(open.line).not.toMatch(/PgBouncer CPU/);
+      } else {
+        // through the pooler the server sees its server connections, and PgBouncer's own CPU is read
+        expect(open.databaseConnections).toBeGreaterThanOrEqual(1);
+        expect(open.line).toMatch(/PgBouncer CPU \d+ % of a core/);
+      }
+    }
   }, 180_000);
 
   it('runs its crowds on the database DISCRETION_BENCH_PG_URL names, without a server of its own, and shows that URL without its password', async () => {
