@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store';
 import { redactLocation } from '../../src/store';
+import { UsageError } from '../../src/core/errors';
 import {
   auditTeam,
   buildTeamWorker,
@@ -81,7 +82,7 @@ async function copyRunning(url: string): Promise<boolean> {
   await c.connect();
   try {
     const r = await c.query(
-      "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE 'COPY %'",
+      "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE '%COPY % FROM STDIN%'",
       [dbName(url)],
     );
     return (r.rowCount ?? 0) > 0;
@@ -216,6 +217,33 @@ describe.skipIf(skip)('PostgreSQL: kill -9 and a server that goes away', () => {
     const again = cli(['import', 'jsonl', bigFile, '--dataset', 'big', ...MAP, '--db', urlWithoutPassword(url)]);
     expect(again.status, again.stderr).toBe(0);
   }, 240_000);
+
+  it('the server goes away while a store is open: a read fails with one line naming the database without its password, and the same store reads again when the server is back', async () => {
+    const url = await seededDatabase();
+    const s = await openStore(url);
+    try {
+      expect((await s.info()).datasets.map((d) => d.name)).toEqual(['small']);
+      server.crash();
+      let failure: unknown;
+      try {
+        await s.info();
+      } catch (e) {
+        failure = e;
+      } finally {
+        server.restart();
+      }
+      // a UsageError: the CLI prints its message as the one line (exit 1), with no "set DISCRETION_DEBUG" hint
+      expect(failure).toBeInstanceOf(UsageError);
+      const message = (failure as Error).message;
+      expect(message).toMatch(/^(cannot reach database|lost the connection to database) /);
+      expect(message).toContain(redactLocation(url));
+      expect(message).not.toContain(server.password);
+      expect(message).not.toContain('\n');
+      expect((await s.info()).datasets.map((d) => d.name)).toEqual(['small']);
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
 
   it('the server goes away mid-label: no acknowledged label lost, errors name the database without its password, and the same process labels on when the server is back', async () => {
     const url = await server.createDatabase();

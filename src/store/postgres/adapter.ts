@@ -353,6 +353,22 @@ function withServerClock<
   return out;
 }
 
+/**
+ * A read that failed because the server went away or cannot be reached, as one line naming the database (never
+ * its password). Other errors stay as they are.
+ */
+function readFailure(e: unknown, location: string): Error | undefined {
+  if (connectionLost(e)) {
+    const code = (e as { code?: string }).code;
+    return new UsageError(
+      code === 'ECONNREFUSED'
+        ? `cannot reach database ${location}: ${describe(e)}`
+        : `lost the connection to database ${location} (${describe(e)}); try again when the server is back`,
+    );
+  }
+  return undefined;
+}
+
 /** A server error, as one line for the person who ran the command. */
 function refusal(e: unknown, location: string): Error | undefined {
   const err = e as { code?: string; detail?: string; message?: string };
@@ -379,6 +395,8 @@ function postgresStore(
   const readConn = new PgConnection(
     () => pool,
     () => undefined,
+    new Set(),
+    (e) => readFailure(e, location),
   );
   const txConn = new PgConnection(
     () => current!,

@@ -154,10 +154,17 @@ export class PgConnection implements SqlConnection {
     private readonly q: () => Queryable,
     private readonly client: () => pg.PoolClient | undefined,
     private readonly rowSecurity: ReadonlySet<string> = new Set(),
+    /** A read's failure (the pool's), as the person who asked is told it; undefined: as it is. Writes have their own. */
+    private readonly readFailure: (e: unknown) => Error | undefined = () => undefined,
   ) {}
 
   private async query(sql: string, params: SqlValue[]): Promise<pg.QueryResult> {
-    const r = await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]));
+    let r: pg.QueryResult;
+    try {
+      r = await this.inOrder(() => this.q().query(toPgPlaceholders(sql), params as unknown[]));
+    } catch (e) {
+      throw (!this.client() && this.readFailure(e)) || e;
+    }
     if (this.client()) this.written.record(sql, r.rowCount);
     return r;
   }
