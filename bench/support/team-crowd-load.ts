@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { CrowdConfig, CrowdResult } from './team-crowd';
 import { percentile, type Ack } from './team-load';
+import { goLine } from './start-signal';
 
 export interface CrowdRun {
   results: CrowdResult[];
@@ -164,7 +165,7 @@ export async function runCrowd(o: {
     let poolerCpu: { seconds: number; over: number } | undefined;
     const t0 = Date.now();
     const deadline = t0 + o.seconds * 1000;
-    for (const c of children) c.child.stdin.write(`go ${deadline}\n`);
+    for (const c of children) c.child.stdin.write(goLine(deadline));
     const all = Promise.all(children.map((c) => c.exited));
     let finished = false;
     void all.finally(() => (finished = true)).catch(() => undefined);

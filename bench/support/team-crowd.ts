@@ -12,11 +12,11 @@
 //  - closed: each annotator claims and submits as fast as the server answers (saturation).
 //  - claims: each annotator claims and lets the claim go (releaseClaims) as fast as the server answers: the
 //    claim path alone at saturation, every claim a new one (a pair let go is claimable at once).
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { openStore, PairFullError, type Store } from '../../src/store';
 import { Rng } from '../../src/core/metrics/prng';
+import { readyThenAwaitGo } from './start-signal';
 
 export interface CrowdConfig {
   location: string;
@@ -136,14 +136,7 @@ async function main(): Promise<void> {
     result.claimMs = [];
     result.submitMs = [];
     result.empty = 0;
-    process.stdout.write('ready\n');
-    const lines = createInterface({ input: process.stdin });
-    const deadline = await new Promise<number>((resolve) =>
-      lines.on('line', (l) => {
-        if (l.startsWith('go ')) resolve(Number(l.slice(3)));
-      }),
-    );
-    lines.close();
+    const deadline = await readyThenAwaitGo();
 
     await Promise.all(
       annotators.map(async (a, i) => {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { initTeamDatabase, openStore, type LabelState, type Store, type WorkSplit } from '../../src/store';
 import { createTeamLogins, loginUrl } from '../../test/support/postgres';
+import { goLine } from './start-signal';
 
 /** The project root (the folder with package.json), from wherever this file was bundled or loaded. */
 export function projectRoot(from = __dirname): string {
@@ -147,7 +148,7 @@ export function startWorker(
   return run;
 }
 
-export const go = (w: WorkerRun, deadline: number) => w.child.stdin!.write(`go ${deadline}\n`);
+export const go = (w: WorkerRun, deadline: number) => w.child.stdin!.write(goLine(deadline));
 
 export interface TeamLoadResult {
   workers: WorkerRun[];

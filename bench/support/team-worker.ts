@@ -8,9 +8,9 @@
 // Arguments: LOCATION DATASET ANNOTATOR [TTL_MS] [UNTIL_DONE]: with UNTIL_DONE=1 it also stops at its first empty
 // claim (every pair left is full, its own, or claimed by a process that will label it). On a team's database
 // LOCATION is the annotator's own login (its password in PGPASSWORD), mapped to ANNOTATOR by `team add`.
-import { createInterface } from 'node:readline';
 import { saveLabel, type WorkbenchLabel } from '../../src/app/workbench';
 import { openStore, PairFullError } from '../../src/store';
+import { readyThenAwaitGo } from './start-signal';
 
 async function main(): Promise<void> {
   const [location, datasetName, annotator, ttlArg, untilDone] = process.argv.slice(2);
@@ -26,14 +26,7 @@ async function main(): Promise<void> {
     ? (await store.requireAnnotator(annotator)).id
     : (await store.write((tx) => tx.ensureAnnotator(annotator, 'human', null))).id;
   const pairRowIds = await store.pairRowIds(dataset);
-  process.stdout.write('ready\n');
-  const lines = createInterface({ input: process.stdin });
-  const deadline = await new Promise<number>((resolve) =>
-    lines.on('line', (l) => {
-      if (l.startsWith('go ')) resolve(Number(l.slice(3)));
-    }),
-  );
-  lines.close();
+  const deadline = await readyThenAwaitGo();
   const claimMs: number[] = [];
   const submitMs: number[] = [];
   let refusals = 0,
