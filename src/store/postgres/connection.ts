@@ -235,9 +235,10 @@ export class PgConnection implements SqlConnection {
     // statements in order and stops at the first error): two round trips a batch, not four.
     const undo = () =>
       client.query('ROLLBACK TO SAVEPOINT discretion_copy; RELEASE SAVEPOINT discretion_copy').catch(() => undefined);
-    if (this.rowSecurity.has(table)) {
-      await client.query('SAVEPOINT discretion_copy');
+    // the staging path, from a new savepoint (row-level security) or from the one a duplicate key rolled back to
+    const staged = async (start: string) => {
       try {
+        await client.query(start);
         const n = await this.stagedInsert(client, table, columns, copy, conflict);
         await client.query('RELEASE SAVEPOINT discretion_copy');
         return n;
@@ -245,7 +246,8 @@ export class PgConnection implements SqlConnection {
         await undo();
         throw e;
       }
-    }
+    };
+    if (this.rowSecurity.has(table)) return staged('SAVEPOINT discretion_copy');
     try {
       await copy(table, 'SAVEPOINT discretion_copy; ', '; RELEASE SAVEPOINT discretion_copy');
       return rows.length;
@@ -255,15 +257,7 @@ export class PgConnection implements SqlConnection {
         throw e;
       }
     }
-    try {
-      await client.query('ROLLBACK TO SAVEPOINT discretion_copy'); // unique_violation
-      const n = await this.stagedInsert(client, table, columns, copy, conflict);
-      await client.query('RELEASE SAVEPOINT discretion_copy');
-      return n;
-    } catch (e) {
-      await undo();
-      throw e;
-    }
+    return staged('ROLLBACK TO SAVEPOINT discretion_copy'); // unique_violation
   }
 
   /**
