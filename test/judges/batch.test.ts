@@ -7,14 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/core/errors';
 import { batchPartName, importBatchResultFiles, writeJudgeBatch } from '../../src/app/batch';
-import { importDataset } from '../../src/importers/datasets';
 import { importPrincipleList } from '../../src/importers/principles';
 import { customIdOf, parseCustomId } from '../../src/judges/batchFiles';
 import { runLlmJudge } from '../../src/judges/llmJudge';
 import type { SqliteStore } from '../../src/store/sqlite/adapter';
-import { ROOT, dumpDatabase, expectRejected, openTempStore, tempDir } from '../support/helpers';
+import { ROOT, dumpDatabase, expectRejected, tempDir } from '../support/helpers';
 import { type FakeJudge, runBatch, startFakeJudge } from './batchRunner';
-import { PAIR_MAPPING, writePairsFile } from './support';
+import { storeWithPairs } from './support';
 
 const PROMPTS = join(ROOT, 'media', 'prompts');
 const MODEL = 'fake-judge';
@@ -35,13 +34,7 @@ afterAll(async () => {
 });
 
 async function setup(): Promise<SqliteStore> {
-  const { store } = await openTempStore();
-  await importDataset(store, {
-    format: 'jsonl',
-    file: writePairsFile(PAIRS),
-    dataset: 'd',
-    mapping: { ...PAIR_MAPPING, preferred: undefined },
-  });
+  const { store } = await storeWithPairs(PAIRS);
   return store;
 }
 

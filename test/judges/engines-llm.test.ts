@@ -3,26 +3,20 @@
 // and order must be judged exactly once: counted per request at the servers.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../../src/importers/datasets';
 import { runLlmJudge } from '../../src/judges/llmJudge';
 import { closeAll } from '../support/conformance/base';
 import { openaiServer } from '../support/conformance/openai';
-import { ROOT, openTempStore } from '../support/helpers';
-import { PAIR_MAPPING, writePairsFile } from './support';
+import { ROOT } from '../support/helpers';
+import { storeWithPairs } from './support';
 
 afterAll(closeAll);
 
 const N = 12;
 
 async function setup() {
-  const { store } = await openTempStore();
-  const pairs = Array.from({ length: N }, (_, i) => ({ prompt: `q${i}`, y0: `bad ${i}`, y1: `good ${i}` }));
-  await importDataset(store, {
-    format: 'jsonl',
-    file: writePairsFile(pairs),
-    dataset: 'd',
-    mapping: { ...PAIR_MAPPING, preferred: undefined },
-  });
+  const { store } = await storeWithPairs(
+    Array.from({ length: N }, (_, i) => ({ prompt: `q${i}`, y0: `bad ${i}`, y1: `good ${i}` })),
+  );
   return store;
 }
 

@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Message } from '../../src/core/conversation';
-import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { type EngineJudgeOptions, parseEngineUrls, runEngineJudge } from '../../src/judges/rewardRun';
 import type { SqliteStore } from '../../src/store/sqlite/adapter';
@@ -17,8 +16,8 @@ import { BOS, PAD_ID, fnv1a, rawScore, renderChat, tokenize } from '../support/c
 import { sglangServer } from '../support/conformance/sglang';
 import { teiServer } from '../support/conformance/tei';
 import { vllmServer } from '../support/conformance/vllm';
-import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
-import { PAIR_MAPPING, writePairsFile } from './support';
+import { dumpDatabase, tempDir } from '../support/helpers';
+import { storeWithPairs } from './support';
 
 afterAll(closeAll);
 
@@ -50,13 +49,7 @@ function conversation(i: number, response: string): Message[] {
 const templated = (i: number, y: string) => rawScore(renderChat(conversation(i, y)));
 
 async function setup(n = PAIRS.length): Promise<SqliteStore> {
-  const { store } = await openTempStore();
-  await importDataset(store, {
-    format: 'jsonl',
-    file: writePairsFile(PAIRS.slice(0, n)),
-    dataset: 'd',
-    mapping: { ...PAIR_MAPPING, preferred: undefined },
-  });
+  const { store } = await storeWithPairs(PAIRS.slice(0, n));
   return store;
 }
 

@@ -8,11 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
-import { importDataset } from '../../src/importers/datasets';
 import { apiKeyForEndpoint, secretKeyFor, setApiKeyForEndpoint, type SecretStore } from '../../src/judges/apiKeys';
 import { runLlmJudge } from '../../src/judges/llmJudge';
-import { ROOT, dumpDatabase, openTempStore } from '../support/helpers';
-import { PAIR_MAPPING, writePairsFile } from './support';
+import { ROOT, dumpDatabase } from '../support/helpers';
+import { storeWithPairs } from './support';
 
 const PROMPTS = join(ROOT, 'media', 'prompts');
 const KEY_A = 'sk-origin-A-0123456789';
@@ -128,13 +127,7 @@ function mapSecrets(): SecretStore & { map: Map<string, string> } {
 }
 
 async function setup() {
-  const { store } = await openTempStore();
-  await importDataset(store, {
-    format: 'jsonl',
-    file: writePairsFile([{ prompt: 'q0', y0: 'bad', y1: 'good' }]),
-    dataset: 'd',
-    mapping: { ...PAIR_MAPPING, preferred: undefined },
-  });
+  const { store } = await storeWithPairs([{ prompt: 'q0', y0: 'bad', y1: 'good' }]);
   return store;
 }
 const opts = { dataset: 'd', model: 'm', promptDir: PROMPTS, backoffMs: 1, maxRetries: 0, concurrency: 1 };

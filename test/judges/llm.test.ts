@@ -6,14 +6,13 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors';
-import { importDataset } from '../../src/importers/datasets';
 import { importJudgments } from '../../src/importers/judgments';
 import { openSqliteStore } from '../../src/store/sqlite/adapter';
 import { Database } from '../../src/store/sqlite/driver';
 import { importPrincipleList } from '../../src/importers/principles';
 import { abProbabilities, parseRetryAfter, runLlmJudge, UnstoredAnswersError } from '../../src/judges/llmJudge';
-import { ROOT, dumpDatabase, openTempStore, tempDir } from '../support/helpers';
-import { PAIR_MAPPING, writePairsFile } from './support';
+import { ROOT, dumpDatabase, tempDir } from '../support/helpers';
+import { storeWithPairs } from './support';
 
 const KEY = 'sk-test-SECRET-4242';
 const PROMPTS = join(ROOT, 'media', 'prompts');
@@ -127,13 +126,7 @@ const PAIRS = [
 ];
 
 async function setup() {
-  const { store } = await openTempStore();
-  await importDataset(store, {
-    format: 'jsonl',
-    file: writePairsFile(PAIRS),
-    dataset: 'd',
-    mapping: { ...PAIR_MAPPING, preferred: undefined },
-  });
+  const { store } = await storeWithPairs(PAIRS);
   return store;
 }
 const opts = { dataset: 'd', model: 'fake-judge', annotator: 'judge', promptDir: PROMPTS, backoffMs: 10, apiKey: KEY };

@@ -4,11 +4,10 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/core/errors';
-import { importDataset } from '../../src/importers/datasets';
 import { WorkerClient, runOnnxJudge } from '../../src/judges/onnxJudge';
 import { RewardScorer } from '../../src/judges/scorer';
-import { dumpDatabase, openTempStore, tempDir } from '../support/helpers';
-import { PAIR_MAPPING, buildWorker, writePairsFile, writeTinyModel } from './support';
+import { dumpDatabase, tempDir } from '../support/helpers';
+import { buildWorker, storeWithPairs, writeTinyModel } from './support';
 import { BOS, EOT, LLAMA3_TEMPLATE, writeTemplateModel } from './templateModel';
 
 // Hand computation (support.ts weights):
@@ -119,13 +118,7 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
   ];
 
   async function setup() {
-    const { store, path } = await openTempStore();
-    await importDataset(store, {
-      format: 'jsonl',
-      file: writePairsFile(pairs),
-      dataset: 'tiny',
-      mapping: { ...PAIR_MAPPING, preferred: undefined },
-    });
+    const { store, path } = await storeWithPairs(pairs, 'tiny');
     return { store, path };
   }
 
@@ -276,13 +269,10 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
   });
 
   it('a model with a chat template is scored through it in the worker; its provenance says so', async () => {
-    const { store } = await openTempStore();
-    await importDataset(store, {
-      format: 'jsonl',
-      file: writePairsFile([{ prompt: '\n\nHuman: Hi there\n\nAssistant:', y0: 'Sure', y1: 'Nope' }]),
-      dataset: 'chat',
-      mapping: { ...PAIR_MAPPING, preferred: undefined },
-    });
+    const { store } = await storeWithPairs(
+      [{ prompt: '\n\nHuman: Hi there\n\nAssistant:', y0: 'Sure', y1: 'Nope' }],
+      'chat',
+    );
     // The template's ids (the RewardScorer test above): "Sure" 12, "Nope" 10, so y0 is preferred (-1).
     const model = writeTemplateModel({
       chatTemplate: LLAMA3_TEMPLATE,
@@ -309,16 +299,13 @@ describe('runOnnxJudge (worker process, SQLite)', () => {
   });
 
   it('a conversation the template refuses is one error naming the pair and the response, nothing written', async () => {
-    const { store } = await openTempStore();
-    await importDataset(store, {
-      format: 'jsonl',
-      file: writePairsFile([
+    const { store } = await storeWithPairs(
+      [
         { prompt: '\n\nHuman: Hi\n\nAssistant:', y0: 'Sure', y1: 'Nope' },
         { prompt: 'Be kind.\n\nHuman: Hi\n\nAssistant:', y0: 'Sure', y1: 'Nope' },
-      ]),
-      dataset: 'chat',
-      mapping: { ...PAIR_MAPPING, preferred: undefined },
-    });
+      ],
+      'chat',
+    );
     const before = await dumpDatabase(store);
     // Gemma's and Mistral's templates refuse a system message the same way.
     const model = writeTemplateModel({

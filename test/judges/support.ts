@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll } from 'vitest';
 import { bowOnnx, bowTokenizerConfig, bowTokenizerJson } from '../../src/judges/bowModel';
-import { ROOT, tempDir } from '../support/helpers';
+import { importDataset } from '../../src/importers/datasets';
+import { ROOT, openTempStore, tempDir } from '../support/helpers';
 
 /**
  * Tiny model by hand. Vocabulary: [PAD]=0 [UNK]=1 good=2 bad=3 very=4 (vocabSize 5), 7 bigram buckets,
@@ -79,3 +80,18 @@ export const PAIR_MAPPING = {
   id: 'id',
   preferred: 'preferred',
 };
+
+/** A fresh SQLite store (and its file) holding `pairs` as dataset `dataset`, with no labels: what a judge run starts from. */
+export async function storeWithPairs(
+  pairs: { prompt: string; y0: string; y1: string }[],
+  dataset = 'd',
+): ReturnType<typeof openTempStore> {
+  const opened = await openTempStore();
+  await importDataset(opened.store, {
+    format: 'jsonl',
+    file: writePairsFile(pairs),
+    dataset,
+    mapping: { ...PAIR_MAPPING, preferred: undefined },
+  });
+  return opened;
+}
