@@ -11,14 +11,14 @@
 // or, as the README tells a DBA, a small role of its own through a SECURITY DEFINER function (the manual: "It's
 // preferable to use a non-superuser that calls a SECURITY DEFINER function instead"), which needs CONNECT on each
 // database it serves.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './postgres';
+import { freePort, serverUser } from './postgres';
 
 export interface TestPgBouncer {
   host: string;
@@ -133,20 +133,15 @@ export async function startPgBouncer(
   const authUser = byRole ? AUTH_ROLE : decodeURIComponent(su.username);
   const password = byRole ? randomBytes(18).toString('hex') : decodeURIComponent(su.password);
   if (byRole) await installAuthLookup(server.url, password);
-  const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'discretion-pgbouncer-'));
-  let uid: number | undefined;
-  let gid: number | undefined;
   // PgBouncer refuses to run as root: as the postgres user then, which must read its folder.
-  if (asRoot) {
-    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, uid, gid);
-  }
+  const user = serverUser();
+  const { uid, gid } = user ?? {};
+  if (user) chownSync(dir, user.uid, user.gid);
   chmodSync(dir, 0o700);
   const own = (file: string, content: string) => {
     writeFileSync(file, content, { mode: 0o600 });
-    if (asRoot) chownSync(file, uid!, gid!);
+    if (user) chownSync(file, user.uid, user.gid);
   };
   own(join(dir, 'userlist.txt'), `"${authUser}" "${password.replace(/"/g, '""')}"\n`);
   const log = join(dir, 'pgbouncer.log');

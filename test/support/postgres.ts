@@ -78,6 +78,18 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The `postgres` user's ids when this process is root: initdb, the server and PgBouncer refuse to run as root, so
+ * the tests run them as that user (and give it their folders). Undefined when not root: they run as ourselves.
+ */
+export function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim()),
+  };
+}
+
 export interface StartOptions {
   /**
    * For tests that stop the server mid-write: with it off (the default here, for speed) a commit is
@@ -100,18 +112,15 @@ export interface StartOptions {
 export async function startPostgres(options: StartOptions = {}): Promise<TestPostgres> {
   const bin = ensurePostgresInstalled();
   if (!bin) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql, as root)');
-  const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'discretion-pg-'));
   const data = join(dir, 'data');
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, PASSWORD + '\n');
-  let uid: number | undefined;
-  let gid: number | undefined;
-  if (asRoot) {
-    uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-    gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, uid, gid);
-    chownSync(pwfile, uid, gid);
+  const user = serverUser();
+  const { uid, gid } = user ?? {};
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    chownSync(pwfile, user.uid, user.gid);
     chmodSync(dir, 0o700);
   }
   // As the postgres user when root: initdb and the server refuse to run as root.
@@ -135,7 +144,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
   // The server reads its key only when it is private to it (mode 0600, owned by the server's user).
   const own = (file: string, content: string | Buffer) => {
     writeFileSync(file, content, { mode: 0o600 });
-    if (asRoot) chownSync(file, uid!, gid!);
+    if (user) chownSync(file, user.uid, user.gid);
   };
   let tls = '';
   if (options.ssl) {
