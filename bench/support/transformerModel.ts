@@ -5,6 +5,7 @@
 // build into an ignored folder, never into git.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { special } from '../../src/judges/bowModel';
 import { DType, GraphBuilder, tensor } from '../../src/judges/onnxProto';
 import { rng } from '../../src/judges/trainRm';
 
@@ -18,16 +19,6 @@ export interface TransformerOptions {
   /** Words of the WordPiece vocabulary (specials and single characters are added). */
   words: string[];
 }
-
-const special = (id: number, content: string) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
 
 export function wordPieceTokenizerJson(words: string[]): { json: Record<string, unknown>; vocabSize: number } {
   const vocab: Record<string, number> = { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3 };

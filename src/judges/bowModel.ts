@@ -18,7 +18,8 @@ export interface BowShape {
   multiplier: number;
 }
 
-const special = (id: number, content: string) => ({
+/** A tokenizer.json `added_tokens` entry for a special token (also the test and bench model builders'). */
+export const special = (id: number, content: string) => ({
   id,
   content,
   single_word: false,

@@ -4,6 +4,7 @@
 // optionally an ONNX graph that sums one weight per token, so that which tokens the model got is the score.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { special } from '../../src/judges/bowModel';
 import { DType, GraphBuilder, tensor } from '../../src/judges/onnxProto';
 import { tempDir } from '../support/helpers';
 
@@ -38,16 +39,6 @@ export const VOCAB: Readonly<Record<string, number>> = {
   Sure: 12,
   Nope: 13,
 };
-
-const special = (id: number, content: string) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
 
 export function llama3TokenizerJson(): Record<string, unknown> {
   return {
