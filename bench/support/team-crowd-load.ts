@@ -26,22 +26,23 @@ export interface CrowdRun {
   loadAvg: number;
 }
 
+/** A process's parent and CPU seconds so far (user + system) from /proc/PID/stat; undefined when it is gone. */
+function procStat(pid: string): { ppid: string; cpu: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { ppid: f[1]!, cpu: (Number(f[11]) + Number(f[12])) / 100 }; // USER_HZ: /proc's unit on Linux
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
 /**
  * The CPU seconds so far of a PostgreSQL server on this machine (its postmaster, found by the port on its command
  * line, and every process it started), from /proc; undefined where there is no such process to read (another
  * machine, another system).
  */
 export function serverCpuReader(port: number): (() => number) | undefined {
-  const ticks = 100; // USER_HZ: /proc's unit on Linux
-  const stat = (pid: string) => {
-    try {
-      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      return { ppid: f[1], cpu: (Number(f[11]) + Number(f[12])) / ticks };
-    } catch {
-      return undefined; // gone meanwhile
-    }
-  };
   let postmaster: string | undefined;
   try {
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -60,10 +61,10 @@ export function serverCpuReader(port: number): (() => number) | undefined {
   // lower bound, each call a reading)
   const seen = new Map<string, number>();
   return () => {
-    const pm = stat(postmaster);
+    const pm = procStat(postmaster);
     if (pm) seen.set(postmaster, pm.cpu);
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-      const s = stat(pid);
+      const s = procStat(pid);
       if (s?.ppid === postmaster) seen.set(pid, s.cpu);
     }
     let total = 0;
@@ -74,25 +75,10 @@ export function serverCpuReader(port: number): (() => number) | undefined {
 
 /** The CPU seconds so far of one process on this machine (PgBouncer's), from /proc; undefined where it cannot be read. */
 export function processCpuReader(pid: number): (() => number) | undefined {
-  const read = () => {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
-  };
-  try {
-    read();
-  } catch {
-    return undefined;
-  }
-  let last = 0;
-  return () => {
-    try {
-      last = read();
-    } catch {
-      /* ended: its last reading stands */
-    }
-    return last;
-  };
+  let last = procStat(String(pid))?.cpu;
+  if (last === undefined) return undefined;
+  // ended: its last reading stands
+  return () => (last = procStat(String(pid))?.cpu ?? last!);
 }
 
 /**
